@@ -1,0 +1,92 @@
+/**
+ * The rule AST: what the VGL parser produces and the engine compiles.
+ * Positions are 1-based lines and 1-based columns, as editors show them.
+ */
+import type { Node as AcornNode } from 'acorn';
+
+export interface Position {
+  /** 1-based line. */
+  line: number;
+  /** 1-based column (UTF-16 code units). */
+  column: number;
+  /** 0-based offset into the file text. */
+  offset: number;
+}
+
+export interface Span {
+  start: Position;
+  end: Position;
+}
+
+/** A JavaScript function written inside a rule (FILTER, HAVING, SINK). */
+export interface JsFunction {
+  /** The function's source text exactly as written, e.g. `function (e) { return e.x == 1; }`. */
+  text: string;
+  /** The function's own name when it has one (`function isAdmin(e) {…}`). */
+  name?: string;
+  /** Parameter names, in order. Destructuring patterns are given as their source text. */
+  params: string[];
+  /** The acorn node of the function (FunctionExpression or ArrowFunctionExpression), offsets relative to `text`. */
+  node: AcornNode;
+  span: Span;
+}
+
+/** `SOURCES field = "v"` or `field = ["v1", "v2"]`. */
+export interface SourceSelector {
+  field: string;
+  values: string[];
+  span: Span;
+}
+
+/** One term of IOC FILTERS: `in list(field)` or `not in list(field)`. */
+export interface IocTerm {
+  negated: boolean;
+  list: string;
+  field: string;
+  span: Span;
+}
+
+export type TimeUnit = 'ms' | 'sec' | 'min' | 'h' | 'd';
+
+export interface Duration {
+  amount: number;
+  unit: TimeUnit;
+  ms: number;
+  span: Span;
+}
+
+export interface Within {
+  length: Duration;
+  slide: Duration;
+  span: Span;
+}
+
+export interface FieldRef {
+  /** A field path; dots reach into nested objects (`source.ip`), a flat key with the same name wins. */
+  field: string;
+  span: Span;
+}
+
+export interface SortBy extends FieldRef {
+  descending: boolean;
+}
+
+export interface RuleAst {
+  name: string;
+  nameSpan: Span;
+  /** The whole rule, from RULE to the end of its last clause. */
+  span: Span;
+  /** The rule's source text (the slice of the file covered by span). */
+  text: string;
+  file: string;
+  /** Selectors are ANDed: an event reaches the rule when every selector matches. */
+  sources: SourceSelector[];
+  filter?: JsFunction;
+  iocFilters: IocTerm[];
+  using?: FieldRef;
+  aggregateBy?: FieldRef[];
+  within?: Within;
+  sortBy?: SortBy;
+  having?: JsFunction;
+  sink: JsFunction;
+}

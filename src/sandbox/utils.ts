@@ -1,0 +1,194 @@
+/**
+ * The `utils` library every rule function sees.
+ *
+ * There is exactly one implementation. The native fast path calls `createUtils` directly; the sandbox
+ * evaluates `createUtils.toString()` inside QuickJS, so both paths run the same code. That is why this
+ * function must stay self-contained: no imports, no references to module scope, no TypeScript-only
+ * constructs that emit helpers (enums, parameter properties, decorators).
+ */
+
+export interface UtilsHost {
+  /** Exact membership in a custom table (loaded like an IOC list). */
+  inTable(table: string, value: string): boolean;
+}
+
+export interface Utils {
+  matches(s: unknown, pattern: unknown): boolean;
+  includesIgnoreCase(s: unknown, sub: unknown): boolean;
+  startsWith(s: unknown, prefix: unknown): boolean;
+  endsWith(s: unknown, suffix: unknown): boolean;
+  lower(s: unknown): unknown;
+  upper(s: unknown): unknown;
+  cidrContains(cidr: unknown, ip: unknown): boolean;
+  inTable(table: unknown, value: unknown): boolean;
+}
+
+/** Names of the utils functions, for the expression compiler's whitelist. */
+export const UTILS_NAMES: readonly string[] = [
+  'matches',
+  'includesIgnoreCase',
+  'startsWith',
+  'endsWith',
+  'lower',
+  'upper',
+  'cidrContains',
+  'inTable',
+];
+
+export function createUtils(host: UtilsHost): Utils {
+  const MAX_CACHED = 512;
+  const regexCache = new Map<string, RegExp>();
+  const cidrCache = new Map<string, { v6: boolean; words: number[]; bits: number } | null>();
+
+  function regexFor(pattern: string): RegExp {
+    let re = regexCache.get(pattern);
+    if (re === undefined) {
+      re = new RegExp(pattern);
+      if (regexCache.size >= MAX_CACHED) regexCache.clear();
+      regexCache.set(pattern, re);
+    }
+    return re;
+  }
+
+  function parseV4(text: string): number[] | null {
+    const parts = text.split('.');
+    if (parts.length !== 4) return null;
+    const words = [0, 0];
+    for (let i = 0; i < 4; i++) {
+      const p = parts[i];
+      if (!/^[0-9]{1,3}$/.test(p)) return null;
+      const n = Number(p);
+      if (n > 255) return null;
+      words[i >> 1] = (words[i >> 1] << 8) | n;
+    }
+    return words;
+  }
+
+  /** IPv6 as eight 16-bit words; IPv4 as two. Returns null when the text is not an address. */
+  function parseIp(raw: string): { v6: boolean; words: number[] } | null {
+    let text = raw.trim();
+    const zone = text.indexOf('%');
+    if (zone >= 0) text = text.slice(0, zone);
+    if (text.indexOf(':') < 0) {
+      const v4 = parseV4(text);
+      return v4 ? { v6: false, words: v4 } : null;
+    }
+    let tail: number[] = [];
+    const lastColon = text.lastIndexOf(':');
+    if (text.indexOf('.', lastColon) > lastColon) {
+      const v4 = parseV4(text.slice(lastColon + 1));
+      if (!v4) return null;
+      tail = v4;
+      text = text.slice(0, lastColon + 1) + '0:0';
+    }
+    const halves = text.split('::');
+    if (halves.length > 2) return null;
+    const toWords = (s: string): number[] | null => {
+      if (s === '') return [];
+      const out: number[] = [];
+      for (const g of s.split(':')) {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+        out.push(parseInt(g, 16));
+      }
+      return out;
+    };
+    const head = toWords(halves[0]);
+    const rest = halves.length === 2 ? toWords(halves[1]) : [];
+    if (!head || !rest) return null;
+    let words: number[];
+    if (halves.length === 2) {
+      const fill = 8 - head.length - rest.length;
+      if (fill < 1) return null;
+      words = head.concat(new Array(fill).fill(0), rest);
+    } else {
+      if (head.length !== 8) return null;
+      words = head;
+    }
+    if (tail.length) {
+      words[6] = tail[0];
+      words[7] = tail[1];
+      // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address.
+      if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return { v6: false, words: tail };
+    } else if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+      return { v6: false, words: [words[6], words[7]] };
+    }
+    return { v6: true, words };
+  }
+
+  function parseCidr(text: string): { v6: boolean; words: number[]; bits: number } | null {
+    const slash = text.indexOf('/');
+    const ip = parseIp(slash >= 0 ? text.slice(0, slash) : text);
+    if (!ip) return null;
+    const max = ip.v6 ? 128 : 32;
+    let bits = max;
+    if (slash >= 0) {
+      const b = text.slice(slash + 1);
+      if (!/^[0-9]{1,3}$/.test(b)) return null;
+      bits = Number(b);
+      if (bits > max) return null;
+    }
+    return { v6: ip.v6, words: ip.words, bits };
+  }
+
+  function str(s: unknown): string | null {
+    return s === null || s === undefined ? null : String(s);
+  }
+
+  return Object.freeze({
+    matches(s: unknown, pattern: unknown): boolean {
+      const text = str(s);
+      if (text === null) return false;
+      return regexFor(String(pattern)).test(text);
+    },
+    includesIgnoreCase(s: unknown, sub: unknown): boolean {
+      const text = str(s);
+      const needle = str(sub);
+      if (text === null || needle === null) return false;
+      return text.toLowerCase().includes(needle.toLowerCase());
+    },
+    startsWith(s: unknown, prefix: unknown): boolean {
+      const text = str(s);
+      const p = str(prefix);
+      return text !== null && p !== null && text.startsWith(p);
+    },
+    endsWith(s: unknown, suffix: unknown): boolean {
+      const text = str(s);
+      const p = str(suffix);
+      return text !== null && p !== null && text.endsWith(p);
+    },
+    lower(s: unknown): unknown {
+      const text = str(s);
+      return text === null ? s : text.toLowerCase();
+    },
+    upper(s: unknown): unknown {
+      const text = str(s);
+      return text === null ? s : text.toUpperCase();
+    },
+    cidrContains(cidr: unknown, ip: unknown): boolean {
+      const cidrText = str(cidr);
+      const ipText = str(ip);
+      if (cidrText === null || ipText === null) return false;
+      let net = cidrCache.get(cidrText);
+      if (net === undefined) {
+        net = parseCidr(cidrText);
+        if (cidrCache.size >= MAX_CACHED) cidrCache.clear();
+        cidrCache.set(cidrText, net);
+      }
+      const addr = parseIp(ipText);
+      if (!net || !addr || net.v6 !== addr.v6) return false;
+      let remaining = net.bits;
+      for (let i = 0; i < net.words.length && remaining > 0; i++) {
+        const take = Math.min(16, remaining);
+        const mask = (0xffff << (16 - take)) & 0xffff;
+        if ((net.words[i] & mask) !== (addr.words[i] & mask)) return false;
+        remaining -= take;
+      }
+      return true;
+    },
+    inTable(table: unknown, value: unknown): boolean {
+      const v = str(value);
+      if (v === null) return false;
+      return host.inTable(String(table), v);
+    },
+  });
+}
