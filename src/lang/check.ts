@@ -1,0 +1,161 @@
+/**
+ * Semantic checks over parsed rules: what the grammar accepts but the engine cannot run.
+ * Each problem is a Diagnostic with a stable `code` (listed on {@link checkRules}).
+ */
+import type { Duration, JsFunction, RuleAst, Span } from './ast.js';
+import { caretExcerpt, type Diagnostic, type Severity } from './diagnostic.js';
+import { parseRules, sortDiagnostics } from './parse.js';
+
+export interface CheckContext {
+  /** Names of the IOC lists that exist; when given, IOC FILTERS must name one of them. */
+  iocLists?: ReadonlySet<string>;
+  /** Names of rules already registered; a rule with one of these names is reported. */
+  existingRuleNames?: ReadonlySet<string>;
+}
+
+/** Parameters each function clause takes: FILTER gets the event, HAVING the window's events, SINK the alert. */
+const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; example: string }> = [
+  { key: 'filter', clause: 'FILTER', example: 'function (event) { … }' },
+  { key: 'having', clause: 'HAVING', example: 'function (events) { … }' },
+  { key: 'sink', clause: 'SINK', example: 'function (event) { … }' },
+];
+
+/**
+ * Checks rules for problems the parser cannot see. Codes:
+ * - `duplicate-rule`: two rules of the file share a name, or a name is in `existingRuleNames`;
+ * - `empty-rule-name`: `RULE ""`;
+ * - `empty-sources`: a SOURCES selector with an empty value list;
+ * - `having-without-aggregate`, `aggregate-without-within`, `within-without-aggregate`;
+ * - `sort-without-aggregate` (warning: SORT BY only orders the events handed to HAVING);
+ * - `invalid-duration`: a zero or negative WITHIN duration;
+ * - `slide-longer-than-window`: the WITHIN slide exceeds the window length (events would be lost between windows);
+ * - `unknown-ioc-list`: only when `context.iocLists` is given;
+ * - `function-arity`: FILTER, HAVING or SINK not taking exactly one parameter.
+ * The result is sorted by position; severities are `error` except where noted.
+ */
+export function checkRules(rules: RuleAst[], context: CheckContext = {}): Diagnostic[] {
+  return sortDiagnostics(checkEach(rules, context).flat());
+}
+
+/** The diagnostics of each rule, in the order of `rules`. */
+function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
+  const firstByName = new Map<string, RuleAst>();
+
+  return rules.map((rule) => {
+    const out: Diagnostic[] = [];
+    const report = (code: string, message: string, span: Span, severity: Severity = 'error') =>
+      out.push(diagnostic(rule, code, message, span, severity));
+
+    const first = firstByName.get(rule.name);
+    if (first) {
+      report('duplicate-rule', `duplicate rule name "${rule.name}": also used on line ${first.nameSpan.start.line}`, rule.nameSpan);
+    } else {
+      firstByName.set(rule.name, rule);
+      if (context.existingRuleNames?.has(rule.name)) {
+        report('duplicate-rule', `a rule named "${rule.name}" already exists`, rule.nameSpan);
+      }
+    }
+    if (rule.name.trim() === '') report('empty-rule-name', 'the rule name is empty', rule.nameSpan);
+
+    for (const selector of rule.sources) {
+      if (selector.values.length === 0) {
+        report('empty-sources', `SOURCES ${selector.field} = [] matches no event: give at least one value`, selector.span);
+      }
+    }
+
+    const aggregated = rule.aggregateBy !== undefined;
+    if (rule.having && !aggregated) {
+      report('having-without-aggregate', 'HAVING needs AGGREGATE BY and WITHIN: it runs once per window and key', rule.having.span);
+    }
+    if (aggregated && !rule.within) {
+      const span = spanOf(rule.aggregateBy!.map((f) => f.span));
+      report('aggregate-without-within', 'AGGREGATE BY needs WITHIN: give the window length and slide, e.g. WITHIN 1:min, 1:min', span);
+    }
+    if (rule.within && !aggregated) {
+      report('within-without-aggregate', 'WITHIN needs AGGREGATE BY: windows are kept per aggregation key', rule.within.span);
+    }
+    if (rule.sortBy && !aggregated) {
+      report('sort-without-aggregate', 'SORT BY has no effect without AGGREGATE BY: it orders the events handed to HAVING', rule.sortBy.span, 'warning');
+    }
+
+    if (rule.within) {
+      const { length, slide } = rule.within;
+      const valid = [length, slide].filter((d) => {
+        if (d.ms > 0) return true;
+        report('invalid-duration', `duration ${show(d)} must be greater than zero`, d.span);
+        return false;
+      });
+      if (valid.length === 2 && slide.ms > length.ms) {
+        report(
+          'slide-longer-than-window',
+          `WITHIN slide ${show(slide)} is longer than the window length ${show(length)}: events between windows would be missed`,
+          slide.span,
+        );
+      }
+    }
+
+    if (context.iocLists) {
+      for (const term of rule.iocFilters) {
+        if (!context.iocLists.has(term.list)) {
+          const known = [...context.iocLists].sort().join(', ');
+          report('unknown-ioc-list', `unknown IOC list '${term.list}'${known ? ` (known lists: ${known})` : ' (no IOC lists are loaded)'}`, term.span);
+        }
+      }
+    }
+
+    for (const { key, clause, example } of ARITY) {
+      const fn: JsFunction | undefined = rule[key];
+      if (fn && fn.params.length !== 1) {
+        report(
+          'function-arity',
+          `${clause} function must take exactly one parameter, e.g. ${example}; it takes ${fn.params.length}`,
+          fn.span,
+        );
+      }
+    }
+    return out;
+  });
+}
+
+/**
+ * Parses and checks a file: `parseRules` then `checkRules`. `rules` holds only the rules without
+ * any error (syntax or semantic; warnings do not remove a rule); `diagnostics` holds everything.
+ */
+export function compileCheck(
+  text: string,
+  file = '<input>',
+  context: CheckContext = {},
+): { rules: RuleAst[]; diagnostics: Diagnostic[] } {
+  const parsed = parseRules(text, file);
+  const perRule = checkEach(parsed.rules, context);
+  return {
+    rules: parsed.rules.filter((_, i) => !perRule[i]!.some((d) => d.severity === 'error')),
+    diagnostics: sortDiagnostics([...parsed.diagnostics, ...perRule.flat()]),
+  };
+}
+
+function show(d: Duration): string {
+  return `${d.amount}:${d.unit}`;
+}
+
+function spanOf(spans: Span[]): Span {
+  return { start: spans[0]!.start, end: spans[spans.length - 1]!.end };
+}
+
+/** A diagnostic inside `rule`, its excerpt taken from the rule's own text. */
+function diagnostic(rule: RuleAst, code: string, message: string, span: Span, severity: Severity): Diagnostic {
+  // Rebuild the file's lines around the rule: the rule text starts at its span's line and column.
+  const padded = '\n'.repeat(rule.span.start.line - 1) + ' '.repeat(rule.span.start.column - 1) + rule.text;
+  return {
+    severity,
+    code,
+    message,
+    file: rule.file,
+    line: span.start.line,
+    column: span.start.column,
+    endLine: span.end.line,
+    endColumn: span.end.column,
+    excerpt: caretExcerpt(padded, span.start.line, span.start.column, span.end.line, span.end.column),
+    rule: rule.name,
+  };
+}

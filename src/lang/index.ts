@@ -1,0 +1,33 @@
+/**
+ * The VGL language front end: parse rule files into ASTs, check them, tokenize for editors.
+ * This is the only entry point of src/lang; everything else in the folder is internal.
+ */
+
+// Parsing and checking
+export { parseRules } from './parse.js';
+export type { ParseResult } from './parse.js';
+export { checkRules, compileCheck } from './check.js';
+export type { CheckContext } from './check.js';
+
+// Editor support
+export { tokenize } from './lexer.js';
+export type { VglToken, VglTokenType } from './lexer.js';
+
+// Diagnostics
+export { caretExcerpt, formatDiagnostic } from './diagnostic.js';
+export type { Diagnostic, Severity } from './diagnostic.js';
+
+// The rule AST
+export type {
+  Duration,
+  FieldRef,
+  IocTerm,
+  JsFunction,
+  Position,
+  RuleAst,
+  SortBy,
+  SourceSelector,
+  Span,
+  TimeUnit,
+  Within,
+} from './ast.js';
