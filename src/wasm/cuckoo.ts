@@ -1,0 +1,217 @@
+/**
+ * IOC sets over the WebAssembly cuckoo filter (assembly/cuckoo.ts).
+ *
+ * Keys cross into the module as UTF-8 in the shared scratch buffer, in batches: a chunk of keys
+ * is joined into one string and encoded with a single `TextEncoder.encodeInto`, next to an array
+ * of the keys' lengths; the module splits the bytes and hashes each key (XXH64) itself. A key is
+ * hashed as the UTF-8 of its string (lone surrogates become U+FFFD, as `TextEncoder` does), so
+ * batch and single-key calls always agree. Memory growth during a call detaches the host's views;
+ * they are re-created after every call that may allocate (see Scratch).
+ */
+import type { IocSet, IocSetFactory, IocSetOptions } from '../engine/ioc.js';
+import type { VigilExports } from './exports.js';
+import { Scratch } from './scratch.js';
+
+/** Default capacity when none is given. */
+export const DEFAULT_CAPACITY = 1024;
+/** Default false-positive rate when none is given. */
+export const DEFAULT_FALSE_POSITIVE_RATE = 0.001;
+
+/** Keys per crossing: joining longer chunks gets slower in V8 (string flattening). */
+const CHUNK_KEYS = 512;
+/** Bytes of scratch a chunk aims at (data + lengths + results). */
+const CHUNK_BYTES = 1 << 16;
+
+const encoder = new TextEncoder();
+
+const enum Op {
+  Add,
+  Has,
+  Remove,
+}
+
+/** An IOC set held by a WebAssembly cuckoo filter. Create it through the factory. */
+export class WasmIocSet implements IocSet {
+  readonly #ex: VigilExports;
+  readonly #scratch: Scratch;
+  readonly #has: (handle: number, ptr: number, len: number) => number;
+  #handle: number;
+
+  /** @internal */
+  constructor(exports: VigilExports, scratch: Scratch, handle: number) {
+    this.#ex = exports;
+    this.#scratch = scratch;
+    this.#has = exports.cuckoo_has;
+    this.#handle = handle;
+  }
+
+  add(entries: readonly string[]): void {
+    this.#batch(entries, Op.Add, null);
+  }
+
+  remove(entries: readonly string[]): number {
+    return this.#batch(entries, Op.Remove, null);
+  }
+
+  has(entry: string): boolean {
+    const scratch = this.#scratch;
+    let view = scratch.view;
+    // encodeInto writes at most 3 bytes per UTF-16 unit; a short view would silently truncate.
+    // A view detached by memory growth has length 0 and takes this branch too (reserve refreshes).
+    if (entry.length * 3 > view.length) {
+      scratch.reserve(entry.length * 3);
+      view = scratch.view;
+    }
+    const { written } = encoder.encodeInto(entry, view);
+    return this.#has(this.#live(), scratch.ptr, written) !== 0;
+  }
+
+  hasMany(entries: readonly string[]): Uint8Array {
+    const out = new Uint8Array(entries.length);
+    this.#batch(entries, Op.Has, out);
+    return out;
+  }
+
+  get count(): number {
+    return this.#ex.cuckoo_count(this.#live()) >>> 0;
+  }
+
+  get byteSize(): number {
+    return this.#ex.cuckoo_byte_size(this.#live()) >>> 0;
+  }
+
+  /** Levels in the chain: 1 until the set outgrew its first table. */
+  get levels(): number {
+    return this.#ex.cuckoo_levels(this.#live()) >>> 0;
+  }
+
+  /** Fingerprint size in bits (8, 12 or 16), chosen from the false-positive rate. */
+  get fingerprintBits(): number {
+    return this.#ex.cuckoo_fingerprint_bits(this.#live()) >>> 0;
+  }
+
+  serialize(): Uint8Array {
+    const handle = this.#live();
+    const size = this.#ex.cuckoo_serialized_size(handle) >>> 0;
+    const scratch = this.#scratch;
+    scratch.reserve(size);
+    const written = this.#ex.cuckoo_serialize(handle, scratch.ptr) >>> 0;
+    scratch.fresh();
+    return scratch.u8.slice(scratch.ptr, scratch.ptr + written);
+  }
+
+  dispose(): void {
+    if (this.#handle === 0) return;
+    this.#ex.cuckoo_free(this.#handle);
+    this.#handle = 0;
+  }
+
+  #live(): number {
+    if (this.#handle === 0) throw new Error('IocSet used after dispose()');
+    return this.#handle;
+  }
+
+  // Runs one operation over all entries, chunk by chunk; returns keys removed (Op.Remove).
+  #batch(entries: readonly string[], op: Op, out: Uint8Array | null): number {
+    const handle = this.#live();
+    const scratch = this.#scratch;
+    const n = entries.length;
+    let removed = 0;
+    let i = 0;
+    while (i < n) {
+      // A chunk: up to CHUNK_KEYS keys whose worst-case UTF-8 fits CHUNK_BYTES (at least one key).
+      let j = i;
+      let units = 0;
+      while (j < n && j - i < CHUNK_KEYS) {
+        const len = entries[j]!.length;
+        if (j > i && (units + len) * 3 + (j - i + 1) * 5 > CHUNK_BYTES) break;
+        units += len;
+        j++;
+      }
+      const k = j - i;
+      // Layout: k u32 lengths | k result bytes | UTF-8 data.
+      const lensPtr = 0;
+      const outOff = k * 4;
+      const dataOff = outOff + k;
+      scratch.reserve(dataOff + units * 3);
+      const base = scratch.ptr;
+      const u32 = scratch.u32;
+      const lensIndex = (base + lensPtr) >>> 2;
+      for (let q = 0; q < k; q++) u32[lensIndex + q] = entries[i + q]!.length;
+      const joined = k === 1 ? entries[i]! : entries.slice(i, j).join('');
+      const { read, written } = encoder.encodeInto(joined, scratch.u8.subarray(base + dataOff, base + dataOff + units * 3));
+      // All ASCII exactly when every unit became one byte: lengths are then byte lengths.
+      const unitMode = read === written ? 0 : 1;
+      let done = this.#call(op, handle, base + dataOff, base + lensPtr, k, unitMode, base + outOff);
+      if (op === Op.Remove) removed += this.#ex.cuckoo_removed() >>> 0;
+      if (done < k) {
+        // A surrogate pair straddles two keys of the joined string: encode the rest one by one.
+        scratch.fresh();
+        let off = base + dataOff;
+        for (let q = done; q < k; q++) {
+          const r = encoder.encodeInto(entries[i + q]!, scratch.u8.subarray(off, base + dataOff + units * 3));
+          scratch.u32[lensIndex + q] = r.written;
+          off += r.written;
+        }
+        const rest = k - done;
+        const lensRest = base + lensPtr + done * 4;
+        this.#call(op, handle, base + dataOff, lensRest, rest, 0, base + outOff + done);
+        if (op === Op.Remove) removed += this.#ex.cuckoo_removed() >>> 0;
+        done = k;
+      }
+      if (out !== null) {
+        scratch.fresh();
+        out.set(scratch.u8.subarray(base + outOff, base + outOff + k), i);
+      }
+      i = j;
+    }
+    scratch.fresh();
+    return removed;
+  }
+
+  #call(op: Op, handle: number, data: number, lens: number, n: number, unitMode: number, out: number): number {
+    switch (op) {
+      case Op.Add:
+        return this.#ex.cuckoo_add(handle, data, lens, n, unitMode) >>> 0;
+      case Op.Has:
+        return this.#ex.cuckoo_has_many(handle, data, lens, n, unitMode, out) >>> 0;
+      case Op.Remove:
+        return this.#ex.cuckoo_remove(handle, data, lens, n, unitMode) >>> 0;
+    }
+  }
+}
+
+/** Creates and restores IOC sets in one module instance; many sets share the instance. */
+export class WasmIocSetFactory implements IocSetFactory {
+  readonly #ex: VigilExports;
+  readonly #scratch: Scratch;
+
+  constructor(exports: VigilExports, scratch: Scratch = new Scratch(exports)) {
+    this.#ex = exports;
+    this.#scratch = scratch;
+  }
+
+  create(options: IocSetOptions = {}): WasmIocSet {
+    const capacity = options.capacity ?? DEFAULT_CAPACITY;
+    const fpp = options.falsePositiveRate ?? DEFAULT_FALSE_POSITIVE_RATE;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0x3fff_ffff) {
+      throw new RangeError(`IocSet capacity must be an integer in [1, 2^30), got ${capacity}`);
+    }
+    if (!(fpp > 0 && fpp < 1)) {
+      throw new RangeError(`IocSet falsePositiveRate must be in (0, 1), got ${fpp}`);
+    }
+    const handle = this.#ex.cuckoo_new(capacity, fpp) >>> 0;
+    this.#scratch.fresh();
+    return new WasmIocSet(this.#ex, this.#scratch, handle);
+  }
+
+  deserialize(bytes: Uint8Array): WasmIocSet {
+    const scratch = this.#scratch;
+    scratch.reserve(bytes.length);
+    scratch.u8.set(bytes, scratch.ptr);
+    const handle = this.#ex.cuckoo_deserialize(scratch.ptr, bytes.length) >>> 0;
+    scratch.fresh();
+    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1)');
+    return new WasmIocSet(this.#ex, this.#scratch, handle);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The raw exports of build/vigil.wasm, as seen from JavaScript (pointers and u32 arrive as
+ * signed i32: read them with `>>> 0`). Each hot path adds its functions here.
+ */
+export interface VigilExports {
+  readonly memory: WebAssembly.Memory;
+
+  // Shared scratch buffer (assembly/scratch.ts)
+  scratch_reserve(bytes: number): number;
+  scratch_capacity(): number;
+
+  // Hashing (assembly/hash.ts)
+  hash64(ptr: number, len: number): bigint;
+
+  // IOC sets (assembly/cuckoo.ts)
+  cuckoo_new(capacity: number, fpp: number): number;
+  cuckoo_free(handle: number): void;
+  cuckoo_add(handle: number, data: number, lens: number, n: number, units: number): number;
+  cuckoo_has(handle: number, ptr: number, len: number): number;
+  cuckoo_has_many(handle: number, data: number, lens: number, n: number, units: number, out: number): number;
+  cuckoo_remove(handle: number, data: number, lens: number, n: number, units: number): number;
+  cuckoo_removed(): number;
+  cuckoo_count(handle: number): number;
+  cuckoo_byte_size(handle: number): number;
+  cuckoo_levels(handle: number): number;
+  cuckoo_fingerprint_bits(handle: number): number;
+  cuckoo_serialized_size(handle: number): number;
+  cuckoo_serialize(handle: number, out: number): number;
+  cuckoo_deserialize(ptr: number, len: number): number;
+}
+
+/** The instance's exports, typed. */
+export function vigilExports(instance: WebAssembly.Instance): VigilExports {
+  return instance.exports as unknown as VigilExports;
+}

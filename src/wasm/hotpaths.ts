@@ -1,0 +1,22 @@
+/**
+ * The hot paths of one instantiated Vigil module, bound for the engine. The engine never loads
+ * WebAssembly itself: a runtime-specific loader (load-node, load-url, load-module) instantiates
+ * build/vigil.wasm and hands the instance here.
+ */
+import type { IocSetFactory } from '../engine/ioc.js';
+import { WasmIocSetFactory } from './cuckoo.js';
+import { vigilExports } from './exports.js';
+import { Scratch } from './scratch.js';
+
+export interface HotPaths {
+  /** IOC sets (cuckoo filters); all sets live in this instance's memory. */
+  iocSets: IocSetFactory;
+}
+
+export function createHotPaths(instance: WebAssembly.Instance): HotPaths {
+  const exports = vigilExports(instance);
+  const scratch = new Scratch(exports);
+  return {
+    iocSets: new WasmIocSetFactory(exports, scratch),
+  };
+}

@@ -1,0 +1,282 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { IocSetFactory } from '../../src/engine/ioc.js';
+import type { WasmIocSet } from '../../src/wasm/cuckoo.js';
+import { freshHotPaths, hexKeys, rng } from './build-wasm.js';
+
+let sets: IocSetFactory;
+
+beforeAll(async () => {
+  sets = (await freshHotPaths()).hot.iocSets;
+});
+
+const create = (capacity: number, falsePositiveRate = 0.001) => sets.create({ capacity, falsePositiveRate }) as WasmIocSet;
+
+function countTrue(bits: Uint8Array): number {
+  let n = 0;
+  for (const b of bits) n += b;
+  return n;
+}
+
+describe('cuckoo IOC set: model-based', () => {
+  // Random operation sequences against a reference multiset (Map key → copies).
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`matches a reference model, seed ${seed}`, () => {
+      const next = rng(seed);
+      const universe = hexKeys(3000, 1000 + seed).map((k, i) => (i % 7 === 0 ? `ü-${k}-😀` : k));
+      const set = create(400, [0.01, 0.001, 0.0001][seed % 3]);
+      const model = new Map<string, number>();
+      let total = 0;
+      for (let step = 0; step < 4000; step++) {
+        const r = next();
+        const batch = Array.from({ length: 1 + Math.floor(next() * 8) }, () => universe[Math.floor(next() * universe.length)]!);
+        if (r < 0.5) {
+          set.add(batch);
+          for (const k of batch) model.set(k, (model.get(k) ?? 0) + 1);
+          total += batch.length;
+        } else if (r < 0.7) {
+          // The engine removes only keys it added: remove held keys.
+          const held = batch.filter((k) => (model.get(k) ?? 0) > 0);
+          const unique = [...new Set(held)];
+          expect(set.remove(unique)).toBe(unique.length);
+          for (const k of unique) model.set(k, model.get(k)! - 1);
+          total -= unique.length;
+        } else if (r < 0.85) {
+          for (const k of batch) if ((model.get(k) ?? 0) > 0) expect(set.has(k)).toBe(true);
+        } else {
+          const got = set.hasMany(batch);
+          batch.forEach((k, i) => {
+            if ((model.get(k) ?? 0) > 0) expect(got[i]).toBe(1);
+            expect(got[i]).toBe(set.has(k) ? 1 : 0);
+          });
+        }
+        expect(set.count).toBe(total);
+      }
+      const members = [...model].filter(([, c]) => c > 0).map(([k]) => k);
+      expect(countTrue(set.hasMany(members))).toBe(members.length);
+      set.dispose();
+    });
+  }
+});
+
+describe('cuckoo IOC set: false positives', () => {
+  // Filled to the declared capacity; FPP measured on keys never added.
+  const cases = [
+    { fpp: 0.01, members: 100_000, probes: 500_000 },
+    { fpp: 0.001, members: 100_000, probes: 1_000_000 },
+    { fpp: 0.0001, members: 100_000, probes: 3_000_000 },
+  ];
+  for (const { fpp, members, probes } of cases) {
+    it(`measured FPP ≤ 1.2 × ${fpp}, zero false negatives`, () => {
+      const set = create(members, fpp);
+      const keys = Array.from({ length: members }, (_, i) => `member:${fpp}:${i}`);
+      set.add(keys);
+      expect(set.count).toBe(members);
+      expect(set.levels).toBe(1);
+      expect(countTrue(set.hasMany(keys))).toBe(members);
+      const others = Array.from({ length: probes }, (_, i) => `other:${fpp}:${i}`);
+      const measured = countTrue(set.hasMany(others)) / probes;
+      expect(measured).toBeLessThanOrEqual(1.2 * fpp);
+      set.dispose();
+    });
+  }
+
+  it('chooses 12-bit fingerprints and ≤ 13 bits per key at 0.2%', () => {
+    const set = create(1_000_000, 0.002);
+    expect(set.fingerprintBits).toBe(12);
+    expect((set.byteSize * 8) / 1_000_000).toBeLessThanOrEqual(13);
+    set.dispose();
+  });
+});
+
+describe('cuckoo IOC set: growth', () => {
+  it('keeps every key when given 10× (and 100×) its capacity', () => {
+    for (const factor of [10, 100]) {
+      const set = create(1000, 0.001);
+      const keys = hexKeys(1000 * factor, 42 + factor);
+      // Mixed batch sizes, so growth happens inside batches and between them.
+      for (let i = 0; i < keys.length; ) {
+        const n = 1 + (i % 997);
+        set.add(keys.slice(i, i + n));
+        i += n;
+      }
+      expect(set.count).toBe(keys.length);
+      expect(set.levels).toBeGreaterThan(1);
+      expect(countTrue(set.hasMany(keys))).toBe(keys.length);
+      for (const k of keys.slice(0, 2000)) expect(set.has(k)).toBe(true);
+      set.dispose();
+    }
+  });
+
+  it('stores copies of one key (multiset) without doubling memory per copy', () => {
+    const set = create(10_000, 0.001);
+    set.add(hexKeys(5000, 9));
+    const before = set.byteSize;
+    set.add(Array.from({ length: 100 }, () => 'dup'));
+    expect(set.count).toBe(5100);
+    expect(set.byteSize - before).toBeLessThan(64 * 1024);
+    for (let i = 0; i < 100; i++) {
+      expect(set.has('dup')).toBe(true);
+      expect(set.remove(['dup'])).toBe(1);
+    }
+    expect(set.count).toBe(5000);
+    expect(countTrue(set.hasMany(hexKeys(5000, 9)))).toBe(5000);
+    set.dispose();
+  });
+});
+
+describe('cuckoo IOC set: removal', () => {
+  it('removes added keys and reports how many', () => {
+    const set = create(10_000, 0.001);
+    const keys = hexKeys(10_000, 5);
+    set.add(keys);
+    expect(set.remove(keys.slice(0, 4000))).toBe(4000);
+    expect(set.count).toBe(6000);
+    expect(countTrue(set.hasMany(keys.slice(4000)))).toBe(6000);
+    // Removed keys are gone except for false positives.
+    expect(countTrue(set.hasMany(keys.slice(0, 4000)))).toBeLessThan(4000 * 0.01);
+    set.dispose();
+  });
+
+  it('removing absent keys only ever takes a colliding fingerprint (documented caveat)', () => {
+    const set = create(50_000, 0.01);
+    const members = hexKeys(50_000, 11);
+    set.add(members);
+    const absent = hexKeys(20_000, 12);
+    // Each absent key removes something exactly when the filter claimed it (a false positive);
+    // each such removal can cost at most one member.
+    let expected = 0;
+    for (const k of absent) {
+      const claimed = set.has(k);
+      const removed = set.remove([k]);
+      expect(removed).toBe(claimed ? 1 : 0);
+      expected += removed;
+    }
+    expect(expected).toBeGreaterThan(0); // at 1% over 20k probes some collide: the caveat is real
+    expect(set.count).toBe(50_000 - expected);
+    const lost = members.length - countTrue(set.hasMany(members));
+    expect(lost).toBeLessThanOrEqual(expected);
+    set.dispose();
+  });
+});
+
+describe('cuckoo IOC set: serialization', () => {
+  it('round-trips, after deletes and growth, and answers identically', () => {
+    const set = create(2000, 0.001);
+    const keys = hexKeys(10_000, 21);
+    set.add(keys);
+    set.remove(keys.slice(0, 3000));
+    const bytes = set.serialize();
+    const copy = sets.deserialize(bytes) as WasmIocSet;
+    expect(copy.count).toBe(set.count);
+    expect(copy.levels).toBe(set.levels);
+    expect(copy.byteSize).toBe(set.byteSize);
+    expect(copy.serialize()).toEqual(bytes);
+    const probes = [...keys, ...hexKeys(100_000, 22)];
+    expect(copy.hasMany(probes)).toEqual(set.hasMany(probes));
+    expect(countTrue(copy.hasMany(keys.slice(3000)))).toBe(7000);
+    // Both evolve identically afterwards (the kick PRNG is part of the state).
+    const more = hexKeys(5000, 23);
+    set.add(more);
+    copy.add(more);
+    expect(copy.serialize()).toEqual(set.serialize());
+    set.dispose();
+    copy.dispose();
+  });
+
+  it('round-trips an empty set and one with the empty-string key', () => {
+    const empty = create(10);
+    expect(sets.deserialize(empty.serialize()).count).toBe(0);
+    empty.add(['']);
+    const copy = sets.deserialize(empty.serialize());
+    expect(copy.has('')).toBe(true);
+    expect(copy.count).toBe(1);
+  });
+
+  it('rejects bytes that are not a serialized set', () => {
+    const set = create(100);
+    set.add(['a', 'b']);
+    const bytes = set.serialize();
+    expect(() => sets.deserialize(new Uint8Array(0))).toThrow(/not a valid/);
+    expect(() => sets.deserialize(bytes.subarray(0, bytes.length - 1))).toThrow(/not a valid/);
+    const wrongMagic = bytes.slice();
+    wrongMagic[0] ^= 0xff;
+    expect(() => sets.deserialize(wrongMagic)).toThrow(/not a valid/);
+    const longer = new Uint8Array(bytes.length + 4);
+    longer.set(bytes);
+    expect(() => sets.deserialize(longer)).toThrow(/not a valid/);
+  });
+});
+
+describe('cuckoo IOC set: keys', () => {
+  it('hashes unicode as UTF-8 the same way in every path', () => {
+    const keys = ['', 'é', 'ü-straße', '日本語', '😀', 'a😀b', '👩‍👩‍👧', 'e\u0301', '\u0000', 'x'.repeat(70_000), '🎉'.repeat(30_000)];
+    const single = create(100);
+    for (const k of keys) single.add([k]);
+    const batch = create(100);
+    batch.add(keys);
+    expect(batch.serialize()).toEqual(single.serialize());
+    for (const k of keys) expect(batch.has(k)).toBe(true);
+    expect(countTrue(batch.hasMany(keys))).toBe(keys.length);
+    expect(batch.has('e\u00e9')).toBe(false);
+  });
+
+  it('handles lone surrogates, including a pair split across two keys of one batch', () => {
+    const keys = ['a\uD83D', '\uDE00b', 'c\uD83D', '\uDE00', '\uDE00\uD83D', 'ok'];
+    const set = create(100);
+    set.add(keys);
+    expect(set.count).toBe(keys.length);
+    for (const k of keys) expect(set.has(k)).toBe(true);
+    expect(countTrue(set.hasMany(keys))).toBe(keys.length);
+    // Lone surrogates are encoded as U+FFFD (TextEncoder): these spell the same key.
+    expect(set.has('a\uFFFD')).toBe(true);
+    expect(set.has('a😀b')).toBe(false);
+    expect(set.remove(keys)).toBe(keys.length);
+    expect(set.count).toBe(0);
+  });
+
+  it('accepts the empty string as a key', () => {
+    const set = create(10);
+    expect(set.has('')).toBe(false);
+    set.add(['']);
+    expect(set.has('')).toBe(true);
+    expect(set.hasMany(['', 'x'])).toEqual(new Uint8Array([1, 0]));
+    expect(set.remove([''])).toBe(1);
+    expect(set.has('')).toBe(false);
+  });
+
+  it('holds 1,000,000 keys with zero false negatives', () => {
+    const keys = hexKeys(1_000_000, 77);
+    const set = create(1_000_000, 0.001);
+    set.add(keys);
+    expect(set.count).toBe(1_000_000);
+    expect(countTrue(set.hasMany(keys))).toBe(1_000_000);
+    for (let i = 0; i < keys.length; i += 97) expect(set.has(keys[i]!)).toBe(true);
+    set.dispose();
+  });
+});
+
+describe('cuckoo IOC set: lifecycle', () => {
+  it('keeps many sets apart in one instance', () => {
+    const a = create(100);
+    const b = create(100);
+    a.add(['alpha']);
+    b.add(['beta']);
+    expect(a.has('alpha') && !a.has('beta')).toBe(true);
+    expect(b.has('beta') && !b.has('alpha')).toBe(true);
+    a.dispose();
+    expect(b.has('beta')).toBe(true);
+    const c = create(100);
+    expect(c.has('alpha')).toBe(false);
+  });
+
+  it('refuses use after dispose and bad options', () => {
+    const a = create(10);
+    a.dispose();
+    a.dispose();
+    expect(() => a.has('x')).toThrow(/dispose/);
+    expect(() => sets.create({ capacity: 0 })).toThrow(RangeError);
+    expect(() => sets.create({ falsePositiveRate: 1 })).toThrow(RangeError);
+    expect(() => sets.create({ falsePositiveRate: 0 })).toThrow(RangeError);
+    expect(sets.create().count).toBe(0);
+  });
+});
