@@ -1,0 +1,107 @@
+/** The `vigil` command: argument parsing and dispatch. Each command lives in its own file. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runCheck } from './check.js';
+import { runRun } from './run.js';
+import { InputError, UsageError, type CliIO } from './io.js';
+
+export const USAGE = `Usage:
+  vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]…
+            [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
+            [--metrics] [<events.jsonl[.gz]> | -]
+      Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
+      JSON lines to stdout (or --out). Diagnostics go to stderr.
+  vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
+      Prints the diagnostics of rule files; exit 0 when they have no errors.
+  vigil help | --help
+  vigil --version
+
+Exit status: 0 after a run, 1 when rules have errors (nothing is run), 2 for usage errors.`;
+
+const runOptions = {
+  rules: { type: 'string', multiple: true },
+  ioc: { type: 'string', multiple: true },
+  table: { type: 'string', multiple: true },
+  'out-of-order': { type: 'string' },
+  lateness: { type: 'string' },
+  'sandbox-only': { type: 'boolean' },
+  out: { type: 'string' },
+  metrics: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const checkOptions = {
+  ioc: { type: 'string', multiple: true },
+  table: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run': {
+        const { values, positionals } = parseArgs({ args: rest, options: runOptions, allowPositionals: true, strict: true });
+        if (values.help) return help(io);
+        if (positionals.length > 1) throw new UsageError(`run takes one events file (or -), got ${positionals.length}: ${positionals.join(' ')}`);
+        return await runRun(
+          {
+            rules: values.rules ?? [],
+            iocs: values.ioc ?? [],
+            tables: values.table ?? [],
+            outOfOrderMs: optionalMs(values['out-of-order'], '--out-of-order'),
+            latenessMs: optionalMs(values.lateness, '--lateness'),
+            sandboxOnly: values['sandbox-only'] ?? false,
+            out: values.out,
+            metrics: values.metrics ?? false,
+            input: positionals[0] ?? '-',
+          },
+          io,
+        );
+      }
+      case 'check': {
+        const { values, positionals } = parseArgs({ args: rest, options: checkOptions, allowPositionals: true, strict: true });
+        if (values.help) return help(io);
+        return await runCheck({ rules: positionals, iocs: values.ioc ?? [], tables: values.table ?? [] }, io);
+      }
+      case 'help':
+      case '--help':
+      case '-h':
+        return help(io);
+      case '--version':
+      case 'version':
+        io.stdout.write(`vigil ${io.version}\n`);
+        return 0;
+      case undefined:
+        io.stderr.write(`${USAGE}\n`);
+        return 2;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.stderr.write(`vigil: ${(error as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      io.stderr.write(`vigil: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function help(io: CliIO): number {
+  io.stdout.write(`${USAGE}\n`);
+  return 0;
+}
+
+function optionalMs(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number of milliseconds, got '${text}'`);
+  return Number(text);
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}

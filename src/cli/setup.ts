@@ -1,0 +1,53 @@
+/** Shared by `run` and `check`: an engine with the lists and rules named on the command line. */
+import type { Engine, EngineOptions } from '../engine/engine.js';
+import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
+import { createNodeEngine } from '../runtime/node.js';
+import { listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
+
+export interface SetupSpec {
+  rules: readonly string[];
+  iocs: readonly string[];
+  tables: readonly string[];
+  /** `check` may declare a list by name alone; `run` needs its entries. */
+  listPathRequired: boolean;
+}
+
+export interface Setup {
+  engine: Engine;
+  diagnostics: Diagnostic[];
+  ruleCount: number;
+  files: string[];
+}
+
+export async function setUpEngine(spec: SetupSpec, options: EngineOptions): Promise<Setup> {
+  const files = await ruleFiles(spec.rules);
+  const texts = await Promise.all(files.map((f) => readText(f, 'rules')));
+  const iocs = spec.iocs.map((s) => namedPath(s, '--ioc', spec.listPathRequired));
+  const tables = spec.tables.map((s) => namedPath(s, '--table', spec.listPathRequired));
+  const iocEntries = await Promise.all(iocs.map((l) => (l.path ? readText(l.path, 'IOC list').then(listEntries) : [])));
+  const tableEntries = await Promise.all(tables.map((t) => (t.path ? readText(t.path, 'table').then(listEntries) : [])));
+
+  const engine = await createNodeEngine(options);
+  iocs.forEach((list, i) => {
+    engine.iocs.create(list.name, { capacity: Math.max(1024, iocEntries[i].length) });
+    engine.iocs.add(list.name, iocEntries[i]);
+  });
+  tables.forEach((table, i) => engine.tables.create(table.name, tableEntries[i]));
+
+  const diagnostics: Diagnostic[] = [];
+  let ruleCount = 0;
+  files.forEach((file, i) => {
+    const result = engine.addRules(texts[i], { file, author: 'cli' });
+    diagnostics.push(...result.diagnostics);
+    ruleCount += result.added.length;
+  });
+  return { engine, diagnostics, ruleCount, files };
+}
+
+export async function printDiagnostics(io: CliIO, diagnostics: readonly Diagnostic[]): Promise<void> {
+  for (const d of diagnostics) await writeAll(io.stderr, `${formatDiagnostic(d)}\n`);
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}

@@ -1,0 +1,186 @@
+/**
+ * Compiles a parsed rule into the plan the engine runs: routing selectors, a runner per function
+ * (a native closure when the function is a pure expression, else the rule's sandbox), IOC terms,
+ * and the window store of an aggregation rule.
+ */
+import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
+import type { JsFunction, RuleAst } from '../lang/ast.js';
+import { compileFunction } from '../lang/compile-expression.js';
+import { nativeUnsafeReason } from '../lang/native-safety.js';
+import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
+import type { Utils, UtilsHost } from '../sandbox/utils.js';
+import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
+import type { RoutedRule } from './router.js';
+import { WindowStore } from './window.js';
+
+export type FunctionPhase = 'filter' | 'having' | 'sink';
+
+/** Runs one rule function over a batch: natively or in the sandbox, with the same outcome shape. */
+export interface FunctionRunner {
+  readonly mode: 'native' | 'sandbox';
+  /** Why the function runs in the sandbox (the construct the compiler could not take). */
+  readonly sandboxReason?: string;
+  run(inputs: readonly unknown[]): BatchOutcome<unknown>;
+}
+
+export interface IocTermPlan {
+  negated: boolean;
+  list: string;
+  field: string;
+  read: FieldReader;
+}
+
+export interface AggregationPlan {
+  keyFields: string[];
+  keyReaders: FieldReader[];
+  /** The USING field; undefined means processing time. */
+  timeField?: string;
+  timeReader?: FieldReader;
+  sortBy?: { read: FieldReader; descending: boolean };
+  windows: WindowStore<EventRecord>;
+}
+
+export type RuleState = 'active' | 'deactivated' | 'disabled';
+
+export interface RuleStats {
+  routed: number;
+  matched: number;
+  alerts: number;
+  late: number;
+  errors: number;
+}
+
+export interface CompiledRule extends RoutedRule {
+  readonly name: string;
+  readonly ast: RuleAst;
+  readonly text: string;
+  order: number;
+  readonly selectors: readonly { field: string; values: readonly string[] }[];
+  readonly filter?: FunctionRunner;
+  readonly having?: FunctionRunner;
+  readonly sink: FunctionRunner;
+  readonly iocTerms: readonly IocTermPlan[];
+  readonly aggregation?: AggregationPlan;
+  readonly sandbox?: RuleSandbox;
+  state: RuleState;
+  /** Why the rule was deactivated, when it was. */
+  deactivation?: { kind: string; reason: string; at: number };
+  stats: RuleStats;
+}
+
+export interface RuleCompileContext {
+  quickjs: QuickJSWASMModule;
+  utils: Utils;
+  utilsHost: UtilsHost;
+  limits: SandboxLimits;
+  allowedLatenessMs: number;
+  /** Run every FILTER in the sandbox, for comparison with the native path. */
+  sandboxOnly: boolean;
+}
+
+function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolean): FunctionRunner {
+  return {
+    mode: 'native',
+    run(inputs) {
+      const results: unknown[] = new Array(inputs.length);
+      let errors: Map<number, string> | undefined;
+      for (let i = 0; i < inputs.length; i++) {
+        try {
+          const value = fn(inputs[i]);
+          results[i] = truthy ? Boolean(value) : value;
+        } catch (error) {
+          results[i] = truthy ? false : undefined;
+          (errors ??= new Map()).set(i, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        }
+      }
+      return { results, errors: errors ?? new Map() };
+    },
+  };
+}
+
+function sandboxRunner(sandbox: () => RuleSandbox, phase: FunctionPhase, reason: string): FunctionRunner {
+  return {
+    mode: 'sandbox',
+    sandboxReason: reason,
+    run(inputs) {
+      const box = sandbox();
+      if (phase === 'filter') return box.filter(inputs as object[]);
+      if (phase === 'having') return box.having(inputs as (readonly object[])[]);
+      return box.sink(inputs as object[]);
+    },
+  };
+}
+
+export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number): CompiledRule {
+  const sandboxed: { filter?: string; having?: string; sink?: string } = {};
+  let sandbox: RuleSandbox | undefined;
+  const runners: Partial<Record<FunctionPhase, FunctionRunner>> = {};
+  const pending: [FunctionPhase, string][] = [];
+
+  const plan = (phase: FunctionPhase, fn: JsFunction | undefined) => {
+    if (!fn) return;
+    const unsafe = phase === 'filter' && ctx.sandboxOnly ? 'sandbox-only mode' : nativeUnsafeReason(fn.node);
+    const compiled = unsafe ? { ok: false as const, reason: unsafe } : compileFunction(fn, ctx.utils);
+    if (compiled.ok) {
+      runners[phase] = nativeRunner(compiled.fn, phase === 'filter');
+    } else {
+      sandboxed[phase] = fn.text;
+      pending.push([phase, compiled.reason]);
+    }
+  };
+  plan('filter', ast.filter);
+  plan('having', ast.having);
+  plan('sink', ast.sink);
+
+  if (pending.length) {
+    sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, ctx.limits, ctx.utilsHost);
+    const box = sandbox;
+    for (const [phase, reason] of pending) runners[phase] = sandboxRunner(() => box, phase, reason);
+  }
+
+  let aggregation: AggregationPlan | undefined;
+  if (ast.aggregateBy && ast.within) {
+    const keyFields = ast.aggregateBy.map((f) => f.field);
+    aggregation = {
+      keyFields,
+      keyReaders: keyFields.map(fieldReader),
+      timeField: ast.using?.field,
+      timeReader: ast.using ? fieldReader(ast.using.field) : undefined,
+      sortBy: ast.sortBy ? { read: fieldReader(ast.sortBy.field), descending: ast.sortBy.descending } : undefined,
+      windows: new WindowStore<EventRecord>({
+        lengthMs: ast.within.length.ms,
+        slideMs: ast.within.slide.ms,
+        allowedLatenessMs: ctx.allowedLatenessMs,
+      }),
+    };
+  }
+
+  return {
+    name: ast.name,
+    ast,
+    text: ast.text,
+    order,
+    selectors: ast.sources.map((s) => ({ field: s.field, values: s.values })),
+    filter: runners.filter,
+    having: runners.having,
+    sink: runners.sink!,
+    iocTerms: ast.iocFilters.map((t) => ({ negated: t.negated, list: t.list, field: t.field, read: fieldReader(t.field) })),
+    aggregation,
+    sandbox,
+    state: 'active',
+    stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0 },
+  };
+}
+
+/** Same windows, keys and time: a replaced rule can keep its open windows. */
+export function sameWindowing(a: CompiledRule, b: CompiledRule): boolean {
+  const x = a.aggregation;
+  const y = b.aggregation;
+  if (!x || !y) return false;
+  return (
+    x.keyFields.join('\u0000') === y.keyFields.join('\u0000') &&
+    x.timeField === y.timeField &&
+    x.windows.spec.lengthMs === y.windows.spec.lengthMs &&
+    x.windows.spec.slideMs === y.windows.spec.slideMs
+  );
+}

@@ -1,0 +1,808 @@
+/**
+ * The engine: rules, IOC sets, tables, windows and the path of an event through them.
+ * Synchronous and runtime-agnostic: everything that touches a platform (loading WebAssembly,
+ * files, timers) is done by the caller and handed in.
+ */
+import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
+import type { Diagnostic } from '../lang/diagnostic.js';
+import { compileCheck } from '../lang/index.js';
+import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits } from '../sandbox/sandbox.js';
+import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
+import { Broadcast } from './alert-stream.js';
+import { compileRule, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
+import { parseEventTime, type Clock } from './event-time.js';
+import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import type { IocSetFactory } from './ioc.js';
+import { IocRegistry } from './ioc-registry.js';
+import { RateMeter } from './rate-meter.js';
+import { Router } from './router.js';
+import { TableRegistry } from './tables.js';
+import type { FiredWindow } from './window.js';
+
+export interface EngineOptions {
+  /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
+  outOfOrderMs?: number;
+  /** How long after a window fires late events still update it (re-firing it). Default 0. */
+  allowedLatenessMs?: number;
+  /** Limits for rule functions that run in the sandbox. */
+  sandbox?: Partial<SandboxLimits>;
+  /** Run every FILTER in the sandbox, even pure expressions (for comparison). */
+  sandboxOnly?: boolean;
+  /** How many times alerts may re-enter the engine in one chain. Default 8. */
+  maxReentryDepth?: number;
+  /** Processing time; defaults to Date.now. Inject one on edge runtimes and in tests. */
+  clock?: Clock;
+}
+
+/** What a runtime hands the engine: the loaded WebAssembly pieces. */
+export interface EngineHost {
+  quickjs: QuickJSWASMModule;
+  iocSets: IocSetFactory;
+}
+
+/** An alert: the object SINK returned, plus `rule` and, for aggregation rules, key and window. */
+export interface Alert {
+  rule: string;
+  [field: string]: unknown;
+}
+
+/** Something the engine reports about the stream while it runs (late events, rule errors…). */
+export interface RuntimeDiagnostic {
+  /** `vigil.late`, `vigil.rule.error`, `vigil.time`, `vigil.reentry`, `vigil.input`. */
+  code: string;
+  message: string;
+  rule?: string;
+  [detail: string]: unknown;
+}
+
+export interface RuleInfo {
+  name: string;
+  state: 'active' | 'deactivated' | 'disabled';
+  deactivation?: { kind: string; reason: string; at: number };
+  version: number;
+  text: string;
+  file: string;
+  kind: 'simple' | 'aggregation';
+  /** Where each function runs, and why a function went to the sandbox. */
+  functions: { phase: FunctionPhase; mode: 'native' | 'sandbox'; reason?: string }[];
+  stats: { routed: number; matched: number; alerts: number; late: number; errors: number };
+}
+
+export interface RuleVersion {
+  version: number;
+  action: 'create' | 'replace' | 'remove' | 'revert';
+  text: string;
+  author: string;
+  time: number;
+}
+
+export interface ApplyOptions {
+  file?: string;
+  author?: string;
+  /** With false, a rule whose name exists already is an error. Default true. */
+  replace?: boolean;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  added: string[];
+  replaced: string[];
+  diagnostics: Diagnostic[];
+}
+
+export interface PushResult {
+  accepted: number;
+  rejected: { index: number; reason: string }[];
+}
+
+export interface EngineMetrics {
+  eventsIn: number;
+  eventsPerSecond: number;
+  alertsOut: number;
+  lateEvents: number;
+  deactivations: number;
+  reentries: number;
+  rules: Record<string, RuleInfo['stats'] & { state: RuleInfo['state'] }>;
+}
+
+/** One unit of pending work inside a batch, ordered by `seq` so output order never depends on batch size. */
+interface Pending {
+  seq: number;
+  rule: CompiledRule;
+  input: unknown;
+  window?: FiredWindow<EventRecord>;
+}
+
+const REENTRY_FIELD = 'rule';
+
+export class Engine {
+  readonly iocs: IocRegistry;
+  readonly tables = new TableRegistry();
+  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock'>> & { sandbox: SandboxLimits };
+  private readonly clock: Clock;
+  private readonly utilsHost: UtilsHost;
+  private readonly utils: Utils;
+  private readonly rulesByName = new Map<string, CompiledRule>();
+  private readonly versions = new Map<string, RuleVersion[]>();
+  private router = new Router<CompiledRule>();
+  private nextOrder = 0;
+  /** Event-time watermark per USING field, shared by the rules that use it. */
+  private readonly watermarks = new Map<string, { read: FieldReader; value: number; rules: CompiledRule[] }>();
+  private processingTimeRules: CompiledRule[] = [];
+  private readonly alertOut = new Broadcast<Alert>();
+  private readonly diagnosticOut = new Broadcast<RuntimeDiagnostic>();
+  private readonly rate: RateMeter;
+  private counters = { eventsIn: 0, alertsOut: 0, lateEvents: 0, deactivations: 0, reentries: 0 };
+  /** Events consumed from the input, for checkpoints and for error messages. */
+  private inputPosition = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly host: EngineHost,
+    options: EngineOptions = {},
+  ) {
+    this.options = {
+      outOfOrderMs: options.outOfOrderMs ?? 5000,
+      allowedLatenessMs: options.allowedLatenessMs ?? 0,
+      sandboxOnly: options.sandboxOnly ?? false,
+      maxReentryDepth: options.maxReentryDepth ?? 8,
+      sandbox: { ...DEFAULT_SANDBOX_LIMITS, ...options.sandbox },
+    };
+    if (this.options.outOfOrderMs < 0 || this.options.allowedLatenessMs < 0) {
+      throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
+    }
+    this.clock = options.clock ?? Date.now;
+    this.rate = new RateMeter(this.clock);
+    this.utilsHost = { inTable: (table, value) => this.tables.has(table, value) };
+    this.utils = createUtils(this.utilsHost);
+    this.iocs = new IocRegistry(host.iocSets, (list) =>
+      [...this.rulesByName.values()].filter((r) => r.iocTerms.some((t) => t.list === list)).map((r) => r.name),
+    );
+  }
+
+  // ── rules ────────────────────────────────────────────────────────────────
+
+  /**
+   * Parses, checks and applies the rules in `text`. All or nothing: when any rule has an error,
+   * no rule of the text is applied and the diagnostics say why. Rules whose name exists are
+   * replaced (unless `replace: false`); a replaced aggregation rule with the same key, time field
+   * and windows keeps its open windows.
+   */
+  putRules(text: string, options: ApplyOptions = {}): ApplyResult {
+    this.assertAlive();
+    const file = options.file ?? '<rules>';
+    const { rules, diagnostics } = compileCheck(text, file, { iocLists: this.iocs.names() });
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (options.replace === false) {
+      for (const rule of rules) {
+        if (this.rulesByName.has(rule.name)) {
+          errors.push(ruleDiagnostic(rule, 'rule-exists', `rule "${rule.name}" already exists`));
+        }
+      }
+    }
+    if (errors.length) return { ok: false, added: [], replaced: [], diagnostics: [...diagnostics, ...errors.filter((d) => !diagnostics.includes(d))] };
+
+    const compiled: CompiledRule[] = [];
+    const failures: Diagnostic[] = [];
+    for (const ast of rules) {
+      const existing = this.rulesByName.get(ast.name);
+      try {
+        compiled.push(compileRule(ast, this.compileContext(), existing?.order ?? this.nextOrder + compiled.length));
+      } catch (error) {
+        failures.push(ruleDiagnostic(ast, 'rule-compile', error instanceof Error ? error.message : String(error)));
+      }
+    }
+    if (failures.length) {
+      for (const rule of compiled) rule.sandbox?.dispose();
+      return { ok: false, added: [], replaced: [], diagnostics: [...diagnostics, ...failures] };
+    }
+
+    const added: string[] = [];
+    const replaced: string[] = [];
+    const now = this.clock();
+    for (const rule of compiled) {
+      const existing = this.rulesByName.get(rule.name);
+      if (existing) {
+        if (existing.aggregation && rule.aggregation && sameWindowing(existing, rule)) {
+          rule.aggregation.windows = existing.aggregation.windows;
+        }
+        this.unregister(existing);
+        replaced.push(rule.name);
+      } else {
+        this.nextOrder = Math.max(this.nextOrder, rule.order + 1);
+        added.push(rule.name);
+      }
+      this.register(rule);
+      this.recordVersion(rule.name, existing ? 'replace' : 'create', rule.text, options.author, now);
+    }
+    this.rebuildTimeIndex();
+    return { ok: true, added, replaced, diagnostics };
+  }
+
+  /** Like putRules, but a rule whose name exists is an error. */
+  addRules(text: string, options: Omit<ApplyOptions, 'replace'> = {}): ApplyResult {
+    return this.putRules(text, { ...options, replace: false });
+  }
+
+  /** Removes a rule and its state. Returns false when there is no such rule. */
+  removeRule(name: string, options: { author?: string } = {}): boolean {
+    const rule = this.rulesByName.get(name);
+    if (!rule) return false;
+    this.unregister(rule);
+    this.rulesByName.delete(name);
+    this.rebuildTimeIndex();
+    this.recordVersion(name, 'remove', '', options.author, this.clock());
+    return true;
+  }
+
+  /** Pauses or resumes a rule by hand. Enabling a deactivated rule gives it a fresh sandbox. */
+  setRuleEnabled(name: string, enabled: boolean): void {
+    const rule = this.requireRule(name);
+    if (!enabled) {
+      rule.state = 'disabled';
+      return;
+    }
+    if (rule.state === 'active') return;
+    if (rule.state === 'deactivated') {
+      const fresh = compileRule(rule.ast, this.compileContext(), rule.order);
+      if (fresh.aggregation && rule.aggregation) fresh.aggregation.windows = rule.aggregation.windows;
+      fresh.stats = rule.stats;
+      this.unregister(rule);
+      this.register(fresh);
+      this.rebuildTimeIndex();
+      return;
+    }
+    rule.state = 'active';
+  }
+
+  /** Every applied version of a rule, oldest first. */
+  history(name: string): RuleVersion[] {
+    return [...(this.versions.get(name) ?? [])];
+  }
+
+  /** Applies an earlier version of a rule again (recorded as a new version). */
+  revertRule(name: string, version: number, options: { author?: string } = {}): ApplyResult {
+    const target = this.versions.get(name)?.find((v) => v.version === version);
+    if (!target || target.action === 'remove') throw new Error(`rule "${name}" has no version ${version} to revert to`);
+    const result = this.putRules(target.text, { author: options.author, file: `${name}@${version}` });
+    if (result.ok) {
+      const list = this.versions.get(name)!;
+      list[list.length - 1].action = 'revert';
+    }
+    return result;
+  }
+
+  rules(): RuleInfo[] {
+    return [...this.rulesByName.values()].sort((a, b) => a.order - b.order).map((r) => this.describe(r));
+  }
+
+  rule(name: string): RuleInfo | undefined {
+    const rule = this.rulesByName.get(name);
+    return rule && this.describe(rule);
+  }
+
+  // ── events ───────────────────────────────────────────────────────────────
+
+  /**
+   * Pushes a batch of events. Anything that is not a plain object is rejected (and reported with
+   * its index); everything else is processed, and the alerts it causes are delivered before this
+   * returns.
+   */
+  push(events: readonly unknown[]): PushResult {
+    this.assertAlive();
+    const batch: EventRecord[] = [];
+    const rejected: PushResult['rejected'] = [];
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
+      if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+        rejected.push({ index: i, reason: `event is ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}, not an object` });
+      } else {
+        batch.push(event as EventRecord);
+      }
+    }
+    this.inputPosition += events.length;
+    this.counters.eventsIn += batch.length;
+    this.rate.add(batch.length);
+    if (batch.length) this.runBatch(batch, 0);
+    return { accepted: batch.length, rejected };
+  }
+
+  /** Reads the clock and closes the processing-time windows that are due. */
+  advanceTime(): void {
+    this.assertAlive();
+    this.fireDue((sink) => this.advanceProcessingTime(sink));
+  }
+
+  /**
+   * Declares that no event earlier than `timeMs` will come (an idle or finished source): every
+   * event-time watermark moves up to it and the windows that end by then close.
+   */
+  advanceWatermark(timeMs: number): void {
+    this.assertAlive();
+    this.fireDue((sink) => {
+      for (const [, wm] of this.watermarks) {
+        if (timeMs > wm.value) {
+          wm.value = timeMs;
+          for (const rule of wm.rules) this.advanceRule(rule, timeMs, sink);
+        }
+      }
+    });
+  }
+
+  /** End of input: every open window fires, and the alerts it causes are delivered. */
+  flush(): void {
+    this.assertAlive();
+    this.fireDue((sink) => {
+      for (const rule of this.ordered()) {
+        if (!rule.aggregation || rule.state !== 'active') continue;
+        for (const window of rule.aggregation.windows.drain()) sink(rule, window);
+      }
+    });
+  }
+
+  /** Number of input events consumed so far (rejected ones included). */
+  get position(): number {
+    return this.inputPosition;
+  }
+
+  // ── output ───────────────────────────────────────────────────────────────
+
+  onAlert(listener: (alert: Alert) => void): () => void {
+    return this.alertOut.subscribe(listener);
+  }
+
+  /** Alerts from now on, as an async iterator (ends when the engine is disposed). */
+  alerts(): AsyncIterableIterator<Alert> {
+    return this.alertOut.iterate();
+  }
+
+  onDiagnostic(listener: (diagnostic: RuntimeDiagnostic) => void): () => void {
+    return this.diagnosticOut.subscribe(listener);
+  }
+
+  diagnostics(): AsyncIterableIterator<RuntimeDiagnostic> {
+    return this.diagnosticOut.iterate();
+  }
+
+  metrics(): EngineMetrics {
+    const rules: EngineMetrics['rules'] = {};
+    for (const rule of this.ordered()) rules[rule.name] = { ...rule.stats, state: rule.state };
+    return { ...this.counters, eventsPerSecond: this.rate.perSecond(), rules };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const rule of this.rulesByName.values()) rule.sandbox?.dispose();
+    for (const { name } of this.iocs.list()) this.iocs.get(name).dispose();
+    this.alertOut.close();
+    this.diagnosticOut.close();
+  }
+
+  // ── the path of an event ─────────────────────────────────────────────────
+
+  private runBatch(batch: EventRecord[], depth: number): void {
+    let seq = 0;
+    const nextSeq = () => seq++;
+    const system: { seq: number; alert: Alert }[] = [];
+    const deactivate = (rule: CompiledRule, violation: unknown, phase: FunctionPhase) => {
+      const alert = this.deactivate(rule, violation, phase);
+      if (alert) system.push({ seq: nextSeq(), alert });
+    };
+
+    // Route: each rule gets the indices of the events that reach it, in order.
+    const routed = new Map<CompiledRule, number[]>();
+    const visitFor = (index: number) => (rule: CompiledRule) => {
+      if (rule.state !== 'active') return;
+      let list = routed.get(rule);
+      if (!list) routed.set(rule, (list = []));
+      list.push(index);
+    };
+    for (let i = 0; i < batch.length; i++) {
+      if (depth === 0) this.router.route(batch[i], visitFor(i));
+      else this.router.routeBy(REENTRY_FIELD, batch[i], visitFor(i));
+    }
+
+    // Filter and IOC, one crossing per rule for the whole batch.
+    const passedBy = new Map<CompiledRule, Uint8Array>();
+    for (const [rule, indices] of routed) {
+      rule.stats.routed += indices.length;
+      const passed = new Uint8Array(indices.length).fill(1);
+      if (rule.filter) {
+        let outcome;
+        try {
+          outcome = rule.filter.run(indices.map((i) => batch[i]));
+        } catch (violation) {
+          deactivate(rule, violation, 'filter');
+          continue;
+        }
+        for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
+        this.reportErrors(rule, 'filter', outcome.errors, (k) => batch[indices[k]]);
+      }
+      if (rule.iocTerms.length) this.applyIocTerms(rule, indices, batch, passed);
+      passedBy.set(rule, passed);
+    }
+
+    // In event order: windows, watermarks, and the work for HAVING and SINK.
+    const sinkWork = new Map<CompiledRule, Pending[]>();
+    const havingWork = new Map<CompiledRule, Pending[]>();
+    const fired = (rule: CompiledRule, window: FiredWindow<EventRecord>) =>
+      queueWork(rule.having ? havingWork : sinkWork, { seq: nextSeq(), rule, input: this.complexEventOf(rule, window), window });
+
+    this.advanceProcessingTime(fired);
+    const now = this.clock();
+    const perEvent: CompiledRule[][] = Array.from({ length: batch.length }, () => []);
+    for (const rule of this.ordered()) {
+      const indices = routed.get(rule);
+      const passed = passedBy.get(rule);
+      if (!indices || !passed) continue;
+      for (let k = 0; k < indices.length; k++) if (passed[k]) perEvent[indices[k]].push(rule);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i];
+      for (const rule of perEvent[i]) {
+        if (rule.state !== 'active') continue;
+        rule.stats.matched++;
+        const agg = rule.aggregation;
+        if (!agg) {
+          queueWork(sinkWork, { seq: nextSeq(), rule, input: event });
+          continue;
+        }
+        const time = agg.timeReader ? parseEventTime(agg.timeReader(event)) : now;
+        if (time === undefined) {
+          rule.stats.errors++;
+          this.report({ code: 'vigil.time', rule: rule.name, message: `event has no valid time in field '${agg.timeField}' (epoch ms or ISO-8601 expected)`, value: agg.timeReader!(event) });
+          continue;
+        }
+        const key = agg.keyReaders.map((read) => read(event) ?? null);
+        exposeFields(event);
+        const outcome = agg.windows.insert(time, keyTextOf(key), key, event);
+        if (outcome.late) {
+          rule.stats.late++;
+          this.counters.lateEvents++;
+          this.report({
+            code: 'vigil.late',
+            rule: rule.name,
+            message: `event at ${time} arrived after its windows closed (watermark ${agg.windows.currentWatermark}, allowed lateness ${this.options.allowedLatenessMs} ms)`,
+            eventTime: time,
+            watermark: agg.windows.currentWatermark,
+          });
+        } else {
+          for (const window of outcome.refired) fired(rule, window);
+        }
+      }
+      this.advanceEventTime(event, fired);
+    }
+
+    this.finish(havingWork, sinkWork, system, nextSeq, depth);
+  }
+
+  /** Runs `work`, which may close windows, then HAVING/SINK for what closed, then delivers the alerts. */
+  private fireDue(work: (fired: (rule: CompiledRule, window: FiredWindow<EventRecord>) => void) => void): void {
+    let seq = 0;
+    const nextSeq = () => seq++;
+    const havingWork = new Map<CompiledRule, Pending[]>();
+    const sinkWork = new Map<CompiledRule, Pending[]>();
+    work((rule, window) =>
+      queueWork(rule.having ? havingWork : sinkWork, { seq: nextSeq(), rule, input: this.complexEventOf(rule, window), window }),
+    );
+    this.finish(havingWork, sinkWork, [], nextSeq, 0);
+  }
+
+  /** HAVING, then SINK, one crossing per rule each; then the alerts, in sequence order. */
+  private finish(
+    havingWork: Map<CompiledRule, Pending[]>,
+    sinkWork: Map<CompiledRule, Pending[]>,
+    alerts: { seq: number; alert: Alert }[],
+    nextSeq: () => number,
+    depth: number,
+  ): void {
+    const deactivate = (rule: CompiledRule, violation: unknown, phase: FunctionPhase) => {
+      const alert = this.deactivate(rule, violation, phase);
+      if (alert) alerts.push({ seq: nextSeq(), alert });
+    };
+    for (const [rule, items] of havingWork) {
+      if (rule.state !== 'active') continue;
+      let outcome;
+      try {
+        outcome = rule.having!.run(items.map((item) => item.window!.events));
+      } catch (violation) {
+        deactivate(rule, violation, 'having');
+        continue;
+      }
+      this.reportErrors(rule, 'having', outcome.errors);
+      items.forEach((item, k) => {
+        const result = outcome.results[k];
+        if (result === false || result === null || result === undefined) return;
+        queueWork(sinkWork, result === true ? item : { ...item, input: result });
+      });
+    }
+    for (const [rule, items] of sinkWork) {
+      if (rule.state !== 'active') continue;
+      let outcome;
+      try {
+        outcome = rule.sink.run(items.map((item) => item.input));
+      } catch (violation) {
+        deactivate(rule, violation, 'sink');
+        continue;
+      }
+      this.reportErrors(rule, 'sink', outcome.errors);
+      items.forEach((item, k) => {
+        const alert = toAlert(rule.name, outcome.results[k], item);
+        if (alert) alerts.push({ seq: item.seq, alert });
+      });
+    }
+    this.deliver(alerts, depth);
+  }
+
+  private deliver(alerts: { seq: number; alert: Alert }[], depth: number): void {
+    if (!alerts.length) return;
+    alerts.sort((a, b) => a.seq - b.seq);
+    const out = alerts.map((a) => a.alert);
+    for (const alert of out) {
+      this.counters.alertsOut++;
+      const rule = this.rulesByName.get(alert.rule);
+      if (rule) rule.stats.alerts++;
+      this.alertOut.emit(alert);
+    }
+    if (!this.router.hasField(REENTRY_FIELD)) return;
+    if (depth + 1 > this.options.maxReentryDepth) {
+      this.report({
+        code: 'vigil.reentry',
+        message: `alert chain deeper than ${this.options.maxReentryDepth} re-entries stopped (rules ${[...new Set(out.map((a) => a.rule))].map((r) => `"${r}"`).join(', ')})`,
+        rules: [...new Set(out.map((a) => a.rule))],
+      });
+      return;
+    }
+    this.counters.reentries += out.length;
+    this.runBatch(out as EventRecord[], depth + 1);
+  }
+
+  private applyIocTerms(rule: CompiledRule, indices: number[], batch: EventRecord[], passed: Uint8Array): void {
+    for (const term of rule.iocTerms) {
+      const set = this.iocs.get(term.list);
+      for (let k = 0; k < indices.length; k++) {
+        if (!passed[k]) continue;
+        const text = scalarText(term.read(batch[indices[k]]));
+        const present = text !== undefined && set.has(text);
+        if (present === term.negated) passed[k] = 0;
+      }
+    }
+  }
+
+  private advanceEventTime(event: EventRecord, fired: (rule: CompiledRule, window: FiredWindow<EventRecord>) => void): void {
+    for (const wm of this.watermarks.values()) {
+      const time = parseEventTime(wm.read(event));
+      if (time === undefined) continue;
+      const candidate = time - this.options.outOfOrderMs;
+      if (candidate <= wm.value) continue;
+      wm.value = candidate;
+      for (const rule of wm.rules) this.advanceRule(rule, candidate, fired);
+    }
+  }
+
+  private advanceProcessingTime(fired: (rule: CompiledRule, window: FiredWindow<EventRecord>) => void): void {
+    if (!this.processingTimeRules.length) return;
+    const now = this.clock();
+    for (const rule of this.processingTimeRules) this.advanceRule(rule, now, fired);
+  }
+
+  private advanceRule(rule: CompiledRule, watermark: number, fired: (rule: CompiledRule, window: FiredWindow<EventRecord>) => void): void {
+    if (rule.state !== 'active' || !rule.aggregation) return;
+    for (const window of rule.aggregation.windows.advance(watermark)) fired(rule, window);
+  }
+
+  /**
+   * What HAVING receives for a window is its events; what SINK receives when HAVING says `true`
+   * (or when there is no HAVING) is this: the key fields, the count and the events.
+   */
+  private complexEventOf(rule: CompiledRule, window: FiredWindow<EventRecord>): EventRecord {
+    const agg = rule.aggregation!;
+    if (agg.sortBy) sortEvents(window.events, agg.sortBy.read, agg.sortBy.descending);
+    const out: EventRecord = {};
+    agg.keyFields.forEach((field, i) => (out[field] = window.key[i]));
+    out.count = window.events.length;
+    out.events = window.events;
+    return out;
+  }
+
+  // ── bookkeeping ──────────────────────────────────────────────────────────
+
+  private compileContext() {
+    return {
+      quickjs: this.host.quickjs,
+      utils: this.utils,
+      utilsHost: this.utilsHost,
+      limits: this.options.sandbox,
+      allowedLatenessMs: this.options.allowedLatenessMs,
+      sandboxOnly: this.options.sandboxOnly,
+    };
+  }
+
+  private register(rule: CompiledRule): void {
+    this.rulesByName.set(rule.name, rule);
+    this.router.add(rule);
+  }
+
+  private unregister(rule: CompiledRule): void {
+    this.router.remove(rule);
+    rule.sandbox?.dispose();
+  }
+
+  private rebuildTimeIndex(): void {
+    const previous = new Map([...this.watermarks].map(([field, wm]) => [field, wm.value]));
+    this.watermarks.clear();
+    this.processingTimeRules = [];
+    for (const rule of this.ordered()) {
+      const agg = rule.aggregation;
+      if (!agg) continue;
+      if (!agg.timeField) {
+        this.processingTimeRules.push(rule);
+        continue;
+      }
+      let wm = this.watermarks.get(agg.timeField);
+      if (!wm) {
+        wm = { read: fieldReader(agg.timeField), value: previous.get(agg.timeField) ?? -Infinity, rules: [] };
+        this.watermarks.set(agg.timeField, wm);
+      }
+      wm.rules.push(rule);
+    }
+  }
+
+  private ordered(): CompiledRule[] {
+    return [...this.rulesByName.values()].sort((a, b) => a.order - b.order);
+  }
+
+  private deactivate(rule: CompiledRule, violation: unknown, phase: FunctionPhase): Alert | undefined {
+    if (!(violation instanceof SandboxViolation)) throw violation;
+    if (rule.state === 'deactivated') return undefined;
+    const at = this.clock();
+    rule.state = 'deactivated';
+    rule.deactivation = { kind: violation.kind, reason: `${phase}: ${violation.message}`, at };
+    rule.sandbox?.dispose();
+    this.counters.deactivations++;
+    return {
+      rule: 'vigil.rule.deactivated',
+      deactivatedRule: rule.name,
+      kind: violation.kind,
+      phase,
+      reason: violation.message,
+      time: at,
+    };
+  }
+
+  private reportErrors(rule: CompiledRule, phase: FunctionPhase, errors: Map<number, string>, inputOf?: (k: number) => unknown): void {
+    for (const [k, message] of errors) {
+      rule.stats.errors++;
+      // The first few errors of a rule are reported one by one; after that only counted.
+      if (rule.stats.errors <= 10) {
+        this.report({ code: 'vigil.rule.error', rule: rule.name, phase, message: `${phase} threw ${message}`, event: inputOf?.(k) });
+      } else if (rule.stats.errors === 11) {
+        this.report({ code: 'vigil.rule.error', rule: rule.name, phase, message: 'more errors from this rule are counted in its metrics, not reported' });
+      }
+    }
+  }
+
+  private report(diagnostic: RuntimeDiagnostic): void {
+    this.diagnosticOut.emit(diagnostic);
+  }
+
+  private describe(rule: CompiledRule): RuleInfo {
+    const list = this.versions.get(rule.name) ?? [];
+    const functions: RuleInfo['functions'] = [];
+    const add = (phase: FunctionPhase, runner: FunctionRunner | undefined) => {
+      if (runner) functions.push({ phase, mode: runner.mode, reason: runner.sandboxReason });
+    };
+    add('filter', rule.filter);
+    add('having', rule.having);
+    add('sink', rule.sink);
+    return {
+      name: rule.name,
+      state: rule.state,
+      deactivation: rule.deactivation,
+      version: list.length ? list[list.length - 1].version : 0,
+      text: rule.text,
+      file: rule.ast.file,
+      kind: rule.aggregation ? 'aggregation' : 'simple',
+      functions,
+      stats: { ...rule.stats },
+    };
+  }
+
+  private recordVersion(name: string, action: RuleVersion['action'], text: string, author = 'unknown', time: number): void {
+    const list = this.versions.get(name) ?? [];
+    list.push({ version: list.length + 1, action, text, author, time });
+    this.versions.set(name, list);
+  }
+
+  private requireRule(name: string): CompiledRule {
+    const rule = this.rulesByName.get(name);
+    if (!rule) throw new Error(`unknown rule "${name}"`);
+    return rule;
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('the engine has been disposed');
+  }
+}
+
+function ruleDiagnostic(rule: { name: string; file: string; nameSpan: { start: { line: number; column: number }; end: { line: number; column: number } } }, code: string, message: string): Diagnostic {
+  return {
+    severity: 'error',
+    code,
+    message,
+    file: rule.file,
+    line: rule.nameSpan.start.line,
+    column: rule.nameSpan.start.column,
+    endLine: rule.nameSpan.end.line,
+    endColumn: rule.nameSpan.end.column,
+    excerpt: '',
+    rule: rule.name,
+  };
+}
+
+function queueWork(into: Map<CompiledRule, Pending[]>, item: Pending): void {
+  const list = into.get(item.rule);
+  if (list) list.push(item);
+  else into.set(item.rule, [item]);
+}
+
+function keyTextOf(key: readonly unknown[]): string {
+  if (key.length === 1 && typeof key[0] === 'string') return `s${key[0]}`;
+  return `j${JSON.stringify(key)}`;
+}
+
+/** Reference-engine rules read window events as `e.fields['user']` as well as `e.user`. */
+function exposeFields(event: EventRecord): void {
+  if ('fields' in event) return;
+  try {
+    Object.defineProperty(event, 'fields', { value: event, enumerable: false, configurable: true });
+  } catch {
+    // A frozen event keeps its own shape; `e.fields` is then undefined for it.
+  }
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === undefined || a === null) return 1;
+  if (b === undefined || b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const ta = parseEventTime(a);
+  const tb = parseEventTime(b);
+  if (ta !== undefined && tb !== undefined && typeof a === 'string' && typeof b === 'string') return ta - tb;
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
+
+function sortEvents(events: EventRecord[], read: FieldReader, descending: boolean): void {
+  events.sort((x, y) => {
+    const c = compareValues(read(x), read(y));
+    return descending ? -c : c;
+  });
+}
+
+/**
+ * The alert for one SINK result: an object gets `rule` (always the producing rule, so a chain of
+ * rules cannot be fooled into routing an alert back to itself) and, for aggregation rules, `key`,
+ * `windowStart`, `windowEnd` and `update` unless SINK set them; `true` means the input itself;
+ * null/undefined/false drop the alert; any other value is wrapped as `{ value }`.
+ */
+function toAlert(ruleName: string, result: unknown, item: Pending): Alert | undefined {
+  if (result === null || result === undefined || result === false) return undefined;
+  const body = result === true ? item.input : result;
+  const fields: EventRecord = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as EventRecord) : { value: body };
+  const meta: EventRecord = {};
+  const window = item.window;
+  if (window) {
+    const agg = item.rule.aggregation!;
+    const key: EventRecord = {};
+    agg.keyFields.forEach((f, i) => (key[f] = window.key[i]));
+    meta.key = key;
+    meta.windowStart = window.start;
+    meta.windowEnd = window.end;
+    if (window.update) meta.update = true;
+  }
+  // `rule` first for people reading the output; assigned again last so SINK cannot change it.
+  const alert: EventRecord = { rule: ruleName, ...meta, ...fields };
+  alert.rule = ruleName;
+  return alert as Alert;
+}

@@ -1,0 +1,28 @@
+/** Event time: what USING reads, and the clock that stands in for it without USING. */
+
+/** Milliseconds since the epoch, from a number (epoch ms) or an ISO-8601 string; undefined otherwise. */
+export function parseEventTime(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.length > 0) {
+    // Numeric strings are epoch ms: some exporters quote every value.
+    if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+/** The source of processing time. Injected, because on the edge `Date.now()` stands still within a request. */
+export type Clock = () => number;
+
+/** A clock that only moves when told to: for tests, replays and edge runtimes. */
+export class ManualClock {
+  constructor(private nowMs = 0) {}
+  readonly now: Clock = () => this.nowMs;
+  set(ms: number): void {
+    this.nowMs = ms;
+  }
+  advance(ms: number): void {
+    this.nowMs += ms;
+  }
+}

@@ -1,0 +1,71 @@
+/** The named IOC sets of an engine. */
+import type { IocSet, IocSetFactory, IocSetOptions } from './ioc.js';
+
+export interface IocListInfo {
+  name: string;
+  count: number;
+  byteSize: number;
+}
+
+export class IocRegistry {
+  private readonly sets = new Map<string, IocSet>();
+
+  constructor(
+    private readonly factory: IocSetFactory,
+    /** Names of the rules that use a list; a list in use cannot be deleted. */
+    private readonly usersOf: (list: string) => string[],
+  ) {}
+
+  create(name: string, options?: IocSetOptions): void {
+    if (this.sets.has(name)) throw new Error(`IOC list '${name}' already exists`);
+    this.sets.set(name, this.factory.create(options));
+  }
+
+  /** Creates the list from serialized bytes (a checkpoint, or a filter shared without its entries). */
+  load(name: string, bytes: Uint8Array): void {
+    if (this.sets.has(name)) throw new Error(`IOC list '${name}' already exists`);
+    this.sets.set(name, this.factory.deserialize(bytes));
+  }
+
+  add(name: string, entries: readonly string[]): void {
+    this.get(name).add(entries);
+  }
+
+  remove(name: string, entries: readonly string[]): number {
+    return this.get(name).remove(entries);
+  }
+
+  has(name: string, entry: string): boolean {
+    return this.get(name).has(entry);
+  }
+
+  exists(name: string): boolean {
+    return this.sets.has(name);
+  }
+
+  delete(name: string): void {
+    const users = this.usersOf(name);
+    if (users.length) throw new Error(`IOC list '${name}' is used by rule${users.length > 1 ? 's' : ''} ${users.map((u) => `"${u}"`).join(', ')}`);
+    this.get(name).dispose();
+    this.sets.delete(name);
+  }
+
+  list(): IocListInfo[] {
+    return [...this.sets].map(([name, set]) => ({ name, count: set.count, byteSize: set.byteSize }));
+  }
+
+  names(): ReadonlySet<string> {
+    return new Set(this.sets.keys());
+  }
+
+  serialize(name: string): Uint8Array {
+    return this.get(name).serialize();
+  }
+
+  /** The set itself, for the engine's hot path. */
+  get(name: string): IocSet {
+    const set = this.sets.get(name);
+    if (!set) throw new Error(`unknown IOC list '${name}'`);
+    return set;
+  }
+}

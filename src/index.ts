@@ -1,0 +1,43 @@
+/**
+ * Vigil's public API, runtime-agnostic. Runtime entries (src/node.ts, and the browser, Deno and
+ * workerd entries) add a `createEngine` that loads the WebAssembly pieces for their platform.
+ */
+
+// The engine
+export { Engine } from './engine/engine.js';
+export type {
+  Alert,
+  ApplyOptions,
+  ApplyResult,
+  EngineHost,
+  EngineMetrics,
+  EngineOptions,
+  PushResult,
+  RuleInfo,
+  RuleVersion,
+  RuntimeDiagnostic,
+} from './engine/engine.js';
+export type { IocSet, IocSetFactory, IocSetOptions } from './engine/ioc.js';
+export type { IocListInfo } from './engine/ioc-registry.js';
+
+// Time
+export { ManualClock, parseEventTime } from './engine/event-time.js';
+export type { Clock } from './engine/event-time.js';
+
+// The rule language
+export { checkRules, compileCheck, parseRules, tokenize } from './lang/index.js';
+export { formatDiagnostic } from './lang/diagnostic.js';
+export type { Diagnostic, Severity } from './lang/diagnostic.js';
+export type { RuleAst } from './lang/ast.js';
+
+// The sandbox
+export { loadQuickJS } from './sandbox/load.js';
+export { DEFAULT_SANDBOX_LIMITS } from './sandbox/sandbox.js';
+export type { SandboxLimits } from './sandbox/sandbox.js';
+
+// WebAssembly hot paths
+export { createHotPaths } from './wasm/hotpaths.js';
+
+// Input
+export { JsonLinesDecoder, parseLine } from './io/from-jsonl.js';
+export type { DecodedLine, LineError } from './io/from-jsonl.js';

@@ -1,0 +1,158 @@
+/**
+ * JSON lines in, events out. Works on byte chunks from any source (a file, stdin, a fetch body),
+ * so it serves Node, browsers and the edge alike. Every bad line becomes a report naming its line
+ * number and the rest of the input goes on: a line that is not JSON, not an object, not UTF-8, or
+ * longer than the limit (its bytes are skipped without being held in memory).
+ */
+
+export interface LineError {
+  /** 1-based line number. */
+  line: number;
+  reason: string;
+}
+
+export interface JsonLinesOptions {
+  /** Longest accepted line in bytes. Default 1 MiB. */
+  maxLineBytes?: number;
+}
+
+export interface DecodedLine {
+  line: number;
+  event: Record<string, unknown>;
+}
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Incremental decoder: feed byte chunks, get events and line errors as lines complete. */
+export class JsonLinesDecoder {
+  private readonly maxLineBytes: number;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private skippingOversized = false;
+  private oversizedBytes = 0;
+  private lineNumber = 0;
+
+  constructor(options: JsonLinesOptions = {}) {
+    this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
+  }
+
+  /** Lines completed so far (blank lines included). */
+  get linesSeen(): number {
+    return this.lineNumber;
+  }
+
+  push(chunk: Uint8Array, onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline < 0 ? chunk.length : newline;
+      if (newline >= 0 && this.pendingBytes === 0 && !this.skippingOversized && end - start <= this.maxLineBytes) {
+        // The common case: a whole line inside the chunk, decoded without copying.
+        this.emit(++this.lineNumber, chunk.subarray(start, end), onEvent, onError);
+        start = newline + 1;
+        continue;
+      }
+      this.append(chunk.subarray(start, end));
+      if (newline < 0) return;
+      this.completeLine(onEvent, onError);
+      start = newline + 1;
+    }
+  }
+
+  /** End of input: a last line without a newline still counts. */
+  end(onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+    if (this.pendingBytes > 0 || this.skippingOversized) this.completeLine(onEvent, onError);
+  }
+
+  private append(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    if (this.skippingOversized) {
+      this.oversizedBytes += bytes.length;
+      return;
+    }
+    if (this.pendingBytes + bytes.length > this.maxLineBytes) {
+      this.skippingOversized = true;
+      this.oversizedBytes = this.pendingBytes + bytes.length;
+      this.pending = [];
+      this.pendingBytes = 0;
+      return;
+    }
+    // Copy: the caller may reuse its chunk buffer.
+    this.pending.push(bytes.slice());
+    this.pendingBytes += bytes.length;
+  }
+
+  private completeLine(onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+    const line = ++this.lineNumber;
+    if (this.skippingOversized) {
+      onError({ line, reason: `line is ${this.oversizedBytes} bytes, longer than the ${this.maxLineBytes}-byte limit; skipped` });
+      this.skippingOversized = false;
+      this.oversizedBytes = 0;
+      return;
+    }
+    let bytes: Uint8Array;
+    if (this.pending.length === 1) bytes = this.pending[0];
+    else {
+      bytes = new Uint8Array(this.pendingBytes);
+      let at = 0;
+      for (const part of this.pending) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.emit(line, bytes, onEvent, onError);
+  }
+
+  private emit(line: number, bytes: Uint8Array, onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+    let length = bytes.length;
+    if (length && bytes[length - 1] === CARRIAGE_RETURN) length--;
+    const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length));
+    if (result === undefined) return;
+    if ('reason' in result) onError({ line, reason: result.reason });
+    else onEvent({ line, event: result.event });
+  }
+}
+
+/** Decodes one line's bytes: undefined for a blank line. */
+export function decodeLine(bytes: Uint8Array): { event: Record<string, unknown> } | { reason: string } | undefined {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { reason: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}` };
+  }
+  return parseLine(text);
+}
+
+/** Parses one line of text: undefined for a blank line. */
+export function parseLine(text: string): { event: Record<string, unknown> } | { reason: string } | undefined {
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { reason: `malformed JSON: ${(error as Error).message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { reason: `expected a JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` };
+  }
+  return { event: value as Record<string, unknown> };
+}
+
+/** Byte offset of the first invalid UTF-8 sequence, for the error message. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return i;
+}

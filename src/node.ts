@@ -1,0 +1,3 @@
+/** The Node entry: the public API plus `createEngine`, which loads everything from the package. */
+export * from './index.js';
+export { createNodeEngine as createEngine } from './runtime/node.js';
