@@ -7,6 +7,7 @@ import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
+import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
 import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
 import type { Utils, UtilsHost } from '../sandbox/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
@@ -60,6 +61,7 @@ export interface CompiledRule extends RoutedRule {
   readonly having?: FunctionRunner;
   readonly sink: FunctionRunner;
   readonly iocTerms: readonly IocTermPlan[];
+  readonly equality?: EqualityConjunct;
   readonly aggregation?: AggregationPlan;
   readonly sandbox?: RuleSandbox;
   state: RuleState;
@@ -164,6 +166,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     filter: runners.filter,
     having: runners.having,
     sink: runners.sink!,
+    equality: ast.filter ? equalityConjunct(ast.filter.node) : undefined,
     iocTerms: ast.iocFilters.map((t) => ({ negated: t.negated, list: t.list, field: t.field, read: fieldReader(t.field) })),
     aggregation,
     sandbox,

@@ -1,26 +1,45 @@
 /**
  * The rules-tree: (field, value) → the rules that named it in SOURCES, so an event meets only its
  * own rules. A rule is indexed under its first selector; further selectors (ANDed) are checked
- * for the rules the index returns.
+ * for the rules the index returns. Inside each (field, value) bucket, rules whose FILTER starts
+ * with an equality test are indexed again by that test (see equality-index.ts), so 1,000 rules
+ * that differ by `e.integer == i` cost about what a few do.
  */
+import { valueKeys, type EqualityConjunct } from './equality-index.js';
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
 
 export interface RoutedRule {
   /** Position of the rule in evaluation order: lower runs first. */
   readonly order: number;
   readonly selectors: readonly { field: string; values: readonly string[] }[];
+  /** An equality test every event passing the rule's FILTER satisfies. */
+  readonly equality?: EqualityConjunct;
+}
+
+interface ConjunctIndex<R> {
+  read: FieldReader;
+  byKey: Map<string, R[]>;
+  all: R[];
+}
+
+interface Bucket<R> {
+  /** Rules without an indexed equality test: always candidates. */
+  plain: R[];
+  byField: Map<string, ConjunctIndex<R>>;
 }
 
 interface FieldIndex<R> {
   field: string;
   read: FieldReader;
-  byValue: Map<string, R[]>;
+  byValue: Map<string, Bucket<R>>;
 }
 
 export class Router<R extends RoutedRule> {
   private readonly fields = new Map<string, FieldIndex<R>>();
   /** Rules with more than one selector need the rest checked after the index look-up. */
   private readonly extraSelectors = new Map<R, { read: FieldReader; values: Set<string> }[]>();
+  /** How many lists the current look-up drew from: one list is already ordered and free of repeats. */
+  private contributions = 0;
 
   add(rule: R): void {
     // Alerts re-enter through `rule` alone, so a rule that selects on it is indexed there.
@@ -33,10 +52,20 @@ export class Router<R extends RoutedRule> {
       this.fields.set(first.field, index);
     }
     for (const value of new Set(first.values)) {
-      const list = index.byValue.get(value) ?? [];
-      list.push(rule);
-      list.sort((a, b) => a.order - b.order);
-      index.byValue.set(value, list);
+      let bucket = index.byValue.get(value);
+      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map() }));
+      if (!rule.equality) {
+        insertOrdered(bucket.plain, rule);
+        continue;
+      }
+      let conjuncts = bucket.byField.get(rule.equality.field);
+      if (!conjuncts) bucket.byField.set(rule.equality.field, (conjuncts = { read: fieldReader(rule.equality.field), byKey: new Map(), all: [] }));
+      insertOrdered(conjuncts.all, rule);
+      for (const key of rule.equality.keys) {
+        const list = conjuncts.byKey.get(key) ?? [];
+        insertOrdered(list, rule);
+        conjuncts.byKey.set(key, list);
+      }
     }
     if (rest.length) {
       this.extraSelectors.set(
@@ -48,10 +77,17 @@ export class Router<R extends RoutedRule> {
 
   remove(rule: R): void {
     for (const index of this.fields.values()) {
-      for (const [value, list] of index.byValue) {
-        const at = list.indexOf(rule);
-        if (at >= 0) list.splice(at, 1);
-        if (list.length === 0) index.byValue.delete(value);
+      for (const [value, bucket] of index.byValue) {
+        removeFrom(bucket.plain, rule);
+        for (const [field, conjuncts] of bucket.byField) {
+          removeFrom(conjuncts.all, rule);
+          for (const [key, list] of conjuncts.byKey) {
+            removeFrom(list, rule);
+            if (!list.length) conjuncts.byKey.delete(key);
+          }
+          if (!conjuncts.all.length) bucket.byField.delete(field);
+        }
+        if (!bucket.plain.length && !bucket.byField.size) index.byValue.delete(value);
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);
     }
@@ -64,22 +100,15 @@ export class Router<R extends RoutedRule> {
 
   /** Calls `visit` for every rule the event reaches, in rule order. */
   route(event: EventRecord, visit: (rule: R) => void): void {
-    const single = this.fields.size === 1;
+    this.contributions = 0;
     let found: R[] | undefined;
     for (const index of this.fields.values()) {
       const text = scalarText(index.read(event));
       if (text === undefined) continue;
-      const rules = index.byValue.get(text);
-      if (!rules) continue;
-      if (single) {
-        for (const rule of rules) if (this.passesExtra(rule, event)) visit(rule);
-        return;
-      }
-      (found ??= []).push(...rules);
+      const bucket = index.byValue.get(text);
+      if (bucket) found = this.collect(bucket, event, found);
     }
-    if (!found) return;
-    if (found.length > 1) found.sort((a, b) => a.order - b.order);
-    for (const rule of found) if (this.passesExtra(rule, event)) visit(rule);
+    this.visitInOrder(found, event, visit);
   }
 
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
@@ -87,8 +116,39 @@ export class Router<R extends RoutedRule> {
     const index = this.fields.get(field);
     if (!index) return;
     const text = scalarText(index.read(event));
-    if (text === undefined) return;
-    for (const rule of index.byValue.get(text) ?? []) if (this.passesExtra(rule, event)) visit(rule);
+    const bucket = text === undefined ? undefined : index.byValue.get(text);
+    this.contributions = 0;
+    if (bucket) this.visitInOrder(this.collect(bucket, event, undefined), event, visit);
+  }
+
+  private collect(bucket: Bucket<R>, event: EventRecord, into: R[] | undefined): R[] | undefined {
+    const add = (rules: R[]) => {
+      if (!rules.length) return;
+      this.contributions++;
+      into = into ? into.concat(rules) : rules;
+    };
+    add(bucket.plain);
+    for (const conjuncts of bucket.byField.values()) {
+      const keys = valueKeys(conjuncts.read(event));
+      if (keys === undefined) {
+        add(conjuncts.all);
+        continue;
+      }
+      for (const key of keys) {
+        const rules = conjuncts.byKey.get(key);
+        if (rules) add(rules);
+      }
+    }
+    return into;
+  }
+
+  private visitInOrder(found: R[] | undefined, event: EventRecord, visit: (rule: R) => void): void {
+    if (!found) return;
+    if (this.contributions > 1) {
+      // Several sources (or keys) contributed: restore rule order and drop repeats.
+      found = [...new Set(found)].sort((a, b) => a.order - b.order);
+    }
+    for (const rule of found) if (this.passesExtra(rule, event)) visit(rule);
   }
 
   private passesExtra(rule: R, event: EventRecord): boolean {
@@ -100,4 +160,15 @@ export class Router<R extends RoutedRule> {
     }
     return true;
   }
+}
+
+function insertOrdered<R extends RoutedRule>(list: R[], rule: R): void {
+  let at = list.length;
+  while (at > 0 && list[at - 1].order > rule.order) at--;
+  list.splice(at, 0, rule);
+}
+
+function removeFrom<R>(list: R[], rule: R): void {
+  const at = list.indexOf(rule);
+  if (at >= 0) list.splice(at, 1);
 }

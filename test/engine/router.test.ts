@@ -1,0 +1,93 @@
+import { parseExpressionAt } from 'acorn';
+import { describe, expect, it } from 'vitest';
+import { equalityConjunct, valueKeys } from '../../src/engine/equality-index.js';
+import { Router, type RoutedRule } from '../../src/engine/router.js';
+
+interface TestRule extends RoutedRule {
+  name: string;
+  filter: (e: Record<string, unknown>) => unknown;
+}
+
+function seeded(seed: number) {
+  return () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+}
+
+const literals = [`3`, `0`, `-1`, `'3'`, `'03'`, `''`, `' 3 '`, `'x'`, `'id_tag_' + 3`, `1 + 2`, `'1e3'`, `1000`, `'true'`, `'Infinity'`];
+const values: unknown[] = [3, '3', '03', 0, '', ' ', -1, '-1', 'x', 'id_tag_3', true, false, null, undefined, 1000, '1e3', [3], { a: 1 }, NaN, -0, 'Infinity', Infinity];
+
+describe('the rules index', () => {
+  it('offers an event every rule whose FILTER could pass it (compared with a brute-force scan)', () => {
+    const random = seeded(7);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
+    const rules: TestRule[] = [];
+    for (let i = 0; i < 400; i++) {
+      const op = random() < 0.5 ? '==' : '===';
+      const field = pick(['a', 'b']);
+      const lit = pick(literals);
+      const text = random() < 0.5 ? `function (e) { return e.${field} ${op} ${lit} && e.z !== 1; }` : `(e) => ${lit} ${op} e['${field}']`;
+      const node = parseExpressionAt(text, 0, { ecmaVersion: 'latest' });
+      // The reference: the same function as JavaScript (tests only).
+      const filter = new Function(`return (${text})`)() as TestRule['filter'];
+      rules.push({ name: `r${i}: ${text}`, order: i, selectors: [{ field: 'k', values: ['v'] }], equality: equalityConjunct(node), filter });
+    }
+    expect(rules.filter((r) => r.equality).length).toBe(400);
+    const router = new Router<TestRule>();
+    for (const r of rules) router.add(r);
+    for (const a of values) {
+      for (const b of values) {
+        const event = { k: 'v', a, b };
+        const offered: TestRule[] = [];
+        router.route(event, (r) => offered.push(r));
+        const passing = rules.filter((r) => r.filter(event));
+        const missing = passing.filter((r) => !offered.includes(r)).map((r) => r.name);
+        expect(missing, `event ${JSON.stringify({ a, b })}`).toEqual([]);
+        expect(offered.map((r) => r.order)).toEqual([...offered.map((r) => r.order)].sort((x, y) => x - y));
+        expect(new Set(offered).size).toBe(offered.length);
+      }
+    }
+  });
+
+  it('narrows 1,000 rules that differ by one equality test to the few an event can pass', () => {
+    const router = new Router<RoutedRule>();
+    for (let i = 0; i < 1000; i++) {
+      const node = parseExpressionAt(`function (e) { return e['integer'] == ${i % 167} && e.tag == 'id_tag_' + ${i % 167}; }`, 0, { ecmaVersion: 'latest' });
+      router.add({ order: i, selectors: [{ field: 'group', values: [`G${Math.floor(i / 167)}`] }], equality: equalityConjunct(node) });
+    }
+    const offered: RoutedRule[] = [];
+    router.route({ group: 'G2', integer: 7 }, (r) => offered.push(r));
+    expect(offered.map((r) => r.order)).toEqual([341]);
+  });
+
+  it('does not index what it cannot read exactly', () => {
+    const conj = (text: string) => equalityConjunct(parseExpressionAt(text, 0, { ecmaVersion: 'latest' }));
+    expect(conj(`function (e) { return e.a.b == 1; }`)).toBeUndefined();
+    expect(conj(`function (e) { return e.a == 1 || e.b == 2; }`)).toBeUndefined();
+    expect(conj(`function (e) { const x = 1; return e.a == x; }`)).toBeUndefined();
+    expect(conj(`function (e) { return e[k] == 1; }`)).toBeUndefined();
+    expect(conj(`function (e) { return e.a != 1 && e.b == 'q'; }`)).toEqual({ field: 'b', keys: ['sq'] });
+    expect(valueKeys({ toString: () => '3' })).toBeUndefined();
+  });
+
+  it('removes rules from every index', () => {
+    const router = new Router<RoutedRule>();
+    const node = parseExpressionAt(`function (e) { return e.x == 1; }`, 0, { ecmaVersion: 'latest' });
+    const a = { order: 0, selectors: [{ field: 'k', values: ['v'] }], equality: equalityConjunct(node) };
+    const b = { order: 1, selectors: [{ field: 'k', values: ['v'] }, { field: 'j', values: ['w'] }] };
+    router.add(a);
+    router.add(b);
+    const seen = () => {
+      const out: RoutedRule[] = [];
+      router.route({ k: 'v', j: 'w', x: 1 }, (r) => out.push(r));
+      return out;
+    };
+    expect(seen()).toEqual([a, b]);
+    router.remove(a);
+    expect(seen()).toEqual([b]);
+    router.remove(b);
+    expect(seen()).toEqual([]);
+    expect(router.hasField('k')).toBe(false);
+  });
+});
