@@ -117,15 +117,22 @@ export function createUtils(host: UtilsHost): Utils {
 
   function parseCidr(text: string): { v6: boolean; words: number[]; bits: number } | null {
     const slash = text.indexOf('/');
-    const ip = parseIp(slash >= 0 ? text.slice(0, slash) : text);
+    const address = slash >= 0 ? text.slice(0, slash) : text;
+    const ip = parseIp(address);
     if (!ip) return null;
-    const max = ip.v6 ? 128 : 32;
+    // An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network with 96 bits less of prefix.
+    const mapped = !ip.v6 && address.indexOf(':') >= 0;
+    const max = ip.v6 || mapped ? 128 : 32;
     let bits = max;
     if (slash >= 0) {
       const b = text.slice(slash + 1);
       if (!/^[0-9]{1,3}$/.test(b)) return null;
       bits = Number(b);
       if (bits > max) return null;
+    }
+    if (mapped) {
+      if (bits < 96) return null;
+      bits -= 96;
     }
     return { v6: ip.v6, words: ip.words, bits };
   }

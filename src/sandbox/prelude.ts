@@ -1,0 +1,486 @@
+/**
+ * The JavaScript that runs first in every rule's QuickJS context (as a plain string: no transform of
+ * ours or of the test runner touches it).
+ *
+ * It hardens the realm before any rule code is compiled, then returns the batch entry points the host
+ * calls. Hardening, in order:
+ * - remove what a rule must not have: BigInt (and its typed arrays / DataView accessors), Proxy,
+ *   Promise, WeakRef, FinalizationRegistry, SharedArrayBuffer, Atomics;
+ * - `eval`, `Function` and the generator/async function constructors throw EvalError (as under a CSP);
+ * - guard the native operations QuickJS's interrupt handler cannot stop or its stack check cannot
+ *   protect on a wasm stack: length caps on every
+ *   Array/TypedArray method that loops to `length`, a cost cap on naive string search, depth caps
+ *   on JSON.parse / JSON.stringify / regex sources / bound-function chains, and interruptible
+ *   JavaScript versions of Array.prototype.flat/flatMap and Iterator.prototype.drop;
+ * - freeze the intrinsic prototypes the guards rely on, so rule code cannot swap them out.
+ * A guard that trips records why in `state.violation`; the batch loop then aborts even if the rule
+ * caught the error, and the host turns it into a SandboxViolation.
+ */
+export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTable) {
+  'use strict';
+  const G = globalThis;
+  const cfg = JSON.parse(configJson);
+  const CAP = cfg.maxLength, SEARCH_COST = cfg.maxSearchCost, JSON_DEPTH = cfg.maxJsonDepth;
+  const RE_SOURCE = cfg.maxRegexSource, RE_DEPTH = cfg.maxRegexDepth, BIND_DEPTH = cfg.maxBindDepth;
+  const MAX_ALLOC = cfg.maxAllocation;
+  const O = Object, R = Reflect;
+  const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty;
+  const gOPD = O.getOwnPropertyDescriptor, getProto = O.getPrototypeOf, hasOwn = O.hasOwn;
+  const isArray = Array.isArray, freeze = O.freeze;
+  const nativeParse = JSON.parse, nativeStringify = JSON.stringify;
+  const Str = String, Num = Number, ErrorC = Error, TypeErr = TypeError, RangeErr = RangeError;
+  const SyntaxErr = SyntaxError, EvalErr = EvalError, InternalErr = G.InternalError;
+  const trunc = Math.trunc;
+  const SymMatch = Symbol.match, SymMatchAll = Symbol.matchAll, SymSearch = Symbol.search;
+  const SymReplace = Symbol.replace, SymSplit = Symbol.split, SymSpecies = Symbol.species;
+  const state = { done: 0, violation: '' };
+
+  function trip(kind, message) {
+    if (state.violation === '') state.violation = kind + ':' + message;
+    throw new RangeErr(message);
+  }
+  function data(value) {
+    return { __proto__: null, value: value, writable: true, enumerable: false, configurable: true };
+  }
+  function fixed(value) {
+    return { __proto__: null, value: value, writable: false, enumerable: false, configurable: false };
+  }
+  function toObject(v, what) {
+    if (v === null || v === undefined) throw new TypeErr(what + ' called on null or undefined');
+    return O(v);
+  }
+
+  // ---- removals ---------------------------------------------------------------------------
+  const removed = ['BigInt', 'BigInt64Array', 'BigUint64Array', 'Proxy', 'Promise', 'WeakRef',
+    'FinalizationRegistry', 'SharedArrayBuffer', 'Atomics'];
+  for (let i = 0; i < removed.length; i++) delete G[removed[i]];
+  const DVP = DataView.prototype;
+  delete DVP.getBigInt64; delete DVP.getBigUint64; delete DVP.setBigInt64; delete DVP.setBigUint64;
+
+  // ---- no code generation from strings -----------------------------------------------------
+  function blocked(name, proto) {
+    const f = { [name]: function () { throw new EvalErr('code generation from strings is disabled in the sandbox'); } }[name];
+    defineProperty(f, 'prototype', fixed(proto));
+    defineProperty(proto, 'constructor', fixed(f));
+    return f;
+  }
+  defineProperty(G, 'Function', data(blocked('Function', Function.prototype)));
+  blocked('GeneratorFunction', getProto(function* () {}));
+  blocked('AsyncFunction', getProto(async function () {}));
+  blocked('AsyncGeneratorFunction', getProto(async function* () {}));
+  defineProperty(G, 'eval', data({ eval: function (x) { throw new EvalErr('code generation from strings is disabled in the sandbox'); } }.eval));
+
+  // ---- length caps ----------------------------------------------------------------------------
+  const TA = getProto(Int8Array), TAP = TA.prototype;
+  const taLength = gOPD(TAP, 'length').get;
+  function lengthOf(o, what) {
+    if (o === null || o === undefined) return 0;
+    const t = typeof o;
+    let len;
+    if (t === 'string') len = o.length;
+    else if (t !== 'object' && t !== 'function') return 0;
+    else if (isArray(o)) len = o.length;
+    else {
+      len = 0;
+      for (let p = o; p !== null; p = getProto(p)) {
+        const d = gOPD(p, 'length');
+        if (d === undefined) continue;
+        if (hasOwn(d, 'value')) {
+          const v = d.value;
+          if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
+            throw new TypeErr(what + ': length must be a primitive in the sandbox');
+          }
+          len = Num(v);
+        } else if (d.get === taLength) {
+          len = apply(taLength, o, []);
+        } else {
+          throw new TypeErr(what + ': an accessor length is not supported in the sandbox');
+        }
+        break;
+      }
+    }
+    if (len > CAP) trip('cpu', what + ' on a length of ' + len + ' exceeds the sandbox limit of ' + CAP);
+    return len;
+  }
+  function capped(proto, name, checkArgs) {
+    const orig = proto[name];
+    if (typeof orig !== 'function') return;
+    const what = (proto === TAP ? 'TypedArray' : 'Array') + '.prototype.' + name;
+    const w = { [name](...args) {
+      lengthOf(this, what);
+      if (checkArgs) for (let i = 0; i < args.length; i++) lengthOf(args[i], what);
+      return apply(orig, this, args);
+    } }[name];
+    defineProperty(proto, name, data(w));
+  }
+  const AP = Array.prototype;
+  const arrayMethods = ['copyWithin', 'every', 'fill', 'filter', 'find', 'findIndex', 'findLast',
+    'findLastIndex', 'forEach', 'includes', 'indexOf', 'join', 'lastIndexOf', 'map', 'reduce',
+    'reduceRight', 'reverse', 'shift', 'slice', 'some', 'sort', 'splice', 'toLocaleString',
+    'toReversed', 'toSorted', 'toSpliced', 'unshift', 'with'];
+  for (let i = 0; i < arrayMethods.length; i++) {
+    capped(AP, arrayMethods[i], false);
+    capped(TAP, arrayMethods[i], false);
+  }
+  capped(AP, 'concat', true);
+  capped(TAP, 'set', true);
+  const arrayFrom = Array.from, taFrom = TA.from;
+  defineProperty(Array, 'from', data({ from(items, ...rest) { lengthOf(items, 'Array.from'); return apply(arrayFrom, this, [items, ...rest]); } }.from));
+  defineProperty(TA, 'from', data({ from(items, ...rest) { lengthOf(items, 'TypedArray.from'); return apply(taFrom, this, [items, ...rest]); } }.from));
+
+  // flat / flatMap recurse natively over nested arrays: interruptible JavaScript versions instead.
+  function flatten(target, n, source, depth, mapper, thisArg) {
+    const len = lengthOf(source, 'Array.prototype.flat');
+    for (let i = 0; i < len; i++) {
+      if (!(i in source)) continue;
+      let el = source[i];
+      if (mapper !== undefined) el = apply(mapper, thisArg, [el, i, source]);
+      if (depth > 0 && isArray(el)) n = flatten(target, n, el, depth - 1, undefined, undefined);
+      else {
+        defineProperty(target, n, { __proto__: null, value: el, writable: true, enumerable: true, configurable: true });
+        n++;
+      }
+    }
+    return n;
+  }
+  defineProperty(AP, 'flat', data({ flat(depth) {
+    const o = toObject(this, 'Array.prototype.flat');
+    let d = depth === undefined ? 1 : trunc(Num(depth));
+    if (d !== d) d = 0;
+    const out = [];
+    flatten(out, 0, o, d, undefined, undefined);
+    return out;
+  } }.flat));
+  defineProperty(AP, 'flatMap', data({ flatMap(mapper, thisArg) {
+    const o = toObject(this, 'Array.prototype.flatMap');
+    if (typeof mapper !== 'function') throw new TypeErr('Array.prototype.flatMap: mapper is not a function');
+    const out = [];
+    flatten(out, 0, o, 1, mapper, thisArg);
+    return out;
+  } }.flatMap));
+
+  // Iterator.prototype.drop skips natively without polling the interrupt handler.
+  const IP = getProto(getProto([][Symbol.iterator]()));
+  if (typeof IP.drop === 'function') {
+    defineProperty(IP, 'drop', data({ drop(limit) {
+      const it = this;
+      if (it === null || (typeof it !== 'object' && typeof it !== 'function')) throw new TypeErr('Iterator.prototype.drop called on a non-object');
+      let n = Num(limit);
+      if (n !== n) throw new RangeErr('Iterator.prototype.drop: limit is not a number');
+      n = trunc(n);
+      if (n < 0) throw new RangeErr('Iterator.prototype.drop: negative limit');
+      const next = it.next;
+      return (function* () {
+        for (; n > 0; n--) if (apply(next, it, []).done) return;
+        for (;;) {
+          const r = apply(next, it, []);
+          if (r.done) return;
+          yield r.value;
+        }
+      })();
+    } }.drop));
+  }
+
+  // ---- naive string search: cost is |text| x |pattern| in one native call ----------------------
+  const SP = String.prototype;
+  function str(v, what) {
+    if (typeof v === 'string') return v;
+    if (v === null || v === undefined) throw new TypeErr(what + ' called on null or undefined');
+    return Str(v);
+  }
+  function searchCost(text, pattern, what) {
+    if (text.length * pattern.length > SEARCH_COST) {
+      trip('cpu', what + ' of ' + pattern.length + ' characters in ' + text.length + ' exceeds the sandbox search budget');
+    }
+  }
+  function checkRegexSource(src, what) {
+    if (src.length > RE_SOURCE) trip('cpu', what + ': regular expression longer than ' + RE_SOURCE + ' characters');
+    if (src.length > RE_DEPTH) {
+      let depth = 0;
+      for (let i = 0; i < src.length; i++) {
+        const c = src.charCodeAt(i);
+        if (c === 92) i++;
+        else if (c === 40 || c === 91) { if (++depth > RE_DEPTH) trip('stack', what + ': regular expression nested deeper than ' + RE_DEPTH); }
+        else if (c === 41 || c === 93) depth--;
+      }
+    }
+  }
+  // Methods that may delegate to a Symbol method of their argument (split, replace…): read the symbol
+  // once and call it ourselves, so the native never sees an object whose answer could change.
+  function searchMethod(name, sym, regexArg, rejectRegExp, needsGlobal) {
+    const orig = SP[name];
+    const what = 'String.prototype.' + name;
+    defineProperty(SP, name, data({ [name](pattern, ...rest) {
+      const text = str(this, what);
+      if (pattern !== null && pattern !== undefined && (typeof pattern === 'object' || typeof pattern === 'function')) {
+        if (needsGlobal && pattern[SymMatch] && Str(pattern.flags).indexOf('g') < 0) {
+          throw new TypeErr(what + ': a regular expression argument must have the g flag');
+        }
+        if (sym !== undefined) {
+          const m = pattern[sym];
+          if (m !== null && m !== undefined) return apply(m, pattern, [this, ...rest]);
+        } else if (rejectRegExp) {
+          const m = pattern[SymMatch];
+          if (m !== undefined ? !!m : false) throw new TypeErr(what + ': first argument must not be a regular expression');
+        }
+      }
+      let p = pattern;
+      if (p === undefined && (regexArg || name === 'split')) return apply(orig, text, [p, ...rest]);
+      if (regexArg) {
+        p = Str(p);
+        checkRegexSource(p, what);
+      } else {
+        p = Str(p);
+        searchCost(text, p, what);
+      }
+      return apply(orig, text, [p, ...rest]);
+    } }[name]));
+  }
+  searchMethod('indexOf', undefined, false, false, false);
+  searchMethod('lastIndexOf', undefined, false, false, false);
+  searchMethod('includes', undefined, false, true, false);
+  searchMethod('split', SymSplit, false, false, false);
+  searchMethod('replace', SymReplace, false, false, false);
+  searchMethod('replaceAll', SymReplace, false, false, true);
+  searchMethod('match', SymMatch, true, false, false);
+  searchMethod('matchAll', SymMatchAll, true, false, true);
+  searchMethod('search', SymSearch, true, false, false);
+
+  // ---- single allocations larger than the whole memory limit ---------------------------------------
+  // (QuickJS's limit counts allocations, not bytes, under Emscripten; the host also measures.)
+  function sized(name, resultLength) {
+    const orig = SP[name];
+    defineProperty(SP, name, data({ [name](...args) {
+      const text = str(this, 'String.prototype.' + name);
+      const n = resultLength(text, args);
+      if (n > MAX_ALLOC) trip('memory', 'String.prototype.' + name + ' would allocate ' + n + ' characters');
+      return apply(orig, text, args);
+    } }[name]));
+  }
+  sized('repeat', function (t, a) { return t.length * Num(a[0]); });
+  sized('padStart', function (t, a) { return Num(a[0]); });
+  sized('padEnd', function (t, a) { return Num(a[0]); });
+  const NativeArrayBuffer = ArrayBuffer;
+  const SafeArrayBuffer = { ArrayBuffer: function (length, options) {
+    if (new.target === undefined) throw new TypeErr('Constructor ArrayBuffer requires new');
+    const n = Num(length);
+    if (n > MAX_ALLOC) trip('memory', 'ArrayBuffer of ' + n + ' bytes');
+    let max;
+    if (options !== null && typeof options === 'object') {
+      max = options.maxByteLength;
+      if (max !== undefined) { max = Num(max); if (max > MAX_ALLOC) trip('memory', 'ArrayBuffer of ' + max + ' bytes'); }
+    }
+    return construct(NativeArrayBuffer, max === undefined ? [n] : [n, { maxByteLength: max }], new.target);
+  } }.ArrayBuffer;
+  const ABP = NativeArrayBuffer.prototype;
+  defineProperty(SafeArrayBuffer, 'prototype', fixed(ABP));
+  defineProperty(SafeArrayBuffer, 'isView', data(NativeArrayBuffer.isView));
+  defineProperty(SafeArrayBuffer, SymSpecies, { __proto__: null, get: function () { return this; }, configurable: true });
+  defineProperty(ABP, 'constructor', data(SafeArrayBuffer));
+  defineProperty(G, 'ArrayBuffer', data(SafeArrayBuffer));
+  const typedNames = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
+    'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array'];
+  for (let i = 0; i < typedNames.length; i++) {
+    const name = typedNames[i], Native = G[name];
+    if (typeof Native !== 'function') continue;
+    const size = Native.BYTES_PER_ELEMENT;
+    const Safe = { [name]: function (a, b, c) {
+      if (new.target === undefined) throw new TypeErr('Constructor ' + name + ' requires new');
+      let n = 0;
+      if (a === null || typeof a !== 'object') n = Num(a);
+      else if (!(a instanceof NativeArrayBuffer)) n = lengthOf(a, name);
+      if (n * size > MAX_ALLOC) trip('memory', name + ' of ' + n + ' elements');
+      return construct(Native, [a, b, c], new.target);
+    } }[name];
+    defineProperty(Safe, 'prototype', fixed(Native.prototype));
+    defineProperty(Safe, 'BYTES_PER_ELEMENT', fixed(size));
+    O.setPrototypeOf(Safe, TA);
+    defineProperty(Native.prototype, 'constructor', data(Safe));
+    defineProperty(G, name, data(Safe));
+  }
+
+  // ---- regular expressions: bounded source and nesting ---------------------------------------
+  const NativeRegExp = RegExp, REP = NativeRegExp.prototype;
+  const sourceGetter = gOPD(REP, 'source').get;
+  function isGenuineRegExp(x) {
+    if (x === null || typeof x !== 'object' || x === REP) return false;
+    try { apply(sourceGetter, x, []); return true; } catch (e) { return false; }
+  }
+  const SafeRegExp = { RegExp: function (pattern, flags) {
+    let p = pattern;
+    if (!isGenuineRegExp(p)) {
+      if (p !== null && typeof p === 'object' && p[SymMatch]) p = p.source;
+      p = p === undefined ? '' : Str(p);
+      checkRegexSource(p, 'RegExp');
+    }
+    const f = flags === undefined ? undefined : Str(flags);
+    return construct(NativeRegExp, f === undefined ? [p] : [p, f], new.target === undefined ? SafeRegExp : new.target);
+  } }.RegExp;
+  defineProperty(SafeRegExp, 'prototype', fixed(REP));
+  defineProperty(SafeRegExp, SymSpecies, { __proto__: null, get: function () { return this; }, configurable: true });
+  defineProperty(REP, 'constructor', data(SafeRegExp));
+  delete REP.compile;
+  defineProperty(G, 'RegExp', data(SafeRegExp));
+
+  // ---- bound-function chains: instanceof and calls recurse natively -------------------------------
+  const FP = Function.prototype, nativeBind = FP.bind;
+  const bindDepth = new WeakMap();
+  defineProperty(FP, 'bind', data({ bind(...args) {
+    const d = (bindDepth.get(this) || 0) + 1;
+    if (d > BIND_DEPTH) trip('stack', 'Function.prototype.bind chain deeper than ' + BIND_DEPTH);
+    const f = apply(nativeBind, this, args);
+    bindDepth.set(f, d);
+    return f;
+  } }.bind));
+
+  // ---- JSON: the native parser and serializer recurse without protecting the wasm stack -------------
+  function jsonDepthOk(text) {
+    if (text.length <= JSON_DEPTH) return true;
+    let depth = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        for (i++; i < text.length; i++) {
+          const d = text.charCodeAt(i);
+          if (d === 92) i++;
+          else if (d === 34) break;
+        }
+      } else if (c === 91 || c === 123) { if (++depth > JSON_DEPTH) return false; }
+      else if (c === 93 || c === 125) depth--;
+    }
+    return true;
+  }
+  function safeParse(text, reviver) {
+    const s = Str(text);
+    if (!jsonDepthOk(s)) trip('stack', 'JSON.parse: input nested deeper than ' + JSON_DEPTH);
+    return reviver === undefined ? nativeParse(s) : nativeParse(s, reviver);
+  }
+  // Tracks the path through a replacer: stringify calls it with the holder as this, depth first.
+  function safeStringify(value, replacer, space) {
+    let fn = typeof replacer === 'function' ? replacer : undefined;
+    let allow;
+    if (fn === undefined && isArray(replacer)) {
+      allow = new Set();
+      const n = lengthOf(replacer, 'JSON.stringify');
+      for (let i = 0; i < n; i++) {
+        const k = replacer[i];
+        if (typeof k === 'string' || typeof k === 'number' || k instanceof Str || k instanceof Num) allow.add(Str(k));
+      }
+    }
+    const path = [];
+    let top = 0;
+    const track = function (key, val) {
+      const holder = this;
+      if (fn !== undefined) val = apply(fn, holder, [key, val]);
+      else if (allow !== undefined && top > 0 && !isArray(holder) && !allow.has(key)) return undefined;
+      while (top > 0 && path[top - 1] !== holder) top--;
+      if (val !== null && typeof val === 'object') {
+        if (top >= JSON_DEPTH) trip('stack', 'JSON.stringify: value nested deeper than ' + JSON_DEPTH);
+        defineProperty(path, top, { __proto__: null, value: val, writable: true, enumerable: true, configurable: true });
+        top++;
+      }
+      return val;
+    };
+    return nativeStringify(value, track, space);
+  }
+  defineProperty(JSON, 'parse', data({ parse(text, reviver) { return safeParse(text, reviver); } }.parse));
+  defineProperty(JSON, 'stringify', data({ stringify(value, replacer, space) { return safeStringify(value, replacer, space); } }.stringify));
+
+  // ---- utils, then freeze what the guards rely on ---------------------------------------------
+  const utils = createUtils(freeze({ __proto__: null, inTable: hostInTable }));
+  defineProperty(G, 'utils', fixed(utils));
+  const frozen = [AP, TAP, SP, FP, REP, IP, ABP, Array, TA, O, R, JSON, Math, Num, Num.prototype, Str,
+    Symbol, Map.prototype, Set.prototype, WeakMap.prototype, DataView.prototype,
+    getProto(function* () {}), getProto(function* () {}).prototype, getProto([][Symbol.iterator]()),
+    getProto(new Map().entries()), getProto(new Set().values()), getProto(''[Symbol.iterator]()),
+    getProto(/x/[SymMatchAll](''))];
+  for (let i = 0; i < frozen.length; i++) freeze(frozen[i]);
+
+  // ---- the batch loops -----------------------------------------------------------------------
+  const fns = { __proto__: null, filter: undefined, having: undefined, sink: undefined };
+  function fatal(e) {
+    if (state.violation !== '') return true;
+    if (e instanceof InternalErr || e instanceof SyntaxErr) {
+      const m = e.message;
+      return m === 'interrupted' || m === 'out of memory' || m === 'stack overflow';
+    }
+    return false;
+  }
+  function describe(e) {
+    try {
+      const s = e instanceof ErrorC ? Str(e.name) + ': ' + Str(e.message) : Str(e);
+      return s.length > 500 ? s.slice(0, 500) + '...' : s;
+    } catch (e2) {
+      if (fatal(e2)) throw e2;
+      return 'exception that cannot be printed';
+    }
+  }
+  function afterItem() {
+    if (state.violation !== '') throw new RangeErr(state.violation);
+  }
+  function runFilter(json) {
+    const fn = fns.filter;
+    const items = nativeParse(json);
+    const n = items.length;
+    let out = '', errs = '';
+    for (let i = 0; i < n; i++) {
+      state.done = i;
+      let bit;
+      try {
+        bit = fn(items[i]) ? '1' : '0';
+      } catch (e) {
+        if (fatal(e)) throw e;
+        bit = '0';
+        errs += (errs === '' ? '' : ',') + i + ',' + nativeStringify(describe(e));
+      }
+      afterItem();
+      out += bit;
+    }
+    state.done = n;
+    return errs === '' ? out : out + '\n[' + errs + ']';
+  }
+  function runValues(fn, items, prepare) {
+    const n = items.length;
+    let out = '[', errs = '';
+    for (let i = 0; i < n; i++) {
+      state.done = i;
+      let text;
+      try {
+        const item = items[i];
+        if (prepare) prepare(item);
+        const r = fn(item);
+        text = r === undefined ? 'null' : safeStringify(r);
+        if (text === undefined) text = 'null';
+      } catch (e) {
+        if (fatal(e)) throw e;
+        text = 'null';
+        errs += (errs === '' ? '' : ',') + i + ',' + nativeStringify(describe(e));
+      }
+      afterItem();
+      out += (i === 0 ? '' : ',') + text;
+    }
+    state.done = n;
+    out += ']';
+    return errs === '' ? out : out + '\n[' + errs + ']';
+  }
+  function exposeFields(events) {
+    if (!isArray(events)) return;
+    for (let j = 0; j < events.length; j++) {
+      const e = events[j];
+      if (e !== null && typeof e === 'object' && !hasOwn(e, 'fields')) {
+        defineProperty(e, 'fields', { __proto__: null, value: e, writable: true, enumerable: false, configurable: true });
+      }
+    }
+  }
+  return freeze({
+    __proto__: null,
+    state: state,
+    install: function (role, fn) {
+      if (typeof fn !== 'function') throw new TypeErr(role + ' is not a function');
+      fns[role] = fn;
+    },
+    filter: function (json) { state.done = 0; return runFilter(json); },
+    having: function (json) { state.done = 0; return runValues(fns.having, nativeParse(json), exposeFields); },
+    sink: function (json) { state.done = 0; return runValues(fns.sink, nativeParse(json), undefined); },
+  });
+})`;

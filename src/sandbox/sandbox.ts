@@ -1,0 +1,519 @@
+/**
+ * One rule's sandbox: its own QuickJS runtime (memory and stack limits, a CPU deadline through the
+ * interrupt handler), a hardened context (see prelude.ts), and batched crossings — one call into the
+ * VM per batch carries JSON in and a compact result string out. No host object enters the VM except
+ * the `inTable` host function behind `utils.inTable`.
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { analyseFunction, AnalysisError, MAX_REGEX_DEPTH, MAX_REGEX_SOURCE, type AnalysedFunction, type FunctionRole } from './analyse.js';
+import { encodeFull, encodeProjected, encodeProjectedDistinct, jsonTooDeep, MAX_JSON_DEPTH } from './encode.js';
+import type { SandboxLimits } from './limits.js';
+import { PRELUDE } from './prelude.js';
+import { createUtils, type UtilsHost } from './utils.js';
+import { SandboxViolation, type ViolationKind } from './violation.js';
+
+export { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './limits.js';
+export { SandboxViolation, type ViolationKind } from './violation.js';
+
+/** Results of one batch, index-aligned with its input. */
+export interface BatchOutcome<T> {
+  results: T[];
+  /** Index → message, for items where the rule's function threw (e.g. a TypeError). */
+  errors: Map<number, string>;
+}
+
+export interface SandboxOptions {
+  /**
+   * Milliseconds clock for CPU deadlines; defaults to `performance.now()`. Where the clock does not
+   * advance during a request (workerd), a tick budget derived from the same deadline still stops runaways.
+   */
+  now?: () => number;
+}
+
+/**
+ * QuickJS's stack check measures the Emscripten shadow stack, but the wasm frames themselves live on
+ * the host's native stack: beyond ~1 MiB of shadow stack, recursion overflows the host first and
+ * corrupts the module every rule shares. The configured stack limit is clamped to this.
+ */
+export const MAX_STACK_BYTES = 256 * 1024;
+/** Interrupt-handler calls per millisecond of deadline before a run counts as runaway even if the clock is frozen (~20× what a fast machine does). */
+const MAX_TICKS_PER_MS = 200;
+/** Batches whose JSON exceeds this are sent in several crossings, so input alone cannot hit the memory limit. */
+const MAX_CHUNK_CHARS = 1 << 20;
+/** Longest naive string search (|text| × |pattern|) one native call may do; ~0.1 s worst case. */
+const MAX_SEARCH_COST = 1e8;
+/** Deepest bound-function chain (QuickJS walks them natively). */
+const MAX_BIND_DEPTH = 100;
+/** Measure memory every this many interrupt-handler calls (a power of two; ~every few ms of VM time). */
+const MEMORY_POLL_TICKS = 8;
+/** After crossings, measure retained memory at least every this many crossings or milliseconds. */
+const MEMORY_CHECK_CROSSINGS = 16;
+const MEMORY_CHECK_MS = 25;
+
+const ROLES: readonly FunctionRole[] = ['filter', 'having', 'sink'];
+const defaultNow: () => number =
+  typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now();
+
+/** What the rule retains after a crossing is over its memory limit. */
+class MemoryExceeded extends Error {}
+
+/** Host-level exception out of the wasm module (host stack overflow, trap): the runtime is unusable. */
+class HostFault extends Error {}
+
+export class RuleSandbox {
+  /**
+   * Creates the rule's runtime and compiles its functions. Throws {@link SandboxViolation} of kind
+   * `compile` (not a function expression, syntax error) or `refused` (uses something the sandbox
+   * does not offer), with the position inside the offending function's text.
+   */
+  static create(
+    quickjs: QuickJSWASMModule,
+    rule: string,
+    functions: { filter?: string; having?: string; sink?: string },
+    limits: SandboxLimits,
+    host: UtilsHost,
+    options: SandboxOptions = {},
+  ): RuleSandbox {
+    const analysed: Partial<Record<FunctionRole, AnalysedFunction>> = {};
+    for (const role of ROLES) {
+      const text = functions[role];
+      if (text === undefined) continue;
+      try {
+        analysed[role] = analyseFunction(role, text);
+      } catch (e) {
+        if (e instanceof AnalysisError) {
+          throw new SandboxViolation(e.kind, rule, e.message, 0, { line: e.line, column: e.column });
+        }
+        // acorn itself overflowing the host stack on absurd nesting.
+        throw new SandboxViolation('refused', rule, `${role.toUpperCase()}: source too deeply nested`);
+      }
+    }
+    return new RuleSandbox(quickjs, rule, analysed, limits, host, options.now ?? defaultNow);
+  }
+
+  private runtime: QuickJSRuntime | null;
+  private context: QuickJSContext | null;
+  private api: QuickJSHandle | null = null;
+  private state: QuickJSHandle | null = null;
+  private readonly entry: Partial<Record<FunctionRole, QuickJSHandle>> = {};
+  private readonly projection: Partial<Record<FunctionRole, readonly string[] | null>> = {};
+  private readonly pure: Partial<Record<FunctionRole, boolean>> = {};
+  private deadline = 0;
+  private ticks = 0;
+  private tickBudget = 0;
+  private interrupted = false;
+  private dead: SandboxViolation | null = null;
+  private disposed = false;
+  private lastMemory = 0;
+
+  private constructor(
+    quickjs: QuickJSWASMModule,
+    readonly rule: string,
+    analysed: Partial<Record<FunctionRole, AnalysedFunction>>,
+    private readonly limits: SandboxLimits,
+    host: UtilsHost,
+    private readonly now: () => number,
+  ) {
+    const rt = quickjs.newRuntime();
+    this.runtime = rt;
+    rt.setMemoryLimit(limits.memoryBytes);
+    rt.setMaxStackSize(Math.max(16 * 1024, Math.min(limits.stackBytes, MAX_STACK_BYTES)));
+    rt.setInterruptHandler(() => this.shouldInterrupt());
+    const ctx = rt.newContext();
+    this.context = ctx;
+    this.startDeadline(Math.max(limits.maxBatchMs, 1000));
+    try {
+      this.bootstrap(ctx, host, analysed);
+    } catch (e) {
+      const v = e instanceof SandboxViolation ? e : this.violationFrom(e, () => 0);
+      this.kill(v);
+      throw v;
+    }
+  }
+
+  /** Bytes the rule's runtime currently uses (QuickJS's own accounting). */
+  get memoryUsed(): number {
+    if (!this.runtime || !this.context || this.dead) return this.lastMemory;
+    return this.measureMemory();
+  }
+
+  /** Runs FILTER on each event; a result is the truthiness of the return value (false when it threw). */
+  filter(events: readonly object[]): BatchOutcome<boolean> {
+    return this.run('filter', events) as BatchOutcome<boolean>;
+  }
+
+  /**
+   * Runs HAVING once per window, with the window's events. Inside the VM each event exposes its fields
+   * directly and under `e.fields` (`e.fields.user === e.user`; an own `fields` field wins).
+   * A result is the returned value as JSON data (undefined → null; null when it threw).
+   */
+  having(windows: readonly (readonly object[])[]): BatchOutcome<unknown> {
+    return this.run('having', windows);
+  }
+
+  /** Runs SINK on each input; a result is the returned value as JSON data (null/undefined → null). */
+  sink(inputs: readonly object[]): BatchOutcome<unknown> {
+    return this.run('sink', inputs);
+  }
+
+  /** Frees the runtime. Idempotent. */
+  dispose(): void {
+    this.disposed = true;
+    this.release();
+  }
+
+  // ---- setup ----------------------------------------------------------------------------------
+
+  private bootstrap(ctx: QuickJSContext, host: UtilsHost, analysed: Partial<Record<FunctionRole, AnalysedFunction>>): void {
+    const config = JSON.stringify({
+      maxLength: Math.max(65536, Math.floor(this.limits.memoryBytes / 8)),
+      maxSearchCost: MAX_SEARCH_COST,
+      maxJsonDepth: MAX_JSON_DEPTH,
+      maxRegexSource: MAX_REGEX_SOURCE,
+      maxRegexDepth: MAX_REGEX_DEPTH,
+      maxBindDepth: MAX_BIND_DEPTH,
+      maxAllocation: this.limits.memoryBytes,
+    });
+    const prelude = this.evaluate(ctx, PRELUDE, 'prelude.js');
+    const factory = this.evaluate(ctx, `(${createUtils.toString()})`, 'utils.js');
+    const inTable = ctx.newFunction('inTable', (table, value) => {
+      const t = ctx.typeof(table) === 'string' ? ctx.getString(table) : String(ctx.dump(table));
+      const v = ctx.typeof(value) === 'string' ? ctx.getString(value) : String(ctx.dump(value));
+      return host.inTable(t, v) ? ctx.true : ctx.false;
+    });
+    const configHandle = ctx.newString(config);
+    try {
+      this.api = this.call(ctx, prelude, [configHandle, factory, inTable]);
+    } finally {
+      configHandle.dispose();
+      inTable.dispose();
+      factory.dispose();
+      prelude.dispose();
+    }
+    this.state = ctx.getProp(this.api, 'state');
+    for (const role of ROLES) {
+      const fn = analysed[role];
+      if (!fn) continue;
+      const compiled = ctx.evalCode(fn.code, `${role}.js`);
+      if (compiled.error) {
+        const err = ctx.dump(compiled.error) as { message?: string };
+        compiled.error.dispose();
+        throw new SandboxViolation('compile', this.rule, `${role.toUpperCase()}: ${err?.message ?? 'does not compile'}`);
+      }
+      const install = ctx.getProp(this.api, 'install');
+      const roleHandle = ctx.newString(role);
+      try {
+        this.call(ctx, install, [roleHandle, compiled.value]).dispose();
+      } finally {
+        roleHandle.dispose();
+        install.dispose();
+        compiled.value.dispose();
+      }
+      this.entry[role] = ctx.getProp(this.api, role);
+      this.projection[role] = role === 'having' ? null : fn.projection;
+      this.pure[role] = role === 'filter' && fn.pure;
+    }
+  }
+
+  private evaluate(ctx: QuickJSContext, code: string, file: string): QuickJSHandle {
+    const r = this.guardHost(() => ctx.evalCode(code, file));
+    if (r.error) {
+      const err = ctx.dump(r.error) as { message?: string };
+      r.error.dispose();
+      throw new Error(`sandbox ${file} failed: ${err?.message ?? String(err)}`);
+    }
+    return r.value;
+  }
+
+  private call(ctx: QuickJSContext, fn: QuickJSHandle, args: QuickJSHandle[]): QuickJSHandle {
+    const r = this.guardHost(() => ctx.callFunction(fn, ctx.undefined, ...args));
+    if (r.error) throw new VmError(ctx, r.error);
+    return r.value;
+  }
+
+  private guardHost<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw new HostFault(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  // ---- batches ------------------------------------------------------------------------------
+
+  private run(role: FunctionRole, items: readonly unknown[]): BatchOutcome<unknown> {
+    if (this.dead) throw new SandboxViolation(this.dead.kind, this.rule, this.dead.message.replace(/^rule "[^"]*": /, ''), 0);
+    if (this.disposed || !this.context) throw new Error(`sandbox of rule "${this.rule}" is disposed`);
+    const entry = this.entry[role];
+    if (!entry) throw new Error(`rule "${this.rule}" has no ${role.toUpperCase()} function`);
+    const results: unknown[] = new Array(items.length);
+    const errors = new Map<number, string>();
+    if (items.length === 0) return { results, errors };
+    this.startDeadline(Math.min(this.limits.cpuMsPerEvent * items.length, this.limits.maxBatchMs));
+    const fields = this.projection[role] ?? null;
+    if (fields && this.pure[role] && this.runDistinct(role, entry, items as readonly object[], fields, results, errors)) {
+      return { results, errors };
+    }
+    let from = 0;
+    while (from < items.length) {
+      let to = items.length;
+      let encoded = this.encode(items, from, to, fields);
+      if (encoded !== null && encoded.length > MAX_CHUNK_CHARS && to - from > 1) {
+        to = from + Math.max(1, Math.floor(((to - from) * MAX_CHUNK_CHARS) / encoded.length));
+        encoded = this.encode(items, from, to, fields);
+      }
+      if (encoded === null) {
+        // Not encodable as a whole (cycle, BigInt, too deep): one item per crossing, failures per item.
+        to = from + 1;
+        encoded = this.encode(items, from, to, fields);
+        if (encoded === null) {
+          results[from] = role === 'filter' ? false : null;
+          errors.set(from, 'event cannot be passed to the sandbox (not JSON data, or nested deeper than ' + MAX_JSON_DEPTH + ')');
+          from = to;
+          continue;
+        }
+      }
+      const out = this.crossing(role, entry, encoded, to - from, (done) => from + done);
+      for (let k = 0; k < to - from; k++) results[from + k] = out.values[k];
+      for (const [k, m] of out.errors) errors.set(from + k, m);
+      from = to;
+    }
+    return { results, errors };
+  }
+
+  /**
+   * A pure function over projected fields: each distinct projected item crosses once. Returns false
+   * (nothing done) when the batch is better served by the ordinary path.
+   */
+  private runDistinct(
+    role: FunctionRole,
+    entry: QuickJSHandle,
+    items: readonly object[],
+    fields: readonly string[],
+    results: unknown[],
+    errors: Map<number, string>,
+  ): boolean {
+    let d;
+    try {
+      d = encodeProjectedDistinct(items, 0, items.length, fields);
+    } catch {
+      return false;
+    }
+    if (d.json.length > MAX_CHUNK_CHARS || (d.nested && jsonTooDeep(d.json, MAX_JSON_DEPTH))) return false;
+    const { index, first } = d;
+    const out = this.crossing(role, entry, d.json, first.length, (done) => (done < first.length ? first[done] : items.length));
+    for (let k = 0; k < items.length; k++) {
+      const u = index[k];
+      results[k] = out.values[u];
+      const m = out.errors.get(u);
+      if (m !== undefined) errors.set(k, m);
+    }
+    return true;
+  }
+
+  private encode(items: readonly unknown[], from: number, to: number, fields: readonly string[] | null): string | null {
+    try {
+      if (fields) {
+        const { json, nested } = encodeProjected(items as readonly object[], from, to, fields);
+        return nested && jsonTooDeep(json, MAX_JSON_DEPTH) ? null : json;
+      }
+      const json = encodeFull(items, from, to);
+      return jsonTooDeep(json, MAX_JSON_DEPTH) ? null : json;
+    } catch {
+      return null;
+    }
+  }
+
+  /** One call into the VM for `count` encoded items; `completed` maps the VM's progress to the caller's items. */
+  private crossing(
+    role: FunctionRole,
+    entry: QuickJSHandle,
+    json: string,
+    count: number,
+    completed: (done: number) => number,
+  ): { values: unknown[]; errors: Map<number, string> } {
+    const ctx = this.context!;
+    let text: string;
+    try {
+      const input = ctx.newString(json);
+      let out: QuickJSHandle;
+      try {
+        out = this.call(ctx, entry, [input]);
+      } finally {
+        input.dispose();
+      }
+      text = ctx.getString(out);
+      out.dispose();
+      if (this.runtime!.hasPendingJob()) this.runtime!.executePendingJobs();
+      if (this.memoryCheckDue() && this.measureMemory() > this.limits.memoryBytes) throw new MemoryExceeded();
+    } catch (e) {
+      const v = this.violationFrom(e, completed);
+      this.kill(v);
+      throw v;
+    }
+    const errors = new Map<number, string>();
+    const values: unknown[] = new Array(count);
+    try {
+      const nl = text.indexOf('\n');
+      const body = nl < 0 ? text : text.slice(0, nl);
+      if (nl >= 0) {
+        const list = JSON.parse(text.slice(nl + 1)) as unknown[];
+        for (let k = 0; k + 1 < list.length; k += 2) errors.set(Number(list[k]), String(list[k + 1]));
+      }
+      if (role === 'filter') {
+        if (body.length !== count) throw new Error('length');
+        for (let k = 0; k < count; k++) values[k] = body.charCodeAt(k) === 49;
+      } else {
+        const parsed = JSON.parse(body) as unknown[];
+        if (!Array.isArray(parsed) || parsed.length !== count) throw new Error('length');
+        for (let k = 0; k < count; k++) values[k] = parsed[k] ?? null;
+      }
+    } catch {
+      const v = new SandboxViolation('refused', this.rule, 'sandbox returned a malformed result', completed(0));
+      this.kill(v);
+      throw v;
+    }
+    return { values, errors };
+  }
+
+  // ---- limits and violations -------------------------------------------------------------------
+
+  private startDeadline(ms: number): void {
+    this.interrupted = false;
+    this.overMemory = false;
+    this.ticks = 0;
+    this.tickBudget = Math.ceil(ms * MAX_TICKS_PER_MS);
+    this.deadline = this.now() + ms;
+  }
+
+  private shouldInterrupt(): boolean {
+    if (this.interrupted || ++this.ticks > this.tickBudget || this.now() > this.deadline) {
+      this.interrupted = true;
+      return true;
+    }
+    // QuickJS's own limit counts allocations, not bytes, under Emscripten (malloc_usable_size is 0
+    // there), so large strings and buffers slip past it: measure the real figure now and then.
+    if ((this.ticks & (MEMORY_POLL_TICKS - 1)) === 0 && this.measureMemory() > this.limits.memoryBytes) {
+      this.overMemory = true;
+      return true;
+    }
+    return false;
+  }
+
+  private overMemory = false;
+  private crossingsSinceCheck = 0;
+  private lastCheckAt = -Infinity;
+
+  /** Measuring walks the heap: after a crossing, do it every few crossings or milliseconds. */
+  private memoryCheckDue(): boolean {
+    const t = this.now();
+    if (++this.crossingsSinceCheck < MEMORY_CHECK_CROSSINGS && t - this.lastCheckAt < MEMORY_CHECK_MS) return false;
+    this.crossingsSinceCheck = 0;
+    this.lastCheckAt = t;
+    return true;
+  }
+
+  /** QuickJS's accounting of everything the runtime holds (objects, strings, buffers). */
+  private measureMemory(): number {
+    const rt = this.runtime;
+    if (!rt) return this.lastMemory;
+    const h = rt.computeMemoryUsage();
+    try {
+      const usage = (rt.context ?? this.context!).dump(h) as { memory_used_size?: number };
+      this.lastMemory = usage.memory_used_size ?? 0;
+    } finally {
+      h.dispose();
+    }
+    return this.lastMemory;
+  }
+
+  private violationFrom(e: unknown, completed: (done: number) => number): SandboxViolation {
+    if (e instanceof SandboxViolation) return e;
+    if (e instanceof HostFault) {
+      this.poisoned = true;
+      return new SandboxViolation('stack', this.rule, `the rule exhausted the host stack (${e.message})`, completed(0));
+    }
+    const rt = this.runtime;
+    // Read what the VM knows without the limits getting in the way.
+    rt?.setMemoryLimit(-1);
+    this.deadline = Infinity;
+    this.tickBudget = Infinity;
+    let done = 0;
+    let guard = '';
+    try {
+      if (this.state && this.context) {
+        const ctx = this.context;
+        const d = ctx.getProp(this.state, 'done');
+        done = ctx.getNumber(d);
+        d.dispose();
+        const g = ctx.getProp(this.state, 'violation');
+        guard = ctx.getString(g);
+        g.dispose();
+      }
+    } catch {
+      // A VM too broken to answer: report what we have.
+    }
+    const count = completed(done);
+    if (guard) {
+      const colon = guard.indexOf(':');
+      return new SandboxViolation(guard.slice(0, colon) as ViolationKind, this.rule, guard.slice(colon + 1), count);
+    }
+    const message = e instanceof VmError ? e.vmMessage : e instanceof Error ? e.message : String(e);
+    if (this.overMemory || e instanceof MemoryExceeded || message === 'out of memory') {
+      return new SandboxViolation('memory', this.rule, `memory limit of ${this.limits.memoryBytes} bytes exceeded`, count);
+    }
+    if (this.interrupted || message === 'interrupted') {
+      return new SandboxViolation('cpu', this.rule, `CPU deadline exceeded (${this.limits.cpuMsPerEvent} ms per event, ${this.limits.maxBatchMs} ms per batch)`, count);
+    }
+    if (message === 'stack overflow') {
+      return new SandboxViolation('stack', this.rule, 'stack limit exceeded', count);
+    }
+    return new SandboxViolation('refused', this.rule, `sandbox failed: ${message}`, count);
+  }
+
+  private poisoned = false;
+
+  private kill(v: SandboxViolation): void {
+    this.dead = v;
+    this.release();
+  }
+
+  private release(): void {
+    const ctx = this.context;
+    const rt = this.runtime;
+    this.context = null;
+    this.runtime = null;
+    if (!ctx || !rt) return;
+    if (this.poisoned) {
+      // After a host-level fault QuickJS's bookkeeping is inconsistent and freeing it aborts the
+      // whole wasm module (shared by every rule): leak this runtime instead.
+      return;
+    }
+    try {
+      for (const role of ROLES) this.entry[role]?.dispose();
+      this.state?.dispose();
+      this.api?.dispose();
+      ctx.dispose();
+      rt.dispose();
+    } catch {
+      // Nothing more to do; the runtime is unreachable from now on.
+    }
+  }
+}
+
+/** An exception that came out of the VM, already converted to data. */
+class VmError extends Error {
+  readonly vmMessage: string;
+  constructor(ctx: QuickJSContext, handle: QuickJSHandle) {
+    let message = 'unknown error';
+    try {
+      const dumped = ctx.dump(handle) as { message?: unknown } | string;
+      message = typeof dumped === 'object' && dumped !== null ? String(dumped.message) : String(dumped);
+    } catch {
+      // keep the default
+    }
+    handle.dispose();
+    super(message);
+    this.vmMessage = message;
+  }
+}

@@ -1,0 +1,22 @@
+import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { loadQuickJS } from '../../src/sandbox/load.js';
+import { DEFAULT_SANDBOX_LIMITS, RuleSandbox, type SandboxLimits } from '../../src/sandbox/sandbox.js';
+import type { UtilsHost } from '../../src/sandbox/utils.js';
+
+let module: Promise<QuickJSWASMModule> | undefined;
+/** One QuickJS module per test file (vitest forks per file), shared like the engine shares it. */
+export function quickjs(): Promise<QuickJSWASMModule> {
+  module ??= loadQuickJS();
+  return module;
+}
+
+export const TABLES: Record<string, readonly string[]> = { admins: ['root', 'alice'], bad_ips: ['10.0.0.1'] };
+export const host: UtilsHost = { inTable: (table, value) => TABLES[table]?.includes(value) ?? false };
+
+export async function sandbox(
+  functions: { filter?: string; having?: string; sink?: string },
+  limits: Partial<SandboxLimits> = {},
+  rule = 'test',
+): Promise<RuleSandbox> {
+  return RuleSandbox.create(await quickjs(), rule, functions, { ...DEFAULT_SANDBOX_LIMITS, ...limits }, host);
+}
