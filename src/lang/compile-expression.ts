@@ -330,8 +330,13 @@ function defineOwn(o: Record<string | number, unknown>, key: string | number, v:
 }
 
 /** `{ ...src }`: JavaScript's CopyDataProperties for values without symbol keys. */
+/**
+ * Object spread. Spreading a string (`{ ...'ab' }`) copies nothing here, where the language copies
+ * its characters: QuickJS, which runs the same function in the sandbox, copies nothing, and the two
+ * paths must agree. Only primitives differ; objects and arrays spread as JavaScript says.
+ */
 function copyDataProperties(o: Record<string, unknown>, src: unknown): void {
-  if (src === null || src === undefined) return;
+  if (src === null || src === undefined || typeof src === 'string') return;
   const from = Object(src) as Record<string, unknown>;
   for (const key of Object.keys(from)) defineOwn(o, key, from[key]);
 }

@@ -2,6 +2,7 @@
  * Differential fuzzing of the expression compiler: random pure expressions over an event, built from a
  * seeded generator (deterministic), must agree with the same function run as JavaScript on every input.
  */
+import { jsReference } from '../fixtures/js-reference.js';
 import { describe, expect, it } from 'vitest';
 import { compileFunctionText, type CompiledFunction } from '../../src/lang/compile-expression.js';
 import { createUtils } from '../../src/sandbox/utils.js';
@@ -95,7 +96,7 @@ describe('fuzz: compiled agrees with JavaScript on random expressions', () => {
       if (!result.ok) continue; // e.g. `x in y` with a literal needs nothing special; anything refused runs in the sandbox
       compiledCount++;
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
-      const ref = new Function('utils', `return (${text})`)(utils) as CompiledFunction;
+      const ref = jsReference(text, utils) as CompiledFunction;
       for (const input of INPUTS) {
         expect(outcome(result.fn, input), `${text}\n  input: ${JSON.stringify(input)}`).toStrictEqual(outcome(ref, input));
       }
