@@ -9,6 +9,7 @@ import { compileCheck } from '../lang/index.js';
 import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits } from '../sandbox/sandbox.js';
 import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
 import { Broadcast } from './alert-stream.js';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { compileRule, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
 import { parseEventTime, type Clock } from './event-time.js';
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
@@ -17,7 +18,7 @@ import { IocRegistry } from './ioc-registry.js';
 import { RateMeter } from './rate-meter.js';
 import { Router } from './router.js';
 import { TableRegistry } from './tables.js';
-import type { FiredWindow } from './window.js';
+import { WindowStore, type FiredWindow, type WindowSnapshot } from './window.js';
 
 export interface EngineOptions {
   /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
@@ -105,6 +106,21 @@ export interface EngineMetrics {
   rules: Record<string, RuleInfo['stats'] & { state: RuleInfo['state'] }>;
 }
 
+/** What a checkpoint holds, as JSON (IOC filters are blobs beside it). */
+interface EngineState {
+  position: number;
+  nextOrder: number;
+  counters: Engine['counters'];
+  rules: { name: string; text: string; file: string; order: number; state: RuleInfo['state']; deactivation?: RuleInfo['deactivation']; stats: RuleInfo['stats'] }[];
+  history: [string, RuleVersion[]][];
+  iocs: { name: string; blob: number }[];
+  tables: { name: string; entries: string[] }[];
+  watermarks: [string, number | null][];
+  windows: [string, WindowSnapshot<EventRecord>][];
+  /** The caller's own data, returned by restore (e.g. input offsets). */
+  extra?: unknown;
+}
+
 /** One unit of pending work inside a batch, ordered by `seq` so output order never depends on batch size. */
 interface Pending {
   seq: number;
@@ -133,6 +149,7 @@ export class Engine {
   private readonly diagnosticOut = new Broadcast<RuntimeDiagnostic>();
   private readonly rate: RateMeter;
   private counters = { eventsIn: 0, alertsOut: 0, lateEvents: 0, deactivations: 0, reentries: 0 };
+
   /** Events consumed from the input, for checkpoints and for error messages. */
   private inputPosition = 0;
   private disposed = false;
@@ -343,6 +360,81 @@ export class Engine {
   /** Number of input events consumed so far (rejected ones included). */
   get position(): number {
     return this.inputPosition;
+  }
+
+  // ── checkpoints ──────────────────────────────────────────────────────────
+
+  /**
+   * Everything the engine holds, as bytes in a versioned format: rules (text, status, history),
+   * IOC sets, tables, open windows, watermarks, counters and the input position. `extra` is stored
+   * alongside and handed back by `restore` (the CLI keeps its file offsets there). Take it between
+   * pushes; restoring it and replaying the input after `position` gives the alerts an uninterrupted
+   * run gives. (What a sandboxed rule keeps in its own global variables is not part of it.)
+   */
+  checkpoint(extra?: unknown): Uint8Array {
+    this.assertAlive();
+    const blobs: Uint8Array[] = [];
+    const ordered = this.ordered();
+    const state: EngineState = {
+      position: this.inputPosition,
+      nextOrder: this.nextOrder,
+      counters: { ...this.counters },
+      rules: ordered.map((r) => ({ name: r.name, text: r.text, file: r.ast.file, order: r.order, state: r.state, deactivation: r.deactivation, stats: { ...r.stats } })),
+      history: [...this.versions],
+      iocs: this.iocs.list().map(({ name }) => ({ name, blob: blobs.push(this.iocs.serialize(name)) - 1 })),
+      tables: this.tables.names().map((name) => ({ name, entries: this.tables.entries(name) })),
+      watermarks: [...this.watermarks].map(([field, wm]) => [field, Number.isFinite(wm.value) ? wm.value : null]),
+      windows: ordered.filter((r) => r.aggregation).map((r) => [r.name, r.aggregation!.windows.snapshot()]),
+      extra,
+    };
+    return encodeCheckpoint({ document: state, blobs });
+  }
+
+  /**
+   * Brings back what `checkpoint` saved, replacing everything this engine holds. Returns the
+   * `extra` data stored with it. An unknown format version or a corrupt file is a CheckpointError.
+   */
+  restore(bytes: Uint8Array): { extra?: unknown } {
+    this.assertAlive();
+    const { document: state, blobs } = decodeCheckpoint<EngineState>(bytes);
+    for (const rule of this.rulesByName.values()) this.unregister(rule);
+    this.rulesByName.clear();
+    this.router = new Router<CompiledRule>();
+    for (const { name } of this.iocs.list()) this.iocs.drop(name);
+    for (const name of this.tables.names()) this.tables.delete(name);
+
+    for (const { name, blob } of state.iocs) this.iocs.load(name, blobs[blob]);
+    for (const { name, entries } of state.tables) this.tables.create(name, entries);
+    const windows = new Map(state.windows);
+    for (const saved of state.rules) {
+      const { rules, diagnostics } = compileCheck(saved.text, saved.file, { iocLists: this.iocs.names() });
+      const ast = rules.find((r) => r.name === saved.name);
+      if (!ast) throw new CheckpointError(`rule "${saved.name}" in the checkpoint no longer compiles: ${diagnostics.map((d) => d.message).join('; ')}`);
+      const rule = compileRule(ast, this.compileContext(), saved.order);
+      rule.stats = { ...saved.stats };
+      const snapshot = windows.get(saved.name);
+      if (rule.aggregation && snapshot) {
+        rule.aggregation.windows = WindowStore.restore(rule.aggregation.windows.spec, snapshot);
+        for (const event of rule.aggregation.windows.events()) exposeFields(event);
+      }
+      this.register(rule);
+      if (saved.state !== 'active') {
+        rule.state = saved.state;
+        rule.deactivation = saved.deactivation;
+        if (saved.state === 'deactivated') rule.sandbox?.dispose();
+      }
+    }
+    this.versions.clear();
+    for (const [name, list] of state.history) this.versions.set(name, list);
+    this.nextOrder = state.nextOrder;
+    this.counters = { ...state.counters };
+    this.inputPosition = state.position;
+    this.rebuildTimeIndex();
+    for (const [field, value] of state.watermarks) {
+      const wm = this.watermarks.get(field);
+      if (wm) wm.value = value ?? -Infinity;
+    }
+    return { extra: state.extra };
   }
 
   // ── output ───────────────────────────────────────────────────────────────

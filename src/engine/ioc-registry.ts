@@ -50,6 +50,12 @@ export class IocRegistry {
     this.sets.delete(name);
   }
 
+  /** Deletes a list whatever uses it: for restoring a checkpoint over the current state. */
+  drop(name: string): void {
+    this.get(name).dispose();
+    this.sets.delete(name);
+  }
+
   list(): IocListInfo[] {
     return [...this.sets].map(([name, set]) => ({ name, count: set.count, byteSize: set.byteSize }));
   }

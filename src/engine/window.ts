@@ -187,11 +187,33 @@ export class WindowStore<E> {
     this.nextPurge = nextPurge;
   }
 
-  /** A plain snapshot of the open panes, for checkpoints. */
-  snapshot(): { watermark: number; panes: [number, [string, KeyBucket<E>][]][] } {
+  /** The open panes as plain data, for checkpoints (events must be JSON-safe). */
+  snapshot(): WindowSnapshot<E> {
     return {
-      watermark: this.watermark,
-      panes: [...this.panes].map(([p, keys]) => [p, [...keys]]),
+      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      panes: [...this.panes].map(([start, keys]) => [start, [...keys].map(([keyText, b]) => [keyText, b.key, b.events])]),
     };
   }
+
+  /** A store holding what `snapshot` saved. */
+  static restore<E>(spec: WindowSpec, snapshot: WindowSnapshot<E>): WindowStore<E> {
+    const store = new WindowStore<E>(spec);
+    for (const [start, keys] of snapshot.panes) {
+      store.panes.set(start, new Map(keys.map(([keyText, key, events]) => [keyText, { key, events }])));
+    }
+    store.watermark = snapshot.watermark ?? -Infinity;
+    store.nextEnd = store.endsBetween(store.watermark, Infinity)[0] ?? Infinity;
+    store.purge();
+    return store;
+  }
+
+  /** Every event held, for callers that must touch them (e.g. after a restore). */
+  *events(): IterableIterator<E> {
+    for (const pane of this.panes.values()) for (const bucket of pane.values()) yield* bucket.events;
+  }
+}
+
+export interface WindowSnapshot<E> {
+  watermark: number | null;
+  panes: [number, [string, readonly unknown[], E[]][]][];
 }
