@@ -40,4 +40,4 @@ export { createHotPaths } from './wasm/hotpaths.js';
 
 // Input
 export { JsonLinesDecoder, parseLine } from './io/from-jsonl.js';
-export type { DecodedLine, LineError } from './io/from-jsonl.js';
+export type { DecodedLine, JsonLinesHandlers, LineError } from './io/from-jsonl.js';

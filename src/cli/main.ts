@@ -7,9 +7,12 @@ import { InputError, UsageError, type CliIO } from './io.js';
 export const USAGE = `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
-            [--metrics] [<events.jsonl[.gz]> | -]
+            [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
+            [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
-      JSON lines to stdout (or --out). Diagnostics go to stderr.
+      JSON lines to stdout (or --out). Diagnostics go to stderr. With --checkpoint the engine's
+      state is saved every --checkpoint-every input lines (default 100000); --resume continues
+      from a checkpoint, skipping the input already consumed and truncating --out to match.
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
   vigil help | --help
@@ -26,6 +29,9 @@ const runOptions = {
   'sandbox-only': { type: 'boolean' },
   out: { type: 'string' },
   metrics: { type: 'boolean' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -54,6 +60,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             out: values.out,
             metrics: values.metrics ?? false,
             input: positionals[0] ?? '-',
+            checkpoint: values.checkpoint,
+            checkpointEvery: optionalCount(values['checkpoint-every'], '--checkpoint-every'),
+            resume: values.resume,
           },
           io,
         );
@@ -98,6 +107,12 @@ function help(io: CliIO): number {
 function optionalMs(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number of milliseconds, got '${text}'`);
+  return Number(text);
+}
+
+function optionalCount(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`${flag} takes a positive whole number, got '${text}'`);
   return Number(text);
 }
 

@@ -1,11 +1,12 @@
-/** `vigil run`: rules over JSON-lines events, alerts out as JSON lines. */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+/** `vigil run`: rules over JSON-lines events, alerts out as JSON lines, with checkpoints to resume from. */
+import { createReadStream } from 'node:fs';
+import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
-import { JsonLinesDecoder, type LineError } from '../io/from-jsonl.js';
-import { InputError, writeAll, type CliIO } from './io.js';
+import { CheckpointError } from '../engine/checkpoint.js';
+import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
+import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
 
 export interface RunSpec {
@@ -19,21 +20,45 @@ export interface RunSpec {
   metrics: boolean;
   /** A path, or `-` for stdin. */
   input: string;
+  /** Where to write checkpoints. */
+  checkpoint?: string;
+  /** Input lines between checkpoints (rounded up to whole batches). */
+  checkpointEvery?: number;
+  /** A checkpoint to resume from. */
+  resume?: string;
 }
 
-/** Events handed to the engine per push: large enough to batch sandbox crossings, small enough to stream. */
-const BATCH_SIZE = 1024;
+/**
+ * Input lines per batch. Batches are cut at fixed line numbers, so a resumed run batches exactly as
+ * an uninterrupted one and gives the same output byte for byte.
+ */
+const BATCH_LINES = 1024;
 /** Per rule, how many late-event diagnostics are printed before only the count is kept. */
 const LATE_REPORTS_PER_RULE = 10;
 
+/** What the CLI stores in a checkpoint beside the engine state. */
+interface RunPosition {
+  /** Input lines consumed. */
+  lines: number;
+  /** Bytes of --out that belong to the run at this point. */
+  outBytes: number;
+  /** The whole input was consumed and every window flushed. */
+  complete: boolean;
+}
+
 export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   if (!spec.rules.length) throw new InputError('run needs at least one --rules file or directory');
+  if ((spec.checkpoint || spec.resume) && !spec.out) throw new UsageError('--checkpoint and --resume need --out (the output file is truncated to the checkpoint on resume)');
+  if (spec.checkpointEvery !== undefined && !spec.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint <file>');
   const inputName = spec.input === '-' ? '<stdin>' : spec.input;
   if (spec.input !== '-') {
     const info = await stat(spec.input).catch(() => undefined);
     if (!info) throw new InputError(`cannot read events '${spec.input}': no such file`);
     if (info.isDirectory()) throw new InputError(`cannot read events '${spec.input}': it is a directory`);
   }
+  const resumeBytes = spec.resume ? await readFile(spec.resume).catch(() => undefined) : undefined;
+  if (spec.resume && !resumeBytes) throw new InputError(`cannot read checkpoint '${spec.resume}': no such file`);
+
   const setup = await setUpEngine(
     { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, listPathRequired: true },
     { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs, sandboxOnly: spec.sandboxOnly },
@@ -45,13 +70,21 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     return 1;
   }
 
-  const out: Writable = spec.out ? createWriteStream(spec.out) : io.stdout;
-  let pendingOutput = '';
-  engine.onAlert((alert: Alert) => {
-    pendingOutput += `${JSON.stringify(alert)}\n`;
-  });
+  let position: RunPosition = { lines: 0, outBytes: 0, complete: false };
+  if (resumeBytes) {
+    try {
+      position = engine.restore(resumeBytes).extra as RunPosition;
+    } catch (error) {
+      engine.dispose();
+      if (error instanceof CheckpointError) throw new InputError(`cannot resume from '${spec.resume}': ${error.message}`);
+      throw error;
+    }
+  }
+
+  const out = spec.out ? await FileSink.open(spec.out, resumeBytes ? position.outBytes : 0) : new StreamSink(io.stdout);
   const lateByRule = new Map<string, number>();
   let pendingErrors = '';
+  engine.onAlert((alert: Alert) => out.add(`${JSON.stringify(alert)}\n`));
   engine.onDiagnostic((d: RuntimeDiagnostic) => {
     if (d.code === 'vigil.late') {
       const n = (lateByRule.get(d.rule ?? '') ?? 0) + 1;
@@ -60,44 +93,47 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     }
     pendingErrors += `vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`;
   });
-  const flushOutput = async () => {
+
+  const checkpoints = spec.checkpoint ? new Checkpointer(spec.checkpoint, engine, out, spec.checkpointEvery ?? 100_000, position.lines) : undefined;
+  let batch: Record<string, unknown>[] = [];
+  const pushBatch = () => {
+    if (batch.length) engine.push(batch);
+    batch = [];
+  };
+  const handlers: JsonLinesHandlers = {
+    onEvent: ({ event }) => batch.push(event),
+    onError: (e) => {
+      pendingErrors += `${inputName}:${e.line}: ${e.reason}\n`;
+    },
+    onLine: (line) => {
+      if (line % BATCH_LINES !== 0) return;
+      pushBatch();
+      checkpoints?.atBoundary(line);
+    },
+  };
+  const flushAll = async () => {
     if (pendingErrors) {
       const text = pendingErrors;
       pendingErrors = '';
       await writeAll(io.stderr, text);
     }
-    if (pendingOutput) {
-      const text = pendingOutput;
-      pendingOutput = '';
-      await writeAll(out, text);
-    }
-  };
-
-  const decoder = new JsonLinesDecoder();
-  let batch: Record<string, unknown>[] = [];
-  const onEvent = ({ event }: { event: Record<string, unknown> }) => {
-    batch.push(event);
-  };
-  const onError = (e: LineError) => {
-    pendingErrors += `${inputName}:${e.line}: ${e.reason}\n`;
-  };
-  const pushBatch = async () => {
-    if (batch.length) {
-      engine.push(batch);
-      batch = [];
-    }
-    await flushOutput();
+    await out.flush();
+    await checkpoints?.writePending();
   };
 
   try {
-    for await (const chunk of await openEvents(spec.input, io.stdin)) {
-      decoder.push(chunk as Uint8Array, onEvent, onError);
-      if (batch.length >= BATCH_SIZE || pendingErrors) await pushBatch();
+    if (!position.complete) {
+      const decoder = new JsonLinesDecoder({ skipLines: position.lines });
+      for await (const chunk of await openEvents(spec.input, io.stdin)) {
+        decoder.push(chunk, handlers);
+        await flushAll();
+      }
+      decoder.end(handlers);
+      pushBatch();
+      engine.flush();
+      checkpoints?.atEnd(decoder.linesSeen);
+      await flushAll();
     }
-    decoder.end(onEvent, onError);
-    await pushBatch();
-    engine.flush();
-    await flushOutput();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return 0;
@@ -109,9 +145,138 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     }
     if (spec.metrics) io.stderr.write(`${JSON.stringify(engine.metrics())}\n`);
     engine.dispose();
-    if (out !== io.stdout) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await out.close();
   }
   return 0;
+}
+
+/** Where alerts go, counting the bytes that belong to the run. */
+interface OutputSink {
+  add(text: string): void;
+  /** Bytes added so far, written or not. */
+  readonly bytes: number;
+  flush(): Promise<void>;
+  /** Flushes and makes the bytes durable (before a checkpoint claims them). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+class StreamSink implements OutputSink {
+  private pending = '';
+  bytes = 0;
+  constructor(private readonly stream: Writable) {}
+  add(text: string): void {
+    this.pending += text;
+    this.bytes += Buffer.byteLength(text);
+  }
+  async flush(): Promise<void> {
+    if (!this.pending) return;
+    const text = this.pending;
+    this.pending = '';
+    await writeAll(this.stream, text);
+  }
+  sync(): Promise<void> {
+    return this.flush();
+  }
+  close(): Promise<void> {
+    return this.flush();
+  }
+}
+
+class FileSink implements OutputSink {
+  private pending = '';
+  private constructor(
+    private readonly file: FileHandle,
+    public bytes: number,
+    private written: number,
+  ) {}
+
+  /** Opens the file, keeping its first `keepBytes` (a resumed run) and dropping the rest. */
+  static async open(path: string, keepBytes: number): Promise<FileSink> {
+    let file: FileHandle;
+    try {
+      file = await open(path, keepBytes > 0 ? 'r+' : 'w');
+    } catch (error) {
+      throw new InputError(`cannot write '${path}': ${(error as Error).message}`);
+    }
+    const size = (await file.stat()).size;
+    if (size < keepBytes) {
+      await file.close();
+      throw new InputError(`cannot resume: '${path}' has ${size} bytes, fewer than the ${keepBytes} the checkpoint recorded`);
+    }
+    await file.truncate(keepBytes);
+    return new FileSink(file, keepBytes, keepBytes);
+  }
+
+  add(text: string): void {
+    this.pending += text;
+    this.bytes += Buffer.byteLength(text);
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pending) return;
+    const data = Buffer.from(this.pending);
+    this.pending = '';
+    await this.file.write(data, 0, data.length, this.written);
+    this.written += data.length;
+  }
+
+  async sync(): Promise<void> {
+    await this.flush();
+    await this.file.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.file.close();
+  }
+}
+
+/**
+ * Takes engine checkpoints at batch boundaries (synchronously, so the state matches the line count
+ * exactly) and writes them once the output they account for is on disk: write to a temporary file,
+ * sync, rename. A kill at any moment leaves the previous checkpoint or the new one, never half.
+ */
+class Checkpointer {
+  private pending?: Uint8Array;
+
+  constructor(
+    private readonly path: string,
+    private readonly engine: Engine,
+    private readonly out: OutputSink,
+    private readonly every: number,
+    private lastLine: number,
+  ) {}
+
+  atBoundary(line: number): void {
+    if (line - this.lastLine < this.every) return;
+    this.take({ lines: line, outBytes: this.out.bytes, complete: false });
+  }
+
+  atEnd(lines: number): void {
+    this.take({ lines, outBytes: this.out.bytes, complete: true });
+  }
+
+  async writePending(): Promise<void> {
+    if (!this.pending) return;
+    const bytes = this.pending;
+    this.pending = undefined;
+    await this.out.sync();
+    const temporary = `${this.path}.tmp`;
+    const file = await open(temporary, 'w');
+    try {
+      await file.write(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, this.path);
+  }
+
+  private take(position: RunPosition): void {
+    this.lastLine = position.lines;
+    this.pending = this.engine.checkpoint(position);
+  }
 }
 
 /** The input as a byte stream: gzip is recognised by its magic bytes, whatever the file is called. */

@@ -14,6 +14,16 @@ export interface LineError {
 export interface JsonLinesOptions {
   /** Longest accepted line in bytes. Default 1 MiB. */
   maxLineBytes?: number;
+  /** Lines to pass over unread at the start (a resumed run); numbering still counts them. */
+  skipLines?: number;
+}
+
+/** What a decoder reports as lines complete. */
+export interface JsonLinesHandlers {
+  onEvent(e: DecodedLine): void;
+  onError(e: LineError): void;
+  /** After every line, whatever it held (an event, an error, nothing). */
+  onLine?(line: number): void;
 }
 
 export interface DecodedLine {
@@ -34,9 +44,11 @@ export class JsonLinesDecoder {
   private skippingOversized = false;
   private oversizedBytes = 0;
   private lineNumber = 0;
+  private skipping: number;
 
   constructor(options: JsonLinesOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
+    this.skipping = options.skipLines ?? 0;
   }
 
   /** Lines completed so far (blank lines included). */
@@ -44,27 +56,36 @@ export class JsonLinesDecoder {
     return this.lineNumber;
   }
 
-  push(chunk: Uint8Array, onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+  push(chunk: Uint8Array, handlers: JsonLinesHandlers): void {
     let start = 0;
+    while (this.skipping > 0 && start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline < 0) return;
+      this.lineNumber++;
+      this.skipping--;
+      start = newline + 1;
+    }
     while (start < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, start);
       const end = newline < 0 ? chunk.length : newline;
       if (newline >= 0 && this.pendingBytes === 0 && !this.skippingOversized && end - start <= this.maxLineBytes) {
         // The common case: a whole line inside the chunk, decoded without copying.
-        this.emit(++this.lineNumber, chunk.subarray(start, end), onEvent, onError);
+        const line = ++this.lineNumber;
+        this.emit(line, chunk.subarray(start, end), handlers);
+        handlers.onLine?.(line);
         start = newline + 1;
         continue;
       }
       this.append(chunk.subarray(start, end));
       if (newline < 0) return;
-      this.completeLine(onEvent, onError);
+      this.completeLine(handlers);
       start = newline + 1;
     }
   }
 
   /** End of input: a last line without a newline still counts. */
-  end(onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
-    if (this.pendingBytes > 0 || this.skippingOversized) this.completeLine(onEvent, onError);
+  end(handlers: JsonLinesHandlers): void {
+    if (this.pendingBytes > 0 || this.skippingOversized) this.completeLine(handlers);
   }
 
   private append(bytes: Uint8Array): void {
@@ -85,12 +106,13 @@ export class JsonLinesDecoder {
     this.pendingBytes += bytes.length;
   }
 
-  private completeLine(onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+  private completeLine(handlers: JsonLinesHandlers): void {
     const line = ++this.lineNumber;
     if (this.skippingOversized) {
-      onError({ line, reason: `line is ${this.oversizedBytes} bytes, longer than the ${this.maxLineBytes}-byte limit; skipped` });
+      handlers.onError({ line, reason: `line is ${this.oversizedBytes} bytes, longer than the ${this.maxLineBytes}-byte limit; skipped` });
       this.skippingOversized = false;
       this.oversizedBytes = 0;
+      handlers.onLine?.(line);
       return;
     }
     let bytes: Uint8Array;
@@ -105,16 +127,17 @@ export class JsonLinesDecoder {
     }
     this.pending = [];
     this.pendingBytes = 0;
-    this.emit(line, bytes, onEvent, onError);
+    this.emit(line, bytes, handlers);
+    handlers.onLine?.(line);
   }
 
-  private emit(line: number, bytes: Uint8Array, onEvent: (e: DecodedLine) => void, onError: (e: LineError) => void): void {
+  private emit(line: number, bytes: Uint8Array, handlers: JsonLinesHandlers): void {
     let length = bytes.length;
     if (length && bytes[length - 1] === CARRIAGE_RETURN) length--;
     const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length));
     if (result === undefined) return;
-    if ('reason' in result) onError({ line, reason: result.reason });
-    else onEvent({ line, event: result.event });
+    if ('reason' in result) handlers.onError({ line, reason: result.reason });
+    else handlers.onEvent({ line, event: result.event });
   }
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Exactly once across crashes, the way Flink's checkpointing tests check it: the real `vigil run`
+ * is killed with SIGKILL at many random moments and resumed from its last checkpoint each time;
+ * the final output file must equal the output of an uninterrupted run, byte for byte.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(process.cwd(), 'bin/vigil');
+const dir = mkdtempSync(join(tmpdir(), 'vigil-resume-'));
+const T0 = Date.UTC(2026, 0, 1);
+
+function seeded(seed: number) {
+  return () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+}
+
+const rules = `
+RULE "bad dst" SOURCES kind = "conn" IOC FILTERS in bad(dst) SINK function (e) { return { src: e.src, dst: e.dst, ts: e.ts }; }
+RULE "burst" SOURCES kind = "conn" USING ts AGGREGATE BY src WITHIN 10:sec, 5:sec
+HAVING function (events) { let n = 0; for (const e of events) if (e.port < 1024) n++; return n >= 4 ? { low: n } : null; }
+SINK function (a) { return a; }
+RULE "repeat offender" SOURCES rule = "burst" USING windowEnd AGGREGATE BY src WITHIN 1:min, 1:min
+HAVING function (alerts) { return alerts.length >= 3; } SINK function (a) { return { src: a.src, bursts: a.count }; }
+`;
+
+function writeInputs(count: number): { events: string; rulesFile: string; ioc: string } {
+  const random = seeded(99);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const src = `10.0.${Math.floor(random() * 4)}.${Math.floor(random() * 50)}`;
+    const jitter = Math.floor(random() * 2000);
+    lines.push(JSON.stringify({ kind: 'conn', src, dst: `192.0.2.${Math.floor(random() * 256)}`, port: Math.floor(random() * 4096), ts: T0 + i * 20 - jitter }));
+    if (i % 997 === 0) lines.push('{ this line is not JSON');
+  }
+  const events = join(dir, 'events.jsonl');
+  writeFileSync(events, lines.join('\n') + '\n');
+  const rulesFile = join(dir, 'rules.vgl');
+  writeFileSync(rulesFile, rules);
+  const ioc = join(dir, 'bad.txt');
+  writeFileSync(ioc, '192.0.2.7\n192.0.2.77\n');
+  return { events, rulesFile, ioc };
+}
+
+function runUntilKilled(args: string[], killAfterMs: number): Promise<{ code: number | null; killed: boolean; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, killAfterMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, killed: killed && code === null, stderr });
+    });
+  });
+}
+
+describe('vigil run --checkpoint / --resume', () => {
+  it('produces the uninterrupted output byte for byte after many SIGKILLs', async () => {
+    const { events, rulesFile, ioc } = writeInputs(60_000);
+    const common = ['run', '--rules', rulesFile, '--ioc', `bad=${ioc}`, '--out-of-order', '2000'];
+    const full = join(dir, 'full.jsonl');
+    const clean = spawnSync(bin, [...common, '--out', full, events], { encoding: 'utf8' });
+    expect(clean.status).toBe(0);
+    const expected = readFileSync(full);
+    expect(expected.toString().split('\n').filter(Boolean).length).toBeGreaterThan(100);
+    expect(expected.toString()).toContain('"rule":"repeat offender"');
+
+    const out = join(dir, 'out.jsonl');
+    const ckpt = join(dir, 'state.ckpt');
+    rmSync(ckpt, { force: true });
+    const random = seeded(7);
+    let kills = 0;
+    let resumes = 0;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const args = [...common, '--out', out, '--checkpoint', ckpt, '--checkpoint-every', '2048'];
+      if (existsSync(ckpt)) {
+        args.push('--resume', ckpt);
+        resumes++;
+      }
+      // The first attempts die early (before any checkpoint, or soon after); later ones get longer.
+      const result = await runUntilKilled([...args, events], 150 + Math.floor(random() * (200 + attempt * 60)));
+      if (!result.killed) {
+        expect(result.code, result.stderr).toBe(0);
+        break;
+      }
+      kills++;
+    }
+    expect(kills).toBeGreaterThanOrEqual(5);
+    expect(resumes).toBeGreaterThanOrEqual(3);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+
+    // Resuming a finished run changes nothing.
+    const again = spawnSync(bin, [...common, '--out', out, '--checkpoint', ckpt, '--resume', ckpt, events], { encoding: 'utf8' });
+    expect(again.status).toBe(0);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+  }, 120_000);
+
+  it('refuses --checkpoint without --out and a checkpoint that is not one', () => {
+    const { events, rulesFile } = writeInputs(10);
+    const noOut = spawnSync(bin, ['run', '--rules', rulesFile, '--checkpoint', join(dir, 'x.ckpt'), events], { encoding: 'utf8' });
+    expect(noOut.status).toBe(2);
+    expect(noOut.stderr).toMatch(/--checkpoint and --resume need --out/);
+    const bogus = join(dir, 'bogus.ckpt');
+    writeFileSync(bogus, 'hello');
+    const r = spawnSync(bin, ['run', '--rules', rulesFile, '--ioc', `bad=${join(dir, 'bad.txt')}`, '--out', join(dir, 'o.jsonl'), '--resume', bogus, events], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`vigil: cannot resume from '${bogus}': not a Vigil checkpoint (the file does not start with VIGILCKP)\n`);
+  });
+});
