@@ -5,9 +5,12 @@
  * described here: src/lang/lexer.ts subclasses this lexer and emits one JS_FUNCTION token per
  * function, read with acorn. Regenerate with `npm run grammar` and commit src/lang/generated.
  *
- * Adding a clause (e.g. STATE MACHINE … TIMEOUT n:unit, SUPPRESS FOR n:unit BY f):
+ * Adding a clause (e.g. SUPPRESS FOR n:unit BY f; STATE MACHINE is the worked example):
  * - add its keywords below; keep every keyword that does not have to start a clause soft, i.e.
- *   listed in `softKeyword` in VGLParser.g4, so it stays usable as a bare field name;
+ *   listed in `softKeyword` in VGLParser.g4, so it stays usable as a bare field name. A clause
+ *   keyword that is a common field name (`state`, `timeout`) is soft too when the clause cannot
+ *   be mistaken for a field: no clause starts with a bare field name, so `STATE MACHINE` after a
+ *   clause is unambiguous; the parser tells them apart by the next token;
  * - add the clause rule and an alternative of `clause` in VGLParser.g4;
  * - add a row to CLAUSES (order, label) and a case to RuleBuilder in src/lang/parse.ts, and the
  *   keyword to CLAUSE_LINE / CLAUSE_START (error resynchronisation) in src/lang/lexer.ts;
@@ -40,6 +43,19 @@ AND     : 'and';
 ASC     : 'asc';
 DESC    : 'desc';
 
+// STATE MACHINE BY f ON f  state lines  TIMEOUT n:unit  RESET ON ALERT. All soft: `state`,
+// `timeout`, `reset`, `on`… are common field names in security events and stay usable bare.
+STATE   : 'state';
+MACHINE : 'machine';
+ON      : 'on';
+INITIAL : 'initial';
+TERM    : 'term';
+TIMEOUT : 'timeout';
+RESET   : 'reset';
+ALERT   : 'alert';
+
+ARROW    : '->';
+SEMI     : ';';
 EQ       : '=';
 COMMA    : ',';
 COLON    : ':';

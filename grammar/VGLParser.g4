@@ -24,6 +24,9 @@ clause
     | withinClause
     | sortClause
     | havingClause
+    | stateMachineClause
+    | timeoutClause
+    | resetClause
     | sinkClause
     ;
 
@@ -59,6 +62,22 @@ sortClause : SORT BY field (ASC | DESC)? ;
 // HAVING function (events) { ... }
 havingClause : HAVING jsFunction ;
 
+// STATE MACHINE BY sourceAddress ON type
+//   INITIAL: SYN -> W, "4625" -> X;
+//   W: ACK -> TERM;
+// Keys, then the field whose value is the event, then one line per state (INITIAL starts, TERM ends).
+stateMachineClause : STATE MACHINE BY field (COMMA field)* ON field stateLine+ ;
+stateLine          : stateName COLON transition (COMMA transition)* SEMI ;
+transition         : eventName ARROW stateName ;
+stateName          : identifier | STRING ;
+eventName          : identifier | STRING | NUMBER ;
+
+// TIMEOUT 5:min  (with STATE MACHINE: a key idle this long is forgotten)
+timeoutClause : TIMEOUT duration ;
+
+// RESET ON ALERT  (with STATE MACHINE: a key goes back to INITIAL after each alert)
+resetClause : RESET ON ALERT ;
+
 // SINK function (alert) { ... }
 sinkClause : SINK jsFunction ;
 
@@ -70,5 +89,8 @@ fieldPath : identifier (DOT pathPart)* ;
 pathPart  : identifier | anyKeyword | NUMBER ;
 
 identifier  : IDENT | softKeyword ;
-softKeyword : RULE | FILTERS | BY | IN | NOT | AND | ASC | DESC ;
+softKeyword
+    : RULE | FILTERS | BY | IN | NOT | AND | ASC | DESC
+    | STATE | MACHINE | ON | INITIAL | TERM | TIMEOUT | RESET | ALERT
+    ;
 anyKeyword  : SOURCES | FILTER | IOC | USING | AGGREGATE | WITHIN | SORT | HAVING | SINK ;

@@ -71,6 +71,50 @@ export interface SortBy extends FieldRef {
   descending: boolean;
 }
 
+/** One transition of a state line: `event -> TARGET`. */
+export interface StateTransition {
+  /**
+   * The value of the ON field that takes this transition, as written: an identifier (`SYN`), a
+   * quoted string (`"SYN-ACK"`, unquoted here) or a number (`4625`, kept as its text).
+   */
+  event: string;
+  /** The state this event leads to: a state name, `INITIAL`, or `TERM` (the key is forgotten). */
+  target: string;
+  /** From the event to the target. */
+  span: Span;
+}
+
+/** One state line: `NAME: event -> TARGET, event -> TARGET;`. */
+export interface MachineState {
+  /**
+   * The state's name. The keywords `INITIAL` and `TERM` (any case, unquoted) are given in upper
+   * case; other names exactly as written, quoted or not (names are case-sensitive).
+   */
+  name: string;
+  /** The state's name at the start of its line (where diagnostics about the state point). */
+  span: Span;
+  transitions: StateTransition[];
+}
+
+/**
+ * `STATE MACHINE BY keys ON field` with its state lines, `TIMEOUT` and `RESET ON ALERT`: one
+ * machine per key, moved by the value of the `on` field of each event.
+ */
+export interface StateMachine {
+  /** The key of the machines: one machine per distinct combination of these fields' values. */
+  keyFields: FieldRef[];
+  /** The field whose value is the event name that picks the transition. */
+  on: FieldRef;
+  /** In the order written; `INITIAL` is the start state. */
+  states: MachineState[];
+  /** A key without an event for this long is forgotten (event time with USING, else processing time). */
+  timeout?: Duration;
+  /** `RESET ON ALERT`: a key goes back to INITIAL after it raises an alert. */
+  resetOnAlert: boolean;
+  /** The STATE MACHINE clause, from STATE to the `;` of its last state line. */
+  span: Span;
+}
+
 export interface RuleAst {
   name: string;
   nameSpan: Span;
@@ -88,5 +132,7 @@ export interface RuleAst {
   within?: Within;
   sortBy?: SortBy;
   having?: JsFunction;
+  /** STATE MACHINE (with TIMEOUT and RESET ON ALERT); a rule has either this or AGGREGATE BY. */
+  stateMachine?: StateMachine;
   sink: JsFunction;
 }

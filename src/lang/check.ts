@@ -2,7 +2,7 @@
  * Semantic checks over parsed rules: what the grammar accepts but the engine cannot run.
  * Each problem is a Diagnostic with a stable `code` (listed on {@link checkRules}).
  */
-import type { Duration, JsFunction, RuleAst, Span } from './ast.js';
+import type { Duration, JsFunction, MachineState, RuleAst, Span, StateMachine, StateTransition } from './ast.js';
 import { caretExcerpt, type Diagnostic, type Severity } from './diagnostic.js';
 import { parseRules, sortDiagnostics } from './parse.js';
 
@@ -30,7 +30,20 @@ const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; 
  * - `invalid-duration`: a zero or negative WITHIN duration;
  * - `slide-longer-than-window`: the WITHIN slide exceeds the window length (events would be lost between windows);
  * - `unknown-ioc-list`: only when `context.iocLists` is given;
- * - `function-arity`: FILTER, HAVING or SINK not taking exactly one parameter.
+ * - `function-arity`: FILTER, HAVING or SINK not taking exactly one parameter;
+ * - state machines (STATE MACHINE … TIMEOUT … RESET ON ALERT):
+ *   - `state-machine-with-aggregate`: AGGREGATE BY, WITHIN, SORT BY or HAVING in a rule with a
+ *     STATE MACHINE (a rule aggregates in windows or runs a state machine, not both);
+ *   - `missing-initial-state`: no `INITIAL:` line;
+ *   - `duplicate-state`: a state with two lines;
+ *   - `term-transitions`: a `TERM:` line (TERM ends the machine; nothing leaves it);
+ *   - `undefined-state`: a transition to a state without a line (other than TERM);
+ *   - `duplicate-transition`: one state with two transitions on the same event;
+ *   - `unreachable-state` (warning): a state no path from INITIAL leads to;
+ *   - `unreachable-term` (warning): no path from INITIAL reaches TERM (states with no path to
+ *     TERM are fine as long as one path gets there); not given while a state is undefined;
+ *   - `invalid-duration`: a zero or negative TIMEOUT. TIMEOUT without USING is fine (processing time).
+ * (`timeout-without-state-machine` and `reset-without-state-machine` come from the parser.)
  * The result is sorted by position; severities are `error` except where noted.
  */
 export function checkRules(rules: RuleAst[], context: CheckContext = {}): Diagnostic[] {
@@ -63,18 +76,25 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
       }
     }
 
+    const machine = rule.stateMachine;
+    if (machine) {
+      checkStateMachine(rule, machine, report);
+    }
+
     const aggregated = rule.aggregateBy !== undefined;
-    if (rule.having && !aggregated) {
+    // With a state machine, the aggregation clauses are wrong as such (reported above), not
+    // for want of each other: the pairing checks below stay quiet.
+    if (rule.having && !aggregated && !machine) {
       report('having-without-aggregate', 'HAVING needs AGGREGATE BY and WITHIN: it runs once per window and key', rule.having.span);
     }
-    if (aggregated && !rule.within) {
+    if (aggregated && !rule.within && !machine) {
       const span = spanOf(rule.aggregateBy!.map((f) => f.span));
       report('aggregate-without-within', 'AGGREGATE BY needs WITHIN: give the window length and slide, e.g. WITHIN 1:min, 1:min', span);
     }
-    if (rule.within && !aggregated) {
+    if (rule.within && !aggregated && !machine) {
       report('within-without-aggregate', 'WITHIN needs AGGREGATE BY: windows are kept per aggregation key', rule.within.span);
     }
-    if (rule.sortBy && !aggregated) {
+    if (rule.sortBy && !aggregated && !machine) {
       report('sort-without-aggregate', 'SORT BY has no effect without AGGREGATE BY: it orders the events handed to HAVING', rule.sortBy.span, 'warning');
     }
 
@@ -115,6 +135,118 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
     }
     return out;
   });
+}
+
+type Report = (code: string, message: string, span: Span, severity?: Severity) => void;
+
+/** The checks of one STATE MACHINE: its place in the rule, its states, transitions and TIMEOUT. */
+function checkStateMachine(rule: RuleAst, machine: StateMachine, report: Report): void {
+  const at = `STATE MACHINE (line ${machine.span.start.line})`;
+  const conflicts: Array<[string, Span | undefined]> = [
+    ['AGGREGATE BY', rule.aggregateBy && spanOf(rule.aggregateBy.map((f) => f.span))],
+    ['WITHIN', rule.within?.span],
+    ['SORT BY', rule.sortBy?.span],
+    ['HAVING', rule.having?.span],
+  ];
+  for (const [clause, span] of conflicts) {
+    if (span) {
+      report(
+        'state-machine-with-aggregate',
+        `${clause} cannot be used with ${at}: a rule either aggregates events in windows or runs a state machine`,
+        span,
+      );
+    }
+  }
+
+  // The header `STATE MACHINE BY keys ON field`: where problems of the machine as a whole point.
+  const header: Span = { start: machine.span.start, end: machine.on.span.end };
+  const defined = new Map<string, MachineState>();
+  for (const state of machine.states) {
+    const first = defined.get(state.name);
+    if (state.name === 'TERM') {
+      report('term-transitions', 'TERM ends the machine (the key is forgotten): it cannot have transitions of its own', state.span);
+      continue;
+    }
+    if (first) {
+      report(
+        'duplicate-state',
+        `state ${quote(state.name)} is defined twice: first on line ${first.span.start.line}; give all its transitions in one state line`,
+        state.span,
+      );
+      continue;
+    }
+    defined.set(state.name, state);
+  }
+
+  let undefinedTargets = false;
+  for (const state of machine.states) {
+    const byEvent = new Map<string, StateTransition>();
+    for (const transition of state.transitions) {
+      const { event, target } = transition;
+      const earlier = byEvent.get(event);
+      if (earlier) {
+        report(
+          'duplicate-transition',
+          `duplicate transition from state ${quote(state.name)} on event ${quote(event)} at ${place(transition.span)}: ` +
+            `already defined at ${place(earlier.span)} (${quote(event)} -> ${quote(earlier.target)})`,
+          transition.span,
+        );
+      } else {
+        byEvent.set(event, transition);
+      }
+      if (target !== 'TERM' && !defined.has(target)) {
+        undefinedTargets = true;
+        report(
+          'undefined-state',
+          `state ${quote(target)} is not defined: add a state line ${quote(target)}: event -> STATE; or end the machine with -> TERM`,
+          transition.span,
+        );
+      }
+    }
+  }
+
+  if (!defined.has('INITIAL')) {
+    report('missing-initial-state', 'STATE MACHINE has no INITIAL state, where every key starts: add a state line INITIAL: event -> STATE;', header);
+  } else {
+    // Breadth-first from INITIAL over the first definition of each state.
+    const reached = new Set<string>(['INITIAL']);
+    const queue = ['INITIAL'];
+    while (queue.length > 0) {
+      for (const { target } of defined.get(queue.shift()!)?.transitions ?? []) {
+        if (reached.has(target)) continue;
+        reached.add(target);
+        if (defined.has(target)) queue.push(target);
+      }
+    }
+    for (const [name, state] of defined) {
+      if (!reached.has(name)) {
+        report('unreachable-state', `state ${quote(name)} cannot be reached from INITIAL`, state.span, 'warning');
+      }
+    }
+    // A machine with undefined states is unfinished: whether TERM is reached is not known yet.
+    if (!reached.has('TERM') && !undefinedTargets) {
+      report(
+        'unreachable-term',
+        'TERM cannot be reached from INITIAL: no sequence of events ends the machine, so ' +
+          (machine.timeout ? 'a key is only forgotten after TIMEOUT' : 'without TIMEOUT a key is never forgotten'),
+        header,
+        'warning',
+      );
+    }
+  }
+
+  if (machine.timeout && !(machine.timeout.ms > 0)) {
+    report('invalid-duration', `TIMEOUT ${show(machine.timeout)} must be greater than zero`, machine.timeout.span);
+  }
+}
+
+/** A state or event name as it can be written back: quoted when it is not a plain name. */
+function quote(name: string): string {
+  return /^[A-Za-z_$@][\w$@]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+function place(span: Span): string {
+  return `line ${span.start.line}, column ${span.start.column}`;
 }
 
 /**

@@ -8,9 +8,10 @@
  * tokenizer used by the editor for highlighting is the very same lexer.
  */
 import { parseExpressionAt, type Expression } from 'acorn';
-import { CharStream, Interval, IntStream, Token } from 'antlr4ng';
+import { CharStream, CommonTokenStream, ErrorNode, Interval, IntStream, ParserRuleContext, TerminalNode, Token, type ParseTree } from 'antlr4ng';
 import type { Severity } from './diagnostic.js';
 import { VGLLexer } from './generated/VGLLexer.js';
+import { IdentifierContext, StateNameContext, VGLParser } from './generated/VGLParser.js';
 
 /** A problem found before positions are resolved: offsets into the file text (UTF-16). */
 export interface RawDiagnostic {
@@ -123,19 +124,21 @@ const FUNCTION_START = /function\b|async\b|\((?:[^()]|\([^()]*\))*\)\s*=>|[A-Za-
 
 /**
  * A line that starts a VGL clause. Used to resynchronise after a broken function: the function
- * is taken to end before the first such line.
+ * is taken to end before the first such line. The state-machine clauses are matched with their
+ * next words, as `state`, `timeout` and `reset` alone may well begin JavaScript (`state => …`).
  */
 const CLAUSE_LINE =
-  /^[ \t]*(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|sink\s)/gim;
+  /^[ \t]*(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|state\s+machine\b|timeout\s+-?\d|reset\s+on\s+alert\b|sink\s)/gim;
 
 const COMMENT_LINE = /^[ \t]*(?:\/\/|\/\*)/gm;
 
 /** A clause keyword at the current position: the function is missing altogether. */
 const CLAUSE_START =
-  /(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|sink\s)/iy;
+  /(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|state\s+machine\b|timeout\s+-?\d|reset\s+on\s+alert\b|sink\s)/iy;
 
 /** preserveParens: so that the end of `(x == 1)` is after its `)`. */
-const ACORN_OPTIONS = { ecmaVersion: 'latest', locations: true, preserveParens: true } as const;
+// Offsets only: with `locations` acorn rescans the whole file from its start for every function.
+const ACORN_OPTIONS = { ecmaVersion: 'latest', preserveParens: true } as const;
 
 /** The function inside any parentheses, or null. */
 function functionNode(node: Expression): (Expression & { async?: boolean; generator?: boolean }) | null {
@@ -362,12 +365,13 @@ export interface VglToken {
 const KEYWORDS = new Set([
   VGLLexer.RULE, VGLLexer.SOURCES, VGLLexer.FILTER, VGLLexer.IOC, VGLLexer.USING, VGLLexer.AGGREGATE,
   VGLLexer.WITHIN, VGLLexer.SORT, VGLLexer.HAVING, VGLLexer.SINK, VGLLexer.FILTERS, VGLLexer.BY,
-  VGLLexer.IN, VGLLexer.NOT, VGLLexer.AND, VGLLexer.ASC, VGLLexer.DESC,
+  VGLLexer.IN, VGLLexer.NOT, VGLLexer.AND, VGLLexer.ASC, VGLLexer.DESC, VGLLexer.STATE, VGLLexer.MACHINE,
+  VGLLexer.ON, VGLLexer.INITIAL, VGLLexer.TERM, VGLLexer.TIMEOUT, VGLLexer.RESET, VGLLexer.ALERT,
 ]);
 
 const PUNCTUATION = new Set([
   VGLLexer.EQ, VGLLexer.COMMA, VGLLexer.COLON, VGLLexer.DOT, VGLLexer.MINUS, VGLLexer.LPAREN,
-  VGLLexer.RPAREN, VGLLexer.LBRACKET, VGLLexer.RBRACKET,
+  VGLLexer.RPAREN, VGLLexer.LBRACKET, VGLLexer.RBRACKET, VGLLexer.ARROW, VGLLexer.SEMI,
 ]);
 
 /**
@@ -375,14 +379,23 @@ const PUNCTUATION = new Set([
  * Whitespace is left out; every other character belongs to exactly one token. A function after
  * FILTER/HAVING/SINK is one `function` token (highlight its inside as JavaScript if you like);
  * unterminated strings and comments, stray characters and non-functions after FILTER/HAVING/SINK
- * are `error`. A keyword used as a field name (`SOURCES rule = "x"`, `a.by`) is an `identifier`;
- * the name after `number:` is a `unit`. Never throws.
+ * are `error`. A keyword used as a name — a field (`SOURCES rule = "x"`, `a.by`,
+ * `AGGREGATE BY state`), a state or an event of a state machine (`reset: timeout -> W;`) — is an
+ * `identifier`, as the parser reads it; `INITIAL` and `TERM` as state names are keywords. The name
+ * after `number:` is a `unit`. Never throws.
  */
 export function tokenize(text: string): VglToken[] {
   const lexer = new VglLexer(text);
   const lines = new LineIndex(text);
-  const raw: Token[] = [];
-  for (let t = lexer.nextToken(); t.type !== Token.EOF; t = lexer.nextToken()) raw.push(t);
+  const stream = new CommonTokenStream(lexer);
+  const parser = new VGLParser(stream);
+  parser.removeErrorListeners();
+  // Which keyword tokens the parser read as names; on broken input, as far as it got.
+  const names = new Set<Token>();
+  const stateKeywords = new Set<Token>();
+  markNames(parser.vglFile(), false);
+  stream.fill();
+  const raw = stream.getTokens().filter((t) => t.type !== Token.EOF);
 
   const visible = raw.filter((t) => t.channel === Token.DEFAULT_CHANNEL);
   const nextVisible = new Map<Token, Token | undefined>();
@@ -411,10 +424,26 @@ export function tokenize(text: string): VglToken[] {
     if (type === VGLLexer.IDENT || KEYWORDS.has(type)) {
       if (prev?.type === VGLLexer.COLON && prevVisible.get(prev)?.type === VGLLexer.NUMBER) return 'unit';
       if (type === VGLLexer.IDENT) return 'identifier';
+      if (stateKeywords.has(t)) return 'keyword';
       const next = nextVisible.get(t);
+      if (names.has(t)) return 'identifier';
       if (prev?.type === VGLLexer.DOT || next?.type === VGLLexer.DOT || next?.type === VGLLexer.EQ) return 'identifier';
       return 'keyword';
     }
     return 'error';
+  }
+
+  function markNames(tree: ParseTree, inName: boolean): void {
+    if (tree instanceof TerminalNode) {
+      if (inName && !(tree instanceof ErrorNode)) names.add(tree.symbol);
+      return;
+    }
+    if (!(tree instanceof ParserRuleContext)) return;
+    if (tree instanceof StateNameContext) {
+      const type = tree.start?.type;
+      if (tree.getChildCount() === 1 && (type === VGLLexer.INITIAL || type === VGLLexer.TERM)) stateKeywords.add(tree.start!);
+    }
+    const name = inName || tree instanceof IdentifierContext;
+    for (const child of tree.children) markNames(child, name);
   }
 }

@@ -26,11 +26,14 @@ import type {
   FieldRef,
   IocTerm,
   JsFunction,
+  MachineState,
   Position,
   RuleAst,
   SortBy,
   SourceSelector,
   Span,
+  StateMachine,
+  StateTransition,
   TimeUnit,
   Within,
 } from './ast.js';
@@ -39,6 +42,7 @@ import { VGLLexer } from './generated/VGLLexer.js';
 import {
   AggregateClauseContext,
   DurationContext,
+  EventNameContext,
   FieldContext,
   FilterClauseContext,
   HavingClauseContext,
@@ -53,6 +57,10 @@ import {
   SinkClauseContext,
   SortClauseContext,
   SourcesClauseContext,
+  StateLineContext,
+  StateMachineClauseContext,
+  StateNameContext,
+  TransitionContext,
   ValueListContext,
   VglFileContext,
   VglRuleContext,
@@ -182,16 +190,26 @@ const KEYWORD_NAMES: ReadonlyMap<number, string> = new Map([
   [VGLLexer.AND, 'and'],
   [VGLLexer.ASC, 'ASC'],
   [VGLLexer.DESC, 'DESC'],
+  [VGLLexer.STATE, 'STATE'],
+  [VGLLexer.MACHINE, 'MACHINE'],
+  [VGLLexer.ON, 'ON'],
+  [VGLLexer.INITIAL, 'INITIAL'],
+  [VGLLexer.TERM, 'TERM'],
+  [VGLLexer.TIMEOUT, 'TIMEOUT'],
+  [VGLLexer.RESET, 'RESET'],
+  [VGLLexer.ALERT, 'ALERT'],
 ]);
 
 /** Tokens that an identifier also covers (soft keywords), not listed separately in messages. */
 const SOFT_KEYWORDS = [
   VGLLexer.RULE, VGLLexer.FILTERS, VGLLexer.BY, VGLLexer.IN, VGLLexer.NOT, VGLLexer.AND, VGLLexer.ASC, VGLLexer.DESC,
+  VGLLexer.STATE, VGLLexer.MACHINE, VGLLexer.ON, VGLLexer.INITIAL, VGLLexer.TERM, VGLLexer.TIMEOUT, VGLLexer.RESET,
+  VGLLexer.ALERT,
 ];
 
 const CLAUSE_KEYWORDS = [
   VGLLexer.SOURCES, VGLLexer.FILTER, VGLLexer.IOC, VGLLexer.USING, VGLLexer.AGGREGATE, VGLLexer.WITHIN,
-  VGLLexer.SORT, VGLLexer.HAVING, VGLLexer.SINK,
+  VGLLexer.SORT, VGLLexer.HAVING, VGLLexer.STATE, VGLLexer.TIMEOUT, VGLLexer.RESET, VGLLexer.SINK,
 ];
 
 const PUNCTUATION_NAMES: ReadonlyMap<number, string> = new Map([
@@ -204,6 +222,8 @@ const PUNCTUATION_NAMES: ReadonlyMap<number, string> = new Map([
   [VGLLexer.RPAREN, "')'"],
   [VGLLexer.LBRACKET, "'['"],
   [VGLLexer.RBRACKET, "']'"],
+  [VGLLexer.ARROW, "'->'"],
+  [VGLLexer.SEMI, "';'"],
 ]);
 
 /** Collects syntax errors with messages of our own; ANTLR's text is never shown. */
@@ -233,7 +253,12 @@ class SyntaxErrorListener extends BaseErrorListener {
 
     let start = offending.start;
     let end = offending.stop + 1;
-    const startsSomething = offending.type === Token.EOF || offending.type === VGLLexer.RULE || CLAUSE_KEYWORDS.includes(offending.type);
+    // A state line's missing ';' belongs at the end of that line, whatever the next line holds.
+    const startsSomething =
+      offending.type === Token.EOF ||
+      offending.type === VGLLexer.RULE ||
+      CLAUSE_KEYWORDS.includes(offending.type) ||
+      (expected.contains(VGLLexer.SEMI) && ctx instanceof ParserRuleContext && within(ctx, StateLineContext) !== null);
     if (previous && startsSomething && offending.line > previous.line + lineBreaks(previous.text)) {
       // Something is missing at the end of a line: point just after the last token before it,
       // where it should be written, rather than at the next line or an empty last line.
@@ -268,6 +293,7 @@ function found(token: Token): string {
 function after(previous: Token | null, before: Token | null): string {
   if (!previous) return '';
   const keyword = KEYWORD_NAMES.get(previous.type);
+  if (previous.type === VGLLexer.BY && before?.type === VGLLexer.MACHINE) return ' after STATE MACHINE BY';
   if (previous.type === VGLLexer.BY && before) {
     const head = KEYWORD_NAMES.get(before.type);
     if (head) return ` after ${head} BY`;
@@ -356,6 +382,8 @@ function describe(
     const label = kind ? CLAUSES.find((c) => c.kind === kind)!.after : `RULE ${found(rule.ruleName()?.STRING()?.symbol ?? offending)}`;
     return `expected a clause keyword or RULE after ${label}, found ${what}`;
   }
+  const machine = stateMachineMessage(offending, previous, beforePrevious, expected, ctx, what);
+  if (machine) return machine;
   if (within(ctx, DurationContext)) {
     if (expected.contains(VGLLexer.COLON)) return `expected ':' and a time unit after the number, e.g. 1:min, found ${what}`;
     if (expected.contains(VGLLexer.NUMBER)) {
@@ -377,26 +405,91 @@ function describe(
   return `expected ${joinOr(names)}${after(previous, beforePrevious)}, found ${what}`;
 }
 
+/** Messages for the inside of STATE MACHINE, or null when the generic message does. */
+function stateMachineMessage(
+  offending: Token,
+  previous: Token | null,
+  beforePrevious: Token | null,
+  expected: IntervalSet,
+  ctx: ParserRuleContext | null,
+  what: string,
+): string | null {
+  const clause = within(ctx, StateMachineClauseContext);
+  if (!clause) return null;
+  const example = 'INITIAL: SYN -> OPEN;';
+  if (previous?.type === VGLLexer.ON && expected.contains(VGLLexer.ON) && clause.stateLine().length === 0) {
+    // `BY ON type` or `BY k, ON type`: ON was read as a key field (a field named on is allowed).
+    return 'expected a key field between BY and ON, e.g. STATE MACHINE BY sourceAddress ON type (ON was read as a key field here)';
+  }
+  if (within(ctx, StateLineContext) && expected.contains(VGLLexer.SEMI)) {
+    return `expected ';' to end the state line, or ',' and another transition, found ${what}`;
+  }
+  if (within(ctx, TransitionContext) || within(ctx, EventNameContext) || within(ctx, StateLineContext)) {
+    if (!expected.contains(VGLLexer.IDENT)) return null;
+    if (previous?.type === VGLLexer.ARROW) return `expected the target state (a state name or TERM) after '->', found ${what}`;
+    return `expected a transition like SYN -> OPEN${after(previous, beforePrevious)} (event names are names, quoted strings or numbers), found ${what}`;
+  }
+  if (clause.stateLine().length === 0 && clause.ON() && !isMissing(clause.ON()!.symbol)) {
+    if (offending.type === VGLLexer.COLON && beforePrevious?.type === VGLLexer.ON) {
+      // `ON` directly followed by the first state line: the state name was taken for the field.
+      return `expected the event field after ON (e.g. ON type) before the state lines, found ${found(previous!)}`;
+    }
+    if (expected.contains(VGLLexer.IDENT)) {
+      return `expected a state line such as ${example} after the ON field, found ${what}`;
+    }
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // AST building
 
-type ClauseKind = 'sources' | 'filter' | 'ioc' | 'using' | 'aggregate' | 'within' | 'sort' | 'having' | 'sink';
+type ClauseKind =
+  | 'sources'
+  | 'filter'
+  | 'ioc'
+  | 'using'
+  | 'aggregate'
+  | 'within'
+  | 'sort'
+  | 'having'
+  | 'state'
+  | 'timeout'
+  | 'reset'
+  | 'sink';
 
 /**
- * The clauses in their required order. A new clause (STATE MACHINE, SUPPRESS…) gets a row here,
- * an alternative in VGLParser.g4's `clause`, and a case in RuleBuilder.build.
+ * A group of clauses that make a rule of one kind: a rule aggregates in windows or runs a state
+ * machine, never both (src/lang/check.ts reports a mix). Clauses of different families are not
+ * ordered against each other, and a clause-order message lists only the order of one family.
  */
-const CLAUSES: ReadonlyArray<{ kind: ClauseKind; label: string; after: string; required?: boolean }> = [
+type ClauseFamily = 'aggregate' | 'state';
+
+/**
+ * The clauses in their required order. A new clause (SUPPRESS…) gets a row here, an alternative
+ * in VGLParser.g4's `clause`, and a case in RuleBuilder.build.
+ */
+const CLAUSES: ReadonlyArray<{ kind: ClauseKind; label: string; after: string; required?: boolean; family?: ClauseFamily }> = [
   { kind: 'sources', label: 'SOURCES', after: 'SOURCES selectors', required: true },
   { kind: 'filter', label: 'FILTER', after: 'the FILTER function' },
   { kind: 'ioc', label: 'IOC FILTERS', after: 'IOC FILTERS terms' },
   { kind: 'using', label: 'USING', after: 'the USING field' },
-  { kind: 'aggregate', label: 'AGGREGATE BY', after: 'AGGREGATE BY fields' },
-  { kind: 'within', label: 'WITHIN', after: 'the WITHIN durations' },
-  { kind: 'sort', label: 'SORT BY', after: 'the SORT BY field' },
-  { kind: 'having', label: 'HAVING', after: 'the HAVING function' },
+  { kind: 'aggregate', label: 'AGGREGATE BY', after: 'AGGREGATE BY fields', family: 'aggregate' },
+  { kind: 'within', label: 'WITHIN', after: 'the WITHIN durations', family: 'aggregate' },
+  { kind: 'sort', label: 'SORT BY', after: 'the SORT BY field', family: 'aggregate' },
+  { kind: 'having', label: 'HAVING', after: 'the HAVING function', family: 'aggregate' },
+  { kind: 'state', label: 'STATE MACHINE', after: 'the STATE MACHINE state lines', family: 'state' },
+  { kind: 'timeout', label: 'TIMEOUT', after: 'the TIMEOUT duration', family: 'state' },
+  { kind: 'reset', label: 'RESET ON ALERT', after: 'RESET ON ALERT', family: 'state' },
   { kind: 'sink', label: 'SINK', after: 'the SINK function', required: true },
 ];
+
+/** "SOURCES, FILTER, …, SINK": the clause order of rules of one family. */
+function clauseOrder(family: ClauseFamily): string {
+  return CLAUSES.filter((c) => !c.family || c.family === family)
+    .map((c) => c.label)
+    .join(', ');
+}
 
 function clauseKind(clause: ClauseContext): ClauseKind | undefined {
   if (clause.sourcesClause()) return 'sources';
@@ -407,6 +500,9 @@ function clauseKind(clause: ClauseContext): ClauseKind | undefined {
   if (clause.withinClause()) return 'within';
   if (clause.sortClause()) return 'sort';
   if (clause.havingClause()) return 'having';
+  if (clause.stateMachineClause()) return 'state';
+  if (clause.timeoutClause()) return 'timeout';
+  if (clause.resetClause()) return 'reset';
   if (clause.sinkClause()) return 'sink';
   return undefined;
 }
@@ -437,6 +533,15 @@ function unquoteLoose(raw: string): string {
   return raw.slice(1, raw.endsWith(raw[0]!) && raw.length > 1 ? -1 : undefined);
 }
 
+/** What the clauses of a rule give, before the rule is assembled. */
+type RuleParts = Partial<Omit<RuleAst, 'iocFilters'>> & {
+  iocFilters: IocTerm[];
+  timeout?: Duration;
+  /** Offsets of the TIMEOUT keyword and of RESET ON ALERT, when written. */
+  timeoutKeyword?: { start: number; end: number };
+  resetKeyword?: { start: number; end: number };
+};
+
 class RuleBuilder {
   readonly problems: RawDiagnostic[] = [];
 
@@ -456,10 +561,14 @@ class RuleBuilder {
     const headerEnd = isMissing(nameToken) ? ruleToken.stop + 1 : nameToken!.stop + 1;
     const ruleLabel = `rule "${name}"`;
 
-    const parts: Partial<Omit<RuleAst, 'iocFilters'>> & { iocFilters: IocTerm[] } = { iocFilters: [] };
+    const parts: RuleParts = { iocFilters: [] };
     const seen = new Map<ClauseKind, number>();
-    let maxOrder = -1;
-    let maxLabel = '';
+    // The clauses taken in order so far; a clause must come after each of them of its family.
+    const ordered: Array<(typeof CLAUSES)[number] & { order: number }> = [];
+    const kinds = ctx.clause().map(clauseKind);
+    const ruleFamily: ClauseFamily = kinds.some((k) => CLAUSES.find((c) => c.kind === k)?.family === 'state')
+      ? 'state'
+      : 'aggregate';
     let complete = true;
 
     for (const clause of ctx.clause()) {
@@ -469,23 +578,26 @@ class RuleBuilder {
         continue;
       }
       const order = CLAUSES.findIndex((c) => c.kind === kind);
-      const { label } = CLAUSES[order]!;
+      const row = CLAUSES[order]!;
+      const { label } = row;
       const keyword = clause.start!;
       if (seen.has(kind)) {
         this.report('duplicate-clause', `duplicate ${label} clause in ${ruleLabel}`, keyword.start, keyword.stop + 1);
         continue;
       }
       seen.set(kind, order);
-      if (order < maxOrder) {
+      const later = ordered
+        .filter((c) => c.order > order && (!c.family || !row.family || c.family === row.family))
+        .reduce<(typeof ordered)[number] | undefined>((max, c) => (!max || c.order > max.order ? c : max), undefined);
+      if (later) {
         this.report(
           'clause-order',
-          `${label} must come before ${maxLabel} in ${ruleLabel}; clauses go ${CLAUSES.map((c) => c.label).join(', ')}`,
+          `${label} must come before ${later.label} in ${ruleLabel}; clauses go ${clauseOrder(row.family ?? ruleFamily)}`,
           keyword.start,
           keyword.stop + 1,
         );
       } else {
-        maxOrder = order;
-        maxLabel = label;
+        ordered.push({ ...row, order });
       }
       try {
         this.clause(clause, kind, parts);
@@ -507,6 +619,20 @@ class RuleBuilder {
         }
       }
     }
+    if (!parts.stateMachine) {
+      // TIMEOUT and RESET ON ALERT are options of a state machine; without one they mean nothing.
+      for (const [option, code, label] of [
+        [parts.timeoutKeyword, 'timeout-without-state-machine', 'TIMEOUT'],
+        [parts.resetKeyword, 'reset-without-state-machine', 'RESET ON ALERT'],
+      ] as const) {
+        if (option && !seen.has('state') && !this.broken) {
+          this.report(code, `${label} needs STATE MACHINE: it is an option of the state machine of the rule`, option.start, option.end);
+        }
+      }
+    } else {
+      if (parts.timeout) parts.stateMachine.timeout = parts.timeout;
+      parts.stateMachine.resetOnAlert = parts.resetKeyword !== undefined;
+    }
     if (this.broken || !complete || !parts.sources || !parts.sink || isMissing(nameToken)) return undefined;
 
     const stop = ctx.stop && ctx.stop.stop >= ruleToken.start ? ctx.stop.stop + 1 : headerEnd;
@@ -526,10 +652,11 @@ class RuleBuilder {
     if (parts.within) rule.within = parts.within;
     if (parts.sortBy) rule.sortBy = parts.sortBy;
     if (parts.having) rule.having = parts.having;
+    if (parts.stateMachine) rule.stateMachine = parts.stateMachine;
     return rule;
   }
 
-  private clause(clause: ClauseContext, kind: ClauseKind, parts: Partial<RuleAst> & { iocFilters: IocTerm[] }): void {
+  private clause(clause: ClauseContext, kind: ClauseKind, parts: RuleParts): void {
     switch (kind) {
       case 'sources':
         parts.sources = this.sources(clause.sourcesClause()!);
@@ -555,10 +682,70 @@ class RuleBuilder {
       case 'having':
         parts.having = this.fn(clause.havingClause()!.jsFunction());
         break;
+      case 'state':
+        parts.stateMachine = this.stateMachine(clause.stateMachineClause()!);
+        break;
+      case 'timeout': {
+        const timeout = clause.timeoutClause()!;
+        parts.timeoutKeyword = { start: timeout.start!.start, end: timeout.start!.stop + 1 };
+        const duration = timeout.duration();
+        if (!duration) throw new Error('missing TIMEOUT duration');
+        parts.timeout = this.duration(duration);
+        break;
+      }
+      case 'reset': {
+        const reset = clause.resetClause()!;
+        if (isMissing(reset.ALERT()?.symbol) || isMissing(reset.ON()?.symbol)) throw new Error('incomplete RESET ON ALERT');
+        parts.resetKeyword = { start: reset.start!.start, end: reset.stop!.stop + 1 };
+        break;
+      }
       case 'sink':
         parts.sink = this.fn(clause.sinkClause()!.jsFunction());
         break;
     }
+  }
+
+  private stateMachine(ctx: StateMachineClauseContext): StateMachine {
+    const fields = ctx.field();
+    if (fields.length < 2 || isMissing(ctx.ON()?.symbol)) throw new Error('incomplete STATE MACHINE');
+    const keyFields = fields.slice(0, -1).map((f) => this.fieldRef(f));
+    const on = this.fieldRef(fields[fields.length - 1]!);
+    const states = ctx.stateLine().map((line) => this.stateLine(line));
+    if (states.length === 0) throw new Error('no state lines');
+    return { keyFields, on, states, resetOnAlert: false, span: this.ctxSpan(ctx) };
+  }
+
+  private stateLine(ctx: StateLineContext): MachineState {
+    const name = ctx.stateName();
+    if (isMissing(ctx.SEMI()?.symbol)) throw new Error('state line without ;');
+    return {
+      name: this.stateName(name),
+      span: this.ctxSpan(name),
+      transitions: ctx.transition().map((t) => this.transition(t)),
+    };
+  }
+
+  private transition(ctx: TransitionContext): StateTransition {
+    const event = ctx.eventName();
+    const target = ctx.stateName();
+    if (!event || isMissing(event.start) || !target || isMissing(ctx.ARROW()?.symbol)) throw new Error('incomplete transition');
+    const str = event.STRING();
+    return {
+      event: str ? this.string(str.symbol) : event.getText(),
+      target: this.stateName(target),
+      span: this.ctxSpan(ctx),
+    };
+  }
+
+  /** A state name: INITIAL and TERM (unquoted, any case) in upper case, anything else as written. */
+  private stateName(ctx: StateNameContext | null): string {
+    if (!ctx || isMissing(ctx.start)) throw new Error('missing state name');
+    const str = ctx.STRING();
+    if (str) return this.string(str.symbol);
+    const type = ctx.start!.type;
+    if (type === VGLLexer.INITIAL) return 'INITIAL';
+    if (type === VGLLexer.TERM) return 'TERM';
+    return ctx.getText();
   }
 
   private sources(ctx: SourcesClauseContext): SourceSelector[] {

@@ -28,24 +28,34 @@ export class VGLParser extends antlr.Parser {
     public static readonly AND = 16;
     public static readonly ASC = 17;
     public static readonly DESC = 18;
-    public static readonly EQ = 19;
-    public static readonly COMMA = 20;
-    public static readonly COLON = 21;
-    public static readonly DOT = 22;
-    public static readonly MINUS = 23;
-    public static readonly LPAREN = 24;
-    public static readonly RPAREN = 25;
-    public static readonly LBRACKET = 26;
-    public static readonly RBRACKET = 27;
-    public static readonly NUMBER = 28;
-    public static readonly IDENT = 29;
-    public static readonly STRING = 30;
-    public static readonly UNTERMINATED_STRING = 31;
-    public static readonly LINE_COMMENT = 32;
-    public static readonly BLOCK_COMMENT = 33;
-    public static readonly UNTERMINATED_COMMENT = 34;
-    public static readonly WS = 35;
-    public static readonly ERROR_CHAR = 36;
+    public static readonly STATE = 19;
+    public static readonly MACHINE = 20;
+    public static readonly ON = 21;
+    public static readonly INITIAL = 22;
+    public static readonly TERM = 23;
+    public static readonly TIMEOUT = 24;
+    public static readonly RESET = 25;
+    public static readonly ALERT = 26;
+    public static readonly ARROW = 27;
+    public static readonly SEMI = 28;
+    public static readonly EQ = 29;
+    public static readonly COMMA = 30;
+    public static readonly COLON = 31;
+    public static readonly DOT = 32;
+    public static readonly MINUS = 33;
+    public static readonly LPAREN = 34;
+    public static readonly RPAREN = 35;
+    public static readonly LBRACKET = 36;
+    public static readonly RBRACKET = 37;
+    public static readonly NUMBER = 38;
+    public static readonly IDENT = 39;
+    public static readonly STRING = 40;
+    public static readonly UNTERMINATED_STRING = 41;
+    public static readonly LINE_COMMENT = 42;
+    public static readonly BLOCK_COMMENT = 43;
+    public static readonly UNTERMINATED_COMMENT = 44;
+    public static readonly WS = 45;
+    public static readonly ERROR_CHAR = 46;
     public static readonly RULE_vglFile = 0;
     public static readonly RULE_vglRule = 1;
     public static readonly RULE_ruleName = 2;
@@ -63,36 +73,48 @@ export class VGLParser extends antlr.Parser {
     public static readonly RULE_duration = 14;
     public static readonly RULE_sortClause = 15;
     public static readonly RULE_havingClause = 16;
-    public static readonly RULE_sinkClause = 17;
-    public static readonly RULE_jsFunction = 18;
-    public static readonly RULE_field = 19;
-    public static readonly RULE_fieldPath = 20;
-    public static readonly RULE_pathPart = 21;
-    public static readonly RULE_identifier = 22;
-    public static readonly RULE_softKeyword = 23;
-    public static readonly RULE_anyKeyword = 24;
+    public static readonly RULE_stateMachineClause = 17;
+    public static readonly RULE_stateLine = 18;
+    public static readonly RULE_transition = 19;
+    public static readonly RULE_stateName = 20;
+    public static readonly RULE_eventName = 21;
+    public static readonly RULE_timeoutClause = 22;
+    public static readonly RULE_resetClause = 23;
+    public static readonly RULE_sinkClause = 24;
+    public static readonly RULE_jsFunction = 25;
+    public static readonly RULE_field = 26;
+    public static readonly RULE_fieldPath = 27;
+    public static readonly RULE_pathPart = 28;
+    public static readonly RULE_identifier = 29;
+    public static readonly RULE_softKeyword = 30;
+    public static readonly RULE_anyKeyword = 31;
 
     public static readonly literalNames = [
         null, null, "'rule'", "'sources'", "'filter'", "'ioc'", "'using'", 
         "'aggregate'", "'within'", "'sort'", "'having'", "'sink'", "'filters'", 
-        "'by'", "'in'", "'not'", "'and'", "'asc'", "'desc'", "'='", "','", 
-        "':'", "'.'", "'-'", "'('", "')'", "'['", "']'"
+        "'by'", "'in'", "'not'", "'and'", "'asc'", "'desc'", "'state'", 
+        "'machine'", "'on'", "'initial'", "'term'", "'timeout'", "'reset'", 
+        "'alert'", "'->'", "';'", "'='", "','", "':'", "'.'", "'-'", "'('", 
+        "')'", "'['", "']'"
     ];
 
     public static readonly symbolicNames = [
         null, "JS_FUNCTION", "RULE", "SOURCES", "FILTER", "IOC", "USING", 
         "AGGREGATE", "WITHIN", "SORT", "HAVING", "SINK", "FILTERS", "BY", 
-        "IN", "NOT", "AND", "ASC", "DESC", "EQ", "COMMA", "COLON", "DOT", 
-        "MINUS", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", "NUMBER", "IDENT", 
-        "STRING", "UNTERMINATED_STRING", "LINE_COMMENT", "BLOCK_COMMENT", 
-        "UNTERMINATED_COMMENT", "WS", "ERROR_CHAR"
+        "IN", "NOT", "AND", "ASC", "DESC", "STATE", "MACHINE", "ON", "INITIAL", 
+        "TERM", "TIMEOUT", "RESET", "ALERT", "ARROW", "SEMI", "EQ", "COMMA", 
+        "COLON", "DOT", "MINUS", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", 
+        "NUMBER", "IDENT", "STRING", "UNTERMINATED_STRING", "LINE_COMMENT", 
+        "BLOCK_COMMENT", "UNTERMINATED_COMMENT", "WS", "ERROR_CHAR"
     ];
     public static readonly ruleNames = [
         "vglFile", "vglRule", "ruleName", "clause", "sourcesClause", "selector", 
         "selectorValues", "filterClause", "iocClause", "iocTerm", "listName", 
         "usingClause", "aggregateClause", "withinClause", "duration", "sortClause", 
-        "havingClause", "sinkClause", "jsFunction", "field", "fieldPath", 
-        "pathPart", "identifier", "softKeyword", "anyKeyword",
+        "havingClause", "stateMachineClause", "stateLine", "transition", 
+        "stateName", "eventName", "timeoutClause", "resetClause", "sinkClause", 
+        "jsFunction", "field", "fieldPath", "pathPart", "identifier", "softKeyword", 
+        "anyKeyword",
     ];
 
     public get grammarFileName(): string { return "VGLParser.g4"; }
@@ -116,21 +138,21 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 53;
+            this.state = 67;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
             while (_la === 2) {
                 {
                 {
-                this.state = 50;
+                this.state = 64;
                 this.vglRule();
                 }
                 }
-                this.state = 55;
+                this.state = 69;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
-            this.state = 56;
+            this.state = 70;
             this.match(VGLParser.EOF);
             }
         }
@@ -154,21 +176,21 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 58;
+            this.state = 72;
             this.match(VGLParser.RULE);
-            this.state = 59;
+            this.state = 73;
             this.ruleName();
-            this.state = 63;
+            this.state = 77;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 4088) !== 0)) {
+            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 50860024) !== 0)) {
                 {
                 {
-                this.state = 60;
+                this.state = 74;
                 this.clause();
                 }
                 }
-                this.state = 65;
+                this.state = 79;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -193,7 +215,7 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 66;
+            this.state = 80;
             this.match(VGLParser.STRING);
             }
         }
@@ -214,69 +236,90 @@ export class VGLParser extends antlr.Parser {
         let localContext = new ClauseContext(this.context, this.state);
         this.enterRule(localContext, 6, VGLParser.RULE_clause);
         try {
-            this.state = 77;
+            this.state = 94;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.SOURCES:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 68;
+                this.state = 82;
                 this.sourcesClause();
                 }
                 break;
             case VGLParser.FILTER:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 69;
+                this.state = 83;
                 this.filterClause();
                 }
                 break;
             case VGLParser.IOC:
                 this.enterOuterAlt(localContext, 3);
                 {
-                this.state = 70;
+                this.state = 84;
                 this.iocClause();
                 }
                 break;
             case VGLParser.USING:
                 this.enterOuterAlt(localContext, 4);
                 {
-                this.state = 71;
+                this.state = 85;
                 this.usingClause();
                 }
                 break;
             case VGLParser.AGGREGATE:
                 this.enterOuterAlt(localContext, 5);
                 {
-                this.state = 72;
+                this.state = 86;
                 this.aggregateClause();
                 }
                 break;
             case VGLParser.WITHIN:
                 this.enterOuterAlt(localContext, 6);
                 {
-                this.state = 73;
+                this.state = 87;
                 this.withinClause();
                 }
                 break;
             case VGLParser.SORT:
                 this.enterOuterAlt(localContext, 7);
                 {
-                this.state = 74;
+                this.state = 88;
                 this.sortClause();
                 }
                 break;
             case VGLParser.HAVING:
                 this.enterOuterAlt(localContext, 8);
                 {
-                this.state = 75;
+                this.state = 89;
                 this.havingClause();
                 }
                 break;
-            case VGLParser.SINK:
+            case VGLParser.STATE:
                 this.enterOuterAlt(localContext, 9);
                 {
-                this.state = 76;
+                this.state = 90;
+                this.stateMachineClause();
+                }
+                break;
+            case VGLParser.TIMEOUT:
+                this.enterOuterAlt(localContext, 10);
+                {
+                this.state = 91;
+                this.timeoutClause();
+                }
+                break;
+            case VGLParser.RESET:
+                this.enterOuterAlt(localContext, 11);
+                {
+                this.state = 92;
+                this.resetClause();
+                }
+                break;
+            case VGLParser.SINK:
+                this.enterOuterAlt(localContext, 12);
+                {
+                this.state = 93;
                 this.sinkClause();
                 }
                 break;
@@ -304,23 +347,23 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 79;
+            this.state = 96;
             this.match(VGLParser.SOURCES);
-            this.state = 80;
+            this.state = 97;
             this.selector();
-            this.state = 85;
+            this.state = 102;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 20) {
+            while (_la === 30) {
                 {
                 {
-                this.state = 81;
+                this.state = 98;
                 this.match(VGLParser.COMMA);
-                this.state = 82;
+                this.state = 99;
                 this.selector();
                 }
                 }
-                this.state = 87;
+                this.state = 104;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -345,11 +388,11 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 88;
+            this.state = 105;
             this.field();
-            this.state = 89;
+            this.state = 106;
             this.match(VGLParser.EQ);
-            this.state = 90;
+            this.state = 107;
             this.selectorValues();
             }
         }
@@ -372,14 +415,14 @@ export class VGLParser extends antlr.Parser {
         let _la: number;
         try {
             let alternative: number;
-            this.state = 108;
+            this.state = 125;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.STRING:
                 localContext = new SingleValueContext(localContext);
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 92;
+                this.state = 109;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -387,39 +430,39 @@ export class VGLParser extends antlr.Parser {
                 localContext = new ValueListContext(localContext);
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 93;
+                this.state = 110;
                 this.match(VGLParser.LBRACKET);
-                this.state = 105;
+                this.state = 122;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
-                if (_la === 30) {
+                if (_la === 40) {
                     {
-                    this.state = 94;
+                    this.state = 111;
                     this.match(VGLParser.STRING);
-                    this.state = 99;
+                    this.state = 116;
                     this.errorHandler.sync(this);
                     alternative = this.interpreter.adaptivePredict(this.tokenStream, 4, this.context);
                     while (alternative !== 2 && alternative !== antlr.ATN.INVALID_ALT_NUMBER) {
                         if (alternative === 1) {
                             {
                             {
-                            this.state = 95;
+                            this.state = 112;
                             this.match(VGLParser.COMMA);
-                            this.state = 96;
+                            this.state = 113;
                             this.match(VGLParser.STRING);
                             }
                             }
                         }
-                        this.state = 101;
+                        this.state = 118;
                         this.errorHandler.sync(this);
                         alternative = this.interpreter.adaptivePredict(this.tokenStream, 4, this.context);
                     }
-                    this.state = 103;
+                    this.state = 120;
                     this.errorHandler.sync(this);
                     _la = this.tokenStream.LA(1);
-                    if (_la === 20) {
+                    if (_la === 30) {
                         {
-                        this.state = 102;
+                        this.state = 119;
                         this.match(VGLParser.COMMA);
                         }
                     }
@@ -427,7 +470,7 @@ export class VGLParser extends antlr.Parser {
                     }
                 }
 
-                this.state = 107;
+                this.state = 124;
                 this.match(VGLParser.RBRACKET);
                 }
                 break;
@@ -454,9 +497,9 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 110;
+            this.state = 127;
             this.match(VGLParser.FILTER);
-            this.state = 111;
+            this.state = 128;
             this.jsFunction();
             }
         }
@@ -480,26 +523,26 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 113;
+            this.state = 130;
             this.match(VGLParser.IOC);
-            this.state = 114;
+            this.state = 131;
             this.match(VGLParser.FILTERS);
-            this.state = 115;
+            this.state = 132;
             this.iocTerm();
-            this.state = 122;
+            this.state = 139;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 1163264) !== 0)) {
+            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 1073856512) !== 0)) {
                 {
                 {
-                this.state = 117;
+                this.state = 134;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
-                if (_la === 16 || _la === 20) {
+                if (_la === 16 || _la === 30) {
                     {
-                    this.state = 116;
+                    this.state = 133;
                     _la = this.tokenStream.LA(1);
-                    if(!(_la === 16 || _la === 20)) {
+                    if(!(_la === 16 || _la === 30)) {
                     this.errorHandler.recoverInline(this);
                     }
                     else {
@@ -509,11 +552,11 @@ export class VGLParser extends antlr.Parser {
                     }
                 }
 
-                this.state = 119;
+                this.state = 136;
                 this.iocTerm();
                 }
                 }
-                this.state = 124;
+                this.state = 141;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -539,25 +582,25 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 126;
+            this.state = 143;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
             if (_la === 15) {
                 {
-                this.state = 125;
+                this.state = 142;
                 this.match(VGLParser.NOT);
                 }
             }
 
-            this.state = 128;
+            this.state = 145;
             this.match(VGLParser.IN);
-            this.state = 129;
+            this.state = 146;
             this.listName();
-            this.state = 130;
+            this.state = 147;
             this.match(VGLParser.LPAREN);
-            this.state = 131;
+            this.state = 148;
             this.field();
-            this.state = 132;
+            this.state = 149;
             this.match(VGLParser.RPAREN);
             }
         }
@@ -578,7 +621,7 @@ export class VGLParser extends antlr.Parser {
         let localContext = new ListNameContext(this.context, this.state);
         this.enterRule(localContext, 20, VGLParser.RULE_listName);
         try {
-            this.state = 136;
+            this.state = 153;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -589,17 +632,25 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.AND:
             case VGLParser.ASC:
             case VGLParser.DESC:
+            case VGLParser.STATE:
+            case VGLParser.MACHINE:
+            case VGLParser.ON:
+            case VGLParser.INITIAL:
+            case VGLParser.TERM:
+            case VGLParser.TIMEOUT:
+            case VGLParser.RESET:
+            case VGLParser.ALERT:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 134;
+                this.state = 151;
                 this.identifier();
                 }
                 break;
             case VGLParser.STRING:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 135;
+                this.state = 152;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -626,9 +677,9 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 138;
+            this.state = 155;
             this.match(VGLParser.USING);
-            this.state = 139;
+            this.state = 156;
             this.field();
             }
         }
@@ -652,25 +703,25 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 141;
+            this.state = 158;
             this.match(VGLParser.AGGREGATE);
-            this.state = 142;
+            this.state = 159;
             this.match(VGLParser.BY);
-            this.state = 143;
+            this.state = 160;
             this.field();
-            this.state = 148;
+            this.state = 165;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 20) {
+            while (_la === 30) {
                 {
                 {
-                this.state = 144;
+                this.state = 161;
                 this.match(VGLParser.COMMA);
-                this.state = 145;
+                this.state = 162;
                 this.field();
                 }
                 }
-                this.state = 150;
+                this.state = 167;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -695,13 +746,13 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 151;
+            this.state = 168;
             this.match(VGLParser.WITHIN);
-            this.state = 152;
+            this.state = 169;
             this.duration();
-            this.state = 153;
+            this.state = 170;
             this.match(VGLParser.COMMA);
-            this.state = 154;
+            this.state = 171;
             this.duration();
             }
         }
@@ -725,21 +776,21 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 157;
+            this.state = 174;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            if (_la === 23) {
+            if (_la === 33) {
                 {
-                this.state = 156;
+                this.state = 173;
                 this.match(VGLParser.MINUS);
                 }
             }
 
-            this.state = 159;
+            this.state = 176;
             this.match(VGLParser.NUMBER);
-            this.state = 160;
+            this.state = 177;
             this.match(VGLParser.COLON);
-            this.state = 161;
+            this.state = 178;
             this.identifier();
             }
         }
@@ -763,18 +814,18 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 163;
+            this.state = 180;
             this.match(VGLParser.SORT);
-            this.state = 164;
+            this.state = 181;
             this.match(VGLParser.BY);
-            this.state = 165;
+            this.state = 182;
             this.field();
-            this.state = 167;
+            this.state = 184;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
             if (_la === 17 || _la === 18) {
                 {
-                this.state = 166;
+                this.state = 183;
                 _la = this.tokenStream.LA(1);
                 if(!(_la === 17 || _la === 18)) {
                 this.errorHandler.recoverInline(this);
@@ -807,10 +858,321 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 169;
+            this.state = 186;
             this.match(VGLParser.HAVING);
-            this.state = 170;
+            this.state = 187;
             this.jsFunction();
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public stateMachineClause(): StateMachineClauseContext {
+        let localContext = new StateMachineClauseContext(this.context, this.state);
+        this.enterRule(localContext, 34, VGLParser.RULE_stateMachineClause);
+        let _la: number;
+        try {
+            let alternative: number;
+            this.enterOuterAlt(localContext, 1);
+            {
+            this.state = 189;
+            this.match(VGLParser.STATE);
+            this.state = 190;
+            this.match(VGLParser.MACHINE);
+            this.state = 191;
+            this.match(VGLParser.BY);
+            this.state = 192;
+            this.field();
+            this.state = 197;
+            this.errorHandler.sync(this);
+            _la = this.tokenStream.LA(1);
+            while (_la === 30) {
+                {
+                {
+                this.state = 193;
+                this.match(VGLParser.COMMA);
+                this.state = 194;
+                this.field();
+                }
+                }
+                this.state = 199;
+                this.errorHandler.sync(this);
+                _la = this.tokenStream.LA(1);
+            }
+            this.state = 200;
+            this.match(VGLParser.ON);
+            this.state = 201;
+            this.field();
+            this.state = 203;
+            this.errorHandler.sync(this);
+            alternative = 1;
+            do {
+                switch (alternative) {
+                case 1:
+                    {
+                    {
+                    this.state = 202;
+                    this.stateLine();
+                    }
+                    }
+                    break;
+                default:
+                    throw new antlr.NoViableAltException(this);
+                }
+                this.state = 205;
+                this.errorHandler.sync(this);
+                alternative = this.interpreter.adaptivePredict(this.tokenStream, 16, this.context);
+            } while (alternative !== 2 && alternative !== antlr.ATN.INVALID_ALT_NUMBER);
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public stateLine(): StateLineContext {
+        let localContext = new StateLineContext(this.context, this.state);
+        this.enterRule(localContext, 36, VGLParser.RULE_stateLine);
+        let _la: number;
+        try {
+            this.enterOuterAlt(localContext, 1);
+            {
+            this.state = 207;
+            this.stateName();
+            this.state = 208;
+            this.match(VGLParser.COLON);
+            this.state = 209;
+            this.transition();
+            this.state = 214;
+            this.errorHandler.sync(this);
+            _la = this.tokenStream.LA(1);
+            while (_la === 30) {
+                {
+                {
+                this.state = 210;
+                this.match(VGLParser.COMMA);
+                this.state = 211;
+                this.transition();
+                }
+                }
+                this.state = 216;
+                this.errorHandler.sync(this);
+                _la = this.tokenStream.LA(1);
+            }
+            this.state = 217;
+            this.match(VGLParser.SEMI);
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public transition(): TransitionContext {
+        let localContext = new TransitionContext(this.context, this.state);
+        this.enterRule(localContext, 38, VGLParser.RULE_transition);
+        try {
+            this.enterOuterAlt(localContext, 1);
+            {
+            this.state = 219;
+            this.eventName();
+            this.state = 220;
+            this.match(VGLParser.ARROW);
+            this.state = 221;
+            this.stateName();
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public stateName(): StateNameContext {
+        let localContext = new StateNameContext(this.context, this.state);
+        this.enterRule(localContext, 40, VGLParser.RULE_stateName);
+        try {
+            this.state = 225;
+            this.errorHandler.sync(this);
+            switch (this.tokenStream.LA(1)) {
+            case VGLParser.RULE:
+            case VGLParser.FILTERS:
+            case VGLParser.BY:
+            case VGLParser.IN:
+            case VGLParser.NOT:
+            case VGLParser.AND:
+            case VGLParser.ASC:
+            case VGLParser.DESC:
+            case VGLParser.STATE:
+            case VGLParser.MACHINE:
+            case VGLParser.ON:
+            case VGLParser.INITIAL:
+            case VGLParser.TERM:
+            case VGLParser.TIMEOUT:
+            case VGLParser.RESET:
+            case VGLParser.ALERT:
+            case VGLParser.IDENT:
+                this.enterOuterAlt(localContext, 1);
+                {
+                this.state = 223;
+                this.identifier();
+                }
+                break;
+            case VGLParser.STRING:
+                this.enterOuterAlt(localContext, 2);
+                {
+                this.state = 224;
+                this.match(VGLParser.STRING);
+                }
+                break;
+            default:
+                throw new antlr.NoViableAltException(this);
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public eventName(): EventNameContext {
+        let localContext = new EventNameContext(this.context, this.state);
+        this.enterRule(localContext, 42, VGLParser.RULE_eventName);
+        try {
+            this.state = 230;
+            this.errorHandler.sync(this);
+            switch (this.tokenStream.LA(1)) {
+            case VGLParser.RULE:
+            case VGLParser.FILTERS:
+            case VGLParser.BY:
+            case VGLParser.IN:
+            case VGLParser.NOT:
+            case VGLParser.AND:
+            case VGLParser.ASC:
+            case VGLParser.DESC:
+            case VGLParser.STATE:
+            case VGLParser.MACHINE:
+            case VGLParser.ON:
+            case VGLParser.INITIAL:
+            case VGLParser.TERM:
+            case VGLParser.TIMEOUT:
+            case VGLParser.RESET:
+            case VGLParser.ALERT:
+            case VGLParser.IDENT:
+                this.enterOuterAlt(localContext, 1);
+                {
+                this.state = 227;
+                this.identifier();
+                }
+                break;
+            case VGLParser.STRING:
+                this.enterOuterAlt(localContext, 2);
+                {
+                this.state = 228;
+                this.match(VGLParser.STRING);
+                }
+                break;
+            case VGLParser.NUMBER:
+                this.enterOuterAlt(localContext, 3);
+                {
+                this.state = 229;
+                this.match(VGLParser.NUMBER);
+                }
+                break;
+            default:
+                throw new antlr.NoViableAltException(this);
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public timeoutClause(): TimeoutClauseContext {
+        let localContext = new TimeoutClauseContext(this.context, this.state);
+        this.enterRule(localContext, 44, VGLParser.RULE_timeoutClause);
+        try {
+            this.enterOuterAlt(localContext, 1);
+            {
+            this.state = 232;
+            this.match(VGLParser.TIMEOUT);
+            this.state = 233;
+            this.duration();
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public resetClause(): ResetClauseContext {
+        let localContext = new ResetClauseContext(this.context, this.state);
+        this.enterRule(localContext, 46, VGLParser.RULE_resetClause);
+        try {
+            this.enterOuterAlt(localContext, 1);
+            {
+            this.state = 235;
+            this.match(VGLParser.RESET);
+            this.state = 236;
+            this.match(VGLParser.ON);
+            this.state = 237;
+            this.match(VGLParser.ALERT);
             }
         }
         catch (re) {
@@ -828,13 +1190,13 @@ export class VGLParser extends antlr.Parser {
     }
     public sinkClause(): SinkClauseContext {
         let localContext = new SinkClauseContext(this.context, this.state);
-        this.enterRule(localContext, 34, VGLParser.RULE_sinkClause);
+        this.enterRule(localContext, 48, VGLParser.RULE_sinkClause);
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 172;
+            this.state = 239;
             this.match(VGLParser.SINK);
-            this.state = 173;
+            this.state = 240;
             this.jsFunction();
             }
         }
@@ -853,11 +1215,11 @@ export class VGLParser extends antlr.Parser {
     }
     public jsFunction(): JsFunctionContext {
         let localContext = new JsFunctionContext(this.context, this.state);
-        this.enterRule(localContext, 36, VGLParser.RULE_jsFunction);
+        this.enterRule(localContext, 50, VGLParser.RULE_jsFunction);
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 175;
+            this.state = 242;
             this.match(VGLParser.JS_FUNCTION);
             }
         }
@@ -876,9 +1238,9 @@ export class VGLParser extends antlr.Parser {
     }
     public field(): FieldContext {
         let localContext = new FieldContext(this.context, this.state);
-        this.enterRule(localContext, 38, VGLParser.RULE_field);
+        this.enterRule(localContext, 52, VGLParser.RULE_field);
         try {
-            this.state = 179;
+            this.state = 246;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -889,17 +1251,25 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.AND:
             case VGLParser.ASC:
             case VGLParser.DESC:
+            case VGLParser.STATE:
+            case VGLParser.MACHINE:
+            case VGLParser.ON:
+            case VGLParser.INITIAL:
+            case VGLParser.TERM:
+            case VGLParser.TIMEOUT:
+            case VGLParser.RESET:
+            case VGLParser.ALERT:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 177;
+                this.state = 244;
                 this.fieldPath();
                 }
                 break;
             case VGLParser.STRING:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 178;
+                this.state = 245;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -922,26 +1292,26 @@ export class VGLParser extends antlr.Parser {
     }
     public fieldPath(): FieldPathContext {
         let localContext = new FieldPathContext(this.context, this.state);
-        this.enterRule(localContext, 40, VGLParser.RULE_fieldPath);
+        this.enterRule(localContext, 54, VGLParser.RULE_fieldPath);
         let _la: number;
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 181;
+            this.state = 248;
             this.identifier();
-            this.state = 186;
+            this.state = 253;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 22) {
+            while (_la === 32) {
                 {
                 {
-                this.state = 182;
+                this.state = 249;
                 this.match(VGLParser.DOT);
-                this.state = 183;
+                this.state = 250;
                 this.pathPart();
                 }
                 }
-                this.state = 188;
+                this.state = 255;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -962,9 +1332,9 @@ export class VGLParser extends antlr.Parser {
     }
     public pathPart(): PathPartContext {
         let localContext = new PathPartContext(this.context, this.state);
-        this.enterRule(localContext, 42, VGLParser.RULE_pathPart);
+        this.enterRule(localContext, 56, VGLParser.RULE_pathPart);
         try {
-            this.state = 192;
+            this.state = 259;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -975,10 +1345,18 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.AND:
             case VGLParser.ASC:
             case VGLParser.DESC:
+            case VGLParser.STATE:
+            case VGLParser.MACHINE:
+            case VGLParser.ON:
+            case VGLParser.INITIAL:
+            case VGLParser.TERM:
+            case VGLParser.TIMEOUT:
+            case VGLParser.RESET:
+            case VGLParser.ALERT:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 189;
+                this.state = 256;
                 this.identifier();
                 }
                 break;
@@ -993,14 +1371,14 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.SINK:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 190;
+                this.state = 257;
                 this.anyKeyword();
                 }
                 break;
             case VGLParser.NUMBER:
                 this.enterOuterAlt(localContext, 3);
                 {
-                this.state = 191;
+                this.state = 258;
                 this.match(VGLParser.NUMBER);
                 }
                 break;
@@ -1023,15 +1401,15 @@ export class VGLParser extends antlr.Parser {
     }
     public identifier(): IdentifierContext {
         let localContext = new IdentifierContext(this.context, this.state);
-        this.enterRule(localContext, 44, VGLParser.RULE_identifier);
+        this.enterRule(localContext, 58, VGLParser.RULE_identifier);
         try {
-            this.state = 196;
+            this.state = 263;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 194;
+                this.state = 261;
                 this.match(VGLParser.IDENT);
                 }
                 break;
@@ -1043,9 +1421,17 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.AND:
             case VGLParser.ASC:
             case VGLParser.DESC:
+            case VGLParser.STATE:
+            case VGLParser.MACHINE:
+            case VGLParser.ON:
+            case VGLParser.INITIAL:
+            case VGLParser.TERM:
+            case VGLParser.TIMEOUT:
+            case VGLParser.RESET:
+            case VGLParser.ALERT:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 195;
+                this.state = 262;
                 this.softKeyword();
                 }
                 break;
@@ -1068,14 +1454,14 @@ export class VGLParser extends antlr.Parser {
     }
     public softKeyword(): SoftKeywordContext {
         let localContext = new SoftKeywordContext(this.context, this.state);
-        this.enterRule(localContext, 46, VGLParser.RULE_softKeyword);
+        this.enterRule(localContext, 60, VGLParser.RULE_softKeyword);
         let _la: number;
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 198;
+            this.state = 265;
             _la = this.tokenStream.LA(1);
-            if(!((((_la) & ~0x1F) === 0 && ((1 << _la) & 520196) !== 0))) {
+            if(!((((_la) & ~0x1F) === 0 && ((1 << _la) & 134213636) !== 0))) {
             this.errorHandler.recoverInline(this);
             }
             else {
@@ -1099,12 +1485,12 @@ export class VGLParser extends antlr.Parser {
     }
     public anyKeyword(): AnyKeywordContext {
         let localContext = new AnyKeywordContext(this.context, this.state);
-        this.enterRule(localContext, 48, VGLParser.RULE_anyKeyword);
+        this.enterRule(localContext, 62, VGLParser.RULE_anyKeyword);
         let _la: number;
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 200;
+            this.state = 267;
             _la = this.tokenStream.LA(1);
             if(!((((_la) & ~0x1F) === 0 && ((1 << _la) & 4088) !== 0))) {
             this.errorHandler.recoverInline(this);
@@ -1130,74 +1516,99 @@ export class VGLParser extends antlr.Parser {
     }
 
     public static readonly _serializedATN: number[] = [
-        4,1,36,203,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,
+        4,1,46,270,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,
         6,2,7,7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,
         2,14,7,14,2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,
-        7,20,2,21,7,21,2,22,7,22,2,23,7,23,2,24,7,24,1,0,5,0,52,8,0,10,0,
-        12,0,55,9,0,1,0,1,0,1,1,1,1,1,1,5,1,62,8,1,10,1,12,1,65,9,1,1,2,
-        1,2,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,3,3,78,8,3,1,4,1,4,1,4,1,
-        4,5,4,84,8,4,10,4,12,4,87,9,4,1,5,1,5,1,5,1,5,1,6,1,6,1,6,1,6,1,
-        6,5,6,98,8,6,10,6,12,6,101,9,6,1,6,3,6,104,8,6,3,6,106,8,6,1,6,3,
-        6,109,8,6,1,7,1,7,1,7,1,8,1,8,1,8,1,8,3,8,118,8,8,1,8,5,8,121,8,
-        8,10,8,12,8,124,9,8,1,9,3,9,127,8,9,1,9,1,9,1,9,1,9,1,9,1,9,1,10,
-        1,10,3,10,137,8,10,1,11,1,11,1,11,1,12,1,12,1,12,1,12,1,12,5,12,
-        147,8,12,10,12,12,12,150,9,12,1,13,1,13,1,13,1,13,1,13,1,14,3,14,
-        158,8,14,1,14,1,14,1,14,1,14,1,15,1,15,1,15,1,15,3,15,168,8,15,1,
-        16,1,16,1,16,1,17,1,17,1,17,1,18,1,18,1,19,1,19,3,19,180,8,19,1,
-        20,1,20,1,20,5,20,185,8,20,10,20,12,20,188,9,20,1,21,1,21,1,21,3,
-        21,193,8,21,1,22,1,22,3,22,197,8,22,1,23,1,23,1,24,1,24,1,24,0,0,
-        25,0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,
-        44,46,48,0,4,2,0,16,16,20,20,1,0,17,18,2,0,2,2,12,18,1,0,3,11,204,
-        0,53,1,0,0,0,2,58,1,0,0,0,4,66,1,0,0,0,6,77,1,0,0,0,8,79,1,0,0,0,
-        10,88,1,0,0,0,12,108,1,0,0,0,14,110,1,0,0,0,16,113,1,0,0,0,18,126,
-        1,0,0,0,20,136,1,0,0,0,22,138,1,0,0,0,24,141,1,0,0,0,26,151,1,0,
-        0,0,28,157,1,0,0,0,30,163,1,0,0,0,32,169,1,0,0,0,34,172,1,0,0,0,
-        36,175,1,0,0,0,38,179,1,0,0,0,40,181,1,0,0,0,42,192,1,0,0,0,44,196,
-        1,0,0,0,46,198,1,0,0,0,48,200,1,0,0,0,50,52,3,2,1,0,51,50,1,0,0,
-        0,52,55,1,0,0,0,53,51,1,0,0,0,53,54,1,0,0,0,54,56,1,0,0,0,55,53,
-        1,0,0,0,56,57,5,0,0,1,57,1,1,0,0,0,58,59,5,2,0,0,59,63,3,4,2,0,60,
-        62,3,6,3,0,61,60,1,0,0,0,62,65,1,0,0,0,63,61,1,0,0,0,63,64,1,0,0,
-        0,64,3,1,0,0,0,65,63,1,0,0,0,66,67,5,30,0,0,67,5,1,0,0,0,68,78,3,
-        8,4,0,69,78,3,14,7,0,70,78,3,16,8,0,71,78,3,22,11,0,72,78,3,24,12,
-        0,73,78,3,26,13,0,74,78,3,30,15,0,75,78,3,32,16,0,76,78,3,34,17,
-        0,77,68,1,0,0,0,77,69,1,0,0,0,77,70,1,0,0,0,77,71,1,0,0,0,77,72,
-        1,0,0,0,77,73,1,0,0,0,77,74,1,0,0,0,77,75,1,0,0,0,77,76,1,0,0,0,
-        78,7,1,0,0,0,79,80,5,3,0,0,80,85,3,10,5,0,81,82,5,20,0,0,82,84,3,
-        10,5,0,83,81,1,0,0,0,84,87,1,0,0,0,85,83,1,0,0,0,85,86,1,0,0,0,86,
-        9,1,0,0,0,87,85,1,0,0,0,88,89,3,38,19,0,89,90,5,19,0,0,90,91,3,12,
-        6,0,91,11,1,0,0,0,92,109,5,30,0,0,93,105,5,26,0,0,94,99,5,30,0,0,
-        95,96,5,20,0,0,96,98,5,30,0,0,97,95,1,0,0,0,98,101,1,0,0,0,99,97,
-        1,0,0,0,99,100,1,0,0,0,100,103,1,0,0,0,101,99,1,0,0,0,102,104,5,
-        20,0,0,103,102,1,0,0,0,103,104,1,0,0,0,104,106,1,0,0,0,105,94,1,
-        0,0,0,105,106,1,0,0,0,106,107,1,0,0,0,107,109,5,27,0,0,108,92,1,
-        0,0,0,108,93,1,0,0,0,109,13,1,0,0,0,110,111,5,4,0,0,111,112,3,36,
-        18,0,112,15,1,0,0,0,113,114,5,5,0,0,114,115,5,12,0,0,115,122,3,18,
-        9,0,116,118,7,0,0,0,117,116,1,0,0,0,117,118,1,0,0,0,118,119,1,0,
-        0,0,119,121,3,18,9,0,120,117,1,0,0,0,121,124,1,0,0,0,122,120,1,0,
-        0,0,122,123,1,0,0,0,123,17,1,0,0,0,124,122,1,0,0,0,125,127,5,15,
-        0,0,126,125,1,0,0,0,126,127,1,0,0,0,127,128,1,0,0,0,128,129,5,14,
-        0,0,129,130,3,20,10,0,130,131,5,24,0,0,131,132,3,38,19,0,132,133,
-        5,25,0,0,133,19,1,0,0,0,134,137,3,44,22,0,135,137,5,30,0,0,136,134,
-        1,0,0,0,136,135,1,0,0,0,137,21,1,0,0,0,138,139,5,6,0,0,139,140,3,
-        38,19,0,140,23,1,0,0,0,141,142,5,7,0,0,142,143,5,13,0,0,143,148,
-        3,38,19,0,144,145,5,20,0,0,145,147,3,38,19,0,146,144,1,0,0,0,147,
-        150,1,0,0,0,148,146,1,0,0,0,148,149,1,0,0,0,149,25,1,0,0,0,150,148,
-        1,0,0,0,151,152,5,8,0,0,152,153,3,28,14,0,153,154,5,20,0,0,154,155,
-        3,28,14,0,155,27,1,0,0,0,156,158,5,23,0,0,157,156,1,0,0,0,157,158,
-        1,0,0,0,158,159,1,0,0,0,159,160,5,28,0,0,160,161,5,21,0,0,161,162,
-        3,44,22,0,162,29,1,0,0,0,163,164,5,9,0,0,164,165,5,13,0,0,165,167,
-        3,38,19,0,166,168,7,1,0,0,167,166,1,0,0,0,167,168,1,0,0,0,168,31,
-        1,0,0,0,169,170,5,10,0,0,170,171,3,36,18,0,171,33,1,0,0,0,172,173,
-        5,11,0,0,173,174,3,36,18,0,174,35,1,0,0,0,175,176,5,1,0,0,176,37,
-        1,0,0,0,177,180,3,40,20,0,178,180,5,30,0,0,179,177,1,0,0,0,179,178,
-        1,0,0,0,180,39,1,0,0,0,181,186,3,44,22,0,182,183,5,22,0,0,183,185,
-        3,42,21,0,184,182,1,0,0,0,185,188,1,0,0,0,186,184,1,0,0,0,186,187,
-        1,0,0,0,187,41,1,0,0,0,188,186,1,0,0,0,189,193,3,44,22,0,190,193,
-        3,48,24,0,191,193,5,28,0,0,192,189,1,0,0,0,192,190,1,0,0,0,192,191,
-        1,0,0,0,193,43,1,0,0,0,194,197,5,29,0,0,195,197,3,46,23,0,196,194,
-        1,0,0,0,196,195,1,0,0,0,197,45,1,0,0,0,198,199,7,2,0,0,199,47,1,
-        0,0,0,200,201,7,3,0,0,201,49,1,0,0,0,19,53,63,77,85,99,103,105,108,
-        117,122,126,136,148,157,167,179,186,192,196
+        7,20,2,21,7,21,2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,
+        2,27,7,27,2,28,7,28,2,29,7,29,2,30,7,30,2,31,7,31,1,0,5,0,66,8,0,
+        10,0,12,0,69,9,0,1,0,1,0,1,1,1,1,1,1,5,1,76,8,1,10,1,12,1,79,9,1,
+        1,2,1,2,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,3,3,95,8,
+        3,1,4,1,4,1,4,1,4,5,4,101,8,4,10,4,12,4,104,9,4,1,5,1,5,1,5,1,5,
+        1,6,1,6,1,6,1,6,1,6,5,6,115,8,6,10,6,12,6,118,9,6,1,6,3,6,121,8,
+        6,3,6,123,8,6,1,6,3,6,126,8,6,1,7,1,7,1,7,1,8,1,8,1,8,1,8,3,8,135,
+        8,8,1,8,5,8,138,8,8,10,8,12,8,141,9,8,1,9,3,9,144,8,9,1,9,1,9,1,
+        9,1,9,1,9,1,9,1,10,1,10,3,10,154,8,10,1,11,1,11,1,11,1,12,1,12,1,
+        12,1,12,1,12,5,12,164,8,12,10,12,12,12,167,9,12,1,13,1,13,1,13,1,
+        13,1,13,1,14,3,14,175,8,14,1,14,1,14,1,14,1,14,1,15,1,15,1,15,1,
+        15,3,15,185,8,15,1,16,1,16,1,16,1,17,1,17,1,17,1,17,1,17,1,17,5,
+        17,196,8,17,10,17,12,17,199,9,17,1,17,1,17,1,17,4,17,204,8,17,11,
+        17,12,17,205,1,18,1,18,1,18,1,18,1,18,5,18,213,8,18,10,18,12,18,
+        216,9,18,1,18,1,18,1,19,1,19,1,19,1,19,1,20,1,20,3,20,226,8,20,1,
+        21,1,21,1,21,3,21,231,8,21,1,22,1,22,1,22,1,23,1,23,1,23,1,23,1,
+        24,1,24,1,24,1,25,1,25,1,26,1,26,3,26,247,8,26,1,27,1,27,1,27,5,
+        27,252,8,27,10,27,12,27,255,9,27,1,28,1,28,1,28,3,28,260,8,28,1,
+        29,1,29,3,29,264,8,29,1,30,1,30,1,31,1,31,1,31,0,0,32,0,2,4,6,8,
+        10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,
+        54,56,58,60,62,0,4,2,0,16,16,30,30,1,0,17,18,2,0,2,2,12,26,1,0,3,
+        11,273,0,67,1,0,0,0,2,72,1,0,0,0,4,80,1,0,0,0,6,94,1,0,0,0,8,96,
+        1,0,0,0,10,105,1,0,0,0,12,125,1,0,0,0,14,127,1,0,0,0,16,130,1,0,
+        0,0,18,143,1,0,0,0,20,153,1,0,0,0,22,155,1,0,0,0,24,158,1,0,0,0,
+        26,168,1,0,0,0,28,174,1,0,0,0,30,180,1,0,0,0,32,186,1,0,0,0,34,189,
+        1,0,0,0,36,207,1,0,0,0,38,219,1,0,0,0,40,225,1,0,0,0,42,230,1,0,
+        0,0,44,232,1,0,0,0,46,235,1,0,0,0,48,239,1,0,0,0,50,242,1,0,0,0,
+        52,246,1,0,0,0,54,248,1,0,0,0,56,259,1,0,0,0,58,263,1,0,0,0,60,265,
+        1,0,0,0,62,267,1,0,0,0,64,66,3,2,1,0,65,64,1,0,0,0,66,69,1,0,0,0,
+        67,65,1,0,0,0,67,68,1,0,0,0,68,70,1,0,0,0,69,67,1,0,0,0,70,71,5,
+        0,0,1,71,1,1,0,0,0,72,73,5,2,0,0,73,77,3,4,2,0,74,76,3,6,3,0,75,
+        74,1,0,0,0,76,79,1,0,0,0,77,75,1,0,0,0,77,78,1,0,0,0,78,3,1,0,0,
+        0,79,77,1,0,0,0,80,81,5,40,0,0,81,5,1,0,0,0,82,95,3,8,4,0,83,95,
+        3,14,7,0,84,95,3,16,8,0,85,95,3,22,11,0,86,95,3,24,12,0,87,95,3,
+        26,13,0,88,95,3,30,15,0,89,95,3,32,16,0,90,95,3,34,17,0,91,95,3,
+        44,22,0,92,95,3,46,23,0,93,95,3,48,24,0,94,82,1,0,0,0,94,83,1,0,
+        0,0,94,84,1,0,0,0,94,85,1,0,0,0,94,86,1,0,0,0,94,87,1,0,0,0,94,88,
+        1,0,0,0,94,89,1,0,0,0,94,90,1,0,0,0,94,91,1,0,0,0,94,92,1,0,0,0,
+        94,93,1,0,0,0,95,7,1,0,0,0,96,97,5,3,0,0,97,102,3,10,5,0,98,99,5,
+        30,0,0,99,101,3,10,5,0,100,98,1,0,0,0,101,104,1,0,0,0,102,100,1,
+        0,0,0,102,103,1,0,0,0,103,9,1,0,0,0,104,102,1,0,0,0,105,106,3,52,
+        26,0,106,107,5,29,0,0,107,108,3,12,6,0,108,11,1,0,0,0,109,126,5,
+        40,0,0,110,122,5,36,0,0,111,116,5,40,0,0,112,113,5,30,0,0,113,115,
+        5,40,0,0,114,112,1,0,0,0,115,118,1,0,0,0,116,114,1,0,0,0,116,117,
+        1,0,0,0,117,120,1,0,0,0,118,116,1,0,0,0,119,121,5,30,0,0,120,119,
+        1,0,0,0,120,121,1,0,0,0,121,123,1,0,0,0,122,111,1,0,0,0,122,123,
+        1,0,0,0,123,124,1,0,0,0,124,126,5,37,0,0,125,109,1,0,0,0,125,110,
+        1,0,0,0,126,13,1,0,0,0,127,128,5,4,0,0,128,129,3,50,25,0,129,15,
+        1,0,0,0,130,131,5,5,0,0,131,132,5,12,0,0,132,139,3,18,9,0,133,135,
+        7,0,0,0,134,133,1,0,0,0,134,135,1,0,0,0,135,136,1,0,0,0,136,138,
+        3,18,9,0,137,134,1,0,0,0,138,141,1,0,0,0,139,137,1,0,0,0,139,140,
+        1,0,0,0,140,17,1,0,0,0,141,139,1,0,0,0,142,144,5,15,0,0,143,142,
+        1,0,0,0,143,144,1,0,0,0,144,145,1,0,0,0,145,146,5,14,0,0,146,147,
+        3,20,10,0,147,148,5,34,0,0,148,149,3,52,26,0,149,150,5,35,0,0,150,
+        19,1,0,0,0,151,154,3,58,29,0,152,154,5,40,0,0,153,151,1,0,0,0,153,
+        152,1,0,0,0,154,21,1,0,0,0,155,156,5,6,0,0,156,157,3,52,26,0,157,
+        23,1,0,0,0,158,159,5,7,0,0,159,160,5,13,0,0,160,165,3,52,26,0,161,
+        162,5,30,0,0,162,164,3,52,26,0,163,161,1,0,0,0,164,167,1,0,0,0,165,
+        163,1,0,0,0,165,166,1,0,0,0,166,25,1,0,0,0,167,165,1,0,0,0,168,169,
+        5,8,0,0,169,170,3,28,14,0,170,171,5,30,0,0,171,172,3,28,14,0,172,
+        27,1,0,0,0,173,175,5,33,0,0,174,173,1,0,0,0,174,175,1,0,0,0,175,
+        176,1,0,0,0,176,177,5,38,0,0,177,178,5,31,0,0,178,179,3,58,29,0,
+        179,29,1,0,0,0,180,181,5,9,0,0,181,182,5,13,0,0,182,184,3,52,26,
+        0,183,185,7,1,0,0,184,183,1,0,0,0,184,185,1,0,0,0,185,31,1,0,0,0,
+        186,187,5,10,0,0,187,188,3,50,25,0,188,33,1,0,0,0,189,190,5,19,0,
+        0,190,191,5,20,0,0,191,192,5,13,0,0,192,197,3,52,26,0,193,194,5,
+        30,0,0,194,196,3,52,26,0,195,193,1,0,0,0,196,199,1,0,0,0,197,195,
+        1,0,0,0,197,198,1,0,0,0,198,200,1,0,0,0,199,197,1,0,0,0,200,201,
+        5,21,0,0,201,203,3,52,26,0,202,204,3,36,18,0,203,202,1,0,0,0,204,
+        205,1,0,0,0,205,203,1,0,0,0,205,206,1,0,0,0,206,35,1,0,0,0,207,208,
+        3,40,20,0,208,209,5,31,0,0,209,214,3,38,19,0,210,211,5,30,0,0,211,
+        213,3,38,19,0,212,210,1,0,0,0,213,216,1,0,0,0,214,212,1,0,0,0,214,
+        215,1,0,0,0,215,217,1,0,0,0,216,214,1,0,0,0,217,218,5,28,0,0,218,
+        37,1,0,0,0,219,220,3,42,21,0,220,221,5,27,0,0,221,222,3,40,20,0,
+        222,39,1,0,0,0,223,226,3,58,29,0,224,226,5,40,0,0,225,223,1,0,0,
+        0,225,224,1,0,0,0,226,41,1,0,0,0,227,231,3,58,29,0,228,231,5,40,
+        0,0,229,231,5,38,0,0,230,227,1,0,0,0,230,228,1,0,0,0,230,229,1,0,
+        0,0,231,43,1,0,0,0,232,233,5,24,0,0,233,234,3,28,14,0,234,45,1,0,
+        0,0,235,236,5,25,0,0,236,237,5,21,0,0,237,238,5,26,0,0,238,47,1,
+        0,0,0,239,240,5,11,0,0,240,241,3,50,25,0,241,49,1,0,0,0,242,243,
+        5,1,0,0,243,51,1,0,0,0,244,247,3,54,27,0,245,247,5,40,0,0,246,244,
+        1,0,0,0,246,245,1,0,0,0,247,53,1,0,0,0,248,253,3,58,29,0,249,250,
+        5,32,0,0,250,252,3,56,28,0,251,249,1,0,0,0,252,255,1,0,0,0,253,251,
+        1,0,0,0,253,254,1,0,0,0,254,55,1,0,0,0,255,253,1,0,0,0,256,260,3,
+        58,29,0,257,260,3,62,31,0,258,260,5,38,0,0,259,256,1,0,0,0,259,257,
+        1,0,0,0,259,258,1,0,0,0,260,57,1,0,0,0,261,264,5,39,0,0,262,264,
+        3,60,30,0,263,261,1,0,0,0,263,262,1,0,0,0,264,59,1,0,0,0,265,266,
+        7,2,0,0,266,61,1,0,0,0,267,268,7,3,0,0,268,63,1,0,0,0,24,67,77,94,
+        102,116,120,122,125,134,139,143,153,165,174,184,197,205,214,225,
+        230,246,253,259,263
     ];
 
     private static __ATN: antlr.ATN;
@@ -1306,6 +1717,15 @@ export class ClauseContext extends antlr.ParserRuleContext {
     }
     public havingClause(): HavingClauseContext | null {
         return this.getRuleContext(0, HavingClauseContext);
+    }
+    public stateMachineClause(): StateMachineClauseContext | null {
+        return this.getRuleContext(0, StateMachineClauseContext);
+    }
+    public timeoutClause(): TimeoutClauseContext | null {
+        return this.getRuleContext(0, TimeoutClauseContext);
+    }
+    public resetClause(): ResetClauseContext | null {
+        return this.getRuleContext(0, ResetClauseContext);
     }
     public sinkClause(): SinkClauseContext | null {
         return this.getRuleContext(0, SinkClauseContext);
@@ -1659,6 +2079,181 @@ export class HavingClauseContext extends antlr.ParserRuleContext {
 }
 
 
+export class StateMachineClauseContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public STATE(): antlr.TerminalNode {
+        return this.getToken(VGLParser.STATE, 0)!;
+    }
+    public MACHINE(): antlr.TerminalNode {
+        return this.getToken(VGLParser.MACHINE, 0)!;
+    }
+    public BY(): antlr.TerminalNode {
+        return this.getToken(VGLParser.BY, 0)!;
+    }
+    public field(): FieldContext[];
+    public field(i: number): FieldContext | null;
+    public field(i?: number): FieldContext[] | FieldContext | null {
+        if (i === undefined) {
+            return this.getRuleContexts(FieldContext);
+        }
+
+        return this.getRuleContext(i, FieldContext);
+    }
+    public ON(): antlr.TerminalNode {
+        return this.getToken(VGLParser.ON, 0)!;
+    }
+    public COMMA(): antlr.TerminalNode[];
+    public COMMA(i: number): antlr.TerminalNode | null;
+    public COMMA(i?: number): antlr.TerminalNode | null | antlr.TerminalNode[] {
+    	if (i === undefined) {
+    		return this.getTokens(VGLParser.COMMA);
+    	} else {
+    		return this.getToken(VGLParser.COMMA, i);
+    	}
+    }
+    public stateLine(): StateLineContext[];
+    public stateLine(i: number): StateLineContext | null;
+    public stateLine(i?: number): StateLineContext[] | StateLineContext | null {
+        if (i === undefined) {
+            return this.getRuleContexts(StateLineContext);
+        }
+
+        return this.getRuleContext(i, StateLineContext);
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_stateMachineClause;
+    }
+}
+
+
+export class StateLineContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public stateName(): StateNameContext {
+        return this.getRuleContext(0, StateNameContext)!;
+    }
+    public COLON(): antlr.TerminalNode {
+        return this.getToken(VGLParser.COLON, 0)!;
+    }
+    public transition(): TransitionContext[];
+    public transition(i: number): TransitionContext | null;
+    public transition(i?: number): TransitionContext[] | TransitionContext | null {
+        if (i === undefined) {
+            return this.getRuleContexts(TransitionContext);
+        }
+
+        return this.getRuleContext(i, TransitionContext);
+    }
+    public SEMI(): antlr.TerminalNode {
+        return this.getToken(VGLParser.SEMI, 0)!;
+    }
+    public COMMA(): antlr.TerminalNode[];
+    public COMMA(i: number): antlr.TerminalNode | null;
+    public COMMA(i?: number): antlr.TerminalNode | null | antlr.TerminalNode[] {
+    	if (i === undefined) {
+    		return this.getTokens(VGLParser.COMMA);
+    	} else {
+    		return this.getToken(VGLParser.COMMA, i);
+    	}
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_stateLine;
+    }
+}
+
+
+export class TransitionContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public eventName(): EventNameContext {
+        return this.getRuleContext(0, EventNameContext)!;
+    }
+    public ARROW(): antlr.TerminalNode {
+        return this.getToken(VGLParser.ARROW, 0)!;
+    }
+    public stateName(): StateNameContext {
+        return this.getRuleContext(0, StateNameContext)!;
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_transition;
+    }
+}
+
+
+export class StateNameContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public identifier(): IdentifierContext | null {
+        return this.getRuleContext(0, IdentifierContext);
+    }
+    public STRING(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.STRING, 0);
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_stateName;
+    }
+}
+
+
+export class EventNameContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public identifier(): IdentifierContext | null {
+        return this.getRuleContext(0, IdentifierContext);
+    }
+    public STRING(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.STRING, 0);
+    }
+    public NUMBER(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.NUMBER, 0);
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_eventName;
+    }
+}
+
+
+export class TimeoutClauseContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public TIMEOUT(): antlr.TerminalNode {
+        return this.getToken(VGLParser.TIMEOUT, 0)!;
+    }
+    public duration(): DurationContext {
+        return this.getRuleContext(0, DurationContext)!;
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_timeoutClause;
+    }
+}
+
+
+export class ResetClauseContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public RESET(): antlr.TerminalNode {
+        return this.getToken(VGLParser.RESET, 0)!;
+    }
+    public ON(): antlr.TerminalNode {
+        return this.getToken(VGLParser.ON, 0)!;
+    }
+    public ALERT(): antlr.TerminalNode {
+        return this.getToken(VGLParser.ALERT, 0)!;
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_resetClause;
+    }
+}
+
+
 export class SinkClauseContext extends antlr.ParserRuleContext {
     public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
         super(parent, invokingState);
@@ -1797,6 +2392,30 @@ export class SoftKeywordContext extends antlr.ParserRuleContext {
     }
     public DESC(): antlr.TerminalNode | null {
         return this.getToken(VGLParser.DESC, 0);
+    }
+    public STATE(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.STATE, 0);
+    }
+    public MACHINE(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.MACHINE, 0);
+    }
+    public ON(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.ON, 0);
+    }
+    public INITIAL(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.INITIAL, 0);
+    }
+    public TERM(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.TERM, 0);
+    }
+    public TIMEOUT(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.TIMEOUT, 0);
+    }
+    public RESET(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.RESET, 0);
+    }
+    public ALERT(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.ALERT, 0);
     }
     public override get ruleIndex(): number {
         return VGLParser.RULE_softKeyword;
