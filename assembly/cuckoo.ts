@@ -29,6 +29,7 @@
 // cuckoo caveat); the engine only removes keys it added.
 
 import { xxh64, mix64 } from './hash';
+import { keyBytes } from './keys';
 
 // @ts-ignore: decorator
 @inline const MAX_KICKS: i32 = 500;
@@ -359,40 +360,7 @@ function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
 }
 
 // ---------------------------------------------------------------- batches of keys
-//
-// A batch is `n` keys laid out back to back at `data`, with `lens` an array of n u32 lengths.
-// In byte mode (units = 0) lengths are UTF-8 byte counts. In unit mode (units = 1) they are
-// UTF-16 code-unit counts (JS string lengths) of keys whose concatenation was encoded as one
-// UTF-8 string: the key boundaries are found by walking lead bytes (a 4-byte sequence is two
-// units). If a surrogate pair straddles two keys (a key ending in a lone high surrogate followed
-// by one starting with a lone low surrogate), the split is impossible; the call stops there and
-// returns the number of keys processed, and the host encodes the rest one key at a time.
-
-// Byte length of the next key, or -1 when a 4-byte sequence straddles its end.
-// @ts-ignore: decorator
-@inline function keyBytes(p: usize, len: u32, units: bool): isize {
-  if (!units) return <isize>len;
-  let q = p;
-  let u = len;
-  while (u > 0) {
-    const b = load<u8>(q);
-    if (b < 0x80) {
-      q += 1;
-      u -= 1;
-    } else if (b < 0xE0) {
-      q += 2;
-      u -= 1;
-    } else if (b < 0xF0) {
-      q += 3;
-      u -= 1;
-    } else {
-      if (u < 2) return -1;
-      q += 4;
-      u -= 2;
-    }
-  }
-  return <isize>(q - p);
-}
+// Layout and unit mode: see keys.ts.
 
 let lastRemoved: u32 = 0;
 
@@ -430,15 +398,52 @@ export function cuckoo_add(handle: usize, data: usize, lens: usize, n: u32, unit
   return n;
 }
 
+// hasMany works in groups: hash GROUP keys first, then probe them. The probes of a group are
+// independent and branch-free (both buckets, every level, OR-ed, no early exit whose misprediction
+// would flush the loads in flight), so the CPU overlaps the cache misses of several keys. At 3M
+// keys (6 MB table) this took hasMany from ~100 to ~77 ns per key. A single has() keeps its early
+// exit: alone, both loads already overlap under speculation (branch-free measured no faster).
+// @ts-ignore: decorator
+@inline const GROUP: u32 = 16;
+const groupHashes = memory.data(GROUP * 8, 8);
+
+// @ts-ignore: decorator
+@inline function levelContainsNoBranch(level: Level, h: u64): u32 {
+  const m = level.m;
+  const fpBits = level.fpBits;
+  const t = level.table;
+  const i1 = fastrange(<u32>h, m);
+  const fp = fingerprint(h, fpBits);
+  return <u32>bucketHas(t, i1, fp, fpBits) | <u32>bucketHas(t, altIndex(i1, fp, m), fp, fpBits);
+}
+
 /** Tests a batch of keys, writing one byte per key (1 maybe present, 0 absent) at `out`. */
 export function cuckoo_has_many(handle: usize, data: usize, lens: usize, n: u32, units: bool, out: usize): u32 {
   const filter = changetype<Filter>(handle);
+  const first = levelAt(filter, 0);
+  const nLevels = filter.nLevels;
   let p = data;
-  for (let k: u32 = 0; k < n; k++) {
-    const len = keyBytes(p, load<u32>(lens + (<usize>k << 2)), units);
-    if (len < 0) return k;
-    store<u8>(out + k, <u8>filterContains(filter, xxh64(p, <usize>len, 0)));
-    p += <usize>len;
+  let k: u32 = 0;
+  while (k < n) {
+    let g: u32 = 0;
+    let straddles = false;
+    for (; g < GROUP && k + g < n; g++) {
+      const len = keyBytes(p, load<u32>(lens + (<usize>(k + g) << 2)), units);
+      if (len < 0) {
+        straddles = true;
+        break;
+      }
+      store<u64>(groupHashes + (<usize>g << 3), xxh64(p, <usize>len, 0));
+      p += <usize>len;
+    }
+    for (let q: u32 = 0; q < g; q++) {
+      const h = load<u64>(groupHashes + (<usize>q << 3));
+      let hit = levelContainsNoBranch(first, h);
+      for (let j: u32 = 1; j < nLevels; j++) hit |= levelContainsNoBranch(levelAt(filter, j), levelHash(h, j));
+      store<u8>(out + k + q, <u8>hit);
+    }
+    k += g;
+    if (straddles) return k;
   }
   return n;
 }

@@ -5,6 +5,8 @@
 // products, so on this target XXH64 is the faster member of the family for short keys.
 // Output is bit-identical to the reference implementation (seed 0 vectors are in test/wasm).
 
+import { keyBytes } from './keys';
+
 // @ts-ignore: decorator
 @inline const P1: u64 = 0x9E3779B185EBCA87;
 // @ts-ignore: decorator
@@ -93,4 +95,19 @@ export function xxh64(ptr: usize, len: usize, seed: u64): u64 {
 /** Exported for the host: XXH64 (seed 0) of `len` UTF-8 bytes at `ptr`. */
 export function hash64(ptr: usize, len: usize): u64 {
   return xxh64(ptr, len, 0);
+}
+
+/**
+ * XXH64 (seed 0) of a batch of keys (layout and unit mode: keys.ts), one u64 per key at `out`.
+ * Returns the number of keys hashed (fewer than n when a surrogate pair straddles two keys).
+ */
+export function hash64_many(data: usize, lens: usize, n: u32, units: bool, out: usize): u32 {
+  let p = data;
+  for (let k: u32 = 0; k < n; k++) {
+    const len = keyBytes(p, load<u32>(lens + (<usize>k << 2)), units);
+    if (len < 0) return k;
+    store<u64>(out + (<usize>k << 3), xxh64(p, <usize>len, 0));
+    p += <usize>len;
+  }
+  return n;
 }

@@ -4,7 +4,7 @@
 export { scratch_reserve, scratch_capacity } from './scratch';
 
 // Hashing
-export { hash64 } from './hash';
+export { hash64, hash64_many } from './hash';
 
 // IOC sets: cuckoo filters
 export {
@@ -23,3 +23,25 @@ export {
   cuckoo_serialize,
   cuckoo_deserialize,
 } from './cuckoo';
+
+// Per-key state tables and transition programs (state-machine rules)
+export {
+  st_new,
+  st_free,
+  st_size,
+  st_capacity,
+  st_byte_size,
+  st_key_bits,
+  st_get,
+  st_last_seen,
+  st_set,
+  st_delete,
+  st_evict_idle,
+  st_out_ptr,
+  st_program_new,
+  st_program_free,
+  st_step_many,
+  st_serialized_size,
+  st_serialize,
+  st_deserialize,
+} from './state-table';

@@ -22,6 +22,9 @@ const CHUNK_KEYS = 512;
 /** Bytes of scratch a chunk aims at (data + lengths + results). */
 const CHUNK_BYTES = 1 << 16;
 
+/** Keys up to this many UTF-16 units are copied by a JS loop when ASCII (see `has`). */
+const ASCII_LOOP_MAX = 16;
+
 const encoder = new TextEncoder();
 
 const enum Op {
@@ -54,7 +57,28 @@ export class WasmIocSet implements IocSet {
   }
 
   has(entry: string): boolean {
+    const handle = this.#live();
     const scratch = this.#scratch;
+    const n = entry.length;
+    if (n <= ASCII_LOOP_MAX) {
+      // Short keys (IPv4, ports, short domains): copying char codes in a JS loop beats the fixed
+      // cost of encodeInto (a call into the runtime plus a result object). The scratch buffer
+      // always holds ≥ 64 KiB, so the key fits. Any code unit ≥ 0x80 sends the key to the UTF-8
+      // path below; the bytes written so far are simply overwritten there.
+      let u8 = scratch.u8;
+      if (u8.byteLength === 0) {
+        scratch.fresh();
+        u8 = scratch.u8;
+      }
+      const p = scratch.ptr;
+      let or = 0;
+      for (let i = 0; i < n; i++) {
+        const c = entry.charCodeAt(i);
+        or |= c;
+        u8[p + i] = c;
+      }
+      if (or < 0x80) return this.#has(handle, p, n) !== 0;
+    }
     let view = scratch.view;
     // encodeInto writes at most 3 bytes per UTF-16 unit; a short view would silently truncate.
     // A view detached by memory growth has length 0 and takes this branch too (reserve refreshes).
@@ -63,7 +87,7 @@ export class WasmIocSet implements IocSet {
       view = scratch.view;
     }
     const { written } = encoder.encodeInto(entry, view);
-    return this.#has(this.#live(), scratch.ptr, written) !== 0;
+    return this.#has(handle, scratch.ptr, written) !== 0;
   }
 
   hasMany(entries: readonly string[]): Uint8Array {

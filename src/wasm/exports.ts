@@ -11,6 +11,7 @@ export interface VigilExports {
 
   // Hashing (assembly/hash.ts)
   hash64(ptr: number, len: number): bigint;
+  hash64_many(data: number, lens: number, n: number, units: number, out: number): number;
 
   // IOC sets (assembly/cuckoo.ts)
   cuckoo_new(capacity: number, fpp: number): number;
@@ -27,6 +28,26 @@ export interface VigilExports {
   cuckoo_serialized_size(handle: number): number;
   cuckoo_serialize(handle: number, out: number): number;
   cuckoo_deserialize(ptr: number, len: number): number;
+
+  // Per-key state tables (assembly/state-table.ts); keys cross as two u32 halves (lo, hi)
+  st_new(keyBits: number, capacity: number, seedLo: number, seedHi: number): number;
+  st_free(handle: number): void;
+  st_size(handle: number): number;
+  st_capacity(handle: number): number;
+  st_byte_size(handle: number): number;
+  st_key_bits(handle: number): number;
+  st_get(handle: number, lo: number, hi: number): number;
+  st_last_seen(handle: number, lo: number, hi: number): number;
+  st_set(handle: number, lo: number, hi: number, state: number, time: number): void;
+  st_delete(handle: number, lo: number, hi: number): number;
+  st_evict_idle(handle: number, now: number, ttl: number, collect: number): number;
+  st_out_ptr(): number;
+  st_program_new(ptr: number, nStates: number, nTypes: number, flags: number): number;
+  st_program_free(handle: number): void;
+  st_step_many(handle: number, program: number, n: number, keys: number, types: number, times: number, ttl: number, out: number): number;
+  st_serialized_size(handle: number): number;
+  st_serialize(handle: number, out: number): number;
+  st_deserialize(ptr: number, len: number): number;
 }
 
 /** The instance's exports, typed. */

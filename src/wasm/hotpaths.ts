@@ -7,10 +7,13 @@ import type { IocSetFactory } from '../engine/ioc.js';
 import { WasmIocSetFactory } from './cuckoo.js';
 import { vigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
+import { WasmStateTableFactory, type StateTableFactory } from './state-table.js';
 
 export interface HotPaths {
   /** IOC sets (cuckoo filters); all sets live in this instance's memory. */
   iocSets: IocSetFactory;
+  /** Per-key state tables and transition programs (state-machine rules). */
+  stateTables: StateTableFactory;
 }
 
 export function createHotPaths(instance: WebAssembly.Instance): HotPaths {
@@ -18,5 +21,6 @@ export function createHotPaths(instance: WebAssembly.Instance): HotPaths {
   const scratch = new Scratch(exports);
   return {
     iocSets: new WasmIocSetFactory(exports, scratch),
+    stateTables: new WasmStateTableFactory(exports, scratch),
   };
 }

@@ -17,6 +17,12 @@ export class Scratch {
   u8: Uint8Array;
   /** The whole linear memory as u32 (same caveat). */
   u32: Uint32Array;
+  /** The whole linear memory as u16 (same caveat). */
+  u16: Uint16Array;
+  /** The whole linear memory as f64 (same caveat). */
+  f64: Float64Array;
+  /** The whole linear memory as u64 (same caveat). */
+  u64: BigUint64Array;
   /** The scratch buffer alone, as bytes (same caveat). */
   view: Uint8Array;
 
@@ -26,6 +32,9 @@ export class Scratch {
     this.#exports = exports;
     this.u8 = new Uint8Array(exports.memory.buffer);
     this.u32 = new Uint32Array(exports.memory.buffer);
+    this.u16 = new Uint16Array(exports.memory.buffer);
+    this.f64 = new Float64Array(exports.memory.buffer);
+    this.u64 = new BigUint64Array(exports.memory.buffer);
     this.view = this.u8;
     this.reserve(initialBytes);
   }
@@ -52,6 +61,9 @@ export class Scratch {
     const buffer = this.#exports.memory.buffer;
     this.u8 = new Uint8Array(buffer);
     this.u32 = new Uint32Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.u64 = new BigUint64Array(buffer);
     this.view = this.u8.subarray(this.ptr, this.ptr + this.capacity);
   }
 }

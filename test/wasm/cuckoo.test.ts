@@ -234,6 +234,54 @@ describe('cuckoo IOC set: keys', () => {
     expect(set.count).toBe(0);
   });
 
+  it('has() agrees with hasMany() around the ASCII fast path (≤ 16 units) and its fallbacks', () => {
+    const keys = [
+      '1.2.3.4',
+      '255.255.255.255',
+      'a'.repeat(16),
+      'a'.repeat(17),
+      'café', // U+00E9: one UTF-16 unit, two UTF-8 bytes (not ASCII)
+      'caf\u00ff',
+      'ÿ',
+      '\u0080',
+      '\u007f',
+      'x\u0100',
+      '😀',
+      'a\uD83D',
+      'é'.repeat(16),
+    ];
+    const set = create(1000);
+    set.add(keys);
+    for (const k of keys) expect(set.has(k)).toBe(true);
+    expect(countTrue(set.hasMany(keys))).toBe(keys.length);
+    // Near misses: bytes a truncating copy would confuse (U+0100 → 0x00, U+00E9 → 0xE9).
+    const near = ['cafe', 'caf\u00e8', 'x\u0000', 'x', 'a'.repeat(15), 'ÿ\u0000', '1.2.3.5'];
+    const claimed = near.filter((k) => set.has(k));
+    expect(claimed.length).toBeLessThanOrEqual(1); // 0.1% FPP: at most a fluke
+    expect(near.map((k) => set.has(k))).toEqual([...set.hasMany(near)].map((b) => b === 1));
+  });
+
+  it('hasMany answers per key across probe groups, levels and a straddling surrogate pair', () => {
+    const set = create(500, 0.001);
+    const members = hexKeys(5000, 31); // 10× capacity: several levels
+    set.add(members);
+    expect(set.levels).toBeGreaterThan(1);
+    // A lone high surrogate ending key 20 and a lone low one starting key 21 (a pair when joined).
+    const odd = ['p\uD83D', '\uDE00q'];
+    set.add(odd);
+    const absent = hexKeys(5000, 32);
+    const probe: string[] = [];
+    for (let i = 0; i < 20; i++) probe.push(i % 2 ? members[i]! : absent[i]!);
+    probe.push(...odd);
+    for (let i = 0; i < 4000; i++) probe.push(i % 3 ? members[100 + i]! : absent[100 + i]!);
+    const got = set.hasMany(probe);
+    probe.forEach((k, i) => expect(got[i]).toBe(set.has(k) ? 1 : 0));
+    const held = new Set([...members, ...odd]);
+    probe.forEach((k, i) => {
+      if (held.has(k)) expect(got[i]).toBe(1);
+    });
+  });
+
   it('accepts the empty string as a key', () => {
     const set = create(10);
     expect(set.has('')).toBe(false);
