@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runCheck } from './check.js';
 import { runRun } from './run.js';
+import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { InputError, UsageError, type CliIO } from './io.js';
 
 export const USAGE = `Usage:
@@ -15,6 +16,7 @@ export const USAGE = `Usage:
       from a checkpoint, skipping the input already consumed and truncating --out to match.
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
+${SIMULATE_USAGE}
   vigil help | --help
   vigil --version
 
@@ -71,6 +73,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         const { values, positionals } = parseArgs({ args: rest, options: checkOptions, allowPositionals: true, strict: true });
         if (values.help) return help(io);
         return await runCheck({ rules: positionals, iocs: values.ioc ?? [], tables: values.table ?? [] }, io);
+      }
+      case 'simulate': {
+        const spec = parseSimulateArgs(rest);
+        if (spec === 'help') return help(io);
+        return await runSimulate(spec, io);
       }
       case 'help':
       case '--help':

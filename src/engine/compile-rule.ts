@@ -7,7 +7,9 @@ import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
+import type { StateTableFactory } from '../wasm/state-table.js';
 import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
+import { StateMachine } from './state-machine.js';
 import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
 import type { Utils, UtilsHost } from '../sandbox/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
@@ -41,6 +43,13 @@ export interface AggregationPlan {
   windows: WindowStore<EventRecord>;
 }
 
+export interface StateMachinePlan {
+  machine: StateMachine;
+  /** The USING field; undefined means processing time. */
+  timeField?: string;
+  timeReader?: FieldReader;
+}
+
 export type RuleState = 'active' | 'deactivated' | 'disabled';
 
 export interface RuleStats {
@@ -63,6 +72,7 @@ export interface CompiledRule extends RoutedRule {
   readonly iocTerms: readonly IocTermPlan[];
   readonly equality?: EqualityConjunct;
   readonly aggregation?: AggregationPlan;
+  readonly stateMachine?: StateMachinePlan;
   readonly sandbox?: RuleSandbox;
   state: RuleState;
   /** Why the rule was deactivated, when it was. */
@@ -75,6 +85,7 @@ export interface RuleCompileContext {
   utils: Utils;
   utilsHost: UtilsHost;
   limits: SandboxLimits;
+  stateTables: StateTableFactory;
   allowedLatenessMs: number;
   /** Run every FILTER in the sandbox, for comparison with the native path. */
   sandboxOnly: boolean;
@@ -157,6 +168,12 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     };
   }
 
+  const stateMachine: StateMachinePlan | undefined = ast.stateMachine && {
+    machine: new StateMachine(ast.stateMachine, ctx.stateTables),
+    timeField: ast.using?.field,
+    timeReader: ast.using ? fieldReader(ast.using.field) : undefined,
+  };
+
   return {
     name: ast.name,
     ast,
@@ -169,10 +186,29 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     equality: ast.filter ? equalityConjunct(ast.filter.node) : undefined,
     iocTerms: ast.iocFilters.map((t) => ({ negated: t.negated, list: t.list, field: t.field, read: fieldReader(t.field) })),
     aggregation,
+    stateMachine,
     sandbox,
     state: 'active',
     stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0 },
   };
+}
+
+/** The same machine (keys, ON field, states, transitions, timeout): a replaced rule can keep its keys' states. */
+export function sameMachine(a: CompiledRule, b: CompiledRule): boolean {
+  const shape = (r: CompiledRule) => {
+    const sm = r.ast.stateMachine;
+    if (!sm) return undefined;
+    return JSON.stringify([
+      sm.keyFields.map((f) => f.field),
+      sm.on.field,
+      sm.states.map((st) => [st.name, st.transitions.map((t) => [t.event, t.target])]),
+      sm.timeout?.ms,
+      sm.resetOnAlert,
+      r.ast.using?.field,
+    ]);
+  };
+  const x = shape(a);
+  return x !== undefined && x === shape(b);
 }
 
 /** Same windows, keys and time: a replaced rule can keep its open windows. */

@@ -10,9 +10,10 @@ import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits } from '..
 import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
 import { Broadcast } from './alert-stream.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import { compileRule, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
+import { compileRule, sameMachine, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
 import { parseEventTime, type Clock } from './event-time.js';
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import type { StateTableFactory } from '../wasm/state-table.js';
 import type { IocSetFactory } from './ioc.js';
 import { IocRegistry } from './ioc-registry.js';
 import { RateMeter } from './rate-meter.js';
@@ -39,6 +40,7 @@ export interface EngineOptions {
 export interface EngineHost {
   quickjs: QuickJSWASMModule;
   iocSets: IocSetFactory;
+  stateTables: StateTableFactory;
 }
 
 /** An alert: the object SINK returned, plus `rule` and, for aggregation rules, key and window. */
@@ -63,7 +65,7 @@ export interface RuleInfo {
   version: number;
   text: string;
   file: string;
-  kind: 'simple' | 'aggregation';
+  kind: 'simple' | 'aggregation' | 'state-machine';
   /** Where each function runs, and why a function went to the sandbox. */
   functions: { phase: FunctionPhase; mode: 'native' | 'sandbox'; reason?: string }[];
   stats: { routed: number; matched: number; alerts: number; late: number; errors: number };
@@ -117,6 +119,8 @@ interface EngineState {
   tables: { name: string; entries: string[] }[];
   watermarks: [string, number | null][];
   windows: [string, WindowSnapshot<EventRecord>][];
+  /** Per state-machine rule, the blob holding its state table. */
+  machines: [string, number][];
   /** The caller's own data, returned by restore (e.g. input offsets). */
   extra?: unknown;
 }
@@ -145,6 +149,13 @@ export class Engine {
   /** Event-time watermark per USING field, shared by the rules that use it. */
   private readonly watermarks = new Map<string, { read: FieldReader; value: number; rules: CompiledRule[] }>();
   private processingTimeRules: CompiledRule[] = [];
+  /**
+   * Aggregation rules fed by alerts (SOURCES rule = …). Alerts re-enter after the batch that caused
+   * them, when the watermark has already moved past them; these rules' windows therefore advance
+   * only once the batch's alerts have re-entered (as Flink forwards a watermark after the
+   * elements before it), never in the middle of the input pass.
+   */
+  private derivedRules: CompiledRule[] = [];
   private readonly alertOut = new Broadcast<Alert>();
   private readonly diagnosticOut = new Broadcast<RuntimeDiagnostic>();
   private readonly rate: RateMeter;
@@ -223,6 +234,9 @@ export class Engine {
         if (existing.aggregation && rule.aggregation && sameWindowing(existing, rule)) {
           rule.aggregation.windows = existing.aggregation.windows;
         }
+        if (existing.stateMachine && rule.stateMachine && sameMachine(existing, rule)) {
+          rule.stateMachine.machine.restore(existing.stateMachine.machine.serialize());
+        }
         this.unregister(existing);
         replaced.push(rule.name);
       } else {
@@ -263,6 +277,7 @@ export class Engine {
     if (rule.state === 'deactivated') {
       const fresh = compileRule(rule.ast, this.compileContext(), rule.order);
       if (fresh.aggregation && rule.aggregation) fresh.aggregation.windows = rule.aggregation.windows;
+      if (fresh.stateMachine && rule.stateMachine) fresh.stateMachine.machine.restore(rule.stateMachine.machine.serialize());
       fresh.stats = rule.stats;
       this.unregister(rule);
       this.register(fresh);
@@ -320,7 +335,10 @@ export class Engine {
     this.inputPosition += events.length;
     this.counters.eventsIn += batch.length;
     this.rate.add(batch.length);
-    if (batch.length) this.runBatch(batch, 0);
+    if (batch.length) {
+      this.runBatch(batch, 0);
+      this.settleDerived();
+    }
     return { accepted: batch.length, rejected };
   }
 
@@ -328,6 +346,7 @@ export class Engine {
   advanceTime(): void {
     this.assertAlive();
     this.fireDue((sink) => this.advanceProcessingTime(sink));
+    this.settleDerived();
   }
 
   /**
@@ -344,6 +363,7 @@ export class Engine {
         }
       }
     });
+    this.settleDerived();
   }
 
   /** End of input: every open window fires, and the alerts it causes are delivered. */
@@ -385,6 +405,7 @@ export class Engine {
       tables: this.tables.names().map((name) => ({ name, entries: this.tables.entries(name) })),
       watermarks: [...this.watermarks].map(([field, wm]) => [field, Number.isFinite(wm.value) ? wm.value : null]),
       windows: ordered.filter((r) => r.aggregation).map((r) => [r.name, r.aggregation!.windows.snapshot()]),
+      machines: ordered.filter((r) => r.stateMachine).map((r) => [r.name, blobs.push(r.stateMachine!.machine.serialize()) - 1]),
       extra,
     };
     return encodeCheckpoint({ document: state, blobs });
@@ -406,6 +427,7 @@ export class Engine {
     for (const { name, blob } of state.iocs) this.iocs.load(name, blobs[blob]);
     for (const { name, entries } of state.tables) this.tables.create(name, entries);
     const windows = new Map(state.windows);
+    const machines = new Map(state.machines);
     for (const saved of state.rules) {
       const { rules, diagnostics } = compileCheck(saved.text, saved.file, { iocLists: this.iocs.names() });
       const ast = rules.find((r) => r.name === saved.name);
@@ -417,6 +439,8 @@ export class Engine {
         rule.aggregation.windows = WindowStore.restore(rule.aggregation.windows.spec, snapshot);
         for (const event of rule.aggregation.windows.events()) exposeFields(event);
       }
+      const machine = machines.get(saved.name);
+      if (rule.stateMachine && machine !== undefined) rule.stateMachine.machine.restore(blobs[machine]);
       this.register(rule);
       if (saved.state !== 'active') {
         rule.state = saved.state;
@@ -523,6 +547,7 @@ export class Engine {
 
     this.advanceProcessingTime(fired);
     const now = this.clock();
+    const machineWork = new Map<CompiledRule, { seq: number; event: EventRecord; time: number }[]>();
     const perEvent: CompiledRule[][] = Array.from({ length: batch.length }, () => []);
     for (const rule of this.ordered()) {
       const indices = routed.get(rule);
@@ -535,6 +560,19 @@ export class Engine {
       for (const rule of perEvent[i]) {
         if (rule.state !== 'active') continue;
         rule.stats.matched++;
+        const machine = rule.stateMachine;
+        if (machine) {
+          const time = machine.timeReader ? parseEventTime(machine.timeReader(event)) : now;
+          if (time === undefined) {
+            this.reportBadTime(rule, machine.timeField!, machine.timeReader!(event));
+            continue;
+          }
+          const work = machineWork.get(rule);
+          const item = { seq: nextSeq(), event, time };
+          if (work) work.push(item);
+          else machineWork.set(rule, [item]);
+          continue;
+        }
         const agg = rule.aggregation;
         if (!agg) {
           queueWork(sinkWork, { seq: nextSeq(), rule, input: event });
@@ -542,8 +580,7 @@ export class Engine {
         }
         const time = agg.timeReader ? parseEventTime(agg.timeReader(event)) : now;
         if (time === undefined) {
-          rule.stats.errors++;
-          this.report({ code: 'vigil.time', rule: rule.name, message: `event has no valid time in field '${agg.timeField}' (epoch ms or ISO-8601 expected)`, value: agg.timeReader!(event) });
+          this.reportBadTime(rule, agg.timeField!, agg.timeReader!(event));
           continue;
         }
         const key = agg.keyReaders.map((read) => read(event) ?? null);
@@ -566,7 +603,47 @@ export class Engine {
       this.advanceEventTime(event, fired);
     }
 
+    for (const [rule, items] of machineWork) this.stepMachine(rule, items, sinkWork);
+
     this.finish(havingWork, sinkWork, system, nextSeq, depth);
+  }
+
+  /** One crossing per rule: the batch's events go through the rule's machines in order. */
+  private stepMachine(rule: CompiledRule, items: { seq: number; event: EventRecord; time: number }[], sinkWork: Map<CompiledRule, Pending[]>): void {
+    const { violations, missingType } = rule.stateMachine!.machine.step(items);
+    for (const i of missingType) {
+      rule.stats.errors++;
+      this.report({ code: 'vigil.field', rule: rule.name, message: `event has no value in field '${rule.ast.stateMachine!.on.field}' to move the state machine`, event: items[i].event });
+    }
+    for (const [i, violation] of violations) queueWork(sinkWork, { seq: items[i].seq, rule, input: violation });
+  }
+
+  private reportBadTime(rule: CompiledRule, field: string, value: unknown): void {
+    rule.stats.errors++;
+    this.report({ code: 'vigil.time', rule: rule.name, message: `event has no valid time in field '${field}' (epoch ms or ISO-8601 expected)`, value });
+  }
+
+  /**
+   * Moves the windows of alert-fed rules up to their watermarks, again and again while that fires
+   * windows whose alerts feed further rules (bounded by the re-entry depth).
+   */
+  private settleDerived(): void {
+    if (!this.derivedRules.length) return;
+    for (let round = 0; round <= this.options.maxReentryDepth; round++) {
+      let fired = false;
+      this.fireDue((sink) => {
+        const now = this.clock();
+        for (const rule of this.derivedRules) {
+          const field = rule.aggregation!.timeField;
+          const watermark = field === undefined ? now : this.watermarks.get(field)!.value;
+          this.advanceRule(rule, watermark, (r, w) => {
+            fired = true;
+            sink(r, w);
+          });
+        }
+      });
+      if (!fired) return;
+    }
   }
 
   /** Runs `work`, which may close windows, then HAVING/SINK for what closed, then delivers the alerts. */
@@ -706,6 +783,7 @@ export class Engine {
       utils: this.utils,
       utilsHost: this.utilsHost,
       limits: this.options.sandbox,
+      stateTables: this.host.stateTables,
       allowedLatenessMs: this.options.allowedLatenessMs,
       sandboxOnly: this.options.sandboxOnly,
     };
@@ -719,17 +797,21 @@ export class Engine {
   private unregister(rule: CompiledRule): void {
     this.router.remove(rule);
     rule.sandbox?.dispose();
+    rule.stateMachine?.machine.dispose();
   }
 
   private rebuildTimeIndex(): void {
     const previous = new Map([...this.watermarks].map(([field, wm]) => [field, wm.value]));
     this.watermarks.clear();
     this.processingTimeRules = [];
+    this.derivedRules = [];
     for (const rule of this.ordered()) {
       const agg = rule.aggregation;
       if (!agg) continue;
+      const derived = rule.selectors.some((s) => s.field === REENTRY_FIELD);
+      if (derived) this.derivedRules.push(rule);
       if (!agg.timeField) {
-        this.processingTimeRules.push(rule);
+        if (!derived) this.processingTimeRules.push(rule);
         continue;
       }
       let wm = this.watermarks.get(agg.timeField);
@@ -737,7 +819,7 @@ export class Engine {
         wm = { read: fieldReader(agg.timeField), value: previous.get(agg.timeField) ?? -Infinity, rules: [] };
         this.watermarks.set(agg.timeField, wm);
       }
-      wm.rules.push(rule);
+      if (!derived) wm.rules.push(rule);
     }
   }
 
@@ -795,7 +877,7 @@ export class Engine {
       version: list.length ? list[list.length - 1].version : 0,
       text: rule.text,
       file: rule.ast.file,
-      kind: rule.aggregation ? 'aggregation' : 'simple',
+      kind: rule.aggregation ? 'aggregation' : rule.stateMachine ? 'state-machine' : 'simple',
       functions,
       stats: { ...rule.stats },
     };

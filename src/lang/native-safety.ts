@@ -49,8 +49,9 @@ export function nativeUnsafeReason(fn: Node): string | undefined {
   walkAncestor(fn, {
     CallExpression(node: AnyNode, _state: unknown, ancestors: Node[]) {
       if (!isCallbackCall(node)) return;
-      const outer = ancestors.slice(0, -1).filter((a) => a.type === 'CallExpression' && isCallbackCall(a as AnyNode));
-      if (outer.length) refuse('array callbacks nested inside array callbacks (cost grows with the square of the input)');
+      // Nested means inside another callback's function, not chained after it (a.map(…).filter(…)).
+      const insideFunction = ancestors.slice(1, -1).some((a) => a.type === 'ArrowFunctionExpression' || a.type === 'FunctionExpression');
+      if (insideFunction) refuse('array callbacks nested inside array callbacks (cost grows with the square of the input)');
     },
   });
   return reason;

@@ -8,5 +8,5 @@ import { loadWasmNode } from '../wasm/load-node.js';
 export async function createNodeEngine(options: EngineOptions = {}): Promise<Engine> {
   const [quickjs, instance] = await Promise.all([loadQuickJS(), loadWasmNode()]);
   const hotPaths = createHotPaths(instance);
-  return new Engine({ quickjs, iocSets: hotPaths.iocSets }, options);
+  return new Engine({ quickjs, iocSets: hotPaths.iocSets, stateTables: hotPaths.stateTables }, options);
 }

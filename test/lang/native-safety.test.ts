@@ -17,6 +17,7 @@ describe('nativeUnsafeReason', () => {
   it('lets bounded functions compile natively', () => {
     expect(reasonFor(`function (e) { return utils.matches(e.tag, '([A-Za-z]+) V[0-9]*') && /^a/.test(e.x); }`)).toBeUndefined();
     expect(reasonFor(`function (events) { return events.filter(e => e.ok).length > 2; }`)).toBeUndefined();
+    expect(reasonFor(`function (a) { return a.map(x => x.ip).filter((ip, i, all) => all.indexOf(ip) === i); }`)).toBeUndefined();
   });
 
   it('sends unbounded functions to the sandbox, saying why', () => {

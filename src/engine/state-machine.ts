@@ -1,0 +1,171 @@
+/**
+ * STATE MACHINE rules: per key, events must follow a protocol; an event with no transition from
+ * the key's state is an alert. The per-key states live in a WebAssembly state table and a whole
+ * batch of a rule's events is stepped in one crossing (src/wasm/state-table.ts).
+ */
+import type { RuleAst } from '../lang/ast.js';
+import type { StateTableFactory, TransitionProgram, WasmStateTable } from '../wasm/state-table.js';
+import { NO_TRANSITION, StepFlags, TERM } from '../wasm/state-table.js';
+import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+
+export type StateMachineSpec = NonNullable<RuleAst['stateMachine']>;
+
+/** What SINK receives for an invalid transition. */
+export interface StateMachineViolation {
+  key: Record<string, unknown>;
+  state: string;
+  eventType: string;
+  event: EventRecord;
+}
+
+/** One event to step, with the time it happened. */
+export interface StepInput {
+  event: EventRecord;
+  time: number;
+}
+
+export interface StepResult {
+  /** Index into the inputs → the violation it caused. */
+  violations: Map<number, StateMachineViolation>;
+  /** Inputs without a usable ON field (reported, not stepped). */
+  missingType: number[];
+}
+
+export class StateMachine {
+  readonly keyFields: string[];
+  readonly stateNames: string[];
+  readonly timeoutMs?: number;
+  private readonly keyReaders: FieldReader[];
+  private readonly readType: FieldReader;
+  private readonly typeCodes = new Map<string, number>();
+  private readonly program: TransitionProgram;
+  /** The last time idle keys were swept out of memory. */
+  private lastSweep = -Infinity;
+
+  constructor(
+    readonly spec: StateMachineSpec,
+    private readonly factory: StateTableFactory,
+    private table: WasmStateTable = factory.create({ keyBits: 64 }),
+  ) {
+    this.keyFields = spec.keyFields.map((f) => f.field);
+    this.keyReaders = this.keyFields.map(fieldReader);
+    this.readType = fieldReader(spec.on.field);
+    this.timeoutMs = spec.timeout?.ms;
+    // INITIAL is state 0; the others are numbered in order of first mention.
+    this.stateNames = ['INITIAL'];
+    const stateId = (name: string) => {
+      if (name === 'TERM') return TERM;
+      let id = this.stateNames.indexOf(name);
+      if (id < 0) id = this.stateNames.push(name) - 1;
+      return id;
+    };
+    for (const state of spec.states) {
+      stateId(state.name);
+      for (const t of state.transitions) {
+        stateId(t.target);
+        if (!this.typeCodes.has(t.event)) this.typeCodes.set(t.event, this.typeCodes.size);
+      }
+    }
+    const types = this.typeCodes.size;
+    const transitions = new Array<number>(this.stateNames.length * types).fill(NO_TRANSITION);
+    for (const state of spec.states) {
+      const from = stateId(state.name);
+      for (const t of state.transitions) transitions[from * types + this.typeCodes.get(t.event)!] = stateId(t.target);
+    }
+    this.program = factory.program({ states: this.stateNames.length, types, transitions, resetOnInvalid: spec.resetOnAlert });
+  }
+
+  /** Steps the events in order; returns the violations by input index. */
+  step(inputs: readonly StepInput[]): StepResult {
+    const violations = new Map<number, StateMachineViolation>();
+    const missingType: number[] = [];
+    const stepped: number[] = [];
+    const keys: string[] = [];
+    const types: number[] = [];
+    const times: number[] = [];
+    const unknownType = this.typeCodes.size;
+    inputs.forEach(({ event, time }, i) => {
+      const type = scalarText(this.readType(event));
+      if (type === undefined) {
+        missingType.push(i);
+        return;
+      }
+      stepped.push(i);
+      keys.push(this.keyText(event));
+      // A type the machine never mentions has no transition from any state: always invalid.
+      types.push(this.typeCodes.get(type) ?? unknownType);
+      times.push(time);
+    });
+    if (!stepped.length) return { violations, missingType };
+    const outcomes = this.table.stepMany(this.program, keys, types, times, this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
+    for (let k = 0; k < stepped.length; k++) {
+      if (!(outcomes.flags(k) & StepFlags.Invalid)) continue;
+      const { event } = inputs[stepped[k]];
+      violations.set(stepped[k], {
+        key: this.keyObject(event),
+        state: this.stateNames[outcomes.from(k)] ?? 'INITIAL',
+        eventType: scalarText(this.readType(event))!,
+        event,
+      });
+    }
+    this.sweep(times[times.length - 1]);
+    return { violations, missingType };
+  }
+
+  /** Keys per state, for the debugger and metrics. */
+  stateCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const name of this.stateNames) counts[name] = 0;
+    for (const [, state] of this.table.entries()) counts[this.stateNames[state] ?? String(state)]++;
+    return counts;
+  }
+
+  /** The state of one key (INITIAL when the machine holds nothing for it). */
+  stateOf(key: Record<string, unknown>): string {
+    const values = this.keyFields.map((f) => key[f] ?? null);
+    const id = this.table.get(keyTextOfValues(values));
+    return id < 0 ? 'INITIAL' : (this.stateNames[id] ?? String(id));
+  }
+
+  get liveKeys(): number {
+    return this.table.size;
+  }
+
+  serialize(): Uint8Array {
+    return this.table.serialize();
+  }
+
+  /** Takes over the keys of a checkpoint (or of the rule this one replaces). */
+  restore(bytes: Uint8Array): void {
+    this.table.dispose();
+    this.table = this.factory.deserialize(bytes);
+  }
+
+  dispose(): void {
+    this.table.dispose();
+    this.program.dispose();
+  }
+
+  private keyText(event: EventRecord): string {
+    return keyTextOfValues(this.keyReaders.map((read) => read(event) ?? null));
+  }
+
+  private keyObject(event: EventRecord): Record<string, unknown> {
+    const key: Record<string, unknown> = {};
+    this.keyFields.forEach((f, i) => (key[f] = this.keyReaders[i](event) ?? null));
+    return key;
+  }
+
+  /** Frees idle keys now and then (a key idle past the timeout is already treated as new). */
+  private sweep(now: number): void {
+    if (this.timeoutMs === undefined || !Number.isFinite(now)) return;
+    if (now - this.lastSweep < this.timeoutMs / 4) return;
+    this.lastSweep = now;
+    this.table.evictIdle(now, this.timeoutMs);
+  }
+}
+
+function keyTextOfValues(values: readonly unknown[]): string {
+  return values.length === 1 && typeof values[0] === 'string' ? values[0] : JSON.stringify(values);
+}
+
