@@ -64,6 +64,34 @@ function runUntilKilled(args: string[], killAfterMs: number): Promise<{ code: nu
   });
 }
 
+
+/** Runs `vigil run` with checkpoints, SIGKILLing it at random moments and resuming, until it finishes. */
+async function killAndResume(common: string[], events: string, name: string, seed: number): Promise<{ out: string; ckpt: string; kills: number }> {
+  const out = join(dir, `${name}.out.jsonl`);
+  const ckpt = join(dir, `${name}.ckpt`);
+  rmSync(ckpt, { force: true });
+  const random = seeded(seed);
+  let kills = 0;
+  let resumes = 0;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const args = [...common, '--out', out, '--checkpoint', ckpt, '--checkpoint-every', '2048'];
+    if (existsSync(ckpt)) {
+      args.push('--resume', ckpt);
+      resumes++;
+    }
+    // The first attempts die early (before any checkpoint, or soon after); later ones get longer.
+    const result = await runUntilKilled([...args, events], 150 + Math.floor(random() * (200 + attempt * 60)));
+    if (!result.killed) {
+      expect(result.code, result.stderr).toBe(0);
+      break;
+    }
+    kills++;
+  }
+  expect(kills).toBeGreaterThanOrEqual(5);
+  expect(resumes).toBeGreaterThanOrEqual(3);
+  return { out, ckpt, kills };
+}
+
 describe('vigil run --checkpoint / --resume', () => {
   it('produces the uninterrupted output byte for byte after many SIGKILLs', async () => {
     const { events, rulesFile, ioc } = writeInputs(60_000);
@@ -75,34 +103,35 @@ describe('vigil run --checkpoint / --resume', () => {
     expect(expected.toString().split('\n').filter(Boolean).length).toBeGreaterThan(100);
     expect(expected.toString()).toContain('"rule":"repeat offender"');
 
-    const out = join(dir, 'out.jsonl');
-    const ckpt = join(dir, 'state.ckpt');
-    rmSync(ckpt, { force: true });
-    const random = seeded(7);
-    let kills = 0;
-    let resumes = 0;
-    for (let attempt = 0; attempt < 40; attempt++) {
-      const args = [...common, '--out', out, '--checkpoint', ckpt, '--checkpoint-every', '2048'];
-      if (existsSync(ckpt)) {
-        args.push('--resume', ckpt);
-        resumes++;
-      }
-      // The first attempts die early (before any checkpoint, or soon after); later ones get longer.
-      const result = await runUntilKilled([...args, events], 150 + Math.floor(random() * (200 + attempt * 60)));
-      if (!result.killed) {
-        expect(result.code, result.stderr).toBe(0);
-        break;
-      }
-      kills++;
-    }
-    expect(kills).toBeGreaterThanOrEqual(5);
-    expect(resumes).toBeGreaterThanOrEqual(3);
+    const { out, ckpt } = await killAndResume(common, events, 'agg', 7);
     expect(readFileSync(out).equals(expected)).toBe(true);
 
     // Resuming a finished run changes nothing.
     const again = spawnSync(bin, [...common, '--out', out, '--checkpoint', ckpt, '--resume', ckpt, events], { encoding: 'utf8' });
     expect(again.status).toBe(0);
     expect(readFileSync(out).equals(expected)).toBe(true);
+  }, 120_000);
+
+  it.each([
+    [0, 11],
+    [0.01, 12],
+  ])('gives the network rule pack the same alerts after SIGKILLs (error probability %f)', async (errorProbability, seed) => {
+    const events = join(dir, `net-${errorProbability}.jsonl`);
+    const sim = spawnSync(bin, ['simulate', 'network', '--count', '300000', '--capacity', '2000', '--rate', '500', '--seed', String(seed), '--error-probability', String(errorProbability), '--out', events], { encoding: 'utf8' });
+    expect(sim.status, sim.stderr).toBe(0);
+    const common = ['run', '--rules', 'rules/network-protocol.vgl', '--out-of-order', '0'];
+    const full = join(dir, `net-${errorProbability}.full.jsonl`);
+    expect(spawnSync(bin, [...common, '--out', full, events]).status).toBe(0);
+    const expected = readFileSync(full);
+    const { out } = await killAndResume(common, events, `net-${errorProbability}`, seed);
+    if (errorProbability === 0) {
+      // No protocol violation, so no alert, however many times the run died and resumed.
+      expect(expected.length).toBe(0);
+      expect(readFileSync(out).length).toBe(0);
+    } else {
+      expect(expected.toString()).toContain('"rule":"violations per network"');
+      expect(readFileSync(out).equals(expected)).toBe(true);
+    }
   }, 120_000);
 
   it('refuses --checkpoint without --out and a checkpoint that is not one', () => {
