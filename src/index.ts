@@ -16,6 +16,7 @@ export type {
   RuleInfo,
   RuleVersion,
   RuntimeDiagnostic,
+  StateMachineStats,
 } from './engine/engine.js';
 export type { IocSet, IocSetFactory, IocSetOptions } from './engine/ioc.js';
 export type { IocListInfo } from './engine/ioc-registry.js';

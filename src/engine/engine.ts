@@ -98,6 +98,15 @@ export interface PushResult {
   rejected: { index: number; reason: string }[];
 }
 
+export interface StateMachineStats {
+  liveKeys: number;
+  byteSize: number;
+  /** INITIAL first, then the states in order of first mention. */
+  stateNames: string[];
+  /** Keys per state, when asked for (it walks every key). INITIAL counts only keys the table holds. */
+  states?: Record<string, number>;
+}
+
 export interface EngineMetrics {
   eventsIn: number;
   eventsPerSecond: number;
@@ -123,6 +132,13 @@ interface EngineState {
   machines: [string, number][];
   /** The caller's own data, returned by restore (e.g. input offsets). */
   extra?: unknown;
+}
+
+/** A STATE MACHINE rule's events of one batch, in order, as parallel arrays. */
+interface MachineBatch {
+  seqs: number[];
+  events: EventRecord[];
+  times: number[];
 }
 
 /** One unit of pending work inside a batch, ordered by `seq` so output order never depends on batch size. */
@@ -480,6 +496,25 @@ export class Engine {
     return this.diagnosticOut.iterate();
   }
 
+  /** A STATE MACHINE rule's keys: how many are live, their memory, and how many are in each state. */
+  stateMachineStats(name: string, options: { countStates?: boolean } = {}): StateMachineStats {
+    const machine = this.requireRule(name).stateMachine?.machine;
+    if (!machine) throw new Error(`rule "${name}" is not a STATE MACHINE rule`);
+    return {
+      liveKeys: machine.liveKeys,
+      byteSize: machine.byteSize,
+      stateNames: [...machine.stateNames],
+      states: options.countStates ? machine.stateCounts() : undefined,
+    };
+  }
+
+  /** The state one key of a STATE MACHINE rule is in (INITIAL when the rule holds nothing for it). */
+  stateOf(name: string, key: Record<string, unknown>): string {
+    const machine = this.requireRule(name).stateMachine?.machine;
+    if (!machine) throw new Error(`rule "${name}" is not a STATE MACHINE rule`);
+    return machine.stateOf(key);
+  }
+
   metrics(): EngineMetrics {
     const rules: EngineMetrics['rules'] = {};
     for (const rule of this.ordered()) rules[rule.name] = { ...rule.stats, state: rule.state };
@@ -508,15 +543,16 @@ export class Engine {
 
     // Route: each rule gets the indices of the events that reach it, in order.
     const routed = new Map<CompiledRule, number[]>();
-    const visitFor = (index: number) => (rule: CompiledRule) => {
+    let index = 0;
+    const visit = (rule: CompiledRule) => {
       if (rule.state !== 'active') return;
       let list = routed.get(rule);
       if (!list) routed.set(rule, (list = []));
       list.push(index);
     };
-    for (let i = 0; i < batch.length; i++) {
-      if (depth === 0) this.router.route(batch[i], visitFor(i));
-      else this.router.routeBy(REENTRY_FIELD, batch[i], visitFor(i));
+    for (index = 0; index < batch.length; index++) {
+      if (depth === 0) this.router.route(batch[index], visit);
+      else this.router.routeBy(REENTRY_FIELD, batch[index], visit);
     }
 
     // Filter and IOC, one crossing per rule for the whole batch.
@@ -547,58 +583,70 @@ export class Engine {
 
     this.advanceProcessingTime(fired);
     const now = this.clock();
-    const machineWork = new Map<CompiledRule, { seq: number; event: EventRecord; time: number }[]>();
-    const perEvent: CompiledRule[][] = Array.from({ length: batch.length }, () => []);
+    const machineWork = new Map<CompiledRule, MachineBatch>();
+    // The rules each event passed, in rule order (most events pass one rule or none: no array for them).
+    const perEvent: (CompiledRule | CompiledRule[] | undefined)[] = new Array(batch.length);
     for (const rule of this.ordered()) {
       const indices = routed.get(rule);
       const passed = passedBy.get(rule);
       if (!indices || !passed) continue;
-      for (let k = 0; k < indices.length; k++) if (passed[k]) perEvent[indices[k]].push(rule);
+      for (let k = 0; k < indices.length; k++) {
+        if (!passed[k]) continue;
+        const i: number = indices[k];
+        const had: CompiledRule | CompiledRule[] | undefined = perEvent[i];
+        perEvent[i] = had === undefined ? rule : Array.isArray(had) ? (had.push(rule), had) : [had, rule];
+      }
     }
+    const handle = (rule: CompiledRule, event: EventRecord): void => {
+      if (rule.state !== 'active') return;
+      rule.stats.matched++;
+      const machine = rule.stateMachine;
+      if (machine) {
+        const time = machine.timeReader ? parseEventTime(machine.timeReader(event)) : now;
+        if (time === undefined) {
+          this.reportBadTime(rule, machine.timeField!, machine.timeReader!(event));
+          return;
+        }
+        let work = machineWork.get(rule);
+        if (!work) machineWork.set(rule, (work = { seqs: [], events: [], times: [] }));
+        work.seqs.push(nextSeq());
+        work.events.push(event);
+        work.times.push(time);
+        return;
+      }
+      const agg = rule.aggregation;
+      if (!agg) {
+        queueWork(sinkWork, { seq: nextSeq(), rule, input: event });
+        return;
+      }
+      const time = agg.timeReader ? parseEventTime(agg.timeReader(event)) : now;
+      if (time === undefined) {
+        this.reportBadTime(rule, agg.timeField!, agg.timeReader!(event));
+        return;
+      }
+      const key = agg.keyReaders.map((read) => read(event) ?? null);
+      exposeFields(event);
+      const outcome = agg.windows.insert(time, keyTextOf(key), key, event);
+      if (outcome.late) {
+        rule.stats.late++;
+        this.counters.lateEvents++;
+        this.report({
+          code: 'vigil.late',
+          rule: rule.name,
+          message: `event at ${time} arrived after its windows closed (watermark ${agg.windows.currentWatermark}, allowed lateness ${this.options.allowedLatenessMs} ms)`,
+          eventTime: time,
+          watermark: agg.windows.currentWatermark,
+        });
+      } else {
+        for (const window of outcome.refired) fired(rule, window);
+      }
+    };
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i];
-      for (const rule of perEvent[i]) {
-        if (rule.state !== 'active') continue;
-        rule.stats.matched++;
-        const machine = rule.stateMachine;
-        if (machine) {
-          const time = machine.timeReader ? parseEventTime(machine.timeReader(event)) : now;
-          if (time === undefined) {
-            this.reportBadTime(rule, machine.timeField!, machine.timeReader!(event));
-            continue;
-          }
-          const work = machineWork.get(rule);
-          const item = { seq: nextSeq(), event, time };
-          if (work) work.push(item);
-          else machineWork.set(rule, [item]);
-          continue;
-        }
-        const agg = rule.aggregation;
-        if (!agg) {
-          queueWork(sinkWork, { seq: nextSeq(), rule, input: event });
-          continue;
-        }
-        const time = agg.timeReader ? parseEventTime(agg.timeReader(event)) : now;
-        if (time === undefined) {
-          this.reportBadTime(rule, agg.timeField!, agg.timeReader!(event));
-          continue;
-        }
-        const key = agg.keyReaders.map((read) => read(event) ?? null);
-        exposeFields(event);
-        const outcome = agg.windows.insert(time, keyTextOf(key), key, event);
-        if (outcome.late) {
-          rule.stats.late++;
-          this.counters.lateEvents++;
-          this.report({
-            code: 'vigil.late',
-            rule: rule.name,
-            message: `event at ${time} arrived after its windows closed (watermark ${agg.windows.currentWatermark}, allowed lateness ${this.options.allowedLatenessMs} ms)`,
-            eventTime: time,
-            watermark: agg.windows.currentWatermark,
-          });
-        } else {
-          for (const window of outcome.refired) fired(rule, window);
-        }
+      const passedRules = perEvent[i];
+      if (passedRules !== undefined) {
+        if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event);
+        else handle(passedRules, event);
       }
       this.advanceEventTime(event, fired);
     }
@@ -609,13 +657,13 @@ export class Engine {
   }
 
   /** One crossing per rule: the batch's events go through the rule's machines in order. */
-  private stepMachine(rule: CompiledRule, items: { seq: number; event: EventRecord; time: number }[], sinkWork: Map<CompiledRule, Pending[]>): void {
-    const { violations, missingType } = rule.stateMachine!.machine.step(items);
+  private stepMachine(rule: CompiledRule, work: MachineBatch, sinkWork: Map<CompiledRule, Pending[]>): void {
+    const { violations, missingType } = rule.stateMachine!.machine.step(work.events, work.times);
     for (const i of missingType) {
       rule.stats.errors++;
-      this.report({ code: 'vigil.field', rule: rule.name, message: `event has no value in field '${rule.ast.stateMachine!.on.field}' to move the state machine`, event: items[i].event });
+      this.report({ code: 'vigil.field', rule: rule.name, message: `event has no value in field '${rule.ast.stateMachine!.on.field}' to move the state machine`, event: work.events[i] });
     }
-    for (const [i, violation] of violations) queueWork(sinkWork, { seq: items[i].seq, rule, input: violation });
+    for (const [i, violation] of violations) queueWork(sinkWork, { seq: work.seqs[i], rule, input: violation });
   }
 
   private reportBadTime(rule: CompiledRule, field: string, value: unknown): void {

@@ -18,12 +18,6 @@ export interface StateMachineViolation {
   event: EventRecord;
 }
 
-/** One event to step, with the time it happened. */
-export interface StepInput {
-  event: EventRecord;
-  time: number;
-}
-
 export interface StepResult {
   /** Index into the inputs → the violation it caused. */
   violations: Map<number, StateMachineViolation>;
@@ -76,31 +70,35 @@ export class StateMachine {
   }
 
   /** Steps the events in order; returns the violations by input index. */
-  step(inputs: readonly StepInput[]): StepResult {
+  step(events: readonly EventRecord[], eventTimes: readonly number[]): StepResult {
     const violations = new Map<number, StateMachineViolation>();
     const missingType: number[] = [];
-    const stepped: number[] = [];
+    const n = events.length;
+    const stepped = new Int32Array(n);
     const keys: string[] = [];
-    const types: number[] = [];
-    const times: number[] = [];
+    const types = new Uint16Array(n);
+    const times = new Float64Array(n);
     const unknownType = this.typeCodes.size;
-    inputs.forEach(({ event, time }, i) => {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const event = events[i];
       const type = scalarText(this.readType(event));
       if (type === undefined) {
         missingType.push(i);
-        return;
+        continue;
       }
-      stepped.push(i);
+      stepped[count] = i;
       keys.push(this.keyText(event));
       // A type the machine never mentions has no transition from any state: always invalid.
-      types.push(this.typeCodes.get(type) ?? unknownType);
-      times.push(time);
-    });
-    if (!stepped.length) return { violations, missingType };
-    const outcomes = this.table.stepMany(this.program, keys, types, times, this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
-    for (let k = 0; k < stepped.length; k++) {
+      types[count] = this.typeCodes.get(type) ?? unknownType;
+      times[count] = eventTimes[i];
+      count++;
+    }
+    if (!count) return { violations, missingType };
+    const outcomes = this.table.stepMany(this.program, keys, types.subarray(0, count), times.subarray(0, count), this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
+    for (let k = 0; k < count; k++) {
       if (!(outcomes.flags(k) & StepFlags.Invalid)) continue;
-      const { event } = inputs[stepped[k]];
+      const event = events[stepped[k]];
       violations.set(stepped[k], {
         key: this.keyObject(event),
         state: this.stateNames[outcomes.from(k)] ?? 'INITIAL',
@@ -108,7 +106,7 @@ export class StateMachine {
         event,
       });
     }
-    this.sweep(times[times.length - 1]);
+    this.sweep(times[count - 1]);
     return { violations, missingType };
   }
 
@@ -131,6 +129,11 @@ export class StateMachine {
     return this.table.size;
   }
 
+  /** Bytes of WebAssembly memory the keys' states take. */
+  get byteSize(): number {
+    return this.table.byteSize;
+  }
+
   serialize(): Uint8Array {
     return this.table.serialize();
   }
@@ -147,6 +150,10 @@ export class StateMachine {
   }
 
   private keyText(event: EventRecord): string {
+    if (this.keyReaders.length === 1) {
+      const value = this.keyReaders[0](event) ?? null;
+      return typeof value === 'string' ? value : JSON.stringify([value]);
+    }
     return keyTextOfValues(this.keyReaders.map((read) => read(event) ?? null));
   }
 

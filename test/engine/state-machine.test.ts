@@ -107,3 +107,18 @@ SINK function (a) { return a; }`);
     ]);
   });
 });
+
+describe('state machine inspection', () => {
+  it('reports live keys, memory, keys per state and the state of one key', async () => {
+    const h = await make();
+    h.rules(machine());
+    clock = T0;
+    h.engine.push([packet('1', 'a'), packet('2', 'c'), packet('3', 'c'), packet('3', 'd'), packet('4', 'a'), packet('4', 'b')]);
+    const stats = h.engine.stateMachineStats('protocol', { countStates: true });
+    expect(stats).toMatchObject({ liveKeys: 4, stateNames: ['INITIAL', 'W', 'X', 'Y', 'Z'], states: { INITIAL: 0, W: 1, X: 1, Y: 1, Z: 1 } });
+    expect(stats.byteSize).toBeGreaterThan(0);
+    expect(h.engine.stateOf('protocol', { src: '4' })).toBe('Y');
+    expect(h.engine.stateOf('protocol', { src: 'nobody' })).toBe('INITIAL');
+    expect(() => h.engine.stateMachineStats('nope')).toThrow(/unknown rule/);
+  });
+});
