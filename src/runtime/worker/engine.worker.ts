@@ -1,0 +1,19 @@
+/**
+ * The engine worker's entry: builds a WorkerHost with the browser loaders (QuickJS and Vigil's
+ * WebAssembly over HTTP), IndexedDB persistence and the simulator, and exposes it with comlink.
+ * Start it with `startEngineWorker()` (client.ts).
+ */
+import * as Comlink from 'comlink';
+import { createBrowserEngine } from '../browser.js';
+import { WorkerHost } from './host.js';
+import { IdbStore, MemoryStore } from './persistence.js';
+import { simulatorLib } from './simulator-lib.js';
+import type { VigilWorkerApi } from './protocol.js';
+
+const host: VigilWorkerApi = new WorkerHost({
+  createEngine: () => createBrowserEngine(),
+  openStore: async (persist) => (persist && typeof indexedDB !== 'undefined' ? IdbStore.open() : new MemoryStore()),
+  simulator: async () => simulatorLib,
+});
+
+Comlink.expose(host);

@@ -1,0 +1,125 @@
+/**
+ * IndexedDB persistence of the worker's state (rules, their history, IOC lists, tables, settings),
+ * with idb. Writes are planned fully (records.ts) before the transaction opens, and one plan is
+ * one transaction: it lands whole or not at all.
+ */
+import { openDB, type IDBPDatabase } from 'idb';
+import {
+  readHistoryRecord,
+  readListRecord,
+  readRuleRecord,
+  readSettingsRecord,
+  type HistoryRecord,
+  type ListRecord,
+  type RuleRecord,
+  type SettingsRecord,
+  type WritePlan,
+} from './records.js';
+
+const DB_NAME = 'vigil';
+const DB_VERSION = 1;
+const STORES = ['rules', 'history', 'iocs', 'tables', 'settings'] as const;
+
+export interface StoredState {
+  rules: RuleRecord[];
+  history: HistoryRecord[];
+  iocs: ListRecord[];
+  tables: ListRecord[];
+  settings?: SettingsRecord;
+}
+
+/** Where the worker keeps its state. `MemoryStore` when IndexedDB is off or unavailable. */
+export interface StateStore {
+  read(): Promise<StoredState | undefined>;
+  write(plan: WritePlan): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export class IdbStore implements StateStore {
+  private constructor(private readonly db: IDBPDatabase) {}
+
+  static async open(): Promise<IdbStore> {
+    const db = await openDB(DB_NAME, DB_VERSION, {
+      upgrade(db) {
+        for (const name of STORES) {
+          if (!db.objectStoreNames.contains(name)) {
+            db.createObjectStore(name, name === 'settings' ? undefined : { keyPath: 'name' });
+          }
+        }
+      },
+    });
+    return new IdbStore(db);
+  }
+
+  /** The stored state, or undefined when nothing was ever saved. */
+  async read(): Promise<StoredState | undefined> {
+    const tx = this.db.transaction([...STORES], 'readonly');
+    const [rules, history, iocs, tables, settings] = await Promise.all([
+      tx.objectStore('rules').getAll(),
+      tx.objectStore('history').getAll(),
+      tx.objectStore('iocs').getAll(),
+      tx.objectStore('tables').getAll(),
+      tx.objectStore('settings').get('settings'),
+      tx.done,
+    ]);
+    const parsedSettings = readSettingsRecord(settings);
+    if (!parsedSettings) return undefined;
+    return {
+      rules: rules.map(readRuleRecord).filter((r): r is RuleRecord => !!r).sort((a, b) => a.order - b.order),
+      history: history.map(readHistoryRecord).filter((r): r is HistoryRecord => !!r),
+      iocs: iocs.map(readListRecord).filter((r): r is ListRecord => !!r),
+      tables: tables.map(readListRecord).filter((r): r is ListRecord => !!r),
+      settings: parsedSettings,
+    };
+  }
+
+  async write(plan: WritePlan): Promise<void> {
+    const names = STORES.filter((s) => plan[s] !== undefined);
+    if (!names.length) return;
+    // Everything below is synchronous request issuing: no await before tx.done.
+    const tx = this.db.transaction(names, 'readwrite');
+    const requests: Promise<unknown>[] = [];
+    for (const name of ['rules', 'iocs', 'tables'] as const) {
+      const part = plan[name];
+      if (!part) continue;
+      const store = tx.objectStore(name);
+      for (const key of part.delete) requests.push(store.delete(key));
+      for (const record of part.put) requests.push(store.put(record));
+    }
+    if (plan.history) for (const record of plan.history.put) requests.push(tx.objectStore('history').put(record));
+    if (plan.settings) requests.push(tx.objectStore('settings').put(plan.settings, 'settings'));
+    await Promise.all([...requests, tx.done]);
+  }
+
+  async clear(): Promise<void> {
+    const tx = this.db.transaction([...STORES], 'readwrite');
+    await Promise.all([...STORES.map((s) => tx.objectStore(s).clear()), tx.done]);
+  }
+}
+
+/** Keeps the state in memory only (persistence off, or IndexedDB unavailable). */
+export class MemoryStore implements StateStore {
+  private state: StoredState | undefined;
+
+  async read(): Promise<StoredState | undefined> {
+    return this.state?.settings ? structuredClone(this.state) : undefined;
+  }
+
+  async write(plan: WritePlan): Promise<void> {
+    const s = (this.state ??= { rules: [], history: [], iocs: [], tables: [] });
+    const apply = (list: { name: string }[], part?: { put: { name: string }[]; delete?: string[] }) => {
+      if (!part) return list;
+      const drop = new Set([...(part.delete ?? []), ...part.put.map((r) => r.name)]);
+      return [...list.filter((r) => !drop.has(r.name)), ...structuredClone(part.put)];
+    };
+    s.rules = (apply(s.rules, plan.rules) as RuleRecord[]).sort((a, b) => a.order - b.order);
+    s.history = apply(s.history, plan.history) as HistoryRecord[];
+    s.iocs = apply(s.iocs, plan.iocs) as ListRecord[];
+    s.tables = apply(s.tables, plan.tables) as ListRecord[];
+    if (plan.settings) s.settings = structuredClone(plan.settings);
+  }
+
+  async clear(): Promise<void> {
+    this.state = undefined;
+  }
+}

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNodeEngine } from '../../src/runtime/node.js';
+import { WorkerHost } from '../../src/runtime/worker/host.js';
+import { MemoryStore } from '../../src/runtime/worker/persistence.js';
+import type { UpdateBatch } from '../../src/runtime/worker/protocol.js';
+import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
+import { DEFAULTS } from '../../web/defaults.js';
+import { FakeTimer } from './fake-timer.js';
+
+function makeHost(timer: FakeTimer, store = new MemoryStore()) {
+  return new WorkerHost({
+    createEngine: async () => ({ engine: await createNodeEngine(), loadMs: 0 }),
+    openStore: async () => store,
+    simulator: async () => simulatorLib,
+    timer,
+  });
+}
+
+const hosts: WorkerHost[] = [];
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.dispose();
+});
+
+describe('worker host', () => {
+  it('starts from the defaults with the simulator running, and the default rules raise alerts', async () => {
+    const timer = new FakeTimer();
+    const host = makeHost(timer);
+    hosts.push(host);
+    const ready = await host.init({ defaults: DEFAULTS });
+    expect(ready.restoredFrom).toBe('defaults');
+    expect(ready.restoreProblems).toEqual([]);
+    expect(host.rules().map((r) => r.name)).toEqual([
+      'login from bad ip',
+      'brute force',
+      'brute force then success',
+      'privileged account attacked',
+    ]);
+    expect(host.rules().every((r) => r.state === 'active')).toBe(true);
+    const batches: UpdateBatch[] = [];
+    host.subscribe((b) => void batches.push(b));
+    host.injectAnomaly(3);
+    timer.advance(150_000);
+    const alerts = batches.flatMap((b) => b.alerts.map((a) => a.alert));
+    const byRule = new Map<string, number>();
+    for (const a of alerts) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
+    expect(byRule.get('brute force')).toBeGreaterThan(0);
+    const brute = alerts.find((a) => a.rule === 'brute force')!;
+    expect(Array.isArray(brute.events)).toBe(true);
+    expect(brute.failures).toBeGreaterThanOrEqual(10);
+    // Batches are coalesced: at most one per 250 ms of virtual time.
+    expect(batches.length).toBeLessThanOrEqual(150_000 / 250 + 2);
+    const last = batches[batches.length - 1]!.metrics;
+    expect(last.engine.eventsIn).toBeGreaterThan(20_000);
+    expect(last.simulator.running).toBe(true);
+    expect(last.simulator.score!.recall).toBeGreaterThan(0);
+    expect(last.topSources.length).toBeGreaterThan(0);
+    const ids = batches.flatMap((b) => b.alerts.map((a) => a.id));
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+  });
+
+  it('keeps rules, history, lists and settings across a restart', async () => {
+    const store = new MemoryStore();
+    const timer = new FakeTimer();
+    const first = makeHost(timer, store);
+    hosts.push(first);
+    await first.init({ defaults: { ...DEFAULTS, simulatorRunning: false } });
+    const edited = `RULE "brute force"\nSOURCES kind = "auth"\nFILTER function (e) { return e.outcome == 'failure'; }\nUSING timestamp\nAGGREGATE BY user\nWITHIN 1:min, 1:min\nHAVING function (events) { return events.length >= 20; }\nSINK function (w) { return { user: w.user }; }`;
+    const result = await first.putRules(edited, { author: 'ann' });
+    expect(result.ok).toBe(true);
+    await first.setRuleEnabled('login from bad ip', false, 'ann');
+    await first.setIocList('bad_ips', ['203.0.113.3', '10.0.0.1']);
+    await first.removeRule('privileged account attacked', 'bob');
+    first.dispose();
+
+    const second = makeHost(new FakeTimer(), store);
+    hosts.push(second);
+    const ready = await second.init({ defaults: DEFAULTS });
+    expect(ready.restoredFrom).toBe('storage');
+    const rules = second.rules();
+    expect(rules.map((r) => r.name)).toEqual(['login from bad ip', 'brute force', 'brute force then success']);
+    expect(rules[0]!.state).toBe('disabled');
+    expect(rules[1]!.text).toBe(edited);
+    const history = second.history('brute force');
+    expect(history.map((h) => [h.version, h.action, h.author])).toEqual([
+      [1, 'create', 'vigil'],
+      [2, 'replace', 'ann'],
+    ]);
+    expect(second.removedRules()).toEqual(['privileged account attacked']);
+    expect(second.iocEntries('bad_ips').sort()).toEqual(['10.0.0.1', '203.0.113.3']);
+    expect(second.simulator().running).toBe(false);
+
+    const reverted = await second.revertRule('brute force', 1, 'carol');
+    expect(reverted.ok).toBe(true);
+    expect(second.history('brute force').at(-1)).toMatchObject({ version: 3, action: 'revert', from: 1, author: 'carol' });
+  });
+
+  it('reports rule errors without applying anything', async () => {
+    const host = makeHost(new FakeTimer());
+    hosts.push(host);
+    await host.init({ defaults: { ...DEFAULTS, simulatorRunning: false } });
+    const result = await host.putRules('RULE "x"\nSOURCES kind = "auth"\nSINK function (e) { return e; ');
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.length).toBeGreaterThan(0);
+    expect(host.rules()).toHaveLength(4);
+  });
+});

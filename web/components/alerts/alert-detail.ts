@@ -1,0 +1,150 @@
+/** One alert: its JSON, and the contributing events (when the alert carries `events`) as a table. */
+import { LitElement, css, html, nothing } from 'lit';
+import type { AlertEnvelope } from '../../../src/runtime/worker/protocol.js';
+import { fmtDateTime, fmtTime } from '../../lib/format.js';
+import '../shared/json-view.js';
+import { baseStyles } from '../shared/styles.js';
+
+export class AlertDetail extends LitElement {
+  static override properties = { envelope: { attribute: false }, tab: { state: true } };
+  declare envelope: AlertEnvelope | undefined;
+  declare tab: 'json' | 'events';
+
+  constructor() {
+    super();
+    this.tab = 'json';
+  }
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+      }
+      header {
+        padding: 10px;
+        border-bottom: 1px solid var(--line);
+        flex: none;
+      }
+      h3 {
+        margin: 0 0 4px;
+        font-size: 14px;
+        font-weight: 600;
+      }
+      .meta {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 4px 14px;
+        font-size: var(--fs-small);
+        color: var(--fg-dim);
+      }
+      .meta b {
+        color: var(--fg);
+        font-weight: 500;
+      }
+      .tabs {
+        display: flex;
+        gap: 4px;
+        padding: 6px 10px 0;
+        border-bottom: 1px solid var(--line);
+        flex: none;
+      }
+      .tabs button {
+        border-radius: var(--radius) var(--radius) 0 0;
+        border-bottom: 0;
+        height: 26px;
+        background: transparent;
+        color: var(--fg-dim);
+      }
+      .tabs button[aria-selected='true'] {
+        background: var(--bg-2);
+        color: var(--fg);
+      }
+      .body {
+        flex: 1;
+        overflow: auto;
+        min-height: 0;
+      }
+      vigil-json {
+        padding: 10px;
+      }
+      .events {
+        overflow: auto;
+      }
+      .events td {
+        max-width: 220px;
+      }
+      .copy {
+        margin-left: auto;
+      }
+    `,
+  ];
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    const prev = changed.get('envelope') as AlertEnvelope | undefined;
+    if (changed.has('envelope') && prev?.id !== this.envelope?.id && !this.events().length) this.tab = 'json';
+  }
+
+  private events(): Record<string, unknown>[] {
+    const events = this.envelope?.alert.events;
+    return Array.isArray(events) ? (events.filter((e) => e && typeof e === 'object') as Record<string, unknown>[]) : [];
+  }
+
+  private async copy(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(JSON.stringify(this.envelope?.alert, null, 2));
+    } catch {
+      // Clipboard refused (permissions): nothing to do.
+    }
+  }
+
+  override render() {
+    const env = this.envelope;
+    if (!env) return html`<div class="empty">Select an alert to see its fields and the events behind it.<br /><br /><kbd>↑</kbd> <kbd>↓</kbd> move · <kbd>/</kbd> search</div>`;
+    const a = env.alert;
+    const events = this.events();
+    const key = a.key && typeof a.key === 'object' ? Object.entries(a.key as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+    const columns = [...new Set(events.flatMap((e) => Object.keys(e)).filter((k) => k !== 'fields'))].slice(0, 10);
+    const { events: _omit, ...withoutEvents } = a;
+    return html`
+      <header>
+        <h3 data-testid="detail-rule">${a.rule}</h3>
+        <div class="meta">
+          <span>raised <b>${fmtTime(env.at, true)}</b></span>
+          ${typeof a.severity === 'string' ? html`<span class="sev sev-${a.severity}">${a.severity}</span>` : nothing}
+          ${key ? html`<span>key <b class="mono">${key}</b></span>` : nothing}
+          ${typeof a.windowStart === 'number' ? html`<span>window <b>${fmtDateTime(a.windowStart)}</b> → <b>${fmtTime(Number(a.windowEnd))}</b></span>` : nothing}
+          ${a.update ? html`<span class="pill warning">update</span>` : nothing}
+          <span class="faint">#${env.id}</span>
+        </div>
+      </header>
+      <div class="tabs" role="tablist">
+        <button role="tab" aria-selected=${this.tab === 'json' ? 'true' : 'false'} @click=${() => (this.tab = 'json')}>Alert JSON</button>
+        <button role="tab" data-testid="events-tab" ?disabled=${!events.length} aria-selected=${this.tab === 'events' ? 'true' : 'false'} @click=${() => (this.tab = 'events')}>
+          Events${events.length ? ` · ${events.length}` : ''}
+        </button>
+        <button class="ghost copy" @click=${this.copy} title="Copy the alert as JSON">Copy</button>
+      </div>
+      <div class="body">
+        ${this.tab === 'json' || !events.length
+          ? html`<vigil-json data-testid="alert-json" .value=${events.length ? { ...withoutEvents, events: `[${events.length} events — see the Events tab]` } : a}></vigil-json>`
+          : html`<table class="grid events" data-testid="alert-events">
+              <thead><tr>${columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
+              <tbody>
+                ${events.map(
+                  (e) => html`<tr>${columns.map((c) => {
+                    const v = e[c];
+                    const text = c === 'timestamp' && typeof v === 'number' ? fmtTime(v, true) : v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+                    return html`<td class="mono" title=${text}>${text}</td>`;
+                  })}</tr>`,
+                )}
+              </tbody>
+            </table>`}
+      </div>
+    `;
+  }
+}
+
+customElements.define('vigil-alert-detail', AlertDetail);

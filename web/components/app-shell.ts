@@ -1,0 +1,249 @@
+/** The app: navigation bar, the current view (hash route), live status, toasts, loading and error states. */
+import { LitElement, css, html, nothing } from 'lit';
+import { fmtCount, fmtRate } from '../lib/format.js';
+import { formatRoute, parseRoute, VIEWS, type Route, type View } from '../lib/router.js';
+import { StoreController } from '../state/controller.js';
+import './alerts/alerts-view.js';
+import './dashboard/dashboard-view.js';
+import './rules/rules-view.js';
+import { baseStyles } from './shared/styles.js';
+import './simulator/simulator-view.js';
+
+const LABELS: Record<View, string> = { rules: 'Rules', alerts: 'Alerts', dashboard: 'Dashboard', simulator: 'Simulator' };
+
+export class AppShell extends LitElement {
+  static override properties = { route: { state: true } };
+  declare route: Route;
+  private readonly data = new StoreController(this, ['status', 'metrics', 'toast']);
+  private readonly onHash = () => {
+    this.route = parseRoute(location.hash);
+    document.title = `Vigil · ${LABELS[this.route.view]}`;
+  };
+
+  constructor() {
+    super();
+    this.route = parseRoute(location.hash);
+  }
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: grid;
+        grid-template-rows: 40px minmax(0, 1fr);
+        height: 100%;
+      }
+      nav {
+        display: flex;
+        align-items: stretch;
+        gap: 2px;
+        background: var(--bg-1);
+        border-bottom: 1px solid var(--line);
+        padding: 0 10px;
+      }
+      .brand {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        font-weight: 700;
+        letter-spacing: 0.18em;
+        margin-right: 18px;
+        color: var(--fg);
+      }
+      .brand svg {
+        color: var(--accent);
+      }
+      nav a {
+        display: flex;
+        align-items: center;
+        gap: 6px;
+        padding: 0 14px;
+        color: var(--fg-dim);
+        text-decoration: none;
+        border-bottom: 2px solid transparent;
+        margin-bottom: -1px;
+      }
+      nav a:hover {
+        color: var(--fg);
+      }
+      nav a[aria-current='page'] {
+        color: var(--fg);
+        border-bottom-color: var(--accent);
+      }
+      nav a .badge {
+        font: 11px var(--font-mono);
+        color: var(--fg-faint);
+      }
+      .live {
+        margin-left: auto;
+        display: flex;
+        align-items: center;
+        gap: 14px;
+        font-size: var(--fs-small);
+        color: var(--fg-dim);
+        font-variant-numeric: tabular-nums;
+        white-space: nowrap;
+      }
+      .live b {
+        color: var(--fg);
+        font-family: var(--font-mono);
+        font-weight: 500;
+      }
+      .dot {
+        display: inline-block;
+        width: 8px;
+        height: 8px;
+        border-radius: 50%;
+        background: var(--fg-faint);
+        margin-right: 4px;
+      }
+      .dot.on {
+        background: var(--ok);
+        box-shadow: 0 0 6px var(--ok);
+      }
+      .dot.err {
+        background: var(--err);
+      }
+      main {
+        min-height: 0;
+        overflow: hidden;
+      }
+      main > * {
+        height: 100%;
+      }
+      .state {
+        display: flex;
+        flex-direction: column;
+        align-items: center;
+        justify-content: center;
+        gap: 10px;
+        height: 100%;
+        color: var(--fg-dim);
+      }
+      .state.error {
+        color: var(--err);
+      }
+      .spinner {
+        width: 22px;
+        height: 22px;
+        border: 2px solid var(--line-2);
+        border-top-color: var(--accent);
+        border-radius: 50%;
+        animation: spin 0.8s linear infinite;
+      }
+      @keyframes spin {
+        to {
+          transform: rotate(360deg);
+        }
+      }
+      .toasts {
+        position: fixed;
+        right: 12px;
+        bottom: 12px;
+        display: flex;
+        flex-direction: column;
+        gap: 6px;
+        z-index: 10;
+        max-width: 480px;
+      }
+      .toast {
+        background: var(--bg-3);
+        border: 1px solid var(--line-2);
+        border-left: 3px solid var(--accent);
+        border-radius: var(--radius);
+        padding: 8px 12px;
+        box-shadow: 0 6px 20px rgba(0, 0, 0, 0.45);
+        cursor: pointer;
+      }
+      .toast.error {
+        border-left-color: var(--err);
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.onHash);
+    window.addEventListener('keydown', this.onKey);
+    if (!location.hash) history.replaceState(null, '', formatRoute({ view: this.route.view }));
+    this.onHash();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.onHash);
+    window.removeEventListener('keydown', this.onKey);
+  }
+
+  /** Alt+1…4 switch views. */
+  private readonly onKey = (e: KeyboardEvent) => {
+    if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    const i = Number(e.key) - 1;
+    const view = VIEWS[i];
+    if (view) {
+      e.preventDefault();
+      location.hash = formatRoute({ view });
+    }
+  };
+
+  private view() {
+    const store = this.data.store;
+    if (store.status === 'loading') {
+      return html`<div class="state" data-testid="loading"><div class="spinner"></div>Loading the engine (QuickJS sandbox, WebAssembly hot paths)…</div>`;
+    }
+    if (store.status === 'error') {
+      return html`<div class="state error" data-testid="fatal">
+        <b>The engine could not start.</b><span>${store.error}</span><button @click=${() => location.reload()}>Reload</button>
+      </div>`;
+    }
+    switch (this.route.view) {
+      case 'rules':
+        return html`<vigil-rules-view .route=${this.route}></vigil-rules-view>`;
+      case 'alerts':
+        return html`<vigil-alerts-view .route=${this.route}></vigil-alerts-view>`;
+      case 'dashboard':
+        return html`<vigil-dashboard-view></vigil-dashboard-view>`;
+      case 'simulator':
+        return html`<vigil-simulator-view></vigil-simulator-view>`;
+    }
+  }
+
+  override render() {
+    const store = this.data.store;
+    const m = store.metrics;
+    const latest = store.series.latest();
+    const rules = Object.values(m?.engine.rules ?? {});
+    const deactivated = rules.filter((r) => r.state === 'deactivated').length;
+    return html`
+      <nav aria-label="Views">
+        <span class="brand">
+          <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><path d="M12 2 3 6v6c0 5 3.8 9.3 9 10 5.2-.7 9-5 9-10V6l-9-4Z" /><circle cx="12" cy="11" r="3" /></svg>
+          VIGIL
+        </span>
+        ${VIEWS.map(
+          (v, i) => html`<a href=${formatRoute({ view: v })} data-testid=${`nav-${v}`} aria-current=${this.route.view === v ? 'page' : 'false'} title=${`${LABELS[v]} (Alt+${i + 1})`}>
+            ${LABELS[v]}
+            ${v === 'alerts' && m ? html`<span class="badge">${fmtCount(m.engine.alertsOut)}</span>` : nothing}
+            ${v === 'rules' && deactivated ? html`<span class="badge" style="color:var(--err)">${deactivated}!</span>` : nothing}
+          </a>`,
+        )}
+        <span class="live" data-testid="live-status">
+          ${store.status === 'ready' && m
+            ? html`<span><span class="dot ${m.simulator.running ? 'on' : ''}"></span>${m.simulator.running ? 'simulator running' : 'simulator paused'}</span>
+                <span><b>${latest ? fmtRate(latest.events ?? 0) : '–'}</b> events/s</span>
+                <span><b>${latest ? fmtRate(latest.alerts ?? 0) : '–'}</b> alerts/s</span>
+                <span><b>${rules.length}</b> rules${deactivated ? html` · <span style="color:var(--err)">${deactivated} deactivated</span>` : nothing}</span>`
+            : store.status === 'error'
+              ? html`<span><span class="dot err"></span>engine stopped</span>`
+              : html`<span>starting…</span>`}
+        </span>
+      </nav>
+      <main>${this.view()}</main>
+      <div class="toasts" aria-live="polite">
+        ${store.toasts.map((t) => html`<div class="toast ${t.kind}" data-testid="toast" @click=${() => store.dismiss(t.id)}>${t.text}</div>`)}
+      </div>
+    `;
+  }
+}
+
+customElements.define('vigil-app', AppShell);

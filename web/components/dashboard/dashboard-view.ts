@@ -1,0 +1,197 @@
+/** The Dashboard: rates over time, totals, per-rule counts, top source addresses, runtime diagnostics. */
+import { LitElement, css, html, nothing } from 'lit';
+import { fmtCount, fmtRate } from '../../lib/format.js';
+import { StoreController } from '../../state/controller.js';
+import { baseStyles } from '../shared/styles.js';
+import './line-chart.js';
+
+export class DashboardView extends LitElement {
+  private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics']);
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: grid;
+        grid-template-columns: repeat(12, minmax(0, 1fr));
+        grid-template-rows: auto minmax(180px, 1fr) minmax(0, 1.3fr);
+        gap: 8px;
+        padding: 8px;
+        height: 100%;
+        min-height: 0;
+      }
+      .tiles {
+        grid-column: 1 / -1;
+        display: grid;
+        grid-template-columns: repeat(7, minmax(0, 1fr));
+        gap: 8px;
+      }
+      .tile {
+        padding: 8px 12px;
+      }
+      .tile .k {
+        font-size: 11px;
+        color: var(--fg-dim);
+        text-transform: uppercase;
+        letter-spacing: 0.06em;
+        white-space: nowrap;
+      }
+      .tile .v {
+        font: 600 22px/1.3 var(--font-mono);
+        font-variant-numeric: tabular-nums;
+      }
+      .tile .v.warn {
+        color: var(--warn);
+      }
+      .tile .v.err {
+        color: var(--err);
+      }
+      .chart {
+        grid-column: span 6;
+        display: flex;
+      }
+      .chart vigil-line-chart {
+        flex: 1;
+      }
+      .rules {
+        grid-column: span 7;
+      }
+      .sources {
+        grid-column: span 2;
+      }
+      .diags {
+        grid-column: span 3;
+      }
+      .panel {
+        display: flex;
+        flex-direction: column;
+        overflow: hidden;
+      }
+      .scroll {
+        flex: 1;
+        overflow: auto;
+        min-height: 0;
+      }
+      table.grid {
+        table-layout: fixed;
+      }
+      .bar {
+        position: relative;
+      }
+      .bar i {
+        position: absolute;
+        left: 0;
+        top: 3px;
+        bottom: 3px;
+        background: rgba(74, 163, 255, 0.16);
+        border-radius: 2px;
+      }
+      .bar span {
+        position: relative;
+      }
+      .src {
+        display: grid;
+        grid-template-columns: 1fr auto;
+        padding: 3px 10px;
+        font: 12px var(--font-mono);
+        position: relative;
+      }
+      .src i {
+        position: absolute;
+        left: 0;
+        top: 2px;
+        bottom: 2px;
+        background: rgba(255, 140, 66, 0.14);
+      }
+      .src span {
+        position: relative;
+      }
+      .diag {
+        padding: 4px 10px;
+        border-bottom: 1px solid var(--line);
+        font-size: var(--fs-small);
+      }
+      .diag .code {
+        font-family: var(--font-mono);
+        color: var(--warn);
+        margin-right: 6px;
+      }
+    `,
+  ];
+
+  override render() {
+    const store = this.data.store;
+    const m = store.metrics;
+    const points = store.series.values();
+    const events = points.map((p) => ({ time: p.time, value: p.events ?? 0 }));
+    const alerts = points.map((p) => ({ time: p.time, value: p.alerts ?? 0 }));
+    const rules = Object.entries(m?.engine.rules ?? {});
+    const maxAlerts = Math.max(1, ...rules.map(([, r]) => r.alerts));
+    const top = m?.topSources ?? [];
+    const maxTop = Math.max(1, ...top.map((s) => s.count));
+    const active = rules.filter(([, r]) => r.state === 'active').length;
+    const deactivated = rules.filter(([, r]) => r.state === 'deactivated').length;
+    const latest = store.series.latest();
+    return html`
+      <div class="tiles">
+        ${this.tile('Events / s', latest ? fmtRate(latest.events ?? 0) : '–', '', 'tile-eps')}
+        ${this.tile('Alerts / s', latest ? fmtRate(latest.alerts ?? 0) : '–')}
+        ${this.tile('Events', fmtCount(m?.engine.eventsIn ?? 0), '', 'tile-events')}
+        ${this.tile('Alerts', fmtCount(m?.engine.alertsOut ?? 0), '', 'tile-alerts')}
+        ${this.tile('Late events', fmtCount(m?.engine.lateEvents ?? 0), m?.engine.lateEvents ? 'warn' : '', 'tile-late')}
+        ${this.tile('Rules active', `${active} / ${rules.length}`, deactivated ? 'err' : '')}
+        ${this.tile('Deactivations', fmtCount(m?.engine.deactivations ?? 0), m?.engine.deactivations ? 'err' : '')}
+      </div>
+      <section class="panel chart"><vigil-line-chart data-testid="chart-events" label="Events per second" color="#4aa3ff" .points=${events}></vigil-line-chart></section>
+      <section class="panel chart"><vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart></section>
+      <section class="panel rules">
+        <div class="panel-head"><span class="grow">Per rule</span></div>
+        <div class="scroll">
+          ${rules.length === 0
+            ? html`<div class="empty">No rules.</div>`
+            : html`<table class="grid" data-testid="rule-counts">
+                <colgroup><col style="width:34%" /><col style="width:100px" /><col /><col /><col style="width:24%" /><col style="width:64px" /><col style="width:64px" /></colgroup>
+                <thead><tr><th>Rule</th><th>State</th><th class="num">Routed</th><th class="num">Matched</th><th class="num">Alerts</th><th class="num">Late</th><th class="num">Errors</th></tr></thead>
+                <tbody>
+                  ${rules.map(
+                    ([name, r]) => html`<tr>
+                      <td title=${name}><a href=${`#/rules/${encodeURIComponent(name)}`} style="color:inherit;text-decoration:none">${name}</a></td>
+                      <td><span class="pill ${r.state}">${r.state}</span></td>
+                      <td class="num">${fmtCount(r.routed)}</td>
+                      <td class="num">${fmtCount(r.matched)}</td>
+                      <td class="num bar"><i style="width:${(100 * r.alerts) / maxAlerts}%"></i><span>${fmtCount(r.alerts)}</span></td>
+                      <td class="num" style=${r.late ? 'color:var(--warn)' : ''}>${fmtCount(r.late)}</td>
+                      <td class="num" style=${r.errors ? 'color:var(--err)' : ''}>${fmtCount(r.errors)}</td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>`}
+        </div>
+      </section>
+      <section class="panel sources">
+        <div class="panel-head"><span class="grow">Top sources · 1 min</span></div>
+        <div class="scroll" data-testid="top-sources">
+          ${top.length === 0 ? html`<div class="empty">No events with a source address yet.</div>` : nothing}
+          ${top.map(
+            (s) => html`<div class="src"><i style="width:${(100 * s.count) / maxTop}%"></i><span>${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
+          )}
+        </div>
+      </section>
+      <section class="panel diags">
+        <div class="panel-head"><span class="grow">Runtime diagnostics</span><span>${store.diagnostics.length}</span></div>
+        <div class="scroll">
+          ${store.diagnostics.length === 0 ? html`<div class="empty">Nothing to report: no late events, no rule errors.</div>` : nothing}
+          ${[...store.diagnostics].reverse().slice(0, 100).map(
+            (d) => html`<div class="diag"><span class="code">${d.code}</span>${d.rule ? html`<b>${d.rule}</b> ` : nothing}<span class="dim">${d.message}</span></div>`,
+          )}
+        </div>
+      </section>
+    `;
+  }
+
+  private tile(k: string, v: string, cls = '', testid = '') {
+    return html`<div class="panel tile" data-testid=${testid || nothing}><div class="k">${k}</div><div class="v ${cls}">${v}</div></div>`;
+  }
+}
+
+customElements.define('vigil-dashboard-view', DashboardView);

@@ -1,0 +1,32 @@
+/**
+ * What the app starts with on first load (nothing persisted yet): the default rule pack, a small
+ * IOC list and table, and the simulator running bruteforce + noise.
+ */
+import type { WorkerDefaults } from '../src/runtime/worker/protocol.js';
+import defaultRules from './default-rules.vgl?raw';
+
+/** Addresses of the attackers' ranges (documentation networks), a part of which attack. */
+export const DEFAULT_BAD_IPS: string[] = [
+  ...Array.from({ length: 63 }, (_, i) => `203.0.113.${i * 4 + 3}`),
+  ...Array.from({ length: 31 }, (_, i) => `198.51.100.${i * 8 + 7}`),
+];
+
+export const DEFAULT_PRIVILEGED_USERS = ['root', 'admin', 'administrator', 'oracle', 'postgres'];
+
+export const DEFAULTS: WorkerDefaults = {
+  rules: defaultRules,
+  iocLists: { bad_ips: DEFAULT_BAD_IPS },
+  tables: { privileged: DEFAULT_PRIVILEGED_USERS },
+  simulator: {
+    mix: [
+      { generator: 'bruteforce', weight: 1 },
+      { generator: 'noise', weight: 1 },
+    ],
+    rate: 200,
+    errorProbability: 0.02,
+    seed: 7,
+  },
+  simulatorRunning: true,
+};
+
+export { defaultRules };

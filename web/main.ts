@@ -1,0 +1,10 @@
+/** The web app's entry: starts the engine worker with the default rule pack and mounts <vigil-app>. */
+import './components/app-shell.js';
+import { DEFAULTS } from './defaults.js';
+import { store } from './state/store.js';
+
+const params = new URLSearchParams(location.search);
+// ?reset: forget what was saved and start from the defaults; ?memory: do not persist.
+// The simulator starts two minutes in the past and catches up, so the first one-minute windows close and
+// alerts show within seconds of loading.
+void store.start(DEFAULTS, { reset: params.has('reset'), persist: !params.has('memory'), simulatorWarmupMs: 120_000 });
