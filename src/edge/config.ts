@@ -1,0 +1,68 @@
+/**
+ * The edge settings, read from environment variables (Cloudflare bindings, Deno.env, process.env):
+ *
+ * | variable | meaning | default |
+ * |---|---|---|
+ * | `VIGIL_TOKEN` | bearer token for rule and IOC management (and flush); unset: management refused | — |
+ * | `VIGIL_READ_TOKEN` | when set, `GET /alerts`, `/rules`, `/iocs`, `/metrics` need it (or VIGIL_TOKEN) | open |
+ * | `VIGIL_INGEST_TOKEN` | when set, `POST /events` needs it (or VIGIL_TOKEN) | open |
+ * | `VIGIL_CORS_ORIGIN` | `*` or comma-separated origins allowed by CORS | no CORS |
+ * | `VIGIL_MAX_BODY_BYTES` | largest request body (413 above) | 10 MB |
+ * | `VIGIL_ALERT_CAPACITY` | alerts kept per instance for `GET /alerts` | 10 000 |
+ * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
+ * | `VIGIL_PARTITIONS` | Cloudflare: number of partition objects | 1 |
+ * | `VIGIL_PARTITION_FIELD` | Cloudflare: field whose value picks the partition | `sourceAddress` |
+ * | `VIGIL_TICK_MS` | Cloudflare/Deno: how often processing-time windows are checked | 1000 |
+ */
+import type { EngineOptions } from '../engine/engine.js';
+
+export interface HttpConfig {
+  adminToken?: string;
+  readToken?: string;
+  ingestToken?: string;
+  /** `*`, or the allowed origins; empty: no CORS headers. */
+  corsOrigins: string[];
+  maxBodyBytes: number;
+}
+
+export interface EdgeConfig {
+  http: HttpConfig;
+  engine: EngineOptions;
+  alertCapacity: number;
+  partitions: number;
+  partitionField: string;
+  tickMs: number;
+}
+
+export type Env = Record<string, unknown>;
+
+export function readConfig(env: Env): EdgeConfig {
+  const text = (name: string): string | undefined => {
+    const value = env[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const int = (name: string, fallback: number, min = 0): number => {
+    const value = text(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${value} is not an integer ≥ ${min}`);
+    return n;
+  };
+  return {
+    http: {
+      adminToken: text('VIGIL_TOKEN'),
+      readToken: text('VIGIL_READ_TOKEN'),
+      ingestToken: text('VIGIL_INGEST_TOKEN'),
+      corsOrigins: (text('VIGIL_CORS_ORIGIN') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      maxBodyBytes: int('VIGIL_MAX_BODY_BYTES', 10 * 1024 * 1024, 1),
+    },
+    engine: {
+      outOfOrderMs: int('VIGIL_OUT_OF_ORDER_MS', 5000),
+      allowedLatenessMs: int('VIGIL_ALLOWED_LATENESS_MS', 0),
+    },
+    alertCapacity: int('VIGIL_ALERT_CAPACITY', 10_000, 1),
+    partitions: int('VIGIL_PARTITIONS', 1, 1),
+    partitionField: text('VIGIL_PARTITION_FIELD') ?? 'sourceAddress',
+    tickMs: int('VIGIL_TICK_MS', 1000, 10),
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Vigil's HTTP API on Node (node:http), over one engine, optionally checkpointed into a directory.
+ * The same handler the Worker and Deno serve; this file only adapts node:http to Request/Response.
+ *
+ *   const server = await startNodeServer({ env: process.env, port: 8080, stateDir: '.vigil' });
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createNodeEngine } from '../../runtime/node.js';
+import type { Clock } from '../../engine/event-time.js';
+import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
+import { readConfig, type Env } from '../config.js';
+import { createHttpHandler, type Handler } from '../http.js';
+import { EngineInstance } from '../instance.js';
+
+/** Keys as files in a directory; each write goes to a temporary file renamed into place. */
+export class DirectoryByteStore implements ByteStore {
+  constructor(private readonly dir: string) {}
+  private file(key: string): string {
+    return join(this.dir, encodeURIComponent(key));
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.file(key)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+  async put(key: string, value: Uint8Array): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const temporary = `${this.file(key)}.tmp`;
+    await writeFile(temporary, value);
+    await rename(temporary, this.file(key));
+  }
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+}
+
+export interface NodeServerOptions {
+  env?: Env;
+  port?: number;
+  hostname?: string;
+  /** Checkpoint directory; without it state lives in memory only. */
+  stateDir?: string;
+  clock?: Clock;
+}
+
+export interface NodeServer {
+  url: string;
+  instance: EngineInstance;
+  handler: Handler;
+  close(): Promise<void>;
+}
+
+/** Builds the handler without listening: for in-process use and tests. */
+export async function createNodeHandler(options: NodeServerOptions = {}): Promise<{ instance: EngineInstance; handler: Handler }> {
+  const config = readConfig(options.env ?? {});
+  const engine = await createNodeEngine({ ...config.engine, clock: options.clock ?? Date.now });
+  const store = options.stateDir ? new ChunkedCheckpointStore(new DirectoryByteStore(options.stateDir), 4 * 1024 * 1024) : undefined;
+  const instance = await EngineInstance.open(engine, { alertCapacity: config.alertCapacity, store });
+  return { instance, handler: createHttpHandler(instance, config.http) };
+}
+
+export async function startNodeServer(options: NodeServerOptions = {}): Promise<NodeServer> {
+  const { instance, handler } = await createNodeHandler(options);
+  const server: Server = createServer((req, res) => void serve(handler, req, res));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.hostname ?? '127.0.0.1', resolve));
+  const address = server.address() as { address: string; port: number };
+  return {
+    url: `http://${address.address}:${address.port}`,
+    instance,
+    handler,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        instance.engine.dispose();
+      }),
+  };
+}
+
+async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const method = req.method ?? 'GET';
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
+      else if (value !== undefined) headers.set(name, value);
+    }
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method,
+      headers,
+      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+      // Node's fetch needs this for a streamed body.
+      ...(hasBody ? { duplex: 'half' } : {}),
+    } as RequestInit);
+    const response = await handler(request);
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  } catch (error) {
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));
+  }
+}
