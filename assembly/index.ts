@@ -45,3 +45,21 @@ export {
   st_serialize,
   st_deserialize,
 } from './state-table';
+
+// Window buffers: panes, per-key slots and their aggregates (aggregation rules)
+export {
+  wb_new,
+  wb_free,
+  wb_insert_many,
+  wb_advance,
+  wb_set_watermark,
+  wb_key_slots,
+  wb_dump,
+  wb_out_ptr,
+  wb_slot_count,
+  wb_pane_count,
+  wb_key_count,
+  wb_slots_live,
+  wb_byte_size,
+  wb_watermark,
+} from './windows';

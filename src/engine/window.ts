@@ -5,7 +5,15 @@
  * length. Events are stored once, in the pane (gcd(length, slide) wide) their time falls in; a
  * window is the union of its panes. So an event costs one insertion however many sliding windows
  * overlap it, and a window's events are gathered only when it fires.
+ *
+ * The bookkeeping lives in WebAssembly (src/wasm/window-buffers.ts): key interning, one (pane,
+ * key) slot per event with its count and value aggregates, which windows close as the watermark
+ * moves and which keys have data in them, pane expiry. The events stay here, in an array per slot
+ * id, so HAVING receives them. Inserts are buffered and cross into the module in batches: lateness,
+ * re-fired windows and the next window end are computed here from the spec and the watermark, so
+ * a batch crosses only when a window is due, a pane expires, or the store is read.
  */
+import { LATE_SLOT, type WasmWindowBuffers, type FiredWindows, type WindowBufferFactory } from '../wasm/window-buffers.js';
 
 export interface WindowSpec {
   lengthMs: number;
@@ -24,14 +32,11 @@ export interface FiredWindow<E> {
   update: boolean;
 }
 
-interface KeyBucket<E> {
-  key: readonly unknown[];
-  events: E[];
-}
-
 export type InsertOutcome<E> =
   | { late: true }
   | { late: false; refired: FiredWindow<E>[] };
+
+export type { WindowBufferFactory } from '../wasm/window-buffers.js';
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -42,9 +47,32 @@ function floorTo(value: number, step: number): number {
   return Math.floor(value / step) * step;
 }
 
+/** The smallest multiple of `step` above `x`. */
+function firstAbove(x: number, step: number): number {
+  let s = floorTo(x, step) + step;
+  if (!(s > x)) s += step;
+  else if (s - step > x) s -= step;
+  return s;
+}
+
+const LATE: { late: true } = Object.freeze({ late: true });
+const NONE_REFIRED: { late: false; refired: FiredWindow<never>[] } = Object.freeze({ late: false, refired: Object.freeze([]) as unknown as FiredWindow<never>[] });
+
 export class WindowStore<E> {
   readonly paneMs: number;
-  private readonly panes = new Map<number, Map<string, KeyBucket<E>>>();
+  readonly #buffers: WasmWindowBuffers;
+  readonly #value: ((event: E) => number) | undefined;
+  // Per slot id (assigned by the module; cleared when it frees the slot).
+  #events: (E[] | undefined)[] = [];
+  #keys: (readonly unknown[] | undefined)[] = [];
+  #keyTexts: (string | undefined)[] = [];
+  // Inserts not yet handed to the module.
+  #pTimes: number[] = [];
+  #pKeyTexts: string[] = [];
+  #pKeys: (readonly unknown[])[] = [];
+  #pEvents: E[] = [];
+  #pValues: number[] | null;
+  #slotsOut = new Uint32Array(256);
   /** Every window whose end is at or before this has fired. */
   private watermark = -Infinity;
   /** The earliest end, above the watermark, of a window holding any pane; Infinity when none. */
@@ -52,11 +80,22 @@ export class WindowStore<E> {
   /** The earliest time at which some pane can be dropped. */
   private nextPurge = Infinity;
 
-  constructor(readonly spec: WindowSpec) {
+  /**
+   * `buffers` makes the module side (createHotPaths(...).windowBuffers); `value`, when given,
+   * reads the numeric value whose sum, min and max the module keeps per pane and key.
+   */
+  constructor(
+    readonly spec: WindowSpec,
+    buffers: WindowBufferFactory,
+    value?: (event: E) => number,
+  ) {
     if (!(spec.lengthMs > 0) || !(spec.slideMs > 0) || spec.slideMs > spec.lengthMs) {
       throw new RangeError(`invalid window: length ${spec.lengthMs} ms, slide ${spec.slideMs} ms`);
     }
     this.paneMs = gcd(spec.lengthMs, spec.slideMs);
+    this.#buffers = buffers.create(spec);
+    this.#value = value;
+    this.#pValues = value ? [] : null;
   }
 
   get currentWatermark(): number {
@@ -64,15 +103,8 @@ export class WindowStore<E> {
   }
 
   get openPaneCount(): number {
-    return this.panes.size;
-  }
-
-  /** Starts of the windows that contain time t, oldest first. */
-  private windowStartsFor(t: number): number[] {
-    const { lengthMs, slideMs } = this.spec;
-    const starts: number[] = [];
-    for (let s = floorTo(t, slideMs); s > t - lengthMs; s -= slideMs) starts.unshift(s);
-    return starts;
+    this.#flush();
+    return this.#buffers.paneCount;
   }
 
   /**
@@ -81,31 +113,31 @@ export class WindowStore<E> {
    * events fire again with the event included.
    */
   insert(t: number, keyText: string, key: readonly unknown[], event: E): InsertOutcome<E> {
-    const { lengthMs, allowedLatenessMs } = this.spec;
-    const starts = this.windowStartsFor(t).filter((s) => s + lengthMs + allowedLatenessMs > this.watermark);
-    if (starts.length === 0) return { late: true };
-    const paneStart = floorTo(t, this.paneMs);
-    let pane = this.panes.get(paneStart);
-    if (!pane) {
-      pane = new Map();
-      this.panes.set(paneStart, pane);
-    }
-    let bucket = pane.get(keyText);
-    if (!bucket) {
-      bucket = { key, events: [] };
-      pane.set(keyText, bucket);
-    }
-    bucket.events.push(event);
-    const paneExpiry = floorTo(paneStart, this.spec.slideMs) + lengthMs + allowedLatenessMs;
+    const { lengthMs, slideMs, allowedLatenessMs } = this.spec;
+    const wm = this.watermark;
+    // The windows of t start at the multiples of the slide in (t − length, floor(t / slide)·slide].
+    const latest = floorTo(t, slideMs);
+    if (!(latest + lengthMs + allowedLatenessMs > wm)) return LATE;
+    this.#pTimes.push(t);
+    this.#pKeyTexts.push(keyText);
+    this.#pKeys.push(key);
+    this.#pEvents.push(event);
+    if (this.#pValues) this.#pValues.push(this.#value!(event));
+    const paneExpiry = floorTo(floorTo(t, this.paneMs), slideMs) + lengthMs + allowedLatenessMs;
     if (paneExpiry < this.nextPurge) this.nextPurge = paneExpiry;
+    const first = firstAbove(t - lengthMs, slideMs);
+    if (latest + lengthMs > wm) {
+      const open = first + lengthMs > wm ? first : Math.max(first, firstAbove(wm - lengthMs, slideMs));
+      if (open + lengthMs < this.nextEnd) this.nextEnd = open + lengthMs;
+    }
+    if (!(first + lengthMs <= wm)) return NONE_REFIRED;
+    // Some of t's windows fired already: those within the allowed lateness fire again.
     const refired: FiredWindow<E>[] = [];
-    for (const s of starts) {
+    for (let s = first; s <= latest; s += slideMs) {
       const end = s + lengthMs;
-      if (end <= this.watermark) {
-        refired.push({ start: s, end, keyText, key, events: this.eventsOf(s, keyText), update: true });
-      } else if (end < this.nextEnd) {
-        this.nextEnd = end;
-      }
+      if (end > wm) break;
+      if (!(end + allowedLatenessMs > wm)) continue;
+      refired.push({ start: s, end, keyText, key, events: this.#eventsOf(s, keyText), update: true });
     }
     return { late: false, refired };
   }
@@ -117,99 +149,130 @@ export class WindowStore<E> {
       this.watermark = watermark;
       return [];
     }
+    this.#flush();
     const previous = this.watermark;
     this.watermark = watermark;
-    const fired: FiredWindow<E>[] = [];
-    if (watermark >= this.nextEnd) {
-      for (const end of this.endsBetween(previous, watermark)) fired.push(...this.fire(end - this.spec.lengthMs, end));
-      this.nextEnd = Math.min(...this.endsBetween(watermark, Infinity).slice(0, 1), Infinity);
-    }
-    this.purge();
-    return fired;
+    return this.#collect(this.#buffers.advance(previous, watermark, true));
   }
 
   /** Everything still held, as if no more events will come: for end of input. */
   drain(): FiredWindow<E>[] {
-    const fired = this.advance(Infinity);
-    this.panes.clear();
-    return fired;
-  }
-
-  /** Window ends in (after, upTo] of windows holding at least one pane, ascending. */
-  private endsBetween(after: number, upTo: number): number[] {
-    const { lengthMs, slideMs } = this.spec;
-    const ends = new Set<number>();
-    for (const paneStart of this.panes.keys()) {
-      for (let s = floorTo(paneStart, slideMs); s + lengthMs > paneStart; s -= slideMs) {
-        const end = s + lengthMs;
-        if (end > after && end <= upTo) ends.add(end);
-      }
-    }
-    return [...ends].sort((a, b) => a - b);
-  }
-
-  private fire(start: number, end: number): FiredWindow<E>[] {
-    const byKey = new Map<string, KeyBucket<E>>();
-    for (let p = start; p < end; p += this.paneMs) {
-      const pane = this.panes.get(p);
-      if (!pane) continue;
-      for (const [keyText, bucket] of pane) {
-        const into = byKey.get(keyText);
-        if (into) into.events.push(...bucket.events);
-        else byKey.set(keyText, { key: bucket.key, events: bucket.events.slice() });
-      }
-    }
-    const fired: FiredWindow<E>[] = [];
-    for (const [keyText, bucket] of byKey) {
-      fired.push({ start, end, keyText, key: bucket.key, events: bucket.events, update: false });
-    }
-    return fired;
-  }
-
-  private eventsOf(start: number, keyText: string): E[] {
-    const events: E[] = [];
-    for (let p = start; p < start + this.spec.lengthMs; p += this.paneMs) {
-      const bucket = this.panes.get(p)?.get(keyText);
-      if (bucket) events.push(...bucket.events);
-    }
-    return events;
-  }
-
-  /** Drops panes whose last window is past the allowed lateness. */
-  private purge(): void {
-    const { lengthMs, slideMs, allowedLatenessMs } = this.spec;
-    let nextPurge = Infinity;
-    for (const paneStart of this.panes.keys()) {
-      const expiry = floorTo(paneStart, slideMs) + lengthMs + allowedLatenessMs;
-      if (expiry <= this.watermark) this.panes.delete(paneStart);
-      else if (expiry < nextPurge) nextPurge = expiry;
-    }
-    this.nextPurge = nextPurge;
+    return this.advance(Infinity);
   }
 
   /** The open panes as plain data, for checkpoints (events must be JSON-safe). */
   snapshot(): WindowSnapshot<E> {
+    this.#flush();
     return {
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
-      panes: [...this.panes].map(([start, keys]) => [start, [...keys].map(([keyText, b]) => [keyText, b.key, b.events])]),
+      panes: this.#buffers.dump().map(({ start, slots }) => [
+        start,
+        Array.from(slots, (slot): [string, readonly unknown[], E[]] => [this.#keyTexts[slot]!, this.#keys[slot]!, this.#events[slot]!]),
+      ]),
     };
   }
 
   /** A store holding what `snapshot` saved. */
-  static restore<E>(spec: WindowSpec, snapshot: WindowSnapshot<E>): WindowStore<E> {
-    const store = new WindowStore<E>(spec);
+  static restore<E>(spec: WindowSpec, snapshot: WindowSnapshot<E>, buffers: WindowBufferFactory, value?: (event: E) => number): WindowStore<E> {
+    const store = new WindowStore<E>(spec, buffers, value);
     for (const [start, keys] of snapshot.panes) {
-      store.panes.set(start, new Map(keys.map(([keyText, key, events]) => [keyText, { key, events }])));
+      for (const [keyText, key, events] of keys) {
+        for (const event of events) {
+          store.#pTimes.push(start);
+          store.#pKeyTexts.push(keyText);
+          store.#pKeys.push(key);
+          store.#pEvents.push(event);
+          if (store.#pValues) store.#pValues.push(value!(event));
+        }
+      }
     }
+    store.#flush();
     store.watermark = snapshot.watermark ?? -Infinity;
-    store.nextEnd = store.endsBetween(store.watermark, Infinity)[0] ?? Infinity;
-    store.purge();
+    store.#collect(store.#buffers.setWatermark(store.watermark));
     return store;
   }
 
   /** Every event held, for callers that must touch them (e.g. after a restore). */
   *events(): IterableIterator<E> {
-    for (const pane of this.panes.values()) for (const bucket of pane.values()) yield* bucket.events;
+    this.#flush();
+    for (const events of this.#events) if (events) yield* events;
+  }
+
+  /** Frees the module memory now (otherwise it is freed when the store is collected). */
+  dispose(): void {
+    this.#buffers.dispose();
+  }
+
+  // Hands the buffered inserts to the module (one crossing per 4096) and files their events by slot.
+  #flush(): void {
+    const n = this.#pTimes.length;
+    if (n === 0) return;
+    if (this.#slotsOut.length < n) this.#slotsOut = new Uint32Array(Math.max(n, 2 * this.#slotsOut.length));
+    const slots = this.#slotsOut;
+    const keyTexts = this.#pKeyTexts;
+    const pEvents = this.#pEvents;
+    this.#buffers.insertMany(keyTexts, this.#pTimes, this.#pValues, slots, 0, n);
+    const events = this.#events;
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i]!;
+      if (slot === LATE_SLOT) continue; // cannot happen: the module's watermark never leads ours
+      const held = events[slot];
+      if (held === undefined) {
+        events[slot] = [pEvents[i]!];
+        this.#keys[slot] = this.#pKeys[i];
+        this.#keyTexts[slot] = keyTexts[i];
+      } else {
+        held.push(pEvents[i]!);
+      }
+    }
+    this.#pTimes.length = 0;
+    keyTexts.length = 0;
+    this.#pKeys.length = 0;
+    pEvents.length = 0;
+    if (this.#pValues) this.#pValues.length = 0;
+  }
+
+  // The fired windows with their events (keys in order of first arrival); forgets freed slots.
+  #collect(out: FiredWindows): FiredWindow<E>[] {
+    const fired: FiredWindow<E>[] = [];
+    const events = this.#events;
+    for (let w = 0; w < out.length; w++) {
+      const start = out.start(w);
+      const end = out.end(w);
+      const base = fired.length;
+      const slots = out.slots(w);
+      for (let i = 0; i < slots; i++) {
+        const slot = out.slot(w, i);
+        const at = base + out.slotKey(w, i);
+        const held = events[slot]!;
+        if (at === fired.length) {
+          fired.push({ start, end, keyText: this.#keyTexts[slot]!, key: this.#keys[slot]!, events: held.slice(), update: false });
+        } else {
+          const into = fired[at]!.events;
+          for (let j = 0; j < held.length; j++) into.push(held[j]!);
+        }
+      }
+    }
+    const freed = out.freed;
+    for (let i = 0; i < freed.length; i++) {
+      const slot = freed[i]!;
+      events[slot] = undefined;
+      this.#keys[slot] = undefined;
+      this.#keyTexts[slot] = undefined;
+    }
+    this.nextEnd = out.nextEnd;
+    this.nextPurge = out.nextPurge;
+    return fired;
+  }
+
+  // The events of one key in window [start, start + length), pane by pane.
+  #eventsOf(start: number, keyText: string): E[] {
+    this.#flush();
+    const events: E[] = [];
+    for (const slot of this.#buffers.keySlots(keyText, start, start + this.spec.lengthMs)) {
+      for (const event of this.#events[slot]!) events.push(event);
+    }
+    return events;
   }
 }
 

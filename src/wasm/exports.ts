@@ -48,6 +48,22 @@ export interface VigilExports {
   st_serialized_size(handle: number): number;
   st_serialize(handle: number, out: number): number;
   st_deserialize(ptr: number, len: number): number;
+
+  // Window buffers (assembly/windows.ts)
+  wb_new(paneMs: number, lengthMs: number, slideMs: number, lateMs: number, seedLo: number, seedHi: number): number;
+  wb_free(handle: number): void;
+  wb_insert_many(handle: number, data: number, lens: number, times: number, values: number, n: number, out: number): number;
+  wb_advance(handle: number, previous: number, watermark: number, withSlots: number): number;
+  wb_set_watermark(handle: number, watermark: number): number;
+  wb_key_slots(handle: number, ptr: number, len: number, start: number, end: number): number;
+  wb_dump(handle: number): number;
+  wb_out_ptr(): number;
+  wb_slot_count(handle: number, slot: number): number;
+  wb_pane_count(handle: number): number;
+  wb_key_count(handle: number): number;
+  wb_slots_live(handle: number): number;
+  wb_byte_size(handle: number): number;
+  wb_watermark(handle: number): number;
 }
 
 /** The instance's exports, typed. */

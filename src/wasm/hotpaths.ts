@@ -8,12 +8,15 @@ import { WasmIocSetFactory } from './cuckoo.js';
 import { vigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
 import { WasmStateTableFactory, type StateTableFactory } from './state-table.js';
+import { WasmWindowBufferFactory, type WindowBufferFactory } from './window-buffers.js';
 
 export interface HotPaths {
   /** IOC sets (cuckoo filters); all sets live in this instance's memory. */
   iocSets: IocSetFactory;
   /** Per-key state tables and transition programs (state-machine rules). */
   stateTables: StateTableFactory;
+  /** Pane/key bookkeeping of event-time windows (aggregation rules). */
+  windowBuffers: WindowBufferFactory;
 }
 
 export function createHotPaths(instance: WebAssembly.Instance): HotPaths {
@@ -22,5 +25,6 @@ export function createHotPaths(instance: WebAssembly.Instance): HotPaths {
   return {
     iocSets: new WasmIocSetFactory(exports, scratch),
     stateTables: new WasmStateTableFactory(exports, scratch),
+    windowBuffers: new WasmWindowBufferFactory(exports, scratch),
   };
 }
