@@ -14,7 +14,7 @@ import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/s
 import type { Utils, UtilsHost } from '../sandbox/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
 import type { RoutedRule } from './router.js';
-import { WindowStore } from './window.js';
+import { WindowStore, type WindowBufferFactory } from './window.js';
 
 export type FunctionPhase = 'filter' | 'having' | 'sink';
 
@@ -86,9 +86,12 @@ export interface RuleCompileContext {
   utilsHost: UtilsHost;
   limits: SandboxLimits;
   stateTables: StateTableFactory;
+  windowBuffers: WindowBufferFactory;
   allowedLatenessMs: number;
   /** Run every FILTER in the sandbox, for comparison with the native path. */
   sandboxOnly: boolean;
+  /** The clock of the sandbox's CPU deadline (ms); undefined means wall time. */
+  cpuClock?: () => number;
 }
 
 function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolean): FunctionRunner {
@@ -146,7 +149,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
   plan('sink', ast.sink);
 
   if (pending.length) {
-    sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, ctx.limits, ctx.utilsHost);
+    sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, ctx.limits, ctx.utilsHost, { now: ctx.cpuClock });
     const box = sandbox;
     for (const [phase, reason] of pending) runners[phase] = sandboxRunner(() => box, phase, reason);
   }
@@ -164,7 +167,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
         lengthMs: ast.within.length.ms,
         slideMs: ast.within.slide.ms,
         allowedLatenessMs: ctx.allowedLatenessMs,
-      }),
+      }, ctx.windowBuffers),
     };
   }
 

@@ -19,7 +19,7 @@ import { IocRegistry } from './ioc-registry.js';
 import { RateMeter } from './rate-meter.js';
 import { Router } from './router.js';
 import { TableRegistry } from './tables.js';
-import { WindowStore, type FiredWindow, type WindowSnapshot } from './window.js';
+import { WindowStore, type FiredWindow, type WindowBufferFactory, type WindowSnapshot } from './window.js';
 
 export interface EngineOptions {
   /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
@@ -34,6 +34,12 @@ export interface EngineOptions {
   maxReentryDepth?: number;
   /** Processing time; defaults to Date.now. Inject one on edge runtimes and in tests. */
   clock?: Clock;
+  /**
+   * The clock the sandbox's CPU deadline is measured on, in ms. Defaults to wall time; the Node
+   * runtime passes the process's CPU time, so a process descheduled on a busy machine does not
+   * lose rules that did little work.
+   */
+  cpuClock?: () => number;
 }
 
 /** What a runtime hands the engine: the loaded WebAssembly pieces. */
@@ -41,6 +47,7 @@ export interface EngineHost {
   quickjs: QuickJSWASMModule;
   iocSets: IocSetFactory;
   stateTables: StateTableFactory;
+  windowBuffers: WindowBufferFactory;
 }
 
 /** An alert: the object SINK returned, plus `rule` and, for aggregation rules, key and window. */
@@ -154,7 +161,7 @@ const REENTRY_FIELD = 'rule';
 export class Engine {
   readonly iocs: IocRegistry;
   readonly tables = new TableRegistry();
-  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock'>> & { sandbox: SandboxLimits };
+  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
   private readonly clock: Clock;
   private readonly utilsHost: UtilsHost;
   private readonly utils: Utils;
@@ -191,6 +198,7 @@ export class Engine {
       sandboxOnly: options.sandboxOnly ?? false,
       maxReentryDepth: options.maxReentryDepth ?? 8,
       sandbox: { ...DEFAULT_SANDBOX_LIMITS, ...options.sandbox },
+      cpuClock: options.cpuClock,
     };
     if (this.options.outOfOrderMs < 0 || this.options.allowedLatenessMs < 0) {
       throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
@@ -382,15 +390,31 @@ export class Engine {
     this.settleDerived();
   }
 
-  /** End of input: every open window fires, and the alerts it causes are delivered. */
+  /**
+   * End of input: every open window fires, and the alerts it causes are delivered. Rules fed by
+   * alerts drain after the rules that feed them, so the last alerts still reach their windows.
+   */
   flush(): void {
     this.assertAlive();
     this.fireDue((sink) => {
       for (const rule of this.ordered()) {
-        if (!rule.aggregation || rule.state !== 'active') continue;
+        if (!rule.aggregation || rule.state !== 'active' || this.derivedRules.includes(rule)) continue;
         for (const window of rule.aggregation.windows.drain()) sink(rule, window);
       }
     });
+    for (let round = 0; round <= this.options.maxReentryDepth && this.derivedRules.length; round++) {
+      let fired = false;
+      this.fireDue((sink) => {
+        for (const rule of this.derivedRules) {
+          if (rule.state !== 'active') continue;
+          for (const window of rule.aggregation!.windows.advance(Infinity)) {
+            fired = true;
+            sink(rule, window);
+          }
+        }
+      });
+      if (!fired) break;
+    }
   }
 
   /** Number of input events consumed so far (rejected ones included). */
@@ -452,7 +476,7 @@ export class Engine {
       rule.stats = { ...saved.stats };
       const snapshot = windows.get(saved.name);
       if (rule.aggregation && snapshot) {
-        rule.aggregation.windows = WindowStore.restore(rule.aggregation.windows.spec, snapshot);
+        rule.aggregation.windows = WindowStore.restore(rule.aggregation.windows.spec, snapshot, this.host.windowBuffers);
         for (const event of rule.aggregation.windows.events()) exposeFields(event);
       }
       const machine = machines.get(saved.name);
@@ -832,8 +856,10 @@ export class Engine {
       utilsHost: this.utilsHost,
       limits: this.options.sandbox,
       stateTables: this.host.stateTables,
+      windowBuffers: this.host.windowBuffers,
       allowedLatenessMs: this.options.allowedLatenessMs,
       sandboxOnly: this.options.sandboxOnly,
+      cpuClock: this.options.cpuClock,
     };
   }
 

@@ -65,6 +65,16 @@ function runUntilKilled(args: string[], killAfterMs: number): Promise<{ code: nu
 }
 
 
+/** On a difference, says where: the first differing line of each side, and the line counts. */
+function expectSameLines(actual: string, expected: string): void {
+  const a = actual.split('\n');
+  const e = expected.split('\n');
+  const at = a.findIndex((line, i) => line !== e[i]);
+  if (at >= 0 || a.length !== e.length) {
+    expect({ lines: a.length, firstDifference: at, actual: a[at] }).toEqual({ lines: e.length, firstDifference: -1, actual: undefined });
+  }
+}
+
 /** Runs `vigil run` with checkpoints, SIGKILLing it at random moments and resuming, until it finishes. */
 async function killAndResume(common: string[], events: string, name: string, seed: number): Promise<{ out: string; ckpt: string; kills: number }> {
   const out = join(dir, `${name}.out.jsonl`);
@@ -104,6 +114,7 @@ describe('vigil run --checkpoint / --resume', () => {
     expect(expected.toString()).toContain('"rule":"repeat offender"');
 
     const { out, ckpt } = await killAndResume(common, events, 'agg', 7);
+    expectSameLines(readFileSync(out, 'utf8'), expected.toString());
     expect(readFileSync(out).equals(expected)).toBe(true);
 
     // Resuming a finished run changes nothing.
@@ -130,6 +141,7 @@ describe('vigil run --checkpoint / --resume', () => {
       expect(readFileSync(out).length).toBe(0);
     } else {
       expect(expected.toString()).toContain('"rule":"violations per network"');
+      expectSameLines(readFileSync(out, 'utf8'), expected.toString());
       expect(readFileSync(out).equals(expected)).toBe(true);
     }
   }, 120_000);

@@ -177,3 +177,21 @@ describe('output', () => {
     expect(h.engine.metrics()).toMatchObject({ eventsIn: 3, alertsOut: 2, lateEvents: 0, rules: { r: { routed: 2, matched: 2, alerts: 2 } } });
   });
 });
+
+describe('end of input', () => {
+  it('lets the last alerts of a rule reach the windows of the rules they feed', async () => {
+    h = await harness({ outOfOrderMs: 60_000 });
+    h.rules(`
+RULE "per minute" SOURCES kind = "x" USING ts AGGREGATE BY host WITHIN 1:min, 1:min SINK function (a) { return { host: a.host, n: a.count, ts: a.events[0].ts }; }
+RULE "per hour" SOURCES rule = "per minute" USING ts AGGREGATE BY host WITHIN 1:h, 1:h SINK function (a) { return { host: a.host, minutes: a.count }; }`);
+    h.engine.push([1, 2, 3].map((m) => ({ kind: 'x', host: 'h', ts: T0 + m * 60_000 })));
+    h.engine.flush();
+    expect(plain(h.take()).map((a) => [a.rule, a.n ?? a.minutes])).toEqual([
+      ['per minute', 1],
+      ['per minute', 1],
+      ['per minute', 1],
+      ['per hour', 3],
+    ]);
+    expect(h.engine.metrics().lateEvents).toBe(0);
+  });
+});
