@@ -2,7 +2,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runCheck } from './check.js';
 import { runRun } from './run.js';
+import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
+import { runTrain, TRAIN_USAGE } from './train.js';
 import { InputError, UsageError, type CliIO } from './io.js';
 
 export const USAGE = `Usage:
@@ -17,6 +19,8 @@ export const USAGE = `Usage:
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
 ${SIMULATE_USAGE}
+${COLLECT_USAGE}
+${TRAIN_USAGE}
   vigil help | --help
   vigil --version
 
@@ -34,6 +38,27 @@ const runOptions = {
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const collectOptions = {
+  udp: { type: 'string' },
+  rules: { type: 'string', multiple: true },
+  ioc: { type: 'string', multiple: true },
+  table: { type: 'string', multiple: true },
+  'out-of-order': { type: 'string' },
+  lateness: { type: 'string' },
+  out: { type: 'string' },
+  metrics: { type: 'boolean' },
+  duration: { type: 'string' },
+  'max-packets': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const trainOptions = {
+  out: { type: 'string' },
+  window: { type: 'string' },
+  labels: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -73,6 +98,33 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         const { values, positionals } = parseArgs({ args: rest, options: checkOptions, allowPositionals: true, strict: true });
         if (values.help) return help(io);
         return await runCheck({ rules: positionals, iocs: values.ioc ?? [], tables: values.table ?? [] }, io);
+      }
+      case 'collect': {
+        const { values } = parseArgs({ args: rest, options: collectOptions, allowPositionals: false, strict: true });
+        if (values.help) return help(io);
+        if (!values.udp) throw new UsageError('collect needs --udp <host:port>');
+        return await runCollect(
+          {
+            udp: values.udp,
+            rules: values.rules ?? [],
+            iocs: values.ioc ?? [],
+            tables: values.table ?? [],
+            out: values.out,
+            outOfOrderMs: optionalMs(values['out-of-order'], '--out-of-order'),
+            latenessMs: optionalMs(values.lateness, '--lateness'),
+            metrics: values.metrics ?? false,
+            durationMs: optionalMs(values.duration, '--duration'),
+            maxPackets: optionalCount(values['max-packets'], '--max-packets'),
+          },
+          io,
+        );
+      }
+      case 'train': {
+        const { values, positionals } = parseArgs({ args: rest, options: trainOptions, allowPositionals: true, strict: true });
+        if (values.help) return help(io);
+        if (positionals.length !== 1) throw new UsageError('train takes one flows file (JSON lines)');
+        if (!values.out) throw new UsageError('train needs --out <model.json>');
+        return await runTrain({ input: positionals[0], out: values.out, window: optionalMs(values.window, '--window'), labels: values.labels }, io);
       }
       case 'simulate': {
         const spec = parseSimulateArgs(rest);

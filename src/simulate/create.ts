@@ -1,14 +1,15 @@
 /** Generators by name. */
 import { BruteForceGenerator, type BruteForceOptions } from './bruteforce.js';
+import { FlowsGenerator, type FlowsOptions } from './flows.js';
 import type { Generator, GeneratorOptions } from './generator.js';
 import { NetworkGenerator } from './network.js';
 import { NoiseGenerator } from './noise.js';
 import { PortScanGenerator, type PortScanOptions } from './portscan.js';
 import { WaveGenerator, type WaveOptions } from './wave.js';
 
-export type GeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise';
+export type GeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise' | 'flows';
 
-export const GENERATOR_NAMES: readonly GeneratorName[] = ['network', 'bruteforce', 'portscan', 'wave', 'noise'];
+export const GENERATOR_NAMES: readonly GeneratorName[] = ['network', 'bruteforce', 'portscan', 'wave', 'noise', 'flows'];
 
 export function isGeneratorName(name: string): name is GeneratorName {
   return (GENERATOR_NAMES as readonly string[]).includes(name);
@@ -24,6 +25,7 @@ export function createGenerator(name: 'bruteforce', options?: BruteForceOptions 
 export function createGenerator(name: 'portscan', options?: PortScanOptions & Record<string, unknown>): PortScanGenerator;
 export function createGenerator(name: 'wave', options?: WaveOptions & Record<string, unknown>): WaveGenerator;
 export function createGenerator(name: 'noise', options?: GeneratorOptions & Record<string, unknown>): NoiseGenerator;
+export function createGenerator(name: 'flows', options?: FlowsOptions & Record<string, unknown>): FlowsGenerator;
 export function createGenerator(name: GeneratorName, options?: GeneratorOptions & Record<string, unknown>): Generator;
 export function createGenerator(name: GeneratorName, options: GeneratorOptions & Record<string, unknown> = {}): Generator {
   switch (name) {
@@ -37,6 +39,8 @@ export function createGenerator(name: GeneratorName, options: GeneratorOptions &
       return new WaveGenerator(options);
     case 'noise':
       return new NoiseGenerator(options);
+    case 'flows':
+      return new FlowsGenerator(options);
     default:
       throw new RangeError(`unknown generator '${String(name)}'; known: ${GENERATOR_NAMES.join(', ')}`);
   }

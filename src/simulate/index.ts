@@ -21,6 +21,8 @@ export type { PortScanOptions } from './portscan.js';
 export { WAVE_SHAPES, WaveGenerator } from './wave.js';
 export type { WaveOptions, WaveShape } from './wave.js';
 export { NoiseGenerator } from './noise.js';
+export { EXTERNAL_RESOLVERS, FLOW_ANOMALY_KINDS, FLOW_OBSERVER, FLOW_SCAN_MAX_TARGETS, FLOW_SCAN_MIN_TARGETS, FlowsGenerator, INTERNAL_RESOLVER, SSH_MAX_ATTEMPTS, SSH_MIN_ATTEMPTS } from './flows.js';
+export type { FlowAnomalyKind, FlowsOptions } from './flows.js';
 
 // Scoring
 export { keyOfFields, scoreAlerts } from './score.js';

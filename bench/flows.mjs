@@ -1,0 +1,98 @@
+// Flow benchmarks: decode rate (records/s) for NetFlow v5, v9 and IPFIX; K-Means/KNN training and
+// scoring beside scikit-learn (python3 with python3-sklearn) on the same features.
+// Runs the built code: `npm run build` first (dist/). `node bench/flows.mjs [--quick]`
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const quick = process.argv.includes('--quick');
+const root = fileURLToPath(new URL('..', import.meta.url));
+// VIGIL_DIST points at another build of src/ (the default is the package's dist/)
+const dist = process.env.VIGIL_DIST ?? join(root, 'dist');
+const { NetflowDecoder } = await import(join(dist, 'io/from-netflow.js'));
+const ml = await import(join(dist, 'ml/index.js'));
+const sim = await import(join(dist, 'simulate/index.js'));
+
+// --- datagrams ------------------------------------------------------------------------------
+const u16 = (v) => [v >>> 8, v & 255];
+const u32 = (v) => [...u16(Math.floor(v / 65536)), ...u16(v % 65536)];
+const record = (i) => [10, 0, (i >> 8) & 255, i & 255, 10, 2, 0, 1, ...u16(40000 + (i % 1000)), ...u16(443), 6, 27, ...u32(1500 * 10), ...u32(10), ...u32(90000), ...u32(95000)];
+const FIELDS = [[8, 4], [12, 4], [7, 2], [11, 2], [4, 1], [6, 1], [1, 4], [2, 4], [22, 4], [21, 4]];
+const template = (id) => [...u16(id), ...u16(FIELDS.length), ...FIELDS.flatMap(([t, l]) => [...u16(t), ...u16(l)])];
+const set = (id, body) => [...u16(id), ...u16(body.length + 4), ...body];
+function v5() {
+  const out = [...u16(5), ...u16(30), ...u32(100000), ...u32(1767225600), ...u32(0), ...u32(1), 0, 0, 0, 0];
+  for (let i = 0; i < 30; i++) out.push(10, 0, 0, i, 10, 2, 0, 1, 0, 0, 0, 0, 0, 1, 0, 2, ...u32(10), ...u32(15000), ...u32(90000), ...u32(95000), ...u16(40000 + i), ...u16(443), 0, 27, 6, 0, 0, 0, 0, 0, 24, 24, 0, 0);
+  return Uint8Array.from(out);
+}
+function v9(withTemplate) {
+  const data = set(256, Array.from({ length: 30 }, (_, i) => record(i)).flat());
+  const sets = withTemplate ? [...set(0, template(256)), ...data] : data;
+  return Uint8Array.from([...u16(9), ...u16(31), ...u32(100000), ...u32(1767225600), ...u32(1), ...u32(0), ...sets]);
+}
+function ipfix(withTemplate) {
+  const data = set(256, Array.from({ length: 30 }, (_, i) => record(i)).flat());
+  const sets = withTemplate ? [...set(2, template(256)), ...data] : data;
+  return Uint8Array.from([...u16(10), ...u16(16 + sets.length), ...u32(1767225600), ...u32(1), ...u32(0), ...sets]);
+}
+
+function decodeRate(name, first, packet) {
+  const d = new NetflowDecoder();
+  d.decode(first, '192.0.2.1');
+  const n = quick ? 20_000 : 100_000;
+  const runs = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    let flows = 0;
+    for (let i = 0; i < n; i++) flows += d.decode(packet, '192.0.2.1').flows.length;
+    runs.push(flows / ((performance.now() - t) / 1000));
+  }
+  runs.sort((a, b) => a - b);
+  return { name, recordsPerSec: runs[2] };
+}
+
+const rates = [decodeRate('NetFlow v5', v5(), v5()), decodeRate('NetFlow v9', v9(true), v9(false)), decodeRate('IPFIX', ipfix(true), ipfix(false))];
+console.log('\nFlow decoding (30 records per datagram, median of 5)');
+console.log('| format | records/s |');
+console.log('|---|---:|');
+for (const r of rates) console.log(`| ${r.name} | ${Math.round(r.recordsPerSec).toLocaleString('en')} |`);
+
+// --- ML vs scikit-learn -----------------------------------------------------------------------
+function rowsOf(seed, minutes) {
+  const g = sim.createGenerator('flows', { seed, rate: 20, errorProbability: 0.05, clients: 100 });
+  const sims = g.take(20 * 60 * minutes);
+  const bad = new WeakSet(sims.filter((s) => s.anomaly).map((s) => s.event));
+  const rows = ml.flowFeatures(sims.map((s) => s.event), 60_000, (f) => bad.has(f));
+  return { rows, truth: rows.map((r) => r.anomalies * 2 > r.labelled) };
+}
+const csv = ({ rows, truth }) => `b,f,p,d,ports,anomaly\n${rows.map((r, i) => `${r.features.join(',')},${truth[i] ? 1 : 0}`).join('\n')}\n`;
+const train = rowsOf(21, quick ? 10 : 20);
+const test = rowsOf(22, quick ? 5 : 10);
+const t0 = performance.now();
+const model = ml.trainModel(train.rows.map((r) => r.features), { truth: train.truth });
+const trainMs = performance.now() - t0;
+const t1 = performance.now();
+const predicted = test.rows.map((r) => ml.classify(model, r.features).label);
+const scoreMs = performance.now() - t1;
+const accuracy = predicted.filter((l, i) => (l === 'anomalous') === test.truth[i]).length / test.rows.length;
+
+const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import sklearn']).status === 0);
+console.log(`\nK-Means (k by silhouette 2..20, 10 restarts) + KNN (36, distance-weighted): ${train.rows.length} training rows, ${test.rows.length} scored`);
+if (!python) {
+  console.log(`| step | vigil ms |\n|---|---:|\n| train | ${trainMs.toFixed(0)} |\n| score | ${scoreMs.toFixed(1)} |`);
+  console.log('(scikit-learn not installed: apt-get install python3-sklearn)');
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  writeFileSync(join(dir, 'train.csv'), csv(train));
+  writeFileSync(join(dir, 'test.csv'), csv(test));
+  const py = spawnSync(python, [join(root, 'test/ml/sklearn_parity.py'), join(dir, 'train.csv'), join(dir, 'test.csv')], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  const sk = JSON.parse(py.stdout);
+  console.log('| step | vigil ms | scikit-learn ms | vigil / sklearn |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| train (scale, k-means × 19 k, silhouette) | ${trainMs.toFixed(0)} | ${sk.trainMs.toFixed(0)} | ${(trainMs / sk.trainMs).toFixed(2)} |`);
+  console.log(`| score (KNN) | ${scoreMs.toFixed(1)} | ${sk.scoreMs.toFixed(1)} | ${(scoreMs / sk.scoreMs).toFixed(2)} |`);
+  console.log(`k: vigil ${model.k}, scikit-learn ${sk.k}; KNN accuracy: vigil ${(accuracy * 100).toFixed(2)} %, scikit-learn ${(sk.accuracy * 100).toFixed(2)} %`);
+}
