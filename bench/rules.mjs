@@ -113,8 +113,8 @@ async function jsonRulesEngineRun(specs, iocSet, events) {
 
 // ── measurements ───────────────────────────────────────────────────────────
 
-async function vigilRun(specs, entries, events, sandboxOnly) {
-  const engine = await createEngine({ sandboxOnly, outOfOrderMs: 0 });
+async function vigilRun(specs, entries, events, sandboxOnly, equalityIndex = true) {
+  const engine = await createEngine({ sandboxOnly, outOfOrderMs: 0, equalityIndex });
   engine.iocs.create('id_list', { capacity: entries.length, falsePositiveRate: 0.001 });
   engine.iocs.add('id_list', entries);
   const result = engine.putRules(vgl(specs));
@@ -157,6 +157,13 @@ function timeHandLoopOverFile(specs, iocSet, file) {
   }
   run(batch, out);
   return { seconds: (performance.now() - start) / 1000, alerts: out.length };
+}
+
+/** The CLI's total time on an empty input: loading QuickJS, the WebAssembly, the rules and the 1M-entry IOC list. */
+function cliStartup(specs, dir) {
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  return timeCli(specs, dir, empty, false).seconds;
 }
 
 function timeCli(specs, dir, eventsFile, sandboxOnly) {
@@ -211,15 +218,23 @@ async function main() {
   const sandbox = await repeat('sandbox', Math.min(REPS, 3), async () => ({ ...(await vigilRun(specs36, entries, events, true)), events: EVENTS }));
   rows.push(['36 rules', 'library, --sandbox-only', sandbox.rate, libraryAt36.hand.rate, sandbox.rate / libraryAt36.hand.rate, sandbox.alerts]);
 
+  const noIndex36 = await repeat('noIndex36', Math.min(REPS, 3), async () => ({ ...(await vigilRun(specs36, entries, events, false, false)), events: EVENTS }));
+  rows.push(['36 rules', 'library, without the rules index', noIndex36.rate, libraryAt36.hand.rate, noIndex36.rate / libraryAt36.hand.rate, noIndex36.alerts]);
+
   const specs1000 = ruleSpecs(167).slice(0, 1000);
   const hand1000 = await repeat('hand1000', Math.min(REPS, 3), () => ({ ...timeHandLoop(specs1000, iocSet, events), events: EVENTS }));
   const lib1000 = await repeat('lib1000', Math.min(REPS, 3), async () => ({ ...(await vigilRun(specs1000, entries, events, false)), events: EVENTS }));
   rows.push(['1000 rules', 'library, fast path', lib1000.rate, hand1000.rate, lib1000.rate / hand1000.rate, lib1000.alerts]);
+  const noIndex1000 = await repeat('noIndex1000', Math.min(REPS, 3), async () => ({ ...(await vigilRun(specs1000, entries, events, false, false)), events: EVENTS }));
+  rows.push(['1000 rules', 'library, without the rules index', noIndex1000.rate, hand1000.rate, noIndex1000.rate / hand1000.rate, noIndex1000.alerts]);
 
   const handFile = await repeat('handFile', REPS, () => ({ ...timeHandLoopOverFile(specs36, iocSet, eventsFile), events: EVENTS }));
   const cli = await repeat('cli', Math.min(REPS, 3), () => ({ ...timeCli(specs36, dir, eventsFile, false), events: EVENTS }));
   const cliSandbox = await repeat('cliSandbox', Math.min(REPS, 3), () => ({ ...timeCli(specs36, dir, eventsFile, true), events: EVENTS }));
   rows.push(['36 rules', 'CLI over JSON lines', cli.rate, handFile.rate, cli.rate / handFile.rate, cli.alerts]);
+  const startup = median([0, 1, 2].map(() => cliStartup(specs36, dir)));
+  const cliSteady = EVENTS / (EVENTS / cli.rate - startup);
+  rows.push(['36 rules', `CLI, less ${startup.toFixed(2)} s start-up`, cliSteady, handFile.rate, cliSteady / handFile.rate, cli.alerts]);
   rows.push(['36 rules', 'CLI, --sandbox-only', cliSandbox.rate, handFile.rate, cliSandbox.rate / handFile.rate, cliSandbox.alerts]);
 
   const jreEvents = events.slice(0, Math.min(EVENTS, args.quick ? 5_000 : 20_000));
@@ -229,6 +244,7 @@ async function main() {
   printTable(['workload', 'engine', 'events/s', 'peer events/s', 'ratio', 'alerts'], rows);
   console.log(`\nVigil library vs json-rules-engine at 36 rules: ${(libraryAt36.lib.rate / jre.rate).toFixed(1)}×`);
   console.log(`1,000 rules vs 36 rules (library): ${((lib1000.rate / libraryAt36.lib.rate) * 100).toFixed(0)} %`);
+  console.log(`rules index: ${(libraryAt36.lib.rate / noIndex36.rate).toFixed(1)}× at 36 rules, ${(lib1000.rate / noIndex1000.rate).toFixed(1)}× at 1,000 rules`);
   console.log('ratio = Vigil ÷ peer; the peer of the library rows is the hand-written loop over in-memory events,');
   console.log('the peer of the CLI rows the hand-written loop reading and parsing the same JSON-lines file.');
   rmSync(dir, { recursive: true, force: true });

@@ -90,6 +90,8 @@ export interface RuleCompileContext {
   allowedLatenessMs: number;
   /** Run every FILTER in the sandbox, for comparison with the native path. */
   sandboxOnly: boolean;
+  /** Index the FILTER's leading equality test (see equality-index.ts). */
+  equalityIndex: boolean;
   /** The clock of the sandbox's CPU deadline (ms); undefined means wall time. */
   cpuClock?: () => number;
 }
@@ -186,7 +188,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     filter: runners.filter,
     having: runners.having,
     sink: runners.sink!,
-    equality: ast.filter ? equalityConjunct(ast.filter.node) : undefined,
+    equality: ast.filter && ctx.equalityIndex ? equalityConjunct(ast.filter.node) : undefined,
     iocTerms: ast.iocFilters.map((t) => ({ negated: t.negated, list: t.list, field: t.field, read: fieldReader(t.field) })),
     aggregation,
     stateMachine,

@@ -32,6 +32,11 @@ export interface EngineOptions {
   sandboxOnly?: boolean;
   /** How many times alerts may re-enter the engine in one chain. Default 8. */
   maxReentryDepth?: number;
+  /**
+   * Index FILTERs' leading equality tests so an event meets only rules it can pass. Default true;
+   * false is for measuring what the index brings.
+   */
+  equalityIndex?: boolean;
   /** Processing time; defaults to Date.now. Inject one on edge runtimes and in tests. */
   clock?: Clock;
   /**
@@ -197,6 +202,7 @@ export class Engine {
       allowedLatenessMs: options.allowedLatenessMs ?? 0,
       sandboxOnly: options.sandboxOnly ?? false,
       maxReentryDepth: options.maxReentryDepth ?? 8,
+      equalityIndex: options.equalityIndex ?? true,
       sandbox: { ...DEFAULT_SANDBOX_LIMITS, ...options.sandbox },
       cpuClock: options.cpuClock,
     };
@@ -859,6 +865,7 @@ export class Engine {
       windowBuffers: this.host.windowBuffers,
       allowedLatenessMs: this.options.allowedLatenessMs,
       sandboxOnly: this.options.sandboxOnly,
+      equalityIndex: this.options.equalityIndex,
       cpuClock: this.options.cpuClock,
     };
   }

@@ -29,6 +29,17 @@ describe('simple rules', () => {
     expect(h.engine.metrics().rules['failed login']).toMatchObject({ routed: 2, matched: 2, alerts: 2, state: 'active' });
   });
 
+  it('gives the same alerts without the rules index, evaluating every routed event', async () => {
+    h = await harness({ equalityIndex: false });
+    h.rules(failedLogin);
+    h.engine.push([
+      { kind: 'auth', outcome: 'failure', user: 'ann', host: 'db1' },
+      { kind: 'auth', outcome: 'success', user: 'bob', host: 'db1' },
+    ]);
+    expect(h.take()).toEqual([{ rule: 'failed login', user: 'ann', host: 'db1' }]);
+    expect(h.engine.metrics().rules['failed login']).toMatchObject({ routed: 2, matched: 1 });
+  });
+
   it('accepts a list of source values, ANDs several selectors, and matches numbers by their text', async () => {
     h = await harness();
     h.rules(`
