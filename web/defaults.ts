@@ -1,9 +1,16 @@
 /**
- * What the app starts with on first load (nothing persisted yet): the default rule pack, a small
- * IOC list and table, and the simulator running bruteforce + noise.
+ * What the app starts with on first load (nothing persisted yet): the default rule pack (ours plus
+ * the network protocol pack, rules/network-protocol.vgl), a small IOC list and table, and the
+ * simulator running bruteforce + noise + network (protocol state machines with rare violations).
  */
+import networkRules from '../rules/network-protocol.vgl?raw';
 import type { WorkerDefaults } from '../src/runtime/worker/protocol.js';
-import defaultRules from './default-rules.vgl?raw';
+import authRules from './default-rules.vgl?raw';
+
+/** The default rules: authentication detections, then the network protocol state machine and its per-network roll-up. */
+const defaultRules = `${authRules.trimEnd()}
+
+${networkRules}`;
 
 /** Addresses of the attackers' ranges (documentation networks), a part of which attack. */
 export const DEFAULT_BAD_IPS: string[] = [
@@ -21,8 +28,11 @@ export const DEFAULTS: WorkerDefaults = {
     mix: [
       { generator: 'bruteforce', weight: 1 },
       { generator: 'noise', weight: 1 },
+      // Invalid protocol transitions are rare: a few violations per 30-second window.
+      { generator: 'network', weight: 1, errorProbability: 0.005 },
     ],
-    rate: 200,
+    // 100 events/s per generator: the auth traffic runs at the rate it had before network joined.
+    rate: 300,
     errorProbability: 0.02,
     seed: 7,
   },

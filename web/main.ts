@@ -8,3 +8,10 @@ const params = new URLSearchParams(location.search);
 // The simulator starts two minutes in the past and catches up, so the first one-minute windows close and
 // alerts show within seconds of loading.
 void store.start(DEFAULTS, { reset: params.has('reset'), persist: !params.has('memory'), simulatorWarmupMs: 120_000 });
+
+// Keep open windows and state machines across a reload: a checkpoint when the page goes away or is
+// hidden (the worker also saves one every 10 s).
+window.addEventListener('pagehide', () => store.checkpointNow());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') store.checkpointNow();
+});

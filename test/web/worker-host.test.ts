@@ -34,6 +34,8 @@ describe('worker host', () => {
       'brute force',
       'brute force then success',
       'privileged account attacked',
+      'protocol violation',
+      'violations per network',
     ]);
     expect(host.rules().every((r) => r.state === 'active')).toBe(true);
     const batches: UpdateBatch[] = [];
@@ -77,7 +79,7 @@ describe('worker host', () => {
     const ready = await second.init({ defaults: DEFAULTS });
     expect(ready.restoredFrom).toBe('storage');
     const rules = second.rules();
-    expect(rules.map((r) => r.name)).toEqual(['login from bad ip', 'brute force', 'brute force then success']);
+    expect(rules.map((r) => r.name)).toEqual(['login from bad ip', 'brute force', 'brute force then success', 'protocol violation', 'violations per network']);
     expect(rules[0]!.state).toBe('disabled');
     expect(rules[1]!.text).toBe(edited);
     const history = second.history('brute force');
@@ -101,6 +103,83 @@ describe('worker host', () => {
     const result = await host.putRules('RULE "x"\nSOURCES kind = "auth"\nSINK function (e) { return e; ');
     expect(result.ok).toBe(false);
     expect(result.diagnostics.length).toBeGreaterThan(0);
-    expect(host.rules()).toHaveLength(4);
+    expect(host.rules()).toHaveLength(6);
+  });
+
+  it('tracks the state machine of the network rule exactly (no resyncs), with invalid steps in the trails of alerted keys', async () => {
+    const timer = new FakeTimer();
+    const host = makeHost(timer);
+    hosts.push(host);
+    await host.init({ defaults: DEFAULTS, simulatorWarmupMs: 60_000 });
+    host.injectAnomaly(5);
+    timer.advance(30_000);
+    expect(host.machineRules()).toEqual(['protocol violation']);
+    const snap = host.machineSnapshot('protocol violation');
+    expect(snap.steps).toBeGreaterThan(1000);
+    expect(snap.resyncs).toBe(0);
+    expect(snap.liveKeys).toBeGreaterThan(0);
+    expect(snap.edges.reduce((n, e) => n + e.count, 0) + snap.invalidSteps).toBe(snap.steps);
+    expect(snap.alertedKeys.length).toBeGreaterThan(0);
+    const trail = host.machineTrail('protocol violation', snap.alertedKeys[0]!);
+    expect(trail.steps.some((st) => !st.valid)).toBe(true);
+    // Pause and step: one event of the followed key at a time.
+    const key = snap.recentKeys.find((k) => host.machineTrail('protocol violation', k).state !== 'INITIAL') ?? snap.recentKeys[0]!;
+    const stepped = await host.stepMachine('protocol violation', { key });
+    expect(host.simulator().running).toBe(false);
+    if (stepped.step) expect(stepped.key).toBe(key);
+  });
+
+  it('restores open windows and state machines from the engine checkpoint after a restart', async () => {
+    const store = new MemoryStore();
+    const timer = new FakeTimer();
+    const first = makeHost(timer, store);
+    hosts.push(first);
+    await first.init({ defaults: DEFAULTS, simulatorWarmupMs: 60_000 });
+    timer.advance(20_000);
+    await first.stopSimulator();
+    const saved = await first.checkpointNow();
+    expect(saved!.bytes).toBeGreaterThan(0);
+    const before = first.machineSnapshot('protocol violation');
+    first.dispose();
+
+    const second = makeHost(new FakeTimer(timer.now()), store);
+    hosts.push(second);
+    const ready = await second.init({ defaults: DEFAULTS });
+    expect(ready.checkpoint).toMatchObject({ restored: true });
+    const after = second.machineSnapshot('protocol violation');
+    expect(after.liveKeys).toBe(before.liveKeys);
+    expect(after.states).toEqual(before.states);
+    expect(second.metrics().engine.eventsIn).toBe(first.metrics().engine.eventsIn);
+    expect(second.history('brute force').length).toBe(1);
+
+    // A rule changed after the checkpoint: the checkpoint no longer matches and is skipped.
+    await second.putRules('RULE "extra"\nSOURCES kind = "auth"\nSINK function (e) { return e; }', { author: 'ann' });
+    second.dispose();
+    const third = makeHost(new FakeTimer(timer.now()), store);
+    hosts.push(third);
+    const ready3 = await third.init({ defaults: DEFAULTS });
+    expect(ready3.checkpoint).toMatchObject({ restored: false, reason: 'rules or lists changed after it was taken' });
+    expect(third.rules().map((r) => r.name)).toContain('extra');
+  });
+
+  it('replays a file in a fresh engine, leaving the live one untouched', async () => {
+    const host = makeHost(new FakeTimer());
+    hosts.push(host);
+    await host.init({ defaults: { ...DEFAULTS, simulatorRunning: false } });
+    const t0 = Date.UTC(2026, 0, 1);
+    const lines = [];
+    for (let i = 0; i < 12; i++) lines.push(JSON.stringify({ kind: 'auth', outcome: 'failure', user: 'root', server: 's1', sourceAddress: '192.0.2.1', timestamp: t0 + i * 1000 }));
+    lines.push('not json');
+    const progress: number[] = [];
+    const result = await host.replay(new Blob([lines.join('\n')]), 'x.jsonl', (p) => void progress.push(p.bytesRead));
+    expect(result.error).toBeUndefined();
+    expect(result.done).toBe(true);
+    expect(result.events).toBe(12);
+    expect(result.badLines).toBe(1);
+    expect(result.byRule).toEqual({ 'brute force': 1, 'privileged account attacked': 1 });
+    expect(result.alerts).toBe(2);
+    expect(result.envelopes.map((e) => e.alert.rule)).toEqual(['brute force', 'privileged account attacked']);
+    expect(progress.at(-1)).toBe(result.totalBytes);
+    expect(host.metrics().engine.eventsIn).toBe(0);
   });
 });

@@ -4,12 +4,23 @@ import { fmtCount, fmtRate } from '../lib/format.js';
 import { formatRoute, parseRoute, VIEWS, type Route, type View } from '../lib/router.js';
 import { StoreController } from '../state/controller.js';
 import './alerts/alerts-view.js';
+import './benchmarks/benchmarks-view.js';
 import './dashboard/dashboard-view.js';
+import './debugger/debugger-view.js';
+import './replay/replay-view.js';
 import './rules/rules-view.js';
 import { baseStyles } from './shared/styles.js';
 import './simulator/simulator-view.js';
 
-const LABELS: Record<View, string> = { rules: 'Rules', alerts: 'Alerts', dashboard: 'Dashboard', simulator: 'Simulator' };
+const LABELS: Record<View, string> = {
+  rules: 'Rules',
+  alerts: 'Alerts',
+  dashboard: 'Dashboard',
+  simulator: 'Simulator',
+  debugger: 'Debugger',
+  replay: 'Replay',
+  benchmarks: 'Benchmarks',
+};
 
 export class AppShell extends LitElement {
   static override properties = { route: { state: true } };
@@ -175,7 +186,7 @@ export class AppShell extends LitElement {
     window.removeEventListener('keydown', this.onKey);
   }
 
-  /** Alt+1…4 switch views. */
+  /** Alt+1…7 switch views. */
   private readonly onKey = (e: KeyboardEvent) => {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
     const i = Number(e.key) - 1;
@@ -205,6 +216,12 @@ export class AppShell extends LitElement {
         return html`<vigil-dashboard-view></vigil-dashboard-view>`;
       case 'simulator':
         return html`<vigil-simulator-view></vigil-simulator-view>`;
+      case 'debugger':
+        return html`<vigil-debugger-view .route=${this.route}></vigil-debugger-view>`;
+      case 'replay':
+        return html`<vigil-replay-view></vigil-replay-view>`;
+      case 'benchmarks':
+        return html`<vigil-benchmarks-view></vigil-benchmarks-view>`;
     }
   }
 

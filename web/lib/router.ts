@@ -1,7 +1,10 @@
-/** Hash routes: #/rules, #/rules/<rule name>, #/alerts?rule=<name>&q=<text>, #/dashboard, #/simulator. */
+/**
+ * Hash routes: #/rules, #/rules/<rule name>, #/alerts?rule=<name>&q=<text>&source=replay,
+ * #/dashboard, #/simulator, #/debugger/<rule>?key=<key>, #/replay, #/benchmarks.
+ */
 
-export type View = 'rules' | 'alerts' | 'dashboard' | 'simulator';
-export const VIEWS: readonly View[] = ['rules', 'alerts', 'dashboard', 'simulator'];
+export type View = 'rules' | 'alerts' | 'dashboard' | 'simulator' | 'debugger' | 'replay' | 'benchmarks';
+export const VIEWS: readonly View[] = ['rules', 'alerts', 'dashboard', 'simulator', 'debugger', 'replay', 'benchmarks'];
 export const DEFAULT_VIEW: View = 'alerts';
 
 export interface Route {

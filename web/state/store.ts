@@ -9,6 +9,8 @@ import type {
   AlertEnvelope,
   IocListSummary,
   MetricsSnapshot,
+  ReplayProgress,
+  ReplayResult,
   TableSummary,
   UpdateBatch,
   VigilWorkerApi,
@@ -22,7 +24,16 @@ export const MAX_ALERTS = 5000;
 const MAX_DIAGNOSTICS = 200;
 const AUTHOR_KEY = 'vigil.author';
 
-export type StoreTopic = 'status' | 'alerts' | 'metrics' | 'rules' | 'lists' | 'diagnostics' | 'toast';
+export type StoreTopic = 'status' | 'alerts' | 'metrics' | 'rules' | 'lists' | 'diagnostics' | 'toast' | 'replay';
+
+/** The replay of a dropped file: progress while it runs, then its alerts (shown in the Alerts view). */
+export interface ReplayState {
+  name: string;
+  size: number;
+  running: boolean;
+  progress: ReplayProgress;
+  result?: ReplayResult;
+}
 
 export interface Toast {
   id: number;
@@ -46,6 +57,7 @@ export class AppStore extends EventTarget {
   tables: TableSummary[] = [];
   diagnostics: RuntimeDiagnostic[] = [];
   toasts: Toast[] = [];
+  replay: ReplayState | undefined;
   author: string;
   private worker: EngineWorker | undefined;
   private rulesVersion = -1;
@@ -98,6 +110,37 @@ export class AppStore extends EventTarget {
     this.omittedAlerts = 0;
     this.alertsVersion++;
     this.emit('alerts');
+  }
+
+  /** Runs the current rules over a JSON-lines file (or .gz) in a fresh engine in the worker. */
+  async startReplay(file: File): Promise<ReplayResult | undefined> {
+    if (this.replay?.running) return undefined;
+    const progress: ReplayProgress = { bytesRead: 0, totalBytes: file.size, events: 0, alerts: 0, badLines: 0, done: false };
+    this.replay = { name: file.name, size: file.size, running: true, progress };
+    this.emit('replay');
+    const onProgress = (p: ReplayProgress) => {
+      if (!this.replay || !this.replay.running) return;
+      this.replay = { ...this.replay, progress: p };
+      this.emit('replay');
+    };
+    try {
+      const result = await this.api.replay(file, file.name, Comlink.proxy(onProgress));
+      this.replay = { name: file.name, size: file.size, running: false, progress: { ...result }, result };
+      if (result.error) this.toast('error', `Replay of ${file.name} stopped: ${result.error}`);
+      return result;
+    } catch (error) {
+      this.replay = { ...this.replay, running: false };
+      this.toast('error', `Replay failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    } finally {
+      this.emit('replay');
+    }
+  }
+
+  /** Saves an engine checkpoint now (the page is going away). Best effort. */
+  checkpointNow(): void {
+    if (this.status !== 'ready') return;
+    this.api.checkpointNow().catch(() => {});
   }
 
   toast(kind: Toast['kind'], text: string, ms = kind === 'error' ? 8000 : 3000): void {

@@ -1,10 +1,11 @@
 /**
  * The engine worker's entry: builds a WorkerHost with the browser loaders (QuickJS and Vigil's
- * WebAssembly over HTTP), IndexedDB persistence and the simulator, and exposes it with comlink.
- * Start it with `startEngineWorker()` (client.ts).
+ * WebAssembly over HTTP), IndexedDB persistence, the simulator and the benchmark modules, and
+ * exposes it with comlink. Start it with `startEngineWorker()` (client.ts).
  */
 import * as Comlink from 'comlink';
 import { createBrowserEngine } from '../browser.js';
+import { benchModules } from './bench-modules.js';
 import { WorkerHost } from './host.js';
 import { IdbStore, MemoryStore } from './persistence.js';
 import { simulatorLib } from './simulator-lib.js';
@@ -14,6 +15,7 @@ const host: VigilWorkerApi = new WorkerHost({
   createEngine: () => createBrowserEngine(),
   openStore: async (persist) => (persist && typeof indexedDB !== 'undefined' ? IdbStore.open() : new MemoryStore()),
   simulator: async () => simulatorLib,
+  benchmarks: benchModules,
 });
 
 Comlink.expose(host);

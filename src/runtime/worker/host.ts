@@ -4,6 +4,7 @@
  * loaders and IndexedDB; tests build it with the Node engine and a MemoryStore.
  */
 import type { Alert, Engine, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
+import type { HotPaths } from '../../wasm/hotpaths.js';
 import { RateMeter } from '../../engine/rate-meter.js';
 import { UpdateCoalescer, type CoalescerTimer } from './coalescer.js';
 import { MemoryStore, type StateStore, type StoredState } from './persistence.js';
@@ -12,8 +13,17 @@ import {
   MAX_ALERTS_PER_BATCH,
   MAX_DIAGNOSTICS_PER_BATCH,
   UPDATE_INTERVAL_MS,
+  MAX_REPLAY_ALERTS,
   type AlertEnvelope,
+  type BenchmarkInfo,
+  type BenchmarkResult,
+  type CheckpointInfo,
   type IocListSummary,
+  type MachineSnapshot,
+  type MachineTrail,
+  type ReplayProgress,
+  type ReplayResult,
+  type TrailStep,
   type MetricsSnapshot,
   type RuleHistoryEntry,
   type RuleOpResult,
@@ -31,15 +41,30 @@ import {
   listRecord,
   normalizeEntries,
   ruleRecords,
+  stateSignature,
   STORE_FORMAT,
+  type CheckpointRecord,
   type HistoryRecord,
   type WritePlan,
 } from './records.js';
 import { SimulatorDriver, type SimulatorLib, type SimulatorTimer } from './simulator.js';
 import { SourceCounter } from './top-sources.js';
+import { readJsonLines } from './replay.js';
+import { TransitionTracker } from './transition-tracker.js';
+
+/** A benchmark module of src/bench: `run…(hotPaths, options)` returning a table. */
+export interface BenchModule {
+  info: BenchmarkInfo;
+  run(hot: HotPaths, options: { progress?: (message: string) => void }): { columns: string[]; rows: Record<string, string | number>[]; notes: string[] };
+}
+
+/** Engine checkpoints are saved this often (and when the page asks, e.g. on pagehide). */
+export const CHECKPOINT_EVERY_MS = 10_000;
 
 export interface WorkerHostDeps {
-  createEngine(): Promise<{ engine: Engine; loadMs: number }>;
+  createEngine(): Promise<{ engine: Engine; loadMs: number; hotPaths?: HotPaths }>;
+  /** The benchmarks this build has (src/bench), or why there are none. */
+  benchmarks?(): Promise<BenchModule[]>;
   openStore(persist: boolean): Promise<StateStore>;
   /** src/simulate, or undefined with the reason it is missing. */
   simulator(): Promise<SimulatorLib | { unavailable: string }>;
@@ -67,6 +92,12 @@ export class WorkerHost implements VigilWorkerApi {
   private writes: Promise<void> = Promise.resolve();
   private loadMs = 0;
   private initialized: Promise<WorkerReady> | undefined;
+  private hotPaths: HotPaths | undefined;
+  private tracker!: TransitionTracker;
+  private now: () => number = () => Date.now();
+  private checkpointHandle: unknown;
+  private lastCheckpoint: CheckpointInfo | undefined;
+  private checkpointing: Promise<CheckpointInfo | undefined> | undefined;
 
   constructor(private readonly deps: WorkerHostDeps) {}
 
@@ -79,7 +110,8 @@ export class WorkerHost implements VigilWorkerApi {
     this.defaults = init.defaults;
     const timer = this.deps.timer;
     const now = () => (timer ? timer.now() : Date.now());
-    const [{ engine, loadMs }, store, simLib] = await Promise.all([
+    this.now = now;
+    const [{ engine, loadMs, hotPaths }, store, simLib] = await Promise.all([
       this.deps.createEngine(),
       this.deps.openStore(init.persist !== false).catch((error: unknown) => {
         console.warn('vigil: IndexedDB unavailable, state is kept in memory only:', error);
@@ -90,6 +122,8 @@ export class WorkerHost implements VigilWorkerApi {
     this.engine = engine;
     this.store = store;
     this.loadMs = loadMs;
+    this.hotPaths = hotPaths;
+    this.tracker = new TransitionTracker(now);
     this.alertRate = new RateMeter(now);
     this.sources = new SourceCounter(60, now);
     this.coalescer = new UpdateCoalescer({
@@ -107,7 +141,7 @@ export class WorkerHost implements VigilWorkerApi {
       {
         push: (events) => {
           this.sources.add(events);
-          const result = this.engine.push(events);
+          const result = this.pushTracked(events);
           this.engine.advanceTime();
           return result.rejected.length;
         },
@@ -127,14 +161,62 @@ export class WorkerHost implements VigilWorkerApi {
 
     if (init.reset) await this.store.clear();
     const stored = await this.store.read();
-    const ready = stored ? this.restore(stored) : await this.loadDefaults();
+    const ready = stored ? await this.restore(stored) : await this.loadDefaults();
+    this.tracker.setRules(this.engine.rules());
     this.coalescer.start();
+    const setInterval = timer ? timer.setInterval.bind(timer) : (fn: () => void, ms: number) => globalThis.setInterval(fn, ms);
+    this.checkpointHandle = setInterval(() => void this.checkpointNow(), CHECKPOINT_EVERY_MS);
     return ready;
+  }
+
+  /** Pushes a batch with the state-machine tracker watching. */
+  private pushTracked(events: unknown[]) {
+    return this.tracker.around(events, this.engine, () => this.engine.push(events));
   }
 
   // ── start-up ─────────────────────────────────────────────────────────────
 
-  private restore(stored: StoredState): WorkerReady {
+  private async restore(stored: StoredState): Promise<WorkerReady> {
+    const checkpoint = await this.restoreCheckpoint(stored);
+    if (checkpoint.restored) {
+      for (const list of stored.iocs) this.iocEntrySets.set(list.name, new Set(list.entries));
+      for (const h of stored.history) this.histories.set(h.name, h);
+      const settings = stored.settings!;
+      this.sim.configure(settings.simulator);
+      if (settings.simulatorRunning) this.safeStart();
+      return { restoredFrom: 'storage', restoreProblems: [], loadMs: this.loadMs, checkpoint };
+    }
+    const ready = this.restoreRecords(stored);
+    return { ...ready, checkpoint };
+  }
+
+  /** Brings back the engine checkpoint when it was taken over the rules and lists that were saved. */
+  private async restoreCheckpoint(stored: StoredState): Promise<NonNullable<WorkerReady['checkpoint']>> {
+    let record: CheckpointRecord | undefined;
+    try {
+      record = await this.store.readCheckpoint();
+    } catch (error) {
+      return { restored: false, reason: `could not read: ${String(error)}` };
+    }
+    if (!record) return { restored: false, reason: 'no checkpoint saved' };
+    const info = { time: record.time, bytes: record.bytes.byteLength };
+    if (record.signature !== stateSignature(stored)) return { restored: false, ...info, reason: 'rules or lists changed after it was taken' };
+    try {
+      const { extra } = this.engine.restore(record.bytes);
+      const x = (extra ?? {}) as { eventTime?: number; stream?: number };
+      if (typeof x.eventTime === 'number' && x.eventTime > 0) this.sim.resumeAfter(x.eventTime, x.stream ?? 0);
+      this.lastCheckpoint = info;
+      return { restored: true, ...info };
+    } catch (error) {
+      // A half-restored engine: start it over from the records.
+      for (const rule of this.engine.rules()) this.engine.removeRule(rule.name);
+      for (const { name } of this.engine.iocs.list()) this.engine.iocs.delete(name);
+      for (const name of this.engine.tables.names()) this.engine.tables.delete(name);
+      return { restored: false, ...info, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private restoreRecords(stored: StoredState): WorkerReady {
     const problems: string[] = [];
     for (const list of stored.iocs) this.createIocList(list.name, list.entries);
     for (const table of stored.tables) this.engine.tables.create(table.name, table.entries);
@@ -184,6 +266,7 @@ export class WorkerHost implements VigilWorkerApi {
 
   async resetToDefaults(): Promise<WorkerReady> {
     this.sim.stop();
+    this.lastCheckpoint = undefined;
     for (const rule of this.engine.rules()) this.engine.removeRule(rule.name);
     for (const { name } of this.engine.iocs.list()) this.engine.iocs.delete(name);
     for (const name of this.engine.tables.names()) this.engine.tables.delete(name);
@@ -194,6 +277,7 @@ export class WorkerHost implements VigilWorkerApi {
     const ready = await this.loadDefaults();
     this.rulesVersion++;
     this.listsVersion++;
+    this.tracker.setRules(this.engine.rules());
     this.coalescer.flushNow();
     return ready;
   }
@@ -277,6 +361,7 @@ export class WorkerHost implements VigilWorkerApi {
 
   private rulesChanged(): void {
     this.rulesVersion++;
+    this.tracker?.setRules(this.engine.rules());
     this.coalescer?.flushNow();
   }
 
@@ -358,7 +443,7 @@ export class WorkerHost implements VigilWorkerApi {
 
   push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] } {
     this.sources.add(events);
-    const result = this.engine.push(events);
+    const result = this.pushTracked(events);
     this.coalescer.markDirty();
     return result;
   }
@@ -370,6 +455,7 @@ export class WorkerHost implements VigilWorkerApi {
     if (signature !== this.ruleStateSignature) {
       if (this.ruleStateSignature) this.rulesVersion++;
       this.ruleStateSignature = signature;
+      this.tracker?.setRules(this.engine.rules());
     }
     return {
       time: Date.now(),
@@ -379,6 +465,7 @@ export class WorkerHost implements VigilWorkerApi {
       simulator: this.sim.status(),
       rulesVersion: this.rulesVersion,
       listsVersion: this.listsVersion,
+      ...(this.lastCheckpoint ? { checkpoint: { ...this.lastCheckpoint } } : {}),
     };
   }
 
@@ -440,8 +527,199 @@ export class WorkerHost implements VigilWorkerApi {
     return this.sim.status();
   }
 
+  // ── state-machine debugger ───────────────────────────────────────────────
+
+  machineRules(): string[] {
+    return this.engine.rules().filter((r) => r.kind === 'state-machine').map((r) => r.name);
+  }
+
+  machineSnapshot(rule: string): MachineSnapshot {
+    this.tracker.setRules(this.engine.rules());
+    const stats = this.engine.stateMachineStats(rule, { countStates: true });
+    return this.tracker.snapshot(rule, { liveKeys: stats.liveKeys, byteSize: stats.byteSize, states: stats.states ?? {} });
+  }
+
+  machineTrail(rule: string, key: string): MachineTrail {
+    this.tracker.setRules(this.engine.rules());
+    const t = this.tracker.rule(rule);
+    if (!t) throw new Error(`rule "${rule}" is not a STATE MACHINE rule`);
+    return this.tracker.trail(rule, key, this.engine.stateOf(rule, t.keyOfText(key)));
+  }
+
+  watchKey(rule: string, key: string, on: boolean): void {
+    this.tracker.setRules(this.engine.rules());
+    this.tracker.rule(rule)?.watch(key, on);
+  }
+
+  async stepMachine(rule: string, options: { key?: string; maxEvents?: number } = {}): Promise<{ step?: TrailStep; key?: string; events: number }> {
+    const t = this.tracker.rule(rule);
+    if (!t) throw new Error(`rule "${rule}" is not a STATE MACHINE rule`);
+    const maxEvents = options.maxEvents ?? (options.key === undefined ? 5000 : 50_000);
+    if (this.sim.running) {
+      this.sim.stop();
+      await this.persistSettings();
+    }
+    if (options.key !== undefined) t.watch(options.key, true);
+    const last = () => (options.key === undefined ? t.steps : (t.trails.get(options.key).at(-1)?.seq ?? 0));
+    const before = last();
+    let events = 0;
+    const available = this.sim.status().available;
+    while (available && events < maxEvents && last() === before) {
+      this.sim.step(1);
+      events++;
+    }
+    this.coalescer.flushNow();
+    if (last() === before) return { events };
+    // The most recently updated key holds the newest step.
+    const key = options.key ?? t.trails.keys()[0];
+    const step = key === undefined ? undefined : t.trails.get(key).at(-1);
+    return step ? { step, key, events } : { events };
+  }
+
+  // ── engine checkpoints ───────────────────────────────────────────────────
+
+  /** Takes the checkpoint, then (nothing awaited in between) writes the finished record. */
+  checkpointNow(): Promise<CheckpointInfo | undefined> {
+    this.checkpointing ??= this.saveCheckpoint().finally(() => (this.checkpointing = undefined));
+    return this.checkpointing;
+  }
+
+  private async saveCheckpoint(): Promise<CheckpointInfo | undefined> {
+    // Wait for the rule and list writes, so the signature describes what the store holds.
+    await this.writes;
+    const status = this.sim.status();
+    const bytes = this.engine.checkpoint({ eventTime: status.eventTime, stream: this.sim.streamNumber });
+    const record: CheckpointRecord = {
+      format: STORE_FORMAT,
+      time: Date.now(),
+      bytes,
+      signature: stateSignature({
+        rules: ruleRecords(this.engine.rules()),
+        iocs: [...this.iocEntrySets].map(([n, e]) => listRecord(n, e)),
+        tables: this.engine.tables.names().map((n) => listRecord(n, this.engine.tables.entries(n))),
+      }),
+    };
+    try {
+      await this.store.writeCheckpoint(record);
+    } catch (error) {
+      this.coalescer?.addDiagnostic({ code: 'vigil.storage', message: `could not save the checkpoint: ${String(error)}` });
+      return undefined;
+    }
+    this.lastCheckpoint = { time: record.time, bytes: bytes.byteLength };
+    return { ...this.lastCheckpoint };
+  }
+
+  // ── replay ───────────────────────────────────────────────────────────────
+
+  async replay(file: Blob, name: string, onProgress?: (p: ReplayProgress) => void): Promise<ReplayResult> {
+    const started = this.now();
+    const progress: ReplayProgress = { bytesRead: 0, totalBytes: file.size, events: 0, alerts: 0, badLines: 0, done: false };
+    const envelopes: ReplayResult['envelopes'] = [];
+    const byRule: Record<string, number> = {};
+    const problems: string[] = [];
+    const report = () => {
+      try {
+        const pending = onProgress?.({ ...progress }) as unknown;
+        if (pending instanceof Promise) pending.catch(() => {});
+      } catch {
+        // The page went away.
+      }
+    };
+    const { engine } = await this.deps.createEngine();
+    try {
+      // The same rules and lists as the live engine, none of its state.
+      for (const [listName, entries] of this.iocEntrySets) {
+        engine.iocs.create(listName, { capacity: Math.max(1024, entries.size * 2) });
+        if (entries.size) engine.iocs.add(listName, [...entries]);
+      }
+      for (const table of this.engine.tables.names()) engine.tables.create(table, this.engine.tables.entries(table));
+      for (const rule of this.engine.rules()) {
+        const applied = engine.putRules(rule.text, { file: rule.file, author: 'replay' });
+        if (applied.ok && rule.state === 'disabled') engine.setRuleEnabled(rule.name, false);
+      }
+      let nextId = 1;
+      engine.onAlert((alert) => {
+        progress.alerts++;
+        byRule[alert.rule] = (byRule[alert.rule] ?? 0) + 1;
+        if (envelopes.length < MAX_REPLAY_ALERTS) envelopes.push({ id: nextId++, at: this.now(), alert });
+      });
+      let lastReport = 0;
+      for await (const batch of readJsonLines(file, { onBytes: (n) => (progress.bytesRead = n) })) {
+        const events: Record<string, unknown>[] = [];
+        for (const line of batch) {
+          if ('error' in line) {
+            progress.badLines++;
+            if (problems.length < 20) problems.push(`${line.line}: ${line.error}`);
+          } else events.push(line.event);
+        }
+        if (events.length) engine.push(events);
+        progress.events += events.length;
+        if (this.now() - lastReport > 100) {
+          lastReport = this.now();
+          report();
+        }
+        // Let the live engine and the page's requests in between batches.
+        await new Promise((ok) => setTimeout(ok, 0));
+      }
+      engine.flush();
+      progress.bytesRead = file.size;
+      progress.done = true;
+      report();
+      return { ...progress, name, envelopes, byRule, ms: this.now() - started, problems };
+    } catch (error) {
+      progress.done = true;
+      report();
+      return { ...progress, name, envelopes, byRule, ms: this.now() - started, problems, error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      engine.dispose();
+    }
+  }
+
+  // ── benchmarks ───────────────────────────────────────────────────────────
+
+  private benchModules: Promise<BenchModule[]> | undefined;
+
+  private loadBenchmarks(): Promise<BenchModule[]> {
+    this.benchModules ??= this.deps.benchmarks ? this.deps.benchmarks() : Promise.resolve([]);
+    return this.benchModules;
+  }
+
+  async benchmarks(): Promise<{ available: BenchmarkInfo[]; unavailable?: string }> {
+    if (!this.hotPaths) return { available: [], unavailable: 'this engine was built without access to its WebAssembly hot paths' };
+    try {
+      const modules = await this.loadBenchmarks();
+      if (!modules.length) return { available: [], unavailable: 'this build has no benchmark modules (src/bench)' };
+      return { available: modules.map((m) => m.info) };
+    } catch (error) {
+      return { available: [], unavailable: `the benchmark modules could not be loaded: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  async runBenchmark(name: string, onProgress?: (message: string) => void): Promise<BenchmarkResult> {
+    const modules = await this.loadBenchmarks();
+    const module = modules.find((m) => m.info.name === name);
+    if (!module || !this.hotPaths) throw new Error(`no benchmark "${name}" in this build`);
+    const started = performance.now();
+    const result = module.run(this.hotPaths, {
+      progress: (message) => {
+        try {
+          const pending = onProgress?.(message) as unknown;
+          if (pending instanceof Promise) pending.catch(() => {});
+        } catch {
+          // ignore
+        }
+      },
+    });
+    return { name, ...result, ms: performance.now() - started };
+  }
+
   /** Stops timers (tests). */
   dispose(): void {
+    if (this.checkpointHandle !== undefined) {
+      const timer = this.deps.timer;
+      if (timer) timer.clearInterval(this.checkpointHandle);
+      else clearInterval(this.checkpointHandle as ReturnType<typeof setInterval>);
+    }
     this.sim?.stop();
     this.coalescer?.stop();
     this.engine?.dispose();

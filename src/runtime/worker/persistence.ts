@@ -5,10 +5,12 @@
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import {
+  readCheckpointRecord,
   readHistoryRecord,
   readListRecord,
   readRuleRecord,
   readSettingsRecord,
+  type CheckpointRecord,
   type HistoryRecord,
   type ListRecord,
   type RuleRecord,
@@ -17,8 +19,10 @@ import {
 } from './records.js';
 
 const DB_NAME = 'vigil';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const STORES = ['rules', 'history', 'iocs', 'tables', 'settings'] as const;
+/** The engine checkpoint (one record, key 'engine'); written apart from the rest, much more often. */
+const CHECKPOINT_STORE = 'checkpoint';
 
 export interface StoredState {
   rules: RuleRecord[];
@@ -33,6 +37,9 @@ export interface StateStore {
   read(): Promise<StoredState | undefined>;
   write(plan: WritePlan): Promise<void>;
   clear(): Promise<void>;
+  readCheckpoint(): Promise<CheckpointRecord | undefined>;
+  /** The record is complete before this is called: the transaction opens and closes inside. */
+  writeCheckpoint(record: CheckpointRecord): Promise<void>;
 }
 
 export class IdbStore implements StateStore {
@@ -46,6 +53,7 @@ export class IdbStore implements StateStore {
             db.createObjectStore(name, name === 'settings' ? undefined : { keyPath: 'name' });
           }
         }
+        if (!db.objectStoreNames.contains(CHECKPOINT_STORE)) db.createObjectStore(CHECKPOINT_STORE);
       },
     });
     return new IdbStore(db);
@@ -92,14 +100,33 @@ export class IdbStore implements StateStore {
   }
 
   async clear(): Promise<void> {
-    const tx = this.db.transaction([...STORES], 'readwrite');
-    await Promise.all([...STORES.map((s) => tx.objectStore(s).clear()), tx.done]);
+    const all = [...STORES, CHECKPOINT_STORE];
+    const tx = this.db.transaction(all, 'readwrite');
+    await Promise.all([...all.map((s) => tx.objectStore(s).clear()), tx.done]);
+  }
+
+  async readCheckpoint(): Promise<CheckpointRecord | undefined> {
+    return readCheckpointRecord(await this.db.get(CHECKPOINT_STORE, 'engine'));
+  }
+
+  async writeCheckpoint(record: CheckpointRecord): Promise<void> {
+    const tx = this.db.transaction(CHECKPOINT_STORE, 'readwrite');
+    await Promise.all([tx.store.put(record, 'engine'), tx.done]);
   }
 }
 
 /** Keeps the state in memory only (persistence off, or IndexedDB unavailable). */
 export class MemoryStore implements StateStore {
   private state: StoredState | undefined;
+  private checkpoint: CheckpointRecord | undefined;
+
+  async readCheckpoint(): Promise<CheckpointRecord | undefined> {
+    return this.checkpoint ? { ...this.checkpoint, bytes: this.checkpoint.bytes.slice() } : undefined;
+  }
+
+  async writeCheckpoint(record: CheckpointRecord): Promise<void> {
+    this.checkpoint = { ...record, bytes: record.bytes.slice() };
+  }
 
   async read(): Promise<StoredState | undefined> {
     return this.state?.settings ? structuredClone(this.state) : undefined;
@@ -121,5 +148,6 @@ export class MemoryStore implements StateStore {
 
   async clear(): Promise<void> {
     this.state = undefined;
+    this.checkpoint = undefined;
   }
 }

@@ -11,6 +11,9 @@
  * alerts sent to the page are capped per batch (`omittedAlerts` counts the rest).
  */
 import type { Alert, ApplyResult, EngineMetrics, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
+import type { MachineDefinition, MachineEdge } from './machine-def.js';
+
+export type { MachineDefinition, MachineEdge } from './machine-def.js';
 
 /** At most one update batch per this many milliseconds. */
 export const UPDATE_INTERVAL_MS = 250;
@@ -62,6 +65,8 @@ export interface TableSummary {
 export interface SimulatorMixPart {
   generator: SimulatorGeneratorName;
   weight: number;
+  /** This generator's own error (anomaly) probability; the settings' `errorProbability` when absent. */
+  errorProbability?: number;
 }
 
 export interface SimulatorSettings {
@@ -114,6 +119,113 @@ export interface MetricsSnapshot {
   rulesVersion: number;
   /** Bumped whenever IOC lists or tables change. */
   listsVersion: number;
+  /** The last engine checkpoint saved (IndexedDB), when any. */
+  checkpoint?: CheckpointInfo;
+}
+
+/** An engine checkpoint kept in IndexedDB. */
+export interface CheckpointInfo {
+  /** Processing time it was taken (epoch ms). */
+  time: number;
+  bytes: number;
+}
+
+// ── state-machine debugger ─────────────────────────────────────────────────
+
+/** One event of one key through a STATE MACHINE rule, as the worker replayed it. */
+export interface TrailStep {
+  /** 1, 2, 3… per rule. */
+  seq: number;
+  /** Processing time it was pushed (epoch ms). */
+  at: number;
+  /** Event time (the USING field), else processing time. */
+  time: number;
+  from: string;
+  /** The state it led to; null for an invalid transition (no transition for the event in `from`). */
+  to: string | null;
+  /** The ON field's value. */
+  event: string;
+  valid: boolean;
+  /** The event itself. */
+  data: Record<string, unknown>;
+}
+
+export interface MachineSnapshot {
+  rule: string;
+  definition: MachineDefinition;
+  liveKeys: number;
+  byteSize: number;
+  /** Keys per state, from the engine (INITIAL counts only keys the table holds). */
+  states: Record<string, number>;
+  /** Every transition of the definition with how often it was taken, and per second over the last 10 s. */
+  edges: (MachineEdge & { count: number; perSecond: number })[];
+  /** Invalid events by the state they came in and their type. */
+  invalid: { from: string; event: string; count: number; perSecond: number }[];
+  steps: number;
+  invalidSteps: number;
+  /** Batches where the replayed state of a key differed from the engine's (the engine wins). */
+  resyncs: number;
+  /** The rule has a FILTER or IOC FILTERS: rates count every routed event. */
+  approximate: boolean;
+  /** Keys that made invalid transitions, most recent first. */
+  alertedKeys: string[];
+  watchedKeys: string[];
+  /** Keys with recent steps, most recent first. */
+  recentKeys: string[];
+}
+
+export interface MachineTrail {
+  rule: string;
+  key: string;
+  /** The engine's state of the key now. */
+  state: string;
+  /** Oldest first (the last N the worker kept). */
+  steps: TrailStep[];
+  watched: boolean;
+}
+
+// ── replay ─────────────────────────────────────────────────────────────────
+
+export interface ReplayProgress {
+  /** Bytes of the file read so far (compressed bytes for .gz). */
+  bytesRead: number;
+  totalBytes: number;
+  events: number;
+  alerts: number;
+  /** Lines that were not JSON objects. */
+  badLines: number;
+  done: boolean;
+}
+
+export interface ReplayResult extends ReplayProgress {
+  name: string;
+  /** Alerts raised, in order (at most MAX_REPLAY_ALERTS are copied; `alerts` counts all). */
+  envelopes: AlertEnvelope[];
+  /** Alerts per rule. */
+  byRule: Record<string, number>;
+  ms: number;
+  /** The first bad lines, as `LINE: reason`. */
+  problems: string[];
+  error?: string;
+}
+
+/** Alerts of a replay copied to the page. */
+export const MAX_REPLAY_ALERTS = 20_000;
+
+// ── benchmarks ─────────────────────────────────────────────────────────────
+
+export interface BenchmarkInfo {
+  name: string;
+  title: string;
+  description: string;
+}
+
+export interface BenchmarkResult {
+  name: string;
+  columns: string[];
+  rows: Record<string, string | number>[];
+  notes: string[];
+  ms: number;
 }
 
 export interface UpdateBatch {
@@ -157,6 +269,8 @@ export interface WorkerReady {
   restoreProblems: string[];
   /** How long loading QuickJS + Vigil's WebAssembly took (ms). */
   loadMs: number;
+  /** The engine checkpoint restored at load (open windows, state machines), or why none was. */
+  checkpoint?: { restored: boolean; time?: number; bytes?: number; reason?: string };
 }
 
 /** Result of a rule operation: the engine's result, with messages for non-diagnostic failures. */
@@ -207,4 +321,37 @@ export interface VigilWorkerApi {
 
   /** Forgets persisted state and reloads the defaults. */
   resetToDefaults(): Promise<WorkerReady>;
+
+  // state-machine debugger
+  /** Names of the STATE MACHINE rules. */
+  machineRules(): string[];
+  /** A rule's definition, keys per state, transition counts and rates. */
+  machineSnapshot(rule: string): MachineSnapshot;
+  /** The recent steps of one key (its value, or a JSON array for several key fields). */
+  machineTrail(rule: string, key: string): MachineTrail;
+  /** Keeps (or stops keeping) a key's trail however busy the stream is. */
+  watchKey(rule: string, key: string, on: boolean): void;
+  /**
+   * Pauses the simulator and feeds the engine one generated event at a time until one reaches the
+   * rule (with `key`: until one of that key does), at most `maxEvents`; returns that step, if any.
+   */
+  stepMachine(rule: string, options?: { key?: string; maxEvents?: number }): Promise<{ step?: TrailStep; key?: string; events: number }>;
+
+  // engine checkpoints
+  /** Takes an engine checkpoint now and saves it (IndexedDB when persisting). */
+  checkpointNow(): Promise<CheckpointInfo | undefined>;
+
+  // replay
+  /**
+   * Runs the current rules and lists over a JSON-lines file (gzip when it starts with the gzip
+   * magic bytes) in a fresh engine: the live one is untouched. `onProgress` (a `comlink.proxy`)
+   * hears about progress now and then.
+   */
+  replay(file: Blob, name: string, onProgress?: (p: ReplayProgress) => void): Promise<ReplayResult>;
+
+  // benchmarks
+  /** Benchmarks this build can run (empty when src/bench is missing). */
+  benchmarks(): Promise<{ available: BenchmarkInfo[]; unavailable?: string }>;
+  /** Runs one benchmark at small sizes in the worker (the engine pauses meanwhile). */
+  runBenchmark(name: string, onProgress?: (message: string) => void): Promise<BenchmarkResult>;
 }

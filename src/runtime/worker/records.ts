@@ -32,6 +32,42 @@ export interface SettingsRecord {
   simulatorRunning: boolean;
 }
 
+/** The engine's whole state (checkpoint bytes) and what it was taken over. */
+export interface CheckpointRecord {
+  format: number;
+  /** Processing time it was taken (epoch ms). */
+  time: number;
+  bytes: Uint8Array;
+  /**
+   * `stateSignature` of the rules and lists persisted when it was taken: restored only when the
+   * persisted rules and lists still match (they are saved at once; checkpoints only now and then).
+   */
+  signature: string;
+}
+
+/** A short hash of rules (in order, with their enabled flag) and lists: equal state, equal text. */
+export function stateSignature(state: { rules: RuleRecord[]; iocs: ListRecord[]; tables: ListRecord[] }): string {
+  const rules = [...state.rules].sort((a, b) => a.order - b.order).map((r) => [r.name, r.text, r.enabled]);
+  const lists = (l: ListRecord[]) => [...l].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((x) => [x.name, [...x.entries].sort()]);
+  const text = JSON.stringify([rules, lists(state.iocs), lists(state.tables)]);
+  // FNV-1a, 2 × 32 bits.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  return `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}:${text.length}`;
+}
+
+export function readCheckpointRecord(value: unknown): CheckpointRecord | undefined {
+  if (!isObject(value) || value.format !== STORE_FORMAT || typeof value.time !== 'number' || typeof value.signature !== 'string') return undefined;
+  const bytes = value.bytes;
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) return undefined;
+  return { format: STORE_FORMAT, time: value.time, bytes, signature: value.signature };
+}
+
 /** One write: records to put and keys to delete, per store. */
 export interface WritePlan {
   rules?: { put: RuleRecord[]; delete: string[] };
@@ -117,7 +153,11 @@ export function readSettingsRecord(value: unknown): SettingsRecord | undefined {
   return {
     format: STORE_FORMAT,
     simulator: {
-      mix: s.mix.filter(isObject).map((p) => ({ generator: p.generator as never, weight: Number(p.weight) || 1 })),
+      mix: s.mix.filter(isObject).map((p) => ({
+        generator: p.generator as never,
+        weight: Number(p.weight) || 1,
+        ...(typeof p.errorProbability === 'number' ? { errorProbability: p.errorProbability } : {}),
+      })),
       rate: s.rate,
       errorProbability: typeof s.errorProbability === 'number' ? s.errorProbability : 0,
       seed: s.seed,

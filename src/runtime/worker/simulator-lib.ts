@@ -23,4 +23,24 @@ export const simulatorLib: SimulatorLib = {
       [...truthKeys].map((truthKey) => ({ event: {}, anomaly: true, truthKey })),
       alertTruthKey,
     ),
+  relabel(taken, stream) {
+    for (const t of taken) {
+      const e = t.event;
+      if (e.kind !== 'packet' || typeof e.sourceAddress !== 'string') continue;
+      const renamed = relabelAddress(e.sourceAddress, stream);
+      if (t.truthKey === e.sourceAddress) t.truthKey = renamed;
+      e.sourceAddress = renamed;
+    }
+  },
 };
+
+/**
+ * The network generator hands out 10.b.c.d from 10.0.0.1 in every stream: stream n shifts the
+ * second octet, so a fresh stream's machines do not collide with the keys a restored engine holds.
+ */
+export function relabelAddress(address: string, stream: number): string {
+  const parts = address.split('.');
+  if (parts.length !== 4) return address;
+  parts[1] = String((Number(parts[1]) + stream * 37) % 256);
+  return parts.join('.');
+}

@@ -36,6 +36,11 @@ export interface SimulatorLib {
   mixGenerators(parts: { generator: SimGenerator; weight: number }[], seed?: number): SimGenerator;
   /** Scores alerts against the ground-truth keys of the anomalies generated so far. */
   score(alerts: readonly Alert[], truthKeys: ReadonlySet<string>): SimScore;
+  /**
+   * Renames the keys of stream `stream` (> 0) in place, so a fresh generator does not reuse the
+   * keys of an earlier one that the engine still holds state for (state machines, windows).
+   */
+  relabel?(taken: { event: Record<string, unknown>; truthKey?: string }[], stream: number): void;
 }
 
 export interface SimulatorSink {
@@ -82,6 +87,9 @@ export function checkSettings(settings: SimulatorSettings): SimulatorSettings {
   if (!settings.mix.length) throw new RangeError('choose at least one generator');
   for (const part of settings.mix) {
     if (!(part.weight > 0)) throw new RangeError(`weight of ${part.generator} must be positive`);
+    if (part.errorProbability !== undefined && !(part.errorProbability >= 0 && part.errorProbability < 1)) {
+      throw new RangeError(`error probability of ${part.generator} must be in [0, 1)`);
+    }
   }
   if (!(Number.isFinite(settings.rate) && settings.rate > 0 && settings.rate <= 100_000)) {
     throw new RangeError('rate must be between 1 and 100000 events per second');
@@ -109,6 +117,11 @@ export class SimulatorDriver {
   private cachedScore: SimScore | undefined;
   private scoreDirty = false;
   private error: string | undefined;
+  /** Generators built so far (a fresh one renames its keys, see SimulatorLib.relabel). */
+  private stream = 0;
+  private generatorsBuilt = 0;
+  /** Event time a fresh stream must not start before (the watermark of a restored engine). */
+  private notBefore = -Infinity;
 
   constructor(
     private readonly lib: SimulatorLib | undefined,
@@ -191,6 +204,21 @@ export class SimulatorDriver {
     this.rejected = 0;
   }
 
+  /**
+   * After an engine restore: the next stream starts at `eventTime` or later (no warm-up in the past,
+   * which the restored windows would see as late) and renames its keys away from stream `stream`'s.
+   */
+  resumeAfter(eventTime: number, stream: number): void {
+    this.warmedUp = true;
+    this.notBefore = eventTime;
+    this.stream = Math.max(this.stream, stream + 1);
+  }
+
+  /** The stream number of the current generator (for checkpoints). */
+  get streamNumber(): number {
+    return this.stream;
+  }
+
   /** Marks the library as unavailable, with the reason (shown in the Simulator view). */
   setUnavailable(reason: string): void {
     this.error = reason;
@@ -217,6 +245,7 @@ export class SimulatorDriver {
     if (!this.lib) return;
     this.generator ??= this.build();
     const taken = this.generator.take(n);
+    if (this.stream > 0) this.lib.relabel?.(taken, this.stream);
     const events: Record<string, unknown>[] = new Array(taken.length);
     for (let i = 0; i < taken.length; i++) {
       const t = taken[i]!;
@@ -273,11 +302,14 @@ export class SimulatorDriver {
   private build(): SimGenerator {
     const lib = this.lib!;
     const warmupMs = this.warmedUp ? 0 : this.warmupMs;
+    // The first generator keeps the stream number (0, or the one after a restored engine's).
+    if (this.generatorsBuilt > 0) this.stream++;
     this.warmedUp = true;
+    this.generatorsBuilt++;
     const { mix, rate, errorProbability } = this.settings;
     const seed = this.settings.seed + this.restarts * 7919;
     // Event time starts at the wall clock (minus the warm-up), on a whole second.
-    const startTime = Math.floor((this.timer.now() - warmupMs) / 1000) * 1000;
+    const startTime = Math.floor(Math.max(this.timer.now() - warmupMs, this.notBefore) / 1000) * 1000;
     const total = mix.reduce((s, p) => s + p.weight, 0);
     // A mix multiplies each part's rate by its weight: parts start at rate/total, the mix sums to rate.
     const single = mix.length === 1;
@@ -286,7 +318,7 @@ export class SimulatorDriver {
         seed: seed * 31 + i,
         rate: single ? rate : rate / total,
         startTime,
-        errorProbability,
+        errorProbability: part.errorProbability ?? errorProbability,
       }),
       weight: part.weight,
     }));

@@ -2,6 +2,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { AlertEnvelope } from '../../../src/runtime/worker/protocol.js';
 import { fmtDateTime, fmtTime } from '../../lib/format.js';
+import { formatRoute } from '../../lib/router.js';
+import { store } from '../../state/store.js';
 import '../shared/json-view.js';
 import { baseStyles } from '../shared/styles.js';
 
@@ -92,6 +94,18 @@ export class AlertDetail extends LitElement {
     return Array.isArray(events) ? (events.filter((e) => e && typeof e === 'object') as Record<string, unknown>[]) : [];
   }
 
+  /** Opens the debugger on the key of a STATE MACHINE rule's alert (key fields read from the alert or its `key`). */
+  private async openInDebugger(rule: string): Promise<void> {
+    const a = this.envelope?.alert;
+    if (!a) return;
+    const snapshot = await store.run(() => store.api.machineSnapshot(rule));
+    if (!snapshot) return;
+    const keyObject = a.key && typeof a.key === 'object' ? (a.key as Record<string, unknown>) : {};
+    const values = snapshot.definition.keyFields.map((f) => a[f] ?? keyObject[f] ?? null);
+    const key = values.length === 1 && typeof values[0] === 'string' ? values[0] : JSON.stringify(values);
+    location.hash = formatRoute({ view: 'debugger', item: rule, params: { key } });
+  }
+
   private async copy(): Promise<void> {
     try {
       await navigator.clipboard.writeText(JSON.stringify(this.envelope?.alert, null, 2));
@@ -108,6 +122,9 @@ export class AlertDetail extends LitElement {
     const key = a.key && typeof a.key === 'object' ? Object.entries(a.key as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
     const columns = [...new Set(events.flatMap((e) => Object.keys(e)).filter((k) => k !== 'fields'))].slice(0, 10);
     const { events: _omit, ...withoutEvents } = a;
+    const machineRules = store.rules.filter((r) => r.kind === 'state-machine').map((r) => r.name);
+    const isMachine = machineRules.includes(a.rule);
+    const addresses = !isMachine && machineRules.length && Array.isArray(a.addresses) ? (a.addresses.filter((x) => typeof x === 'string') as string[]).slice(0, 12) : [];
     return html`
       <header>
         <h3 data-testid="detail-rule">${a.rule}</h3>
@@ -119,6 +136,11 @@ export class AlertDetail extends LitElement {
           ${a.update ? html`<span class="pill warning">update</span>` : nothing}
           <span class="faint">#${env.id}</span>
         </div>
+        ${isMachine ? html`<div class="meta" style="margin-top:6px"><button data-testid="open-debugger" @click=${() => this.openInDebugger(a.rule)}>Open in the state-machine debugger</button></div>` : nothing}
+        ${addresses.length
+          ? html`<div class="meta" style="margin-top:6px">follow in debugger:
+              ${addresses.map((x) => html`<a class="mono" style="color:var(--accent)" href=${formatRoute({ view: 'debugger', item: machineRules[0], params: { key: x } })}>${x}</a>`)}</div>`
+          : nothing}
       </header>
       <div class="tabs" role="tablist">
         <button role="tab" aria-selected=${this.tab === 'json' ? 'true' : 'false'} @click=${() => (this.tab = 'json')}>Alert JSON</button>

@@ -20,7 +20,7 @@ export class AlertsView extends LitElement {
   declare route: Route;
   declare selectedId: number;
   declare paused: boolean;
-  private readonly data = new StoreController(this, ['alerts', 'rules']);
+  private readonly data = new StoreController(this, ['alerts', 'rules', 'replay']);
   private frozen: AlertEnvelope[] | undefined;
   private cache: { version: number; rule: string; q: string; frozen: boolean; rows: AlertEnvelope[] } | undefined;
 
@@ -91,6 +91,21 @@ export class AlertsView extends LitElement {
       .paused {
         color: var(--warn);
       }
+      .seg {
+        display: inline-flex;
+        gap: 0;
+      }
+      .seg button:first-child {
+        border-radius: var(--radius) 0 0 var(--radius);
+      }
+      .seg button:last-child {
+        border-radius: 0 var(--radius) var(--radius) 0;
+        border-left: 0;
+        max-width: 260px;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
     `,
   ];
 
@@ -126,8 +141,13 @@ export class AlertsView extends LitElement {
     return this.route?.params.q ?? '';
   }
 
-  private setParams(params: { rule?: string; q?: string }): void {
-    const next = { rule: this.rule, q: this.query, ...params };
+  /** 'replay': the alerts of the last replayed file instead of the live ones. */
+  private get source(): 'live' | 'replay' {
+    return this.route?.params.source === 'replay' && this.data.store.replay?.result ? 'replay' : 'live';
+  }
+
+  private setParams(params: { rule?: string; q?: string; source?: string }): void {
+    const next = { rule: this.rule, q: this.query, source: this.source === 'replay' ? 'replay' : '', ...params };
     history.replaceState(null, '', formatRoute({ view: 'alerts', params: next }));
     window.dispatchEvent(new HashChangeEvent('hashchange'));
   }
@@ -138,12 +158,19 @@ export class AlertsView extends LitElement {
     this.cache = undefined;
   }
 
+  private all(): AlertEnvelope[] {
+    const store = this.data.store;
+    if (this.source === 'replay') return store.replay?.result?.envelopes ?? [];
+    return this.frozen ?? store.alerts;
+  }
+
   private rows(): AlertEnvelope[] {
     const store = this.data.store;
-    const key = { version: store.alertsVersion, rule: this.rule, q: this.query, frozen: this.paused };
+    const replay = this.source === 'replay';
+    const key = { version: replay ? -1 - (store.replay?.result?.ms ?? 0) : store.alertsVersion, rule: this.rule, q: this.query, frozen: this.paused };
     const c = this.cache;
     if (c && c.version === key.version && c.rule === key.rule && c.q === key.q && c.frozen === key.frozen) return c.rows;
-    const rows = filterAlerts(this.frozen ?? store.alerts, { rule: this.rule, text: this.query });
+    const rows = filterAlerts(this.all(), { rule: this.rule, text: this.query });
     this.cache = { ...key, rows };
     return rows;
   }
@@ -151,7 +178,8 @@ export class AlertsView extends LitElement {
   override render() {
     const store = this.data.store;
     const rows = this.rows();
-    const all = this.frozen ?? store.alerts;
+    const all = this.all();
+    const replay = this.source === 'replay' ? store.replay?.result : undefined;
     const selected = rows.find((r) => r.id === this.selectedId) ?? all.find((r) => r.id === this.selectedId);
     const counts = new Map<string, number>();
     for (const a of all) counts.set(a.alert.rule, (counts.get(a.alert.rule) ?? 0) + 1);
@@ -159,6 +187,12 @@ export class AlertsView extends LitElement {
     const total = store.metrics?.engine.alertsOut ?? 0;
     return html`
       <div class="toolbar">
+        ${store.replay?.result
+          ? html`<span class="seg" role="tablist" aria-label="Which alerts">
+              <button role="tab" aria-selected=${!replay} class=${replay ? '' : 'primary'} data-testid="alert-source-live" @click=${() => this.setParams({ source: '' })}>Live</button>
+              <button role="tab" aria-selected=${!!replay} class=${replay ? 'primary' : ''} data-testid="alert-source-replay" @click=${() => this.setParams({ source: 'replay' })}>Replay · ${store.replay.result.name}</button>
+            </span>`
+          : nothing}
         <label class="search">
           <input
             type="search"
@@ -180,9 +214,11 @@ export class AlertsView extends LitElement {
         <button @click=${this.togglePause} title="Freeze the table (Space)" data-testid="alerts-pause">${this.paused ? '▶ Resume' : '❚❚ Pause'}</button>
         <button @click=${() => store.clearAlerts()} title="Clear the table (the engine goes on)">Clear</button>
         <span class="count" data-testid="alert-count">
-          ${this.paused ? html`<span class="paused">paused · </span>` : nothing}
+          ${replay
+            ? html`${fmtCount(rows.length)} shown · <b data-testid="replay-alert-total" data-value=${replay.alerts}>${fmtCount(replay.alerts)}</b> alerts from ${fmtCount(replay.events)} events of ${replay.name}${replay.alerts > all.length ? html` (first ${fmtCount(all.length)} kept)` : nothing}`
+            : html`${this.paused ? html`<span class="paused">paused · </span>` : nothing}
           ${fmtCount(rows.length)} shown · ${fmtCount(all.length)} kept (last ${fmtCount(MAX_ALERTS)}) · ${fmtCount(total)} raised
-          ${store.omittedAlerts ? html` · ${fmtCount(store.omittedAlerts)} not shown (rate)` : nothing}
+          ${store.omittedAlerts ? html` · ${fmtCount(store.omittedAlerts)} not shown (rate)` : nothing}`}
         </span>
       </div>
       <section class="panel" aria-label="Alerts">

@@ -1,12 +1,27 @@
-/** The Dashboard: rates over time, totals, per-rule counts, top source addresses, runtime diagnostics. */
+/**
+ * The Dashboard: rates over time, totals, a world map of violations per network location, per-rule
+ * counts, top source addresses, runtime diagnostics.
+ */
 import { LitElement, css, html, nothing } from 'lit';
 import { fmtCount, fmtRate } from '../../lib/format.js';
+import { networkPoints, type MapPoint } from '../../lib/network-points.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
 import './line-chart.js';
+import './world-map.js';
 
 export class DashboardView extends LitElement {
-  private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics']);
+  private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics', 'alerts']);
+  private mapCache: { version: number; points: MapPoint[] } | undefined;
+
+  /** Violations per network location, from the roll-up alerts the page keeps. */
+  private mapPoints(): MapPoint[] {
+    const store = this.data.store;
+    if (this.mapCache?.version !== store.alertsVersion) {
+      this.mapCache = { version: store.alertsVersion, points: networkPoints(store.alerts.map((a) => a.alert)) };
+    }
+    return this.mapCache.points;
+  }
 
   static override styles = [
     baseStyles,
@@ -14,7 +29,7 @@ export class DashboardView extends LitElement {
       :host {
         display: grid;
         grid-template-columns: repeat(12, minmax(0, 1fr));
-        grid-template-rows: auto minmax(180px, 1fr) minmax(0, 1.3fr);
+        grid-template-rows: auto minmax(150px, 0.8fr) minmax(0, 1.4fr) minmax(0, 1fr);
         gap: 8px;
         padding: 8px;
         height: 100%;
@@ -53,14 +68,24 @@ export class DashboardView extends LitElement {
       .chart vigil-line-chart {
         flex: 1;
       }
-      .rules {
+      .map {
         grid-column: span 7;
+      }
+      .map vigil-world-map {
+        flex: 1;
+      }
+      .rules {
+        grid-column: 1 / -1;
       }
       .sources {
         grid-column: span 2;
       }
       .diags {
         grid-column: span 3;
+      }
+      .legend {
+        font: 11px var(--font-mono);
+        color: var(--fg-dim);
       }
       .panel {
         display: flex;
@@ -132,6 +157,7 @@ export class DashboardView extends LitElement {
     const active = rules.filter(([, r]) => r.state === 'active').length;
     const deactivated = rules.filter(([, r]) => r.state === 'deactivated').length;
     const latest = store.series.latest();
+    const mapPoints = this.mapPoints();
     return html`
       <div class="tiles">
         ${this.tile('Events / s', latest ? fmtRate(latest.events ?? 0) : '–', '', 'tile-eps')}
@@ -144,6 +170,31 @@ export class DashboardView extends LitElement {
       </div>
       <section class="panel chart"><vigil-line-chart data-testid="chart-events" label="Events per second" color="#4aa3ff" .points=${events}></vigil-line-chart></section>
       <section class="panel chart"><vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart></section>
+      <section class="panel map">
+        <div class="panel-head">
+          <span class="grow">Protocol violations per network · ${fmtCount(mapPoints.reduce((n, p) => n + p.alerts, 0))} roll-up alerts</span>
+          <span class="legend" data-testid="map-legend">${mapPoints.length ? mapPoints.map((p) => `${p.id}: ${fmtCount(p.count)}`).join(' · ') : 'no roll-up alerts yet'}</span>
+        </div>
+        <vigil-world-map .points=${mapPoints}></vigil-world-map>
+      </section>
+      <section class="panel sources">
+        <div class="panel-head"><span class="grow">Top sources · 1 min</span></div>
+        <div class="scroll" data-testid="top-sources">
+          ${top.length === 0 ? html`<div class="empty">No events with a source address yet.</div>` : nothing}
+          ${top.map(
+            (s) => html`<div class="src"><i style="width:${(100 * s.count) / maxTop}%"></i><span>${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
+          )}
+        </div>
+      </section>
+      <section class="panel diags">
+        <div class="panel-head"><span class="grow">Runtime diagnostics</span><span>${store.diagnostics.length}</span></div>
+        <div class="scroll">
+          ${store.diagnostics.length === 0 ? html`<div class="empty">Nothing to report: no late events, no rule errors.</div>` : nothing}
+          ${[...store.diagnostics].reverse().slice(0, 100).map(
+            (d) => html`<div class="diag"><span class="code">${d.code}</span>${d.rule ? html`<b>${d.rule}</b> ` : nothing}<span class="dim">${d.message}</span></div>`,
+          )}
+        </div>
+      </section>
       <section class="panel rules">
         <div class="panel-head"><span class="grow">Per rule</span></div>
         <div class="scroll">
@@ -166,24 +217,6 @@ export class DashboardView extends LitElement {
                   )}
                 </tbody>
               </table>`}
-        </div>
-      </section>
-      <section class="panel sources">
-        <div class="panel-head"><span class="grow">Top sources · 1 min</span></div>
-        <div class="scroll" data-testid="top-sources">
-          ${top.length === 0 ? html`<div class="empty">No events with a source address yet.</div>` : nothing}
-          ${top.map(
-            (s) => html`<div class="src"><i style="width:${(100 * s.count) / maxTop}%"></i><span>${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
-          )}
-        </div>
-      </section>
-      <section class="panel diags">
-        <div class="panel-head"><span class="grow">Runtime diagnostics</span><span>${store.diagnostics.length}</span></div>
-        <div class="scroll">
-          ${store.diagnostics.length === 0 ? html`<div class="empty">Nothing to report: no late events, no rule errors.</div>` : nothing}
-          ${[...store.diagnostics].reverse().slice(0, 100).map(
-            (d) => html`<div class="diag"><span class="code">${d.code}</span>${d.rule ? html`<b>${d.rule}</b> ` : nothing}<span class="dim">${d.message}</span></div>`,
-          )}
         </div>
       </section>
     `;

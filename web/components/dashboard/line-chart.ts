@@ -109,14 +109,14 @@ export class LineChart extends LitElement {
 
   override updated(): void {
     const { x, y } = this.scales();
-    const xa = this.renderRoot.querySelector('g.x');
-    const ya = this.renderRoot.querySelector('g.y');
-    const grid = this.renderRoot.querySelector('g.grid');
+    const xa = this.renderRoot.querySelector<SVGGElement>('g.x');
+    const ya = this.renderRoot.querySelector<SVGGElement>('g.y');
+    const grid = this.renderRoot.querySelector<SVGGElement>('g.grid');
     const tf = timeFormat('%H:%M:%S');
     const nf = format('~s');
     const innerW = this.width - M.left - M.right;
-    if (xa) select(xa).call(axisBottom(x).ticks(Math.max(2, Math.floor(innerW / 90))).tickSizeOuter(0).tickFormat((d: never) => tf(d as Date)));
-    if (ya) select(ya).call(axisLeft(y).ticks(4).tickSizeOuter(0).tickFormat((d: never) => nf(d as number)));
+    if (xa) select(xa).call(axisBottom(x).ticks(Math.max(2, Math.floor(innerW / 90))).tickSizeOuter(0).tickFormat((d) => tf(d as Date)));
+    if (ya) select(ya).call(axisLeft(y).ticks(4).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
     if (grid) select(grid).call(axisLeft(y).ticks(4).tickSize(-innerW).tickFormat(() => ''));
   }
 

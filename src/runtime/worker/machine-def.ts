@@ -1,0 +1,92 @@
+/**
+ * A STATE MACHINE rule's definition as plain data (states, labelled transitions, routing), built
+ * from the rule's AST: what the debugger draws, and what the transition tracker replays events
+ * through. Mirrors src/engine/state-machine.ts: INITIAL first, then states in order of first
+ * mention; TERM forgets the key; an event with no transition leaves the state as it was (or resets
+ * it to INITIAL with RESET ON ALERT).
+ */
+import type { RuleAst } from '../../lang/ast.js';
+import { parseRules } from '../../lang/index.js';
+
+export interface MachineEdge {
+  from: string;
+  to: string;
+  /** The ON field's value that takes this transition. */
+  event: string;
+}
+
+export interface MachineDefinition {
+  rule: string;
+  keyFields: string[];
+  /** The field naming the transition. */
+  on: string;
+  /** The USING field, when the rule has one. */
+  timeField?: string;
+  /** INITIAL first, then in order of first mention; TERM last when any transition reaches it. */
+  states: string[];
+  edges: MachineEdge[];
+  timeoutMs?: number;
+  resetOnAlert: boolean;
+  /** SOURCES selectors (all must hold). */
+  sources: { field: string; values: string[] }[];
+  /** true when the rule has a FILTER or IOC FILTERS: the tracker cannot tell exactly which events reach it. */
+  filtered: boolean;
+}
+
+export const INITIAL = 'INITIAL';
+export const TERM = 'TERM';
+
+export function machineDefinition(ast: RuleAst): MachineDefinition | undefined {
+  const sm = ast.stateMachine;
+  if (!sm) return undefined;
+  const states = [INITIAL];
+  let term = false;
+  const mention = (name: string) => {
+    if (name === TERM) term = true;
+    else if (!states.includes(name)) states.push(name);
+  };
+  const edges: MachineEdge[] = [];
+  for (const state of sm.states) {
+    mention(state.name);
+    for (const t of state.transitions) {
+      mention(t.target);
+      edges.push({ from: state.name, to: t.target, event: t.event });
+    }
+  }
+  if (term) states.push(TERM);
+  return {
+    rule: ast.name,
+    keyFields: sm.keyFields.map((f) => f.field),
+    on: sm.on.field,
+    ...(ast.using ? { timeField: ast.using.field } : {}),
+    states,
+    edges,
+    ...(sm.timeout ? { timeoutMs: sm.timeout.ms } : {}),
+    resetOnAlert: sm.resetOnAlert,
+    sources: ast.sources.map((s) => ({ field: s.field, values: [...s.values] })),
+    filtered: !!ast.filter || ast.iocFilters.length > 0,
+  };
+}
+
+/** The definition of the STATE MACHINE rule `name` in `text` (a rule's text as the engine keeps it). */
+export function machineDefinitionOfText(text: string, name: string): MachineDefinition | undefined {
+  const { rules } = parseRules(text, `${name}.vgl`);
+  const ast = rules.find((r) => r.name === name) ?? rules[0];
+  return ast ? machineDefinition(ast) : undefined;
+}
+
+/** A transition lookup: `next(from, event)` is the target, or undefined for an invalid event. */
+export function transitionTable(def: MachineDefinition): (from: string, event: string) => string | undefined {
+  const table = new Map<string, Map<string, string>>();
+  for (const e of def.edges) {
+    let row = table.get(e.from);
+    if (!row) table.set(e.from, (row = new Map()));
+    if (!row.has(e.event)) row.set(e.event, e.to);
+  }
+  return (from, event) => table.get(from)?.get(event);
+}
+
+/** Identity of an edge, for counters. */
+export function edgeId(from: string, event: string): string {
+  return `${from}\u0000${event}`;
+}

@@ -1,0 +1,120 @@
+/**
+ * A world map (d3-geo, world-atlas countries-110m) with a circle per network location, its area
+ * proportional to the violations counted there.
+ */
+import { geoGraticule10, geoNaturalEarth1, geoPath, scaleSqrt } from 'd3';
+import { LitElement, css, html, svg } from 'lit';
+import { feature } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import world from 'world-atlas/countries-110m.json' with { type: 'json' };
+import type { MapPoint } from '../../lib/network-points.js';
+import { baseStyles } from '../shared/styles.js';
+
+const topology = world as unknown as Topology<{ countries: GeometryCollection }>;
+const countries = feature(topology, topology.objects.countries);
+
+export class WorldMap extends LitElement {
+  static override properties = { points: { attribute: false }, width: { state: true }, height: { state: true } };
+  declare points: MapPoint[];
+  declare width: number;
+  declare height: number;
+  private cache: { w: number; h: number; land: string; grid: string; project: (p: [number, number]) => [number, number] | null } | undefined;
+  private readonly resize = new ResizeObserver((entries) => {
+    const box = entries[0]?.contentRect;
+    if (!box) return;
+    const w = Math.floor(box.width);
+    const h = Math.floor(box.height);
+    if (w !== this.width || h !== this.height) [this.width, this.height] = [w, h];
+  });
+
+  constructor() {
+    super();
+    this.points = [];
+    this.width = 600;
+    this.height = 300;
+  }
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: block;
+        position: relative;
+        min-height: 0;
+      }
+      .box {
+        position: absolute;
+        inset: 0;
+      }
+      .land {
+        fill: #1f2935;
+        stroke: #2f3b4a;
+        stroke-width: 0.5;
+      }
+      .grid {
+        fill: none;
+        stroke: #1a222c;
+        stroke-width: 0.5;
+      }
+      .dot {
+        fill: rgba(255, 92, 92, 0.35);
+        stroke: #ff5c5c;
+        stroke-width: 1.2;
+      }
+      .dot-label {
+        font: 11px var(--font-mono);
+        fill: var(--fg);
+        paint-order: stroke;
+        stroke: var(--bg-1);
+        stroke-width: 3px;
+      }
+    `,
+  ];
+
+  override firstUpdated(): void {
+    const box = this.renderRoot.querySelector('.box');
+    if (box) this.resize.observe(box);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resize.disconnect();
+  }
+
+  private geometry() {
+    const { width: w, height: h } = this;
+    if (this.cache?.w === w && this.cache.h === h) return this.cache;
+    const projection = geoNaturalEarth1().fitExtent(
+      [
+        [4, 4],
+        [Math.max(10, w - 4), Math.max(10, h - 4)],
+      ],
+      { type: 'Sphere' },
+    );
+    const path = geoPath(projection);
+    this.cache = { w, h, land: path(countries) ?? '', grid: path(geoGraticule10()) ?? '', project: (p) => projection(p) };
+    return this.cache;
+  }
+
+  override render() {
+    const g = this.geometry();
+    const max = Math.max(1, ...this.points.map((p) => p.count));
+    const r = scaleSqrt().domain([0, max]).range([0, Math.max(8, Math.min(this.width, this.height) / 9)]);
+    return html`<div class="box">
+      <svg width=${this.width} height=${this.height} data-testid="world-map" role="img" aria-label="Violations per network location">
+        ${svg`<path class="grid" d=${g.grid}></path><path class="land" d=${g.land}></path>`}
+        ${this.points.map((p) => {
+          const xy = g.project([p.lon, p.lat]);
+          if (!xy) return svg``;
+          const radius = Math.max(3, r(p.count));
+          return svg`<g data-testid="map-point" data-id=${p.id} data-count=${p.count}>
+            <circle class="dot" cx=${xy[0]} cy=${xy[1]} r=${radius}><title>${p.id}: ${p.count} violations in ${p.alerts} windows${p.addresses.length ? ` · ${p.addresses.slice(0, 8).join(', ')}` : ''}</title></circle>
+            <text class="dot-label" x=${xy[0] + radius + 3} y=${xy[1] + 4}>${p.count}</text>
+          </g>`;
+        })}
+      </svg>
+    </div>`;
+  }
+}
+
+customElements.define('vigil-world-map', WorldMap);

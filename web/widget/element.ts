@@ -1,0 +1,330 @@
+/**
+ * `<vigil-detections>`: live detections of the Vigil engine in any page.
+ *
+ *   <vigil-detections source="simulator:bruteforce" theme="dark" max-alerts="50">
+ *     <script type="text/vgl"> RULE "…" … </script>
+ *   </vigil-detections>
+ *
+ * Attributes: `rules` (URL of a .vgl file; else the `<script type="text/vgl">` child, else the
+ * element's text), `source` (`simulator:<generator>`, `ws(s)://…`, `http(s)://…` EventSource),
+ * `theme` (`dark` | `light`; default: the viewer's preference), `max-alerts` (default 50),
+ * `worker="off"` (run the engine in the page). Fires `vigil-alert` (detail: the alert) per alert.
+ */
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { Diagnostic } from '../../src/lang/diagnostic.js';
+import { openHost, type HostChannel } from './channel.js';
+import { clockTime, compactNumber } from './format.js';
+import type { AlertSummary, Counts, HostMessage, SourceStatus } from './protocol.js';
+import { styles } from './styles.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+type Phase = 'idle' | 'loading' | 'running' | 'rules-error' | 'fatal';
+
+const DEFAULT_MAX_ALERTS = 50;
+const MAX_MAX_ALERTS = 1000;
+const EMPTY_COUNTS: Counts = { events: 0, alerts: 0, rules: [], rejected: 0, ruleErrors: 0 };
+
+/** The URL of this module: the worker is started from it (set by index.ts). */
+let moduleUrl = '';
+export function setModuleUrl(url: string): void {
+  moduleUrl = url;
+}
+
+export class VigilDetections extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    rules: { type: String },
+    source: { type: String },
+    theme: { type: String, reflect: true },
+    maxAlerts: { type: Number, attribute: 'max-alerts' },
+    worker: { type: String },
+    phase: { state: true },
+    alerts: { state: true },
+    counts: { state: true },
+    sourceStatus: { state: true },
+    diagnostics: { state: true },
+    message: { state: true },
+    lastError: { state: true },
+    where: { state: true },
+  };
+
+  declare rules: string | undefined;
+  declare source: string | undefined;
+  declare theme: string | undefined;
+  declare maxAlerts: number | undefined;
+  declare worker: string | undefined;
+  declare phase: Phase;
+  declare alerts: AlertSummary[];
+  declare counts: Counts;
+  declare sourceStatus: SourceStatus | undefined;
+  declare diagnostics: Diagnostic[];
+  declare message: string;
+  declare lastError: string | undefined;
+  declare where: string;
+
+  private channel: HostChannel | undefined;
+  private session = 0;
+  private restartQueued = false;
+  private observer: MutationObserver | undefined;
+  private settled = false;
+
+  constructor() {
+    super();
+    this.phase = 'idle';
+    this.alerts = [];
+    this.counts = EMPTY_COUNTS;
+    this.diagnostics = [];
+    this.message = '';
+    this.where = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Inline rules edited later (or added after the element was upgraded) restart the session.
+    this.observer = new MutationObserver(() => {
+      if (!this.getAttribute('rules')) this.queueRestart();
+    });
+    this.observer.observe(this, { childList: true, characterData: true, subtree: true });
+    this.queueRestart();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.observer?.disconnect();
+    this.stopSession();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    // The first update carries the initial attributes: connectedCallback starts that session.
+    const restartOn = ['rules', 'source', 'maxAlerts', 'worker'] as const;
+    if (this.settled && this.isConnected && restartOn.some((key) => changed.has(key))) this.queueRestart();
+    this.settled = true;
+  }
+
+  /** Counts of the current session (events, alerts, per rule). */
+  get stats(): Counts {
+    return this.counts;
+  }
+
+  /** Restarts the engine: reads the rules again and reconnects the source. */
+  restart(): void {
+    this.queueRestart();
+  }
+
+  private get limit(): number {
+    const n = Number(this.maxAlerts ?? DEFAULT_MAX_ALERTS);
+    return Number.isFinite(n) && n >= 1 ? Math.min(Math.floor(n), MAX_MAX_ALERTS) : DEFAULT_MAX_ALERTS;
+  }
+
+  private queueRestart(): void {
+    if (this.restartQueued) return;
+    this.restartQueued = true;
+    // After the current task: the parser may still be adding the element's children.
+    setTimeout(() => {
+      this.restartQueued = false;
+      if (this.isConnected) void this.startSession();
+    }, 0);
+  }
+
+  private stopSession(): void {
+    this.session++;
+    this.channel?.close();
+    this.channel = undefined;
+  }
+
+  private async readRules(): Promise<{ text: string; file: string }> {
+    const url = this.getAttribute('rules');
+    if (url) {
+      const resolved = new URL(url, document.baseURI);
+      let response: Response;
+      try {
+        response = await fetch(resolved);
+      } catch (error) {
+        throw new Error(`cannot load the rules from ${resolved.href}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (!response.ok) throw new Error(`cannot load the rules from ${resolved.href}: HTTP ${response.status}`);
+      return { text: await response.text(), file: resolved.pathname.split('/').pop() || 'rules.vgl' };
+    }
+    const script = this.querySelector('script[type="text/vgl"]');
+    return { text: (script ?? this).textContent ?? '', file: 'inline.vgl' };
+  }
+
+  private async startSession(): Promise<void> {
+    this.stopSession();
+    const session = this.session;
+    this.phase = 'loading';
+    this.alerts = [];
+    this.counts = EMPTY_COUNTS;
+    this.diagnostics = [];
+    this.sourceStatus = undefined;
+    this.message = 'Loading rules…';
+    let rules: { text: string; file: string };
+    try {
+      rules = await this.readRules();
+    } catch (error) {
+      if (session === this.session) this.fail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (session !== this.session) return;
+    if (!rules.text.trim()) {
+      this.fail('No rules: set rules="rules.vgl" or put VGL inside the element (in a <script type="text/vgl">).');
+      return;
+    }
+    const source = this.getAttribute('source')?.trim() ?? '';
+    if (!source) {
+      this.fail('No source: set source="simulator:bruteforce", a ws:// URL or an EventSource URL.');
+      return;
+    }
+    this.message = 'Loading the engine…';
+    // URLs are resolved against the page here; the worker's base is the module.
+    let absolute = source;
+    if (!/^simulator:/i.test(source)) {
+      try {
+        absolute = new URL(source, document.baseURI).href;
+      } catch {
+        // the host reports it
+      }
+    }
+    const channel = openHost(moduleUrl, (m) => session === this.session && this.onHostMessage(m), {
+      worker: this.getAttribute('worker') !== 'off',
+    });
+    this.channel = channel;
+    this.where = channel.where;
+    channel.send({ type: 'start', rules: rules.text, rulesFile: rules.file, source: absolute, maxAlerts: this.limit });
+  }
+
+  private fail(message: string): void {
+    this.phase = 'fatal';
+    this.message = message;
+    this.stopSession();
+  }
+
+  private onHostMessage(m: HostMessage): void {
+    this.where = this.channel?.where ?? this.where;
+    switch (m.type) {
+      case 'ready':
+        this.phase = 'running';
+        this.message = '';
+        break;
+      case 'rules-error':
+        this.phase = 'rules-error';
+        this.diagnostics = m.diagnostics;
+        this.stopSession();
+        break;
+      case 'fatal':
+        this.fail(m.message);
+        break;
+      case 'update': {
+        this.counts = m.counts;
+        this.sourceStatus = m.source;
+        this.lastError = m.lastError;
+        if (m.alerts.length) {
+          const fresh = m.alerts.slice().reverse();
+          this.alerts = fresh.concat(this.alerts).slice(0, this.limit);
+          for (const alert of m.alerts) {
+            this.dispatchEvent(new CustomEvent('vigil-alert', { detail: alert.fields, bubbles: true, composed: true }));
+          }
+        }
+        break;
+      }
+    }
+  }
+
+  protected override render(): TemplateResult {
+    const status = this.sourceStatus;
+    const dotState = this.phase === 'running' ? (status?.state ?? 'connecting') : this.phase === 'loading' ? 'loading' : this.phase === 'idle' ? '' : 'error';
+    const sourceText =
+      this.phase === 'running' ? (status?.message ?? '') : this.phase === 'rules-error' ? 'rules have errors' : this.phase === 'fatal' ? 'stopped' : 'starting…';
+    return html`
+      <header part="header">
+        <span class="dot ${dotState}" data-testid="status-dot" data-state=${dotState}></span>
+        <span class="title">Vigil detections</span>
+        <span class="source ${dotState === 'error' ? 'error' : ''}" data-testid="source" title=${sourceText}>${sourceText}</span>
+      </header>
+      ${this.renderBody()}
+    `;
+  }
+
+  private renderBody(): TemplateResult {
+    switch (this.phase) {
+      case 'idle':
+      case 'loading':
+        return html`<div class="message" data-testid="loading"><span class="spinner"></span>${this.message}</div>`;
+      case 'rules-error':
+        return this.renderDiagnostics();
+      case 'fatal':
+        return html`<div class="message error" role="alert" data-testid="error"><strong>Vigil stopped</strong>${this.message}</div>`;
+      case 'running':
+        return this.renderRunning();
+    }
+  }
+
+  private renderDiagnostics(): TemplateResult {
+    const n = this.diagnostics.length;
+    return html`
+      <div class="message error" role="alert" data-testid="error">
+        <strong>The rules have ${n} error${n === 1 ? '' : 's'}; nothing runs.</strong>
+      </div>
+      <ul class="diagnostics" data-testid="diagnostics">
+        ${this.diagnostics.map(
+          (d) => html`<li data-testid="diagnostic">
+            <div class="head"><span class="where">${d.file}:${d.line}:${d.column}</span> ${d.message}</div>
+            ${d.excerpt ? html`<pre>${d.excerpt}</pre>` : nothing}
+          </li>`,
+        )}
+      </ul>
+    `;
+  }
+
+  private renderRunning(): TemplateResult {
+    const counts = this.counts;
+    const max = Math.max(1, ...counts.rules.map((r) => r.alerts));
+    const status = this.sourceStatus;
+    return html`
+      <div class="stats" part="stats">
+        <div class="stat"><span class="n" data-testid="event-count" title=${String(counts.events)}>${compactNumber(counts.events)}</span><span class="l">events</span></div>
+        <div class="stat"><span class="n" data-testid="alert-count" title=${String(counts.alerts)}>${compactNumber(counts.alerts)}</span><span class="l">alerts</span></div>
+        <div class="stat"><span class="n" data-testid="rule-count">${counts.rules.length}</span><span class="l">rules</span></div>
+      </div>
+      <ul class="rules" part="rules" data-testid="rules">
+        ${counts.rules.map(
+          (r) => html`<li class=${r.state} data-testid="rule" data-rule=${r.name} title=${r.reason ? `${r.name}: ${r.state}: ${r.reason}` : r.name}>
+            <span class="bar" style="width:${((r.alerts / max) * 100).toFixed(1)}%"></span>
+            <span class="name">${r.name}</span>
+            ${r.state !== 'active' ? html`<span class="why" data-testid="rule-state">${r.state}${r.reason ? `: ${r.reason}` : ''}</span>` : nothing}
+            <span class="count" data-testid="rule-alerts">${r.alerts}</span>
+          </li>`,
+        )}
+      </ul>
+      ${this.alerts.length
+        ? html`<ol class="alerts" part="alerts" data-testid="alerts" aria-live="polite">
+            ${repeat(
+              this.alerts,
+              (a) => a.id,
+              (a) => html`<li class="alert ${a.system ? 'system' : ''}" part="alert" data-testid="alert" title=${JSON.stringify(a.fields, null, 2)}>
+                <span class="time" title=${a.eventTime ? `event time ${new Date(a.eventTime).toISOString()}` : ''}>${clockTime(a.time)}</span>
+                <span class="rule" data-testid="alert-rule">${a.rule}</span>
+                ${a.severity ? html`<span class="sev ${a.severity.toLowerCase()}">${a.severity}</span>` : html`<span></span>`}
+                <span class="summary" data-testid="alert-summary">${a.summary}</span>
+              </li>`,
+            )}
+          </ol>`
+        : html`<div class="empty" data-testid="empty">
+            ${status?.state === 'error'
+              ? html`<span class="source error" data-testid="source-error">${status.message}</span>`
+              : counts.events
+                ? `No alerts yet — ${counts.events} events checked.`
+                : 'No alerts yet — waiting for events.'}
+          </div>`}
+      ${counts.rejected || counts.ruleErrors || (status?.state === 'error' && this.alerts.length)
+        ? html`<footer>
+            ${status?.state === 'error' && this.alerts.length ? html`<span class="warn">${status.message}</span>` : nothing}
+            ${counts.rejected ? html`<span class="warn">${plural(counts.rejected, 'non-JSON message')} skipped</span>` : nothing}
+            ${counts.ruleErrors ? html`<span class="warn" title=${this.lastError ?? ''}>${plural(counts.ruleErrors, 'rule error')}</span>` : nothing}
+          </footer>`
+        : nothing}
+    `;
+  }
+}
