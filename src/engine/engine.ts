@@ -805,15 +805,26 @@ export class Engine {
     this.runBatch(out as EventRecord[], depth + 1);
   }
 
+  /** Each IOC term tests the batch's surviving values in one crossing into WebAssembly. */
   private applyIocTerms(rule: CompiledRule, indices: number[], batch: EventRecord[], passed: Uint8Array): void {
     for (const term of rule.iocTerms) {
       const set = this.iocs.get(term.list);
+      const at: number[] = [];
+      const values: string[] = [];
       for (let k = 0; k < indices.length; k++) {
         if (!passed[k]) continue;
         const text = scalarText(term.read(batch[indices[k]]));
-        const present = text !== undefined && set.has(text);
-        if (present === term.negated) passed[k] = 0;
+        // A missing value is in no list: `in` fails and `not in` holds.
+        if (text === undefined) {
+          if (!term.negated) passed[k] = 0;
+          continue;
+        }
+        at.push(k);
+        values.push(text);
       }
+      if (!values.length) continue;
+      const present = set.hasMany(values);
+      for (let j = 0; j < at.length; j++) if ((present[j] === 1) === term.negated) passed[at[j]] = 0;
     }
   }
 
