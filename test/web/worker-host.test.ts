@@ -56,6 +56,8 @@ describe('worker host', () => {
     expect(last.simulator.running).toBe(true);
     expect(last.simulator.score!.recall).toBeGreaterThan(0);
     expect(last.topSources.length).toBeGreaterThan(0);
+    expect(last.topDestinations.length).toBeGreaterThan(0);
+    expect(last.topUrls.length).toBeGreaterThan(0);
     const ids = batches.flatMap((b) => b.alerts.map((a) => a.id));
     expect(ids).toEqual(ids.map((_, i) => i + 1));
   });

@@ -19,6 +19,11 @@ import {
   type BenchmarkResult,
   type CheckpointInfo,
   type IocListSummary,
+  type ListUploadOptions,
+  type ListUploadProgress,
+  type ListUploadResult,
+  LARGE_LIST_ENTRIES,
+  UPLOAD_BATCH_ENTRIES,
   type MachineSnapshot,
   type MachineTrail,
   type ReplayProgress,
@@ -38,6 +43,7 @@ import {
 } from './protocol.js';
 import {
   appendHistory,
+  filterRecord,
   listRecord,
   normalizeEntries,
   ruleRecords,
@@ -45,10 +51,12 @@ import {
   STORE_FORMAT,
   type CheckpointRecord,
   type HistoryRecord,
+  type ListRecord,
   type WritePlan,
 } from './records.js';
 import { SimulatorDriver, type SimulatorLib, type SimulatorTimer } from './simulator.js';
-import { SourceCounter } from './top-sources.js';
+import { TrafficTops } from './top-sources.js';
+import { ListChunkParser, readListFile } from './list-upload.js';
 import { readJsonLines } from './replay.js';
 import { TransitionTracker } from './transition-tracker.js';
 
@@ -60,6 +68,8 @@ export interface BenchModule {
 
 /** Engine checkpoints are saved this often (and when the page asks, e.g. on pagehide). */
 export const CHECKPOINT_EVERY_MS = 10_000;
+/** An upload deduplicates its entries up to this many distinct ones. */
+const UPLOAD_DEDUPE_LIMIT = 2_000_000;
 
 export interface WorkerHostDeps {
   createEngine(): Promise<{ engine: Engine; loadMs: number; hotPaths?: HotPaths }>;
@@ -84,8 +94,10 @@ export class WorkerHost implements VigilWorkerApi {
   private nextAlertId = 1;
   private histories = new Map<string, HistoryRecord>();
   private iocEntrySets = new Map<string, Set<string>>();
+  /** Large IOC lists, kept only in the engine's filter: the record (filter bytes) last persisted. */
+  private filterLists = new Map<string, ListRecord>();
   private alertRate!: RateMeter;
-  private sources!: SourceCounter;
+  private sources!: TrafficTops;
   private rulesVersion = 1;
   private listsVersion = 1;
   private ruleStateSignature = '';
@@ -125,7 +137,7 @@ export class WorkerHost implements VigilWorkerApi {
     this.hotPaths = hotPaths;
     this.tracker = new TransitionTracker(now);
     this.alertRate = new RateMeter(now);
-    this.sources = new SourceCounter(60, now);
+    this.sources = new TrafficTops(60, now);
     this.coalescer = new UpdateCoalescer({
       intervalMs: UPDATE_INTERVAL_MS,
       heartbeatMs: HEARTBEAT_MS,
@@ -179,7 +191,10 @@ export class WorkerHost implements VigilWorkerApi {
   private async restore(stored: StoredState): Promise<WorkerReady> {
     const checkpoint = await this.restoreCheckpoint(stored);
     if (checkpoint.restored) {
-      for (const list of stored.iocs) this.iocEntrySets.set(list.name, new Set(list.entries));
+      for (const list of stored.iocs) {
+        if (list.filter) this.filterLists.set(list.name, list);
+        else this.iocEntrySets.set(list.name, new Set(list.entries));
+      }
       for (const h of stored.history) this.histories.set(h.name, h);
       const settings = stored.settings!;
       this.sim.configure(settings.simulator);
@@ -218,7 +233,12 @@ export class WorkerHost implements VigilWorkerApi {
 
   private restoreRecords(stored: StoredState): WorkerReady {
     const problems: string[] = [];
-    for (const list of stored.iocs) this.createIocList(list.name, list.entries);
+    for (const list of stored.iocs) {
+      if (list.filter) {
+        this.engine.iocs.load(list.name, list.filter);
+        this.filterLists.set(list.name, list);
+      } else this.createIocList(list.name, list.entries);
+    }
     for (const table of stored.tables) this.engine.tables.create(table.name, table.entries);
     for (const h of stored.history) this.histories.set(h.name, h);
     for (const rule of stored.rules) {
@@ -272,6 +292,7 @@ export class WorkerHost implements VigilWorkerApi {
     for (const name of this.engine.tables.names()) this.engine.tables.delete(name);
     this.histories.clear();
     this.iocEntrySets.clear();
+    this.filterLists.clear();
     this.sim.resetScore();
     await this.enqueue(() => this.store.clear());
     const ready = await this.loadDefaults();
@@ -372,6 +393,7 @@ export class WorkerHost implements VigilWorkerApi {
     return this.engine.iocs.list().map((info) => ({
       ...info,
       usedBy: rules.filter((r) => usesList(r.text, info.name)).map((r) => r.name),
+      storage: this.filterLists.has(info.name) ? ('filter' as const) : ('entries' as const),
     }));
   }
 
@@ -381,6 +403,9 @@ export class WorkerHost implements VigilWorkerApi {
 
   async setIocList(name: string, entries: string[]): Promise<void> {
     checkListName(name);
+    if (this.filterLists.has(name)) {
+      throw new Error(`IOC list "${name}" is large and kept as a filter: add or remove single entries, or upload a file with "replace"`);
+    }
     const next = normalizeEntries(entries);
     if (!this.engine.iocs.exists(name)) {
       this.createIocList(name, next);
@@ -400,6 +425,7 @@ export class WorkerHost implements VigilWorkerApi {
   async deleteIocList(name: string): Promise<void> {
     this.engine.iocs.delete(name);
     this.iocEntrySets.delete(name);
+    this.filterLists.delete(name);
     this.listsChanged();
     await this.persist({ iocs: { put: [], delete: [name] } });
   }
@@ -425,6 +451,162 @@ export class WorkerHost implements VigilWorkerApi {
     this.engine.tables.delete(name);
     this.listsChanged();
     await this.persist({ tables: { put: [], delete: [name] } });
+  }
+
+  /** Records of every IOC list: entries of the small ones, the persisted filter bytes of large ones. */
+  private iocRecords(): ListRecord[] {
+    return [...[...this.iocEntrySets].map(([n, e]) => listRecord(n, e)), ...this.filterLists.values()];
+  }
+
+  /**
+   * The write of one IOC list after a change; a list that grew past LARGE_LIST_ENTRIES is kept as
+   * its filter from then on (its entry strings are let go).
+   */
+  private iocListPlan(name: string): WritePlan {
+    const entries = this.iocEntrySets.get(name);
+    if (entries && entries.size <= LARGE_LIST_ENTRIES) return { iocs: { put: [listRecord(name, entries)], delete: [] } };
+    this.iocEntrySets.delete(name);
+    const record = filterRecord(name, this.engine.iocs.serialize(name), this.engine.iocs.get(name).count);
+    this.filterLists.set(name, record);
+    return { iocs: { put: [record], delete: [] } };
+  }
+
+  async uploadList(
+    kind: 'ioc' | 'table',
+    name: string,
+    file: Blob,
+    options: ListUploadOptions = {},
+    onProgress?: (p: ListUploadProgress) => void,
+  ): Promise<ListUploadResult> {
+    checkListName(name);
+    const started = this.now();
+    const fileName = options.fileName ?? (file as Blob & { name?: string }).name ?? '';
+    const parser = new ListChunkParser({ format: options.format, name: fileName, column: options.column, header: options.header });
+    const progress: ListUploadProgress = { bytesRead: 0, totalBytes: file.size, entries: 0, done: false };
+    const report = () => {
+      try {
+        const pending = onProgress?.({ ...progress }) as unknown;
+        if (pending instanceof Promise) pending.catch(() => {});
+      } catch {
+        // The page went away.
+      }
+    };
+    let added = 0;
+    let error: string | undefined;
+    // Deduplicates within the upload (and against a small list's entries). A large list's filter
+    // cannot tell a duplicate from a false positive, so entries already in it may count twice.
+    let seen: Set<string>;
+    if (kind === 'ioc') {
+      const exists = this.engine.iocs.exists(name);
+      if (!exists || options.replace) {
+        // Drop and create in one synchronous step: rules naming the list never see it missing.
+        if (exists) this.engine.iocs.drop(name);
+        this.engine.iocs.create(name, { capacity: Math.max(1024, Math.min(4_000_000, Math.ceil(file.size / 12))) });
+        this.filterLists.delete(name);
+        seen = new Set();
+        this.iocEntrySets.set(name, seen);
+      } else seen = this.iocEntrySets.get(name) ?? new Set();
+    } else {
+      if (options.replace || !this.engine.tables.names().includes(name)) {
+        this.engine.tables.delete(name);
+        this.engine.tables.create(name, []);
+      }
+      seen = new Set(this.engine.tables.entries(name));
+    }
+    const large = () => kind === 'ioc' && !this.iocEntrySets.has(name);
+    this.listsChanged();
+    report();
+    let lastReport = this.now();
+    try {
+      for await (const batch of readListFile(file, parser, { batchSize: UPLOAD_BATCH_ENTRIES, onBytes: (n) => (progress.bytesRead = n) })) {
+        progress.entries += batch.length;
+        const fresh: string[] = [];
+        for (const entry of batch) {
+          if (seen.has(entry)) continue;
+          // Past a few million, stop remembering (memory): later duplicates are simply held twice.
+          if (seen.size < UPLOAD_DEDUPE_LIMIT) seen.add(entry);
+          fresh.push(entry);
+        }
+        if (fresh.length) {
+          if (kind === 'table') this.engine.tables.add(name, fresh);
+          else this.engine.iocs.add(name, fresh);
+          added += fresh.length;
+        }
+        // A small list that grew large lets go of its strings (only this upload's set remains).
+        if (kind === 'ioc' && this.iocEntrySets.get(name) === seen && seen.size > LARGE_LIST_ENTRIES) this.iocEntrySets.delete(name);
+        if (this.now() - lastReport >= 100) {
+          lastReport = this.now();
+          report();
+        }
+        // Let the live engine and the page's requests in between batches.
+        await new Promise((ok) => setTimeout(ok, 0));
+      }
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    progress.bytesRead = error ? progress.bytesRead : file.size;
+    progress.done = true;
+    const plan: WritePlan =
+      kind === 'ioc' ? this.iocListPlan(name) : { tables: { put: [listRecord(name, this.engine.tables.entries(name))], delete: [] } };
+    this.listsChanged();
+    await this.persist(plan);
+    report();
+    const count = kind === 'ioc' ? this.engine.iocs.get(name).count : this.engine.tables.size(name);
+    return {
+      ...progress,
+      kind,
+      name,
+      format: parser.stats.format,
+      count,
+      added,
+      lines: parser.stats.lines,
+      skipped: parser.stats.skipped,
+      ...(parser.stats.header ? { header: parser.stats.header } : {}),
+      storage: large() ? 'filter' : 'entries',
+      ms: this.now() - started,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  async editListEntries(
+    kind: 'ioc' | 'table',
+    name: string,
+    change: { add?: string[]; remove?: string[] },
+  ): Promise<{ count: number; added: number; removed: number }> {
+    const add = normalizeEntries(change.add ?? []);
+    const remove = normalizeEntries(change.remove ?? []);
+    let added = 0;
+    let removed = 0;
+    if (kind === 'table') {
+      if (!this.engine.tables.names().includes(name)) throw new Error(`no table "${name}"`);
+      if (remove.length) removed = this.engine.tables.remove(name, remove);
+      const mid = this.engine.tables.size(name);
+      if (add.length) this.engine.tables.add(name, add);
+      added = this.engine.tables.size(name) - mid;
+      this.listsChanged();
+      await this.persist({ tables: { put: [listRecord(name, this.engine.tables.entries(name))], delete: [] } });
+      return { count: this.engine.tables.size(name), added, removed };
+    }
+    if (!this.engine.iocs.exists(name)) throw new Error(`no IOC list "${name}"`);
+    const entries = this.iocEntrySets.get(name);
+    if (entries) {
+      const gone = remove.filter((e) => entries.has(e));
+      const fresh = add.filter((e) => !entries.has(e));
+      if (gone.length) removed = this.engine.iocs.remove(name, gone);
+      for (const e of gone) entries.delete(e);
+      if (fresh.length) this.engine.iocs.add(name, fresh);
+      for (const e of fresh) entries.add(e);
+      added = fresh.length;
+    } else {
+      // A filter-only list: remove only what was added (removing anything else may remove a
+      // colliding entry's fingerprint); an entry added twice is held twice.
+      if (remove.length) removed = this.engine.iocs.remove(name, remove);
+      if (add.length) this.engine.iocs.add(name, add);
+      added = add.length;
+    }
+    this.listsChanged();
+    await this.persist(this.iocListPlan(name));
+    return { count: this.engine.iocs.get(name).count, added, removed };
   }
 
   private createIocList(name: string, entries: readonly string[]): void {
@@ -461,7 +643,9 @@ export class WorkerHost implements VigilWorkerApi {
       time: Date.now(),
       engine,
       alertsPerSecond: this.alertRate.perSecond(),
-      topSources: this.sources.top(10),
+      topSources: this.sources.sources.top(10),
+      topDestinations: this.sources.destinations.top(10),
+      topUrls: this.sources.urls.top(10),
       simulator: this.sim.status(),
       rulesVersion: this.rulesVersion,
       listsVersion: this.listsVersion,
@@ -595,7 +779,7 @@ export class WorkerHost implements VigilWorkerApi {
       bytes,
       signature: stateSignature({
         rules: ruleRecords(this.engine.rules()),
-        iocs: [...this.iocEntrySets].map(([n, e]) => listRecord(n, e)),
+        iocs: this.iocRecords(),
         tables: this.engine.tables.names().map((n) => listRecord(n, this.engine.tables.entries(n))),
       }),
     };
@@ -632,6 +816,7 @@ export class WorkerHost implements VigilWorkerApi {
         engine.iocs.create(listName, { capacity: Math.max(1024, entries.size * 2) });
         if (entries.size) engine.iocs.add(listName, [...entries]);
       }
+      for (const listName of this.filterLists.keys()) engine.iocs.load(listName, this.engine.iocs.serialize(listName));
       for (const table of this.engine.tables.names()) engine.tables.create(table, this.engine.tables.entries(table));
       for (const rule of this.engine.rules()) {
         const applied = engine.putRules(rule.text, { file: rule.file, author: 'replay' });

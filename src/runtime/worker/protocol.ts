@@ -55,6 +55,55 @@ export interface IocListSummary {
   byteSize: number;
   /** Rules whose IOC FILTERS name this list. */
   usedBy: string[];
+  /**
+   * 'filter': a large list (over LARGE_LIST_ENTRIES), kept and persisted as its cuckoo filter only:
+   * its entries cannot be listed or edited one by one, only added or removed. Absent: 'entries'.
+   */
+  storage?: 'entries' | 'filter';
+}
+
+/** IOC lists with more entries than this are kept and persisted as cuckoo filter bytes only. */
+export const LARGE_LIST_ENTRIES = 100_000;
+/** Entries per batch when an uploaded file is streamed into a list. */
+export const UPLOAD_BATCH_ENTRIES = 50_000;
+
+/** How an uploaded list file is read (see list-upload.ts). */
+export interface ListUploadOptions {
+  /** 'auto' (default): CSV for .csv/.tsv names, else text (one entry a line). */
+  format?: 'auto' | 'text' | 'csv';
+  /** The file's name (for 'auto'; a File's own name is used when absent). */
+  fileName?: string;
+  /** CSV: the column, 0-based, or a header name. Default 0. */
+  column?: number | string;
+  /** CSV: the first row is a header (true), is not (false), or guess ('auto', the default). */
+  header?: boolean | 'auto';
+  /** Replace the list's entries (default: add to them; a missing list is created). */
+  replace?: boolean;
+}
+
+export interface ListUploadProgress {
+  bytesRead: number;
+  totalBytes: number;
+  /** Entries read so far (before deduplication). */
+  entries: number;
+  done: boolean;
+}
+
+export interface ListUploadResult extends ListUploadProgress {
+  kind: 'ioc' | 'table';
+  name: string;
+  format: 'text' | 'csv';
+  /** Entries the list holds afterwards. */
+  count: number;
+  /** New entries this upload added (duplicates within the file, or of a small list, left out). */
+  added: number;
+  lines: number;
+  /** Comment, blank and empty-column lines (and a header row). */
+  skipped: number;
+  header?: string[];
+  storage: 'entries' | 'filter';
+  ms: number;
+  error?: string;
 }
 
 export interface TableSummary {
@@ -114,6 +163,10 @@ export interface MetricsSnapshot {
   alertsPerSecond: number;
   /** Top source addresses of the events over the last minute. */
   topSources: SourceCount[];
+  /** Top destination addresses (destinationAddress, destination.ip, dst) over the last minute. */
+  topDestinations: SourceCount[];
+  /** Top URLs (url, url.full, http.url; else host + path) over the last minute. */
+  topUrls: SourceCount[];
   simulator: SimulatorStatus;
   /** Bumped whenever the set of rules, their texts or states change: refetch `rules()`. */
   rulesVersion: number;
@@ -301,6 +354,13 @@ export interface VigilWorkerApi {
   tableEntries(name: string): string[];
   setTable(name: string, entries: string[]): Promise<void>;
   deleteTable(name: string): Promise<void>;
+  /**
+   * Streams a text or CSV file into a list (created when missing) in batches of
+   * UPLOAD_BATCH_ENTRIES; `onProgress` (a `comlink.proxy`) hears the bytes read now and then.
+   */
+  uploadList(kind: 'ioc' | 'table', name: string, file: Blob, options?: ListUploadOptions, onProgress?: (p: ListUploadProgress) => void): Promise<ListUploadResult>;
+  /** Adds and removes single entries (the only edits of a list stored as a filter); returns the new count. */
+  editListEntries(kind: 'ioc' | 'table', name: string, change: { add?: string[]; remove?: string[] }): Promise<{ count: number; added: number; removed: number }>;
 
   // events
   push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] };

@@ -23,7 +23,38 @@ export interface HistoryRecord {
 
 export interface ListRecord {
   name: string;
+  /** The entries (empty when `filter` holds the list). */
   entries: string[];
+  /**
+   * A large IOC list (over LARGE_LIST_ENTRIES) is kept as its cuckoo filter's `serialize()` bytes
+   * rather than millions of strings; `entries` is then empty and `count` says how many it holds.
+   */
+  filter?: Uint8Array;
+  count?: number;
+}
+
+/** A list record holding filter bytes instead of entries. */
+export function filterRecord(name: string, filter: Uint8Array, count: number): ListRecord {
+  return { name, entries: [], filter, count };
+}
+
+const filterHashes = new WeakMap<Uint8Array, string>();
+
+/** FNV-1a of filter bytes (cached per array: the host keeps the record it persisted). */
+export function filterHash(bytes: Uint8Array): string {
+  let hash = filterHashes.get(bytes);
+  if (hash === undefined) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    }
+    hash = `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}:${bytes.length}`;
+    filterHashes.set(bytes, hash);
+  }
+  return hash;
 }
 
 export interface SettingsRecord {
@@ -48,7 +79,7 @@ export interface CheckpointRecord {
 /** A short hash of rules (in order, with their enabled flag) and lists: equal state, equal text. */
 export function stateSignature(state: { rules: RuleRecord[]; iocs: ListRecord[]; tables: ListRecord[] }): string {
   const rules = [...state.rules].sort((a, b) => a.order - b.order).map((r) => [r.name, r.text, r.enabled]);
-  const lists = (l: ListRecord[]) => [...l].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((x) => [x.name, [...x.entries].sort()]);
+  const lists = (l: ListRecord[]) => [...l].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((x) => [x.name, x.filter ? ['filter', filterHash(x.filter)] : [...x.entries].sort()]);
   const text = JSON.stringify([rules, lists(state.iocs), lists(state.tables)]);
   // FNV-1a, 2 × 32 bits.
   let h1 = 0x811c9dc5;
@@ -142,7 +173,11 @@ export function readHistoryRecord(value: unknown): HistoryRecord | undefined {
 }
 
 export function readListRecord(value: unknown): ListRecord | undefined {
-  if (!isObject(value) || typeof value.name !== 'string' || !Array.isArray(value.entries)) return undefined;
+  if (!isObject(value) || typeof value.name !== 'string') return undefined;
+  if (value.filter instanceof Uint8Array && value.filter.byteLength > 0) {
+    return filterRecord(value.name, value.filter, typeof value.count === 'number' ? value.count : 0);
+  }
+  if (!Array.isArray(value.entries)) return undefined;
   return listRecord(value.name, value.entries.filter((e): e is string => typeof e === 'string'));
 }
 

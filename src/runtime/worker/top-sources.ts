@@ -1,15 +1,18 @@
 /**
- * Counts source addresses of the events over a sliding window (per-second buckets), for the
- * dashboard's "top source addresses". The address is the first of a few usual fields present.
+ * Counts values of one field of the events over a sliding window (per-second buckets), for the
+ * dashboard's top source addresses, destination addresses and URLs. The value is the first of a
+ * few usual fields present (`TopCounter` takes the reader; `SourceCounter` is the source-address one).
  */
 
 export const SOURCE_FIELDS = ['src_ip', 'sourceAddress', 'source.ip', 'src', 'srcaddr', 'client_ip', 'ip'] as const;
+export const DESTINATION_FIELDS = ['destinationAddress', 'destination.ip', 'dst', 'dst_ip', 'dstaddr'] as const;
+export const URL_FIELDS = ['url', 'url.full', 'http.url'] as const;
 
-/** The source address of an event: flat dotted key first, then the nested path. */
-export function sourceAddress(event: unknown): string | undefined {
+/** The first non-empty string among `fields` (a flat dotted key first, then the nested path). */
+export function firstField(event: unknown, fields: readonly string[]): string | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const record = event as Record<string, unknown>;
-  for (const field of SOURCE_FIELDS) {
+  for (const field of fields) {
     let value: unknown = record[field];
     if (value === undefined && field.includes('.')) {
       value = field.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), record);
@@ -19,11 +22,40 @@ export function sourceAddress(event: unknown): string | undefined {
   return undefined;
 }
 
-export class SourceCounter {
+/** The source address of an event. */
+export function sourceAddress(event: unknown): string | undefined {
+  return firstField(event, SOURCE_FIELDS);
+}
+
+/** The destination address of an event. */
+export function destinationAddress(event: unknown): string | undefined {
+  return firstField(event, DESTINATION_FIELDS);
+}
+
+/**
+ * The URL of an event: `url`, `url.full` or `http.url`; else, for HTTP events that carry a host and
+ * a path (the simulator's web traffic), `host` + `path`.
+ */
+export function eventUrl(event: unknown): string | undefined {
+  const url = firstField(event, URL_FIELDS);
+  if (url !== undefined || typeof event !== 'object' || event === null) return url;
+  const { host, path } = event as Record<string, unknown>;
+  return typeof host === 'string' && host && typeof path === 'string' && path.startsWith('/') ? `${host}${path}` : undefined;
+}
+
+/** A value and how often it was seen over the window. */
+export interface TopEntry {
+  address: string;
+  count: number;
+}
+
+/** The top-N of one value of the events over a sliding window of whole seconds. */
+export class TopCounter {
   private readonly buckets: Map<string, number>[];
   private second = -1;
 
   constructor(
+    private readonly read: (event: unknown) => string | undefined,
     private readonly windowSeconds = 60,
     private readonly clock: () => number = Date.now,
   ) {
@@ -32,20 +64,21 @@ export class SourceCounter {
 
   add(events: readonly unknown[]): void {
     const bucket = this.roll();
+    const read = this.read;
     for (const event of events) {
-      const address = sourceAddress(event);
-      if (address !== undefined) bucket.set(address, (bucket.get(address) ?? 0) + 1);
+      const value = read(event);
+      if (value !== undefined) bucket.set(value, (bucket.get(value) ?? 0) + 1);
     }
   }
 
-  /** The `n` most frequent addresses over the window, most frequent first (ties by address). */
-  top(n = 10): { address: string; count: number }[] {
+  /** The `n` most frequent values over the window, most frequent first (ties by value). */
+  top(n = 10): TopEntry[] {
     this.roll();
     const totals = new Map<string, number>();
     for (const bucket of this.buckets) for (const [a, c] of bucket) totals.set(a, (totals.get(a) ?? 0) + c);
     return [...totals]
       .map(([address, count]) => ({ address, count }))
-      .sort((x, y) => y.count - x.count || (x.address < y.address ? -1 : 1))
+      .sort((x, y) => y.count - x.count || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0))
       .slice(0, n);
   }
 
@@ -59,5 +92,31 @@ export class SourceCounter {
     }
     this.second = Math.max(this.second, now);
     return this.buckets[this.second % size]!;
+  }
+}
+
+/** Top source addresses (kept for existing callers). */
+export class SourceCounter extends TopCounter {
+  constructor(windowSeconds = 60, clock: () => number = Date.now) {
+    super(sourceAddress, windowSeconds, clock);
+  }
+}
+
+/** Top sources, destinations and URLs, fed together. */
+export class TrafficTops {
+  readonly sources: TopCounter;
+  readonly destinations: TopCounter;
+  readonly urls: TopCounter;
+
+  constructor(windowSeconds = 60, clock: () => number = Date.now) {
+    this.sources = new TopCounter(sourceAddress, windowSeconds, clock);
+    this.destinations = new TopCounter(destinationAddress, windowSeconds, clock);
+    this.urls = new TopCounter(eventUrl, windowSeconds, clock);
+  }
+
+  add(events: readonly unknown[]): void {
+    this.sources.add(events);
+    this.destinations.add(events);
+    this.urls.add(events);
   }
 }

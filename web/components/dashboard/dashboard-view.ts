@@ -1,8 +1,10 @@
 /**
  * The Dashboard: rates over time, totals, a world map of violations per network location, per-rule
- * counts, top source addresses, runtime diagnostics.
+ * counts, top source and destination addresses and URLs (last minute, counted in the worker),
+ * runtime diagnostics.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import type { SourceCount } from '../../../src/runtime/worker/protocol.js';
 import { fmtCount, fmtRate } from '../../lib/format.js';
 import { networkPoints, type MapPoint } from '../../lib/network-points.js';
 import { StoreController } from '../../state/controller.js';
@@ -69,19 +71,24 @@ export class DashboardView extends LitElement {
         flex: 1;
       }
       .map {
-        grid-column: span 7;
+        grid-column: span 6;
       }
       .map vigil-world-map {
         flex: 1;
       }
       .rules {
-        grid-column: 1 / -1;
+        grid-column: span 8;
       }
       .sources {
         grid-column: span 2;
       }
       .diags {
-        grid-column: span 3;
+        grid-column: span 4;
+      }
+      .src span.v {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
       }
       .legend {
         font: 11px var(--font-mono);
@@ -152,8 +159,6 @@ export class DashboardView extends LitElement {
     const alerts = points.map((p) => ({ time: p.time, value: p.alerts ?? 0 }));
     const rules = Object.entries(m?.engine.rules ?? {});
     const maxAlerts = Math.max(1, ...rules.map(([, r]) => r.alerts));
-    const top = m?.topSources ?? [];
-    const maxTop = Math.max(1, ...top.map((s) => s.count));
     const active = rules.filter(([, r]) => r.state === 'active').length;
     const deactivated = rules.filter(([, r]) => r.state === 'deactivated').length;
     const latest = store.series.latest();
@@ -177,15 +182,9 @@ export class DashboardView extends LitElement {
         </div>
         <vigil-world-map .points=${mapPoints}></vigil-world-map>
       </section>
-      <section class="panel sources">
-        <div class="panel-head"><span class="grow">Top sources · 1 min</span></div>
-        <div class="scroll" data-testid="top-sources">
-          ${top.length === 0 ? html`<div class="empty">No events with a source address yet.</div>` : nothing}
-          ${top.map(
-            (s) => html`<div class="src"><i style="width:${(100 * s.count) / maxTop}%"></i><span>${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
-          )}
-        </div>
-      </section>
+      ${this.topPanel('Top sources', 'top-sources', m?.topSources ?? [], 'No events with a source address yet.')}
+      ${this.topPanel('Top destinations', 'top-destinations', m?.topDestinations ?? [], 'No events with a destination address yet.')}
+      ${this.topPanel('Top URLs', 'top-urls', m?.topUrls ?? [], 'No events with a URL yet.')}
       <section class="panel diags">
         <div class="panel-head"><span class="grow">Runtime diagnostics</span><span>${store.diagnostics.length}</span></div>
         <div class="scroll">
@@ -220,6 +219,20 @@ export class DashboardView extends LitElement {
         </div>
       </section>
     `;
+  }
+
+  /** One top-N list of the last minute, bars scaled to its most frequent value. */
+  private topPanel(title: string, testid: string, top: readonly SourceCount[], empty: string) {
+    const max = Math.max(1, ...top.map((s) => s.count));
+    return html`<section class="panel sources">
+      <div class="panel-head"><span class="grow">${title} · 1 min</span></div>
+      <div class="scroll" data-testid=${testid}>
+        ${top.length === 0 ? html`<div class="empty">${empty}</div>` : nothing}
+        ${top.map(
+          (s) => html`<div class="src" title=${s.address}><i style="width:${(100 * s.count) / max}%"></i><span class="v">${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
+        )}
+      </div>
+    </section>`;
   }
 
   private tile(k: string, v: string, cls = '', testid = '') {
