@@ -19,6 +19,18 @@ FILTER function (event) { return event.outcome == ; }
 SINK function (event) { return { user: event.user, server: event.server, severity: 'low' }; }
 `;
 const FIXED_RULE = BROKEN_RULE.replace('event.outcome == ;', "event.outcome == 'failure';");
+const LOOPING_RULE = `RULE "runaway"
+SOURCES kind = "auth"
+FILTER function (event) { while (true) {} }
+SINK function (event) { return event; }
+`;
+
+/** The alert count in the navigation badge ("947", "1.2k"). */
+function badgeCount(text: string | null): number {
+  const m = /([\d.]+)\s*(k|M)?/.exec(text ?? '');
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1);
+}
 
 describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
   let server: StaticServer;
@@ -102,6 +114,26 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await page.locator('[data-testid=rule-item][data-rule="failed logins"]').click();
     await page.getByRole('tab', { name: /history/i }).click();
     expect(await page.locator('[data-testid=history-version]').count()).toBe(1);
+  });
+
+  it('deactivates a rule that loops forever, says why, and the other rules keep raising alerts', async () => {
+    await page.goto(`${server.url}#/rules/new`);
+    const textarea = page.locator('[data-testid=rule-textarea]');
+    await textarea.fill(LOOPING_RULE);
+    await page.getByText('No problems').waitFor();
+    await textarea.press('Control+Enter');
+    await page.locator('[data-testid=toast]').getByText('added "runaway"').waitFor();
+    const item = page.locator('[data-testid=rule-item][data-rule="runaway"]');
+    await expect.poll(() => item.locator('[data-testid=rule-state]').textContent(), { timeout: 30_000 }).toBe('deactivated');
+    expect(await item.locator('.why').textContent()).toMatch(/^cpu: .*CPU deadline exceeded/);
+    expect(await page.locator('[data-testid=nav-rules] .badge').textContent()).toContain('1');
+    const alerts = () => page.locator('[data-testid=nav-alerts] .badge').textContent().then(badgeCount);
+    const before = await alerts();
+    await expect.poll(alerts, { timeout: 30_000 }).toBeGreaterThan(before);
+    for (const other of ['brute force', 'login from bad ip', 'failed logins']) {
+      expect(await page.locator(`[data-testid=rule-item][data-rule="${other}"] [data-testid=rule-state]`).textContent()).toBe('active');
+    }
+    await shot('rules-deactivated');
   });
 
   it('shows the dashboard and the simulator, pauses and resumes', async () => {

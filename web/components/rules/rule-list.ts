@@ -145,7 +145,7 @@ export class RuleList extends LitElement {
           <span class="name" title=${r.name}>${r.name}${this.dirty.has(r.name) ? html`<span class="dirty" title="unapplied edits">●</span>` : nothing}</span>
           <span class="pill ${state}" data-testid="rule-state">${state}</span>
           <span class="meta">
-            <span>${r.kind === 'aggregation' ? 'window' : 'simple'}</span>
+            <span>${r.kind === 'aggregation' ? 'window' : r.kind === 'state-machine' ? 'machine' : 'simple'}</span>
             <span title="events that passed FILTER and IOC FILTERS"><b>${fmtCount(stats.matched)}</b> matched</span>
             <span title="alerts raised"><b>${fmtCount(stats.alerts)}</b> alerts</span>
             ${stats.errors ? html`<span title="function errors" style="color:var(--warn)">${fmtCount(stats.errors)} err</span>` : nothing}
