@@ -12,7 +12,7 @@ import { Broadcast } from './alert-stream.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { compileRule, sameMachine, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
 import { parseEventTime, type Clock } from './event-time.js';
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldReader } from './fields.js';
 import type { StateTableFactory } from '../wasm/state-table.js';
 import type { IocSetFactory } from './ioc.js';
 import { IocRegistry } from './ioc-registry.js';
@@ -656,7 +656,7 @@ export class Engine {
       }
       const key = agg.keyReaders.map((read) => read(event) ?? null);
       exposeFields(event);
-      const outcome = agg.windows.insert(time, keyTextOf(key), key, event);
+      const outcome = agg.windows.insert(time, groupKeyText(key), key, event);
       if (outcome.late) {
         rule.stats.late++;
         this.counters.lateEvents++;
@@ -1011,11 +1011,6 @@ function queueWork(into: Map<CompiledRule, Pending[]>, item: Pending): void {
   const list = into.get(item.rule);
   if (list) list.push(item);
   else into.set(item.rule, [item]);
-}
-
-function keyTextOf(key: readonly unknown[]): string {
-  if (key.length === 1 && typeof key[0] === 'string') return `s${key[0]}`;
-  return `j${JSON.stringify(key)}`;
 }
 
 /** Reference-engine rules read window events as `e.fields['user']` as well as `e.user`. */

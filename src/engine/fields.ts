@@ -49,3 +49,13 @@ export function scalarText(value: unknown): string | undefined {
       return undefined;
   }
 }
+
+/**
+ * The text that identifies a group (AGGREGATE BY values, a state machine's key). A single string
+ * is kept as it is behind a marker; anything else is JSON behind another, so the string "[3]" and
+ * the number 3 are different groups.
+ */
+export function groupKeyText(values: readonly unknown[]): string {
+  if (values.length === 1 && typeof values[0] === 'string') return `s${values[0]}`;
+  return `j${JSON.stringify(values)}`;
+}

@@ -6,7 +6,7 @@
 import type { RuleAst } from '../lang/ast.js';
 import type { StateTableFactory, TransitionProgram, WasmStateTable } from '../wasm/state-table.js';
 import { NO_TRANSITION, StepFlags, TERM } from '../wasm/state-table.js';
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldReader } from './fields.js';
 
 export type StateMachineSpec = NonNullable<RuleAst['stateMachine']>;
 
@@ -121,7 +121,7 @@ export class StateMachine {
   /** The state of one key (INITIAL when the machine holds nothing for it). */
   stateOf(key: Record<string, unknown>): string {
     const values = this.keyFields.map((f) => key[f] ?? null);
-    const id = this.table.get(keyTextOfValues(values));
+    const id = this.table.get(groupKeyText(values));
     return id < 0 ? 'INITIAL' : (this.stateNames[id] ?? String(id));
   }
 
@@ -152,9 +152,9 @@ export class StateMachine {
   private keyText(event: EventRecord): string {
     if (this.keyReaders.length === 1) {
       const value = this.keyReaders[0](event) ?? null;
-      return typeof value === 'string' ? value : JSON.stringify([value]);
+      return typeof value === 'string' ? `s${value}` : groupKeyText([value]);
     }
-    return keyTextOfValues(this.keyReaders.map((read) => read(event) ?? null));
+    return groupKeyText(this.keyReaders.map((read) => read(event) ?? null));
   }
 
   private keyObject(event: EventRecord): Record<string, unknown> {
@@ -172,7 +172,4 @@ export class StateMachine {
   }
 }
 
-function keyTextOfValues(values: readonly unknown[]): string {
-  return values.length === 1 && typeof values[0] === 'string' ? values[0] : JSON.stringify(values);
-}
 

@@ -122,3 +122,16 @@ describe('state machine inspection', () => {
     expect(() => h.engine.stateMachineStats('nope')).toThrow(/unknown rule/);
   });
 });
+
+describe('state machine keys', () => {
+  it('keeps a string that looks like JSON apart from the value it spells', async () => {
+    const h = await make();
+    h.rules(machine());
+    clock = T0;
+    // The string "[3]" and the number 3 are different keys: each starts from INITIAL.
+    h.engine.push([{ kind: 'packet', src: 3, type: 'a', ts: T0 }, { kind: 'packet', src: '[3]', type: 'b', ts: T0 + 1 }]);
+    expect(plain(h.take()).map((a) => [a.src, a.state, a.type])).toEqual([['[3]', 'INITIAL', 'b']]);
+    expect(h.engine.stateOf('protocol', { src: 3 })).toBe('W');
+    expect(h.engine.stateOf('protocol', { src: '[3]' })).toBe('INITIAL');
+  });
+});
