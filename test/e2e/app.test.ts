@@ -4,14 +4,9 @@
  * its alerts appear; rules persist across a reload; no view logs an error. Screenshots of every
  * view go to test-artifacts/.
  */
-import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, collectErrors, launchChromium } from './browser.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, chromiumAvailable, useBuiltApp } from './browser.js';
 
-const ARTIFACTS = 'test-artifacts';
-const VIEWPORT = { width: 1440, height: 900 };
 
 const BROKEN_RULE = `RULE "failed logins"
 SOURCES kind = "auth"
@@ -33,132 +28,111 @@ function badgeCount(text: string | null): number {
 }
 
 describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
+  const app = useBuiltApp();
 
-  beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await serveStatic('web-dist');
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'dark' });
-    page = await context.newPage();
-    errors = collectErrors(page);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
-  });
-
-  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
-  const rows = () => page.locator('[data-testid=alert-row]');
 
   it('loads with the simulator running and alerts appearing', async () => {
-    await page.goto(server.url);
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/alerts');
-    await page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
-    await rows().first().waitFor({ timeout: 60_000 });
-    expect(await rows().count()).toBeGreaterThan(0);
+    await app.page.goto(app.server.url);
+    await expect.poll(() => app.page.evaluate(() => location.hash)).toBe('#/alerts');
+    await app.page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
+    await app.rows().first().waitFor({ timeout: 60_000 });
+    expect(await app.rows().count()).toBeGreaterThan(0);
     // The detail pane: the alert JSON, and the contributing events of a brute-force alert.
-    await page.locator('[data-testid=alert-rule-filter]').selectOption('brute force');
-    await rows().first().waitFor({ timeout: 90_000 });
-    await rows().first().click();
-    await expect.poll(() => page.locator('[data-testid=detail-rule]').textContent()).toBe('brute force');
-    await page.locator('[data-testid=alert-json]').getByText('"failures"').waitFor();
-    await page.locator('[data-testid=events-tab]').click();
-    await page.locator('[data-testid=alert-events] tbody tr').first().waitFor();
-    expect(await page.locator('[data-testid=alert-events] tbody tr').count()).toBeGreaterThanOrEqual(10);
-    await shot('alerts');
+    await app.page.locator('[data-testid=alert-rule-filter]').selectOption('brute force');
+    await app.rows().first().waitFor({ timeout: 90_000 });
+    await app.rows().first().click();
+    await expect.poll(() => app.page.locator('[data-testid=detail-rule]').textContent()).toBe('brute force');
+    await app.page.locator('[data-testid=alert-json]').getByText('"failures"').waitFor();
+    await app.page.locator('[data-testid=events-tab]').click();
+    await app.page.locator('[data-testid=alert-events] tbody tr').first().waitFor();
+    expect(await app.page.locator('[data-testid=alert-events] tbody tr').count()).toBeGreaterThanOrEqual(10);
+    await app.shot('alerts');
   });
 
   it('marks a syntax error at its line, then applies the fixed rule and shows its alerts', async () => {
-    await page.goto(`${server.url}#/rules/new`);
-    const textarea = page.locator('[data-testid=rule-textarea]');
+    await app.page.goto(`${app.server.url}#/rules/new`);
+    const textarea = app.page.locator('[data-testid=rule-textarea]');
     await textarea.fill(BROKEN_RULE);
-    const lens = page.locator('[data-testid=lens]');
+    const lens = app.page.locator('[data-testid=lens]');
     await lens.waitFor();
     // The message sits on line 3, where the error is, and the gutter marks that line.
     expect(await lens.count()).toBe(1);
-    expect(await page.locator('.line.error').getAttribute('data-line')).toBe('3');
-    expect(await page.locator('.gutter div.error').getAttribute('data-line')).toBe('3');
+    expect(await app.page.locator('.line.error').getAttribute('data-line')).toBe('3');
+    expect(await app.page.locator('.gutter div.error').getAttribute('data-line')).toBe('3');
     expect(await lens.textContent()).toContain('JavaScript syntax error in FILTER function');
-    expect(await page.locator('.line.error .m-error').first().textContent()).toBe(';');
-    const problem = page.locator('[data-testid=problem]');
+    expect(await app.page.locator('.line.error .m-error').first().textContent()).toBe(';');
+    const problem = app.page.locator('[data-testid=problem]');
     expect(await problem.count()).toBe(1);
     expect(await problem.locator('.pos').textContent()).toBe('3:51');
-    await shot('rules-error');
+    await app.shot('rules-error');
 
     await textarea.fill(FIXED_RULE);
-    await page.getByText('No problems').waitFor();
+    await app.page.getByText('No problems').waitFor();
     expect(await lens.count()).toBe(0);
     await textarea.press('Control+Enter');
-    await page.locator('[data-testid=toast]').getByText('added "failed logins"').waitFor();
-    await expect.poll(() => page.evaluate(() => decodeURIComponent(location.hash))).toBe('#/rules/failed logins');
-    await page.locator('[data-testid=rule-item][data-rule="failed logins"]').waitFor();
-    await shot('rules');
+    await app.page.locator('[data-testid=toast]').getByText('added "failed logins"').waitFor();
+    await expect.poll(() => app.page.evaluate(() => decodeURIComponent(location.hash))).toBe('#/rules/failed logins');
+    await app.page.locator('[data-testid=rule-item][data-rule="failed logins"]').waitFor();
+    await app.shot('rules');
 
-    await page.goto(`${server.url}#/alerts?rule=${encodeURIComponent('failed logins')}`);
-    await rows().first().waitFor({ timeout: 30_000 });
-    await rows().first().click();
-    await expect.poll(() => page.locator('[data-testid=detail-rule]').textContent()).toBe('failed logins');
+    await app.page.goto(`${app.server.url}#/alerts?rule=${encodeURIComponent('failed logins')}`);
+    await app.rows().first().waitFor({ timeout: 30_000 });
+    await app.rows().first().click();
+    await expect.poll(() => app.page.locator('[data-testid=detail-rule]').textContent()).toBe('failed logins');
   });
 
   it('keeps applied rules across a reload (IndexedDB)', async () => {
-    await page.reload();
-    await page.goto(`${server.url}#/rules`);
-    await page.locator('[data-testid=rule-item][data-rule="failed logins"]').waitFor({ timeout: 30_000 });
-    await page.locator('[data-testid=rule-item][data-rule="failed logins"]').click();
-    await page.getByRole('tab', { name: /history/i }).click();
-    expect(await page.locator('[data-testid=history-version]').count()).toBe(1);
+    await app.page.reload();
+    await app.page.goto(`${app.server.url}#/rules`);
+    await app.page.locator('[data-testid=rule-item][data-rule="failed logins"]').waitFor({ timeout: 30_000 });
+    await app.page.locator('[data-testid=rule-item][data-rule="failed logins"]').click();
+    await app.page.getByRole('tab', { name: /history/i }).click();
+    expect(await app.page.locator('[data-testid=history-version]').count()).toBe(1);
   });
 
   it('deactivates a rule that loops forever, says why, and the other rules keep raising alerts', async () => {
-    await page.goto(`${server.url}#/rules/new`);
-    const textarea = page.locator('[data-testid=rule-textarea]');
+    await app.page.goto(`${app.server.url}#/rules/new`);
+    const textarea = app.page.locator('[data-testid=rule-textarea]');
     await textarea.fill(LOOPING_RULE);
-    await page.getByText('No problems').waitFor();
+    await app.page.getByText('No problems').waitFor();
     await textarea.press('Control+Enter');
-    await page.locator('[data-testid=toast]').getByText('added "runaway"').waitFor();
-    const item = page.locator('[data-testid=rule-item][data-rule="runaway"]');
+    await app.page.locator('[data-testid=toast]').getByText('added "runaway"').waitFor();
+    const item = app.page.locator('[data-testid=rule-item][data-rule="runaway"]');
     await expect.poll(() => item.locator('[data-testid=rule-state]').textContent(), { timeout: 30_000 }).toBe('deactivated');
     expect(await item.locator('.why').textContent()).toMatch(/^cpu: .*CPU deadline exceeded/);
-    expect(await page.locator('[data-testid=nav-rules] .badge').textContent()).toContain('1');
-    const alerts = () => page.locator('[data-testid=nav-alerts] .badge').textContent().then(badgeCount);
+    expect(await app.page.locator('[data-testid=nav-rules] .badge').textContent()).toContain('1');
+    const alerts = () => app.page.locator('[data-testid=nav-alerts] .badge').textContent().then(badgeCount);
     const before = await alerts();
     await expect.poll(alerts, { timeout: 30_000 }).toBeGreaterThan(before);
     for (const other of ['brute force', 'login from bad ip', 'failed logins']) {
-      expect(await page.locator(`[data-testid=rule-item][data-rule="${other}"] [data-testid=rule-state]`).textContent()).toBe('active');
+      expect(await app.page.locator(`[data-testid=rule-item][data-rule="${other}"] [data-testid=rule-state]`).textContent()).toBe('active');
     }
-    await shot('rules-deactivated');
+    await app.shot('rules-deactivated');
   });
 
   it('shows the dashboard and the simulator, pauses and resumes', async () => {
-    await page.goto(`${server.url}#/dashboard`);
-    await page.locator('[data-testid=rule-counts]').waitFor();
-    await page.waitForTimeout(4000);
-    await expect.poll(() => page.locator('[data-testid=chart-events] path').count()).toBeGreaterThan(0);
-    await shot('dashboard');
+    await app.page.goto(`${app.server.url}#/dashboard`);
+    await app.page.locator('[data-testid=rule-counts]').waitFor();
+    await app.page.waitForTimeout(4000);
+    await expect.poll(() => app.page.locator('[data-testid=chart-events] path').count()).toBeGreaterThan(0);
+    await app.shot('dashboard');
 
-    await page.goto(`${server.url}#/simulator`);
-    await expect.poll(() => page.locator('[data-testid=sim-state]').textContent()).toBe('Running');
-    await page.locator('[data-testid=sim-toggle]').click();
-    await expect.poll(() => page.locator('[data-testid=sim-state]').textContent()).toBe('Paused');
-    await page.locator('[data-testid=sim-toggle]').click();
-    await expect.poll(() => page.locator('[data-testid=sim-state]').textContent()).toBe('Running');
-    await page.locator('[data-testid=sim-inject]').click();
-    await expect.poll(() => page.locator('[data-testid=sim-recall]').textContent()).toMatch(/%$/);
-    await shot('simulator');
+    await app.page.goto(`${app.server.url}#/simulator`);
+    await expect.poll(() => app.page.locator('[data-testid=sim-state]').textContent()).toBe('Running');
+    await app.page.locator('[data-testid=sim-toggle]').click();
+    await expect.poll(() => app.page.locator('[data-testid=sim-state]').textContent()).toBe('Paused');
+    await app.page.locator('[data-testid=sim-toggle]').click();
+    await expect.poll(() => app.page.locator('[data-testid=sim-state]').textContent()).toBe('Running');
+    await app.page.locator('[data-testid=sim-inject]').click();
+    await expect.poll(() => app.page.locator('[data-testid=sim-recall]').textContent()).toMatch(/%$/);
+    await app.shot('simulator');
   });
 
-  it('logs no errors on any view', async () => {
+  it('logs no app.errors on any view', async () => {
     for (const view of ['rules', 'alerts', 'dashboard', 'simulator']) {
-      await page.goto(`${server.url}#/${view}`);
-      await page.waitForTimeout(500);
+      await app.page.goto(`${app.server.url}#/${view}`);
+      await app.page.waitForTimeout(500);
     }
-    expect(errors).toEqual([]);
+    expect(app.errors).toEqual([]);
   });
 });

@@ -4,13 +4,10 @@
  * 100 % with the count, the list is kept as a filter (and survives a reload), a rule using it
  * raises alerts; single entries are added and removed; the dashboard shows top destinations and URLs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, collectErrors, launchChromium } from './browser.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, chromiumAvailable, useBuiltApp } from './browser.js';
 
-const ARTIFACTS = 'test-artifacts';
 const LIST = 'uploaded_ips';
 const RULE = 'uploaded ioc login';
 const ENTRIES = 200_000;
@@ -30,97 +27,77 @@ function iocFile(): string {
 }
 
 describe.skipIf(!chromiumAvailable())('IOC list upload and top destinations (built app) in Chromium', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
+  const app = useBuiltApp();
 
-  beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await serveStatic('web-dist');
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-    page = await context.newPage();
-    errors = collectErrors(page);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
-  });
-
-  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
-  const listItem = () => page.locator(`[data-testid=ioc-list]`).filter({ hasText: LIST });
+  const listItem = () => app.page.locator(`[data-testid=ioc-list]`).filter({ hasText: LIST });
 
   it('uploads a 200k-line IOC file with a progress bar, keeps it as a filter, and a rule using it alerts', async () => {
     const file = iocFile();
-    await page.goto(`${server.url}?reset#/rules`);
-    await page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
-    await page.getByRole('tab', { name: 'IOC lists' }).click();
-    await page.locator('vigil-list-manager').getByRole('button', { name: '+ New' }).first().click();
-    await page.locator('vigil-list-manager input[name=listname]').fill(LIST);
-    await page.locator('[data-testid=list-file]').setInputFiles(file);
+    await app.page.goto(`${app.server.url}?reset#/rules`);
+    await app.page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
+    await app.page.getByRole('tab', { name: 'IOC lists' }).click();
+    await app.page.locator('vigil-list-manager').getByRole('button', { name: '+ New' }).first().click();
+    await app.page.locator('vigil-list-manager input[name=listname]').fill(LIST);
+    await app.page.locator('[data-testid=list-file]').setInputFiles(file);
 
-    await expect.poll(() => page.locator('[data-testid=upload-percent]').textContent(), { timeout: 60_000 }).toBe('100%');
-    expect(await page.locator('[data-testid=upload-progress]').getAttribute('aria-valuenow')).toBe('100');
-    const result = page.locator('[data-testid=upload-result]');
+    await expect.poll(() => app.page.locator('[data-testid=upload-percent]').textContent(), { timeout: 60_000 }).toBe('100%');
+    expect(await app.page.locator('[data-testid=upload-progress]').getAttribute('aria-valuenow')).toBe('100');
+    const result = app.page.locator('[data-testid=upload-result]');
     await expect.poll(() => result.getAttribute('data-count')).toBe(String(ENTRIES));
     expect(await result.textContent()).toContain('kept as a filter');
     await listItem().waitFor();
     await expect.poll(() => listItem().locator('[data-testid=ioc-list-count]').getAttribute('data-count')).toBe(String(ENTRIES));
-    await shot('list-upload');
+    await app.shot('list-upload');
 
     // A large list is edited one entry at a time.
-    await page.locator('[data-testid=list-filter-editor]').waitFor();
-    const entry = page.locator('[data-testid=list-entry]');
+    await app.page.locator('[data-testid=list-filter-editor]').waitFor();
+    const entry = app.page.locator('[data-testid=list-entry]');
     await entry.fill('203.0.113.250');
-    await page.locator('[data-testid=list-entry-add]').click();
+    await app.page.locator('[data-testid=list-entry-add]').click();
     await expect.poll(() => listItem().locator('[data-testid=ioc-list-count]').getAttribute('data-count')).toBe(String(ENTRIES + 1));
     await entry.fill('203.0.113.250');
-    await page.locator('[data-testid=list-entry-remove]').click();
+    await app.page.locator('[data-testid=list-entry-remove]').click();
     await expect.poll(() => listItem().locator('[data-testid=ioc-list-count]').getAttribute('data-count')).toBe(String(ENTRIES));
 
     // A rule using the list: the simulator's regular users log in from 192.168.1.x.
-    await page.goto(`${server.url}#/rules/new`);
-    const textarea = page.locator('[data-testid=rule-textarea]');
+    await app.page.goto(`${app.server.url}#/rules/new`);
+    const textarea = app.page.locator('[data-testid=rule-textarea]');
     await textarea.fill(`RULE "${RULE}"
 SOURCES kind = "auth"
 IOC FILTERS in ${LIST}(sourceAddress)
 SINK function (e) { return { user: e.user, sourceAddress: e.sourceAddress }; }
 `);
-    await page.getByText('No problems').waitFor();
+    await app.page.getByText('No problems').waitFor();
     await textarea.press('Control+Enter');
-    await page.locator('[data-testid=toast]').getByText(`added "${RULE}"`).waitFor();
-    await page.goto(`${server.url}#/alerts?rule=${encodeURIComponent(RULE)}`);
-    const rows = page.locator('[data-testid=alert-row]');
+    await app.page.locator('[data-testid=toast]').getByText(`added "${RULE}"`).waitFor();
+    await app.page.goto(`${app.server.url}#/alerts?rule=${encodeURIComponent(RULE)}`);
+    const rows = app.page.locator('[data-testid=alert-row]');
     await rows.first().waitFor({ timeout: 30_000 });
     await rows.first().click();
-    await expect.poll(() => page.locator('[data-testid=detail-rule]').textContent()).toBe(RULE);
+    await expect.poll(() => app.page.locator('[data-testid=detail-rule]').textContent()).toBe(RULE);
   });
 
   it('keeps the large list (as filter bytes) across a reload', async () => {
-    await page.goto(`${server.url}#/rules`);
-    await page.reload();
-    await page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
-    await page.getByRole('tab', { name: 'IOC lists' }).click();
+    await app.page.goto(`${app.server.url}#/rules`);
+    await app.page.reload();
+    await app.page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
+    await app.page.getByRole('tab', { name: 'IOC lists' }).click();
     await listItem().waitFor({ timeout: 30_000 });
     await expect.poll(() => listItem().locator('[data-testid=ioc-list-count]').getAttribute('data-count')).toBe(String(ENTRIES));
     expect(await listItem().textContent()).toContain('filter');
   });
 
   it('shows top destinations and URLs beside the top sources on the dashboard', async () => {
-    await page.goto(`${server.url}#/dashboard`);
+    await app.page.goto(`${app.server.url}#/dashboard`);
     for (const id of ['top-sources', 'top-destinations', 'top-urls']) {
-      await expect.poll(() => page.locator(`[data-testid=${id}] .src`).count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(() => app.page.locator(`[data-testid=${id}] .src`).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     }
-    const destinations = await page.locator('[data-testid=top-destinations] .src span.v').allTextContents();
+    const destinations = await app.page.locator('[data-testid=top-destinations] .src span.v').allTextContents();
     expect(destinations.every((d) => /^[\d.:a-f]+$/i.test(d))).toBe(true);
-    await shot('dashboard-top');
+    await app.shot('dashboard-top');
   });
 
   it('logs no errors', () => {
-    expect(errors).toEqual([]);
+    expect(app.errors).toEqual([]);
   });
 });

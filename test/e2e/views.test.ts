@@ -6,18 +6,14 @@
  * restores the engine checkpoint (a state count survives); no view logs an error. Screenshots of
  * every view go to test-artifacts/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/runtime/node.js';
 import { createGenerator } from '../../src/simulate/index.js';
 import { DEFAULTS } from '../../web/defaults.js';
-import { chromiumAvailable, collectErrors, launchChromium } from './browser.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { ARTIFACTS, chromiumAvailable, useBuiltApp } from './browser.js';
 
-const ARTIFACTS = 'test-artifacts';
-const VIEWPORT = { width: 1440, height: 900 };
 const MACHINE_RULE = 'protocol violation';
 
 /** A replay file: network traffic with violations, and the number of alerts the default rules raise on it (Node engine). */
@@ -43,131 +39,110 @@ async function replayFixture(): Promise<{ path: string; expected: number; events
 }
 
 describe.skipIf(!chromiumAvailable())('state machines, map, replay, benchmarks, checkpoints (built app) in Chromium', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
+  const app = useBuiltApp();
 
-  beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await serveStatic('web-dist');
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'dark' });
-    page = await context.newPage();
-    errors = collectErrors(page);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
-  });
-
-  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
-  const rows = () => page.locator('[data-testid=alert-row]');
 
   it('shows an injected network anomaly in Alerts and, from there, its key in the debugger with the red transition', async () => {
-    await page.goto(`${server.url}#/simulator`);
-    await page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
-    for (let i = 0; i < 5; i++) await page.locator('[data-testid=sim-inject]').click();
-    await page.goto(`${server.url}#/alerts?rule=${encodeURIComponent(MACHINE_RULE)}`);
-    await rows().first().waitFor({ timeout: 60_000 });
-    await rows().first().click();
-    await expect.poll(() => page.locator('[data-testid=detail-rule]').textContent()).toBe(MACHINE_RULE);
-    await page.locator('[data-testid=open-debugger]').click();
-    await expect.poll(() => page.evaluate(() => decodeURIComponent(location.hash))).toMatch(/^#\/debugger\/protocol violation\?key=10\./);
-    const graph = page.locator('[data-testid=machine-graph]');
+    await app.page.goto(`${app.server.url}#/simulator`);
+    await app.page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
+    for (let i = 0; i < 5; i++) await app.page.locator('[data-testid=sim-inject]').click();
+    await app.page.goto(`${app.server.url}#/alerts?rule=${encodeURIComponent(MACHINE_RULE)}`);
+    await app.rows().first().waitFor({ timeout: 60_000 });
+    await app.rows().first().click();
+    await expect.poll(() => app.page.locator('[data-testid=detail-rule]').textContent()).toBe(MACHINE_RULE);
+    await app.page.locator('[data-testid=open-debugger]').click();
+    await expect.poll(() => app.page.evaluate(() => decodeURIComponent(location.hash))).toMatch(/^#\/debugger\/protocol violation\?key=10\./);
+    const graph = app.page.locator('[data-testid=machine-graph]');
     await graph.waitFor();
     // The graph: every state with its count of keys, the key's trail with the red invalid step.
     for (const state of ['INITIAL', 'W', 'X', 'Y', 'Z', 'TERM']) expect(await graph.locator(`[data-state="${state}"]`).count()).toBe(1);
     await graph.locator('[data-testid=trail-invalid]').first().waitFor({ timeout: 10_000 });
-    expect(await page.locator('[data-testid=trail-step][data-valid=false]').count()).toBeGreaterThan(0);
-    expect(await page.locator('[data-testid=live-keys]').textContent()).not.toBe('0');
-    await shot('debugger');
+    expect(await app.page.locator('[data-testid=trail-step][data-valid=false]').count()).toBeGreaterThan(0);
+    expect(await app.page.locator('[data-testid=live-keys]').textContent()).not.toBe('0');
+    await app.shot('debugger');
 
     // Scrub back to the first step of the trail: the cursor moves, the slider follows.
-    const scrub = page.locator('[data-testid=trail-scrub]');
+    const scrub = app.page.locator('[data-testid=trail-scrub]');
     await scrub.fill('0');
-    expect(await page.locator('[data-testid=trail-step].sel').count()).toBe(1);
-    expect(await page.locator('[data-testid=trail-step]').first().getAttribute('class')).toContain('sel');
+    expect(await app.page.locator('[data-testid=trail-step].sel').count()).toBe(1);
+    expect(await app.page.locator('[data-testid=trail-step]').first().getAttribute('class')).toContain('sel');
 
     // Pause the stream and step: one event reaches the machine, for some key.
-    await page.locator('[data-testid=debugger-stream]').click();
-    await expect.poll(() => page.locator('[data-testid=debugger-stream]').textContent()).toContain('Resume stream');
-    await page.getByRole('button', { name: '✕' }).click();
-    await page.locator('[data-testid=debugger-step]').click();
-    await expect.poll(() => page.evaluate(() => decodeURIComponent(location.hash)), { timeout: 15_000 }).toMatch(/key=10\./);
-    await page.locator('[data-testid=trail-step]').first().waitFor();
-    await shot('debugger-step');
-    await page.locator('[data-testid=debugger-stream]').click();
-    await expect.poll(() => page.locator('[data-testid=debugger-stream]').textContent()).toContain('Pause stream');
+    await app.page.locator('[data-testid=debugger-stream]').click();
+    await expect.poll(() => app.page.locator('[data-testid=debugger-stream]').textContent()).toContain('Resume stream');
+    await app.page.getByRole('button', { name: '✕' }).click();
+    await app.page.locator('[data-testid=debugger-step]').click();
+    await expect.poll(() => app.page.evaluate(() => decodeURIComponent(location.hash)), { timeout: 15_000 }).toMatch(/key=10\./);
+    await app.page.locator('[data-testid=trail-step]').first().waitFor();
+    await app.shot('debugger-step');
+    await app.page.locator('[data-testid=debugger-stream]').click();
+    await expect.poll(() => app.page.locator('[data-testid=debugger-stream]').textContent()).toContain('Pause stream');
   });
 
   it('draws violations per network location on the dashboard map', async () => {
-    await page.goto(`${server.url}#/dashboard`);
-    await page.locator('[data-testid=world-map]').waitFor();
-    await expect.poll(() => page.locator('[data-testid=map-point]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
-    await page.waitForTimeout(1500);
-    await shot('dashboard-map');
+    await app.page.goto(`${app.server.url}#/dashboard`);
+    await app.page.locator('[data-testid=world-map]').waitFor();
+    await expect.poll(() => app.page.locator('[data-testid=map-point]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await app.page.waitForTimeout(1500);
+    await app.shot('dashboard-map');
   });
 
   it('replays a .jsonl.gz file to 100 % with the right alert count, shown in the Alerts view', async () => {
     const fixture = await replayFixture();
     expect(fixture.expected).toBeGreaterThan(0);
-    await page.goto(`${server.url}#/replay`);
-    await page.locator('[data-testid=replay-file]').setInputFiles(fixture.path);
-    await expect.poll(() => page.locator('[data-testid=replay-percent]').textContent(), { timeout: 90_000 }).toBe('100%');
-    expect(await page.locator('[data-testid=replay-progress]').getAttribute('aria-valuenow')).toBe('100');
-    const value = async (testid: string) => Number(await page.locator(`[data-testid=${testid}]`).getAttribute('data-value'));
+    await app.page.goto(`${app.server.url}#/replay`);
+    await app.page.locator('[data-testid=replay-file]').setInputFiles(fixture.path);
+    await expect.poll(() => app.page.locator('[data-testid=replay-percent]').textContent(), { timeout: 90_000 }).toBe('100%');
+    expect(await app.page.locator('[data-testid=replay-progress]').getAttribute('aria-valuenow')).toBe('100');
+    const value = async (testid: string) => Number(await app.page.locator(`[data-testid=${testid}]`).getAttribute('data-value'));
     expect(await value('replay-events')).toBe(fixture.events);
     expect(await value('replay-alerts')).toBe(fixture.expected);
-    await shot('replay');
-    await page.locator('[data-testid=replay-show-alerts]').click();
-    await expect.poll(() => page.evaluate(() => location.hash)).toContain('source=replay');
+    await app.shot('replay');
+    await app.page.locator('[data-testid=replay-show-alerts]').click();
+    await expect.poll(() => app.page.evaluate(() => location.hash)).toContain('source=replay');
     expect(await value('replay-alert-total')).toBe(fixture.expected);
-    expect(await rows().count()).toBeGreaterThan(0);
-    await shot('alerts-replay');
+    expect(await app.rows().count()).toBeGreaterThan(0);
+    await app.shot('alerts-replay');
   });
 
   it('runs a benchmark of src/bench in the worker and charts it', async () => {
-    await page.goto(`${server.url}#/benchmarks`);
-    const cards = page.locator('[data-testid=bench-card]');
+    await app.page.goto(`${app.server.url}#/benchmarks`);
+    const cards = app.page.locator('[data-testid=bench-card]');
     await cards.first().waitFor({ timeout: 30_000 });
     await cards.first().locator('[data-testid=bench-run]').click();
     await cards.first().locator('[data-testid=bench-chart]').waitFor({ timeout: 90_000 });
     expect(await cards.first().locator('[data-testid=bench-table] tbody tr').count()).toBeGreaterThan(1);
-    await shot('benchmarks');
+    await app.shot('benchmarks');
   });
 
   it('restores open windows and state machines after a reload (engine checkpoint in IndexedDB)', async () => {
-    await page.goto(`${server.url}#/debugger/${encodeURIComponent(MACHINE_RULE)}`);
-    await page.locator('[data-testid=machine-graph]').waitFor();
+    await app.page.goto(`${app.server.url}#/debugger/${encodeURIComponent(MACHINE_RULE)}`);
+    await app.page.locator('[data-testid=machine-graph]').waitFor();
     // Pause the stream so the state stops moving, then wait for a checkpoint taken after that.
-    await page.locator('[data-testid=debugger-stream]').click();
-    await expect.poll(() => page.locator('[data-testid=debugger-stream]').textContent()).toContain('Resume stream');
+    await app.page.locator('[data-testid=debugger-stream]').click();
+    await expect.poll(() => app.page.locator('[data-testid=debugger-stream]').textContent()).toContain('Resume stream');
     const pausedAt = Date.now();
-    await expect.poll(async () => Number(await page.locator('[data-testid=checkpoint-info]').getAttribute('data-time')), { timeout: 30_000 }).toBeGreaterThan(pausedAt + 500);
-    const counts = async () => page.locator('[data-testid=state-count]').allTextContents();
+    await expect.poll(async () => Number(await app.page.locator('[data-testid=checkpoint-info]').getAttribute('data-time')), { timeout: 30_000 }).toBeGreaterThan(pausedAt + 500);
+    const counts = async () => app.page.locator('[data-testid=state-count]').allTextContents();
     const before = await counts();
-    const liveBefore = await page.locator('[data-testid=live-keys]').textContent();
+    const liveBefore = await app.page.locator('[data-testid=live-keys]').textContent();
     expect(liveBefore).not.toBe('0');
 
-    await page.reload();
-    await page.locator('[data-testid=machine-graph]').waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator('[data-testid=checkpoint-info]').getAttribute('data-restored'), { timeout: 30_000 }).toBe('true');
-    await expect.poll(() => page.locator('[data-testid=live-keys]').textContent()).toBe(liveBefore);
+    await app.page.reload();
+    await app.page.locator('[data-testid=machine-graph]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => app.page.locator('[data-testid=checkpoint-info]').getAttribute('data-restored'), { timeout: 30_000 }).toBe('true');
+    await expect.poll(() => app.page.locator('[data-testid=live-keys]').textContent()).toBe(liveBefore);
     expect(await counts()).toEqual(before);
-    await shot('debugger-restored');
-    await page.locator('[data-testid=debugger-stream]').click();
-    await expect.poll(() => page.locator('[data-testid=debugger-stream]').textContent()).toContain('Pause stream');
+    await app.shot('debugger-restored');
+    await app.page.locator('[data-testid=debugger-stream]').click();
+    await expect.poll(() => app.page.locator('[data-testid=debugger-stream]').textContent()).toContain('Pause stream');
   });
 
-  it('logs no errors on any view', async () => {
+  it('logs no app.errors on any view', async () => {
     for (const view of ['rules', 'alerts', 'dashboard', 'simulator', 'debugger', 'replay', 'benchmarks']) {
-      await page.goto(`${server.url}#/${view}`);
-      await page.waitForTimeout(600);
+      await app.page.goto(`${app.server.url}#/${view}`);
+      await app.page.waitForTimeout(600);
     }
-    expect(errors).toEqual([]);
+    expect(app.errors).toEqual([]);
   });
 });
