@@ -54,6 +54,10 @@ TIMEOUT : 'timeout';
 RESET   : 'reset';
 ALERT   : 'alert';
 
+// SUPPRESS FOR n:unit [BY f, …]. Soft as well: `suppress` and `for` may be field names.
+SUPPRESS : 'suppress';
+FOR      : 'for';
+
 ARROW    : '->';
 SEMI     : ';';
 EQ       : '=';

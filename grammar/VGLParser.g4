@@ -28,6 +28,7 @@ clause
     | timeoutClause
     | resetClause
     | sinkClause
+    | suppressClause
     ;
 
 // SOURCES kind = "auth", host = ["a", 'b']  (selectors are ANDed)
@@ -81,6 +82,9 @@ resetClause : RESET ON ALERT ;
 // SINK function (alert) { ... }
 sinkClause : SINK jsFunction ;
 
+// SUPPRESS FOR 10:min BY source.ip  (after SINK: one alert per period and key, again when the count grows)
+suppressClause : SUPPRESS FOR duration (BY field (COMMA field)*)? ;
+
 jsFunction : JS_FUNCTION ;
 
 // A field: an identifier, a dotted path (source.ip) or a quoted name ("user name").
@@ -92,5 +96,6 @@ identifier  : IDENT | softKeyword ;
 softKeyword
     : RULE | FILTERS | BY | IN | NOT | AND | ASC | DESC
     | STATE | MACHINE | ON | INITIAL | TERM | TIMEOUT | RESET | ALERT
+    | SUPPRESS | FOR
     ;
 anyKeyword  : SOURCES | FILTER | IOC | USING | AGGREGATE | WITHIN | SORT | HAVING | SINK ;

@@ -13,6 +13,7 @@ import { StateMachine } from './state-machine.js';
 import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
 import type { Utils, UtilsHost } from '../sandbox/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
+import { Suppressor } from './suppression.js';
 import type { RoutedRule } from './router.js';
 import { WindowStore, type WindowBufferFactory } from './window.js';
 
@@ -58,6 +59,16 @@ export interface RuleStats {
   alerts: number;
   late: number;
   errors: number;
+  /** Alerts held back by SUPPRESS. */
+  suppressed: number;
+}
+
+export interface SuppressionPlan {
+  suppressor: Suppressor;
+  /** SUPPRESS BY fields, read from the alert; empty: the rule's own key. */
+  keyReaders: FieldReader[];
+  /** The rule's USING field, read from the event behind an alert that has no window. */
+  timeReader?: FieldReader;
 }
 
 export interface CompiledRule extends RoutedRule {
@@ -73,6 +84,7 @@ export interface CompiledRule extends RoutedRule {
   readonly equality?: EqualityConjunct;
   readonly aggregation?: AggregationPlan;
   readonly stateMachine?: StateMachinePlan;
+  suppression?: SuppressionPlan;
   readonly sandbox?: RuleSandbox;
   state: RuleState;
   /** Why the rule was deactivated, when it was. */
@@ -192,9 +204,14 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     iocTerms: ast.iocFilters.map((t) => ({ negated: t.negated, list: t.list, field: t.field, read: fieldReader(t.field) })),
     aggregation,
     stateMachine,
+    suppression: ast.suppress && {
+      suppressor: new Suppressor(ast.suppress.period.ms),
+      keyReaders: ast.suppress.by.map((f) => fieldReader(f.field)),
+      timeReader: ast.using ? fieldReader(ast.using.field) : undefined,
+    },
     sandbox,
     state: 'active',
-    stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0 },
+    stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0 },
   };
 }
 
@@ -227,4 +244,11 @@ export function sameWindowing(a: CompiledRule, b: CompiledRule): boolean {
     x.windows.spec.lengthMs === y.windows.spec.lengthMs &&
     x.windows.spec.slideMs === y.windows.spec.slideMs
   );
+}
+
+/** Same SUPPRESS period and key: a new version of the rule keeps the periods running. */
+export function sameSuppression(a: CompiledRule, b: CompiledRule): boolean {
+  const x = a.ast.suppress;
+  const y = b.ast.suppress;
+  return !!x && !!y && x.period.ms === y.period.ms && x.by.map((f) => f.field).join('\u0000') === y.by.map((f) => f.field).join('\u0000');
 }

@@ -10,7 +10,7 @@ import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits } from '..
 import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
 import { Broadcast } from './alert-stream.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import { compileRule, sameMachine, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
+import { compileRule, sameMachine, sameSuppression, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
 import { parseEventTime, type Clock } from './event-time.js';
 import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldReader } from './fields.js';
 import type { StateTableFactory } from '../wasm/state-table.js';
@@ -18,6 +18,8 @@ import type { IocSetFactory } from './ioc.js';
 import { IocRegistry } from './ioc-registry.js';
 import { RateMeter } from './rate-meter.js';
 import { Router } from './router.js';
+import type { StateMachineViolation } from './state-machine.js';
+import type { Suppressor } from './suppression.js';
 import { TableRegistry } from './tables.js';
 import { WindowStore, type FiredWindow, type WindowBufferFactory, type WindowSnapshot } from './window.js';
 
@@ -80,7 +82,7 @@ export interface RuleInfo {
   kind: 'simple' | 'aggregation' | 'state-machine';
   /** Where each function runs, and why a function went to the sandbox. */
   functions: { phase: FunctionPhase; mode: 'native' | 'sandbox'; reason?: string }[];
-  stats: { routed: number; matched: number; alerts: number; late: number; errors: number };
+  stats: { routed: number; matched: number; alerts: number; late: number; errors: number; suppressed: number };
 }
 
 export interface RuleVersion {
@@ -142,6 +144,8 @@ interface EngineState {
   windows: [string, WindowSnapshot<EventRecord>][];
   /** Per state-machine rule, the blob holding its state table. */
   machines: [string, number][];
+  /** Per SUPPRESS rule, the keys inside their period (absent in checkpoints of older versions). */
+  suppressions?: [string, ReturnType<Suppressor['snapshot']>][];
   /** The caller's own data, returned by restore (e.g. input offsets). */
   extra?: unknown;
 }
@@ -267,6 +271,9 @@ export class Engine {
         if (existing.stateMachine && rule.stateMachine && sameMachine(existing, rule)) {
           rule.stateMachine.machine.restore(existing.stateMachine.machine.serialize());
         }
+        if (rule.suppression && existing.suppression && sameSuppression(existing, rule)) {
+          rule.suppression.suppressor = existing.suppression.suppressor;
+        }
         this.unregister(existing);
         replaced.push(rule.name);
       } else {
@@ -308,6 +315,7 @@ export class Engine {
       const fresh = compileRule(rule.ast, this.compileContext(), rule.order);
       if (fresh.aggregation && rule.aggregation) fresh.aggregation.windows = rule.aggregation.windows;
       if (fresh.stateMachine && rule.stateMachine) fresh.stateMachine.machine.restore(rule.stateMachine.machine.serialize());
+      if (fresh.suppression && rule.suppression) fresh.suppression.suppressor = rule.suppression.suppressor;
       fresh.stats = rule.stats;
       this.unregister(rule);
       this.register(fresh);
@@ -452,6 +460,7 @@ export class Engine {
       watermarks: [...this.watermarks].map(([field, wm]) => [field, Number.isFinite(wm.value) ? wm.value : null]),
       windows: ordered.filter((r) => r.aggregation).map((r) => [r.name, r.aggregation!.windows.snapshot()]),
       machines: ordered.filter((r) => r.stateMachine).map((r) => [r.name, blobs.push(r.stateMachine!.machine.serialize()) - 1]),
+      suppressions: ordered.filter((r) => r.suppression).map((r) => [r.name, r.suppression!.suppressor.snapshot()]),
       extra,
     };
     return encodeCheckpoint({ document: state, blobs });
@@ -474,12 +483,13 @@ export class Engine {
     for (const { name, entries } of state.tables) this.tables.create(name, entries);
     const windows = new Map(state.windows);
     const machines = new Map(state.machines);
+    const suppressions = new Map(state.suppressions ?? []);
     for (const saved of state.rules) {
       const { rules, diagnostics } = compileCheck(saved.text, saved.file, { iocLists: this.iocs.names() });
       const ast = rules.find((r) => r.name === saved.name);
       if (!ast) throw new CheckpointError(`rule "${saved.name}" in the checkpoint no longer compiles: ${diagnostics.map((d) => d.message).join('; ')}`);
       const rule = compileRule(ast, this.compileContext(), saved.order);
-      rule.stats = { ...saved.stats };
+      rule.stats = { suppressed: 0, ...saved.stats };
       const snapshot = windows.get(saved.name);
       if (rule.aggregation && snapshot) {
         rule.aggregation.windows = WindowStore.restore(rule.aggregation.windows.spec, snapshot, this.host.windowBuffers);
@@ -487,6 +497,8 @@ export class Engine {
       }
       const machine = machines.get(saved.name);
       if (rule.stateMachine && machine !== undefined) rule.stateMachine.machine.restore(blobs[machine]);
+      const suppression = suppressions.get(saved.name);
+      if (rule.suppression && suppression) rule.suppression.suppressor.restore(suppression);
       this.register(rule);
       if (saved.state !== 'active') {
         rule.state = saved.state;
@@ -776,10 +788,33 @@ export class Engine {
       this.reportErrors(rule, 'sink', outcome.errors);
       items.forEach((item, k) => {
         const alert = toAlert(rule.name, outcome.results[k], item);
-        if (alert) alerts.push({ seq: item.seq, alert });
+        if (alert && (!rule.suppression || this.admit(rule, item, alert))) alerts.push({ seq: item.seq, alert });
       });
     }
     this.deliver(alerts, depth);
+  }
+
+  /** SUPPRESS: whether the alert is raised; one raised again in its period gets a `suppression` note. */
+  private admit(rule: CompiledRule, item: Pending, alert: Alert): boolean {
+    const plan = rule.suppression!;
+    let key: readonly unknown[];
+    if (plan.keyReaders.length) key = plan.keyReaders.map((read) => read(alert) ?? null);
+    else if (item.window) key = item.window.key;
+    else if (rule.stateMachine) key = rule.stateMachine.machine.keyFields.map((f) => (item.input as StateMachineViolation).key[f] ?? null);
+    else key = [];
+    let time = item.window?.end;
+    if (time === undefined && plan.timeReader) {
+      const event = rule.stateMachine ? (item.input as StateMachineViolation).event : (item.input as EventRecord);
+      time = parseEventTime(plan.timeReader(event));
+    }
+    const count = typeof alert.count === 'number' && Number.isFinite(alert.count) ? alert.count : (item.window?.events.length ?? 1);
+    const verdict = plan.suppressor.admit(key, time ?? this.clock(), count);
+    if (!verdict.raise) {
+      rule.stats.suppressed++;
+      return false;
+    }
+    if (verdict.note) alert.suppression = verdict.note;
+    return true;
   }
 
   private deliver(alerts: { seq: number; alert: Alert }[], depth: number): void {

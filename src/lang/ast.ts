@@ -135,4 +135,17 @@ export interface RuleAst {
   /** STATE MACHINE (with TIMEOUT and RESET ON ALERT); a rule has either this or AGGREGATE BY. */
   stateMachine?: StateMachine;
   sink: JsFunction;
+  /** `SUPPRESS FOR d [BY fields]`: what SINK gives is raised once per period and key. */
+  suppress?: Suppression;
+}
+
+/**
+ * `SUPPRESS FOR period BY fields`: after an alert, the rule's alerts with the same key stay quiet
+ * for the period, except one whose count is higher than the last one raised (it says by how much).
+ */
+export interface Suppression {
+  period: Duration;
+  /** Fields of the alert (what SINK returned) that make the key; none: the rule's own key. */
+  by: FieldRef[];
+  span: Span;
 }

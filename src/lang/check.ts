@@ -43,6 +43,8 @@ const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; 
  *   - `unreachable-term` (warning): no path from INITIAL reaches TERM (states with no path to
  *     TERM are fine as long as one path gets there); not given while a state is undefined;
  *   - `invalid-duration`: a zero or negative TIMEOUT. TIMEOUT without USING is fine (processing time).
+ * - `invalid-duration`: a zero or negative SUPPRESS FOR period; `duplicate-suppress-field`: a field
+ *   named twice in SUPPRESS BY.
  * (`timeout-without-state-machine` and `reset-without-state-machine` come from the parser.)
  * The result is sorted by position; severities are `error` except where noted.
  */
@@ -111,6 +113,16 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
           `WITHIN slide ${show(slide)} is longer than the window length ${show(length)}: events between windows would be missed`,
           slide.span,
         );
+      }
+    }
+
+    if (rule.suppress) {
+      const { period, by } = rule.suppress;
+      if (!(period.ms > 0)) report('invalid-duration', `SUPPRESS FOR ${show(period)} must be greater than zero`, period.span);
+      const seen = new Set<string>();
+      for (const field of by) {
+        if (seen.has(field.field)) report('duplicate-suppress-field', `SUPPRESS BY names '${field.field}' twice`, field.span);
+        seen.add(field.field);
       }
     }
 

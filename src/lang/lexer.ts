@@ -128,13 +128,13 @@ const FUNCTION_START = /function\b|async\b|\((?:[^()]|\([^()]*\))*\)\s*=>|[A-Za-
  * next words, as `state`, `timeout` and `reset` alone may well begin JavaScript (`state => …`).
  */
 const CLAUSE_LINE =
-  /^[ \t]*(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|state\s+machine\b|timeout\s+-?\d|reset\s+on\s+alert\b|sink\s)/gim;
+  /^[ \t]*(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|state\s+machine\b|timeout\s+-?\d|reset\s+on\s+alert\b|sink\s|suppress\s+for\b)/gim;
 
 const COMMENT_LINE = /^[ \t]*(?:\/\/|\/\*)/gm;
 
 /** A clause keyword at the current position: the function is missing altogether. */
 const CLAUSE_START =
-  /(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|state\s+machine\b|timeout\s+-?\d|reset\s+on\s+alert\b|sink\s)/iy;
+  /(?:rule[ \t]*["']|sources\s|filter\s|ioc\s+filters\b|using\s|aggregate\s+by\b|within\s|sort\s+by\b|having\s|state\s+machine\b|timeout\s+-?\d|reset\s+on\s+alert\b|sink\s|suppress\s+for\b)/iy;
 
 /** preserveParens: so that the end of `(x == 1)` is after its `)`. */
 // Offsets only: with `locations` acorn rescans the whole file from its start for every function.
@@ -367,6 +367,7 @@ const KEYWORDS = new Set([
   VGLLexer.WITHIN, VGLLexer.SORT, VGLLexer.HAVING, VGLLexer.SINK, VGLLexer.FILTERS, VGLLexer.BY,
   VGLLexer.IN, VGLLexer.NOT, VGLLexer.AND, VGLLexer.ASC, VGLLexer.DESC, VGLLexer.STATE, VGLLexer.MACHINE,
   VGLLexer.ON, VGLLexer.INITIAL, VGLLexer.TERM, VGLLexer.TIMEOUT, VGLLexer.RESET, VGLLexer.ALERT,
+  VGLLexer.SUPPRESS, VGLLexer.FOR,
 ]);
 
 const PUNCTUATION = new Set([

@@ -198,18 +198,21 @@ const KEYWORD_NAMES: ReadonlyMap<number, string> = new Map([
   [VGLLexer.TIMEOUT, 'TIMEOUT'],
   [VGLLexer.RESET, 'RESET'],
   [VGLLexer.ALERT, 'ALERT'],
+  [VGLLexer.SUPPRESS, 'SUPPRESS'],
+  [VGLLexer.FOR, 'FOR'],
 ]);
 
 /** Tokens that an identifier also covers (soft keywords), not listed separately in messages. */
 const SOFT_KEYWORDS = [
   VGLLexer.RULE, VGLLexer.FILTERS, VGLLexer.BY, VGLLexer.IN, VGLLexer.NOT, VGLLexer.AND, VGLLexer.ASC, VGLLexer.DESC,
   VGLLexer.STATE, VGLLexer.MACHINE, VGLLexer.ON, VGLLexer.INITIAL, VGLLexer.TERM, VGLLexer.TIMEOUT, VGLLexer.RESET,
-  VGLLexer.ALERT,
+  VGLLexer.ALERT, VGLLexer.SUPPRESS, VGLLexer.FOR,
 ];
 
 const CLAUSE_KEYWORDS = [
   VGLLexer.SOURCES, VGLLexer.FILTER, VGLLexer.IOC, VGLLexer.USING, VGLLexer.AGGREGATE, VGLLexer.WITHIN,
   VGLLexer.SORT, VGLLexer.HAVING, VGLLexer.STATE, VGLLexer.TIMEOUT, VGLLexer.RESET, VGLLexer.SINK,
+  VGLLexer.SUPPRESS,
 ];
 
 const PUNCTUATION_NAMES: ReadonlyMap<number, string> = new Map([
@@ -456,7 +459,8 @@ type ClauseKind =
   | 'state'
   | 'timeout'
   | 'reset'
-  | 'sink';
+  | 'sink'
+  | 'suppress';
 
 /**
  * A group of clauses that make a rule of one kind: a rule aggregates in windows or runs a state
@@ -482,6 +486,7 @@ const CLAUSES: ReadonlyArray<{ kind: ClauseKind; label: string; after: string; r
   { kind: 'timeout', label: 'TIMEOUT', after: 'the TIMEOUT duration', family: 'state' },
   { kind: 'reset', label: 'RESET ON ALERT', after: 'RESET ON ALERT', family: 'state' },
   { kind: 'sink', label: 'SINK', after: 'the SINK function', required: true },
+  { kind: 'suppress', label: 'SUPPRESS', after: 'the SUPPRESS clause' },
 ];
 
 /** "SOURCES, FILTER, …, SINK": the clause order of rules of one family. */
@@ -504,6 +509,7 @@ function clauseKind(clause: ClauseContext): ClauseKind | undefined {
   if (clause.timeoutClause()) return 'timeout';
   if (clause.resetClause()) return 'reset';
   if (clause.sinkClause()) return 'sink';
+  if (clause.suppressClause()) return 'suppress';
   return undefined;
 }
 
@@ -653,6 +659,7 @@ class RuleBuilder {
     if (parts.sortBy) rule.sortBy = parts.sortBy;
     if (parts.having) rule.having = parts.having;
     if (parts.stateMachine) rule.stateMachine = parts.stateMachine;
+    if (parts.suppress) rule.suppress = parts.suppress;
     return rule;
   }
 
@@ -702,6 +709,14 @@ class RuleBuilder {
       case 'sink':
         parts.sink = this.fn(clause.sinkClause()!.jsFunction());
         break;
+      case 'suppress': {
+        const suppress = clause.suppressClause()!;
+        const period = suppress.duration();
+        if (isMissing(suppress.FOR()?.symbol) || !period) throw new Error('incomplete SUPPRESS FOR');
+        if (suppress.BY() && !suppress.field().length) throw new Error('SUPPRESS BY without fields');
+        parts.suppress = { period: this.duration(period), by: suppress.field().map((f) => this.fieldRef(f)), span: this.ctxSpan(suppress) };
+        break;
+      }
     }
   }
 

@@ -177,7 +177,7 @@ describe('rule structure', () => {
     expect(r.diagnostics).toEqual([
       [
         4, 1, 4, 6, 'clause-order',
-        'USING must come before SINK in rule "a"; clauses go SOURCES, FILTER, IOC FILTERS, USING, AGGREGATE BY, WITHIN, SORT BY, HAVING, SINK',
+        'USING must come before SINK in rule "a"; clauses go SOURCES, FILTER, IOC FILTERS, USING, AGGREGATE BY, WITHIN, SORT BY, HAVING, SINK, SUPPRESS',
       ],
     ]);
   });

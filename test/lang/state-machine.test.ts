@@ -330,7 +330,7 @@ describe('STATE MACHINE: checks', () => {
 
 describe('STATE MACHINE: clause order and syntax errors', () => {
   const MACHINE = 'STATE MACHINE BY k ON type\n  INITIAL: a -> TERM;';
-  const ORDER = 'clauses go SOURCES, FILTER, IOC FILTERS, USING, STATE MACHINE, TIMEOUT, RESET ON ALERT, SINK';
+  const ORDER = 'clauses go SOURCES, FILTER, IOC FILTERS, USING, STATE MACHINE, TIMEOUT, RESET ON ALERT, SINK, SUPPRESS';
 
   it('reports clauses out of order with the order of state-machine rules', () => {
     expect(problems(`${HEAD}${MACHINE}\nUSING ts\n${SINK}`)).toEqual([
@@ -351,7 +351,7 @@ describe('STATE MACHINE: clause order and syntax errors', () => {
     expect(problems(`${HEAD}AGGREGATE BY u\nHAVING e => e\nWITHIN 1:min, 1:min\n${SINK}`)).toEqual([
       [
         5, 1, 5, 7, 'error', 'clause-order',
-        'WITHIN must come before HAVING in rule "a"; clauses go SOURCES, FILTER, IOC FILTERS, USING, AGGREGATE BY, WITHIN, SORT BY, HAVING, SINK',
+        'WITHIN must come before HAVING in rule "a"; clauses go SOURCES, FILTER, IOC FILTERS, USING, AGGREGATE BY, WITHIN, SORT BY, HAVING, SINK, SUPPRESS',
       ],
     ]);
   });

@@ -36,26 +36,28 @@ export class VGLParser extends antlr.Parser {
     public static readonly TIMEOUT = 24;
     public static readonly RESET = 25;
     public static readonly ALERT = 26;
-    public static readonly ARROW = 27;
-    public static readonly SEMI = 28;
-    public static readonly EQ = 29;
-    public static readonly COMMA = 30;
-    public static readonly COLON = 31;
-    public static readonly DOT = 32;
-    public static readonly MINUS = 33;
-    public static readonly LPAREN = 34;
-    public static readonly RPAREN = 35;
-    public static readonly LBRACKET = 36;
-    public static readonly RBRACKET = 37;
-    public static readonly NUMBER = 38;
-    public static readonly IDENT = 39;
-    public static readonly STRING = 40;
-    public static readonly UNTERMINATED_STRING = 41;
-    public static readonly LINE_COMMENT = 42;
-    public static readonly BLOCK_COMMENT = 43;
-    public static readonly UNTERMINATED_COMMENT = 44;
-    public static readonly WS = 45;
-    public static readonly ERROR_CHAR = 46;
+    public static readonly SUPPRESS = 27;
+    public static readonly FOR = 28;
+    public static readonly ARROW = 29;
+    public static readonly SEMI = 30;
+    public static readonly EQ = 31;
+    public static readonly COMMA = 32;
+    public static readonly COLON = 33;
+    public static readonly DOT = 34;
+    public static readonly MINUS = 35;
+    public static readonly LPAREN = 36;
+    public static readonly RPAREN = 37;
+    public static readonly LBRACKET = 38;
+    public static readonly RBRACKET = 39;
+    public static readonly NUMBER = 40;
+    public static readonly IDENT = 41;
+    public static readonly STRING = 42;
+    public static readonly UNTERMINATED_STRING = 43;
+    public static readonly LINE_COMMENT = 44;
+    public static readonly BLOCK_COMMENT = 45;
+    public static readonly UNTERMINATED_COMMENT = 46;
+    public static readonly WS = 47;
+    public static readonly ERROR_CHAR = 48;
     public static readonly RULE_vglFile = 0;
     public static readonly RULE_vglRule = 1;
     public static readonly RULE_ruleName = 2;
@@ -81,31 +83,32 @@ export class VGLParser extends antlr.Parser {
     public static readonly RULE_timeoutClause = 22;
     public static readonly RULE_resetClause = 23;
     public static readonly RULE_sinkClause = 24;
-    public static readonly RULE_jsFunction = 25;
-    public static readonly RULE_field = 26;
-    public static readonly RULE_fieldPath = 27;
-    public static readonly RULE_pathPart = 28;
-    public static readonly RULE_identifier = 29;
-    public static readonly RULE_softKeyword = 30;
-    public static readonly RULE_anyKeyword = 31;
+    public static readonly RULE_suppressClause = 25;
+    public static readonly RULE_jsFunction = 26;
+    public static readonly RULE_field = 27;
+    public static readonly RULE_fieldPath = 28;
+    public static readonly RULE_pathPart = 29;
+    public static readonly RULE_identifier = 30;
+    public static readonly RULE_softKeyword = 31;
+    public static readonly RULE_anyKeyword = 32;
 
     public static readonly literalNames = [
         null, null, "'rule'", "'sources'", "'filter'", "'ioc'", "'using'", 
         "'aggregate'", "'within'", "'sort'", "'having'", "'sink'", "'filters'", 
         "'by'", "'in'", "'not'", "'and'", "'asc'", "'desc'", "'state'", 
         "'machine'", "'on'", "'initial'", "'term'", "'timeout'", "'reset'", 
-        "'alert'", "'->'", "';'", "'='", "','", "':'", "'.'", "'-'", "'('", 
-        "')'", "'['", "']'"
+        "'alert'", "'suppress'", "'for'", "'->'", "';'", "'='", "','", "':'", 
+        "'.'", "'-'", "'('", "')'", "'['", "']'"
     ];
 
     public static readonly symbolicNames = [
         null, "JS_FUNCTION", "RULE", "SOURCES", "FILTER", "IOC", "USING", 
         "AGGREGATE", "WITHIN", "SORT", "HAVING", "SINK", "FILTERS", "BY", 
         "IN", "NOT", "AND", "ASC", "DESC", "STATE", "MACHINE", "ON", "INITIAL", 
-        "TERM", "TIMEOUT", "RESET", "ALERT", "ARROW", "SEMI", "EQ", "COMMA", 
-        "COLON", "DOT", "MINUS", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", 
-        "NUMBER", "IDENT", "STRING", "UNTERMINATED_STRING", "LINE_COMMENT", 
-        "BLOCK_COMMENT", "UNTERMINATED_COMMENT", "WS", "ERROR_CHAR"
+        "TERM", "TIMEOUT", "RESET", "ALERT", "SUPPRESS", "FOR", "ARROW", 
+        "SEMI", "EQ", "COMMA", "COLON", "DOT", "MINUS", "LPAREN", "RPAREN", 
+        "LBRACKET", "RBRACKET", "NUMBER", "IDENT", "STRING", "UNTERMINATED_STRING", 
+        "LINE_COMMENT", "BLOCK_COMMENT", "UNTERMINATED_COMMENT", "WS", "ERROR_CHAR"
     ];
     public static readonly ruleNames = [
         "vglFile", "vglRule", "ruleName", "clause", "sourcesClause", "selector", 
@@ -113,8 +116,8 @@ export class VGLParser extends antlr.Parser {
         "usingClause", "aggregateClause", "withinClause", "duration", "sortClause", 
         "havingClause", "stateMachineClause", "stateLine", "transition", 
         "stateName", "eventName", "timeoutClause", "resetClause", "sinkClause", 
-        "jsFunction", "field", "fieldPath", "pathPart", "identifier", "softKeyword", 
-        "anyKeyword",
+        "suppressClause", "jsFunction", "field", "fieldPath", "pathPart", 
+        "identifier", "softKeyword", "anyKeyword",
     ];
 
     public get grammarFileName(): string { return "VGLParser.g4"; }
@@ -138,21 +141,21 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 67;
+            this.state = 69;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
             while (_la === 2) {
                 {
                 {
-                this.state = 64;
+                this.state = 66;
                 this.vglRule();
                 }
                 }
-                this.state = 69;
+                this.state = 71;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
-            this.state = 70;
+            this.state = 72;
             this.match(VGLParser.EOF);
             }
         }
@@ -176,21 +179,21 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 72;
+            this.state = 74;
             this.match(VGLParser.RULE);
-            this.state = 73;
+            this.state = 75;
             this.ruleName();
-            this.state = 77;
+            this.state = 79;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 50860024) !== 0)) {
+            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 185077752) !== 0)) {
                 {
                 {
-                this.state = 74;
+                this.state = 76;
                 this.clause();
                 }
                 }
-                this.state = 79;
+                this.state = 81;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -215,7 +218,7 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 80;
+            this.state = 82;
             this.match(VGLParser.STRING);
             }
         }
@@ -236,91 +239,98 @@ export class VGLParser extends antlr.Parser {
         let localContext = new ClauseContext(this.context, this.state);
         this.enterRule(localContext, 6, VGLParser.RULE_clause);
         try {
-            this.state = 94;
+            this.state = 97;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.SOURCES:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 82;
+                this.state = 84;
                 this.sourcesClause();
                 }
                 break;
             case VGLParser.FILTER:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 83;
+                this.state = 85;
                 this.filterClause();
                 }
                 break;
             case VGLParser.IOC:
                 this.enterOuterAlt(localContext, 3);
                 {
-                this.state = 84;
+                this.state = 86;
                 this.iocClause();
                 }
                 break;
             case VGLParser.USING:
                 this.enterOuterAlt(localContext, 4);
                 {
-                this.state = 85;
+                this.state = 87;
                 this.usingClause();
                 }
                 break;
             case VGLParser.AGGREGATE:
                 this.enterOuterAlt(localContext, 5);
                 {
-                this.state = 86;
+                this.state = 88;
                 this.aggregateClause();
                 }
                 break;
             case VGLParser.WITHIN:
                 this.enterOuterAlt(localContext, 6);
                 {
-                this.state = 87;
+                this.state = 89;
                 this.withinClause();
                 }
                 break;
             case VGLParser.SORT:
                 this.enterOuterAlt(localContext, 7);
                 {
-                this.state = 88;
+                this.state = 90;
                 this.sortClause();
                 }
                 break;
             case VGLParser.HAVING:
                 this.enterOuterAlt(localContext, 8);
                 {
-                this.state = 89;
+                this.state = 91;
                 this.havingClause();
                 }
                 break;
             case VGLParser.STATE:
                 this.enterOuterAlt(localContext, 9);
                 {
-                this.state = 90;
+                this.state = 92;
                 this.stateMachineClause();
                 }
                 break;
             case VGLParser.TIMEOUT:
                 this.enterOuterAlt(localContext, 10);
                 {
-                this.state = 91;
+                this.state = 93;
                 this.timeoutClause();
                 }
                 break;
             case VGLParser.RESET:
                 this.enterOuterAlt(localContext, 11);
                 {
-                this.state = 92;
+                this.state = 94;
                 this.resetClause();
                 }
                 break;
             case VGLParser.SINK:
                 this.enterOuterAlt(localContext, 12);
                 {
-                this.state = 93;
+                this.state = 95;
                 this.sinkClause();
+                }
+                break;
+            case VGLParser.SUPPRESS:
+                this.enterOuterAlt(localContext, 13);
+                {
+                this.state = 96;
+                this.suppressClause();
                 }
                 break;
             default:
@@ -347,23 +357,23 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 96;
+            this.state = 99;
             this.match(VGLParser.SOURCES);
-            this.state = 97;
+            this.state = 100;
             this.selector();
-            this.state = 102;
+            this.state = 105;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 30) {
+            while (_la === 32) {
                 {
                 {
-                this.state = 98;
+                this.state = 101;
                 this.match(VGLParser.COMMA);
-                this.state = 99;
+                this.state = 102;
                 this.selector();
                 }
                 }
-                this.state = 104;
+                this.state = 107;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -388,11 +398,11 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 105;
+            this.state = 108;
             this.field();
-            this.state = 106;
+            this.state = 109;
             this.match(VGLParser.EQ);
-            this.state = 107;
+            this.state = 110;
             this.selectorValues();
             }
         }
@@ -415,14 +425,14 @@ export class VGLParser extends antlr.Parser {
         let _la: number;
         try {
             let alternative: number;
-            this.state = 125;
+            this.state = 128;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.STRING:
                 localContext = new SingleValueContext(localContext);
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 109;
+                this.state = 112;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -430,39 +440,39 @@ export class VGLParser extends antlr.Parser {
                 localContext = new ValueListContext(localContext);
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 110;
+                this.state = 113;
                 this.match(VGLParser.LBRACKET);
-                this.state = 122;
+                this.state = 125;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
-                if (_la === 40) {
+                if (_la === 42) {
                     {
-                    this.state = 111;
+                    this.state = 114;
                     this.match(VGLParser.STRING);
-                    this.state = 116;
+                    this.state = 119;
                     this.errorHandler.sync(this);
                     alternative = this.interpreter.adaptivePredict(this.tokenStream, 4, this.context);
                     while (alternative !== 2 && alternative !== antlr.ATN.INVALID_ALT_NUMBER) {
                         if (alternative === 1) {
                             {
                             {
-                            this.state = 112;
+                            this.state = 115;
                             this.match(VGLParser.COMMA);
-                            this.state = 113;
+                            this.state = 116;
                             this.match(VGLParser.STRING);
                             }
                             }
                         }
-                        this.state = 118;
+                        this.state = 121;
                         this.errorHandler.sync(this);
                         alternative = this.interpreter.adaptivePredict(this.tokenStream, 4, this.context);
                     }
-                    this.state = 120;
+                    this.state = 123;
                     this.errorHandler.sync(this);
                     _la = this.tokenStream.LA(1);
-                    if (_la === 30) {
+                    if (_la === 32) {
                         {
-                        this.state = 119;
+                        this.state = 122;
                         this.match(VGLParser.COMMA);
                         }
                     }
@@ -470,7 +480,7 @@ export class VGLParser extends antlr.Parser {
                     }
                 }
 
-                this.state = 124;
+                this.state = 127;
                 this.match(VGLParser.RBRACKET);
                 }
                 break;
@@ -497,9 +507,9 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 127;
+            this.state = 130;
             this.match(VGLParser.FILTER);
-            this.state = 128;
+            this.state = 131;
             this.jsFunction();
             }
         }
@@ -523,26 +533,26 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 130;
+            this.state = 133;
             this.match(VGLParser.IOC);
-            this.state = 131;
+            this.state = 134;
             this.match(VGLParser.FILTERS);
-            this.state = 132;
+            this.state = 135;
             this.iocTerm();
-            this.state = 139;
+            this.state = 142;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while ((((_la) & ~0x1F) === 0 && ((1 << _la) & 1073856512) !== 0)) {
+            while (((((_la - 14)) & ~0x1F) === 0 && ((1 << (_la - 14)) & 262151) !== 0)) {
                 {
                 {
-                this.state = 134;
+                this.state = 137;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
-                if (_la === 16 || _la === 30) {
+                if (_la === 16 || _la === 32) {
                     {
-                    this.state = 133;
+                    this.state = 136;
                     _la = this.tokenStream.LA(1);
-                    if(!(_la === 16 || _la === 30)) {
+                    if(!(_la === 16 || _la === 32)) {
                     this.errorHandler.recoverInline(this);
                     }
                     else {
@@ -552,11 +562,11 @@ export class VGLParser extends antlr.Parser {
                     }
                 }
 
-                this.state = 136;
+                this.state = 139;
                 this.iocTerm();
                 }
                 }
-                this.state = 141;
+                this.state = 144;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -582,25 +592,25 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 143;
+            this.state = 146;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
             if (_la === 15) {
                 {
-                this.state = 142;
+                this.state = 145;
                 this.match(VGLParser.NOT);
                 }
             }
 
-            this.state = 145;
-            this.match(VGLParser.IN);
-            this.state = 146;
-            this.listName();
-            this.state = 147;
-            this.match(VGLParser.LPAREN);
             this.state = 148;
-            this.field();
+            this.match(VGLParser.IN);
             this.state = 149;
+            this.listName();
+            this.state = 150;
+            this.match(VGLParser.LPAREN);
+            this.state = 151;
+            this.field();
+            this.state = 152;
             this.match(VGLParser.RPAREN);
             }
         }
@@ -621,7 +631,7 @@ export class VGLParser extends antlr.Parser {
         let localContext = new ListNameContext(this.context, this.state);
         this.enterRule(localContext, 20, VGLParser.RULE_listName);
         try {
-            this.state = 153;
+            this.state = 156;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -640,17 +650,19 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.TIMEOUT:
             case VGLParser.RESET:
             case VGLParser.ALERT:
+            case VGLParser.SUPPRESS:
+            case VGLParser.FOR:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 151;
+                this.state = 154;
                 this.identifier();
                 }
                 break;
             case VGLParser.STRING:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 152;
+                this.state = 155;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -677,9 +689,9 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 155;
+            this.state = 158;
             this.match(VGLParser.USING);
-            this.state = 156;
+            this.state = 159;
             this.field();
             }
         }
@@ -703,25 +715,25 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 158;
+            this.state = 161;
             this.match(VGLParser.AGGREGATE);
-            this.state = 159;
+            this.state = 162;
             this.match(VGLParser.BY);
-            this.state = 160;
+            this.state = 163;
             this.field();
-            this.state = 165;
+            this.state = 168;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 30) {
+            while (_la === 32) {
                 {
                 {
-                this.state = 161;
+                this.state = 164;
                 this.match(VGLParser.COMMA);
-                this.state = 162;
+                this.state = 165;
                 this.field();
                 }
                 }
-                this.state = 167;
+                this.state = 170;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -746,13 +758,13 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 168;
-            this.match(VGLParser.WITHIN);
-            this.state = 169;
-            this.duration();
-            this.state = 170;
-            this.match(VGLParser.COMMA);
             this.state = 171;
+            this.match(VGLParser.WITHIN);
+            this.state = 172;
+            this.duration();
+            this.state = 173;
+            this.match(VGLParser.COMMA);
+            this.state = 174;
             this.duration();
             }
         }
@@ -776,21 +788,21 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 174;
+            this.state = 177;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            if (_la === 33) {
+            if (_la === 35) {
                 {
-                this.state = 173;
+                this.state = 176;
                 this.match(VGLParser.MINUS);
                 }
             }
 
-            this.state = 176;
+            this.state = 179;
             this.match(VGLParser.NUMBER);
-            this.state = 177;
+            this.state = 180;
             this.match(VGLParser.COLON);
-            this.state = 178;
+            this.state = 181;
             this.identifier();
             }
         }
@@ -814,18 +826,18 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 180;
+            this.state = 183;
             this.match(VGLParser.SORT);
-            this.state = 181;
-            this.match(VGLParser.BY);
-            this.state = 182;
-            this.field();
             this.state = 184;
+            this.match(VGLParser.BY);
+            this.state = 185;
+            this.field();
+            this.state = 187;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
             if (_la === 17 || _la === 18) {
                 {
-                this.state = 183;
+                this.state = 186;
                 _la = this.tokenStream.LA(1);
                 if(!(_la === 17 || _la === 18)) {
                 this.errorHandler.recoverInline(this);
@@ -858,9 +870,9 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 186;
+            this.state = 189;
             this.match(VGLParser.HAVING);
-            this.state = 187;
+            this.state = 190;
             this.jsFunction();
             }
         }
@@ -885,35 +897,35 @@ export class VGLParser extends antlr.Parser {
             let alternative: number;
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 189;
-            this.match(VGLParser.STATE);
-            this.state = 190;
-            this.match(VGLParser.MACHINE);
-            this.state = 191;
-            this.match(VGLParser.BY);
             this.state = 192;
+            this.match(VGLParser.STATE);
+            this.state = 193;
+            this.match(VGLParser.MACHINE);
+            this.state = 194;
+            this.match(VGLParser.BY);
+            this.state = 195;
             this.field();
-            this.state = 197;
+            this.state = 200;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 30) {
+            while (_la === 32) {
                 {
                 {
-                this.state = 193;
+                this.state = 196;
                 this.match(VGLParser.COMMA);
-                this.state = 194;
+                this.state = 197;
                 this.field();
                 }
                 }
-                this.state = 199;
+                this.state = 202;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
-            this.state = 200;
-            this.match(VGLParser.ON);
-            this.state = 201;
-            this.field();
             this.state = 203;
+            this.match(VGLParser.ON);
+            this.state = 204;
+            this.field();
+            this.state = 206;
             this.errorHandler.sync(this);
             alternative = 1;
             do {
@@ -921,7 +933,7 @@ export class VGLParser extends antlr.Parser {
                 case 1:
                     {
                     {
-                    this.state = 202;
+                    this.state = 205;
                     this.stateLine();
                     }
                     }
@@ -929,7 +941,7 @@ export class VGLParser extends antlr.Parser {
                 default:
                     throw new antlr.NoViableAltException(this);
                 }
-                this.state = 205;
+                this.state = 208;
                 this.errorHandler.sync(this);
                 alternative = this.interpreter.adaptivePredict(this.tokenStream, 16, this.context);
             } while (alternative !== 2 && alternative !== antlr.ATN.INVALID_ALT_NUMBER);
@@ -955,29 +967,29 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 207;
+            this.state = 210;
             this.stateName();
-            this.state = 208;
+            this.state = 211;
             this.match(VGLParser.COLON);
-            this.state = 209;
+            this.state = 212;
             this.transition();
-            this.state = 214;
+            this.state = 217;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 30) {
+            while (_la === 32) {
                 {
                 {
-                this.state = 210;
+                this.state = 213;
                 this.match(VGLParser.COMMA);
-                this.state = 211;
+                this.state = 214;
                 this.transition();
                 }
                 }
-                this.state = 216;
+                this.state = 219;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
-            this.state = 217;
+            this.state = 220;
             this.match(VGLParser.SEMI);
             }
         }
@@ -1000,11 +1012,11 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 219;
+            this.state = 222;
             this.eventName();
-            this.state = 220;
+            this.state = 223;
             this.match(VGLParser.ARROW);
-            this.state = 221;
+            this.state = 224;
             this.stateName();
             }
         }
@@ -1025,7 +1037,7 @@ export class VGLParser extends antlr.Parser {
         let localContext = new StateNameContext(this.context, this.state);
         this.enterRule(localContext, 40, VGLParser.RULE_stateName);
         try {
-            this.state = 225;
+            this.state = 228;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -1044,17 +1056,19 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.TIMEOUT:
             case VGLParser.RESET:
             case VGLParser.ALERT:
+            case VGLParser.SUPPRESS:
+            case VGLParser.FOR:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 223;
+                this.state = 226;
                 this.identifier();
                 }
                 break;
             case VGLParser.STRING:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 224;
+                this.state = 227;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -1079,7 +1093,7 @@ export class VGLParser extends antlr.Parser {
         let localContext = new EventNameContext(this.context, this.state);
         this.enterRule(localContext, 42, VGLParser.RULE_eventName);
         try {
-            this.state = 230;
+            this.state = 233;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -1098,24 +1112,26 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.TIMEOUT:
             case VGLParser.RESET:
             case VGLParser.ALERT:
+            case VGLParser.SUPPRESS:
+            case VGLParser.FOR:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 227;
+                this.state = 230;
                 this.identifier();
                 }
                 break;
             case VGLParser.STRING:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 228;
+                this.state = 231;
                 this.match(VGLParser.STRING);
                 }
                 break;
             case VGLParser.NUMBER:
                 this.enterOuterAlt(localContext, 3);
                 {
-                this.state = 229;
+                this.state = 232;
                 this.match(VGLParser.NUMBER);
                 }
                 break;
@@ -1142,9 +1158,9 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 232;
+            this.state = 235;
             this.match(VGLParser.TIMEOUT);
-            this.state = 233;
+            this.state = 236;
             this.duration();
             }
         }
@@ -1167,11 +1183,11 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 235;
+            this.state = 238;
             this.match(VGLParser.RESET);
-            this.state = 236;
+            this.state = 239;
             this.match(VGLParser.ON);
-            this.state = 237;
+            this.state = 240;
             this.match(VGLParser.ALERT);
             }
         }
@@ -1194,10 +1210,66 @@ export class VGLParser extends antlr.Parser {
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 239;
+            this.state = 242;
             this.match(VGLParser.SINK);
-            this.state = 240;
+            this.state = 243;
             this.jsFunction();
+            }
+        }
+        catch (re) {
+            if (re instanceof antlr.RecognitionException) {
+                this.errorHandler.reportError(this, re);
+                this.errorHandler.recover(this, re);
+            } else {
+                throw re;
+            }
+        }
+        finally {
+            this.exitRule();
+        }
+        return localContext;
+    }
+    public suppressClause(): SuppressClauseContext {
+        let localContext = new SuppressClauseContext(this.context, this.state);
+        this.enterRule(localContext, 50, VGLParser.RULE_suppressClause);
+        let _la: number;
+        try {
+            this.enterOuterAlt(localContext, 1);
+            {
+            this.state = 245;
+            this.match(VGLParser.SUPPRESS);
+            this.state = 246;
+            this.match(VGLParser.FOR);
+            this.state = 247;
+            this.duration();
+            this.state = 257;
+            this.errorHandler.sync(this);
+            _la = this.tokenStream.LA(1);
+            if (_la === 13) {
+                {
+                this.state = 248;
+                this.match(VGLParser.BY);
+                this.state = 249;
+                this.field();
+                this.state = 254;
+                this.errorHandler.sync(this);
+                _la = this.tokenStream.LA(1);
+                while (_la === 32) {
+                    {
+                    {
+                    this.state = 250;
+                    this.match(VGLParser.COMMA);
+                    this.state = 251;
+                    this.field();
+                    }
+                    }
+                    this.state = 256;
+                    this.errorHandler.sync(this);
+                    _la = this.tokenStream.LA(1);
+                }
+                }
+            }
+
             }
         }
         catch (re) {
@@ -1215,11 +1287,11 @@ export class VGLParser extends antlr.Parser {
     }
     public jsFunction(): JsFunctionContext {
         let localContext = new JsFunctionContext(this.context, this.state);
-        this.enterRule(localContext, 50, VGLParser.RULE_jsFunction);
+        this.enterRule(localContext, 52, VGLParser.RULE_jsFunction);
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 242;
+            this.state = 259;
             this.match(VGLParser.JS_FUNCTION);
             }
         }
@@ -1238,9 +1310,9 @@ export class VGLParser extends antlr.Parser {
     }
     public field(): FieldContext {
         let localContext = new FieldContext(this.context, this.state);
-        this.enterRule(localContext, 52, VGLParser.RULE_field);
+        this.enterRule(localContext, 54, VGLParser.RULE_field);
         try {
-            this.state = 246;
+            this.state = 263;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -1259,17 +1331,19 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.TIMEOUT:
             case VGLParser.RESET:
             case VGLParser.ALERT:
+            case VGLParser.SUPPRESS:
+            case VGLParser.FOR:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 244;
+                this.state = 261;
                 this.fieldPath();
                 }
                 break;
             case VGLParser.STRING:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 245;
+                this.state = 262;
                 this.match(VGLParser.STRING);
                 }
                 break;
@@ -1292,26 +1366,26 @@ export class VGLParser extends antlr.Parser {
     }
     public fieldPath(): FieldPathContext {
         let localContext = new FieldPathContext(this.context, this.state);
-        this.enterRule(localContext, 54, VGLParser.RULE_fieldPath);
+        this.enterRule(localContext, 56, VGLParser.RULE_fieldPath);
         let _la: number;
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 248;
+            this.state = 265;
             this.identifier();
-            this.state = 253;
+            this.state = 270;
             this.errorHandler.sync(this);
             _la = this.tokenStream.LA(1);
-            while (_la === 32) {
+            while (_la === 34) {
                 {
                 {
-                this.state = 249;
+                this.state = 266;
                 this.match(VGLParser.DOT);
-                this.state = 250;
+                this.state = 267;
                 this.pathPart();
                 }
                 }
-                this.state = 255;
+                this.state = 272;
                 this.errorHandler.sync(this);
                 _la = this.tokenStream.LA(1);
             }
@@ -1332,9 +1406,9 @@ export class VGLParser extends antlr.Parser {
     }
     public pathPart(): PathPartContext {
         let localContext = new PathPartContext(this.context, this.state);
-        this.enterRule(localContext, 56, VGLParser.RULE_pathPart);
+        this.enterRule(localContext, 58, VGLParser.RULE_pathPart);
         try {
-            this.state = 259;
+            this.state = 276;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.RULE:
@@ -1353,10 +1427,12 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.TIMEOUT:
             case VGLParser.RESET:
             case VGLParser.ALERT:
+            case VGLParser.SUPPRESS:
+            case VGLParser.FOR:
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 256;
+                this.state = 273;
                 this.identifier();
                 }
                 break;
@@ -1371,14 +1447,14 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.SINK:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 257;
+                this.state = 274;
                 this.anyKeyword();
                 }
                 break;
             case VGLParser.NUMBER:
                 this.enterOuterAlt(localContext, 3);
                 {
-                this.state = 258;
+                this.state = 275;
                 this.match(VGLParser.NUMBER);
                 }
                 break;
@@ -1401,15 +1477,15 @@ export class VGLParser extends antlr.Parser {
     }
     public identifier(): IdentifierContext {
         let localContext = new IdentifierContext(this.context, this.state);
-        this.enterRule(localContext, 58, VGLParser.RULE_identifier);
+        this.enterRule(localContext, 60, VGLParser.RULE_identifier);
         try {
-            this.state = 263;
+            this.state = 280;
             this.errorHandler.sync(this);
             switch (this.tokenStream.LA(1)) {
             case VGLParser.IDENT:
                 this.enterOuterAlt(localContext, 1);
                 {
-                this.state = 261;
+                this.state = 278;
                 this.match(VGLParser.IDENT);
                 }
                 break;
@@ -1429,9 +1505,11 @@ export class VGLParser extends antlr.Parser {
             case VGLParser.TIMEOUT:
             case VGLParser.RESET:
             case VGLParser.ALERT:
+            case VGLParser.SUPPRESS:
+            case VGLParser.FOR:
                 this.enterOuterAlt(localContext, 2);
                 {
-                this.state = 262;
+                this.state = 279;
                 this.softKeyword();
                 }
                 break;
@@ -1454,14 +1532,14 @@ export class VGLParser extends antlr.Parser {
     }
     public softKeyword(): SoftKeywordContext {
         let localContext = new SoftKeywordContext(this.context, this.state);
-        this.enterRule(localContext, 60, VGLParser.RULE_softKeyword);
+        this.enterRule(localContext, 62, VGLParser.RULE_softKeyword);
         let _la: number;
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 265;
+            this.state = 282;
             _la = this.tokenStream.LA(1);
-            if(!((((_la) & ~0x1F) === 0 && ((1 << _la) & 134213636) !== 0))) {
+            if(!((((_la) & ~0x1F) === 0 && ((1 << _la) & 536866820) !== 0))) {
             this.errorHandler.recoverInline(this);
             }
             else {
@@ -1485,12 +1563,12 @@ export class VGLParser extends antlr.Parser {
     }
     public anyKeyword(): AnyKeywordContext {
         let localContext = new AnyKeywordContext(this.context, this.state);
-        this.enterRule(localContext, 62, VGLParser.RULE_anyKeyword);
+        this.enterRule(localContext, 64, VGLParser.RULE_anyKeyword);
         let _la: number;
         try {
             this.enterOuterAlt(localContext, 1);
             {
-            this.state = 267;
+            this.state = 284;
             _la = this.tokenStream.LA(1);
             if(!((((_la) & ~0x1F) === 0 && ((1 << _la) & 4088) !== 0))) {
             this.errorHandler.recoverInline(this);
@@ -1516,99 +1594,105 @@ export class VGLParser extends antlr.Parser {
     }
 
     public static readonly _serializedATN: number[] = [
-        4,1,46,270,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,
+        4,1,48,287,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,
         6,2,7,7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,
         2,14,7,14,2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,
         7,20,2,21,7,21,2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,
-        2,27,7,27,2,28,7,28,2,29,7,29,2,30,7,30,2,31,7,31,1,0,5,0,66,8,0,
-        10,0,12,0,69,9,0,1,0,1,0,1,1,1,1,1,1,5,1,76,8,1,10,1,12,1,79,9,1,
-        1,2,1,2,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,3,3,95,8,
-        3,1,4,1,4,1,4,1,4,5,4,101,8,4,10,4,12,4,104,9,4,1,5,1,5,1,5,1,5,
-        1,6,1,6,1,6,1,6,1,6,5,6,115,8,6,10,6,12,6,118,9,6,1,6,3,6,121,8,
-        6,3,6,123,8,6,1,6,3,6,126,8,6,1,7,1,7,1,7,1,8,1,8,1,8,1,8,3,8,135,
-        8,8,1,8,5,8,138,8,8,10,8,12,8,141,9,8,1,9,3,9,144,8,9,1,9,1,9,1,
-        9,1,9,1,9,1,9,1,10,1,10,3,10,154,8,10,1,11,1,11,1,11,1,12,1,12,1,
-        12,1,12,1,12,5,12,164,8,12,10,12,12,12,167,9,12,1,13,1,13,1,13,1,
-        13,1,13,1,14,3,14,175,8,14,1,14,1,14,1,14,1,14,1,15,1,15,1,15,1,
-        15,3,15,185,8,15,1,16,1,16,1,16,1,17,1,17,1,17,1,17,1,17,1,17,5,
-        17,196,8,17,10,17,12,17,199,9,17,1,17,1,17,1,17,4,17,204,8,17,11,
-        17,12,17,205,1,18,1,18,1,18,1,18,1,18,5,18,213,8,18,10,18,12,18,
-        216,9,18,1,18,1,18,1,19,1,19,1,19,1,19,1,20,1,20,3,20,226,8,20,1,
-        21,1,21,1,21,3,21,231,8,21,1,22,1,22,1,22,1,23,1,23,1,23,1,23,1,
-        24,1,24,1,24,1,25,1,25,1,26,1,26,3,26,247,8,26,1,27,1,27,1,27,5,
-        27,252,8,27,10,27,12,27,255,9,27,1,28,1,28,1,28,3,28,260,8,28,1,
-        29,1,29,3,29,264,8,29,1,30,1,30,1,31,1,31,1,31,0,0,32,0,2,4,6,8,
-        10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,
-        54,56,58,60,62,0,4,2,0,16,16,30,30,1,0,17,18,2,0,2,2,12,26,1,0,3,
-        11,273,0,67,1,0,0,0,2,72,1,0,0,0,4,80,1,0,0,0,6,94,1,0,0,0,8,96,
-        1,0,0,0,10,105,1,0,0,0,12,125,1,0,0,0,14,127,1,0,0,0,16,130,1,0,
-        0,0,18,143,1,0,0,0,20,153,1,0,0,0,22,155,1,0,0,0,24,158,1,0,0,0,
-        26,168,1,0,0,0,28,174,1,0,0,0,30,180,1,0,0,0,32,186,1,0,0,0,34,189,
-        1,0,0,0,36,207,1,0,0,0,38,219,1,0,0,0,40,225,1,0,0,0,42,230,1,0,
-        0,0,44,232,1,0,0,0,46,235,1,0,0,0,48,239,1,0,0,0,50,242,1,0,0,0,
-        52,246,1,0,0,0,54,248,1,0,0,0,56,259,1,0,0,0,58,263,1,0,0,0,60,265,
-        1,0,0,0,62,267,1,0,0,0,64,66,3,2,1,0,65,64,1,0,0,0,66,69,1,0,0,0,
-        67,65,1,0,0,0,67,68,1,0,0,0,68,70,1,0,0,0,69,67,1,0,0,0,70,71,5,
-        0,0,1,71,1,1,0,0,0,72,73,5,2,0,0,73,77,3,4,2,0,74,76,3,6,3,0,75,
-        74,1,0,0,0,76,79,1,0,0,0,77,75,1,0,0,0,77,78,1,0,0,0,78,3,1,0,0,
-        0,79,77,1,0,0,0,80,81,5,40,0,0,81,5,1,0,0,0,82,95,3,8,4,0,83,95,
-        3,14,7,0,84,95,3,16,8,0,85,95,3,22,11,0,86,95,3,24,12,0,87,95,3,
-        26,13,0,88,95,3,30,15,0,89,95,3,32,16,0,90,95,3,34,17,0,91,95,3,
-        44,22,0,92,95,3,46,23,0,93,95,3,48,24,0,94,82,1,0,0,0,94,83,1,0,
-        0,0,94,84,1,0,0,0,94,85,1,0,0,0,94,86,1,0,0,0,94,87,1,0,0,0,94,88,
-        1,0,0,0,94,89,1,0,0,0,94,90,1,0,0,0,94,91,1,0,0,0,94,92,1,0,0,0,
-        94,93,1,0,0,0,95,7,1,0,0,0,96,97,5,3,0,0,97,102,3,10,5,0,98,99,5,
-        30,0,0,99,101,3,10,5,0,100,98,1,0,0,0,101,104,1,0,0,0,102,100,1,
-        0,0,0,102,103,1,0,0,0,103,9,1,0,0,0,104,102,1,0,0,0,105,106,3,52,
-        26,0,106,107,5,29,0,0,107,108,3,12,6,0,108,11,1,0,0,0,109,126,5,
-        40,0,0,110,122,5,36,0,0,111,116,5,40,0,0,112,113,5,30,0,0,113,115,
-        5,40,0,0,114,112,1,0,0,0,115,118,1,0,0,0,116,114,1,0,0,0,116,117,
-        1,0,0,0,117,120,1,0,0,0,118,116,1,0,0,0,119,121,5,30,0,0,120,119,
-        1,0,0,0,120,121,1,0,0,0,121,123,1,0,0,0,122,111,1,0,0,0,122,123,
-        1,0,0,0,123,124,1,0,0,0,124,126,5,37,0,0,125,109,1,0,0,0,125,110,
-        1,0,0,0,126,13,1,0,0,0,127,128,5,4,0,0,128,129,3,50,25,0,129,15,
-        1,0,0,0,130,131,5,5,0,0,131,132,5,12,0,0,132,139,3,18,9,0,133,135,
-        7,0,0,0,134,133,1,0,0,0,134,135,1,0,0,0,135,136,1,0,0,0,136,138,
-        3,18,9,0,137,134,1,0,0,0,138,141,1,0,0,0,139,137,1,0,0,0,139,140,
-        1,0,0,0,140,17,1,0,0,0,141,139,1,0,0,0,142,144,5,15,0,0,143,142,
-        1,0,0,0,143,144,1,0,0,0,144,145,1,0,0,0,145,146,5,14,0,0,146,147,
-        3,20,10,0,147,148,5,34,0,0,148,149,3,52,26,0,149,150,5,35,0,0,150,
-        19,1,0,0,0,151,154,3,58,29,0,152,154,5,40,0,0,153,151,1,0,0,0,153,
-        152,1,0,0,0,154,21,1,0,0,0,155,156,5,6,0,0,156,157,3,52,26,0,157,
-        23,1,0,0,0,158,159,5,7,0,0,159,160,5,13,0,0,160,165,3,52,26,0,161,
-        162,5,30,0,0,162,164,3,52,26,0,163,161,1,0,0,0,164,167,1,0,0,0,165,
-        163,1,0,0,0,165,166,1,0,0,0,166,25,1,0,0,0,167,165,1,0,0,0,168,169,
-        5,8,0,0,169,170,3,28,14,0,170,171,5,30,0,0,171,172,3,28,14,0,172,
-        27,1,0,0,0,173,175,5,33,0,0,174,173,1,0,0,0,174,175,1,0,0,0,175,
-        176,1,0,0,0,176,177,5,38,0,0,177,178,5,31,0,0,178,179,3,58,29,0,
-        179,29,1,0,0,0,180,181,5,9,0,0,181,182,5,13,0,0,182,184,3,52,26,
-        0,183,185,7,1,0,0,184,183,1,0,0,0,184,185,1,0,0,0,185,31,1,0,0,0,
-        186,187,5,10,0,0,187,188,3,50,25,0,188,33,1,0,0,0,189,190,5,19,0,
-        0,190,191,5,20,0,0,191,192,5,13,0,0,192,197,3,52,26,0,193,194,5,
-        30,0,0,194,196,3,52,26,0,195,193,1,0,0,0,196,199,1,0,0,0,197,195,
-        1,0,0,0,197,198,1,0,0,0,198,200,1,0,0,0,199,197,1,0,0,0,200,201,
-        5,21,0,0,201,203,3,52,26,0,202,204,3,36,18,0,203,202,1,0,0,0,204,
-        205,1,0,0,0,205,203,1,0,0,0,205,206,1,0,0,0,206,35,1,0,0,0,207,208,
-        3,40,20,0,208,209,5,31,0,0,209,214,3,38,19,0,210,211,5,30,0,0,211,
-        213,3,38,19,0,212,210,1,0,0,0,213,216,1,0,0,0,214,212,1,0,0,0,214,
-        215,1,0,0,0,215,217,1,0,0,0,216,214,1,0,0,0,217,218,5,28,0,0,218,
-        37,1,0,0,0,219,220,3,42,21,0,220,221,5,27,0,0,221,222,3,40,20,0,
-        222,39,1,0,0,0,223,226,3,58,29,0,224,226,5,40,0,0,225,223,1,0,0,
-        0,225,224,1,0,0,0,226,41,1,0,0,0,227,231,3,58,29,0,228,231,5,40,
-        0,0,229,231,5,38,0,0,230,227,1,0,0,0,230,228,1,0,0,0,230,229,1,0,
-        0,0,231,43,1,0,0,0,232,233,5,24,0,0,233,234,3,28,14,0,234,45,1,0,
-        0,0,235,236,5,25,0,0,236,237,5,21,0,0,237,238,5,26,0,0,238,47,1,
-        0,0,0,239,240,5,11,0,0,240,241,3,50,25,0,241,49,1,0,0,0,242,243,
-        5,1,0,0,243,51,1,0,0,0,244,247,3,54,27,0,245,247,5,40,0,0,246,244,
-        1,0,0,0,246,245,1,0,0,0,247,53,1,0,0,0,248,253,3,58,29,0,249,250,
-        5,32,0,0,250,252,3,56,28,0,251,249,1,0,0,0,252,255,1,0,0,0,253,251,
-        1,0,0,0,253,254,1,0,0,0,254,55,1,0,0,0,255,253,1,0,0,0,256,260,3,
-        58,29,0,257,260,3,62,31,0,258,260,5,38,0,0,259,256,1,0,0,0,259,257,
-        1,0,0,0,259,258,1,0,0,0,260,57,1,0,0,0,261,264,5,39,0,0,262,264,
-        3,60,30,0,263,261,1,0,0,0,263,262,1,0,0,0,264,59,1,0,0,0,265,266,
-        7,2,0,0,266,61,1,0,0,0,267,268,7,3,0,0,268,63,1,0,0,0,24,67,77,94,
-        102,116,120,122,125,134,139,143,153,165,174,184,197,205,214,225,
-        230,246,253,259,263
+        2,27,7,27,2,28,7,28,2,29,7,29,2,30,7,30,2,31,7,31,2,32,7,32,1,0,
+        5,0,68,8,0,10,0,12,0,71,9,0,1,0,1,0,1,1,1,1,1,1,5,1,78,8,1,10,1,
+        12,1,81,9,1,1,2,1,2,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,1,3,
+        1,3,1,3,3,3,98,8,3,1,4,1,4,1,4,1,4,5,4,104,8,4,10,4,12,4,107,9,4,
+        1,5,1,5,1,5,1,5,1,6,1,6,1,6,1,6,1,6,5,6,118,8,6,10,6,12,6,121,9,
+        6,1,6,3,6,124,8,6,3,6,126,8,6,1,6,3,6,129,8,6,1,7,1,7,1,7,1,8,1,
+        8,1,8,1,8,3,8,138,8,8,1,8,5,8,141,8,8,10,8,12,8,144,9,8,1,9,3,9,
+        147,8,9,1,9,1,9,1,9,1,9,1,9,1,9,1,10,1,10,3,10,157,8,10,1,11,1,11,
+        1,11,1,12,1,12,1,12,1,12,1,12,5,12,167,8,12,10,12,12,12,170,9,12,
+        1,13,1,13,1,13,1,13,1,13,1,14,3,14,178,8,14,1,14,1,14,1,14,1,14,
+        1,15,1,15,1,15,1,15,3,15,188,8,15,1,16,1,16,1,16,1,17,1,17,1,17,
+        1,17,1,17,1,17,5,17,199,8,17,10,17,12,17,202,9,17,1,17,1,17,1,17,
+        4,17,207,8,17,11,17,12,17,208,1,18,1,18,1,18,1,18,1,18,5,18,216,
+        8,18,10,18,12,18,219,9,18,1,18,1,18,1,19,1,19,1,19,1,19,1,20,1,20,
+        3,20,229,8,20,1,21,1,21,1,21,3,21,234,8,21,1,22,1,22,1,22,1,23,1,
+        23,1,23,1,23,1,24,1,24,1,24,1,25,1,25,1,25,1,25,1,25,1,25,1,25,5,
+        25,253,8,25,10,25,12,25,256,9,25,3,25,258,8,25,1,26,1,26,1,27,1,
+        27,3,27,264,8,27,1,28,1,28,1,28,5,28,269,8,28,10,28,12,28,272,9,
+        28,1,29,1,29,1,29,3,29,277,8,29,1,30,1,30,3,30,281,8,30,1,31,1,31,
+        1,32,1,32,1,32,0,0,33,0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,
+        32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62,64,0,4,2,0,16,16,
+        32,32,1,0,17,18,2,0,2,2,12,28,1,0,3,11,292,0,69,1,0,0,0,2,74,1,0,
+        0,0,4,82,1,0,0,0,6,97,1,0,0,0,8,99,1,0,0,0,10,108,1,0,0,0,12,128,
+        1,0,0,0,14,130,1,0,0,0,16,133,1,0,0,0,18,146,1,0,0,0,20,156,1,0,
+        0,0,22,158,1,0,0,0,24,161,1,0,0,0,26,171,1,0,0,0,28,177,1,0,0,0,
+        30,183,1,0,0,0,32,189,1,0,0,0,34,192,1,0,0,0,36,210,1,0,0,0,38,222,
+        1,0,0,0,40,228,1,0,0,0,42,233,1,0,0,0,44,235,1,0,0,0,46,238,1,0,
+        0,0,48,242,1,0,0,0,50,245,1,0,0,0,52,259,1,0,0,0,54,263,1,0,0,0,
+        56,265,1,0,0,0,58,276,1,0,0,0,60,280,1,0,0,0,62,282,1,0,0,0,64,284,
+        1,0,0,0,66,68,3,2,1,0,67,66,1,0,0,0,68,71,1,0,0,0,69,67,1,0,0,0,
+        69,70,1,0,0,0,70,72,1,0,0,0,71,69,1,0,0,0,72,73,5,0,0,1,73,1,1,0,
+        0,0,74,75,5,2,0,0,75,79,3,4,2,0,76,78,3,6,3,0,77,76,1,0,0,0,78,81,
+        1,0,0,0,79,77,1,0,0,0,79,80,1,0,0,0,80,3,1,0,0,0,81,79,1,0,0,0,82,
+        83,5,42,0,0,83,5,1,0,0,0,84,98,3,8,4,0,85,98,3,14,7,0,86,98,3,16,
+        8,0,87,98,3,22,11,0,88,98,3,24,12,0,89,98,3,26,13,0,90,98,3,30,15,
+        0,91,98,3,32,16,0,92,98,3,34,17,0,93,98,3,44,22,0,94,98,3,46,23,
+        0,95,98,3,48,24,0,96,98,3,50,25,0,97,84,1,0,0,0,97,85,1,0,0,0,97,
+        86,1,0,0,0,97,87,1,0,0,0,97,88,1,0,0,0,97,89,1,0,0,0,97,90,1,0,0,
+        0,97,91,1,0,0,0,97,92,1,0,0,0,97,93,1,0,0,0,97,94,1,0,0,0,97,95,
+        1,0,0,0,97,96,1,0,0,0,98,7,1,0,0,0,99,100,5,3,0,0,100,105,3,10,5,
+        0,101,102,5,32,0,0,102,104,3,10,5,0,103,101,1,0,0,0,104,107,1,0,
+        0,0,105,103,1,0,0,0,105,106,1,0,0,0,106,9,1,0,0,0,107,105,1,0,0,
+        0,108,109,3,54,27,0,109,110,5,31,0,0,110,111,3,12,6,0,111,11,1,0,
+        0,0,112,129,5,42,0,0,113,125,5,38,0,0,114,119,5,42,0,0,115,116,5,
+        32,0,0,116,118,5,42,0,0,117,115,1,0,0,0,118,121,1,0,0,0,119,117,
+        1,0,0,0,119,120,1,0,0,0,120,123,1,0,0,0,121,119,1,0,0,0,122,124,
+        5,32,0,0,123,122,1,0,0,0,123,124,1,0,0,0,124,126,1,0,0,0,125,114,
+        1,0,0,0,125,126,1,0,0,0,126,127,1,0,0,0,127,129,5,39,0,0,128,112,
+        1,0,0,0,128,113,1,0,0,0,129,13,1,0,0,0,130,131,5,4,0,0,131,132,3,
+        52,26,0,132,15,1,0,0,0,133,134,5,5,0,0,134,135,5,12,0,0,135,142,
+        3,18,9,0,136,138,7,0,0,0,137,136,1,0,0,0,137,138,1,0,0,0,138,139,
+        1,0,0,0,139,141,3,18,9,0,140,137,1,0,0,0,141,144,1,0,0,0,142,140,
+        1,0,0,0,142,143,1,0,0,0,143,17,1,0,0,0,144,142,1,0,0,0,145,147,5,
+        15,0,0,146,145,1,0,0,0,146,147,1,0,0,0,147,148,1,0,0,0,148,149,5,
+        14,0,0,149,150,3,20,10,0,150,151,5,36,0,0,151,152,3,54,27,0,152,
+        153,5,37,0,0,153,19,1,0,0,0,154,157,3,60,30,0,155,157,5,42,0,0,156,
+        154,1,0,0,0,156,155,1,0,0,0,157,21,1,0,0,0,158,159,5,6,0,0,159,160,
+        3,54,27,0,160,23,1,0,0,0,161,162,5,7,0,0,162,163,5,13,0,0,163,168,
+        3,54,27,0,164,165,5,32,0,0,165,167,3,54,27,0,166,164,1,0,0,0,167,
+        170,1,0,0,0,168,166,1,0,0,0,168,169,1,0,0,0,169,25,1,0,0,0,170,168,
+        1,0,0,0,171,172,5,8,0,0,172,173,3,28,14,0,173,174,5,32,0,0,174,175,
+        3,28,14,0,175,27,1,0,0,0,176,178,5,35,0,0,177,176,1,0,0,0,177,178,
+        1,0,0,0,178,179,1,0,0,0,179,180,5,40,0,0,180,181,5,33,0,0,181,182,
+        3,60,30,0,182,29,1,0,0,0,183,184,5,9,0,0,184,185,5,13,0,0,185,187,
+        3,54,27,0,186,188,7,1,0,0,187,186,1,0,0,0,187,188,1,0,0,0,188,31,
+        1,0,0,0,189,190,5,10,0,0,190,191,3,52,26,0,191,33,1,0,0,0,192,193,
+        5,19,0,0,193,194,5,20,0,0,194,195,5,13,0,0,195,200,3,54,27,0,196,
+        197,5,32,0,0,197,199,3,54,27,0,198,196,1,0,0,0,199,202,1,0,0,0,200,
+        198,1,0,0,0,200,201,1,0,0,0,201,203,1,0,0,0,202,200,1,0,0,0,203,
+        204,5,21,0,0,204,206,3,54,27,0,205,207,3,36,18,0,206,205,1,0,0,0,
+        207,208,1,0,0,0,208,206,1,0,0,0,208,209,1,0,0,0,209,35,1,0,0,0,210,
+        211,3,40,20,0,211,212,5,33,0,0,212,217,3,38,19,0,213,214,5,32,0,
+        0,214,216,3,38,19,0,215,213,1,0,0,0,216,219,1,0,0,0,217,215,1,0,
+        0,0,217,218,1,0,0,0,218,220,1,0,0,0,219,217,1,0,0,0,220,221,5,30,
+        0,0,221,37,1,0,0,0,222,223,3,42,21,0,223,224,5,29,0,0,224,225,3,
+        40,20,0,225,39,1,0,0,0,226,229,3,60,30,0,227,229,5,42,0,0,228,226,
+        1,0,0,0,228,227,1,0,0,0,229,41,1,0,0,0,230,234,3,60,30,0,231,234,
+        5,42,0,0,232,234,5,40,0,0,233,230,1,0,0,0,233,231,1,0,0,0,233,232,
+        1,0,0,0,234,43,1,0,0,0,235,236,5,24,0,0,236,237,3,28,14,0,237,45,
+        1,0,0,0,238,239,5,25,0,0,239,240,5,21,0,0,240,241,5,26,0,0,241,47,
+        1,0,0,0,242,243,5,11,0,0,243,244,3,52,26,0,244,49,1,0,0,0,245,246,
+        5,27,0,0,246,247,5,28,0,0,247,257,3,28,14,0,248,249,5,13,0,0,249,
+        254,3,54,27,0,250,251,5,32,0,0,251,253,3,54,27,0,252,250,1,0,0,0,
+        253,256,1,0,0,0,254,252,1,0,0,0,254,255,1,0,0,0,255,258,1,0,0,0,
+        256,254,1,0,0,0,257,248,1,0,0,0,257,258,1,0,0,0,258,51,1,0,0,0,259,
+        260,5,1,0,0,260,53,1,0,0,0,261,264,3,56,28,0,262,264,5,42,0,0,263,
+        261,1,0,0,0,263,262,1,0,0,0,264,55,1,0,0,0,265,270,3,60,30,0,266,
+        267,5,34,0,0,267,269,3,58,29,0,268,266,1,0,0,0,269,272,1,0,0,0,270,
+        268,1,0,0,0,270,271,1,0,0,0,271,57,1,0,0,0,272,270,1,0,0,0,273,277,
+        3,60,30,0,274,277,3,64,32,0,275,277,5,40,0,0,276,273,1,0,0,0,276,
+        274,1,0,0,0,276,275,1,0,0,0,277,59,1,0,0,0,278,281,5,41,0,0,279,
+        281,3,62,31,0,280,278,1,0,0,0,280,279,1,0,0,0,281,61,1,0,0,0,282,
+        283,7,2,0,0,283,63,1,0,0,0,284,285,7,3,0,0,285,65,1,0,0,0,26,69,
+        79,97,105,119,123,125,128,137,142,146,156,168,177,187,200,208,217,
+        228,233,254,257,263,270,276,280
     ];
 
     private static __ATN: antlr.ATN;
@@ -1729,6 +1813,9 @@ export class ClauseContext extends antlr.ParserRuleContext {
     }
     public sinkClause(): SinkClauseContext | null {
         return this.getRuleContext(0, SinkClauseContext);
+    }
+    public suppressClause(): SuppressClauseContext | null {
+        return this.getRuleContext(0, SuppressClauseContext);
     }
     public override get ruleIndex(): number {
         return VGLParser.RULE_clause;
@@ -2270,6 +2357,46 @@ export class SinkClauseContext extends antlr.ParserRuleContext {
 }
 
 
+export class SuppressClauseContext extends antlr.ParserRuleContext {
+    public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
+        super(parent, invokingState);
+    }
+    public SUPPRESS(): antlr.TerminalNode {
+        return this.getToken(VGLParser.SUPPRESS, 0)!;
+    }
+    public FOR(): antlr.TerminalNode {
+        return this.getToken(VGLParser.FOR, 0)!;
+    }
+    public duration(): DurationContext {
+        return this.getRuleContext(0, DurationContext)!;
+    }
+    public BY(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.BY, 0);
+    }
+    public field(): FieldContext[];
+    public field(i: number): FieldContext | null;
+    public field(i?: number): FieldContext[] | FieldContext | null {
+        if (i === undefined) {
+            return this.getRuleContexts(FieldContext);
+        }
+
+        return this.getRuleContext(i, FieldContext);
+    }
+    public COMMA(): antlr.TerminalNode[];
+    public COMMA(i: number): antlr.TerminalNode | null;
+    public COMMA(i?: number): antlr.TerminalNode | null | antlr.TerminalNode[] {
+    	if (i === undefined) {
+    		return this.getTokens(VGLParser.COMMA);
+    	} else {
+    		return this.getToken(VGLParser.COMMA, i);
+    	}
+    }
+    public override get ruleIndex(): number {
+        return VGLParser.RULE_suppressClause;
+    }
+}
+
+
 export class JsFunctionContext extends antlr.ParserRuleContext {
     public constructor(parent: antlr.ParserRuleContext | null, invokingState: number) {
         super(parent, invokingState);
@@ -2416,6 +2543,12 @@ export class SoftKeywordContext extends antlr.ParserRuleContext {
     }
     public ALERT(): antlr.TerminalNode | null {
         return this.getToken(VGLParser.ALERT, 0);
+    }
+    public SUPPRESS(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.SUPPRESS, 0);
+    }
+    public FOR(): antlr.TerminalNode | null {
+        return this.getToken(VGLParser.FOR, 0);
     }
     public override get ruleIndex(): number {
         return VGLParser.RULE_softKeyword;

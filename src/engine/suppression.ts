@@ -1,0 +1,92 @@
+/**
+ * SUPPRESS FOR period [BY fields]: a detection that repeats (a sliding window firing every
+ * second, a brute force matching every attempt) is raised once per period and key. Inside the
+ * period an alert is raised again only when its count is higher than the last one raised; that
+ * alert says by how much (`suppression.growth`) and how many alerts were held back since.
+ *
+ * The period starts with the alert that opens it and is not extended by later ones, so a
+ * detection that never stops is raised at least once per period. Time is the alert's own time
+ * (window end, or the event's USING time), else processing time: on event time the outcome does
+ * not depend on batch sizes or on when the input is replayed.
+ */
+import { groupKeyText } from './fields.js';
+
+export interface SuppressionEntry {
+  /** The period ends at this time (exclusive). */
+  until: number;
+  /** The count of the last alert raised for the key. */
+  count: number;
+  /** Alerts held back since the last one raised. */
+  held: number;
+}
+
+/** What `admit` decides for one alert. */
+export type SuppressionVerdict =
+  | { raise: true; note?: SuppressionNote }
+  | { raise: false };
+
+/** Added to an alert raised again inside its period. */
+export interface SuppressionNote {
+  count: number;
+  previousCount: number;
+  growth: number;
+  /** Alerts of this key held back since the last one raised. */
+  suppressed: number;
+  /** When the period of this key ends. */
+  until: number;
+}
+
+export class Suppressor {
+  private readonly entries = new Map<string, SuppressionEntry>();
+  /** The latest time seen; entries whose period ended before it are swept now and then. */
+  private latest = -Infinity;
+  private sweptAt = -Infinity;
+  held = 0;
+
+  constructor(readonly periodMs: number) {}
+
+  admit(keyValues: readonly unknown[], time: number, count: number): SuppressionVerdict {
+    const key = groupKeyText(keyValues);
+    if (time > this.latest) this.latest = time;
+    this.sweep();
+    const entry = this.entries.get(key);
+    if (!entry || time >= entry.until) {
+      this.entries.set(key, { until: time + this.periodMs, count, held: 0 });
+      return { raise: true };
+    }
+    if (count > entry.count) {
+      const note: SuppressionNote = { count, previousCount: entry.count, growth: count - entry.count, suppressed: entry.held, until: entry.until };
+      entry.count = count;
+      entry.held = 0;
+      return { raise: true, note };
+    }
+    entry.held++;
+    this.held++;
+    return { raise: false };
+  }
+
+  /** Keys inside their period. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  snapshot(): { entries: [string, SuppressionEntry][]; held: number } {
+    return { entries: [...this.entries].map(([k, e]) => [k, { ...e }]), held: this.held };
+  }
+
+  restore(saved: { entries: [string, SuppressionEntry][]; held: number }): void {
+    this.entries.clear();
+    for (const [key, entry] of saved.entries) {
+      this.entries.set(key, { ...entry });
+      if (entry.until - this.periodMs > this.latest) this.latest = entry.until - this.periodMs;
+    }
+    this.held = saved.held;
+  }
+
+  /** Forgets keys whose period is over, at most once per period, so the map stays as small as the live keys. */
+  private sweep(): void {
+    if (this.latest - this.sweptAt < this.periodMs) return;
+    this.sweptAt = this.latest;
+    for (const [key, entry] of this.entries) if (entry.until <= this.latest) this.entries.delete(key);
+  }
+}
