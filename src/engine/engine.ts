@@ -16,6 +16,7 @@ import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldRead
 import type { StateTableFactory } from '../wasm/state-table.js';
 import type { IocSetFactory } from './ioc.js';
 import { IocRegistry } from './ioc-registry.js';
+import { ModelRegistry } from './models.js';
 import { RateMeter } from './rate-meter.js';
 import { Router } from './router.js';
 import type { StateMachineViolation } from './state-machine.js';
@@ -140,6 +141,8 @@ interface EngineState {
   history: [string, RuleVersion[]][];
   iocs: { name: string; blob: number }[];
   tables: { name: string; entries: string[] }[];
+  /** Flow models by name (absent in checkpoints of older versions). */
+  models?: [string, unknown][];
   watermarks: [string, number | null][];
   windows: [string, WindowSnapshot<EventRecord>][];
   /** Per state-machine rule, the blob holding its state table. */
@@ -170,6 +173,8 @@ const REENTRY_FIELD = 'rule';
 export class Engine {
   readonly iocs: IocRegistry;
   readonly tables = new TableRegistry();
+  /** Flow models for `utils.classify` (src/ml: `vigil train` writes them). */
+  readonly models = new ModelRegistry();
   private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
   private readonly clock: Clock;
   private readonly utilsHost: UtilsHost;
@@ -215,7 +220,10 @@ export class Engine {
     }
     this.clock = options.clock ?? Date.now;
     this.rate = new RateMeter(this.clock);
-    this.utilsHost = { inTable: (table, value) => this.tables.has(table, value) };
+    this.utilsHost = {
+      inTable: (table, value) => this.tables.has(table, value),
+      classify: (model, features) => this.models.classify(model, features),
+    };
     this.utils = createUtils(this.utilsHost);
     this.iocs = new IocRegistry(host.iocSets, (list) =>
       [...this.rulesByName.values()].filter((r) => r.iocTerms.some((t) => t.list === list)).map((r) => r.name),
@@ -457,6 +465,7 @@ export class Engine {
       history: [...this.versions],
       iocs: this.iocs.list().map(({ name }) => ({ name, blob: blobs.push(this.iocs.serialize(name)) - 1 })),
       tables: this.tables.names().map((name) => ({ name, entries: this.tables.entries(name) })),
+      models: this.models.names().map((name) => [name, this.models.get(name)]),
       watermarks: [...this.watermarks].map(([field, wm]) => [field, Number.isFinite(wm.value) ? wm.value : null]),
       windows: ordered.filter((r) => r.aggregation).map((r) => [r.name, r.aggregation!.windows.snapshot()]),
       machines: ordered.filter((r) => r.stateMachine).map((r) => [r.name, blobs.push(r.stateMachine!.machine.serialize()) - 1]),
@@ -481,6 +490,8 @@ export class Engine {
 
     for (const { name, blob } of state.iocs) this.iocs.load(name, blobs[blob]);
     for (const { name, entries } of state.tables) this.tables.create(name, entries);
+    for (const name of this.models.names()) this.models.delete(name);
+    for (const [name, model] of state.models ?? []) this.models.set(name, model);
     const windows = new Map(state.windows);
     const machines = new Map(state.machines);
     const suppressions = new Map(state.suppressions ?? []);
@@ -489,7 +500,7 @@ export class Engine {
       const ast = rules.find((r) => r.name === saved.name);
       if (!ast) throw new CheckpointError(`rule "${saved.name}" in the checkpoint no longer compiles: ${diagnostics.map((d) => d.message).join('; ')}`);
       const rule = compileRule(ast, this.compileContext(), saved.order);
-      rule.stats = { suppressed: 0, ...saved.stats };
+      rule.stats = { ...saved.stats, suppressed: saved.stats.suppressed ?? 0 };
       const snapshot = windows.get(saved.name);
       if (rule.aggregation && snapshot) {
         rule.aggregation.windows = WindowStore.restore(rule.aggregation.windows.spec, snapshot, this.host.windowBuffers);

@@ -1,5 +1,8 @@
 /** K-Means (ml-kmeans) with restarts, and the choice of k by silhouette score. */
 import { kmeans } from 'ml-kmeans';
+import { nearestCentroid, sq } from './nearest.js';
+
+export { nearestCentroid } from './nearest.js';
 
 export interface Clustering {
   k: number;
@@ -17,25 +20,6 @@ export interface KMeansOptions {
   maxIterations?: number;
 }
 
-function sq(a: readonly number[], b: readonly number[]): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s;
-}
-
-/** Index of the centroid nearest to x. */
-export function nearestCentroid(centroids: readonly number[][], x: readonly number[]): number {
-  let best = 0;
-  let bestD = Infinity;
-  centroids.forEach((c, i) => {
-    const d = sq(c, x);
-    if (d < bestD) {
-      bestD = d;
-      best = i;
-    }
-  });
-  return best;
-}
 
 /** K-Means with k-means++ seeding, `restarts` times; deterministic for a seed. */
 export function cluster(points: number[][], k: number, options: KMeansOptions = {}): Clustering {

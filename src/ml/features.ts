@@ -1,4 +1,16 @@
 /** Flow features per source address per window, the input of the K-Means / KNN flow model. */
+import { createUtils } from '../sandbox/utils.js';
+
+/**
+ * The one implementation of the features is `utils.flowFeatures`, so that a rule scoring a window
+ * live (`utils.classify(model, utils.flowFeatures(events))`) sees what training saw.
+ */
+const FEATURES_OF_FLOWS = createUtils({
+  inTable: () => false,
+  classify: () => {
+    throw new Error('no models here');
+  },
+});
 
 /** The features, in the order of every feature vector. */
 export const FEATURE_NAMES = ['bytes', 'flows', 'packets', 'distinctDestinations', 'distinctDestinationPorts'] as const;
@@ -33,32 +45,25 @@ export interface FeatureRow {
  * `isAnomaly` (optional) gives each flow's ground truth. Rows come out by window, then source.
  */
 export function flowFeatures(flows: Iterable<FlowLike>, windowMs = 60_000, isAnomaly?: (flow: FlowLike) => boolean | undefined): FeatureRow[] {
-  interface Acc { row: FeatureRow; ips: Set<unknown>; ports: Set<unknown> }
-  const groups = new Map<string, Acc>();
+  const groups = new Map<string, { row: FeatureRow; flows: FlowLike[] }>();
   for (const f of flows) {
     const source = f['source.ip'];
     const time = Number(f['event.start'] ?? f.timestamp);
     if (typeof source !== 'string' || !Number.isFinite(time)) continue;
     const windowStart = Math.floor(time / windowMs) * windowMs;
     const key = `${windowStart}|${source}`;
-    let acc = groups.get(key);
-    if (!acc) groups.set(key, (acc = { row: { source, windowStart, features: [0, 0, 0, 0, 0], anomalies: 0, labelled: 0 }, ips: new Set(), ports: new Set() }));
-    const x = acc.row.features;
-    x[0] += Number(f['network.bytes']) || 0;
-    x[1] += 1;
-    x[2] += Number(f['network.packets']) || 0;
-    acc.ips.add(f['destination.ip']);
-    acc.ports.add(f['destination.port']);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { row: { source, windowStart, features: [], anomalies: 0, labelled: 0 }, flows: [] }));
+    group.flows.push(f);
     const truth = isAnomaly?.(f);
     if (truth !== undefined) {
-      acc.row.labelled++;
-      if (truth) acc.row.anomalies++;
+      group.row.labelled++;
+      if (truth) group.row.anomalies++;
     }
   }
   const rows: FeatureRow[] = [];
-  for (const { row, ips, ports } of groups.values()) {
-    row.features[3] = ips.size;
-    row.features[4] = ports.size;
+  for (const { row, flows: members } of groups.values()) {
+    row.features = featureVector(FEATURES_OF_FLOWS.flowFeatures(members));
     rows.push(row);
   }
   return rows.sort((a, b) => a.windowStart - b.windowStart || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));

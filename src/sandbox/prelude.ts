@@ -16,7 +16,7 @@
  * A guard that trips records why in `state.violation`; the batch loop then aborts even if the rule
  * caught the error, and the host turns it into a SandboxViolation.
  */
-export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTable) {
+export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTable, hostClassify) {
   'use strict';
   const G = globalThis;
   const cfg = JSON.parse(configJson);
@@ -387,7 +387,9 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
   defineProperty(JSON, 'stringify', data({ stringify(value, replacer, space) { return safeStringify(value, replacer, space); } }.stringify));
 
   // ---- utils, then freeze what the guards rely on ---------------------------------------------
-  const utils = createUtils(freeze({ __proto__: null, inTable: hostInTable }));
+  // Features cross as JSON text (bounded by the JSON guards), the classification comes back as JSON.
+  const classify = function (model, features) { return safeParse(hostClassify(Str(model), safeStringify(features))); };
+  const utils = createUtils(freeze({ __proto__: null, inTable: hostInTable, classify: classify }));
   defineProperty(G, 'utils', fixed(utils));
   const frozen = [AP, TAP, SP, FP, REP, IP, ABP, Array, TA, O, R, JSON, Math, Num, Num.prototype, Str,
     Symbol, Map.prototype, Set.prototype, WeakMap.prototype, DataView.prototype,

@@ -2,7 +2,7 @@
  * One rule's sandbox: its own QuickJS runtime (memory and stack limits, a CPU deadline through the
  * interrupt handler), a hardened context (see prelude.ts), and batched crossings — one call into the
  * VM per batch carries JSON in and a compact result string out. No host object enters the VM except
- * the `inTable` host function behind `utils.inTable`.
+ * the `inTable` and `classify` host functions behind `utils.inTable` and `utils.classify`.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { analyseFunction, AnalysisError, MAX_REGEX_DEPTH, MAX_REGEX_SOURCE, type AnalysedFunction, type FunctionRole } from './analyse.js';
@@ -181,12 +181,17 @@ export class RuleSandbox {
       const v = ctx.typeof(value) === 'string' ? ctx.getString(value) : String(ctx.dump(value));
       return host.inTable(t, v) ? ctx.true : ctx.false;
     });
+    const classify = ctx.newFunction('classify', (model, features) => {
+      const result = host.classify(ctx.getString(model), JSON.parse(ctx.getString(features)) as unknown);
+      return ctx.newString(JSON.stringify(result));
+    });
     const configHandle = ctx.newString(config);
     try {
-      this.api = this.call(ctx, prelude, [configHandle, factory, inTable]);
+      this.api = this.call(ctx, prelude, [configHandle, factory, inTable, classify]);
     } finally {
       configHandle.dispose();
       inTable.dispose();
+      classify.dispose();
       factory.dispose();
       prelude.dispose();
     }

@@ -10,6 +10,24 @@
 export interface UtilsHost {
   /** Exact membership in a custom table (loaded like an IOC list). */
   inTable(table: string, value: string): boolean;
+  /** The engine's flow model `model` applied to a feature vector or object; unknown models throw. */
+  classify(model: string, features: unknown): FlowClassification;
+}
+
+/** What `utils.classify` returns (src/ml/model.ts computes it). */
+export interface FlowClassification {
+  label: string;
+  cluster: number;
+  score: number;
+}
+
+/** What `utils.flowFeatures` returns: the flow model's features of a group of flows. */
+export interface FlowFeatureValues {
+  bytes: number;
+  flows: number;
+  packets: number;
+  distinctDestinations: number;
+  distinctDestinationPorts: number;
 }
 
 export interface Utils {
@@ -21,6 +39,8 @@ export interface Utils {
   upper(s: unknown): unknown;
   cidrContains(cidr: unknown, ip: unknown): boolean;
   inTable(table: unknown, value: unknown): boolean;
+  flowFeatures(flows: unknown): FlowFeatureValues;
+  classify(model: unknown, features: unknown): FlowClassification;
 }
 
 /** Names of the utils functions, for the expression compiler's whitelist. */
@@ -33,6 +53,8 @@ export const UTILS_NAMES: readonly string[] = [
   'upper',
   'cidrContains',
   'inTable',
+  'flowFeatures',
+  'classify',
 ];
 
 export function createUtils(host: UtilsHost): Utils {
@@ -141,6 +163,18 @@ export function createUtils(host: UtilsHost): Utils {
     return s === null || s === undefined ? null : String(s);
   }
 
+  /** A flow field: the flat ECS key (`"network.bytes"`) if present, else the nested path. */
+  function flowField(flow: Record<string, unknown>, path: string): unknown {
+    const flat = flow[path];
+    if (flat !== undefined) return flat;
+    let value: unknown = flow;
+    for (const part of path.split('.')) {
+      if (value === null || typeof value !== 'object') return undefined;
+      value = (value as Record<string, unknown>)[part];
+    }
+    return value;
+  }
+
   return Object.freeze({
     matches(s: unknown, pattern: unknown): boolean {
       const text = str(s);
@@ -196,6 +230,31 @@ export function createUtils(host: UtilsHost): Utils {
       const v = str(value);
       if (v === null) return false;
       return host.inTable(String(table), v);
+    },
+    /**
+     * The features the flow model is trained on (src/ml/features.ts groups flows and calls this):
+     * sums of bytes and packets, the number of flows, distinct destination addresses and ports.
+     */
+    flowFeatures(flows: unknown): FlowFeatureValues {
+      if (!Array.isArray(flows)) throw new TypeError('utils.flowFeatures needs an array of flow events');
+      let bytes = 0;
+      let packets = 0;
+      const destinations = new Set<unknown>();
+      const ports = new Set<unknown>();
+      for (const flow of flows) {
+        const f = flow !== null && typeof flow === 'object' ? (flow as Record<string, unknown>) : {};
+        bytes += Number(flowField(f, 'network.bytes')) || 0;
+        packets += Number(flowField(f, 'network.packets')) || 0;
+        destinations.add(flowField(f, 'destination.ip'));
+        ports.add(flowField(f, 'destination.port'));
+      }
+      return { bytes, flows: flows.length, packets, distinctDestinations: destinations.size, distinctDestinationPorts: ports.size };
+    },
+    classify(model: unknown, features: unknown): FlowClassification {
+      if (features === null || typeof features !== 'object') {
+        throw new TypeError('utils.classify needs features: an array of numbers or an object such as utils.flowFeatures(events) gives');
+      }
+      return host.classify(String(model), features);
     },
   });
 }

@@ -9,11 +9,12 @@ import {
   ForbiddenMemberError,
   type CompiledFunction,
 } from '../../src/lang/compile-expression.js';
+import { noModels } from '../fixtures/no-models.js';
 import { createUtils, type Utils } from '../../src/sandbox/utils.js';
 import { EVENTS, FILTERS, GROUPS, HAVINGS, ODD_INPUTS, SINKS, SPREADS_STRINGS } from '../fixtures/function-corpus.js';
 import { jsReference } from '../fixtures/js-reference.js';
 
-const utils: Utils = createUtils({ inTable: (table, value) => table === 'admins' && ['root', 'admin'].includes(value) });
+const utils: Utils = createUtils({ inTable: (table, value) => table === 'admins' && ['root', 'admin'].includes(value), classify: noModels });
 
 /** The same function run as JavaScript (test only). */
 function reference(text: string): CompiledFunction {

@@ -11,7 +11,14 @@ export function quickjs(): Promise<QuickJSWASMModule> {
 }
 
 export const TABLES: Record<string, readonly string[]> = { admins: ['root', 'alice'], bad_ips: ['10.0.0.1'] };
-export const host: UtilsHost = { inTable: (table, value) => TABLES[table]?.includes(value) ?? false };
+export const host: UtilsHost = {
+  inTable: (table, value) => TABLES[table]?.includes(value) ?? false,
+  // Says what crossed, so a test sees the model name and the features arrive intact.
+  classify: (model, features) => {
+    if (model !== 'flows') throw new Error(`unknown model '${model}'`);
+    return { label: JSON.stringify(features), cluster: 1, score: 0.25 };
+  },
+};
 
 export async function sandbox(
   functions: { filter?: string; having?: string; sink?: string },

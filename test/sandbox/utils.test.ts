@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createUtils } from '../../src/sandbox/utils.js';
+import { noModels } from '../fixtures/no-models.js';
 
-const utils = createUtils({ inTable: (t, v) => t === 'admins' && v === 'root' });
+const utils = createUtils({ inTable: (t, v) => t === 'admins' && v === 'root', classify: noModels });
 
 describe('utils', () => {
   it('matches with a JavaScript regular expression search', () => {
@@ -42,5 +43,23 @@ describe('utils', () => {
     expect(utils.inTable('admins', 'root')).toBe(true);
     expect(utils.inTable('admins', 'ann')).toBe(false);
     expect(utils.inTable('admins', null)).toBe(false);
+  });
+});
+
+describe('utils.flowFeatures', () => {
+  it('sums bytes and packets, counts flows and distinct destinations and ports, flat or nested', () => {
+    const flows = [
+      { 'destination.ip': '10.0.0.1', 'destination.port': 22, 'network.bytes': 100, 'network.packets': 2 },
+      { destination: { ip: '10.0.0.2', port: 22 }, network: { bytes: 50, packets: 1 } },
+      { 'destination.ip': '10.0.0.1', 'destination.port': 80, 'network.bytes': '25', 'network.packets': null },
+    ];
+    expect(utils.flowFeatures(flows)).toEqual({ bytes: 175, flows: 3, packets: 3, distinctDestinations: 2, distinctDestinationPorts: 2 });
+    expect(utils.flowFeatures([])).toEqual({ bytes: 0, flows: 0, packets: 0, distinctDestinations: 0, distinctDestinationPorts: 0 });
+    expect(() => utils.flowFeatures('flows')).toThrow('utils.flowFeatures needs an array of flow events');
+  });
+
+  it('refuses features that are not an array or an object before asking the host', () => {
+    expect(() => utils.classify('m', 5)).toThrow('utils.classify needs features');
+    expect(() => utils.classify('m', [1, 2, 3, 4, 5])).toThrow("unknown model 'm'");
   });
 });

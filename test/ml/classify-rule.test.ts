@@ -1,0 +1,108 @@
+/**
+ * Scoring live in a rule: `utils.classify(model, utils.flowFeatures(events))` in an aggregation
+ * rule gives, per source and minute, what the model gives on the training-time features of the
+ * same flows — on the native path and in the sandbox alike.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Alert, Engine } from '../../src/engine/engine.js';
+import { classify, flowFeatures, trainModel } from '../../src/ml/index.js';
+import { createNodeEngine } from '../../src/runtime/node.js';
+import { createGenerator } from '../../src/simulate/index.js';
+import { simulatedRows } from './data.js';
+
+const engines: Engine[] = [];
+afterAll(() => engines.splice(0).forEach((e) => e.dispose()));
+
+const { rows, truth } = simulatedRows(5, 8);
+const model = trainModel(rows.map((r) => r.features), { truth, seed: 1 });
+
+/** Four minutes of different traffic (another seed) to score. */
+const generator = createGenerator('flows', { seed: 6, rate: 20, errorProbability: 0.05, clients: 100 });
+const flows = [...generator.take(20 * 60 * 4), ...generator.settle()].map((s) => s.event as Record<string, unknown>);
+
+const HEADER = `RULE "flow anomaly"
+SOURCES kind = "flow"
+USING event.start
+AGGREGATE BY source.ip
+WITHIN 1:min, 1:min
+`;
+// Every window's verdict, so the comparison covers labels, clusters and scores of all of them.
+// Pure expressions: compiled to native closures.
+const NATIVE = `${HEADER}SINK function (w) { return utils.classify("flows", utils.flowFeatures(w.events)); }
+`;
+// A loop: runs in the QuickJS sandbox, where features and verdicts cross as JSON.
+const SANDBOXED = `${HEADER}HAVING function (flows) {
+  let tcp = 0;
+  for (const f of flows) if (f["network.transport"] == "tcp") tcp++;
+  const verdict = utils.classify("flows", utils.flowFeatures(flows));
+  return { label: verdict.label, cluster: verdict.cluster, score: verdict.score, tcp: tcp };
+}
+SINK function (v) { return v; }
+`;
+
+async function score(rule: string): Promise<{ alerts: Alert[]; engine: Engine }> {
+  const engine = await createNodeEngine({ outOfOrderMs: 0 });
+  engines.push(engine);
+  engine.models.set('flows', JSON.parse(JSON.stringify(model)));
+  const applied = engine.putRules(rule);
+  expect(applied.diagnostics).toEqual([]);
+  const alerts: Alert[] = [];
+  engine.onAlert((a) => alerts.push(a));
+  for (let i = 0; i < flows.length; i += 500) engine.push(flows.slice(i, i + 500));
+  engine.flush();
+  return { alerts, engine };
+}
+
+describe('utils.classify in rules', () => {
+  const expected = flowFeatures(flows, 60_000)
+    .map((row) => ({ row, verdict: classify(model, row.features) }))
+    .map(({ row, verdict }) => ({ source: row.source, windowStart: row.windowStart, ...verdict }))
+    .sort((a, b) => a.windowStart - b.windowStart || a.source.localeCompare(b.source));
+  const found = (alerts: Alert[]) =>
+    alerts
+      .map((a) => ({ source: (a.key as Record<string, string>)['source.ip']!, windowStart: a.windowStart as number, label: a.label, cluster: a.cluster, score: a.score }))
+      .sort((a, b) => a.windowStart - b.windowStart || a.source.localeCompare(b.source));
+
+  it('gives every window the verdict the model gives its features, natively', async () => {
+    // More than one verdict among the windows, so agreement means something.
+    expect(expected.length).toBeGreaterThan(400);
+    expect(new Set(expected.map((e) => e.score)).size).toBeGreaterThan(1);
+    const { alerts, engine } = await score(NATIVE);
+    expect(engine.rules()[0]!.functions.map((f) => f.mode)).toEqual(['native']);
+    expect(found(alerts)).toEqual(expected);
+  });
+
+  it('gives the same verdicts from the sandbox', async () => {
+    const { alerts, engine } = await score(SANDBOXED);
+    expect(engine.rules()[0]!.functions.find((f) => f.phase === 'having')!.mode).toBe('sandbox');
+    expect(found(alerts)).toEqual(expected);
+  });
+
+  it('reports an unknown model as a rule error naming it, and keeps models in checkpoints', async () => {
+    const engine = await createNodeEngine({ outOfOrderMs: 0 });
+    engines.push(engine);
+    const errors: string[] = [];
+    engine.onDiagnostic((d) => errors.push(d.message));
+    engine.putRules(NATIVE.replaceAll('"flows"', '"flowz"'));
+    engine.models.set('flows', model);
+    engine.push(flows.slice(0, 2000));
+    engine.flush();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toContain("unknown model 'flowz' (loaded: flows)");
+
+    const restored = await createNodeEngine();
+    engines.push(restored);
+    restored.restore(engine.checkpoint());
+    expect(restored.models.names()).toEqual(['flows']);
+    expect(restored.models.classify('flows', rows[0]!.features)).toEqual(classify(model, rows[0]!.features));
+  });
+
+  it('refuses what is not a model, and features of the wrong shape', async () => {
+    const engine = await createNodeEngine();
+    engines.push(engine);
+    expect(() => engine.models.set('x', { kind: 'other' })).toThrow('not a Vigil flow model');
+    engine.models.set('flows', model);
+    expect(() => engine.models.classify('flows', [1, 2])).toThrow("model 'flows' takes 5 features (bytes, flows, packets, distinctDestinations, distinctDestinationPorts); got 2");
+    expect(() => engine.models.classify('flows', { bytes: 'lots' })).toThrow("feature 'bytes' is not a finite number");
+  });
+});
