@@ -42,3 +42,7 @@ export { createHotPaths } from './wasm/hotpaths.js';
 // Input
 export { JsonLinesDecoder, parseLine } from './io/from-jsonl.js';
 export type { DecodedLine, JsonLinesHandlers, LineError } from './io/from-jsonl.js';
+
+// Mitigation: alerts to a webhook
+export { alertIdempotencyKey, canonicalJson, WebhookDelivery, WEBHOOK_DEFAULTS } from './mitigation/webhook.js';
+export type { DeadLetter, DeadLetterReason, DeadLetterSink, WebhookOptions, WebhookStats } from './mitigation/webhook.js';

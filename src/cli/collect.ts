@@ -11,6 +11,7 @@ import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
 import { NetflowDecoder, type NetflowStats } from '../io/from-netflow.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
+import { CliWebhook, WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, type WebhookSpec } from './webhook.js';
 
 export interface CollectSpec {
   /** `host:port` to bind (`0.0.0.0:2055`, `[::]:4739`, `127.0.0.1:0` for any free port). */
@@ -32,6 +33,8 @@ export interface CollectSpec {
   onListening?: (address: { address: string; port: number }) => void;
   /** Stop when this signal aborts (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
+  /** Also POST each alert to a webhook; drained after the last window fired. */
+  webhook?: WebhookSpec;
 }
 
 /** Per exporter and template, how many "no template" notes are printed. */
@@ -40,9 +43,12 @@ const MISSING_TEMPLATE_REPORTS = 1;
 export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
             [--duration <ms>] [--max-packets <n>]
+            ${WEBHOOK_USAGE_LINES}
       Listens for NetFlow v5, v9 and IPFIX on UDP, applies the rules to the flows and writes alerts
       as JSON lines to stdout (or --out). Malformed datagrams are reported on stderr and skipped.
-      Stops on SIGINT/SIGTERM (or after --duration / --max-packets), firing every open window.`;
+      Stops on SIGINT/SIGTERM (or after --duration / --max-packets), firing every open window.
+      ${WEBHOOK_USAGE_TEXT}
+      On stop the collector waits for undelivered alerts (a second SIGINT dead-letters them).`;
 
 /** Parses `host:port` / `[v6]:port`. */
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -66,12 +72,20 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     return 1;
   }
 
+  let webhook: CliWebhook | undefined;
+  try {
+    webhook = spec.webhook ? await CliWebhook.start(spec.webhook, io) : undefined;
+  } catch (error) {
+    engine.dispose();
+    throw error;
+  }
   const out: Writable = spec.out ? createWriteStream(spec.out) : io.stdout;
   const decoder = new NetflowDecoder();
   let alerts = 0;
   engine.onAlert((alert: Alert) => {
     alerts++;
     out.write(`${JSON.stringify(alert)}\n`);
+    webhook?.enqueue(alert);
   });
   engine.onDiagnostic((d: RuntimeDiagnostic) => {
     io.stderr.write(`vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`);
@@ -104,9 +118,10 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (error) => reject(new InputError(`cannot listen on udp ${spec.udp}: ${error.message}`)));
     socket.bind(port, host, () => resolve());
-  }).catch((error) => {
+  }).catch(async (error) => {
     engine.dispose();
     socket.close();
+    await webhook?.finish();
     throw error;
   });
   socket.on('error', (error) => io.stderr.write(`vigil: udp socket error: ${error.message}\n`));
@@ -151,6 +166,8 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     }
     if (spec.metrics) io.stderr.write(`${JSON.stringify({ decoder: s, engine: engine.metrics() })}\n`);
     engine.dispose();
+    // After the last window fired, so its alerts are delivered too.
+    await webhook?.finish();
   }
   if (spec.out) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   else await writeAll(out, '');

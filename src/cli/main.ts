@@ -6,16 +6,19 @@ import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 import { InputError, UsageError, type CliIO } from './io.js';
+import { WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, webhookOptions, webhookSpec } from './webhook.js';
 
 export const USAGE = `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
+            ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
       JSON lines to stdout (or --out). Diagnostics go to stderr. With --checkpoint the engine's
       state is saved every --checkpoint-every input lines (default 100000); --resume continues
       from a checkpoint, skipping the input already consumed and truncating --out to match.
+      ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
 ${SIMULATE_USAGE}
@@ -38,6 +41,7 @@ const runOptions = {
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
+  ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -52,6 +56,7 @@ const collectOptions = {
   metrics: { type: 'boolean' },
   duration: { type: 'string' },
   'max-packets': { type: 'string' },
+  ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -90,6 +95,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             checkpoint: values.checkpoint,
             checkpointEvery: optionalCount(values['checkpoint-every'], '--checkpoint-every'),
             resume: values.resume,
+            webhook: webhookSpec(values, optionalCount, optionalMs),
           },
           io,
         );
@@ -115,6 +121,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             metrics: values.metrics ?? false,
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
+            webhook: webhookSpec(values, optionalCount, optionalMs),
           },
           io,
         );

@@ -8,6 +8,7 @@ import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
+import { CliWebhook, type WebhookSpec } from './webhook.js';
 
 export interface RunSpec {
   rules: readonly string[];
@@ -26,6 +27,11 @@ export interface RunSpec {
   checkpointEvery?: number;
   /** A checkpoint to resume from. */
   resume?: string;
+  /**
+   * Also POST each alert to a webhook. A resumed run sends the alerts raised after the checkpoint;
+   * those the interrupted run had sent already carry the same Idempotency-Key again.
+   */
+  webhook?: WebhookSpec;
 }
 
 /**
@@ -81,10 +87,22 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     }
   }
 
-  const out = spec.out ? await FileSink.open(spec.out, resumeBytes ? position.outBytes : 0) : new StreamSink(io.stdout);
+  let webhook: CliWebhook | undefined;
+  let out: OutputSink;
+  try {
+    webhook = spec.webhook ? await CliWebhook.start(spec.webhook, io) : undefined;
+    out = spec.out ? await FileSink.open(spec.out, resumeBytes ? position.outBytes : 0) : new StreamSink(io.stdout);
+  } catch (error) {
+    engine.dispose();
+    await webhook?.finish();
+    throw error;
+  }
   const lateByRule = new Map<string, number>();
   let pendingErrors = '';
-  engine.onAlert((alert: Alert) => out.add(`${JSON.stringify(alert)}\n`));
+  engine.onAlert((alert: Alert) => {
+    out.add(`${JSON.stringify(alert)}\n`);
+    webhook?.enqueue(alert);
+  });
   engine.onDiagnostic((d: RuntimeDiagnostic) => {
     if (d.code === 'vigil.late') {
       const n = (lateByRule.get(d.rule ?? '') ?? 0) + 1;
@@ -127,6 +145,8 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
       for await (const chunk of await openEvents(spec.input, io.stdin)) {
         decoder.push(chunk, handlers);
         await flushAll();
+        // Reading waits for a working webhook to catch up rather than overflow its queue.
+        await webhook?.waitForRoom();
       }
       decoder.end(handlers);
       pushBatch();
@@ -146,6 +166,8 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     if (spec.metrics) io.stderr.write(`${JSON.stringify(engine.metrics())}\n`);
     engine.dispose();
     await out.close();
+    // After --out is complete: a webhook that is slow or down delays the exit, never the alerts' output.
+    await webhook?.finish();
   }
   return 0;
 }
