@@ -11,7 +11,7 @@
  * | `VIGIL_ALERT_CAPACITY` | alerts kept per instance for `GET /alerts` | 10 000 |
  * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
  * | `VIGIL_PARTITIONS` | Cloudflare: number of partition objects | 1 |
- * | `VIGIL_PARTITION_FIELD` | Cloudflare: field whose value picks the partition | `sourceAddress` |
+ * | `VIGIL_PARTITION_FIELD` | Cloudflare: field whose value picks the partition (rules keyed by other fields are re-keyed: src/edge/routing.ts) | `sourceAddress` |
  * | `VIGIL_TICK_MS` | Cloudflare/Deno: how often processing-time windows are checked | 1000 |
  */
 import type { EngineOptions } from '../engine/engine.js';

@@ -1,58 +1,81 @@
 /**
- * Partitioning: events are spread over N engines by the value of one field (the partition key),
- * hashed with FNV-1a, so every event of one key meets the same engine. Rules and IOC lists are
- * applied to every partition; alerts are merged.
- *
- * A rule gives the same alerts split as on one engine when everything it correlates shares the
- * partition key: simple rules always; aggregation and state-machine rules when their AGGREGATE BY /
- * STATE MACHINE BY keys include the partition field. Others see only their partition's share of
- * the events (see docs/decisions/2026-11-21-edge-runtimes.md).
+ * Partitioning: events are spread over N partitions so that every rule sees every event of its
+ * keys and no event twice. Each partition runs one engine per routing class (src/edge/routing.ts);
+ * an event goes, for each class with a rule it can reach, to the partition owning its key in that
+ * class. Alerts are forwarded between partitions by the partitions themselves (PartitionNode).
+ * Rules and IOC lists are applied to every partition; alerts are merged. The same class serves
+ * the Cloudflare Worker (partitions are Durable Objects behind RemotePartition) and a single
+ * process (partitions are PartitionNodes): see docs/partitioning.md.
  */
 import type { Alert } from '../engine/engine.js';
-import { getField, scalarText } from '../engine/fields.js';
+import { notAnEvent, type PartitionClient, type RoutedGroup } from './partition-node.js';
+import { RoutingTable, type Target } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
-/** FNV-1a over the UTF-16 code units of the key's text: stable across runtimes and restarts. */
-export function partitionOf(key: string, partitions: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % partitions;
-}
+export { partitionKeyText, partitionOf } from './routing.js';
 
-/** The text a partition key is hashed from; events without the field go to partition 0. */
-export function partitionKeyText(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return scalarText(value) ?? JSON.stringify(value);
-}
+/** How many times one ingest re-reads a routing table that changed under it (a rule PUT racing it). */
+const ROUTING_RETRIES = 3;
+/** Flush rounds for chains of alert-fed rules, as one engine's default re-entry depth. */
+const MAX_FLUSH_ROUNDS = 9;
 
 export class PartitionedService implements VigilService {
+  /** The routes of the rules as partition 0 last told them; refreshed when a partition answers with another version. */
+  private table: RoutingTable | undefined;
+
   constructor(
-    private readonly partitions: VigilService[],
+    private readonly partitions: PartitionClient[],
     private readonly field: string,
   ) {
     if (!partitions.length) throw new Error('PartitionedService needs at least one partition');
   }
 
+  /**
+   * Sends each event to the engines its rules live in. If a partition's routing version is not the
+   * one the events were routed with, a rule changed meanwhile: the table is read again and the
+   * events are sent to the engines the new table adds (never again to one they reached).
+   */
   async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
-    const groups = this.partitions.map(() => ({ events: [] as Record<string, unknown>[], indices: [] as number[] }));
+    const rejected: IngestResult['rejected'] = [];
+    const valid: { index: number; event: Record<string, unknown> }[] = [];
     events.forEach((event, index) => {
-      const key = partitionKeyText(getField(event, this.field));
-      const group = groups[key === undefined ? 0 : partitionOf(key, this.partitions.length)]!;
-      group.events.push(event);
-      group.indices.push(index);
+      const reason = notAnEvent(event);
+      if (reason) rejected.push({ index, reason });
+      else valid.push({ index, event });
     });
-    const results = await Promise.all(groups.map((g, i) => (g.events.length ? this.partitions[i]!.ingest(g.events) : undefined)));
-    const out: IngestResult = { accepted: 0, rejected: [] };
-    results.forEach((result, i) => {
-      if (!result) return;
-      out.accepted += result.accepted;
-      for (const r of result.rejected) out.rejected.push({ index: groups[i]!.indices[r.index] ?? r.index, reason: r.reason });
+    const reached = valid.map(() => new Set<string>());
+    let table = await this.routingTable();
+    for (let round = 0; ; round++) {
+      const versions = await this.send(table, valid, reached);
+      if (versions.every((v) => v === table.version) || round === ROUTING_RETRIES) break;
+      table = await this.routingTable(true);
+    }
+    return { accepted: valid.length, rejected };
+  }
+
+  /** One round of ingest: the targets of each event not yet reached. Returns the partitions' routing versions. */
+  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[]): Promise<string[]> {
+    const groups = this.partitions.map(() => new Map<string, RoutedGroup>());
+    valid.forEach(({ event }, i) => {
+      for (const target of table.eventTargets(event, this.partitions.length)) {
+        const id = targetId(target);
+        if (reached[i]!.has(id)) continue;
+        reached[i]!.add(id);
+        const byClass = groups[target.partition]!;
+        let group = byClass.get(target.classId);
+        if (!group) byClass.set(target.classId, (group = { classId: target.classId, events: [] }));
+        group.events.push(event);
+      }
     });
-    out.rejected.sort((a, b) => a.index - b.index);
-    return out;
+    const results = await Promise.all(
+      groups.map((byClass, p) => (byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()] }) : undefined)),
+    );
+    return results.flatMap((r) => (r ? [r.routing] : []));
+  }
+
+  private async routingTable(refresh = false): Promise<RoutingTable> {
+    if (!this.table || refresh) this.table = new RoutingTable((await this.partitions[0]!.routing()).rules, this.field);
+    return this.table;
   }
 
   /**
@@ -86,6 +109,7 @@ export class PartitionedService implements VigilService {
     const first = await this.partitions[0]!.putRule(name, text, author);
     if (!first.ok) return first;
     const rest = await Promise.all(this.partitions.slice(1).map((p) => p.putRule(name, text, author)));
+    this.table = undefined;
     const failed = rest.find((r) => !r.ok);
     return failed ?? first;
   }
@@ -96,6 +120,7 @@ export class PartitionedService implements VigilService {
 
   async deleteRule(name: string, author: string): Promise<boolean> {
     const results = await Promise.all(this.partitions.map((p) => p.deleteRule(name, author)));
+    this.table = undefined;
     return results.some(Boolean);
   }
 
@@ -111,18 +136,31 @@ export class PartitionedService implements VigilService {
     return true;
   }
 
+  /**
+   * As one engine flushes: the windows of event-fed rules first (their alerts are forwarded before
+   * each partition answers), then the alert-fed rules', again while that raises alerts for further
+   * alert-fed rules.
+   */
   async flush(): Promise<void> {
-    await Promise.all(this.partitions.map((p) => p.flush()));
+    await Promise.all(this.partitions.map((p) => p.flushStage('events')));
+    for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
+      const results = await Promise.all(this.partitions.map((p) => p.flushStage('alerts')));
+      if (!results.some((r) => r.produced)) break;
+    }
   }
 
   async metrics(): Promise<unknown> {
     const each = (await Promise.all(this.partitions.map((p) => p.metrics()))) as Record<string, unknown>[];
     const total: Record<string, number> = {};
     for (const m of each) {
-      for (const key of ['eventsIn', 'alertsOut', 'lateEvents', 'deactivations', 'reentries', 'eventsPerSecond']) {
+      for (const key of ['eventsIn', 'alertsOut', 'lateEvents', 'deactivations', 'reentries', 'alertsForwarded', 'eventsPerSecond']) {
         if (typeof m[key] === 'number') total[key] = (total[key] ?? 0) + (m[key] as number);
       }
     }
     return { partitions: each.length, ...total, perPartition: each };
   }
+}
+
+function targetId(target: Target): string {
+  return `${target.partition} ${target.classId}`;
 }

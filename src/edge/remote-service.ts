@@ -10,9 +10,9 @@ export type Fetch = (request: Request) => Promise<Response>;
 
 export class RemoteService implements VigilService {
   constructor(
-    private readonly fetch: Fetch,
-    private readonly base = 'http://vigil.internal',
-    private readonly headers: Record<string, string> = {},
+    protected readonly fetch: Fetch,
+    protected readonly base = 'http://vigil.internal',
+    protected readonly headers: Record<string, string> = {},
   ) {}
 
   async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
@@ -67,7 +67,7 @@ export class RemoteService implements VigilService {
     return this.call('GET', '/metrics');
   }
 
-  private request(method: string, path: string, body?: string, type?: string, extra: Record<string, string> = {}): Request {
+  protected request(method: string, path: string, body?: string, type?: string, extra: Record<string, string> = {}): Request {
     const headers: Record<string, string> = { ...this.headers, ...extra };
     if (type) headers['content-type'] = type;
     return new Request(this.base + path, { method, body, headers });
@@ -79,7 +79,7 @@ export class RemoteService implements VigilService {
     return response;
   }
 
-  private async call(method: string, path: string, body?: string, type?: string): Promise<unknown> {
+  protected async call(method: string, path: string, body?: string, type?: string): Promise<unknown> {
     return (await this.send(method, path, body, type)).json();
   }
 }

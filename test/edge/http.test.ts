@@ -5,6 +5,7 @@ import { readConfig } from '../../src/edge/config.js';
 import { createHttpHandler, type Handler } from '../../src/edge/http.js';
 import { EngineInstance } from '../../src/edge/instance.js';
 import { createNodeHandler } from '../../src/edge/node/server.js';
+import { openLocalPartitions } from '../../src/edge/partition-node.js';
 import { PartitionedService, partitionOf } from '../../src/edge/partition.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
 import type { Engine } from '../../src/engine/engine.js';
@@ -241,13 +242,11 @@ describe('partitions in-process', () => {
 
   it('routes events by the partition field and merges alerts with a composite cursor', async () => {
     const config = readConfig({ VIGIL_TOKEN: TOKEN });
-    const parts = await Promise.all(
-      [0, 1, 2].map(async () => {
-        const engine = await createNodeEngine(config.engine);
-        engines.push(engine);
-        return EngineInstance.open(engine);
-      }),
-    );
+    const parts = await openLocalPartitions(3, async (options) => {
+      const engine = await createNodeEngine(options);
+      engines.push(engine);
+      return engine;
+    }, { partitionField: 'sourceAddress', engine: config.engine });
     const h = createHttpHandler(new PartitionedService(parts, 'sourceAddress'), config.http);
     await call(h, 'PUT', '/rules/any', 'RULE "any"\nSOURCES kind = "conn"\nSINK function (e) { return { src: e.sourceAddress }; }', admin);
     const events = Array.from({ length: 30 }, (_, i) => JSON.stringify({ kind: 'conn', sourceAddress: `10.0.0.${i}` }));

@@ -1,15 +1,16 @@
 /**
  * The Cloudflare Worker: Vigil's HTTP API in front of VIGIL_PARTITIONS Durable Objects. The Worker
- * authenticates, decodes events and sends each to the partition its VIGIL_PARTITION_FIELD hashes
- * to; rule and IOC changes go to every partition; alerts and metrics are merged. See
- * src/edge/partition.ts for what partitioning promises.
+ * authenticates, decodes events and sends each to the partitions that own its keys (by
+ * VIGIL_PARTITION_FIELD, or by the keys of rules grouped by other fields: src/edge/routing.ts);
+ * rule and IOC changes go to every partition; alerts and metrics are merged.
  *
  * Deploy with wrangler (Node ≥ 22.12): `wrangler deploy` with the wrangler.toml at the package root.
  */
 import { readConfig } from '../config.js';
 import { createHttpHandler, type Handler } from '../http.js';
 import { PartitionedService } from '../partition.js';
-import { RemoteService } from '../remote-service.js';
+import { RemotePartition } from '../partition-protocol.js';
+import { partitionObjectName } from './partition-object.js';
 import type { WorkerEnv } from './types.js';
 
 export { VigilPartition } from './partition-object.js';
@@ -21,8 +22,8 @@ function handlerFor(env: WorkerEnv): Handler {
   const config = readConfig(env);
   // A stub is an I/O object of the request that made it: get a fresh one for every call.
   const partitions = Array.from({ length: config.partitions }, (_, i) => {
-    const name = `partition-${i}`;
-    return new RemoteService((request) => env.VIGIL_PARTITION.get(env.VIGIL_PARTITION.idFromName(name)).fetch(request));
+    const name = partitionObjectName(i);
+    return new RemotePartition((request) => env.VIGIL_PARTITION.get(env.VIGIL_PARTITION.idFromName(name)).fetch(request), i);
   });
   const handler = createHttpHandler(new PartitionedService(partitions, config.partitionField), config.http);
   cached = { env, handler };

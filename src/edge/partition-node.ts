@@ -1,0 +1,644 @@
+/**
+ * One partition of a partitioned deployment (a Durable Object on Cloudflare, or an object in the
+ * same process for PartitionedService): one engine per routing class (src/edge/routing.ts), one
+ * alert ring for all of them, and an outbox of alerts owed to other partitions.
+ *
+ * Engines never re-enter alerts themselves (they run with maxReentryDepth 0): every alert goes
+ * through this node, which hands it to the alert classes whose rules select it, here when this
+ * partition owns the alert's key (in the same step, so in the same checkpoint) and through the
+ * outbox otherwise. Without that, an engine would feed an alert to its own alert-fed rules even
+ * when the rule's key lives in another partition.
+ *
+ * Everything (every class engine, the ring, the outbox, the forwarding bookkeeping) is written as
+ * one checkpoint after each change and before answering, so a restart loses nothing and a
+ * retried request finds the state from before it.
+ *
+ * Forwarding is at least once and applied exactly once: every alert carries its sequence number
+ * in the raising partition's ring; a receiver remembers, per sender, the sequence numbers it has
+ * applied at or above the sender's *floor* (the lowest number the sender still has in its outbox
+ * for it: everything below was acknowledged), and skips what it has seen.
+ */
+import type { Alert, Engine, EngineOptions } from '../engine/engine.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
+import { parseRules } from '../lang/parse.js';
+import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { BASE_CLASS_ID, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
+import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
+
+export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
+
+/** Events for one class engine of a partition. */
+export interface RoutedGroup {
+  classId: string;
+  events: Record<string, unknown>[];
+}
+
+export interface RoutedBatch {
+  /** The routing version the sender computed the groups with. */
+  routing: string;
+  groups: RoutedGroup[];
+}
+
+export interface RoutedIngestResult {
+  accepted: number;
+  /** This partition's routing version: when it is not the sender's, the sender's table is stale. */
+  routing: string;
+}
+
+export interface ForwardEntry {
+  /** The alert's sequence number in the sending partition's ring. */
+  seq: number;
+  /** How many times the chain of alerts has re-entered (bounded by maxReentryDepth). */
+  depth: number;
+  classId: string;
+  alert: Alert;
+}
+
+export interface ForwardMessage {
+  from: number;
+  /** Every entry for this receiver below `floor` has been acknowledged. */
+  floor: number;
+  entries: ForwardEntry[];
+}
+
+/** What PartitionedService asks of a partition: the HTTP API, plus routed ingest and staged flush. */
+export interface PartitionClient extends VigilService {
+  ingestRouted(batch: RoutedBatch): Promise<RoutedIngestResult>;
+  routing(): Promise<RoutingDescription>;
+  /** Closes every window of the engines fed by `feed`; answers how many alerts that raised here. */
+  flushStage(feed: Feed): Promise<{ produced: number }>;
+}
+
+export interface PartitionNodeOptions {
+  partitions: number;
+  partitionField: string;
+  /** This partition's number; a Durable Object learns it from the Worker's requests (setIndex). */
+  index?: number;
+  engine?: EngineOptions;
+  /** Alerts kept for `GET /alerts`. Default 10 000. */
+  alertCapacity?: number;
+  store?: ChunkedCheckpointStore;
+  /** Delivers forwarded alerts to another partition; resolves once that partition has applied them. */
+  send?: (partition: number, message: ForwardMessage) => Promise<void>;
+}
+
+interface RuleMeta extends RuleRoute {
+  /** Versions as the API shows them: kept here, since a rule that changes class changes engine. */
+  version: number;
+  order: number;
+  iocLists: string[];
+}
+
+interface OutboxEntry extends ForwardEntry {
+  partition: number;
+}
+
+interface NodeState {
+  /** Marks a partition checkpoint (a plain engine checkpoint, from before re-keying, has none). */
+  partitionFormat: 1;
+  index: number | undefined;
+  engines: [string, number][];
+  rules: RuleMeta[];
+  nextRuleOrder: number;
+  ring: { nextSeq: number; items: [number, Alert][] };
+  outbox: OutboxEntry[];
+  applied: [number, { floor: number; seqs: number[] }][];
+  counters: PartitionNode['counters'];
+}
+
+interface Produced {
+  seq: number;
+  alert: Alert;
+}
+
+const DEFAULT_MAX_REENTRY_DEPTH = 8;
+
+export class PartitionNode implements PartitionClient {
+  private readonly engines = new Map<string, Engine>();
+  /** Each engine's last checkpoint, re-taken only for engines a step touched. */
+  private readonly engineBytes = new Map<string, Uint8Array>();
+  private readonly dirty = new Set<string>();
+  private readonly meta = new Map<string, RuleMeta>();
+  private nextRuleOrder = 0;
+  private table: RoutingTable;
+  private ring: [number, Alert][] = [];
+  private nextSeq = 1;
+  private outbox: OutboxEntry[] = [];
+  private readonly inFlight = new Set<OutboxEntry>();
+  private applied = new Map<number, { floor: number; seqs: number[] }>();
+  private produced: Produced[] | undefined;
+  private counters = { eventsIn: 0, alertsIn: 0, alertsForwarded: 0, forwardFailures: 0 };
+  private lastForwardError: string | undefined;
+  private readonly capacity: number;
+  private readonly maxDepth: number;
+  private index: number | undefined;
+
+  private constructor(
+    private readonly makeEngine: EngineFactory,
+    private readonly options: PartitionNodeOptions,
+  ) {
+    this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.maxDepth = options.engine?.maxReentryDepth ?? DEFAULT_MAX_REENTRY_DEPTH;
+    this.index = options.index;
+    this.table = new RoutingTable([], options.partitionField);
+  }
+
+  /** A node with its last checkpoint restored (or empty). */
+  static async open(makeEngine: EngineFactory, options: PartitionNodeOptions): Promise<PartitionNode> {
+    const node = new PartitionNode(makeEngine, options);
+    const bytes = await options.store?.read();
+    if (bytes) await node.restore(bytes);
+    if (!node.engines.has(BASE_CLASS_ID)) await node.createEngine(BASE_CLASS_ID);
+    return node;
+  }
+
+  /** The Worker says which partition this is on every call; it is kept with the checkpoint. */
+  setIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.options.partitions) throw new HttpError(400, 'bad-partition', `partition ${index} is not one of ${this.options.partitions}`);
+    this.index = index;
+  }
+
+  // ── events and alerts ──────────────────────────────────────────────────
+
+  async ingestRouted(batch: RoutedBatch): Promise<RoutedIngestResult> {
+    let accepted = 0;
+    this.step(0, () => {
+      for (const group of batch.groups) {
+        // No engine: the class's rules are gone (or not here yet); the event meets no rule, as
+        // it would on one engine just before the rule was added.
+        const engine = this.engines.get(group.classId);
+        accepted += group.events.length;
+        this.counters.eventsIn += group.events.length;
+        if (!engine) continue;
+        engine.push(group.events);
+        this.dirty.add(group.classId);
+      }
+    });
+    await this.persist();
+    await this.forwardOutbox();
+    return { accepted, routing: this.table.version };
+  }
+
+  /** Alerts forwarded by another partition (or retried): each applied once. */
+  async receiveForward(message: ForwardMessage): Promise<void> {
+    let seen = this.applied.get(message.from);
+    if (!seen) this.applied.set(message.from, (seen = { floor: 0, seqs: [] }));
+    seen.floor = Math.max(seen.floor, message.floor);
+    const known = new Set(seen.seqs.filter((s) => s >= seen!.floor));
+    const fresh = message.entries.filter((e) => e.seq >= seen!.floor && !known.has(e.seq));
+    for (const entry of fresh) known.add(entry.seq);
+    seen.seqs = [...known].sort((a, b) => a - b);
+    // One batch per depth and class, in the order sent: as alerts re-enter one engine in batches.
+    const depths = [...new Set(fresh.map((e) => e.depth))].sort((a, b) => a - b);
+    for (const depth of depths) {
+      const byClass = new Map<string, Alert[]>();
+      for (const entry of fresh) if (entry.depth === depth) append(byClass, entry.classId, entry.alert);
+      this.step(depth, () => this.pushAlerts(byClass));
+    }
+    await this.persist();
+    await this.forwardOutbox();
+  }
+
+  async flushStage(feed: Feed): Promise<{ produced: number }> {
+    const before = this.nextSeq;
+    this.step(0, () => {
+      for (const [classId, engine] of this.enginesOf(feed)) {
+        engine.flush();
+        this.dirty.add(classId);
+      }
+    });
+    await this.persist();
+    await this.forwardOutbox();
+    return { produced: this.nextSeq - before };
+  }
+
+  async flush(): Promise<void> {
+    // Alone (one partition): the stages PartitionedService would run, here.
+    await this.flushStage('events');
+    for (let round = 0; round <= this.maxDepth; round++) if (!(await this.flushStage('alerts')).produced) break;
+  }
+
+  /** Processing time moved (an alarm): close what is due, and retry forwards that failed. */
+  async advanceTime(): Promise<void> {
+    this.step(0, () => {
+      for (const feed of ['events', 'alerts'] as const) {
+        for (const [classId, engine] of this.enginesOf(feed)) {
+          engine.advanceTime();
+          this.dirty.add(classId);
+        }
+      }
+    });
+    await this.persist();
+    await this.forwardOutbox();
+  }
+
+  /** Whether an alarm should keep running: windows on processing time, or forwards to retry. */
+  needsTicks(): boolean {
+    if (this.outbox.length) return true;
+    return [...this.engines.values()].some((e) => e.rules().some((r) => r.state === 'active' && r.kind !== 'simple'));
+  }
+
+  async routing(): Promise<RoutingDescription> {
+    return this.table.describe();
+  }
+
+  async alerts(since: string | undefined, limit: number): Promise<AlertPage> {
+    let after = 0;
+    if (since !== undefined && since !== '') {
+      if (!/^\d+$/.test(since)) throw new HttpError(400, 'bad-cursor', `cursor "${since}" is not one this server gave`);
+      after = Number(since);
+    }
+    const oldest = this.ring.length ? this.ring[0]![0] : this.nextSeq;
+    const dropped = since === undefined ? 0 : Math.max(0, oldest - after - 1);
+    const page = this.ring.filter(([seq]) => seq > after).slice(0, Math.max(0, limit));
+    const cursor = page.length ? page[page.length - 1]![0] : Math.max(after, oldest - 1);
+    return { alerts: page.map(([, alert]) => alert), cursor: String(cursor), dropped };
+  }
+
+  /** Events straight from a client (a node used alone): routed here as PartitionedService would. */
+  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+    const rejected: IngestResult['rejected'] = [];
+    const byClass = new Map<string, Record<string, unknown>[]>();
+    events.forEach((event, index) => {
+      const reason = notAnEvent(event);
+      if (reason) return rejected.push({ index, reason });
+      for (const target of this.table.eventTargets(event, 1)) append(byClass, target.classId, event);
+    });
+    await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list })) });
+    return { accepted: events.length - rejected.length, rejected };
+  }
+
+  // ── rules and lists ─────────────────────────────────────────────────────
+
+  async putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
+    const parsed = parseRules(text, name);
+    const syntaxOk = !parsed.diagnostics.some((d) => d.severity === 'error');
+    if (syntaxOk) {
+      const names = parsed.rules.map((r) => r.name);
+      if (names.length !== 1 || names[0] !== name) {
+        throw new HttpError(400, 'rule-name-mismatch', `the body must hold exactly one rule, named "${name}"; it holds ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none'}`);
+      }
+    }
+    const ast = syntaxOk ? parsed.rules[0]! : undefined;
+    // A rule that does not parse is refused by the base engine, with its diagnostics.
+    const classId = ast ? routingClassOf(ast, this.options.partitionField).id : BASE_CLASS_ID;
+    const iocLists = ast ? [...new Set(ast.iocFilters.map((t) => t.list))] : [];
+    const engine = this.engines.get(classId) ?? (await this.createEngine(classId));
+    this.copyIocLists(engine, iocLists);
+    const result = engine.putRules(text, { file: name, author });
+    if (!result.ok) {
+      this.dropIdleEngines();
+      return { ok: false, diagnostics: result.diagnostics };
+    }
+    this.dirty.add(classId);
+    const previous = this.meta.get(name);
+    if (previous && previous.classId !== classId) this.removeFromEngine(previous.classId, name, author);
+    this.meta.set(name, {
+      name,
+      classId,
+      selectors: ast!.sources.map((s) => ({ field: s.field, values: s.values })),
+      iocLists,
+      version: (previous?.version ?? 0) + 1,
+      order: previous?.order ?? this.nextRuleOrder++,
+    });
+    this.rebuildTable();
+    await this.persist();
+    return { ok: true, created: !previous, version: this.meta.get(name)!.version };
+  }
+
+  async rules(): Promise<RuleSummary[]> {
+    return this.orderedMeta().flatMap((meta) => {
+      const info = this.engines.get(meta.classId)?.rule(meta.name);
+      if (!info) return [];
+      const { name, state, deactivation, kind, text, stats } = info;
+      return [{ name, state, deactivation, version: meta.version, kind, text, stats }];
+    });
+  }
+
+  async deleteRule(name: string, author: string): Promise<boolean> {
+    const meta = this.meta.get(name);
+    if (!meta) return false;
+    this.removeFromEngine(meta.classId, name, author);
+    this.meta.delete(name);
+    this.rebuildTable();
+    await this.persist();
+    return true;
+  }
+
+  async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    const base = this.base();
+    replaceList(base, name, entries);
+    this.dirty.add(BASE_CLASS_ID);
+    // Other engines hold the lists their rules use: replace them there from the base's filter.
+    const bytes = base.iocs.serialize(name);
+    for (const [classId, engine] of this.engines) {
+      if (engine === base || !engine.iocs.exists(name)) continue;
+      engine.iocs.drop(name);
+      engine.iocs.load(name, bytes);
+      this.dirty.add(classId);
+    }
+    await this.persist();
+    return { count: base.iocs.list().find((l) => l.name === name)!.count };
+  }
+
+  async deleteIocList(name: string): Promise<boolean> {
+    if (!this.base().iocs.exists(name)) return false;
+    const users = this.orderedMeta().filter((m) => m.iocLists.includes(name)).map((m) => `"${m.name}"`);
+    if (users.length) throw new HttpError(409, 'ioc-list-in-use', `IOC list '${name}' is used by rule ${users.join(', ')}`);
+    for (const [classId, engine] of this.engines) {
+      if (!engine.iocs.exists(name)) continue;
+      engine.iocs.drop(name);
+      this.dirty.add(classId);
+    }
+    await this.persist();
+    return true;
+  }
+
+  async metrics(): Promise<unknown> {
+    const classes: Record<string, ReturnType<Engine['metrics']>> = {};
+    const total = { alertsOut: 0, lateEvents: 0, deactivations: 0, eventsPerSecond: 0 };
+    const rules: Record<string, unknown> = {};
+    for (const [classId, engine] of this.engines) {
+      const m = engine.metrics();
+      classes[classId] = m;
+      total.alertsOut += m.alertsOut;
+      total.lateEvents += m.lateEvents;
+      total.deactivations += m.deactivations;
+      total.eventsPerSecond += m.eventsPerSecond;
+      Object.assign(rules, m.rules);
+    }
+    return {
+      // Deliveries: an event that two classes need counts twice.
+      eventsIn: this.counters.eventsIn,
+      ...total,
+      reentries: this.counters.alertsIn,
+      alertsForwarded: this.counters.alertsForwarded,
+      forwardFailures: this.counters.forwardFailures,
+      lastForwardError: this.lastForwardError,
+      outbox: this.outbox.length,
+      rules,
+      classes,
+      alertRing: { capacity: this.capacity, size: this.ring.length, nextSeq: this.nextSeq },
+    };
+  }
+
+  // ── the core: a step, and where its alerts go ──────────────────────────
+
+  /**
+   * Runs `work` (pushes, flushes, time) and then hands every alert it raised to the alert classes
+   * that want it: pushed into this partition's engines in the same step, level by level as one
+   * engine re-enters alerts, or queued for the partition that owns it.
+   */
+  private step(depth: number, work: () => void): void {
+    let level = this.capture(work);
+    while (level.length) {
+      if (depth + 1 > this.maxDepth) return;
+      const local = new Map<string, Alert[]>();
+      for (const { seq, alert } of level) {
+        for (const target of this.table.alertTargets(alert, this.options.partitions, this.here())) {
+          if (target.partition === this.here()) append(local, target.classId, alert);
+          else this.outbox.push({ seq, depth: depth + 1, classId: target.classId, alert, partition: target.partition });
+        }
+      }
+      depth++;
+      level = this.capture(() => this.pushAlerts(local));
+    }
+  }
+
+  private pushAlerts(byClass: Map<string, Alert[]>): void {
+    for (const [classId, alerts] of byClass) {
+      const engine = this.engines.get(classId);
+      if (!engine) continue;
+      this.counters.alertsIn += alerts.length;
+      // A copy per engine: the engine decorates what it holds.
+      engine.push(alerts.map((a) => JSON.parse(JSON.stringify(a)) as Alert));
+      this.dirty.add(classId);
+    }
+  }
+
+  private capture(work: () => void): Produced[] {
+    const outer = this.produced;
+    const mine: Produced[] = [];
+    this.produced = mine;
+    try {
+      work();
+    } finally {
+      this.produced = outer;
+    }
+    return mine;
+  }
+
+  private onAlert(alert: Alert): void {
+    // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
+    const copy = JSON.parse(JSON.stringify(alert)) as Alert;
+    const seq = this.nextSeq++;
+    this.ring.push([seq, copy]);
+    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+    this.produced?.push({ seq, alert: copy });
+  }
+
+  /**
+   * Sends what the outbox holds that is not already on its way, one message per partition. A
+   * failure leaves the entries queued for the next request or alarm; the request that raised them
+   * has been applied and checkpointed, so it must not fail (its client would send it again).
+   */
+  private async forwardOutbox(): Promise<void> {
+    const ready = this.outbox.filter((e) => !this.inFlight.has(e));
+    if (!ready.length) return;
+    const send = this.options.send;
+    if (!send) throw new Error('a partition with alerts for other partitions needs a way to send them');
+    const byPartition = new Map<number, OutboxEntry[]>();
+    for (const entry of ready) append(byPartition, entry.partition, entry);
+    await Promise.all(
+      [...byPartition].map(async ([partition, entries]) => {
+        for (const entry of entries) this.inFlight.add(entry);
+        const floor = Math.min(...this.outbox.filter((e) => e.partition === partition).map((e) => e.seq));
+        try {
+          await send(partition, { from: this.here(), floor, entries: entries.map(({ seq, depth, classId, alert }) => ({ seq, depth, classId, alert })) });
+          const done = new Set(entries);
+          this.outbox = this.outbox.filter((e) => !done.has(e));
+          this.counters.alertsForwarded += entries.length;
+        } catch (error) {
+          this.counters.forwardFailures++;
+          this.lastForwardError = `to partition ${partition}: ${error instanceof Error ? error.message : String(error)}`;
+        } finally {
+          for (const entry of entries) this.inFlight.delete(entry);
+        }
+      }),
+    );
+    // The shorter outbox is written with the next checkpoint: until then a restart sends the
+    // acknowledged entries again, and their receivers skip them.
+  }
+
+  /** Until told (setIndex), a node is partition 0: right when it is alone. */
+  private here(): number {
+    return this.index ?? 0;
+  }
+
+  // ── engines ─────────────────────────────────────────────────────────────
+
+  private base(): Engine {
+    return this.engines.get(BASE_CLASS_ID)!;
+  }
+
+  private async createEngine(classId: string): Promise<Engine> {
+    // Alerts re-enter through this node, never inside an engine (see the top of this file).
+    const engine = await this.makeEngine({ ...this.options.engine, maxReentryDepth: 0 });
+    engine.onAlert((alert) => this.onAlert(alert));
+    const raced = this.engines.get(classId);
+    if (raced) {
+      engine.dispose();
+      return raced;
+    }
+    this.engines.set(classId, engine);
+    this.dirty.add(classId);
+    return engine;
+  }
+
+  private enginesOf(feed: Feed): [string, Engine][] {
+    return [...this.engines].filter(([classId]) => classId.startsWith(`${feed}:`));
+  }
+
+  private copyIocLists(engine: Engine, lists: string[]): void {
+    const base = this.base();
+    for (const list of lists) {
+      if (engine === base || engine.iocs.exists(list) || !base.iocs.exists(list)) continue;
+      engine.iocs.load(list, base.iocs.serialize(list));
+    }
+  }
+
+  private removeFromEngine(classId: string, name: string, author: string): void {
+    this.engines.get(classId)?.removeRule(name, { author });
+    this.dirty.add(classId);
+    this.dropIdleEngines();
+  }
+
+  /** An engine whose class has no rule left holds nothing worth keeping (the base keeps the lists). */
+  private dropIdleEngines(): void {
+    for (const [classId, engine] of this.engines) {
+      if (classId === BASE_CLASS_ID || engine.rules().length) continue;
+      engine.dispose();
+      this.engines.delete(classId);
+      this.engineBytes.delete(classId);
+      this.dirty.delete(classId);
+    }
+  }
+
+  private orderedMeta(): RuleMeta[] {
+    return [...this.meta.values()].sort((a, b) => a.order - b.order);
+  }
+
+  private rebuildTable(): void {
+    this.table = new RoutingTable(this.orderedMeta().map(({ name, classId, selectors }) => ({ name, classId, selectors })), this.options.partitionField);
+  }
+
+  // ── checkpoints ─────────────────────────────────────────────────────────
+
+  private async persist(): Promise<void> {
+    const store = this.options.store;
+    if (!store) return;
+    for (const classId of this.dirty) {
+      const engine = this.engines.get(classId);
+      if (engine) this.engineBytes.set(classId, engine.checkpoint());
+    }
+    this.dirty.clear();
+    const blobs: Uint8Array[] = [];
+    const state: NodeState = {
+      partitionFormat: 1,
+      index: this.index,
+      engines: [...this.engineBytes].map(([classId, bytes]) => [classId, blobs.push(bytes) - 1]),
+      rules: this.orderedMeta(),
+      nextRuleOrder: this.nextRuleOrder,
+      ring: { nextSeq: this.nextSeq, items: this.ring },
+      outbox: this.outbox,
+      applied: [...this.applied],
+      counters: { ...this.counters },
+    };
+    await store.write(encodeCheckpoint({ document: state, blobs }));
+  }
+
+  private async restore(bytes: Uint8Array): Promise<void> {
+    const { document, blobs } = decodeCheckpoint<NodeState | { partitionFormat?: undefined; extra?: { alerts?: NodeState['ring'] } }>(bytes);
+    if (document.partitionFormat !== 1) return this.restoreSingleEngine(bytes, document.extra?.alerts);
+    this.index ??= document.index;
+    for (const [classId, blob] of document.engines) {
+      const engine = await this.createEngine(classId);
+      engine.restore(blobs[blob]!);
+      this.engineBytes.set(classId, blobs[blob]!);
+    }
+    this.dirty.clear();
+    for (const meta of document.rules) this.meta.set(meta.name, meta);
+    this.nextRuleOrder = document.nextRuleOrder;
+    this.nextSeq = document.ring.nextSeq;
+    this.ring = document.ring.items.slice(-this.capacity);
+    this.outbox = document.outbox;
+    this.applied = new Map(document.applied);
+    this.counters = { ...this.counters, ...document.counters };
+    this.rebuildTable();
+  }
+
+  /**
+   * A checkpoint of one engine holding every rule (written before re-keying): it becomes the base
+   * engine, and the rules of other classes move to their engines. Their open windows stay
+   * behind: they held only this partition's share of each key.
+   */
+  private async restoreSingleEngine(bytes: Uint8Array, ring: NodeState['ring'] | undefined): Promise<void> {
+    const base = await this.createEngine(BASE_CLASS_ID);
+    base.restore(bytes);
+    if (ring) {
+      this.nextSeq = ring.nextSeq;
+      this.ring = ring.items.slice(-this.capacity);
+    }
+    for (const info of base.rules()) {
+      const ast = parseRules(info.text, info.name).rules[0];
+      if (!ast) continue;
+      const classId = routingClassOf(ast, this.options.partitionField).id;
+      const iocLists = [...new Set(ast.iocFilters.map((t) => t.list))];
+      if (classId !== BASE_CLASS_ID) {
+        const engine = this.engines.get(classId) ?? (await this.createEngine(classId));
+        this.copyIocLists(engine, iocLists);
+        engine.putRules(info.text, { file: info.name, author: 'vigil (re-keying)' });
+        base.removeRule(info.name, { author: 'vigil (re-keying)' });
+      }
+      this.meta.set(info.name, { name: info.name, classId, selectors: ast.sources.map((s) => ({ field: s.field, values: s.values })), iocLists, version: info.version, order: this.nextRuleOrder++ });
+    }
+    this.rebuildTable();
+  }
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function replaceList(engine: Engine, name: string, entries: string[]): void {
+  const iocs = engine.iocs;
+  // Replace in one synchronous step: rules look their list up by name on every batch.
+  if (iocs.exists(name)) iocs.drop(name);
+  iocs.create(name, { capacity: Math.max(1024, entries.length) });
+  iocs.add(name, entries);
+}
+
+/** The engine's reason for refusing an input that is not an event, or undefined for an event. */
+export function notAnEvent(event: unknown): string | undefined {
+  if (event !== null && typeof event === 'object' && !Array.isArray(event)) return undefined;
+  return `event is ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}, not an object`;
+}
+
+/**
+ * `count` partitions in this process, forwarding alerts to each other directly (as JSON, like the
+ * Durable Objects do over fetch): what PartitionedService runs over in tests and single-process servers.
+ */
+export async function openLocalPartitions(
+  count: number,
+  makeEngine: EngineFactory,
+  options: Omit<PartitionNodeOptions, 'partitions' | 'index' | 'send' | 'store'> & { stores?: ChunkedCheckpointStore[] },
+): Promise<PartitionNode[]> {
+  const nodes: PartitionNode[] = [];
+  const send = (partition: number, message: ForwardMessage) => nodes[partition]!.receiveForward(JSON.parse(JSON.stringify(message)) as ForwardMessage);
+  for (let index = 0; index < count; index++) {
+    nodes.push(await PartitionNode.open(makeEngine, { ...options, partitions: count, index, send, store: options.stores?.[index] }));
+  }
+  return nodes;
+}
