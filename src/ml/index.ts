@@ -14,4 +14,6 @@ export type { Scaler } from './scaler.js';
 export { chooseK, cluster, distanceMatrix, nearestCentroid, silhouette } from './clustering.js';
 export type { Clustering, KChoice, KMeansOptions } from './clustering.js';
 export { WeightedKnn } from './knn.js';
+export { covariance, fitPca, projectPca, symmetricEigen } from './pca.js';
+export type { Pca } from './pca.js';
 export type { Vote } from './knn.js';

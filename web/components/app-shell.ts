@@ -7,6 +7,7 @@ import './alerts/alerts-view.js';
 import './benchmarks/benchmarks-view.js';
 import './dashboard/dashboard-view.js';
 import './debugger/debugger-view.js';
+import './flows/flows-view.js';
 import './replay/replay-view.js';
 import './rules/rules-view.js';
 import { baseStyles } from './shared/styles.js';
@@ -20,6 +21,7 @@ const LABELS: Record<View, string> = {
   debugger: 'Debugger',
   replay: 'Replay',
   benchmarks: 'Benchmarks',
+  flows: 'Flows',
 };
 
 export class AppShell extends LitElement {
@@ -186,7 +188,7 @@ export class AppShell extends LitElement {
     window.removeEventListener('keydown', this.onKey);
   }
 
-  /** Alt+1…7 switch views. */
+  /** Alt+1…8 switch views. */
   private readonly onKey = (e: KeyboardEvent) => {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
     const i = Number(e.key) - 1;
@@ -222,6 +224,8 @@ export class AppShell extends LitElement {
         return html`<vigil-replay-view></vigil-replay-view>`;
       case 'benchmarks':
         return html`<vigil-benchmarks-view></vigil-benchmarks-view>`;
+      case 'flows':
+        return html`<vigil-flows-view .route=${this.route}></vigil-flows-view>`;
     }
   }
 

@@ -1,10 +1,11 @@
 /**
  * Hash routes: #/rules, #/rules/<rule name>, #/alerts?rule=<name>&q=<text>&source=replay,
- * #/dashboard, #/simulator, #/debugger/<rule>?key=<key>, #/replay, #/benchmarks.
+ * #/dashboard, #/simulator, #/debugger/<rule>?key=<key>, #/replay, #/benchmarks, #/flows?host=<address>.
  */
 
-export type View = 'rules' | 'alerts' | 'dashboard' | 'simulator' | 'debugger' | 'replay' | 'benchmarks';
-export const VIEWS: readonly View[] = ['rules', 'alerts', 'dashboard', 'simulator', 'debugger', 'replay', 'benchmarks'];
+export type View = 'rules' | 'alerts' | 'dashboard' | 'simulator' | 'debugger' | 'replay' | 'benchmarks' | 'flows';
+/** In the navigation's order; Alt+1… follow it, so new views go at the end. */
+export const VIEWS: readonly View[] = ['rules', 'alerts', 'dashboard', 'simulator', 'debugger', 'replay', 'benchmarks', 'flows'];
 export const DEFAULT_VIEW: View = 'alerts';
 
 export interface Route {

@@ -18,6 +18,8 @@ import {
   type BenchmarkInfo,
   type BenchmarkResult,
   type CheckpointInfo,
+  type FlowHostProfile,
+  type FlowModelView,
   type IocListSummary,
   type ListUploadOptions,
   type ListUploadProgress,
@@ -56,6 +58,8 @@ import {
 } from './records.js';
 import { SimulatorDriver, type SimulatorLib, type SimulatorTimer } from './simulator.js';
 import { TrafficTops } from './top-sources.js';
+import { FlowStats } from './flow-stats.js';
+import { FlowModelKeeper } from './flow-model.js';
 import { ListChunkParser, readListFile } from './list-upload.js';
 import { readJsonLines } from './replay.js';
 import { TransitionTracker } from './transition-tracker.js';
@@ -68,6 +72,8 @@ export interface BenchModule {
 
 /** Engine checkpoints are saved this often (and when the page asks, e.g. on pagehide). */
 export const CHECKPOINT_EVERY_MS = 10_000;
+/** The flow model trains on whole windows only once they hold this many host windows. */
+const MIN_FULL_TRAINING_ROWS = 30;
 /** An upload deduplicates its entries up to this many distinct ones. */
 const UPLOAD_DEDUPE_LIMIT = 2_000_000;
 
@@ -110,8 +116,13 @@ export class WorkerHost implements VigilWorkerApi {
   private checkpointHandle: unknown;
   private lastCheckpoint: CheckpointInfo | undefined;
   private checkpointing: Promise<CheckpointInfo | undefined> | undefined;
+  /** Flow statistics and the flow model of the Flows view, from the events pushed to the engine. */
+  private readonly flowStats = new FlowStats();
+  private readonly flowModels = new FlowModelKeeper();
 
-  constructor(private readonly deps: WorkerHostDeps) {}
+  constructor(private readonly deps: WorkerHostDeps) {
+    this.flowStats.onWindowClosed = (rows) => this.flowModels.score(rows);
+  }
 
   init(init: WorkerInit): Promise<WorkerReady> {
     this.initialized ??= this.doInit(init);
@@ -151,8 +162,9 @@ export class WorkerHost implements VigilWorkerApi {
     this.sim = new SimulatorDriver(
       lib,
       {
-        push: (events) => {
+        push: (events, anomalous) => {
           this.sources.add(events);
+          this.flowStats.add(events, anomalous);
           const result = this.pushTracked(events);
           this.engine.advanceTime();
           return result.rejected.length;
@@ -294,6 +306,8 @@ export class WorkerHost implements VigilWorkerApi {
     this.iocEntrySets.clear();
     this.filterLists.clear();
     this.sim.resetScore();
+    this.flowStats.clear();
+    this.flowModels.clear();
     await this.enqueue(() => this.store.clear());
     const ready = await this.loadDefaults();
     this.rulesVersion++;
@@ -625,6 +639,7 @@ export class WorkerHost implements VigilWorkerApi {
 
   push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] } {
     this.sources.add(events);
+    this.flowStats.add(events);
     const result = this.pushTracked(events);
     this.coalescer.markDirty();
     return result;
@@ -650,7 +665,14 @@ export class WorkerHost implements VigilWorkerApi {
       rulesVersion: this.rulesVersion,
       listsVersion: this.listsVersion,
       ...(this.lastCheckpoint ? { checkpoint: { ...this.lastCheckpoint } } : {}),
+      ...(this.flowStats.flows ? { flows: this.flowSummary() } : {}),
     };
+  }
+
+  private flowSummary() {
+    const view = this.flowModels.currentView();
+    const summary = this.flowStats.summary();
+    return view ? { ...summary, model: { version: view.version, trainedAt: view.trainedAt, k: view.k, flagged: this.flowModels.flagged } } : summary;
   }
 
   subscribe(listener: (batch: UpdateBatch) => void): number {
@@ -709,6 +731,47 @@ export class WorkerHost implements VigilWorkerApi {
   resetScore(): SimulatorStatus {
     this.sim.resetScore();
     return this.sim.status();
+  }
+
+  // ── network flows ────────────────────────────────────────────────────────
+
+  flowHostProfile(address: string): FlowHostProfile {
+    const profile = this.flowStats.hostProfile(address);
+    for (const w of profile.windows) {
+      // The model judges what a host sends (its features are per source).
+      if (w.open || !w.out.flows) continue;
+      const verdict = this.flowModels.classify([w.out.bytes, w.out.flows, w.out.packets, w.out.peers, w.out.ports]);
+      if (verdict) Object.assign(w, verdict);
+    }
+    return profile;
+  }
+
+  flowHosts(prefix = '', limit = 50): string[] {
+    return this.flowStats.hosts(prefix, limit);
+  }
+
+  async trainFlowModel(options: { maxRows?: number } = {}): Promise<FlowModelView> {
+    // Rows of part of a minute look like quiet hosts: train on whole windows once there are enough.
+    const full = this.flowStats.featureRows('full');
+    const rows = full.length >= MIN_FULL_TRAINING_ROWS ? full : this.flowStats.featureRows('all');
+    const view = this.flowModels.train(rows, { now: this.now(), windowMs: this.flowStats.windowMs, maxRows: options.maxRows });
+    this.coalescer.markDirty();
+    return view;
+  }
+
+  flowModel(): FlowModelView | undefined {
+    return this.flowModels.currentView();
+  }
+
+  labelFlowCluster(cluster: number, label: 'normal' | 'anomalous'): FlowModelView {
+    const view = this.flowModels.label(cluster, label);
+    this.coalescer.markDirty();
+    return view;
+  }
+
+  flowModelJson(): string | undefined {
+    const model = this.flowModels.current;
+    return model ? JSON.stringify(model) : undefined;
   }
 
   // ── state-machine debugger ───────────────────────────────────────────────

@@ -25,7 +25,7 @@ export const MAX_ALERTS_PER_BATCH = 1000;
 export const MAX_DIAGNOSTICS_PER_BATCH = 50;
 
 /** Generators the simulator offers (src/simulate). */
-export type SimulatorGeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise';
+export type SimulatorGeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise' | 'flows';
 
 /** An alert as the page sees it: numbered in arrival order, stamped with processing time. */
 export interface AlertEnvelope {
@@ -174,6 +174,8 @@ export interface MetricsSnapshot {
   listsVersion: number;
   /** The last engine checkpoint saved (IndexedDB), when any. */
   checkpoint?: CheckpointInfo;
+  /** Statistics of the flow events the engine saw (absent until the first flow). */
+  flows?: FlowSummary;
 }
 
 /** An engine checkpoint kept in IndexedDB. */
@@ -279,6 +281,140 @@ export interface BenchmarkResult {
   rows: Record<string, string | number>[];
   notes: string[];
   ms: number;
+}
+
+// ── network flows ──────────────────────────────────────────────────────────
+
+/** Flows, packets and bytes. */
+export interface FlowCounts {
+  flows: number;
+  packets: number;
+  bytes: number;
+}
+
+/** One bucket of event time (`bucketMs` long) by transport: TCP, UDP, everything else. */
+export interface FlowProtocolPoint {
+  /** Start of the bucket (epoch ms of event.start). */
+  time: number;
+  tcp: FlowCounts;
+  udp: FlowCounts;
+  other: FlowCounts;
+}
+
+/** A source address and what it sent over the talker span. */
+export interface FlowTalker extends FlowCounts {
+  address: string;
+}
+
+/**
+ * What the worker aggregated from the flow events (`source.ip`, `destination.ip`,
+ * `destination.port`, `network.transport`, `network.bytes`, `network.packets`, `event.start`) it
+ * pushed to the engine; sent with every metrics snapshot, so it stays small.
+ */
+export interface FlowSummary {
+  /** Bumped whenever a flow arrives or a window closes. */
+  version: number;
+  /** Flows seen since the start (or the last reset). */
+  flows: number;
+  /** Flows whose feature window had already closed (counted in the protocol buckets only). */
+  late: number;
+  /** Latest event.start seen. */
+  eventTime: number;
+  bucketMs: number;
+  /** Protocol buckets, oldest first, without gaps (empty buckets are zeros). */
+  protocols: FlowProtocolPoint[];
+  /** Sums of `protocols`. */
+  totals: { tcp: FlowCounts; udp: FlowCounts; other: FlowCounts };
+  /** Length of the host windows (features, host profiles). */
+  windowMs: number;
+  /** Top talkers are counted over the windows of this last stretch of event time. */
+  talkerSpanMs: number;
+  /** Distinct source addresses over the talker span. */
+  sources: number;
+  topByBytes: FlowTalker[];
+  topByFlows: FlowTalker[];
+  /** The trained model, when there is one: refetch `flowModel()` when `version` changes. */
+  model?: { version: number; trainedAt: number; k: number; flagged: number };
+}
+
+/** A host's traffic in one window: as a source (`out`) and as a destination (`in`). */
+export interface FlowHostCounts extends FlowCounts {
+  /** Distinct destination addresses (out) or source addresses (in). */
+  peers: number;
+  /** Distinct destination ports: those it connected to (out) or was reached on (in). */
+  ports: number;
+}
+
+export interface FlowHostWindow {
+  windowStart: number;
+  /** The window is still open: its counts still grow. */
+  open: boolean;
+  out: FlowHostCounts;
+  in: FlowHostCounts;
+  /** The model's verdict on the window's outbound features, once a model was trained. */
+  label?: string;
+  score?: number;
+}
+
+export interface FlowHostProfile {
+  address: string;
+  windowMs: number;
+  /** Every window kept, oldest first (zeros where the host was silent). */
+  windows: FlowHostWindow[];
+}
+
+/** A feature row (host × window) placed in the plane of the first two principal components. */
+export interface FlowModelPoint {
+  host: string;
+  windowStart: number;
+  /** Raw features in FEATURE_NAMES order (src/ml/features.ts). */
+  features: number[];
+  x: number;
+  y: number;
+  cluster: number;
+  /** The cluster's label (training points) or the KNN's vote (scored points). */
+  label: string;
+  /** Share of the KNN vote that says anomalous (scored points). */
+  score?: number;
+  /** Ground truth from the simulator: the majority of the row's flows were injected anomalies. */
+  truth?: boolean;
+}
+
+export interface FlowModelCluster {
+  index: number;
+  label: string;
+  /** Who decided the label: the user, the simulator's ground truth, or (no truth) cluster size. */
+  labelledBy: 'user' | 'truth' | 'size';
+  size: number;
+  /** Rows of the cluster whose ground truth is anomalous / known. */
+  truthAnomalous: number;
+  truthKnown: number;
+  /** The centroid in the plane of the plot. */
+  x: number;
+  y: number;
+}
+
+/** The trained flow model as the Flows view draws it. */
+export interface FlowModelView {
+  /** Bumped on training, relabelling and each scored window. */
+  version: number;
+  trainedAt: number;
+  /** Training time (ms), features to KNN. */
+  ms: number;
+  features: string[];
+  windowMs: number;
+  k: number;
+  silhouette: { k: number; score: number }[];
+  clusters: FlowModelCluster[];
+  /** Share of the variance along the two axes. */
+  explained: number[];
+  /** The training rows. */
+  points: FlowModelPoint[];
+  /** Rows of windows that closed after training, classified by the KNN (the newest last). */
+  scored: FlowModelPoint[];
+  /** Of the training rows, those with ground truth, and how many of them the clusters got right. */
+  truthRows: number;
+  truthAgreement: number;
 }
 
 export interface UpdateBatch {
@@ -408,6 +544,23 @@ export interface VigilWorkerApi {
    * hears about progress now and then.
    */
   replay(file: Blob, name: string, onProgress?: (p: ReplayProgress) => void): Promise<ReplayResult>;
+
+  // network flows
+  /** A host's traffic per window, from the flows the worker aggregated. */
+  flowHostProfile(address: string): FlowHostProfile;
+  /** Addresses seen (as source or destination) in the kept windows that start with `prefix`, busiest first. */
+  flowHosts(prefix?: string, limit?: number): string[];
+  /**
+   * Trains the flow model (K-Means with k by silhouette, then KNN; src/ml) on the feature rows of the
+   * kept windows, labelling clusters from the simulator's ground truth when the flows came with it.
+   */
+  trainFlowModel(options?: { maxRows?: number }): Promise<FlowModelView>;
+  /** The trained model, if any. */
+  flowModel(): FlowModelView | undefined;
+  /** Sets a cluster's label (the user's call wins over ground truth); the KNN votes with it from now on. */
+  labelFlowCluster(cluster: number, label: 'normal' | 'anomalous'): FlowModelView;
+  /** The trained model as JSON (src/ml's FlowModel, for `utils.classify` and the CLI). */
+  flowModelJson(): string | undefined;
 
   // benchmarks
   /** Benchmarks this build can run (empty when src/bench is missing). */

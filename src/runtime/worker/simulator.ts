@@ -44,8 +44,11 @@ export interface SimulatorLib {
 }
 
 export interface SimulatorSink {
-  /** Pushes generated events to the engine; returns how many it rejected. */
-  push(events: Record<string, unknown>[]): number;
+  /**
+   * Pushes generated events to the engine; returns how many it rejected. `anomalous[i]` is the
+   * ground truth of events[i] (for statistics that want it, e.g. the flow model's labels).
+   */
+  push(events: Record<string, unknown>[], anomalous: readonly boolean[]): number;
 }
 
 export interface SimulatorTimer {
@@ -247,9 +250,11 @@ export class SimulatorDriver {
     const taken = this.generator.take(n);
     if (this.stream > 0) this.lib.relabel?.(taken, this.stream);
     const events: Record<string, unknown>[] = new Array(taken.length);
+    const anomalous: boolean[] = new Array(taken.length);
     for (let i = 0; i < taken.length; i++) {
       const t = taken[i]!;
       events[i] = t.event;
+      anomalous[i] = t.anomaly;
       if (t.anomaly) {
         this.anomalies++;
         if (t.truthKey !== undefined && !this.truthKeys.has(t.truthKey)) {
@@ -261,7 +266,7 @@ export class SimulatorDriver {
       }
     }
     this.generated += events.length;
-    if (events.length) this.rejected += this.sink.push(events);
+    if (events.length) this.rejected += this.sink.push(events, anomalous);
     this.onTick();
   }
 

@@ -11,6 +11,7 @@ const GENERATORS: { name: SimulatorGeneratorName; about: string }[] = [
   { name: 'portscan', about: 'connections, with scans from one source over many ports/hosts (truth: source)' },
   { name: 'network', about: 'protocol sessions; invalid transitions are anomalies (for STATE MACHINE rules)' },
   { name: 'wave', about: 'traffic whose rate follows a wave: for watching windows and charts' },
+  { name: 'flows', about: 'network flow records (ECS), with port scans, SSH brute force, UDP floods, external DNS (truth: source); see the Flows view' },
 ];
 
 export class SimulatorView extends LitElement {
@@ -251,7 +252,7 @@ export class SimulatorView extends LitElement {
           <div class="row">
             <label for="errp" title="bruteforce, portscan: the fraction of events in attacks; network: invalid transitions">Error probability</label>
             <input id="errp" type="number" min="0" max="0.99" step="0.005" .value=${String(s.errorProbability)} @change=${(e: Event) => this.edit({ errorProbability: Number((e.target as HTMLInputElement).value) })} />
-            <span class="note">attack fraction (bruteforce, portscan) · invalid transitions (network)</span>
+            <span class="note">attack fraction (bruteforce, portscan, flows) · invalid transitions (network)</span>
           </div>
           <div class="row">
             <label for="seed">Seed</label>

@@ -1,0 +1,170 @@
+/**
+ * The flow model's host windows in the plane of the first two principal components: training rows
+ * coloured by cluster, anomalous ones in red and larger, rows scored after training as diamonds,
+ * centroids as crosses. Clicking a point picks its host (`pick-host`); clicking a centroid asks to
+ * flip its cluster's label (`toggle-cluster`).
+ */
+import { LitElement, css, html, nothing, svg } from 'lit';
+import { axisBottom, axisLeft, format, scaleLinear, schemeTableau10, select } from 'd3';
+import type { FlowModelPoint, FlowModelView } from '../../../src/runtime/worker/protocol.js';
+import { fmtTime } from '../../lib/format.js';
+import { describeFeatures, plotDomains } from '../../lib/flows.js';
+import { baseStyles } from '../shared/styles.js';
+
+const M = { top: 12, right: 14, bottom: 30, left: 44 };
+const ANOMALY = '#ff4d5e';
+
+/** The colour of a cluster (its hue; anomalous clusters are also drawn in red, see the points). */
+export function clusterColor(index: number): string {
+  return schemeTableau10[index % schemeTableau10.length]!;
+}
+
+export class ClusterPlot extends LitElement {
+  static override properties = {
+    model: { attribute: false },
+    host: { type: String },
+    width: { state: true },
+    height: { state: true },
+  };
+
+  declare model: FlowModelView | undefined;
+  declare host: string;
+  declare width: number;
+  declare height: number;
+  private readonly resize = new ResizeObserver(([entry]) => {
+    if (!entry) return;
+    this.width = Math.max(160, Math.floor(entry.contentRect.width));
+    this.height = Math.max(120, Math.floor(entry.contentRect.height));
+  });
+
+  constructor() {
+    super();
+    this.model = undefined;
+    this.host = '';
+    this.width = 500;
+    this.height = 320;
+  }
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: block;
+        position: relative;
+        min-height: 0;
+      }
+      svg {
+        position: absolute;
+        inset: 0;
+      }
+      .axis text {
+        fill: var(--fg-faint);
+        font: 10px var(--font-mono);
+      }
+      .axis path,
+      .axis line {
+        stroke: var(--line-2);
+      }
+      .label {
+        fill: var(--fg-dim);
+        font: 11px var(--font-ui);
+      }
+      circle,
+      path.scored {
+        cursor: pointer;
+      }
+      circle:hover {
+        stroke: var(--fg);
+        stroke-width: 2;
+      }
+      .centroid {
+        cursor: pointer;
+      }
+      .centroid text {
+        font: 600 11px var(--font-mono);
+        paint-order: stroke;
+        stroke: var(--bg-1);
+        stroke-width: 3;
+      }
+    `,
+  ];
+
+  override firstUpdated(): void {
+    this.resize.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resize.disconnect();
+  }
+
+  private scales() {
+    const m = this.model;
+    const domains = plotDomains(m ? [...m.points, ...m.scored, ...m.clusters] : []);
+    const x = scaleLinear().domain(domains.x).range([M.left, this.width - M.right]);
+    const y = scaleLinear().domain(domains.y).range([this.height - M.bottom, M.top]);
+    return { x, y };
+  }
+
+  override updated(): void {
+    const { x, y } = this.scales();
+    const nf = format('.2~f');
+    const xa = this.renderRoot.querySelector<SVGGElement>('g.x');
+    const ya = this.renderRoot.querySelector<SVGGElement>('g.y');
+    if (xa) select(xa).call(axisBottom(x).ticks(Math.max(2, Math.floor((this.width - M.left - M.right) / 80))).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
+    if (ya) select(ya).call(axisLeft(y).ticks(5).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
+  }
+
+  private pick(point: FlowModelPoint): void {
+    this.dispatchEvent(new CustomEvent('pick-host', { detail: point.host, bubbles: true, composed: true }));
+  }
+
+  private toggle(cluster: number): void {
+    this.dispatchEvent(new CustomEvent('toggle-cluster', { detail: cluster, bubbles: true, composed: true }));
+  }
+
+  private tooltip(p: FlowModelPoint, scored: boolean) {
+    const truth = p.truth === undefined ? '' : ` · truth: ${p.truth ? 'anomalous' : 'normal'}`;
+    const verdict = scored ? `KNN: ${p.label} (${Math.round((p.score ?? 0) * 100)} % anomalous)` : `cluster ${p.cluster}: ${p.label}`;
+    return svg`<title>${p.host} · ${fmtTime(p.windowStart)} · ${verdict}${truth}\n${describeFeatures(p.features)}</title>`;
+  }
+
+  override render() {
+    const m = this.model;
+    const { x, y } = this.scales();
+    const [e1 = 0, e2 = 0] = m?.explained ?? [];
+    // Normal points first, so the anomalous ones are drawn on top.
+    const points = m ? [...m.points].sort((a, b) => Number(a.label === 'anomalous') - Number(b.label === 'anomalous')) : [];
+    return html`<svg width=${this.width} height=${this.height} role="img" aria-label="host windows after PCA" data-testid="cluster-plot">
+      ${svg`<g class="axis x" transform="translate(0,${this.height - M.bottom})"></g>
+      <g class="axis y" transform="translate(${M.left},0)"></g>
+      <text class="label" x=${this.width - M.right} y=${this.height - 2} text-anchor="end">PC1 · ${Math.round(e1 * 100)} % of the variance</text>
+      <text class="label" x=${M.left + 4} y=${M.top + 4} dominant-baseline="hanging">PC2 · ${Math.round(e2 * 100)} %</text>
+      ${points.map((p) => {
+        const anomalous = p.label === 'anomalous';
+        const selected = p.host === this.host;
+        return svg`<circle data-testid="cluster-point" data-anomalous=${anomalous} data-host=${p.host} cx=${x(p.x)} cy=${y(p.y)} r=${anomalous ? 5 : 3}
+          style="fill:${anomalous ? ANOMALY : clusterColor(p.cluster)};fill-opacity:${anomalous ? 0.85 : 0.55};stroke:${selected ? '#fff' : anomalous ? '#ffd0d5' : 'none'};stroke-width:${selected ? 2 : 1}"
+          @click=${() => this.pick(p)}>${this.tooltip(p, false)}</circle>`;
+      })}
+      ${(m?.scored ?? []).map((p) => {
+        const anomalous = p.label === 'anomalous';
+        const cx = x(p.x);
+        const cy = y(p.y);
+        const r = anomalous ? 6 : 4;
+        return svg`<path class="scored" data-testid="scored-point" data-anomalous=${anomalous} d=${`M${cx},${cy - r}L${cx + r},${cy}L${cx},${cy + r}L${cx - r},${cy}Z`}
+          style="fill:none;stroke:${anomalous ? ANOMALY : clusterColor(p.cluster)};stroke-width:${anomalous ? 2 : 1.2}" @click=${() => this.pick(p)}>${this.tooltip(p, true)}</path>`;
+      })}
+      ${(m?.clusters ?? []).map(
+        (c) => svg`<g class="centroid" data-testid="centroid" transform="translate(${x(c.x)},${y(c.y)})" @click=${() => this.toggle(c.index)}>
+          <title>cluster ${c.index}: ${c.label} (${c.labelledBy}) · ${c.size} rows — click to mark it ${c.label === 'anomalous' ? 'normal' : 'anomalous'}</title>
+          <path d="M-6,-6L6,6M-6,6L6,-6" style="stroke:${c.label === 'anomalous' ? ANOMALY : clusterColor(c.index)};stroke-width:3"></path>
+          <text x="8" y="-6" style="fill:${c.label === 'anomalous' ? ANOMALY : clusterColor(c.index)}">${c.index}</text>
+        </g>`,
+      )}`}
+    </svg>
+    ${m ? nothing : html`<div class="empty" style="position:absolute;inset:0;display:flex;align-items:center;justify-content:center">Train the model to see the host windows in 2-D.</div>`}`;
+  }
+}
+
+customElements.define('vigil-cluster-plot', ClusterPlot);
