@@ -19,6 +19,7 @@ export interface CollectSpec {
   rules: readonly string[];
   iocs: readonly string[];
   tables: readonly string[];
+  models?: readonly string[];
   /** Alerts go here (JSON lines) instead of stdout. */
   out?: string;
   /** Stop after this long (tests). */
@@ -40,7 +41,7 @@ export interface CollectSpec {
 /** Per exporter and template, how many "no template" notes are printed. */
 const MISSING_TEMPLATE_REPORTS = 1;
 
-export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]…
+export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
             [--duration <ms>] [--max-packets <n>]
             ${WEBHOOK_USAGE_LINES}
@@ -62,7 +63,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   if (!spec.rules.length) throw new InputError('collect needs at least one --rules file or directory');
   const { host, port } = parseHostPort(spec.udp);
   const setup = await setUpEngine(
-    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, listPathRequired: true },
+    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
     { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs },
   );
   const { engine } = setup;

@@ -9,7 +9,7 @@ import { InputError, UsageError, type CliIO } from './io.js';
 import { WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, webhookOptions, webhookSpec } from './webhook.js';
 
 export const USAGE = `Usage:
-  vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]…
+  vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
             ${WEBHOOK_USAGE_LINES}
@@ -18,6 +18,7 @@ export const USAGE = `Usage:
       JSON lines to stdout (or --out). Diagnostics go to stderr. With --checkpoint the engine's
       state is saved every --checkpoint-every input lines (default 100000); --resume continues
       from a checkpoint, skipping the input already consumed and truncating --out to match.
+      --model loads a flow model (vigil train) that rules score with utils.classify(name, …).
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
@@ -33,6 +34,7 @@ const runOptions = {
   rules: { type: 'string', multiple: true },
   ioc: { type: 'string', multiple: true },
   table: { type: 'string', multiple: true },
+  model: { type: 'string', multiple: true },
   'out-of-order': { type: 'string' },
   lateness: { type: 'string' },
   'sandbox-only': { type: 'boolean' },
@@ -50,6 +52,7 @@ const collectOptions = {
   rules: { type: 'string', multiple: true },
   ioc: { type: 'string', multiple: true },
   table: { type: 'string', multiple: true },
+  model: { type: 'string', multiple: true },
   'out-of-order': { type: 'string' },
   lateness: { type: 'string' },
   out: { type: 'string' },
@@ -86,6 +89,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             rules: values.rules ?? [],
             iocs: values.ioc ?? [],
             tables: values.table ?? [],
+            models: values.model ?? [],
             outOfOrderMs: optionalMs(values['out-of-order'], '--out-of-order'),
             latenessMs: optionalMs(values.lateness, '--lateness'),
             sandboxOnly: values['sandbox-only'] ?? false,
@@ -115,6 +119,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             rules: values.rules ?? [],
             iocs: values.ioc ?? [],
             tables: values.table ?? [],
+            models: values.model ?? [],
             out: values.out,
             outOfOrderMs: optionalMs(values['out-of-order'], '--out-of-order'),
             latenessMs: optionalMs(values.lateness, '--lateness'),

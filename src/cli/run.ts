@@ -14,6 +14,7 @@ export interface RunSpec {
   rules: readonly string[];
   iocs: readonly string[];
   tables: readonly string[];
+  models?: readonly string[];
   outOfOrderMs?: number;
   latenessMs?: number;
   sandboxOnly: boolean;
@@ -66,7 +67,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   if (spec.resume && !resumeBytes) throw new InputError(`cannot read checkpoint '${spec.resume}': no such file`);
 
   const setup = await setUpEngine(
-    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, listPathRequired: true },
+    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
     { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs, sandboxOnly: spec.sandboxOnly },
   );
   const { engine } = setup;

@@ -2,12 +2,14 @@
 import type { Engine, EngineOptions } from '../engine/engine.js';
 import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
 import { createNodeEngine } from '../runtime/node.js';
-import { listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
+import { InputError, listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
   rules: readonly string[];
   iocs: readonly string[];
   tables: readonly string[];
+  /** `name=model.json` (from `vigil train`) for `utils.classify`. */
+  models?: readonly string[];
   /** `check` may declare a list by name alone; `run` needs its entries. */
   listPathRequired: boolean;
 }
@@ -26,6 +28,8 @@ export async function setUpEngine(spec: SetupSpec, options: EngineOptions): Prom
   const tables = spec.tables.map((s) => namedPath(s, '--table', spec.listPathRequired));
   const iocEntries = await Promise.all(iocs.map((l) => (l.path ? readText(l.path, 'IOC list').then(listEntries) : [])));
   const tableEntries = await Promise.all(tables.map((t) => (t.path ? readText(t.path, 'table').then(listEntries) : [])));
+  const models = (spec.models ?? []).map((s) => namedPath(s, '--model', true));
+  const modelJson = await Promise.all(models.map((m) => readText(m.path!, 'model').then((text) => parseModelFile(m.path!, text))));
 
   const engine = await createNodeEngine(options);
   iocs.forEach((list, i) => {
@@ -33,6 +37,14 @@ export async function setUpEngine(spec: SetupSpec, options: EngineOptions): Prom
     engine.iocs.add(list.name, iocEntries[i]);
   });
   tables.forEach((table, i) => engine.tables.create(table.name, tableEntries[i]));
+  models.forEach((model, i) => {
+    try {
+      engine.models.set(model.name, modelJson[i]);
+    } catch (error) {
+      engine.dispose();
+      throw new InputError(`model file ${model.path}: ${(error as Error).message}`);
+    }
+  });
 
   const diagnostics: Diagnostic[] = [];
   let ruleCount = 0;
@@ -42,6 +54,14 @@ export async function setUpEngine(spec: SetupSpec, options: EngineOptions): Prom
     ruleCount += result.added.length;
   });
   return { engine, diagnostics, ruleCount, files };
+}
+
+function parseModelFile(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InputError(`model file ${path}: not JSON (${(error as Error).message})`);
+  }
 }
 
 export async function printDiagnostics(io: CliIO, diagnostics: readonly Diagnostic[]): Promise<void> {

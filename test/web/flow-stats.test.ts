@@ -258,5 +258,19 @@ describe('flows through the worker host', () => {
     timer.advance(60_000);
     expect(host.flowModel()!.scored.length).toBeGreaterThan(0);
     expect(host.flowHostProfile(busiest).windows.some((w) => w.label !== undefined)).toBe(true);
+
+    // Rules score with the model the view trained, under the name "flows".
+    const applied = await host.putRules(`RULE "flow verdicts"
+SOURCES kind = "flow"
+USING event.start
+AGGREGATE BY source.ip
+WITHIN 1:min, 1:min
+SINK function (w) { return utils.classify("flows", utils.flowFeatures(w.events)); }
+`);
+    expect(applied.ok).toBe(true);
+    timer.advance(130_000);
+    const stats = host.rules().find((r) => r.name === 'flow verdicts')!.stats;
+    expect(stats.errors).toBe(0);
+    expect(stats.alerts).toBeGreaterThan(0);
   });
 });

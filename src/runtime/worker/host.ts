@@ -89,6 +89,9 @@ export interface WorkerHostDeps {
 
 const SYSTEM_AUTHOR = 'vigil';
 
+/** The name rules give `utils.classify` for the model trained in the Flows view. */
+export const FLOW_MODEL_NAME = 'flows';
+
 export class WorkerHost implements VigilWorkerApi {
   private engine!: Engine;
   private store!: StateStore;
@@ -755,6 +758,7 @@ export class WorkerHost implements VigilWorkerApi {
     const full = this.flowStats.featureRows('full');
     const rows = full.length >= MIN_FULL_TRAINING_ROWS ? full : this.flowStats.featureRows('all');
     const view = this.flowModels.train(rows, { now: this.now(), windowMs: this.flowStats.windowMs, maxRows: options.maxRows });
+    this.publishFlowModel();
     this.coalescer.markDirty();
     return view;
   }
@@ -765,8 +769,15 @@ export class WorkerHost implements VigilWorkerApi {
 
   labelFlowCluster(cluster: number, label: 'normal' | 'anomalous'): FlowModelView {
     const view = this.flowModels.label(cluster, label);
+    this.publishFlowModel();
     this.coalescer.markDirty();
     return view;
+  }
+
+  /** Rules score with the model the view shows: `utils.classify("flows", utils.flowFeatures(events))`. */
+  private publishFlowModel(): void {
+    const model = this.flowModels.current;
+    if (model) this.engine.models.set(FLOW_MODEL_NAME, model);
   }
 
   flowModelJson(): string | undefined {
