@@ -1,7 +1,8 @@
 /**
  * `flows`: network flow records (the {@link FlowEvent} of src/io/flow-event.ts, plus `timestamp`
  * = `event.start`) of regular clients, with injected anomalies: vertical and horizontal TCP port
- * scans, SSH brute force, UDP floods and DNS queries to external resolvers.
+ * scans, SSH brute force, UDP floods and DNS queries to external resolvers; and, on request
+ * ({@link FlowsGenerator.injectFlood}), a DDoS flood against one victim.
  */
 import { makeFlowEvent, TCP } from '../io/flow-event.js';
 import { BurstGenerator, MINUTE, type TimedEvent } from './burst-generator.js';
@@ -14,10 +15,14 @@ export interface FlowsOptions extends GeneratorOptions {
   servers?: number;
 }
 
-/** The kinds of injected anomalies, in the `anomalyKind` ground truth of {@link FlowsGenerator.kindOf}. */
-export type FlowAnomalyKind = 'vertical-scan' | 'horizontal-scan' | 'ssh-bruteforce' | 'udp-flood' | 'external-dns';
+/**
+ * The kinds of injected anomalies, in the ground truth of {@link FlowsGenerator.kindOf}. `ddos`
+ * only comes from {@link FlowsGenerator.injectFlood}: it is never drawn at random, so adding it
+ * changed no seed's output.
+ */
+export type FlowAnomalyKind = 'vertical-scan' | 'horizontal-scan' | 'ssh-bruteforce' | 'udp-flood' | 'external-dns' | 'ddos';
 
-export const FLOW_ANOMALY_KINDS: readonly FlowAnomalyKind[] = ['vertical-scan', 'horizontal-scan', 'ssh-bruteforce', 'udp-flood', 'external-dns'];
+export const FLOW_ANOMALY_KINDS: readonly FlowAnomalyKind[] = ['vertical-scan', 'horizontal-scan', 'ssh-bruteforce', 'udp-flood', 'external-dns', 'ddos'];
 
 /** Fewest distinct ports (vertical) or hosts (horizontal) one scan probes with SYN-only flows. */
 export const FLOW_SCAN_MIN_TARGETS = 20;
@@ -29,6 +34,18 @@ export const SSH_MAX_ATTEMPTS = 30;
 export const INTERNAL_RESOLVER = '10.2.0.53';
 export const EXTERNAL_RESOLVERS = ['8.8.8.8', '1.1.1.1', '9.9.9.9', '208.67.222.222'];
 export const FLOW_OBSERVER = '192.0.2.1';
+/**
+ * DDoS flood: flows, packets per flow and span. At least 200,000 packets within 20 s touch at most
+ * two epoch-aligned 30 s windows, so one of them holds at least 100,000 — the DDoS rule's minimum.
+ */
+export const DDOS_MIN_FLOWS = 100;
+export const DDOS_MAX_FLOWS = 200;
+export const DDOS_MIN_PACKETS_PER_FLOW = 2000;
+export const DDOS_MAX_PACKETS_PER_FLOW = 5000;
+export const DDOS_MAX_SPAN_MS = 20_000;
+/** Reflectors a DDoS flood comes from: 198.18.0.0/15, the benchmarking range, seen nowhere else. */
+const DDOS_REFLECTOR_PREFIX = '198.18.';
+const REFLECTED_PORTS = [53, 123, 1900, 11211];
 
 const WEB_PORTS = [80, 443, 8080];
 const KIND_WEIGHTS: readonly (readonly [FlowAnomalyKind, number])[] = [
@@ -58,7 +75,10 @@ interface Client {
  * - SSH brute force (198.51.100.0/24 → one server:22): 10–30 attempts over ≤ 240 s, each from a
  *   port > 1024, 10–20 packets, 1800–5000 bytes, shorter than 12 s;
  * - UDP flood (192.0.2.128/25 → one server): 40–120 flows over ≤ 20 s, each 1000–5000 packets of 512–1400 bytes;
- * - external DNS: a regular client queries an external resolver 3–10 times within 60 s.
+ * - external DNS: a regular client queries an external resolver 3–10 times within 60 s;
+ * - DDoS, only by {@link injectFlood} (truthKey = the victim, the host a DDoS rule reports):
+ *   20–60 reflectors (198.18.0.0/15, from one UDP service port) send 100–200 flows of
+ *   2000–5000 packets each to one victim within 20 s.
  */
 export class FlowsGenerator extends BurstGenerator {
   readonly name = 'flows';
@@ -66,6 +86,8 @@ export class FlowsGenerator extends BurstGenerator {
   private readonly serverCount: number;
   /** The kind of each incident, by incident number. */
   private readonly kinds: FlowAnomalyKind[] = [];
+  /** Set by {@link injectFlood} for the one burst it starts: no kind is drawn, the victim is given. */
+  private requestedFlood?: { victim?: string };
 
   constructor(options: FlowsOptions = {}) {
     const { seed, rate, startTime } = baseOptions(options);
@@ -82,6 +104,21 @@ export class FlowsGenerator extends BurstGenerator {
   /** The anomaly kind of an incident number (from {@link SimulatedEvent.incident}). */
   kindOf(incident: number): FlowAnomalyKind | undefined {
     return this.kinds[incident];
+  }
+
+  /**
+   * Starts a DDoS flood at {@link now} against `victim` (default: a server drawn at random); its
+   * flows are among the next ones taken. With a low rate and no other anomalies before it, this is
+   * a flood after a quiet baseline. Draws nothing at random until called, so it leaves the output
+   * of a seed that never calls it unchanged.
+   */
+  injectFlood(victim?: string): void {
+    this.requestedFlood = { victim };
+    try {
+      this.inject(1);
+    } finally {
+      this.requestedFlood = undefined;
+    }
   }
 
   protected regular(time: number): SimulatedEvent {
@@ -119,7 +156,7 @@ export class FlowsGenerator extends BurstGenerator {
 
   protected burst(start: number, incident: number): TimedEvent[] {
     const r = this.random;
-    const kind = r.weighted(KIND_WEIGHTS);
+    const kind: FlowAnomalyKind = this.requestedFlood ? 'ddos' : r.weighted(KIND_WEIGHTS);
     this.kinds[incident] = kind;
     const out: TimedEvent[] = [];
     const add = (time: number, event: Record<string, unknown>, key: string) => out.push({ time, item: { event, anomaly: true, truthKey: key, incident } });
@@ -157,6 +194,17 @@ export class FlowsGenerator extends BurstGenerator {
         for (const t of times) {
           const packets = r.between(1000, 5000);
           add(t, flow(source, r.between(1025, 65535), target, port, 17, packets * r.between(512, 1400), packets, t, r.between(100, 1000)), source);
+        }
+        break;
+      }
+      case 'ddos': {
+        const victim = this.requestedFlood!.victim ?? serverAddress(r.int(this.serverCount));
+        const service = r.pick(REFLECTED_PORTS);
+        const reflectors = Array.from({ length: r.between(20, 60) }, () => `${DDOS_REFLECTOR_PREFIX}${r.int(2)}.${r.between(1, 254)}`);
+        const times = spread(r, start, r.between(5_000, DDOS_MAX_SPAN_MS), r.between(DDOS_MIN_FLOWS, DDOS_MAX_FLOWS));
+        for (const t of times) {
+          const packets = r.between(DDOS_MIN_PACKETS_PER_FLOW, DDOS_MAX_PACKETS_PER_FLOW);
+          add(t, flow(r.pick(reflectors), service, victim, r.between(1024, 65535), 17, packets * r.between(512, 1400), packets, t, r.between(100, 1000)), victim);
         }
         break;
       }
