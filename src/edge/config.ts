@@ -13,6 +13,9 @@
  * | `VIGIL_PARTITIONS` | Cloudflare: number of partition objects | 1 |
  * | `VIGIL_PARTITION_FIELD` | Cloudflare: field whose value picks the partition (rules keyed by other fields are re-keyed: src/edge/routing.ts) | `sourceAddress` |
  * | `VIGIL_TICK_MS` | Cloudflare/Deno: how often processing-time windows are checked | 1000 |
+ * | `VIGIL_WEBHOOK_URL` | POST every alert there (src/edge/webhooks.ts) | no webhook |
+ * | `VIGIL_WEBHOOK_SECRET` | HMAC-SHA256 key: requests carry `Vigil-Signature` | unsigned |
+ * | `VIGIL_WEBHOOK_ATTEMPTS` | requests per alert, the first included | 5 |
  */
 import type { EngineOptions } from '../engine/engine.js';
 
@@ -25,6 +28,12 @@ export interface HttpConfig {
   maxBodyBytes: number;
 }
 
+export interface WebhookConfig {
+  url: string;
+  secret?: string;
+  maxAttempts?: number;
+}
+
 export interface EdgeConfig {
   http: HttpConfig;
   engine: EngineOptions;
@@ -32,6 +41,7 @@ export interface EdgeConfig {
   partitions: number;
   partitionField: string;
   tickMs: number;
+  webhook?: WebhookConfig;
 }
 
 export type Env = Record<string, unknown>;
@@ -64,5 +74,13 @@ export function readConfig(env: Env): EdgeConfig {
     partitions: int('VIGIL_PARTITIONS', 1, 1),
     partitionField: text('VIGIL_PARTITION_FIELD') ?? 'sourceAddress',
     tickMs: int('VIGIL_TICK_MS', 1000, 10),
+    webhook: webhookConfig(),
   };
+
+  function webhookConfig(): WebhookConfig | undefined {
+    const url = text('VIGIL_WEBHOOK_URL');
+    if (url === undefined) return undefined;
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new Error(`VIGIL_WEBHOOK_URL=${url} is not an http(s) URL`);
+    return { url, secret: text('VIGIL_WEBHOOK_SECRET'), maxAttempts: int('VIGIL_WEBHOOK_ATTEMPTS', 5, 1) };
+  }
 }

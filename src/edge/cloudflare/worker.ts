@@ -8,6 +8,7 @@
  */
 import { readConfig } from '../config.js';
 import { createHttpHandler, type Handler } from '../http.js';
+import { WebhookingService } from '../webhooks.js';
 import { PartitionedService } from '../partition.js';
 import { RemotePartition } from '../partition-protocol.js';
 import { partitionObjectName } from './partition-object.js';
@@ -15,23 +16,29 @@ import type { WorkerEnv } from './types.js';
 
 export { VigilPartition } from './partition-object.js';
 
-let cached: { env: WorkerEnv; handler: Handler } | undefined;
+let cached: { env: WorkerEnv; handler: Handler; webhooks?: WebhookingService } | undefined;
 
-function handlerFor(env: WorkerEnv): Handler {
-  if (cached?.env === env) return cached.handler;
+function handlerFor(env: WorkerEnv): NonNullable<typeof cached> {
+  if (cached?.env === env) return cached;
   const config = readConfig(env);
   // A stub is an I/O object of the request that made it: get a fresh one for every call.
   const partitions = Array.from({ length: config.partitions }, (_, i) => {
     const name = partitionObjectName(i);
     return new RemotePartition((request) => env.VIGIL_PARTITION.get(env.VIGIL_PARTITION.idFromName(name)).fetch(request), i);
   });
-  const handler = createHttpHandler(new PartitionedService(partitions, config.partitionField), config.http);
-  cached = { env, handler };
-  return handler;
+  const service = new PartitionedService(partitions, config.partitionField);
+  // Alerts raised by alarms (processing-time windows) go out with the next request.
+  const webhooks = config.webhook ? new WebhookingService(service, config.webhook) : undefined;
+  cached = { env, handler: createHttpHandler(webhooks ?? service, config.http), webhooks };
+  return cached;
 }
 
 export default {
-  fetch(request: Request, env: WorkerEnv): Promise<Response> {
-    return handlerFor(env)(request);
+  async fetch(request: Request, env: WorkerEnv, ctx?: { waitUntil(promise: Promise<unknown>): void }): Promise<Response> {
+    const { handler, webhooks } = handlerFor(env);
+    const response = await handler(request);
+    // Deliveries outlive the response: the isolate is kept until they are done (or given up).
+    if (webhooks) ctx?.waitUntil(webhooks.settled());
+    return response;
   },
 };

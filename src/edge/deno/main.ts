@@ -18,6 +18,7 @@ import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig } from '../config.js';
 import { createHttpHandler } from '../http.js';
 import { EngineInstance } from '../instance.js';
+import { WebhookingService } from '../webhooks.js';
 
 /** The slice of the Deno namespace used here (Deno's own types are not part of this project's build). */
 interface DenoKv {
@@ -72,12 +73,16 @@ export async function main(): Promise<void> {
     alertCapacity: config.alertCapacity,
     store: new ChunkedCheckpointStore(new DenoKvByteStore(kv), CHUNK_BYTES),
   });
-  const handler = createHttpHandler(vigil, config.http);
+  const webhooks = config.webhook ? new WebhookingService(vigil, config.webhook) : undefined;
+  const handler = createHttpHandler(webhooks ?? vigil, config.http);
   let ticking = false;
   setInterval(() => {
     if (ticking || !vigil.hasTimedRules()) return;
     ticking = true;
-    vigil.advanceTime().finally(() => (ticking = false));
+    vigil
+      .advanceTime()
+      .then(() => webhooks?.forward())
+      .finally(() => (ticking = false));
   }, config.tickMs);
   Deno.serve(
     {

@@ -13,6 +13,7 @@ import type { Clock } from '../../engine/event-time.js';
 import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig, type Env } from '../config.js';
 import { createHttpHandler, type Handler } from '../http.js';
+import { WebhookingService } from '../webhooks.js';
 import { EngineInstance } from '../instance.js';
 
 /** Keys as files in a directory; each write goes to a temporary file renamed into place. */
@@ -57,12 +58,13 @@ export interface NodeServer {
 }
 
 /** Builds the handler without listening: for in-process use and tests. */
-export async function createNodeHandler(options: NodeServerOptions = {}): Promise<{ instance: EngineInstance; handler: Handler }> {
+export async function createNodeHandler(options: NodeServerOptions = {}): Promise<{ instance: EngineInstance; handler: Handler; webhooks?: WebhookingService }> {
   const config = readConfig(options.env ?? {});
   const engine = await createNodeEngine({ ...config.engine, clock: options.clock ?? Date.now });
   const store = options.stateDir ? new ChunkedCheckpointStore(new DirectoryByteStore(options.stateDir), 4 * 1024 * 1024) : undefined;
   const instance = await EngineInstance.open(engine, { alertCapacity: config.alertCapacity, store });
-  return { instance, handler: createHttpHandler(instance, config.http) };
+  const webhooks = config.webhook ? new WebhookingService(instance, config.webhook) : undefined;
+  return { instance, webhooks, handler: createHttpHandler(webhooks ?? instance, config.http) };
 }
 
 export async function startNodeServer(options: NodeServerOptions = {}): Promise<NodeServer> {
