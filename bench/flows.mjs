@@ -96,3 +96,104 @@ if (!python) {
   console.log(`| score (KNN) | ${scoreMs.toFixed(1)} | ${sk.scoreMs.toFixed(1)} | ${(scoreMs / sk.scoreMs).toFixed(2)} |`);
   console.log(`k: vigil ${model.k}, scikit-learn ${sk.k}; KNN accuracy: vigil ${(accuracy * 100).toFixed(2)} %, scikit-learn ${(sk.accuracy * 100).toFixed(2)} %`);
 }
+
+// --- the detection pack on simulated flows ------------------------------------------------------
+// Vigil runs rules/flows/port-scan.vgl and ssh-bruteforce.vgl (three rules: sliding windows of
+// 60 s by 1 s and 300 s by 5 s); the peer is the same detections hand-written in JavaScript, an
+// array of flows per window (each flow pushed into every window it belongs to), evaluated at the
+// end. Both must raise the same alerts. Then the whole pack (every rule in rules/flows) alone.
+const { readFileSync, readdirSync } = await import('node:fs');
+const { createNodeEngine } = await import(join(dist, 'runtime/node.js'));
+const { median } = await import('./lib.mjs');
+
+const packFlows = (() => {
+  const g = sim.createGenerator('flows', { seed: 11, rate: 200, errorProbability: 0.05, clients: 200 });
+  return g.take(quick ? 60_000 : 300_000).map((s) => s.event);
+})();
+const isSyn = (e) => e['network.iana_number'] === 6 && e['tcp.flags'] === 2;
+const isSshAttempt = (e) =>
+  e['network.iana_number'] === 6 && e['destination.port'] === 22 && e['source.port'] > 1024 &&
+  e['network.packets'] >= 10 && e['network.packets'] <= 20 && e['network.bytes'] >= 1800 && e['network.bytes'] <= 5000 &&
+  e['event.end'] - e['event.start'] < 12_000;
+
+function handWritten(flows) {
+  const windows = [
+    { name: 'tcp horizontal port scan', test: isSyn, key: (e) => `${e['source.ip']}|${e['destination.port']}`, distinct: 'destination.ip', length: 60_000, slide: 1000, min: 20, map: new Map() },
+    { name: 'tcp vertical port scan', test: isSyn, key: (e) => `${e['source.ip']}|${e['destination.ip']}`, distinct: 'destination.port', length: 60_000, slide: 1000, min: 20, map: new Map() },
+    { name: 'ssh brute force', test: isSshAttempt, key: (e) => e['source.ip'], distinct: 'destination.ip', length: 300_000, slide: 5000, min: 10, map: new Map() },
+  ];
+  for (const e of flows) {
+    for (const w of windows) {
+      if (!w.test(e)) continue;
+      const t = e['event.start'];
+      const k = w.key(e);
+      for (let start = Math.floor(t / w.slide) * w.slide; start > t - w.length; start -= w.slide) {
+        const id = `${k}|${start}`;
+        const list = w.map.get(id);
+        if (list) list.push(e);
+        else w.map.set(id, [e]);
+      }
+    }
+  }
+  const alerts = [];
+  for (const w of windows) {
+    for (const [id, list] of w.map) {
+      if (list.length < w.min) continue;
+      alerts.push(`${w.name}|${id}|${list.length}|${new Set(list.map((e) => e[w.distinct])).size}`);
+    }
+  }
+  return alerts;
+}
+
+async function vigilPack(files, flows) {
+  const engine = await createNodeEngine({ outOfOrderMs: 0 });
+  for (const f of files) engine.addRules(readFileSync(join(root, 'rules/flows', f), 'utf8'), { file: f });
+  const alerts = [];
+  engine.onAlert((a) => alerts.push(a));
+  const t = performance.now();
+  for (let i = 0; i < flows.length; i += 1000) engine.push(flows.slice(i, i + 1000));
+  engine.flush();
+  const ms = performance.now() - t;
+  engine.dispose();
+  return { ms, alerts };
+}
+const detectionKey = (a) => {
+  const key = a.rule === 'ssh brute force' ? a.source : `${a.source}|${a.port ?? a.target}`;
+  const count = a.flows ?? a.attempts;
+  const distinct = a.hosts ?? a.ports ?? a.targets.length;
+  return `${a.rule}|${key}|${a.windowStart}|${count}|${distinct}`;
+};
+
+const reps = quick ? 3 : 5;
+const detectionFiles = ['port-scan.vgl', 'ssh-bruteforce.vgl'];
+const vigilMs = [];
+const peerMs = [];
+let vigilAlerts = [];
+let peerAlerts = [];
+for (let r = 0; r < reps; r++) {
+  const v = await vigilPack(detectionFiles, packFlows);
+  vigilMs.push(v.ms);
+  vigilAlerts = v.alerts.map(detectionKey);
+  const t = performance.now();
+  peerAlerts = handWritten(packFlows);
+  peerMs.push(performance.now() - t);
+}
+const agree = JSON.stringify([...vigilAlerts].sort()) === JSON.stringify([...peerAlerts].sort());
+const packFiles = readdirSync(join(root, 'rules/flows')).filter((f) => f.endsWith('.vgl')).sort();
+const wholeMs = [];
+let wholeAlerts = 0;
+for (let r = 0; r < reps; r++) {
+  const v = await vigilPack(packFiles, packFlows);
+  wholeMs.push(v.ms);
+  wholeAlerts = v.alerts.length;
+}
+const rate = (ms) => Math.round(packFlows.length / (ms / 1000));
+console.log(`\nDetection pack on ${packFlows.length.toLocaleString('en')} simulated flows (medians of ${reps})`);
+console.log('| rules | vigil flows/s | hand-written flows/s | vigil / hand-written |');
+console.log('|---|---:|---:|---:|');
+console.log(`| port scans + SSH brute force (3 rules, ${vigilAlerts.length} alerts) | ${rate(median(vigilMs)).toLocaleString('en')} | ${rate(median(peerMs)).toLocaleString('en')} | ${(median(peerMs) / median(vigilMs)).toFixed(2)} |`);
+console.log(`| the whole pack (${packFiles.length} files, ${wholeAlerts} alerts) | ${rate(median(wholeMs)).toLocaleString('en')} | — | — |`);
+if (!agree) {
+  console.log(`DISAGREEMENT: vigil raised ${vigilAlerts.length} alerts, the hand-written peer ${peerAlerts.length}`);
+  process.exitCode = 1;
+}
