@@ -1,8 +1,9 @@
 /**
  * `flows`: network flow records (the {@link FlowEvent} of src/io/flow-event.ts, plus `timestamp`
  * = `event.start`) of regular clients, with injected anomalies: vertical and horizontal TCP port
- * scans, SSH brute force, UDP floods and DNS queries to external resolvers; and, on request
- * ({@link FlowsGenerator.injectFlood}), a DDoS flood against one victim.
+ * scans, SSH brute force, UDP floods and DNS queries to external resolvers; and, on request, a DDoS
+ * flood against one victim ({@link FlowsGenerator.injectFlood}) and an internal host answering DNS
+ * queries from the Internet ({@link FlowsGenerator.injectOpenResolver}).
  */
 import { makeFlowEvent, TCP } from '../io/flow-event.js';
 import { BurstGenerator, MINUTE, type TimedEvent } from './burst-generator.js';
@@ -17,12 +18,13 @@ export interface FlowsOptions extends GeneratorOptions {
 
 /**
  * The kinds of injected anomalies, in the ground truth of {@link FlowsGenerator.kindOf}. `ddos`
- * only comes from {@link FlowsGenerator.injectFlood}: it is never drawn at random, so adding it
- * changed no seed's output.
+ * only comes from {@link FlowsGenerator.injectFlood}, `open-resolver` only from
+ * {@link FlowsGenerator.injectOpenResolver}: they are never drawn at random, so adding them changed
+ * no seed's output.
  */
-export type FlowAnomalyKind = 'vertical-scan' | 'horizontal-scan' | 'ssh-bruteforce' | 'udp-flood' | 'external-dns' | 'ddos';
+export type FlowAnomalyKind = 'vertical-scan' | 'horizontal-scan' | 'ssh-bruteforce' | 'udp-flood' | 'external-dns' | 'ddos' | 'open-resolver';
 
-export const FLOW_ANOMALY_KINDS: readonly FlowAnomalyKind[] = ['vertical-scan', 'horizontal-scan', 'ssh-bruteforce', 'udp-flood', 'external-dns', 'ddos'];
+export const FLOW_ANOMALY_KINDS: readonly FlowAnomalyKind[] = ['vertical-scan', 'horizontal-scan', 'ssh-bruteforce', 'udp-flood', 'external-dns', 'ddos', 'open-resolver'];
 
 /** Fewest distinct ports (vertical) or hosts (horizontal) one scan probes with SYN-only flows. */
 export const FLOW_SCAN_MIN_TARGETS = 20;
@@ -46,6 +48,18 @@ export const DDOS_MAX_SPAN_MS = 20_000;
 /** Reflectors a DDoS flood comes from: 198.18.0.0/15, the benchmarking range, seen nowhere else. */
 const DDOS_REFLECTOR_PREFIX = '198.18.';
 const REFLECTED_PORTS = [53, 123, 1900, 11211];
+/**
+ * Open resolver: 2–8 outside clients send 30–300 queries within 2–15 min to an internal host's
+ * port 53, one in ten over TCP, and the host answers each 1–50 ms later from port 53.
+ */
+export const OPEN_RESOLVER_MIN_CLIENTS = 2;
+export const OPEN_RESOLVER_MAX_CLIENTS = 8;
+export const OPEN_RESOLVER_MIN_QUERIES = 30;
+export const OPEN_RESOLVER_MAX_QUERIES = 300;
+export const OPEN_RESOLVER_MIN_SPAN_MS = 2 * 60_000;
+export const OPEN_RESOLVER_MAX_SPAN_MS = 15 * 60_000;
+/** The outside clients of an open resolver: 192.0.2.2–127 (TEST-NET-1; floods come from its upper half). */
+const OPEN_RESOLVER_CLIENT_PREFIX = '192.0.2.';
 
 const WEB_PORTS = [80, 443, 8080];
 const KIND_WEIGHTS: readonly (readonly [FlowAnomalyKind, number])[] = [
@@ -78,7 +92,10 @@ interface Client {
  * - external DNS: a regular client queries an external resolver 3–10 times within 60 s;
  * - DDoS, only by {@link injectFlood} (truthKey = the victim, the host a DDoS rule reports):
  *   20–60 reflectors (198.18.0.0/15, from one UDP service port) send 100–200 flows of
- *   2000–5000 packets each to one victim within 20 s.
+ *   2000–5000 packets each to one victim within 20 s;
+ * - open resolver, only by {@link injectOpenResolver} (truthKey = the resolver): outside clients
+ *   (192.0.2.2–127) query an internal host on port 53 and it answers them from port 53.
+ * Regular traffic has only the query flows of DNS, no answers: no internal host sends from port 53.
  */
 export class FlowsGenerator extends BurstGenerator {
   readonly name = 'flows';
@@ -86,8 +103,11 @@ export class FlowsGenerator extends BurstGenerator {
   private readonly serverCount: number;
   /** The kind of each incident, by incident number. */
   private readonly kinds: FlowAnomalyKind[] = [];
-  /** Set by {@link injectFlood} for the one burst it starts: no kind is drawn, the victim is given. */
-  private requestedFlood?: { victim?: string };
+  /**
+   * Set by {@link injectFlood} and {@link injectOpenResolver} for the one burst they start: no kind
+   * is drawn, the target is given.
+   */
+  private requested?: { kind: 'ddos'; victim?: string } | { kind: 'open-resolver'; resolver?: string };
 
   constructor(options: FlowsOptions = {}) {
     const { seed, rate, startTime } = baseOptions(options);
@@ -113,11 +133,27 @@ export class FlowsGenerator extends BurstGenerator {
    * of a seed that never calls it unchanged.
    */
   injectFlood(victim?: string): void {
-    this.requestedFlood = { victim };
+    this.injectRequested({ kind: 'ddos', victim });
+  }
+
+  /**
+   * Makes `resolver` (default {@link INTERNAL_RESOLVER}) an open resolver from {@link now}: 2–8
+   * outside clients (192.0.2.2–127) send it 30–300 DNS queries within 2–15 min, one in ten over
+   * TCP, and it answers each from port 53 to the client's port 1–50 ms later. Queries and answers
+   * are the incident, kind `open-resolver`, truthKey = the resolver (the host the rule reports).
+   * Draws nothing at random until called, so it leaves the output of a seed that never calls it
+   * unchanged.
+   */
+  injectOpenResolver(resolver?: string): void {
+    this.injectRequested({ kind: 'open-resolver', resolver });
+  }
+
+  private injectRequested(request: NonNullable<FlowsGenerator['requested']>): void {
+    this.requested = request;
     try {
       this.inject(1);
     } finally {
-      this.requestedFlood = undefined;
+      this.requested = undefined;
     }
   }
 
@@ -156,7 +192,8 @@ export class FlowsGenerator extends BurstGenerator {
 
   protected burst(start: number, incident: number): TimedEvent[] {
     const r = this.random;
-    const kind: FlowAnomalyKind = this.requestedFlood ? 'ddos' : r.weighted(KIND_WEIGHTS);
+    const requested = this.requested;
+    const kind: FlowAnomalyKind = requested ? requested.kind : r.weighted(KIND_WEIGHTS);
     this.kinds[incident] = kind;
     const out: TimedEvent[] = [];
     const add = (time: number, event: Record<string, unknown>, key: string) => out.push({ time, item: { event, anomaly: true, truthKey: key, incident } });
@@ -198,13 +235,33 @@ export class FlowsGenerator extends BurstGenerator {
         break;
       }
       case 'ddos': {
-        const victim = this.requestedFlood!.victim ?? serverAddress(r.int(this.serverCount));
+        const victim = (requested?.kind === 'ddos' ? requested.victim : undefined) ?? serverAddress(r.int(this.serverCount));
         const service = r.pick(REFLECTED_PORTS);
         const reflectors = Array.from({ length: r.between(20, 60) }, () => `${DDOS_REFLECTOR_PREFIX}${r.int(2)}.${r.between(1, 254)}`);
         const times = spread(r, start, r.between(5_000, DDOS_MAX_SPAN_MS), r.between(DDOS_MIN_FLOWS, DDOS_MAX_FLOWS));
         for (const t of times) {
           const packets = r.between(DDOS_MIN_PACKETS_PER_FLOW, DDOS_MAX_PACKETS_PER_FLOW);
           add(t, flow(r.pick(reflectors), service, victim, r.between(1024, 65535), 17, packets * r.between(512, 1400), packets, t, r.between(100, 1000)), victim);
+        }
+        break;
+      }
+      case 'open-resolver': {
+        const resolver = (requested?.kind === 'open-resolver' ? requested.resolver : undefined) ?? INTERNAL_RESOLVER;
+        const clients = r.distinct(126, r.between(OPEN_RESOLVER_MIN_CLIENTS, OPEN_RESOLVER_MAX_CLIENTS)).map((i) => `${OPEN_RESOLVER_CLIENT_PREFIX}${i + 2}`);
+        const times = spread(r, start, r.between(OPEN_RESOLVER_MIN_SPAN_MS, OPEN_RESOLVER_MAX_SPAN_MS), r.between(OPEN_RESOLVER_MIN_QUERIES, OPEN_RESOLVER_MAX_QUERIES));
+        const flags = TCP.SYN | TCP.ACK | TCP.PSH | TCP.FIN;
+        for (const t of times) {
+          const client = r.pick(clients);
+          const port = r.between(1024, 65535);
+          const answerAt = t + r.between(1, 50);
+          if (r.chance(0.1)) {
+            add(t, flow(client, port, resolver, 53, 6, r.between(300, 500), r.between(5, 7), t, r.between(20, 200), flags), resolver);
+            const packets = r.between(4, 8);
+            add(answerAt, flow(resolver, 53, client, port, 6, packets * 60 + r.between(100, 4000), packets, answerAt, r.between(10, 150), flags), resolver);
+          } else {
+            add(t, flow(client, port, resolver, 53, 17, r.between(60, 100), 1, t, 0), resolver);
+            add(answerAt, flow(resolver, 53, client, port, 17, r.between(100, 1400), 1, answerAt, 0), resolver);
+          }
         }
         break;
       }

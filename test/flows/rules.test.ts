@@ -8,6 +8,7 @@ import type { Alert } from '../../src/engine/engine.js';
 import { createGenerator, type FlowsGenerator, type SimulatedEvent } from '../../src/simulate/index.js';
 import { expectedCandidates, expectedDdos } from './ddos-recount.js';
 import { inCanonicalOrder, runPack, sorted, windows, type Flow } from './pack.js';
+import { expectedOpenResolver } from './open-resolver-recount.js';
 import { expectedDestinationStatistics, expectedTopDestinations } from './top-recount.js';
 
 /** Rules that report on all traffic, anomalous or not. */
@@ -68,6 +69,11 @@ describe('flow rule pack on the flows generator', () => {
     const expected = simulated.filter((s) => s.anomaly && generator.kindOf(s.incident!) === 'external-dns').map((s) => `${s.event['source.ip']}|${s.event['destination.ip']}|${s.event['event.start']}`);
     const got = byRule('dns to external resolver').map((a) => `${a.source}|${a.resolver}|${a.time}`);
     expect(sorted(got)).toEqual(sorted(expected));
+  });
+
+  it('dns open resolver: no alert — the generator draws no open resolver at random (open-resolver.test.ts injects one)', () => {
+    expect(expectedOpenResolver(flows)).toEqual([]);
+    expect(byRule('dns open resolver')).toEqual([]);
   });
 
   it('host statistics: every source and minute, every figure', () => {
