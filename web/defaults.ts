@@ -1,16 +1,24 @@
 /**
- * What the app starts with on first load (nothing persisted yet): the default rule pack (ours plus
- * the network protocol pack, rules/network-protocol.vgl), a small IOC list and table, and the
- * simulator running bruteforce + noise + network (protocol state machines with rare violations).
+ * What the app starts with on first load (nothing persisted yet): the default rule pack (ours, the
+ * network protocol pack of rules/network-protocol.vgl, and flow detections from rules/flows/ with
+ * SUPPRESS), a small IOC list and table, and the simulator running bruteforce + noise + network
+ * (protocol state machines with rare violations). The flow rules stay quiet until the `flows`
+ * generator (or any event of kind "flow") runs.
  */
 import networkRules from '../rules/network-protocol.vgl?raw';
 import type { WorkerDefaults } from '../src/runtime/worker/protocol.js';
 import authRules from './default-rules.vgl?raw';
+import flowRules from './flow-rules.vgl?raw';
 
-/** The default rules: authentication detections, then the network protocol state machine and its per-network roll-up. */
+/**
+ * The default rules: authentication detections, then the network protocol state machine and its
+ * per-network roll-up, then port scans and SSH brute force on flow records.
+ */
 const defaultRules = `${authRules.trimEnd()}
 
-${networkRules}`;
+${networkRules.trimEnd()}
+
+${flowRules}`;
 
 /** Addresses of the attackers' ranges (documentation networks), a part of which attack. */
 export const DEFAULT_BAD_IPS: string[] = [

@@ -2,7 +2,9 @@
  * The Flows view in Chromium on the built app: the simulator runs the `flows` generator (with
  * injected attacks), the view shows protocol statistics and top talkers aggregated in the worker,
  * a talker's host profile, then Train fits K-Means + KNN in the worker and plots the host windows
- * after PCA with at least one anomaly highlighted; a cluster's label flips on a click; no errors.
+ * after PCA with at least one anomaly highlighted; a cluster's label flips on a click; the default
+ * pack's flow rules raise port-scan or SSH brute-force alerts shown in the Alerts view, and the
+ * simulator's recall is above zero; no errors.
  */
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, useBuiltApp } from './browser.js';
@@ -63,6 +65,33 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
     await flipped.waitFor();
     await flipped.click();
     await page.locator('[data-testid=cluster-chip]', { hasText: new RegExp(`^\\s*${index} normal`) }).waitFor();
+
+    // The default pack's flow rules detect the injected scans and SSH brute force: the Alerts view
+    // shows them (the rule filter counts each rule's alerts), naming the attacker as `source`.
+    await page.goto(`${app.server.url}#/alerts`);
+    const detected = async (): Promise<string | undefined> => {
+      for (const text of await page.locator('[data-testid=alert-rule-filter] option').allTextContents()) {
+        const m = /^(tcp horizontal port scan|tcp vertical port scan|ssh brute force) \(([\d.]+k?)\)$/.exec(text.trim());
+        if (m && m[2] !== '0') return m[1];
+      }
+      return undefined;
+    };
+    await expect.poll(detected, { timeout: 60_000 }).toBeDefined();
+    const rule = (await detected())!;
+    await page.locator('[data-testid=alert-rule-filter]').selectOption(rule);
+    await app.rows().first().waitFor({ timeout: 10_000 });
+    await app.rows().first().click();
+    await expect.poll(() => page.locator('[data-testid=detail-rule]').textContent()).toBe(rule);
+    const json = page.locator('[data-testid=alert-json]');
+    await json.getByText('"source"', { exact: true }).waitFor();
+    await json.getByText(rule === 'ssh brute force' ? /^"198\.51\.100\.\d+"$/ : /^"203\.0\.113\.\d+"$/).first().waitFor();
+    await app.shot('flows-alerts');
+
+    // The simulator scores them against the generator's ground truth (the attacker's address).
+    await page.goto(`${app.server.url}#/simulator`);
+    const percent = async (id: string) => Number.parseFloat((await page.locator(`[data-testid=${id}]`).textContent()) ?? '');
+    await expect.poll(() => percent('sim-recall'), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await percent('sim-precision')).toBeGreaterThan(0);
 
     expect(app.errors).toEqual([]);
   });

@@ -36,6 +36,9 @@ describe('worker host', () => {
       'privileged account attacked',
       'protocol violation',
       'violations per network',
+      'tcp horizontal port scan',
+      'tcp vertical port scan',
+      'ssh brute force',
     ]);
     expect(host.rules().every((r) => r.state === 'active')).toBe(true);
     const batches: UpdateBatch[] = [];
@@ -81,7 +84,16 @@ describe('worker host', () => {
     const ready = await second.init({ defaults: DEFAULTS });
     expect(ready.restoredFrom).toBe('storage');
     const rules = second.rules();
-    expect(rules.map((r) => r.name)).toEqual(['login from bad ip', 'brute force', 'brute force then success', 'protocol violation', 'violations per network']);
+    expect(rules.map((r) => r.name)).toEqual([
+      'login from bad ip',
+      'brute force',
+      'brute force then success',
+      'protocol violation',
+      'violations per network',
+      'tcp horizontal port scan',
+      'tcp vertical port scan',
+      'ssh brute force',
+    ]);
     expect(rules[0]!.state).toBe('disabled');
     expect(rules[1]!.text).toBe(edited);
     const history = second.history('brute force');
@@ -105,7 +117,7 @@ describe('worker host', () => {
     const result = await host.putRules('RULE "x"\nSOURCES kind = "auth"\nSINK function (e) { return e; ');
     expect(result.ok).toBe(false);
     expect(result.diagnostics.length).toBeGreaterThan(0);
-    expect(host.rules()).toHaveLength(6);
+    expect(host.rules()).toHaveLength(9);
   });
 
   it('tracks the state machine of the network rule exactly (no resyncs), with invalid steps in the trails of alerted keys', async () => {

@@ -5,13 +5,28 @@ import type { SimGenerator, SimulatorLib } from './simulator.js';
 
 const userAtServer = keyOfFields(['user', 'server']);
 const bySource = keyOfFields(['sourceAddress']);
+/** ECS `source.ip`: an aggregation's key field (`alert.key['source.ip']`) or a flat field of the alert. */
+const bySourceIp = keyOfFields(['source.ip']);
 
 /**
  * The ground-truth key an alert speaks about: `user@server` (bruteforce) when it names both, else
- * its source address (portscan, network). Undefined for an alert that names neither.
+ * its source address — `sourceAddress` (portscan, network), else the flow attacker: a `source`
+ * address (what the flow rules' SINKs return, rules/flows/), ECS `source.ip` (the aggregation key,
+ * a flat field, or nested `source: { ip }`). The `flows` generator's truth key is that address
+ * (the scanner's, the SSH brute-forcer's, the flooder's). Undefined for an alert that names none.
  */
 export function alertTruthKey(alert: Record<string, unknown>): string | undefined {
-  return userAtServer(alert) ?? bySource(alert);
+  return userAtServer(alert) ?? bySource(alert) ?? flowSource(alert);
+}
+
+function flowSource(alert: Record<string, unknown>): string | undefined {
+  const source = alert.source;
+  if (typeof source === 'string' && source !== '') return source;
+  if (source !== null && typeof source === 'object' && !Array.isArray(source)) {
+    const ip = (source as Record<string, unknown>).ip;
+    if (typeof ip === 'string' && ip !== '') return ip;
+  }
+  return bySourceIp(alert);
 }
 
 export const simulatorLib: SimulatorLib = {

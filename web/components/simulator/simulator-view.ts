@@ -287,7 +287,7 @@ export class SimulatorView extends LitElement {
             <div><span class="dim">False positives</span><b style=${score?.falsePositives ? 'color:var(--warn)' : ''}>${fmtCount(score?.falsePositives ?? 0)}</b></div>
             <div><span class="dim">False negatives</span><b style=${score?.falseNegatives ? 'color:var(--warn)' : ''}>${fmtCount(score?.falseNegatives ?? 0)}</b></div>
           </div>
-          <div class="note">Keys compared once each: user@server for bruteforce, the source address for portscan and network. Anomalies still inside an open window count as missed until the window closes.</div>
+          <div class="note">Keys compared once each: user@server for bruteforce, the source address for portscan, network and flows (the attacker's source.ip). Anomalies still inside an open window count as missed until the window closes.</div>
         </div>
       </section>
       <section class="panel">
