@@ -153,6 +153,13 @@ interface EngineState {
   extra?: unknown;
 }
 
+/** The events of one batch that passed a rule's FILTER, waiting for its IOC FILTERS. */
+interface IocWork {
+  rule: CompiledRule;
+  indices: number[];
+  passed: Uint8Array;
+}
+
 /** A STATE MACHINE rule's events of one batch, in order, as parallel arrays. */
 interface MachineBatch {
   seqs: number[];
@@ -180,6 +187,7 @@ export class Engine {
   private readonly utilsHost: UtilsHost;
   private readonly utils: Utils;
   private readonly rulesByName = new Map<string, CompiledRule>();
+  private orderedRules?: CompiledRule[];
   private readonly versions = new Map<string, RuleVersion[]>();
   private router = new Router<CompiledRule>();
   private nextOrder = 0;
@@ -306,6 +314,7 @@ export class Engine {
     if (!rule) return false;
     this.unregister(rule);
     this.rulesByName.delete(name);
+    this.orderedRules = undefined;
     this.rebuildTimeIndex();
     this.recordVersion(name, 'remove', '', options.author, this.clock());
     return true;
@@ -484,6 +493,7 @@ export class Engine {
     const { document: state, blobs } = decodeCheckpoint<EngineState>(bytes);
     for (const rule of this.rulesByName.values()) this.unregister(rule);
     this.rulesByName.clear();
+    this.orderedRules = undefined;
     this.router = new Router<CompiledRule>();
     for (const { name } of this.iocs.list()) this.iocs.drop(name);
     for (const name of this.tables.names()) this.tables.delete(name);
@@ -608,8 +618,9 @@ export class Engine {
       else this.router.routeBy(REENTRY_FIELD, batch[index], visit);
     }
 
-    // Filter and IOC, one crossing per rule for the whole batch.
+    // FILTER, one crossing per rule for the whole batch; then IOC FILTERS, one crossing per list.
     const passedBy = new Map<CompiledRule, Uint8Array>();
+    const iocWork: IocWork[] = [];
     for (const [rule, indices] of routed) {
       rule.stats.routed += indices.length;
       const passed = new Uint8Array(indices.length).fill(1);
@@ -624,9 +635,10 @@ export class Engine {
         for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
         this.reportErrors(rule, 'filter', outcome.errors, (k) => batch[indices[k]]);
       }
-      if (rule.iocTerms.length) this.applyIocTerms(rule, indices, batch, passed);
+      if (rule.iocTerms.length) iocWork.push({ rule, indices, passed });
       passedBy.set(rule, passed);
     }
+    if (iocWork.length) this.applyIocTerms(iocWork, batch);
 
     // In event order: windows, watermarks, and the work for HAVING and SINK.
     const sinkWork = new Map<CompiledRule, Pending[]>();
@@ -851,26 +863,47 @@ export class Engine {
     this.runBatch(out as EventRecord[], depth + 1);
   }
 
-  /** Each IOC term tests the batch's surviving values in one crossing into WebAssembly. */
-  private applyIocTerms(rule: CompiledRule, indices: number[], batch: EventRecord[], passed: Uint8Array): void {
-    for (const term of rule.iocTerms) {
-      const set = this.iocs.get(term.list);
-      const at: number[] = [];
-      const values: string[] = [];
-      for (let k = 0; k < indices.length; k++) {
-        if (!passed[k]) continue;
-        const text = scalarText(term.read(batch[indices[k]]));
-        // A missing value is in no list: `in` fails and `not in` holds.
-        if (text === undefined) {
-          if (!term.negated) passed[k] = 0;
-          continue;
+  /**
+   * IOC FILTERS of every rule of the batch: the n-th terms of all rules are tested together, one
+   * crossing into WebAssembly per list with each distinct value once. With many rules each rule
+   * sees few events of a batch, and a crossing per rule would cost more than the look-ups.
+   */
+  private applyIocTerms(work: IocWork[], batch: EventRecord[]): void {
+    let rounds = 0;
+    for (const w of work) rounds = Math.max(rounds, w.rule.iocTerms.length);
+    for (let t = 0; t < rounds; t++) {
+      const byList = new Map<string, { values: string[]; slotOf: Map<string, number>; passed: Uint8Array[]; at: number[]; slots: number[]; negated: boolean[] }>();
+      for (const { rule, indices, passed } of work) {
+        const term = rule.iocTerms[t];
+        if (!term) continue;
+        let group = byList.get(term.list);
+        for (let k = 0; k < indices.length; k++) {
+          if (!passed[k]) continue;
+          const text = scalarText(term.read(batch[indices[k]]));
+          // A missing value is in no list: `in` fails and `not in` holds.
+          if (text === undefined) {
+            if (!term.negated) passed[k] = 0;
+            continue;
+          }
+          if (!group) byList.set(term.list, (group = { values: [], slotOf: new Map(), passed: [], at: [], slots: [], negated: [] }));
+          let slot = group.slotOf.get(text);
+          if (slot === undefined) {
+            slot = group.values.length;
+            group.values.push(text);
+            group.slotOf.set(text, slot);
+          }
+          group.passed.push(passed);
+          group.at.push(k);
+          group.slots.push(slot);
+          group.negated.push(term.negated);
         }
-        at.push(k);
-        values.push(text);
       }
-      if (!values.length) continue;
-      const present = set.hasMany(values);
-      for (let j = 0; j < at.length; j++) if ((present[j] === 1) === term.negated) passed[at[j]] = 0;
+      for (const [list, group] of byList) {
+        const present = this.iocs.get(list).hasMany(group.values);
+        for (let j = 0; j < group.at.length; j++) {
+          if ((present[group.slots[j]] === 1) === group.negated[j]) group.passed[j][group.at[j]] = 0;
+        }
+      }
     }
   }
 
@@ -929,6 +962,7 @@ export class Engine {
 
   private register(rule: CompiledRule): void {
     this.rulesByName.set(rule.name, rule);
+    this.orderedRules = undefined;
     this.router.add(rule);
   }
 
@@ -961,8 +995,9 @@ export class Engine {
     }
   }
 
+  /** The rules in rule order; kept until the set of rules changes (every batch walks it). */
   private ordered(): CompiledRule[] {
-    return [...this.rulesByName.values()].sort((a, b) => a.order - b.order);
+    return (this.orderedRules ??= [...this.rulesByName.values()].sort((a, b) => a.order - b.order));
   }
 
   private deactivate(rule: CompiledRule, violation: unknown, phase: FunctionPhase): Alert | undefined {

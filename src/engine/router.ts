@@ -20,7 +20,15 @@ interface ConjunctIndex<R> {
   read: FieldReader;
   byKey: Map<string, R[]>;
   all: R[];
+  /**
+   * Number values (the common case: ports, ids, codes) → the rules of their keys, merged in rule
+   * order, so a look-up builds no key strings. Filled on demand, emptied when the rules change.
+   */
+  byNumber: Map<number, R[]>;
 }
+
+/** Distinct numbers remembered per conjunct index before the memo starts afresh. */
+const NUMBER_MEMO_LIMIT = 65_536;
 
 interface Bucket<R> {
   /** Rules without an indexed equality test: always candidates. */
@@ -59,8 +67,9 @@ export class Router<R extends RoutedRule> {
         continue;
       }
       let conjuncts = bucket.byField.get(rule.equality.field);
-      if (!conjuncts) bucket.byField.set(rule.equality.field, (conjuncts = { read: fieldReader(rule.equality.field), byKey: new Map(), all: [] }));
+      if (!conjuncts) bucket.byField.set(rule.equality.field, (conjuncts = { read: fieldReader(rule.equality.field), byKey: new Map(), all: [], byNumber: new Map() }));
       insertOrdered(conjuncts.all, rule);
+      conjuncts.byNumber.clear();
       for (const key of rule.equality.keys) {
         const list = conjuncts.byKey.get(key) ?? [];
         insertOrdered(list, rule);
@@ -81,6 +90,7 @@ export class Router<R extends RoutedRule> {
         removeFrom(bucket.plain, rule);
         for (const [field, conjuncts] of bucket.byField) {
           removeFrom(conjuncts.all, rule);
+          conjuncts.byNumber.clear();
           for (const [key, list] of conjuncts.byKey) {
             removeFrom(list, rule);
             if (!list.length) conjuncts.byKey.delete(key);
@@ -129,7 +139,12 @@ export class Router<R extends RoutedRule> {
     };
     add(bucket.plain);
     for (const conjuncts of bucket.byField.values()) {
-      const keys = valueKeys(conjuncts.read(event));
+      const value = conjuncts.read(event);
+      if (typeof value === 'number') {
+        add(rulesForNumber(conjuncts, value));
+        continue;
+      }
+      const keys = valueKeys(value);
       if (keys === undefined) {
         add(conjuncts.all);
         continue;
@@ -160,6 +175,17 @@ export class Router<R extends RoutedRule> {
     }
     return true;
   }
+}
+
+/** The rules of the keys a number value matches (`valueKeys`), merged in rule order; memoised. */
+function rulesForNumber<R extends RoutedRule>(conjuncts: ConjunctIndex<R>, value: number): R[] {
+  let rules = conjuncts.byNumber.get(value);
+  if (rules) return rules;
+  rules = [];
+  for (const key of valueKeys(value)!) for (const rule of conjuncts.byKey.get(key) ?? []) if (!rules.includes(rule)) insertOrdered(rules, rule);
+  if (conjuncts.byNumber.size >= NUMBER_MEMO_LIMIT) conjuncts.byNumber.clear();
+  conjuncts.byNumber.set(value, rules);
+  return rules;
 }
 
 function insertOrdered<R extends RoutedRule>(list: R[], rule: R): void {

@@ -61,6 +61,34 @@ describe('the rules index', () => {
     expect(offered.map((r) => r.order)).toEqual([341]);
   });
 
+  it('offers rules added or removed after a number was looked up (the look-up memo follows the rules)', () => {
+    const router = new Router<RoutedRule>();
+    const rule = (order: number, text: string): RoutedRule => ({
+      order,
+      selectors: [{ field: 'k', values: ['v'] }],
+      equality: equalityConjunct(parseExpressionAt(text, 0, { ecmaVersion: 'latest' })),
+    });
+    const offered = (integer: unknown) => {
+      const out: number[] = [];
+      router.route({ k: 'v', integer }, (r) => out.push(r.order));
+      return out;
+    };
+    const loose = rule(2, `(e) => e.integer == '7'`);
+    router.add(loose);
+    expect(offered(7)).toEqual([2]);
+    expect(offered(8)).toEqual([]);
+    const strict = rule(1, `(e) => e.integer === 7`);
+    router.add(strict);
+    router.add(rule(3, `(e) => e.integer == 8`));
+    expect(offered(7)).toEqual([1, 2]);
+    expect(offered(8)).toEqual([3]);
+    expect(offered('7')).toEqual([2]);
+    router.remove(loose);
+    expect(offered(7)).toEqual([1]);
+    router.remove(strict);
+    expect(offered(7)).toEqual([]);
+  });
+
   it('does not index what it cannot read exactly', () => {
     const conj = (text: string) => equalityConjunct(parseExpressionAt(text, 0, { ecmaVersion: 'latest' }));
     expect(conj(`function (e) { return e.a.b == 1; }`)).toBeUndefined();

@@ -158,6 +158,37 @@ SINK function (e) { return { src: e.src, dst: e.dst }; }`);
     expect(h.take()).toEqual([]);
   });
 
+  it('tests the terms of many rules together, each rule with its own terms, lists and negations', async () => {
+    h = await harness();
+    h.engine.iocs.create('bad_ips');
+    h.engine.iocs.add('bad_ips', ['203.0.113.7', '198.51.100.1']);
+    h.engine.iocs.create('allow');
+    h.engine.iocs.add('allow', ['10.0.0.5']);
+    h.rules(`
+RULE "to bad" SOURCES kind = "conn" IOC FILTERS in bad_ips(dst) SINK function (e) { return { dst: e.dst }; }
+RULE "not to bad" SOURCES kind = "conn" IOC FILTERS not in bad_ips(dst) SINK function (e) { return { dst: e.dst }; }
+RULE "from bad" SOURCES kind = "conn" IOC FILTERS in bad_ips(src) SINK function (e) { return { src: e.src }; }
+RULE "bad and not allowed" SOURCES kind = "conn" FILTER function (e) { return e.port != 22; }
+IOC FILTERS in bad_ips(dst), not in allow(src) SINK function (e) { return { src: e.src, dst: e.dst }; }`);
+    h.engine.push([
+      { kind: 'conn', src: '10.0.0.1', dst: '203.0.113.7', port: 80 },
+      { kind: 'conn', src: '10.0.0.5', dst: '203.0.113.7', port: 80 },
+      { kind: 'conn', src: '198.51.100.1', dst: '192.0.2.1', port: 80 },
+      { kind: 'conn', src: '10.0.0.1', dst: '198.51.100.1', port: 22 },
+      { kind: 'conn', src: '10.0.0.2', port: 80 },
+    ]);
+    expect(h.take()).toEqual([
+      { rule: 'to bad', dst: '203.0.113.7' },
+      { rule: 'bad and not allowed', src: '10.0.0.1', dst: '203.0.113.7' },
+      { rule: 'to bad', dst: '203.0.113.7' },
+      { rule: 'not to bad', dst: '192.0.2.1' },
+      { rule: 'from bad', src: '198.51.100.1' },
+      { rule: 'to bad', dst: '198.51.100.1' },
+      // A missing value is in no list.
+      { rule: 'not to bad', dst: undefined },
+    ]);
+  });
+
   it('refuses a rule naming an unknown IOC list, and a list in use cannot be deleted', async () => {
     h = await harness();
     const result = h.engine.putRules(`RULE "r" SOURCES k = "v" IOC FILTERS in nope(x) SINK function (e) { return e; }`);
