@@ -48,6 +48,27 @@ describe('scaling, silhouette, KNN', () => {
   });
 });
 
+describe('KNN search', () => {
+  it('votes with exactly the k nearest points, as a full sort of the distances does', () => {
+    let seed = 5;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const points = Array.from({ length: 500 }, () => Array.from({ length: 5 }, () => Math.round(random() * 20)));
+    const labels = points.map((p) => (p[0]! + p[1]! > 20 ? 'anomalous' : 'normal'));
+    const knn = new WeightedKnn(points, labels, 36);
+    for (let q = 0; q < 100; q++) {
+      const x = Array.from({ length: 5 }, () => random() * 20);
+      // Reference: sort every point by distance and weigh the first 36 (no point is at distance 0).
+      const ranked = points.map((p, i) => ({ d: Math.hypot(...p.map((v, j) => v - x[j]!)), label: labels[i]! })).sort((a, b) => a.d - b.d);
+      const weights: Record<string, number> = { anomalous: 0, normal: 0 };
+      for (const { d, label } of ranked.slice(0, 36)) weights[label] += 1 / d;
+      const total = weights.anomalous! + weights.normal!;
+      const vote = knn.vote(x);
+      expect(vote.shares.anomalous).toBeCloseTo(weights.anomalous! / total, 12);
+      expect(vote.label).toBe(weights.anomalous! > weights.normal! ? 'anomalous' : 'normal');
+    }
+  });
+});
+
 describe('model', () => {
   const { rows, truth } = simulatedRows(5, 8);
   const model = trainModel(rows.map((r) => r.features), { truth });
