@@ -86,6 +86,8 @@ export class RuleDetails extends LitElement {
         <dd>${fmtCount(stats.matched)}</dd>
         <dt>Alerts</dt>
         <dd>${fmtCount(stats.alerts)}</dd>
+        <dt title="alerts held back by SUPPRESS">Suppressed</dt>
+        <dd>${fmtCount(stats.suppressed ?? 0)}</dd>
         <dt>Late events</dt>
         <dd>${fmtCount(stats.late)}</dd>
         <dt>Errors</dt>
