@@ -2,10 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runVigil as vigil } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
 const file = (name: string, text: string | Uint8Array) => {
@@ -14,16 +13,6 @@ const file = (name: string, text: string | Uint8Array) => {
   return path;
 };
 
-async function vigil(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(args, { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr, version: 'test' });
-  return { code, stdout: out, stderr: err };
-}
 
 const lines = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCollect } from '../../src/cli/collect.js';
-import { main } from '../../src/cli/main.js';
+import { runVigil } from '../cli/run-cli.js';
 import { canonicalJson, type DeadLetter } from '../../src/mitigation/webhook.js';
 import { v5Packet } from '../io/packets.js';
 import { accept, closedPort, startServer, type TestServer } from './server.js';
@@ -161,14 +161,7 @@ describe('vigil run --webhook', () => {
 });
 
 describe('webhook flags', () => {
-  async function run(args: string[]) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let err = '';
-    stderr.on('data', (d) => (err += d));
-    const code = await main(args, { stdin: new PassThrough(), stdout, stderr, version: 'test' });
-    return { code, stderr: err };
-  }
+
 
   it('are usage errors when malformed or without --webhook', async () => {
     const base = ['run', '--rules', rules];
@@ -181,7 +174,7 @@ describe('webhook flags', () => {
       [['--webhook', 'http://127.0.0.1:9/', '--webhook-attempts', '0'], "--webhook-attempts takes a positive whole number, got '0'"],
     ];
     for (const [args, message] of cases) {
-      const r = await run([...base, ...args, events]);
+      const r = await runVigil([...base, ...args, events]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.split('\n')[0]).toBe(`vigil: ${message}`);
     }
@@ -189,7 +182,7 @@ describe('webhook flags', () => {
 
   it('needs the secret variable to be set, before anything is run', async () => {
     const deadLetter = join(dir, 'never.jsonl');
-    const r = await run(['run', '--rules', rules, '--webhook', 'http://127.0.0.1:9/', '--webhook-secret-env', 'VIGIL_TEST_UNSET_SECRET', '--dead-letter', deadLetter, events]);
+    const r = await runVigil(['run', '--rules', rules, '--webhook', 'http://127.0.0.1:9/', '--webhook-secret-env', 'VIGIL_TEST_UNSET_SECRET', '--dead-letter', deadLetter, events]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('vigil: --webhook-secret-env: environment variable VIGIL_TEST_UNSET_SECRET is not set or empty\n');
     expect(existsSync(deadLetter)).toBe(false);

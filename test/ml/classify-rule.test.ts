@@ -6,9 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runVigil } from '../cli/run-cli.js';
 import type { Alert, Engine } from '../../src/engine/engine.js';
 import { classify, flowFeatures, trainModel } from '../../src/ml/index.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
@@ -115,33 +114,24 @@ describe('utils.classify in rules', () => {
 describe('vigil run --model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-model-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const vigil = async (args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const code = await main(args, { stdin: Readable.from([]), stdout, stderr, version: 'test' });
-    return { code, out, err };
-  };
+
 
   it('trains a model from a flow file and scores a rule with it', async () => {
     const trainFile = join(dir, 'train.jsonl');
     const trainer = createGenerator('flows', { seed: 5, rate: 20, errorProbability: 0.05, clients: 100 });
     writeFileSync(trainFile, [...trainer.take(20 * 60 * 8), ...trainer.settle()].map((s) => JSON.stringify({ ...s.event, anomaly: s.anomaly })).join('\n'));
     const modelFile = join(dir, 'model.json');
-    expect((await vigil(['train', trainFile, '--out', modelFile])).code).toBe(0);
+    expect((await runVigil(['train', trainFile, '--out', modelFile])).code).toBe(0);
 
     const rulesFile = join(dir, 'score.vgl');
     writeFileSync(rulesFile, NATIVE);
     const flowsFile = join(dir, 'flows.jsonl');
     writeFileSync(flowsFile, flows.map((f) => JSON.stringify(f)).join('\n'));
-    const run = await vigil(['run', '--rules', rulesFile, '--model', `flows=${modelFile}`, '--out-of-order', '0', flowsFile]);
-    expect(run.err).toBe('');
+    const run = await runVigil(['run', '--rules', rulesFile, '--model', `flows=${modelFile}`, '--out-of-order', '0', flowsFile]);
+    expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const trained = JSON.parse(readFileSync(modelFile, 'utf8'));
-    const alerts = run.out.trim().split('\n').map((l) => JSON.parse(l) as Alert);
+    const alerts = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Alert);
     const expected = flowFeatures(flows, 60_000).map((row) => ({ source: row.source, windowStart: row.windowStart, ...classify(trained, row.features) }));
     const byWindow = (a: { windowStart: number; source: string }, b: { windowStart: number; source: string }) => a.windowStart - b.windowStart || a.source.localeCompare(b.source);
     expect(alerts.map((a) => ({ source: (a.key as Record<string, string>)['source.ip']!, windowStart: a.windowStart as number, label: a.label, cluster: a.cluster, score: a.score })).sort(byWindow)).toEqual(expected.sort(byWindow));
@@ -152,15 +142,15 @@ describe('vigil run --model', () => {
     writeFileSync(rulesFile, NATIVE);
     writeFileSync(join(dir, 'other.json'), '{"kind":"something else"}');
     writeFileSync(join(dir, 'broken.json'), '{"kind":');
-    const notModel = await vigil(['run', '--rules', rulesFile, '--model', `flows=${join(dir, 'other.json')}`, '-']);
+    const notModel = await runVigil(['run', '--rules', rulesFile, '--model', `flows=${join(dir, 'other.json')}`, '-']);
     expect(notModel.code).toBe(2);
-    expect(notModel.err).toBe(`vigil: model file ${join(dir, 'other.json')}: not a Vigil flow model (kind must be "vigil.flow-model")\n`);
-    const notJson = await vigil(['run', '--rules', rulesFile, '--model', `flows=${join(dir, 'broken.json')}`, '-']);
+    expect(notModel.stderr).toBe(`vigil: model file ${join(dir, 'other.json')}: not a Vigil flow model (kind must be "vigil.flow-model")\n`);
+    const notJson = await runVigil(['run', '--rules', rulesFile, '--model', `flows=${join(dir, 'broken.json')}`, '-']);
     expect(notJson.code).toBe(2);
-    expect(notJson.err).toMatch(new RegExp(`^vigil: model file ${join(dir, 'broken.json')}: not JSON \\(`));
-    const noPath = await vigil(['run', '--rules', rulesFile, '--model', 'flows', '-']);
+    expect(notJson.stderr).toMatch(new RegExp(`^vigil: model file ${join(dir, 'broken.json')}: not JSON \\(`));
+    const noPath = await runVigil(['run', '--rules', rulesFile, '--model', 'flows', '-']);
     expect(noPath.code).toBe(2);
-    expect(noPath.err).toContain("--model takes name=path, got 'flows'");
+    expect(noPath.stderr).toContain("--model takes name=path, got 'flows'");
   });
 });
 
