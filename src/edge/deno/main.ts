@@ -10,10 +10,7 @@
  * (default: vigil.wasm and emscripten-module.wasm next to this module). Processing-time windows are
  * checked every VIGIL_TICK_MS.
  */
-import { Engine } from '../../engine/engine.js';
-import { loadQuickJS } from '../../sandbox/load.js';
-import { createHotPaths } from '../../wasm/hotpaths.js';
-import { loadVigilWasmUrl } from '../../wasm/load-url.js';
+import { createEngine } from '../../entries/deno.js';
 import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig } from '../config.js';
 import { createHttpHandler } from '../http.js';
@@ -61,13 +58,7 @@ export async function main(): Promise<void> {
   const config = readConfig(env);
   const vigilUrl = env.VIGIL_WASM_URL ?? new URL('./vigil.wasm', import.meta.url).href;
   const quickjsUrl = env.VIGIL_QUICKJS_WASM_URL ?? new URL('./emscripten-module.wasm', import.meta.url).href;
-  const quickjsBytes = await (await fetch(quickjsUrl)).arrayBuffer();
-  const [quickjs, instance] = await Promise.all([
-    loadQuickJS({ wasmModule: await WebAssembly.compile(quickjsBytes) }),
-    loadVigilWasmUrl(vigilUrl),
-  ]);
-  const hot = createHotPaths(instance);
-  const engine = new Engine({ quickjs, ...hot }, { ...config.engine, clock: () => Date.now() });
+  const engine = await createEngine({ ...config.engine, clock: () => Date.now(), wasmUrl: vigilUrl, quickjsWasmUrl: quickjsUrl });
   const kv = await Deno.openKv(env.VIGIL_KV_PATH || undefined);
   const vigil = await EngineInstance.open(engine, {
     alertCapacity: config.alertCapacity,
