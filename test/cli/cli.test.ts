@@ -13,7 +13,6 @@ const file = (name: string, text: string | Uint8Array) => {
   return path;
 };
 
-
 const lines = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 const rules = `
