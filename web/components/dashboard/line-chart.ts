@@ -1,7 +1,8 @@
 /** A time-series line chart (d3 scales, line and axes), sized to its box. */
 import { LitElement, css, html, svg } from 'lit';
 import { area, axisBottom, axisLeft, curveMonotoneX, format, line, scaleLinear, scaleTime, select, timeFormat } from 'd3';
-import { baseStyles } from '../shared/styles.js';
+import { ElementSize } from '../shared/element-size.js';
+import { baseStyles, chartStyles } from '../shared/styles.js';
 
 export interface ChartPoint {
   time: number;
@@ -17,8 +18,6 @@ export class LineChart extends LitElement {
     color: { type: String },
     windowMs: { type: Number },
     unit: { type: String },
-    width: { state: true },
-    height: { state: true },
   };
 
   declare points: ChartPoint[];
@@ -26,13 +25,7 @@ export class LineChart extends LitElement {
   declare color: string;
   declare windowMs: number;
   declare unit: string;
-  declare width: number;
-  declare height: number;
-  private readonly resize = new ResizeObserver(([entry]) => {
-    if (!entry) return;
-    this.width = Math.max(100, Math.floor(entry.contentRect.width));
-    this.height = Math.max(80, Math.floor(entry.contentRect.height));
-  });
+  private readonly size = new ElementSize(this, { width: 400, height: 160, minWidth: 100, minHeight: 80, target: () => this.renderRoot.querySelector('.box') });
 
   constructor() {
     super();
@@ -41,12 +34,11 @@ export class LineChart extends LitElement {
     this.color = 'var(--accent)';
     this.windowMs = 5 * 60_000;
     this.unit = '/s';
-    this.width = 400;
-    this.height = 160;
   }
 
   static override styles = [
     baseStyles,
+    chartStyles,
     css`
       :host {
         display: flex;
@@ -75,37 +67,8 @@ export class LineChart extends LitElement {
         min-height: 0;
         position: relative;
       }
-      svg {
-        position: absolute;
-        inset: 0;
-      }
-      .axis text {
-        fill: var(--fg-faint);
-        font: 10px var(--font-mono);
-      }
-      .axis path,
-      .axis line {
-        stroke: var(--line-2);
-      }
-      .grid line {
-        stroke: var(--line);
-        stroke-dasharray: 2 3;
-      }
-      .grid path {
-        display: none;
-      }
     `,
   ];
-
-  override firstUpdated(): void {
-    const box = this.renderRoot.querySelector('.box');
-    if (box) this.resize.observe(box);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-  }
 
   override updated(): void {
     const { x, y } = this.scales();
@@ -114,7 +77,7 @@ export class LineChart extends LitElement {
     const grid = this.renderRoot.querySelector<SVGGElement>('g.grid');
     const tf = timeFormat('%H:%M:%S');
     const nf = format('~s');
-    const innerW = this.width - M.left - M.right;
+    const innerW = this.size.width - M.left - M.right;
     if (xa) select(xa).call(axisBottom(x).ticks(Math.max(2, Math.floor(innerW / 90))).tickSizeOuter(0).tickFormat((d) => tf(d as Date)));
     if (ya) select(ya).call(axisLeft(y).ticks(4).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
     if (grid) select(grid).call(axisLeft(y).ticks(4).tickSize(-innerW).tickFormat(() => ''));
@@ -126,8 +89,8 @@ export class LineChart extends LitElement {
     // Show the history there is (at least a minute), up to the window: a fresh app is not a sliver.
     const span = Math.min(this.windowMs, Math.max(60_000, now - first));
     const max = Math.max(1, ...this.points.map((p) => p.value));
-    const x = scaleTime().domain([now - span, now]).range([M.left, this.width - M.right]);
-    const y = scaleLinear().domain([0, max * 1.1]).nice(4).range([this.height - M.bottom, M.top]);
+    const x = scaleTime().domain([now - span, now]).range([M.left, this.size.width - M.right]);
+    const y = scaleLinear().domain([0, max * 1.1]).nice(4).range([this.size.height - M.bottom, M.top]);
     return { x, y };
   }
 
@@ -135,7 +98,7 @@ export class LineChart extends LitElement {
     const { x, y } = this.scales();
     const pts = this.points;
     const path = line<ChartPoint>().x((d) => x(d.time)).y((d) => y(d.value)).curve(curveMonotoneX)(pts) ?? '';
-    const fill = area<ChartPoint>().x((d) => x(d.time)).y0(this.height - M.bottom).y1((d) => y(d.value)).curve(curveMonotoneX)(pts) ?? '';
+    const fill = area<ChartPoint>().x((d) => x(d.time)).y0(this.size.height - M.bottom).y1((d) => y(d.value)).curve(curveMonotoneX)(pts) ?? '';
     const latest = pts[pts.length - 1]?.value;
     return html`
       <div class="head">
@@ -143,11 +106,11 @@ export class LineChart extends LitElement {
         <span class="now" style="color:${this.color}">${latest === undefined ? '–' : latest < 10 ? latest.toFixed(1) : Math.round(latest).toLocaleString('en-US')}<span class="dim" style="font-size:11px;font-weight:400">${this.unit}</span></span>
       </div>
       <div class="box">
-        <svg width=${this.width} height=${this.height} role="img" aria-label=${`${this.label} over time`}>
+        <svg width=${this.size.width} height=${this.size.height} role="img" aria-label=${`${this.label} over time`}>
           ${svg`<g class="grid" transform="translate(${M.left},0)"></g>
-          <g class="axis x" transform="translate(0,${this.height - M.bottom})"></g>
+          <g class="axis x" transform="translate(0,${this.size.height - M.bottom})"></g>
           <g class="axis y" transform="translate(${M.left},0)"></g>
-          <clipPath id="clip"><rect x=${M.left} y=${M.top - 2} width=${Math.max(0, this.width - M.left - M.right)} height=${Math.max(0, this.height - M.top - M.bottom + 2)}></rect></clipPath>
+          <clipPath id="clip"><rect x=${M.left} y=${M.top - 2} width=${Math.max(0, this.size.width - M.left - M.right)} height=${Math.max(0, this.size.height - M.top - M.bottom + 2)}></rect></clipPath>
           <g clip-path="url(#clip)">
             <path d=${fill} style="fill:${this.color};fill-opacity:0.12"></path>
             <path d=${path} style="fill:none;stroke:${this.color};stroke-width:1.5"></path>

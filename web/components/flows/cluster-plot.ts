@@ -9,7 +9,8 @@ import { axisBottom, axisLeft, format, scaleLinear, schemeTableau10, select } fr
 import type { FlowModelPoint, FlowModelView } from '../../../src/runtime/worker/protocol.js';
 import { fmtTime } from '../../lib/format.js';
 import { describeFeatures, plotDomains } from '../../lib/flows.js';
-import { baseStyles } from '../shared/styles.js';
+import { ElementSize } from '../shared/element-size.js';
+import { baseStyles, chartStyles } from '../shared/styles.js';
 
 const M = { top: 12, right: 14, bottom: 30, left: 44 };
 const ANOMALY = '#ff4d5e';
@@ -23,47 +24,26 @@ export class ClusterPlot extends LitElement {
   static override properties = {
     model: { attribute: false },
     host: { type: String },
-    width: { state: true },
-    height: { state: true },
   };
 
   declare model: FlowModelView | undefined;
   declare host: string;
-  declare width: number;
-  declare height: number;
-  private readonly resize = new ResizeObserver(([entry]) => {
-    if (!entry) return;
-    this.width = Math.max(160, Math.floor(entry.contentRect.width));
-    this.height = Math.max(120, Math.floor(entry.contentRect.height));
-  });
+  private readonly size = new ElementSize(this, { width: 500, height: 320, minWidth: 160, minHeight: 120 });
 
   constructor() {
     super();
     this.model = undefined;
     this.host = '';
-    this.width = 500;
-    this.height = 320;
   }
 
   static override styles = [
     baseStyles,
+    chartStyles,
     css`
       :host {
         display: block;
         position: relative;
         min-height: 0;
-      }
-      svg {
-        position: absolute;
-        inset: 0;
-      }
-      .axis text {
-        fill: var(--fg-faint);
-        font: 10px var(--font-mono);
-      }
-      .axis path,
-      .axis line {
-        stroke: var(--line-2);
       }
       .label {
         fill: var(--fg-dim);
@@ -89,20 +69,11 @@ export class ClusterPlot extends LitElement {
     `,
   ];
 
-  override firstUpdated(): void {
-    this.resize.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-  }
-
   private scales() {
     const m = this.model;
     const domains = plotDomains(m ? [...m.points, ...m.scored, ...m.clusters] : []);
-    const x = scaleLinear().domain(domains.x).range([M.left, this.width - M.right]);
-    const y = scaleLinear().domain(domains.y).range([this.height - M.bottom, M.top]);
+    const x = scaleLinear().domain(domains.x).range([M.left, this.size.width - M.right]);
+    const y = scaleLinear().domain(domains.y).range([this.size.height - M.bottom, M.top]);
     return { x, y };
   }
 
@@ -111,7 +82,7 @@ export class ClusterPlot extends LitElement {
     const nf = format('.2~f');
     const xa = this.renderRoot.querySelector<SVGGElement>('g.x');
     const ya = this.renderRoot.querySelector<SVGGElement>('g.y');
-    if (xa) select(xa).call(axisBottom(x).ticks(Math.max(2, Math.floor((this.width - M.left - M.right) / 80))).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
+    if (xa) select(xa).call(axisBottom(x).ticks(Math.max(2, Math.floor((this.size.width - M.left - M.right) / 80))).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
     if (ya) select(ya).call(axisLeft(y).ticks(5).tickSizeOuter(0).tickFormat((d) => nf(Number(d))));
   }
 
@@ -135,10 +106,10 @@ export class ClusterPlot extends LitElement {
     const [e1 = 0, e2 = 0] = m?.explained ?? [];
     // Normal points first, so the anomalous ones are drawn on top.
     const points = m ? [...m.points].sort((a, b) => Number(a.label === 'anomalous') - Number(b.label === 'anomalous')) : [];
-    return html`<svg width=${this.width} height=${this.height} role="img" aria-label="host windows after PCA" data-testid="cluster-plot">
-      ${svg`<g class="axis x" transform="translate(0,${this.height - M.bottom})"></g>
+    return html`<svg width=${this.size.width} height=${this.size.height} role="img" aria-label="host windows after PCA" data-testid="cluster-plot">
+      ${svg`<g class="axis x" transform="translate(0,${this.size.height - M.bottom})"></g>
       <g class="axis y" transform="translate(${M.left},0)"></g>
-      <text class="label" x=${this.width - M.right} y=${this.height - 2} text-anchor="end">PC1 · ${Math.round(e1 * 100)} % of the variance</text>
+      <text class="label" x=${this.size.width - M.right} y=${this.size.height - 2} text-anchor="end">PC1 · ${Math.round(e1 * 100)} % of the variance</text>
       <text class="label" x=${M.left + 4} y=${M.top + 4} dominant-baseline="hanging">PC2 · ${Math.round(e2 * 100)} %</text>
       ${points.map((p) => {
         const anomalous = p.label === 'anomalous';

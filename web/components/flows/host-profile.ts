@@ -8,6 +8,7 @@ import { scaleBand, scaleLinear } from 'd3';
 import type { FlowHostProfile } from '../../../src/runtime/worker/protocol.js';
 import { fmtCount, fmtTime } from '../../lib/format.js';
 import { fmtVolume, PROFILE_KEYS, profileSeries, type ProfileKey } from '../../lib/flows.js';
+import { ElementSize } from '../shared/element-size.js';
 import { baseStyles } from '../shared/styles.js';
 
 const TITLES: Record<ProfileKey, string> = {
@@ -23,17 +24,13 @@ const ANOMALY = '#ff4d5e';
 const HEIGHT = 54;
 
 export class HostProfile extends LitElement {
-  static override properties = { profile: { attribute: false }, width: { state: true } };
+  static override properties = { profile: { attribute: false } };
   declare profile: FlowHostProfile | undefined;
-  declare width: number;
-  private readonly resize = new ResizeObserver(([entry]) => {
-    if (entry) this.width = Math.max(160, Math.floor(entry.contentRect.width));
-  });
+  private readonly size = new ElementSize(this, { width: 400, height: 0, minWidth: 160, minHeight: 0, target: () => this.renderRoot.querySelector('.sizer') });
 
   constructor() {
     super();
     this.profile = undefined;
-    this.width = 400;
   }
 
   static override styles = [
@@ -80,20 +77,10 @@ export class HostProfile extends LitElement {
     `,
   ];
 
-  override firstUpdated(): void {
-    const box = this.renderRoot.querySelector('.sizer');
-    if (box) this.resize.observe(box);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-  }
-
   private chart(key: ProfileKey, last: boolean) {
     const profile = this.profile!;
     const series = profileSeries(profile, key);
-    const width = Math.max(60, this.width - 118);
+    const width = Math.max(60, this.size.width - 118);
     const bottom = last ? 14 : 2;
     const x = scaleBand<number>().domain(series.map((s) => s.windowStart)).range([0, width]).paddingInner(0.25);
     const max = Math.max(1, ...series.map((s) => Math.max(s.out, s.in)));

@@ -3,7 +3,8 @@ import { LitElement, css, html, svg } from 'lit';
 import { area, axisBottom, axisLeft, format, scaleLinear, scaleTime, select, stack, timeFormat } from 'd3';
 import { protocolRows, TRANSPORTS, type FlowMetric, type ProtocolRow } from '../../lib/flows.js';
 import type { FlowProtocolPoint } from '../../../src/runtime/worker/protocol.js';
-import { baseStyles } from '../shared/styles.js';
+import { ElementSize } from '../shared/element-size.js';
+import { baseStyles, chartStyles } from '../shared/styles.js';
 
 export const TRANSPORT_COLORS = { tcp: '#4aa3ff', udp: '#ff8c42', other: '#9b7bff' } as const;
 
@@ -14,56 +15,28 @@ export class ProtocolChart extends LitElement {
     points: { attribute: false },
     bucketMs: { type: Number },
     metric: { type: String },
-    width: { state: true },
-    height: { state: true },
   };
 
   declare points: FlowProtocolPoint[];
   declare bucketMs: number;
   declare metric: FlowMetric;
-  declare width: number;
-  declare height: number;
-  private readonly resize = new ResizeObserver(([entry]) => {
-    if (!entry) return;
-    this.width = Math.max(120, Math.floor(entry.contentRect.width));
-    this.height = Math.max(80, Math.floor(entry.contentRect.height));
-  });
+  private readonly size = new ElementSize(this, { width: 500, height: 180, minWidth: 120, minHeight: 80 });
 
   constructor() {
     super();
     this.points = [];
     this.bucketMs = 10_000;
     this.metric = 'flows';
-    this.width = 500;
-    this.height = 180;
   }
 
   static override styles = [
     baseStyles,
+    chartStyles,
     css`
       :host {
         display: block;
         position: relative;
         min-height: 0;
-      }
-      svg {
-        position: absolute;
-        inset: 0;
-      }
-      .axis text {
-        fill: var(--fg-faint);
-        font: 10px var(--font-mono);
-      }
-      .axis path,
-      .axis line {
-        stroke: var(--line-2);
-      }
-      .grid line {
-        stroke: var(--line);
-        stroke-dasharray: 2 3;
-      }
-      .grid path {
-        display: none;
       }
       .none {
         position: absolute;
@@ -76,15 +49,6 @@ export class ProtocolChart extends LitElement {
     `,
   ];
 
-  override firstUpdated(): void {
-    this.resize.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-  }
-
   private rows(): ProtocolRow[] {
     return protocolRows(this.points, this.metric, this.bucketMs);
   }
@@ -93,14 +57,14 @@ export class ProtocolChart extends LitElement {
     const first = rows[0]?.time ?? Date.now();
     const last = Math.max(first + this.bucketMs, rows[rows.length - 1]?.time ?? first);
     const max = Math.max(1e-9, ...rows.map((r) => r.tcp + r.udp + r.other));
-    const x = scaleTime().domain([first, last]).range([M.left, this.width - M.right]);
-    const y = scaleLinear().domain([0, max * 1.1]).nice(4).range([this.height - M.bottom, M.top]);
+    const x = scaleTime().domain([first, last]).range([M.left, this.size.width - M.right]);
+    const y = scaleLinear().domain([0, max * 1.1]).nice(4).range([this.size.height - M.bottom, M.top]);
     return { x, y };
   }
 
   override updated(): void {
     const { x, y } = this.scales(this.rows());
-    const innerW = this.width - M.left - M.right;
+    const innerW = this.size.width - M.left - M.right;
     const tf = timeFormat('%H:%M:%S');
     const nf = format('~s');
     const xa = this.renderRoot.querySelector<SVGGElement>('g.x');
@@ -119,9 +83,9 @@ export class ProtocolChart extends LitElement {
       .x((d) => x(d.data.time))
       .y0((d) => y(d[0]))
       .y1((d) => y(d[1]));
-    return html`<svg width=${this.width} height=${this.height} role="img" aria-label=${`${this.metric} per second by transport`}>
+    return html`<svg width=${this.size.width} height=${this.size.height} role="img" aria-label=${`${this.metric} per second by transport`}>
         ${svg`<g class="grid" transform="translate(${M.left},0)"></g>
-        <g class="axis x" transform="translate(0,${this.height - M.bottom})"></g>
+        <g class="axis x" transform="translate(0,${this.size.height - M.bottom})"></g>
         <g class="axis y" transform="translate(${M.left},0)"></g>
         ${layers.map(
           (layer) => svg`<path data-testid="protocol-area" data-transport=${layer.key} d=${shape(layer as never) ?? ''} style="fill:${TRANSPORT_COLORS[layer.key as keyof typeof TRANSPORT_COLORS]};fill-opacity:0.55;stroke:${TRANSPORT_COLORS[layer.key as keyof typeof TRANSPORT_COLORS]};stroke-width:1"></path>`,

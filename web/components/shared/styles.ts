@@ -214,3 +214,26 @@ export const baseStyles = css`
     text-align: right;
   }
 `;
+
+/** SVG charts: the SVG fills its positioned box; d3 axes and grid lines in the theme's colours. */
+export const chartStyles = css`
+  svg {
+    position: absolute;
+    inset: 0;
+  }
+  .axis text {
+    fill: var(--fg-faint);
+    font: 10px var(--font-mono);
+  }
+  .axis path,
+  .axis line {
+    stroke: var(--line-2);
+  }
+  .grid line {
+    stroke: var(--line);
+    stroke-dasharray: 2 3;
+  }
+  .grid path {
+    display: none;
+  }
+`;
