@@ -41,7 +41,6 @@ export class Suppressor {
   /** The latest time seen; entries whose period ended before it are swept now and then. */
   private latest = -Infinity;
   private sweptAt = -Infinity;
-  held = 0;
 
   constructor(readonly periodMs: number) {}
 
@@ -61,26 +60,19 @@ export class Suppressor {
       return { raise: true, note };
     }
     entry.held++;
-    this.held++;
     return { raise: false };
   }
 
-  /** Keys inside their period. */
-  get size(): number {
-    return this.entries.size;
+  snapshot(): { entries: [string, SuppressionEntry][] } {
+    return { entries: [...this.entries].map(([k, e]) => [k, { ...e }]) };
   }
 
-  snapshot(): { entries: [string, SuppressionEntry][]; held: number } {
-    return { entries: [...this.entries].map(([k, e]) => [k, { ...e }]), held: this.held };
-  }
-
-  restore(saved: { entries: [string, SuppressionEntry][]; held: number }): void {
+  restore(saved: { entries: [string, SuppressionEntry][] }): void {
     this.entries.clear();
     for (const [key, entry] of saved.entries) {
       this.entries.set(key, { ...entry });
       if (entry.until - this.periodMs > this.latest) this.latest = entry.until - this.periodMs;
     }
-    this.held = saved.held;
   }
 
   /** Forgets keys whose period is over, at most once per period, so the map stays as small as the live keys. */
