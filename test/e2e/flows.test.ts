@@ -55,6 +55,12 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
     expect(await page.locator('[data-testid=anomalous-hosts] div').count()).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-testid=flows-train]').textContent()).toContain('Retrain');
     await page.waitForTimeout(500);
+    // The charts are sized to their boxes (ElementSize), not left at their defaults.
+    for (const chart of ['vigil-cluster-plot', 'vigil-protocol-chart']) {
+      const fits = () =>
+        page.locator(chart).first().evaluate((host) => Number(host.shadowRoot!.querySelector('svg')!.getAttribute('width')) - Math.floor(host.getBoundingClientRect().width));
+      await expect.poll(fits).toBe(0);
+    }
     await app.shot('flows');
 
     // The user's call: flip a normal cluster to anomalous and back.
@@ -86,6 +92,10 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
     await json.getByText('"source"', { exact: true }).waitFor();
     await json.getByText(rule === 'ssh brute force' ? /^"198\.51\.100\.\d+"$/ : /^"203\.0\.113\.\d+"$/).first().waitFor();
     await app.shot('flows-alerts');
+
+    // SUPPRESS holds back the repeats of a scan in progress; the rule list says how many.
+    await page.goto(`${app.server.url}#/rules`);
+    await expect.poll(() => page.locator(`[data-rule="${rule}"] [data-testid=rule-held]`).textContent(), { timeout: 30_000 }).toMatch(/^\d[\d.]*k? held$/);
 
     // The simulator scores them against the generator's ground truth (the attacker's address).
     await page.goto(`${app.server.url}#/simulator`);

@@ -148,7 +148,7 @@ export class RuleList extends LitElement {
             <span>${r.kind === 'aggregation' ? 'window' : r.kind === 'state-machine' ? 'machine' : 'simple'}</span>
             <span title="events that passed FILTER and IOC FILTERS"><b>${fmtCount(stats.matched)}</b> matched</span>
             <span title="alerts raised"><b>${fmtCount(stats.alerts)}</b> alerts</span>
-            ${stats.suppressed ? html`<span title="alerts held back by SUPPRESS">${fmtCount(stats.suppressed)} held</span>` : nothing}
+            ${stats.suppressed ? html`<span title="alerts held back by SUPPRESS" data-testid="rule-held">${fmtCount(stats.suppressed)} held</span>` : nothing}
             ${stats.errors ? html`<span title="function errors" style="color:var(--warn)">${fmtCount(stats.errors)} err</span>` : nothing}
           </span>
           ${state === 'deactivated' && r.deactivation ? html`<span class="why" title=${r.deactivation.reason}>${r.deactivation.kind}: ${r.deactivation.reason}</span>` : nothing}
