@@ -6,11 +6,12 @@
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { Diagnostic } from '../lang/diagnostic.js';
 import { compileCheck } from '../lang/index.js';
-import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits } from '../sandbox/sandbox.js';
+import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits, type ViolationKind } from '../sandbox/sandbox.js';
 import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
 import { Broadcast } from './alert-stream.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { compileRule, sameMachine, sameSuppression, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
+import type { BatchOutcome } from '../sandbox/sandbox.js';
 import { parseEventTime, type Clock } from './event-time.js';
 import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldReader } from './fields.js';
 import type { StateTableFactory } from '../wasm/state-table.js';
@@ -48,6 +49,18 @@ export interface EngineOptions {
    * lose rules that did little work.
    */
   cpuClock?: () => number;
+  /**
+   * Told which rule function is about to run and when it returned. An outer guard (the Node
+   * off-thread watchdog) records it in shared memory, so when a function overruns and the thread
+   * has to be stopped, the guard knows which rule to blame without the stuck thread's help.
+   */
+  activity?: RuleActivity;
+}
+
+/** See EngineOptions.activity. Called once per rule function and batch, not per event. */
+export interface RuleActivity {
+  enter(rule: string, phase: FunctionPhase): void;
+  leave(): void;
 }
 
 /** What a runtime hands the engine: the loaded WebAssembly pieces. */
@@ -182,7 +195,8 @@ export class Engine {
   readonly tables = new TableRegistry();
   /** Flow models for `utils.classify` (src/ml: `vigil train` writes them). */
   readonly models = new ModelRegistry();
-  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
+  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock' | 'activity'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
+  private readonly activity?: RuleActivity;
   private readonly clock: Clock;
   private readonly utilsHost: UtilsHost;
   private readonly utils: Utils;
@@ -227,6 +241,7 @@ export class Engine {
       throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
     }
     this.clock = options.clock ?? Date.now;
+    this.activity = options.activity;
     this.rate = new RateMeter(this.clock);
     this.utilsHost = {
       inTable: (table, value) => this.tables.has(table, value),
@@ -340,6 +355,17 @@ export class Engine {
       return;
     }
     rule.state = 'active';
+  }
+
+  /**
+   * Deactivates a rule from outside, as a limit violation inside the engine does: its status says
+   * why, and a `vigil.rule.deactivated` alert is emitted (and re-enters). The outer guard calls it
+   * for a rule whose function overran so long that its thread had to be stopped.
+   */
+  deactivateRule(name: string, kind: ViolationKind, reason: string, phase: FunctionPhase = 'filter'): void {
+    this.assertAlive();
+    const alert = this.deactivate(this.requireRule(name), new SandboxViolation(kind, name, reason), phase);
+    if (alert) this.deliver([{ seq: 0, alert }], 0);
   }
 
   /** Every applied version of a rule, oldest first. */
@@ -627,7 +653,7 @@ export class Engine {
       if (rule.filter) {
         let outcome;
         try {
-          outcome = rule.filter.run(indices.map((i) => batch[i]));
+          outcome = this.runFunction(rule, 'filter', rule.filter, indices.map((i) => batch[i]));
         } catch (violation) {
           deactivate(rule, violation, 'filter');
           continue;
@@ -787,7 +813,7 @@ export class Engine {
       if (rule.state !== 'active') continue;
       let outcome;
       try {
-        outcome = rule.having!.run(items.map((item) => item.window!.events));
+        outcome = this.runFunction(rule, 'having', rule.having!, items.map((item) => item.window!.events));
       } catch (violation) {
         deactivate(rule, violation, 'having');
         continue;
@@ -803,7 +829,7 @@ export class Engine {
       if (rule.state !== 'active') continue;
       let outcome;
       try {
-        outcome = rule.sink.run(items.map((item) => item.input));
+        outcome = this.runFunction(rule, 'sink', rule.sink, items.map((item) => item.input));
       } catch (violation) {
         deactivate(rule, violation, 'sink');
         continue;
@@ -815,6 +841,17 @@ export class Engine {
       });
     }
     this.deliver(alerts, depth);
+  }
+
+  /** One rule function over a batch, announced to the outer guard when there is one. */
+  private runFunction(rule: CompiledRule, phase: FunctionPhase, runner: FunctionRunner, inputs: readonly unknown[]): BatchOutcome<unknown> {
+    if (!this.activity) return runner.run(inputs);
+    this.activity.enter(rule.name, phase);
+    try {
+      return runner.run(inputs);
+    } finally {
+      this.activity.leave();
+    }
   }
 
   /** SUPPRESS: whether the alert is raised; one raised again in its period gets a `suppression` note. */

@@ -5,9 +5,10 @@
  * - `memory`: the runtime's memory limit was reached;
  * - `stack`: the stack limit was reached (deep recursion);
  * - `refused`: the source uses something the sandbox does not allow (BigInt, async, `import()`…);
- * - `compile`: the source is not a valid function expression.
+ * - `compile`: the source is not a valid function expression;
+ * - `fanout`: the rule's alerts, re-entering the engine, multiplied past the re-entry budget.
  */
-export type ViolationKind = 'cpu' | 'memory' | 'stack' | 'refused' | 'compile';
+export type ViolationKind = 'cpu' | 'memory' | 'stack' | 'refused' | 'compile' | 'fanout';
 
 /**
  * Thrown when a rule breaks a sandbox limit or cannot be admitted. The engine deactivates the rule
