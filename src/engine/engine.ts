@@ -121,6 +121,17 @@ export interface ApplyResult {
   diagnostics: Diagnostic[];
 }
 
+/** Where a batch comes from, for event time (see EngineOptions.watermarkBy). */
+export interface PushOptions {
+  /**
+   * The source of the batch: an exporter and observation domain, a file, a partition and client.
+   * Event time advances per source; the engine's watermark is the minimum over active sources.
+   */
+  source?: string;
+  /** This source's out-of-order bound, overriding `outOfOrderMs` (a collector derives it per exporter). */
+  outOfOrderMs?: number;
+}
+
 export interface PushResult {
   accepted: number;
   rejected: { index: number; reason: string }[];
@@ -401,7 +412,8 @@ export class Engine {
    * its index); everything else is processed, and the alerts it causes are delivered before this
    * returns.
    */
-  push(events: readonly unknown[]): PushResult {
+  push(events: readonly unknown[], options: PushOptions = {}): PushResult {
+    void options;
     this.assertAlive();
     const batch: EventRecord[] = [];
     const rejected: PushResult['rejected'] = [];
