@@ -14,13 +14,14 @@ export const MAX_EVENT_DEPTH = 128;
 export function nestingDepthExceeds(value: unknown, max: number = MAX_EVENT_DEPTH): boolean {
   if (value === null || typeof value !== 'object') return false;
   const stack: { value: object; depth: number }[] = [{ value, depth: 1 }];
-  const seen = new Set<object>();
+  // The deepest level each object was walked at: a shared object is walked again only when it
+  // appears deeper, so a DAG costs little and a cycle (infinitely deep) soon exceeds `max`.
+  const deepest = new Map<object, number>();
   while (stack.length) {
     const { value: node, depth } = stack.pop()!;
     if (depth > max) return true;
-    // A cycle is infinitely deep: JSON.stringify and every recursive walk would fail on it.
-    if (seen.has(node)) return true;
-    seen.add(node);
+    if ((deepest.get(node) ?? 0) >= depth) continue;
+    deepest.set(node, depth);
     const children = Array.isArray(node) ? node : Object.values(node);
     for (const child of children) {
       if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1 });
