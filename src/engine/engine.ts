@@ -23,11 +23,37 @@ import { Router } from './router.js';
 import type { StateMachineViolation } from './state-machine.js';
 import type { Suppressor } from './suppression.js';
 import { TableRegistry } from './tables.js';
+import { EventClock, type EventClockSnapshot, type Quarantine } from './watermark.js';
 import { WindowStore, type FiredWindow, type WindowBufferFactory, type WindowSnapshot } from './window.js';
 
 export interface EngineOptions {
   /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
   outOfOrderMs?: number;
+  /**
+   * An event whose USING time is more than this ahead of the processing clock is quarantined: it
+   * reaches simple rules but moves no event time and enters no window or state machine, and a
+   * `vigil.future` diagnostic reports it. Default: off (Infinity) — replays of any date work;
+   * `vigil collect` and the HTTP API set 5 minutes for live input.
+   */
+  maxFutureMs?: number;
+  /**
+   * An event more than this ahead of its own source's highest time (or, for a new source, of every
+   * active source's) is quarantined the same way, unless `jumpConfirmations` events in a row agree
+   * on the new time (a replay after a gap). Default 1 hour.
+   */
+  maxJumpMs?: number;
+  /**
+   * How many events in a row must agree before a source's jump in time is believed (the waiting
+   * ones are then accepted, so a gap in a sparse feed loses nothing). Default 3.
+   */
+  jumpConfirmations?: number;
+  /** A source with no event for this long (processing time) stops holding the watermark back. Default 60 000 ms. */
+  sourceIdleMs?: number;
+  /**
+   * A field naming each event's source for event time (JSON lines that carry their own source,
+   * e.g. `host.name`); events without it belong to the batch's source (PushOptions.source).
+   */
+  watermarkBy?: string;
   /** How long after a window fires late events still update it (re-firing it). Default 0. */
   allowedLatenessMs?: number;
   /** Limits for rule functions that run in the sandbox. */
@@ -146,6 +172,12 @@ export interface StateMachineStats {
   states?: Record<string, number>;
 }
 
+export interface EventTimeInfo {
+  field: string;
+  watermark: number | null;
+  sources: ReturnType<EventClock['describe']>;
+}
+
 export interface EngineMetrics {
   eventsIn: number;
   eventsPerSecond: number;
@@ -153,6 +185,8 @@ export interface EngineMetrics {
   lateEvents: number;
   deactivations: number;
   reentries: number;
+  /** Events whose time was too far ahead (vigil.future): they moved no event time. */
+  quarantined: number;
   rules: Record<string, RuleInfo['stats'] & { state: RuleInfo['state'] }>;
 }
 
@@ -168,6 +202,8 @@ interface EngineState {
   /** Flow models by name (absent in checkpoints of older versions). */
   models?: [string, unknown][];
   watermarks: [string, number | null][];
+  /** Per USING field, event time per source (absent in checkpoints of older versions). */
+  eventClocks?: [string, EventClockSnapshot][];
   windows: [string, WindowSnapshot<EventRecord>][];
   /** Per state-machine rule, the blob holding its state table. */
   machines: [string, number][];
@@ -182,6 +218,13 @@ interface IocWork {
   rule: CompiledRule;
   indices: number[];
   passed: Uint8Array;
+}
+
+/** An event whose time waited for its source's jump to be confirmed, with the rules it passed. */
+interface ReleasedEvent {
+  item: EventRecord;
+  /** The rules it passed (one, several, or none). */
+  context: unknown;
 }
 
 /** A STATE MACHINE rule's events of one batch, in order, as parallel arrays. */
@@ -200,13 +243,24 @@ interface Pending {
 }
 
 const REENTRY_FIELD = 'rule';
+const EMPTY_COUNTERS = { eventsIn: 0, alertsOut: 0, lateEvents: 0, deactivations: 0, reentries: 0, quarantined: 0 };
+/** The source of events pushed without one. */
+const DEFAULT_SOURCE = 'default';
+/** Quarantined events reported one by one per source before they are only counted. */
+const MAX_QUARANTINE_REPORTS = 100;
 
 export class Engine {
   readonly iocs: IocRegistry;
   readonly tables = new TableRegistry();
   /** Flow models for `utils.classify` (src/ml: `vigil train` writes them). */
   readonly models = new ModelRegistry();
-  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock' | 'activity'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
+  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
+  private readonly sourceReader?: FieldReader;
+  /** The source of the batch being pushed, and its out-of-order bound when the caller gave one. */
+  private batchSource = DEFAULT_SOURCE;
+  private batchBound: number | undefined;
+  /** Quarantined events reported per source; past the first few, only counted. */
+  private readonly quarantineReports = new Map<string, number>();
   private readonly activity?: RuleActivity;
   private readonly clock: Clock;
   private readonly utilsHost: UtilsHost;
@@ -216,8 +270,8 @@ export class Engine {
   private readonly versions = new Map<string, RuleVersion[]>();
   private router = new Router<CompiledRule>();
   private nextOrder = 0;
-  /** Event-time watermark per USING field, shared by the rules that use it. */
-  private readonly watermarks = new Map<string, { read: FieldReader; value: number; rules: CompiledRule[] }>();
+  /** Event time per USING field (per source inside), shared by the rules that use it. */
+  private readonly watermarks = new Map<string, { field: string; read: FieldReader; clock: EventClock<EventRecord>; rules: CompiledRule[] }>();
   private processingTimeRules: CompiledRule[] = [];
   /**
    * Aggregation rules fed by alerts (SOURCES rule = …). Alerts re-enter after the batch that caused
@@ -229,7 +283,7 @@ export class Engine {
   private readonly alertOut = new Broadcast<Alert>();
   private readonly diagnosticOut = new Broadcast<RuntimeDiagnostic>();
   private readonly rate: RateMeter;
-  private counters = { eventsIn: 0, alertsOut: 0, lateEvents: 0, deactivations: 0, reentries: 0 };
+  private counters = { ...EMPTY_COUNTERS };
 
   /** Events consumed from the input, for checkpoints and for error messages. */
   private inputPosition = 0;
@@ -241,6 +295,10 @@ export class Engine {
   ) {
     this.options = {
       outOfOrderMs: options.outOfOrderMs ?? 5000,
+      maxFutureMs: options.maxFutureMs ?? Infinity,
+      maxJumpMs: options.maxJumpMs ?? 3_600_000,
+      jumpConfirmations: options.jumpConfirmations ?? 3,
+      sourceIdleMs: options.sourceIdleMs ?? 60_000,
       allowedLatenessMs: options.allowedLatenessMs ?? 0,
       sandboxOnly: options.sandboxOnly ?? false,
       maxReentryDepth: options.maxReentryDepth ?? 8,
@@ -251,6 +309,10 @@ export class Engine {
     if (this.options.outOfOrderMs < 0 || this.options.allowedLatenessMs < 0) {
       throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
     }
+    if (!(this.options.maxFutureMs >= 0) || !(this.options.maxJumpMs >= 0) || !(this.options.sourceIdleMs >= 0) || !(this.options.jumpConfirmations >= 1)) {
+      throw new RangeError('maxFutureMs, maxJumpMs and sourceIdleMs must not be negative, jumpConfirmations at least 1');
+    }
+    if (options.watermarkBy !== undefined) this.sourceReader = fieldReader(options.watermarkBy);
     this.clock = options.clock ?? Date.now;
     this.activity = options.activity;
     this.rate = new RateMeter(this.clock);
@@ -413,7 +475,6 @@ export class Engine {
    * returns.
    */
   push(events: readonly unknown[], options: PushOptions = {}): PushResult {
-    void options;
     this.assertAlive();
     const batch: EventRecord[] = [];
     const rejected: PushResult['rejected'] = [];
@@ -429,6 +490,9 @@ export class Engine {
     this.counters.eventsIn += batch.length;
     this.rate.add(batch.length);
     if (batch.length) {
+      if (options.outOfOrderMs !== undefined && !(options.outOfOrderMs >= 0)) throw new RangeError('outOfOrderMs must not be negative');
+      this.batchSource = options.source ?? DEFAULT_SOURCE;
+      this.batchBound = options.outOfOrderMs;
       this.runBatch(batch, 0);
       this.settleDerived();
     }
@@ -450,8 +514,8 @@ export class Engine {
     this.assertAlive();
     this.fireDue((sink) => {
       for (const [, wm] of this.watermarks) {
-        if (timeMs > wm.value) {
-          wm.value = timeMs;
+        if (timeMs > wm.clock.value) {
+          wm.clock.raise(timeMs);
           for (const rule of wm.rules) this.advanceRule(rule, timeMs, sink);
         }
       }
@@ -513,7 +577,8 @@ export class Engine {
       iocs: this.iocs.list().map(({ name }) => ({ name, blob: blobs.push(this.iocs.serialize(name)) - 1 })),
       tables: this.tables.names().map((name) => ({ name, entries: this.tables.entries(name) })),
       models: this.models.names().map((name) => [name, this.models.get(name)]),
-      watermarks: [...this.watermarks].map(([field, wm]) => [field, Number.isFinite(wm.value) ? wm.value : null]),
+      watermarks: [...this.watermarks].map(([field, wm]) => [field, Number.isFinite(wm.clock.value) ? wm.clock.value : null]),
+      eventClocks: [...this.watermarks].map(([field, wm]) => [field, wm.clock.snapshot()]),
       windows: ordered.filter((r) => r.aggregation).map((r) => [r.name, r.aggregation!.windows.snapshot()]),
       machines: ordered.filter((r) => r.stateMachine).map((r) => [r.name, blobs.push(r.stateMachine!.machine.serialize()) - 1]),
       suppressions: ordered.filter((r) => r.suppression).map((r) => [r.name, r.suppression!.suppressor.snapshot()]),
@@ -568,12 +633,16 @@ export class Engine {
     this.versions.clear();
     for (const [name, list] of state.history) this.versions.set(name, list);
     this.nextOrder = state.nextOrder;
-    this.counters = { ...state.counters };
+    this.counters = { ...EMPTY_COUNTERS, ...state.counters };
     this.inputPosition = state.position;
     this.rebuildTimeIndex();
+    const clocks = new Map(state.eventClocks ?? []);
     for (const [field, value] of state.watermarks) {
       const wm = this.watermarks.get(field);
-      if (wm) wm.value = value ?? -Infinity;
+      if (!wm) continue;
+      const saved = clocks.get(field);
+      if (saved) wm.clock.restore(saved);
+      else wm.clock.raise(value ?? -Infinity);
     }
     return { extra: state.extra };
   }
@@ -614,6 +683,20 @@ export class Engine {
     const machine = this.requireRule(name).stateMachine?.machine;
     if (!machine) throw new Error(`rule "${name}" is not a STATE MACHINE rule`);
     return machine.stateOf(key);
+  }
+
+  /**
+   * Event time per USING field: the field's watermark and, per source, its highest time, its own
+   * watermark, how far it trails, whether it still holds the watermark back (not idle), and how
+   * many of its events were quarantined.
+   */
+  eventTime(): EventTimeInfo[] {
+    const now = this.clock();
+    return [...this.watermarks.values()].map((wm) => ({
+      field: wm.field,
+      watermark: Number.isFinite(wm.clock.value) ? wm.clock.value : null,
+      sources: wm.clock.describe(now),
+    }));
   }
 
   metrics(): EngineMetrics {
@@ -686,6 +769,7 @@ export class Engine {
 
     this.advanceProcessingTime(fired);
     const now = this.clock();
+    if (depth === 0) for (const wm of this.watermarks.values()) wm.clock.expireIdle(now);
     const machineWork = new Map<CompiledRule, MachineBatch>();
     // The rules each event passed, in rule order (most events pass one rule or none: no array for them).
     const perEvent: (CompiledRule | CompiledRule[] | undefined)[] = new Array(batch.length);
@@ -700,9 +784,24 @@ export class Engine {
         perEvent[i] = had === undefined ? rule : Array.isArray(had) ? (had.push(rule), had) : [had, rule];
       }
     }
-    const handle = (rule: CompiledRule, event: EventRecord): void => {
+    const handle = (rule: CompiledRule, event: EventRecord, quarantined: Set<string> | undefined): void => {
       if (rule.state !== 'active') return;
       rule.stats.matched++;
+      // A quarantined time enters no window and no state machine (it could expire every key) —
+      // unless its source's jump is confirmed later, and `released` hands it over then.
+      if (quarantined && quarantined.has((rule.stateMachine ?? rule.aggregation)?.timeField as string)) return;
+      place(rule, event);
+    };
+    /** Events whose jump in time was confirmed: into the windows and machines they were kept from. */
+    const released = (field: string, items: ReleasedEvent[]) => {
+      for (const { item: event, context } of items) {
+        const rules = context as CompiledRule | CompiledRule[] | undefined;
+        for (const rule of rules === undefined ? [] : Array.isArray(rules) ? rules : [rules]) {
+          if (rule.state === 'active' && (rule.stateMachine ?? rule.aggregation)?.timeField === field) place(rule, event);
+        }
+      }
+    };
+    const place = (rule: CompiledRule, event: EventRecord): void => {
       const machine = rule.stateMachine;
       if (machine) {
         const time = machine.timeReader ? parseEventTime(machine.timeReader(event)) : now;
@@ -747,11 +846,12 @@ export class Engine {
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i];
       const passedRules = perEvent[i];
+      const quarantined = this.watermarks.size ? this.observeTime(event, passedRules, now, depth > 0, released) : undefined;
       if (passedRules !== undefined) {
-        if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event);
-        else handle(passedRules, event);
+        if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
+        else handle(passedRules, event, quarantined);
       }
-      this.advanceEventTime(event, fired);
+      this.advanceEventTime(fired);
     }
 
     for (const [rule, items] of machineWork) this.stepMachine(rule, items, sinkWork);
@@ -786,7 +886,7 @@ export class Engine {
         const now = this.clock();
         for (const rule of this.derivedRules) {
           const field = rule.aggregation!.timeField;
-          const watermark = field === undefined ? now : this.watermarks.get(field)!.value;
+          const watermark = field === undefined ? now : this.watermarks.get(field)!.clock.value;
           this.advanceRule(rule, watermark, (r, w) => {
             fired = true;
             sink(r, w);
@@ -956,14 +1056,64 @@ export class Engine {
     }
   }
 
-  private advanceEventTime(event: EventRecord, fired: (rule: CompiledRule, window: FiredWindow<EventRecord>) => void): void {
+  /**
+   * Hands the event's time in each USING field to that field's clock, under the event's source.
+   * Returns the fields whose time was quarantined (too far ahead), after reporting them.
+   */
+  private observeTime(
+    event: EventRecord,
+    passedRules: CompiledRule | CompiledRule[] | undefined,
+    now: number,
+    trusted: boolean,
+    released: (field: string, items: ReleasedEvent[]) => void,
+  ): Set<string> | undefined {
+    let quarantined: Set<string> | undefined;
     for (const wm of this.watermarks.values()) {
       const time = parseEventTime(wm.read(event));
       if (time === undefined) continue;
-      const candidate = time - this.options.outOfOrderMs;
-      if (candidate <= wm.value) continue;
-      wm.value = candidate;
-      for (const rule of wm.rules) this.advanceRule(rule, candidate, fired);
+      const source = (this.sourceReader && scalarText(this.sourceReader(event))) ?? this.batchSource;
+      const reason = wm.clock.observe(time, source, now, this.batchBound, trusted, event, passedRules);
+      if (reason === undefined) continue;
+      if (Array.isArray(reason)) {
+        this.counters.quarantined -= reason.length;
+        this.report({
+          code: 'vigil.future',
+          message: `source "${source}" jumped to ${time} in '${wm.field}' and ${this.options.jumpConfirmations} events in a row agree: its ${reason.length} waiting events are accepted`,
+          source,
+          field: wm.field,
+          eventTime: time,
+          reason: 'jump-confirmed',
+        });
+        released(wm.field, reason);
+        continue;
+      }
+      (quarantined ??= new Set()).add(wm.field);
+      this.counters.quarantined++;
+      this.reportQuarantine(reason, wm.field, source, time, now);
+    }
+    return quarantined;
+  }
+
+  private reportQuarantine(reason: Quarantine, field: string, source: string, time: number, now: number): void {
+    const reported = (this.quarantineReports.get(source) ?? 0) + 1;
+    this.quarantineReports.set(source, reported);
+    if (reported > MAX_QUARANTINE_REPORTS + 1) return;
+    const message =
+      reported > MAX_QUARANTINE_REPORTS
+        ? `more events too far ahead from source "${source}" are counted (metrics: quarantined), not reported`
+        : reason === 'future'
+          ? `event time ${time} in '${field}' is more than ${this.options.maxFutureMs} ms ahead of the clock (${now}): quarantined, it moves no event time`
+          : `event time ${time} in '${field}' is more than ${this.options.maxJumpMs} ms ahead of source "${source}": quarantined, it moves no event time`;
+    this.report({ code: 'vigil.future', message, source, field, eventTime: time, reason });
+  }
+
+  /** Moves every field's watermark to what its sources now allow, closing the windows that end by then. */
+  private advanceEventTime(fired: (rule: CompiledRule, window: FiredWindow<EventRecord>) => void): void {
+    for (const wm of this.watermarks.values()) {
+      const before = wm.clock.value;
+      const after = wm.clock.advance();
+      if (after <= before) continue;
+      for (const rule of wm.rules) this.advanceRule(rule, after, fired);
     }
   }
 
@@ -1022,11 +1172,21 @@ export class Engine {
   }
 
   private rebuildTimeIndex(): void {
-    const previous = new Map([...this.watermarks].map(([field, wm]) => [field, wm.value]));
+    const previous = new Map([...this.watermarks].map(([field, wm]) => [field, wm.clock]));
     this.watermarks.clear();
     this.processingTimeRules = [];
     this.derivedRules = [];
+    const clockOf = (field: string) => {
+      let wm = this.watermarks.get(field);
+      if (!wm) {
+        wm = { field, read: fieldReader(field), clock: previous.get(field) ?? new EventClock(this.options), rules: [] };
+        this.watermarks.set(field, wm);
+      }
+      return wm;
+    };
     for (const rule of this.ordered()) {
+      // State machines' times are checked too: a forged time would expire every key's state.
+      if (rule.stateMachine?.timeField) clockOf(rule.stateMachine.timeField);
       const agg = rule.aggregation;
       if (!agg) continue;
       const derived = rule.selectors.some((s) => s.field === REENTRY_FIELD);
@@ -1035,11 +1195,7 @@ export class Engine {
         if (!derived) this.processingTimeRules.push(rule);
         continue;
       }
-      let wm = this.watermarks.get(agg.timeField);
-      if (!wm) {
-        wm = { read: fieldReader(agg.timeField), value: previous.get(agg.timeField) ?? -Infinity, rules: [] };
-        this.watermarks.set(agg.timeField, wm);
-      }
+      const wm = clockOf(agg.timeField);
       if (!derived) wm.rules.push(rule);
     }
   }
