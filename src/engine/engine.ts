@@ -23,6 +23,7 @@ import { Router } from './router.js';
 import type { StateMachineViolation } from './state-machine.js';
 import type { Suppressor } from './suppression.js';
 import { TableRegistry } from './tables.js';
+import { MAX_EVENT_DEPTH, nestingDepthExceeds } from './nesting.js';
 import { EventClock, type EventClockSnapshot, type Quarantine } from './watermark.js';
 import { WindowStore, type FiredWindow, type WindowBufferFactory, type WindowSnapshot } from './window.js';
 
@@ -62,6 +63,15 @@ export interface EngineOptions {
   sandboxOnly?: boolean;
   /** How many times alerts may re-enter the engine in one chain. Default 8. */
   maxReentryDepth?: number;
+  /**
+   * How many alerts raised by re-entered alerts one input (a push, a flush, a clock tick) may cause:
+   * this plus `reentryFanOut` per alert it raised directly. Rules that feed each other can multiply
+   * alerts exponentially within the depth limit; past the budget the rule raising the most derived
+   * alerts is deactivated (kind `fanout`) and those alerts dropped. Default 10 000.
+   */
+  reentryBudget?: number;
+  /** See reentryBudget. Default 4. */
+  reentryFanOut?: number;
   /**
    * Index FILTERs' leading equality tests so an event meets only rules it can pass. Default true;
    * false is for measuring what the index brings.
@@ -256,6 +266,8 @@ export class Engine {
   readonly models = new ModelRegistry();
   private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
   private readonly sourceReader?: FieldReader;
+  /** Alerts of the current input: raised directly, and raised by re-entered alerts (see reentryBudget). */
+  private fanOut = { direct: 0, derived: 0 };
   /** The source of the batch being pushed, and its out-of-order bound when the caller gave one. */
   private batchSource = DEFAULT_SOURCE;
   private batchBound: number | undefined;
@@ -302,6 +314,8 @@ export class Engine {
       allowedLatenessMs: options.allowedLatenessMs ?? 0,
       sandboxOnly: options.sandboxOnly ?? false,
       maxReentryDepth: options.maxReentryDepth ?? 8,
+      reentryBudget: options.reentryBudget ?? 10_000,
+      reentryFanOut: options.reentryFanOut ?? 4,
       equalityIndex: options.equalityIndex ?? true,
       sandbox: { ...DEFAULT_SANDBOX_LIMITS, ...options.sandbox },
       cpuClock: options.cpuClock,
@@ -437,6 +451,7 @@ export class Engine {
    */
   deactivateRule(name: string, kind: ViolationKind, reason: string, phase: FunctionPhase = 'filter'): void {
     this.assertAlive();
+    this.fanOut = { direct: 0, derived: 0 };
     const alert = this.deactivate(this.requireRule(name), new SandboxViolation(kind, name, reason), phase);
     if (alert) this.deliver([{ seq: 0, alert }], 0);
   }
@@ -476,12 +491,16 @@ export class Engine {
    */
   push(events: readonly unknown[], options: PushOptions = {}): PushResult {
     this.assertAlive();
+    this.fanOut = { direct: 0, derived: 0 };
     const batch: EventRecord[] = [];
     const rejected: PushResult['rejected'] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
       if (event === null || typeof event !== 'object' || Array.isArray(event)) {
         rejected.push({ index: i, reason: `event is ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}, not an object` });
+      } else if (nestingDepthExceeds(event, MAX_EVENT_DEPTH)) {
+        // Everything after the door walks events recursively (keys, output, checkpoints, the sandbox).
+        rejected.push({ index: i, reason: `nested deeper than ${MAX_EVENT_DEPTH} (or cyclic)` });
       } else {
         batch.push(event as EventRecord);
       }
@@ -502,6 +521,7 @@ export class Engine {
   /** Reads the clock and closes the processing-time windows that are due. */
   advanceTime(): void {
     this.assertAlive();
+    this.fanOut = { direct: 0, derived: 0 };
     this.fireDue((sink) => this.advanceProcessingTime(sink));
     this.settleDerived();
   }
@@ -512,6 +532,7 @@ export class Engine {
    */
   advanceWatermark(timeMs: number): void {
     this.assertAlive();
+    this.fanOut = { direct: 0, derived: 0 };
     this.fireDue((sink) => {
       for (const [, wm] of this.watermarks) {
         if (timeMs > wm.clock.value) {
@@ -529,6 +550,7 @@ export class Engine {
    */
   flush(): void {
     this.assertAlive();
+    this.fanOut = { direct: 0, derived: 0 };
     this.fireDue((sink) => {
       for (const rule of this.ordered()) {
         if (!rule.aggregation || rule.state !== 'active' || this.derivedRules.includes(rule)) continue;
@@ -992,7 +1014,10 @@ export class Engine {
   private deliver(alerts: { seq: number; alert: Alert }[], depth: number): void {
     if (!alerts.length) return;
     alerts.sort((a, b) => a.seq - b.seq);
-    const out = alerts.map((a) => a.alert);
+    let out = alerts.map((a) => a.alert);
+    if (depth === 0) this.fanOut.direct += out.length;
+    else out = this.withinReentryBudget(out);
+    if (!out.length) return;
     for (const alert of out) {
       this.counters.alertsOut++;
       const rule = this.rulesByName.get(alert.rule);
@@ -1010,6 +1035,30 @@ export class Engine {
     }
     this.counters.reentries += out.length;
     this.runBatch(out as EventRecord[], depth + 1);
+  }
+
+  /**
+   * Alerts raised by re-entered alerts count against the budget of the input that started the
+   * chain. Past it, the rule raising the most of this round's alerts is deactivated and its alerts
+   * of the round dropped, until the rest fits: an alert ring stops growing, every other rule goes on.
+   */
+  private withinReentryBudget(out: Alert[]): Alert[] {
+    const budget = this.options.reentryBudget + this.options.reentryFanOut * this.fanOut.direct;
+    while (out.length && this.fanOut.derived + out.length > budget) {
+      const counts = new Map<string, number>();
+      for (const alert of out) counts.set(alert.rule, (counts.get(alert.rule) ?? 0) + 1);
+      let worst = '';
+      let most = 0;
+      for (const [rule, n] of counts) if (n > most && this.rulesByName.has(rule)) [worst, most] = [rule, n];
+      if (!most) break;
+      const rule = this.rulesByName.get(worst)!;
+      const reason = `alerts derived from one input passed the re-entry budget (${budget}: reentryBudget ${this.options.reentryBudget} + ${this.options.reentryFanOut} per direct alert); this rule raised ${most} of the last round, dropped`;
+      const system = this.deactivate(rule, new SandboxViolation('fanout', worst, reason), 'sink');
+      out = out.filter((a) => a.rule !== worst);
+      if (system) out.push(system);
+    }
+    this.fanOut.derived += out.length;
+    return out;
   }
 
   /**
@@ -1136,7 +1185,7 @@ export class Engine {
     const agg = rule.aggregation!;
     if (agg.sortBy) sortEvents(window.events, agg.sortBy.read, agg.sortBy.descending);
     const out: EventRecord = {};
-    agg.keyFields.forEach((field, i) => (out[field] = window.key[i]));
+    agg.keyFields.forEach((field, i) => setOwn(out, field, window.key[i]));
     out.count = window.events.length;
     out.events = window.events;
     return out;
@@ -1299,6 +1348,15 @@ function queueWork(into: Map<CompiledRule, Pending[]>, item: Pending): void {
   else into.set(item.rule, [item]);
 }
 
+/**
+ * Sets an own property, also for the name `__proto__` (where plain assignment would replace the
+ * object's prototype and lose the value): field names come from rules and events, which attackers write.
+ */
+export function setOwn(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
+}
+
 /** Reference-engine rules read window events as `e.fields['user']` as well as `e.user`. */
 function exposeFields(event: EventRecord): void {
   if ('fields' in event) return;
@@ -1342,7 +1400,7 @@ function toAlert(ruleName: string, result: unknown, item: Pending): Alert | unde
   if (window) {
     const agg = item.rule.aggregation!;
     const key: EventRecord = {};
-    agg.keyFields.forEach((f, i) => (key[f] = window.key[i]));
+    agg.keyFields.forEach((f, i) => setOwn(key, f, window.key[i]));
     meta.key = key;
     meta.windowStart = window.start;
     meta.windowEnd = window.end;
