@@ -24,6 +24,9 @@ export interface EventTimeSettings {
 
 /** One source's event time. */
 export interface SourceTime {
+  readonly name: string;
+  /** Where the source sits in the heap of active sources; -1 when idle (or not started). */
+  heapAt: number;
   /** Highest event time accepted from the source. */
   highest: number;
   /** Its out-of-order bound: the source's watermark is `highest - outOfOrderMs`. */
@@ -54,8 +57,9 @@ export class EventClock<T = unknown> {
   value = -Infinity;
   private readonly sources = new Map<string, SourceTime>();
   /** Active sources ordered by watermark (a binary min-heap), so the minimum costs O(log n) per move. */
-  private readonly heap: string[] = [];
-  private readonly heapIndex = new Map<string, number>();
+  private readonly heap: SourceTime[] = [];
+  /** The source of the previous event: most batches come from one source. */
+  private last?: SourceTime;
 
   constructor(private readonly settings: EventTimeSettings) {}
 
@@ -67,27 +71,28 @@ export class EventClock<T = unknown> {
    * (re-entered alerts, whose time the engine made) skips the quarantine tests.
    */
   observe(time: number, source: string, now: number, bound?: number, trusted = false, item?: T, itemContext?: unknown): Quarantine | { item: T; context: unknown }[] | undefined {
-    let s = this.sources.get(source);
+    let s = this.last !== undefined && this.last.name === source ? this.last : this.sources.get(source);
     if (!trusted && time > now + this.settings.maxFutureMs) {
       if (s) s.quarantined++;
-      else this.sources.set(source, (s = { highest: -Infinity, outOfOrderMs: bound ?? this.settings.outOfOrderMs, lastSeen: now, quarantined: 1 }));
+      else this.sources.set(source, (s = this.newSource(source, -Infinity, bound, now, 1)));
       return 'future';
     }
     if (!s) {
       // A new source starts where it starts — unless that is far ahead of every other source's time.
       const reference = this.highestOfActive();
       if (!trusted && reference !== undefined && time > reference + this.settings.maxJumpMs) {
-        this.sources.set(source, (s = { highest: -Infinity, outOfOrderMs: bound ?? this.settings.outOfOrderMs, lastSeen: now, quarantined: 0 }));
+        this.sources.set(source, (s = this.newSource(source, -Infinity, bound, now, 0)));
       } else {
-        s = { highest: time, outOfOrderMs: bound ?? this.settings.outOfOrderMs, lastSeen: now, quarantined: 0 };
-        this.sources.set(source, s);
-        this.place(source);
+        this.sources.set(source, (s = this.newSource(source, time, bound, now, 0)));
+        this.place(s);
+        this.last = s;
         return undefined;
       }
     }
+    this.last = s;
     if (bound !== undefined && bound !== s.outOfOrderMs) {
       s.outOfOrderMs = bound;
-      this.place(source);
+      if (s.heapAt >= 0) this.place(s);
     }
     s.lastSeen = now;
     const before = s.highest;
@@ -118,7 +123,7 @@ export class EventClock<T = unknown> {
       s.pendingJump = undefined;
     }
     if (time > s.highest) s.highest = time;
-    if (s.highest !== before || !this.heapIndex.has(source)) this.place(source);
+    if (s.highest !== before || s.heapAt < 0) this.place(s);
     return released;
   }
 
@@ -129,16 +134,16 @@ export class EventClock<T = unknown> {
   expireIdle(now: number): void {
     const idleMs = this.settings.sourceIdleMs;
     if (!Number.isFinite(idleMs) || this.heap.length <= 1) return;
-    for (const name of [...this.heap]) {
+    for (const s of [...this.heap]) {
       if (this.heap.length <= 1) break;
-      if (now - this.sources.get(name)!.lastSeen > idleMs) this.unplace(name);
+      if (now - s.lastSeen > idleMs) this.unplace(s);
     }
   }
 
   /** The watermark the active sources allow now, never lower than before. */
   advance(): number {
     if (this.heap.length) {
-      const min = this.watermarkOf(this.heap[0]);
+      const min = watermarkOf(this.heap[0]);
       if (min > this.value) this.value = min;
     }
     return this.value;
@@ -157,7 +162,7 @@ export class EventClock<T = unknown> {
       watermark: Number.isFinite(s.highest) ? s.highest - s.outOfOrderMs : null,
       outOfOrderMs: s.outOfOrderMs,
       idleMs: now - s.lastSeen,
-      active: this.heapIndex.has(source),
+      active: s.heapAt >= 0,
       quarantined: s.quarantined,
     }));
   }
@@ -177,53 +182,49 @@ export class EventClock<T = unknown> {
     this.value = snapshot.value ?? -Infinity;
     this.sources.clear();
     this.heap.length = 0;
-    this.heapIndex.clear();
-    for (const [name, s] of snapshot.sources) {
+    this.last = undefined;
+    for (const [name, saved] of snapshot.sources) {
       // JSON turns -Infinity into null.
-      const highest = typeof s.highest === 'number' ? s.highest : -Infinity;
-      this.sources.set(name, { ...s, highest });
-      if (Number.isFinite(highest)) this.place(name);
+      const highest = typeof saved.highest === 'number' ? saved.highest : -Infinity;
+      const s = this.newSource(name, highest, saved.outOfOrderMs, saved.lastSeen, saved.quarantined);
+      this.sources.set(name, s);
+      if (Number.isFinite(highest)) this.place(s);
     }
   }
 
   // ── the heap of active sources by watermark ─────────────────────────────
 
-  private watermarkOf(name: string): number {
-    const s = this.sources.get(name)!;
-    return s.highest - s.outOfOrderMs;
+  private newSource(name: string, highest: number, bound: number | undefined, now: number, quarantined: number): SourceTime {
+    return { name, heapAt: -1, highest, outOfOrderMs: bound ?? this.settings.outOfOrderMs, lastSeen: now, quarantined };
   }
 
   private highestOfActive(): number | undefined {
     let best: number | undefined;
-    for (const name of this.heap) {
-      const h = this.sources.get(name)!.highest;
-      if (best === undefined || h > best) best = h;
-    }
+    for (const s of this.heap) if (best === undefined || s.highest > best) best = s.highest;
     return best;
   }
 
   /** Inserts the source into the heap, or moves it to where its watermark now belongs. */
-  private place(name: string): void {
-    let i = this.heapIndex.get(name);
-    if (i === undefined) {
-      i = this.heap.length;
-      this.heap.push(name);
-      this.heapIndex.set(name, i);
+  private place(s: SourceTime): void {
+    if (s.heapAt < 0) {
+      s.heapAt = this.heap.length;
+      this.heap.push(s);
     }
-    this.siftUp(i);
-    this.siftDown(this.heapIndex.get(name)!);
+    if (this.heap.length === 1) return;
+    this.siftUp(s.heapAt);
+    this.siftDown(s.heapAt);
   }
 
-  private unplace(name: string): void {
-    const i = this.heapIndex.get(name);
-    if (i === undefined) return;
+  private unplace(s: SourceTime): void {
+    const i = s.heapAt;
+    if (i < 0) return;
     const last = this.heap.pop()!;
-    this.heapIndex.delete(name);
-    if (i < this.heap.length) {
+    s.heapAt = -1;
+    if (last !== s) {
       this.heap[i] = last;
-      this.heapIndex.set(last, i);
+      last.heapAt = i;
       this.siftUp(i);
-      this.siftDown(this.heapIndex.get(last)!);
+      this.siftDown(last.heapAt);
     }
   }
 
@@ -231,7 +232,7 @@ export class EventClock<T = unknown> {
     const heap = this.heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.watermarkOf(heap[parent]) <= this.watermarkOf(heap[i])) break;
+      if (watermarkOf(heap[parent]) <= watermarkOf(heap[i])) break;
       this.swap(i, parent);
       i = parent;
     }
@@ -243,8 +244,8 @@ export class EventClock<T = unknown> {
       const left = 2 * i + 1;
       const right = left + 1;
       let smallest = i;
-      if (left < heap.length && this.watermarkOf(heap[left]) < this.watermarkOf(heap[smallest])) smallest = left;
-      if (right < heap.length && this.watermarkOf(heap[right]) < this.watermarkOf(heap[smallest])) smallest = right;
+      if (left < heap.length && watermarkOf(heap[left]) < watermarkOf(heap[smallest])) smallest = left;
+      if (right < heap.length && watermarkOf(heap[right]) < watermarkOf(heap[smallest])) smallest = right;
       if (smallest === i) return;
       this.swap(i, smallest);
       i = smallest;
@@ -253,8 +254,14 @@ export class EventClock<T = unknown> {
 
   private swap(a: number, b: number): void {
     const heap = this.heap;
-    [heap[a], heap[b]] = [heap[b], heap[a]];
-    this.heapIndex.set(heap[a], a);
-    this.heapIndex.set(heap[b], b);
+    const x = heap[a];
+    heap[a] = heap[b];
+    heap[b] = x;
+    heap[a].heapAt = a;
+    heap[b].heapAt = b;
   }
+}
+
+function watermarkOf(s: SourceTime): number {
+  return s.highest - s.outOfOrderMs;
 }
