@@ -12,6 +12,8 @@ export type {
   EngineHost,
   EngineMetrics,
   EngineOptions,
+  EventTimeInfo,
+  PushOptions,
   PushResult,
   RuleInfo,
   RuleVersion,

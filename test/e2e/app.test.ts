@@ -115,6 +115,10 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await app.page.locator('[data-testid=rule-counts]').waitFor();
     await app.page.waitForTimeout(4000);
     await expect.poll(() => app.page.locator('[data-testid=chart-events] path').count()).toBeGreaterThan(0);
+    // Event time per source: the default rules' USING field, fed by the simulator.
+    await expect.poll(() => app.page.locator('[data-testid=event-time] tbody tr td').first().textContent().then((t) => t?.trim()), { timeout: 30_000 }).toMatch(/^simulator/);
+    expect(await app.page.locator('[data-testid=event-time] .field').first().textContent()).toMatch(/^timestamp · watermark \d{4}-/);
+    expect(await app.page.locator('[data-testid=tile-quarantined] .v').textContent()).toBe('0');
     await app.shot('dashboard');
 
     await app.page.goto(`${app.server.url}#/simulator`);

@@ -42,6 +42,16 @@ export function fmtAgo(ms: number, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d ago`;
 }
 
+/** A span of time, in its largest sensible unit: 0 s, 850 ms, 12 s, 4 min, 3 h, 2 d. */
+export function fmtDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  if (ms < 1000) return ms <= 0 ? '0 s' : `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;

@@ -168,7 +168,7 @@ export class WorkerHost implements VigilWorkerApi {
         push: (events, anomalous) => {
           this.sources.add(events);
           this.flowStats.add(events, anomalous);
-          const result = this.pushTracked(events);
+          const result = this.pushTracked(events, 'simulator');
           this.engine.advanceTime();
           return result.rejected.length;
         },
@@ -196,9 +196,9 @@ export class WorkerHost implements VigilWorkerApi {
     return ready;
   }
 
-  /** Pushes a batch with the state-machine tracker watching. */
-  private pushTracked(events: unknown[]) {
-    return this.tracker.around(events, this.engine, () => this.engine.push(events));
+  /** Pushes a batch with the state-machine tracker watching; `source` is the batch's event-time source. */
+  private pushTracked(events: unknown[], source: string) {
+    return this.tracker.around(events, this.engine, () => this.engine.push(events, { source }));
   }
 
   // ── start-up ─────────────────────────────────────────────────────────────
@@ -643,7 +643,7 @@ export class WorkerHost implements VigilWorkerApi {
   push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] } {
     this.sources.add(events);
     this.flowStats.add(events);
-    const result = this.pushTracked(events);
+    const result = this.pushTracked(events, 'page');
     this.coalescer.markDirty();
     return result;
   }
@@ -660,6 +660,7 @@ export class WorkerHost implements VigilWorkerApi {
     return {
       time: Date.now(),
       engine,
+      eventTime: this.engine.eventTime(),
       alertsPerSecond: this.alertRate.perSecond(),
       topSources: this.sources.sources.top(10),
       topDestinations: this.sources.destinations.top(10),
@@ -911,7 +912,7 @@ export class WorkerHost implements VigilWorkerApi {
             if (problems.length < 20) problems.push(`${line.line}: ${line.error}`);
           } else events.push(line.event);
         }
-        if (events.length) engine.push(events);
+        if (events.length) engine.push(events, { source: name });
         progress.events += events.length;
         if (this.now() - lastReport > 100) {
           lastReport = this.now();

@@ -10,7 +10,7 @@
  * the page. The engine itself never waits for the page and never drops work; only the copies of
  * alerts sent to the page are capped per batch (`omittedAlerts` counts the rest).
  */
-import type { Alert, ApplyResult, EngineMetrics, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
+import type { Alert, ApplyResult, EngineMetrics, EventTimeInfo, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
 import type { MachineDefinition, MachineEdge } from './machine-def.js';
 
 export type { MachineDefinition, MachineEdge } from './machine-def.js';
@@ -159,6 +159,8 @@ export interface MetricsSnapshot {
   /** Processing time of the snapshot (epoch ms). */
   time: number;
   engine: EngineMetrics;
+  /** Event time per USING field and source: watermarks, how far each source trails, quarantined events. */
+  eventTime: EventTimeInfo[];
   /** Alerts raised per second, over the last few seconds. */
   alertsPerSecond: number;
   /** Top source addresses of the events over the last minute. */

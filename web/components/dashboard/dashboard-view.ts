@@ -4,8 +4,9 @@
  * runtime diagnostics.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import type { EventTimeInfo } from '../../../src/engine/engine.js';
 import type { SourceCount } from '../../../src/runtime/worker/protocol.js';
-import { fmtCount, fmtRate } from '../../lib/format.js';
+import { fmtCount, fmtDateTime, fmtDuration, fmtRate } from '../../lib/format.js';
 import { networkPoints, type MapPoint } from '../../lib/network-points.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
@@ -40,7 +41,7 @@ export class DashboardView extends LitElement {
       .tiles {
         grid-column: 1 / -1;
         display: grid;
-        grid-template-columns: repeat(7, minmax(0, 1fr));
+        grid-template-columns: repeat(8, minmax(0, 1fr));
         gap: 8px;
       }
       .tile {
@@ -77,13 +78,24 @@ export class DashboardView extends LitElement {
         flex: 1;
       }
       .rules {
-        grid-column: span 8;
+        grid-column: span 6;
+      }
+      .event-time {
+        grid-column: span 3;
+      }
+      .event-time .field {
+        padding: 4px 10px;
+        font-size: 11px;
+        color: var(--fg-dim);
+        text-transform: uppercase;
+        letter-spacing: 0.06em;
+        border-bottom: 1px solid var(--line);
       }
       .sources {
         grid-column: span 2;
       }
       .diags {
-        grid-column: span 4;
+        grid-column: span 3;
       }
       .src span.v {
         overflow: hidden;
@@ -170,6 +182,7 @@ export class DashboardView extends LitElement {
         ${this.tile('Events', fmtCount(m?.engine.eventsIn ?? 0), '', 'tile-events')}
         ${this.tile('Alerts', fmtCount(m?.engine.alertsOut ?? 0), '', 'tile-alerts')}
         ${this.tile('Late events', fmtCount(m?.engine.lateEvents ?? 0), m?.engine.lateEvents ? 'warn' : '', 'tile-late')}
+        ${this.tile('Quarantined', fmtCount(m?.engine.quarantined ?? 0), m?.engine.quarantined ? 'warn' : '', 'tile-quarantined')}
         ${this.tile('Rules active', `${active} / ${rules.length}`, deactivated ? 'err' : '')}
         ${this.tile('Deactivations', fmtCount(m?.engine.deactivations ?? 0), m?.engine.deactivations ? 'err' : '')}
       </div>
@@ -194,13 +207,14 @@ export class DashboardView extends LitElement {
           )}
         </div>
       </section>
+      ${this.eventTimePanel(m?.eventTime ?? [])}
       <section class="panel rules">
         <div class="panel-head"><span class="grow">Per rule</span></div>
         <div class="scroll">
           ${rules.length === 0
             ? html`<div class="empty">No rules.</div>`
             : html`<table class="grid" data-testid="rule-counts">
-                <colgroup><col style="width:34%" /><col style="width:100px" /><col /><col /><col style="width:24%" /><col style="width:64px" /><col style="width:64px" /></colgroup>
+                <colgroup><col style="width:30%" /><col style="width:96px" /><col /><col /><col style="width:18%" /><col style="width:48px" /><col style="width:56px" /></colgroup>
                 <thead><tr><th>Rule</th><th>State</th><th class="num">Routed</th><th class="num">Matched</th><th class="num">Alerts</th><th class="num">Late</th><th class="num">Errors</th></tr></thead>
                 <tbody>
                   ${rules.map(
@@ -219,6 +233,36 @@ export class DashboardView extends LitElement {
         </div>
       </section>
     `;
+  }
+
+  /**
+   * Event time per USING field: its watermark, and per source its own watermark, how far it trails
+   * the newest source, whether it is idle (no longer holding the watermark back), and how many of
+   * its events were quarantined as too far ahead.
+   */
+  private eventTimePanel(fields: readonly EventTimeInfo[]) {
+    return html`<section class="panel event-time">
+      <div class="panel-head"><span class="grow">Event time per source</span></div>
+      <div class="scroll" data-testid="event-time">
+        ${fields.length === 0 ? html`<div class="empty">No rule uses event time (USING).</div>` : nothing}
+        ${fields.map((f) => {
+          const newest = Math.max(...f.sources.map((s) => s.highest ?? -Infinity));
+          return html`<div class="field">${f.field} · watermark ${f.watermark === null ? '–' : fmtDateTime(f.watermark)}</div>
+            <table class="grid">
+              <thead><tr><th>Source</th><th class="num">Behind newest</th><th class="num">Quarantined</th></tr></thead>
+              <tbody>
+                ${f.sources.slice(0, 50).map(
+                  (s) => html`<tr title=${s.watermark === null ? 'no accepted time yet' : `watermark ${fmtDateTime(s.watermark)}, bound ${s.outOfOrderMs} ms`}>
+                    <td>${s.source}${s.active ? nothing : html` <span class="pill disabled">idle</span>`}</td>
+                    <td class="num">${s.highest === null ? '–' : fmtDuration(newest - s.highest)}</td>
+                    <td class="num" style=${s.quarantined ? 'color:var(--warn)' : ''}>${fmtCount(s.quarantined)}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>`;
+        })}
+      </div>
+    </section>`;
   }
 
   /** One top-N list of the last minute, bars scaled to its most frequent value. */
