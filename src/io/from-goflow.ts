@@ -4,11 +4,13 @@
  * `TimeFlowStartMs`, `Proto: 6`). A bad line comes back as a {@link FlowDecodeError}, never thrown.
  */
 import { FlowDecodeError, makeFlowEvent, transportNumber, type FlowEvent } from './flow-event.js';
+import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
 
 export type GoflowResult = { ok: true; flow: FlowEvent } | { ok: false; error: FlowDecodeError };
 
 /** Decodes one goflow2 JSON line (already split; surrounding blanks allowed). */
 export function decodeGoflowLine(line: string): GoflowResult {
+  if (jsonTextNestsDeeperThan(line)) return fail('bad-json', tooDeepReason());
   let record: unknown;
   try {
     record = JSON.parse(line);

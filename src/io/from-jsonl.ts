@@ -1,9 +1,11 @@
 /**
  * JSON lines in, events out. Works on byte chunks from any source (a file, stdin, a fetch body),
  * so it serves Node, browsers and the edge alike. Every bad line becomes a report naming its line
- * number and the rest of the input goes on: a line that is not JSON, not an object, not UTF-8, or
- * longer than the limit (its bytes are skipped without being held in memory).
+ * number and the rest of the input goes on: a line that is not JSON, not an object, not UTF-8,
+ * nested deeper than MAX_EVENT_DEPTH (128), or longer than the limit (its bytes are skipped without
+ * being held in memory).
  */
+import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
 
 export interface LineError {
   /** 1-based line number. */
@@ -155,6 +157,7 @@ export function decodeLine(bytes: Uint8Array): { event: Record<string, unknown> 
 /** Parses one line of text: undefined for a blank line. */
 export function parseLine(text: string): { event: Record<string, unknown> } | { reason: string } | undefined {
   if (text.trim() === '') return undefined;
+  if (jsonTextNestsDeeperThan(text)) return { reason: tooDeepReason() };
   let value: unknown;
   try {
     value = JSON.parse(text);
