@@ -28,7 +28,9 @@ ${TRAIN_USAGE}
   vigil help | --help
   vigil --version
 
-Exit status: 0 after a run, 1 when rules have errors (nothing is run), 2 for usage errors.`;
+Exit status: 0 after a run; 1 when rules have errors (nothing is run); 2 for usage errors and
+unreadable input (a corrupt gzip stream: after the alerts of the lines before it); 3 for a runtime
+failure (output that cannot be written, an internal error).`;
 
 const runOptions = {
   rules: { type: 'string', multiple: true },
@@ -166,8 +168,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       io.stderr.write(`vigil: ${error.message}\n`);
       return 2;
     }
-    throw error;
+    io.stderr.write(`vigil: runtime failure: ${describeFailure(error)}\n`);
+    return 3;
   }
+}
+
+/** What a user sees of an unexpected error: its name and message (the stack with VIGIL_DEBUG=1). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (process.env.VIGIL_DEBUG) return error.stack ?? `${error.name}: ${error.message}`;
+  return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
 }
 
 function help(io: CliIO): number {
