@@ -4,6 +4,7 @@ import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream';
 import { CheckpointError } from '../engine/checkpoint.js';
 import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import { GzipBreak, gunzipStream } from './gunzip.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
@@ -22,6 +23,8 @@ export interface RunSpec {
   metrics: boolean;
   /** A path, or `-` for stdin. */
   input: string;
+  /** JSON lines as they are, goflow2 records as flow events, or told from the first line (default). */
+  format?: EventFormat;
   /** Where to write checkpoints. */
   checkpoint?: string;
   /** Input lines between checkpoints (rounded up to whole batches). */
@@ -143,7 +146,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   let exitCode = 0;
   try {
     if (!position.complete) {
-      const decoder = new JsonLinesDecoder({ skipLines: position.lines });
+      const decoder = new JsonLinesDecoder({ skipLines: position.lines, parse: eventLineParser(spec.format).parse });
       let unreadable: string | undefined;
       try {
         for await (const chunk of await openEvents(spec.input, io.stdin)) {

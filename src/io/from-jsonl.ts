@@ -18,6 +18,8 @@ export interface JsonLinesOptions {
   maxLineBytes?: number;
   /** Lines to pass over unread at the start (a resumed run); numbering still counts them. */
   skipLines?: number;
+  /** How a line's text becomes an event (default parseLine); e.g. an eventLineParser for goflow2. */
+  parse?: (text: string) => { event: Record<string, unknown> } | { reason: string } | undefined;
 }
 
 /** What a decoder reports as lines complete. */
@@ -47,10 +49,12 @@ export class JsonLinesDecoder {
   private oversizedBytes = 0;
   private lineNumber = 0;
   private skipping: number;
+  private readonly parse: NonNullable<JsonLinesOptions['parse']>;
 
   constructor(options: JsonLinesOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
     this.skipping = options.skipLines ?? 0;
+    this.parse = options.parse ?? parseLine;
   }
 
   /** Lines completed so far (blank lines included). */
@@ -136,7 +140,7 @@ export class JsonLinesDecoder {
   private emit(line: number, bytes: Uint8Array, handlers: JsonLinesHandlers): void {
     let length = bytes.length;
     if (length && bytes[length - 1] === CARRIAGE_RETURN) length--;
-    const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length));
+    const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length), this.parse);
     if (result === undefined) return;
     if ('reason' in result) handlers.onError({ line, reason: result.reason });
     else handlers.onEvent({ line, event: result.event });
@@ -144,14 +148,14 @@ export class JsonLinesDecoder {
 }
 
 /** Decodes one line's bytes: undefined for a blank line. */
-export function decodeLine(bytes: Uint8Array): { event: Record<string, unknown> } | { reason: string } | undefined {
+export function decodeLine(bytes: Uint8Array, parse = parseLine): { event: Record<string, unknown> } | { reason: string } | undefined {
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
     return { reason: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}` };
   }
-  return parseLine(text);
+  return parse(text);
 }
 
 /** Parses one line of text: undefined for a blank line. */
