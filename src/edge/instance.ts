@@ -33,6 +33,10 @@ export class EngineInstance implements VigilService {
   private readonly capacity: number;
   private ring: [number, Alert][] = [];
   private nextSeq = 1;
+  /** Alerts of a push still under way: they reach the ring only if the push completes. */
+  private staged: Alert[] | undefined;
+  /** The engine's state after the last change, as written to the store: what a failed push rolls back to. */
+  private lastCheckpoint: Uint8Array | undefined;
 
   private constructor(
     readonly engine: Engine,
@@ -41,9 +45,15 @@ export class EngineInstance implements VigilService {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
     engine.onAlert((alert) => {
       // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
-      this.ring.push([this.nextSeq++, JSON.parse(JSON.stringify(alert)) as Alert]);
-      if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+      const copy = JSON.parse(JSON.stringify(alert)) as Alert;
+      if (this.staged) this.staged.push(copy);
+      else this.addToRing([copy]);
     });
+  }
+
+  private addToRing(alerts: Alert[]): void {
+    for (const alert of alerts) this.ring.push([this.nextSeq++, alert]);
+    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
   }
 
   /** Wraps an engine, restoring the last checkpoint from the store when there is one. */
@@ -61,10 +71,49 @@ export class EngineInstance implements VigilService {
     return instance;
   }
 
+  /**
+   * Pushes a batch. An event whose processing throws (whatever the reason) is rejected with its
+   * index and the error, and every other event of the batch is processed once: the engine goes
+   * back to its state before the failed push, and the batch is pushed again in halves until the
+   * failing events are alone.
+   */
   async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
-    const result = this.engine.push(events);
+    const indices = events.map((_, i) => i);
+    const result: IngestResult = { accepted: 0, rejected: [] };
+    this.pushIsolated(events, indices, result);
+    result.rejected.sort((a, b) => a.index - b.index);
     await this.persist();
     return result;
+  }
+
+  private pushIsolated(events: Record<string, unknown>[], indices: number[], result: IngestResult): void {
+    const before = this.lastCheckpoint ?? this.engine.checkpoint();
+    this.staged = [];
+    let pushed;
+    let failure: unknown;
+    try {
+      pushed = this.engine.push(events);
+    } catch (error) {
+      failure = error;
+    }
+    const alerts = this.staged;
+    this.staged = undefined;
+    if (pushed) {
+      this.addToRing(alerts);
+      result.accepted += pushed.accepted;
+      for (const r of pushed.rejected) result.rejected.push({ index: indices[r.index]!, reason: r.reason });
+      this.lastCheckpoint = undefined; // the state moved on
+      return;
+    }
+    this.engine.restore(before);
+    this.lastCheckpoint = before;
+    if (events.length === 1) {
+      result.rejected.push({ index: indices[0]!, reason: `processing failed: ${describeError(failure)}` });
+      return;
+    }
+    const half = events.length >> 1;
+    this.pushIsolated(events.slice(0, half), indices.slice(0, half), result);
+    this.pushIsolated(events.slice(half), indices.slice(half), result);
   }
 
   async alerts(since: string | undefined, limit: number): Promise<AlertPage> {
@@ -147,8 +196,15 @@ export class EngineInstance implements VigilService {
 
   /** Writes a checkpoint now (the engine's state and the alert ring), if there is a store. */
   private async persist(): Promise<void> {
+    this.lastCheckpoint = undefined;
     if (!this.options.store) return;
     const ring: RingState = { nextSeq: this.nextSeq, items: this.ring };
-    await this.options.store.write(this.engine.checkpoint({ alerts: ring }));
+    const bytes = this.engine.checkpoint({ alerts: ring });
+    await this.options.store.write(bytes);
+    this.lastCheckpoint = bytes;
   }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
