@@ -113,3 +113,19 @@ describe('a bad event inside a POST /events batch', () => {
     await expectIsolated(createHttpHandler(new PartitionedService(parts, 'user'), config.http));
   });
 });
+
+describe('decodeEvents refuses elements nested deeper than 128', () => {
+  it('in a JSON array body, by element, and in JSON lines, by line', async () => {
+    const { decodeEvents } = await import('../../src/edge/decode-body.js');
+    const deep = (d: number) => `{"kind":"e","v":${'['.repeat(d - 1)}${']'.repeat(d - 1)}}`;
+    const array = decodeEvents(`[${deep(128)},${deep(129)},{"kind":"e"},${deep(5000)}]`, 'application/json');
+    expect(array.lines).toEqual([1, 3]);
+    expect(array.rejected).toEqual([
+      { line: 2, reason: 'nested deeper than 128' },
+      { line: 4, reason: 'nested deeper than 128' },
+    ]);
+    const lines = decodeEvents([deep(128), deep(129), '{"kind":"e"}'].join('\n'));
+    expect(lines.lines).toEqual([1, 3]);
+    expect(lines.rejected).toEqual([{ line: 2, reason: 'nested deeper than 128' }]);
+  });
+});
