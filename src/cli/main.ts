@@ -1,5 +1,6 @@
 /** The `vigil` command: argument parsing and dispatch. Each command lives in its own file. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EVENT_FORMATS, type EventFormat } from '../io/event-lines.js';
 import { runCheck } from './check.js';
 import { runRun } from './run.js';
 import { COLLECT_USAGE, runCollect } from './collect.js';
@@ -12,6 +13,7 @@ export const USAGE = `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
+            [--format auto|jsonl|goflow2]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
@@ -19,6 +21,8 @@ export const USAGE = `Usage:
       state is saved every --checkpoint-every input lines (default 100000); --resume continues
       from a checkpoint, skipping the input already consumed and truncating --out to match.
       --model loads a flow model (vigil train) that rules score with utils.classify(name, …).
+      --format goflow2 reads goflow2 JSON records (v1 or v2) as the flow events NetFlow gives;
+      by default (auto) the first line that holds a JSON object decides.
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
@@ -28,7 +32,9 @@ ${TRAIN_USAGE}
   vigil help | --help
   vigil --version
 
-Exit status: 0 after a run, 1 when rules have errors (nothing is run), 2 for usage errors.`;
+Exit status: 0 after a run; 1 when rules have errors (nothing is run); 2 for usage errors and
+unreadable input (a corrupt gzip stream: after the alerts of the lines before it); 3 for a runtime
+failure (output that cannot be written, an internal error).`;
 
 const runOptions = {
   rules: { type: 'string', multiple: true },
@@ -43,6 +49,7 @@ const runOptions = {
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
+  format: { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -99,6 +106,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             checkpoint: values.checkpoint,
             checkpointEvery: optionalCount(values['checkpoint-every'], '--checkpoint-every'),
             resume: values.resume,
+            format: eventFormat(values.format),
             webhook: webhookSpec(values, optionalCount, optionalMs),
           },
           io,
@@ -166,8 +174,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       io.stderr.write(`vigil: ${error.message}\n`);
       return 2;
     }
-    throw error;
+    io.stderr.write(`vigil: runtime failure: ${describeFailure(error)}\n`);
+    return 3;
   }
+}
+
+/** What a user sees of an unexpected error: its name and message (the stack with VIGIL_DEBUG=1). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (process.env.VIGIL_DEBUG) return error.stack ?? `${error.name}: ${error.message}`;
+  return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
 }
 
 function help(io: CliIO): number {
@@ -179,6 +195,12 @@ function optionalMs(text: string | undefined, flag: string): number | undefined 
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number of milliseconds, got '${text}'`);
   return Number(text);
+}
+
+function eventFormat(text: string | undefined): EventFormat | undefined {
+  if (text === undefined) return undefined;
+  if (!(EVENT_FORMATS as readonly string[]).includes(text)) throw new UsageError(`--format takes ${EVENT_FORMATS.join(', ')}, got '${text}'`);
+  return text as EventFormat;
 }
 
 function optionalCount(text: string | undefined, flag: string): number | undefined {

@@ -2,10 +2,11 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { CheckpointError } from '../engine/checkpoint.js';
 import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
+import { GzipBreak, gunzipStream } from './gunzip.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
@@ -22,6 +23,8 @@ export interface RunSpec {
   metrics: boolean;
   /** A path, or `-` for stdin. */
   input: string;
+  /** JSON lines as they are, goflow2 records as flow events, or told from the first line (default). */
+  format?: EventFormat;
   /** Where to write checkpoints. */
   checkpoint?: string;
   /** Input lines between checkpoints (rounded up to whole batches). */
@@ -140,25 +143,38 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     await checkpoints?.writePending();
   };
 
+  let exitCode = 0;
   try {
     if (!position.complete) {
-      const decoder = new JsonLinesDecoder({ skipLines: position.lines });
-      for await (const chunk of await openEvents(spec.input, io.stdin)) {
-        decoder.push(chunk, handlers);
-        await flushAll();
-        // Reading waits for a working webhook to catch up rather than overflow its queue.
-        await webhook?.waitForRoom();
+      const decoder = new JsonLinesDecoder({ skipLines: position.lines, parse: eventLineParser(spec.format).parse });
+      let unreadable: string | undefined;
+      try {
+        for await (const chunk of await openEvents(spec.input, io.stdin)) {
+          decoder.push(chunk, handlers);
+          await flushAll();
+          // Reading waits for a working webhook to catch up rather than overflow its queue.
+          await webhook?.waitForRoom();
+        }
+      } catch (error) {
+        if (!(error instanceof GzipBreak)) throw error;
+        unreadable = error.reason;
       }
-      decoder.end(handlers);
+      if (unreadable === undefined) decoder.end(handlers);
       pushBatch();
       engine.flush();
-      checkpoints?.atEnd(decoder.linesSeen);
+      if (unreadable === undefined) checkpoints?.atEnd(decoder.linesSeen);
+      else {
+        // The lines before the corruption count: their windows are flushed and their alerts
+        // written. The partial line at the break is not read, and no checkpoint claims the input
+        // complete (the last one taken stays, to resume from once the file is repaired).
+        pendingErrors += `${inputName}: gzip: ${unreadable} after line ${decoder.linesSeen}\n`;
+        exitCode = 2;
+      }
       await flushAll();
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return 0;
-    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') throw new InputError(`cannot read events '${inputName}': corrupt gzip data (${(error as Error).message})`);
     throw error;
   } finally {
     for (const [rule, n] of lateByRule) {
@@ -170,8 +186,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     // After --out is complete: a webhook that is slow or down delays the exit, never the alerts' output.
     await webhook?.finish();
   }
-  return 0;
+  return exitCode;
 }
+
+
 
 /** Where alerts go, counting the bytes that belong to the run. */
 interface OutputSink {
@@ -211,7 +229,8 @@ class FileSink implements OutputSink {
   private constructor(
     private readonly file: FileHandle,
     public bytes: number,
-    private written: number,
+    /** Where the next write goes in a regular file; undefined for a device or pipe. */
+    private written: number | undefined,
   ) {}
 
   /** Opens the file, keeping its first `keepBytes` (a resumed run) and dropping the rest. */
@@ -222,12 +241,14 @@ class FileSink implements OutputSink {
     } catch (error) {
       throw new InputError(`cannot write '${path}': ${(error as Error).message}`);
     }
-    const size = (await file.stat()).size;
-    if (size < keepBytes) {
+    const info = await file.stat();
+    // A device or a pipe (--out /dev/stdout) is written as a stream: no truncation, no offsets.
+    if (!info.isFile()) return new FileSink(file, 0, undefined);
+    if (info.size < keepBytes) {
       await file.close();
-      throw new InputError(`cannot resume: '${path}' has ${size} bytes, fewer than the ${keepBytes} the checkpoint recorded`);
+      throw new InputError(`cannot resume: '${path}' has ${info.size} bytes, fewer than the ${keepBytes} the checkpoint recorded`);
     }
-    await file.truncate(keepBytes);
+    if (keepBytes > 0) await file.truncate(keepBytes);
     return new FileSink(file, keepBytes, keepBytes);
   }
 
@@ -240,8 +261,8 @@ class FileSink implements OutputSink {
     if (!this.pending) return;
     const data = Buffer.from(this.pending);
     this.pending = '';
-    await this.file.write(data, 0, data.length, this.written);
-    this.written += data.length;
+    await this.file.write(data, 0, data.length, this.written ?? null);
+    if (this.written !== undefined) this.written += data.length;
   }
 
   async sync(): Promise<void> {
@@ -302,33 +323,24 @@ class Checkpointer {
   }
 }
 
-/** The input as a byte stream: gzip is recognised by its magic bytes, whatever the file is called. */
+/**
+ * The input as a byte stream: gzip is recognised by its magic bytes, whatever the file is called. A
+ * broken gzip stream ends in a GzipBreak after everything before the break.
+ */
 async function openEvents(input: string, stdin: Readable): Promise<AsyncIterable<Uint8Array>> {
-  const source: Readable = input === '-' ? stdin : createReadStream(input, { highWaterMark: 1 << 20 });
-  return gunzipIfNeeded(source);
+  const open = () => createReadStream(input, { highWaterMark: 1 << 20 });
+  return gunzipIfNeeded(input === '-' ? stdin : open(), input === '-' ? undefined : open);
 }
 
-async function* gunzipIfNeeded(source: Readable): AsyncGenerator<Uint8Array> {
+async function* gunzipIfNeeded(source: Readable, reopen?: () => Readable): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const first = await iterator.next();
   if (first.done) return;
   const head = first.value;
-  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => iterator };
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip();
-    const feed = (async () => {
-      try {
-        if (!gunzip.write(head)) await new Promise((r) => gunzip.once('drain', r));
-        for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
-        gunzip.end();
-      } catch (error) {
-        gunzip.destroy(error as Error);
-      }
-    })();
-    for await (const chunk of gunzip) yield chunk as Uint8Array;
-    await feed;
-    return;
+  async function* all() {
+    yield head;
+    yield* { [Symbol.asyncIterator]: () => iterator };
   }
-  yield head;
-  yield* rest;
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) yield* gunzipStream(all(), reopen);
+  else yield* all();
 }

@@ -2,8 +2,10 @@
  * The body of `POST /events` in, events out: a JSON array, JSON lines, or CEF lines (mixed lines
  * are fine: each line is read as JSON when it starts with `{`, as CEF when it holds `CEF:`).
  * Every line that cannot be read is reported with its 1-based number (for an array: the 1-based
- * index of the element) and the rest go on.
+ * index of the element) and the rest go on; so is an event nested deeper than MAX_EVENT_DEPTH (128).
  */
+import { nestingDepthExceeds } from '../engine/nesting.js';
+import { jsonTextNestsDeeperThan, MAX_EVENT_DEPTH, tooDeepReason } from '../io/json-depth.js';
 import { parseCef } from './cef.js';
 
 export interface RejectedLine {
@@ -46,10 +48,15 @@ function decodeArray(text: string): DecodedBody {
     throw new BodyError(`the body is not valid JSON: ${(error as Error).message}`);
   }
   const items = Array.isArray(value) ? value : [value];
+  // JSON.parse does not recurse, so a deep body parses; its elements are measured before use (a
+  // body whose text nests no deeper than the limit, plus the array around them, needs no walk).
+  const mayBeTooDeep = jsonTextNestsDeeperThan(text, MAX_EVENT_DEPTH + (Array.isArray(value) ? 1 : 0));
   const out: DecodedBody = { events: [], lines: [], rejected: [] };
   items.forEach((item, i) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       out.rejected.push({ line: i + 1, reason: `element is ${describe(item)}, not an object` });
+    } else if (mayBeTooDeep && nestingDepthExceeds(item)) {
+      out.rejected.push({ line: i + 1, reason: tooDeepReason() });
     } else {
       out.events.push(item as Record<string, unknown>);
       out.lines.push(i + 1);
@@ -71,6 +78,10 @@ function decodeLines(text: string): DecodedBody {
     }
     const start = line.trimStart();
     if (start.startsWith('{')) {
+      if (jsonTextNestsDeeperThan(line)) {
+        out.rejected.push({ line: number, reason: tooDeepReason() });
+        continue;
+      }
       let value: unknown;
       try {
         value = JSON.parse(line);

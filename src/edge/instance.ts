@@ -24,6 +24,21 @@ export interface InstanceOptions {
   store?: ChunkedCheckpointStore;
 }
 
+/**
+ * A state of the engine a failed push can go back to: a checkpoint, and the batches pushed since
+ * (with the alerts they gave, as JSON) to push again after restoring it.
+ */
+interface RollBackPoint {
+  bytes: Uint8Array;
+  batches: Record<string, unknown>[][];
+  events: number;
+  alerts: string[];
+}
+
+/** Events logged before a new roll-back point is considered, and the checkpoint bytes an event of the log stands for. */
+const MIN_LOGGED_EVENTS = 10_000;
+const BYTES_PER_LOGGED_EVENT = 64;
+
 interface RingState {
   nextSeq: number;
   items: [number, Alert][];
@@ -33,6 +48,10 @@ export class EngineInstance implements VigilService {
   private readonly capacity: number;
   private ring: [number, Alert][] = [];
   private nextSeq = 1;
+  /** Alerts of a push still under way: they reach the ring only if the push completes. */
+  private staged: Alert[] | undefined;
+  /** What a failed push rolls back to (see RollBackPoint); undefined when the engine changed otherwise. */
+  private rollBackPoint: RollBackPoint | undefined;
 
   private constructor(
     readonly engine: Engine,
@@ -41,9 +60,15 @@ export class EngineInstance implements VigilService {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
     engine.onAlert((alert) => {
       // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
-      this.ring.push([this.nextSeq++, JSON.parse(JSON.stringify(alert)) as Alert]);
-      if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+      const copy = JSON.parse(JSON.stringify(alert)) as Alert;
+      if (this.staged) this.staged.push(copy);
+      else this.addToRing([copy]);
     });
+  }
+
+  private addToRing(alerts: Alert[]): void {
+    for (const alert of alerts) this.ring.push([this.nextSeq++, alert]);
+    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
   }
 
   /** Wraps an engine, restoring the last checkpoint from the store when there is one. */
@@ -61,10 +86,95 @@ export class EngineInstance implements VigilService {
     return instance;
   }
 
+  /**
+   * Pushes a batch. An event whose processing throws (whatever the reason) is rejected with its
+   * index and the error, and every other event of the batch is processed once: the engine goes
+   * back to its state before the failed push, and the batch is pushed again in halves until the
+   * failing events are alone. (Change the engine through this instance only: a rule changed on
+   * the engine directly would be rolled back with it.)
+   */
   async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
-    const result = this.engine.push(events);
-    await this.persist();
+    const result: IngestResult = { accepted: 0, rejected: [] };
+    this.pushIsolated(
+      events,
+      events.map((_, i) => i),
+      result,
+    );
+    result.rejected.sort((a, b) => a.index - b.index);
+    await this.persist(true);
     return result;
+  }
+
+  private pushIsolated(events: Record<string, unknown>[], indices: number[], result: IngestResult): void {
+    const point = this.rollBackPointNow();
+    this.staged = [];
+    let pushed;
+    let failure: unknown;
+    try {
+      pushed = this.engine.push(events);
+    } catch (error) {
+      failure = error;
+    }
+    const alerts = this.staged;
+    this.staged = undefined;
+    if (pushed) {
+      this.addToRing(alerts);
+      point.batches.push(events);
+      point.events += events.length;
+      for (const alert of alerts) point.alerts.push(JSON.stringify(alert));
+      result.accepted += pushed.accepted;
+      for (const r of pushed.rejected) result.rejected.push({ index: indices[r.index]!, reason: r.reason });
+      return;
+    }
+    this.rollBack(point);
+    if (events.length === 1) {
+      result.rejected.push({ index: indices[0]!, reason: `processing failed: ${describeError(failure)}` });
+      return;
+    }
+    const half = events.length >> 1;
+    this.pushIsolated(events.slice(0, half), indices.slice(0, half), result);
+    this.pushIsolated(events.slice(half), indices.slice(half), result);
+  }
+
+  /**
+   * The current roll-back point, or a new one (a checkpoint now) when there is none or its log has
+   * grown past the state itself: an engine checkpoint costs in proportion to the open windows, so
+   * it is taken once for many batches, not before each.
+   */
+  private rollBackPointNow(): RollBackPoint {
+    const point = this.rollBackPoint;
+    if (point && (point.events < MIN_LOGGED_EVENTS || point.events * BYTES_PER_LOGGED_EVENT < point.bytes.length)) return point;
+    return (this.rollBackPoint = { bytes: this.engine.checkpoint(), batches: [], events: 0, alerts: [] });
+  }
+
+  /**
+   * Back to the point's checkpoint, then its batches pushed again. Their alerts were delivered
+   * already and are not again; one that was not (a processing-time window the later clock closes)
+   * is delivered now.
+   */
+  private rollBack(point: RollBackPoint): void {
+    this.engine.restore(point.bytes);
+    if (point.batches.length) {
+      const delivered = new Map<string, number>();
+      for (const text of point.alerts) delivered.set(text, (delivered.get(text) ?? 0) + 1);
+      this.staged = [];
+      try {
+        for (const batch of point.batches) this.engine.push(batch);
+      } finally {
+        const replayed = this.staged;
+        this.staged = undefined;
+        this.addToRing(
+          replayed.filter((alert) => {
+            const text = JSON.stringify(alert);
+            const left = delivered.get(text) ?? 0;
+            if (left > 0) delivered.set(text, left - 1);
+            return left === 0;
+          }),
+        );
+      }
+    }
+    // The state now is the one before the failed push: a fresh point for what comes next.
+    this.rollBackPoint = { bytes: point.batches.length ? this.engine.checkpoint() : point.bytes, batches: [], events: 0, alerts: [] };
   }
 
   async alerts(since: string | undefined, limit: number): Promise<AlertPage> {
@@ -145,10 +255,24 @@ export class EngineInstance implements VigilService {
     return { ...this.engine.metrics(), alertRing: { capacity: this.capacity, size: this.ring.length, nextSeq: this.nextSeq } };
   }
 
-  /** Writes a checkpoint now (the engine's state and the alert ring), if there is a store. */
-  private async persist(): Promise<void> {
-    if (!this.options.store) return;
+  /**
+   * Writes a checkpoint now (the engine's state and the alert ring), if there is a store; it is
+   * also the roll-back point from then on. Without a store, a change other than an ingest (whose
+   * batches the roll-back point logs) starts a new point at the next ingest.
+   */
+  private async persist(afterIngest = false): Promise<void> {
+    if (!this.options.store) {
+      if (!afterIngest) this.rollBackPoint = undefined;
+      return;
+    }
+    this.rollBackPoint = undefined;
     const ring: RingState = { nextSeq: this.nextSeq, items: this.ring };
-    await this.options.store.write(this.engine.checkpoint({ alerts: ring }));
+    const bytes = this.engine.checkpoint({ alerts: ring });
+    await this.options.store.write(bytes);
+    this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
   }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -43,6 +43,8 @@ export interface RoutedIngestResult {
   accepted: number;
   /** This partition's routing version: when it is not the sender's, the sender's table is stale. */
   routing: string;
+  /** Events whose processing failed (the rest were processed): `group` and `index` point into the batch. */
+  rejected?: { group: number; index: number; reason: string }[];
 }
 
 export interface ForwardEntry {
@@ -111,6 +113,22 @@ interface Produced {
   alert: Alert;
 }
 
+/** One event of a routed batch, with where it was in the batch. */
+interface RoutedItem {
+  classId: string;
+  event: Record<string, unknown>;
+  group: number;
+  index: number;
+}
+
+interface NodeSnapshot {
+  engines: Map<string, Uint8Array>;
+  ring: [number, Alert][];
+  nextSeq: number;
+  outbox: OutboxEntry[];
+  counters: PartitionNode['counters'];
+}
+
 const DEFAULT_MAX_REENTRY_DEPTH = 8;
 
 export class PartitionNode implements PartitionClient {
@@ -161,22 +179,73 @@ export class PartitionNode implements PartitionClient {
   // ── events and alerts ──────────────────────────────────────────────────
 
   async ingestRouted(batch: RoutedBatch): Promise<RoutedIngestResult> {
-    let accepted = 0;
-    this.step(0, () => {
-      for (const group of batch.groups) {
-        // No engine: the class's rules are gone (or not here yet); the event meets no rule, as
-        // it would on one engine just before the rule was added.
-        const engine = this.engines.get(group.classId);
-        accepted += group.events.length;
-        this.counters.eventsIn += group.events.length;
-        if (!engine) continue;
-        engine.push(group.events);
-        this.dirty.add(group.classId);
-      }
-    });
+    const items: RoutedItem[] = batch.groups.flatMap((group, g) => group.events.map((event, index) => ({ classId: group.classId, event, group: g, index })));
+    const rejected: NonNullable<RoutedIngestResult['rejected']> = [];
+    this.stepIsolated(items, rejected);
     await this.persist();
     await this.forwardOutbox();
-    return { accepted, routing: this.table.version };
+    return { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+  }
+
+  /**
+   * One step over `items`; when it throws, the node goes back to its state before it and the items
+   * are stepped again in halves, until each event whose processing fails is alone and rejected.
+   * Every other event is processed once, in order.
+   */
+  private stepIsolated(items: RoutedItem[], rejected: NonNullable<RoutedIngestResult['rejected']>): void {
+    if (!items.length) return;
+    const before = this.snapshot();
+    try {
+      this.step(0, () => this.pushItems(items));
+      return;
+    } catch (error) {
+      this.rollBack(before);
+      if (items.length === 1) {
+        const { group, index } = items[0]!;
+        rejected.push({ group, index, reason: `processing failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` });
+        return;
+      }
+    }
+    const half = items.length >> 1;
+    this.stepIsolated(items.slice(0, half), rejected);
+    this.stepIsolated(items.slice(half), rejected);
+  }
+
+  /** Pushes items into their class engines, a batch per run of the same class (as the groups came). */
+  private pushItems(items: RoutedItem[]): void {
+    for (let start = 0; start < items.length; ) {
+      const classId = items[start]!.classId;
+      let end = start + 1;
+      while (end < items.length && items[end]!.classId === classId && items[end]!.group === items[start]!.group) end++;
+      // No engine: the class's rules are gone (or not here yet); the event meets no rule, as
+      // it would on one engine just before the rule was added.
+      const engine = this.engines.get(classId);
+      this.counters.eventsIn += end - start;
+      if (engine) {
+        engine.push(items.slice(start, end).map((item) => item.event));
+        this.dirty.add(classId);
+      }
+      start = end;
+    }
+  }
+
+  /** What a failed step rolls back to: every engine's checkpoint (taken now for those that changed) and the node's own state. */
+  private snapshot(): NodeSnapshot {
+    for (const classId of this.dirty) {
+      const engine = this.engines.get(classId);
+      if (engine) this.engineBytes.set(classId, engine.checkpoint());
+    }
+    this.dirty.clear();
+    return { engines: new Map(this.engineBytes), ring: this.ring.slice(), nextSeq: this.nextSeq, outbox: this.outbox.slice(), counters: { ...this.counters } };
+  }
+
+  private rollBack(snapshot: NodeSnapshot): void {
+    for (const [classId, bytes] of snapshot.engines) this.engines.get(classId)?.restore(bytes);
+    this.dirty.clear();
+    this.ring = snapshot.ring;
+    this.nextSeq = snapshot.nextSeq;
+    this.outbox = snapshot.outbox;
+    this.counters = snapshot.counters;
   }
 
   /** Alerts forwarded by another partition (or retried): each applied once. */
@@ -259,12 +328,24 @@ export class PartitionNode implements PartitionClient {
   async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
     const byClass = new Map<string, Record<string, unknown>[]>();
+    const origin = new Map<string, number[]>();
     events.forEach((event, index) => {
       const reason = notAnEvent(event);
       if (reason) return rejected.push({ index, reason });
-      for (const target of this.table.eventTargets(event, 1)) append(byClass, target.classId, event);
+      for (const target of this.table.eventTargets(event, 1)) {
+        append(byClass, target.classId, event);
+        append(origin, target.classId, index);
+      }
     });
-    await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list })) });
+    const origins = [...origin.values()];
+    const result = await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list })) });
+    const failed = new Map<number, string>();
+    for (const r of result.rejected ?? []) {
+      const index = origins[r.group]![r.index]!;
+      if (!failed.has(index)) failed.set(index, r.reason);
+    }
+    for (const [index, reason] of failed) rejected.push({ index, reason });
+    rejected.sort((a, b) => a.index - b.index);
     return { accepted: events.length - rejected.length, rejected };
   }
 

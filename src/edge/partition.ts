@@ -44,18 +44,22 @@ export class PartitionedService implements VigilService {
       else valid.push({ index, event });
     });
     const reached = valid.map(() => new Set<string>());
+    // An event whose processing failed in some engine (it was processed in the others it reached).
+    const failed = new Map<number, string>();
     let table = await this.routingTable();
     for (let round = 0; ; round++) {
-      const versions = await this.send(table, valid, reached);
+      const versions = await this.send(table, valid, reached, failed);
       if (versions.every((v) => v === table.version) || round === ROUTING_RETRIES) break;
       table = await this.routingTable(true);
     }
-    return { accepted: valid.length, rejected };
+    for (const [i, reason] of failed) rejected.push({ index: valid[i]!.index, reason });
+    rejected.sort((a, b) => a.index - b.index);
+    return { accepted: valid.length - failed.size, rejected };
   }
 
   /** One round of ingest: the targets of each event not yet reached. Returns the partitions' routing versions. */
-  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[]): Promise<string[]> {
-    const groups = this.partitions.map(() => new Map<string, RoutedGroup>());
+  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[], failed: Map<number, string>): Promise<string[]> {
+    const groups = this.partitions.map(() => new Map<string, RoutedGroup & { origin: number[] }>());
     valid.forEach(({ event }, i) => {
       for (const target of table.eventTargets(event, this.partitions.length)) {
         const id = targetId(target);
@@ -63,13 +67,23 @@ export class PartitionedService implements VigilService {
         reached[i]!.add(id);
         const byClass = groups[target.partition]!;
         let group = byClass.get(target.classId);
-        if (!group) byClass.set(target.classId, (group = { classId: target.classId, events: [] }));
+        if (!group) byClass.set(target.classId, (group = { classId: target.classId, events: [], origin: [] }));
         group.events.push(event);
+        group.origin.push(i);
       }
     });
     const results = await Promise.all(
-      groups.map((byClass, p) => (byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()] }) : undefined)),
+      groups.map((byClass, p) =>
+        byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()].map(({ classId, events }) => ({ classId, events })) }) : undefined,
+      ),
     );
+    results.forEach((result, p) => {
+      const sent = [...groups[p]!.values()];
+      for (const r of result?.rejected ?? []) {
+        const i = sent[r.group]!.origin[r.index]!;
+        if (!failed.has(i)) failed.set(i, r.reason);
+      }
+    });
     return results.flatMap((r) => (r ? [r.routing] : []));
   }
 

@@ -6,20 +6,35 @@ export type EventRecord = Record<string, unknown>;
 export type FieldReader = (event: EventRecord) => unknown;
 
 const readerCache = new Map<string, FieldReader>();
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Whether objects and arrays inherit something under `name` (`__proto__`, `constructor`,
+ * `toString`, `length`, `map`…). Such a name is read only from an object that has it itself, so an
+ * event without a `constructor` field has none (not the Object function) and `__proto__` is a field
+ * like any other (JSON.parse makes it an own property). Other names read directly: they can only
+ * be own properties of the plain objects and arrays JSON makes.
+ */
+function inherited(name: string): boolean {
+  return name in Object.prototype || name in Array.prototype;
+}
 
 export function fieldReader(path: string): FieldReader {
   let reader = readerCache.get(path);
   if (reader) return reader;
   const parts = path.split('.');
   if (parts.length === 1) {
-    reader = (event) => event[path];
+    reader = inherited(path) ? (event) => (hasOwn.call(event, path) ? event[path] : undefined) : (event) => event[path];
   } else {
+    const guarded = parts.map(inherited);
     reader = (event) => {
       const flat = event[path];
       if (flat !== undefined) return flat;
       let value: unknown = event;
-      for (const part of parts) {
+      for (let i = 0; i < parts.length; i++) {
         if (value === null || typeof value !== 'object') return undefined;
+        const part = parts[i];
+        if (guarded[i] && !hasOwn.call(value, part)) return undefined;
         value = (value as EventRecord)[part];
       }
       return value;
@@ -27,6 +42,22 @@ export function fieldReader(path: string): FieldReader {
   }
   readerCache.set(path, reader);
   return reader;
+}
+
+/**
+ * An object with `names[i]` set to `values[i]`, as own data properties whatever the name: a key
+ * object for alerts and state-machine violations. (`out[name] = value` would call the
+ * `__proto__` setter instead of making a field.)
+ */
+export function recordOf(names: readonly string[], values: readonly unknown[]): EventRecord {
+  const out: EventRecord = {};
+  for (let i = 0; i < names.length; i++) Object.defineProperty(out, names[i], { value: values[i], enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** A record's own value under `name` (undefined when it has none, whatever it inherits). */
+export function ownField(record: EventRecord, name: string): unknown {
+  return hasOwn.call(record, name) ? record[name] : undefined;
 }
 
 export function getField(event: EventRecord, path: string): unknown {

@@ -6,7 +6,7 @@
 import type { RuleAst } from '../lang/ast.js';
 import type { StateTableFactory, TransitionProgram, WasmStateTable } from '../wasm/state-table.js';
 import { NO_TRANSITION, StepFlags, TERM } from '../wasm/state-table.js';
-import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from './fields.js';
 
 export type StateMachineSpec = NonNullable<RuleAst['stateMachine']>;
 
@@ -120,7 +120,7 @@ export class StateMachine {
 
   /** The state of one key (INITIAL when the machine holds nothing for it). */
   stateOf(key: Record<string, unknown>): string {
-    const values = this.keyFields.map((f) => key[f] ?? null);
+    const values = this.keyFields.map((f) => ownField(key, f) ?? null);
     const id = this.table.get(groupKeyText(values));
     return id < 0 ? 'INITIAL' : (this.stateNames[id] ?? String(id));
   }
@@ -158,9 +158,7 @@ export class StateMachine {
   }
 
   private keyObject(event: EventRecord): Record<string, unknown> {
-    const key: Record<string, unknown> = {};
-    this.keyFields.forEach((f, i) => (key[f] = this.keyReaders[i](event) ?? null));
-    return key;
+    return recordOf(this.keyFields, this.keyReaders.map((read) => read(event) ?? null));
   }
 
   /** Frees idle keys now and then (a key idle past the timeout is already treated as new). */

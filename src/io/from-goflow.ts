@@ -4,11 +4,13 @@
  * `TimeFlowStartMs`, `Proto: 6`). A bad line comes back as a {@link FlowDecodeError}, never thrown.
  */
 import { FlowDecodeError, makeFlowEvent, transportNumber, type FlowEvent } from './flow-event.js';
+import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
 
 export type GoflowResult = { ok: true; flow: FlowEvent } | { ok: false; error: FlowDecodeError };
 
 /** Decodes one goflow2 JSON line (already split; surrounding blanks allowed). */
 export function decodeGoflowLine(line: string): GoflowResult {
+  if (jsonTextNestsDeeperThan(line)) return fail('bad-json', tooDeepReason());
   let record: unknown;
   try {
     record = JSON.parse(line);
@@ -16,11 +18,35 @@ export function decodeGoflowLine(line: string): GoflowResult {
     return fail('bad-json', `not JSON: ${(error as Error).message}`);
   }
   if (!record || typeof record !== 'object' || Array.isArray(record)) return fail('bad-json', 'not a JSON object');
-  return decodeGoflowRecord(record as Record<string, unknown>);
+  return decodeGoflowRecord(record as Record<string, unknown>, exactMilliseconds(line));
 }
 
-/** Decodes one parsed goflow2 record. */
-export function decodeGoflowRecord(r: Record<string, unknown>): GoflowResult {
+/**
+ * goflow2 v2's nanosecond times (about 1.8e18) are beyond a double's 53 bits: JSON.parse rounds
+ * them by up to 128 ns, which can move a time to the millisecond before. Read from the text, they
+ * are exact.
+ */
+const NANOSECOND_FIELD = /"(time_received_ns|time_flow_start_ns|time_flow_end_ns)"\s*:\s*"?(\d{1,30})"?/g;
+
+function exactMilliseconds(line: string): Map<string, number> | undefined {
+  if (!line.includes('_ns"')) return undefined;
+  const out = new Map<string, number>();
+  for (const [, name, digits] of line.matchAll(NANOSECOND_FIELD)) out.set(name!, Number(BigInt(digits!) / 1_000_000n));
+  return out;
+}
+
+/** Whether a parsed JSON line looks like a goflow2 record (v1 or v2): addresses under goflow2's names and one of its own fields. */
+export function looksLikeGoflow(r: Record<string, unknown>): boolean {
+  const v2 = 'src_addr' in r && 'dst_addr' in r && ('time_received_ns' in r || 'sampler_address' in r || 'sequence_num' in r || 'time_flow_start_ns' in r);
+  const v1 = 'SrcAddr' in r && 'DstAddr' in r && ('TimeReceived' in r || 'SamplerAddress' in r || 'SequenceNum' in r || 'TimeFlowStart' in r);
+  return v2 || v1;
+}
+
+/**
+ * Decodes one parsed goflow2 record. `exactMs` holds nanosecond times converted from the line's
+ * text (see exactMilliseconds); without it they are converted from the parsed numbers.
+ */
+export function decodeGoflowRecord(r: Record<string, unknown>, exactMs?: Map<string, number>): GoflowResult {
   const pick = (...names: string[]): unknown => {
     for (const n of names) if (r[n] !== undefined && r[n] !== null) return r[n];
     return undefined;
@@ -37,9 +63,13 @@ export function decodeGoflowRecord(r: Record<string, unknown>): GoflowResult {
   const protocol = typeof proto === 'number' ? proto : typeof proto === 'string' ? transportNumber(proto) : 0;
   if (protocol === undefined) return fail('missing-field', `unknown protocol '${String(proto)}'`);
 
-  const receivedMs = nsToMs(number('time_received_ns')) ?? secToMs(number('TimeReceived')) ?? 0;
-  const start = nsToMs(number('time_flow_start_ns')) ?? number('TimeFlowStartMs', 'time_flow_start_ms') ?? secToMs(number('TimeFlowStart')) ?? receivedMs;
-  const end = nsToMs(number('time_flow_end_ns')) ?? number('TimeFlowEndMs', 'time_flow_end_ms') ?? secToMs(number('TimeFlowEnd')) ?? start;
+  const ms = (name: string) => {
+    const exact = exactMs?.get(name);
+    return exact !== undefined && exact !== 0 ? exact : nsToMs(number(name));
+  };
+  const receivedMs = ms('time_received_ns') ?? secToMs(number('TimeReceived')) ?? 0;
+  const start = ms('time_flow_start_ns') ?? nonZero(number('TimeFlowStartMs', 'time_flow_start_ms')) ?? secToMs(number('TimeFlowStart')) ?? receivedMs;
+  const end = ms('time_flow_end_ns') ?? nonZero(number('TimeFlowEndMs', 'time_flow_end_ms')) ?? secToMs(number('TimeFlowEnd')) ?? start;
   const flags = number('tcp_flags', 'TCPFlags');
   return {
     ok: true,
@@ -62,6 +92,10 @@ export function decodeGoflowRecord(r: Record<string, unknown>): GoflowResult {
 
 function nsToMs(ns: number | undefined): number | undefined {
   return ns === undefined || ns === 0 ? undefined : Math.floor(ns / 1e6);
+}
+
+function nonZero(n: number | undefined): number | undefined {
+  return n === 0 ? undefined : n;
 }
 
 function secToMs(s: number | undefined): number | undefined {

@@ -1,9 +1,11 @@
 /**
  * JSON lines in, events out. Works on byte chunks from any source (a file, stdin, a fetch body),
  * so it serves Node, browsers and the edge alike. Every bad line becomes a report naming its line
- * number and the rest of the input goes on: a line that is not JSON, not an object, not UTF-8, or
- * longer than the limit (its bytes are skipped without being held in memory).
+ * number and the rest of the input goes on: a line that is not JSON, not an object, not UTF-8,
+ * nested deeper than MAX_EVENT_DEPTH (128), or longer than the limit (its bytes are skipped without
+ * being held in memory).
  */
+import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
 
 export interface LineError {
   /** 1-based line number. */
@@ -16,6 +18,8 @@ export interface JsonLinesOptions {
   maxLineBytes?: number;
   /** Lines to pass over unread at the start (a resumed run); numbering still counts them. */
   skipLines?: number;
+  /** How a line's text becomes an event (default parseLine); e.g. an eventLineParser for goflow2. */
+  parse?: (text: string) => { event: Record<string, unknown> } | { reason: string } | undefined;
 }
 
 /** What a decoder reports as lines complete. */
@@ -45,10 +49,12 @@ export class JsonLinesDecoder {
   private oversizedBytes = 0;
   private lineNumber = 0;
   private skipping: number;
+  private readonly parse: NonNullable<JsonLinesOptions['parse']>;
 
   constructor(options: JsonLinesOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
     this.skipping = options.skipLines ?? 0;
+    this.parse = options.parse ?? parseLine;
   }
 
   /** Lines completed so far (blank lines included). */
@@ -134,7 +140,7 @@ export class JsonLinesDecoder {
   private emit(line: number, bytes: Uint8Array, handlers: JsonLinesHandlers): void {
     let length = bytes.length;
     if (length && bytes[length - 1] === CARRIAGE_RETURN) length--;
-    const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length));
+    const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length), this.parse);
     if (result === undefined) return;
     if ('reason' in result) handlers.onError({ line, reason: result.reason });
     else handlers.onEvent({ line, event: result.event });
@@ -142,19 +148,20 @@ export class JsonLinesDecoder {
 }
 
 /** Decodes one line's bytes: undefined for a blank line. */
-export function decodeLine(bytes: Uint8Array): { event: Record<string, unknown> } | { reason: string } | undefined {
+export function decodeLine(bytes: Uint8Array, parse = parseLine): { event: Record<string, unknown> } | { reason: string } | undefined {
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
     return { reason: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}` };
   }
-  return parseLine(text);
+  return parse(text);
 }
 
 /** Parses one line of text: undefined for a blank line. */
 export function parseLine(text: string): { event: Record<string, unknown> } | { reason: string } | undefined {
   if (text.trim() === '') return undefined;
+  if (jsonTextNestsDeeperThan(text)) return { reason: tooDeepReason() };
   let value: unknown;
   try {
     value = JSON.parse(text);

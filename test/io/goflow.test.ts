@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeGoflowLine } from '../../src/io/from-goflow.js';
+import { decodeGoflowLine, looksLikeGoflow } from '../../src/io/from-goflow.js';
+import { eventLineParser } from '../../src/io/event-lines.js';
 
 describe('goflow2 JSON lines', () => {
   it('reads goflow2 v2 (snake_case) records', () => {
@@ -31,5 +32,29 @@ describe('goflow2 JSON lines', () => {
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error.reason).toBe(reason);
     }
+  });
+
+  it('reads nanosecond times exactly (regression: 1.8e18 ns rounded as doubles moved flows a millisecond back)', () => {
+    let moved = 0;
+    for (let ms = 1767225600000; ms < 1767225600000 + 2000; ms++) {
+      const ns = BigInt(ms) * 1_000_000n + 999_999n; // the last nanosecond of the millisecond
+      if (Math.floor(Number(ns) / 1e6) !== ms) moved++;
+      const r = decodeGoflowLine(`{"src_addr":"10.0.0.1","dst_addr":"10.0.0.2","proto":"UDP","time_flow_start_ns":${ns},"time_flow_end_ns":${ns}}`);
+      expect(r.ok && r.flow['event.start']).toBe(ms);
+    }
+    expect(moved).toBeGreaterThan(0); // doubles do get it wrong: the case is real
+  });
+
+  it('tells goflow2 records (v1, v2) from other JSON lines', () => {
+    expect(looksLikeGoflow({ src_addr: 'a', dst_addr: 'b', time_received_ns: 1 })).toBe(true);
+    expect(looksLikeGoflow({ SrcAddr: 'a', DstAddr: 'b', TimeReceived: 1 })).toBe(true);
+    expect(looksLikeGoflow({ kind: 'flow', 'source.ip': 'a', 'destination.ip': 'b' })).toBe(false);
+    expect(looksLikeGoflow({ src_addr: 'a', dst_addr: 'b' })).toBe(false);
+    const parser = eventLineParser();
+    expect(parser.parse('')).toBeUndefined();
+    expect(parser.format).toBeUndefined();
+    expect(parser.parse('{"SrcAddr":"10.0.0.1","DstAddr":"10.0.0.2","Proto":17,"TimeReceived":1767225605}')).toMatchObject({ event: { kind: 'flow', 'network.transport': 'udp' } });
+    expect(parser.format).toBe('goflow2');
+    expect(parser.parse('{"kind":"x"}')).toEqual({ reason: 'goflow2: src_addr and dst_addr (SrcAddr, DstAddr) must be strings' });
   });
 });
