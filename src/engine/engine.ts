@@ -13,7 +13,7 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoin
 import { compileRule, sameMachine, sameSuppression, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
 import type { BatchOutcome } from '../sandbox/sandbox.js';
 import { parseEventTime, type Clock } from './event-time.js';
-import { fieldReader, groupKeyText, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from './fields.js';
 import type { StateTableFactory } from '../wasm/state-table.js';
 import type { IocSetFactory } from './ioc.js';
 import { IocRegistry } from './ioc-registry.js';
@@ -723,7 +723,7 @@ export class Engine {
 
   metrics(): EngineMetrics {
     const rules: EngineMetrics['rules'] = {};
-    for (const rule of this.ordered()) rules[rule.name] = { ...rule.stats, state: rule.state };
+    for (const rule of this.ordered()) Object.defineProperty(rules, rule.name, { value: { ...rule.stats, state: rule.state }, enumerable: true, writable: true, configurable: true });
     return { ...this.counters, eventsPerSecond: this.rate.perSecond(), rules };
   }
 
@@ -994,7 +994,7 @@ export class Engine {
     let key: readonly unknown[];
     if (plan.keyReaders.length) key = plan.keyReaders.map((read) => read(alert) ?? null);
     else if (item.window) key = item.window.key;
-    else if (rule.stateMachine) key = rule.stateMachine.machine.keyFields.map((f) => (item.input as StateMachineViolation).key[f] ?? null);
+    else if (rule.stateMachine) key = rule.stateMachine.machine.keyFields.map((f) => ownField((item.input as StateMachineViolation).key, f) ?? null);
     else key = [];
     let time = item.window?.end;
     if (time === undefined && plan.timeReader) {
@@ -1184,8 +1184,7 @@ export class Engine {
   private complexEventOf(rule: CompiledRule, window: FiredWindow<EventRecord>): EventRecord {
     const agg = rule.aggregation!;
     if (agg.sortBy) sortEvents(window.events, agg.sortBy.read, agg.sortBy.descending);
-    const out: EventRecord = {};
-    agg.keyFields.forEach((field, i) => setOwn(out, field, window.key[i]));
+    const out: EventRecord = recordOf(agg.keyFields, window.key);
     out.count = window.events.length;
     out.events = window.events;
     return out;
@@ -1348,15 +1347,6 @@ function queueWork(into: Map<CompiledRule, Pending[]>, item: Pending): void {
   else into.set(item.rule, [item]);
 }
 
-/**
- * Sets an own property, also for the name `__proto__` (where plain assignment would replace the
- * object's prototype and lose the value): field names come from rules and events, which attackers write.
- */
-export function setOwn(target: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
-  else target[name] = value;
-}
-
 /** Reference-engine rules read window events as `e.fields['user']` as well as `e.user`. */
 function exposeFields(event: EventRecord): void {
   if ('fields' in event) return;
@@ -1399,9 +1389,7 @@ function toAlert(ruleName: string, result: unknown, item: Pending): Alert | unde
   const window = item.window;
   if (window) {
     const agg = item.rule.aggregation!;
-    const key: EventRecord = {};
-    agg.keyFields.forEach((f, i) => setOwn(key, f, window.key[i]));
-    meta.key = key;
+    meta.key = recordOf(agg.keyFields, window.key);
     meta.windowStart = window.start;
     meta.windowEnd = window.end;
     if (window.update) meta.update = true;

@@ -30,21 +30,38 @@ afterEach(() => engines.splice(0).forEach((e) => e.dispose()));
 const makeEngine = async (options = {}) => {
   const engine = await createNodeEngine({ ...config.engine, ...options, clock: () => T0 });
   engines.push(engine);
-  return engine;
+  return withMidBatchFault(engine);
 };
+
+/**
+ * Fault injection: a batch holding an event marked `poison` is processed up to that event and
+ * then throws, as a failure in the middle of processing would (state already changed by the events
+ * before it). The engine itself has no input that throws any more; the roll-back must still hold
+ * for whatever failure comes next.
+ */
+function withMidBatchFault(engine: Engine): Engine {
+  const push = engine.push.bind(engine);
+  engine.push = (events, options) => {
+    const at = events.findIndex((e) => (e as { poison?: boolean }).poison === true);
+    if (at < 0) return push(events, options);
+    push(events.slice(0, at), options);
+    throw new Error('injected fault in the middle of a batch');
+  };
+  return engine;
+}
 
 const call = (h: Handler, method: string, path: string, body?: string) => h(new Request(`http://vigil.test${path}`, { method, body, headers: admin }));
 
 /**
- * 40 events; line 8 has a time (1e300) that makes the window store throw mid-batch, line 13 nests
- * 300 deep, line 16 is an array.
+ * 40 events; line 8 makes processing throw mid-batch (an injected fault), line 13 nests 300 deep,
+ * line 16 is an array.
  */
 function batch(from = 0): { body: string; good: { i: number; user: string; t: number }[] } {
   const lines: string[] = [];
   const good: { i: number; user: string; t: number }[] = [];
   for (let i = from; i < 40; i++) {
     const event = { kind: 'e', i, user: `u${i % 3}`, t: T0 + i * 1000 };
-    if (i === 7) lines.push(JSON.stringify({ ...event, t: 1e300 }));
+    if (i === 7) lines.push(JSON.stringify({ ...event, poison: true }));
     else if (i === 12) lines.push(`{"kind":"e","i":12,"deep":${'['.repeat(300)}${']'.repeat(300)}}`);
     else if (i === 15) lines.push('[1,2,3]');
     else {
