@@ -132,7 +132,7 @@ describe('vigil run --model', () => {
     expect(run.code).toBe(0);
     const trained = JSON.parse(readFileSync(modelFile, 'utf8'));
     const alerts = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Alert);
-    const expected = flowFeatures(flows, 60_000).map((row) => ({ source: row.source, windowStart: row.windowStart, ...classify(trained, row.features) }));
+    const expected = flowFeatures(flows, 60_000).map((row) => ({ source: row.source, windowStart: row.windowStart, ...classify(trained, row.inputs) }));
     const byWindow = (a: { windowStart: number; source: string }, b: { windowStart: number; source: string }) => a.windowStart - b.windowStart || a.source.localeCompare(b.source);
     expect(alerts.map((a) => ({ source: (a.key as Record<string, string>)['source.ip']!, windowStart: a.windowStart as number, label: a.label, cluster: a.cluster, score: a.score })).sort(byWindow)).toEqual(expected.sort(byWindow));
   }, 60_000);
