@@ -2,7 +2,7 @@
  * Scoring with a trained flow model: what the engine needs at run time (`utils.classify`), kept
  * apart from training so the engine does not carry K-Means and its matrix library.
  */
-import { FEATURE_SETS, HOST_BASELINE_FEATURES, HOST_BASELINE_INPUTS, hostBaselineFeatures } from './feature-sets.js';
+import { BASELINE_LENGTH, FEATURE_SETS, HOST_BASELINE_FEATURES, HOST_BASELINE_INPUTS, hostBaselineFeatures } from './feature-sets.js';
 import { featureVector } from './features.js';
 import { WeightedKnn } from './knn.js';
 import type { FlowModel } from './model.js';
@@ -50,10 +50,12 @@ export function checkModel(value: unknown): FlowModel {
   if (!d) throw new TypeError('flow model has no features');
   const clustered = featureSet === 'raw' ? d : m.derivedFeatures?.length;
   if (featureSet === 'host-baseline') {
-    if (m.derivedFeatures?.length !== HOST_BASELINE_FEATURES.length || d !== HOST_BASELINE_INPUTS.length) throw new TypeError('host-baseline flow model needs its 8 inputs and 11 derived features');
+    if (m.derivedFeatures?.length !== HOST_BASELINE_FEATURES.length || d !== HOST_BASELINE_INPUTS.length) {
+      throw new TypeError(`host-baseline flow model needs its ${HOST_BASELINE_INPUTS.length} inputs and ${HOST_BASELINE_FEATURES.length} derived features`);
+    }
     const b = m.baseline;
-    if (!b || typeof b !== 'object' || !Array.isArray(b.typical) || b.typical.length !== 5 || !b.hosts || typeof b.hosts !== 'object') throw new TypeError('host-baseline flow model needs a baseline (typical and hosts)');
-    for (const [host, usual] of Object.entries(b.hosts)) if (!Array.isArray(usual) || usual.length !== 5) throw new TypeError(`flow model baseline of host ${host} needs 5 values`);
+    if (!b || typeof b !== 'object' || !Array.isArray(b.typical) || b.typical.length !== BASELINE_LENGTH || !b.hosts || typeof b.hosts !== 'object') throw new TypeError('host-baseline flow model needs a baseline (typical and hosts)');
+    for (const [host, usual] of Object.entries(b.hosts)) if (!Array.isArray(usual) || usual.length !== BASELINE_LENGTH) throw new TypeError(`flow model baseline of host ${host} needs ${BASELINE_LENGTH} values`);
   }
   if (m.scaler?.mean?.length !== clustered || m.scaler?.scale?.length !== clustered) throw new TypeError('flow model scaler does not match its features');
   if (!Array.isArray(m.centroids) || m.centroids.length !== m.clusterLabels?.length) throw new TypeError('flow model needs one label per centroid');

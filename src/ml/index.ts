@@ -6,6 +6,7 @@ export type { FeatureName, FeatureRow, FlowLike } from './features.js';
 
 // Feature sets
 export {
+  BASELINE_LENGTH,
   BASELINE_VOLUMES,
   DEFAULT_FEATURE_SET,
   FEATURE_SETS,

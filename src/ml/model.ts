@@ -5,7 +5,7 @@
  */
 import { ANOMALOUS, DEFAULT_NEIGHBORS, HOST_BASELINE_NEIGHBORS, MODEL_VERSION, NORMAL, RAW_MODEL_VERSION } from './classify.js';
 import { chooseK } from './clustering.js';
-import { DEFAULT_FEATURE_SET, fitBaseline, HOST_BASELINE_FEATURES, HOST_BASELINE_INPUTS, hostBaselineFeatures, type FeatureSetName, type HostBaseline } from './feature-sets.js';
+import { DEFAULT_FEATURE_SET, fitBaseline, HOST_BASELINE_FEATURES, HOST_BASELINE_INPUTS, hostBaselineFeatures, MIN_BASELINE_WINDOWS, type FeatureSetName, type HostBaseline } from './feature-sets.js';
 import { FEATURE_NAMES, type FeatureRow } from './features.js';
 import { fitScaler, transform, type Scaler } from './scaler.js';
 
@@ -80,9 +80,10 @@ interface Fit {
 
 /**
  * Scaling, K-Means with k by silhouette, and cluster labels: the user's, else the majority of the
- * ground truth of their rows, else (no truth at all) the largest cluster normal and the others anomalous.
+ * ground truth of their rows, else (no truth at all) the largest cluster normal, and with `hostOf`
+ * (each row's host) also every cluster holding mostly {@link isRecurring} behaviour; the others anomalous.
  */
-function fitClusters(rows: readonly number[][], options: TrainOptions): Fit {
+function fitClusters(rows: readonly number[][], options: TrainOptions, hostOf?: readonly number[]): Fit {
   if (rows.length < 3) throw new RangeError(`training needs at least 3 feature rows, got ${rows.length}`);
   const scaler = fitScaler(rows as number[][]);
   const points = rows.map((r) => transform(scaler, r));
@@ -104,9 +105,29 @@ function fitClusters(rows: readonly number[][], options: TrainOptions): Fit {
     if (given) return given;
     if (known[c]) return anomalous[c] * 2 > known[c] ? ANOMALOUS : NORMAL;
     if (options.truth) return NORMAL; // a cluster without any labelled row: assume normal
-    return c === largest ? NORMAL : ANOMALOUS;
+    return c === largest || (hostOf && isRecurring(best.assignments, hostOf, c)) ? NORMAL : ANOMALOUS;
   });
   return { scaler, points, k: best.k, silhouette: scores, centroids: best.centroids, assignments: best.assignments, clusterLabels };
+}
+
+/**
+ * Whether cluster `c` is mostly behaviour its hosts repeat: at least half of its rows come from
+ * hosts with {@link MIN_BASELINE_WINDOWS} or more rows in it (host 0, unknown, never counts). A
+ * busy server answering clients every minute forms a small cluster of its own, which "the largest
+ * cluster is normal" alone would call anomalous every minute; a scan, a flood or a brute force from
+ * one source lasts a window or a few.
+ */
+function isRecurring(assignments: readonly number[], hostOf: readonly number[], c: number): boolean {
+  const perHost = new Map<number, number>();
+  let size = 0;
+  assignments.forEach((a, i) => {
+    if (a !== c) return;
+    size++;
+    if (hostOf[i]) perHost.set(hostOf[i], (perHost.get(hostOf[i]) ?? 0) + 1);
+  });
+  let recurring = 0;
+  for (const n of perHost.values()) if (n >= MIN_BASELINE_WINDOWS) recurring += n;
+  return recurring * 2 >= size;
 }
 
 /**
@@ -147,7 +168,8 @@ export function trainFlowModel(rows: readonly FeatureRow[], options: FlowTrainOp
   const truth = options.truth ? picked.map((i) => options.truth![i]) : undefined;
   if (featureSet === 'raw') return trainModel(picked.map((i) => rows[i].features), { ...options, truth });
   const baseline = fitBaseline(rows.map((r) => r.inputs), options.truth);
-  const fit = fitClusters(picked.map((i) => hostBaselineFeatures(rows[i].inputs, baseline)), { ...options, truth });
+  const keyAt = HOST_BASELINE_INPUTS.indexOf('sourceKey');
+  const fit = fitClusters(picked.map((i) => hostBaselineFeatures(rows[i].inputs, baseline)), { ...options, truth }, picked.map((i) => rows[i].inputs[keyAt]));
   return {
     version: MODEL_VERSION,
     kind: 'vigil.flow-model',

@@ -35,6 +35,8 @@ export interface FlowFeatureValues {
   smallFlows: number;
   /** TCP flows that never carried an ACK but a SYN or a RST: unanswered or aborted connection attempts. */
   failedConnections: number;
+  /** TCP or UDP flows from a lower port to a higher one: the host answering as a server (the lower port is usually the service). */
+  serverFlows: number;
   /**
    * The flows' source address as a 53-bit number (a hash of its text), by which a model finds the
    * host's own baseline; 0 when the flows come from more than one source or none.
@@ -268,6 +270,7 @@ export function createUtils(host: UtilsHost): Utils {
       let packets = 0;
       let smallFlows = 0;
       let failedConnections = 0;
+      let serverFlows = 0;
       let source: unknown;
       let oneSource = true;
       const destinations = new Set<unknown>();
@@ -282,10 +285,19 @@ export function createUtils(host: UtilsHost): Utils {
         destinations.add(flowField(f, 'destination.ip'));
         ports.add(flowField(f, 'destination.port'));
         const transport = flowField(f, 'network.transport');
-        if (Number(flowField(f, 'network.iana_number')) === 6 || (typeof transport === 'string' && transport.toLowerCase() === 'tcp')) {
+        const name = typeof transport === 'string' ? transport.toLowerCase() : '';
+        const protocol = Number(flowField(f, 'network.iana_number'));
+        const isTcp = protocol === 6 || name === 'tcp';
+        if (isTcp) {
           const flags = Number(flowField(f, 'tcp.flags')) || 0;
           // FIN 1, SYN 2, RST 4, ACK 16 (src/io/flow-event.ts TCP)
           if ((flags & 16) === 0 && (flags & 6) !== 0) failedConnections++;
+        }
+        if (isTcp || protocol === 17 || name === 'udp') {
+          const from = Number(flowField(f, 'source.port'));
+          const to = Number(flowField(f, 'destination.port'));
+          // the lower port is the service's: a flow from it answers as a server
+          if (from >= 0 && from < to) serverFlows++;
         }
         const from = flowField(f, 'source.ip');
         if (i === 0) source = from;
@@ -300,6 +312,7 @@ export function createUtils(host: UtilsHost): Utils {
         distinctDestinationPorts: ports.size,
         smallFlows,
         failedConnections,
+        serverFlows,
         sourceKey,
       };
     },
