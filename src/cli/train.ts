@@ -6,13 +6,13 @@
  * largest cluster normal; the model (JSON) keeps the training points for the KNN of `classify`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { decodeGoflowRecord } from '../io/from-goflow.js';
+import { decodeGoflowLine } from '../io/from-goflow.js';
 import { FEATURE_SETS, flowFeatures, MAX_TRAINING_ROWS, trainFlowModel, type FeatureSetName, type FlowLike } from '../ml/index.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 
-/** How `vigil train` reads its lines: Vigil flow events, goflow2 JSON, or whichever the first line is. */
-export type TrainFormat = 'auto' | 'flow' | 'goflow2';
-const TRAIN_FORMATS: readonly TrainFormat[] = ['auto', 'flow', 'goflow2'];
+/** How `vigil train` reads its lines: JSON flow events, goflow2 JSON, or whichever the first line is (as `vigil run --format`). */
+export type TrainFormat = 'auto' | 'jsonl' | 'goflow2';
+const TRAIN_FORMATS: readonly TrainFormat[] = ['auto', 'jsonl', 'goflow2'];
 
 export interface TrainSpec {
   /** Flow JSON lines (FlowEvent objects, e.g. from `vigil simulate flows` or a collector, or goflow2 JSON). */
@@ -25,12 +25,12 @@ export interface TrainSpec {
   labels?: string;
   /** Feature set: `host-baseline` (default) or `raw`. */
   features?: string;
-  /** Line format: `auto` (default: by the first line), `flow` or `goflow2`. */
+  /** Line format: `auto` (default: by the first line), `jsonl` (flow events) or `goflow2`. */
   format?: string;
 }
 
 export const TRAIN_USAGE = `  vigil train <flows.jsonl> --out <model.json> [--window <ms>] [--labels <0=normal,1=anomalous | file.json>]
-          [--features host-baseline|raw] [--format auto|flow|goflow2]
+          [--features host-baseline|raw] [--format auto|jsonl|goflow2]
       Trains the flow anomaly model (K-Means, k by silhouette over 2..20, then a nearest-neighbour
       vote) on flow JSON lines — Vigil flow events or goflow2 JSON (v1 or v2), told apart by the
       first line unless --format says. --features host-baseline (default): volumes on a log scale
@@ -43,6 +43,7 @@ export { MAX_TRAINING_ROWS };
 /**
  * Whether a parsed line is goflow2's JSON rather than a Vigil flow event: it names its addresses
  * as goflow2 does (v2 `src_addr`, v1 `SrcAddr`) and not as a flow event (`source.ip`).
+ * (The same test as `vigil run --format auto` makes; one of the two should call the other.)
  */
 export function isGoflowRecord(record: Record<string, unknown>): boolean {
   return ('src_addr' in record || 'SrcAddr' in record) && !('source.ip' in record);
@@ -82,7 +83,8 @@ export async function runTrain(spec: TrainSpec, io: CliIO): Promise<number> {
     goflow ??= isGoflowRecord(record);
     let flow = record as FlowLike;
     if (goflow) {
-      const decoded = decodeGoflowRecord(record);
+      // decoded from the text, not from the parsed record: the decoder may read exact nanosecond times from it
+      const decoded = decodeGoflowLine(line);
       if (!decoded.ok) {
         if (bad++ < 10) io.stderr.write(`${spec.input}:${i + 1}: not a goflow2 flow: ${decoded.error.message}\n`);
         return;

@@ -86,11 +86,11 @@ describe('vigil train on goflow2 JSON', () => {
     expect(forced.stderr).toContain(`${mixed}:11: not a goflow2 flow: src_addr and dst_addr (SrcAddr, DstAddr) must be strings`);
     expect(forced.stderr).toContain('vigil: 2000 goflow2 flows,'); // 2000 good lines of 2002
     // read as Vigil flow events, goflow2 lines have no source.ip: no rows
-    const wrong = await train(files.v2, '--format', 'flow');
+    const wrong = await train(files.v2, '--format', 'jsonl');
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain('gives 0 feature rows');
     const unknown = await runVigil(['train', files.v2, '--out', join(dir, 'x.json'), '--format', 'csv']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("--format takes auto, flow, goflow2, got 'csv'");
+    expect(unknown.stderr).toContain("--format takes auto, jsonl, goflow2, got 'csv'");
   }, 120_000);
 });
