@@ -74,6 +74,8 @@ const trainOptions = {
   out: { type: 'string' },
   window: { type: 'string' },
   labels: { type: 'string' },
+  features: { type: 'string' },
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -144,7 +146,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         if (values.help) return help(io);
         if (positionals.length !== 1) throw new UsageError('train takes one flows file (JSON lines)');
         if (!values.out) throw new UsageError('train needs --out <model.json>');
-        return await runTrain({ input: positionals[0], out: values.out, window: optionalMs(values.window, '--window'), labels: values.labels }, io);
+        return await runTrain({ input: positionals[0], out: values.out, window: optionalMs(values.window, '--window'), labels: values.labels, features: values.features, format: values.format }, io);
       }
       case 'simulate': {
         const spec = parseSimulateArgs(rest);

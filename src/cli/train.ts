@@ -1,15 +1,21 @@
 /**
- * `vigil train`: a flow anomaly model from flow JSON lines. Features per source per window,
+ * `vigil train`: a flow anomaly model from flow JSON lines (Vigil's flow events, or goflow2's JSON
+ * v1/v2). Features per source per window (host-baseline by default, or the seed's raw ones),
  * standard scaling, K-Means with k by silhouette (2..20), clusters labelled by the ground truth in
  * the lines (`anomaly: true|false` or `label: "normal"|"anomalous"`), by --labels, or else the
  * largest cluster normal; the model (JSON) keeps the training points for the KNN of `classify`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { flowFeatures, trainModel, type FlowLike } from '../ml/index.js';
+import { decodeGoflowLine } from '../io/from-goflow.js';
+import { FEATURE_SETS, flowFeatures, MAX_TRAINING_ROWS, trainFlowModel, type FeatureSetName, type FlowLike } from '../ml/index.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 
+/** How `vigil train` reads its lines: JSON flow events, goflow2 JSON, or whichever the first line is (as `vigil run --format`). */
+export type TrainFormat = 'auto' | 'jsonl' | 'goflow2';
+const TRAIN_FORMATS: readonly TrainFormat[] = ['auto', 'jsonl', 'goflow2'];
+
 export interface TrainSpec {
-  /** Flow JSON lines (FlowEvent objects, e.g. from `vigil simulate flows` or a collector). */
+  /** Flow JSON lines (FlowEvent objects, e.g. from `vigil simulate flows` or a collector, or goflow2 JSON). */
   input: string;
   /** Where to write the model JSON. */
   out: string;
@@ -17,18 +23,39 @@ export interface TrainSpec {
   window?: number;
   /** Cluster labels: `0=normal,1=anomalous` or a JSON file `{"0": "normal", …}`. */
   labels?: string;
+  /** Feature set: `host-baseline` (default) or `raw`. */
+  features?: string;
+  /** Line format: `auto` (default: by the first line), `jsonl` (flow events) or `goflow2`. */
+  format?: string;
 }
 
 export const TRAIN_USAGE = `  vigil train <flows.jsonl> --out <model.json> [--window <ms>] [--labels <0=normal,1=anomalous | file.json>]
-      Trains the flow anomaly model (K-Means, k by silhouette over 2..20, then a 36-nearest-neighbour
-      vote) on flow JSON lines; lines carrying "anomaly" or "label" label the clusters by majority.`;
+          [--features host-baseline|raw] [--format auto|jsonl|goflow2]
+      Trains the flow anomaly model (K-Means, k by silhouette over 2..20, then a nearest-neighbour
+      vote) on flow JSON lines — Vigil flow events or goflow2 JSON (v1 or v2), told apart by the
+      first line unless --format says. --features host-baseline (default): volumes on a log scale
+      against each host's own history, and shares of small flows and failed connections,
+      destinations and ports per flow; raw: the seed's five sums as they are. Lines carrying
+      "anomaly" or "label" label the rows (and the clusters by majority).`;
 
-/** Above this many feature rows the silhouette's n×n distances get too large: rows are sampled evenly. */
-export const MAX_TRAINING_ROWS = 5000;
+export { MAX_TRAINING_ROWS };
+
+/**
+ * Whether a parsed line is goflow2's JSON rather than a Vigil flow event: it names its addresses
+ * as goflow2 does (v2 `src_addr`, v1 `SrcAddr`) and not as a flow event (`source.ip`).
+ * (The same test as `vigil run --format auto` makes; one of the two should call the other.)
+ */
+export function isGoflowRecord(record: Record<string, unknown>): boolean {
+  return ('src_addr' in record || 'SrcAddr' in record) && !('source.ip' in record);
+}
 
 export async function runTrain(spec: TrainSpec, io: CliIO): Promise<number> {
   const windowMs = spec.window ?? 60_000;
   if (!(Number.isInteger(windowMs) && windowMs > 0)) throw new UsageError(`--window takes a positive number of ms, got ${spec.window}`);
+  const featureSet = (spec.features ?? 'host-baseline') as FeatureSetName;
+  if (!FEATURE_SETS.includes(featureSet)) throw new UsageError(`--features takes ${FEATURE_SETS.join(' or ')}, got '${spec.features}'`);
+  const format = (spec.format ?? 'auto') as TrainFormat;
+  if (!TRAIN_FORMATS.includes(format)) throw new UsageError(`--format takes ${TRAIN_FORMATS.join(', ')}, got '${spec.format}'`);
   let text: string;
   try {
     text = await readFile(spec.input, 'utf8');
@@ -37,6 +64,7 @@ export async function runTrain(spec: TrainSpec, io: CliIO): Promise<number> {
   }
   const flows: FlowLike[] = [];
   const truth = new Map<FlowLike, boolean>();
+  let goflow: boolean | undefined = format === 'auto' ? undefined : format === 'goflow2';
   let bad = 0;
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
@@ -51,30 +79,41 @@ export async function runTrain(spec: TrainSpec, io: CliIO): Promise<number> {
       if (bad++ < 10) io.stderr.write(`${spec.input}:${i + 1}: not a JSON object\n`);
       return;
     }
-    const flow = value as FlowLike;
+    const record = value as Record<string, unknown>;
+    goflow ??= isGoflowRecord(record);
+    let flow = record as FlowLike;
+    if (goflow) {
+      // decoded from the text, not from the parsed record: the decoder may read exact nanosecond times from it
+      const decoded = decodeGoflowLine(line);
+      if (!decoded.ok) {
+        if (bad++ < 10) io.stderr.write(`${spec.input}:${i + 1}: not a goflow2 flow: ${decoded.error.message}\n`);
+        return;
+      }
+      flow = decoded.flow;
+    }
     flows.push(flow);
-    if (typeof flow.anomaly === 'boolean') truth.set(flow, flow.anomaly);
-    else if (flow.label === 'anomalous' || flow.label === 'normal') truth.set(flow, flow.label === 'anomalous');
+    if (typeof record.anomaly === 'boolean') truth.set(flow, record.anomaly);
+    else if (record.label === 'anomalous' || record.label === 'normal') truth.set(flow, record.label === 'anomalous');
   });
-  let rows = flowFeatures(flows, windowMs, truth.size ? (f) => truth.get(f) : undefined);
+  if (bad > 10) io.stderr.write(`vigil: ${bad} lines skipped in all\n`);
+  const rows = flowFeatures(flows, windowMs, truth.size ? (f) => truth.get(f) : undefined);
   if (rows.length < 3) throw new InputError(`'${spec.input}' gives ${rows.length} feature rows (per source per window); training needs at least 3`);
-  if (rows.length > MAX_TRAINING_ROWS) {
-    const step = rows.length / MAX_TRAINING_ROWS;
-    rows = Array.from({ length: MAX_TRAINING_ROWS }, (_, i) => rows[Math.floor(i * step)]);
-    io.stderr.write(`vigil: sampled ${MAX_TRAINING_ROWS} of the feature rows evenly for training\n`);
-  }
+  if (rows.length > MAX_TRAINING_ROWS) io.stderr.write(`vigil: sampled ${MAX_TRAINING_ROWS} of the ${rows.length} feature rows evenly for clustering\n`);
   const clusterLabels = spec.labels ? await parseLabels(spec.labels) : undefined;
-  const model = trainModel(
-    rows.map((r) => r.features),
-    { windowMs, clusterLabels, truth: truth.size ? rows.map((r) => (r.labelled ? r.anomalies * 2 > r.labelled : undefined)) : undefined },
-  );
+  const model = trainFlowModel(rows, {
+    featureSet,
+    windowMs,
+    clusterLabels,
+    truth: truth.size ? rows.map((r) => (r.labelled ? r.anomalies * 2 > r.labelled : undefined)) : undefined,
+  });
   try {
     await writeFile(spec.out, `${JSON.stringify(model)}\n`);
   } catch (error) {
     throw new InputError(`cannot write '${spec.out}': ${(error as Error).message}`);
   }
   const sizes = model.clusterLabels.map((label, c) => `${c}:${label}(${model.pointLabels.filter((_, i) => model.points[i] && nearestIs(model, i, c)).length})`);
-  await writeAll(io.stderr, `vigil: ${flows.length} flows, ${rows.length} feature rows, k=${model.k} (silhouette ${model.silhouette.find((s) => s.k === model.k)!.score.toFixed(3)}), clusters ${sizes.join(' ')}\n`);
+  const hosts = model.baseline ? `, ${Object.keys(model.baseline.hosts).length} host baselines` : '';
+  await writeAll(io.stderr, `vigil: ${flows.length} ${goflow ? 'goflow2 ' : ''}flows, ${rows.length} feature rows (${featureSet}${hosts}), k=${model.k} (silhouette ${model.silhouette.find((s) => s.k === model.k)!.score.toFixed(3)}), clusters ${sizes.join(' ')}\n`);
   return 0;
 }
 

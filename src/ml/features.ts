@@ -1,5 +1,6 @@
 /** Flow features per source address per window, the input of the K-Means / KNN flow model. */
 import { createUtils } from '../sandbox/utils.js';
+import { HOST_BASELINE_INPUTS, RAW_FEATURES } from './feature-sets.js';
 
 /**
  * The one implementation of the features is `utils.flowFeatures`, so that a rule scoring a window
@@ -12,8 +13,8 @@ const FEATURES_OF_FLOWS = createUtils({
   },
 });
 
-/** The features, in the order of every feature vector. */
-export const FEATURE_NAMES = ['bytes', 'flows', 'packets', 'distinctDestinations', 'distinctDestinationPorts'] as const;
+/** The raw features, in the order of a raw feature vector (a row's `features`). */
+export const FEATURE_NAMES = RAW_FEATURES;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 /** The flow fields the features read (a FlowEvent has them). */
@@ -32,7 +33,10 @@ export interface FeatureRow {
   source: string;
   /** Epoch ms, a multiple of the window length. */
   windowStart: number;
+  /** The raw features ({@link FEATURE_NAMES}). */
   features: number[];
+  /** The counts a host-baseline model reads (HOST_BASELINE_INPUTS of src/ml/feature-sets.ts). */
+  inputs: number[];
   /** Flows of the row that are known anomalies (ground truth), when the input says. */
   anomalies: number;
   /** Flows whose ground truth was given. */
@@ -40,8 +44,10 @@ export interface FeatureRow {
 }
 
 /**
- * Groups flows by (source.ip, tumbling window of `windowMs` by event.start) and computes: sum of
- * bytes, number of flows, sum of packets, distinct destination IPs, distinct destination ports.
+ * Groups flows by (source.ip, tumbling window of `windowMs` by event.start) and computes the raw
+ * features — sum of bytes, number of flows, sum of packets, distinct destination IPs, distinct
+ * destination ports — and the inputs of the host-baseline set (those plus small flows, failed
+ * connections and the source's key).
  * `isAnomaly` (optional) gives each flow's ground truth. Rows come out by window, then source.
  */
 export function flowFeatures(flows: Iterable<FlowLike>, windowMs = 60_000, isAnomaly?: (flow: FlowLike) => boolean | undefined): FeatureRow[] {
@@ -53,7 +59,7 @@ export function flowFeatures(flows: Iterable<FlowLike>, windowMs = 60_000, isAno
     const windowStart = Math.floor(time / windowMs) * windowMs;
     const key = `${windowStart}|${source}`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { row: { source, windowStart, features: [], anomalies: 0, labelled: 0 }, flows: [] }));
+    if (!group) groups.set(key, (group = { row: { source, windowStart, features: [], inputs: [], anomalies: 0, labelled: 0 }, flows: [] }));
     group.flows.push(f);
     const truth = isAnomaly?.(f);
     if (truth !== undefined) {
@@ -63,15 +69,17 @@ export function flowFeatures(flows: Iterable<FlowLike>, windowMs = 60_000, isAno
   }
   const rows: FeatureRow[] = [];
   for (const { row, flows: members } of groups.values()) {
-    row.features = featureVector(FEATURES_OF_FLOWS.flowFeatures(members));
+    const counts = FEATURES_OF_FLOWS.flowFeatures(members);
+    row.features = featureVector(counts);
+    row.inputs = featureVector(counts, HOST_BASELINE_INPUTS);
     rows.push(row);
   }
   return rows.sort((a, b) => a.windowStart - b.windowStart || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
 }
 
-/** A feature vector from an array or an object keyed by {@link FEATURE_NAMES}. */
-export function featureVector(features: readonly number[] | Partial<Record<FeatureName, number>>): number[] {
+/** A vector from an array (as it is) or an object keyed by `names` (default the raw {@link FEATURE_NAMES}); missing keys are 0. */
+export function featureVector(features: readonly number[] | object, names: readonly string[] = FEATURE_NAMES): number[] {
   if (Array.isArray(features)) return features.map(Number);
-  const obj = features as Partial<Record<FeatureName, number>>;
-  return FEATURE_NAMES.map((n) => Number(obj[n] ?? 0));
+  const obj = features as Readonly<Record<string, unknown>>;
+  return names.map((n) => Number(obj[n] ?? 0));
 }

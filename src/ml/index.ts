@@ -4,9 +4,25 @@
 export { FEATURE_NAMES, featureVector, flowFeatures } from './features.js';
 export type { FeatureName, FeatureRow, FlowLike } from './features.js';
 
+// Feature sets
+export {
+  BASELINE_LENGTH,
+  BASELINE_VOLUMES,
+  DEFAULT_FEATURE_SET,
+  FEATURE_SETS,
+  fitBaseline,
+  HOST_BASELINE_FEATURES,
+  HOST_BASELINE_INPUTS,
+  hostBaselineFeatures,
+  MAX_BASELINE_HOSTS,
+  MIN_BASELINE_WINDOWS,
+  RAW_FEATURES,
+} from './feature-sets.js';
+export type { FeatureSetName, HostBaseline } from './feature-sets.js';
+
 // Model
-export { ANOMALOUS, checkModel, classify, DEFAULT_NEIGHBORS, MODEL_VERSION, NORMAL, trainModel } from './model.js';
-export type { Classification, FlowModel, TrainOptions } from './model.js';
+export { ANOMALOUS, checkModel, classify, DEFAULT_NEIGHBORS, HOST_BASELINE_NEIGHBORS, MAX_TRAINING_ROWS, MODEL_VERSION, modelFeatures, NORMAL, RAW_MODEL_VERSION, trainFlowModel, trainModel } from './model.js';
+export type { Classification, FlowModel, FlowTrainOptions, TrainOptions } from './model.js';
 
 // Building blocks
 export { fitScaler, transform } from './scaler.js';

@@ -21,13 +21,27 @@ export interface FlowClassification {
   score: number;
 }
 
-/** What `utils.flowFeatures` returns: the flow model's features of a group of flows. */
+/**
+ * What `utils.flowFeatures` returns: the counts both flow-model feature sets are computed from
+ * (src/ml/feature-sets.ts). The raw set is the first five as they are.
+ */
 export interface FlowFeatureValues {
   bytes: number;
   flows: number;
   packets: number;
   distinctDestinations: number;
   distinctDestinationPorts: number;
+  /** Flows of at most 2 packets (a probe, a lone SYN, a one-packet query). */
+  smallFlows: number;
+  /** TCP flows that never carried an ACK but a SYN or a RST: unanswered or aborted connection attempts. */
+  failedConnections: number;
+  /** TCP or UDP flows from a lower port to a higher one: the host answering as a server (the lower port is usually the service). */
+  serverFlows: number;
+  /**
+   * The flows' source address as a 53-bit number (a hash of its text), by which a model finds the
+   * host's own baseline; 0 when the flows come from more than one source or none.
+   */
+  sourceKey: number;
 }
 
 export interface Utils {
@@ -163,6 +177,20 @@ export function createUtils(host: UtilsHost): Utils {
     return s === null || s === undefined ? null : String(s);
   }
 
+  /** cyrb53: a 53-bit hash of a text, exact in a double (so it survives JSON as a number). */
+  function hash53(text: string): number {
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  }
+
   /** A flow field: the flat ECS key (`"network.bytes"`) if present, else the nested path. */
   function flowField(flow: Record<string, unknown>, path: string): unknown {
     const flat = flow[path];
@@ -232,23 +260,61 @@ export function createUtils(host: UtilsHost): Utils {
       return host.inTable(String(table), v);
     },
     /**
-     * The features the flow model is trained on (src/ml/features.ts groups flows and calls this):
-     * sums of bytes and packets, the number of flows, distinct destination addresses and ports.
+     * The counts the flow model is trained on (src/ml/features.ts groups flows and calls this):
+     * sums of bytes and packets, the number of flows, distinct destination addresses and ports,
+     * small flows, failed TCP connection attempts, and the source as a number.
      */
     flowFeatures(flows: unknown): FlowFeatureValues {
       if (!Array.isArray(flows)) throw new TypeError('utils.flowFeatures needs an array of flow events');
       let bytes = 0;
       let packets = 0;
+      let smallFlows = 0;
+      let failedConnections = 0;
+      let serverFlows = 0;
+      let source: unknown;
+      let oneSource = true;
       const destinations = new Set<unknown>();
       const ports = new Set<unknown>();
-      for (const flow of flows) {
+      for (let i = 0; i < flows.length; i++) {
+        const flow = flows[i];
         const f = flow !== null && typeof flow === 'object' ? (flow as Record<string, unknown>) : {};
+        const flowPackets = Number(flowField(f, 'network.packets')) || 0;
         bytes += Number(flowField(f, 'network.bytes')) || 0;
-        packets += Number(flowField(f, 'network.packets')) || 0;
+        packets += flowPackets;
+        if (flowPackets <= 2) smallFlows++;
         destinations.add(flowField(f, 'destination.ip'));
         ports.add(flowField(f, 'destination.port'));
+        const transport = flowField(f, 'network.transport');
+        const name = typeof transport === 'string' ? transport.toLowerCase() : '';
+        const protocol = Number(flowField(f, 'network.iana_number'));
+        const isTcp = protocol === 6 || name === 'tcp';
+        if (isTcp) {
+          const flags = Number(flowField(f, 'tcp.flags')) || 0;
+          // FIN 1, SYN 2, RST 4, ACK 16 (src/io/flow-event.ts TCP)
+          if ((flags & 16) === 0 && (flags & 6) !== 0) failedConnections++;
+        }
+        if (isTcp || protocol === 17 || name === 'udp') {
+          const from = Number(flowField(f, 'source.port'));
+          const to = Number(flowField(f, 'destination.port'));
+          // the lower port is the service's: a flow from it answers as a server
+          if (from >= 0 && from < to) serverFlows++;
+        }
+        const from = flowField(f, 'source.ip');
+        if (i === 0) source = from;
+        else if (from !== source) oneSource = false;
       }
-      return { bytes, flows: flows.length, packets, distinctDestinations: destinations.size, distinctDestinationPorts: ports.size };
+      const sourceKey = oneSource && typeof source === 'string' && source !== '' ? hash53(source) : 0;
+      return {
+        bytes,
+        flows: flows.length,
+        packets,
+        distinctDestinations: destinations.size,
+        distinctDestinationPorts: ports.size,
+        smallFlows,
+        failedConnections,
+        serverFlows,
+        sourceKey,
+      };
     },
     classify(model: unknown, features: unknown): FlowClassification {
       if (features === null || typeof features !== 'object') {

@@ -9,6 +9,9 @@ export const SHORT_MS = 30_000;
 export const LONG_MS = 7_200_000;
 export const MIN_INCOMING = 100_000;
 export const MIN_FACTOR = 50;
+/** Sources named as attackers: at least this many packets to the host in the 30 s; the top 10 of them. */
+export const MIN_ATTACKER_PACKETS = 1000;
+export const TOP_ATTACKERS = 10;
 /** Outgoing packets are smoothed by one packet per 30 s of window. */
 const SMOOTHING_SHORT = 1;
 const SMOOTHING_LONG = LONG_MS / SHORT_MS;
@@ -62,6 +65,54 @@ function flowsByHost(flows: readonly Flow[]): Map<string, Flow[]> {
   return out;
 }
 
+/** Packets and flows per source toward `host` in flows starting in [from, to). */
+function sourcesOf(flows: readonly Flow[], host: string, from: number, to: number): Map<string, { packets: number; flows: number }> {
+  const out = new Map<string, { packets: number; flows: number }>();
+  for (const f of flows) {
+    const start = f['event.start'];
+    if (start < from || start >= to || f['destination.ip'] !== host) continue;
+    const s = out.get(f['source.ip']) ?? { packets: 0, flows: 0 };
+    s.packets += f['network.packets'];
+    s.flows++;
+    out.set(f['source.ip'], s);
+  }
+  return out;
+}
+
+/**
+ * The attackers of `host` in the 30 s window [from, from + 30 s): the sources with at least
+ * {@link MIN_ATTACKER_PACKETS} packets toward it, most packets first (ties: lower address in text
+ * order), the first {@link TOP_ATTACKERS}, and how many there were.
+ */
+export function attackersOf(flows: readonly Flow[], host: string, from: number): { attackers: { source: string; packets: number; flows: number }[]; attackerCount: number } {
+  const ranked = [...sourcesOf(flows, host, from, from + SHORT_MS)]
+    .filter(([, s]) => s.packets >= MIN_ATTACKER_PACKETS)
+    .map(([source, s]) => ({ source, packets: s.packets, flows: s.flows }))
+    .sort((a, b) => b.packets - a.packets || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  return { attackers: ranked.slice(0, TOP_ATTACKERS), attackerCount: ranked.length };
+}
+
+/** The "ddos source statistics" alerts (without `rule`): every (host, source, 30 s) with ≥ 1,000 packets. */
+export function expectedSourceStatistics(flows: readonly Flow[]): Record<string, unknown>[] {
+  const sums = new Map<string, { host: string; source: string; start: number; packets: number; flows: number }>();
+  for (const f of flows) {
+    const start = Math.floor(f['event.start'] / SHORT_MS) * SHORT_MS;
+    const k = `${f['destination.ip']}|${f['source.ip']}|${start}`;
+    const s = sums.get(k) ?? { host: f['destination.ip'], source: f['source.ip'], start, packets: 0, flows: 0 };
+    s.packets += f['network.packets'];
+    s.flows++;
+    sums.set(k, s);
+  }
+  const pad = (n: number) => String(999_999_999_999_999 - n).padStart(15, '0');
+  return [...sums.values()]
+    .filter((s) => s.packets >= MIN_ATTACKER_PACKETS)
+    .map((s) => ({
+      key: { 'destination.ip': s.host, 'source.ip': s.source }, windowStart: s.start, windowEnd: s.start + SHORT_MS,
+      host: s.host, source: s.source, direction: 'source', flows: s.flows, packets: s.packets,
+      order: `${pad(s.start)}|${pad(s.packets)}|${s.source}`,
+    }));
+}
+
 /** The "ddos" alerts the rules must raise (without `rule`). */
 export function expectedDdos(flows: readonly Flow[]): Record<string, unknown>[] {
   const byHost = flowsByHost(flows);
@@ -79,7 +130,7 @@ export function expectedDdos(flows: readonly Flow[]): Record<string, unknown>[] 
         host, windowStart: start, windowEnd: end,
         incomingPackets: short.incoming, outgoingPackets: short.outgoing, shortRatio,
         longIncomingPackets: long.incoming, longOutgoingPackets: long.outgoing, longRatio,
-        factor, severity: 'high',
+        factor, ...attackersOf(own, host, start), severity: 'high',
       });
     }
   }
@@ -110,6 +161,7 @@ export function expectedCandidates(flows: readonly Flow[]): Record<string, unkno
           key: { host }, windowStart: end - LONG_MS, windowEnd: end,
           host, shortWindowStart: latest, shortWindowEnd: latest + SHORT_MS,
           incoming: short.incoming, outgoing: short.outgoing, longIncoming: long.incoming, longOutgoing: long.outgoing,
+          ...attackersOf(own, host, latest),
           shortRatio, longRatio, factor,
         });
       }

@@ -3,12 +3,14 @@
  * baseline from the flows generator, on the same traffic without the flood, and at the edges of the
  * thresholds with hand-made flows.
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/engine/engine.js';
+import { createNodeEngine } from '../../src/runtime/node.js';
 import { makeFlowEvent } from '../../src/io/flow-event.js';
 import { DDOS_MAX_FLOWS, DDOS_MAX_PACKETS_PER_FLOW, DDOS_MAX_SPAN_MS, DDOS_MIN_FLOWS, DDOS_MIN_PACKETS_PER_FLOW, type FlowsGenerator } from '../../src/simulate/flows.js';
 import { createGenerator, DEFAULT_START_TIME, type SimulatedEvent } from '../../src/simulate/index.js';
-import { expectedCandidates, expectedDdos, LONG_MS, SHORT_MS } from './ddos-recount.js';
+import { expectedCandidates, expectedDdos, expectedSourceStatistics, LONG_MS, MIN_ATTACKER_PACKETS, SHORT_MS, TOP_ATTACKERS } from './ddos-recount.js';
 import { inCanonicalOrder, runPack, type Flow } from './pack.js';
 
 const withoutRule = ({ rule: _rule, ...rest }: Alert) => rest;
@@ -98,6 +100,41 @@ describe('ddos: a flood after a quiet 2 h baseline', () => {
     }
   });
 
+  it('names the attackers: the top sources by packets toward the victim in the 30 s, all of them reflectors of the flood', () => {
+    const reflectors = new Set(simulated.filter((s) => s.anomaly).map((s) => s.event['source.ip'] as string));
+    expect(inCanonicalOrder(ofRule(alerts, 'ddos source statistics').map(withoutRule))).toEqual(inCanonicalOrder(expectedSourceStatistics(flows)));
+    for (const a of ofRule(alerts, 'ddos')) {
+      const attackers = a.attackers as { source: string; packets: number; flows: number }[];
+      // the flood's reflectors each send 2000–5000 packets per flow: the list is full
+      expect(attackers.length).toBe(Math.min(TOP_ATTACKERS, a.attackerCount as number));
+      expect(a.attackerCount).toBe(new Set(flows.filter((f) => f['destination.ip'] === a.host && f['event.start'] >= (a.windowStart as number) && f['event.start'] < (a.windowEnd as number) && reflectors.has(f['source.ip'])).map((f) => f['source.ip'])).size);
+      expect(attackers.length).toBeGreaterThan(0);
+      for (const { source } of attackers) expect(reflectors).toContain(source);
+      // most packets first, each at least the minimum, and no unnamed source sent more than the last named one
+      const packets = attackers.map((x) => x.packets);
+      expect(packets).toEqual([...packets].sort((x, y) => y - x));
+      expect(Math.min(...packets)).toBeGreaterThanOrEqual(MIN_ATTACKER_PACKETS);
+      const perSource = new Map<string, number>();
+      for (const f of flows) {
+        if (f['destination.ip'] !== a.host || f['event.start'] < (a.windowStart as number) || f['event.start'] >= (a.windowEnd as number)) continue;
+        perSource.set(f['source.ip'], (perSource.get(f['source.ip']) ?? 0) + f['network.packets']);
+      }
+      for (const { source, packets: p } of attackers) expect(p).toBe(perSource.get(source));
+      const named = new Set(attackers.map((x) => x.source));
+      for (const [source, p] of perSource) if (!named.has(source)) expect(p).toBeLessThanOrEqual(Math.min(...packets));
+    }
+  });
+
+  it('the cut at 10 attackers is exercised, and every ddos rule runs natively (a botnet cannot push one into the sandbox deadline)', async () => {
+    expect(ofRule(alerts, 'ddos').some((a) => (a.attackerCount as number) > TOP_ATTACKERS)).toBe(true);
+    const engine = await createNodeEngine();
+    engine.addRules(readFileSync('rules/flows/ddos.vgl', 'utf8'), { file: 'ddos.vgl' });
+    const modes = engine.rules().flatMap((r) => r.functions.map((f) => `${r.name}/${f.phase}:${f.mode}`));
+    expect(modes.length).toBeGreaterThanOrEqual(9);
+    expect(modes.filter((m) => !m.endsWith(':native'))).toEqual([]);
+    engine.dispose();
+  });
+
   it('raises no ddos alert, and no candidate, on the same traffic without the flood', async () => {
     const quiet = await runPack(quietThenFlood(false).simulated.map((s) => s.event));
     expect(quiet.filter((a) => a.rule === 'ddos' || a.rule === 'ddos candidate')).toEqual([]);
@@ -150,7 +187,7 @@ describe('ddos: the thresholds', () => {
         host: '10.9.0.1', windowStart: SHORT_START, windowEnd: END,
         incomingPackets: 100_000, outgoingPackets: 999, shortRatio: 100,
         longIncomingPackets: 100_000, longOutgoingPackets: 49_760, longRatio: 2,
-        factor: 50, severity: 'high',
+        factor: 50, attackers: [{ source: PEER, packets: 100_000, flows: 2 }], attackerCount: 1, severity: 'high',
       },
     ]);
     expect(ddosOf('10.9.0.2')).toEqual([]);

@@ -13,7 +13,7 @@ import { expectedDestinationStatistics, expectedTopDestinations } from './top-re
 
 /** Rules that report on all traffic, anomalous or not. */
 const STATISTICS_RULES = [
-  'host statistics', 'protocol statistics', 'incoming packet statistics', 'outgoing packet statistics',
+  'host statistics', 'protocol statistics', 'incoming packet statistics', 'outgoing packet statistics', 'ddos source statistics',
   'destination port statistics', 'destination host statistics', 'top destinations by flows', 'top destinations by bytes',
 ];
 const distinct = (values: unknown[]) => new Set(values).size;
@@ -122,7 +122,8 @@ describe('flow rule pack on the flows generator', () => {
   ])('%s: packets and flows of every host and 30 s window', (rule, hostField, direction) => {
     const expected = [...windows(flows, (e) => e[hostField], 30_000, 30_000)].map(([k, list]) => {
       const [host, start] = k.split('|');
-      return { key: { [hostField]: host }, windowStart: +start, windowEnd: +start + 30_000, host, direction, flows: list.length, packets: list.reduce((n, e) => n + e['network.packets'], 0) };
+      const order = `${String(999_999_999_999_999 - +start).padStart(15, '0')}|`; // sorts the latest window first (ddos.vgl)
+      return { key: { [hostField]: host }, windowStart: +start, windowEnd: +start + 30_000, host, direction, flows: list.length, packets: list.reduce((n, e) => n + e['network.packets'], 0), order };
     });
     expect(inCanonicalOrder(byRule(rule).map(withoutRule))).toEqual(inCanonicalOrder(expected));
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runVigil } from '../cli/run-cli.js';
 import type { Alert, Engine } from '../../src/engine/engine.js';
-import { classify, flowFeatures, trainModel } from '../../src/ml/index.js';
+import { classify, flowFeatures, trainFlowModel, trainModel, type FlowModel } from '../../src/ml/index.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
 import { createGenerator } from '../../src/simulate/index.js';
 import { simulatedRows } from './data.js';
@@ -19,6 +19,8 @@ afterAll(() => engines.splice(0).forEach((e) => e.dispose()));
 
 const { rows, truth } = simulatedRows(5, 8);
 const model = trainModel(rows.map((r) => r.features), { truth, seed: 1 });
+/** The default model: host-baseline features, which read more of `utils.flowFeatures` (and the source's key). */
+const baselineModel = trainFlowModel(rows, { truth, seed: 1, maxK: 6 });
 
 /** Four minutes of different traffic (another seed) to score. */
 const generator = createGenerator('flows', { seed: 6, rate: 20, errorProbability: 0.05, clients: 100 });
@@ -44,10 +46,10 @@ const SANDBOXED = `${HEADER}HAVING function (flows) {
 SINK function (v) { return v; }
 `;
 
-async function score(rule: string): Promise<{ alerts: Alert[]; engine: Engine }> {
+async function score(rule: string, scoredWith: FlowModel = model): Promise<{ alerts: Alert[]; engine: Engine }> {
   const engine = await createNodeEngine({ outOfOrderMs: 0 });
   engines.push(engine);
-  engine.models.set('flows', JSON.parse(JSON.stringify(model)));
+  engine.models.set('flows', JSON.parse(JSON.stringify(scoredWith)));
   const applied = engine.putRules(rule);
   expect(applied.diagnostics).toEqual([]);
   const alerts: Alert[] = [];
@@ -57,9 +59,12 @@ async function score(rule: string): Promise<{ alerts: Alert[]; engine: Engine }>
   return { alerts, engine };
 }
 
-describe('utils.classify in rules', () => {
+describe.each([
+  ['raw', model],
+  ['host-baseline', baselineModel],
+])('utils.classify in rules, %s model', (featureSet, scoredWith) => {
   const expected = flowFeatures(flows, 60_000)
-    .map((row) => ({ row, verdict: classify(model, row.features) }))
+    .map((row) => ({ row, verdict: classify(scoredWith, featureSet === 'raw' ? row.features : row.inputs) }))
     .map(({ row, verdict }) => ({ source: row.source, windowStart: row.windowStart, ...verdict }))
     .sort((a, b) => a.windowStart - b.windowStart || a.source.localeCompare(b.source));
   const found = (alerts: Alert[]) =>
@@ -71,17 +76,21 @@ describe('utils.classify in rules', () => {
     // More than one verdict among the windows, so agreement means something.
     expect(expected.length).toBeGreaterThan(400);
     expect(new Set(expected.map((e) => e.score)).size).toBeGreaterThan(1);
-    const { alerts, engine } = await score(NATIVE);
+    expect(scoredWith.featureSet).toBe(featureSet);
+    const { alerts, engine } = await score(NATIVE, scoredWith);
     expect(engine.rules()[0]!.functions.map((f) => f.mode)).toEqual(['native']);
     expect(found(alerts)).toEqual(expected);
   });
 
   it('gives the same verdicts from the sandbox', async () => {
-    const { alerts, engine } = await score(SANDBOXED);
+    const { alerts, engine } = await score(SANDBOXED, scoredWith);
     expect(engine.rules()[0]!.functions.find((f) => f.phase === 'having')!.mode).toBe('sandbox');
     expect(found(alerts)).toEqual(expected);
   });
 
+});
+
+describe('models in the engine', () => {
   it('reports an unknown model as a rule error naming it, and keeps models in checkpoints', async () => {
     const engine = await createNodeEngine({ outOfOrderMs: 0 });
     engines.push(engine);
@@ -132,7 +141,7 @@ describe('vigil run --model', () => {
     expect(run.code).toBe(0);
     const trained = JSON.parse(readFileSync(modelFile, 'utf8'));
     const alerts = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Alert);
-    const expected = flowFeatures(flows, 60_000).map((row) => ({ source: row.source, windowStart: row.windowStart, ...classify(trained, row.features) }));
+    const expected = flowFeatures(flows, 60_000).map((row) => ({ source: row.source, windowStart: row.windowStart, ...classify(trained, row.inputs) }));
     const byWindow = (a: { windowStart: number; source: string }, b: { windowStart: number; source: string }) => a.windowStart - b.windowStart || a.source.localeCompare(b.source);
     expect(alerts.map((a) => ({ source: (a.key as Record<string, string>)['source.ip']!, windowStart: a.windowStart as number, label: a.label, cluster: a.cluster, score: a.score })).sort(byWindow)).toEqual(expected.sort(byWindow));
   }, 60_000);

@@ -117,10 +117,22 @@ describe('vigil train', () => {
     expect(err).toMatch(/flows.jsonl:\d+: not JSON/);
     expect(err).toMatch(/k=\d+/);
     const model = checkModel(JSON.parse(readFileSync(out, 'utf8')));
-    expect(model.clusterLabels).toContain('anomalous');
-    expect(classify(model, [2000, 3, 10, 2, 2]).label).toBe('normal');
+    expect(model.featureSet).toBe('host-baseline');
+    expect(model.pointLabels).toContain('anomalous');
+    // traffic without anomalies (another seed): almost every host-minute is normal
+    const clean = createGenerator('flows', { seed: 4, rate: 20, errorProbability: 0 });
+    const cleanRows = flowFeatures(clean.take(20 * 60 * 3).map((s) => s.event), 60_000);
+    expect(cleanRows.length).toBeGreaterThan(200);
+    expect(cleanRows.filter((r) => classify(model, r.inputs).label === 'normal').length).toBeGreaterThanOrEqual(0.95 * cleanRows.length);
+
+    await runTrain({ input, out, features: 'raw' }, { stdin: new PassThrough(), stdout: new PassThrough(), stderr, version: 't' });
+    const raw = checkModel(JSON.parse(readFileSync(out, 'utf8')));
+    expect([raw.featureSet, raw.version, raw.features.length]).toEqual(['raw', 1, 5]);
+    expect(raw.clusterLabels).toContain('anomalous');
+    expect(classify(raw, [2000, 3, 10, 2, 2]).label).toBe('normal');
 
     await runTrain({ input, out, labels: '0=a,1=b' }, { stdin: new PassThrough(), stdout: new PassThrough(), stderr, version: 't' });
     expect(checkModel(JSON.parse(readFileSync(out, 'utf8'))).clusterLabels.slice(0, 2)).toEqual(['a', 'b']);
+    await expect(runTrain({ input, out, features: 'log' }, { stdin: new PassThrough(), stdout: new PassThrough(), stderr, version: 't' })).rejects.toThrow("--features takes raw or host-baseline, got 'log'");
   }, 60_000);
 });

@@ -53,8 +53,8 @@ describe('utils.flowFeatures', () => {
       { destination: { ip: '10.0.0.2', port: 22 }, network: { bytes: 50, packets: 1 } },
       { 'destination.ip': '10.0.0.1', 'destination.port': 80, 'network.bytes': '25', 'network.packets': null },
     ];
-    expect(utils.flowFeatures(flows)).toEqual({ bytes: 175, flows: 3, packets: 3, distinctDestinations: 2, distinctDestinationPorts: 2 });
-    expect(utils.flowFeatures([])).toEqual({ bytes: 0, flows: 0, packets: 0, distinctDestinations: 0, distinctDestinationPorts: 0 });
+    expect(utils.flowFeatures(flows)).toMatchObject({ bytes: 175, flows: 3, packets: 3, distinctDestinations: 2, distinctDestinationPorts: 2 });
+    expect(utils.flowFeatures([])).toEqual({ bytes: 0, flows: 0, packets: 0, distinctDestinations: 0, distinctDestinationPorts: 0, smallFlows: 0, failedConnections: 0, serverFlows: 0, sourceKey: 0 });
     expect(() => utils.flowFeatures('flows')).toThrow('utils.flowFeatures needs an array of flow events');
   });
 
