@@ -6,7 +6,8 @@
  * largest cluster normal; the model (JSON) keeps the training points for the KNN of `classify`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { decodeGoflowLine } from '../io/from-goflow.js';
+import { decodeGoflowLine, looksLikeGoflow } from '../io/from-goflow.js';
+import { parseLine } from '../io/from-jsonl.js';
 import { FEATURE_SETS, flowFeatures, MAX_TRAINING_ROWS, trainFlowModel, type FeatureSetName, type FlowLike } from '../ml/index.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 
@@ -40,15 +41,6 @@ export const TRAIN_USAGE = `  vigil train <flows.jsonl> --out <model.json> [--wi
 
 export { MAX_TRAINING_ROWS };
 
-/**
- * Whether a parsed line is goflow2's JSON rather than a Vigil flow event: it names its addresses
- * as goflow2 does (v2 `src_addr`, v1 `SrcAddr`) and not as a flow event (`source.ip`).
- * (The same test as `vigil run --format auto` makes; one of the two should call the other.)
- */
-export function isGoflowRecord(record: Record<string, unknown>): boolean {
-  return ('src_addr' in record || 'SrcAddr' in record) && !('source.ip' in record);
-}
-
 export async function runTrain(spec: TrainSpec, io: CliIO): Promise<number> {
   const windowMs = spec.window ?? 60_000;
   if (!(Number.isInteger(windowMs) && windowMs > 0)) throw new UsageError(`--window takes a positive number of ms, got ${spec.window}`);
@@ -67,20 +59,15 @@ export async function runTrain(spec: TrainSpec, io: CliIO): Promise<number> {
   let goflow: boolean | undefined = format === 'auto' ? undefined : format === 'goflow2';
   let bad = 0;
   text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      if (bad++ < 10) io.stderr.write(`${spec.input}:${i + 1}: not JSON\n`);
+    // The same door as `vigil run`: not JSON, not an object, nested too deep, too long.
+    const parsed = parseLine(line);
+    if (parsed === undefined) return;
+    if ('reason' in parsed) {
+      if (bad++ < 10) io.stderr.write(`${spec.input}:${i + 1}: ${parsed.reason}\n`);
       return;
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      if (bad++ < 10) io.stderr.write(`${spec.input}:${i + 1}: not a JSON object\n`);
-      return;
-    }
-    const record = value as Record<string, unknown>;
-    goflow ??= isGoflowRecord(record);
+    const record = parsed.event;
+    goflow ??= looksLikeGoflow(record);
     let flow = record as FlowLike;
     if (goflow) {
       // decoded from the text, not from the parsed record: the decoder may read exact nanosecond times from it

@@ -82,7 +82,7 @@ describe('vigil train on goflow2 JSON', () => {
     writeFileSync(mixed, lines.join('\n'));
     const forced = await train(mixed, '--format', 'goflow2');
     expect(forced.code).toBe(0);
-    expect(forced.stderr).toContain(`${mixed}:1: not JSON`);
+    expect(forced.stderr).toContain(`${mixed}:1: malformed JSON`);
     expect(forced.stderr).toContain(`${mixed}:11: not a goflow2 flow: src_addr and dst_addr (SrcAddr, DstAddr) must be strings`);
     expect(forced.stderr).toContain('vigil: 2000 goflow2 flows,'); // 2000 good lines of 2002
     // read as Vigil flow events, goflow2 lines have no source.ip: no rows
