@@ -6,12 +6,14 @@ import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 import { InputError, UsageError, type CliIO } from './io.js';
+import { guardOptionsFromEnv } from '../runtime/guard/guard-options.js';
+import { GuardFailure } from '../runtime/guard/guarded-engine.js';
 import { WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, webhookOptions, webhookSpec } from './webhook.js';
 
 export const USAGE = `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
-            [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
+            [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>] [--no-guard]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
@@ -19,6 +21,10 @@ export const USAGE = `Usage:
       state is saved every --checkpoint-every input lines (default 100000); --resume continues
       from a checkpoint, skipping the input already consumed and truncating --out to match.
       --model loads a flow model (vigil train) that rules score with utils.classify(name, …).
+      The engine runs on a worker thread under a watchdog: a rule function that runs past its
+      budget (VIGIL_GUARD_BUDGET_MS, default 2000) or exhausts the thread's heap
+      (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
+      the engine on the main thread.
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
@@ -28,7 +34,8 @@ ${TRAIN_USAGE}
   vigil help | --help
   vigil --version
 
-Exit status: 0 after a run, 1 when rules have errors (nothing is run), 2 for usage errors.`;
+Exit status: 0 after a run, 1 when rules have errors (nothing is run), 2 for usage errors,
+3 when the engine failed and the guard could not restore it.`;
 
 const runOptions = {
   rules: { type: 'string', multiple: true },
@@ -43,6 +50,7 @@ const runOptions = {
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
+  'no-guard': { type: 'boolean' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -59,6 +67,7 @@ const collectOptions = {
   metrics: { type: 'boolean' },
   duration: { type: 'string' },
   'max-packets': { type: 'string' },
+  'no-guard': { type: 'boolean' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -100,6 +109,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             checkpointEvery: optionalCount(values['checkpoint-every'], '--checkpoint-every'),
             resume: values.resume,
             webhook: webhookSpec(values, optionalCount, optionalMs),
+            guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
           },
           io,
         );
@@ -127,6 +137,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
             webhook: webhookSpec(values, optionalCount, optionalMs),
+            guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
           },
           io,
         );
@@ -165,6 +176,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (error instanceof InputError) {
       io.stderr.write(`vigil: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof GuardFailure) {
+      io.stderr.write(`vigil: ${error.message}\n`);
+      return error.exitCode;
     }
     throw error;
   }

@@ -4,8 +4,11 @@ import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CheckpointError } from '../engine/checkpoint.js';
-import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
+import type { EngineSurface } from '../runtime/guard/engine-surface.js';
+import type { GuardOptions } from '../runtime/guard/guard-options.js';
+import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
@@ -33,6 +36,8 @@ export interface RunSpec {
    * those the interrupted run had sent already carry the same Idempotency-Key again.
    */
   webhook?: WebhookSpec;
+  /** Run the engine on a worker thread behind the outer guard's watchdog (`vigil run` does, unless --no-guard). */
+  guard?: GuardOptions | false;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   const setup = await setUpEngine(
     { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
     { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs, sandboxOnly: spec.sandboxOnly },
+    GuardedEngine.factory(spec.guard),
   );
   const { engine } = setup;
   await printDiagnostics(io, setup.diagnostics);
@@ -142,7 +148,8 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
 
   try {
     if (!position.complete) {
-      const decoder = new JsonLinesDecoder({ skipLines: position.lines });
+      // Guarded, the engine thread decodes the lines itself: events are not copied between threads.
+      const decoder = engine instanceof GuardedEngine ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES }) : new JsonLinesDecoder({ skipLines: position.lines });
       for await (const chunk of await openEvents(spec.input, io.stdin)) {
         decoder.push(chunk, handlers);
         await flushAll();
@@ -265,7 +272,7 @@ class Checkpointer {
 
   constructor(
     private readonly path: string,
-    private readonly engine: Engine,
+    private readonly engine: EngineSurface,
     private readonly out: OutputSink,
     private readonly every: number,
     private lastLine: number,
