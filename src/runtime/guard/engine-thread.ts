@@ -20,6 +20,7 @@ const encoder = new TextEncoder();
 
 let lastName = '';
 let hostileEnters = 0;
+let hostileCalls = 0;
 const activity = {
   enter(rule: string, phase: FunctionPhase): void {
     if (rule !== lastName) {
@@ -30,7 +31,7 @@ const activity = {
     Atomics.store(slots, Slot.phase, PHASES.indexOf(phase));
     changedAt[0] = wallNow();
     Atomics.store(slots, Slot.ruleActive, 1);
-    if (hostile && rule === hostile.rule && (hostile.phase ?? 'filter') === phase && hostileEnters++ >= (hostile.after ?? 0)) misbehave(hostile);
+    if (hostile?.rule === rule && (hostile.phase ?? 'filter') === phase && hostileEnters++ >= (hostile.after ?? 0)) misbehave(hostile);
   },
   leave(): void {
     changedAt[0] = wallNow();
@@ -82,6 +83,7 @@ port.on('message', (request: CallRequest) => {
   let reply: CallReply;
   const transfer: ArrayBuffer[] = [];
   try {
+    if (hostile?.call === request.method && !silent && hostileCalls++ >= (hostile.after ?? 0)) misbehave(hostile);
     const target = targets[request.target] as Record<string, unknown>;
     const member = target[request.method];
     const value = typeof member === 'function' ? (member as (...args: unknown[]) => unknown).apply(target, request.args) : member;
@@ -89,7 +91,8 @@ port.on('message', (request: CallRequest) => {
     reply = { ok: true, value, emitted };
   } catch (error) {
     const e = error as Error & { code?: string };
-    reply = { ok: false, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error), code: typeof e?.code === 'string' ? e.code : undefined }, emitted };
+    // The class name, not `name` (CheckpointError does not set it), so the main thread can revive the class.
+    reply = { ok: false, error: { name: e?.constructor?.name ?? e?.name ?? 'Error', message: e?.message ?? String(error), code: typeof e?.code === 'string' ? e.code : undefined }, emitted };
   }
   emitted = [];
   silent = false;

@@ -47,10 +47,13 @@ export type ThreadEngineOptions = Omit<EngineOptions, 'clock' | 'cpuClock' | 'ac
 /**
  * A test-only fault: when `rule`'s `phase` function is entered for the `after + 1`-th time, the
  * engine thread loops forever in native code, allocates until its heap is exhausted, or exits.
- * It stands for a rule the in-engine limits miss, which VGL itself can no longer express.
+ * It stands for a rule the in-engine limits miss, which VGL itself can no longer express. With
+ * `call` instead of `rule`, the fault strikes outside any rule function, at the start of every
+ * call of that engine method from the `after + 1`-th on (an engine that fails by itself).
  */
 export interface HostileFault {
-  rule: string;
+  rule?: string;
+  call?: string;
   phase?: FunctionPhase;
   behavior: 'loop' | 'allocate' | 'exit';
   after?: number;
