@@ -15,8 +15,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSocket } from 'node:dgram';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCollect } from '../../src/cli/collect.js';
 import { createNodeHandler } from '../../src/edge/node/server.js';
+import { v5Packet } from '../io/packets.js';
 import type { GuardOptions } from '../../src/runtime/guard/guard-options.js';
 import type { HostileFault } from '../../src/runtime/guard/protocol.js';
 
@@ -223,5 +227,53 @@ describe('the Node HTTP server under the outer guard', () => {
     expect(guarded.states.find((r) => r.name === 'hostile having')!.deactivation).toMatchObject({ kind: 'memory' });
     // The heap the rule filled belonged to the terminated thread: the process is back under 300 MB.
     expect(process.memoryUsage().rss).toBeLessThan(300 * 1024 * 1024);
+  }, TIMEOUT_MS);
+});
+
+describe('vigil collect under the outer guard', () => {
+  it('deactivates a rule whose filter never returns; every flow still alerts, in order', async () => {
+    const rules = join(dir, 'flows.vgl');
+    writeFileSync(
+      rules,
+      `RULE "every flow"
+SOURCES kind = "flow"
+SINK function (e) { return { dport: e["destination.port"] }; }
+
+RULE "hostile"
+SOURCES kind = "flow"
+FILTER function (e) { return e["destination.port"] > 0; }
+SINK function (e) { return { dport: e["destination.port"] }; }
+`,
+    );
+    const ports = Array.from({ length: 8 }, (_, i) => 1000 + i);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => (out += d));
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    const code = await runCollect(
+      {
+        udp: '127.0.0.1:0',
+        rules: [rules],
+        iocs: [],
+        tables: [],
+        maxPackets: ports.length,
+        durationMs: 60_000,
+        guard: { budgetMs: BUDGET_MS, hostile: { rule: 'hostile', behavior: 'loop', after: 3 } },
+        onListening: ({ port }) => {
+          const send = (i: number) =>
+            i < ports.length && client.send(v5Packet([{ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: ports[i], proto: 6, flags: 2, bytes: 44, packets: 1, first: 1, last: 1 }]), port, '127.0.0.1', () => send(i + 1));
+          send(0);
+        },
+      },
+      { stdin: new PassThrough(), stdout, stderr, version: 't' },
+    );
+    client.close();
+    expect(code).toBe(0);
+    const alerts = out.trim().split('\n').map((l) => JSON.parse(l) as { rule: string; dport?: number; deactivatedRule?: string; kind?: string });
+    expect(alerts.filter((a) => a.rule === 'every flow').map((a) => a.dport)).toEqual(ports);
+    expect(alerts.filter((a) => a.rule === 'hostile').map((a) => a.dport)).toEqual(ports.slice(0, 3));
+    expect(alerts.filter((a) => a.rule === 'vigil.rule.deactivated')).toMatchObject([{ deactivatedRule: 'hostile', kind: 'cpu' }]);
   }, TIMEOUT_MS);
 });
