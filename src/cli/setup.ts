@@ -3,6 +3,7 @@ import type { EngineOptions } from '../engine/engine.js';
 import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
 import { createNodeEngine } from '../runtime/node.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
+import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { InputError, listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
@@ -31,13 +32,13 @@ export async function setUpEngine<E extends EngineSurface = EngineSurface>(
   // The engine loads while the files are read (a guarded engine starts its threads meanwhile).
   const creating = create(options);
   let files: string[], texts: string[], iocs: ReturnType<typeof namedPath>[], tables: ReturnType<typeof namedPath>[];
-  let iocEntries: string[][], tableEntries: string[][], models: ReturnType<typeof namedPath>[], modelJson: unknown[];
+  let iocTexts: string[], tableEntries: string[][], models: ReturnType<typeof namedPath>[], modelJson: unknown[];
   try {
     files = await ruleFiles(spec.rules);
     texts = await Promise.all(files.map((f) => readText(f, 'rules')));
     iocs = spec.iocs.map((s) => namedPath(s, '--ioc', spec.listPathRequired));
     tables = spec.tables.map((s) => namedPath(s, '--table', spec.listPathRequired));
-    iocEntries = await Promise.all(iocs.map((l) => (l.path ? readText(l.path, 'IOC list').then(listEntries) : [])));
+    iocTexts = await Promise.all(iocs.map((l) => (l.path ? readText(l.path, 'IOC list') : '')));
     tableEntries = await Promise.all(tables.map((t) => (t.path ? readText(t.path, 'table').then(listEntries) : [])));
     models = (spec.models ?? []).map((s) => namedPath(s, '--model', true));
     modelJson = await Promise.all(models.map((m) => readText(m.path!, 'model').then((text) => parseModelFile(m.path!, text))));
@@ -46,10 +47,7 @@ export async function setUpEngine<E extends EngineSurface = EngineSurface>(
     throw error;
   }
   const engine = await creating;
-  iocs.forEach((list, i) => {
-    engine.iocs.create(list.name, { capacity: Math.max(1024, iocEntries[i].length) });
-    engine.iocs.add(list.name, iocEntries[i]);
-  });
+  iocs.forEach((list, i) => loadIocList(engine, list.name, iocTexts[i]));
   tables.forEach((table, i) => engine.tables.create(table.name, tableEntries[i]));
   models.forEach((model, i) => {
     try {
@@ -68,6 +66,14 @@ export async function setUpEngine<E extends EngineSurface = EngineSurface>(
     ruleCount += result.added.length;
   });
   return { engine, diagnostics, ruleCount, files };
+}
+
+/** An IOC list file (one entry a line, `#` comments) as a new list sized for it; a guarded engine reads it on its own thread. */
+export function loadIocList(engine: EngineSurface, name: string, text: string): void {
+  if (engine instanceof GuardedEngine) return engine.createIocListFromText(name, text);
+  const entries = listEntries(text);
+  engine.iocs.create(name, { capacity: Math.max(1024, entries.length) });
+  engine.iocs.add(name, entries);
 }
 
 function parseModelFile(path: string, text: string): unknown {

@@ -8,6 +8,7 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { FunctionPhase } from '../../engine/compile-rule.js';
 import type { Engine } from '../../engine/engine.js';
+import { listEntries } from '../../cli/io.js';
 import { createNodeEngine } from '../node.js';
 import { LineBatcher } from './line-batcher.js';
 import { CHANGED_AT_OFFSET, NAME_CAPACITY, NAME_OFFSET, PHASES, Slot, type CallReply, type CallRequest, type Emitted, type EngineThreadData, type HostileFault, wallNow } from './protocol.js';
@@ -65,13 +66,12 @@ const lines = new LineBatcher(engine, (line, reason) => {
   if (!silent) emitted.push(['line-error', line, reason]);
 });
 
-/** Bulk loading: a list joined into one string, split here; false when an entry held a newline (the caller then sends the array). */
+/** Bulk loading: a list file's text crosses as one string and is split here (see GuardedEngine.createIocListFromText). */
 const bulk = {
-  addIocText(name: string, text: string, count: number): boolean {
-    const entries = text.split('\n');
-    if (entries.length !== count) return false;
+  createIocListFromText(name: string, text: string): void {
+    const entries = listEntries(text);
+    engine.iocs.create(name, { capacity: Math.max(1024, entries.length) });
     engine.iocs.add(name, entries);
-    return true;
   },
 };
 
