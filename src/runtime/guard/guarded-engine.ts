@@ -43,6 +43,8 @@ import { threadUrl } from './thread-url.js';
 const WATCH_SLICE_MS = 20;
 /** A log holding more than this (a big IOC list just loaded) is replaced by a snapshot at the next chance. */
 const LOG_BYTES_BEFORE_SNAPSHOT = 32 * 1024 * 1024;
+/** Snapshots take at most one part in this many of the wall time (at least snapshotEveryMs apart). */
+const SNAPSHOT_SHARE = 20;
 
 /** The guard could not keep the engine running (exit code 3 in the CLI). */
 export class GuardFailure extends Error {
@@ -107,6 +109,7 @@ export class GuardedEngine implements EngineSurface {
   /** Rough bytes the log holds (its arguments), so a big load is snapshotted soon rather than kept. */
   private logBytes = 0;
   private lastSnapshotAt = wallNow();
+  private lastSnapshotMs = 0;
   private feed?: { lines: number; clean: boolean; batchLines: number };
   private lineErrorSink?: (line: number, reason: string) => void;
   private disposed = false;
@@ -406,23 +409,26 @@ export class GuardedEngine implements EngineSurface {
 
   /** Keeps the engine's state in memory when the last snapshot is old enough and the line feed is at a batch boundary. */
   private maybeSnapshot(): void {
-    if (wallNow() - this.lastSnapshotAt < this.options.snapshotEveryMs && this.logBytes < LOG_BYTES_BEFORE_SNAPSHOT) return;
+    // At most every snapshotEveryMs, and never more than 1/SNAPSHOT_SHARE of the time: a big state takes long to save.
+    const interval = Math.max(this.options.snapshotEveryMs, this.lastSnapshotMs * SNAPSHOT_SHARE);
+    if (wallNow() - this.lastSnapshotAt < interval && this.logBytes < LOG_BYTES_BEFORE_SNAPSHOT) return;
     if (this.feed && !this.feed.clean) return;
     const started = wallNow();
     const outcome = this.exchange({ target: 'engine', method: 'checkpoint', args: [], now: this.clock() });
-    // A snapshot that fails (state that cannot be encoded) keeps the previous one and the log.
-    if ('failure' in outcome) {
-      this.recover(outcome.failure);
+    // A snapshot that fails (state that cannot be encoded) keeps the previous one and the log, and is tried again later.
+    if ('failure' in outcome || !outcome.reply.ok) {
+      this.lastSnapshotAt = wallNow();
+      if ('failure' in outcome) this.recover(outcome.failure);
       return;
     }
-    if (!outcome.reply.ok) return;
     const bytes = outcome.reply.value as Uint8Array;
     this.snapshot = { bytes, feedLines: this.feed?.lines };
     this.log = [];
     this.logBytes = 0;
     this.lastSnapshotAt = wallNow();
+    this.lastSnapshotMs = this.lastSnapshotAt - started;
     this.guardStats.snapshots++;
-    this.guardStats.snapshotMs += this.lastSnapshotAt - started;
+    this.guardStats.snapshotMs += this.lastSnapshotMs;
     this.guardStats.snapshotBytes = bytes.byteLength;
   }
 }

@@ -29,7 +29,7 @@ export const Slot = {
  */
 export const CHANGED_AT_OFFSET = 32;
 export const NAME_OFFSET = 64;
-export const NAME_CAPACITY = 1024;
+export const NAME_CAPACITY = 4096;
 export const CONTROL_BYTES = NAME_OFFSET + NAME_CAPACITY;
 
 /** Milliseconds since the epoch, with sub-millisecond resolution, comparable between threads. */
