@@ -8,14 +8,14 @@
 // hand-written loop; via the CLI ≥ 80 % of the hand-written loop over JSON lines; sandbox-only
 // ≥ 150k events/s; 1,000 rules ≥ 50 % of the 36-rule throughput.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine as JsonRulesEngine } from 'json-rules-engine';
 import { createEngine } from '../dist/node.js';
-import { median, parseBenchArgs, printTable, seededRandom } from './lib.mjs';
+import { median, parseBenchArgs, printTable } from './lib.mjs';
+import { iocEntries as thesisIocEntries, makeEvents as makeThesisEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
 
 const args = parseBenchArgs(process.argv.slice(2), { events: 200_000, reps: 5 });
 const EVENTS = args.events;
@@ -23,50 +23,8 @@ const REPS = args.reps;
 const IOC_SIZE = args.quick ? 100_000 : 1_000_000;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const random = seededRandom(42);
-const hex128 = () => randomBytes(16).toString('hex');
-const pick = (n) => Math.floor(random() * n);
-
-function makeEvents(n) {
-  const events = new Array(n);
-  const t0 = Date.UTC(2026, 0, 1);
-  for (let i = 0; i < n; i++) {
-    events[i] = {
-      a: hex128(), b: hex128(), c: hex128(), d: hex128(),
-      tag: `id_tag_${pick(51)}`,
-      integer: pick(51),
-      groupName: `Group${pick(6)}`,
-      groupTag: 'Demo V01',
-      timestamp: t0 + i,
-    };
-  }
-  return events;
-}
-
-/** `perGroup` rules in each of the 6 groups: G{g}.id{i}, i = 0..perGroup-1. */
-function ruleSpecs(perGroup) {
-  const specs = [];
-  for (let g = 0; g < 6; g++) for (let i = 0; i < perGroup; i++) specs.push({ g, i });
-  return specs;
-}
-
-function vgl(specs) {
-  return specs
-    .map(({ g, i }) => `RULE "G${g}.id${i}"
-SOURCES groupName = ['Group${g}']
-FILTER function (event) { return utils.matches(event['groupTag'], '([A-Za-z]+) V[0-9]*') && event['integer'] == ${i} && event['tag'] == 'id_tag_' + ${i}; }
-IOC FILTERS in id_list(tag)
-SINK function (event) { return event; }
-`)
-    .join('\n');
-}
-
-function iocEntries() {
-  const entries = [];
-  for (let i = 0; i <= 50; i++) entries.push(`id_tag_${i}`);
-  while (entries.length < IOC_SIZE) entries.push(hex128());
-  return entries;
-}
+const makeEvents = (n) => makeThesisEvents(n);
+const iocEntries = () => thesisIocEntries(IOC_SIZE);
 
 // ── peers ──────────────────────────────────────────────────────────────────
 

@@ -10,6 +10,8 @@ import type { Writable } from 'node:stream';
 import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
 import { NetflowDecoder, type NetflowStats } from '../io/from-netflow.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
+import type { GuardOptions } from '../runtime/guard/guard-options.js';
+import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
 import { CliWebhook, WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, type WebhookSpec } from './webhook.js';
 
@@ -36,6 +38,8 @@ export interface CollectSpec {
   signal?: AbortSignal;
   /** Also POST each alert to a webhook; drained after the last window fired. */
   webhook?: WebhookSpec;
+  /** Run the engine on a worker thread behind the outer guard's watchdog (`vigil collect` does, unless --no-guard). */
+  guard?: GuardOptions | false;
 }
 
 /** Per exporter and template, how many "no template" notes are printed. */
@@ -43,11 +47,12 @@ const MISSING_TEMPLATE_REPORTS = 1;
 
 export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
-            [--duration <ms>] [--max-packets <n>]
+            [--duration <ms>] [--max-packets <n>] [--no-guard]
             ${WEBHOOK_USAGE_LINES}
       Listens for NetFlow v5, v9 and IPFIX on UDP, applies the rules to the flows and writes alerts
       as JSON lines to stdout (or --out). Malformed datagrams are reported on stderr and skipped.
       Stops on SIGINT/SIGTERM (or after --duration / --max-packets), firing every open window.
+      The engine runs on a worker thread under the same watchdog as run (--no-guard: main thread).
       ${WEBHOOK_USAGE_TEXT}
       On stop the collector waits for undelivered alerts (a second SIGINT dead-letters them).`;
 
@@ -65,6 +70,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   const setup = await setUpEngine(
     { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
     { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs },
+    GuardedEngine.factory(spec.guard),
   );
   const { engine } = setup;
   await printDiagnostics(io, setup.diagnostics);

@@ -7,13 +7,15 @@ import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 import { InputError, UsageError, type CliIO } from './io.js';
+import { guardOptionsFromEnv } from '../runtime/guard/guard-options.js';
+import { GuardFailure } from '../runtime/guard/guarded-engine.js';
 import { WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, webhookOptions, webhookSpec } from './webhook.js';
 
 export const USAGE = `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
-            [--format auto|jsonl|goflow2]
+            [--format auto|jsonl|goflow2] [--no-guard]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
@@ -23,6 +25,10 @@ export const USAGE = `Usage:
       --model loads a flow model (vigil train) that rules score with utils.classify(name, …).
       --format goflow2 reads goflow2 JSON records (v1 or v2) as the flow events NetFlow gives;
       by default (auto) the first line that holds a JSON object decides.
+      The engine runs on a worker thread under a watchdog: a rule function that runs past its
+      budget (VIGIL_GUARD_BUDGET_MS, default 2000) or exhausts the thread's heap
+      (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
+      the engine on the main thread.
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
       Prints the diagnostics of rule files; exit 0 when they have no errors.
@@ -34,7 +40,8 @@ ${TRAIN_USAGE}
 
 Exit status: 0 after a run; 1 when rules have errors (nothing is run); 2 for usage errors and
 unreadable input (a corrupt gzip stream: after the alerts of the lines before it); 3 for a runtime
-failure (output that cannot be written, an internal error).`;
+failure (output that cannot be written, the engine failed and the guard could not restore it, an
+internal error).`;
 
 const runOptions = {
   rules: { type: 'string', multiple: true },
@@ -50,6 +57,7 @@ const runOptions = {
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
   format: { type: 'string' },
+  'no-guard': { type: 'boolean' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -66,6 +74,7 @@ const collectOptions = {
   metrics: { type: 'boolean' },
   duration: { type: 'string' },
   'max-packets': { type: 'string' },
+  'no-guard': { type: 'boolean' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -110,6 +119,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             resume: values.resume,
             format: eventFormat(values.format),
             webhook: webhookSpec(values, optionalCount, optionalMs),
+            guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
           },
           io,
         );
@@ -137,6 +147,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
             webhook: webhookSpec(values, optionalCount, optionalMs),
+            guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
           },
           io,
         );
@@ -175,6 +186,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (error instanceof InputError) {
       io.stderr.write(`vigil: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof GuardFailure) {
+      io.stderr.write(`vigil: ${error.message}\n`);
+      return error.exitCode;
     }
     io.stderr.write(`vigil: runtime failure: ${describeFailure(error)}\n`);
     return 3;

@@ -3,9 +3,13 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { CheckpointError } from '../engine/checkpoint.js';
-import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
 import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
+import type { EngineSurface } from '../runtime/guard/engine-surface.js';
+import type { GuardOptions } from '../runtime/guard/guard-options.js';
+import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
+import { GuardedLines } from '../runtime/guard/guarded-lines.js';
 import { GzipBreak, gunzipStream } from './gunzip.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
@@ -36,6 +40,8 @@ export interface RunSpec {
    * those the interrupted run had sent already carry the same Idempotency-Key again.
    */
   webhook?: WebhookSpec;
+  /** Run the engine on a worker thread behind the outer guard's watchdog (`vigil run` does, unless --no-guard). */
+  guard?: GuardOptions | false;
 }
 
 /**
@@ -72,6 +78,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   const setup = await setUpEngine(
     { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
     { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs, sandboxOnly: spec.sandboxOnly },
+    GuardedEngine.factory(spec.guard),
   );
   const { engine } = setup;
   await printDiagnostics(io, setup.diagnostics);
@@ -146,7 +153,11 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   let exitCode = 0;
   try {
     if (!position.complete) {
-      const decoder = new JsonLinesDecoder({ skipLines: position.lines, parse: eventLineParser(spec.format).parse });
+      // Guarded, the engine thread decodes the lines itself: events are not copied between threads.
+      const decoder =
+        engine instanceof GuardedEngine
+          ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format })
+          : new JsonLinesDecoder({ skipLines: position.lines, parse: eventLineParser(spec.format).parse });
       let unreadable: string | undefined;
       try {
         for await (const chunk of await openEvents(spec.input, io.stdin)) {
@@ -160,6 +171,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
         unreadable = error.reason;
       }
       if (unreadable === undefined) decoder.end(handlers);
+      else if (decoder instanceof GuardedLines) decoder.endAtBreak(handlers);
       pushBatch();
       engine.flush();
       if (unreadable === undefined) checkpoints?.atEnd(decoder.linesSeen);
@@ -286,7 +298,7 @@ class Checkpointer {
 
   constructor(
     private readonly path: string,
-    private readonly engine: Engine,
+    private readonly engine: EngineSurface,
     private readonly out: OutputSink,
     private readonly every: number,
     private lastLine: number,

@@ -1,7 +1,9 @@
 /** Shared by `run` and `check`: an engine with the lists and rules named on the command line. */
-import type { Engine, EngineOptions } from '../engine/engine.js';
+import type { EngineOptions } from '../engine/engine.js';
 import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
 import { createNodeEngine } from '../runtime/node.js';
+import type { EngineSurface } from '../runtime/guard/engine-surface.js';
+import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { InputError, listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
@@ -14,28 +16,38 @@ export interface SetupSpec {
   listPathRequired: boolean;
 }
 
-export interface Setup {
-  engine: Engine;
+export interface Setup<E extends EngineSurface = EngineSurface> {
+  engine: E;
   diagnostics: Diagnostic[];
   ruleCount: number;
   files: string[];
 }
 
-export async function setUpEngine(spec: SetupSpec, options: EngineOptions): Promise<Setup> {
-  const files = await ruleFiles(spec.rules);
-  const texts = await Promise.all(files.map((f) => readText(f, 'rules')));
-  const iocs = spec.iocs.map((s) => namedPath(s, '--ioc', spec.listPathRequired));
-  const tables = spec.tables.map((s) => namedPath(s, '--table', spec.listPathRequired));
-  const iocEntries = await Promise.all(iocs.map((l) => (l.path ? readText(l.path, 'IOC list').then(listEntries) : [])));
-  const tableEntries = await Promise.all(tables.map((t) => (t.path ? readText(t.path, 'table').then(listEntries) : [])));
-  const models = (spec.models ?? []).map((s) => namedPath(s, '--model', true));
-  const modelJson = await Promise.all(models.map((m) => readText(m.path!, 'model').then((text) => parseModelFile(m.path!, text))));
-
-  const engine = await createNodeEngine(options);
-  iocs.forEach((list, i) => {
-    engine.iocs.create(list.name, { capacity: Math.max(1024, iocEntries[i].length) });
-    engine.iocs.add(list.name, iocEntries[i]);
-  });
+/** `create` makes the engine: on this thread by default; `vigil run` and `collect` pass the guarded one. */
+export async function setUpEngine<E extends EngineSurface = EngineSurface>(
+  spec: SetupSpec,
+  options: EngineOptions,
+  create: (options: EngineOptions) => Promise<E> = createNodeEngine as unknown as (options: EngineOptions) => Promise<E>,
+): Promise<Setup<E>> {
+  // The engine loads while the files are read (a guarded engine starts its threads meanwhile).
+  const creating = create(options);
+  let files: string[], texts: string[], iocs: ReturnType<typeof namedPath>[], tables: ReturnType<typeof namedPath>[];
+  let iocTexts: string[], tableEntries: string[][], models: ReturnType<typeof namedPath>[], modelJson: unknown[];
+  try {
+    files = await ruleFiles(spec.rules);
+    texts = await Promise.all(files.map((f) => readText(f, 'rules')));
+    iocs = spec.iocs.map((s) => namedPath(s, '--ioc', spec.listPathRequired));
+    tables = spec.tables.map((s) => namedPath(s, '--table', spec.listPathRequired));
+    iocTexts = await Promise.all(iocs.map((l) => (l.path ? readText(l.path, 'IOC list') : '')));
+    tableEntries = await Promise.all(tables.map((t) => (t.path ? readText(t.path, 'table').then(listEntries) : [])));
+    models = (spec.models ?? []).map((s) => namedPath(s, '--model', true));
+    modelJson = await Promise.all(models.map((m) => readText(m.path!, 'model').then((text) => parseModelFile(m.path!, text))));
+  } catch (error) {
+    void creating.then((engine) => engine.dispose(), () => undefined);
+    throw error;
+  }
+  const engine = await creating;
+  iocs.forEach((list, i) => loadIocList(engine, list.name, iocTexts[i]));
   tables.forEach((table, i) => engine.tables.create(table.name, tableEntries[i]));
   models.forEach((model, i) => {
     try {
@@ -54,6 +66,14 @@ export async function setUpEngine(spec: SetupSpec, options: EngineOptions): Prom
     ruleCount += result.added.length;
   });
   return { engine, diagnostics, ruleCount, files };
+}
+
+/** An IOC list file (one entry a line, `#` comments) as a new list sized for it; a guarded engine reads it on its own thread. */
+export function loadIocList(engine: EngineSurface, name: string, text: string): void {
+  if (engine instanceof GuardedEngine) return engine.createIocListFromText(name, text);
+  const entries = listEntries(text);
+  engine.iocs.create(name, { capacity: Math.max(1024, entries.length) });
+  engine.iocs.add(name, entries);
 }
 
 function parseModelFile(path: string, text: string): unknown {

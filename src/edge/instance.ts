@@ -4,7 +4,8 @@
  * Object evicted or crashed, a Deno process restarted) resumes with nothing lost and nothing twice.
  * The alert ring travels inside the checkpoint (the engine's `extra`), so cursors survive restarts.
  */
-import type { Alert, Engine } from '../engine/engine.js';
+import type { Alert } from '../engine/engine.js';
+import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
 import {
@@ -54,7 +55,7 @@ export class EngineInstance implements VigilService {
   private rollBackPoint: RollBackPoint | undefined;
 
   private constructor(
-    readonly engine: Engine,
+    readonly engine: EngineSurface,
     private readonly options: InstanceOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
@@ -72,7 +73,7 @@ export class EngineInstance implements VigilService {
   }
 
   /** Wraps an engine, restoring the last checkpoint from the store when there is one. */
-  static async open(engine: Engine, options: InstanceOptions = {}): Promise<EngineInstance> {
+  static async open(engine: EngineSurface, options: InstanceOptions = {}): Promise<EngineInstance> {
     const instance = new EngineInstance(engine, options);
     const bytes = await options.store?.read();
     if (bytes) {

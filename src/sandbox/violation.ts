@@ -6,9 +6,10 @@
  * - `stack`: the stack limit was reached (deep recursion);
  * - `refused`: the source uses something the sandbox does not allow (BigInt, async, `import()`…);
  * - `compile`: the source is not a valid function expression;
- * - `fanout`: the rule's alerts, re-entering the engine, multiplied past the re-entry budget.
+ * - `fanout`: the rule's alerts, re-entering the engine, multiplied past the re-entry budget;
+ * - `crash`: the thread running the rule died (the outer guard restored the engine without it).
  */
-export type ViolationKind = 'cpu' | 'memory' | 'stack' | 'refused' | 'compile' | 'fanout';
+export type ViolationKind = 'cpu' | 'memory' | 'stack' | 'refused' | 'compile' | 'fanout' | 'crash';
 
 /**
  * Thrown when a rule breaks a sandbox limit or cannot be admitted. The engine deactivates the rule

@@ -17,7 +17,7 @@ SOURCES kind = "auth"
 FILTER function (e) { return e.outcome == 'failure'; }
 SINK function (e) { return { user: e.user }; }`;
 
-const engines: Engine[] = [];
+const engines: { dispose(): void }[] = [];
 afterEach(() => engines.splice(0).forEach((e) => e.dispose()));
 
 async function server(env: Record<string, string> = {}): Promise<Handler> {

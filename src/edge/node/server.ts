@@ -9,6 +9,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createNodeEngine } from '../../runtime/node.js';
+import { guardOptionsFromEnv, type GuardOptions } from '../../runtime/guard/guard-options.js';
+import { GuardedEngine } from '../../runtime/guard/guarded-engine.js';
 import type { Clock } from '../../engine/event-time.js';
 import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig, type Env } from '../config.js';
@@ -48,6 +50,12 @@ export interface NodeServerOptions {
   /** Checkpoint directory; without it state lives in memory only. */
   stateDir?: string;
   clock?: Clock;
+  /**
+   * The outer guard: the engine on a worker thread under a watchdog (a rule function that overruns
+   * its budget or exhausts the thread's heap is deactivated, the engine restored). Default: on,
+   * with the limits from `env` (VIGIL_GUARD=off turns it off); false runs the engine on this thread.
+   */
+  guard?: GuardOptions | false;
 }
 
 export interface NodeServer {
@@ -60,7 +68,9 @@ export interface NodeServer {
 /** Builds the handler without listening: for in-process use and tests. */
 export async function createNodeHandler(options: NodeServerOptions = {}): Promise<{ instance: EngineInstance; handler: Handler; webhooks?: WebhookingService }> {
   const config = readConfig(options.env ?? {});
-  const engine = await createNodeEngine({ ...config.engine, clock: options.clock ?? Date.now });
+  const engineOptions = { ...config.engine, clock: options.clock ?? Date.now };
+  const guard = options.guard ?? guardOptionsFromEnv(options.env ?? {});
+  const engine = guard ? await GuardedEngine.create(engineOptions, guard) : await createNodeEngine(engineOptions);
   const store = options.stateDir ? new ChunkedCheckpointStore(new DirectoryByteStore(options.stateDir), 4 * 1024 * 1024) : undefined;
   const instance = await EngineInstance.open(engine, { alertCapacity: config.alertCapacity, store });
   const webhooks = config.webhook ? new WebhookingService(instance, config.webhook) : undefined;

@@ -1,0 +1,70 @@
+/**
+ * JSON lines decoded where the engine runs: the guarded `vigil run` hands the engine thread raw
+ * bytes, never parsed events, because copying objects between threads costs as much as parsing
+ * them. Lines are cut into batches at fixed line numbers (every `batchLines` lines, counting every
+ * line as the CLI does), so a guarded run batches — and outputs — exactly as an unguarded one.
+ */
+import type { Engine } from '../../engine/engine.js';
+import { eventLineParser, type EventFormat } from '../../io/event-lines.js';
+import { JsonLinesDecoder, type JsonLinesHandlers } from '../../io/from-jsonl.js';
+
+export class LineBatcher {
+  private decoder = new JsonLinesDecoder();
+  /** Lines before the decoder's first line (after a restore the decoder starts afresh). */
+  private offset = 0;
+  private batchLines = 1024;
+  private format: EventFormat = 'auto';
+  private batch: Record<string, unknown>[] = [];
+  private readonly handlers: JsonLinesHandlers;
+
+  constructor(
+    private readonly engine: Engine,
+    onError: (line: number, reason: string) => void,
+  ) {
+    this.handlers = {
+      onEvent: ({ event }) => this.batch.push(event),
+      onError: (e) => onError(this.offset + e.line, e.reason),
+      onLine: (line) => {
+        if ((this.offset + line) % this.batchLines === 0) this.pushBatch();
+      },
+    };
+  }
+
+  /** Starts a feed: `skipLines` lines are passed over unread (a resumed run). */
+  open(options: { skipLines: number; batchLines: number; format?: EventFormat }): void {
+    this.format = options.format ?? 'auto';
+    this.decoder = new JsonLinesDecoder({ skipLines: options.skipLines, parse: eventLineParser(this.format).parse });
+    this.offset = 0;
+    this.batchLines = options.batchLines;
+    this.batch = [];
+  }
+
+  /** Continues a feed at a batch boundary after `lines` lines (the engine restored to that point). */
+  resume(options: { lines: number; batchLines: number }): void {
+    this.decoder = new JsonLinesDecoder({ parse: eventLineParser(this.format).parse });
+    this.offset = options.lines;
+    this.batchLines = options.batchLines;
+    this.batch = [];
+  }
+
+  push(bytes: Uint8Array): void {
+    this.decoder.push(bytes, this.handlers);
+  }
+
+  /**
+   * End of input: the last line, then the last partial batch. Returns the lines seen in all.
+   * `withoutPartialLine`: the input broke off (a corrupt gzip stream), so the unterminated last
+   * line is not read.
+   */
+  end(withoutPartialLine = false): number {
+    if (!withoutPartialLine) this.decoder.end(this.handlers);
+    this.pushBatch();
+    return this.offset + this.decoder.linesSeen;
+  }
+
+  private pushBatch(): void {
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length) this.engine.push(batch);
+  }
+}
