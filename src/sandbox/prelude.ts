@@ -16,13 +16,14 @@
  * A guard that trips records why in `state.violation`; the batch loop then aborts even if the rule
  * caught the error, and the host turns it into a SandboxViolation.
  */
-export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTable, hostClassify) {
+export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTable, hostClassify, hostExpired, hostRegex) {
   'use strict';
   const G = globalThis;
   const cfg = JSON.parse(configJson);
   const CAP = cfg.maxLength, SEARCH_COST = cfg.maxSearchCost, JSON_DEPTH = cfg.maxJsonDepth;
   const RE_SOURCE = cfg.maxRegexSource, RE_DEPTH = cfg.maxRegexDepth, BIND_DEPTH = cfg.maxBindDepth;
   const MAX_ALLOC = cfg.maxAllocation;
+  const WORK_CAP = cfg.workCap, CHECK_UNITS = cfg.checkUnits, SORT_NATIVE = cfg.sortNative, CPU_MESSAGE = cfg.cpuMessage;
   const O = Object, R = Reflect;
   const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty;
   const gOPD = O.getOwnPropertyDescriptor, getProto = O.getPrototypeOf, hasOwn = O.hasOwn;
@@ -102,18 +103,254 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     if (len > CAP) trip('cpu', what + ' on a length of ' + len + ' exceeds the sandbox limit of ' + CAP);
     return len;
   }
+  // ---- work caps and deadline checks inside native loops ------------------------------------------
+  // QuickJS polls its interrupt handler every ~10,000 bytecode branches or calls, not inside a native
+  // loop: a loop of 2M-slot sparse indexOf calls ran for minutes past the deadline. So every native
+  // call that loops charges its work here, and the host is asked whether the deadline passed once
+  // enough work has gone by; and no single native call may visit more than WORK_CAP slots (~20 ms on
+  // the slow path, holes or array-likes): longer ranges run in the interruptible JavaScript versions
+  // below, or are refused.
+  let spent = 0;
+  function charge(units) {
+    if (units > 0) spent += units;
+    if (spent >= CHECK_UNITS) {
+      spent = 0;
+      if (hostExpired()) trip('cpu', CPU_MESSAGE);
+    }
+  }
+  function relative(v, len, dflt) {
+    if (v === undefined) return dflt;
+    let n = trunc(Num(v));
+    if (n !== n) n = 0;
+    if (n < 0) return n + len < 0 ? 0 : n + len;
+    return n > len ? len : n;
+  }
+  function callable(f, what) {
+    if (typeof f !== 'function') throw new TypeErr(what + ': callback is not a function');
+    return f;
+  }
+  function put(a, k, v) {
+    defineProperty(a, k, { __proto__: null, value: v, writable: true, enumerable: true, configurable: true });
+  }
+  function sameValueZero(a, b) { return a === b || (a !== a && b !== b); }
+  function defaultCompare(x, y) {
+    const a = Str(x), b = Str(y);
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  function numericCompare(a, b) {
+    if (a < b) return -1;
+    if (a > b) return 1;
+    if (a === b) return a === 0 && b === 0 ? (1 / a < 1 / b ? -1 : 1 / a > 1 / b ? 1 : 0) : 0;
+    return a !== a ? (b !== b ? 0 : 1) : -1;
+  }
+  // A stable merge sort in JavaScript (interruptible); undefined values go last, as in the spec.
+  function mergeSort(items, cmp) {
+    const n = items.length;
+    let src = items, dst = new Array(n);
+    for (let width = 1; width < n; width *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * width) {
+        const mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+        let i = lo, j = mid, k = lo;
+        while (i < mid && j < hi) {
+          const c = Num(cmp(src[j], src[i]));
+          dst[k++] = c < 0 ? src[j++] : src[i++];
+        }
+        while (i < mid) dst[k++] = src[i++];
+        while (j < hi) dst[k++] = src[j++];
+      }
+      const t = src; src = dst; dst = t;
+    }
+    return src;
+  }
+  function sortValues(o, len, cmp, typed, skipHoles) {
+    const values = [];
+    let undefs = 0;
+    for (let k = 0; k < len; k++) {
+      if (skipHoles && !(k in o)) continue;
+      const v = o[k];
+      if (v === undefined && !typed) undefs++;
+      else values.push(v);
+    }
+    const compare = cmp !== undefined ? cmp : typed ? numericCompare : defaultCompare;
+    const sorted = mergeSort(values, compare);
+    for (let i = 0; i < undefs; i++) sorted.push(undefined);
+    return sorted;
+  }
+  const slowPaths = {
+    __proto__: null,
+    indexOf(o, len, args) {
+      for (let k = relative(args[1], len, 0); k < len; k++) if (k in o && o[k] === args[0]) return k;
+      return -1;
+    },
+    lastIndexOf(o, len, args) {
+      let k = len - 1;
+      if (args.length > 1) { let n = trunc(Num(args[1])); if (n !== n) n = 0; k = n < 0 ? len + n : (n < len - 1 ? n : len - 1); }
+      for (; k >= 0; k--) if (k in o && o[k] === args[0]) return k;
+      return -1;
+    },
+    includes(o, len, args) {
+      for (let k = relative(args[1], len, 0); k < len; k++) if (sameValueZero(o[k], args[0])) return true;
+      return false;
+    },
+    join(o, len, args, orig, slice) {
+      const sep = args[0] === undefined ? ',' : Str(args[0]);
+      const parts = [];
+      const chunk = WORK_CAP >> 2;
+      for (let s = 0; s < len; s += chunk) {
+        const e = s + chunk < len ? s + chunk : len;
+        charge(e - s);
+        parts.push(apply(orig, apply(slice, o, [s, e]), [sep]));
+      }
+      return apply(nativeJoin, parts, [sep]);
+    },
+    fill(o, len, args, orig) {
+      const end = relative(args[2], len, len);
+      for (let s = relative(args[1], len, 0); s < end; s += WORK_CAP) {
+        const e = s + WORK_CAP < end ? s + WORK_CAP : end;
+        charge(e - s);
+        apply(orig, o, [args[0], s, e]);
+      }
+      return o;
+    },
+    copyWithin(o, len, args) {
+      let to = relative(args[0], len, 0), from = relative(args[1], len, 0);
+      const fin = relative(args[2], len, len);
+      let count = (fin - from < len - to ? fin - from : len - to), dir = 1;
+      if (from < to && to < from + count) { dir = -1; from += count - 1; to += count - 1; }
+      for (; count > 0; count--, from += dir, to += dir) {
+        if (from in o) o[to] = o[from];
+        else if (!delete o[to]) throw new TypeErr('Array.prototype.copyWithin: cannot delete property ' + to);
+      }
+      return o;
+    },
+    reverse(o, len) {
+      for (let lo = 0, hi = len - 1; lo < hi; lo++, hi--) {
+        const hasLo = lo in o, hasHi = hi in o, vLo = o[lo], vHi = o[hi];
+        if (hasHi) o[lo] = vHi; else if (!delete o[lo]) throw new TypeErr('Array.prototype.reverse: cannot delete property ' + lo);
+        if (hasLo) o[hi] = vLo; else if (!delete o[hi]) throw new TypeErr('Array.prototype.reverse: cannot delete property ' + hi);
+      }
+      return o;
+    },
+    slice(o, len, args) {
+      const end = relative(args[1], len, len), out = [];
+      let n = 0;
+      for (let k = relative(args[0], len, 0); k < end; k++, n++) if (k in o) put(out, n, o[k]);
+      out.length = n;
+      return out;
+    },
+    sort(o, len, args, orig, slice, typed) {
+      const cmp = args[0];
+      if (cmp !== undefined) callable(cmp, 'Array.prototype.sort');
+      const sorted = sortValues(o, len, cmp, typed, true);
+      let k = 0;
+      for (; k < sorted.length; k++) o[k] = sorted[k];
+      if (!typed) for (; k < len; k++) if (!delete o[k]) throw new TypeErr('Array.prototype.sort: cannot delete property ' + k);
+      return o;
+    },
+    toSorted(o, len, args) {
+      const cmp = args[0];
+      if (cmp !== undefined) callable(cmp, 'Array.prototype.toSorted');
+      return sortValues(o, len, cmp, false, false);
+    },
+    forEach(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.forEach');
+      for (let k = 0; k < len; k++) if (k in o) apply(f, args[1], [o[k], k, o]);
+    },
+    map(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.map'), out = [];
+      out.length = len;
+      for (let k = 0; k < len; k++) if (k in o) put(out, k, apply(f, args[1], [o[k], k, o]));
+      return out;
+    },
+    filter(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.filter'), out = [];
+      for (let k = 0; k < len; k++) if (k in o) { const v = o[k]; if (apply(f, args[1], [v, k, o])) put(out, out.length, v); }
+      return out;
+    },
+    some(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.some');
+      for (let k = 0; k < len; k++) if (k in o && apply(f, args[1], [o[k], k, o])) return true;
+      return false;
+    },
+    every(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.every');
+      for (let k = 0; k < len; k++) if (k in o && !apply(f, args[1], [o[k], k, o])) return false;
+      return true;
+    },
+    find(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.find');
+      for (let k = 0; k < len; k++) { const v = o[k]; if (apply(f, args[1], [v, k, o])) return v; }
+      return undefined;
+    },
+    findIndex(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.findIndex');
+      for (let k = 0; k < len; k++) if (apply(f, args[1], [o[k], k, o])) return k;
+      return -1;
+    },
+    findLast(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.findLast');
+      for (let k = len - 1; k >= 0; k--) { const v = o[k]; if (apply(f, args[1], [v, k, o])) return v; }
+      return undefined;
+    },
+    findLastIndex(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.findLastIndex');
+      for (let k = len - 1; k >= 0; k--) if (apply(f, args[1], [o[k], k, o])) return k;
+      return -1;
+    },
+    reduce(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.reduce');
+      let k = 0, acc;
+      if (args.length > 1) acc = args[1];
+      else {
+        while (k < len && !(k in o)) k++;
+        if (k >= len) throw new TypeErr('Array.prototype.reduce: empty array with no initial value');
+        acc = o[k++];
+      }
+      for (; k < len; k++) if (k in o) acc = f(acc, o[k], k, o);
+      return acc;
+    },
+    reduceRight(o, len, args) {
+      const f = callable(args[0], 'Array.prototype.reduceRight');
+      let k = len - 1, acc;
+      if (args.length > 1) acc = args[1];
+      else {
+        while (k >= 0 && !(k in o)) k--;
+        if (k < 0) throw new TypeErr('Array.prototype.reduceRight: empty array with no initial value');
+        acc = o[k--];
+      }
+      for (; k >= 0; k--) if (k in o) acc = f(acc, o[k], k, o);
+      return acc;
+    },
+  };
+  // TypedArrays have no holes and loop natively at a few ns per element, except where each element is
+  // formatted or compared: those few are capped like arrays.
+  const typedSlow = { __proto__: null, join: true, sort: true, toLocaleString: true, toSorted: true };
+  const AP = Array.prototype;
+  const nativeJoin = AP.join, nativeSlice = AP.slice, nativeTaSlice = TAP.slice;
   function capped(proto, name, checkArgs) {
     const orig = proto[name];
     if (typeof orig !== 'function') return;
-    const what = (proto === TAP ? 'TypedArray' : 'Array') + '.prototype.' + name;
+    const typed = proto === TAP;
+    const what = (typed ? 'TypedArray' : 'Array') + '.prototype.' + name;
+    const slow = typed ? (typedSlow[name] === true && name !== 'toSorted' && name !== 'toLocaleString' ? slowPaths[name] : undefined) : slowPaths[name];
+    const bounded = !typed || typedSlow[name] === true;
+    const sortLike = name === 'sort' || name === 'toSorted';
     const w = { [name](...args) {
-      lengthOf(this, what);
-      if (checkArgs) for (let i = 0; i < args.length; i++) lengthOf(args[i], what);
+      const len = lengthOf(this, what);
+      let work = len;
+      if (checkArgs) for (let i = 0; i < args.length; i++) work += lengthOf(args[i], what);
+      // The default sort compares strings at ~150 ns per comparison: above a few thousand elements
+      // it runs with an equivalent JavaScript comparator, which the interrupt handler can stop.
+      if (sortLike && args[0] === undefined && len > SORT_NATIVE) args[0] = typed ? numericCompare : defaultCompare;
+      if (bounded && work > WORK_CAP) {
+        if (slow !== undefined) return slow(toObject(this, what), len, args, orig, typed ? nativeTaSlice : nativeSlice, typed);
+        trip('cpu', what + ' on a length of ' + work + ' exceeds the sandbox limit of ' + WORK_CAP + ' elements per call');
+      }
+      charge(work);
       return apply(orig, this, args);
     } }[name];
     defineProperty(proto, name, data(w));
   }
-  const AP = Array.prototype;
   const arrayMethods = ['copyWithin', 'every', 'fill', 'filter', 'find', 'findIndex', 'findLast',
     'findLastIndex', 'forEach', 'includes', 'indexOf', 'join', 'lastIndexOf', 'map', 'reduce',
     'reduceRight', 'reverse', 'shift', 'slice', 'some', 'sort', 'splice', 'toLocaleString',
@@ -124,9 +361,17 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
   }
   capped(AP, 'concat', true);
   capped(TAP, 'set', true);
-  const arrayFrom = Array.from, taFrom = TA.from;
-  defineProperty(Array, 'from', data({ from(items, ...rest) { lengthOf(items, 'Array.from'); return apply(arrayFrom, this, [items, ...rest]); } }.from));
-  defineProperty(TA, 'from', data({ from(items, ...rest) { lengthOf(items, 'TypedArray.from'); return apply(taFrom, this, [items, ...rest]); } }.from));
+  const arrayFrom = Array.from, taFrom = TA.from, SymIterator = Symbol.iterator;
+  // Array.from over an array-like (no iterator) reads every index natively.
+  function fromCheck(items, what) {
+    const len = lengthOf(items, what);
+    if (len > WORK_CAP && items !== null && items !== undefined && O(items)[SymIterator] === undefined) {
+      trip('cpu', what + ' of an array-like of length ' + len + ' exceeds the sandbox limit of ' + WORK_CAP + ' elements per call');
+    }
+    charge(len);
+  }
+  defineProperty(Array, 'from', data({ from(items, ...rest) { fromCheck(items, 'Array.from'); return apply(arrayFrom, this, [items, ...rest]); } }.from));
+  defineProperty(TA, 'from', data({ from(items, ...rest) { fromCheck(items, 'TypedArray.from'); return apply(taFrom, this, [items, ...rest]); } }.from));
 
   // flat / flatMap recurse natively over nested arrays: interruptible JavaScript versions instead.
   function flatten(target, n, source, depth, mapper, thisArg) {
@@ -212,6 +457,7 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     const what = 'String.prototype.' + name;
     defineProperty(SP, name, data({ [name](pattern, ...rest) {
       const text = str(this, what);
+      charge(text.length);
       if (pattern !== null && pattern !== undefined && (typeof pattern === 'object' || typeof pattern === 'function')) {
         if (needsGlobal && pattern[SymMatch] && Str(pattern.flags).indexOf('g') < 0) {
           throw new TypeErr(what + ': a regular expression argument must have the g flag');
@@ -253,6 +499,7 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     defineProperty(SP, name, data({ [name](...args) {
       const text = str(this, 'String.prototype.' + name);
       const n = resultLength(text, args);
+      charge(n);
       if (n > MAX_ALLOC) trip('memory', 'String.prototype.' + name + ' would allocate ' + n + ' characters');
       return apply(orig, text, args);
     } }[name]));
@@ -465,13 +712,18 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     out += ']';
     return errs === '' ? out : out + '\n[' + errs + ']';
   }
+  // An accessor rather than a data property pointing at the event itself: a self-reference is a
+  // cycle, which only the garbage collector frees, so a window's events would outlive the batch.
+  const fieldsAccessor = {
+    __proto__: null, enumerable: false, configurable: true,
+    get: function () { return this; },
+    set: function (v) { defineProperty(this, 'fields', { __proto__: null, value: v, writable: true, enumerable: false, configurable: true }); },
+  };
   function exposeFields(events) {
     if (!isArray(events)) return;
     for (let j = 0; j < events.length; j++) {
       const e = events[j];
-      if (e !== null && typeof e === 'object' && !hasOwn(e, 'fields')) {
-        defineProperty(e, 'fields', { __proto__: null, value: e, writable: true, enumerable: false, configurable: true });
-      }
+      if (e !== null && typeof e === 'object' && !hasOwn(e, 'fields')) defineProperty(e, 'fields', fieldsAccessor);
     }
   }
   return freeze({
