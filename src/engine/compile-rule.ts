@@ -10,7 +10,7 @@ import { nativeUnsafeReason } from '../lang/native-safety.js';
 import type { StateTableFactory } from '../wasm/state-table.js';
 import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
 import { StateMachine } from './state-machine.js';
-import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
+import { resolveLimits, RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
 import type { Utils, UtilsHost } from '../sandbox/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
 import { Suppressor } from './suppression.js';
@@ -97,6 +97,8 @@ export interface RuleCompileContext {
   utils: Utils;
   utilsHost: UtilsHost;
   limits: SandboxLimits;
+  /** Per-rule limits by rule name (EngineOptions.sandboxPerRule), over `limits` field by field. */
+  limitsPerRule?: Readonly<Record<string, Partial<SandboxLimits>>>;
   stateTables: StateTableFactory;
   windowBuffers: WindowBufferFactory;
   allowedLatenessMs: number;
@@ -166,7 +168,9 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
   plan('sink', ast.sink);
 
   if (pending.length) {
-    sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, ctx.limits, ctx.utilsHost, { now: ctx.cpuClock });
+    const own = ctx.limitsPerRule && Object.hasOwn(ctx.limitsPerRule, ast.name) ? ctx.limitsPerRule[ast.name] : undefined;
+    const limits = own ? resolveLimits(ctx.limits, own) : ctx.limits;
+    sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, limits, ctx.utilsHost, { now: ctx.cpuClock });
     const box = sandbox;
     for (const [phase, reason] of pending) runners[phase] = sandboxRunner(() => box, phase, reason);
   }

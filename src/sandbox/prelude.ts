@@ -23,6 +23,7 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
   const CAP = cfg.maxLength, SEARCH_COST = cfg.maxSearchCost, JSON_DEPTH = cfg.maxJsonDepth;
   const RE_SOURCE = cfg.maxRegexSource, RE_DEPTH = cfg.maxRegexDepth, BIND_DEPTH = cfg.maxBindDepth;
   const MAX_ALLOC = cfg.maxAllocation;
+  const STRING_WORK_CAP = cfg.workCap * 8;
   const WORK_CAP = cfg.workCap, CHECK_UNITS = cfg.checkUnits, SORT_NATIVE = cfg.sortNative, CPU_MESSAGE = cfg.cpuMessage;
   const O = Object, R = Reflect;
   const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty;
@@ -204,9 +205,10 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
       return apply(nativeJoin, parts, [sep]);
     },
     fill(o, len, args, orig) {
-      const end = relative(args[2], len, len);
-      for (let s = relative(args[1], len, 0); s < end; s += WORK_CAP) {
-        const e = s + WORK_CAP < end ? s + WORK_CAP : end;
+      // Creating properties on a sparse array costs several times reading them: smaller chunks.
+      const end = relative(args[2], len, len), chunk = WORK_CAP >> 3;
+      for (let s = relative(args[1], len, 0); s < end; s += chunk) {
+        const e = s + chunk < end ? s + chunk : end;
         charge(e - s);
         apply(orig, o, [args[0], s, e]);
       }
@@ -406,6 +408,19 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
 
   // Iterator.prototype.drop skips natively without polling the interrupt handler.
   const IP = getProto(getProto([][Symbol.iterator]()));
+  // Iterator.prototype.toArray drains a native iterator in one native loop: a JavaScript loop instead.
+  if (typeof IP.toArray === 'function') {
+    defineProperty(IP, 'toArray', data({ toArray() {
+      const it = this;
+      if (it === null || (typeof it !== 'object' && typeof it !== 'function')) throw new TypeErr('Iterator.prototype.toArray called on a non-object');
+      const next = it.next, out = [];
+      for (;;) {
+        const r = apply(next, it, []);
+        if (r.done) return out;
+        put(out, out.length, r.value);
+      }
+    } }.toArray));
+  }
   if (typeof IP.drop === 'function') {
     defineProperty(IP, 'drop', data({ drop(limit) {
       const it = this;
@@ -473,10 +488,16 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
       let p = pattern;
       if (p === undefined && (regexArg || name === 'split')) return apply(orig, text, [p, ...rest]);
       if (regexArg) {
+        // The native method would build the RegExp with the intrinsic constructor, which never asks
+        // whether the pattern is linear: build it here instead and call its method, as the spec does.
         p = Str(p);
         checkRegexSource(p, what);
+        const rx = new SafeRegExp(p, name === 'matchAll' ? 'g' : undefined);
+        return apply(rx[sym], rx, [text]);
       } else {
         p = Str(p);
+        // QuickJS searches at ~15-35 ns a character, in one call.
+        if (text.length > STRING_WORK_CAP) trip('cpu', what + ' on ' + text.length + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
         searchCost(text, p, what);
       }
       return apply(orig, text, [p, ...rest]);
@@ -501,12 +522,34 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
       const n = resultLength(text, args);
       charge(n);
       if (n > MAX_ALLOC) trip('memory', 'String.prototype.' + name + ' would allocate ' + n + ' characters');
+      // QuickJS builds these strings at ~20 ns a character, in one native call.
+      if (n > STRING_WORK_CAP) trip('cpu', 'String.prototype.' + name + ' of ' + n + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
       return apply(orig, text, args);
     } }[name]));
   }
   sized('repeat', function (t, a) { return t.length * Num(a[0]); });
   sized('padStart', function (t, a) { return Num(a[0]); });
   sized('padEnd', function (t, a) { return Num(a[0]); });
+  // Other methods that walk or copy the whole string: charged, so a loop of them meets the deadline.
+  const linearStringMethods = ['toUpperCase', 'toLowerCase', 'toLocaleUpperCase', 'toLocaleLowerCase',
+    'normalize', 'trim', 'trimStart', 'trimEnd', 'trimLeft', 'trimRight', 'slice', 'substring', 'substr',
+    'concat', 'localeCompare', 'isWellFormed', 'toWellFormed', 'startsWith', 'endsWith'];
+  // Case mapping runs at ~40 ns a character in one call: capped per call like the array methods.
+  const slowPerChar = { __proto__: null, toUpperCase: true, toLowerCase: true, toLocaleUpperCase: true, toLocaleLowerCase: true };
+  for (let i = 0; i < linearStringMethods.length; i++) {
+    const name = linearStringMethods[i], orig = SP[name];
+    if (typeof orig !== 'function') continue;
+    defineProperty(SP, name, data({ [name](...args) {
+      const text = str(this, 'String.prototype.' + name);
+      let work = text.length;
+      if (slowPerChar[name] === true && work > STRING_WORK_CAP) {
+        trip('cpu', 'String.prototype.' + name + ' of ' + work + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
+      }
+      for (let j = 0; j < args.length; j++) if (typeof args[j] === 'string') work += args[j].length;
+      charge(work);
+      return apply(orig, text, args);
+    } }[name]));
+  }
   const NativeArrayBuffer = ArrayBuffer;
   const SafeArrayBuffer = { ArrayBuffer: function (length, options) {
     if (new.target === undefined) throw new TypeErr('Constructor ArrayBuffer requires new');
@@ -553,15 +596,87 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     if (x === null || typeof x !== 'object' || x === REP) return false;
     try { apply(sourceGetter, x, []); return true; } catch (e) { return false; }
   }
-  const SafeRegExp = { RegExp: function (pattern, flags) {
-    let p = pattern;
-    if (!isGenuineRegExp(p)) {
-      if (p !== null && typeof p === 'object' && p[SymMatch]) p = p.source;
-      p = p === undefined ? '' : Str(p);
-      checkRegexSource(p, 'RegExp');
+  // A pattern the host cannot prove linear runs on the host's linear-time engine (re2js): the RegExp
+  // object is a real one (source, flags, lastIndex behave as usual) whose own, fixed 'exec' asks the
+  // host; every other RegExp method (test, match, replace, split, search, matchAll) goes through 'exec'.
+  // Such an object cannot be extended, so no own 'constructor' can steer split/matchAll's species
+  // lookup to the native constructor.
+  const linearInfo = new WeakMap();
+  const flagsGetter = gOPD(REP, 'flags').get;
+  function toLength(v) {
+    let n = trunc(Num(v));
+    if (n !== n || n < 0) return 0;
+    return n > 9007199254740991 ? 9007199254740991 : n;
+  }
+  const linearExec = { exec(s) {
+    const info = linearInfo.get(this);
+    if (info === undefined) throw new TypeErr('RegExp.prototype.exec called on an incompatible receiver');
+    const text = Str(s);
+    const stateful = info.global || info.sticky;
+    let last = 0;
+    if (stateful) {
+      last = toLength(this.lastIndex);
+      if (last > text.length) { this.lastIndex = 0; return null; }
     }
-    const f = flags === undefined ? undefined : Str(flags);
-    return construct(NativeRegExp, f === undefined ? [p] : [p, f], new.target === undefined ? SafeRegExp : new.target);
+    charge(text.length - last);
+    const out = hostRegex(info.source, info.flags, text, last, info.sticky);
+    if (out === null) {
+      if (stateful) this.lastIndex = 0;
+      return null;
+    }
+    const pos = nativeParse(out);
+    const n = pos.length >> 1;
+    const m = [];
+    for (let g = 0; g < n; g++) put(m, g, pos[2 * g] < 0 ? undefined : text.slice(pos[2 * g], pos[2 * g + 1]));
+    put(m, 'index', pos[0]);
+    put(m, 'input', text);
+    let groups;
+    const names = info.names;
+    if (names !== null) {
+      groups = { __proto__: null };
+      for (const name in names) groups[name] = m[names[name]];
+    }
+    put(m, 'groups', groups);
+    if (info.indices) {
+      const idx = [];
+      for (let g = 0; g < n; g++) put(idx, g, pos[2 * g] < 0 ? undefined : [pos[2 * g], pos[2 * g + 1]]);
+      let ig;
+      if (names !== null) {
+        ig = { __proto__: null };
+        for (const name in names) ig[name] = idx[names[name]];
+      }
+      put(idx, 'groups', ig);
+      put(m, 'indices', idx);
+    }
+    if (stateful) this.lastIndex = pos[1];
+    return m;
+  } }.exec;
+  const SafeRegExp = { RegExp: function (pattern, flags) {
+    let p = pattern, f = flags === undefined ? undefined : Str(flags);
+    if (isGenuineRegExp(p)) {
+      if (f === undefined) f = apply(flagsGetter, p, []);
+      p = apply(sourceGetter, p, []);
+    } else {
+      if (p !== null && typeof p === 'object' && p[SymMatch]) {
+        if (f === undefined) f = p.flags === undefined ? undefined : Str(p.flags);
+        p = p.source;
+      }
+      p = p === undefined ? '' : Str(p);
+    }
+    checkRegexSource(p, 'RegExp');
+    // Built first so that the usual SyntaxError reports a malformed pattern or flags.
+    const r = construct(NativeRegExp, f === undefined ? [p] : [p, f], new.target === undefined ? SafeRegExp : new.target);
+    const fl = f === undefined ? '' : f;
+    const plan = nativeParse(hostRegex(p, fl));
+    if (plan.engine === 'native') return r;
+    if (plan.engine === 'refused') throw new SyntaxErr('Invalid regular expression: /' + p + '/: ' + plan.reason);
+    let names = null;
+    for (const name in plan.names) { if (names === null) names = { __proto__: null }; names[name] = plan.names[name]; }
+    linearInfo.set(r, freeze({ __proto__: null, source: p, flags: fl, names: names,
+      global: fl.indexOf('g') >= 0, sticky: fl.indexOf('y') >= 0, indices: fl.indexOf('d') >= 0 }));
+    defineProperty(r, 'exec', fixed(linearExec));
+    O.preventExtensions(r);
+    return r;
   } }.RegExp;
   defineProperty(SafeRegExp, 'prototype', fixed(REP));
   defineProperty(SafeRegExp, SymSpecies, { __proto__: null, get: function () { return this; }, configurable: true });
@@ -599,6 +714,8 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
   }
   function safeParse(text, reviver) {
     const s = Str(text);
+    if (s.length > 2 * STRING_WORK_CAP) trip('cpu', 'JSON.parse of ' + s.length + ' characters exceeds the sandbox limit of ' + 2 * STRING_WORK_CAP + ' per call');
+    charge(s.length);
     if (!jsonDepthOk(s)) trip('stack', 'JSON.parse: input nested deeper than ' + JSON_DEPTH);
     return reviver === undefined ? nativeParse(s) : nativeParse(s, reviver);
   }
@@ -620,6 +737,10 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
       const holder = this;
       if (fn !== undefined) val = apply(fn, holder, [key, val]);
       else if (allow !== undefined && top > 0 && !isArray(holder) && !allow.has(key)) return undefined;
+      if (typeof val === 'string') {
+        if (val.length > 2 * STRING_WORK_CAP) trip('cpu', 'JSON.stringify of a string of ' + val.length + ' characters exceeds the sandbox limit of ' + 2 * STRING_WORK_CAP);
+        charge(val.length);
+      }
       while (top > 0 && path[top - 1] !== holder) top--;
       if (val !== null && typeof val === 'object') {
         if (top >= JSON_DEPTH) trip('stack', 'JSON.stringify: value nested deeper than ' + JSON_DEPTH);

@@ -13,7 +13,7 @@ import { PRELUDE } from './prelude.js';
 import { createUtils, type UtilsHost } from './utils.js';
 import { SandboxViolation, type ViolationKind } from './violation.js';
 
-export { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './limits.js';
+export { DEFAULT_SANDBOX_LIMITS, resolveLimits, type SandboxLimits } from './limits.js';
 export { SandboxViolation, type ViolationKind } from './violation.js';
 
 /** Results of one batch, index-aligned with its input. */
