@@ -11,16 +11,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { SandboxViolation } from '../../src/sandbox/sandbox.js';
 import { RuleSandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_SANDBOX_LIMITS } from '../../src/sandbox/limits.js';
-import { host, quickjs } from './helpers.js';
-
-/**
- * Process CPU time in ms, for the deadline and for the measurement alike: on a loaded machine wall
- * time would count the time this process was not running (what the Node runtime does too).
- */
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
+import { cpuNow, host, quickjs } from './helpers.js';
 
 async function sandbox(functions: { filter: string }, limits: Partial<typeof DEFAULT_SANDBOX_LIMITS> = {}): Promise<RuleSandbox> {
   return RuleSandbox.create(await quickjs(), 'overrun', functions, { ...DEFAULT_SANDBOX_LIMITS, ...limits }, host, { now: cpuNow });
