@@ -678,6 +678,11 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     O.preventExtensions(r);
     return r;
   } }.RegExp;
+  // RegExp.prototype.exec called directly on a linear RegExp would run QuickJS's engine on its pattern.
+  const nativeExec = REP.exec;
+  defineProperty(REP, 'exec', data({ exec(s) {
+    return linearInfo.has(this) ? apply(linearExec, this, [s]) : apply(nativeExec, this, [s]);
+  } }.exec));
   defineProperty(SafeRegExp, 'prototype', fixed(REP));
   defineProperty(SafeRegExp, SymSpecies, { __proto__: null, get: function () { return this; }, configurable: true });
   defineProperty(REP, 'constructor', data(SafeRegExp));
