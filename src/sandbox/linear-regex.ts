@@ -61,10 +61,13 @@ export class LinearRegexes {
       this.cache.set(key, re);
     }
     const ngroup = re.groupCount() + 1;
+    // re2js anchors only at the start of the text, so a sticky match is the leftmost match from
+    // lastIndex when it starts there (same leftmost-first result, the text around it still visible to
+    // ^, $ and \b).
     const [matched, positions] = re
       .re2()
-      .matchWithGroup(MatcherInput.utf16(text), lastIndex, text.length, sticky ? ANCHOR_START : UNANCHORED, ngroup) as [boolean, number[]];
-    if (!matched) return null;
+      .matchWithGroup(MatcherInput.utf16(text), lastIndex, text.length, lastIndex === 0 && sticky ? ANCHOR_START : UNANCHORED, ngroup) as [boolean, number[]];
+    if (!matched || (sticky && positions[0] !== lastIndex)) return null;
     const out: number[] = new Array(2 * ngroup);
     for (let i = 0; i < 2 * ngroup; i++) out[i] = positions[i] ?? -1;
     return out;

@@ -651,6 +651,50 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     if (stateful) this.lastIndex = pos[1];
     return m;
   } }.exec;
+  // split: the spec tries a sticky match at every position, which on the linear engine would scan
+  // ahead from each one; the leftmost match from a position is where the first sticky match succeeds,
+  // so search for it instead (same result, one scan).
+  const linearSplit = { [SymSplit](string, limit) {
+    const info = linearInfo.get(this);
+    if (info === undefined) throw new TypeErr('RegExp.prototype[Symbol.split] called on an incompatible receiver');
+    const S = Str(string), size = S.length;
+    const lim = limit === undefined ? 4294967295 : Num(limit) >>> 0;
+    const A = [];
+    if (lim === 0) return A;
+    const search = function (from) {
+      charge(size - from);
+      const out = hostRegex(info.source, info.flags, S, from, false);
+      return out === null ? null : nativeParse(out);
+    };
+    if (size === 0) {
+      const z = search(0);
+      if (z === null || z[0] !== 0) put(A, 0, S);
+      return A;
+    }
+    const unicode = info.flags.indexOf('u') >= 0 || info.flags.indexOf('v') >= 0;
+    const advance = function (i) {
+      if (!unicode || i + 1 >= size) return i + 1;
+      const c = S.charCodeAt(i);
+      return c >= 0xd800 && c <= 0xdbff && (S.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? i + 2 : i + 1;
+    };
+    let p = 0, q = 0;
+    while (q < size) {
+      const m = search(q);
+      if (m === null || m[0] >= size) break;
+      const start = m[0], e = m[1] < size ? m[1] : size;
+      if (e === p) { q = advance(start); continue; }
+      put(A, A.length, S.slice(p, start));
+      if (A.length === lim) return A;
+      for (let g = 1; g < m.length >> 1; g++) {
+        put(A, A.length, m[2 * g] < 0 ? undefined : S.slice(m[2 * g], m[2 * g + 1]));
+        if (A.length === lim) return A;
+      }
+      p = e;
+      q = p;
+    }
+    put(A, A.length, S.slice(p));
+    return A;
+  } }[SymSplit];
   const SafeRegExp = { RegExp: function (pattern, flags) {
     let p = pattern, f = flags === undefined ? undefined : Str(flags);
     if (isGenuineRegExp(p)) {
@@ -675,6 +719,7 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     linearInfo.set(r, freeze({ __proto__: null, source: p, flags: fl, names: names,
       global: fl.indexOf('g') >= 0, sticky: fl.indexOf('y') >= 0, indices: fl.indexOf('d') >= 0 }));
     defineProperty(r, 'exec', fixed(linearExec));
+    defineProperty(r, SymSplit, fixed(linearSplit));
     O.preventExtensions(r);
     return r;
   } }.RegExp;
