@@ -618,6 +618,8 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
       last = toLength(this.lastIndex);
       if (last > text.length) { this.lastIndex = 0; return null; }
     }
+    // Linear on the host, but one call is not interruptible: bounded like a string search.
+    if (text.length - last > STRING_WORK_CAP) trip('cpu', 'a regular expression on ' + (text.length - last) + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
     charge(text.length - last);
     const out = hostRegex(info.source, info.flags, text, last, info.sticky);
     if (out === null) {
@@ -662,6 +664,7 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     const A = [];
     if (lim === 0) return A;
     const search = function (from) {
+      if (size - from > STRING_WORK_CAP) trip('cpu', 'a regular expression on ' + (size - from) + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
       charge(size - from);
       const out = hostRegex(info.source, info.flags, S, from, false);
       return out === null ? null : nativeParse(out);

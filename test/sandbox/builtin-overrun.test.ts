@@ -54,10 +54,12 @@ const CASES: [setup: string, call: string][] = [
     .map((call): [string, string] => [TYPED, `a.${call}`]),
   // Strings.
   ...["indexOf('b')", "lastIndexOf('b')", "includes('b')", "split('b')", "replaceAll('b', '')", "replace('b', '')", 'toUpperCase()',
-    'normalize()', 'trim()', 'slice(1)', "concat('x')", "localeCompare('a')", "endsWith('b')", 'match(/b/g)', 'search(/c/)',
+    'normalize()', 'trim()', 'slice(1)', "concat('x')", "localeCompare('a')", "endsWith('b')", 'match(/b/g)', 'search(/c/)', 'search(/(a|b)+c/)', 'split(/(a|b)+c/)', "replace(/(x+x+)+y/g, '')",
     "padEnd(4e6 + 1, 'x')", 'repeat(2)', "substring(1)", 'toLowerCase()', 'isWellFormed()', 'at(-1)']
     .map((call): [string, string] => [TEXT, `s.${call}`]),
   [TEXT, 'JSON.parse(JSON.stringify(s))'],
+  // The linear-time regex engine on the host, on many medium strings.
+  ["let s = 'a'; for (let i = 0; i < 19; i++) s += s;", 's.search(/(a|b)+c/)'],
 ];
 
 describe('no built-in call runs more than 50 ms past the CPU deadline (sparse indexOf/copyWithin overran by minutes)', () => {
