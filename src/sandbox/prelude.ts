@@ -539,15 +539,17 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
   for (let i = 0; i < linearStringMethods.length; i++) {
     const name = linearStringMethods[i], orig = SP[name];
     if (typeof orig !== 'function') continue;
-    defineProperty(SP, name, data({ [name](...args) {
-      const text = str(this, 'String.prototype.' + name);
+    const what = 'String.prototype.' + name, capped = slowPerChar[name] === true, withArgs = name === 'concat';
+    // No rest parameters: these run on hot paths, and 'arguments' passes through without a copy.
+    defineProperty(SP, name, data({ [name]() {
+      const text = typeof this === 'string' ? this : str(this, what);
       let work = text.length;
-      if (slowPerChar[name] === true && work > STRING_WORK_CAP) {
-        trip('cpu', 'String.prototype.' + name + ' of ' + work + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
+      if (capped && work > STRING_WORK_CAP) {
+        trip('cpu', what + ' of ' + work + ' characters exceeds the sandbox limit of ' + STRING_WORK_CAP + ' per call');
       }
-      for (let j = 0; j < args.length; j++) if (typeof args[j] === 'string') work += args[j].length;
-      charge(work);
-      return apply(orig, text, args);
+      if (withArgs) for (let j = 0; j < arguments.length; j++) if (typeof arguments[j] === 'string') work += arguments[j].length;
+      if (work > 0) { spent += work; if (spent >= CHECK_UNITS) charge(0); }
+      return apply(orig, text, arguments);
     } }[name]));
   }
   const NativeArrayBuffer = ArrayBuffer;
