@@ -10,7 +10,7 @@ import { nativeUnsafeReason } from '../lang/native-safety.js';
 import type { StateTableFactory } from '../wasm/state-table.js';
 import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
 import { StateMachine } from './state-machine.js';
-import { RuleSandbox, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
+import { resolveLimits, RuleSandbox, SandboxViolation, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
 import type { Utils, UtilsHost } from '../sandbox/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
 import { Suppressor } from './suppression.js';
@@ -97,6 +97,8 @@ export interface RuleCompileContext {
   utils: Utils;
   utilsHost: UtilsHost;
   limits: SandboxLimits;
+  /** Per-rule limits by rule name (EngineOptions.sandboxPerRule), over `limits` field by field. */
+  limitsPerRule?: Readonly<Record<string, Partial<SandboxLimits>>>;
   stateTables: StateTableFactory;
   windowBuffers: WindowBufferFactory;
   allowedLatenessMs: number;
@@ -144,6 +146,21 @@ function sandboxRunner(sandbox: () => RuleSandbox, phase: FunctionPhase, reason:
   };
 }
 
+/**
+ * A refusal's position is inside the function's text; `vigil check` shows positions in the rule
+ * file, so turn it into the file's line and column (and say it in the message).
+ */
+function placedInFile(v: SandboxViolation, ast: RuleAst): SandboxViolation {
+  if (v.line === undefined || v.column === undefined) return v;
+  const message = v.message.replace(/^rule "[^"]*": /, '');
+  const phase = /^(FILTER|HAVING|SINK)\b/.exec(message)?.[1].toLowerCase() as FunctionPhase | undefined;
+  const fn = phase ? ast[phase] : undefined;
+  if (!fn) return v;
+  const line = fn.span.start.line + v.line - 1;
+  const column = v.line === 1 ? fn.span.start.column + v.column - 1 : v.column;
+  return new SandboxViolation(v.kind, v.rule, `${message} (at ${line}:${column})`, 0, { line, column });
+}
+
 export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number): CompiledRule {
   const sandboxed: { filter?: string; having?: string; sink?: string } = {};
   let sandbox: RuleSandbox | undefined;
@@ -166,7 +183,13 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
   plan('sink', ast.sink);
 
   if (pending.length) {
-    sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, ctx.limits, ctx.utilsHost, { now: ctx.cpuClock });
+    const own = ctx.limitsPerRule && Object.hasOwn(ctx.limitsPerRule, ast.name) ? ctx.limitsPerRule[ast.name] : undefined;
+    const limits = own ? resolveLimits(ctx.limits, own) : ctx.limits;
+    try {
+      sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, limits, ctx.utilsHost, { now: ctx.cpuClock });
+    } catch (error) {
+      throw error instanceof SandboxViolation ? placedInFile(error, ast) : error;
+    }
     const box = sandbox;
     for (const [phase, reason] of pending) runners[phase] = sandboxRunner(() => box, phase, reason);
   }

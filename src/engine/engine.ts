@@ -6,7 +6,7 @@
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { Diagnostic } from '../lang/diagnostic.js';
 import { compileCheck } from '../lang/index.js';
-import { DEFAULT_SANDBOX_LIMITS, SandboxViolation, type SandboxLimits, type ViolationKind } from '../sandbox/sandbox.js';
+import { resolveLimits, SandboxViolation, type SandboxLimits, type ViolationKind } from '../sandbox/sandbox.js';
 import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
 import { Broadcast } from './alert-stream.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
@@ -59,6 +59,8 @@ export interface EngineOptions {
   allowedLatenessMs?: number;
   /** Limits for rule functions that run in the sandbox. */
   sandbox?: Partial<SandboxLimits>;
+  /** Per-rule sandbox limits, by rule name, over `sandbox` field by field. */
+  sandboxPerRule?: Readonly<Record<string, Partial<SandboxLimits>>>;
   /** Run every FILTER in the sandbox, even pure expressions (for comparison). */
   sandboxOnly?: boolean;
   /** How many times alerts may re-enter the engine in one chain. Default 8. */
@@ -264,7 +266,11 @@ export class Engine {
   readonly tables = new TableRegistry();
   /** Flow models for `utils.classify` (src/ml: `vigil train` writes them). */
   readonly models = new ModelRegistry();
-  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy'>> & { sandbox: SandboxLimits; cpuClock?: () => number };
+  private readonly options: Required<Omit<EngineOptions, 'sandbox' | 'sandboxPerRule' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy'>> & {
+    sandbox: SandboxLimits;
+    sandboxPerRule?: EngineOptions['sandboxPerRule'];
+    cpuClock?: () => number;
+  };
   private readonly sourceReader?: FieldReader;
   /** Alerts of the current input: raised directly, and raised by re-entered alerts (see reentryBudget). */
   private fanOut = { direct: 0, derived: 0 };
@@ -317,9 +323,11 @@ export class Engine {
       reentryBudget: options.reentryBudget ?? 10_000,
       reentryFanOut: options.reentryFanOut ?? 4,
       equalityIndex: options.equalityIndex ?? true,
-      sandbox: { ...DEFAULT_SANDBOX_LIMITS, ...options.sandbox },
+      sandbox: resolveLimits(options.sandbox),
+      sandboxPerRule: options.sandboxPerRule,
       cpuClock: options.cpuClock,
     };
+    for (const limits of Object.values(options.sandboxPerRule ?? {})) resolveLimits(limits);
     if (this.options.outOfOrderMs < 0 || this.options.allowedLatenessMs < 0) {
       throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
     }
@@ -1198,6 +1206,7 @@ export class Engine {
       utils: this.utils,
       utilsHost: this.utilsHost,
       limits: this.options.sandbox,
+      limitsPerRule: this.options.sandboxPerRule,
       stateTables: this.host.stateTables,
       windowBuffers: this.host.windowBuffers,
       allowedLatenessMs: this.options.allowedLatenessMs,

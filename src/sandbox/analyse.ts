@@ -3,11 +3,16 @@
  *
  * - `compile`: the text must be exactly one function expression (or arrow function);
  * - `refused`: constructs the sandbox does not offer (BigInt, async functions, `import()`), regex
- *   literals and source nesting beyond what QuickJS's recursive parsers survive on a wasm stack;
+ *   literals and source nesting beyond what QuickJS's recursive parsers survive on a wasm stack, and
+ *   regular expressions (literals, `RegExp('…')` with a literal pattern) that may backtrack
+ *   catastrophically and that the linear-time engine cannot take (backreferences, lookaround);
+ * - regex literals that may backtrack are rewritten to `new RegExp(…)`, which the prelude runs on the
+ *   linear-time engine (a literal would get QuickJS's backtracking engine directly);
  * - projection: when the single parameter is only read through static member accesses
  *   (`event.x`, `event['x']`), the host sends only those fields into the VM.
  */
 import { parse, type Node } from 'acorn';
+import { planRegex } from './linear-regex.js';
 
 export type FunctionRole = 'filter' | 'having' | 'sink';
 
@@ -92,6 +97,18 @@ export function analyseFunction(role: FunctionRole, text: string): AnalysedFunct
     throw new AnalysisError('refused', `${role.toUpperCase()}: ${message}`, at.line, at.column);
   };
 
+  /** `new RegExp('…', '…')` / `RegExp('…')` with literal arguments: refused now if it could only fail later. */
+  const checkRegExpCall = (node: AnyNode): void => {
+    const callee = node.callee as AnyNode;
+    if (callee.type !== 'Identifier' || callee.name !== 'RegExp') return;
+    const [source, flags] = node.arguments as AnyNode[];
+    if (source?.type !== 'Literal' || typeof source.value !== 'string') return;
+    if (flags !== undefined && (flags.type !== 'Literal' || typeof flags.value !== 'string')) return;
+    const plan = planRegex(source.value, (flags?.value as string | undefined) ?? '');
+    if (plan.engine === 'refused') refuse(source, `regular expression '${source.value}': ${plan.reason}`);
+  };
+  const rewrites: { start: number; end: number; text: string }[] = [];
+
   // One walk: refusals, depth, and the uses of the parameter.
   const params = fn.params as AnyNode[];
   const paramName = params.length === 1 && params[0].type === 'Identifier' ? (params[0].name as string) : null;
@@ -104,10 +121,18 @@ export function analyseFunction(role: FunctionRole, text: string): AnalysedFunct
       case 'Literal':
         if (node.bigint !== undefined) refuse(node, 'BigInt is not available in the sandbox');
         if (node.regex) {
-          const { pattern } = node.regex as { pattern: string };
+          const { pattern, flags } = node.regex as { pattern: string; flags: string };
           if (pattern.length > MAX_REGEX_SOURCE) refuse(node, `regular expression longer than ${MAX_REGEX_SOURCE} characters`);
           if (regexDepth(pattern) > MAX_REGEX_DEPTH) refuse(node, `regular expression nested deeper than ${MAX_REGEX_DEPTH}`);
+          const plan = planRegex(pattern, flags);
+          if (plan.engine === 'refused') refuse(node, `regular expression /${pattern}/: ${plan.reason}`);
+          if (plan.engine === 'linear') {
+            rewrites.push({ start: node.start, end: node.end, text: `(new RegExp(${JSON.stringify(pattern)}, ${JSON.stringify(flags)}))` });
+          }
         }
+        break;
+      case 'NewExpression':
+        checkRegExpCall(node);
         break;
       case 'ImportExpression':
         refuse(node, 'import() is not available in the sandbox');
@@ -122,6 +147,7 @@ export function analyseFunction(role: FunctionRole, text: string): AnalysedFunct
         break;
       case 'CallExpression':
       case 'TaggedTemplateExpression': {
+        if (node.type === 'CallExpression') checkRegExpCall(node);
         // `param.method()` passes the whole object as `this`: no projection then.
         let callee = (node.type === 'CallExpression' ? node.callee : node.tag) as AnyNode;
         while (callee.type === 'ParenthesizedExpression') callee = callee.expression as AnyNode;
@@ -163,7 +189,13 @@ export function analyseFunction(role: FunctionRole, text: string): AnalysedFunct
   visit(fn, null, '', 0);
 
   const projection = projectable ? [...fields].sort() : null;
-  return { role, code, projection, pure: projection !== null && isPure(fn, paramName as string) };
+  let rewritten = code;
+  rewrites.sort((a, b) => a.start - b.start);
+  for (let i = rewrites.length - 1; i >= 0; i--) {
+    const r = rewrites[i];
+    rewritten = rewritten.slice(0, r.start) + r.text + rewritten.slice(r.end);
+  }
+  return { role, code: rewritten, projection, pure: projection !== null && isPure(fn, paramName as string) };
 }
 
 const PURE_GLOBALS = new Set(['utils', 'undefined', 'NaN', 'Infinity', 'Math', 'String', 'Number', 'Boolean',

@@ -8,11 +8,12 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule }
 import { analyseFunction, AnalysisError, MAX_REGEX_DEPTH, MAX_REGEX_SOURCE, type AnalysedFunction, type FunctionRole } from './analyse.js';
 import { encodeFull, encodeProjected, encodeProjectedDistinct, jsonTooDeep, MAX_JSON_DEPTH } from './encode.js';
 import type { SandboxLimits } from './limits.js';
+import { LinearRegexes, planRegex } from './linear-regex.js';
 import { PRELUDE } from './prelude.js';
 import { createUtils, type UtilsHost } from './utils.js';
 import { SandboxViolation, type ViolationKind } from './violation.js';
 
-export { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './limits.js';
+export { DEFAULT_SANDBOX_LIMITS, resolveLimits, type SandboxLimits } from './limits.js';
 export { SandboxViolation, type ViolationKind } from './violation.js';
 
 /** Results of one batch, index-aligned with its input. */
@@ -40,8 +41,22 @@ export const MAX_STACK_BYTES = 256 * 1024;
 const MAX_TICKS_PER_MS = 200;
 /** Batches whose JSON exceeds this are sent in several crossings, so input alone cannot hit the memory limit. */
 const MAX_CHUNK_CHARS = 1 << 20;
-/** Longest naive string search (|text| × |pattern|) one native call may do; ~0.1 s worst case. */
-const MAX_SEARCH_COST = 1e8;
+/** Longest naive string search (|text| × |pattern|) one native call may do; ~10 ms worst case. */
+const MAX_SEARCH_COST = 1e7;
+/**
+ * Most array slots one native built-in call may visit (~20 ms where every slot is a hole or an
+ * array-like's property); longer ranges run in interruptible JavaScript versions or are refused.
+ */
+export const MAX_NATIVE_WORK = 1 << 17;
+/** Native work (slots, characters) between two questions to the host whether the deadline passed. */
+const WORK_PER_DEADLINE_CHECK = 1 << 15;
+/** Longest array the default (string-comparing) sort runs on natively; longer ones use a JS comparator. */
+const MAX_NATIVE_DEFAULT_SORT = 2048;
+/**
+ * While a batch runs, the rule may use this many bytes per byte of its input JSON on top of its memory
+ * limit: the parsed input (~2 bytes per byte) is the host's, not the rule's.
+ */
+const MEMORY_PER_INPUT_BYTE = 4;
 /** Deepest bound-function chain (QuickJS walks them natively). */
 const MAX_BIND_DEPTH = 100;
 /** Measure memory every this many interrupt-handler calls (a power of two; ~every few ms of VM time). */
@@ -54,8 +69,55 @@ const ROLES: readonly FunctionRole[] = ['filter', 'having', 'sink'];
 const defaultNow: () => number =
   typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now();
 
+/**
+ * Cumulative growth of the shared wasm heap a rule may cause, in multiples of its memory limit. QuickJS
+ * does not count strings in its memory figures, so what a rule's strings hold is seen only as heap
+ * growth during its crossings; the factor leaves room for other rules reusing space it freed.
+ */
+const MAX_HEAP_GROWTH_FACTOR = 4;
+
 /** What the rule retains after a crossing is over its memory limit. */
 class MemoryExceeded extends Error {}
+
+/**
+ * The wasm heap of one QuickJS module never shrinks, so the limit that matters for the process is how
+ * far it may grow. Emscripten grows it through `memory.grow`; while a crossing runs, growth past the
+ * crossing's ceiling is refused, malloc fails, and QuickJS throws 'out of memory' in the rule that
+ * asked. Outside crossings (host-side setup) there is no ceiling.
+ */
+interface HeapGuard {
+  memory: WebAssembly.Memory;
+  ceiling: number;
+  refused: boolean;
+  /** Heap size when the guard was installed (QuickJS itself, the initial heap). */
+  base: number;
+  /** Sum of the memory limits of the module's live sandboxes: the heap may hold that much above base. */
+  liveLimits: number;
+}
+const heapGuards = new WeakMap<QuickJSWASMModule, HeapGuard>();
+
+function heapGuardOf(quickjs: QuickJSWASMModule): HeapGuard | undefined {
+  let guard = heapGuards.get(quickjs);
+  if (guard) return guard;
+  let memory: WebAssembly.Memory;
+  try {
+    memory = quickjs.getWasmMemory();
+  } catch {
+    return undefined;
+  }
+  const grow = memory.grow;
+  const g: HeapGuard = { memory, ceiling: Infinity, refused: false, base: memory.buffer.byteLength, liveLimits: 0 };
+  memory.grow = function (pages: number): number {
+    if (memory.buffer.byteLength + pages * 65536 > g.ceiling) {
+      g.refused = true;
+      throw new RangeError('the sandbox heap ceiling was reached');
+    }
+    return grow.call(memory, pages);
+  };
+  heapGuards.set(quickjs, g);
+  guard = g;
+  return guard;
+}
 
 /** Host-level exception out of the wasm module (host stack overflow, trap): the runtime is unusable. */
 class HostFault extends Error {}
@@ -105,6 +167,11 @@ export class RuleSandbox {
   private dead: SandboxViolation | null = null;
   private disposed = false;
   private lastMemory = 0;
+  private readonly heap: HeapGuard | undefined;
+  /** Heap growth seen during this rule's crossings (see MAX_HEAP_GROWTH_FACTOR). */
+  private heapGrowth = 0;
+  /** Memory the current crossing may use: the limit plus room for its input. */
+  private memoryAllowance: number;
 
   private constructor(
     quickjs: QuickJSWASMModule,
@@ -114,6 +181,9 @@ export class RuleSandbox {
     host: UtilsHost,
     private readonly now: () => number,
   ) {
+    this.memoryAllowance = limits.memoryBytes;
+    this.heap = heapGuardOf(quickjs);
+    if (this.heap) this.heap.liveLimits += limits.memoryBytes;
     const rt = quickjs.newRuntime();
     this.runtime = rt;
     rt.setMemoryLimit(limits.memoryBytes);
@@ -173,6 +243,10 @@ export class RuleSandbox {
       maxRegexDepth: MAX_REGEX_DEPTH,
       maxBindDepth: MAX_BIND_DEPTH,
       maxAllocation: this.limits.memoryBytes,
+      workCap: MAX_NATIVE_WORK,
+      checkUnits: WORK_PER_DEADLINE_CHECK,
+      sortNative: MAX_NATIVE_DEFAULT_SORT,
+      cpuMessage: 'CPU deadline exceeded',
     });
     const prelude = this.evaluate(ctx, PRELUDE, 'prelude.js');
     const factory = this.evaluate(ctx, `(${createUtils.toString()})`, 'utils.js');
@@ -185,11 +259,16 @@ export class RuleSandbox {
       const result = host.classify(ctx.getString(model), JSON.parse(ctx.getString(features)) as unknown);
       return ctx.newString(JSON.stringify(result));
     });
+    // Asked by the prelude's guards between native calls QuickJS does not interrupt.
+    const expired = ctx.newFunction('expired', () => (this.deadlinePassed() ? ctx.true : ctx.false));
+    const regex = ctx.newFunction('regex', (...args) => this.regexCall(ctx, args));
     const configHandle = ctx.newString(config);
     try {
-      this.api = this.call(ctx, prelude, [configHandle, factory, inTable, classify]);
+      this.api = this.call(ctx, prelude, [configHandle, factory, inTable, classify, expired, regex]);
     } finally {
       configHandle.dispose();
+      expired.dispose();
+      regex.dispose();
       inTable.dispose();
       classify.dispose();
       factory.dispose();
@@ -254,7 +333,7 @@ export class RuleSandbox {
     const results: unknown[] = new Array(items.length);
     const errors = new Map<number, string>();
     if (items.length === 0) return { results, errors };
-    this.startDeadline(Math.min(this.limits.cpuMsPerEvent * items.length, this.limits.maxBatchMs));
+    this.startDeadline(this.budgetMs(role, items));
     const fields = this.projection[role] ?? null;
     if (fields && this.pure[role] && this.runDistinct(role, entry, items as readonly object[], fields, results, errors)) {
       return { results, errors };
@@ -338,18 +417,38 @@ export class RuleSandbox {
     completed: (done: number) => number,
   ): { values: unknown[]; errors: Map<number, string> } {
     const ctx = this.context!;
+    const rt = this.runtime!;
+    const heap = this.heap;
     let text: string;
+    this.memoryAllowance = this.limits.memoryBytes + MEMORY_PER_INPUT_BYTE * json.length;
+    const heapBefore = heap ? heap.memory.buffer.byteLength : 0;
     try {
       const input = ctx.newString(json);
       let out: QuickJSHandle;
+      rt.setMemoryLimit(this.memoryAllowance);
+      if (heap) {
+        heap.refused = false;
+        // Three bounds: this crossing's allowance; what the rule may have grown the heap by over its
+        // life; and the module as a whole, whose heap holds no more than its live rules' limits.
+        const cumulative = MAX_HEAP_GROWTH_FACTOR * this.limits.memoryBytes - this.heapGrowth;
+        const module = heap.base + heap.liveLimits + (this.memoryAllowance - this.limits.memoryBytes);
+        heap.ceiling = Math.min(heapBefore + Math.max(0, Math.min(this.memoryAllowance, cumulative)), Math.max(heapBefore, module));
+      }
       try {
         out = this.call(ctx, entry, [input]);
       } finally {
+        if (heap) {
+          heap.ceiling = Infinity;
+          this.heapGrowth += heap.memory.buffer.byteLength - heapBefore;
+          if (heap.refused) this.overMemory = true;
+        }
+        this.memoryAllowance = this.limits.memoryBytes;
+        rt.setMemoryLimit(this.limits.memoryBytes);
         input.dispose();
       }
       text = ctx.getString(out);
       out.dispose();
-      if (this.runtime!.hasPendingJob()) this.runtime!.executePendingJobs();
+      if (rt.hasPendingJob()) rt.executePendingJobs();
       if (this.memoryCheckDue() && this.measureMemory() > this.limits.memoryBytes) throw new MemoryExceeded();
     } catch (e) {
       const v = this.violationFrom(e, completed);
@@ -383,6 +482,31 @@ export class RuleSandbox {
 
   // ---- limits and violations -------------------------------------------------------------------
 
+  /**
+   * The batch's CPU deadline: a fixed part per item (capped by maxBatchMs) plus a part per event inside
+   * the windows handed to HAVING or the complex events handed to SINK, so that a correct function over
+   * a large window is not cut for the window's size.
+   */
+  private budgetMs(role: FunctionRole, items: readonly unknown[]): number {
+    const fixed = Math.min(this.limits.cpuMsPerEvent * items.length, this.limits.maxBatchMs);
+    if (role === 'filter') return fixed;
+    let inner = 0;
+    for (const item of items) {
+      if (role === 'having') inner += Array.isArray(item) ? item.length : 0;
+      else {
+        const events = item !== null && typeof item === 'object' ? (item as { events?: unknown }).events : undefined;
+        if (Array.isArray(events)) inner += events.length;
+      }
+    }
+    return fixed + inner * this.limits.cpuMsPerWindowEvent;
+  }
+
+  /** For the prelude's guards: true (and the run marked interrupted) once the deadline has passed. */
+  private deadlinePassed(): boolean {
+    if (this.interrupted || this.now() > this.deadline) this.interrupted = true;
+    return this.interrupted;
+  }
+
   private startDeadline(ms: number): void {
     this.interrupted = false;
     this.overMemory = false;
@@ -398,7 +522,7 @@ export class RuleSandbox {
     }
     // QuickJS's own limit counts allocations, not bytes, under Emscripten (malloc_usable_size is 0
     // there), so large strings and buffers slip past it: measure the real figure now and then.
-    if ((this.ticks & (MEMORY_POLL_TICKS - 1)) === 0 && this.measureMemory() > this.limits.memoryBytes) {
+    if ((this.ticks & (MEMORY_POLL_TICKS - 1)) === 0 && this.measureMemory() > this.memoryAllowance) {
       this.overMemory = true;
       return true;
     }
@@ -459,16 +583,21 @@ export class RuleSandbox {
       // A VM too broken to answer: report what we have.
     }
     const count = completed(done);
+    // A guard that tripped for another reason came first (the deadline only stops the run at its next check).
+    if (this.interrupted && !(guard && !guard.startsWith('cpu:'))) {
+      return new SandboxViolation('cpu', this.rule, `CPU deadline exceeded (${this.budgetText()})`, count);
+    }
     if (guard) {
       const colon = guard.indexOf(':');
       return new SandboxViolation(guard.slice(0, colon) as ViolationKind, this.rule, guard.slice(colon + 1), count);
     }
     const message = e instanceof VmError ? e.vmMessage : e instanceof Error ? e.message : String(e);
     if (this.overMemory || e instanceof MemoryExceeded || message === 'out of memory') {
-      return new SandboxViolation('memory', this.rule, `memory limit of ${this.limits.memoryBytes} bytes exceeded`, count);
+      const heap = this.heap?.refused ? ' (its allocations would have grown the shared heap past the limit)' : '';
+      return new SandboxViolation('memory', this.rule, `memory limit of ${this.limits.memoryBytes} bytes exceeded${heap}`, count);
     }
-    if (this.interrupted || message === 'interrupted') {
-      return new SandboxViolation('cpu', this.rule, `CPU deadline exceeded (${this.limits.cpuMsPerEvent} ms per event, ${this.limits.maxBatchMs} ms per batch)`, count);
+    if (message === 'interrupted') {
+      return new SandboxViolation('cpu', this.rule, `CPU deadline exceeded (${this.budgetText()})`, count);
     }
     if (message === 'stack overflow') {
       return new SandboxViolation('stack', this.rule, 'stack limit exceeded', count);
@@ -476,7 +605,31 @@ export class RuleSandbox {
     return new SandboxViolation('refused', this.rule, `sandbox failed: ${message}`, count);
   }
 
+  private budgetText(): string {
+    const l = this.limits;
+    return `${l.cpuMsPerEvent} ms per item up to ${l.maxBatchMs} ms per batch, plus ${l.cpuMsPerWindowEvent} ms per window event`;
+  }
+
   private poisoned = false;
+  private released = false;
+  private readonly linear = new LinearRegexes();
+
+  /**
+   * The prelude's `regex` host function. `(source, flags)`: the plan for a new RegExp, as JSON.
+   * `(source, flags, text, lastIndex, sticky)`: a linear-time match, as JSON positions or null.
+   */
+  private regexCall(ctx: QuickJSContext, args: QuickJSHandle[]): QuickJSHandle {
+    const source = ctx.getString(args[0]);
+    const flags = ctx.getString(args[1]);
+    if (args.length < 3) return ctx.newString(JSON.stringify(planRegex(source, flags)));
+    const text = ctx.getString(args[2]);
+    const lastIndex = ctx.getNumber(args[3]);
+    const sticky = ctx.typeof(args[4]) === 'boolean' && ctx.dump(args[4]) === true;
+    const positions = this.linear.exec(source, flags, text, lastIndex, sticky);
+    // Linear, but not interruptible: the prelude charged the text's length; stop right after if late.
+    this.deadlinePassed();
+    return positions === null ? ctx.null : ctx.newString(JSON.stringify(positions));
+  }
 
   private kill(v: SandboxViolation): void {
     this.dead = v;
@@ -484,6 +637,10 @@ export class RuleSandbox {
   }
 
   private release(): void {
+    if (this.heap && !this.released) {
+      this.released = true;
+      this.heap.liveLimits -= this.limits.memoryBytes;
+    }
     const ctx = this.context;
     const rt = this.runtime;
     this.context = null;

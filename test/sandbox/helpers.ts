@@ -1,6 +1,6 @@
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { loadQuickJS } from '../../src/sandbox/load.js';
-import { DEFAULT_SANDBOX_LIMITS, RuleSandbox, type SandboxLimits } from '../../src/sandbox/sandbox.js';
+import { DEFAULT_SANDBOX_LIMITS, RuleSandbox, type SandboxLimits, type SandboxOptions } from '../../src/sandbox/sandbox.js';
 import type { UtilsHost } from '../../src/sandbox/utils.js';
 
 let module: Promise<QuickJSWASMModule> | undefined;
@@ -24,6 +24,16 @@ export async function sandbox(
   functions: { filter?: string; having?: string; sink?: string },
   limits: Partial<SandboxLimits> = {},
   rule = 'test',
+  options: SandboxOptions = {},
 ): Promise<RuleSandbox> {
-  return RuleSandbox.create(await quickjs(), rule, functions, { ...DEFAULT_SANDBOX_LIMITS, ...limits }, host);
+  return RuleSandbox.create(await quickjs(), rule, functions, { ...DEFAULT_SANDBOX_LIMITS, ...limits }, host, options);
+}
+
+/**
+ * Process CPU time in ms, for deadlines and measurements alike: on a loaded machine wall time would
+ * count the time this process was not running (the Node runtime measures deadlines the same way).
+ */
+export function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }

@@ -172,6 +172,6 @@ describe('lifecycle', () => {
   });
 
   test('the default limits are the documented ones', () => {
-    expect(DEFAULT_SANDBOX_LIMITS).toEqual({ cpuMsPerEvent: 10, maxBatchMs: 500, memoryBytes: 16 * 1024 * 1024, stackBytes: 256 * 1024 });
+    expect(DEFAULT_SANDBOX_LIMITS).toEqual({ cpuMsPerEvent: 10, maxBatchMs: 500, cpuMsPerWindowEvent: 0.05, memoryBytes: 16 * 1024 * 1024, stackBytes: 256 * 1024 });
   });
 });
