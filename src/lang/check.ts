@@ -4,7 +4,10 @@
  */
 import type { Duration, JsFunction, MachineState, RuleAst, Span, StateMachine, StateTransition } from './ast.js';
 import { caretExcerpt, type Diagnostic, type Severity } from './diagnostic.js';
+import { regexProblem } from './host-regex.js';
 import { parseRules, sortDiagnostics } from './parse.js';
+import { simple as walkSimple } from 'acorn-walk';
+import type { Node as AcornNode } from 'acorn';
 
 export interface CheckContext {
   /** Names of the IOC lists that exist; when given, IOC FILTERS must name one of them. */
@@ -61,6 +64,10 @@ const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; 
  *   event time, than `context.windowLimits` allow (see {@link DEFAULT_WINDOW_LIMITS});
  * - `unknown-ioc-list`: only when `context.iocLists` is given;
  * - `function-arity`: FILTER, HAVING or SINK not taking exactly one parameter;
+ * - `unsafe-regex`: a regular expression in a rule function (a regex literal, or a string literal
+ *   given to `utils.matches`, `.match`, `.search`, `.matchAll` or `RegExp`) that is not provably linear on the
+ *   built-in engine and cannot run on the linear-time one either (a backreference, a lookaround), or
+ *   is not valid; named with its line:column;
  * - state machines (STATE MACHINE … TIMEOUT … RESET ON ALERT):
  *   - `state-machine-with-aggregate`: AGGREGATE BY, WITHIN, SORT BY or HAVING in a rule with a
  *     STATE MACHINE (a rule aggregates in windows or runs a state machine, not both);
@@ -170,6 +177,11 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
       }
     }
 
+    for (const { key } of ARITY) {
+      const fn: JsFunction | undefined = rule[key];
+      if (fn) checkRegexes(fn, report);
+    }
+
     for (const { key, clause, example } of ARITY) {
       const fn: JsFunction | undefined = rule[key];
       if (fn && fn.params.length !== 1) {
@@ -185,6 +197,61 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
 }
 
 type Report = (code: string, message: string, span: Span, severity?: Severity) => void;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyAcorn = AcornNode & Record<string, any>;
+
+const STRING_PATTERN_METHODS = new Set(['match', 'matchAll', 'search']);
+
+/** `unsafe-regex` for each pattern of `fn` that no engine runs safely. */
+function checkRegexes(fn: JsFunction, report: Report): void {
+  const found: { node: AnyAcorn; pattern: string; flags: string }[] = [];
+  walkSimple(fn.node as AcornNode, {
+    Literal(node: AnyAcorn) {
+      if (node.regex) found.push({ node, pattern: node.regex.pattern, flags: node.regex.flags });
+    },
+    CallExpression(node: AnyAcorn) {
+      const callee = node.callee;
+      const args = node.arguments as AnyAcorn[];
+      const literal = (a: AnyAcorn | undefined) => a?.type === 'Literal' && typeof a.value === 'string';
+      const flagsOf = (a: AnyAcorn | undefined) => (a?.type === 'Literal' && typeof a.value === 'string' ? a.value : '');
+      if (callee.type === 'MemberExpression' && !callee.computed) {
+        const name = callee.property.name as string;
+        const isUtils = callee.object.type === 'Identifier' && callee.object.name === 'utils';
+        if (isUtils && name === 'matches' && literal(args[1])) found.push({ node: args[1]!, pattern: args[1]!.value, flags: '' });
+        else if (!isUtils && STRING_PATTERN_METHODS.has(name) && literal(args[0])) found.push({ node: args[0]!, pattern: args[0]!.value, flags: name === 'matchAll' ? 'g' : '' });
+      } else if (callee.type === 'Identifier' && callee.name === 'RegExp' && literal(args[0])) {
+        found.push({ node: args[0]!, pattern: args[0]!.value, flags: flagsOf(args[1]) });
+      }
+    },
+    NewExpression(node: AnyAcorn) {
+      const args = node.arguments as AnyAcorn[];
+      if (node.callee.type === 'Identifier' && node.callee.name === 'RegExp' && args[0]?.type === 'Literal' && typeof args[0].value === 'string') {
+        found.push({ node: args[0], pattern: args[0].value, flags: args[1]?.type === 'Literal' && typeof args[1].value === 'string' ? args[1].value : '' });
+      }
+    },
+  });
+  for (const { node, pattern, flags } of found) {
+    const problem = regexProblem(pattern, flags);
+    if (problem) report('unsafe-regex', `regular expression /${pattern}/${flags} ${problem}`, spanIn(fn, node.start, node.end));
+  }
+}
+
+/** The file span of offsets `start`–`end` of a function's text. */
+function spanIn(fn: JsFunction, start: number, end: number): Span {
+  const at = (offset: number) => {
+    let line = fn.span.start.line;
+    let column = fn.span.start.column;
+    for (let i = 0; i < offset && i < fn.text.length; i++) {
+      if (fn.text.charCodeAt(i) === 10) {
+        line++;
+        column = 1;
+      } else column++;
+    }
+    return { line, column, offset: fn.span.start.offset + offset };
+  };
+  return { start: at(start), end: at(end) };
+}
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];

@@ -87,6 +87,28 @@ describe('window cost', () => {
   });
 });
 
+describe('regular expressions', () => {
+  it('reports a pattern no engine runs safely, at its line:column, wherever it is compiled', () => {
+    const lines = [
+      'RULE "r"',
+      'SOURCES k = "v"',
+      'FILTER function (e) {',
+      "  return /^(a+)\\1$/.test(e.x) || utils.matches(e.y, '(?=(a+)+$)') || e.z.match('(') != null",
+      '    || /(x+x+)+y/.test(e.w) || /fail(ed|ure)/.test(e.v);',
+      '}',
+      'SINK e => e',
+    ];
+    const found = compileCheck(lines.join('\n'), 'r.vgl').diagnostics.filter((d) => d.code === 'unsafe-regex');
+    // Where each pattern is written (1-based columns of line 4), found by searching the text.
+    const where = (written: string) => [4, lines[3]!.indexOf(written) + 1, lines[3]!.indexOf(written) + written.length + 1];
+    // The (x+x+)+y pattern runs on re2js and fail(ed|ure) on the built-in engine: neither is reported.
+    expect(found.map((d) => [d.line, d.column, d.endColumn])).toEqual([where('/^(a+)\\1$/'), where("'(?=(a+)+$)'"), where("'('")]);
+    expect(found[0]!.message).toMatch(/backreference/);
+    expect(found[1]!.message).toMatch(/lookahead/);
+    expect(found[2]!.message).toMatch(/not a valid regular expression/);
+  });
+});
+
 describe('reserved rule names', () => {
   it('a user rule named vigil.rule.deactivated forges the engine alerts (regression)', async () => {
     for (const name of ['vigil.rule.deactivated', 'vigil.late', 'Vigil.anything']) {
