@@ -194,11 +194,22 @@ export class LinearRegExp extends RegExp {
     this.#compiled = translation(source, flagText);
   }
 
+  /** Without `g` or `y` a test needs no groups: RE2's DFA answers it (much faster than a search with groups). */
+  override test(input: string): boolean {
+    if (this.global || this.sticky) return this.exec(input) !== null;
+    return this.#compiled.re2.test(String(input));
+  }
+
   override exec(input: string): RegExpExecArray | null {
     const text = String(input);
     const stateful = this.global || this.sticky;
     const start = stateful ? toLength(this.lastIndex) : 0;
     if (start > text.length) {
+      if (stateful) this.lastIndex = 0;
+      return null;
+    }
+    // The DFA says quickly when there is no match at all; only then is the slower search with groups run.
+    if (start === 0 && !this.#compiled.re2.test(text)) {
       if (stateful) this.lastIndex = 0;
       return null;
     }
