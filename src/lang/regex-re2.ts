@@ -18,6 +18,8 @@
  * - With `m`, `^` and `$` see only `\n` as a line end (JavaScript also `\r`, U+2028, U+2029).
  * - A group inside a repetition keeps its last participating value (`/(?:(a)|b)+/` on `"ab"` gives
  *   group 1 `"a"`; JavaScript resets it to undefined at each iteration).
+ * - A repetition whose body can match empty (`(a?)*`, `(x*|y)?`): JavaScript refuses an iteration
+ *   that matches empty, RE2 does not, so the two may stop at different places.
  * - The `d` flag (match indices) is not supported: such a pattern is not translatable.
  */
 import { RE2JS } from 're2js';
