@@ -493,6 +493,7 @@ class Analysis {
     const classes = args.map((a) => this.argument(a, what));
     if (space === 'Object') return scaled(sum(SMALL, ...classes), 2);
     if (space === 'utils' && (name === 'lower' || name === 'upper')) return scaled(sum(SMALL, ...classes), 3);
+    if (space === 'utils' && name === 'distinct') return sum(SMALL, ...classes);
     return SMALL;
   }
 

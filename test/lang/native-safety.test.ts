@@ -68,3 +68,19 @@ describe('nativeUnsafeReason', () => {
     expect(reasonFor(text as string)).toMatch(reason as RegExp);
   });
 });
+
+describe('utils.distinct, the linear form of the indexOf dedupe', () => {
+  it('gives what xs.filter((x, i, all) => all.indexOf(x) === i) gives', async () => {
+    const { createUtils } = await import('../../src/sandbox/utils.js');
+    const utils = createUtils({ inTable: () => false, classify: () => ({ label: '', cluster: 0, score: 0 }) });
+    let seed = 5;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pool = ['a', 'b', 1, '1', null, undefined, true, 0, -0, 'c'];
+    for (let n = 0; n < 200; n++) {
+      const xs = Array.from({ length: Math.floor(next() * 30) }, () => pool[Math.floor(next() * pool.length)]);
+      expect(utils.distinct(xs)).toEqual(xs.filter((x, i, all) => all.indexOf(x) === i));
+    }
+    expect(() => utils.distinct('abc')).toThrow(TypeError);
+    expect(reasonFor('(events) => utils.distinct(events.map((e) => e.ip)).length')).toBeUndefined();
+  });
+});
