@@ -68,7 +68,9 @@ export class ForbiddenMemberError extends TypeError {
  *   `const`/`let`/`var` declarations (plain identifiers; never reassigned, since assignment does not
  *   compile), `if (…) … else …`, nested blocks, and `return`. Parameters are plain identifiers.
  * - Literals (regex literals only as `/re/.test(x)` or the first argument of `.match`, `.replace`,
- *   `.split`; each is built once, at compile time), template literals, identifiers (parameters, locals,
+ *   `.split`; each is built once, at compile time, on the built-in engine when provably linear there
+ *   and on re2js otherwise — see host-regex.ts; the string pattern of `.match('…')` and
+ *   `utils.matches(x, '…')` likewise), template literals, identifiers (parameters, locals,
  *   `undefined`, `NaN`, `Infinity`), member reads (`a.b`, `a['b']`, `a[k]`, `?.`), unary
  *   `! - + ~ typeof void`, every binary operator except `instanceof`, `&& || ??`, `?:`, comma, object
  *   and array literals with spread.

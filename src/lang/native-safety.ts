@@ -307,6 +307,7 @@ class Analysis {
           if (c.foreign) this.walk(c, e, 'a template literal');
           return c;
         });
+        if (parts.filter((c) => c.acc).length > 1) this.refuse(`\`${this.snippet(node)}\` holds the accumulator twice (it doubles on every element)`, node);
         return sum(SMALL, ...parts);
       }
       case 'MemberExpression': {
@@ -403,6 +404,7 @@ class Analysis {
       // `acc + x` is constant time (a number, or a string rope); anything foreign may be converted.
       if (left.foreign) this.walk(left, node.left, '`+`');
       if (right.foreign) this.walk(right, node.right, '`+`');
+      if (left.acc && right.acc) this.refuse(`\`${this.snippet(node)}\` adds the accumulator to itself (it doubles on every element)`, node);
       return sum(left, right);
     }
     this.walk(left, node.left, `\`${op}\``);

@@ -44,6 +44,8 @@ describe('nativeUnsafeReason', () => {
     ['(events) => events.reduce((acc, e) => acc.concat([e]), [])', /accumulator/],
     ['(events) => events.reduce((best, e) => e.score > best.score ? e : best)', /accumulator/],
     ["(events) => events.reduce((a, e) => (a - 1, a + e.msg), '')", /walks the accumulator/],
+    ["(events) => events.reduce((a, e) => a + a, 'x')", /adds the accumulator to itself/],
+    ['(events) => events.reduce((a, e) => `${a}${a}`, "x")', /holds the accumulator twice/],
     ['(events) => events.some(a => events.some(b => a.id != b.id))', /`\.some\(\)` on `events.some` .* square/],
     ['(a) => a.map(x => x.ip).filter((ip, i, all) => all.indexOf(ip) === i)', /`\.indexOf\(\)` on `all`/],
     ['(events) => events.map(() => events)', /returns `events`, a value from outside/],
