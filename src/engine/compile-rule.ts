@@ -169,7 +169,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
 
   const plan = (phase: FunctionPhase, fn: JsFunction | undefined) => {
     if (!fn) return;
-    const unsafe = phase === 'filter' && ctx.sandboxOnly ? 'sandbox-only mode' : nativeUnsafeReason(fn.node);
+    const unsafe = phase === 'filter' && ctx.sandboxOnly ? 'sandbox-only mode' : nativeUnsafeReason(fn.node, fn.text);
     const compiled = unsafe ? { ok: false as const, reason: unsafe } : compileFunction(fn, ctx.utils);
     if (compiled.ok) {
       runners[phase] = nativeRunner(compiled.fn, phase === 'filter');

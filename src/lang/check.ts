@@ -4,14 +4,44 @@
  */
 import type { Duration, JsFunction, MachineState, RuleAst, Span, StateMachine, StateTransition } from './ast.js';
 import { caretExcerpt, type Diagnostic, type Severity } from './diagnostic.js';
+import { regexProblem } from './host-regex.js';
 import { parseRules, sortDiagnostics } from './parse.js';
+import { simple as walkSimple } from 'acorn-walk';
+import type { Node as AcornNode } from 'acorn';
 
 export interface CheckContext {
   /** Names of the IOC lists that exist; when given, IOC FILTERS must name one of them. */
   iocLists?: ReadonlySet<string>;
   /** Names of rules already registered; a rule with one of these names is reported. */
   existingRuleNames?: ReadonlySet<string>;
+  /** What a WITHIN clause may cost; defaults {@link DEFAULT_WINDOW_LIMITS}. */
+  windowLimits?: Partial<WindowLimits>;
 }
+
+/**
+ * What one WITHIN clause may cost. A window store keeps events in panes gcd(length, slide) wide
+ * (src/engine/window.ts): firing a window visits each of its panes, every event is handed to HAVING
+ * once per window that holds it (length / slide windows), and a key fires 1000 / slide windows per
+ * second of event time. Past these limits one rule's bookkeeping grows with the clause instead of
+ * the data (`WITHIN 10:min, 1:ms` asked the WebAssembly store for more memory than it has).
+ */
+export interface WindowLimits {
+  /** Panes in one window: length / gcd(length, slide). */
+  maxPanesPerWindow: number;
+  /** Windows fired per key and second of event time: 1000 / slide in ms. */
+  maxWindowsPerSecond: number;
+}
+
+/**
+ * Defaults: 2,000 panes per window (`WITHIN 1:d, 1:min` passes with 1,440; `WITHIN 1:h, 1:sec` does not)
+ * and 100 windows per second (a slide of at least 10 ms). Measured: 3,600 events one second apart
+ * cost 2.3 s in `WITHIN 1:h, 1:sec` (every event handed to 3,600 windows) against 0.02 s in
+ * `WITHIN 1:min, 1:min`; the cost grows with events × panes per window.
+ */
+export const DEFAULT_WINDOW_LIMITS: Readonly<WindowLimits> = Object.freeze({ maxPanesPerWindow: 2000, maxWindowsPerSecond: 100 });
+
+/** Alert rule names the engine gives its own alerts (`vigil.rule.deactivated`…): no user rule may take one. */
+const RESERVED_RULE_NAME = /^vigil\./i;
 
 /** Parameters each function clause takes: FILTER gets the event, HAVING the window's events, SINK the alert. */
 const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; example: string }> = [
@@ -24,13 +54,20 @@ const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; 
  * Checks rules for problems the parser cannot see. Codes:
  * - `duplicate-rule`: two rules of the file share a name, or a name is in `existingRuleNames`;
  * - `empty-rule-name`: `RULE ""`;
+ * - `reserved-rule-name`: a name starting with `vigil.` (the engine's own alerts use that prefix);
  * - `empty-sources`: a SOURCES selector with an empty value list;
  * - `having-without-aggregate`, `aggregate-without-within`, `within-without-aggregate`;
  * - `sort-without-aggregate` (warning: SORT BY only orders the events handed to HAVING);
  * - `invalid-duration`: a zero or negative WITHIN duration;
  * - `slide-longer-than-window`: the WITHIN slide exceeds the window length (events would be lost between windows);
+ * - `window-too-costly`: a WITHIN clause with more panes per window, or more windows per second of
+ *   event time, than `context.windowLimits` allow (see {@link DEFAULT_WINDOW_LIMITS});
  * - `unknown-ioc-list`: only when `context.iocLists` is given;
  * - `function-arity`: FILTER, HAVING or SINK not taking exactly one parameter;
+ * - `unsafe-regex`: a regular expression in a rule function (a regex literal, or a string literal
+ *   given to `utils.matches`, `.match`, `.search`, `.matchAll` or `RegExp`) that is not provably linear on the
+ *   built-in engine and cannot run on the linear-time one either (a backreference, a lookaround), or
+ *   is not valid; named with its line:column;
  * - state machines (STATE MACHINE … TIMEOUT … RESET ON ALERT):
  *   - `state-machine-with-aggregate`: AGGREGATE BY, WITHIN, SORT BY or HAVING in a rule with a
  *     STATE MACHINE (a rule aggregates in windows or runs a state machine, not both);
@@ -71,6 +108,9 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
       }
     }
     if (rule.name.trim() === '') report('empty-rule-name', 'the rule name is empty', rule.nameSpan);
+    if (RESERVED_RULE_NAME.test(rule.name)) {
+      report('reserved-rule-name', `rule names starting with "vigil." are reserved for the engine's own alerts: rename "${rule.name}"`, rule.nameSpan);
+    }
 
     for (const selector of rule.sources) {
       if (selector.values.length === 0) {
@@ -113,6 +153,8 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
           `WITHIN slide ${show(slide)} is longer than the window length ${show(length)}: events between windows would be missed`,
           slide.span,
         );
+      } else if (valid.length === 2) {
+        checkWindowCost(rule.within, { ...DEFAULT_WINDOW_LIMITS, ...context.windowLimits }, report);
       }
     }
 
@@ -135,6 +177,11 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
       }
     }
 
+    for (const { key } of ARITY) {
+      const fn: JsFunction | undefined = rule[key];
+      if (fn) checkRegexes(fn, report);
+    }
+
     for (const { key, clause, example } of ARITY) {
       const fn: JsFunction | undefined = rule[key];
       if (fn && fn.params.length !== 1) {
@@ -150,6 +197,96 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
 }
 
 type Report = (code: string, message: string, span: Span, severity?: Severity) => void;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyAcorn = AcornNode & Record<string, any>;
+
+const STRING_PATTERN_METHODS = new Set(['match', 'matchAll', 'search']);
+
+/** `unsafe-regex` for each pattern of `fn` that no engine runs safely. */
+function checkRegexes(fn: JsFunction, report: Report): void {
+  const found: { node: AnyAcorn; pattern: string; flags: string }[] = [];
+  walkSimple(fn.node as AcornNode, {
+    Literal(node: AnyAcorn) {
+      if (node.regex) found.push({ node, pattern: node.regex.pattern, flags: node.regex.flags });
+    },
+    CallExpression(node: AnyAcorn) {
+      const callee = node.callee;
+      const args = node.arguments as AnyAcorn[];
+      const literal = (a: AnyAcorn | undefined) => a?.type === 'Literal' && typeof a.value === 'string';
+      const flagsOf = (a: AnyAcorn | undefined) => (a?.type === 'Literal' && typeof a.value === 'string' ? a.value : '');
+      if (callee.type === 'MemberExpression' && !callee.computed) {
+        const name = callee.property.name as string;
+        const isUtils = callee.object.type === 'Identifier' && callee.object.name === 'utils';
+        if (isUtils && name === 'matches' && literal(args[1])) found.push({ node: args[1]!, pattern: args[1]!.value, flags: '' });
+        else if (!isUtils && STRING_PATTERN_METHODS.has(name) && literal(args[0])) found.push({ node: args[0]!, pattern: args[0]!.value, flags: name === 'matchAll' ? 'g' : '' });
+      } else if (callee.type === 'Identifier' && callee.name === 'RegExp' && literal(args[0])) {
+        found.push({ node: args[0]!, pattern: args[0]!.value, flags: flagsOf(args[1]) });
+      }
+    },
+    NewExpression(node: AnyAcorn) {
+      const args = node.arguments as AnyAcorn[];
+      if (node.callee.type === 'Identifier' && node.callee.name === 'RegExp' && args[0]?.type === 'Literal' && typeof args[0].value === 'string') {
+        found.push({ node: args[0], pattern: args[0].value, flags: args[1]?.type === 'Literal' && typeof args[1].value === 'string' ? args[1].value : '' });
+      }
+    },
+  });
+  for (const { node, pattern, flags } of found) {
+    const problem = regexProblem(pattern, flags);
+    if (problem) report('unsafe-regex', `regular expression /${pattern}/${flags} ${problem}`, spanIn(fn, node.start, node.end));
+  }
+}
+
+/** The file span of offsets `start`–`end` of a function's text. */
+function spanIn(fn: JsFunction, start: number, end: number): Span {
+  const at = (offset: number) => {
+    let line = fn.span.start.line;
+    let column = fn.span.start.column;
+    for (let i = 0; i < offset && i < fn.text.length; i++) {
+      if (fn.text.charCodeAt(i) === 10) {
+        line++;
+        column = 1;
+      } else column++;
+    }
+    return { line, column, offset: fn.span.start.offset + offset };
+  };
+  return { start: at(start), end: at(end) };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** `window-too-costly` when the clause's panes per window or windows per second pass the limits. */
+function checkWindowCost(within: NonNullable<RuleAst['within']>, limits: WindowLimits, report: Report): void {
+  const { length, slide } = within;
+  const clause = `WITHIN ${show(length)}, ${show(slide)}`;
+  // Durations are whole milliseconds in the store; a fractional one makes panes 1 ms wide at best.
+  const paneMs = Number.isInteger(length.ms) && Number.isInteger(slide.ms) ? gcd(length.ms, slide.ms) : 1;
+  const panes = length.ms / paneMs;
+  if (panes > limits.maxPanesPerWindow) {
+    report(
+      'window-too-costly',
+      `${clause} keeps ${fmt(panes)} panes per window (length / gcd(length, slide), ${fmt(paneMs)} ms wide); ` +
+        `the limit is ${fmt(limits.maxPanesPerWindow)}: use a slide that divides the length and is at least ${fmt(Math.ceil(length.ms / limits.maxPanesPerWindow))} ms`,
+      within.span,
+    );
+  }
+  const perSecond = 1000 / slide.ms;
+  if (perSecond > limits.maxWindowsPerSecond) {
+    report(
+      'window-too-costly',
+      `${clause} fires ${fmt(perSecond)} windows per key and second of event time; the limit is ${fmt(limits.maxWindowsPerSecond)}: ` +
+        `use a slide of at least ${fmt(Math.ceil(1000 / limits.maxWindowsPerSecond))} ms`,
+      within.span,
+    );
+  }
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(2);
+}
 
 /** The checks of one STATE MACHINE: its place in the rule, its states, transitions and TIMEOUT. */
 function checkStateMachine(rule: RuleAst, machine: StateMachine, report: Report): void {

@@ -19,6 +19,7 @@
 import { parseExpressionAt } from 'acorn';
 import type * as acorn from 'acorn';
 import { UTILS_NAMES, type Utils } from '../sandbox/utils.js';
+import { hostRegExp, RegexRefused } from './host-regex.js';
 import {
   ARRAY_METHODS,
   CALLBACK_METHODS,
@@ -67,7 +68,9 @@ export class ForbiddenMemberError extends TypeError {
  *   `const`/`let`/`var` declarations (plain identifiers; never reassigned, since assignment does not
  *   compile), `if (…) … else …`, nested blocks, and `return`. Parameters are plain identifiers.
  * - Literals (regex literals only as `/re/.test(x)` or the first argument of `.match`, `.replace`,
- *   `.split`; each is built once, at compile time), template literals, identifiers (parameters, locals,
+ *   `.split`; each is built once, at compile time, on the built-in engine when provably linear there
+ *   and on re2js otherwise — see host-regex.ts; the string pattern of `.match('…')` and
+ *   `utils.matches(x, '…')` likewise), template literals, identifiers (parameters, locals,
  *   `undefined`, `NaN`, `Infinity`), member reads (`a.b`, `a['b']`, `a[k]`, `?.`), unary
  *   `! - + ~ typeof void`, every binary operator except `instanceof`, `&& || ??`, `?:`, comma, object
  *   and array literals with spread.
@@ -606,15 +609,14 @@ class Compiler {
     return konst(node.value);
   }
 
-  /** A regex literal, built once at compile time; `g`/`y` regexes get `lastIndex = 0` before each use, as a fresh literal would. */
+  /**
+   * A regex literal, built once at compile time; `g`/`y` regexes get `lastIndex = 0` before each use,
+   * as a fresh literal would. It runs on the built-in engine only when provably linear there, else
+   * on re2js (see host-regex.ts).
+   */
   private regex(node: acorn.Literal): Code {
     const { pattern, flags } = node.regex!;
-    let re: RegExp;
-    try {
-      re = new RegExp(pattern, flags);
-    } catch {
-      throw new NotCompiled('regex literal this runtime cannot build', node);
-    }
+    const re = this.hostRegex(pattern, flags, node);
     if (re.global || re.sticky) {
       return dyn(() => {
         re.lastIndex = 0;
@@ -622,6 +624,15 @@ class Compiler {
       });
     }
     return dyn(() => re);
+  }
+
+  private hostRegex(pattern: string, flags: string, node: acorn.Node): RegExp {
+    try {
+      return hostRegExp(pattern, flags);
+    } catch (err) {
+      if (err instanceof RegexRefused) throw new NotCompiled(`regular expression /${pattern}/${flags} (${err.message})`, node);
+      throw new NotCompiled('regex literal this runtime cannot build', node);
+    }
   }
 
   private identifier(node: acorn.Identifier, lex: Lex): Code {
@@ -952,6 +963,10 @@ class Compiler {
         throw new NotCompiled(`\`utils.${name}\` (not a utils function)`, callee);
       }
       const fn = (this.utils as unknown as Record<string, Function>)[name];
+      const pattern = node.arguments[1] as acorn.AnyNode | undefined;
+      if (name === 'matches' && node.arguments.length === 2 && pattern?.type === 'Literal' && typeof pattern.value === 'string') {
+        return this.matchesLiteral(node, pattern.value, lex);
+      }
       return this.hostCall(fn, this.utils, node, lex);
     }
     const ns = this.namespace(object, lex);
@@ -977,11 +992,33 @@ class Compiler {
     throw new NotCompiled(`method \`.${name}()\` (not whitelisted)`, callee);
   }
 
+  /**
+   * `utils.matches(x, 'pattern')` with the pattern built once on the engine host-regex.ts chooses;
+   * otherwise exactly `utils.matches`: false for null and undefined, else a test of `String(x)`.
+   */
+  private matchesLiteral(node: acorn.CallExpression, pattern: string, lex: Lex): Code {
+    const re = this.hostRegex(pattern, '', node.arguments[1]!);
+    const subject = this.expr(node.arguments[0] as acorn.Expression, lex);
+    const k = subject.field;
+    if (k !== undefined) {
+      return dyn((env) => {
+        const s = env[k];
+        return s === null || s === undefined ? false : re.test(String(s));
+      });
+    }
+    const run = subject.run;
+    return dyn((env) => {
+      const s = run(env);
+      return s === null || s === undefined ? false : re.test(String(s));
+    });
+  }
+
   /** Compiles call arguments; `regexFirst` lets the first one be a regex literal. Returns an evaluator of the argument list. */
   private args(
     nodes: readonly (acorn.Expression | acorn.SpreadElement)[],
     lex: Lex,
     regexFirst: boolean,
+    stringPatternFirst = false,
   ): { codes: Code[]; runs: Run[]; spread: boolean[] } {
     const codes: Code[] = [];
     const spread: boolean[] = [];
@@ -992,6 +1029,11 @@ class Compiler {
         spread.push(true);
       } else if (i === 0 && regexFirst && a.type === 'Literal' && a.regex) {
         codes.push(this.regex(a));
+        spread.push(false);
+      } else if (i === 0 && stringPatternFirst && a.type === 'Literal' && typeof a.value === 'string') {
+        // `s.match('p')` compiles 'p' with `new RegExp`: built here instead, on the engine host-regex.ts picks.
+        const re = this.hostRegex(a.value, '', a);
+        codes.push(dyn(() => re));
         spread.push(false);
       } else {
         codes.push(this.expr(a, lex));
@@ -1061,7 +1103,7 @@ class Compiler {
     const m2 = impls[1] ?? m1;
     const m3 = impls[2] ?? m1;
     const m4 = impls[3] ?? m1;
-    const { codes, runs, spread } = this.args(node.arguments, lex, REGEX_ARGUMENT_METHODS.has(name));
+    const { codes, runs, spread } = this.args(node.arguments, lex, REGEX_ARGUMENT_METHODS.has(name), name === 'match');
     const optMember = chain && callee.optional;
     const optCall = chain && node.optional;
     const r = recv.run;

@@ -7,6 +7,8 @@
  * listed makes the function run in the sandbox instead.
  */
 
+import { LinearRegExp } from './regex-re2.js';
+
 /** Methods callable on a string receiver (`String.prototype`). */
 export const STRING_METHODS: ReadonlySet<string> = new Set([
   'includes',
@@ -86,6 +88,7 @@ export const METHOD_IMPLEMENTATIONS: ReadonlyMap<string, readonly Function[]> = 
   add('toString', Object.prototype.toString);
   add('toString', Boolean.prototype.toString);
   add('test', RegExp.prototype.test);
+  add('test', LinearRegExp.prototype.test);
   return out;
 })();
 

@@ -54,6 +54,7 @@ export interface Utils {
   cidrContains(cidr: unknown, ip: unknown): boolean;
   inTable(table: unknown, value: unknown): boolean;
   flowFeatures(flows: unknown): FlowFeatureValues;
+  distinct(values: unknown): unknown[];
   classify(model: unknown, features: unknown): FlowClassification;
 }
 
@@ -68,6 +69,7 @@ export const UTILS_NAMES: readonly string[] = [
   'cidrContains',
   'inTable',
   'flowFeatures',
+  'distinct',
   'classify',
 ];
 
@@ -315,6 +317,23 @@ export function createUtils(host: UtilsHost): Utils {
         serverFlows,
         sourceKey,
       };
+    },
+    /**
+     * The distinct values of an array, in order of first appearance (compared as a Set does:
+     * SameValueZero). The linear form of `xs.filter((x, i, all) => all.indexOf(x) == i)`, which
+     * scans the array once per element and so never compiles natively.
+     */
+    distinct(values: unknown): unknown[] {
+      if (!Array.isArray(values)) throw new TypeError('utils.distinct needs an array');
+      const seen = new Set<unknown>();
+      const out: unknown[] = [];
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (seen.has(v)) continue;
+        seen.add(v);
+        out.push(v);
+      }
+      return out;
     },
     classify(model: unknown, features: unknown): FlowClassification {
       if (features === null || typeof features !== 'object') {

@@ -24,7 +24,7 @@ USING timestamp
 AGGREGATE BY shape
 WITHIN 1:min, 1:min
 HAVING function (events) {
-  return { cycle: events[0].cycle, cycles: events.filter((e) => e.cycle != events[0].cycle).length, n: events.length, sum: events.reduce((acc, e) => acc + e.value, 0) };
+  return { cycle: events[0].cycle, cycles: events.filter((e) => e.cycle !== events[0].cycle).length, n: events.length, sum: events.reduce((acc, e) => acc + e.value, 0) };
 }
 SINK function (alert) { return alert; }
 `;
