@@ -232,7 +232,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     if (result.sequence === undefined) return;
     const session = sessionOf(from, result);
     session.flows += result.flows.length;
-    session.sequence.observe({ sequence: result.sequence, records: result.records, flows: result.flows.length, uptimeMs: result.uptimeMs });
+    session.sequence.observe({ sequence: result.sequence, records: result.records, flowRecords: result.flowRecords, flows: result.flows.length, uptimeMs: result.uptimeMs });
     if (result.version !== 5) session.outOfOrder.announce(decoder.announcedTimeouts(result.version, from.address, result.domain));
     session.outOfOrder.observe(result.flows, result.exportMs);
     if (result.flows.length) {

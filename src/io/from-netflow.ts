@@ -23,6 +23,8 @@ export interface NetflowDecodeResult {
   sequence?: number;
   /** Data records in the datagram (flows and options data), undefined when some could not be counted. */
   records?: number;
+  /** Of those, flow records (not options data). */
+  flowRecords?: number;
   /** NetFlow v5/v9 sysUptime, ms. */
   uptimeMs?: number;
   /** The header's export time, epoch ms. */
@@ -74,7 +76,7 @@ export class NetflowDecoder {
         if (version === 5) {
           result = { version, flows, ...none };
           result.error = decodeV5(bytes, exporter, flows, (h) => Object.assign(result, { domain: h.engine, sequence: h.sequence, uptimeMs: h.uptimeMs, exportMs: h.exportMs }));
-          if (!result.error) result.records = flows.length;
+          if (!result.error) result.records = result.flowRecords = flows.length;
         } else if (version === 9 || version === 10) {
           const outcome = version === 9 ? decodeV9(bytes, exporter, this.store, flows) : decodeIpfix(bytes, exporter, this.store, flows);
           this.stats.templateRecords += outcome.templates;
@@ -85,6 +87,7 @@ export class NetflowDecoder {
             error: outcome.error,
             domain: outcome.domain,
             records: outcome.error ? undefined : outcome.records,
+            flowRecords: outcome.error ? undefined : outcome.flowRecords,
             evictions: [],
           };
           if (outcome.exportMs) Object.assign(result, { sequence: outcome.sequence, exportMs: outcome.exportMs, uptimeMs: outcome.uptimeMs });

@@ -12,10 +12,14 @@
 
 /** What one sequence step means. */
 export type SequenceConvention =
-  /** Records (flows) sent before this datagram: v5, IPFIX. */
+  /** Data records (flows and options data) sent before this datagram: v5, IPFIX. */
   | 'records-before'
-  /** Records sent including this datagram's: softflowd v9 and IPFIX. */
+  /** Data records sent including this datagram's. */
   | 'records-through'
+  /** Flow records (options data not counted) sent before this datagram. */
+  | 'flows-before'
+  /** Flow records sent including this datagram's: softflowd v9 and IPFIX. */
+  | 'flows-through'
   /** One per datagram: NetFlow v9. */
   | 'packets';
 
@@ -25,6 +29,8 @@ export interface SequencedDatagram {
   sequence: number;
   /** Data records in the datagram, or undefined when some could not be counted (a data set without its template). */
   records: number | undefined;
+  /** Of those, flow records (not options data); as `records` when not given. */
+  flowRecords?: number | undefined;
   /** Flows decoded from it (for converting lost units into flows). */
   flows: number;
   /** NetFlow v5/v9 sysUptime (ms): when it goes back by more than {@link RESTART_UPTIME_DROP_MS}, the exporter restarted. */
@@ -95,8 +101,14 @@ class ConventionTrack {
   /** This datagram's range of units [start, end), either bound undefined when unknowable. */
   private range(d: SequencedDatagram): [number | undefined, number | undefined] {
     if (this.convention === 'packets') return [d.sequence, d.sequence + 1];
-    if (this.convention === 'records-before') return [d.sequence, d.records === undefined ? undefined : d.sequence + d.records];
-    return [d.records === undefined ? undefined : d.sequence - d.records, d.sequence];
+    const n = this.count(d);
+    if (this.convention.endsWith('-before')) return [d.sequence, n === undefined ? undefined : d.sequence + n];
+    return [n === undefined ? undefined : d.sequence - n, d.sequence];
+  }
+
+  private count(d: SequencedDatagram): number | undefined {
+    if (this.convention === 'packets') return 1;
+    return this.convention.startsWith('flows') ? ('flowRecords' in d ? d.flowRecords : d.records) : d.records;
   }
 
   restart(d: SequencedDatagram): void {
@@ -107,7 +119,7 @@ class ConventionTrack {
   }
 
   observe(d: SequencedDatagram): void {
-    this.units += this.convention === 'packets' ? 1 : (d.records ?? 0);
+    this.units += this.count(d) ?? 0;
     const [start, end] = this.range(d);
     if (this.position === undefined || start === undefined) {
       if (this.position !== undefined) this.unchecked++;
@@ -177,8 +189,8 @@ class ConventionTrack {
 /** The conventions worth trying per version, the standard's first (it wins ties). */
 const CANDIDATES: Record<number, SequenceConvention[]> = {
   5: ['records-before', 'records-through'],
-  9: ['packets', 'records-through', 'records-before'],
-  10: ['records-before', 'records-through'],
+  9: ['packets', 'flows-through', 'records-through', 'records-before', 'flows-before'],
+  10: ['records-before', 'flows-before', 'records-through', 'flows-through'],
 };
 
 /** Sequence accounting of one exporter session. */

@@ -14,6 +14,8 @@ export interface SetsOutcome {
   templates: number;
   /** Data records decoded (flows and options data); undefined once a data set had no template (its records cannot be counted). */
   records: number | undefined;
+  /** Of those, the records of (non-options) templates: flow records. */
+  flowRecords: number | undefined;
   /** The header's source id / observation domain. */
   domain: number;
   /** The header's sequence number. */
@@ -34,8 +36,8 @@ interface SessionRef {
 
 /** Decodes a NetFlow v9 datagram. */
 export function decodeV9(bytes: Uint8Array, observer: string, store: TemplateStore, out: FlowEvent[]): SetsOutcome {
-  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, domain: 0, sequence: 0, exportMs: 0 };
-  if (bytes.length < V9_HEADER) return { ...outcome, records: undefined, error: new FlowDecodeError('truncated', `NetFlow v9 header needs ${V9_HEADER} bytes, got ${bytes.length}`) };
+  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, sequence: 0, exportMs: 0 };
+  if (bytes.length < V9_HEADER) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('truncated', `NetFlow v9 header needs ${V9_HEADER} bytes, got ${bytes.length}`) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sysUptime = view.getUint32(4);
   const exportMs = view.getUint32(8) * 1000;
@@ -53,11 +55,11 @@ export function decodeV9(bytes: Uint8Array, observer: string, store: TemplateSto
 
 /** Decodes an IPFIX message. */
 export function decodeIpfix(bytes: Uint8Array, observer: string, store: TemplateStore, out: FlowEvent[]): SetsOutcome {
-  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, domain: 0, sequence: 0, exportMs: 0 };
-  if (bytes.length < IPFIX_HEADER) return { ...outcome, records: undefined, error: new FlowDecodeError('truncated', `IPFIX header needs ${IPFIX_HEADER} bytes, got ${bytes.length}`) };
+  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, sequence: 0, exportMs: 0 };
+  if (bytes.length < IPFIX_HEADER) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('truncated', `IPFIX header needs ${IPFIX_HEADER} bytes, got ${bytes.length}`) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint16(2);
-  if (length !== bytes.length) return { ...outcome, records: undefined, error: new FlowDecodeError('bad-length', `IPFIX message length ${length} differs from the datagram's ${bytes.length} bytes`) };
+  if (length !== bytes.length) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('bad-length', `IPFIX message length ${length} differs from the datagram's ${bytes.length} bytes`) };
   const exportMs = view.getUint32(4) * 1000;
   Object.assign(outcome, { exportMs, sequence: view.getUint32(8), domain: view.getUint32(12) });
   const ref: SessionRef = { store, version: 10, exporter: observer, domain: outcome.domain };
@@ -173,15 +175,16 @@ function dataSet(
   const template = ref.store.template(ref.version, ref.exporter, ref.domain, id);
   if (!template) {
     outcome.missingTemplates.push(id);
-    outcome.records = undefined;
+    outcome.records = outcome.flowRecords = undefined;
     return undefined;
   }
   const session = ref.store.find(ref.version, ref.exporter, ref.domain)!;
   const records = decodeDataSet(bytes, start, end, template, session, time, observer, out);
   if (records < 0) {
-    outcome.records = undefined;
+    outcome.records = outcome.flowRecords = undefined;
     return new FlowDecodeError('bad-length', `${what}: a record of template ${id} runs past its data set`);
   }
   if (outcome.records !== undefined) outcome.records += records;
+  if (outcome.flowRecords !== undefined && !template.options) outcome.flowRecords += records;
   return undefined;
 }
