@@ -165,7 +165,10 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     throw error;
   }
   const out: Writable = spec.out ? createWriteStream(spec.out) : io.stdout;
-  const templateLimits: TemplateLimits = { ...DEFAULT_TEMPLATE_LIMITS, ...spec.templateLimits };
+  const templateLimits: TemplateLimits = {
+    perExporter: spec.templateLimits?.perExporter ?? DEFAULT_TEMPLATE_LIMITS.perExporter,
+    total: spec.templateLimits?.total ?? DEFAULT_TEMPLATE_LIMITS.total,
+  };
   const decoder = new NetflowDecoder(templateLimits);
   let alerts = 0;
   engine.onAlert((alert: Alert) => {

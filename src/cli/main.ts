@@ -59,6 +59,9 @@ const collectOptions = {
   metrics: { type: 'boolean' },
   duration: { type: 'string' },
   'max-packets': { type: 'string' },
+  'receive-buffer': { type: 'string' },
+  'max-templates': { type: 'string' },
+  'max-templates-per-exporter': { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -126,6 +129,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             metrics: values.metrics ?? false,
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
+            receiveBufferBytes: optionalCount(values['receive-buffer'], '--receive-buffer'),
+            templateLimits: {
+              total: optionalCount(values['max-templates'], '--max-templates'),
+              perExporter: optionalCount(values['max-templates-per-exporter'], '--max-templates-per-exporter'),
+            },
             webhook: webhookSpec(values, optionalCount, optionalMs),
           },
           io,
