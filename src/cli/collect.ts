@@ -11,7 +11,7 @@ import { isIPv6 } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
 import { DEFAULT_TEMPLATE_LIMITS, NetflowDecoder, versionName, type NetflowDecodeResult, type NetflowStats, type TemplateLimits } from '../io/from-netflow.js';
-import { DEFAULT_FLOW_OUT_OF_ORDER_MS, MAX_FLOW_OUT_OF_ORDER_MS, OUT_OF_ORDER_HEADROOM, OUT_OF_ORDER_QUANTILE, OutOfOrderEstimator } from '../io/netflow-out-of-order.js';
+import { DEFAULT_FLOW_OUT_OF_ORDER_MS, MAX_FLOW_OUT_OF_ORDER_MS, OUT_OF_ORDER_HEADROOM, OUT_OF_ORDER_QUANTILE, OutOfOrderEstimator, WARM_UP_OUT_OF_ORDER_MS, WARM_UP_SPAN_MS } from '../io/netflow-out-of-order.js';
 import { SequenceTracker, type SequenceStats } from '../io/netflow-sequence.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
@@ -74,8 +74,10 @@ export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|di
       timeout (softflowd: 300 s for UDP, 3600 s for TCP; Cisco: 15 s idle, 30 min active; nProbe:
       30 s / 120 s). Without --out-of-order each exporter's bound is learned from its flows: the
       ${OUT_OF_ORDER_QUANTILE * 100}th percentile of how far a flow's start or end is behind the newest one, times ${OUT_OF_ORDER_HEADROOM}, never
-      below ${DEFAULT_FLOW_OUT_OF_ORDER_MS / 1000} s (nor the active timeout the exporter announces in options data),
-      never above ${MAX_FLOW_OUT_OF_ORDER_MS / 3_600_000} h. --out-of-order <ms> fixes one bound for every exporter instead.
+      below ${DEFAULT_FLOW_OUT_OF_ORDER_MS / 1000} s (nor the active timeout the exporter announces in options data), never
+      above ${MAX_FLOW_OUT_OF_ORDER_MS / 3_600_000} h; for its first ${WARM_UP_SPAN_MS / 60_000} minutes (unless it announces its timeouts) at least
+      ${WARM_UP_OUT_OF_ORDER_MS / 60_000} minutes, since a late flow shows its lag only when it arrives. --out-of-order <ms>
+      fixes one bound for every exporter instead.
       --receive-buffer asks for a UDP receive buffer (default ${DEFAULT_RECEIVE_BUFFER / 1048576} MiB; Linux caps it at
       net.core.rmem_max, and the collector says so). Sequence numbers are checked per exporter and
       domain; flows lost on the way are reported every ${LOSS_REPORT_EVERY_MS / 1000} s and counted in --metrics.

@@ -15,13 +15,17 @@
  * | nProbe | `-d` 30 s | `-t` 120 s | |
  * | goflow2 | — | — | passes through what the router sends; sFlow is per packet |
  *
- * The bound starts at {@link DEFAULT_FLOW_OUT_OF_ORDER_MS}, which covers the idle and active
- * timeouts of nProbe, Cisco's and Juniper's idle timeouts and softflowd's UDP/ICMP/FIN timeouts.
- * From then on it is the larger of that floor and a high quantile ({@link OUT_OF_ORDER_QUANTILE})
- * of the lags observed on the exporter times {@link OUT_OF_ORDER_HEADROOM}, capped at
- * {@link MAX_FLOW_OUT_OF_ORDER_MS} (softflowd's one-hour TCP timeout with room to spare); when the
- * exporter announces its active timeout in options data (flowActiveTimeout, IE 36; or
- * flowIdleTimeout, IE 37, without it), that times the headroom is a floor too.
+ * A lag shows only once the flow arrives: softflowd's lone SYNs show theirs an hour after the
+ * exporter started, and a watermark that has passed them cannot go back. So until an exporter has
+ * been heard over {@link WARM_UP_SPAN_MS} of its own time (softflowd's one-hour TCP timeout, its
+ * 60 s expiry check, and a margin) its bound is at least {@link WARM_UP_OUT_OF_ORDER_MS}, which
+ * fits every default above. After that it is the larger of {@link DEFAULT_FLOW_OUT_OF_ORDER_MS}
+ * (which covers nProbe's timeouts, Cisco's and Juniper's idle timeouts, softflowd's UDP/ICMP/FIN
+ * timeouts) and a high quantile ({@link OUT_OF_ORDER_QUANTILE}) of the lags observed on the
+ * exporter times {@link OUT_OF_ORDER_HEADROOM}, capped at {@link MAX_FLOW_OUT_OF_ORDER_MS}. An
+ * exporter that announces its timeouts in options data (flowActiveTimeout, IE 36; or
+ * flowIdleTimeout, IE 37, without it) needs no warm-up: that timeout times the headroom is its
+ * floor instead.
  *
  * A flow's lag is how far its start (and its end) are behind the newest start (end) the exporter
  * sent before it or with it, which is what an event-time watermark per source sees. The newest is
@@ -29,8 +33,12 @@
  * future does not make every later flow look late. Runtime-agnostic, no I/O.
  */
 
-/** The floor of every exporter's bound (5 min). */
+/** The floor of every exporter's bound once it is known (5 min). */
 export const DEFAULT_FLOW_OUT_OF_ORDER_MS = 300_000;
+/** The floor while an exporter is new (65 min). */
+export const WARM_UP_OUT_OF_ORDER_MS = 3_900_000;
+/** How much of its own time an exporter is watched before its learned bound is trusted (65 min). */
+export const WARM_UP_SPAN_MS = 3_900_000;
 /** The ceiling of every exporter's bound (2 h). */
 export const MAX_FLOW_OUT_OF_ORDER_MS = 7_200_000;
 /** The share of flows the bound should cover. */
@@ -56,6 +64,8 @@ function bucketTop(i: number): number {
 
 export interface OutOfOrderOptions {
   floorMs?: number;
+  warmUpMs?: number;
+  warmUpSpanMs?: number;
   maxMs?: number;
   quantile?: number;
   headroom?: number;
@@ -76,7 +86,10 @@ export class OutOfOrderEstimator {
   private newestStart = -Infinity;
   private newestEnd = -Infinity;
   private announcedMs: number | undefined;
+  private firstEnd = Infinity;
   private readonly floorMs: number;
+  private readonly warmUpMs: number;
+  private readonly warmUpSpanMs: number;
   private readonly maxMs: number;
   private readonly quantile: number;
   private readonly headroom: number;
@@ -87,6 +100,8 @@ export class OutOfOrderEstimator {
   constructor(options: OutOfOrderOptions = {}) {
     this.floorMs = options.floorMs ?? DEFAULT_FLOW_OUT_OF_ORDER_MS;
     this.maxMs = Math.max(this.floorMs, options.maxMs ?? MAX_FLOW_OUT_OF_ORDER_MS);
+    this.warmUpMs = Math.min(this.maxMs, options.warmUpMs ?? WARM_UP_OUT_OF_ORDER_MS);
+    this.warmUpSpanMs = options.warmUpSpanMs ?? WARM_UP_SPAN_MS;
     this.quantile = options.quantile ?? OUT_OF_ORDER_QUANTILE;
     this.headroom = options.headroom ?? OUT_OF_ORDER_HEADROOM;
     this.halfLife = options.halfLifeFlows ?? OUT_OF_ORDER_HALF_LIFE_FLOWS;
@@ -101,6 +116,7 @@ export class OutOfOrderEstimator {
       const start = f['event.start'];
       const end = f['event.end'];
       if (!Number.isFinite(start) || !Number.isFinite(end)) continue;
+      if (end < this.firstEnd && end >= (exportMs ?? end) - this.maxMs) this.firstEnd = end;
       this.newestStart = Math.max(this.newestStart, start);
       this.newestEnd = Math.max(this.newestEnd, end);
       // measured against this datagram's export time at most: a forged future flow in an earlier
@@ -145,10 +161,16 @@ export class OutOfOrderEstimator {
     return this.maxLagMs;
   }
 
+  /** True while the exporter is new: heard over less than the warm-up span of its time, and silent about its timeouts. */
+  get warmingUp(): boolean {
+    return this.announcedMs === undefined && !(this.newestEnd - this.firstEnd >= this.warmUpSpanMs);
+  }
+
   /** The bound to give the engine for this exporter, in whole seconds. */
   get boundMs(): number {
     const observed = this.quantileLagMs() * this.headroom;
-    const bound = Math.min(this.maxMs, Math.max(this.floorMs, this.announcedMs ?? 0, observed));
+    const floor = this.warmingUp ? this.warmUpMs : Math.max(this.floorMs, this.announcedMs ?? 0);
+    const bound = Math.min(this.maxMs, Math.max(floor, observed));
     return Math.ceil(bound / 1000) * 1000;
   }
 }

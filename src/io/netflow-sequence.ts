@@ -95,6 +95,7 @@ class ConventionTrack {
   resyncs = 0;
   unchecked = 0;
   units = 0;
+  private seen = 0;
 
   constructor(readonly convention: SequenceConvention) {}
 
@@ -121,8 +122,9 @@ class ConventionTrack {
   observe(d: SequencedDatagram): void {
     this.units += this.count(d) ?? 0;
     const [start, end] = this.range(d);
+    const first = this.seen++ === 0;
     if (this.position === undefined || start === undefined) {
-      if (this.position !== undefined) this.unchecked++;
+      if (!first) this.unchecked++;
       this.position = end;
       this.suspicious = 0;
       return;
