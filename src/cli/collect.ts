@@ -234,10 +234,9 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
       );
     }
     if (result.version !== 5 && result.version !== 9 && result.version !== 10) return;
-    if (result.sequence === undefined) return;
     const session = sessionOf(from, result);
     session.flows += result.flows.length;
-    session.sequence.observe({ sequence: result.sequence, records: result.records, flowRecords: result.flowRecords, flows: result.flows.length, uptimeMs: result.uptimeMs });
+    if (result.sequence !== undefined) session.sequence.observe({ sequence: result.sequence, records: result.records, flowRecords: result.flowRecords, flows: result.flows.length, uptimeMs: result.uptimeMs });
     if (result.version !== 5) session.outOfOrder.announce(decoder.announcedTimeouts(result.version, from.address, result.domain));
     session.outOfOrder.observe(result.flows, result.exportMs);
     if (result.flows.length) {

@@ -90,7 +90,7 @@ export class NetflowDecoder {
             flowRecords: outcome.error ? undefined : outcome.flowRecords,
             evictions: [],
           };
-          if (outcome.exportMs) Object.assign(result, { sequence: outcome.sequence, exportMs: outcome.exportMs, uptimeMs: outcome.uptimeMs });
+          if (outcome.sequence !== undefined) Object.assign(result, { sequence: outcome.sequence, exportMs: outcome.exportMs, uptimeMs: outcome.uptimeMs });
         } else result = { version, flows, ...none, error: new FlowDecodeError('bad-version', `unsupported flow export version ${version}`) };
       } catch (error) {
         // a RangeError from DataView means a length check was missed: still a malformed datagram

@@ -18,8 +18,8 @@ export interface SetsOutcome {
   flowRecords: number | undefined;
   /** The header's source id / observation domain. */
   domain: number;
-  /** The header's sequence number. */
-  sequence: number;
+  /** The header's sequence number, once the header is read. */
+  sequence?: number;
   /** NetFlow v9 sysUptime. */
   uptimeMs?: number;
   /** Export time, epoch ms. */
@@ -36,7 +36,7 @@ interface SessionRef {
 
 /** Decodes a NetFlow v9 datagram. */
 export function decodeV9(bytes: Uint8Array, observer: string, store: TemplateStore, out: FlowEvent[]): SetsOutcome {
-  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, sequence: 0, exportMs: 0 };
+  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, exportMs: 0 };
   if (bytes.length < V9_HEADER) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('truncated', `NetFlow v9 header needs ${V9_HEADER} bytes, got ${bytes.length}`) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sysUptime = view.getUint32(4);
@@ -55,7 +55,7 @@ export function decodeV9(bytes: Uint8Array, observer: string, store: TemplateSto
 
 /** Decodes an IPFIX message. */
 export function decodeIpfix(bytes: Uint8Array, observer: string, store: TemplateStore, out: FlowEvent[]): SetsOutcome {
-  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, sequence: 0, exportMs: 0 };
+  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, exportMs: 0 };
   if (bytes.length < IPFIX_HEADER) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('truncated', `IPFIX header needs ${IPFIX_HEADER} bytes, got ${bytes.length}`) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint16(2);
