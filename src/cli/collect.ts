@@ -250,7 +250,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   };
 
   /** Sessions that lost flows since the last report, as one line; undefined when there is no news. */
-  const lossNews = (final: boolean): string | undefined => {
+  const lossNews = (final: boolean, dropsAtClose?: number): string | undefined => {
     let total = 0;
     let news = 0;
     const parts: string[] = [];
@@ -267,14 +267,19 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     }
     const evicted = decoder.stats.templatesEvicted - evictionsAtLastReport;
     evictionsAtLastReport = decoder.stats.templatesEvicted;
-    const drops = kernelDrops(boundPort, ipv6);
-    const dropText = drops ? `; the kernel dropped ${drops} datagrams on this socket (receive buffer full: raise --receive-buffer and net.core.rmem_max)` : '';
+    const drops = (final ? dropsAtClose : kernelDrops(boundPort, ipv6)) ?? 0;
     const lines: string[] = [];
-    if (news !== 0 || (final && total > 0)) lines.push(`vigil: flows lost in transit (sequence numbers): ~${total} in all${final ? '' : `, ${news >= 0 ? '+' : ''}${news} since the last report`} — ${parts.join('; ')}${dropText}`);
+    if (news !== 0 || (final && total > 0)) lines.push(`vigil: flows lost in transit (sequence numbers): ~${total} in all${final ? '' : `, ${news >= 0 ? '+' : ''}${news} since the last report`} — ${parts.join('; ')}`);
+    // the kernel's count also covers a loss at the end of an export, which no sequence number shows
+    if (drops > dropsReported || (final && drops > 0)) {
+      lines.push(`vigil: the kernel dropped ${drops} datagrams on this socket (receive buffer full), with the flows in them: raise --receive-buffer (and net.core.rmem_max)`);
+    }
+    dropsReported = drops;
     if (evicted > 0) lines.push(`vigil: ${evicted} templates forgotten to stay within the template cache (${decoder.templateCount} cached)`);
     return lines.length ? lines.join('\n') : undefined;
   };
   let boundPort = 0;
+  let dropsReported = 0;
 
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (error) => reject(new InputError(`cannot listen on udp ${spec.udp}: ${error.message}`)));
@@ -331,7 +336,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     engine.flush();
   } finally {
     const s: NetflowStats = decoder.stats;
-    const news = lossNews(true);
+    const news = lossNews(true, drops);
     if (news) io.stderr.write(`${news}\n`);
     const lost = [...sessions.values()].reduce((n, x) => n + x.sequence.stats.estimatedFlowsLost, 0);
     if (s.malformed || s.missingTemplateSets || lost || spec.metrics) {
