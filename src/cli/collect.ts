@@ -46,6 +46,8 @@ export interface CollectSpec {
   templateLimits?: Partial<TemplateLimits>;
   /** How often the flows-lost line is printed when there is news ({@link LOSS_REPORT_EVERY_MS}). */
   lossReportEveryMs?: number;
+  /** Bytes of datagrams read and waiting to be decoded ({@link DEFAULT_RECEIVE_QUEUE}). */
+  receiveQueueBytes?: number;
 }
 
 /** Per exporter session and template, how many "no template" notes are printed. */
@@ -56,6 +58,10 @@ const MISSING_TEMPLATE_KEYS = 10_000;
 const EVICTION_REPORTS = 3;
 /** SO_RCVBUF asked for by default: a burst of ~5,000 full datagrams. */
 export const DEFAULT_RECEIVE_BUFFER = 8 * 1024 * 1024;
+/** Datagrams read off the socket and waiting for the rules, at most (64 MiB: ~45,000 full datagrams). */
+export const DEFAULT_RECEIVE_QUEUE = 64 * 1024 * 1024;
+/** The decoder and rules run this long at a time before the socket is read again. */
+const DRAIN_SLICE_MS = 1;
 /** How often news of lost flows is printed. */
 export const LOSS_REPORT_EVERY_MS = 10_000;
 /** Exporter sessions (address, port, version, domain) accounted; least recently heard from leaves first. */
@@ -275,11 +281,17 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
       lines.push(`vigil: the kernel dropped ${drops} datagrams on this socket (receive buffer full), with the flows in them: raise --receive-buffer (and net.core.rmem_max)`);
     }
     dropsReported = drops;
+    if (received.dropped > queueDropsReported || (final && received.dropped > 0)) {
+      lines.push(`vigil: ${received.dropped} datagrams dropped because the collector's receive queue was full (${bytesText(received.limit)}): the rules are slower than the exporters`);
+    }
+    queueDropsReported = received.dropped;
     if (evicted > 0) lines.push(`vigil: ${evicted} templates forgotten to stay within the template cache (${decoder.templateCount} cached)`);
     return lines.length ? lines.join('\n') : undefined;
   };
   let boundPort = 0;
   let dropsReported = 0;
+  const received = new ReceiveQueue(spec.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE);
+  let queueDropsReported = 0;
 
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (error) => reject(new InputError(`cannot listen on udp ${spec.udp}: ${error.message}`)));
@@ -309,10 +321,31 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
       timers.forEach((t) => clearTimeout(t));
       resolve();
     };
+    // Datagrams are taken off the socket as soon as they come and decoded a slice at a time: the
+    // kernel's buffer is emptied at the speed of a read, and a burst waits here, in a bounded queue,
+    // instead of overflowing it.
+    let scheduled = false;
+    const drainSlice = () => {
+      scheduled = false;
+      const until = performance.now() + DRAIN_SLICE_MS;
+      do {
+        const item = received.shift();
+        if (!item) break;
+        onMessage(item.msg, item.from);
+        if (spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets) return stop();
+      } while (performance.now() < until);
+      if (received.length && !done) {
+        scheduled = true;
+        setImmediate(drainSlice);
+      }
+    };
     socket.on('message', (msg, from) => {
       if (done) return;
-      onMessage(msg, from);
-      if (spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets) stop();
+      if (!received.push(msg, from)) return;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drainSlice);
+      }
     });
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -332,6 +365,8 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
 
   const drops = kernelDrops(boundPort, ipv6);
   socket.close();
+  // what was received is decoded before the windows close (up to --max-packets)
+  for (let item = received.shift(); item && !(spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets); item = received.shift()) onMessage(item.msg, item.from);
   try {
     engine.flush();
   } finally {
@@ -358,6 +393,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
       const collector = {
         receiveBuffer: { askedBytes: receiveBuffer.asked, grantedBytes: receiveBuffer.granted },
         kernelDrops: drops,
+        receiveQueue: { limitBytes: received.limit, peakBytes: received.peakBytes, dropped: received.dropped },
         templates: decoder.templateCount,
         templateLimits,
         flowsLost: lost,
@@ -398,4 +434,42 @@ function setReceiveBuffer(socket: Socket, asked: number): { asked: number; grant
     ? `Linux caps it at net.core.rmem_max${cap ? ` = ${cap}` : ''}; raise that (sysctl -w net.core.rmem_max=${asked}) for the full size`
     : 'the system capped it';
   return { asked, granted, text: `receive buffer ${bytesText(granted)}, less than the ${bytesText(asked)} asked for: ${why}` };
+}
+
+/** Datagrams read and not yet decoded: a FIFO bounded in bytes, counting what it turns away. */
+class ReceiveQueue {
+  private items: { msg: Buffer; from: RemoteInfo }[] = [];
+  private head = 0;
+  private bytes = 0;
+  peakBytes = 0;
+  dropped = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** False (and counted) when the queue is full. */
+  push(msg: Buffer, from: RemoteInfo): boolean {
+    if (this.bytes + msg.length > this.limit) {
+      this.dropped++;
+      return false;
+    }
+    this.items.push({ msg, from });
+    this.bytes += msg.length;
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    return true;
+  }
+
+  shift(): { msg: Buffer; from: RemoteInfo } | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head++];
+    this.bytes -= item.msg.length;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
 }

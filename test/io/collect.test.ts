@@ -1,4 +1,5 @@
 /** `vigil collect` on loopback: malformed datagrams are reported with their exporter and skipped. */
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,56 @@ describe('vigil collect', () => {
     if (process.platform === 'linux') expect(err).toMatch(/Linux caps it at net\.core\.rmem_max/);
     const small = await collectDatagrams([v5Packet([rec])], { receiveBufferBytes: 64 * 1024 });
     expect(small.err).toMatch(/receive buffer 64 KiB\n/);
+  });
+
+  it('a burst the rules cannot keep up with waits in a bounded receive queue; what the queue turns away is counted, reported, and shows in the sequence numbers', async () => {
+    const flows = (n: number) => Array.from({ length: n }, (_, i) => ({ ...rec, dport: 1000 + i }));
+    const burst = Array.from({ length: 20 }, (_, i) => Buffer.from(v5Packet(flows(30), { sequence: i * 30 })).toString('base64'));
+    const final = v5Packet(flows(5), { sequence: 600 });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stderr.on('data', (d) => (err += d));
+    // the burst and the datagram after it come from one exporter port (one session)
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+    const exporterPort = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    let collectorPort = 0;
+    const client = createSocket('udp4');
+    let resumed = false;
+    stdout.on('data', (d) => {
+      out += d;
+      // the queue has drained the one datagram it kept: the exporter goes on
+      if (out.split('\n').length > 30 && !resumed) {
+        resumed = true;
+        client.once('listening', () => client.send(final, collectorPort, '127.0.0.1'));
+        client.bind(exporterPort, '127.0.0.1');
+      }
+    });
+    const code = await runCollect(
+      {
+        udp: '127.0.0.1:0', rules: [rules], iocs: [], tables: [], maxPackets: 2, durationMs: 10_000, metrics: true,
+        // room for one full v5 datagram (1,464 bytes)
+        receiveQueueBytes: 1500,
+        onListening: ({ port }) => {
+          collectorPort = port;
+          // another process sends the burst while this one is blocked: all 20 wait in the kernel, and are read in one go
+          const sender = `const s = require('node:dgram').createSocket('udp4'); const all = ${JSON.stringify(burst)}; s.bind(${exporterPort}, '127.0.0.1', () => { let n = 0; for (const b of all) s.send(Buffer.from(b, 'base64'), ${port}, '127.0.0.1', () => { if (++n === all.length) s.close(); }); });`;
+          expect(spawnSync(process.execPath, ['-e', sender]).status).toBe(0);
+        },
+      },
+      { stdin: new PassThrough(), stdout, stderr, version: 't' },
+    );
+    client.close();
+    expect(code).toBe(0);
+    expect(out.trim().split('\n'), err).toHaveLength(35);
+    const metrics = JSON.parse(err.split('\n').filter((l) => l.startsWith('{')).pop()!);
+    expect(metrics.collector.receiveQueue).toMatchObject({ limitBytes: 1500, dropped: 19 });
+    expect(err).toContain("vigil: 19 datagrams dropped because the collector's receive queue was full (1500 bytes)");
+    // the exporter's own numbering says 19 × 30 flows never reached the rules
+    expect(metrics.collector.flowsLost).toBe(570);
   });
 
   it('parses host:port', () => {
