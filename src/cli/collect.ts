@@ -69,7 +69,7 @@ export const MAX_EXPORTER_SESSIONS = 4096;
 
 export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
-            [--receive-buffer <bytes>] [--max-templates <n>] [--max-templates-per-exporter <n>]
+            [--receive-buffer <bytes>] [--receive-queue <bytes>] [--max-templates <n>] [--max-templates-per-exporter <n>]
             [--duration <ms>] [--max-packets <n>]
             ${WEBHOOK_USAGE_LINES}
       Listens for NetFlow v5, v9 and IPFIX on UDP, applies the rules to the flows and writes alerts
@@ -85,7 +85,8 @@ export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|di
       ${WARM_UP_OUT_OF_ORDER_MS / 60_000} minutes, since a late flow shows its lag only when it arrives. --out-of-order <ms>
       fixes one bound for every exporter instead.
       --receive-buffer asks for a UDP receive buffer (default ${DEFAULT_RECEIVE_BUFFER / 1048576} MiB; Linux caps it at
-      net.core.rmem_max, and the collector says so). Sequence numbers are checked per exporter and
+      net.core.rmem_max, and the collector says so); datagrams read wait for the rules in a queue of
+      --receive-queue bytes (default ${DEFAULT_RECEIVE_QUEUE / 1048576} MiB). Sequence numbers are checked per exporter and
       domain; flows lost on the way are reported every ${LOSS_REPORT_EVERY_MS / 1000} s and counted in --metrics.
       Templates are cached up to --max-templates (default ${DEFAULT_TEMPLATE_LIMITS.total}) in all and
       --max-templates-per-exporter (default ${DEFAULT_TEMPLATE_LIMITS.perExporter}); the least recently used leave first.

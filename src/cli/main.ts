@@ -60,6 +60,7 @@ const collectOptions = {
   duration: { type: 'string' },
   'max-packets': { type: 'string' },
   'receive-buffer': { type: 'string' },
+  'receive-queue': { type: 'string' },
   'max-templates': { type: 'string' },
   'max-templates-per-exporter': { type: 'string' },
   ...webhookOptions,
@@ -130,6 +131,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
             receiveBufferBytes: optionalCount(values['receive-buffer'], '--receive-buffer'),
+            receiveQueueBytes: optionalCount(values['receive-queue'], '--receive-queue'),
             templateLimits: {
               total: optionalCount(values['max-templates'], '--max-templates'),
               perExporter: optionalCount(values['max-templates-per-exporter'], '--max-templates-per-exporter'),

@@ -83,8 +83,12 @@ async function flood(args: string[], phases: number, perPhase: number): Promise<
 describe.skipIf(process.platform !== 'linux')('template flood over UDP to the collector process', () => {
   it('IPFIX templates from ever-new observation domains took the collector from 69 MB to 694 MB: memory stays flat, the cache stays at its limit, evictions are reported', async () => {
     // 5 phases of 6,000 new domains × 4 templates of 30 fields: 120,000 templates sent
-    const { rss, collector } = await flood([], 5, 6000);
+    const { rss, collector } = await flood(['--max-templates', '20000', '--receive-queue', '8388608', '--receive-buffer', '4194304'], 5, 6000);
     const metrics = JSON.parse(collector.err.split('\n').filter((l) => l.startsWith('{')).pop()!);
+    // the options reach the collector (the per-exporter default, 1,024, is the limit this flood meets)
+    expect(metrics.collector.templateLimits).toEqual({ perExporter: 1024, total: 20000 });
+    expect(metrics.collector.receiveQueue.limitBytes).toBe(8388608);
+    expect(metrics.collector.receiveBuffer.askedBytes).toBe(4194304);
     expect(metrics.decoder.templateRecords, collector.err.slice(0, 2000)).toBe(5 * 6000 * 4);
     expect(metrics.collector.templates).toBeLessThanOrEqual(1024);
     expect(metrics.decoder.templatesEvicted).toBe(5 * 6000 * 4 - metrics.collector.templates);
