@@ -12,6 +12,7 @@ import { runCollect, type CollectSpec } from '../../src/cli/collect.js';
 import type { CliIO } from '../../src/cli/io.js';
 import type { NetflowStats } from '../../src/io/from-netflow.js';
 import type { SequenceStats } from '../../src/io/netflow-sequence.js';
+import { ROOT } from '../conformance/runtimes.js';
 import { attackCapture, countBySource } from './attack-capture.js';
 import { buildPcap, ipLength, type PacketSpec } from './pcap.js';
 
@@ -180,7 +181,7 @@ if (!SOFTFLOWD) console.warn('softflowd is not installed (Debian: apt-get instal
 
 // ── a generated attack capture, exported at a realistic pace and in a burst ─────────────────────
 
-const capture = attackCapture({ floodPackets: 20_000 });
+const capture = attackCapture();
 const capturePcap = join(dir, 'attack.pcap');
 writeFileSync(capturePcap, buildPcap(capture.packets, { headersOnly: true }));
 const captureCounts = countBySource(capture.packets);
@@ -203,7 +204,7 @@ function receiveQueue(port: number): number | undefined {
 interface Run {
   flows: Record<string, unknown>[];
   stderr: string;
-  metrics: { decoder: NetflowStats; collector: { flowsLost: number; kernelDrops?: number; exporters: { source: string; outOfOrderMs: number; sequence: SequenceStats }[] } };
+  metrics: { decoder: NetflowStats; engine: { lateEvents: number }; collector: { flowsLost: number; kernelDrops?: number; exporters: { source: string; outOfOrderMs: number; sequence: SequenceStats }[] } };
   /** softflowd's own count of the records it exported. */
   exportedRecords: number;
 }
@@ -347,6 +348,30 @@ describe.skipIf(!SOFTFLOWD)('softflowd exporting a generated attack capture → 
     expect(run.exportedRecords).toBe(captureFlows);
     expectCompleteOrReported(run, captureFlows);
     expect(run.stderr).not.toMatch(/malformed packet|no template \d/);
+  });
+
+  // Issue 12's acceptance, on this capture: each injected attack detected with default settings
+  it.each([
+    ['5', 'burst'],
+    ['9', 'burst'],
+    ['10', 'burst'],
+    ['5', 'paced'],
+    ['9', 'paced'],
+    ['10', 'paced'],
+  ] as const)('-v %s, %s: the flow pack finds every injected attack with default settings (paced: softflowd -m 1000)', async (version, mode) => {
+    const run = await exportCapture(version, { mode, maxFlows: 1000, spec: { rules: [join(ROOT, 'rules/flows')], metrics: true } });
+    const t = capture.truth;
+    const found = (rule: string, ip: string) => run.flows.some((a) => a.rule === rule && JSON.stringify(a).includes(`"${ip}"`));
+    expect(found('tcp vertical port scan', t.verticalScan.source)).toBe(true);
+    expect(found('tcp horizontal port scan', t.horizontalScan.source)).toBe(true);
+    expect(found('ssh brute force', t.sshBruteForce.source)).toBe(true);
+    expect(found('dns open resolver', t.openResolver.resolver)).toBe(true);
+    expect(found('ddos', t.reflection.victim)).toBe(true);
+    // and nobody else is accused of the attacks
+    const accused = (rule: string) => new Set(run.flows.filter((a) => a.rule === rule).map((a) => a.source ?? a.resolver ?? a.host));
+    expect(accused('tcp horizontal port scan')).toEqual(new Set([t.horizontalScan.source]));
+    expect(accused('ssh brute force')).toEqual(new Set([t.sshBruteForce.source]));
+    expect(run.metrics.engine.lateEvents).toBe(0);
   });
 
   // Regression: "From one softflowd burst vigil collect received 27% of flows where nfcapd with a
