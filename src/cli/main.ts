@@ -75,6 +75,10 @@ const collectOptions = {
   duration: { type: 'string' },
   'max-packets': { type: 'string' },
   'no-guard': { type: 'boolean' },
+  'receive-buffer': { type: 'string' },
+  'receive-queue': { type: 'string' },
+  'max-templates': { type: 'string' },
+  'max-templates-per-exporter': { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -146,6 +150,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             metrics: values.metrics ?? false,
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
+            receiveBufferBytes: optionalCount(values['receive-buffer'], '--receive-buffer'),
+            receiveQueueBytes: optionalCount(values['receive-queue'], '--receive-queue'),
+            templateLimits: {
+              total: optionalCount(values['max-templates'], '--max-templates'),
+              perExporter: optionalCount(values['max-templates-per-exporter'], '--max-templates-per-exporter'),
+            },
             webhook: webhookSpec(values, optionalCount, optionalMs),
             guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
           },

@@ -5,7 +5,7 @@
  */
 import { FlowDecodeError, type FlowEvent } from './flow-event.js';
 import { decodeIpfix, decodeV9 } from './netflow-sets.js';
-import { TemplateStore } from './netflow-templates.js';
+import { DEFAULT_TEMPLATE_LIMITS, TemplateStore, type TemplateEviction, type TemplateLimits } from './netflow-templates.js';
 import { decodeV5 } from './netflow-v5.js';
 
 export interface NetflowDecodeResult {
@@ -17,6 +17,25 @@ export interface NetflowDecodeResult {
   error?: FlowDecodeError;
   /** Template ids of data sets skipped because their template is unknown. */
   missingTemplates: number[];
+  /** NetFlow v9 source id, IPFIX observation domain, v5 engine type × 256 + engine id; 0 when the header is unreadable. */
+  domain: number;
+  /** The header's sequence number (see netflow-sequence.ts for what it counts); undefined when the header is unreadable. */
+  sequence?: number;
+  /** Data records in the datagram (flows and options data), undefined when some could not be counted. */
+  records?: number;
+  /** Of those, flow records (not options data). */
+  flowRecords?: number;
+  /** NetFlow v5/v9 sysUptime, ms. */
+  uptimeMs?: number;
+  /** The header's export time, epoch ms. */
+  exportMs?: number;
+  /** Templates pushed out of the cache by this datagram's definitions. */
+  evictions: TemplateEviction[];
+}
+
+/** "NetFlow v5", "NetFlow v9", "IPFIX". */
+export function versionName(version: number): string {
+  return version === 10 ? 'IPFIX' : `NetFlow v${version}`;
 }
 
 export interface NetflowStats {
@@ -27,12 +46,18 @@ export interface NetflowStats {
   missingTemplateSets: number;
   /** Template and options template records seen (definitions, refreshes, withdrawals). */
   templateRecords: number;
+  /** Templates pushed out of the cache, least recently used first, to stay within its limits. */
+  templatesEvicted: number;
 }
 
 /** A stateful decoder: one per collector, shared by all exporters. */
 export class NetflowDecoder {
-  readonly stats: NetflowStats = { packets: 0, flows: 0, malformed: 0, missingTemplateSets: 0, templateRecords: 0 };
-  private readonly store = new TemplateStore();
+  readonly stats: NetflowStats = { packets: 0, flows: 0, malformed: 0, missingTemplateSets: 0, templateRecords: 0, templatesEvicted: 0 };
+  private readonly store: TemplateStore;
+
+  constructor(templateLimits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS) {
+    this.store = new TemplateStore(templateLimits);
+  }
 
   /**
    * Decodes one datagram.
@@ -42,22 +67,38 @@ export class NetflowDecoder {
     this.stats.packets++;
     const flows: FlowEvent[] = [];
     let result: NetflowDecodeResult;
+    const none = { missingTemplates: [], domain: 0, evictions: [] };
     if (bytes.length < 2) {
-      result = { version: 0, flows, missingTemplates: [], error: new FlowDecodeError('truncated', `datagram of ${bytes.length} bytes has no version`) };
+      result = { version: 0, flows, ...none, error: new FlowDecodeError('truncated', `datagram of ${bytes.length} bytes has no version`) };
     } else {
       const version = (bytes[0] << 8) | bytes[1];
       try {
-        if (version === 5) result = { version, flows, missingTemplates: [], error: decodeV5(bytes, exporter, flows) };
-        else if (version === 9 || version === 10) {
+        if (version === 5) {
+          result = { version, flows, ...none };
+          result.error = decodeV5(bytes, exporter, flows, (h) => Object.assign(result, { domain: h.engine, sequence: h.sequence, uptimeMs: h.uptimeMs, exportMs: h.exportMs }));
+          if (!result.error) result.records = result.flowRecords = flows.length;
+        } else if (version === 9 || version === 10) {
           const outcome = version === 9 ? decodeV9(bytes, exporter, this.store, flows) : decodeIpfix(bytes, exporter, this.store, flows);
           this.stats.templateRecords += outcome.templates;
-          result = { version, flows, missingTemplates: outcome.missingTemplates, error: outcome.error };
-        } else result = { version, flows, missingTemplates: [], error: new FlowDecodeError('bad-version', `unsupported flow export version ${version}`) };
+          result = {
+            version,
+            flows,
+            missingTemplates: outcome.missingTemplates,
+            error: outcome.error,
+            domain: outcome.domain,
+            records: outcome.error ? undefined : outcome.records,
+            flowRecords: outcome.error ? undefined : outcome.flowRecords,
+            evictions: [],
+          };
+          if (outcome.sequence !== undefined) Object.assign(result, { sequence: outcome.sequence, exportMs: outcome.exportMs, uptimeMs: outcome.uptimeMs });
+        } else result = { version, flows, ...none, error: new FlowDecodeError('bad-version', `unsupported flow export version ${version}`) };
       } catch (error) {
         // a RangeError from DataView means a length check was missed: still a malformed datagram
-        result = { version, flows, missingTemplates: [], error: new FlowDecodeError('truncated', `datagram ends early (${(error as Error).message})`) };
+        result = { version, flows, ...none, error: new FlowDecodeError('truncated', `datagram ends early (${(error as Error).message})`) };
       }
     }
+    result.evictions = this.store.takeEvictions();
+    this.stats.templatesEvicted = this.store.evicted;
     this.stats.flows += result.flows.length;
     this.stats.missingTemplateSets += result.missingTemplates.length;
     if (result.error) this.stats.malformed++;
@@ -69,6 +110,17 @@ export class NetflowDecoder {
     return this.store.size;
   }
 
+  /** Sessions (exporter, version, domain) holding templates. */
+  get sessionCount(): number {
+    return this.store.sessionCount;
+  }
+
+  /** Timeouts an exporter session announced in options data (flowActiveTimeout, flowIdleTimeout), in ms. */
+  announcedTimeouts(version: number, exporter: string, domain: number): { activeMs?: number; idleMs?: number } {
+    const s = this.store.find(version, exporter, domain);
+    return { activeMs: s?.activeTimeoutS === undefined ? undefined : s.activeTimeoutS * 1000, idleMs: s?.idleTimeoutS === undefined ? undefined : s.idleTimeoutS * 1000 };
+  }
+
   /** Forgets every template and option (an exporter restart everywhere). */
   reset(): void {
     this.store.clear();
@@ -76,4 +128,5 @@ export class NetflowDecoder {
 }
 
 export { FlowDecodeError } from './flow-event.js';
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateEviction, type TemplateLimits } from './netflow-templates.js';
 export type { FlowEvent } from './flow-event.js';

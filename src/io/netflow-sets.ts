@@ -1,6 +1,6 @@
 /** NetFlow v9 and IPFIX datagrams: a header, then sets of templates, options templates and data. */
 import { FlowDecodeError, type FlowEvent } from './flow-event.js';
-import { decodeDataSet, makeTemplate, VARIABLE_LENGTH, type PacketTime, type SessionState, type TemplateField, type TemplateStore } from './netflow-templates.js';
+import { decodeDataSet, makeTemplate, VARIABLE_LENGTH, type PacketTime, type TemplateField, type TemplateStore } from './netflow-templates.js';
 
 export const V9_HEADER = 20;
 export const IPFIX_HEADER = 16;
@@ -12,41 +12,63 @@ export interface SetsOutcome {
   missingTemplates: number[];
   /** Templates (and options templates) defined, refreshed or withdrawn. */
   templates: number;
+  /** Data records decoded (flows and options data); undefined once a data set had no template (its records cannot be counted). */
+  records: number | undefined;
+  /** Of those, the records of (non-options) templates: flow records. */
+  flowRecords: number | undefined;
+  /** The header's source id / observation domain. */
+  domain: number;
+  /** The header's sequence number, once the header is read. */
+  sequence?: number;
+  /** NetFlow v9 sysUptime. */
+  uptimeMs?: number;
+  /** Export time, epoch ms. */
+  exportMs: number;
+}
+
+/** Where a datagram's templates live. */
+interface SessionRef {
+  store: TemplateStore;
+  version: number;
+  exporter: string;
+  domain: number;
 }
 
 /** Decodes a NetFlow v9 datagram. */
 export function decodeV9(bytes: Uint8Array, observer: string, store: TemplateStore, out: FlowEvent[]): SetsOutcome {
-  const outcome: SetsOutcome = { missingTemplates: [], templates: 0 };
-  if (bytes.length < V9_HEADER) return { ...outcome, error: new FlowDecodeError('truncated', `NetFlow v9 header needs ${V9_HEADER} bytes, got ${bytes.length}`) };
+  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, exportMs: 0 };
+  if (bytes.length < V9_HEADER) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('truncated', `NetFlow v9 header needs ${V9_HEADER} bytes, got ${bytes.length}`) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sysUptime = view.getUint32(4);
   const exportMs = view.getUint32(8) * 1000;
-  const session = store.session(9, observer, view.getUint32(16));
+  Object.assign(outcome, { uptimeMs: sysUptime, exportMs, sequence: view.getUint32(12), domain: view.getUint32(16) });
+  const ref: SessionRef = { store, version: 9, exporter: observer, domain: outcome.domain };
   const time: PacketTime = { exportMs, bootMs: exportMs - sysUptime, sysUptime };
   outcome.error = walkSets(bytes, view, V9_HEADER, bytes.length, 'NetFlow v9', (id, start, end) => {
-    if (id === 0) return templateSet(bytes, view, start, end, session, false, false, outcome);
-    if (id === 1) return v9OptionsSet(bytes, view, start, end, session, outcome);
+    if (id === 0) return templateSet(bytes, view, start, end, ref, false, false, outcome);
+    if (id === 1) return v9OptionsSet(bytes, view, start, end, ref, outcome);
     if (id < 256) return undefined; // reserved: skipped
-    return dataSet(bytes, id, start, end, session, time, observer, out, outcome, 'NetFlow v9');
+    return dataSet(bytes, id, start, end, ref, time, observer, out, outcome, 'NetFlow v9');
   });
   return outcome;
 }
 
 /** Decodes an IPFIX message. */
 export function decodeIpfix(bytes: Uint8Array, observer: string, store: TemplateStore, out: FlowEvent[]): SetsOutcome {
-  const outcome: SetsOutcome = { missingTemplates: [], templates: 0 };
-  if (bytes.length < IPFIX_HEADER) return { ...outcome, error: new FlowDecodeError('truncated', `IPFIX header needs ${IPFIX_HEADER} bytes, got ${bytes.length}`) };
+  const outcome: SetsOutcome = { missingTemplates: [], templates: 0, records: 0, flowRecords: 0, domain: 0, exportMs: 0 };
+  if (bytes.length < IPFIX_HEADER) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('truncated', `IPFIX header needs ${IPFIX_HEADER} bytes, got ${bytes.length}`) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint16(2);
-  if (length !== bytes.length) return { ...outcome, error: new FlowDecodeError('bad-length', `IPFIX message length ${length} differs from the datagram's ${bytes.length} bytes`) };
+  if (length !== bytes.length) return { ...outcome, records: undefined, flowRecords: undefined, error: new FlowDecodeError('bad-length', `IPFIX message length ${length} differs from the datagram's ${bytes.length} bytes`) };
   const exportMs = view.getUint32(4) * 1000;
-  const session = store.session(10, observer, view.getUint32(12));
+  Object.assign(outcome, { exportMs, sequence: view.getUint32(8), domain: view.getUint32(12) });
+  const ref: SessionRef = { store, version: 10, exporter: observer, domain: outcome.domain };
   const time: PacketTime = { exportMs };
   outcome.error = walkSets(bytes, view, IPFIX_HEADER, length, 'IPFIX', (id, start, end) => {
-    if (id === 2) return templateSet(bytes, view, start, end, session, false, true, outcome);
-    if (id === 3) return templateSet(bytes, view, start, end, session, true, true, outcome);
+    if (id === 2) return templateSet(bytes, view, start, end, ref, false, true, outcome);
+    if (id === 3) return templateSet(bytes, view, start, end, ref, true, true, outcome);
     if (id < 256) return undefined;
-    return dataSet(bytes, id, start, end, session, time, observer, out, outcome, 'IPFIX');
+    return dataSet(bytes, id, start, end, ref, time, observer, out, outcome, 'IPFIX');
   });
   return outcome;
 }
@@ -68,7 +90,7 @@ function walkSets(bytes: Uint8Array, view: DataView, from: number, to: number, w
 }
 
 /** Template set (v9 id 0, IPFIX 2) or IPFIX options template set (3). */
-function templateSet(bytes: Uint8Array, view: DataView, start: number, end: number, session: SessionState, options: boolean, ipfix: boolean, outcome: SetsOutcome): FlowDecodeError | undefined {
+function templateSet(bytes: Uint8Array, view: DataView, start: number, end: number, ref: SessionRef, options: boolean, ipfix: boolean, outcome: SetsOutcome): FlowDecodeError | undefined {
   const what = ipfix ? 'IPFIX' : 'NetFlow v9';
   let o = start;
   const headerLength = options ? 6 : 4;
@@ -77,9 +99,10 @@ function templateSet(bytes: Uint8Array, view: DataView, start: number, end: numb
     const count = view.getUint16(o + 2);
     if (ipfix && count === 0) {
       // withdrawal: of one template, or of all of this kind when id is the set id
+      const session = ref.store.find(ref.version, ref.exporter, ref.domain);
       if (id === 2 || id === 3) {
-        for (const [tid, t] of session.templates) if (t.options === (id === 3)) session.templates.delete(tid);
-      } else session.templates.delete(id);
+        for (const [tid, t] of session?.templates ?? []) if (t.options === (id === 3)) ref.store.withdraw(ref.version, ref.exporter, ref.domain, tid);
+      } else ref.store.withdraw(ref.version, ref.exporter, ref.domain, id);
       outcome.templates++;
       o += 4;
       continue;
@@ -106,14 +129,14 @@ function templateSet(bytes: Uint8Array, view: DataView, start: number, end: numb
     }
     const template = makeTemplate(id, fields, options, scopeCount);
     if (template.minLength === 0) return new FlowDecodeError('bad-template', `${what}: template ${id} describes empty records`);
-    session.templates.set(id, template);
+    ref.store.define(ref.version, ref.exporter, ref.domain, template);
     outcome.templates++;
   }
   return undefined;
 }
 
 /** NetFlow v9 options template set: id, scope length, option length (in bytes), then (type, length) pairs. */
-function v9OptionsSet(bytes: Uint8Array, view: DataView, start: number, end: number, session: SessionState, outcome: SetsOutcome): FlowDecodeError | undefined {
+function v9OptionsSet(bytes: Uint8Array, view: DataView, start: number, end: number, ref: SessionRef, outcome: SetsOutcome): FlowDecodeError | undefined {
   let o = start;
   while (end - o >= 6) {
     const id = view.getUint16(o);
@@ -131,7 +154,7 @@ function v9OptionsSet(bytes: Uint8Array, view: DataView, start: number, end: num
     o += scopeBytes + optionBytes;
     const template = makeTemplate(id, fields, true, scopeBytes / 4);
     if (template.minLength === 0) return new FlowDecodeError('bad-template', `NetFlow v9: options template ${id} describes empty records`);
-    session.templates.set(id, template);
+    ref.store.define(ref.version, ref.exporter, ref.domain, template);
     outcome.templates++;
   }
   return undefined;
@@ -142,20 +165,26 @@ function dataSet(
   id: number,
   start: number,
   end: number,
-  session: SessionState,
+  ref: SessionRef,
   time: PacketTime,
   observer: string,
   out: FlowEvent[],
   outcome: SetsOutcome,
   what: string,
 ): FlowDecodeError | undefined {
-  const template = session.templates.get(id);
+  const template = ref.store.template(ref.version, ref.exporter, ref.domain, id);
   if (!template) {
     outcome.missingTemplates.push(id);
+    outcome.records = outcome.flowRecords = undefined;
     return undefined;
   }
-  if (!decodeDataSet(bytes, start, end, template, session, time, observer, out)) {
+  const session = ref.store.find(ref.version, ref.exporter, ref.domain)!;
+  const records = decodeDataSet(bytes, start, end, template, session, time, observer, out);
+  if (records < 0) {
+    outcome.records = outcome.flowRecords = undefined;
     return new FlowDecodeError('bad-length', `${what}: a record of template ${id} runs past its data set`);
   }
+  if (outcome.records !== undefined) outcome.records += records;
+  if (outcome.flowRecords !== undefined && !template.options) outcome.flowRecords += records;
   return undefined;
 }

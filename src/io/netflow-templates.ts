@@ -41,28 +41,156 @@ export interface SessionState {
   samplingRate?: number;
   /** IPFIX systemInitTimeMilliseconds: the base of flowStart/EndSysUpTime. */
   systemInitMs?: number;
+  /** flowActiveTimeout (s) announced in options data. */
+  activeTimeoutS?: number;
+  /** flowIdleTimeout (s) announced in options data. */
+  idleTimeoutS?: number;
 }
 
-/** Sessions by exporter and domain. */
+/** Template cache limits (a flood of templates, or of observation domains, must not grow memory). */
+export interface TemplateLimits {
+  /** Templates kept per exporter address, over all its domains. */
+  perExporter: number;
+  /** Templates kept over all exporters. */
+  total: number;
+}
+
+export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { perExporter: 1024, total: 16_384 };
+
+/** A template pushed out of the cache to make room. */
+export interface TemplateEviction {
+  version: number;
+  exporter: string;
+  domain: number;
+  id: number;
+  /** Which limit was reached. */
+  limit: 'exporter' | 'total';
+}
+
+interface Entry {
+  key: string;
+  version: number;
+  exporter: string;
+  domain: number;
+  id: number;
+}
+
+/**
+ * Sessions by exporter and domain, with a bounded template cache: least recently used (defined,
+ * refreshed or used to decode) templates leave first when an exporter, or everyone together, is at
+ * its limit. A session whose last template left is forgotten with its options state.
+ */
 export class TemplateStore {
   private readonly sessions = new Map<string, SessionState>();
+  /** Every cached template, least recently used first (Map order, re-inserted on use). */
+  private readonly lru = new Map<string, Entry>();
+  /** Per exporter address, its cached templates in the same order. */
+  private readonly byExporter = new Map<string, Map<string, Entry>>();
+  /** Evictions since the last {@link takeEvictions}. */
+  private evictions: TemplateEviction[] = [];
+  evicted = 0;
 
+  constructor(readonly limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS) {}
+
+  private static key(version: number, exporter: string, domain: number): string {
+    return `${version}|${exporter}|${domain}`;
+  }
+
+  /** The session, if it has anything cached. */
+  find(version: number, exporter: string, domain: number): SessionState | undefined {
+    return this.sessions.get(TemplateStore.key(version, exporter, domain));
+  }
+
+  /** The session, created if needed (to define templates in it). */
   session(version: number, exporter: string, domain: number): SessionState {
-    const key = `${version}|${exporter}|${domain}`;
+    const key = TemplateStore.key(version, exporter, domain);
     let s = this.sessions.get(key);
     if (!s) this.sessions.set(key, (s = { templates: new Map() }));
     return s;
   }
 
+  /** The template, marked as used. */
+  template(version: number, exporter: string, domain: number, id: number): Template | undefined {
+    const sessionKey = TemplateStore.key(version, exporter, domain);
+    const template = this.sessions.get(sessionKey)?.templates.get(id);
+    if (template) this.touch(`${sessionKey}|${id}`);
+    return template;
+  }
+
+  /** Defines or refreshes a template, evicting others when a limit is reached. */
+  define(version: number, exporter: string, domain: number, template: Template): void {
+    const session = this.session(version, exporter, domain);
+    const key = `${TemplateStore.key(version, exporter, domain)}|${template.id}`;
+    session.templates.set(template.id, template);
+    if (this.lru.has(key)) {
+      this.touch(key);
+      return;
+    }
+    let mine = this.byExporter.get(exporter);
+    if (!mine) this.byExporter.set(exporter, (mine = new Map()));
+    while (mine.size >= this.limits.perExporter) this.evict(mine.values().next().value!, 'exporter');
+    while (this.lru.size >= this.limits.total) this.evict(this.lru.values().next().value!, 'total');
+    const entry: Entry = { key, version, exporter, domain, id: template.id };
+    this.lru.set(key, entry);
+    mine.set(key, entry);
+  }
+
+  /** Withdraws one template (IPFIX). */
+  withdraw(version: number, exporter: string, domain: number, id: number): void {
+    const entry = this.lru.get(`${TemplateStore.key(version, exporter, domain)}|${id}`);
+    if (entry) this.remove(entry);
+  }
+
+  private touch(key: string): void {
+    const entry = this.lru.get(key);
+    if (!entry) return;
+    this.lru.delete(key);
+    this.lru.set(key, entry);
+    const mine = this.byExporter.get(entry.exporter)!;
+    mine.delete(key);
+    mine.set(key, entry);
+  }
+
+  private evict(entry: Entry, limit: 'exporter' | 'total'): void {
+    this.remove(entry);
+    this.evicted++;
+    // the list is drained by the collector after each datagram; cap it in case nobody drains it
+    if (this.evictions.length < 1000) this.evictions.push({ version: entry.version, exporter: entry.exporter, domain: entry.domain, id: entry.id, limit });
+  }
+
+  private remove(entry: Entry): void {
+    this.lru.delete(entry.key);
+    const mine = this.byExporter.get(entry.exporter);
+    mine?.delete(entry.key);
+    if (mine && mine.size === 0) this.byExporter.delete(entry.exporter);
+    const sessionKey = TemplateStore.key(entry.version, entry.exporter, entry.domain);
+    const session = this.sessions.get(sessionKey);
+    if (!session) return;
+    session.templates.delete(entry.id);
+    if (session.templates.size === 0) this.sessions.delete(sessionKey);
+  }
+
+  /** Evictions since the last call. */
+  takeEvictions(): TemplateEviction[] {
+    const taken = this.evictions;
+    this.evictions = [];
+    return taken;
+  }
+
   /** Number of templates known, over all sessions. */
   get size(): number {
-    let n = 0;
-    for (const s of this.sessions.values()) n += s.templates.size;
-    return n;
+    return this.lru.size;
+  }
+
+  /** Number of sessions (exporter, version, domain) with something cached. */
+  get sessionCount(): number {
+    return this.sessions.size;
   }
 
   clear(): void {
     this.sessions.clear();
+    this.lru.clear();
+    this.byExporter.clear();
   }
 }
 
@@ -84,6 +212,8 @@ export const IE = {
   destinationIPv6Address: 28,
   icmpTypeCodeIPv4: 32,
   samplingInterval: 34,
+  flowActiveTimeout: 36,
+  flowIdleTimeout: 37,
   samplerRandomInterval: 50,
   octetTotalCount: 85,
   packetTotalCount: 86,
@@ -114,8 +244,8 @@ type Values = Map<number, number | Uint8Array>;
 
 /**
  * Decodes the records of one data set (bytes [start, end)) into flows, or into session state for
- * options records. Returns false if a record runs past the set (malformed); trailing bytes shorter
- * than a record are padding.
+ * options records. Returns the number of records, or -1 if a record runs past the set (malformed);
+ * trailing bytes shorter than a record are padding.
  */
 export function decodeDataSet(
   bytes: Uint8Array,
@@ -126,24 +256,26 @@ export function decodeDataSet(
   time: PacketTime,
   observer: string,
   out: FlowEvent[],
-): boolean {
+): number {
   let o = start;
+  let records = 0;
   const step = Math.max(1, template.minLength);
   while (end - o >= step) {
+    records++;
     const values: Values = new Map();
     for (let i = 0; i < template.fields.length; i++) {
       const f = template.fields[i];
       let length = f.length;
       if (length === VARIABLE_LENGTH) {
-        if (o >= end) return false;
+        if (o >= end) return -1;
         length = bytes[o++];
         if (length === 255) {
-          if (o + 2 > end) return false;
+          if (o + 2 > end) return -1;
           length = (bytes[o] << 8) | bytes[o + 1];
           o += 2;
         }
       }
-      if (o + length > end) return false;
+      if (o + length > end) return -1;
       if (f.enterprise === 0 && !values.has(f.id)) {
         values.set(f.id, isAddress(f.id) || length > 8 ? bytes.subarray(o, o + length) : readUint(bytes, o, length));
       }
@@ -155,7 +287,7 @@ export function decodeDataSet(
       if (flow) out.push(flow);
     }
   }
-  return true;
+  return records;
 }
 
 function isAddress(id: number): boolean {
@@ -189,6 +321,10 @@ function applyOptions(values: Values, session: SessionState): void {
   if (rate) session.samplingRate = rate;
   const init = num(values, IE.systemInitTimeMilliseconds);
   if (init !== undefined) session.systemInitMs = init;
+  const active = num(values, IE.flowActiveTimeout);
+  if (active !== undefined) session.activeTimeoutS = active;
+  const idle = num(values, IE.flowIdleTimeout);
+  if (idle !== undefined) session.idleTimeoutS = idle;
 }
 
 function toFlow(values: Values, session: SessionState, time: PacketTime, observer: string): FlowEvent | undefined {

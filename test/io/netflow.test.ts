@@ -225,3 +225,73 @@ describe('addresses', () => {
     expect(a('00000000000000000000ffff0a000001')).toBe('::ffff:10.0.0.1');
   });
 });
+
+describe('regressions', () => {
+  it('a v5 datagram with 4 padding bytes is rejected whole (nfdump reads it): trailing padding shorter than a record is accepted', () => {
+    const d = new NetflowDecoder();
+    const padded = concat(v5Packet([rec, { ...rec, dport: 23 }]), new Uint8Array(4));
+    const r = d.decode(padded, '192.0.2.9');
+    expect(r.error).toBeUndefined();
+    expect(r.flows.map((f) => f['destination.port'])).toEqual([22, 23]);
+    // a whole record's worth of extra bytes is not padding: the count is wrong
+    expect(d.decode(concat(v5Packet([rec]), new Uint8Array(48)), 'e').error?.reason).toBe('bad-length');
+  });
+
+  it('the header fields the collector accounts with: sequence, domain (v9 source id, IPFIX domain, v5 engine), records', () => {
+    const d = new NetflowDecoder();
+    expect(d.decode(v5Packet([rec, rec], { sequence: 4000, engineId: 3 }), 'e')).toMatchObject({ sequence: 4000, domain: 3, records: 2, uptimeMs: 100_000 });
+    const template = set(0, templateRecord(256, V4_FIELDS));
+    expect(d.decode(v9Packet([template, set(256, concat(v4Record(rec), v4Record(rec)))], { sequence: 17, sourceId: 9 }), 'e')).toMatchObject({ sequence: 17, domain: 9, records: 2, flowRecords: 2 });
+    // data without its template: its records cannot be counted
+    expect(d.decode(v9Packet([set(300, v4Record(rec))], { sequence: 18, sourceId: 9 }), 'e')).toMatchObject({ sequence: 18, records: undefined });
+    const ipfixTemplate = set(2, templateRecord(256, V4_FIELDS));
+    expect(d.decode(ipfixPacket([ipfixTemplate, set(256, v4Record(rec))], { sequence: 99, domain: 5 }), 'e')).toMatchObject({ sequence: 99, domain: 5, records: 1 });
+  });
+});
+
+describe('template cache', () => {
+  const fields = V4_FIELDS;
+  const define = (d: NetflowDecoder, exporter: string, domain: number, id = 256) => d.decode(ipfixPacket([set(2, templateRecord(id, fields))], { domain }), exporter);
+  const data = (d: NetflowDecoder, exporter: string, domain: number, id = 256) => d.decode(ipfixPacket([set(id, v4Record(rec))], { domain }), exporter);
+
+  it('keeps at most the per-exporter limit, forgetting the least recently used (a used template stays)', () => {
+    const d = new NetflowDecoder({ perExporter: 3, total: 100 });
+    define(d, 'a', 1);
+    define(d, 'a', 2);
+    define(d, 'a', 3);
+    expect(data(d, 'a', 1).flows).toHaveLength(1); // 1 is now the most recently used
+    const r = define(d, 'a', 4);
+    expect(r.evictions).toEqual([{ version: 10, exporter: 'a', domain: 2, id: 256, limit: 'exporter' }]);
+    expect(data(d, 'a', 2).missingTemplates).toEqual([256]);
+    expect(data(d, 'a', 1).flows).toHaveLength(1);
+    expect(data(d, 'a', 3).flows).toHaveLength(1);
+    expect(data(d, 'a', 4).flows).toHaveLength(1);
+    // another exporter has its own allowance
+    define(d, 'b', 1);
+    expect(data(d, 'a', 3).flows).toHaveLength(1);
+    expect(d.templateCount).toBe(4);
+    expect(d.stats.templatesEvicted).toBe(1);
+  });
+
+  it('keeps at most the total limit over all exporters; a session whose last template left is forgotten', () => {
+    const d = new NetflowDecoder({ perExporter: 100, total: 5 });
+    for (let i = 0; i < 50; i++) define(d, `10.0.0.${i}`, i);
+    expect(d.templateCount).toBe(5);
+    expect(d.sessionCount).toBe(5);
+    expect(d.stats.templatesEvicted).toBe(45);
+    expect(data(d, '10.0.0.49', 49).flows).toHaveLength(1);
+    expect(data(d, '10.0.0.0', 0).missingTemplates).toEqual([256]);
+  });
+
+  it('a refresh does not count twice, and a withdrawal frees its place', () => {
+    const d = new NetflowDecoder({ perExporter: 2, total: 10 });
+    define(d, 'a', 1);
+    define(d, 'a', 1);
+    define(d, 'a', 1, 257);
+    expect(d.stats.templatesEvicted).toBe(0);
+    d.decode(ipfixPacket([set(2, new Bytes().u16(256).u16(0).done())], { domain: 1 }), 'a');
+    define(d, 'a', 1, 258);
+    expect(d.stats.templatesEvicted).toBe(0);
+    expect(d.templateCount).toBe(2);
+  });
+});

@@ -44,8 +44,8 @@ export interface V5Record {
   proto: number;
 }
 
-export function v5Packet(records: V5Record[], opts: { sysUptime?: number; secs?: number; nsecs?: number; sampling?: number; count?: number } = {}): Uint8Array {
-  const b = new Bytes().u16(5).u16(opts.count ?? records.length).u32(opts.sysUptime ?? 100_000).u32(opts.secs ?? 1_767_225_600).u32(opts.nsecs ?? 0).u32(7).u8(0).u8(0).u16(opts.sampling ?? 0);
+export function v5Packet(records: V5Record[], opts: { sysUptime?: number; secs?: number; nsecs?: number; sampling?: number; count?: number; sequence?: number; engineId?: number } = {}): Uint8Array {
+  const b = new Bytes().u16(5).u16(opts.count ?? records.length).u32(opts.sysUptime ?? 100_000).u32(opts.secs ?? 1_767_225_600).u32(opts.nsecs ?? 0).u32(opts.sequence ?? 7).u8(0).u8(opts.engineId ?? 0).u16(opts.sampling ?? 0);
   for (const r of records) {
     b.ip(r.src).ip(r.dst).ip('0.0.0.0').u16(1).u16(2).u32(r.packets).u32(r.bytes).u32(r.first).u32(r.last).u16(r.sport).u16(r.dport).u8(0).u8(r.flags).u8(r.proto).u8(0).u16(0).u16(0).u8(24).u8(24).u16(0);
   }
@@ -58,15 +58,15 @@ export function set(id: number, body: Uint8Array, pad = true): Uint8Array {
   return new Bytes().u16(id).u16(4 + body.length + padding).raw(body).raw(new Array(padding).fill(0)).done();
 }
 
-export function v9Packet(sets: Uint8Array[], opts: { sysUptime?: number; secs?: number; sourceId?: number } = {}): Uint8Array {
-  const b = new Bytes().u16(9).u16(sets.length).u32(opts.sysUptime ?? 100_000).u32(opts.secs ?? 1_767_225_600).u32(1).u32(opts.sourceId ?? 0);
+export function v9Packet(sets: Uint8Array[], opts: { sysUptime?: number; secs?: number; sourceId?: number; sequence?: number } = {}): Uint8Array {
+  const b = new Bytes().u16(9).u16(sets.length).u32(opts.sysUptime ?? 100_000).u32(opts.secs ?? 1_767_225_600).u32(opts.sequence ?? 1).u32(opts.sourceId ?? 0);
   for (const s of sets) b.raw(s);
   return b.done();
 }
 
-export function ipfixPacket(sets: Uint8Array[], opts: { exportSecs?: number; domain?: number; length?: number } = {}): Uint8Array {
+export function ipfixPacket(sets: Uint8Array[], opts: { exportSecs?: number; domain?: number; length?: number; sequence?: number } = {}): Uint8Array {
   const total = 16 + sets.reduce((n, s) => n + s.length, 0);
-  const b = new Bytes().u16(10).u16(opts.length ?? total).u32(opts.exportSecs ?? 1_767_225_600).u32(1).u32(opts.domain ?? 0);
+  const b = new Bytes().u16(10).u16(opts.length ?? total).u32(opts.exportSecs ?? 1_767_225_600).u32(opts.sequence ?? 1).u32(opts.domain ?? 0);
   for (const s of sets) b.raw(s);
   return b.done();
 }

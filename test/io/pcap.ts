@@ -19,7 +19,12 @@ export function ipLength(p: PacketSpec): number {
   return 20 + (p.protocol === 'tcp' ? 20 : 8) + (p.payload ?? 0);
 }
 
-export function buildPcap(packets: readonly PacketSpec[]): Uint8Array {
+/**
+ * A pcap of the packets. With `headersOnly` each record keeps the Ethernet, IP and transport
+ * headers and gives the frame's full length as its original length (as `tcpdump -s 54` would):
+ * exporters count the IP header's total length, and the file stays small.
+ */
+export function buildPcap(packets: readonly PacketSpec[], options: { headersOnly?: boolean } = {}): Uint8Array {
   const chunks: Uint8Array[] = [];
   const header = new DataView(new ArrayBuffer(24));
   header.setUint32(0, 0xa1b2c3d4, true);
@@ -30,12 +35,13 @@ export function buildPcap(packets: readonly PacketSpec[]): Uint8Array {
   chunks.push(new Uint8Array(header.buffer));
   for (const p of packets) {
     const frame = buildFrame(p);
+    const captured = options.headersOnly ? frame.subarray(0, 14 + 20 + (p.protocol === 'tcp' ? 20 : 8)) : frame;
     const rec = new DataView(new ArrayBuffer(16));
     rec.setUint32(0, Math.floor(p.time / 1000), true);
     rec.setUint32(4, (p.time % 1000) * 1000, true);
-    rec.setUint32(8, frame.length, true);
+    rec.setUint32(8, captured.length, true);
     rec.setUint32(12, frame.length, true);
-    chunks.push(new Uint8Array(rec.buffer), frame);
+    chunks.push(new Uint8Array(rec.buffer), captured);
   }
   const total = chunks.reduce((n, c) => n + c.length, 0);
   const out = new Uint8Array(total);
