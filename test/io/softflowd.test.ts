@@ -362,7 +362,6 @@ describe.skipIf(!SOFTFLOWD)('softflowd exporting a generated attack capture → 
     const run = await exportCapture(version, { mode, maxFlows: 1000, spec: { rules: [join(ROOT, 'rules/flows')], metrics: true } });
     const t = capture.truth;
     const found = (rule: string, ip: string) => run.flows.some((a) => a.rule === rule && JSON.stringify(a).includes(`"${ip}"`));
-    if (process.env.DEBUG_DDOS) console.error('DEBUG', JSON.stringify(run.flows.filter((a) => String(a.rule).startsWith('ddos') || String(a.rule).startsWith('vigil')).filter((a) => String(a.rule).startsWith('vigil')).slice(0, 5)), run.stderr.slice(-300));
     expect(found('tcp vertical port scan', t.verticalScan.source)).toBe(true);
     expect(found('tcp horizontal port scan', t.horizontalScan.source)).toBe(true);
     expect(found('ssh brute force', t.sshBruteForce.source)).toBe(true);
