@@ -94,8 +94,9 @@ describe.skipIf(process.platform !== 'linux')('template flood over UDP to the co
     expect(metrics.decoder.templatesEvicted).toBe(5 * 6000 * 4 - metrics.collector.templates);
     expect(collector.err).toMatch(/template cache full at 1024 per exporter \(--max-templates-per-exporter\): forgot template 25\d of 127\.0\.0\.1 \(IPFIX observation domain 1\)/);
     // flat: once the cache is full and the heap has settled (two phases), three more phases add
-    // little (measured: −2 MB here; with no limit the same flood adds 180 MB over those phases)
+    // little (measured: −2 MB unguarded, up to 31 MB with the outer guard's engine thread and its
+    // replay log settling; with no limit the same flood adds 180 MB over those phases)
     const growthMb = (rss[4] - rss[1]) / 1024;
-    expect(growthMb, `RSS per phase (kB): ${rss.join(', ')}`).toBeLessThan(25);
+    expect(growthMb, `RSS per phase (kB): ${rss.join(', ')}`).toBeLessThan(60);
   }, 120_000);
 });
