@@ -34,6 +34,12 @@ export interface CollectSpec {
   maxPackets?: number;
   outOfOrderMs?: number;
   latenessMs?: number;
+  /** Event time per source named by this field (default: per exporter and domain). */
+  watermarkBy?: string;
+  /** Quarantine flows dated this far ahead of the clock ({@link DEFAULT_COLLECT_MAX_FUTURE_MS}). */
+  maxFutureMs?: number;
+  /** Quarantine flows dated this far ahead of their exporter (default 1 h). */
+  maxJumpMs?: number;
   /** Print the decoder's counters and the engine's metrics on stderr at the end. */
   metrics?: boolean;
   /** Called once the socket is bound, with the address actually bound (tests bind port 0). */
@@ -54,6 +60,8 @@ export interface CollectSpec {
   receiveQueueBytes?: number;
 }
 
+/** Live flows dated further ahead of the clock than this are quarantined (an exporter's clock may be off by a little). */
+export const DEFAULT_COLLECT_MAX_FUTURE_MS = 5 * 60_000;
 /** Per exporter session and template, how many "no template" notes are printed. */
 const MISSING_TEMPLATE_REPORTS = 1;
 /** Distinct (exporter, domain, template) "no template" keys remembered; beyond, data without template is only counted. */
@@ -73,6 +81,7 @@ export const MAX_EXPORTER_SESSIONS = 4096;
 
 export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
+            [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--receive-buffer <bytes>] [--receive-queue <bytes>] [--max-templates <n>] [--max-templates-per-exporter <n>]
             [--duration <ms>] [--max-packets <n>] [--no-guard]
             ${WEBHOOK_USAGE_LINES}
@@ -88,7 +97,9 @@ export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|di
       below ${DEFAULT_FLOW_OUT_OF_ORDER_MS / 1000} s (nor the active timeout the exporter announces in options data), never
       above ${MAX_FLOW_OUT_OF_ORDER_MS / 3_600_000} h; for its first ${WARM_UP_SPAN_MS / 60_000} minutes (unless it announces its timeouts) at least
       ${WARM_UP_OUT_OF_ORDER_MS / 60_000} minutes, since a late flow shows its lag only when it arrives. --out-of-order <ms>
-      fixes one bound for every exporter instead.
+      fixes one bound for every exporter instead. A flow dated more than --max-future (default
+      ${DEFAULT_COLLECT_MAX_FUTURE_MS / 60_000} min) ahead of the clock, or --max-jump (default 1 h) ahead of its exporter, is quarantined:
+      it reaches simple rules, moves no event time, and is reported as vigil.future.
       --receive-buffer asks for a UDP receive buffer (default ${DEFAULT_RECEIVE_BUFFER / 1048576} MiB; Linux caps it at
       net.core.rmem_max, and the collector says so); datagrams read wait for the rules in a queue of
       --receive-queue bytes (default ${DEFAULT_RECEIVE_QUEUE / 1048576} MiB). Sequence numbers are checked per exporter and
@@ -162,7 +173,13 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   const setup = await setUpEngine(
     { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
     // pushes carry each exporter's bound; this one is for anything pushed without
-    { outOfOrderMs: spec.outOfOrderMs ?? DEFAULT_FLOW_OUT_OF_ORDER_MS, allowedLatenessMs: spec.latenessMs },
+    {
+      outOfOrderMs: spec.outOfOrderMs ?? DEFAULT_FLOW_OUT_OF_ORDER_MS,
+      allowedLatenessMs: spec.latenessMs,
+      watermarkBy: spec.watermarkBy,
+      maxFutureMs: spec.maxFutureMs ?? DEFAULT_COLLECT_MAX_FUTURE_MS,
+      maxJumpMs: spec.maxJumpMs,
+    },
     GuardedEngine.factory(spec.guard),
   );
   const { engine } = setup;

@@ -14,6 +14,7 @@ import { WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, webhookOptions, webhookSpec } 
 export const USAGE = `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
+            [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
             [--format auto|jsonl|goflow2] [--no-guard]
             ${WEBHOOK_USAGE_LINES}
@@ -23,6 +24,9 @@ export const USAGE = `Usage:
       state is saved every --checkpoint-every input lines (default 100000); --resume continues
       from a checkpoint, skipping the input already consumed and truncating --out to match.
       --model loads a flow model (vigil train) that rules score with utils.classify(name, …).
+      Event time: the input is one source, or one per value of --watermark-by <field>. An event
+      more than --max-jump (default 3600000 ms) ahead of its source, or --max-future (default off)
+      ahead of the clock, is quarantined: simple rules see it, windows do not, vigil.future says so.
       --format goflow2 reads goflow2 JSON records (v1 or v2) as the flow events NetFlow gives;
       by default (auto) the first line that holds a JSON object decides.
       The engine runs on a worker thread under a watchdog: a rule function that runs past its
@@ -49,6 +53,9 @@ const runOptions = {
   table: { type: 'string', multiple: true },
   model: { type: 'string', multiple: true },
   'out-of-order': { type: 'string' },
+  'watermark-by': { type: 'string' },
+  'max-future': { type: 'string' },
+  'max-jump': { type: 'string' },
   lateness: { type: 'string' },
   'sandbox-only': { type: 'boolean' },
   out: { type: 'string' },
@@ -69,6 +76,9 @@ const collectOptions = {
   table: { type: 'string', multiple: true },
   model: { type: 'string', multiple: true },
   'out-of-order': { type: 'string' },
+  'watermark-by': { type: 'string' },
+  'max-future': { type: 'string' },
+  'max-jump': { type: 'string' },
   lateness: { type: 'string' },
   out: { type: 'string' },
   metrics: { type: 'boolean' },
@@ -114,6 +124,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             models: values.model ?? [],
             outOfOrderMs: optionalMs(values['out-of-order'], '--out-of-order'),
             latenessMs: optionalMs(values.lateness, '--lateness'),
+            watermarkBy: values['watermark-by'],
+            maxFutureMs: optionalMs(values['max-future'], '--max-future'),
+            maxJumpMs: optionalMs(values['max-jump'], '--max-jump'),
             sandboxOnly: values['sandbox-only'] ?? false,
             out: values.out,
             metrics: values.metrics ?? false,
@@ -147,6 +160,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             out: values.out,
             outOfOrderMs: optionalMs(values['out-of-order'], '--out-of-order'),
             latenessMs: optionalMs(values.lateness, '--lateness'),
+            watermarkBy: values['watermark-by'],
+            maxFutureMs: optionalMs(values['max-future'], '--max-future'),
+            maxJumpMs: optionalMs(values['max-jump'], '--max-jump'),
             metrics: values.metrics ?? false,
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),

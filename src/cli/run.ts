@@ -22,6 +22,12 @@ export interface RunSpec {
   models?: readonly string[];
   outOfOrderMs?: number;
   latenessMs?: number;
+  /** Event time per source named by this field (default: the input is one source). */
+  watermarkBy?: string;
+  /** Quarantine event times this far ahead of the clock (default: off, files may be of any date). */
+  maxFutureMs?: number;
+  /** Quarantine event times this far ahead of their source (default 1 h). */
+  maxJumpMs?: number;
   sandboxOnly: boolean;
   out?: string;
   metrics: boolean;
@@ -77,7 +83,14 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
 
   const setup = await setUpEngine(
     { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
-    { outOfOrderMs: spec.outOfOrderMs, allowedLatenessMs: spec.latenessMs, sandboxOnly: spec.sandboxOnly },
+    {
+      outOfOrderMs: spec.outOfOrderMs,
+      allowedLatenessMs: spec.latenessMs,
+      sandboxOnly: spec.sandboxOnly,
+      watermarkBy: spec.watermarkBy,
+      maxFutureMs: spec.maxFutureMs,
+      maxJumpMs: spec.maxJumpMs,
+    },
     GuardedEngine.factory(spec.guard),
   );
   const { engine } = setup;

@@ -13,7 +13,9 @@ import type { CliIO } from '../../src/cli/io.js';
 import type { NetflowStats } from '../../src/io/from-netflow.js';
 import type { SequenceStats } from '../../src/io/netflow-sequence.js';
 import { ROOT } from '../conformance/runtimes.js';
+import { createSocket } from 'node:dgram';
 import { attackCapture, countBySource } from './attack-capture.js';
+import { v5Packet } from './packets.js';
 import { buildPcap, ipLength, type PacketSpec } from './pcap.js';
 
 const SOFTFLOWD = ['/usr/sbin/softflowd', 'softflowd'].find((p) => spawnSync(p, ['-h']).error === undefined);
@@ -244,7 +246,14 @@ interface ExportOptions {
   maxFlows?: number;
   /** paced: block the collector's event loop this long, once, half way. */
   busyMs?: number;
+  /** paced: half way, send the collector one NetFlow v5 datagram (and flow) dated 2099, as an attacker could. */
+  forged?: boolean;
 }
+
+/** A forged datagram from the exporter's address: one SYN dated 2099-01-01. */
+const FORGED_SECS = Date.UTC(2099, 0, 1) / 1000;
+const forgedDatagram = () =>
+  v5Packet([{ src: '10.66.66.66', dst: '10.0.0.1', packets: 1, bytes: 40, first: 100_000, last: 100_000, sport: 4444, dport: 22, flags: 2, proto: 6 }], { sysUptime: 100_000, secs: FORGED_SECS, sequence: 999_999 });
 
 /** softflowd exports the capture to an in-process `vigil collect`. */
 async function exportCapture(version: string, options: ExportOptions): Promise<Run> {
@@ -273,6 +282,12 @@ async function exportCapture(version: string, options: ExportOptions): Promise<R
           rmSync(input, { force: true });
           expect(spawnSync('mkfifo', [input]).status).toBe(0);
           spawn(process.execPath, ['-e', PACED_WRITER, capturePcap, input, String(speed)], { stdio: 'ignore' });
+          if (options.forged) {
+            setTimeout(() => {
+              const socket = createSocket('udp4');
+              socket.send(forgedDatagram(), port, '127.0.0.1', () => socket.close());
+            }, capture.durationMs / speed / 2);
+          }
           if (options.busyMs) {
             const half = (capture.durationMs / speed) / 2;
             setTimeout(() => {
@@ -349,6 +364,22 @@ describe.skipIf(!SOFTFLOWD)('softflowd exporting a generated attack capture → 
     expectCompleteOrReported(run, captureFlows);
     expect(run.stderr).not.toMatch(/malformed packet|no template \d/);
   });
+
+  // Issue 12: one forged far-future datagram in the middle of real traffic blinds nothing.
+  it('-v 9, paced, with a forged datagram dated 2099 half way: every attack still detected, the forged flow quarantined and reported', async () => {
+    const run = await exportCapture('9', { mode: 'paced', maxFlows: 1000, forged: true, spec: { rules: [join(ROOT, 'rules/flows')], metrics: true } });
+    const t = capture.truth;
+    const found = (rule: string, ip: string) => run.flows.some((a) => a.rule === rule && JSON.stringify(a).includes(`"${ip}"`));
+    expect(found('tcp vertical port scan', t.verticalScan.source)).toBe(true);
+    expect(found('tcp horizontal port scan', t.horizontalScan.source)).toBe(true);
+    expect(found('ssh brute force', t.sshBruteForce.source)).toBe(true);
+    expect(found('dns open resolver', t.openResolver.resolver)).toBe(true);
+    expect(found('ddos', t.reflection.victim)).toBe(true);
+    const engine = (run.metrics as unknown as { engine: { quarantined: number; lateEvents: number } }).engine;
+    expect(engine.quarantined).toBe(1);
+    expect(engine.lateEvents).toBe(0);
+    expect(run.stderr).toMatch(/vigil\.future.*4070908800000|4070908800000.*vigil\.future/);
+  }, 180_000);
 
   // Issue 12's acceptance, on this capture: each injected attack detected with default settings
   it.each([
