@@ -10,6 +10,9 @@
  * | `VIGIL_MAX_BODY_BYTES` | largest request body (413 above) | 10 MB |
  * | `VIGIL_ALERT_CAPACITY` | alerts kept per instance for `GET /alerts` | 10 000 |
  * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
+ * | `VIGIL_MAX_FUTURE_MS` | event times further ahead of the clock are quarantined (0: off) | 300 000 |
+ * | `VIGIL_MAX_JUMP_MS` | event times further ahead of their source are quarantined | 3 600 000 |
+ * | `VIGIL_WATERMARK_BY` | field naming each event's source for event time (a client, a host) | the partition |
  * | `VIGIL_PARTITIONS` | Cloudflare: number of partition objects | 1 |
  * | `VIGIL_PARTITION_FIELD` | Cloudflare: field whose value picks the partition (rules keyed by other fields are re-keyed: src/edge/routing.ts) | `sourceAddress` |
  * | `VIGIL_TICK_MS` | Cloudflare/Deno: how often processing-time windows are checked | 1000 |
@@ -69,6 +72,10 @@ export function readConfig(env: Env): EdgeConfig {
     engine: {
       outOfOrderMs: int('VIGIL_OUT_OF_ORDER_MS', 5000),
       allowedLatenessMs: int('VIGIL_ALLOWED_LATENESS_MS', 0),
+      // Live input: a time far ahead of the clock is a forgery or a broken clock (0 turns the check off).
+      maxFutureMs: int('VIGIL_MAX_FUTURE_MS', 300_000) || Infinity,
+      maxJumpMs: int('VIGIL_MAX_JUMP_MS', 3_600_000),
+      ...(text('VIGIL_WATERMARK_BY') ? { watermarkBy: text('VIGIL_WATERMARK_BY') } : {}),
     },
     alertCapacity: int('VIGIL_ALERT_CAPACITY', 10_000, 1),
     partitions: int('VIGIL_PARTITIONS', 1, 1),

@@ -114,7 +114,7 @@ describe('vigil train', () => {
     const out = join(dir, 'model.json');
     const code = await runTrain({ input, out }, { stdin: new PassThrough(), stdout: new PassThrough(), stderr, version: 't' });
     expect(code).toBe(0);
-    expect(err).toMatch(/flows.jsonl:\d+: not JSON/);
+    expect(err).toMatch(/flows.jsonl:\d+: malformed JSON/);
     expect(err).toMatch(/k=\d+/);
     const model = checkModel(JSON.parse(readFileSync(out, 'utf8')));
     expect(model.featureSet).toBe('host-baseline');
