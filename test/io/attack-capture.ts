@@ -10,6 +10,7 @@
  * - a reflection flood (many reflectors sending large UDP answers from port 123 to one victim).
  * With the defaults (2 minutes, 40 hosts) it holds ~7,000 flows and ~150,000 packets.
  */
+import { seededRandom } from '../../src/bench/common.js';
 import { ipLength, type PacketSpec } from './pcap.js';
 
 export interface AttackCaptureOptions {
@@ -44,22 +45,11 @@ export interface AttackCapture {
 
 const SYN = 2, RST = 4, PSH = 8, ACK = 16, FIN = 1;
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function attackCapture(options: AttackCaptureOptions = {}): AttackCapture {
   const start = options.start ?? Date.UTC(2026, 0, 1, 0, 0, 0);
   const durationMs = options.durationMs ?? 120_000;
-  const rnd = random(options.seed ?? 1);
+  const rnd = seededRandom(options.seed ?? 1);
   const hosts = options.hosts ?? 40;
   const perMinute = options.sessionsPerHostMinute ?? 30;
   const floodPackets = options.floodPackets ?? 120_000;

@@ -349,6 +349,17 @@ function expectCompleteOrReported(run: Run, sentRecords: number): void {
   }
 }
 
+/** Every injected attack raised by the flow pack, naming its attacker (or victim); returns the lookup. */
+function expectEveryAttackFound(run: Run): void {
+  const t = capture.truth;
+  const found = (rule: string, ip: string) => run.flows.some((a) => a.rule === rule && JSON.stringify(a).includes(`"${ip}"`));
+  expect(found('tcp vertical port scan', t.verticalScan.source)).toBe(true);
+  expect(found('tcp horizontal port scan', t.horizontalScan.source)).toBe(true);
+  expect(found('ssh brute force', t.sshBruteForce.source)).toBe(true);
+  expect(found('dns open resolver', t.openResolver.resolver)).toBe(true);
+  expect(found('ddos', t.reflection.victim)).toBe(true);
+}
+
 describe.skipIf(!SOFTFLOWD)('softflowd exporting a generated attack capture → vigil collect', () => {
   it.each(['5', '9', '10'])('-v %s in a burst: every flow, packet and byte of the capture per source, or the loss reported', async (version) => {
     const run = await exportCapture(version, { mode: 'burst' });
@@ -368,13 +379,7 @@ describe.skipIf(!SOFTFLOWD)('softflowd exporting a generated attack capture → 
   // Issue 12: one forged far-future datagram in the middle of real traffic blinds nothing.
   it('-v 9, paced, with a forged datagram dated 2099 half way: every attack still detected, the forged flow quarantined and reported', async () => {
     const run = await exportCapture('9', { mode: 'paced', maxFlows: 1000, forged: true, spec: { rules: [join(ROOT, 'rules/flows')], metrics: true } });
-    const t = capture.truth;
-    const found = (rule: string, ip: string) => run.flows.some((a) => a.rule === rule && JSON.stringify(a).includes(`"${ip}"`));
-    expect(found('tcp vertical port scan', t.verticalScan.source)).toBe(true);
-    expect(found('tcp horizontal port scan', t.horizontalScan.source)).toBe(true);
-    expect(found('ssh brute force', t.sshBruteForce.source)).toBe(true);
-    expect(found('dns open resolver', t.openResolver.resolver)).toBe(true);
-    expect(found('ddos', t.reflection.victim)).toBe(true);
+    expectEveryAttackFound(run);
     const engine = (run.metrics as unknown as { engine: { quarantined: number; lateEvents: number } }).engine;
     expect(engine.quarantined).toBe(1);
     expect(engine.lateEvents).toBe(0);
@@ -392,12 +397,7 @@ describe.skipIf(!SOFTFLOWD)('softflowd exporting a generated attack capture → 
   ] as const)('-v %s, %s: the flow pack finds every injected attack with default settings (paced: softflowd -m 1000)', async (version, mode) => {
     const run = await exportCapture(version, { mode, maxFlows: 1000, spec: { rules: [join(ROOT, 'rules/flows')], metrics: true } });
     const t = capture.truth;
-    const found = (rule: string, ip: string) => run.flows.some((a) => a.rule === rule && JSON.stringify(a).includes(`"${ip}"`));
-    expect(found('tcp vertical port scan', t.verticalScan.source)).toBe(true);
-    expect(found('tcp horizontal port scan', t.horizontalScan.source)).toBe(true);
-    expect(found('ssh brute force', t.sshBruteForce.source)).toBe(true);
-    expect(found('dns open resolver', t.openResolver.resolver)).toBe(true);
-    expect(found('ddos', t.reflection.victim)).toBe(true);
+    expectEveryAttackFound(run);
     // and nobody else is accused of the attacks
     const accused = (rule: string) => new Set(run.flows.filter((a) => a.rule === rule).map((a) => a.source ?? a.resolver ?? a.host));
     expect(accused('tcp horizontal port scan')).toEqual(new Set([t.horizontalScan.source]));
