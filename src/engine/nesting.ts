@@ -6,13 +6,47 @@
  */
 export const MAX_EVENT_DEPTH = 128;
 
+/** Objects visited by the quick walk before it hands over to the exact one (a DAG with many paths). */
+const QUICK_WALK_VISITS = 10_000;
+
 /**
- * Whether `value` nests objects or arrays deeper than `max` levels (the event itself is level 1).
- * Iterative, so a hostile value cannot overflow the stack while being measured; it stops at the
- * first path that is too deep.
+ * Whether `value` nests objects or arrays deeper than `max` levels (the event itself is level 1),
+ * or is cyclic (a cycle is infinitely deep). Every event pushed is measured, so the common case —
+ * a shallow tree — is one allocation-free walk; an object graph that shares objects along very many
+ * paths goes to an exact walk that visits each object at most once per depth it appears at.
  */
 export function nestingDepthExceeds(value: unknown, max: number = MAX_EVENT_DEPTH): boolean {
   if (value === null || typeof value !== 'object') return false;
+  const visits = { left: QUICK_WALK_VISITS };
+  const quick = quickWalk(value as object, 1, max, visits);
+  return quick ?? exactWalk(value as object, max);
+}
+
+/** Depth-first, recursion bounded by `max`: true too deep, false within, undefined out of visits. */
+function quickWalk(node: object, depth: number, max: number, visits: { left: number }): boolean | undefined {
+  if (depth > max) return true;
+  if (--visits.left < 0) return undefined;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child: unknown = node[i];
+      if (child !== null && typeof child === 'object') {
+        const r = quickWalk(child, depth + 1, max, visits);
+        if (r !== false) return r;
+      }
+    }
+    return false;
+  }
+  for (const key in node) {
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object') {
+      const r = quickWalk(child, depth + 1, max, visits);
+      if (r !== false) return r;
+    }
+  }
+  return false;
+}
+
+function exactWalk(value: object, max: number): boolean {
   const stack: { value: object; depth: number }[] = [{ value, depth: 1 }];
   // The deepest level each object was walked at: a shared object is walked again only when it
   // appears deeper, so a DAG costs little and a cycle (infinitely deep) soon exceeds `max`.

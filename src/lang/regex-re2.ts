@@ -186,24 +186,92 @@ function toLength(value: unknown): number {
  * is overridden too, so that it searches forward once instead of trying a sticky match at every
  * position. Build it through `hostRegExp` (host-regex.ts), which decides when it is needed.
  */
+/** Backtracking steps the built-in engine may take on a short input (about a millisecond's work). */
+const SHORT_INPUT_STEPS = 2 ** 20;
+
+/**
+ * The longest input on which the built-in (backtracking) engine is certain to be cheap for a
+ * pattern that is not linear: 0 when the pattern has an exponential shape (a quantified group that
+ * holds a quantifier or an alternation) or a back-reference; otherwise the pattern is at most
+ * polynomial, of degree at most its number of quantifiers k plus one (each quantifier is one choice
+ * of split point per start position), and inputs of length n with n^(k+1) ≤ SHORT_INPUT_STEPS cost a
+ * bounded amount. Short fields (a tag, a process name) then match at the built-in engine's speed,
+ * and long ones — where backtracking would hurt — on re2js.
+ */
+export function shortInputLimit(pattern: string): number {
+  const stack: { risky: boolean }[] = [];
+  let lastGroupRisky = false;
+  let afterGroup = false;
+  let quantifiers = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (/[1-9]/.test(next) || next === 'k') return 0;
+      i++;
+      afterGroup = false;
+      continue;
+    }
+    if (c === '[') {
+      // A character class: quantifier characters inside it are literal.
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+      afterGroup = false;
+      continue;
+    }
+    if (c === '(') {
+      stack.push({ risky: false });
+      afterGroup = false;
+      continue;
+    }
+    if (c === ')') {
+      lastGroupRisky = stack.pop()?.risky ?? false;
+      if (lastGroupRisky && stack.length) stack[stack.length - 1]!.risky = true;
+      afterGroup = true;
+      continue;
+    }
+    const quantifier = c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)));
+    if (quantifier) {
+      quantifiers++;
+      const repeats = c === '*' || c === '+' || c === '{';
+      if (afterGroup && lastGroupRisky && repeats) return 0;
+      if (stack.length && repeats) stack[stack.length - 1]!.risky = true;
+      if (c === '{') i = pattern.indexOf('}', i);
+      afterGroup = false;
+      continue;
+    }
+    if (c === '|' && stack.length) stack[stack.length - 1]!.risky = true;
+    afterGroup = false;
+  }
+  return Math.min(65_536, Math.floor(SHORT_INPUT_STEPS ** (1 / (quantifiers + 1))));
+}
+
 export class LinearRegExp extends RegExp {
   readonly #compiled: Translation;
+  /** Inputs up to this length go to the built-in engine, whose work on them is bounded (see shortInputLimit). */
+  readonly #shortLimit: number;
+  readonly #builtin?: RegExp;
 
-  constructor(pattern: string | RegExp, flags?: string) {
+  /** `options.shortInputs: false` keeps every input on re2js (tests of re2js itself). */
+  constructor(pattern: string | RegExp, flags?: string, options: { shortInputs?: boolean } = {}) {
     const source = typeof pattern === 'string' ? pattern : pattern.source;
     const flagText = flags ?? (typeof pattern === 'string' ? '' : pattern.flags);
     super(source, flagText);
     this.#compiled = translation(source, flagText);
+    this.#shortLimit = options.shortInputs === false || /[gyd]/.test(flagText) ? 0 : shortInputLimit(source);
+    if (this.#shortLimit > 0) this.#builtin = new RegExp(source, flagText);
   }
 
   /** Without `g` or `y` a test needs no groups: RE2's DFA answers it (much faster than a search with groups). */
   override test(input: string): boolean {
     if (this.global || this.sticky) return this.exec(input) !== null;
-    return this.#compiled.re2.test(String(input));
+    const text = String(input);
+    if (this.#builtin !== undefined && text.length <= this.#shortLimit) return this.#builtin.test(text);
+    return this.#compiled.re2.test(text);
   }
 
   override exec(input: string): RegExpExecArray | null {
     const text = String(input);
+    if (this.#builtin !== undefined && text.length <= this.#shortLimit) return this.#builtin.exec(text);
     const stateful = this.global || this.sticky;
     const start = stateful ? toLength(this.lastIndex) : 0;
     if (start > text.length) {

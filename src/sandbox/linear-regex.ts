@@ -5,11 +5,12 @@
  */
 import { MatcherInput, RE2JS } from 're2js';
 import { isSafeRegex } from '../lang/native-safety.js';
+import { shortInputLimit } from '../lang/regex-re2.js';
 
 /** What the sandbox needs to know about a pattern before it builds the RegExp. */
 export type RegexPlan =
   | { engine: 'native' }
-  | { engine: 'linear'; groups: number; names: Record<string, number> }
+  | { engine: 'linear'; groups: number; names: Record<string, number>; shortLimit: number }
   | { engine: 'refused'; reason: string };
 
 const UNANCHORED = 0;
@@ -37,7 +38,10 @@ export function planRegex(source: string, flags: string): RegexPlan {
   if (isSafeRegex(source)) return { engine: 'native' };
   try {
     const re = compileLinear(source, flags);
-    return { engine: 'linear', groups: re.groupCount(), names: { ...re.namedGroups() } };
+    // Inputs up to shortLimit characters stay on QuickJS's engine, whose work on them is bounded
+    // (src/lang/regex-re2.ts shortInputLimit): no crossing to the host for a short field.
+    const shortLimit = /[gyd]/.test(flags) ? 0 : shortInputLimit(source);
+    return { engine: 'linear', groups: re.groupCount(), names: { ...re.namedGroups() }, shortLimit };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return { engine: 'refused', reason: `it may backtrack catastrophically, and the linear-time engine cannot take it (${message})` };

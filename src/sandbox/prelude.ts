@@ -615,6 +615,8 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     if (info === undefined) throw new TypeErr('RegExp.prototype.exec called on an incompatible receiver');
     const text = Str(s);
     const stateful = info.global || info.sticky;
+    // A short input stays on QuickJS's engine: its work there is bounded by the input's length.
+    if (!stateful && text.length <= info.shortLimit) return apply(nativeExec, this, [text]);
     let last = 0;
     if (stateful) {
       last = toLength(this.lastIndex);
@@ -721,7 +723,7 @@ export const PRELUDE = String.raw`(function (configJson, createUtils, hostInTabl
     if (plan.engine === 'refused') throw new SyntaxErr('Invalid regular expression: /' + p + '/: ' + plan.reason);
     let names = null;
     for (const name in plan.names) { if (names === null) names = { __proto__: null }; names[name] = plan.names[name]; }
-    linearInfo.set(r, freeze({ __proto__: null, source: p, flags: fl, names: names,
+    linearInfo.set(r, freeze({ __proto__: null, source: p, flags: fl, names: names, shortLimit: plan.shortLimit,
       global: fl.indexOf('g') >= 0, sticky: fl.indexOf('y') >= 0, indices: fl.indexOf('d') >= 0 }));
     defineProperty(r, 'exec', fixed(linearExec));
     defineProperty(r, SymSplit, fixed(linearSplit));
