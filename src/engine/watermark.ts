@@ -20,7 +20,16 @@ export interface EventTimeSettings {
   maxJumpMs: number;
   jumpConfirmations: number;
   sourceIdleMs: number;
+  /** Sources tracked per field; past it, idle ones are forgotten, then new ones share OVERFLOW_SOURCE. */
+  maxSources: number;
 }
+
+/**
+ * Where events of new sources go once `maxSources` are tracked and none is idle: a source name is
+ * often attacker-chosen (a field of the event, a spoofed exporter address), and each would otherwise
+ * cost memory and a place in the heap.
+ */
+export const OVERFLOW_SOURCE = '(other sources)';
 
 /** One source's event time. */
 export interface SourceTime {
@@ -60,6 +69,10 @@ export class EventClock<T = unknown> {
   private readonly heap: SourceTime[] = [];
   /** The source of the previous event: most batches come from one source. */
   private last?: SourceTime;
+  /** The highest time accepted from any source: what a new source's first time is compared with. */
+  private newest = -Infinity;
+  /** Whether the idle sources were already forgotten since the last expireIdle (one sweep per batch). */
+  private sweptWhenFull = false;
 
   constructor(private readonly settings: EventTimeSettings) {}
 
@@ -72,6 +85,10 @@ export class EventClock<T = unknown> {
    */
   observe(time: number, source: string, now: number, bound?: number, trusted = false, item?: T, itemContext?: unknown): Quarantine | { item: T; context: unknown }[] | undefined {
     let s = this.last !== undefined && this.last.name === source ? this.last : this.sources.get(source);
+    if (s === undefined && this.sources.size >= this.settings.maxSources) {
+      source = this.roomFor(source);
+      s = this.sources.get(source);
+    }
     if (!trusted && time > now + this.settings.maxFutureMs) {
       if (s) s.quarantined++;
       else this.sources.set(source, (s = this.newSource(source, -Infinity, bound, now, 1)));
@@ -79,11 +96,12 @@ export class EventClock<T = unknown> {
     }
     if (!s) {
       // A new source starts where it starts — unless that is far ahead of every other source's time.
-      const reference = this.highestOfActive();
+      const reference = Number.isFinite(this.newest) ? this.newest : undefined;
       if (!trusted && reference !== undefined && time > reference + this.settings.maxJumpMs) {
         this.sources.set(source, (s = this.newSource(source, -Infinity, bound, now, 0)));
       } else {
         this.sources.set(source, (s = this.newSource(source, time, bound, now, 0)));
+        if (time > this.newest) this.newest = time;
         this.place(s);
         this.last = s;
         return undefined;
@@ -96,7 +114,7 @@ export class EventClock<T = unknown> {
     }
     s.lastSeen = now;
     const before = s.highest;
-    const reference = Number.isFinite(s.highest) ? s.highest : this.highestOfActive();
+    const reference = Number.isFinite(s.highest) ? s.highest : Number.isFinite(this.newest) ? this.newest : undefined;
     let released: { item: T; context: unknown }[] | undefined;
     if (!trusted && reference !== undefined && time > reference + this.settings.maxJumpMs) {
       // Believe a jump only when enough events in a row agree with it.
@@ -123,6 +141,7 @@ export class EventClock<T = unknown> {
       s.pendingJump = undefined;
     }
     if (time > s.highest) s.highest = time;
+    if (s.highest > this.newest) this.newest = s.highest;
     if (s.highest !== before || s.heapAt < 0) this.place(s);
     return released;
   }
@@ -132,6 +151,7 @@ export class EventClock<T = unknown> {
    * next event). Once per batch: it walks every active source.
    */
   expireIdle(now: number): void {
+    this.sweptWhenFull = false;
     const idleMs = this.settings.sourceIdleMs;
     if (!Number.isFinite(idleMs) || this.heap.length <= 1) return;
     for (const s of [...this.heap]) {
@@ -183,12 +203,14 @@ export class EventClock<T = unknown> {
     this.sources.clear();
     this.heap.length = 0;
     this.last = undefined;
+    this.newest = -Infinity;
     for (const [name, saved] of snapshot.sources) {
       // JSON turns -Infinity into null.
       const highest = typeof saved.highest === 'number' ? saved.highest : -Infinity;
       const s = this.newSource(name, highest, saved.outOfOrderMs, saved.lastSeen, saved.quarantined);
       this.sources.set(name, s);
       if (Number.isFinite(highest)) this.place(s);
+      if (highest > this.newest) this.newest = highest;
     }
   }
 
@@ -198,10 +220,17 @@ export class EventClock<T = unknown> {
     return { name, heapAt: -1, highest, outOfOrderMs: bound ?? this.settings.outOfOrderMs, lastSeen: now, quarantined };
   }
 
-  private highestOfActive(): number | undefined {
-    let best: number | undefined;
-    for (const s of this.heap) if (best === undefined || s.highest > best) best = s.highest;
-    return best;
+  /**
+   * The source a new one's events are counted under when `maxSources` are tracked: the table is
+   * swept of idle sources (not holding the watermark, no jump pending) once per batch; if that makes
+   * no room, the new source shares OVERFLOW_SOURCE with the others that came too late.
+   */
+  private roomFor(source: string): string {
+    if (!this.sweptWhenFull) {
+      this.sweptWhenFull = true;
+      for (const [name, s] of this.sources) if (s.heapAt < 0 && !s.pendingJump && s !== this.last) this.sources.delete(name);
+    }
+    return this.sources.size < this.settings.maxSources ? source : OVERFLOW_SOURCE;
   }
 
   /** Inserts the source into the heap, or moves it to where its watermark now belongs. */

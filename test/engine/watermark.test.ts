@@ -54,7 +54,7 @@ describe('EventClock against a naive model', () => {
   it('the watermark is the running maximum of the minimum over active sources of (highest − bound)', () => {
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const settings = { outOfOrderMs: 1000, maxFutureMs: Infinity, maxJumpMs: Infinity, jumpConfirmations: 1, sourceIdleMs: 5000 };
+    const settings = { outOfOrderMs: 1000, maxFutureMs: Infinity, maxJumpMs: Infinity, jumpConfirmations: 1, sourceIdleMs: 5000, maxSources: Infinity };
     const clock = new EventClock(settings);
     const model = new Map<string, { highest: number; lastSeen: number; active: boolean }>();
     let modelValue = -Infinity;
@@ -187,6 +187,23 @@ describe('per-source watermarks in the engine', () => {
     );
     expect(attacked.alerts.filter((a) => a.user !== 'mallory')).toEqual(clean.alerts);
     expect(attacked.eventTime[0].sources.map((s) => s.source).sort()).toEqual(['evil', 'web1']);
+  });
+
+  it('an attacker-chosen source name per event cannot grow the source table or make time quadratic', async () => {
+    // 50,000 events, each naming a source of its own (the field is the attacker's): at most
+    // maxSources are tracked, the rest share "(other sources)", and the run stays linear.
+    const events = stream(T0, 12).flatMap((e, i) => [e, ...Array.from({ length: 1000 }, (_, k) => ({ kind: 'noise', ts: e.ts, host: `h${i}-${k}` }))]);
+    const named = events.map((e, i) => ({ ...e, host: (e as { host?: string }).host ?? `web${i % 3}` }));
+    const oracle = await run([{ events }]);
+    const started = performance.now();
+    const flooded = await run([{ events: named }], { watermarkBy: 'host', maxSources: 1000 });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    // Every source holds the watermark back until flush; the same windows fire then.
+    const sorted = (alerts: object[]) => alerts.map((a) => JSON.stringify(a)).sort();
+    expect(sorted(flooded.alerts)).toEqual(sorted(oracle.alerts));
+    const sources = flooded.eventTime[0].sources.map((s) => s.source);
+    expect(sources.length).toBeLessThanOrEqual(1001);
+    expect(sources).toContain('(other sources)');
   });
 
   it('per-source event time survives a checkpoint', async () => {
