@@ -1,9 +1,9 @@
 /** The state-machine debugger's pure parts: graph layout, trail buffer, transition tracking and rates. */
 import { describe, expect, it } from 'vitest';
-import { machineDefinitionOfText } from '../../src/runtime/worker/machine-def.js';
-import { RateWindow } from '../../src/runtime/worker/rate-window.js';
-import { TrailBuffer } from '../../src/runtime/worker/trail-buffer.js';
-import { TransitionTracker, type MachineProbe } from '../../src/runtime/worker/transition-tracker.js';
+import { machineDefinitionOfText } from '../../web/worker/machine-def.js';
+import { RateWindow } from '../../web/worker/rate-window.js';
+import { TrailBuffer } from '../../web/worker/trail-buffer.js';
+import { TransitionTracker, type MachineProbe } from '../../web/worker/transition-tracker.js';
 import { layers, layoutMachine } from '../../web/lib/machine-layout.js';
 
 const RULE = `RULE "proto"

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/runtime/node.js';
-import { WorkerHost } from '../../src/runtime/worker/host.js';
-import { ListChunkParser, looksLikeHeader, readListFile, splitCsvRow } from '../../src/runtime/worker/list-upload.js';
-import { MemoryStore } from '../../src/runtime/worker/persistence.js';
+import { WorkerHost } from '../../web/worker/host.js';
+import { ListChunkParser, looksLikeHeader, readListFile, splitCsvRow } from '../../web/worker/list-upload.js';
+import { MemoryStore } from '../../web/worker/persistence.js';
 import { LARGE_LIST_ENTRIES, type ListUploadProgress } from '../../src/runtime/worker/protocol.js';
-import { filterRecord, readListRecord, stateSignature } from '../../src/runtime/worker/records.js';
-import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
-import { destinationAddress, eventUrl, TopCounter, TrafficTops } from '../../src/runtime/worker/top-sources.js';
+import { filterRecord, readListRecord, stateSignature } from '../../web/worker/records.js';
+import { simulatorLib } from '../../web/worker/simulator-lib.js';
+import { destinationAddress, eventUrl, TopCounter, TrafficTops } from '../../web/worker/top-sources.js';
 import { DEFAULTS } from '../../web/defaults.js';
 import { columnOption, headerOption, uploadPercent } from '../../web/lib/list-upload.js';
 import { FakeTimer } from './fake-timer.js';

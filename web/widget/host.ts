@@ -6,8 +6,8 @@
  */
 import type { Engine } from '../../src/engine/engine.js';
 import { createBrowserEngine } from '../../src/runtime/browser.js';
-import { SimulatorDriver } from '../../src/runtime/worker/simulator.js';
-import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
+import { SimulatorDriver } from '../worker/simulator.js';
+import { simulatorLib } from '../worker/simulator-lib.js';
 import { decodeMessage, parseSource, toSummary, type SourceSpec } from './format.js';
 import type { AlertSummary, Counts, HostMessage, PageMessage, SourceStatus, StartMessage } from './protocol.js';
 

@@ -3,9 +3,9 @@
  * coalescer and the simulator driver. Runtime-agnostic: engine.worker.ts builds it with browser
  * loaders and IndexedDB; tests build it with the Node engine and a MemoryStore.
  */
-import type { Alert, Engine, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
-import type { HotPaths } from '../../wasm/hotpaths.js';
-import { RateMeter } from '../../engine/rate-meter.js';
+import type { Alert, Engine, RuleInfo, RuntimeDiagnostic } from '../../src/engine/engine.js';
+import type { HotPaths } from '../../src/wasm/hotpaths.js';
+import { RateMeter } from '../../src/engine/rate-meter.js';
 import { UpdateCoalescer, type CoalescerTimer } from './coalescer.js';
 import { MemoryStore, type StateStore, type StoredState } from './persistence.js';
 import {
@@ -42,7 +42,7 @@ import {
   type WorkerDefaults,
   type WorkerInit,
   type WorkerReady,
-} from './protocol.js';
+} from '../../src/runtime/worker/protocol.js';
 import {
   appendHistory,
   filterRecord,

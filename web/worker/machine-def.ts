@@ -5,33 +5,11 @@
  * mention; TERM forgets the key; an event with no transition leaves the state as it was (or resets
  * it to INITIAL with RESET ON ALERT).
  */
-import type { RuleAst } from '../../lang/ast.js';
-import { parseRules } from '../../lang/index.js';
+import type { RuleAst } from '../../src/lang/ast.js';
+import { parseRules } from '../../src/lang/index.js';
+import type { MachineDefinition, MachineEdge } from '../../src/runtime/worker/protocol.js';
 
-export interface MachineEdge {
-  from: string;
-  to: string;
-  /** The ON field's value that takes this transition. */
-  event: string;
-}
-
-export interface MachineDefinition {
-  rule: string;
-  keyFields: string[];
-  /** The field naming the transition. */
-  on: string;
-  /** The USING field, when the rule has one. */
-  timeField?: string;
-  /** INITIAL first, then in order of first mention; TERM last when any transition reaches it. */
-  states: string[];
-  edges: MachineEdge[];
-  timeoutMs?: number;
-  resetOnAlert: boolean;
-  /** SOURCES selectors (all must hold). */
-  sources: { field: string; values: string[] }[];
-  /** true when the rule has a FILTER or IOC FILTERS: the tracker cannot tell exactly which events reach it. */
-  filtered: boolean;
-}
+export type { MachineDefinition, MachineEdge };
 
 export const INITIAL = 'INITIAL';
 export const TERM = 'TERM';

@@ -8,11 +8,11 @@
  * Kept per rule: counts and rates per transition and per invalid (state, event), and the last steps
  * of recently active, alerted and watched keys (TrailBuffer). No engine hook is needed.
  */
-import type { EventRecord } from '../../engine/fields.js';
-import { fieldReader, scalarText } from '../../engine/fields.js';
-import { parseEventTime } from '../../engine/event-time.js';
+import type { EventRecord } from '../../src/engine/fields.js';
+import { fieldReader, scalarText } from '../../src/engine/fields.js';
+import { parseEventTime } from '../../src/engine/event-time.js';
 import { edgeId, INITIAL, machineDefinitionOfText, TERM, transitionTable, type MachineDefinition } from './machine-def.js';
-import type { MachineSnapshot, MachineTrail, TrailStep } from './protocol.js';
+import type { MachineSnapshot, MachineTrail, TrailStep } from '../../src/runtime/worker/protocol.js';
 import { RateWindow } from './rate-window.js';
 import { TrailBuffer } from './trail-buffer.js';
 

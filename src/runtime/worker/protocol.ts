@@ -11,9 +11,6 @@
  * alerts sent to the page are capped per batch (`omittedAlerts` counts the rest).
  */
 import type { Alert, ApplyResult, EngineMetrics, EventTimeInfo, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
-import type { MachineDefinition, MachineEdge } from './machine-def.js';
-
-export type { MachineDefinition, MachineEdge } from './machine-def.js';
 
 /** At most one update batch per this many milliseconds. */
 export const UPDATE_INTERVAL_MS = 250;
@@ -188,6 +185,33 @@ export interface CheckpointInfo {
 }
 
 // ── state-machine debugger ─────────────────────────────────────────────────
+
+/** One transition of a STATE MACHINE rule's definition. */
+export interface MachineEdge {
+  from: string;
+  to: string;
+  /** The ON field's value that takes this transition. */
+  event: string;
+}
+
+/** A STATE MACHINE rule's definition as plain data: what the debugger draws. */
+export interface MachineDefinition {
+  rule: string;
+  keyFields: string[];
+  /** The field naming the transition. */
+  on: string;
+  /** The USING field, when the rule has one. */
+  timeField?: string;
+  /** INITIAL first, then in order of first mention; TERM last when any transition reaches it. */
+  states: string[];
+  edges: MachineEdge[];
+  timeoutMs?: number;
+  resetOnAlert: boolean;
+  /** SOURCES selectors (all must hold). */
+  sources: { field: string; values: string[] }[];
+  /** true when the rule has a FILTER or IOC FILTERS. */
+  filtered: boolean;
+}
 
 /** One event of one key through a STATE MACHINE rule, as the worker replayed it. */
 export interface TrailStep {
@@ -467,8 +491,19 @@ export interface WorkerReady {
 /** Result of a rule operation: the engine's result, with messages for non-diagnostic failures. */
 export type RuleOpResult = ApplyResult & { error?: string };
 
+/** What every engine host serves (the web app's worker and the widget's): events in, update batches out. */
+export interface EngineFeedApi {
+  /** The rules, in order, with their state and counters. */
+  rules(): RuleInfo[];
+  push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] };
+  metrics(): MetricsSnapshot;
+  /** Receives update batches until unsubscribed. Pass `comlink.proxy(listener)`. Returns a token. */
+  subscribe(listener: (batch: UpdateBatch) => void): number;
+  unsubscribe(token: number): void;
+}
+
 /** The engine worker's API. Methods may be sync in the worker; through comlink all are async. */
-export interface VigilWorkerApi {
+export interface VigilWorkerApi extends EngineFeedApi {
   /** Loads the engine and the persisted (or default) state. Call once, before anything else. */
   init(init: WorkerInit): Promise<WorkerReady>;
 
@@ -476,7 +511,6 @@ export interface VigilWorkerApi {
   putRules(text: string, options?: { author?: string; file?: string }): Promise<RuleOpResult>;
   removeRule(name: string, author?: string): Promise<boolean>;
   setRuleEnabled(name: string, enabled: boolean, author?: string): Promise<void>;
-  rules(): RuleInfo[];
   history(name: string): RuleHistoryEntry[];
   revertRule(name: string, version: number, author?: string): Promise<RuleOpResult>;
   /** Rules removed but with a history (for restore). */
@@ -499,13 +533,6 @@ export interface VigilWorkerApi {
   uploadList(kind: 'ioc' | 'table', name: string, file: Blob, options?: ListUploadOptions, onProgress?: (p: ListUploadProgress) => void): Promise<ListUploadResult>;
   /** Adds and removes single entries (the only edits of a list stored as a filter); returns the new count. */
   editListEntries(kind: 'ioc' | 'table', name: string, change: { add?: string[]; remove?: string[] }): Promise<{ count: number; added: number; removed: number }>;
-
-  // events
-  push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] };
-  metrics(): MetricsSnapshot;
-  /** Receives update batches until unsubscribed. Pass `comlink.proxy(listener)`. Returns a token. */
-  subscribe(listener: (batch: UpdateBatch) => void): number;
-  unsubscribe(token: number): void;
 
   // simulator
   simulator(): SimulatorStatus;
@@ -570,3 +597,11 @@ export interface VigilWorkerApi {
   /** Runs one benchmark at small sizes in the worker (the engine pauses meanwhile). */
   runBenchmark(name: string, onProgress?: (message: string) => void): Promise<BenchmarkResult>;
 }
+
+/**
+ * What a page holds of a host's API: every method returns a promise (what comlink's `Remote` gives
+ * for an API of plain data). Written here so the library's types need no comlink.
+ */
+export type RemoteApi<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
