@@ -3,7 +3,7 @@
  * pauses meanwhile). Loaded on demand: a build without them shows an empty Benchmarks view.
  */
 import type { BloomFiltersClasses } from '../../src/bench/ioc.js';
-import type { BenchModule } from './host.js';
+import type { BenchModule } from './services/benchmarks.js';
 
 /** A CommonJS module's exports, whether the bundler hands over `module.exports` or its `default`. */
 function commonJsDefault<T>(module: { default: unknown }): T {
