@@ -183,7 +183,7 @@ export class WorkerHost implements VigilWorkerApi {
   private ingest(events: unknown[], source: string, anomalous?: readonly boolean[]) {
     this.s.feed.tops.add(events);
     this.s.flows.add(events, anomalous);
-    return this.s.debugger.push(events, source);
+    return this.s.ctx.engine.push(events, { source });
   }
 
   // ── start-up ─────────────────────────────────────────────────────────────

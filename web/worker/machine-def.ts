@@ -1,9 +1,7 @@
 /**
  * A STATE MACHINE rule's definition as plain data (states, labelled transitions, routing), built
- * from the rule's AST: what the debugger draws, and what the transition tracker replays events
- * through. Mirrors src/engine/state-machine.ts: INITIAL first, then states in order of first
- * mention; TERM forgets the key; an event with no transition leaves the state as it was (or resets
- * it to INITIAL with RESET ON ALERT).
+ * from the rule's AST: what the debugger draws (the counts on it come from the engine itself,
+ * transition-tracker.ts). INITIAL first, then states in order of first mention; TERM last.
  */
 import type { RuleAst } from '../../src/lang/ast.js';
 import { parseRules } from '../../src/lang/index.js';
@@ -51,20 +49,4 @@ export function machineDefinitionOfText(text: string, name: string): MachineDefi
   const { rules } = parseRules(text, `${name}.vgl`);
   const ast = rules.find((r) => r.name === name) ?? rules[0];
   return ast ? machineDefinition(ast) : undefined;
-}
-
-/** A transition lookup: `next(from, event)` is the target, or undefined for an invalid event. */
-export function transitionTable(def: MachineDefinition): (from: string, event: string) => string | undefined {
-  const table = new Map<string, Map<string, string>>();
-  for (const e of def.edges) {
-    let row = table.get(e.from);
-    if (!row) table.set(e.from, (row = new Map()));
-    if (!row.has(e.event)) row.set(e.event, e.to);
-  }
-  return (from, event) => table.get(from)?.get(event);
-}
-
-/** Identity of an edge, for counters. */
-export function edgeId(from: string, event: string): string {
-  return `${from}\u0000${event}`;
 }

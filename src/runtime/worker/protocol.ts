@@ -213,7 +213,7 @@ export interface MachineDefinition {
   filtered: boolean;
 }
 
-/** One event of one key through a STATE MACHINE rule, as the worker replayed it. */
+/** One event of one key through a STATE MACHINE rule, as the engine stepped it (`engine.onTransition`). */
 export interface TrailStep {
   /** 1, 2, 3… per rule. */
   seq: number;
@@ -222,7 +222,7 @@ export interface TrailStep {
   /** Event time (the USING field), else processing time. */
   time: number;
   from: string;
-  /** The state it led to; null for an invalid transition (no transition for the event in `from`). */
+  /** The state it led to ('TERM' when the machine ended); null for an invalid event (no transition for it in `from`). */
   to: string | null;
   /** The ON field's value. */
   event: string;
@@ -244,10 +244,6 @@ export interface MachineSnapshot {
   invalid: { from: string; event: string; count: number; perSecond: number }[];
   steps: number;
   invalidSteps: number;
-  /** Batches where the replayed state of a key differed from the engine's (the engine wins). */
-  resyncs: number;
-  /** The rule has a FILTER or IOC FILTERS: rates count every routed event. */
-  approximate: boolean;
   /** Keys that made invalid transitions, most recent first. */
   alertedKeys: string[];
   watchedKeys: string[];

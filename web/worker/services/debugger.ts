@@ -1,6 +1,6 @@
 /**
  * The debugger service: the state-machine debugger's view of the STATE MACHINE rules (counts,
- * rates, trails of keys, from ../transition-tracker.ts) and stepping the simulator one event at a
+ * rates, trails of keys: ../transition-tracker.ts, fed by the engine's `onTransition`) and stepping the simulator one event at a
  * time until one reaches a rule.
  */
 import type { MachineSnapshot, MachineTrail, TrailStep } from '../../../src/runtime/worker/protocol.js';
@@ -16,11 +16,8 @@ export class DebuggerService {
     private readonly simulator: SimulatorService,
   ) {
     this.tracker = new TransitionTracker(() => ctx.now());
-  }
-
-  /** Pushes a batch with the tracker watching; returns what the engine's push returns. */
-  push(events: unknown[], source: string): ReturnType<HostContext['engine']['push']> {
-    return this.tracker.around(events, this.ctx.engine, () => this.ctx.engine.push(events, { source }));
+    // For the engine's lifetime: the worker has one engine, disposed with the worker.
+    ctx.engine.onTransition(this.tracker.observe);
   }
 
   /** Follows the rules as they are now (after any change). */
