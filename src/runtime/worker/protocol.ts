@@ -11,6 +11,7 @@
  * alerts sent to the page are capped per batch (`omittedAlerts` counts the rest).
  */
 import type { Alert, ApplyResult, EngineMetrics, EventTimeInfo, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
+import type { Diagnostic } from '../../lang/diagnostic.js';
 
 /** At most one update batch per this many milliseconds. */
 export const UPDATE_INTERVAL_MS = 250;
@@ -175,6 +176,19 @@ export interface MetricsSnapshot {
   checkpoint?: CheckpointInfo;
   /** Statistics of the flow events the engine saw (absent until the first flow). */
   flows?: FlowSummary;
+  /** A host that reads its own event source (the widget's): how that goes. */
+  source?: SourceStatus;
+}
+
+export type SourceState = 'connecting' | 'live' | 'reconnecting' | 'error' | 'closed';
+
+/** The event source of a host that reads one itself (the widget's simulator, WebSocket or EventSource). */
+export interface SourceStatus {
+  state: SourceState;
+  /** What to show: "simulator: bruteforce, 200 events/s", "cannot connect to ws://…". */
+  message: string;
+  /** Messages (or parts of them) that were not JSON events, and events the engine rejected. */
+  rejected: number;
 }
 
 /** An engine checkpoint kept in IndexedDB. */
@@ -496,6 +510,34 @@ export interface EngineFeedApi {
   /** Receives update batches until unsubscribed. Pass `comlink.proxy(listener)`. Returns a token. */
   subscribe(listener: (batch: UpdateBatch) => void): number;
   unsubscribe(token: number): void;
+}
+
+/** How the embeddable widget's host starts (web/widget). */
+export interface WidgetStart {
+  /** VGL text of the rules. */
+  rules: string;
+  /** Shown as the file name in diagnostics. */
+  rulesFile: string;
+  /** `simulator:<generator>[+<generator>…][?rate=…&seed=…]`, a ws(s):// URL or an http(s):// URL (absolute). */
+  source: string;
+}
+
+export type WidgetStarted =
+  /** The engine is loaded (ms), the rules are applied and the source is being read. */
+  | { status: 'ready'; loadMs: number; rules: string[] }
+  /** The rules did not compile: nothing runs. */
+  | { status: 'rules-error'; diagnostics: Diagnostic[] }
+  /** The engine could not start, or the source is unusable. */
+  | { status: 'fatal'; message: string };
+
+/**
+ * The widget's host: the engine feed, started from rules and a source the host reads itself. Call
+ * `start` first; the feed's methods throw before it succeeded.
+ */
+export interface WidgetWorkerApi extends EngineFeedApi {
+  start(init: WidgetStart): Promise<WidgetStarted>;
+  /** Closes the source and the engine. */
+  stop(): void;
 }
 
 /** The engine worker's API. Methods may be sync in the worker; through comlink all are async. */

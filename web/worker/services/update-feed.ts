@@ -16,6 +16,7 @@ import {
   type FlowSummary,
   type MetricsSnapshot,
   type SimulatorStatus,
+  type SourceStatus,
   type UpdateBatch,
 } from '../../../src/runtime/worker/protocol.js';
 import { UpdateCoalescer, type CoalescerTimer } from '../coalescer.js';
@@ -26,6 +27,8 @@ export interface FeedSources {
   simulator(): SimulatorStatus;
   checkpoint(): CheckpointInfo | undefined;
   flows(): FlowSummary | undefined;
+  /** The host's own event source, for a host that reads one (the widget's). */
+  source?(): SourceStatus | undefined;
   /** The set of rules or their states changed behind the services' back (the engine deactivated one). */
   ruleStatesChanged(): void;
 }
@@ -110,6 +113,7 @@ export class UpdateFeed {
     }
     const checkpoint = this.sources.checkpoint();
     const flows = this.sources.flows();
+    const source = this.sources.source?.();
     return {
       time: Date.now(),
       engine,
@@ -123,6 +127,7 @@ export class UpdateFeed {
       listsVersion: this.listsVersion,
       ...(checkpoint ? { checkpoint: { ...checkpoint } } : {}),
       ...(flows ? { flows } : {}),
+      ...(source ? { source: { ...source } } : {}),
     };
   }
 
