@@ -1,9 +1,11 @@
 /**
  * The protocol between a page and the engine worker: one interface both sides import.
  *
- * The worker exposes a `VigilWorkerApi` with comlink; the page holds a `Remote<VigilWorkerApi>`,
- * where every method returns a promise. Everything that crosses is plain data (structured clone),
- * except the `subscribe` listener, which the page wraps in `comlink.proxy`.
+ * The worker (web/worker/) exposes a `VigilWorkerApi` with comlink; the page holds a
+ * `RemoteApi<VigilWorkerApi>`, where every method returns a promise. The widget's host (web/widget/)
+ * serves a `WidgetWorkerApi` the same way; both share the engine feed (`EngineFeedApi`).
+ * Everything that crosses is plain data (structured clone), except the `subscribe` listener (and
+ * progress callbacks), which the page wraps in `comlink.proxy`. The library does not import comlink.
  *
  * Updates flow one way, in batches: the worker coalesces alerts, runtime diagnostics and a metrics
  * snapshot into at most one `UpdateBatch` per `UPDATE_INTERVAL_MS`, so a busy engine never floods
