@@ -11,6 +11,9 @@
  * snapshot into at most one `UpdateBatch` per `UPDATE_INTERVAL_MS`, so a busy engine never floods
  * the page. The engine itself never waits for the page and never drops work; only the copies of
  * alerts sent to the page are capped per batch (`omittedAlerts` counts the rest).
+ *
+ * Longer than ~400 lines for one reason: it is only types and limits, the whole API in one file
+ * so the page, the worker and the widget read the same contract.
  */
 import type { Alert, ApplyResult, EngineMetrics, EventTimeInfo, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
 import type { Diagnostic } from '../../lang/diagnostic.js';
