@@ -34,6 +34,7 @@ import type {
   TrailStep,
   UpdateBatch,
   VigilWorkerApi,
+  WorkerDefaults,
   WorkerInit,
   WorkerReady,
 } from '../../src/runtime/worker/protocol.js';
@@ -85,7 +86,8 @@ interface Services {
 
 export class WorkerHost implements VigilWorkerApi {
   private s!: Services;
-  private init_: WorkerInit | undefined;
+  /** What the page handed over at init: used when nothing was persisted, and by resetToDefaults. */
+  private defaults!: WorkerDefaults;
   private loadMs = 0;
   private initialized: Promise<WorkerReady> | undefined;
   private checkpointHandle: unknown;
@@ -98,7 +100,7 @@ export class WorkerHost implements VigilWorkerApi {
   }
 
   private async doInit(init: WorkerInit): Promise<WorkerReady> {
-    this.init_ = init;
+    this.defaults = init.defaults;
     const timer = this.deps.timer;
     const now = () => (timer ? timer.now() : Date.now());
     const [{ engine, loadMs, hotPaths }, store, simLib] = await Promise.all([
@@ -209,7 +211,7 @@ export class WorkerHost implements VigilWorkerApi {
   }
 
   private async loadDefaults(): Promise<WorkerReady> {
-    const d = this.init_!.defaults;
+    const d = this.defaults;
     const { rules, lists, simulator, persistence } = this.s;
     const listsPlan = lists.loadDefaults(d.iocLists, d.tables);
     const problems = rules.loadDefaults(d.rules, SYSTEM_AUTHOR, 'default-rules.vgl');
