@@ -6,7 +6,7 @@
  */
 import { nestingDepthExceeds } from '../engine/nesting.js';
 import { jsonTextNestsDeeperThan, MAX_EVENT_DEPTH, tooDeepReason } from '../io/json-depth.js';
-import { parseCef } from './cef.js';
+import { parseCef } from '../io/from-cef.js';
 
 export interface RejectedLine {
   /** 1-based line number (for a JSON array: 1-based element index). */

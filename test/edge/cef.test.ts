@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCef } from '../../src/edge/cef.js';
+import { parseCef } from '../../src/io/from-cef.js';
 import { decodeEvents } from '../../src/edge/decode-body.js';
 
 describe('CEF decoder', () => {
