@@ -1,0 +1,30 @@
+/** Web streams and async iterables, each as the other (ReadableStream.from is not everywhere yet). */
+
+/** The chunks of a web stream, read until it ends; a stream error is thrown. */
+export async function* chunksOf<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** A web stream of an async iterable's values; an error thrown by the iterable errors the stream. */
+export function streamOf<T>(source: AsyncIterable<T>): ReadableStream<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  return new ReadableStream<T>({
+    async pull(controller) {
+      const { done, value } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
