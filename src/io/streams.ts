@@ -1,15 +1,23 @@
 /** Web streams and async iterables, each as the other (ReadableStream.from is not everywhere yet). */
 
-/** The chunks of a web stream, read until it ends; a stream error is thrown. */
+/** The chunks of a web stream, read until it ends; a stream error is thrown. Stopping early cancels the stream. */
 export async function* chunksOf<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
   const reader = stream.getReader();
+  let ended = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        ended = true;
+        return;
+      }
       yield value;
     }
+  } catch (error) {
+    ended = true;
+    throw error;
   } finally {
+    if (!ended) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
 }
