@@ -7,6 +7,8 @@
  * ends in a GzipBreak after everything before the break.
  */
 
+import { PULLED_ON_READ } from './streams.js';
+
 /** The gzip stream broke off (corrupt or truncated) after everything delivered before it. */
 export class GzipBreak extends Error {
   constructor(readonly reason: string) {
@@ -38,7 +40,7 @@ export const webGunzip: Gunzip = (gzip) => {
     cancel(reason) {
       return reader.cancel(reason);
     },
-  });
+  }, PULLED_ON_READ);
 };
 
 /** The stream's bytes, decompressed when its first two bytes are gzip's magic. */
@@ -72,7 +74,7 @@ export function gunzipIfGzip(input: ReadableStream<Uint8Array>, gunzip: Gunzip =
         cancel(reason) {
           return reader.cancel(reason);
         },
-      });
+      }, PULLED_ON_READ);
       output = (isGzip(concatHead(head)) ? gunzip(rest) : rest).getReader();
     },
     async pull(controller) {
@@ -83,7 +85,7 @@ export function gunzipIfGzip(input: ReadableStream<Uint8Array>, gunzip: Gunzip =
     cancel(reason) {
       return output?.cancel(reason);
     },
-  });
+  }, PULLED_ON_READ);
 }
 
 function concatHead(pieces: Uint8Array[]): Uint8Array {

@@ -1,5 +1,11 @@
 /** Web streams and async iterables, each as the other (ReadableStream.from is not everywhere yet). */
 
+/**
+ * A stream that asks its source for a chunk only when its reader asks for one: nothing is read
+ * ahead (`vigil run` takes a checkpoint between two reads of stdin, before the next part exists).
+ */
+export const PULLED_ON_READ: QueuingStrategy<unknown> = { highWaterMark: 0 };
+
 /** The chunks of a web stream, read until it ends; a stream error is thrown. Stopping early cancels the stream. */
 export async function* chunksOf<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
   const reader = stream.getReader();
@@ -34,5 +40,5 @@ export function streamOf<T>(source: AsyncIterable<T>): ReadableStream<T> {
     async cancel() {
       await iterator.return?.();
     },
-  });
+  }, PULLED_ON_READ);
 }
