@@ -67,7 +67,6 @@ export function namedPath(spec: string, flag: string, pathRequired: boolean): { 
   return { name, path };
 }
 
-export { listEntries } from '../io/list-entries.js';
 
 /** Writes to a stream, waiting when it asks to (so a slow consumer is not buffered without bound). */
 export function writeAll(stream: Writable, text: string): Promise<void> | undefined {

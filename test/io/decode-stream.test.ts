@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { decodeEventStream, type EventBatch } from '../../src/io/decode-stream.js';
 import { GzipBreak, gunzipIfGzip, isGzip } from '../../src/io/gzip.js';
 import { chunksOf } from '../../src/io/streams.js';
-import { listEntries } from '../../src/io/list-entries.js';
 
 /** A stream of `bytes` cut into pieces of the given sizes (cycled). */
 function streamIn(bytes: Uint8Array, sizes: number[]): ReadableStream<Uint8Array> {
@@ -122,11 +121,5 @@ describe('gzip detection', () => {
     expect(await read(gunzipIfGzip(streamIn(new TextEncoder().encode(text), [1])))).toBe(text);
     expect(await read(gunzipIfGzip(streamIn(Uint8Array.of(0x1f), [1])))).toBe('\x1f');
     expect(await read(gunzipIfGzip(streamIn(new Uint8Array(0), [1])))).toBe('');
-  });
-});
-
-describe('list files', () => {
-  it('one entry per line; blanks and # comments skipped; spaces and CR trimmed', () => {
-    expect(listEntries('# c\n1.2.3.4\r\n  a.example \n\n#x\nlast')).toEqual(['1.2.3.4', 'a.example', 'last']);
   });
 });
