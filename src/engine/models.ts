@@ -4,7 +4,7 @@
  */
 import { checkModel, classify } from '../ml/classify.js';
 import type { FlowModel } from '../ml/model.js';
-import type { FlowClassification } from '../sandbox/utils.js';
+import type { FlowClassification } from '../lang/utils.js';
 
 export class ModelRegistry {
   private readonly models = new Map<string, FlowModel>();

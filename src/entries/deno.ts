@@ -5,6 +5,7 @@
  */
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { loadQuickJS } from '../sandbox/load.js';
+import { createSandboxFactory } from '../sandbox/sandbox.js';
 import { createHotPaths } from '../wasm/hotpaths.js';
 import { loadVigilWasmUrl } from '../wasm/load-url.js';
 
@@ -28,5 +29,5 @@ export async function createEngine(options: DenoEngineOptions = {}): Promise<Eng
     loadVigilWasmUrl(wasmUrl ?? new URL('../../build/vigil.wasm', import.meta.url)),
   ]);
   const quickjs = await loadQuickJS({ wasmModule: quickjsModule });
-  return new Engine({ quickjs, ...createHotPaths(instance) }, engineOptions);
+  return new Engine({ sandboxes: createSandboxFactory(quickjs), ...createHotPaths(instance) }, engineOptions);
 }

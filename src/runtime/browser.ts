@@ -5,6 +5,7 @@
  */
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { loadQuickJS } from '../sandbox/load.js';
+import { createSandboxFactory } from '../sandbox/sandbox.js';
 import { createHotPaths, type HotPaths } from '../wasm/hotpaths.js';
 import { loadVigilWasmUrl } from '../wasm/load-url.js';
 
@@ -30,6 +31,6 @@ export async function createBrowserEngine(options: BrowserEngineOptions = {}): P
   const started = performance.now();
   const [quickjs, instance] = await Promise.all([loadQuickJS(), loadVigilWasmUrl(wasmUrl ?? bundledVigilWasmUrl())]);
   const hotPaths = createHotPaths(instance);
-  const engine = new Engine({ quickjs, ...hotPaths }, engineOptions);
+  const engine = new Engine({ sandboxes: createSandboxFactory(quickjs), ...hotPaths }, engineOptions);
   return { engine, hotPaths, loadMs: performance.now() - started };
 }

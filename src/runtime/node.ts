@@ -2,6 +2,7 @@
 import { cpuUsage } from 'node:process';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { loadQuickJS } from '../sandbox/load.js';
+import { createSandboxFactory } from '../sandbox/sandbox.js';
 import { createHotPaths } from '../wasm/hotpaths.js';
 import { loadWasmNode } from '../wasm/load-node.js';
 
@@ -14,5 +15,5 @@ export function processCpuMs(): number {
 /** Creates an engine with everything loaded for Node. */
 export async function createNodeEngine(options: EngineOptions = {}): Promise<Engine> {
   const [quickjs, instance] = await Promise.all([loadQuickJS(), loadWasmNode()]);
-  return new Engine({ quickjs, ...createHotPaths(instance) }, { cpuClock: processCpuMs, ...options });
+  return new Engine({ sandboxes: createSandboxFactory(quickjs), ...createHotPaths(instance) }, { cpuClock: processCpuMs, ...options });
 }

@@ -11,6 +11,7 @@ import quickjsWasm from '@jitl/quickjs-wasmfile-release-sync/wasm';
 import vigilWasm from '../../../build/vigil.wasm';
 import { Engine, type EngineHost, type EngineOptions } from '../../engine/engine.js';
 import { loadQuickJS } from '../../sandbox/load.js';
+import { createSandboxFactory } from '../../sandbox/sandbox.js';
 import { createHotPaths } from '../../wasm/hotpaths.js';
 import { instantiateVigilModule } from '../../wasm/load-module.js';
 
@@ -18,7 +19,7 @@ let host: Promise<EngineHost> | undefined;
 
 async function loadHost(): Promise<EngineHost> {
   const [quickjs, instance] = await Promise.all([loadQuickJS({ wasmModule: quickjsWasm }), instantiateVigilModule(vigilWasm)]);
-  return { quickjs, ...createHotPaths(instance) };
+  return { sandboxes: createSandboxFactory(quickjs), ...createHotPaths(instance) };
 }
 
 export async function createWorkerdEngine(options: EngineOptions = {}): Promise<Engine> {
