@@ -123,3 +123,15 @@ describe('gzip detection', () => {
     expect(await read(gunzipIfGzip(streamIn(new Uint8Array(0), [1])))).toBe('');
   });
 });
+
+describe('to-jsonl → from-jsonl', () => {
+  it('one line per record whatever its strings hold, read back equal', async () => {
+    const { toJsonLine } = await import('../../src/io/to-jsonl.js');
+    const hostile = ['a\nb', 'c\r\nd', '\u2028\u2029', '\u0000', '"}\n{"x":1', '😀', '\\'];
+    const records = hostile.map((s, i) => ({ rule: s, i, nested: { s }, list: [s] }));
+    const text = records.map(toJsonLine).join('');
+    expect(text.split('\n')).toHaveLength(records.length + 1);
+    const batches = await collect(streamIn(new TextEncoder().encode(text), [3]), { format: 'jsonl' });
+    expect(batches.flatMap((b) => b.events)).toEqual(records.map((event, i) => ({ line: i + 1, event })));
+  });
+});
