@@ -3,10 +3,10 @@
  * bytes, not the name), read as a stream with the compressed bytes counted for progress. The
  * decoding is src/io's (decodeEventStream: gzip, line limits, UTF-8, nesting depth).
  */
-import { decodeEventStream } from '../../io/decode-stream.js';
-import { readJsonObject } from '../../io/from-jsonl.js';
+import { decodeEventStream } from '../../src/io/decode-stream.js';
+import { readJsonObject } from '../../src/io/from-jsonl.js';
 
-export { isGzip } from '../../io/gzip.js';
+export { isGzip } from '../../src/io/gzip.js';
 
 /** Splits text chunks into lines (\n or \r\n), keeping a partial last line for the next chunk. */
 export class LineSplitter {
