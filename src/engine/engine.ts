@@ -1,34 +1,33 @@
 /**
  * The engine: a facade over the parts named for their concept — the rule registry and history
  * (registry.ts: each rule a plan, rule-plan.ts, with its state, rule-state.ts), the batch pipeline
- * (pipeline.ts, with the IOC stage in ioc-stage.ts), event time (time-index.ts, watermark.ts),
- * firing HAVING and SINK (firing.ts, alert-shape.ts), re-entry and the order of output
- * (reentry.ts), the checkpoint document (engine-state.ts) and metrics (metrics.ts).
- * Synchronous and runtime-agnostic: everything that touches a platform (loading WebAssembly,
- * files, timers) is done by the caller and handed in through the ports (ports.ts).
+ * (pipeline.ts, with the IOC stage in ioc-stage.ts), the inputs it takes (inputs.ts), event time
+ * (time-index.ts, watermark.ts), firing HAVING and SINK (firing.ts, alert-shape.ts), re-entry and
+ * the order of output (reentry.ts), checkpoints (checkpointing.ts, engine-state.ts) and metrics
+ * (metrics.ts). Synchronous and runtime-agnostic: everything that touches a platform (loading
+ * WebAssembly, files, timers) is done by the caller and handed in through the ports (ports.ts).
+ *
+ * Over 400 lines because it is the whole public API with its documentation; every method body
+ * is a line or two handing over to the part that does the work.
  */
 import { createUtils, type Utils, type UtilsHost } from '../lang/utils.js';
 import { Broadcast } from './alert-stream.js';
-import { CheckpointError } from './checkpoint.js';
-import { decodeEngineState, encodeEngineState, type SavedRule } from './engine-state.js';
+import { restoreCheckpoint, takeCheckpoint, type EngineParts } from './checkpointing.js';
 import type { Clock } from './event-time.js';
-import type { EventRecord } from './fields.js';
-import { Firing, Work, type KeyedAlert } from './firing.js';
+import { Firing, type KeyedAlert } from './firing.js';
+import { Inputs } from './inputs.js';
 import { IocRegistry } from './ioc-registry.js';
-import { compileCheck } from '../lang/index.js';
 import { Metrics } from './metrics.js';
 import { ModelRegistry } from './models.js';
-import { MAX_EVENT_DEPTH, nestingDepthExceeds } from './nesting.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
 import { Pipeline } from './pipeline.js';
 import { SandboxViolation, type FunctionPhase, type ViolationKind } from './ports.js';
 import { Reentry, selfTarget, type AlertTarget } from './reentry.js';
 import { LiveRule, RuleRegistry } from './registry.js';
-import { compileRule, type RuleCompileContext } from './rule-plan.js';
-import { MachineKeys, type MachineTransition } from './state-machine.js';
-import { Suppressor } from './suppression.js';
+import type { RuleCompileContext } from './rule-plan.js';
+import type { MachineTransition } from './state-machine.js';
 import { TableRegistry } from './tables.js';
-import { advanceRule, DEFAULT_SOURCE, TimeIndex, type Fired } from './time-index.js';
+import { TimeIndex } from './time-index.js';
 import type {
   Alert,
   ApplyOptions,
@@ -44,7 +43,6 @@ import type {
   RuntimeDiagnostic,
   StateMachineStats,
 } from './types.js';
-import { WindowStore } from './window.js';
 
 export type { EngineOptions } from './options.js';
 export type { MachineTransition } from './state-machine.js';
@@ -71,8 +69,7 @@ export class Engine {
   private readonly alertOut = new Broadcast<Alert>();
   private readonly diagnosticOut = new Broadcast<RuntimeDiagnostic>();
   private readonly transitionOut = new Broadcast<MachineTransition>();
-  /** Events consumed from the input, for checkpoints and for error messages. */
-  private inputPosition = 0;
+  private readonly inputs: Inputs;
   private disposed = false;
 
   constructor(
@@ -122,6 +119,16 @@ export class Engine {
       },
       this.selfTarget(),
     );
+    this.inputs = new Inputs({
+      options: this.options,
+      registry: this.registry,
+      time: this.time,
+      firing: this.firing,
+      pipeline: this.pipeline,
+      reentry: this.reentry,
+      metrics: this.metricsOf,
+      count: (keyed) => this.countFor(keyed),
+    });
   }
 
   // ── rules ────────────────────────────────────────────────────────────────
@@ -203,40 +210,13 @@ export class Engine {
    */
   push(events: readonly unknown[], options: PushOptions = {}): PushResult {
     this.assertAlive();
-    const batch: EventRecord[] = [];
-    const rejected: PushResult['rejected'] = [];
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i];
-      if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-        rejected.push({ index: i, reason: `event is ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}, not an object` });
-      } else if (nestingDepthExceeds(event, MAX_EVENT_DEPTH)) {
-        // Everything after the door walks events recursively (keys, output, checkpoints, the sandbox).
-        rejected.push({ index: i, reason: `nested deeper than ${MAX_EVENT_DEPTH} (or cyclic)` });
-      } else {
-        batch.push(event as EventRecord);
-      }
-    }
-    this.inputPosition += events.length;
-    this.metricsOf.eventsIn(batch.length);
-    if (batch.length) {
-      if (options.outOfOrderMs !== undefined && !(options.outOfOrderMs >= 0)) throw new RangeError('outOfOrderMs must not be negative');
-      this.time.batchSource = options.source ?? DEFAULT_SOURCE;
-      this.time.batchBound = options.outOfOrderMs;
-      this.reentry.input((raise) => {
-        raise(this.pipeline.run(batch, 0, (origin) => [origin]));
-        this.settleDerived(raise, batch.length);
-      });
-    }
-    return { accepted: batch.length, rejected };
+    return this.inputs.push(events, options);
   }
 
   /** Reads the clock and closes the processing-time windows that are due. */
   advanceTime(): void {
     this.assertAlive();
-    this.reentry.input((raise) => {
-      raise(this.fire((fired) => this.time.advanceProcessingTime(fired), [0]));
-      this.settleDerived(raise);
-    });
+    this.inputs.advanceTime();
   }
 
   /**
@@ -245,10 +225,7 @@ export class Engine {
    */
   advanceWatermark(timeMs: number): void {
     this.assertAlive();
-    this.reentry.input((raise) => {
-      raise(this.fire((fired) => this.time.raiseAll(timeMs, fired), [0]));
-      this.settleDerived(raise);
-    });
+    this.inputs.advanceWatermark(timeMs);
   }
 
   /**
@@ -257,35 +234,12 @@ export class Engine {
    */
   flush(): void {
     this.assertAlive();
-    this.reentry.input((raise) => {
-      raise(
-        this.fire((fired) => {
-          for (const rule of this.registry.ordered()) {
-            if (!rule.state.windows || !rule.active || rule.plan.alertFed) continue;
-            for (const window of rule.state.windows.drain()) fired(rule, window);
-          }
-        }, [0]),
-      );
-      for (let round = 1; round <= this.options.maxReentryDepth + 1 && this.time.derivedRules.length; round++) {
-        let any = false;
-        const level = this.fire((fired) => {
-          for (const rule of this.time.derivedRules) {
-            if (!rule.active) continue;
-            for (const window of rule.state.windows!.advance(Infinity)) {
-              any = true;
-              fired(rule, window);
-            }
-          }
-        }, [round]);
-        raise(level);
-        if (!any) break;
-      }
-    });
+    this.inputs.flush();
   }
 
   /** Number of input events consumed so far (rejected ones included). */
   get position(): number {
-    return this.inputPosition;
+    return this.inputs.position;
   }
 
   /**
@@ -296,26 +250,7 @@ export class Engine {
    */
   pushLevel(events: readonly Record<string, unknown>[], indexOf: (origin: number) => number, options: PushOptions = {}): KeyedAlert[] {
     this.assertAlive();
-    const batch = events as EventRecord[];
-    for (const event of batch) {
-      if (event === null || typeof event !== 'object' || Array.isArray(event) || nestingDepthExceeds(event, MAX_EVENT_DEPTH)) {
-        throw new TypeError(`an event is not an object, or is nested deeper than ${MAX_EVENT_DEPTH} (or cyclic)`);
-      }
-    }
-    if (!batch.length) return [];
-    this.inputPosition += batch.length;
-    this.metricsOf.eventsIn(batch.length);
-    this.time.batchSource = options.source ?? DEFAULT_SOURCE;
-    this.time.batchBound = options.outOfOrderMs;
-    // Before the first event (processing-time windows) and after the last (windows settled at the end).
-    const at = (origin: number) => (origin < 0 ? indexOf(0) - 0.5 : indexOf(Math.min(origin, batch.length - 1)));
-    const raised = this.pipeline.run(batch, 0, (origin) => [at(origin)]);
-    this.settleDerived((level) => raised.push(...level), batch.length, at);
-    for (const keyed of raised) {
-      this.count(keyed.alert);
-      keyed.counted = true;
-    }
-    return raised;
+    return this.inputs.pushLevel(events, indexOf, options);
   }
 
   /**
@@ -335,21 +270,8 @@ export class Engine {
     this.assertAlive();
     this.metricsOf.counters.reentries += level.length;
     const raised = selfTarget(this.registry, (batch, d, prefixOf) => this.pipeline.run(batch, d, prefixOf)).reenter(level, depth);
-    for (const keyed of raised) {
-      this.count(keyed.alert);
-      keyed.counted = true;
-    }
+    for (const keyed of raised) this.countFor(keyed);
     return raised;
-  }
-
-  /**
-   * Continues a chain that started in another engine (alerts forwarded by another partition and
-   * re-entered here with reenterLevel): `level` was raised at `depth`; what it causes re-enters
-   * through the alert target, and all of it is emitted here, in order.
-   */
-  continueChain(level: KeyedAlert[], depth: number): void {
-    this.assertAlive();
-    this.reentry.input((raise) => raise(level, depth));
   }
 
   // ── checkpoints ──────────────────────────────────────────────────────────
@@ -363,34 +285,7 @@ export class Engine {
    */
   checkpoint(extra?: unknown): Uint8Array {
     this.assertAlive();
-    const blobs: Uint8Array[] = [];
-    const rules: SavedRule[] = this.registry.ordered().map((r) => ({
-      name: r.name,
-      text: r.plan.text,
-      file: r.plan.ast.file,
-      order: r.order,
-      status: r.state.status,
-      deactivation: r.state.deactivation,
-      stats: { ...r.state.stats },
-      windows: r.state.windows?.snapshot(),
-      machineBlob: r.state.machine && blobs.push(r.state.machine.serialize()) - 1,
-      suppression: r.state.suppressor?.snapshot(),
-    }));
-    return encodeEngineState(
-      {
-        position: this.inputPosition,
-        nextOrder: this.registry.nextOrder,
-        counters: { ...this.metricsOf.counters },
-        rules,
-        history: this.registry.allHistory(),
-        iocs: this.iocs.list().map(({ name }) => ({ name, blob: blobs.push(this.iocs.serialize(name)) - 1 })),
-        tables: this.tables.names().map((name) => ({ name, entries: this.tables.entries(name) })),
-        models: this.models.names().map((name) => [name, this.models.get(name)]),
-        ...this.time.snapshot(),
-        extra,
-      },
-      blobs,
-    );
+    return takeCheckpoint(this.parts(), this.inputs.position, extra);
   }
 
   /**
@@ -399,41 +294,9 @@ export class Engine {
    */
   restore(bytes: Uint8Array): { extra?: unknown } {
     this.assertAlive();
-    const { state, blobs } = decodeEngineState(bytes);
-    this.registry.clear();
-    for (const { name } of this.iocs.list()) this.iocs.drop(name);
-    for (const name of this.tables.names()) this.tables.delete(name);
-    for (const name of this.models.names()) this.models.delete(name);
-
-    for (const { name, blob } of state.iocs) this.iocs.load(name, blobs[blob]!);
-    for (const { name, entries } of state.tables) this.tables.create(name, entries);
-    for (const [name, model] of state.models) this.models.set(name, model);
-    for (const saved of state.rules) {
-      const { rules, diagnostics } = compileCheck(saved.text, saved.file, { iocLists: this.iocs.names() });
-      const ast = rules.find((r) => r.name === saved.name);
-      if (!ast) throw new CheckpointError(`rule "${saved.name}" in the checkpoint no longer compiles: ${diagnostics.map((d) => d.message).join('; ')}`);
-      const plan = compileRule(ast, this.compileContext());
-      const agg = plan.aggregation;
-      this.registry.restoreRule(
-        plan,
-        {
-          status: saved.status,
-          deactivation: saved.deactivation,
-          stats: saved.stats,
-          windows: agg && (saved.windows ? WindowStore.restore(agg.window, saved.windows, this.host.windowBuffers) : new WindowStore<EventRecord>(agg.window, this.host.windowBuffers)),
-          machine: plan.stateMachine && (saved.machineBlob !== undefined ? MachineKeys.restore(this.host.stateTables, blobs[saved.machineBlob]!) : MachineKeys.create(this.host.stateTables)),
-          suppressor: plan.suppression && restoredSuppressor(plan.suppression.periodMs, saved.suppression),
-        },
-        saved.order,
-      );
-      if (saved.status === 'deactivated') plan.sandbox?.dispose();
-    }
-    this.registry.restoreHistory(state.history, state.nextOrder);
-    this.metricsOf.counters = { ...state.counters };
-    this.inputPosition = state.position;
-    this.time.rebuild(this.registry.ordered());
-    this.time.restore(state.watermarks, state.eventClocks);
-    return { extra: state.extra };
+    const { position, extra } = restoreCheckpoint(this.parts(), bytes);
+    this.inputs.position = position;
+    return { extra };
   }
 
   // ── output ───────────────────────────────────────────────────────────────
@@ -506,37 +369,15 @@ export class Engine {
 
   // ── inside ───────────────────────────────────────────────────────────────
 
-  /** Runs `work`, which may close windows, then HAVING and SINK for what closed; the alerts keyed after `prefix`. */
-  private fire(work: (fired: Fired) => void, prefix: number[]): KeyedAlert[] {
-    const pending = new Work();
-    work((rule, window) => pending.fired(rule, window, 0));
-    return this.firing.finish(pending, () => prefix);
-  }
-
-  /**
-   * Moves the windows of alert-fed rules up to their watermarks, again and again while that fires
-   * windows whose alerts feed further rules (bounded by the re-entry depth). A window goes in the
-   * output after the input event that moved its watermark past its end, as if the batch had
-   * ended there: the order does not depend on batch boundaries. (`batchLength` is the pushed
-   * batch's; without it, after a clock tick, they come after the tick's own alerts.)
-   */
-  private settleDerived(raise: (level: KeyedAlert[]) => void, batchLength?: number, indexOf: (origin: number) => number = (origin) => origin): void {
-    if (!this.time.derivedRules.length) return;
-    for (let round = 0; round <= this.options.maxReentryDepth; round++) {
-      const work = new Work();
-      for (const rule of this.time.derivedRules) {
-        const field = rule.plan.aggregation!.timeField;
-        advanceRule(rule, this.time.watermarkOf(rule), (r, window) => work.fired(r, window, batchLength === undefined ? 0 : this.time.reachedAt(field, window.end, batchLength)));
-      }
-      const level = this.firing.finish(work, (origin) => (batchLength === undefined ? [1, round] : [indexOf(origin) + 0.5, round]));
-      if (!work.having.size && !work.sink.size) return;
-      raise(level);
-    }
-  }
-
   private emit({ alert, counted }: KeyedAlert): void {
     if (!counted) this.count(alert);
     this.alertOut.emit(alert);
+  }
+
+  /** Counts an alert raised here that someone else's chain emits. */
+  private countFor(keyed: KeyedAlert): void {
+    this.count(keyed.alert);
+    keyed.counted = true;
   }
 
   private count(alert: Alert): void {
@@ -553,6 +394,20 @@ export class Engine {
         this.metricsOf.counters.reentries += level.length;
         return target.reenter(level, depth);
       },
+    };
+  }
+
+  /** What a checkpoint saves and restores (checkpointing.ts). */
+  private parts(): EngineParts {
+    return {
+      registry: this.registry,
+      iocs: this.iocs,
+      tables: this.tables,
+      models: this.models,
+      time: this.time,
+      metrics: this.metricsOf,
+      state: this.host,
+      compile: () => this.compileContext(),
     };
   }
 
@@ -593,8 +448,3 @@ export class Engine {
   }
 }
 
-function restoredSuppressor(periodMs: number, saved: SavedRule['suppression']): Suppressor {
-  const suppressor = new Suppressor(periodMs);
-  if (saved) suppressor.restore(saved);
-  return suppressor;
-}

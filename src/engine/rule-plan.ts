@@ -13,7 +13,7 @@ import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
 import { StateMachine } from './state-machine.js';
 import { resolveLimits, SandboxViolation, type BatchOutcome, type FunctionPhase, type RuleSandbox, type SandboxFactory, type SandboxLimits } from './ports.js';
 import type { Utils, UtilsHost } from '../lang/utils.js';
-import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, type FieldReader } from './fields.js';
 import type { WindowSpec } from './window.js';
 
 export type { FunctionPhase };
