@@ -6,6 +6,7 @@
  * function must stay self-contained: no imports, no references to module scope, no TypeScript-only
  * constructs that emit helpers (enums, parameter properties, decorators).
  */
+import type { Classification } from '../ml/types.js';
 
 export interface UtilsHost {
   /** Exact membership in a custom table (loaded like an IOC list). */
@@ -14,12 +15,8 @@ export interface UtilsHost {
   classify(model: string, features: unknown): FlowClassification;
 }
 
-/** What `utils.classify` returns (src/ml/model.ts computes it). */
-export interface FlowClassification {
-  label: string;
-  cluster: number;
-  score: number;
-}
+/** What `utils.classify` returns (src/ml/classify.ts computes it). */
+export type FlowClassification = Classification;
 
 /**
  * What `utils.flowFeatures` returns: the counts both flow-model feature sets are computed from
