@@ -9,7 +9,8 @@
  *      edge, cli, runtime, targets or entries: those implement its ports or drive it);
  *  (c) src/wasm and src/sandbox import from src/engine only its ports (src/engine/ports.ts);
  *  (d) src/lang imports only src/lang;
- *  and src/ml/types.ts, which the engine may import, imports nothing of src.
+ *  and src/ml/types.ts, which the engine may import, imports nothing of src; the package's entries
+ *  (src/entries/*) only re-export the public API (src/index.ts) and one platform target (src/targets/*).
  *
  * The graph itself is checked against a model, so a resolver bug cannot make the rules pass vacuously.
  */
@@ -132,6 +133,7 @@ function forbidden(from: File, to: File): string | undefined {
   }
   if (under('lang')(from) && !under('lang')(to)) return 'src/lang imports only src/lang';
   if (from === 'src/ml/types.ts') return 'src/ml/types.ts imports nothing (the engine imports it)';
+  if (under('entries')(from) && !(to === 'src/index.ts' || under('targets')(to))) return 'an entry re-exports src/index.ts and a target only';
   return undefined;
 }
 
@@ -177,6 +179,7 @@ describe('the import graph of src/', () => {
       ['src/sandbox/sandbox.ts', ['src/lang/ast.ts', 'src/engine/fields.ts']],
       ['src/lang/check.ts', ['src/lang/ast.ts', 'src/sandbox/utils.ts']],
       ['src/edge/http.ts', ['src/engine/engine.ts', 'src/io/from-jsonl.ts']],
+      ['src/entries/workerd.ts', ['src/index.ts', 'src/targets/workerd.ts', 'src/edge/cloudflare/engine.ts']],
     ]);
     expect(violations(edges).map((v) => v.split(' (')[0])).toEqual([
       'src/engine/engine.ts → src/wasm/state-table.ts',
@@ -184,6 +187,7 @@ describe('the import graph of src/', () => {
       'src/wasm/cuckoo.ts → src/engine/ioc.ts',
       'src/sandbox/sandbox.ts → src/engine/fields.ts',
       'src/lang/check.ts → src/sandbox/utils.ts',
+      'src/entries/workerd.ts → src/edge/cloudflare/engine.ts',
     ]);
   });
 
