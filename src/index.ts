@@ -20,9 +20,10 @@ export type {
   RuleInfo,
   RuleVersion,
   RuntimeDiagnostic,
+  MachineTransition,
   StateMachineStats,
 } from './engine/engine.js';
-export type { IocSet, IocSetFactory, IocSetOptions } from './engine/ioc.js';
+export type { IocSet, IocSetFactory, IocSetOptions, SandboxFactory, StateTableFactory, WindowBufferFactory } from './engine/ports.js';
 export type { IocListInfo } from './engine/ioc-registry.js';
 
 // Time
@@ -37,7 +38,7 @@ export type { RuleAst } from './lang/ast.js';
 
 // The sandbox
 export { loadQuickJS } from './sandbox/load.js';
-export { DEFAULT_SANDBOX_LIMITS } from './sandbox/sandbox.js';
+export { createSandboxFactory, DEFAULT_SANDBOX_LIMITS } from './sandbox/sandbox.js';
 export type { SandboxLimits } from './sandbox/sandbox.js';
 
 // WebAssembly hot paths

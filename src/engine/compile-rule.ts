@@ -3,21 +3,20 @@
  * (a native closure when the function is a pure expression, else the rule's sandbox), IOC terms,
  * and the window store of an aggregation rule.
  */
-import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
-import type { StateTableFactory } from '../wasm/state-table.js';
+import type { StateTableFactory } from './ports.js';
 import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
 import { StateMachine } from './state-machine.js';
-import { resolveLimits, RuleSandbox, SandboxViolation, type BatchOutcome, type SandboxLimits } from '../sandbox/sandbox.js';
-import type { Utils, UtilsHost } from '../sandbox/utils.js';
+import { resolveLimits, SandboxViolation, type BatchOutcome, type FunctionPhase, type RuleSandbox, type SandboxFactory, type SandboxLimits } from './ports.js';
+import type { Utils, UtilsHost } from '../lang/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
 import { Suppressor } from './suppression.js';
 import type { RoutedRule } from './router.js';
 import { WindowStore, type WindowBufferFactory } from './window.js';
 
-export type FunctionPhase = 'filter' | 'having' | 'sink';
+export type { FunctionPhase };
 
 /** Runs one rule function over a batch: natively or in the sandbox, with the same outcome shape. */
 export interface FunctionRunner {
@@ -93,7 +92,7 @@ export interface CompiledRule extends RoutedRule {
 }
 
 export interface RuleCompileContext {
-  quickjs: QuickJSWASMModule;
+  sandboxes: SandboxFactory;
   utils: Utils;
   utilsHost: UtilsHost;
   limits: SandboxLimits;
@@ -186,7 +185,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     const own = ctx.limitsPerRule && Object.hasOwn(ctx.limitsPerRule, ast.name) ? ctx.limitsPerRule[ast.name] : undefined;
     const limits = own ? resolveLimits(ctx.limits, own) : ctx.limits;
     try {
-      sandbox = RuleSandbox.create(ctx.quickjs, ast.name, sandboxed, limits, ctx.utilsHost, { now: ctx.cpuClock });
+      sandbox = ctx.sandboxes.create(ast.name, sandboxed, limits, ctx.utilsHost, { now: ctx.cpuClock });
     } catch (error) {
       throw error instanceof SandboxViolation ? placedInFile(error, ast) : error;
     }

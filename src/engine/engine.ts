@@ -3,29 +3,27 @@
  * Synchronous and runtime-agnostic: everything that touches a platform (loading WebAssembly,
  * files, timers) is done by the caller and handed in.
  */
-import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { Diagnostic } from '../lang/diagnostic.js';
 import { compileCheck } from '../lang/index.js';
-import { resolveLimits, SandboxViolation, type SandboxLimits, type ViolationKind } from '../sandbox/sandbox.js';
-import { createUtils, type Utils, type UtilsHost } from '../sandbox/utils.js';
+import { resolveLimits, SandboxViolation, type BatchOutcome, type IocSetFactory, type SandboxFactory, type SandboxLimits, type StateTableFactory, type ViolationKind, type WindowBufferFactory } from './ports.js';
+import { createUtils, type Utils, type UtilsHost } from '../lang/utils.js';
 import { Broadcast } from './alert-stream.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { compileRule, sameMachine, sameSuppression, sameWindowing, type CompiledRule, type FunctionPhase, type FunctionRunner } from './compile-rule.js';
-import type { BatchOutcome } from '../sandbox/sandbox.js';
 import { parseEventTime, type Clock } from './event-time.js';
 import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from './fields.js';
-import type { StateTableFactory } from '../wasm/state-table.js';
-import type { IocSetFactory } from './ioc.js';
 import { IocRegistry } from './ioc-registry.js';
 import { ModelRegistry } from './models.js';
 import { RateMeter } from './rate-meter.js';
 import { Router } from './router.js';
-import type { StateMachineViolation } from './state-machine.js';
+import type { MachineTransition, StateMachineViolation } from './state-machine.js';
+
+export type { MachineTransition } from './state-machine.js';
 import type { Suppressor } from './suppression.js';
 import { TableRegistry } from './tables.js';
 import { MAX_EVENT_DEPTH, nestingDepthExceeds } from './nesting.js';
 import { EventClock, type EventClockSnapshot, type Quarantine } from './watermark.js';
-import { WindowStore, type FiredWindow, type WindowBufferFactory, type WindowSnapshot } from './window.js';
+import { WindowStore, type FiredWindow, type WindowSnapshot } from './window.js';
 
 export interface EngineOptions {
   /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
@@ -107,9 +105,10 @@ export interface RuleActivity {
   leave(): void;
 }
 
-/** What a runtime hands the engine: the loaded WebAssembly pieces. */
+/** What a runtime hands the engine: its ports (src/engine/ports.ts), loaded the runtime's way. */
 export interface EngineHost {
-  quickjs: QuickJSWASMModule;
+  /** Runs rule functions that cannot run natively (src/sandbox: `createSandboxFactory(quickjs)`). */
+  sandboxes: SandboxFactory;
   iocSets: IocSetFactory;
   stateTables: StateTableFactory;
   windowBuffers: WindowBufferFactory;
@@ -306,6 +305,7 @@ export class Engine {
   private derivedRules: CompiledRule[] = [];
   private readonly alertOut = new Broadcast<Alert>();
   private readonly diagnosticOut = new Broadcast<RuntimeDiagnostic>();
+  private readonly transitionOut = new Broadcast<MachineTransition>();
   private readonly rate: RateMeter;
   private counters = { ...EMPTY_COUNTERS };
 
@@ -703,6 +703,15 @@ export class Engine {
     return this.diagnosticOut.iterate();
   }
 
+  /**
+   * Every event a STATE MACHINE rule steps, with the key's state before and after it, as the state
+   * table applied it (after FILTER, IOC FILTERS and TIMEOUT), in event order, before the batch's
+   * alerts are delivered. For debuggers; costs nothing while nobody listens.
+   */
+  onTransition(listener: (transition: MachineTransition) => void): () => void {
+    return this.transitionOut.subscribe(listener);
+  }
+
   /** A STATE MACHINE rule's keys: how many are live, their memory, and how many are in each state. */
   stateMachineStats(name: string, options: { countStates?: boolean } = {}): StateMachineStats {
     const machine = this.requireRule(name).stateMachine?.machine;
@@ -749,6 +758,7 @@ export class Engine {
     for (const { name } of this.iocs.list()) this.iocs.get(name).dispose();
     this.alertOut.close();
     this.diagnosticOut.close();
+    this.transitionOut.close();
   }
 
   // ── the path of an event ─────────────────────────────────────────────────
@@ -898,7 +908,8 @@ export class Engine {
 
   /** One crossing per rule: the batch's events go through the rule's machines in order. */
   private stepMachine(rule: CompiledRule, work: MachineBatch, sinkWork: Map<CompiledRule, Pending[]>): void {
-    const { violations, missingType } = rule.stateMachine!.machine.step(work.events, work.times);
+    const observe = this.transitionOut.hasListeners ? (t: MachineTransition) => this.transitionOut.emit(t) : undefined;
+    const { violations, missingType } = rule.stateMachine!.machine.step(work.events, work.times, observe, rule.name);
     for (const i of missingType) {
       rule.stats.errors++;
       this.report({ code: 'vigil.field', rule: rule.name, message: `event has no value in field '${rule.ast.stateMachine!.on.field}' to move the state machine`, event: work.events[i] });
@@ -1231,7 +1242,7 @@ export class Engine {
 
   private compileContext() {
     return {
-      quickjs: this.host.quickjs,
+      sandboxes: this.host.sandboxes,
       utils: this.utils,
       utilsHost: this.utilsHost,
       limits: this.options.sandbox,

@@ -4,8 +4,7 @@
  * batch of a rule's events is stepped in one crossing (src/wasm/state-table.ts).
  */
 import type { RuleAst } from '../lang/ast.js';
-import type { StateTableFactory, TransitionProgram, WasmStateTable } from '../wasm/state-table.js';
-import { NO_TRANSITION, StepFlags, TERM } from '../wasm/state-table.js';
+import { NO_TRANSITION, StepFlags, TERM, type StateTable, type StateTableFactory, type TransitionProgram } from './ports.js';
 import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from './fields.js';
 
 export type StateMachineSpec = NonNullable<RuleAst['stateMachine']>;
@@ -15,6 +14,28 @@ export interface StateMachineViolation {
   key: Record<string, unknown>;
   state: string;
   eventType: string;
+  event: EventRecord;
+}
+
+/**
+ * One event stepping one key of a STATE MACHINE rule, as the state table applied it (the
+ * debugger's view: src/engine/engine.ts `onTransition`).
+ */
+export interface MachineTransition {
+  rule: string;
+  key: Record<string, unknown>;
+  /**
+   * The key's state before the event: INITIAL for a new key and for one idle past TIMEOUT (whether
+   * or not the table had already swept it, so the report does not depend on batch boundaries).
+   */
+  from: string;
+  /** Its state after it ('TERM' when the machine ended for the key; unchanged for an invalid event, INITIAL under RESET). */
+  to: string;
+  eventType: string;
+  /** The event's time (USING) or the processing time. */
+  time: number;
+  /** False when the event had no transition from `from` (an alert). */
+  valid: boolean;
   event: EventRecord;
 }
 
@@ -39,7 +60,7 @@ export class StateMachine {
   constructor(
     readonly spec: StateMachineSpec,
     private readonly factory: StateTableFactory,
-    private table: WasmStateTable = factory.create({ keyBits: 64 }),
+    private table: StateTable = factory.create({ keyBits: 64 }),
   ) {
     this.keyFields = spec.keyFields.map((f) => f.field);
     this.keyReaders = this.keyFields.map(fieldReader);
@@ -69,8 +90,12 @@ export class StateMachine {
     this.program = factory.program({ states: this.stateNames.length, types, transitions, resetOnInvalid: spec.resetOnAlert });
   }
 
-  /** Steps the events in order; returns the violations by input index. */
-  step(events: readonly EventRecord[], eventTimes: readonly number[]): StepResult {
+  /**
+   * Steps the events in order; returns the violations by input index. With `observe`, every stepped
+   * event's transition is told to it, in order (read back from the table's outcomes, so what the
+   * debugger sees is what the engine did).
+   */
+  step(events: readonly EventRecord[], eventTimes: readonly number[], observe?: (transition: MachineTransition) => void, rule = ''): StepResult {
     const violations = new Map<number, StateMachineViolation>();
     const missingType: number[] = [];
     const n = events.length;
@@ -96,6 +121,23 @@ export class StateMachine {
     }
     if (!count) return { violations, missingType };
     const outcomes = this.table.stepMany(this.program, keys, types.subarray(0, count), times.subarray(0, count), this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
+    if (observe) {
+      for (let k = 0; k < count; k++) {
+        const event = events[stepped[k]];
+        const flags = outcomes.flags(k);
+        const to = outcomes.to(k);
+        observe({
+          rule,
+          key: this.keyObject(event),
+          from: this.stateNames[outcomes.from(k)] ?? 'INITIAL',
+          to: to === TERM ? 'TERM' : (this.stateNames[to] ?? 'INITIAL'),
+          eventType: scalarText(this.readType(event))!,
+          time: times[k],
+          valid: !(flags & StepFlags.Invalid),
+          event,
+        });
+      }
+    }
     for (let k = 0; k < count; k++) {
       if (!(outcomes.flags(k) & StepFlags.Invalid)) continue;
       const event = events[stepped[k]];

@@ -18,7 +18,7 @@
  */
 import { parseExpressionAt } from 'acorn';
 import type * as acorn from 'acorn';
-import { UTILS_NAMES, type Utils } from '../sandbox/utils.js';
+import { UTILS_NAMES, type Utils } from './utils.js';
 import { hostRegExp, RegexRefused } from './host-regex.js';
 import {
   ARRAY_METHODS,

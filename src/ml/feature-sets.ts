@@ -9,7 +9,7 @@
  *   small flows, the share of failed connection attempts (TCP flags), packets per flow, bytes per
  *   packet — and the share of flows the host answers as a server, against its usual share.
  *
- * Both are computed from the counts of `utils.flowFeatures` (src/sandbox/utils.ts), so a rule
+ * Both are computed from the counts of `utils.flowFeatures` (src/lang/utils.ts), so a rule
  * scoring a window and training see the same numbers.
  */
 import type { FeatureSetName, HostBaseline } from './types.js';

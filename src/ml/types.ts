@@ -1,8 +1,10 @@
 /**
  * The types that training (model.ts), scoring (classify.ts), the engine's model registry and the
- * sandbox's `utils.classify` share. Types only, importing nothing: the engine may import this file
- * and nothing else of src/ml (test/security/import-graph.test.ts), so it never carries training code.
+ * rules' `utils.classify` share. Types only, importing nothing but the rule language (the layer
+ * below): the engine may import this file and nothing else of src/ml
+ * (test/security/import-graph.test.ts), so it never carries training code.
  */
+import type { FlowClassification } from '../lang/utils.js';
 
 /** Which features a model computes from its inputs. */
 export type FeatureSetName = 'raw' | 'host-baseline';
@@ -50,12 +52,5 @@ export interface FlowModel {
   neighbors: number;
 }
 
-/** What scoring one feature vector gives (`utils.classify` returns it to rules). */
-export interface Classification {
-  /** The KNN's label (distance-weighted vote of the nearest training points). */
-  label: string;
-  /** The nearest centroid. */
-  cluster: number;
-  /** Share of the vote that says anomalous, 0–1. */
-  score: number;
-}
+/** What scoring one feature vector gives: what `utils.classify` returns to rules (src/lang/utils.ts). */
+export type Classification = FlowClassification;

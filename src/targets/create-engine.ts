@@ -11,9 +11,10 @@
  */
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { Engine, type EngineHost, type EngineOptions } from '../engine/engine.js';
+import { createSandboxFactory } from '../sandbox/sandbox.js';
 import { createHotPaths, type HotPaths } from '../wasm/hotpaths.js';
 
-/** An engine host, with the hot paths named (the browser's debugger reads the state tables). */
+/** An engine host, with the hot paths named as their WebAssembly classes (the browser's debugger reads the state tables). */
 export type Host = EngineHost & HotPaths;
 
 /**
@@ -22,7 +23,7 @@ export type Host = EngineHost & HotPaths;
  * with one host share both; they run one at a time and each keeps its own sets, tables and sandboxes.
  */
 export function createHost(quickjs: QuickJSWASMModule, vigil: WebAssembly.Instance): Host {
-  return { quickjs, ...createHotPaths(vigil) };
+  return { sandboxes: createSandboxFactory(quickjs), ...createHotPaths(vigil) };
 }
 
 /** An engine over a host. Every platform's `createEngine` ends here. */

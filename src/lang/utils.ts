@@ -6,7 +6,6 @@
  * function must stay self-contained: no imports, no references to module scope, no TypeScript-only
  * constructs that emit helpers (enums, parameter properties, decorators).
  */
-import type { Classification } from '../ml/types.js';
 
 export interface UtilsHost {
   /** Exact membership in a custom table (loaded like an IOC list). */
@@ -15,8 +14,18 @@ export interface UtilsHost {
   classify(model: string, features: unknown): FlowClassification;
 }
 
-/** What `utils.classify` returns (src/ml/classify.ts computes it). */
-export type FlowClassification = Classification;
+/**
+ * What `utils.classify` returns (src/ml/classify.ts computes it; src/ml/types.ts names it
+ * Classification). Defined here because the rule language's library is the bottom layer.
+ */
+export interface FlowClassification {
+  /** The KNN's label (distance-weighted vote of the nearest training points). */
+  label: string;
+  /** The nearest centroid. */
+  cluster: number;
+  /** Share of the vote that says anomalous, 0–1. */
+  score: number;
+}
 
 /**
  * What `utils.flowFeatures` returns: the counts both flow-model feature sets are computed from
