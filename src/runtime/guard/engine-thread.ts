@@ -6,7 +6,7 @@
  * object at that moment, not after later rules have seen it.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import type { FunctionPhase } from '../../engine/compile-rule.js';
+import type { FunctionPhase } from '../../engine/ports.js';
 import type { Engine } from '../../engine/engine.js';
 import { listEntries } from '../../cli/io.js';
 import { createNodeEngine } from '../node.js';

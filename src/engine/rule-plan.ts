@@ -1,7 +1,9 @@
 /**
- * Compiles a parsed rule into the plan the engine runs: routing selectors, a runner per function
- * (a native closure when the function is a pure expression, else the rule's sandbox), IOC terms,
- * and the window store of an aggregation rule.
+ * A rule's plan: what the compiler makes of a parsed rule, immutable while the rule lives —
+ * routing selectors, a runner per function (a native closure when the function is provably cheap,
+ * else the rule's sandbox), IOC terms, and the specs of its windows, machine and suppression. What
+ * changes as events arrive (windows, machine keys, suppression periods, status, counts) is the
+ * rule's state, kept apart (rule-state.ts) so a new plan can take it over (`carryOver`).
  */
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import { compileFunction } from '../lang/compile-expression.js';
@@ -12,9 +14,7 @@ import { StateMachine } from './state-machine.js';
 import { resolveLimits, SandboxViolation, type BatchOutcome, type FunctionPhase, type RuleSandbox, type SandboxFactory, type SandboxLimits } from './ports.js';
 import type { Utils, UtilsHost } from '../lang/utils.js';
 import { fieldReader, type EventRecord, type FieldReader } from './fields.js';
-import { Suppressor } from './suppression.js';
-import type { RoutedRule } from './router.js';
-import { WindowStore, type WindowBufferFactory } from './window.js';
+import type { WindowSpec } from './window.js';
 
 export type { FunctionPhase };
 
@@ -40,7 +40,16 @@ export interface AggregationPlan {
   timeField?: string;
   timeReader?: FieldReader;
   sortBy?: { read: FieldReader; descending: boolean };
-  windows: WindowStore<EventRecord>;
+  window: WindowSpec;
+}
+
+export interface SuppressionPlan {
+  periodMs: number;
+  /** SUPPRESS BY fields, read from the alert; empty: the rule's own key. */
+  keyFields: string[];
+  keyReaders: FieldReader[];
+  /** The rule's USING field, read from the event behind an alert that has no window. */
+  timeReader?: FieldReader;
 }
 
 export interface StateMachinePlan {
@@ -50,31 +59,10 @@ export interface StateMachinePlan {
   timeReader?: FieldReader;
 }
 
-export type RuleState = 'active' | 'deactivated' | 'disabled';
-
-export interface RuleStats {
-  routed: number;
-  matched: number;
-  alerts: number;
-  late: number;
-  errors: number;
-  /** Alerts held back by SUPPRESS. */
-  suppressed: number;
-}
-
-export interface SuppressionPlan {
-  suppressor: Suppressor;
-  /** SUPPRESS BY fields, read from the alert; empty: the rule's own key. */
-  keyReaders: FieldReader[];
-  /** The rule's USING field, read from the event behind an alert that has no window. */
-  timeReader?: FieldReader;
-}
-
-export interface CompiledRule extends RoutedRule {
+export interface RulePlan {
   readonly name: string;
   readonly ast: RuleAst;
   readonly text: string;
-  order: number;
   readonly selectors: readonly { field: string; values: readonly string[] }[];
   readonly filter?: FunctionRunner;
   readonly having?: FunctionRunner;
@@ -83,12 +71,11 @@ export interface CompiledRule extends RoutedRule {
   readonly equality?: EqualityConjunct;
   readonly aggregation?: AggregationPlan;
   readonly stateMachine?: StateMachinePlan;
-  suppression?: SuppressionPlan;
+  readonly suppression?: SuppressionPlan;
+  /** The rule's sandbox, when a function runs there. Disposed with the plan. */
   readonly sandbox?: RuleSandbox;
-  state: RuleState;
-  /** Why the rule was deactivated, when it was. */
-  deactivation?: { kind: string; reason: string; at: number };
-  stats: RuleStats;
+  /** Selects alerts (SOURCES rule = …): fed by re-entered alerts. */
+  readonly alertFed: boolean;
 }
 
 export interface RuleCompileContext {
@@ -99,7 +86,6 @@ export interface RuleCompileContext {
   /** Per-rule limits by rule name (EngineOptions.sandboxPerRule), over `limits` field by field. */
   limitsPerRule?: Readonly<Record<string, Partial<SandboxLimits>>>;
   stateTables: StateTableFactory;
-  windowBuffers: WindowBufferFactory;
   allowedLatenessMs: number;
   /** Run every FILTER in the sandbox, for comparison with the native path. */
   sandboxOnly: boolean;
@@ -160,7 +146,7 @@ function placedInFile(v: SandboxViolation, ast: RuleAst): SandboxViolation {
   return new SandboxViolation(v.kind, v.rule, `${message} (at ${line}:${column})`, 0, { line, column });
 }
 
-export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number): CompiledRule {
+export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
   const sandboxed: { filter?: string; having?: string; sink?: string } = {};
   let sandbox: RuleSandbox | undefined;
   const runners: Partial<Record<FunctionPhase, FunctionRunner>> = {};
@@ -169,7 +155,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
   const plan = (phase: FunctionPhase, fn: JsFunction | undefined) => {
     if (!fn) return;
     const unsafe = phase === 'filter' && ctx.sandboxOnly ? 'sandbox-only mode' : nativeUnsafeReason(fn.node, fn.text);
-    const compiled = unsafe ? { ok: false as const, reason: unsafe } : compileFunction(fn, ctx.utils);
+    const compiled = unsafe ? { ok: false as const, reason: unsafe } : compileFunction(fn, ctx.utils, { fieldsView: phase === 'having' });
     if (compiled.ok) {
       runners[phase] = nativeRunner(compiled.fn, phase === 'filter');
     } else {
@@ -202,11 +188,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
       timeField: ast.using?.field,
       timeReader: ast.using ? fieldReader(ast.using.field) : undefined,
       sortBy: ast.sortBy ? { read: fieldReader(ast.sortBy.field), descending: ast.sortBy.descending } : undefined,
-      windows: new WindowStore<EventRecord>({
-        lengthMs: ast.within.length.ms,
-        slideMs: ast.within.slide.ms,
-        allowedLatenessMs: ctx.allowedLatenessMs,
-      }, ctx.windowBuffers),
+      window: { lengthMs: ast.within.length.ms, slideMs: ast.within.slide.ms, allowedLatenessMs: ctx.allowedLatenessMs },
     };
   }
 
@@ -216,12 +198,12 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     timeReader: ast.using ? fieldReader(ast.using.field) : undefined,
   };
 
+  const selectors = ast.sources.map((s) => ({ field: s.field, values: s.values }));
   return {
     name: ast.name,
     ast,
     text: ast.text,
-    order,
-    selectors: ast.sources.map((s) => ({ field: s.field, values: s.values })),
+    selectors,
     filter: runners.filter,
     having: runners.having,
     sink: runners.sink!,
@@ -230,50 +212,21 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext, order: number
     aggregation,
     stateMachine,
     suppression: ast.suppress && {
-      suppressor: new Suppressor(ast.suppress.period.ms),
+      periodMs: ast.suppress.period.ms,
+      keyFields: ast.suppress.by.map((f) => f.field),
       keyReaders: ast.suppress.by.map((f) => fieldReader(f.field)),
       timeReader: ast.using ? fieldReader(ast.using.field) : undefined,
     },
     sandbox,
-    state: 'active',
-    stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0 },
+    alertFed: selectors.some((s) => s.field === ALERT_FIELD),
   };
 }
 
-/** The same machine (keys, ON field, states, transitions, timeout): a replaced rule can keep its keys' states. */
-export function sameMachine(a: CompiledRule, b: CompiledRule): boolean {
-  const shape = (r: CompiledRule) => {
-    const sm = r.ast.stateMachine;
-    if (!sm) return undefined;
-    return JSON.stringify([
-      sm.keyFields.map((f) => f.field),
-      sm.on.field,
-      sm.states.map((st) => [st.name, st.transitions.map((t) => [t.event, t.target])]),
-      sm.timeout?.ms,
-      sm.resetOnAlert,
-      r.ast.using?.field,
-    ]);
-  };
-  const x = shape(a);
-  return x !== undefined && x === shape(b);
-}
+/** The field alerts are routed by when they re-enter (every alert has it: the rule that raised it). */
+export const ALERT_FIELD = 'rule';
 
-/** Same windows, keys and time: a replaced rule can keep its open windows. */
-export function sameWindowing(a: CompiledRule, b: CompiledRule): boolean {
-  const x = a.aggregation;
-  const y = b.aggregation;
-  if (!x || !y) return false;
-  return (
-    x.keyFields.join('\u0000') === y.keyFields.join('\u0000') &&
-    x.timeField === y.timeField &&
-    x.windows.spec.lengthMs === y.windows.spec.lengthMs &&
-    x.windows.spec.slideMs === y.windows.spec.slideMs
-  );
-}
-
-/** Same SUPPRESS period and key: a new version of the rule keeps the periods running. */
-export function sameSuppression(a: CompiledRule, b: CompiledRule): boolean {
-  const x = a.ast.suppress;
-  const y = b.ast.suppress;
-  return !!x && !!y && x.period.ms === y.period.ms && x.by.map((f) => f.field).join('\u0000') === y.by.map((f) => f.field).join('\u0000');
+/** Frees what a plan holds outside the JavaScript heap (its sandbox, its machine's program). */
+export function disposePlan(plan: RulePlan): void {
+  plan.sandbox?.dispose();
+  plan.stateMachine?.machine.dispose();
 }
