@@ -115,10 +115,10 @@ export class Engine {
     this.reentry = new Reentry(
       {
         options: this.options,
-        registry: this.registry,
+        hasRule: (name) => this.registry.get(name) !== undefined,
         report,
-        deactivate,
-        emit: (alert) => this.emit(alert),
+        deactivate: (name, violation, phase) => this.deactivate(this.registry.require(name), violation, phase),
+        emit: (keyed) => this.emit(keyed),
       },
       this.selfTarget(),
     );
@@ -164,6 +164,15 @@ export class Engine {
       const alert = this.deactivate(rule, new SandboxViolation(kind, name, reason), phase);
       if (alert) raise([{ key: [0], alert }]);
     });
+  }
+
+  /**
+   * Deactivates a rule for a violation found outside it (a re-entry budget spent in a chain run by
+   * another engine's caller) and returns the `vigil.rule.deactivated` alert without emitting it:
+   * the chain's owner does.
+   */
+  deactivateForChain(name: string, violation: SandboxViolation, phase: FunctionPhase): Alert | undefined {
+    return this.deactivate(this.registry.require(name), violation, phase);
   }
 
   /** Every applied version of a rule, oldest first. */
@@ -280,6 +289,36 @@ export class Engine {
   }
 
   /**
+   * Pushes a batch as `push` does, but hands back the alerts it raised directly (keyed, counted
+   * here, their keys starting with `indexOf(their event's index in the batch)`) instead of
+   * re-entering and emitting them: for a caller that runs one chain over several engines (the
+   * edge's partitions, with a Reentry of their own and this engine's alert target).
+   */
+  pushLevel(events: readonly Record<string, unknown>[], indexOf: (origin: number) => number, options: PushOptions = {}): KeyedAlert[] {
+    this.assertAlive();
+    const batch = events as EventRecord[];
+    for (const event of batch) {
+      if (event === null || typeof event !== 'object' || Array.isArray(event) || nestingDepthExceeds(event, MAX_EVENT_DEPTH)) {
+        throw new TypeError(`an event is not an object, or is nested deeper than ${MAX_EVENT_DEPTH} (or cyclic)`);
+      }
+    }
+    if (!batch.length) return [];
+    this.inputPosition += batch.length;
+    this.metricsOf.eventsIn(batch.length);
+    this.time.batchSource = options.source ?? DEFAULT_SOURCE;
+    this.time.batchBound = options.outOfOrderMs;
+    // Before the first event (processing-time windows) and after the last (windows settled at the end).
+    const at = (origin: number) => (origin < 0 ? indexOf(0) - 0.5 : indexOf(Math.min(origin, batch.length - 1)));
+    const raised = this.pipeline.run(batch, 0, (origin) => [at(origin)]);
+    this.settleDerived((level) => raised.push(...level), batch.length, at);
+    for (const keyed of raised) {
+      this.count(keyed.alert);
+      keyed.counted = true;
+    }
+    return raised;
+  }
+
+  /**
    * Where re-entered alerts go. By default the engine itself; a deployment that spreads its rules
    * over several engines (the edge's partitions) routes them to the engines that hold the rules.
    */
@@ -289,12 +328,28 @@ export class Engine {
 
   /**
    * Re-enters one level of alerts (from another engine's chain) at `depth`, and returns the alerts
-   * that raised here, keyed after their causes, without re-entering or emitting them: the chain's
-   * owner does that (see AlertTarget).
+   * that raised here, keyed after their causes and counted here, without re-entering or emitting
+   * them: the chain's owner does that (see AlertTarget).
    */
   reenterLevel(level: readonly KeyedAlert[], depth: number): KeyedAlert[] {
     this.assertAlive();
-    return selfTarget(this.registry, (batch, d, prefixOf) => this.pipeline.run(batch, d, prefixOf)).reenter(level, depth);
+    this.metricsOf.counters.reentries += level.length;
+    const raised = selfTarget(this.registry, (batch, d, prefixOf) => this.pipeline.run(batch, d, prefixOf)).reenter(level, depth);
+    for (const keyed of raised) {
+      this.count(keyed.alert);
+      keyed.counted = true;
+    }
+    return raised;
+  }
+
+  /**
+   * Continues a chain that started in another engine (alerts forwarded by another partition and
+   * re-entered here with reenterLevel): `level` was raised at `depth`; what it causes re-enters
+   * through the alert target, and all of it is emitted here, in order.
+   */
+  continueChain(level: KeyedAlert[], depth: number): void {
+    this.assertAlive();
+    this.reentry.input((raise) => raise(level, depth));
   }
 
   // ── checkpoints ──────────────────────────────────────────────────────────
@@ -465,7 +520,7 @@ export class Engine {
    * ended there: the order does not depend on batch boundaries. (`batchLength` is the pushed
    * batch's; without it, after a clock tick, they come after the tick's own alerts.)
    */
-  private settleDerived(raise: (level: KeyedAlert[]) => void, batchLength?: number): void {
+  private settleDerived(raise: (level: KeyedAlert[]) => void, batchLength?: number, indexOf: (origin: number) => number = (origin) => origin): void {
     if (!this.time.derivedRules.length) return;
     for (let round = 0; round <= this.options.maxReentryDepth; round++) {
       const work = new Work();
@@ -473,17 +528,21 @@ export class Engine {
         const field = rule.plan.aggregation!.timeField;
         advanceRule(rule, this.time.watermarkOf(rule), (r, window) => work.fired(r, window, batchLength === undefined ? 0 : this.time.reachedAt(field, window.end, batchLength)));
       }
-      const level = this.firing.finish(work, (origin) => (batchLength === undefined ? [1, round] : [origin + 0.5, round]));
+      const level = this.firing.finish(work, (origin) => (batchLength === undefined ? [1, round] : [indexOf(origin) + 0.5, round]));
       if (!work.having.size && !work.sink.size) return;
       raise(level);
     }
   }
 
-  private emit(alert: Alert): void {
+  private emit({ alert, counted }: KeyedAlert): void {
+    if (!counted) this.count(alert);
+    this.alertOut.emit(alert);
+  }
+
+  private count(alert: Alert): void {
     this.metricsOf.counters.alertsOut++;
     const rule = this.registry.get(alert.rule);
     if (rule) rule.state.stats.alerts++;
-    this.alertOut.emit(alert);
   }
 
   private selfTarget(): AlertTarget {

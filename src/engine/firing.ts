@@ -28,6 +28,8 @@ export interface Pending {
 export interface KeyedAlert {
   key: number[];
   alert: Alert;
+  /** Already counted by the engine whose rule raised it (re-entered there for another engine's chain). */
+  counted?: boolean;
 }
 
 /** The pending work of one batch or one firing of windows. */

@@ -15,7 +15,7 @@ import type { KeyedAlert } from './firing.js';
 import type { EventRecord } from './fields.js';
 import type { ResolvedOptions } from './options.js';
 import { SandboxViolation, type FunctionPhase } from './ports.js';
-import type { LiveRule, RuleRegistry } from './registry.js';
+import type { RuleRegistry } from './registry.js';
 import { ALERT_FIELD } from './rule-plan.js';
 import type { Alert, RuntimeDiagnostic } from './types.js';
 
@@ -27,12 +27,14 @@ export interface AlertTarget {
 }
 
 export interface ReentryContext {
-  options: ResolvedOptions;
-  registry: RuleRegistry;
+  options: Pick<ResolvedOptions, 'maxReentryDepth' | 'reentryBudget' | 'reentryFanOut'>;
+  /** Whether a rule of this name exists (and can be blamed for a fan-out). */
+  hasRule(name: string): boolean;
   report(diagnostic: RuntimeDiagnostic): void;
-  deactivate(rule: LiveRule, violation: unknown, phase: FunctionPhase): Alert | undefined;
-  /** Hands an alert to the engine's listeners (after counting it). */
-  emit(alert: Alert): void;
+  /** Deactivates the named rule for a violation; the alert saying so, once. */
+  deactivate(name: string, violation: SandboxViolation, phase: FunctionPhase): Alert | undefined;
+  /** Hands an alert to the engine's listeners (after counting it, unless the engine that raised it did). */
+  emit(keyed: KeyedAlert): void;
 }
 
 /** An input's alerts on their way out: re-entered level by level, then emitted in key order. */
@@ -52,22 +54,25 @@ export class Reentry {
    * many times as it fires things); they and everything they cause are emitted, in order, when the
    * input is done.
    */
-  input(work: (raise: (level: KeyedAlert[]) => void) => void): void {
+  input(work: (raise: (level: KeyedAlert[], depth?: number) => void) => void): void {
     if (this.open++ === 0) {
       this.fanOut = { direct: 0, derived: 0 };
       this.pending = [];
     }
     try {
-      work((level) => this.settle(level));
+      work((level, depth = 0) => this.settle(level, depth));
     } finally {
       if (--this.open === 0) this.flushOut();
     }
   }
 
-  /** Direct alerts and the chain they start, depth by depth. */
-  private settle(level: KeyedAlert[]): void {
-    this.fanOut.direct += level.length;
-    for (let depth = 0; level.length; depth++) {
+  /**
+   * Alerts raised at `depth` (0: directly by the input; more: by alerts re-entered elsewhere, e.g.
+   * forwarded from another partition) and the chain they start, depth by depth.
+   */
+  private settle(level: KeyedAlert[], from: number): void {
+    if (from === 0) this.fanOut.direct += level.length;
+    for (let depth = from; level.length; depth++) {
       if (depth > 0) level = this.withinBudget(level);
       this.pending.push(...level);
       if (!level.length || !this.target.wantsAlerts()) return;
@@ -88,7 +93,7 @@ export class Reentry {
     const out = this.pending;
     this.pending = [];
     out.sort((a, b) => compareKeys(a.key, b.key));
-    for (const { alert } of out) this.ctx.emit(alert);
+    for (const keyed of out) this.ctx.emit(keyed);
   }
 
   /**
@@ -104,13 +109,14 @@ export class Reentry {
       for (const { alert } of level) counts.set(alert.rule, (counts.get(alert.rule) ?? 0) + 1);
       let worst = '';
       let most = 0;
-      for (const [rule, n] of counts) if (n > most && this.ctx.registry.get(rule)) [worst, most] = [rule, n];
+      for (const [rule, n] of counts) if (n > most && this.ctx.hasRule(rule)) [worst, most] = [rule, n];
       if (!most) break;
       const reason = `alerts derived from one input passed the re-entry budget (${budget}: reentryBudget ${reentryBudget} + ${reentryFanOut} per direct alert); this rule raised ${most} of the last round, dropped`;
-      const system = this.ctx.deactivate(this.ctx.registry.get(worst)!, new SandboxViolation('fanout', worst, reason), 'sink');
+      const system = this.ctx.deactivate(worst, new SandboxViolation('fanout', worst, reason), 'sink');
       const at = level.find((a) => a.alert.rule === worst)!.key;
       level = level.filter((a) => a.alert.rule !== worst);
       if (system) level.push({ key: at, alert: system });
+      // Alerts of other engines (an AlertTarget's) were counted there; the system alert is ours.
     }
     this.fanOut.derived += level.length;
     return level;

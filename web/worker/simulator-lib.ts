@@ -1,6 +1,6 @@
 /** src/simulate, adapted to what the simulator driver needs (and how alerts are scored). */
-import type { Alert } from '../../engine/engine.js';
-import { createGenerator, keyOfFields, mixGenerators, scoreAlerts, type Generator } from '../../simulate/index.js';
+import type { Alert } from '../../src/engine/engine.js';
+import { createGenerator, keyOfFields, mixGenerators, scoreAlerts, type Generator } from '../../src/simulate/index.js';
 import type { SimGenerator, SimulatorLib } from './simulator.js';
 
 const userAtServer = keyOfFields(['user', 'server']);

@@ -4,12 +4,12 @@
  * feature rows, places the rows in 2-D with a PCA of the scaled features, lets the user relabel a
  * cluster, and scores the windows that close after training with the KNN.
  */
-import { nearestCentroid } from '../../ml/clustering.js';
-import type { FeatureRow } from '../../ml/features.js';
-import { ANOMALOUS, classify, NORMAL, trainModel, type FlowModel } from '../../ml/model.js';
-import { fitPca, projectPca, type Pca } from '../../ml/pca.js';
-import { transform } from '../../ml/scaler.js';
-import type { FlowModelCluster, FlowModelPoint, FlowModelView } from './protocol.js';
+import { nearestCentroid } from '../../src/ml/clustering.js';
+import type { FeatureRow } from '../../src/ml/features.js';
+import { ANOMALOUS, classify, NORMAL, trainModel, type FlowModel } from '../../src/ml/model.js';
+import { fitPca, projectPca, type Pca } from '../../src/ml/pca.js';
+import { transform } from '../../src/ml/scaler.js';
+import type { FlowModelCluster, FlowModelPoint, FlowModelView } from '../../src/runtime/worker/protocol.js';
 
 /**
  * Training rows kept (the newest): K-Means over k = 2..20 with 10 restarts each, as `vigil train`,

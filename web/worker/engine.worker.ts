@@ -4,12 +4,12 @@
  * exposes it with comlink. Start it with `startEngineWorker()` (client.ts).
  */
 import * as Comlink from 'comlink';
-import { createBrowserEngine } from '../browser.js';
+import { createBrowserEngine } from '../../src/runtime/browser.js';
 import { benchModules } from './bench-modules.js';
 import { WorkerHost } from './host.js';
 import { IdbStore, MemoryStore } from './persistence.js';
 import { simulatorLib } from './simulator-lib.js';
-import type { VigilWorkerApi } from './protocol.js';
+import type { VigilWorkerApi } from '../../src/runtime/worker/protocol.js';
 
 const host: VigilWorkerApi = new WorkerHost({
   createEngine: () => createBrowserEngine(),

@@ -3,6 +3,7 @@
  * dashboard's top source addresses, destination addresses and URLs. The value is the first of a
  * few usual fields present (`TopCounter` takes the reader; `SourceCounter` is the source-address one).
  */
+import { SlidingCounts } from '../../src/engine/rate-meter.js';
 
 export const SOURCE_FIELDS = ['src_ip', 'sourceAddress', 'source.ip', 'src', 'srcaddr', 'client_ip', 'ip'] as const;
 export const DESTINATION_FIELDS = ['destinationAddress', 'destination.ip', 'dst', 'dst_ip', 'dstaddr'] as const;
@@ -51,47 +52,30 @@ export interface TopEntry {
 
 /** The top-N of one value of the events over a sliding window of whole seconds. */
 export class TopCounter {
-  private readonly buckets: Map<string, number>[];
-  private second = -1;
+  private readonly counts: SlidingCounts<string>;
 
   constructor(
     private readonly read: (event: unknown) => string | undefined,
-    private readonly windowSeconds = 60,
-    private readonly clock: () => number = Date.now,
+    windowSeconds = 60,
+    clock: () => number = Date.now,
   ) {
-    this.buckets = Array.from({ length: windowSeconds }, () => new Map());
+    this.counts = new SlidingCounts(clock, windowSeconds);
   }
 
   add(events: readonly unknown[]): void {
-    const bucket = this.roll();
     const read = this.read;
     for (const event of events) {
       const value = read(event);
-      if (value !== undefined) bucket.set(value, (bucket.get(value) ?? 0) + 1);
+      if (value !== undefined) this.counts.add(value);
     }
   }
 
   /** The `n` most frequent values over the window, most frequent first (ties by value). */
   top(n = 10): TopEntry[] {
-    this.roll();
-    const totals = new Map<string, number>();
-    for (const bucket of this.buckets) for (const [a, c] of bucket) totals.set(a, (totals.get(a) ?? 0) + c);
-    return [...totals]
+    return [...this.counts.totals()]
       .map(([address, count]) => ({ address, count }))
       .sort((x, y) => y.count - x.count || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0))
       .slice(0, n);
-  }
-
-  private roll(): Map<string, number> {
-    const now = Math.floor(this.clock() / 1000);
-    const size = this.windowSeconds;
-    if (this.second < 0 || now - this.second >= size) {
-      for (const b of this.buckets) b.clear();
-    } else {
-      for (let s = this.second + 1; s <= now; s++) this.buckets[s % size]!.clear();
-    }
-    this.second = Math.max(this.second, now);
-    return this.buckets[this.second % size]!;
   }
 }
 

@@ -6,8 +6,8 @@
  * The simulator library is handed in (`SimulatorLib`), so the driver is tested without it and the
  * worker still works if it fails to load.
  */
-import type { Alert } from '../../engine/engine.js';
-import type { SimulatorGeneratorName, SimulatorSettings, SimulatorStatus } from './protocol.js';
+import type { Alert } from '../../src/engine/engine.js';
+import type { SimulatorGeneratorName, SimulatorSettings, SimulatorStatus } from '../../src/runtime/worker/protocol.js';
 
 /** What the driver needs of a generator (src/simulate's `Generator`). */
 export interface SimGenerator {

@@ -3,7 +3,7 @@
  * Every IndexedDB write is built completely from these before its transaction opens (a
  * transaction closes as soon as anything else is awaited).
  */
-import type { RuleHistoryEntry, SimulatorSettings } from './protocol.js';
+import type { RuleHistoryEntry, SimulatorSettings } from '../../src/runtime/worker/protocol.js';
 
 /** Bump when a record shape changes; `readStore` drops data of another version. */
 export const STORE_FORMAT = 1;

@@ -3,7 +3,12 @@
  * and blank lines ignored) or CSV (one column, by index or header name; a header row detected or
  * told). `ListChunkParser` is pure and takes text as it arrives; `readListFile` streams a Blob
  * (`stream()` + TextDecoderStream) through it and yields batches of entries with the bytes read.
+ *
+ * The parser frames rows (a quoted field may run over several lines, so a row ends at a line end
+ * outside quotes) and skips blank and `#` lines; d3-dsv splits each row into fields (RFC 4180:
+ * quoted fields hold the delimiter, doubled quotes and newlines).
  */
+import { dsvFormat, type DSV } from 'd3-dsv';
 import { LineSplitter } from './replay.js';
 
 export type ListFileFormat = 'text' | 'csv';
@@ -38,32 +43,6 @@ export function listFormatOf(options: ListParseOptions): ListFileFormat {
   return /\.(csv|tsv)$/i.test(options.name ?? '') ? 'csv' : 'text';
 }
 
-/** Splits one CSV row: quoted fields may hold the delimiter and doubled quotes. */
-export function splitCsvRow(row: string, delimiter = ','): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < row.length; i++) {
-    const c = row[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (row[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (c === delimiter) {
-      out.push(field);
-      field = '';
-    } else field += c;
-  }
-  out.push(field);
-  return out;
-}
-
 /** Whether a CSV row reads as a header: every field words (letters, spaces, _ and -), no indicator. */
 export function looksLikeHeader(fields: readonly string[]): boolean {
   return fields.length > 0 && fields.every((f) => /^[A-Za-z][A-Za-z _-]*$/.test(f.trim())) && fields.some((f) => f.trim() !== '');
@@ -73,7 +52,7 @@ export function looksLikeHeader(fields: readonly string[]): boolean {
 export class ListChunkParser {
   readonly stats: ListParseStats;
   private readonly splitter = new LineSplitter();
-  private readonly delimiter: string;
+  private readonly dsv: DSV;
   private readonly headerMode: boolean | 'auto';
   private column: number;
   private columnName: string | undefined;
@@ -84,7 +63,7 @@ export class ListChunkParser {
   constructor(options: ListParseOptions = {}) {
     const format = listFormatOf(options);
     this.stats = { format, lines: 0, entries: 0, skipped: 0 };
-    this.delimiter = options.delimiter ?? (/\.tsv$/i.test(options.name ?? '') ? '\t' : ',');
+    this.dsv = dsvFormat(options.delimiter ?? (/\.tsv$/i.test(options.name ?? '') ? '\t' : ','));
     if (typeof options.column === 'string') {
       const asNumber = /^\d+$/.test(options.column.trim()) ? Number(options.column) : NaN;
       this.column = Number.isNaN(asNumber) ? 0 : asNumber;
@@ -141,7 +120,8 @@ export class ListChunkParser {
   }
 
   private row(line: string, out: string[]): void {
-    const fields = splitCsvRow(line, this.delimiter);
+    // One framed row: d3-dsv reads it as exactly one record.
+    const fields = this.dsv.parseRows(line)[0] ?? [''];
     if (this.first) {
       this.first = false;
       const isHeader = this.headerMode === 'auto' ? looksLikeHeader(fields) : this.headerMode;

@@ -2,8 +2,8 @@
  * The benchmarks of src/bench the web app runs, at small sizes (they run in the engine worker, which
  * pauses meanwhile). Loaded on demand: a build without them shows an empty Benchmarks view.
  */
-import type { BloomFiltersClasses } from '../../bench/ioc.js';
-import type { BenchModule } from './host.js';
+import type { BloomFiltersClasses } from '../../src/bench/ioc.js';
+import type { BenchModule } from './services/benchmarks.js';
 
 /** A CommonJS module's exports, whether the bundler hands over `module.exports` or its `default`. */
 function commonJsDefault<T>(module: { default: unknown }): T {
@@ -27,9 +27,9 @@ async function loadBloomFilters(): Promise<BloomFiltersClasses | undefined> {
 
 export async function benchModules(): Promise<BenchModule[]> {
   const [statetable, windows, ioc, bloomFilters] = await Promise.all([
-    import('../../bench/statetable.js'),
-    import('../../bench/windows.js'),
-    import('../../bench/ioc.js'),
+    import('../../src/bench/statetable.js'),
+    import('../../src/bench/windows.js'),
+    import('../../src/bench/ioc.js'),
     loadBloomFilters(),
   ]);
   return [

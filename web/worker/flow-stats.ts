@@ -9,8 +9,8 @@
  * reduced to its feature rows once the watermark (latest start − lateness) passes its end; a flow
  * that arrives for a closed window is counted as late and left out of the windows.
  */
-import { flowFeatures, type FeatureRow, type FlowLike } from '../../ml/features.js';
-import type { FlowCounts, FlowHostCounts, FlowHostProfile, FlowHostWindow, FlowProtocolPoint, FlowSummary, FlowTalker } from './protocol.js';
+import { flowFeatures, type FeatureRow, type FlowLike } from '../../src/ml/features.js';
+import type { FlowCounts, FlowHostCounts, FlowHostProfile, FlowHostWindow, FlowProtocolPoint, FlowSummary, FlowTalker } from '../../src/runtime/worker/protocol.js';
 
 export interface FlowStatsOptions {
   /** Protocol bucket length (default 10 s, the "TCP/UDP/other every 10 s"). */
