@@ -4,7 +4,8 @@ import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
 import { createNodeEngine } from '../targets/node.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
-import { InputError, listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
+import { listEntries } from '../io/list-entries.js';
+import { InputError, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
   rules: readonly string[];

@@ -74,10 +74,14 @@ export class Firing {
 
   /** HAVING, then SINK, one crossing per rule each; then the alerts, keyed by `prefixOf(origin)` and seq. */
   finish(work: Work, prefixOf: (origin: number) => number[]): KeyedAlert[] {
-    const out: KeyedAlert[] = work.system.map(({ seq, origin, alert }) => ({ key: [...prefixOf(origin), seq], alert }));
+    const keyOf = (origin: number, seq: number) => {
+      const prefix = prefixOf(origin);
+      return prefix.length === 1 ? [prefix[0]!, seq] : [...prefix, seq];
+    };
+    const out: KeyedAlert[] = work.system.map(({ seq, origin, alert }) => ({ key: keyOf(origin, seq), alert }));
     const deactivate = (rule: LiveRule, violation: unknown, phase: FunctionPhase, origin: number) => {
       const alert = this.ctx.deactivate(rule, violation, phase);
-      if (alert) out.push({ key: [...prefixOf(origin), work.nextSeq()], alert });
+      if (alert) out.push({ key: keyOf(origin, work.nextSeq()), alert });
     };
     for (const [rule, items] of work.having) {
       if (!rule.active) continue;
@@ -107,7 +111,7 @@ export class Firing {
       this.reportErrors(rule, 'sink', outcome.errors);
       items.forEach((item, k) => {
         const alert = toAlert(rule.name, outcome.results[k], item.input, item.window, rule.plan.aggregation);
-        if (alert && (!rule.plan.suppression || this.admit(rule, item, alert))) out.push({ key: [...prefixOf(item.origin), item.seq], alert });
+        if (alert && (!rule.plan.suppression || this.admit(rule, item, alert))) out.push({ key: keyOf(item.origin, item.seq), alert });
       });
     }
     return out;

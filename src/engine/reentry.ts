@@ -92,7 +92,10 @@ export class Reentry {
   private flushOut(): void {
     const out = this.pending;
     this.pending = [];
-    out.sort((a, b) => compareKeys(a.key, b.key));
+    // Most inputs re-enter nothing and raise their alerts in order already: check before sorting.
+    let sorted = true;
+    for (let i = 1; i < out.length && sorted; i++) sorted = compareKeys(out[i - 1]!.key, out[i]!.key) <= 0;
+    if (!sorted) out.sort((a, b) => compareKeys(a.key, b.key));
     for (const keyed of out) this.ctx.emit(keyed);
   }
 

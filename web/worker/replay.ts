@@ -1,12 +1,12 @@
 /**
  * Decoding a dropped file for a replay: JSON lines, gzip-compressed or not (told by the gzip magic
- * bytes, not the name), read as a stream with the compressed bytes counted for progress.
+ * bytes, not the name), read as a stream with the compressed bytes counted for progress. The
+ * decoding is src/io's (decodeEventStream: gzip, line limits, UTF-8, nesting depth).
  */
+import { decodeEventStream } from '../../src/io/decode-stream.js';
+import { readJsonObject } from '../../src/io/from-jsonl.js';
 
-/** Whether bytes start like a gzip member (0x1f 0x8b). */
-export function isGzip(head: Uint8Array): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
+export { isGzip } from '../../src/io/gzip.js';
 
 /** Splits text chunks into lines (\n or \r\n), keeping a partial last line for the next chunk. */
 export class LineSplitter {
@@ -35,15 +35,17 @@ export type DecodedLine = { line: number; event: Record<string, unknown> } | { l
 
 /** One line of JSON lines: an object, or why not (blank lines give undefined). */
 export function decodeLine(text: string, line: number): DecodedLine | undefined {
+  const result = replayLine(text);
+  if (result === undefined) return undefined;
+  return 'event' in result ? { line, event: result.event } : { line, error: result.reason };
+}
+
+/** One line as src/io reads JSON, in the replay's words. */
+function replayLine(text: string): { event: Record<string, unknown> } | { reason: string } | undefined {
   if (!text.trim()) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { line, error: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { line, error: 'not an object' };
-  return { line, event: value as Record<string, unknown> };
+  const read = readJsonObject(text);
+  if ('event' in read) return read;
+  return { reason: 'tooDeep' in read ? read.tooDeep : 'malformed' in read ? 'not JSON' : 'not an object' };
 }
 
 /**
@@ -52,7 +54,6 @@ export function decodeLine(text: string, line: number): DecodedLine | undefined 
  */
 export async function* readJsonLines(file: Blob, options: { batchSize?: number; onBytes?: (n: number) => void } = {}): AsyncGenerator<DecodedLine[]> {
   const batchSize = options.batchSize ?? 2000;
-  const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
   let read = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
@@ -61,26 +62,10 @@ export async function* readJsonLines(file: Blob, options: { batchSize?: number; 
       controller.enqueue(chunk);
     },
   });
-  let bytes: ReadableStream<Uint8Array> = file.stream().pipeThrough(counter);
-  if (isGzip(head)) bytes = bytes.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
-  const text = bytes.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>);
-  const reader = text.getReader();
-  const splitter = new LineSplitter();
-  let lineNo = 0;
-  let batch: DecodedLine[] = [];
-  const take = (lines: string[]) => {
-    for (const l of lines) {
-      const decoded = decodeLine(l, ++lineNo);
-      if (decoded) batch.push(decoded);
-    }
-  };
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    take(splitter.push(value));
-    while (batch.length >= batchSize) yield batch.splice(0, batchSize);
+  const bytes: ReadableStream<Uint8Array> = file.stream().pipeThrough(counter);
+  for await (const batch of decodeEventStream(bytes, { parse: replayLine, batchLines: batchSize })) {
+    const lines: DecodedLine[] = [...batch.events, ...batch.rejects.map((r) => ({ line: r.line, error: r.reason }))];
+    lines.sort((a, b) => a.line - b.line);
+    if (lines.length) yield lines;
   }
-  take(splitter.end());
-  while (batch.length) yield batch.splice(0, batchSize);
-  batch = [];
 }

@@ -5,9 +5,12 @@
  *
  * Header fields escape `|` and `\` with a backslash; extension values escape `=`, `\`, and write
  * newlines as `\n` / `\r`. An extension value runs until the next ` key=`, so values may hold
- * spaces. Extension keys are renamed to their full dictionary names (`src` → `sourceAddress`),
- * as ArcSight does; keys outside the table keep their name. Port, byte and count fields become
- * numbers. A line that is not CEF is an error with a reason, never a guess.
+ * spaces: the one whitespace character before a key separates, any other is the value's (a last
+ * value loses its trailing whitespace, the line's end). Extension keys are renamed to their full
+ * dictionary names (`src` → `sourceAddress`), as ArcSight does; keys outside the table keep their
+ * name, `__proto__` and `constructor` included, as ordinary fields (as JSON.parse makes them). Port,
+ * byte and count fields become numbers. A line that is not CEF is an error with a reason, never a
+ * guess. The encoder is ./to-cef.ts.
  */
 
 export type CefResult = { ok: true; event: Record<string, unknown> } | { ok: false; reason: string };
@@ -55,7 +58,10 @@ export const CEF_KEY_NAMES: Readonly<Record<string, string>> = {
   suser: 'sourceUserName',
 };
 
-const NUMERIC = new Set([
+export const CEF_HEADER_FIELDS: readonly string[] = ['cefVersion', ...HEADER_FIELDS, 'syslogPrefix'];
+
+/** Full names whose digit-only values are read as numbers. */
+export const CEF_NUMERIC_FIELDS: ReadonlySet<string> = new Set([
   'baseEventCount',
   'bytesIn',
   'bytesOut',
@@ -117,12 +123,21 @@ function parseExtension(text: string, into: Record<string, unknown>): string | u
   if (text.slice(0, keys[0].keyStart).trim()) return `CEF extension starts with "${text.slice(0, keys[0].keyStart).trim().slice(0, 40)}", not key=value`;
   for (let i = 0; i < keys.length; i++) {
     const end = i + 1 < keys.length ? keys[i + 1].keyStart : text.length;
-    const raw = text.slice(keys[i].valueStart, end).replace(/\s+$/, '');
-    const name = CEF_KEY_NAMES[keys[i].key] ?? keys[i].key;
+    // Before a key, the whitespace character the key pattern matched separates; the last value
+    // ends at the line's end, whose trailing whitespace is not part of it.
+    const raw = i + 1 < keys.length ? text.slice(keys[i].valueStart, end - 1) : text.slice(keys[i].valueStart).replace(/\s+$/, '');
+    // Own entries only: `constructor=` or `__proto__=` must not find Object.prototype's members.
+    const name = Object.hasOwn(CEF_KEY_NAMES, keys[i].key) ? CEF_KEY_NAMES[keys[i].key]! : keys[i].key;
     const value = unescapeValue(raw);
-    into[name] = NUMERIC.has(name) && /^-?\d+$/.test(value) ? Number(value) : value;
+    setField(into, name, CEF_NUMERIC_FIELDS.has(name) && /^-?\d+$/.test(value) ? Number(value) : value);
   }
   return undefined;
+}
+
+/** Sets an own field, `__proto__` too (an assignment would set the prototype or be ignored). */
+function setField(into: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(into, name, { value, writable: true, enumerable: true, configurable: true });
+  else into[name] = value;
 }
 
 function isEscaped(text: string, index: number): boolean {
