@@ -14,10 +14,16 @@ export interface UtilsHost {
   classify(model: string, features: unknown): FlowClassification;
 }
 
-/** What `utils.classify` returns (src/ml/model.ts computes it). */
+/**
+ * What `utils.classify` returns (src/ml/classify.ts computes it; src/ml/types.ts names it
+ * Classification). Defined here because the rule language's library is the bottom layer.
+ */
 export interface FlowClassification {
+  /** The KNN's label (distance-weighted vote of the nearest training points). */
   label: string;
+  /** The nearest centroid. */
   cluster: number;
+  /** Share of the vote that says anomalous, 0–1. */
   score: number;
 }
 

@@ -8,7 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Engine, RuleInfo } from '../../src/engine/engine.js';
-import { createBrowserEngine } from '../../src/runtime/browser.js';
+import { createBrowserEngine } from '../../src/targets/browser.js';
 import type {
   MetricsSnapshot,
   SourceStatus,

@@ -4,7 +4,7 @@
  * exposes it with comlink. Start it with `startEngineWorker()` (client.ts).
  */
 import * as Comlink from 'comlink';
-import { createBrowserEngine } from '../../src/runtime/browser.js';
+import { createBrowserEngine } from '../../src/targets/browser.js';
 import { benchModules } from './bench-modules.js';
 import { WorkerHost } from './host.js';
 import { IdbStore, MemoryStore } from './persistence.js';
