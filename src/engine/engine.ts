@@ -54,7 +54,7 @@ export class Engine {
   readonly iocs: IocRegistry;
   readonly tables = new TableRegistry();
   /** Flow models for `utils.classify` (src/ml: `vigil train` writes them). */
-  readonly models = new ModelRegistry();
+  readonly models: ModelRegistry;
   private readonly options: ResolvedOptions;
   private readonly activity?: RuleActivity;
   private readonly clock: Clock;
@@ -77,6 +77,7 @@ export class Engine {
     options: EngineOptions = {},
   ) {
     this.options = resolveOptions(options);
+    this.models = new ModelRegistry(host.models);
     this.clock = options.clock ?? Date.now;
     this.activity = options.activity;
     this.metricsOf = new Metrics(this.clock);

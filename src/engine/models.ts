@@ -2,16 +2,18 @@
  * Flow models that rules score with `utils.classify(name, features)`: the JSON `vigil train`
  * writes (src/ml/model.ts), checked when loaded, kept in checkpoints.
  */
-import { checkModel, classify } from '../ml/classify.js';
 import type { Classification as FlowClassification, FlowModel } from '../ml/types.js';
+import type { FlowModels } from './ports.js';
 
 export class ModelRegistry {
   private readonly models = new Map<string, FlowModel>();
 
+  constructor(private readonly scoring: FlowModels) {}
+
   /** Loads or replaces a model; a value that is not a flow model is a TypeError saying why. */
   set(name: string, model: unknown): void {
     if (!name) throw new TypeError('a model needs a name');
-    this.models.set(name, checkModel(model));
+    this.models.set(name, this.scoring.check(model));
   }
 
   delete(name: string): boolean {
@@ -48,7 +50,7 @@ export class ModelRegistry {
     const vector = (Array.isArray(features) ? features : model.features.map((f) => (features as Record<string, unknown>)[f] ?? 0)).map(Number);
     const bad = vector.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) throw new TypeError(`feature '${model.features[bad]}' is not a finite number`);
-    const { label, cluster, score } = classify(model, vector);
+    const { label, cluster, score } = this.scoring.classify(model, vector);
     return { label, cluster, score };
   }
 }

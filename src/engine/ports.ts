@@ -6,6 +6,7 @@
  * (src/targets) wires them together.
  */
 import type { UtilsHost } from '../lang/utils.js';
+import type { Classification, FlowModel } from '../ml/types.js';
 
 // ── IOC sets (IOC FILTERS) ──────────────────────────────────────────────────
 
@@ -334,4 +335,14 @@ export interface SandboxFactory {
     host: UtilsHost,
     options?: { now?: () => number },
   ): RuleSandbox;
+}
+
+// ── flow models (utils.classify) ────────────────────────────────────────────
+
+/** Checks and scores the flow models `vigil train` writes (src/ml implements it). */
+export interface FlowModels {
+  /** The value as a flow model, or a TypeError saying why it is not one. */
+  check(model: unknown): FlowModel;
+  /** Scores a feature vector in the model's feature order. */
+  classify(model: FlowModel, vector: readonly number[]): Classification;
 }

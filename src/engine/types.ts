@@ -6,7 +6,7 @@
 import type { EventClock } from './watermark.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
 import type { RuleStatus } from './rule-state.js';
-import type { FunctionPhase, IocSetFactory, SandboxFactory, StateTableFactory, WindowBufferFactory } from './ports.js';
+import type { FlowModels, FunctionPhase, IocSetFactory, SandboxFactory, StateTableFactory, WindowBufferFactory } from './ports.js';
 
 /** See EngineOptions.activity. Called once per rule function and batch, not per event. */
 export interface RuleActivity {
@@ -18,6 +18,8 @@ export interface RuleActivity {
 export interface EngineHost {
   /** Runs rule functions that cannot run natively (src/sandbox: `createSandboxFactory(quickjs)`). */
   sandboxes: SandboxFactory;
+  /** Checks and scores flow models for `utils.classify` (src/ml: `flowModels`). */
+  models: FlowModels;
   iocSets: IocSetFactory;
   stateTables: StateTableFactory;
   windowBuffers: WindowBufferFactory;

@@ -80,3 +80,6 @@ export function classify(model: FlowModel, features: readonly number[] | object)
   const vote = knn.vote(x);
   return { label: vote.label, cluster: nearestCentroid(model.centroids, x), score: vote.shares[ANOMALOUS] ?? 0 };
 }
+
+/** The engine's flow-model port (src/engine/ports.ts FlowModels), for the targets to hand it. */
+export const flowModels = { check: checkModel, classify } as const;

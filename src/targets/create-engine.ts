@@ -11,6 +11,7 @@
  */
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { Engine, type EngineHost, type EngineOptions } from '../engine/engine.js';
+import { flowModels } from '../ml/classify.js';
 import { createSandboxFactory } from '../sandbox/sandbox.js';
 import { createHotPaths, type HotPaths } from '../wasm/hotpaths.js';
 
@@ -23,7 +24,7 @@ export type Host = EngineHost & HotPaths;
  * with one host share both; they run one at a time and each keeps its own sets, tables and sandboxes.
  */
 export function createHost(quickjs: QuickJSWASMModule, vigil: WebAssembly.Instance): Host {
-  return { sandboxes: createSandboxFactory(quickjs), ...createHotPaths(vigil) };
+  return { sandboxes: createSandboxFactory(quickjs), models: flowModels, ...createHotPaths(vigil) };
 }
 
 /** An engine over a host. Every platform's `createEngine` ends here. */
