@@ -1,19 +1,26 @@
 /**
  * The rules-tree: (field, value) → the rules that named it in SOURCES, so an event meets only its
  * own rules. A rule is indexed under its first selector; further selectors (ANDed) are checked
- * for the rules the index returns. Inside each (field, value) bucket, rules whose FILTER starts
- * with an equality test are indexed again by that test (see equality-index.ts), so 1,000 rules
- * that differ by `e.integer == i` cost about what a few do.
+ * for the rules the index returns. Inside each (field, value) bucket, rules whose FILTER holds
+ * equality tests are indexed again by the most selective one (see equality-index.ts), so 1,000
+ * rules that differ by `e.integer == i` cost about what a few do; the rule's other equality tests
+ * are checked before it is offered, so an event meets only rules whose every equality holds.
  */
-import { valueKeys, type EqualityConjunct } from './equality-index.js';
+import { valueKeys, type RuleEqualities } from './equality-index.js';
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
 
 export interface RoutedRule {
   /** Position of the rule in evaluation order: lower runs first. */
   readonly order: number;
   readonly selectors: readonly { field: string; values: readonly string[] }[];
-  /** An equality test every event passing the rule's FILTER satisfies. */
-  readonly equality?: EqualityConjunct;
+  /** Equality tests every event passing the rule's FILTER satisfies. */
+  readonly equality?: RuleEqualities;
+}
+
+/** A test a candidate rule must pass before it is offered: a further selector or an equality of its FILTER. */
+interface Check {
+  read: FieldReader;
+  passes(value: unknown): boolean;
 }
 
 interface ConjunctIndex<R> {
@@ -44,8 +51,11 @@ interface FieldIndex<R> {
 
 export class Router<R extends RoutedRule> {
   private readonly fields = new Map<string, FieldIndex<R>>();
-  /** Rules with more than one selector need the rest checked after the index look-up. */
-  private readonly extraSelectors = new Map<R, { read: FieldReader; values: Set<string> }[]>();
+  /**
+   * Rules with more than one selector, or more than one equality test, need the rest checked after
+   * the index look-up.
+   */
+  private readonly extraChecks = new Map<R, Check[]>();
   /** How many lists the current look-up drew from: one list is already ordered and free of repeats. */
   private contributions = 0;
 
@@ -62,26 +72,33 @@ export class Router<R extends RoutedRule> {
     for (const value of new Set(first.values)) {
       let bucket = index.byValue.get(value);
       if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map() }));
-      if (!rule.equality) {
+      const indexed = rule.equality?.indexed;
+      if (!indexed) {
         insertOrdered(bucket.plain, rule);
         continue;
       }
-      let conjuncts = bucket.byField.get(rule.equality.field);
-      if (!conjuncts) bucket.byField.set(rule.equality.field, (conjuncts = { read: fieldReader(rule.equality.field), byKey: new Map(), all: [], byNumber: new Map() }));
+      let conjuncts = bucket.byField.get(indexed.field);
+      if (!conjuncts) bucket.byField.set(indexed.field, (conjuncts = { read: fieldReader(indexed.field), byKey: new Map(), all: [], byNumber: new Map() }));
       insertOrdered(conjuncts.all, rule);
       conjuncts.byNumber.clear();
-      for (const key of rule.equality.keys) {
+      for (const key of indexed.keys) {
         const list = conjuncts.byKey.get(key) ?? [];
         insertOrdered(list, rule);
         conjuncts.byKey.set(key, list);
       }
     }
-    if (rest.length) {
-      this.extraSelectors.set(
-        rule,
-        rest.map((s) => ({ read: fieldReader(s.field), values: new Set(s.values) })),
-      );
-    }
+    const checks: Check[] = rest.map((s) => {
+      const values = new Set(s.values);
+      return {
+        read: fieldReader(s.field),
+        passes: (value) => {
+          const text = scalarText(value);
+          return text !== undefined && values.has(text);
+        },
+      };
+    });
+    for (const conjunct of rule.equality?.checked ?? []) checks.push({ read: fieldReader(conjunct.field), passes: conjunct.holds });
+    if (checks.length) this.extraChecks.set(rule, checks);
   }
 
   remove(rule: R): void {
@@ -101,7 +118,7 @@ export class Router<R extends RoutedRule> {
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);
     }
-    this.extraSelectors.delete(rule);
+    this.extraChecks.delete(rule);
   }
 
   hasField(field: string): boolean {
@@ -167,12 +184,9 @@ export class Router<R extends RoutedRule> {
   }
 
   private passesExtra(rule: R, event: EventRecord): boolean {
-    const extra = this.extraSelectors.get(rule);
-    if (!extra) return true;
-    for (const s of extra) {
-      const text = scalarText(s.read(event));
-      if (text === undefined || !s.values.has(text)) return false;
-    }
+    const checks = this.extraChecks.get(rule);
+    if (!checks) return true;
+    for (const check of checks) if (!check.passes(check.read(event))) return false;
     return true;
   }
 }

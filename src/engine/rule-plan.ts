@@ -9,7 +9,7 @@ import type { JsFunction, RuleAst } from '../lang/ast.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
 import type { StateTableFactory } from './ports.js';
-import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
+import { ruleEqualities, type RuleEqualities } from './equality-index.js';
 import { StateMachine } from './state-machine.js';
 import { resolveLimits, SandboxViolation, type BatchOutcome, type FunctionPhase, type RuleSandbox, type SandboxFactory, type SandboxLimits } from './ports.js';
 import type { Utils, UtilsHost } from '../lang/utils.js';
@@ -68,7 +68,8 @@ export interface RulePlan {
   readonly having?: FunctionRunner;
   readonly sink: FunctionRunner;
   readonly iocTerms: readonly IocTermPlan[];
-  readonly equality?: EqualityConjunct;
+  /** The FILTER's equality tests, for the rules index (undefined with `equalityIndex: false`). */
+  readonly equality?: RuleEqualities;
   readonly aggregation?: AggregationPlan;
   readonly stateMachine?: StateMachinePlan;
   readonly suppression?: SuppressionPlan;
@@ -89,7 +90,7 @@ export interface RuleCompileContext {
   allowedLatenessMs: number;
   /** Run every FILTER in the sandbox, for comparison with the native path. */
   sandboxOnly: boolean;
-  /** Index the FILTER's leading equality test (see equality-index.ts). */
+  /** Index the FILTER's equality tests (see equality-index.ts). */
   equalityIndex: boolean;
   /** The clock of the sandbox's CPU deadline (ms); undefined means wall time. */
   cpuClock?: () => number;
@@ -207,7 +208,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
     filter: runners.filter,
     having: runners.having,
     sink: runners.sink!,
-    equality: ast.filter && ctx.equalityIndex ? equalityConjunct(ast.filter.node) : undefined,
+    equality: ast.filter && ctx.equalityIndex ? ruleEqualities(ast.filter.node) : undefined,
     iocTerms: ast.iocFilters.map((t) => ({ negated: t.negated, list: t.list, field: t.field, read: fieldReader(t.field) })),
     aggregation,
     stateMachine,

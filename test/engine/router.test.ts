@@ -1,6 +1,6 @@
 import { parseExpressionAt } from 'acorn';
 import { describe, expect, it } from 'vitest';
-import { equalityConjunct, valueKeys } from '../../src/engine/equality-index.js';
+import { ruleEqualities, valueKeys } from '../../src/engine/equality-index.js';
 import { Router, type RoutedRule } from '../../src/engine/router.js';
 
 interface TestRule extends RoutedRule {
@@ -31,7 +31,7 @@ describe('the rules index', () => {
       const node = parseExpressionAt(text, 0, { ecmaVersion: 'latest' });
       // The reference: the same function as JavaScript (tests only).
       const filter = new Function(`return (${text})`)() as TestRule['filter'];
-      rules.push({ name: `r${i}: ${text}`, order: i, selectors: [{ field: 'k', values: ['v'] }], equality: equalityConjunct(node), filter });
+      rules.push({ name: `r${i}: ${text}`, order: i, selectors: [{ field: 'k', values: ['v'] }], equality: ruleEqualities(node), filter });
     }
     expect(rules.filter((r) => r.equality).length).toBe(400);
     const router = new Router<TestRule>();
@@ -54,11 +54,17 @@ describe('the rules index', () => {
     const router = new Router<RoutedRule>();
     for (let i = 0; i < 1000; i++) {
       const node = parseExpressionAt(`function (e) { return e['integer'] == ${i % 167} && e.tag == 'id_tag_' + ${i % 167}; }`, 0, { ecmaVersion: 'latest' });
-      router.add({ order: i, selectors: [{ field: 'group', values: [`G${Math.floor(i / 167)}`] }], equality: equalityConjunct(node) });
+      router.add({ order: i, selectors: [{ field: 'group', values: [`G${Math.floor(i / 167)}`] }], equality: ruleEqualities(node) });
     }
-    const offered: RoutedRule[] = [];
-    router.route({ group: 'G2', integer: 7 }, (r) => offered.push(r));
-    expect(offered.map((r) => r.order)).toEqual([341]);
+    const offered = (event: Record<string, unknown>) => {
+      const out: number[] = [];
+      router.route(event, (r) => out.push(r.order));
+      return out;
+    };
+    expect(offered({ group: 'G2', integer: 7, tag: 'id_tag_7' })).toEqual([341]);
+    // The second equality is checked too: an event whose tag differs meets no rule.
+    expect(offered({ group: 'G2', integer: 7, tag: 'id_tag_8' })).toEqual([]);
+    expect(offered({ group: 'G2', integer: '7', tag: 'id_tag_7' })).toEqual([341]);
   });
 
   it('offers rules added or removed after a number was looked up (the look-up memo follows the rules)', () => {
@@ -66,7 +72,7 @@ describe('the rules index', () => {
     const rule = (order: number, text: string): RoutedRule => ({
       order,
       selectors: [{ field: 'k', values: ['v'] }],
-      equality: equalityConjunct(parseExpressionAt(text, 0, { ecmaVersion: 'latest' })),
+      equality: ruleEqualities(parseExpressionAt(text, 0, { ecmaVersion: 'latest' })),
     });
     const offered = (integer: unknown) => {
       const out: number[] = [];
@@ -90,19 +96,26 @@ describe('the rules index', () => {
   });
 
   it('does not index what it cannot read exactly', () => {
-    const conj = (text: string) => equalityConjunct(parseExpressionAt(text, 0, { ecmaVersion: 'latest' }));
+    const conj = (text: string) => ruleEqualities(parseExpressionAt(text, 0, { ecmaVersion: 'latest' }));
     expect(conj(`function (e) { return e.a.b == 1; }`)).toBeUndefined();
     expect(conj(`function (e) { return e.a == 1 || e.b == 2; }`)).toBeUndefined();
     expect(conj(`function (e) { const x = 1; return e.a == x; }`)).toBeUndefined();
     expect(conj(`function (e) { return e[k] == 1; }`)).toBeUndefined();
-    expect(conj(`function (e) { return e.a != 1 && e.b == 'q'; }`)).toEqual({ field: 'b', keys: ['sq'] });
+    expect(conj(`function (e) { return e.a != 1 && e.b == 'q'; }`)?.indexed).toMatchObject({ field: 'b', keys: ['sq'] });
+    // Inherited names read the prototype in the FILTER but only own fields in the router.
+    expect(conj(`function (e) { return e.constructor == 'x'; }`)).toBeUndefined();
+    // A conjunct after one that may write to the event (or call anything) is not used.
+    expect(conj(`function (e) { return (e.a = 1) && e.a == 1; }`)).toBeUndefined();
+    expect(conj(`function (e) { return Object.assign(e, { a: 1 }) && e.a == 1; }`)).toBeUndefined();
+    expect(conj(`function (e) { return e.a == 1 && f(e) && e.b == 2; }`)?.checked).toEqual([]);
+    expect(conj(`function (e) { return utils.matches(e.t, 'x') && e.a == 1; }`)?.indexed).toMatchObject({ field: 'a' });
     expect(valueKeys({ toString: () => '3' })).toBeUndefined();
   });
 
   it('removes rules from every index', () => {
     const router = new Router<RoutedRule>();
     const node = parseExpressionAt(`function (e) { return e.x == 1; }`, 0, { ecmaVersion: 'latest' });
-    const a = { order: 0, selectors: [{ field: 'k', values: ['v'] }], equality: equalityConjunct(node) };
+    const a = { order: 0, selectors: [{ field: 'k', values: ['v'] }], equality: ruleEqualities(node) };
     const b = { order: 1, selectors: [{ field: 'k', values: ['v'] }, { field: 'j', values: ['w'] }] };
     router.add(a);
     router.add(b);
