@@ -23,24 +23,37 @@ interface Check {
   passes(value: unknown): boolean;
 }
 
+/** A rule as the index holds it: with the tests to pass after the look-up (undefined: none). */
+interface Entry<R> {
+  readonly rule: R;
+  readonly order: number;
+  readonly checks: readonly Check[] | undefined;
+}
+
 interface ConjunctIndex<R> {
   read: FieldReader;
-  byKey: Map<string, R[]>;
-  all: R[];
+  byKey: Map<string, Entry<R>[]>;
+  all: Entry<R>[];
   /**
    * Number values (the common case: ports, ids, codes) → the rules of their keys, merged in rule
-   * order, so a look-up builds no key strings. Filled on demand, emptied when the rules change.
+   * order, so a look-up builds no key strings. Filled on demand, emptied when the rules change;
+   * small non-negative integers in an array, other numbers in a map.
    */
-  byNumber: Map<number, R[]>;
+  bySmallInteger: (Entry<R>[] | undefined)[];
+  byNumber: Map<number, Entry<R>[]>;
 }
 
 /** Distinct numbers remembered per conjunct index before the memo starts afresh. */
 const NUMBER_MEMO_LIMIT = 65_536;
+/** Integers below this are memoised by array index (-0 included: it has the keys of 0). */
+const SMALL_INTEGER_LIMIT = 4096;
 
 interface Bucket<R> {
   /** Rules without an indexed equality test: always candidates. */
-  plain: R[];
+  plain: Entry<R>[];
   byField: Map<string, ConjunctIndex<R>>;
+  /** `byField`'s values, for iteration without an iterator per event. */
+  conjunctIndexes: ConjunctIndex<R>[];
 }
 
 interface FieldIndex<R> {
@@ -51,42 +64,19 @@ interface FieldIndex<R> {
 
 export class Router<R extends RoutedRule> {
   private readonly fields = new Map<string, FieldIndex<R>>();
-  /**
-   * Rules with more than one selector, or more than one equality test, need the rest checked after
-   * the index look-up.
-   */
-  private readonly extraChecks = new Map<R, Check[]>();
+  /** `fields`' values, for iteration without an iterator per event. */
+  private fieldIndexes: FieldIndex<R>[] = [];
+  private readonly entries = new Map<R, Entry<R>>();
   /** How many lists the current look-up drew from: one list is already ordered and free of repeats. */
   private contributions = 0;
+  private found: Entry<R>[] | undefined;
 
   add(rule: R): void {
     // Alerts re-enter through `rule` alone, so a rule that selects on it is indexed there.
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
     if (!first) throw new Error('a rule needs at least one SOURCES selector');
-    let index = this.fields.get(first.field);
-    if (!index) {
-      index = { field: first.field, read: fieldReader(first.field), byValue: new Map() };
-      this.fields.set(first.field, index);
-    }
-    for (const value of new Set(first.values)) {
-      let bucket = index.byValue.get(value);
-      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map() }));
-      const indexed = rule.equality?.indexed;
-      if (!indexed) {
-        insertOrdered(bucket.plain, rule);
-        continue;
-      }
-      let conjuncts = bucket.byField.get(indexed.field);
-      if (!conjuncts) bucket.byField.set(indexed.field, (conjuncts = { read: fieldReader(indexed.field), byKey: new Map(), all: [], byNumber: new Map() }));
-      insertOrdered(conjuncts.all, rule);
-      conjuncts.byNumber.clear();
-      for (const key of indexed.keys) {
-        const list = conjuncts.byKey.get(key) ?? [];
-        insertOrdered(list, rule);
-        conjuncts.byKey.set(key, list);
-      }
-    }
+    // Further selectors (ANDed) and the FILTER's other equalities are checked after the look-up.
     const checks: Check[] = rest.map((s) => {
       const values = new Set(s.values);
       return {
@@ -98,27 +88,60 @@ export class Router<R extends RoutedRule> {
       };
     });
     for (const conjunct of rule.equality?.checked ?? []) checks.push({ read: fieldReader(conjunct.field), passes: conjunct.holds });
-    if (checks.length) this.extraChecks.set(rule, checks);
+    const entry: Entry<R> = { rule, order: rule.order, checks: checks.length ? checks : undefined };
+    this.entries.set(rule, entry);
+    let index = this.fields.get(first.field);
+    if (!index) {
+      index = { field: first.field, read: fieldReader(first.field), byValue: new Map() };
+      this.fields.set(first.field, index);
+      this.fieldIndexes = [...this.fields.values()];
+    }
+    for (const value of new Set(first.values)) {
+      let bucket = index.byValue.get(value);
+      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map(), conjunctIndexes: [] }));
+      const indexed = rule.equality?.indexed;
+      if (!indexed) {
+        insertOrdered(bucket.plain, entry);
+        continue;
+      }
+      let conjuncts = bucket.byField.get(indexed.field);
+      if (!conjuncts) {
+        conjuncts = { read: fieldReader(indexed.field), byKey: new Map(), all: [], bySmallInteger: [], byNumber: new Map() };
+        bucket.byField.set(indexed.field, conjuncts);
+        bucket.conjunctIndexes = [...bucket.byField.values()];
+      }
+      insertOrdered(conjuncts.all, entry);
+      forgetNumbers(conjuncts);
+      for (const key of indexed.keys) {
+        const list = conjuncts.byKey.get(key) ?? [];
+        insertOrdered(list, entry);
+        conjuncts.byKey.set(key, list);
+      }
+    }
   }
 
   remove(rule: R): void {
+    const entry = this.entries.get(rule);
+    if (!entry) return;
+    this.entries.delete(rule);
     for (const index of this.fields.values()) {
       for (const [value, bucket] of index.byValue) {
-        removeFrom(bucket.plain, rule);
+        removeFrom(bucket.plain, entry);
         for (const [field, conjuncts] of bucket.byField) {
-          removeFrom(conjuncts.all, rule);
-          conjuncts.byNumber.clear();
+          removeFrom(conjuncts.all, entry);
+          forgetNumbers(conjuncts);
           for (const [key, list] of conjuncts.byKey) {
-            removeFrom(list, rule);
+            removeFrom(list, entry);
             if (!list.length) conjuncts.byKey.delete(key);
           }
           if (!conjuncts.all.length) bucket.byField.delete(field);
         }
+        bucket.conjunctIndexes = [...bucket.byField.values()];
         if (!bucket.plain.length && !bucket.byField.size) index.byValue.delete(value);
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);
     }
-    this.extraChecks.delete(rule);
+    this.fieldIndexes = [...this.fields.values()];
   }
 
   hasField(field: string): boolean {
@@ -128,87 +151,109 @@ export class Router<R extends RoutedRule> {
   /** Calls `visit` for every rule the event reaches, in rule order. */
   route(event: EventRecord, visit: (rule: R) => void): void {
     this.contributions = 0;
-    let found: R[] | undefined;
-    for (const index of this.fields.values()) {
+    this.found = undefined;
+    const indexes = this.fieldIndexes;
+    for (let i = 0; i < indexes.length; i++) {
+      const index = indexes[i]!;
       const text = scalarText(index.read(event));
       if (text === undefined) continue;
       const bucket = index.byValue.get(text);
-      if (bucket) found = this.collect(bucket, event, found);
+      if (bucket) this.collect(bucket, event);
     }
-    this.visitInOrder(found, event, visit);
+    this.visitFound(event, visit);
   }
 
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
   routeBy(field: string, event: EventRecord, visit: (rule: R) => void): void {
+    this.contributions = 0;
+    this.found = undefined;
     const index = this.fields.get(field);
     if (!index) return;
     const text = scalarText(index.read(event));
     const bucket = text === undefined ? undefined : index.byValue.get(text);
-    this.contributions = 0;
-    if (bucket) this.visitInOrder(this.collect(bucket, event, undefined), event, visit);
+    if (bucket) this.collect(bucket, event);
+    this.visitFound(event, visit);
   }
 
-  private collect(bucket: Bucket<R>, event: EventRecord, into: R[] | undefined): R[] | undefined {
-    const add = (rules: R[]) => {
-      if (!rules.length) return;
-      this.contributions++;
-      into = into ? into.concat(rules) : rules;
-    };
-    add(bucket.plain);
-    for (const conjuncts of bucket.byField.values()) {
+  private add1(entries: Entry<R>[]): void {
+    if (!entries.length) return;
+    this.contributions++;
+    this.found = this.found ? this.found.concat(entries) : entries;
+  }
+
+  private collect(bucket: Bucket<R>, event: EventRecord): void {
+    this.add1(bucket.plain);
+    const indexes = bucket.conjunctIndexes;
+    for (let i = 0; i < indexes.length; i++) {
+      const conjuncts = indexes[i]!;
       const value = conjuncts.read(event);
       if (typeof value === 'number') {
-        add(rulesForNumber(conjuncts, value));
+        this.add1(rulesForNumber(conjuncts, value));
         continue;
       }
       const keys = valueKeys(value);
       if (keys === undefined) {
-        add(conjuncts.all);
+        this.add1(conjuncts.all);
         continue;
       }
       for (const key of keys) {
         const rules = conjuncts.byKey.get(key);
-        if (rules) add(rules);
+        if (rules) this.add1(rules);
       }
     }
-    return into;
   }
 
-  private visitInOrder(found: R[] | undefined, event: EventRecord, visit: (rule: R) => void): void {
+  private visitFound(event: EventRecord, visit: (rule: R) => void): void {
+    let found = this.found;
     if (!found) return;
+    this.found = undefined;
     if (this.contributions > 1) {
       // Several sources (or keys) contributed: restore rule order and drop repeats.
       found = [...new Set(found)].sort((a, b) => a.order - b.order);
     }
-    for (const rule of found) if (this.passesExtra(rule, event)) visit(rule);
+    for (let i = 0; i < found.length; i++) {
+      const entry = found[i]!;
+      if (entry.checks === undefined || passes(entry.checks, event)) visit(entry.rule);
+    }
   }
+}
 
-  private passesExtra(rule: R, event: EventRecord): boolean {
-    const checks = this.extraChecks.get(rule);
-    if (!checks) return true;
-    for (const check of checks) if (!check.passes(check.read(event))) return false;
-    return true;
+function passes(checks: readonly Check[], event: EventRecord): boolean {
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]!;
+    if (!check.passes(check.read(event))) return false;
   }
+  return true;
+}
+
+function forgetNumbers<R>(conjuncts: ConjunctIndex<R>): void {
+  conjuncts.byNumber.clear();
+  conjuncts.bySmallInteger = [];
 }
 
 /** The rules of the keys a number value matches (`valueKeys`), merged in rule order; memoised. */
-function rulesForNumber<R extends RoutedRule>(conjuncts: ConjunctIndex<R>, value: number): R[] {
-  let rules = conjuncts.byNumber.get(value);
+function rulesForNumber<R>(conjuncts: ConjunctIndex<R>, value: number): Entry<R>[] {
+  const small = value >= 0 && value < SMALL_INTEGER_LIMIT && Number.isInteger(value);
+  let rules = small ? conjuncts.bySmallInteger[value] : conjuncts.byNumber.get(value);
   if (rules) return rules;
   rules = [];
-  for (const key of valueKeys(value)!) for (const rule of conjuncts.byKey.get(key) ?? []) if (!rules.includes(rule)) insertOrdered(rules, rule);
-  if (conjuncts.byNumber.size >= NUMBER_MEMO_LIMIT) conjuncts.byNumber.clear();
-  conjuncts.byNumber.set(value, rules);
+  for (const key of valueKeys(value)!) for (const entry of conjuncts.byKey.get(key) ?? []) if (!rules.includes(entry)) insertOrdered(rules, entry);
+  if (small) {
+    conjuncts.bySmallInteger[value] = rules;
+  } else {
+    if (conjuncts.byNumber.size >= NUMBER_MEMO_LIMIT) conjuncts.byNumber.clear();
+    conjuncts.byNumber.set(value, rules);
+  }
   return rules;
 }
 
-function insertOrdered<R extends RoutedRule>(list: R[], rule: R): void {
+function insertOrdered<R>(list: Entry<R>[], entry: Entry<R>): void {
   let at = list.length;
-  while (at > 0 && list[at - 1].order > rule.order) at--;
-  list.splice(at, 0, rule);
+  while (at > 0 && list[at - 1]!.order > entry.order) at--;
+  list.splice(at, 0, entry);
 }
 
-function removeFrom<R>(list: R[], rule: R): void {
-  const at = list.indexOf(rule);
+function removeFrom<T>(list: T[], item: T): void {
+  const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
 }
