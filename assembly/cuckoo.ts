@@ -41,6 +41,9 @@ import { keyBytes } from './keys';
 @inline const FORMAT_MAGIC: u32 = 0x3146_4356; // "VCF1"
 // @ts-ignore: decorator
 @inline const FORMAT_VERSION: u32 = 1;
+// Format 2: format 1 plus the key-hash seeds (a keyed filter).
+// @ts-ignore: decorator
+@inline const FORMAT_VERSION_KEYED: u32 = 2;
 // @ts-ignore: decorator
 @inline const SPILL_CAPACITY: u32 = 256;
 
@@ -65,6 +68,11 @@ import { keyBytes } from './keys';
   maxLoad: f64;
   targetFpp: f64;
   rng: u32;
+  // Keyed filters (format 2) take 64-bit hashes the host computes with these seeds (src/wasm/key-hash.ts);
+  // unkeyed ones (format 1) hash UTF-8 keys here with XXH64, seed 0.
+  keyed: u32;
+  seedLo: u32;
+  seedHi: u32;
 }
 
 // The undo log of one insert's evictions: (bucket, slot, previous fingerprint) triples.
@@ -356,6 +364,9 @@ function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
   filter.maxLoad = maxLoad;
   filter.targetFpp = fpp;
   filter.rng = 0x9E3779B9;
+  filter.keyed = 0;
+  filter.seedLo = 0;
+  filter.seedHi = 0;
   return filter;
 }
 
@@ -474,6 +485,70 @@ export function cuckoo_has(handle: usize, ptr: usize, len: usize): bool {
   return filterContains(changetype<Filter>(handle), xxh64(ptr, len, 0));
 }
 
+// ---------------------------------------------------------------- keyed filters: the host hashes
+//
+// The host hashes each key with the filter's seeds (src/wasm/key-hash.ts) and passes the 64-bit
+// hash as two u32 halves (lo, hi), or n such pairs in the scratch buffer: no key is copied in.
+
+/** Makes an empty filter keyed with the host's seeds; returns false when it already holds keys. */
+export function cuckoo_set_seed(handle: usize, lo: u32, hi: u32): bool {
+  const filter = changetype<Filter>(handle);
+  for (let j: u32 = 0; j < filter.nLevels; j++) if (levelAt(filter, j).count != 0) return false;
+  filter.keyed = 1;
+  filter.seedLo = lo;
+  filter.seedHi = hi;
+  return true;
+}
+
+/** 1 when the filter is keyed (the host hashes), 0 when it hashes UTF-8 keys itself. */
+export function cuckoo_keyed(handle: usize): u32 {
+  return changetype<Filter>(handle).keyed;
+}
+
+/** The keyed filter's seed: its low (which = 0) or high (which = 1) half. */
+export function cuckoo_seed(handle: usize, which: u32): u32 {
+  const filter = changetype<Filter>(handle);
+  return which == 0 ? filter.seedLo : filter.seedHi;
+}
+
+// @ts-ignore: decorator
+@inline function pairAt(pairs: usize, k: u32): u64 {
+  const at = pairs + (<usize>k << 3);
+  return (<u64>load<u32>(at, 4) << 32) | <u64>load<u32>(at);
+}
+
+/** Adds n keys given by their hashes (n (lo, hi) u32 pairs at `pairs`). */
+export function cuckoo_add_hashes(handle: usize, pairs: usize, n: u32): void {
+  const filter = changetype<Filter>(handle);
+  for (let k: u32 = 0; k < n; k++) filterInsert(filter, pairAt(pairs, k));
+}
+
+/** Tests one key given by its hash. */
+export function cuckoo_has_hash(handle: usize, lo: u32, hi: u32): bool {
+  return filterContains(changetype<Filter>(handle), (<u64>hi << 32) | <u64>lo);
+}
+
+/** Tests n keys given by their hashes, one byte per key at `out` (probes overlapped as in cuckoo_has_many). */
+export function cuckoo_has_hashes(handle: usize, pairs: usize, n: u32, out: usize): void {
+  const filter = changetype<Filter>(handle);
+  const first = levelAt(filter, 0);
+  const nLevels = filter.nLevels;
+  for (let k: u32 = 0; k < n; k++) {
+    const h = pairAt(pairs, k);
+    let hit = levelContainsNoBranch(first, h);
+    for (let j: u32 = 1; j < nLevels; j++) hit |= levelContainsNoBranch(levelAt(filter, j), levelHash(h, j));
+    store<u8>(out + k, <u8>hit);
+  }
+}
+
+/** Removes n keys given by their hashes (one copy each); returns how many were removed. */
+export function cuckoo_remove_hashes(handle: usize, pairs: usize, n: u32): u32 {
+  const filter = changetype<Filter>(handle);
+  let removed: u32 = 0;
+  for (let k: u32 = 0; k < n; k++) if (filterRemove(filter, pairAt(pairs, k))) removed++;
+  return removed;
+}
+
 /** Number of keys held (copies counted). */
 export function cuckoo_count(handle: usize): u32 {
   const filter = changetype<Filter>(handle);
@@ -505,15 +580,18 @@ export function cuckoo_fingerprint_bits(handle: usize): u32 {
 // Format 1, little-endian:
 //   u32 "VCF1" | u32 version | f64 target fpp | f64 max load | u32 fp bits | u32 rng | u32 levels
 //   per level: u32 m | u32 fp bits | u32 count | u32 limit | u32 capacity | m·bucketBytes table bytes
+// Format 2 (keyed filters): version 2, and after `levels` u32 seed lo | u32 seed hi, then the levels.
 // @ts-ignore: decorator
 @inline const HEADER_BYTES: u32 = 36;
+// @ts-ignore: decorator
+@inline const SEED_BYTES: u32 = 8;
 // @ts-ignore: decorator
 @inline const LEVEL_HEADER_BYTES: u32 = 20;
 
 /** Bytes cuckoo_serialize writes. */
 export function cuckoo_serialized_size(handle: usize): u32 {
   const filter = changetype<Filter>(handle);
-  let size = HEADER_BYTES;
+  let size = HEADER_BYTES + (filter.keyed ? SEED_BYTES : 0);
   for (let j: u32 = 0; j < filter.nLevels; j++) {
     const level = levelAt(filter, j);
     size += LEVEL_HEADER_BYTES + level.m * bucketBytes(level.fpBits);
@@ -526,13 +604,18 @@ export function cuckoo_serialize(handle: usize, out: usize): u32 {
   const filter = changetype<Filter>(handle);
   let p = out;
   store<u32>(p, FORMAT_MAGIC);
-  store<u32>(p, FORMAT_VERSION, 4);
+  store<u32>(p, filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
   store<f64>(p, filter.targetFpp, 8);
   store<f64>(p, filter.maxLoad, 16);
   store<u32>(p, filter.fpBits, 24);
   store<u32>(p, filter.rng, 28);
   store<u32>(p, filter.nLevels, 32);
   p += HEADER_BYTES;
+  if (filter.keyed) {
+    store<u32>(p, filter.seedLo);
+    store<u32>(p, filter.seedHi, 4);
+    p += SEED_BYTES;
+  }
   for (let j: u32 = 0; j < filter.nLevels; j++) {
     const level = levelAt(filter, j);
     store<u32>(p, level.m);
@@ -555,14 +638,18 @@ function validFpBits(f: u32): bool {
 /** Rebuilds a filter from `len` bytes at `ptr`; returns its handle, or 0 when the bytes are invalid. */
 export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   if (len < HEADER_BYTES) return 0;
-  if (load<u32>(ptr) != FORMAT_MAGIC || load<u32>(ptr, 4) != FORMAT_VERSION) return 0;
+  const version = load<u32>(ptr, 4);
+  if (load<u32>(ptr) != FORMAT_MAGIC || (version != FORMAT_VERSION && version != FORMAT_VERSION_KEYED)) return 0;
+  const keyed = version == FORMAT_VERSION_KEYED;
+  const levelsAt: u32 = HEADER_BYTES + (keyed ? SEED_BYTES : 0);
+  if (len < levelsAt) return 0;
   const fpp = load<f64>(ptr, 8);
   const maxLoad = load<f64>(ptr, 16);
   const fpBits = load<u32>(ptr, 24);
   const nLevels = load<u32>(ptr, 32);
   if (!(fpp > 0.0 && fpp < 1.0) || !(maxLoad > 0.0 && maxLoad <= 1.0) || !validFpBits(fpBits) || nLevels < 1) return 0;
   // Validate every level header before allocating anything.
-  let p: usize = ptr + HEADER_BYTES;
+  let p: usize = ptr + levelsAt;
   const end: usize = ptr + len;
   for (let j: u32 = 0; j < nLevels; j++) {
     if (p + LEVEL_HEADER_BYTES > end) return 0;
@@ -578,7 +665,12 @@ export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   const filter = allocFilter(fpBits, maxLoad, fpp);
   const rng = load<u32>(ptr, 28);
   if (rng != 0) filter.rng = rng; // xorshift state must not be 0
-  p = ptr + HEADER_BYTES;
+  if (keyed) {
+    filter.keyed = 1;
+    filter.seedLo = load<u32>(ptr, HEADER_BYTES);
+    filter.seedHi = load<u32>(ptr, HEADER_BYTES + 4);
+  }
+  p = ptr + levelsAt;
   for (let j: u32 = 0; j < nLevels; j++) {
     const m = load<u32>(p);
     const f = load<u32>(p, 4);

@@ -22,6 +22,13 @@ export {
   cuckoo_serialized_size,
   cuckoo_serialize,
   cuckoo_deserialize,
+  cuckoo_set_seed,
+  cuckoo_keyed,
+  cuckoo_seed,
+  cuckoo_add_hashes,
+  cuckoo_has_hash,
+  cuckoo_has_hashes,
+  cuckoo_remove_hashes,
 } from './cuckoo';
 
 // Per-key state tables and transition programs (state-machine rules)
