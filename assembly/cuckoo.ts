@@ -68,11 +68,12 @@ import { keyBytes } from './keys';
   maxLoad: f64;
   targetFpp: f64;
   rng: u32;
-  // Keyed filters (format 2) take 64-bit hashes the host computes with these seeds (src/wasm/key-hash.ts);
-  // unkeyed ones (format 1) hash UTF-8 keys here with XXH64, seed 0.
+  // Keyed filters (format 2) hash keys with XXH64 seeded by a random 64-bit seed the host draws per
+  // filter; format 1 filters (older checkpoints) with seed 0.
   keyed: u32;
   seedLo: u32;
   seedHi: u32;
+  seed: u64;
 }
 
 // The undo log of one insert's evictions: (bucket, slot, previous fingerprint) triples.
@@ -367,6 +368,7 @@ function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
   filter.keyed = 0;
   filter.seedLo = 0;
   filter.seedHi = 0;
+  filter.seed = 0;
   return filter;
 }
 
@@ -403,7 +405,7 @@ export function cuckoo_add(handle: usize, data: usize, lens: usize, n: u32, unit
   for (let k: u32 = 0; k < n; k++) {
     const len = keyBytes(p, load<u32>(lens + (<usize>k << 2)), units);
     if (len < 0) return k;
-    filterInsert(filter, xxh64(p, <usize>len, 0));
+    filterInsert(filter, xxh64(p, <usize>len, filter.seed));
     p += <usize>len;
   }
   return n;
@@ -433,6 +435,7 @@ export function cuckoo_has_many(handle: usize, data: usize, lens: usize, n: u32,
   const filter = changetype<Filter>(handle);
   const first = levelAt(filter, 0);
   const nLevels = filter.nLevels;
+  const seed = filter.seed;
   let p = data;
   let k: u32 = 0;
   while (k < n) {
@@ -444,7 +447,7 @@ export function cuckoo_has_many(handle: usize, data: usize, lens: usize, n: u32,
         straddles = true;
         break;
       }
-      store<u64>(groupHashes + (<usize>g << 3), xxh64(p, <usize>len, 0));
+      store<u64>(groupHashes + (<usize>g << 3), xxh64(p, <usize>len, seed));
       p += <usize>len;
     }
     for (let q: u32 = 0; q < g; q++) {
@@ -468,7 +471,7 @@ export function cuckoo_remove(handle: usize, data: usize, lens: usize, n: u32, u
   for (; k < n; k++) {
     const len = keyBytes(p, load<u32>(lens + (<usize>k << 2)), units);
     if (len < 0) break;
-    if (filterRemove(filter, xxh64(p, <usize>len, 0))) removed++;
+    if (filterRemove(filter, xxh64(p, <usize>len, filter.seed))) removed++;
     p += <usize>len;
   }
   lastRemoved = removed;
@@ -482,71 +485,35 @@ export function cuckoo_removed(): u32 {
 
 /** Tests one key of `len` UTF-8 bytes at `ptr`. */
 export function cuckoo_has(handle: usize, ptr: usize, len: usize): bool {
-  return filterContains(changetype<Filter>(handle), xxh64(ptr, len, 0));
+  const filter = changetype<Filter>(handle);
+  return filterContains(filter, xxh64(ptr, len, filter.seed));
 }
 
-// ---------------------------------------------------------------- keyed filters: the host hashes
+// ---------------------------------------------------------------- keyed filters
 //
-// The host hashes each key with the filter's seeds (src/wasm/key-hash.ts) and passes the 64-bit
-// hash as two u32 halves (lo, hi), or n such pairs in the scratch buffer: no key is copied in.
+// A seed nobody outside the process knows, so no one can compute offline which keys share buckets
+// and fingerprints (to crowd a bucket pair, or to hit a chosen IOC with a false positive). XXH64
+// with a secret seed is not a MAC; it protects the table's balance, and the filter never loses a
+// key whatever the collisions (crowded buckets spill into a new level).
 
-/** Makes an empty filter keyed with the host's seeds; returns false when it already holds keys. */
+/** Makes an empty filter keyed with the host's seed; returns false when it already holds keys. */
 export function cuckoo_set_seed(handle: usize, lo: u32, hi: u32): bool {
   const filter = changetype<Filter>(handle);
   for (let j: u32 = 0; j < filter.nLevels; j++) if (levelAt(filter, j).count != 0) return false;
-  filter.keyed = 1;
-  filter.seedLo = lo;
-  filter.seedHi = hi;
+  keyFilter(filter, lo, hi);
   return true;
 }
 
-/** 1 when the filter is keyed (the host hashes), 0 when it hashes UTF-8 keys itself. */
+function keyFilter(filter: Filter, lo: u32, hi: u32): void {
+  filter.keyed = 1;
+  filter.seedLo = lo;
+  filter.seedHi = hi;
+  filter.seed = (<u64>hi << 32) | <u64>lo;
+}
+
+/** 1 when the filter is keyed (format 2), 0 for format 1 (seed 0). */
 export function cuckoo_keyed(handle: usize): u32 {
   return changetype<Filter>(handle).keyed;
-}
-
-/** The keyed filter's seed: its low (which = 0) or high (which = 1) half. */
-export function cuckoo_seed(handle: usize, which: u32): u32 {
-  const filter = changetype<Filter>(handle);
-  return which == 0 ? filter.seedLo : filter.seedHi;
-}
-
-// @ts-ignore: decorator
-@inline function pairAt(pairs: usize, k: u32): u64 {
-  const at = pairs + (<usize>k << 3);
-  return (<u64>load<u32>(at, 4) << 32) | <u64>load<u32>(at);
-}
-
-/** Adds n keys given by their hashes (n (lo, hi) u32 pairs at `pairs`). */
-export function cuckoo_add_hashes(handle: usize, pairs: usize, n: u32): void {
-  const filter = changetype<Filter>(handle);
-  for (let k: u32 = 0; k < n; k++) filterInsert(filter, pairAt(pairs, k));
-}
-
-/** Tests one key given by its hash. */
-export function cuckoo_has_hash(handle: usize, lo: u32, hi: u32): bool {
-  return filterContains(changetype<Filter>(handle), (<u64>hi << 32) | <u64>lo);
-}
-
-/** Tests n keys given by their hashes, one byte per key at `out` (probes overlapped as in cuckoo_has_many). */
-export function cuckoo_has_hashes(handle: usize, pairs: usize, n: u32, out: usize): void {
-  const filter = changetype<Filter>(handle);
-  const first = levelAt(filter, 0);
-  const nLevels = filter.nLevels;
-  for (let k: u32 = 0; k < n; k++) {
-    const h = pairAt(pairs, k);
-    let hit = levelContainsNoBranch(first, h);
-    for (let j: u32 = 1; j < nLevels; j++) hit |= levelContainsNoBranch(levelAt(filter, j), levelHash(h, j));
-    store<u8>(out + k, <u8>hit);
-  }
-}
-
-/** Removes n keys given by their hashes (one copy each); returns how many were removed. */
-export function cuckoo_remove_hashes(handle: usize, pairs: usize, n: u32): u32 {
-  const filter = changetype<Filter>(handle);
-  let removed: u32 = 0;
-  for (let k: u32 = 0; k < n; k++) if (filterRemove(filter, pairAt(pairs, k))) removed++;
-  return removed;
 }
 
 /** Number of keys held (copies counted). */
@@ -666,9 +633,7 @@ export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   const rng = load<u32>(ptr, 28);
   if (rng != 0) filter.rng = rng; // xorshift state must not be 0
   if (keyed) {
-    filter.keyed = 1;
-    filter.seedLo = load<u32>(ptr, HEADER_BYTES);
-    filter.seedHi = load<u32>(ptr, HEADER_BYTES + 4);
+    keyFilter(filter, load<u32>(ptr, HEADER_BYTES), load<u32>(ptr, HEADER_BYTES + 4));
   }
   p = ptr + levelsAt;
   for (let j: u32 = 0; j < nLevels; j++) {

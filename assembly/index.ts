@@ -24,11 +24,6 @@ export {
   cuckoo_deserialize,
   cuckoo_set_seed,
   cuckoo_keyed,
-  cuckoo_seed,
-  cuckoo_add_hashes,
-  cuckoo_has_hash,
-  cuckoo_has_hashes,
-  cuckoo_remove_hashes,
 } from './cuckoo';
 
 // Per-key state tables and transition programs (state-machine rules)

@@ -1,11 +1,10 @@
 /**
  * IOC sets over the WebAssembly cuckoo filter (assembly/cuckoo.ts).
  *
- * Sets made by `create` are keyed (serialized format 2): each key is hashed here, in JavaScript,
- * with the set's random seed (key-hash.ts), and only its 64-bit hash crosses into the module — as
- * two numbers for `has`, as u32 pairs in the scratch buffer for batches. Sets restored from format
- * 1 (written before keyed sets existed) keep format 1's hashing, described next, so old
- * checkpoints answer exactly as they did.
+ * Sets made by `create` are keyed (serialized format 2): the module hashes keys with XXH64 seeded
+ * by a random 64-bit seed drawn here per set (Web Crypto) and saved with the set, so nobody can
+ * compute offline which keys collide. Sets restored from format 1 (written before keyed sets, as
+ * older checkpoints hold them) keep seed 0 and answer exactly as they did.
  *
  * Keys cross into the module as UTF-8 in the shared scratch buffer, in batches: a chunk of keys
  * is joined into one string and encoded with a single `TextEncoder.encodeInto`, next to an array
@@ -17,7 +16,6 @@
 import type { IocSet, IocSetFactory, IocSetOptions } from '../engine/ports.js';
 import type { VigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
-import { hashHi, hashLo, keyHash, randomSeed } from './key-hash.js';
 
 /** Default capacity when none is given. */
 export const DEFAULT_CAPACITY = 1024;
@@ -28,9 +26,6 @@ export const DEFAULT_FALSE_POSITIVE_RATE = 0.001;
 const CHUNK_KEYS = 512;
 /** Bytes of scratch a chunk aims at (data + lengths + results). */
 const CHUNK_BYTES = 1 << 16;
-
-/** Keys per crossing of a keyed set's batch (their hashes: 8 bytes each, plus a result byte). */
-const HASH_CHUNK = 4096;
 
 /** Keys up to this many UTF-16 units are copied by a JS loop when ASCII (see `has`). */
 const ASCII_LOOP_MAX = 16;
@@ -48,11 +43,6 @@ export class WasmIocSet implements IocSet {
   readonly #ex: VigilExports;
   readonly #scratch: Scratch;
   readonly #has: (handle: number, ptr: number, len: number) => number;
-  readonly #hasHash: (handle: number, lo: number, hi: number) => number;
-  /** Keyed (format 2): keys are hashed here with these seeds. */
-  readonly #keyed: boolean;
-  readonly #seedLo: number;
-  readonly #seedHi: number;
   #handle: number;
 
   /** @internal */
@@ -60,33 +50,24 @@ export class WasmIocSet implements IocSet {
     this.#ex = exports;
     this.#scratch = scratch;
     this.#has = exports.cuckoo_has;
-    this.#hasHash = exports.cuckoo_has_hash;
     this.#handle = handle;
-    this.#keyed = exports.cuckoo_keyed(handle) !== 0;
-    this.#seedLo = exports.cuckoo_seed(handle, 0) >>> 0;
-    this.#seedHi = exports.cuckoo_seed(handle, 1) >>> 0;
   }
 
-  /** The serialized format this set writes: 2 (keyed, hashed in JavaScript) or 1 (restored from format 1). */
+  /** The serialized format this set writes: 2 (keyed: a random seed) or 1 (restored from format 1: seed 0). */
   get format(): 1 | 2 {
-    return this.#keyed ? 2 : 1;
+    return this.#ex.cuckoo_keyed(this.#live()) !== 0 ? 2 : 1;
   }
 
   add(entries: readonly string[]): void {
-    if (this.#keyed) this.#hashed(entries, Op.Add, null);
-    else this.#batch(entries, Op.Add, null);
+    this.#batch(entries, Op.Add, null);
   }
 
   remove(entries: readonly string[]): number {
-    return this.#keyed ? this.#hashed(entries, Op.Remove, null) : this.#batch(entries, Op.Remove, null);
+    return this.#batch(entries, Op.Remove, null);
   }
 
   has(entry: string): boolean {
     const handle = this.#live();
-    if (this.#keyed) {
-      keyHash(entry, this.#seedLo, this.#seedHi);
-      return this.#hasHash(handle, hashLo, hashHi) !== 0;
-    }
     const scratch = this.#scratch;
     const n = entry.length;
     if (n <= ASCII_LOOP_MAX) {
@@ -121,8 +102,7 @@ export class WasmIocSet implements IocSet {
 
   hasMany(entries: readonly string[]): Uint8Array {
     const out = new Uint8Array(entries.length);
-    if (this.#keyed) this.#hashed(entries, Op.Has, out);
-    else this.#batch(entries, Op.Has, out);
+    this.#batch(entries, Op.Has, out);
     return out;
   }
 
@@ -165,39 +145,7 @@ export class WasmIocSet implements IocSet {
     return this.#handle;
   }
 
-  // Keyed sets: hashes written as u32 pairs to the scratch buffer, one crossing per chunk; returns keys removed (Op.Remove).
-  #hashed(entries: readonly string[], op: Op, out: Uint8Array | null): number {
-    const handle = this.#live();
-    const scratch = this.#scratch;
-    const n = entries.length;
-    const seedLo = this.#seedLo;
-    const seedHi = this.#seedHi;
-    let removed = 0;
-    for (let i = 0; i < n; i += HASH_CHUNK) {
-      const k = Math.min(HASH_CHUNK, n - i);
-      // Layout: k (lo, hi) u32 pairs | k result bytes.
-      scratch.reserve(k * 9);
-      const base = scratch.ptr;
-      const u32 = scratch.u32;
-      let at = base >>> 2;
-      for (let q = 0; q < k; q++) {
-        keyHash(entries[i + q]!, seedLo, seedHi);
-        u32[at++] = hashLo;
-        u32[at++] = hashHi;
-      }
-      if (op === Op.Add) this.#ex.cuckoo_add_hashes(handle, base, k);
-      else if (op === Op.Remove) removed += this.#ex.cuckoo_remove_hashes(handle, base, k) >>> 0;
-      else {
-        this.#ex.cuckoo_has_hashes(handle, base, k, base + k * 8);
-        scratch.fresh();
-        out!.set(scratch.u8.subarray(base + k * 8, base + k * 9), i);
-      }
-    }
-    scratch.fresh();
-    return removed;
-  }
-
-  // Format 1 sets: runs one operation over all entries, chunk by chunk; returns keys removed (Op.Remove).
+  // Runs one operation over all entries, chunk by chunk; returns keys removed (Op.Remove).
   #batch(entries: readonly string[], op: Op, out: Uint8Array | null): number {
     const handle = this.#live();
     const scratch = this.#scratch;
@@ -267,6 +215,11 @@ export class WasmIocSet implements IocSet {
   }
 }
 
+/** A random u32 from the platform's CSPRNG (Web Crypto: Node, browsers, Deno, workerd). */
+function randomSeed(): number {
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
 /** Creates and restores IOC sets in one module instance; many sets share the instance. */
 export class WasmIocSetFactory implements IocSetFactory {
   readonly #ex: VigilExports;
@@ -288,7 +241,7 @@ export class WasmIocSetFactory implements IocSetFactory {
       throw new RangeError(`IocSet falsePositiveRate must be in (0, 1), got ${fpp}`);
     }
     const handle = this.#ex.cuckoo_new(capacity, fpp) >>> 0;
-    // A random seed per set, so no one can compute offline which keys collide (key-hash.ts).
+    // A random seed per set, so no one can compute offline which keys collide.
     const [seedLo, seedHi] = options.seed ?? [randomSeed(), randomSeed()];
     this.#ex.cuckoo_set_seed(handle, seedLo >>> 0, seedHi >>> 0);
     this.#scratch.fresh();

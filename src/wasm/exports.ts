@@ -30,11 +30,7 @@ export interface VigilExports {
   cuckoo_deserialize(ptr: number, len: number): number;
   cuckoo_set_seed(handle: number, lo: number, hi: number): number;
   cuckoo_keyed(handle: number): number;
-  cuckoo_seed(handle: number, which: number): number;
-  cuckoo_add_hashes(handle: number, pairs: number, n: number): void;
-  cuckoo_has_hash(handle: number, lo: number, hi: number): number;
-  cuckoo_has_hashes(handle: number, pairs: number, n: number, out: number): void;
-  cuckoo_remove_hashes(handle: number, pairs: number, n: number): number;
+
 
   // Per-key state tables (assembly/state-table.ts); keys cross as two u32 halves (lo, hi)
   st_new(keyBits: number, capacity: number, seedLo: number, seedHi: number): number;
