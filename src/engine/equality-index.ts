@@ -1,8 +1,10 @@
 /**
  * Equality conjuncts of FILTERs, for the rules index: a FILTER `return e.integer == 3 && e.tag == 'x' && …`
- * can only pass events whose `integer` loosely equals 3, so the router offers the rule only to
- * those events. Keys follow JavaScript's own `==` / `===`, so the index never hides a rule from an
- * event that could pass it: it only skips evaluations that would return false.
+ * can only pass events whose `integer` loosely equals 3 and whose `tag` loosely equals 'x', so the
+ * router offers the rule only to those events: it indexes the rule by one of them and tests the
+ * others before offering it. Keys follow JavaScript's own `==` / `===` (and `includes`'
+ * SameValueZero), and the tests are the conjuncts themselves, so the index never hides a rule from
+ * an event that could pass it: it only skips evaluations that would return false.
  */
 import type { Node } from 'acorn';
 
@@ -49,11 +51,6 @@ export function ruleEqualities(fn: Node): RuleEqualities | undefined {
   let best = 0;
   for (let i = 1; i < found.length; i++) if (found[i].keys.length < found[best].keys.length) best = i;
   return { indexed: found[best], checked: found.filter((_, i) => i !== best) };
-}
-
-/** The first usable equality conjunct (see `ruleEqualities`). */
-export function equalityConjunct(fn: Node): EqualityConjunct | undefined {
-  return equalityConjuncts(fn)[0];
 }
 
 /** Every usable equality conjunct of the FILTER, in the order they appear. */
