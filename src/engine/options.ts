@@ -57,7 +57,7 @@ export interface EngineOptions {
   /** See reentryBudget. Default 4. */
   reentryFanOut?: number;
   /**
-   * Index FILTERs' leading equality tests so an event meets only rules it can pass. Default true;
+   * Index FILTERs' equality tests (see engine/equality-index.ts) so an event meets only rules whose every such test holds. Default true;
    * false is for measuring what the index brings.
    */
   equalityIndex?: boolean;
