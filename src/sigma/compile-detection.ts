@@ -1,0 +1,654 @@
+/**
+ * A Sigma `detection` compiled to closures, once per rule: each selection becomes a predicate over
+ * the event (maps AND their fields, lists OR their items, keyword lists search the event's text),
+ * each field entry a predicate built from its modifiers, and the `condition` a tree of those. Nothing
+ * of the YAML is read per event; no eval.
+ *
+ * Semantics (the rules specification and modifiers appendix, read as follows where they leave room):
+ * - Matching is case-insensitive (String.prototype.toLowerCase on both sides) unless `cased`; `re`
+ *   is case-sensitive unless `i`.
+ * - A field holding an array matches when one element matches (with `all`: every value matches some
+ *   element). Objects match no value.
+ * - A number in a rule matches the same number in the event, or text equal to the number as YAML
+ *   wrote it or as JavaScript prints it (`EventID: 4688` matches 4688 and "4688"; `0x17` matches "0x17" and 23).
+ * - `null` matches a field that is absent or null; `''` an empty string; `exists: true` a field that
+ *   is present (even null or empty).
+ * - `neq` matches when no value is equal (an absent field included).
+ * - Keywords (a list under a search identifier) are `contains` matches on every string and number of
+ *   the event (or the pipeline's `keywordFields`).
+ * - `windash` treats `-`, `/`, `–`, `—`, `―` as one character (all permutations, as the appendix
+ *   says); before an encoding modifier it expands the permutations instead (at most 625).
+ * - `expand` replaces `%name%` placeholders with the values of the table given to the compiler
+ *   (each may hold wildcards); a placeholder without values refuses the rule, as the spec requires.
+ * - Time modifiers (`minute`, `hour`, `day`, `week` (ISO), `month`, `year`) read the field as a
+ *   date (epoch milliseconds or text Date.parse reads) in UTC.
+ */
+import type { Diagnostic } from '../lang/diagnostic.js';
+import { hostRegExp, RegexRefused } from '../lang/host-regex.js';
+import { recordOf, scalarText, type EventRecord } from '../engine/fields.js';
+import { ConditionError, identifierMatches, parseCondition, type ConditionNode } from './condition.js';
+import { base64, base64Offsets, bytesAsText, inCidr, parseCidr, utf16Bytes, utf8Bytes, windashVariants, type ValueBytes } from './encodings.js';
+import { eventTexts, fieldAccess, Fold, foldText, scalarsOf, type FieldAccess } from './field-access.js';
+import { compileGlob, hasWildcard, literalOf, parseSigmaString, type SigmaStringItem } from './glob.js';
+import type { ResolvedLogsource, SigmaPipeline } from './pipeline.js';
+import type { SourceLocator, Span, YNode } from './yaml-source.js';
+
+export type Matcher = (event: EventRecord) => boolean;
+
+export interface Equality {
+  field: string;
+  values: string[];
+  caseInsensitive: boolean;
+}
+
+export interface DetectionOptions {
+  pipeline: SigmaPipeline;
+  logsource: ResolvedLogsource;
+  /** Values of `expand` placeholders, by name without the percent signs. */
+  placeholders: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface CompiledDetection {
+  match: Matcher;
+  equalities: Equality[];
+  /** Event paths the detection reads (for the alert's matched fields). */
+  paths: string[];
+}
+
+/** Most values one field entry may stand for after `expand`, `windash` and `base64offset`. Default 16,384. */
+export const MAX_VALUES_PER_FIELD = 16_384;
+/** Most `windash` permutations of one value before an encoding. */
+export const MAX_WINDASH_VARIANTS = 625;
+/** Most selections (search identifiers) in one detection. */
+export const MAX_SELECTIONS = 1024;
+
+const POSITION = new Set(['contains', 'startswith', 'endswith']);
+const ENCODING = new Set(['base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide']);
+const COMPARE = new Set(['lt', 'lte', 'gt', 'gte']);
+const TIME = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
+const REGEX_FLAGS: Record<string, string> = { i: 'i', m: 'm', s: 's', ignorecase: 'i', multiline: 'm', dotall: 's' };
+const OTHER = new Set(['all', 're', 'cidr', 'windash', 'exists', 'fieldref', 'cased', 'expand', 'neq']);
+const KNOWN_MODIFIERS = [...POSITION, ...ENCODING, ...COMPARE, ...TIME, ...OTHER, ...Object.keys(REGEX_FLAGS)];
+
+class DetectionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly span: Span,
+  ) {
+    super(message);
+  }
+}
+
+/** Compiles `detection` (a YAML map); returns undefined after pushing error diagnostics. */
+export function compileDetection(
+  detection: YNode,
+  options: DetectionOptions,
+  locator: SourceLocator,
+  diagnostics: Diagnostic[],
+  ruleName: string,
+): CompiledDetection | undefined {
+  const paths = new Set<string>();
+  const ctx = new Context(options, paths);
+  const report = (err: unknown): undefined => {
+    if (err instanceof DetectionError) {
+      diagnostics.push(locator.diagnostic('error', err.code, err.message, err.span, ruleName));
+      return undefined;
+    }
+    throw err;
+  };
+  if (detection.kind !== 'map') return report(new DetectionError('sigma-detection', 'detection must be a map of search identifiers and a condition', detection.span));
+  const selections = new Map<string, { node: YNode; span: Span; compiled?: CompiledSelection }>();
+  let conditionNode: YNode | undefined;
+  let failed = false;
+  for (const e of detection.entries) {
+    if (e.key === 'condition') conditionNode = e.value;
+    else if (e.key === 'timeframe') {
+      diagnostics.push(locator.diagnostic('error', 'sigma-unsupported', "'timeframe' belongs to the obsolete aggregation syntax: write a correlation rule instead", e.keySpan, ruleName));
+      failed = true;
+    } else selections.set(e.key, { node: e.value, span: e.keySpan });
+  }
+  if (selections.size > MAX_SELECTIONS) return report(new DetectionError('sigma-limit', `more than ${MAX_SELECTIONS} search identifiers`, detection.span));
+  if (selections.size === 0) return report(new DetectionError('sigma-detection', 'detection holds no search identifier', detection.span));
+  if (!conditionNode) return report(new DetectionError('sigma-condition', 'detection has no condition', detection.span));
+  for (const [name, sel] of selections) {
+    try {
+      sel.compiled = ctx.selection(sel.node, name);
+    } catch (err) {
+      report(err);
+      failed = true;
+    }
+  }
+  // The condition: text, or a list of texts OR-ed.
+  const conditionTexts: { text: string; node: YNode }[] = [];
+  if (conditionNode.kind === 'scalar' && typeof conditionNode.value === 'string') conditionTexts.push({ text: conditionNode.value, node: conditionNode });
+  else if (conditionNode.kind === 'seq' && conditionNode.items.length > 0 && conditionNode.items.every((i) => i.kind === 'scalar' && typeof i.value === 'string')) {
+    for (const i of conditionNode.items) conditionTexts.push({ text: String((i as { value: string }).value), node: i });
+  } else return report(new DetectionError('sigma-condition', 'condition must be text or a list of texts', conditionNode.span));
+  const trees: { tree: ConditionNode; node: YNode }[] = [];
+  for (const c of conditionTexts) {
+    const at = (start: number, end: number): Span => {
+      const base = c.node.kind === 'scalar' ? c.node.textStart : c.node.span[0];
+      return [base + start, base + Math.max(end, start + 1)];
+    };
+    try {
+      const tree = parseCondition(c.text);
+      checkReferences(tree, selections, at);
+      trees.push({ tree, node: c.node });
+    } catch (err) {
+      if (err instanceof ConditionError) report(new DetectionError('sigma-condition', err.message, at(err.start, err.end)));
+      else report(err);
+      failed = true;
+    }
+  }
+  if (failed) return undefined;
+  const lookup = (name: string) => selections.get(name)!.compiled!;
+  const matchers = trees.map((t) => conditionMatcher(t.tree, selections, lookup));
+  const match: Matcher = matchers.length === 1 ? matchers[0] : (e) => matchers.some((m) => m(e));
+  const equalities = trees.length === 1 ? conditionEqualities(trees[0].tree, selections, lookup) : [];
+  return { match, equalities, paths: [...paths] };
+}
+
+function checkReferences(tree: ConditionNode, selections: Map<string, unknown>, at: (s: number, e: number) => Span): void {
+  switch (tree.type) {
+    case 'and':
+    case 'or':
+      tree.items.forEach((t) => checkReferences(t, selections, at));
+      return;
+    case 'not':
+      checkReferences(tree.item, selections, at);
+      return;
+    case 'ref':
+      if (!selections.has(tree.name)) throw new ConditionError(`the condition names '${tree.name}', which the detection does not define`, tree.start, tree.end);
+      return;
+    case 'of': {
+      const names = ofNames(tree, selections);
+      if (names.length === 0) throw new ConditionError(`'${tree.pattern}' matches no search identifier`, tree.start, tree.end);
+      if (typeof tree.count === 'number' && tree.count > names.length) throw new ConditionError(`'${tree.count} of' needs at least ${tree.count} matching search identifiers, there are ${names.length}`, tree.start, tree.end);
+      return;
+    }
+  }
+}
+
+function ofNames(tree: { pattern: string }, selections: Map<string, unknown>): string[] {
+  const names = [...selections.keys()];
+  if (tree.pattern === 'them') return names.filter((n) => !n.startsWith('_'));
+  return names.filter((n) => identifierMatches(tree.pattern, n));
+}
+
+function conditionMatcher(tree: ConditionNode, selections: Map<string, unknown>, lookup: (name: string) => CompiledSelection): Matcher {
+  switch (tree.type) {
+    case 'and': {
+      const items = tree.items.map((t) => conditionMatcher(t, selections, lookup));
+      return (e) => {
+        for (const m of items) if (!m(e)) return false;
+        return true;
+      };
+    }
+    case 'or': {
+      const items = tree.items.map((t) => conditionMatcher(t, selections, lookup));
+      return (e) => {
+        for (const m of items) if (m(e)) return true;
+        return false;
+      };
+    }
+    case 'not': {
+      const inner = conditionMatcher(tree.item, selections, lookup);
+      return (e) => !inner(e);
+    }
+    case 'ref':
+      return lookup(tree.name).match;
+    case 'of': {
+      const items = ofNames(tree, selections).map((n) => lookup(n).match);
+      if (tree.count === 'all') {
+        return (e) => {
+          for (const m of items) if (!m(e)) return false;
+          return true;
+        };
+      }
+      const need = tree.count;
+      return (e) => {
+        let n = 0;
+        for (const m of items) if (m(e) && ++n >= need) return true;
+        return false;
+      };
+    }
+  }
+}
+
+/** Equalities every match must satisfy: from selections the condition requires outright (top-level AND). */
+function conditionEqualities(tree: ConditionNode, selections: Map<string, unknown>, lookup: (name: string) => CompiledSelection): Equality[] {
+  const required: string[] = [];
+  const walk = (t: ConditionNode) => {
+    if (t.type === 'and') t.items.forEach(walk);
+    else if (t.type === 'ref') required.push(t.name);
+    else if (t.type === 'of' && (t.count === 'all' || ofNames(t, selections).length === 1)) required.push(...ofNames(t, selections));
+  };
+  walk(tree);
+  const out: Equality[] = [];
+  for (const name of required) out.push(...lookup(name).equalities);
+  return out;
+}
+
+interface CompiledSelection {
+  match: Matcher;
+  /** Equalities every match of this selection satisfies. */
+  equalities: Equality[];
+}
+
+interface FieldEntry {
+  match: Matcher;
+  equality?: Equality;
+}
+
+/** A predicate on one scalar of the event. */
+type ScalarTest = (value: unknown) => boolean;
+
+class Context {
+  constructor(
+    private readonly options: DetectionOptions,
+    private readonly paths: Set<string>,
+  ) {}
+
+  selection(node: YNode, name: string): CompiledSelection {
+    if (node.kind === 'map') return this.map(node);
+    if (node.kind === 'seq') {
+      if (node.items.length === 0) throw new DetectionError('sigma-detection', `search identifier '${name}' is an empty list`, node.span);
+      const keywords = node.items.filter((i) => i.kind === 'scalar');
+      const parts: Matcher[] = [];
+      if (keywords.length > 0) parts.push(this.keywords(keywords, [], node.span));
+      for (const item of node.items) {
+        if (item.kind === 'map') parts.push(this.map(item).match);
+        else if (item.kind === 'seq') throw new DetectionError('sigma-detection', 'a list inside a selection list is not Sigma: use a map or plain values', item.span);
+      }
+      const match: Matcher = parts.length === 1 ? parts[0] : (e) => parts.some((p) => p(e));
+      return { match, equalities: [] };
+    }
+    if (node.value === null) throw new DetectionError('sigma-detection', `search identifier '${name}' is empty`, node.span);
+    return { match: this.keywords([node], [], node.span), equalities: [] };
+  }
+
+  private map(node: YNode & { kind: 'map' }): CompiledSelection {
+    if (node.entries.length === 0) throw new DetectionError('sigma-detection', 'an empty map matches nothing: give at least one field', node.span);
+    const entries = node.entries.map((e) => this.fieldEntry(e.key, e.keySpan, e.value));
+    const matchers = entries.map((f) => f.match);
+    const match: Matcher =
+      matchers.length === 1
+        ? matchers[0]
+        : (e) => {
+            for (const m of matchers) if (!m(e)) return false;
+            return true;
+          };
+    return { match, equalities: entries.flatMap((f) => (f.equality ? [f.equality] : [])) };
+  }
+
+  private fieldEntry(key: string, keySpan: Span, valueNode: YNode): FieldEntry {
+    const [fieldName, ...mods] = key.split('|');
+    const modifiers = mods.map((m) => m.trim());
+    for (const m of modifiers) {
+      if (!KNOWN_MODIFIERS.includes(m)) throw new DetectionError('sigma-modifier', `unknown modifier '${m}' (known: ${KNOWN_MODIFIERS.join(', ')})`, keySpan);
+    }
+    const has = (m: string) => modifiers.includes(m);
+    const positions = modifiers.filter((m) => POSITION.has(m));
+    const compares = modifiers.filter((m) => COMPARE.has(m));
+    const times = modifiers.filter((m) => TIME.has(m));
+    const flags = modifiers.filter((m) => m in REGEX_FLAGS);
+    const conflict = (why: string) => new DetectionError('sigma-modifier', why, keySpan);
+    if (new Set(modifiers).size !== modifiers.length) throw conflict('a modifier is repeated');
+    if (positions.length > 1) throw conflict(`'${positions.join("' and '")}' cannot be combined`);
+    if (compares.length > 1) throw conflict(`'${compares.join("' and '")}' cannot be combined: use two selections for a range`);
+    if (times.length > 1) throw conflict(`'${times.join("' and '")}' cannot be combined`);
+    if (flags.length > 0 && !has('re')) throw conflict(`'${flags[0]}' is a sub-modifier of 're'`);
+    if (has('re') && modifiers.some((m) => POSITION.has(m) || ENCODING.has(m) || COMPARE.has(m) || m === 'cidr' || m === 'windash' || m === 'expand' || m === 'fieldref')) throw conflict("'re' takes only its sub-modifiers i, m, s (and all, cased)");
+    if (has('cidr') && modifiers.some((m) => m !== 'cidr' && m !== 'all' && m !== 'neq')) throw conflict("'cidr' stands alone");
+    if (has('exists') && modifiers.length > 1) throw conflict("'exists' stands alone");
+    if (compares.length && modifiers.some((m) => POSITION.has(m) || ENCODING.has(m) || m === 'windash' || m === 'cidr')) throw conflict(`'${compares[0]}' compares numbers and takes no string modifier`);
+    if (has('fieldref') && modifiers.some((m) => ENCODING.has(m) || m === 'windash' || m === 'expand' || COMPARE.has(m))) throw conflict("'fieldref' combines only with contains, startswith, endswith, cased, all and neq");
+    if (times.length && modifiers.some((m) => !TIME.has(m) && !COMPARE.has(m) && m !== 'all' && m !== 'neq')) throw conflict(`'${times[0]}' combines only with lt, lte, gt, gte and neq`);
+
+    const values: YNode[] = valueNode.kind === 'seq' ? valueNode.items : [valueNode];
+    if (values.length === 0) throw new DetectionError('sigma-detection', `field '${key}' has an empty list of values`, valueNode.span);
+    for (const v of values) if (v.kind !== 'scalar') throw new DetectionError('sigma-detection', `a value of '${key}' must be plain text, a number, a boolean or null`, v.span);
+    const scalars = values as (YNode & { kind: 'scalar' })[];
+    if (has('all') && values.length < 2) throw conflict("'all' needs a list of at least two values");
+    if (scalars.some((v) => v.value === null) && values.length > 1) throw new DetectionError('sigma-detection', 'null cannot be part of a list of values: write it as its own selection', valueNode.span);
+
+    if (fieldName === '') {
+      if (modifiers.some((m) => !POSITION.has(m) && m !== 'all' && m !== 'cased' && m !== 'windash' && m !== 'expand' && !ENCODING.has(m))) throw conflict('keywords (a value list without a field) take only string modifiers');
+      return { match: this.keywords(scalars, modifiers, keySpan) };
+    }
+    const access = this.field(fieldName);
+
+    if (has('exists')) {
+      const v = scalars[0];
+      if (values.length !== 1 || typeof v.value !== 'boolean') throw new DetectionError('sigma-detection', "'exists' takes true or false", v.span);
+      const want = v.value;
+      return { match: (e) => (access.read(e) !== undefined) === want };
+    }
+    if (scalars.length === 1 && scalars[0].value === null) {
+      if (modifiers.length > 0) throw conflict('null takes no modifier');
+      return { match: (e) => access.read(e) == null };
+    }
+    if (has('fieldref')) return { match: this.fieldref(access, scalars, modifiers) };
+
+    let test: ScalarTest;
+    let equality: Equality | undefined;
+    const tests: ScalarTest[] = [];
+    if (has('re')) {
+      const flagText = [...new Set(flags.map((f) => REGEX_FLAGS[f]))].join('');
+      for (const v of scalars) tests.push(this.regex(v, flagText));
+    } else if (has('cidr')) {
+      for (const v of scalars) {
+        const range = parseCidr(String(v.value));
+        if (!range) throw new DetectionError('sigma-value', `'${String(v.value)}' is not an IPv4 or IPv6 network (like 10.0.0.0/8 or fe80::/10)`, v.span);
+        tests.push((x) => {
+          const t = scalarText(x);
+          return t !== undefined && inCidr(range, t);
+        });
+      }
+    } else if (compares.length || times.length) {
+      for (const v of scalars) tests.push(this.compare(v, compares[0], times[0]));
+    } else {
+      const built = this.strings(scalars, modifiers, access);
+      tests.push(...built.tests);
+      equality = built.equality;
+    }
+    if (tests.length > MAX_VALUES_PER_FIELD) throw new DetectionError('sigma-limit', `field '${key}' stands for ${tests.length} values, more than the limit of ${MAX_VALUES_PER_FIELD}`, keySpan);
+    const all = has('all');
+    if (tests.length === 1) test = tests[0];
+    else test = (x) => tests.some((t) => t(x));
+    let match: Matcher;
+    if (all) {
+      match = (e) => {
+        const xs = scalarsOf(access.read(e));
+        if (xs.length === 0) return false;
+        for (const t of tests) if (!xs.some((x) => t(x))) return false;
+        return true;
+      };
+    } else {
+      match = (e) => {
+        const v = access.read(e);
+        if (v === undefined || v === null) return false;
+        if (typeof v !== 'object') return test(v);
+        const xs = scalarsOf(v);
+        for (const x of xs) if (test(x)) return true;
+        return false;
+      };
+    }
+    if (has('neq')) {
+      const positive = match;
+      return { match: (e) => !positive(e) };
+    }
+    return equality ? { match, equality } : { match };
+  }
+
+  private field(name: string): FieldAccess {
+    const paths = this.options.logsource.field(name);
+    for (const p of paths) this.paths.add(p);
+    return fieldAccess(paths);
+  }
+
+  /** String values with wildcards, position, encodings, windash, expand, cased. */
+  private strings(scalars: (YNode & { kind: 'scalar' })[], modifiers: string[], access: FieldAccess): { tests: ScalarTest[]; equality?: Equality } {
+    const cased = modifiers.includes('cased');
+    const encodings = modifiers.filter((m) => ENCODING.has(m));
+    const windashAt = modifiers.indexOf('windash');
+    const firstEncoding = modifiers.findIndex((m) => ENCODING.has(m));
+    const windashExpands = windashAt >= 0 && firstEncoding >= 0 && windashAt < firstEncoding;
+    const windashFolds = windashAt >= 0 && !windashExpands;
+    const fold: Fold = cased ? (windashFolds ? Fold.Dash : Fold.None) : windashFolds ? Fold.LowerDash : Fold.Lower;
+    const position = modifiers.find((m) => POSITION.has(m));
+    const tests: ScalarTest[] = [];
+    let exactOnly = !position && encodings.length === 0 && windashAt < 0;
+    const exactValues: string[] = [];
+    for (const v of scalars) {
+      const raws = this.expand(v, modifiers.includes('expand'));
+      for (const raw of raws) {
+        let itemsList: SigmaStringItem[][];
+        if (encodings.length > 0) {
+          const items = parseSigmaString(raw);
+          if (hasWildcard(items)) throw new DetectionError('sigma-value', `a value with an encoding modifier cannot hold wildcards ('${raw}')`, v.span);
+          const literal = literalOf(items);
+          let vals: (string | ValueBytes)[] = windashExpands ? windashVariants(literal, MAX_WINDASH_VARIANTS) ?? tooMany(v.span) : [literal];
+          for (const m of modifiers) {
+            if (!ENCODING.has(m)) continue;
+            vals = vals.flatMap((x) => encode(m, x));
+          }
+          itemsList = vals.map((x) => [{ lit: typeof x === 'string' ? x : bytesAsText(x) }]);
+        } else {
+          itemsList = [parseSigmaString(raw)];
+        }
+        for (let items of itemsList) {
+          if (position === 'contains') items = [{ wild: '*' }, ...items, { wild: '*' }];
+          else if (position === 'startswith') items = [...items, { wild: '*' }];
+          else if (position === 'endswith') items = [{ wild: '*' }, ...items];
+          const glob = compileGlob(items, (s) => foldText(s, fold));
+          if (glob.shape.shape !== 'exact') exactOnly = false;
+          else exactValues.push(literalOf(items));
+          const number = typeof v.value === 'number' && !position && encodings.length === 0 ? v.value : undefined;
+          const bool = typeof v.value === 'boolean' && !position && encodings.length === 0 ? v.value : undefined;
+          if (number !== undefined) {
+            const texts = new Set([String(number), foldText(v.raw ?? String(number), fold)]);
+            tests.push((x) => (typeof x === 'number' ? x === number : typeof x === 'string' && texts.has(access.folded(x, fold))));
+            exactValues.push(...texts);
+          } else if (bool !== undefined) {
+            const text = String(bool);
+            tests.push((x) => x === bool || (typeof x === 'string' && access.folded(x, fold) === text));
+          } else {
+            tests.push((x) => {
+              if (typeof x === 'string') return glob.test(access.folded(x, fold));
+              const t = scalarText(x);
+              return t !== undefined && glob.test(foldText(t, fold));
+            });
+          }
+        }
+      }
+    }
+    if (!exactOnly || modifiers.includes('all') || modifiers.includes('neq') || access.paths.length !== 1) return { tests };
+    return { tests, equality: { field: access.paths[0], values: [...new Set(exactValues)], caseInsensitive: !cased } };
+  }
+
+  private expand(v: YNode & { kind: 'scalar' }, expand: boolean): string[] {
+    const raw = v.raw ?? String(v.value);
+    if (!expand) return [raw];
+    // `%name%` placeholders (`\%` is a plain percent sign); each takes every value of the table.
+    let out = [''];
+    let i = 0;
+    while (i < raw.length) {
+      const c = raw[i];
+      if (c === '\\' && raw[i + 1] === '%') {
+        out = out.map((p) => `${p}%`);
+        i += 2;
+        continue;
+      }
+      if (c === '%') {
+        const end = raw.indexOf('%', i + 1);
+        if (end > i + 1) {
+          const name = raw.slice(i + 1, end);
+          const values = Object.prototype.hasOwnProperty.call(this.options.placeholders, name) ? this.options.placeholders[name] : undefined;
+          if (!values || values.length === 0) throw new DetectionError('sigma-placeholder', `placeholder %${name}% has no values: give them in the placeholder table`, v.span);
+          if (out.length * values.length > MAX_VALUES_PER_FIELD) throw new DetectionError('sigma-limit', `the placeholders expand to more than ${MAX_VALUES_PER_FIELD} values`, v.span);
+          out = out.flatMap((p) => values.map((x) => p + x));
+          i = end + 1;
+          continue;
+        }
+      }
+      out = out.map((p) => p + c);
+      i++;
+    }
+    return out;
+  }
+
+  private regex(v: YNode & { kind: 'scalar' }, flags: string): ScalarTest {
+    let pattern = String(v.value);
+    // PCRE's leading inline flags ((?i) …) become JavaScript flags.
+    const inline = /^\(\?([ims]+)\)/.exec(pattern);
+    let allFlags = flags;
+    if (inline) {
+      pattern = pattern.slice(inline[0].length);
+      for (const f of inline[1]) if (!allFlags.includes(f)) allFlags += f;
+    }
+    let re: RegExp;
+    try {
+      re = hostRegExp(pattern, allFlags);
+    } catch (err) {
+      if (err instanceof RegexRefused) throw new DetectionError('sigma-regex', `the regular expression cannot run in linear time: ${err.message}`, v.span);
+      throw err;
+    }
+    return (x) => {
+      const t = scalarText(x);
+      return t !== undefined && re.test(t);
+    };
+  }
+
+  private compare(v: YNode & { kind: 'scalar' }, op: string | undefined, time: string | undefined): ScalarTest {
+    const n = typeof v.value === 'number' ? v.value : typeof v.value === 'string' && v.value.trim() !== '' ? Number(v.value) : NaN;
+    if (!Number.isFinite(n)) throw new DetectionError('sigma-value', `'${op ?? time}' needs a number, not '${String(v.value)}'`, v.span);
+    const read = time ? (x: unknown) => timePart(x, time) : toNumber;
+    switch (op) {
+      case 'lt':
+        return (x) => read(x) < n;
+      case 'lte':
+        return (x) => read(x) <= n;
+      case 'gt':
+        return (x) => read(x) > n;
+      case 'gte':
+        return (x) => read(x) >= n;
+      default:
+        return (x) => read(x) === n;
+    }
+  }
+
+  private fieldref(access: FieldAccess, scalars: (YNode & { kind: 'scalar' })[], modifiers: string[]): Matcher {
+    const fold: Fold = modifiers.includes('cased') ? Fold.None : Fold.Lower;
+    const position = modifiers.find((m) => POSITION.has(m));
+    const others = scalars.map((v) => {
+      if (typeof v.value !== 'string' || v.value === '') throw new DetectionError('sigma-value', "'fieldref' takes the name of another field", v.span);
+      return this.field(v.value);
+    });
+    const compare = (a: string, b: string) => (position === 'contains' ? a.includes(b) : position === 'startswith' ? a.startsWith(b) : position === 'endswith' ? a.endsWith(b) : a === b);
+    const one = (e: EventRecord, other: FieldAccess) => {
+      const bs = scalarsOf(other.read(e)).map((b) => scalarText(b)).filter((b): b is string => b !== undefined);
+      if (bs.length === 0) return false;
+      for (const a of scalarsOf(access.read(e))) {
+        const at = scalarText(a);
+        if (at === undefined) continue;
+        const fa = foldText(at, fold);
+        for (const b of bs) if (compare(fa, foldText(b, fold))) return true;
+      }
+      return false;
+    };
+    const all = modifiers.includes('all');
+    const positive: Matcher = all ? (e) => others.every((o) => one(e, o)) : (e) => others.some((o) => one(e, o));
+    return modifiers.includes('neq') ? (e) => !positive(e) : positive;
+  }
+
+  /** Keyword values: `contains` on the event's text (or the pipeline's keyword fields). */
+  private keywords(values: YNode[], modifiers: string[], span: Span): Matcher {
+    const cased = modifiers.includes('cased');
+    const fold: Fold = cased ? Fold.None : Fold.Lower;
+    const globs = values.map((v) => {
+      if (v.kind !== 'scalar' || v.value === null) throw new DetectionError('sigma-detection', 'a keyword must be plain text or a number', v.span);
+      const raws = this.expand(v, modifiers.includes('expand'));
+      return raws.map((raw) => {
+        let items = parseSigmaString(raw);
+        if (!modifiers.includes('startswith') && !modifiers.includes('endswith')) items = [{ wild: '*' }, ...items, { wild: '*' }];
+        else if (modifiers.includes('startswith')) items = [...items, { wild: '*' }];
+        else items = [{ wild: '*' }, ...items];
+        return compileGlob(items, (s) => foldText(s, fold));
+      });
+    }).flat();
+    if (globs.length === 0) throw new DetectionError('sigma-detection', 'an empty keyword list', span);
+    const keywordFields = this.options.pipeline.keywordFields;
+    const accesses = keywordFields?.map((f) => {
+      this.paths.add(f);
+      return fieldAccess([f]);
+    });
+    const texts = (e: EventRecord): string[] => {
+      if (!accesses) return eventTexts(e).map((t) => foldText(t, fold));
+      const out: string[] = [];
+      for (const a of accesses) for (const x of scalarsOf(a.read(e))) {
+        const t = scalarText(x);
+        if (t !== undefined) out.push(a.folded(t, fold));
+      }
+      return out;
+    };
+    const all = modifiers.includes('all');
+    return (e) => {
+      const ts = texts(e);
+      if (all) return globs.every((g) => ts.some((t) => g.test(t)));
+      return globs.some((g) => ts.some((t) => g.test(t)));
+    };
+  }
+}
+
+function tooMany(span: Span): never {
+  throw new DetectionError('sigma-limit', `'windash' before an encoding expands to more than ${MAX_WINDASH_VARIANTS} values`, span);
+}
+
+function encode(modifier: string, value: string | ValueBytes): (string | ValueBytes)[] {
+  switch (modifier) {
+    case 'base64':
+      return [base64(typeof value === 'string' ? utf8Bytes(value) : value)];
+    case 'base64offset':
+      return base64Offsets(typeof value === 'string' ? utf8Bytes(value) : value);
+    case 'utf16le':
+    case 'wide':
+      return [utf16Bytes(typeof value === 'string' ? value : bytesAsText(value), false)];
+    case 'utf16be':
+      return [utf16Bytes(typeof value === 'string' ? value : bytesAsText(value), true)];
+    case 'utf16':
+      return [utf16Bytes(typeof value === 'string' ? value : bytesAsText(value), false, true)];
+    default:
+      return [value];
+  }
+}
+
+function toNumber(x: unknown): number {
+  if (typeof x === 'number') return x;
+  if (typeof x === 'string' && x.trim() !== '' && x.length < 64) return Number(x);
+  return NaN;
+}
+
+function timePart(x: unknown, part: string): number {
+  let ms: number;
+  if (typeof x === 'number') ms = x;
+  else if (typeof x === 'string' && x.length < 64) ms = Date.parse(/^\d{4}-\d\d-\d\d \d/.test(x) ? `${x.replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(x) ? '' : 'Z'}` : x);
+  else return NaN;
+  if (!Number.isFinite(ms)) return NaN;
+  const d = new Date(ms);
+  switch (part) {
+    case 'minute':
+      return d.getUTCMinutes();
+    case 'hour':
+      return d.getUTCHours();
+    case 'day':
+      return d.getUTCDate();
+    case 'month':
+      return d.getUTCMonth() + 1;
+    case 'year':
+      return d.getUTCFullYear();
+    default: {
+      // ISO 8601 week number.
+      const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+      const day = t.getUTCDay() || 7;
+      t.setUTCDate(t.getUTCDate() + 4 - day);
+      const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+      return Math.ceil(((t.getTime() - yearStart) / 86_400_000 + 1) / 7);
+    }
+  }
+}
+
+/** The values of `paths` present in `event`, for an alert. */
+export function presentFields(event: EventRecord, paths: readonly string[]): EventRecord {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  for (const p of paths) {
+    const v = fieldAccess([p]).read(event);
+    if (v !== undefined) {
+      names.push(p);
+      values.push(v);
+    }
+  }
+  return recordOf(names, values);
+}
