@@ -1,4 +1,6 @@
 /** Shared helpers for the Sigma tests: compile one rule from YAML text, or fail with its diagnostics. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatDiagnostic } from '../../src/lang/diagnostic.js';
 import { loadSigma, type SigmaOptions, type SigmaRulePlan } from '../../src/sigma/index.js';
 
@@ -39,4 +41,14 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Where the Sigma material is: `../shared/sigma` from the project's root (a worktree under
+ * `wt/` looks one level further up), or `VIGIL_SIGMA_DIR`. Undefined when absent (tests skip).
+ */
+export function sigmaMaterialDir(): string | undefined {
+  const candidates = [process.env.VIGIL_SIGMA_DIR, join(process.cwd(), '../shared/sigma'), join(process.cwd(), '../../shared/sigma')];
+  for (const c of candidates) if (c && existsSync(join(c, 'spec'))) return c;
+  return undefined;
 }

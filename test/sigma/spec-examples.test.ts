@@ -6,9 +6,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSigma, parseTimespan, type SigmaSource } from '../../src/sigma/index.js';
+import { sigmaMaterialDir } from './helpers.js';
 
-const SPEC = join(__dirname, '../../../../shared/sigma/spec/tests/schema');
-const root = existsSync(SPEC) ? SPEC : join(process.cwd(), '../shared/sigma/spec/tests/schema');
+const root = join(sigmaMaterialDir() ?? '../shared/sigma', 'spec/tests/schema');
 const present = existsSync(root);
 if (!present) console.warn(`Sigma specification examples not found at ${root}: skipping`);
 
