@@ -50,7 +50,7 @@ export function foldText(text: string, fold: Fold): string {
 }
 
 export interface FieldAccess {
-  /** Event paths, in order of preference. */
+  /** Event paths, in order of preference (the first holding a scalar or an array; else the first object). */
   paths: readonly string[];
   read(event: EventRecord): unknown;
   /** The folded text of a scalar read from this field (memoised per path). */
@@ -69,11 +69,19 @@ export function fieldAccess(paths: readonly string[]): FieldAccess {
     readers.length === 1
       ? readers[0]
       : (event: EventRecord) => {
+          // The first path holding a value wins; an object (evtx's `EventID: {#text, #attributes}`)
+          // only when no later path holds a plain value.
+          let fallback: unknown;
           for (const r of readers) {
             const v = r(event);
-            if (v !== undefined) return v;
+            if (v === undefined) continue;
+            if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+              fallback ??= v;
+              continue;
+            }
+            return v;
           }
-          return undefined;
+          return fallback;
         };
   const access: FieldAccess = {
     paths,
