@@ -29,7 +29,7 @@ import { recordOf, scalarText, type EventRecord } from '../engine/fields.js';
 import { ConditionError, identifierMatches, parseCondition, type ConditionNode } from './condition.js';
 import { base64, base64Offsets, bytesAsText, inCidr, parseCidr, utf16Bytes, utf8Bytes, windashVariants, type ValueBytes } from './encodings.js';
 import { eventTexts, fieldAccess, Fold, foldText, scalarsOf, type FieldAccess } from './field-access.js';
-import { compileGlob, hasWildcard, literalOf, parseSigmaString, type SigmaStringItem } from './glob.js';
+import { compileGlob, hasWildcard, literalOf, parseSigmaString, type CompiledGlob, type SigmaStringItem } from './glob.js';
 import type { ResolvedLogsource, SigmaPipeline } from './pipeline.js';
 import type { SourceLocator, Span, YNode } from './yaml-source.js';
 
@@ -332,6 +332,7 @@ class Context {
     if (has('fieldref')) return { match: this.fieldref(access, scalars, modifiers) };
 
     let test: ScalarTest;
+    let anyOf: ScalarTest | undefined;
     let equality: Equality | undefined;
     const tests: ScalarTest[] = [];
     if (has('re')) {
@@ -352,10 +353,12 @@ class Context {
       const built = this.strings(scalars, modifiers, access);
       tests.push(...built.tests);
       equality = built.equality;
+      anyOf = built.any;
     }
     if (tests.length > MAX_VALUES_PER_FIELD) throw new DetectionError('sigma-limit', `field '${key}' stands for ${tests.length} values, more than the limit of ${MAX_VALUES_PER_FIELD}`, keySpan);
     const all = has('all');
-    if (tests.length === 1) test = tests[0];
+    if (anyOf) test = anyOf;
+    else if (tests.length === 1) test = tests[0];
     else test = (x) => tests.some((t) => t(x));
     let match: Matcher;
     if (all) {
@@ -389,7 +392,7 @@ class Context {
   }
 
   /** String values with wildcards, position, encodings, windash, expand, cased. */
-  private strings(scalars: (YNode & { kind: 'scalar' })[], modifiers: string[], access: FieldAccess): { tests: ScalarTest[]; equality?: Equality } {
+  private strings(scalars: (YNode & { kind: 'scalar' })[], modifiers: string[], access: FieldAccess): { tests: ScalarTest[]; any: ScalarTest; equality?: Equality } {
     const cased = modifiers.includes('cased');
     const encodings = modifiers.filter((m) => ENCODING.has(m));
     const windashAt = modifiers.indexOf('windash');
@@ -399,6 +402,8 @@ class Context {
     const fold: Fold = cased ? (windashFolds ? Fold.Dash : Fold.None) : windashFolds ? Fold.LowerDash : Fold.Lower;
     const position = modifiers.find((m) => POSITION.has(m));
     const tests: ScalarTest[] = [];
+    const globs: CompiledGlob[] = [];
+    const others: ScalarTest[] = [];
     let exactOnly = !position && encodings.length === 0 && windashAt < 0;
     const exactValues: string[] = [];
     for (const v of scalars) {
@@ -429,12 +434,17 @@ class Context {
           const bool = typeof v.value === 'boolean' && !position && encodings.length === 0 ? v.value : undefined;
           if (number !== undefined) {
             const texts = new Set([String(number), foldText(v.raw ?? String(number), fold)]);
-            tests.push((x) => (typeof x === 'number' ? x === number : typeof x === 'string' && texts.has(access.folded(x, fold))));
+            const t: ScalarTest = (x) => (typeof x === 'number' ? x === number : typeof x === 'string' && texts.has(access.folded(x, fold)));
+            tests.push(t);
+            others.push(t);
             exactValues.push(...texts);
           } else if (bool !== undefined) {
             const text = String(bool);
-            tests.push((x) => x === bool || (typeof x === 'string' && access.folded(x, fold) === text));
+            const t: ScalarTest = (x) => x === bool || (typeof x === 'string' && access.folded(x, fold) === text);
+            tests.push(t);
+            others.push(t);
           } else {
+            globs.push(glob);
             tests.push((x) => {
               if (typeof x === 'string') return glob.test(access.folded(x, fold));
               const t = scalarText(x);
@@ -444,8 +454,9 @@ class Context {
         }
       }
     }
-    if (!exactOnly || modifiers.includes('all') || modifiers.includes('neq') || access.paths.length !== 1) return { tests };
-    return { tests, equality: { field: access.paths[0], values: [...new Set(exactValues)], caseInsensitive: !cased } };
+    const any = anyString(globs, others, access, fold);
+    if (!exactOnly || modifiers.includes('all') || modifiers.includes('neq') || access.paths.length !== 1) return { tests, any };
+    return { tests, any, equality: { field: access.paths[0], values: [...new Set(exactValues)], caseInsensitive: !cased } };
   }
 
   private expand(v: YNode & { kind: 'scalar' }, expand: boolean): string[] {
@@ -580,6 +591,50 @@ class Context {
       return globs.some((g) => ts.some((t) => g.test(t)));
     };
   }
+}
+
+/**
+ * The OR of a field's string values as one test: the text is folded once, then looked up among the
+ * exact values (a set) and scanned for the prefixes, suffixes and substrings in plain loops — one
+ * call per value instead of a closure per value. `others` (numbers, booleans) are tried after.
+ */
+function anyString(globs: CompiledGlob[], others: ScalarTest[], access: FieldAccess, fold: Fold): ScalarTest {
+  const exact = new Set<string>();
+  const contains: string[] = [];
+  const prefixes: string[] = [];
+  const suffixes: string[] = [];
+  const general: CompiledGlob[] = [];
+  let anything = false;
+  for (const g of globs) {
+    const shape = g.shape;
+    if (shape.shape === 'exact') exact.add(shape.text);
+    else if (shape.shape === 'contains') contains.push(shape.text);
+    else if (shape.shape === 'prefix') prefixes.push(shape.text);
+    else if (shape.shape === 'suffix') suffixes.push(shape.text);
+    else if (shape.shape === 'any') anything = true;
+    else general.push(g);
+  }
+  const onText = (t: string): boolean => {
+    if (anything || exact.has(t)) return true;
+    for (let i = 0; i < suffixes.length; i++) if (t.endsWith(suffixes[i])) return true;
+    for (let i = 0; i < prefixes.length; i++) if (t.startsWith(prefixes[i])) return true;
+    for (let i = 0; i < contains.length; i++) if (t.includes(contains[i])) return true;
+    for (let i = 0; i < general.length; i++) if (general[i].test(t)) return true;
+    return false;
+  };
+  const hasGlobs = globs.length > 0;
+  return (x) => {
+    if (hasGlobs) {
+      if (typeof x === 'string') {
+        if (onText(access.folded(x, fold))) return true;
+      } else {
+        const t = scalarText(x);
+        if (t !== undefined && onText(foldText(t, fold))) return true;
+      }
+    }
+    for (let i = 0; i < others.length; i++) if (others[i](x)) return true;
+    return false;
+  };
 }
 
 function tooMany(span: Span): never {

@@ -4,6 +4,10 @@
  * text is folded once per value for all rules: lower-cased for Sigma's default case-insensitive
  * match, dashes unified for `windash`. The fold memo is keyed by path and checked against the value
  * itself, so it is never stale, and rules reading the same field of the same event share the work.
+ *
+ * Reads are memoised too, by event identity: the last event object a field was read from and the
+ * value read. An event must therefore not be changed between two matches on the same object (the
+ * engine treats decoded events as immutable); a changed event must be a new object.
  */
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../engine/fields.js';
 import { normalizeDashes } from './encodings.js';
@@ -83,9 +87,17 @@ export function fieldAccess(paths: readonly string[]): FieldAccess {
           }
           return fallback;
         };
+  // The last event read and its value: all rules evaluated on one event share one read per field.
+  let lastEvent: EventRecord | undefined;
+  let lastValue: unknown;
   const access: FieldAccess = {
     paths,
-    read,
+    read(event) {
+      if (event === lastEvent) return lastValue;
+      lastValue = read(event);
+      lastEvent = event;
+      return lastValue;
+    },
     folded(text, fold) {
       if (fold === Fold.None) return text;
       if (memo.raw !== text) {
