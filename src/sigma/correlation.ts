@@ -36,6 +36,8 @@ export interface SigmaCorrelation {
   field?: string;
   /** alias → rule name → field name in that rule's events. */
   aliases: Record<string, Record<string, string>>;
+  /** Per reference in `rules`: the rule (index in the collection's `rules`) or correlation (index in its `correlations`) it names; set by the loader. */
+  targets?: { kind: 'rule' | 'correlation'; index: number }[];
   /** Whether the referenced rules also raise their own alerts. Default false. */
   generate: boolean;
   file: string;
@@ -110,7 +112,7 @@ export function parseCorrelation(root: YNode & { kind: 'map' }, locator: SourceL
   if (type && !temporal && !condNode) fail(`a ${type} correlation needs a condition`, c.keySpan);
   if (needsField && condNode && field === undefined) fail(`a ${type} correlation needs a field in its condition`, condNode.keySpan);
   if (!needsField && field !== undefined && type) fail(`a ${type} correlation takes no field`, condNode!.keySpan);
-  const aliases: Record<string, Record<string, string>> = {};
+  const aliases: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>;
   const aliasNode = entry(body, 'aliases');
   if (aliasNode) {
     if (aliasNode.value.kind !== 'map') fail('aliases must map alias names to {rule name: field}', aliasNode.value.span);

@@ -370,7 +370,7 @@ export function pipelineFromYaml(root: YNode | undefined, locator: SourceLocator
         if (!(KEYS as readonly string[]).includes(e.key) || e.value.kind !== 'scalar' || e.value.value === null) return fail(`match keys are product, category and service with a value, not '${e.key}'`, { span: e.keySpan });
         match[e.key as (typeof KEYS)[number]] = String(e.value.value);
       }
-      const conditions: Record<string, string[]> = {};
+      const conditions: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
       const condNode = entry(item, 'conditions')?.value;
       if (condNode) {
         if (condNode.kind !== 'map') return fail('conditions must map event fields to values', condNode);

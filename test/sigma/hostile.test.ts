@@ -130,3 +130,18 @@ describe('pathological wildcards against long fields', () => {
     expect(c.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}`)).toEqual(['bad.yml:8', 'good2.yml:19']);
   });
 });
+
+describe('prototype names', () => {
+  it('__proto__, constructor and toString are fields like any other, in rules, pipelines and aliases', () => {
+    const m = compile(ruleText("    selection:\n        __proto__: 'x'\n        constructor|contains: 'y'")).match;
+    expect(m(JSON.parse('{"__proto__": "x", "constructor": "xyz"}') as Record<string, unknown>)).toBe(true);
+    expect(m({})).toBe(false);
+    const absent = compile(ruleText('    selection:\n        toString|exists: false')).match;
+    expect(absent({})).toBe(true);
+    const c = loadSigma([{ file: 'c.yml', text: 'title: a\nname: a\nlogsource:\n    product: x\ndetection:\n    s:\n        A: 1\n    condition: s\n---\ntitle: C\ncorrelation:\n    type: event_count\n    rules: [a]\n    group-by: [__proto__]\n    timespan: 1m\n    condition: {gte: 1}\n    aliases:\n        __proto__:\n            a: user\n' }]);
+    expect(c.diagnostics).toEqual([]);
+    expect(Object.getPrototypeOf(c.correlations[0].aliases)).toBeNull();
+    expect(Object.keys(c.correlations[0].aliases)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).a).toBeUndefined();
+  });
+});

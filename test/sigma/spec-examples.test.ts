@@ -225,3 +225,34 @@ correlation:
     expect([parseTimespan('30s'), parseTimespan('90m'), parseTimespan('1h'), parseTimespan('2d'), parseTimespan('1y'), parseTimespan('0s'), parseTimespan('m')]).toEqual([30_000, 5_400_000, 3_600_000, 172_800_000, undefined, undefined, undefined]);
   });
 });
+
+describe('correlation chains', () => {
+  const rule = (name: string) => `title: ${name}\nname: ${name}\nlogsource:\n    product: x\ndetection:\n    s:\n        A: 1\n    condition: s\n`;
+  const corr = (title: string, name: string, refs: string[]) => `title: ${title}\nname: ${name}\ncorrelation:\n    type: temporal\n    rules: [${refs.join(', ')}]\n    timespan: 1m\n`;
+
+  it('targets name the rule or correlation each reference resolves to', () => {
+    const c = loadSigma([{ file: 'chain.yml', text: [rule('a'), rule('b'), corr('First', 'first', ['a', 'b']), corr('Second', 'second', ['first', 'a'])].join('---\n') }]);
+    expect(c.diagnostics).toEqual([]);
+    expect(c.correlations.map((x) => x.targets)).toEqual([
+      [{ kind: 'rule', index: 0 }, { kind: 'rule', index: 1 }],
+      [{ kind: 'correlation', index: 0 }, { kind: 'rule', index: 0 }],
+    ]);
+  });
+
+  it('a loop is refused, and so is what is built on it', () => {
+    const c = loadSigma([{ file: 'loop.yml', text: [rule('a'), corr('X', 'x', ['y', 'a']), corr('Y', 'y', ['x']), corr('Z', 'z', ['x'])].join('---\n') }]);
+    expect(c.correlations).toEqual([]);
+    expect(c.diagnostics.map((d) => d.message)).toEqual([
+      "correlation 'X' references itself through its chain of correlations",
+      "correlation 'Y' references itself through its chain of correlations",
+      "correlation 'Z' is built on 'X', which was refused",
+    ]);
+  });
+
+  it('an ambiguous reference (two rules with one id) is refused', () => {
+    const dup = 'title: D\nid: same\nlogsource:\n    product: x\ndetection:\n    s:\n        A: 1\n    condition: s\n';
+    const c = loadSigma([{ file: 'dup.yml', text: [dup, dup, corr('C', 'c', ['same'])].join('---\n') }]);
+    expect(c.correlations).toEqual([]);
+    expect(c.diagnostics.map((d) => d.message)).toEqual(["correlation 'C' references 'same', which names 2 loaded rules or correlations"]);
+  });
+});
