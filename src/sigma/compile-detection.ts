@@ -59,6 +59,8 @@ export interface CompiledDetection {
 export const MAX_VALUES_PER_FIELD = 16_384;
 /** Most `windash` permutations of one value before an encoding. */
 export const MAX_WINDASH_VARIANTS = 625;
+/** Longest `re` pattern accepted, in characters (the regular expression checks cost grows with it). Default 4,096. */
+export const MAX_REGEX_LENGTH = 4096;
 /** Most selections (search identifiers) in one detection. */
 export const MAX_SELECTIONS = 1024;
 
@@ -314,7 +316,7 @@ class Context {
     if (scalars.some((v) => v.value === null) && values.length > 1) throw new DetectionError('sigma-detection', 'null cannot be part of a list of values: write it as its own selection', valueNode.span);
 
     if (fieldName === '') {
-      if (modifiers.some((m) => !POSITION.has(m) && m !== 'all' && m !== 'cased' && m !== 'windash' && m !== 'expand' && !ENCODING.has(m))) throw conflict('keywords (a value list without a field) take only string modifiers');
+      if (modifiers.some((m) => !POSITION.has(m) && m !== 'all' && m !== 'cased' && m !== 'expand')) throw conflict('keywords (a value list without a field) take only contains, startswith, endswith, all, cased and expand');
       return { match: this.keywords(scalars, modifiers, keySpan) };
     }
     const access = this.field(fieldName);
@@ -492,6 +494,7 @@ class Context {
 
   private regex(v: YNode & { kind: 'scalar' }, flags: string): ScalarTest {
     let pattern = String(v.value);
+    if (pattern.length > MAX_REGEX_LENGTH) throw new DetectionError('sigma-limit', `the regular expression is ${pattern.length} characters long, more than the limit of ${MAX_REGEX_LENGTH}`, v.span);
     // PCRE's leading inline flags ((?i) …) become JavaScript flags.
     const inline = /^\(\?([ims]+)\)/.exec(pattern);
     let allFlags = flags;

@@ -189,6 +189,15 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
   }
 
   const rules = pending.map((r) => finishRule(r, filtersOf.get(r) ?? []));
+  // Ids identify rules to filters and correlations: a repeated one is worth a warning.
+  const firstWithId = new Map<string, SigmaRulePlan>();
+  for (const r of rules) {
+    const id = r.sigma.id;
+    if (id === undefined) continue;
+    const first = firstWithId.get(id);
+    if (!first) firstWithId.set(id, r);
+    else diagnostics.push({ severity: 'warning', code: 'sigma-duplicate-id', message: `rule '${r.name}' has the id ${id} of rule '${first.name}' (${first.file}:${first.line})`, file: r.file, line: r.line, column: 1, endLine: r.line, endColumn: 1, excerpt: '', rule: r.name });
+  }
 
   return { rules, correlations: resolveCorrelations(correlations, rules, sources, diagnostics), filters, diagnostics };
 }

@@ -145,3 +145,12 @@ describe('prototype names', () => {
     expect(({} as Record<string, unknown>).a).toBeUndefined();
   });
 });
+
+describe('hostile regular expressions', () => {
+  it('an over-long pattern is refused before any regex machinery sees it; nested counted repeats are refused', () => {
+    const long = loadSigma([{ file: 'r.yml', text: ruleText(`    selection:\n        F|re: '${'(a|b)*'.repeat(1000)}'`) }]).diagnostics;
+    expect(long.map((d) => d.code)).toEqual(['sigma-limit']);
+    const nested = loadSigma([{ file: 'r.yml', text: ruleText("    selection:\n        F|re: '((((a{100}){100}){100}){100})'") }]).diagnostics;
+    expect(nested.map((d) => d.code)).toEqual(['sigma-regex']);
+  });
+});

@@ -382,3 +382,13 @@ describe('unknown and conflicting modifiers are diagnostics at the key', () => {
     expect(errors[0].message).toMatch(message);
   });
 });
+
+describe('keyword lists with modifiers', () => {
+  it('take position modifiers and refuse the others rather than ignore them', () => {
+    const starts = compile(ruleText("    keywords:\n        '|startswith':\n            - 'evil'", 'keywords')).match;
+    expect(starts({ a: 'EVIL thing' })).toBe(true);
+    expect(starts({ a: 'an evil thing' })).toBe(false);
+    expect(errorsOf(ruleText("    keywords:\n        '|base64':\n            - 'evil'", 'keywords'))[0].code).toBe('sigma-modifier');
+    expect(errorsOf(ruleText("    keywords:\n        '|windash':\n            - '-evil'", 'keywords'))[0].code).toBe('sigma-modifier');
+  });
+});

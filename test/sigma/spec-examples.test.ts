@@ -253,6 +253,6 @@ describe('correlation chains', () => {
     const dup = 'title: D\nid: same\nlogsource:\n    product: x\ndetection:\n    s:\n        A: 1\n    condition: s\n';
     const c = loadSigma([{ file: 'dup.yml', text: [dup, dup, corr('C', 'c', ['same'])].join('---\n') }]);
     expect(c.correlations).toEqual([]);
-    expect(c.diagnostics.map((d) => d.message)).toEqual(["correlation 'C' references 'same', which names 2 loaded rules or correlations"]);
+    expect(c.diagnostics.map((d) => d.message)).toEqual(["rule 'D' has the id same of rule 'D' (dup.yml:1)", "correlation 'C' references 'same', which names 2 loaded rules or correlations"]);
   });
 });
