@@ -6,7 +6,7 @@ export type { SigmaCollection, SigmaFilter, SigmaMeta, SigmaOptions, SigmaRulePl
 
 // Pipelines
 export { BUILTIN_PIPELINES, ECS_PIPELINE, EVTX_JSON_PIPELINE, FLAT_PIPELINE, resolveLogsource } from './pipeline.js';
-export type { FieldTarget, Logsource, PipelineLogsource, SigmaPipeline } from './pipeline.js';
+export type { FieldTarget, Logsource, PipelineLogsource, SigmaPipeline, UnknownLogsourcePolicy } from './pipeline.js';
 
 // Correlations
 export { CORRELATION_TYPES, conditionHolds, parseTimespan } from './correlation.js';

@@ -26,7 +26,11 @@ export interface SigmaRulePlan {
   ruleName?: string;
   sigma: SigmaMeta;
   logsource: Logsource;
-  /** Routing from the logsource through the pipeline: every selector must hold (AND), any value of one (OR). */
+  /**
+   * Routing from the logsource through the pipeline: every selector must hold (AND), any value of
+   * one (OR). A selector without values routes nothing (a logsource the pipeline skips, or
+   * contradictory conditions).
+   */
   selectors: { field: string; values: string[] }[];
   /** Selectors and detection (and no filter): usable on its own. */
   match(event: EventRecord): boolean;
@@ -151,6 +155,7 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
         diagnostics.push(locator.diagnostic('error', 'sigma-detection', 'the rule has no detection', root.span, meta.title));
         continue;
       }
+      let selectors = resolved.selectors;
       if (!resolved.known && pipeline.logsources.length > 0) {
         const ls = entry(root, 'logsource')!;
         const text = `pipeline '${pipeline.name}' does not know logsource ${describeLogsource(logsource)}`;
@@ -158,12 +163,18 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
           diagnostics.push(locator.diagnostic('error', 'sigma-logsource', text, ls.keySpan, meta.title));
           continue;
         }
-        diagnostics.push(locator.diagnostic('warning', 'sigma-logsource', `${text}: the rule is compiled without routing, with the pipeline's default field names`, ls.keySpan, meta.title));
+        if (pipeline.unknownLogsource === 'skip') {
+          // A selector without values routes nothing: the rule is checked, and sees no event.
+          selectors = [{ field: pipeline.logsources[0] ? Object.keys(pipeline.logsources[0].conditions)[0] ?? 'logsource' : 'logsource', values: [] }];
+          diagnostics.push(locator.diagnostic('warning', 'sigma-logsource', `${text}: the rule is compiled but no event is routed to it`, ls.keySpan, meta.title));
+        } else {
+          diagnostics.push(locator.diagnostic('warning', 'sigma-logsource', `${text}: the rule is compiled without routing and sees every event`, ls.keySpan, meta.title));
+        }
       }
       if (resolved.impossible) diagnostics.push(locator.diagnostic('warning', 'sigma-logsource', `pipeline '${pipeline.name}' routes logsource ${describeLogsource(logsource)} to contradictory conditions: the rule never matches`, entry(root, 'logsource')!.keySpan, meta.title));
       const detection = compileDetection(detectionEntry.value, { pipeline, logsource: resolved, placeholders }, locator, diagnostics, meta.title);
       if (!detection) continue;
-      pending.push({ title: meta.title, ...withoutUndefined({ ruleName: meta.ruleName }), meta: meta.sigma, logsource, detection, selectors: resolved.selectors, file: source.file, line });
+      pending.push({ title: meta.title, ...withoutUndefined({ ruleName: meta.ruleName }), meta: meta.sigma, logsource, detection, selectors, file: source.file, line });
     }
   }
 

@@ -11,7 +11,7 @@
  * name: my-pipeline
  * defaultField: 'data.{field}'          # unmapped Sigma names; absent: the name as written
  * keywordFields: [message]               # where keyword lists search; absent: every text value
- * unknownLogsource: warn                 # a rule no logsources entry matches: warn | error
+ * unknownLogsource: skip                 # a rule no logsources entry matches: skip | unrouted | error
  * fields:                                # Sigma name → event field (or a list: first present wins)
  *   EventID: event_id
  * logsources:
@@ -34,6 +34,8 @@ export interface PipelineLogsource {
   fields?: Record<string, FieldTarget>;
 }
 
+export type UnknownLogsourcePolicy = 'skip' | 'unrouted' | 'error';
+
 export interface SigmaPipeline {
   name: string;
   fields: Record<string, FieldTarget>;
@@ -42,8 +44,13 @@ export interface SigmaPipeline {
   /** Fields keyword lists search; undefined: every string and number in the event. */
   keywordFields?: readonly string[];
   logsources: readonly PipelineLogsource[];
-  /** What a rule whose logsource no entry matches gets: a warning (compiled without routing) or an error. */
-  unknownLogsource: 'warn' | 'error';
+  /**
+   * A rule whose logsource no entry matches (a Zeek rule under evtx-json): `skip` compiles it (its
+   * errors are reported) but routes no event to it, with a warning; `unrouted` compiles it without
+   * routing, with a warning (it then sees every event: a `not selection` rule fires on all of them);
+   * `error` refuses it. Default `skip`. Pipelines without logsources (flat) route nothing and check nothing.
+   */
+  unknownLogsource: UnknownLogsourcePolicy;
 }
 
 export interface Logsource {
@@ -242,7 +249,7 @@ export const EVTX_JSON_PIPELINE: SigmaPipeline = {
   fields: EVTX_SYSTEM,
   defaultField: 'Event.EventData.{field}',
   logsources: windowsLogsources('Event.System.Channel', 'Event.System.EventID', (name) => [`Event.EventData.${name}`]),
-  unknownLogsource: 'warn',
+  unknownLogsource: 'skip',
 };
 
 /** Sysmon and Security names → ECS as Winlogbeat's sysmon and security modules write them. */
@@ -301,11 +308,11 @@ export const ECS_PIPELINE: SigmaPipeline = {
     const ecs = ECS_NAMES[name];
     return ecs && !ecs.startsWith('winlog.event_data.') ? [ecs, `winlog.event_data.${name}`] : [`winlog.event_data.${name}`];
   }),
-  unknownLogsource: 'warn',
+  unknownLogsource: 'skip',
 };
 
 /** Field names as written in the rules, no routing: for events already in Sigma's taxonomy. */
-export const FLAT_PIPELINE: SigmaPipeline = { name: 'flat', fields: {}, logsources: [], unknownLogsource: 'warn' };
+export const FLAT_PIPELINE: SigmaPipeline = { name: 'flat', fields: {}, logsources: [], unknownLogsource: 'unrouted' };
 
 export const BUILTIN_PIPELINES: Readonly<Record<string, SigmaPipeline>> = {
   'evtx-json': EVTX_JSON_PIPELINE,
@@ -352,9 +359,9 @@ export function pipelineFromYaml(root: YNode | undefined, locator: SourceLocator
     keywordFields = kwNode.items.map((i) => String((i as { value: string }).value));
   }
   const unknownNode = entry(root, 'unknownLogsource')?.value;
-  let unknownLogsource: 'warn' | 'error' = 'warn';
+  let unknownLogsource: UnknownLogsourcePolicy = 'skip';
   if (unknownNode) {
-    if (unknownNode.kind !== 'scalar' || (unknownNode.value !== 'warn' && unknownNode.value !== 'error')) return fail("unknownLogsource is 'warn' or 'error'", unknownNode);
+    if (unknownNode.kind !== 'scalar' || (unknownNode.value !== 'skip' && unknownNode.value !== 'unrouted' && unknownNode.value !== 'error')) return fail("unknownLogsource is 'skip', 'unrouted' or 'error'", unknownNode);
     unknownLogsource = unknownNode.value;
   }
   const logsources: PipelineLogsource[] = [];

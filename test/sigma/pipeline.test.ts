@@ -26,7 +26,7 @@ describe('a user pipeline in YAML', () => {
 
   it('parses into the built-in shape', () => {
     expect(diagnostics).toEqual([]);
-    expect(pipeline).toMatchObject({ name: 'my-pipeline', defaultField: 'data.{field}', keywordFields: ['message'], unknownLogsource: 'warn' });
+    expect(pipeline).toMatchObject({ name: 'my-pipeline', defaultField: 'data.{field}', keywordFields: ['message'], unknownLogsource: 'skip' });
     expect(pipeline!.logsources[0]).toEqual({ match: { product: 'windows', category: 'process_creation' }, conditions: { channel: ['sysmon', 'security'], event_id: ['1', '4688'] } });
   });
 
@@ -88,6 +88,19 @@ describe('built-in pipelines', () => {
     expect(ls.field('EventID')).toEqual(['Event.System.EventID', 'Event.System.EventID.#text']);
     // A product the pipeline does not know: no routing.
     expect(resolveLogsource(p, { product: 'aws', service: 'cloudtrail' })).toMatchObject({ known: false, selectors: [] });
+  });
+
+  it('evtx-json skips rules of logsources it does not know (a Zeek rule never sees a Windows event); unrouted on request', () => {
+    const zeek = ruleText("    selection:\n        id.orig_h|cidr: '10.0.0.0/8'", 'not selection', 'product: zeek\n    service: rdp');
+    const event = { Event: { System: { Channel: 'Security', EventID: 4624 }, EventData: {} } };
+    const skipped = loadSigma([{ file: 'z.yml', text: zeek }], { pipeline: 'evtx-json' });
+    expect(skipped.diagnostics.map((d) => [d.severity, d.code, d.line])).toEqual([['warning', 'sigma-logsource', 3]]);
+    expect(skipped.rules[0].selectors).toEqual([{ field: 'Event.System.Channel', values: [] }]);
+    expect(skipped.rules[0].match(event)).toBe(false);
+    expect(skipped.rules[0].matchDetection(event)).toBe(true);
+    const unrouted = loadSigma([{ file: 'z.yml', text: zeek }], { pipeline: { ...BUILTIN_PIPELINES['evtx-json'], unknownLogsource: 'unrouted' } });
+    expect(unrouted.rules[0].selectors).toEqual([]);
+    expect(unrouted.rules[0].match(event)).toBe(true);
   });
 
   it('evtx-json reads EventID with Qualifiers (#text) as the System channel writes it', () => {
