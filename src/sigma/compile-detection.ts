@@ -273,7 +273,10 @@ class Context {
   private map(node: YNode & { kind: 'map' }): CompiledSelection {
     if (node.entries.length === 0) throw new DetectionError('sigma-detection', 'an empty map matches nothing: give at least one field', node.span);
     const entries = node.entries.map((e) => this.fieldEntry(e.key, e.keySpan, e.value));
-    const matchers = entries.map((f) => f.match);
+    // The fields of a map are a conjunction of pure tests: the cheapest are tried first.
+    const costs = node.entries.map((e) => entryCost(e.key, e.value));
+    const order = entries.map((_, i) => i).sort((a, b) => costs[a] - costs[b] || a - b);
+    const matchers = order.map((i) => entries[i].match);
     const match: Matcher =
       matchers.length === 1
         ? matchers[0]
@@ -638,6 +641,21 @@ function anyString(globs: CompiledGlob[], others: ScalarTest[], access: FieldAcc
     for (let i = 0; i < others.length; i++) if (others[i](x)) return true;
     return false;
   };
+}
+
+/** A rough cost of a field test, for ordering a map's fields: kind of test, then number of values. */
+function entryCost(key: string, value: YNode): number {
+  const mods = key.split('|').slice(1);
+  const has = (m: string) => mods.includes(m);
+  let base: number;
+  if (has('exists') || (value.kind === 'scalar' && value.value === null)) base = 0;
+  else if (has('re') || has('fieldref') || key.startsWith('|')) base = 6;
+  else if (has('cidr') || mods.some((m) => COMPARE.has(m) || TIME.has(m))) base = 4;
+  else if (has('contains') || has('windash') || mods.some((m) => ENCODING.has(m))) base = 3;
+  else if (has('startswith') || has('endswith')) base = 2;
+  else base = 1;
+  const values = value.kind === 'seq' ? value.items.length : 1;
+  return base * 100 + Math.min(values, 99);
 }
 
 function tooMany(span: Span): never {

@@ -301,11 +301,18 @@ function finishRule(r: PendingRule, filters: SigmaFilter[]): SigmaRulePlan {
   const routes = r.selectors.map((s) => {
     const access = fieldAccess([s.field]);
     const values = new Set(s.values);
+    // Numbers compare as numbers (no text made per event): n matches when String(n) is a value.
+    const numbers = new Set(s.values.filter((v) => String(Number(v)) === v).map(Number));
+    const one = (x: unknown): boolean => {
+      if (typeof x === 'string') return values.has(x);
+      if (typeof x === 'number') return numbers.has(x);
+      const t = scalarText(x);
+      return t !== undefined && values.has(t);
+    };
     return (e: EventRecord) => {
-      for (const x of scalarsOf(access.read(e))) {
-        const t = scalarText(x);
-        if (t !== undefined && values.has(t)) return true;
-      }
+      const v = access.read(e);
+      if (typeof v !== 'object') return one(v);
+      for (const x of scalarsOf(v)) if (one(x)) return true;
       return false;
     };
   });
