@@ -35,8 +35,11 @@ export interface CorrelationFiring {
 }
 
 export interface ReferenceOptions {
-  /** Event path of a Sigma field name (a pipeline's mapping); default: the name itself. */
-  field?: (name: string) => string;
+  /**
+   * Event path(s) of a Sigma field name in the events of `rule` (a pipeline's mapping, e.g. a rule
+   * plan's `fieldPaths`); the first path holding a value is read. Default: the name itself.
+   */
+  field?: (name: string, rule: string) => string | readonly string[];
 }
 
 export function referenceCorrelation(correlation: SigmaCorrelation, hits: readonly CorrelationHit[], options: ReferenceOptions = {}): CorrelationFiring[] {
@@ -44,7 +47,12 @@ export function referenceCorrelation(correlation: SigmaCorrelation, hits: readon
   const read = (hit: CorrelationHit, name: string): unknown => {
     const alias = correlation.aliases[name];
     const fieldName = alias && Object.prototype.hasOwnProperty.call(alias, hit.rule) ? alias[hit.rule] : name;
-    return fieldReader(path(fieldName))(hit.event);
+    const paths = path(fieldName, hit.rule);
+    for (const p of typeof paths === 'string' ? [paths] : paths) {
+      const v = fieldReader(p)(hit.event);
+      if (v !== undefined) return v;
+    }
+    return undefined;
   };
   const order = hits
     .map((h, index) => ({ h, index }))

@@ -42,6 +42,8 @@ export interface SigmaRulePlan {
   equalities: Equality[];
   /** Titles of the filters applied. */
   filters: string[];
+  /** Event paths of a Sigma field name for this rule (its pipeline and logsource): for correlation group-by and aliases. */
+  fieldPaths(name: string): readonly string[];
   file: string;
   line: number;
 }
@@ -87,6 +89,7 @@ interface PendingRule {
   logsource: Logsource;
   detection: CompiledDetection;
   selectors: { field: string; values: string[] }[];
+  fieldPaths(name: string): readonly string[];
   file: string;
   line: number;
 }
@@ -174,7 +177,7 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
       if (resolved.impossible) diagnostics.push(locator.diagnostic('warning', 'sigma-logsource', `pipeline '${pipeline.name}' routes logsource ${describeLogsource(logsource)} to contradictory conditions: the rule never matches`, entry(root, 'logsource')!.keySpan, meta.title));
       const detection = compileDetection(detectionEntry.value, { pipeline, logsource: resolved, placeholders }, locator, diagnostics, meta.title);
       if (!detection) continue;
-      pending.push({ title: meta.title, ...withoutUndefined({ ruleName: meta.ruleName }), meta: meta.sigma, logsource, detection, selectors, file: source.file, line });
+      pending.push({ title: meta.title, ...withoutUndefined({ ruleName: meta.ruleName }), meta: meta.sigma, logsource, detection, selectors, fieldPaths: (name) => resolved.field(name), file: source.file, line });
     }
   }
 
@@ -341,6 +344,7 @@ function finishRule(r: PendingRule, filters: SigmaFilter[]): SigmaRulePlan {
     matchedFields: (e) => presentFields(e, paths),
     equalities: r.detection.equalities,
     filters: filters.map((f) => f.title),
+    fieldPaths: r.fieldPaths,
     file: r.file,
     line: r.line,
   };

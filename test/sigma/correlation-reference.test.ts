@@ -128,3 +128,36 @@ describe('temporal and temporal_ordered', () => {
     expect(fired.map((f) => [f.index, f.group])).toEqual([[1, ['10.0.0.1']]]);
   });
 });
+
+describe('group-by through the rules pipeline', () => {
+  it('fieldPaths of the referenced rule maps a Sigma name onto evtx_dump paths', () => {
+    const text = `title: Failed
+name: failed
+logsource:
+    product: windows
+    service: security
+detection:
+    s:
+        EventID: 4625
+    condition: s
+---
+title: Many failed
+correlation:
+    type: event_count
+    rules: [failed]
+    group-by: [TargetUserName]
+    timespan: 1m
+    condition:
+        gte: 2
+`;
+    const c = loadSigma([{ file: 'f.yml', text }], { pipeline: 'evtx-json' });
+    expect(c.diagnostics).toEqual([]);
+    const rule = c.rules[c.correlations[0].targets![0].index];
+    expect(rule.fieldPaths('TargetUserName')).toEqual(['Event.EventData.TargetUserName']);
+    const ev = (user: string) => ({ Event: { System: { Channel: 'Security', EventID: 4625 }, EventData: { TargetUserName: user } } });
+    const hits = [ev('bob'), ev('alice'), ev('bob')].map((event, i) => ({ time: i * 1000, rule: 'failed', event }));
+    expect(hits.every((h) => rule.match(h.event))).toBe(true);
+    const fired = referenceCorrelation(c.correlations[0], hits, { field: (name) => rule.fieldPaths(name) });
+    expect(fired.map((f) => [f.time, f.group, f.value])).toEqual([[2000, ['bob'], 2]]);
+  });
+});
