@@ -116,6 +116,7 @@ export class YamlBudgetExceeded extends Error {
   constructor(
     message: string,
     readonly span: Span,
+    readonly code = 'sigma-yaml-limit',
   ) {
     super(message);
   }
@@ -136,7 +137,7 @@ export function parseYamlFile(locator: SourceLocator, limits: YamlLimits = DEFAU
   }
   let parsed: Document.Parsed[];
   try {
-    const all = parseAllDocuments(text, { lineCounter: locator.counter, prettyErrors: false, uniqueKeys: true, strict: true });
+    const all = parseAllDocuments(text, { lineCounter: locator.counter, prettyErrors: false, uniqueKeys: false, strict: true });
     parsed = Array.isArray(all) ? all : [];
   } catch (err) {
     // The parser's own recursion on absurd nesting ends in a RangeError: report it, do not crash.
@@ -158,7 +159,7 @@ export function parseYamlFile(locator: SourceLocator, limits: YamlLimits = DEFAU
       const copier = new Copier(doc, limits, text);
       documents.push({ root: doc.contents ? copier.copy(doc.contents as YamlNode, 0) : undefined, span });
     } catch (err) {
-      if (err instanceof YamlBudgetExceeded) diagnostics.push(locator.diagnostic('error', 'sigma-yaml-limit', err.message, err.span));
+      if (err instanceof YamlBudgetExceeded) diagnostics.push(locator.diagnostic('error', err.code, err.message, err.span));
       else if (err instanceof RangeError) diagnostics.push(locator.diagnostic('error', 'sigma-yaml-limit', `the document is nested too deeply to read (${err.message})`, span));
       else throw err;
     }
@@ -210,6 +211,8 @@ class Copier {
     }
     if (isMap(node)) {
       const entries: YEntry[] = [];
+      // Duplicate keys are checked here with a set: `yaml`'s own check compares every pair (quadratic).
+      const seen = new Set<string>();
       for (const pair of node.items) {
         const keyNode = pair.key as YamlNode | null;
         let key: string;
@@ -220,15 +223,17 @@ class Copier {
         } else if (keyNode === null) {
           key = '';
         } else {
-          throw new YamlBudgetExceeded('a map key must be a plain value, not a map or a list', keyNode ? spanOf(keyNode) : span);
+          throw new YamlBudgetExceeded('a map key must be a plain value, not a map or a list', keyNode ? spanOf(keyNode) : span, 'sigma-yaml');
         }
+        if (seen.has(key)) throw new YamlBudgetExceeded(`the map key '${key.length > 80 ? `${key.slice(0, 80)}…` : key}' is repeated`, keySpan, 'sigma-yaml');
+        seen.add(key);
         const valueNode = pair.value as YamlNode | null;
         const value: YNode = valueNode ? this.copy(valueNode, depth + 1) : { kind: 'scalar', value: null, span: [keySpan[1], keySpan[1]], textStart: keySpan[1], quoted: false };
         entries.push({ key, keySpan, value });
       }
       return { kind: 'map', entries, span };
     }
-    throw new YamlBudgetExceeded('an unknown YAML node', span);
+    throw new YamlBudgetExceeded('an unknown YAML node', span, 'sigma-yaml');
   }
 }
 

@@ -154,3 +154,19 @@ describe('hostile regular expressions', () => {
     expect(nested.map((d) => d.code)).toEqual(['sigma-regex']);
   });
 });
+
+describe('many keys', () => {
+  it('a map of 40,000 fields loads in time linear in its size (duplicate keys checked with a set)', () => {
+    const build = (n: number) => `title: T\nlogsource:\n    product: x\ndetection:\n    sel:\n${Array.from({ length: n }, (_, i) => `        k${i}: v`).join('\n')}\n    condition: sel\n`;
+    const small = build(4000);
+    const large = build(40_000);
+    const tSmall = timed(() => loadSigma([{ file: 'k.yml', text: small }])).ms;
+    const { value, ms } = timed(() => loadSigma([{ file: 'k.yml', text: large }]));
+    expect(value.rules).toHaveLength(1);
+    // Ten times the input: a linear loader takes about ten times as long; a pairwise key check, a hundred.
+    expect(ms).toBeLessThan(30 * tSmall + 300);
+    const dup = loadSigma([{ file: 'k.yml', text: build(3).replace('k2: v', 'k0: v') }]).diagnostics;
+    expect(dup.map((d) => [d.code, d.line, d.column])).toEqual([['sigma-yaml', 8, 9]]);
+    expect(dup[0].message).toMatch(/'k0' is repeated/);
+  });
+});
