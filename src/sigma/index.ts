@@ -5,7 +5,8 @@ export { loadSigma, parsePipeline } from './load.js';
 export type { SigmaCollection, SigmaFilter, SigmaMeta, SigmaOptions, SigmaRulePlan, SigmaSource } from './load.js';
 
 // Pipelines
-export { BUILTIN_PIPELINES, ECS_PIPELINE, EVTX_JSON_PIPELINE, FLAT_PIPELINE, resolveLogsource } from './pipeline.js';
+export { BUILTIN_PIPELINES, ECS_PIPELINE, EVTX_JSON_PIPELINE, FLAT_PIPELINE } from './builtin-pipelines.js';
+export { resolveLogsource } from './pipeline.js';
 export type { FieldTarget, Logsource, PipelineLogsource, SigmaPipeline, UnknownLogsourcePolicy } from './pipeline.js';
 
 // Correlations

@@ -7,8 +7,10 @@ import type { Diagnostic } from '../lang/diagnostic.js';
 import { scalarText, type EventRecord } from '../engine/fields.js';
 import { compileDetection, presentFields, type CompiledDetection, type Equality, type Matcher } from './compile-detection.js';
 import { parseCorrelation, type SigmaCorrelation } from './correlation.js';
+import { resolveCorrelations } from './resolve-correlations.js';
 import { fieldAccess, scalarsOf } from './field-access.js';
-import { BUILTIN_PIPELINES, pipelineFromYaml, resolveLogsource, type Logsource, type SigmaPipeline } from './pipeline.js';
+import { BUILTIN_PIPELINES } from './builtin-pipelines.js';
+import { pipelineFromYaml, resolveLogsource, type Logsource, type SigmaPipeline } from './pipeline.js';
 import { DEFAULT_YAML_LIMITS, entry, parseYamlFile, scalarString, SourceLocator, stringList, type Span, type YamlLimits, type YNode } from './yaml-source.js';
 
 export interface SigmaMeta {
@@ -214,90 +216,6 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
   }
 
   return { rules, correlations: resolveCorrelations(correlations, rules, sources, diagnostics), filters, diagnostics };
-}
-
-/**
- * Every reference of a correlation must name exactly one loaded rule or correlation (by id or name);
- * chains must not loop; a correlation that references a refused one is refused too. `targets` then
- * holds, per reference, the index of the rule (in `rules`) or correlation (in the result).
- */
-function resolveCorrelations(correlations: SigmaCorrelation[], rules: SigmaRulePlan[], sources: readonly SigmaSource[], diagnostics: Diagnostic[]): SigmaCorrelation[] {
-  const byRef = new Map<string, { kind: 'rule' | 'correlation'; index: number }[]>();
-  const add = (ref: string | undefined, kind: 'rule' | 'correlation', index: number) => {
-    if (ref === undefined) return;
-    const list = byRef.get(ref) ?? [];
-    if (!list.some((t) => t.kind === kind && t.index === index)) list.push({ kind, index });
-    byRef.set(ref, list);
-  };
-  rules.forEach((r, i) => {
-    add(r.sigma.id, 'rule', i);
-    add(r.ruleName, 'rule', i);
-  });
-  correlations.forEach((c, i) => {
-    add(c.id, 'correlation', i);
-    add(c.name, 'correlation', i);
-  });
-  const locators = new Map<string, SourceLocator>();
-  const locate = (c: SigmaCorrelation) => {
-    let l = locators.get(c.file);
-    if (!l) {
-      l = new SourceLocator(c.file, sources.find((s) => s.file === c.file)?.text ?? '');
-      locators.set(c.file, l);
-    }
-    return l;
-  };
-  const refused = new Set<number>();
-  const targets: { kind: 'rule' | 'correlation'; index: number }[][] = correlations.map((c, ci) =>
-    c.rules.map((ref, k) => {
-      const found = byRef.get(ref) ?? [];
-      const fail = (why: string) => {
-        diagnostics.push(locate(c).diagnostic('error', 'sigma-correlation', `correlation '${c.title}' references '${ref}', ${why}`, c.ruleSpans[k], c.title));
-        refused.add(ci);
-        return { kind: 'rule' as const, index: -1 };
-      };
-      if (found.length === 0) return fail('which is neither the id nor the name of a loaded rule');
-      if (found.length > 1) return fail(`which names ${found.length} loaded rules or correlations`);
-      return found[0];
-    }),
-  );
-  // Loops in chains: a correlation that reaches itself.
-  const reachesItself = (start: number): boolean => {
-    const seen = new Set<number>();
-    const stack = [start];
-    while (stack.length > 0) {
-      for (const t of targets[stack.pop()!]) {
-        if (t.kind !== 'correlation') continue;
-        if (t.index === start) return true;
-        if (!seen.has(t.index)) {
-          seen.add(t.index);
-          stack.push(t.index);
-        }
-      }
-    }
-    return false;
-  };
-  correlations.forEach((c, i) => {
-    if (!refused.has(i) && reachesItself(i)) {
-      diagnostics.push(locate(c).diagnostic('error', 'sigma-correlation', `correlation '${c.title}' references itself through its chain of correlations`, c.span, c.title));
-      refused.add(i);
-    }
-  });
-  // A correlation built on a refused one cannot run either.
-  for (let changed = true; changed; ) {
-    changed = false;
-    correlations.forEach((c, i) => {
-      if (refused.has(i)) return;
-      const bad = targets[i].find((t) => t.kind === 'correlation' && refused.has(t.index));
-      if (bad) {
-        diagnostics.push(locate(c).diagnostic('error', 'sigma-correlation', `correlation '${c.title}' is built on '${correlations[bad.index].title}', which was refused`, c.span, c.title));
-        refused.add(i);
-        changed = true;
-      }
-    });
-  }
-  const kept = correlations.map((_, i) => i).filter((i) => !refused.has(i));
-  const newIndex = new Map(kept.map((old, i) => [old, i]));
-  return kept.map((i) => ({ ...correlations[i], targets: targets[i].map((t) => (t.kind === 'correlation' ? { kind: t.kind, index: newIndex.get(t.index)! } : t)) }));
 }
 
 function finishRule(r: PendingRule, filters: SigmaFilter[]): SigmaRulePlan {
