@@ -1,7 +1,7 @@
 /**
  * Vite config for the web app (web/): `vite` serves it, `vite build` writes the static site to
  * web-dist/, `vite preview` serves that. The engine runs in a module Web Worker
- * (src/runtime/worker/engine.worker.ts), which loads two WebAssembly files as assets: QuickJS's
+ * (web/worker/engine.worker.ts), which loads two WebAssembly files as assets: QuickJS's
  * (through @jitl/quickjs-wasmfile-release-sync's `new URL(…, import.meta.url)`) and build/vigil.wasm.
  */
 import { defineConfig } from 'vite';

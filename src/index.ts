@@ -1,6 +1,8 @@
 /**
- * Vigil's public API, runtime-agnostic. Runtime entries (src/node.ts, and the browser, Deno and
- * workerd entries) add a `createEngine` that loads the WebAssembly pieces for their platform.
+ * Vigil's public API, runtime-agnostic. The platform entries (src/node.ts and src/entries/*) add a
+ * `createEngine` from their target (src/targets/*), which loads the WebAssembly pieces the way the
+ * platform allows. A platform none of them fits loads both modules itself and calls
+ * `createEngineWith(createHost(quickjs, vigilInstance), options)`.
  */
 
 // The engine
@@ -18,9 +20,10 @@ export type {
   RuleInfo,
   RuleVersion,
   RuntimeDiagnostic,
+  MachineTransition,
   StateMachineStats,
 } from './engine/engine.js';
-export type { IocSet, IocSetFactory, IocSetOptions } from './engine/ioc.js';
+export type { IocSet, IocSetFactory, IocSetOptions, SandboxFactory, StateTableFactory, WindowBufferFactory } from './engine/ports.js';
 export type { IocListInfo } from './engine/ioc-registry.js';
 
 // Time
@@ -35,11 +38,15 @@ export type { RuleAst } from './lang/ast.js';
 
 // The sandbox
 export { loadQuickJS } from './sandbox/load.js';
-export { DEFAULT_SANDBOX_LIMITS } from './sandbox/sandbox.js';
+export { createSandboxFactory, DEFAULT_SANDBOX_LIMITS } from './sandbox/sandbox.js';
 export type { SandboxLimits } from './sandbox/sandbox.js';
 
 // WebAssembly hot paths
 export { createHotPaths } from './wasm/hotpaths.js';
+
+// An engine from loaded pieces (what every platform target calls)
+export { createEngineWith, createHost } from './targets/create-engine.js';
+export type { Host } from './targets/create-engine.js';
 
 // Input
 export { JsonLinesDecoder, parseLine } from './io/from-jsonl.js';

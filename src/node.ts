@@ -1,4 +1,4 @@
-/** The Node entry: the public API plus `createEngine`, which loads everything from the package. */
+/** The Node entry (the `node` export condition): the public API and the Node target (src/targets/node.ts). */
 export * from './index.js';
-export { createNodeEngine as createEngine } from './runtime/node.js';
+export { createNodeEngine as createEngine } from './targets/node.js';
 export { DeadLetterFile } from './runtime/dead-letter-file.js';

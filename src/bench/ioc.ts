@@ -13,7 +13,7 @@
  * Memory: the filter's own byteSize; for the Set (and peers that cannot tell their size) only
  * when the host passes `heapUsed` (Node with --expose-gc), else n/a.
  */
-import type { IocSet } from '../engine/ioc.js';
+import type { IocSet } from '../engine/ports.js';
 import type { HotPaths } from '../wasm/hotpaths.js';
 import { median, now, seededRandom, type BenchResult, type Progress } from './common.js';
 

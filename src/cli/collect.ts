@@ -13,6 +13,7 @@ import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
 import { DEFAULT_TEMPLATE_LIMITS, NetflowDecoder, versionName, type NetflowDecodeResult, type NetflowStats, type TemplateLimits } from '../io/from-netflow.js';
 import { DEFAULT_FLOW_OUT_OF_ORDER_MS, MAX_FLOW_OUT_OF_ORDER_MS, OUT_OF_ORDER_HEADROOM, OUT_OF_ORDER_QUANTILE, OutOfOrderEstimator, WARM_UP_OUT_OF_ORDER_MS, WARM_UP_SPAN_MS } from '../io/netflow-out-of-order.js';
 import { SequenceTracker, type SequenceStats } from '../io/netflow-sequence.js';
+import { toJsonLine } from '../io/to-jsonl.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
@@ -205,7 +206,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   let alerts = 0;
   engine.onAlert((alert: Alert) => {
     alerts++;
-    out.write(`${JSON.stringify(alert)}\n`);
+    out.write(toJsonLine(alert));
     webhook?.enqueue(alert);
   });
   engine.onDiagnostic((d: RuntimeDiagnostic) => {

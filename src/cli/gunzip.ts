@@ -7,12 +7,17 @@
  * off, which is not read anyway).
  */
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { GzipBreak, type Gunzip as StreamGunzip } from '../io/gzip.js';
+import { chunksOf, streamOf } from '../io/streams.js';
 
-/** The gzip stream broke off (corrupt or truncated) after everything yielded before it. */
-export class GzipBreak extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
+export { GzipBreak };
+
+/**
+ * src/io's gunzip step (it detects gzip; this decompresses) with Node's zlib: `reopen` reads the
+ * input again from the start, for the exact recovery at a break (see the top of this file).
+ */
+export function nodeGunzip(reopen?: () => AsyncIterable<Uint8Array>): StreamGunzip {
+  return (gzip) => streamOf(gunzipStream(chunksOf(gzip), reopen));
 }
 
 /** Input bytes written per decompression step (a step's output is at most this times the ratio). */

@@ -67,15 +67,6 @@ export function namedPath(spec: string, flag: string, pathRequired: boolean): { 
   return { name, path };
 }
 
-/** One entry per line; blank lines and `#` comments ignored; surrounding spaces trimmed. */
-export function listEntries(text: string): string[] {
-  const entries: string[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line && !line.startsWith('#')) entries.push(line);
-  }
-  return entries;
-}
 
 /** Writes to a stream, waiting when it asks to (so a slow consumer is not buffered without bound). */
 export function writeAll(stream: Writable, text: string): Promise<void> | undefined {

@@ -1,6 +1,7 @@
 /** The `vigil` command: argument parsing and dispatch. Each command lives in its own file. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EVENT_FORMATS, type EventFormat } from '../io/event-lines.js';
+import { ALERT_FORMATS, type AlertFormat } from '../io/to-alerts.js';
 import { runCheck } from './check.js';
 import { runRun } from './run.js';
 import { COLLECT_USAGE, runCollect } from './collect.js';
@@ -16,7 +17,7 @@ export const USAGE = `Usage:
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
-            [--format auto|jsonl|goflow2] [--no-guard]
+            [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
@@ -28,7 +29,11 @@ export const USAGE = `Usage:
       more than --max-jump (default 3600000 ms) ahead of its source, or --max-future (default off)
       ahead of the clock, is quarantined: simple rules see it, windows do not, vigil.future says so.
       --format goflow2 reads goflow2 JSON records (v1 or v2) as the flow events NetFlow gives;
-      by default (auto) the first line that holds a JSON object decides.
+      --format cef reads CEF lines (an optional syslog prefix before CEF:), extension keys under
+      their full names (src → sourceAddress); by default (auto) the first line that holds a JSON
+      object decides between JSON lines and goflow2. --output-format cef writes each alert as a
+      CEF line (CEF:0|Vigil|Vigil|version|rule|rule|severity|fields; \\, | and = escaped,
+      line breaks as \\n) instead of a JSON line.
       The engine runs on a worker thread under a watchdog: a rule function that runs past its
       budget (VIGIL_GUARD_BUDGET_MS, default 2000) or exhausts the thread's heap
       (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
@@ -64,6 +69,7 @@ const runOptions = {
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
   format: { type: 'string' },
+  'output-format': { type: 'string' },
   'no-guard': { type: 'boolean' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
@@ -135,6 +141,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             checkpointEvery: optionalCount(values['checkpoint-every'], '--checkpoint-every'),
             resume: values.resume,
             format: eventFormat(values.format),
+            outputFormat: alertFormat(values['output-format']),
+            version: io.version,
             webhook: webhookSpec(values, optionalCount, optionalMs),
             guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
           },
@@ -244,6 +252,12 @@ function eventFormat(text: string | undefined): EventFormat | undefined {
   if (text === undefined) return undefined;
   if (!(EVENT_FORMATS as readonly string[]).includes(text)) throw new UsageError(`--format takes ${EVENT_FORMATS.join(', ')}, got '${text}'`);
   return text as EventFormat;
+}
+
+function alertFormat(text: string | undefined): AlertFormat | undefined {
+  if (text === undefined) return undefined;
+  if (!(ALERT_FORMATS as readonly string[]).includes(text)) throw new UsageError(`--output-format takes ${ALERT_FORMATS.join(', ')}, got '${text}'`);
+  return text as AlertFormat;
 }
 
 function optionalCount(text: string | undefined, flag: string): number | undefined {

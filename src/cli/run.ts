@@ -1,4 +1,4 @@
-/** `vigil run`: rules over JSON-lines events, alerts out as JSON lines, with checkpoints to resume from. */
+/** `vigil run`: rules over JSON-lines (goflow2, CEF) events, alerts out as JSON lines or CEF, with checkpoints to resume from. */
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -10,7 +10,10 @@ import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { GuardedLines } from '../runtime/guard/guarded-lines.js';
-import { GzipBreak, gunzipStream } from './gunzip.js';
+import { gunzipIfGzip } from '../io/gzip.js';
+import { chunksOf, streamOf } from '../io/streams.js';
+import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
+import { GzipBreak, nodeGunzip } from './gunzip.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
@@ -33,8 +36,12 @@ export interface RunSpec {
   metrics: boolean;
   /** A path, or `-` for stdin. */
   input: string;
-  /** JSON lines as they are, goflow2 records as flow events, or told from the first line (default). */
+  /** JSON lines as they are, goflow2 records as flow events, CEF records, or told from the first line (default). */
   format?: EventFormat;
+  /** How alerts are written: JSON lines (default) or CEF lines. */
+  outputFormat?: AlertFormat;
+  /** Vigil's version, for CEF's header. */
+  version?: string;
   /** Where to write checkpoints. */
   checkpoint?: string;
   /** Input lines between checkpoints (rounded up to whole batches). */
@@ -123,8 +130,9 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   }
   const lateByRule = new Map<string, number>();
   let pendingErrors = '';
+  const encodeAlert = alertLineEncoder(spec.outputFormat ?? 'jsonl', spec.version);
   engine.onAlert((alert: Alert) => {
-    out.add(`${JSON.stringify(alert)}\n`);
+    out.add(encodeAlert(alert));
     webhook?.enqueue(alert);
   });
   engine.onDiagnostic((d: RuntimeDiagnostic) => {
@@ -349,23 +357,11 @@ class Checkpointer {
 }
 
 /**
- * The input as a byte stream: gzip is recognised by its magic bytes, whatever the file is called. A
- * broken gzip stream ends in a GzipBreak after everything before the break.
+ * The input as a byte stream: gzip is recognised by its magic bytes (src/io/gzip.ts), whatever the
+ * file is called. A broken gzip stream ends in a GzipBreak after everything before the break.
  */
 async function openEvents(input: string, stdin: Readable): Promise<AsyncIterable<Uint8Array>> {
   const open = () => createReadStream(input, { highWaterMark: 1 << 20 });
-  return gunzipIfNeeded(input === '-' ? stdin : open(), input === '-' ? undefined : open);
-}
-
-async function* gunzipIfNeeded(source: Readable, reopen?: () => Readable): AsyncGenerator<Uint8Array> {
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-  const first = await iterator.next();
-  if (first.done) return;
-  const head = first.value;
-  async function* all() {
-    yield head;
-    yield* { [Symbol.asyncIterator]: () => iterator };
-  }
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) yield* gunzipStream(all(), reopen);
-  else yield* all();
+  const source = input === '-' ? stdin : open();
+  return chunksOf(gunzipIfGzip(streamOf(source as AsyncIterable<Uint8Array>), nodeGunzip(input === '-' ? undefined : open)));
 }

@@ -1,10 +1,11 @@
 /** Shared by `run` and `check`: an engine with the lists and rules named on the command line. */
 import type { EngineOptions } from '../engine/engine.js';
 import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
-import { createNodeEngine } from '../runtime/node.js';
+import { createNodeEngine } from '../targets/node.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
-import { InputError, listEntries, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
+import { listEntries } from '../io/list-entries.js';
+import { InputError, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
   rules: readonly string[];

@@ -1,5 +1,5 @@
 /**
- * Vigil's HTTP API, runtime-agnostic: a `(Request) => Promise<Response>` over a VigilService.
+ * Vigil's HTTP API, runtime-agnostic: a Hono app over a VigilService, served as its `fetch`.
  * The Cloudflare Worker, its Durable Objects, the Deno entry and the Node server all serve this.
  *
  * | route | access | |
@@ -17,8 +17,15 @@
  *
  * Errors are JSON: `{ "error": { "code", "message", … } }`. 401 without a token where one is
  * needed, 403 with a wrong one (or when management is disabled: no VIGIL_TOKEN), 413 for a body
- * over the limit, 404/405 for unknown routes and methods.
+ * over the limit, 404/405 for unknown routes and methods (HEAD is answered as GET without a body).
+ *
+ * Hono routes, answers CORS and limits bodies; the checks run in the order a caller can see:
+ * the path's percent-encoding (400), the name in it (400), the method (405), the token (401/403),
+ * then the body's size (413) and encoding (400).
  */
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
 import { BodyError, decodeEvents } from './decode-body.js';
@@ -37,118 +44,146 @@ const RULE_NAME_MAX = 200;
 const LIST_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const encoder = new TextEncoder();
 
-export function createHttpHandler(service: VigilService, config: HttpConfig, options: HandlerOptions = {}): Handler {
-  return async (request) => {
-    let response: Response;
+/** The API as a Hono app (mount it in a larger app, or serve `app.fetch`). */
+export function createHttpApp(service: VigilService, config: HttpConfig, options: HandlerOptions = {}): Hono {
+  // Segments are matched as sent (percent-encoded) and empty ones dropped, so `/rules//x/` is `/rules/x`;
+  // route parameters are decoded by Hono once the whole path has been checked below.
+  const app = new Hono({ getPath: (request) => '/' + new URL(request.url).pathname.split('/').filter(Boolean).join('/') });
+  const limit = config.maxBodyBytes;
+  const tooLarge = () => new HttpError(413, 'payload-too-large', `the body is larger than ${limit} bytes`, { limit });
+  const withBody = bodyLimit({ maxSize: limit, onError: () => Promise.reject(tooLarge()) });
+  const guard =
+    (access: Access): MiddlewareHandler =>
+    async (c, next) => {
+      if (!options.trusted) await authorize(c.req.raw, config, access);
+      await next();
+    };
+  /** The body as UTF-8 text (bodyLimit has refused it if it was too large). */
+  const text = async (c: Context): Promise<string> => {
+    const bytes = await c.req.arrayBuffer();
+    // bodyLimit trusts a declared Content-Length, which a server has enforced; a Request built in-process has not.
+    if (bytes.byteLength > limit) throw tooLarge();
     try {
-      response = await route(service, config, options, request);
-    } catch (error) {
-      response = errorResponse(error);
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new HttpError(400, 'bad-encoding', 'the body is not UTF-8');
     }
-    return withCors(response, request, config);
   };
+  const author = (c: Context) => c.req.header('vigil-author') ?? 'api';
+
+  app.onError((error) => errorResponse(error));
+  app.notFound((c) => errorResponse(new HttpError(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
+
+  // CORS headers go only to the configured origins; anyone else's preflight gets an empty 204,
+  // which browsers read as "no" (and so does every preflight when no origin is configured).
+  const corsHeaders = cors({
+    origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['authorization', 'content-type', 'vigil-author'],
+    exposeHeaders: ['vigil-cursor', 'vigil-dropped'],
+    maxAge: 600,
+  });
+  app.use(async (c, next) => {
+    if (allowedOrigin(c.req.raw, config)) return corsHeaders(c, next);
+    if (c.req.method === 'OPTIONS') return new Response(null, { status: 204 });
+    await next();
+  });
+  app.use(async (c, next) => {
+    for (const segment of new URL(c.req.url).pathname.split('/')) decodeSegment(segment);
+    await next();
+  });
+
+  app.get('/health', () => json(200, { ok: true }));
+  app.all('/health', refuse('GET'));
+
+  app.post('/events', guard('ingest'), withBody, async (c) => {
+    let decoded;
+    try {
+      decoded = decodeEvents(await text(c), c.req.header('content-type') ?? '');
+    } catch (error) {
+      if (error instanceof BodyError) throw new HttpError(400, 'bad-body', error.message);
+      throw error;
+    }
+    const result = await service.ingest(decoded.events);
+    const rejected = [...decoded.rejected, ...result.rejected.map((r) => ({ line: decoded.lines[r.index] ?? r.index + 1, reason: r.reason }))];
+    rejected.sort((a, b) => a.line - b.line);
+    return json(202, { accepted: result.accepted, rejected });
+  });
+  app.all('/events', refuse('POST'));
+
+  app.get('/alerts', guard('read'), async (c) => {
+    const limitText = c.req.query('limit');
+    const count = limitText === undefined ? 1000 : Number(limitText);
+    if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new HttpError(400, 'bad-limit', 'limit must be an integer from 1 to 10000');
+    const page = await service.alerts(c.req.query('since'), count);
+    const body = page.alerts.map((a) => JSON.stringify(a) + '\n').join('');
+    const headers: Record<string, string> = { 'content-type': 'application/x-ndjson; charset=utf-8', 'vigil-cursor': page.cursor };
+    if (page.dropped) headers['vigil-dropped'] = String(page.dropped);
+    return new Response(body, { status: 200, headers });
+  });
+  app.all('/alerts', refuse('GET'));
+
+  app.get('/rules', guard('read'), async () => json(200, { rules: await service.rules() }));
+  app.all('/rules', refuse('GET'));
+
+  app.use('/rules/:name', async (c, next) => {
+    const name = c.req.param('name');
+    if (!name || name.length > RULE_NAME_MAX) throw new HttpError(400, 'bad-rule-name', `a rule name has 1 to ${RULE_NAME_MAX} characters`);
+    await next();
+  });
+  app.put('/rules/:name', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('name');
+    const result = await service.putRule(name, await text(c), author(c));
+    if (!result.ok) {
+      const errors = result.diagnostics.filter((d) => d.severity === 'error');
+      return json(400, { error: { code: 'invalid-rule', message: errors.map((d) => `${d.line}:${d.column}: ${d.message}`).join('\n'), diagnostics: result.diagnostics } });
+    }
+    return json(result.created ? 201 : 200, { name, version: result.version, created: result.created });
+  });
+  app.delete('/rules/:name', guard('admin'), async (c) => {
+    const name = c.req.param('name');
+    if (!(await service.deleteRule(name, author(c)))) throw new HttpError(404, 'no-such-rule', `there is no rule "${name}"`);
+    return new Response(null, { status: 204 });
+  });
+  app.all('/rules/:name', refuse('PUT', 'DELETE'));
+
+  app.use('/iocs/:list', async (c, next) => {
+    const name = c.req.param('list');
+    if (!LIST_NAME.test(name)) throw new HttpError(400, 'bad-list-name', `"${name}" is not a list name (letters, digits, _ . -; at most 128)`);
+    await next();
+  });
+  app.put('/iocs/:list', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('list');
+    const entries = (await text(c))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    const { count } = await service.putIocList(name, entries);
+    return json(200, { name, count });
+  });
+  app.delete('/iocs/:list', guard('admin'), async (c) => {
+    const name = c.req.param('list');
+    if (!(await service.deleteIocList(name))) throw new HttpError(404, 'no-such-list', `there is no IOC list "${name}"`);
+    return new Response(null, { status: 204 });
+  });
+  app.all('/iocs/:list', refuse('PUT', 'DELETE'));
+
+  app.post('/flush', guard('admin'), async () => {
+    await service.flush();
+    return json(200, { flushed: true });
+  });
+  app.all('/flush', refuse('POST'));
+
+  app.get('/metrics', guard('read'), async () => json(200, await service.metrics()));
+  app.all('/metrics', refuse('GET'));
+
+  return app;
 }
 
-async function route(service: VigilService, config: HttpConfig, options: HandlerOptions, request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  const method = request.method.toUpperCase();
-  if (method === 'OPTIONS') return preflight(request, config);
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
-  const guard = async (access: Access) => {
-    if (!options.trusted) await authorize(request, config, access);
-  };
-  const author = request.headers.get('vigil-author') ?? 'api';
-
-  switch (parts[0]) {
-    case 'health':
-      if (parts.length === 1) return allow(method, ['GET']) ?? json(200, { ok: true });
-      break;
-    case 'events':
-      if (parts.length !== 1) break;
-      return (
-        allow(method, ['POST']) ??
-        (await (async () => {
-          await guard('ingest');
-          const text = await readBody(request, config.maxBodyBytes);
-          let decoded;
-          try {
-            decoded = decodeEvents(text, request.headers.get('content-type') ?? '');
-          } catch (error) {
-            if (error instanceof BodyError) throw new HttpError(400, 'bad-body', error.message);
-            throw error;
-          }
-          const result = await service.ingest(decoded.events);
-          const rejected = [...decoded.rejected, ...result.rejected.map((r) => ({ line: decoded.lines[r.index] ?? r.index + 1, reason: r.reason }))];
-          rejected.sort((a, b) => a.line - b.line);
-          return json(202, { accepted: result.accepted, rejected });
-        })())
-      );
-    case 'alerts':
-      if (parts.length !== 1) break;
-      return (
-        allow(method, ['GET']) ??
-        (await (async () => {
-          await guard('read');
-          const limitText = url.searchParams.get('limit');
-          const limit = limitText === null ? 1000 : Number(limitText);
-          if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, 'bad-limit', 'limit must be an integer from 1 to 10000');
-          const page = await service.alerts(url.searchParams.get('since') ?? undefined, limit);
-          const body = page.alerts.map((a) => JSON.stringify(a) + '\n').join('');
-          const headers: Record<string, string> = { 'content-type': 'application/x-ndjson; charset=utf-8', 'vigil-cursor': page.cursor };
-          if (page.dropped) headers['vigil-dropped'] = String(page.dropped);
-          return new Response(body, { status: 200, headers });
-        })())
-      );
-    case 'rules':
-      if (parts.length === 1) {
-        return allow(method, ['GET']) ?? (await guard('read'), json(200, { rules: await service.rules() }));
-      }
-      if (parts.length === 2) {
-        const name = parts[1]!;
-        if (!name || name.length > RULE_NAME_MAX) throw new HttpError(400, 'bad-rule-name', `a rule name has 1 to ${RULE_NAME_MAX} characters`);
-        const refused = allow(method, ['PUT', 'DELETE']);
-        if (refused) return refused;
-        await guard('admin');
-        if (method === 'DELETE') {
-          if (!(await service.deleteRule(name, author))) throw new HttpError(404, 'no-such-rule', `there is no rule "${name}"`);
-          return new Response(null, { status: 204 });
-        }
-        const text = await readBody(request, config.maxBodyBytes);
-        const result = await service.putRule(name, text, author);
-        if (!result.ok) {
-          const errors = result.diagnostics.filter((d) => d.severity === 'error');
-          return json(400, { error: { code: 'invalid-rule', message: errors.map((d) => `${d.line}:${d.column}: ${d.message}`).join('\n'), diagnostics: result.diagnostics } });
-        }
-        return json(result.created ? 201 : 200, { name, version: result.version, created: result.created });
-      }
-      break;
-    case 'iocs':
-      if (parts.length === 2) {
-        const name = parts[1]!;
-        if (!LIST_NAME.test(name)) throw new HttpError(400, 'bad-list-name', `"${name}" is not a list name (letters, digits, _ . -; at most 128)`);
-        const refused = allow(method, ['PUT', 'DELETE']);
-        if (refused) return refused;
-        await guard('admin');
-        if (method === 'DELETE') {
-          if (!(await service.deleteIocList(name))) throw new HttpError(404, 'no-such-list', `there is no IOC list "${name}"`);
-          return new Response(null, { status: 204 });
-        }
-        const entries = (await readBody(request, config.maxBodyBytes))
-          .split('\n')
-          .map((line) => line.trim())
-          .filter((line) => line && !line.startsWith('#'));
-        const { count } = await service.putIocList(name, entries);
-        return json(200, { name, count });
-      }
-      break;
-    case 'flush':
-      if (parts.length !== 1) break;
-      return allow(method, ['POST']) ?? (await guard('admin'), await service.flush(), json(200, { flushed: true }));
-    case 'metrics':
-      if (parts.length !== 1) break;
-      return allow(method, ['GET']) ?? (await guard('read'), json(200, await service.metrics()));
-  }
-  throw new HttpError(404, 'not-found', `no route ${method} ${url.pathname}`);
+/** The API as a `(Request) => Promise<Response>`: the app's `fetch`. */
+export function createHttpHandler(service: VigilService, config: HttpConfig, options: HandlerOptions = {}): Handler {
+  const app = createHttpApp(service, config, options);
+  return async (request) => app.fetch(request);
 }
 
 function decodeSegment(segment: string): string {
@@ -159,9 +194,9 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function allow(method: string, methods: string[]): Response | undefined {
-  if (methods.includes(method)) return undefined;
-  return json(405, { error: { code: 'method-not-allowed', message: `use ${methods.join(' or ')}` } }, { allow: methods.join(', ') });
+/** The answer for a route's other methods. */
+function refuse(...methods: string[]): () => Response {
+  return () => json(405, { error: { code: 'method-not-allowed', message: `use ${methods.join(' or ')}` } }, { allow: methods.join(', ') });
 }
 
 async function authorize(request: Request, config: HttpConfig, access: Access): Promise<void> {
@@ -184,51 +219,8 @@ async function authorize(request: Request, config: HttpConfig, access: Access): 
   if (!ok) throw new HttpError(403, 'forbidden', 'the token is not valid for this route');
 }
 
-/** Reads the body as UTF-8 text, refusing it (413) as soon as it passes `limit` bytes. */
-async function readBody(request: Request, limit: number): Promise<string> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new HttpError(400, 'bad-encoding', 'the body is not UTF-8');
-  }
-}
-
-function tooLarge(limit: number): HttpError {
-  return new HttpError(413, 'payload-too-large', `the body is larger than ${limit} bytes`, { limit });
-}
-
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(encoder.encode(JSON.stringify(body)), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
-}
-
-function errorResponse(error: unknown): Response {
-  if (error instanceof HttpError) {
-    const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil"' } : {};
-    return json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, headers);
-  }
-  return json(500, { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } });
 }
 
 function allowedOrigin(request: Request, config: HttpConfig): string | undefined {
@@ -238,25 +230,10 @@ function allowedOrigin(request: Request, config: HttpConfig): string | undefined
   return origin && config.corsOrigins.includes(origin) ? origin : undefined;
 }
 
-function preflight(request: Request, config: HttpConfig): Response {
-  const origin = allowedOrigin(request, config);
-  if (!origin) return new Response(null, { status: 204 });
-  return new Response(null, {
-    status: 204,
-    headers: {
-      'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
-      'access-control-allow-headers': 'authorization, content-type, vigil-author',
-      'access-control-max-age': '600',
-    },
-  });
-}
-
-function withCors(response: Response, request: Request, config: HttpConfig): Response {
-  const origin = allowedOrigin(request, config);
-  if (!origin) return response;
-  const headers = new Headers(response.headers);
-  headers.set('access-control-allow-origin', origin);
-  headers.set('access-control-expose-headers', 'vigil-cursor, vigil-dropped');
-  if (origin !== '*') headers.append('vary', 'Origin');
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+function errorResponse(error: unknown): Response {
+  if (error instanceof HttpError) {
+    const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil"' } : {};
+    return json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, headers);
+  }
+  return json(500, { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } });
 }

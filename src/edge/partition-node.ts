@@ -3,11 +3,12 @@
  * same process for PartitionedService): one engine per routing class (src/edge/routing.ts), one
  * alert ring for all of them, and an outbox of alerts owed to other partitions.
  *
- * Engines never re-enter alerts themselves (they run with maxReentryDepth 0): every alert goes
- * through this node, which hands it to the alert classes whose rules select it, here when this
- * partition owns the alert's key (in the same step, so in the same checkpoint) and through the
- * outbox otherwise. Without that, an engine would feed an alert to its own alert-fed rules even
- * when the rule's key lives in another partition.
+ * Alerts re-enter as in one engine (src/engine/reentry.ts, the one home of re-entry: same depth
+ * bound, same budget, same order of output), but through this node, the engines' AlertTarget:
+ * it hands each alert to the alert classes whose rules select it, here when this partition owns
+ * the alert's key (in the same step, so in the same checkpoint) and through the outbox otherwise.
+ * Without that, an engine would feed an alert to its own alert-fed rules even when the rule's key
+ * lives in another partition.
  *
  * Everything (every class engine, the ring, the outbox, the forwarding bookkeeping) is written as
  * one checkpoint after each change and before answering, so a restart loses nothing and a
@@ -18,7 +19,8 @@
  * applied at or above the sender's *floor* (the lowest number the sender still has in its outbox
  * for it: everything below was acknowledged), and skips what it has seen.
  */
-import type { Alert, Engine, EngineOptions } from '../engine/engine.js';
+import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../engine/engine.js';
+import { Reentry } from '../engine/reentry.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
@@ -31,6 +33,8 @@ export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
 export interface RoutedGroup {
   classId: string;
   events: Record<string, unknown>[];
+  /** Each event's position in the request, so alerts come out in the request's order (default: as listed). */
+  positions?: number[];
 }
 
 export interface RoutedBatch {
@@ -108,17 +112,14 @@ interface NodeState {
   counters: PartitionNode['counters'];
 }
 
-interface Produced {
-  seq: number;
-  alert: Alert;
-}
-
 /** One event of a routed batch, with where it was in the batch. */
 interface RoutedItem {
   classId: string;
   event: Record<string, unknown>;
   group: number;
   index: number;
+  /** Its place in the request's order of events (the order its alerts come out in). */
+  order: number;
 }
 
 interface NodeSnapshot {
@@ -144,7 +145,18 @@ export class PartitionNode implements PartitionClient {
   private outbox: OutboxEntry[] = [];
   private readonly inFlight = new Set<OutboxEntry>();
   private applied = new Map<number, { floor: number; seqs: number[] }>();
-  private produced: Produced[] | undefined;
+  /** Alerts of the current step owed to other partitions, sent once they have their ring sequence number. */
+  private readonly remote = new Map<Alert, { partition: number; classId: string; depth: number }[]>();
+  /**
+   * The chain of one request over every class engine of this partition: its alerts re-enter
+   * through alertTarget and come out in the order one engine would give (src/engine/reentry.ts).
+   */
+  private readonly chain: Reentry;
+  /** Where the engines' alerts re-enter: local class engines, or the outbox (see the top of this file). */
+  private readonly alertTarget: AlertTarget = {
+    wantsAlerts: () => [...this.table.classes.values()].some((c) => c.feed === 'alerts'),
+    reenter: (level, depth) => this.reenter(level, depth),
+  };
   private counters = { eventsIn: 0, alertsIn: 0, alertsForwarded: 0, forwardFailures: 0 };
   private lastForwardError: string | undefined;
   private readonly capacity: number;
@@ -157,6 +169,20 @@ export class PartitionNode implements PartitionClient {
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
     this.maxDepth = options.engine?.maxReentryDepth ?? DEFAULT_MAX_REENTRY_DEPTH;
+    this.chain = new Reentry(
+      {
+        options: { maxReentryDepth: this.maxDepth, reentryBudget: options.engine?.reentryBudget ?? 10_000, reentryFanOut: options.engine?.reentryFanOut ?? 4 },
+        hasRule: (name) => this.meta.has(name),
+        report: () => {},
+        deactivate: (name, violation, phase) => {
+          const meta = this.meta.get(name)!;
+          this.dirty.add(meta.classId);
+          return this.engines.get(meta.classId)?.deactivateForChain(name, violation, phase);
+        },
+        emit: ({ alert }) => this.onAlert(alert),
+      },
+      this.alertTarget,
+    );
     this.index = options.index;
     this.table = new RoutingTable([], options.partitionField);
   }
@@ -179,7 +205,10 @@ export class PartitionNode implements PartitionClient {
   // ── events and alerts ──────────────────────────────────────────────────
 
   async ingestRouted(batch: RoutedBatch): Promise<RoutedIngestResult> {
-    const items: RoutedItem[] = batch.groups.flatMap((group, g) => group.events.map((event, index) => ({ classId: group.classId, event, group: g, index })));
+    let flat = 0;
+    const items: RoutedItem[] = batch.groups.flatMap((group, g) =>
+      group.events.map((event, index) => ({ classId: group.classId, event, group: g, index, order: positionOf(group, index, flat++) })),
+    );
     const rejected: NonNullable<RoutedIngestResult['rejected']> = [];
     this.stepIsolated(items, rejected);
     await this.persist();
@@ -196,7 +225,7 @@ export class PartitionNode implements PartitionClient {
     if (!items.length) return;
     const before = this.snapshot();
     try {
-      this.step(0, () => this.pushItems(items));
+      this.pushItems(items);
       return;
     } catch (error) {
       this.rollBack(before);
@@ -211,22 +240,29 @@ export class PartitionNode implements PartitionClient {
     this.stepIsolated(items.slice(half), rejected);
   }
 
-  /** Pushes items into their class engines, a batch per run of the same class (as the groups came). */
+  /**
+   * Pushes items into their class engines, a batch per run of the same class (as the groups came),
+   * as one chain: the alerts come out in the order of the events that caused them (`order`, the
+   * event's position in the request), whichever engine raised them.
+   */
   private pushItems(items: RoutedItem[]): void {
-    for (let start = 0; start < items.length; ) {
-      const classId = items[start]!.classId;
-      let end = start + 1;
-      while (end < items.length && items[end]!.classId === classId && items[end]!.group === items[start]!.group) end++;
-      // No engine: the class's rules are gone (or not here yet); the event meets no rule, as
-      // it would on one engine just before the rule was added.
-      const engine = this.engines.get(classId);
-      this.counters.eventsIn += end - start;
-      if (engine) {
-        engine.push(items.slice(start, end).map((item) => item.event));
-        this.dirty.add(classId);
+    this.chain.input((raise) => {
+      for (let start = 0; start < items.length; ) {
+        const classId = items[start]!.classId;
+        let end = start + 1;
+        while (end < items.length && items[end]!.classId === classId && items[end]!.group === items[start]!.group) end++;
+        // No engine: the class's rules are gone (or not here yet); the event meets no rule, as
+        // it would on one engine just before the rule was added.
+        const engine = this.engines.get(classId);
+        this.counters.eventsIn += end - start;
+        if (engine) {
+          const run = items.slice(start, end);
+          raise(engine.pushLevel(run.map((item) => item.event), (origin) => run[origin]!.order));
+          this.dirty.add(classId);
+        }
+        start = end;
       }
-      start = end;
-    }
+    });
   }
 
   /** What a failed step rolls back to: every engine's checkpoint (taken now for those that changed) and the node's own state. */
@@ -240,6 +276,7 @@ export class PartitionNode implements PartitionClient {
   }
 
   private rollBack(snapshot: NodeSnapshot): void {
+    this.remote.clear();
     for (const [classId, bytes] of snapshot.engines) this.engines.get(classId)?.restore(bytes);
     this.dirty.clear();
     this.ring = snapshot.ring;
@@ -257,12 +294,11 @@ export class PartitionNode implements PartitionClient {
     const fresh = message.entries.filter((e) => e.seq >= seen!.floor && !known.has(e.seq));
     for (const entry of fresh) known.add(entry.seq);
     seen.seqs = [...known].sort((a, b) => a - b);
-    // One batch per depth and class, in the order sent: as alerts re-enter one engine in batches.
+    // One level per depth, in the order sent: as alerts re-enter one engine in batches.
     const depths = [...new Set(fresh.map((e) => e.depth))].sort((a, b) => a - b);
     for (const depth of depths) {
-      const byClass = new Map<string, Alert[]>();
-      for (const entry of fresh) if (entry.depth === depth) append(byClass, entry.classId, entry.alert);
-      this.step(depth, () => this.pushAlerts(byClass));
+      const level = fresh.filter((e) => e.depth === depth);
+      this.chain.input((raise) => raise(this.reenterLocally(level.map((e) => ({ classId: e.classId, keyed: { key: [e.seq], alert: e.alert } })), depth), depth));
     }
     await this.persist();
     await this.forwardOutbox();
@@ -270,12 +306,10 @@ export class PartitionNode implements PartitionClient {
 
   async flushStage(feed: Feed): Promise<{ produced: number }> {
     const before = this.nextSeq;
-    this.step(0, () => {
-      for (const [classId, engine] of this.enginesOf(feed)) {
-        engine.flush();
-        this.dirty.add(classId);
-      }
-    });
+    for (const [classId, engine] of this.enginesOf(feed)) {
+      engine.flush();
+      this.dirty.add(classId);
+    }
     await this.persist();
     await this.forwardOutbox();
     return { produced: this.nextSeq - before };
@@ -289,14 +323,12 @@ export class PartitionNode implements PartitionClient {
 
   /** Processing time moved (an alarm): close what is due, and retry forwards that failed. */
   async advanceTime(): Promise<void> {
-    this.step(0, () => {
-      for (const feed of ['events', 'alerts'] as const) {
-        for (const [classId, engine] of this.enginesOf(feed)) {
-          engine.advanceTime();
-          this.dirty.add(classId);
-        }
+    for (const feed of ['events', 'alerts'] as const) {
+      for (const [classId, engine] of this.enginesOf(feed)) {
+        engine.advanceTime();
+        this.dirty.add(classId);
       }
-    });
+    }
     await this.persist();
     await this.forwardOutbox();
   }
@@ -338,7 +370,7 @@ export class PartitionNode implements PartitionClient {
       }
     });
     const origins = [...origin.values()];
-    const result = await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list })) });
+    const result = await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list, positions: origin.get(classId) })) });
     const failed = new Map<number, string>();
     for (const r of result.rejected ?? []) {
       const index = origins[r.group]![r.index]!;
@@ -463,59 +495,52 @@ export class PartitionNode implements PartitionClient {
     };
   }
 
-  // ── the core: a step, and where its alerts go ──────────────────────────
+  // ── the core: where alerts go ───────────────────────────────────────
 
   /**
-   * Runs `work` (pushes, flushes, time) and then hands every alert it raised to the alert classes
-   * that want it: pushed into this partition's engines in the same step, level by level as one
-   * engine re-enters alerts, or queued for the partition that owns it.
+   * The engines' AlertTarget: one level of alerts at `depth`, each to the alert classes whose rules
+   * select it — re-entered into this partition's engines now (what they raise comes back, keyed
+   * after its cause, for the engine that runs the chain to re-enter and emit), or owed to the
+   * partition that owns its key (queued when it is emitted, with its ring sequence number).
    */
-  private step(depth: number, work: () => void): void {
-    let level = this.capture(work);
-    while (level.length) {
-      if (depth + 1 > this.maxDepth) return;
-      const local = new Map<string, Alert[]>();
-      for (const { seq, alert } of level) {
-        for (const target of this.table.alertTargets(alert, this.options.partitions, this.here())) {
-          if (target.partition === this.here()) append(local, target.classId, alert);
-          else this.outbox.push({ seq, depth: depth + 1, classId: target.classId, alert, partition: target.partition });
+  private reenter(level: readonly KeyedAlert[], depth: number): KeyedAlert[] {
+    const local: { classId: string; keyed: KeyedAlert }[] = [];
+    for (const keyed of level) {
+      for (const target of this.table.alertTargets(keyed.alert, this.options.partitions, this.here())) {
+        if (target.partition === this.here()) local.push({ classId: target.classId, keyed });
+        else {
+          let owed = this.remote.get(keyed.alert);
+          if (!owed) this.remote.set(keyed.alert, (owed = []));
+          owed.push({ partition: target.partition, classId: target.classId, depth });
         }
       }
-      depth++;
-      level = this.capture(() => this.pushAlerts(local));
     }
+    return this.reenterLocally(local, depth);
   }
 
-  private pushAlerts(byClass: Map<string, Alert[]>): void {
-    for (const [classId, alerts] of byClass) {
+  /** Alerts into this partition's class engines, one batch per class in the order given; what they raised, in key order. */
+  private reenterLocally(items: { classId: string; keyed: KeyedAlert }[], depth: number): KeyedAlert[] {
+    const byClass = new Map<string, KeyedAlert[]>();
+    for (const { classId, keyed } of items) append(byClass, classId, keyed);
+    const raised: KeyedAlert[] = [];
+    for (const [classId, level] of byClass) {
       const engine = this.engines.get(classId);
       if (!engine) continue;
-      this.counters.alertsIn += alerts.length;
-      // A copy per engine: the engine decorates what it holds.
-      engine.push(alerts.map((a) => JSON.parse(JSON.stringify(a)) as Alert));
+      this.counters.alertsIn += level.length;
+      raised.push(...engine.reenterLevel(level, depth));
       this.dirty.add(classId);
     }
-  }
-
-  private capture(work: () => void): Produced[] {
-    const outer = this.produced;
-    const mine: Produced[] = [];
-    this.produced = mine;
-    try {
-      work();
-    } finally {
-      this.produced = outer;
-    }
-    return mine;
+    return raised;
   }
 
   private onAlert(alert: Alert): void {
-    // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
-    const copy = JSON.parse(JSON.stringify(alert)) as Alert;
     const seq = this.nextSeq++;
-    this.ring.push([seq, copy]);
+    this.ring.push([seq, alert]);
     if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
-    this.produced?.push({ seq, alert: copy });
+    const owed = this.remote.get(alert);
+    if (!owed) return;
+    this.remote.delete(alert);
+    for (const { partition, classId, depth } of owed) this.outbox.push({ seq, depth, classId, alert, partition });
   }
 
   /**
@@ -563,8 +588,9 @@ export class PartitionNode implements PartitionClient {
   }
 
   private async createEngine(classId: string): Promise<Engine> {
-    // Alerts re-enter through this node, never inside an engine (see the top of this file).
-    const engine = await this.makeEngine({ ...this.options.engine, maxReentryDepth: 0 });
+    // Alerts re-enter through this node (see the top of this file).
+    const engine = await this.makeEngine({ ...this.options.engine, maxReentryDepth: this.maxDepth });
+    engine.setAlertTarget(this.alertTarget);
     engine.onAlert((alert) => this.onAlert(alert));
     const raced = this.engines.get(classId);
     if (raced) {
@@ -722,4 +748,10 @@ export async function openLocalPartitions(
     nodes.push(await PartitionNode.open(makeEngine, { ...options, partitions: count, index, send, store: options.stores?.[index] }));
   }
   return nodes;
+}
+
+/** A grouped event's position in its request: as the sender said, when it said it and it is a number. */
+function positionOf(group: RoutedGroup, index: number, otherwise: number): number {
+  const position = group.positions?.[index];
+  return typeof position === 'number' && Number.isFinite(position) ? position : otherwise;
 }

@@ -74,7 +74,7 @@ export class PartitionedService implements VigilService {
     });
     const results = await Promise.all(
       groups.map((byClass, p) =>
-        byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()].map(({ classId, events }) => ({ classId, events })) }) : undefined,
+        byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()].map(({ classId, events, origin }) => ({ classId, events, positions: origin })) }) : undefined,
       ),
     );
     results.forEach((result, p) => {

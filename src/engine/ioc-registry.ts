@@ -1,5 +1,5 @@
 /** The named IOC sets of an engine. */
-import type { IocSet, IocSetFactory, IocSetOptions } from './ioc.js';
+import type { IocSet, IocSetFactory, IocSetOptions } from './ports.js';
 
 export interface IocListInfo {
   name: string;

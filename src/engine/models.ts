@@ -3,8 +3,7 @@
  * writes (src/ml/model.ts), checked when loaded, kept in checkpoints.
  */
 import { checkModel, classify } from '../ml/classify.js';
-import type { FlowModel } from '../ml/model.js';
-import type { FlowClassification } from '../sandbox/utils.js';
+import type { Classification as FlowClassification, FlowModel } from '../ml/types.js';
 
 export class ModelRegistry {
   private readonly models = new Map<string, FlowModel>();

@@ -1,11 +1,11 @@
 /**
  * STATE MACHINE rules: per key, events must follow a protocol; an event with no transition from
- * the key's state is an alert. The per-key states live in a WebAssembly state table and a whole
- * batch of a rule's events is stepped in one crossing (src/wasm/state-table.ts).
+ * the key's state is an alert. The machine (StateMachine, part of the rule's plan) is apart from
+ * the keys' states (MachineKeys, part of its state): a state table behind the StateTable port,
+ * where a whole batch of a rule's events is stepped in one crossing.
  */
 import type { RuleAst } from '../lang/ast.js';
-import type { StateTableFactory, TransitionProgram, WasmStateTable } from '../wasm/state-table.js';
-import { NO_TRANSITION, StepFlags, TERM } from '../wasm/state-table.js';
+import { NO_TRANSITION, StepFlags, TERM, type StateTable, type StateTableFactory, type TransitionProgram } from './ports.js';
 import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from './fields.js';
 
 export type StateMachineSpec = NonNullable<RuleAst['stateMachine']>;
@@ -18,6 +18,28 @@ export interface StateMachineViolation {
   event: EventRecord;
 }
 
+/**
+ * One event stepping one key of a STATE MACHINE rule, as the state table applied it (the
+ * debugger's view: src/engine/engine.ts `onTransition`).
+ */
+export interface MachineTransition {
+  rule: string;
+  key: Record<string, unknown>;
+  /**
+   * The key's state before the event: INITIAL for a new key and for one idle past TIMEOUT (whether
+   * or not the table had already swept it, so the report does not depend on batch boundaries).
+   */
+  from: string;
+  /** Its state after it ('TERM' when the machine ended for the key; unchanged for an invalid event, INITIAL under RESET). */
+  to: string;
+  eventType: string;
+  /** The event's time (USING) or the processing time. */
+  time: number;
+  /** False when the event had no transition from `from` (an alert). */
+  valid: boolean;
+  event: EventRecord;
+}
+
 export interface StepResult {
   /** Index into the inputs → the violation it caused. */
   violations: Map<number, StateMachineViolation>;
@@ -25,6 +47,47 @@ export interface StepResult {
   missingType: number[];
 }
 
+/**
+ * The keys' states of one STATE MACHINE rule (its RuleState part): a state table in WebAssembly
+ * memory. Kept apart from the machine's plan, so a new version of the rule with the same machine
+ * takes the keys over as they are.
+ */
+export class MachineKeys {
+  /** The last time idle keys were swept out of memory. */
+  lastSweep = -Infinity;
+
+  private constructor(readonly table: StateTable) {}
+
+  static create(factory: StateTableFactory): MachineKeys {
+    return new MachineKeys(factory.create({ keyBits: 64 }));
+  }
+
+  static restore(factory: StateTableFactory, bytes: Uint8Array): MachineKeys {
+    return new MachineKeys(factory.deserialize(bytes));
+  }
+
+  get liveKeys(): number {
+    return this.table.size;
+  }
+
+  /** Bytes of WebAssembly memory the keys' states take. */
+  get byteSize(): number {
+    return this.table.byteSize;
+  }
+
+  serialize(): Uint8Array {
+    return this.table.serialize();
+  }
+
+  dispose(): void {
+    this.table.dispose();
+  }
+}
+
+/**
+ * A STATE MACHINE rule's compiled machine (its RulePlan part): the states numbered, the event
+ * types coded and the transition program loaded into WebAssembly. It holds no key's state.
+ */
 export class StateMachine {
   readonly keyFields: string[];
   readonly stateNames: string[];
@@ -33,13 +96,10 @@ export class StateMachine {
   private readonly readType: FieldReader;
   private readonly typeCodes = new Map<string, number>();
   private readonly program: TransitionProgram;
-  /** The last time idle keys were swept out of memory. */
-  private lastSweep = -Infinity;
 
   constructor(
     readonly spec: StateMachineSpec,
-    private readonly factory: StateTableFactory,
-    private table: WasmStateTable = factory.create({ keyBits: 64 }),
+    factory: StateTableFactory,
   ) {
     this.keyFields = spec.keyFields.map((f) => f.field);
     this.keyReaders = this.keyFields.map(fieldReader);
@@ -69,13 +129,17 @@ export class StateMachine {
     this.program = factory.program({ states: this.stateNames.length, types, transitions, resetOnInvalid: spec.resetOnAlert });
   }
 
-  /** Steps the events in order; returns the violations by input index. */
-  step(events: readonly EventRecord[], eventTimes: readonly number[]): StepResult {
+  /**
+   * Steps the events in order; returns the violations by input index. With `observe`, every stepped
+   * event's transition is told to it, in order (read back from the table's outcomes, so what the
+   * debugger sees is what the engine did).
+   */
+  step(keys: MachineKeys, events: readonly EventRecord[], eventTimes: readonly number[], observe?: (transition: MachineTransition) => void, rule = ''): StepResult {
     const violations = new Map<number, StateMachineViolation>();
     const missingType: number[] = [];
     const n = events.length;
     const stepped = new Int32Array(n);
-    const keys: string[] = [];
+    const keyTexts: string[] = [];
     const types = new Uint16Array(n);
     const times = new Float64Array(n);
     const unknownType = this.typeCodes.size;
@@ -88,14 +152,31 @@ export class StateMachine {
         continue;
       }
       stepped[count] = i;
-      keys.push(this.keyText(event));
+      keyTexts.push(this.keyText(event));
       // A type the machine never mentions has no transition from any state: always invalid.
       types[count] = this.typeCodes.get(type) ?? unknownType;
       times[count] = eventTimes[i];
       count++;
     }
     if (!count) return { violations, missingType };
-    const outcomes = this.table.stepMany(this.program, keys, types.subarray(0, count), times.subarray(0, count), this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
+    const outcomes = keys.table.stepMany(this.program, keyTexts, types.subarray(0, count), times.subarray(0, count), this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
+    if (observe) {
+      for (let k = 0; k < count; k++) {
+        const event = events[stepped[k]];
+        const flags = outcomes.flags(k);
+        const to = outcomes.to(k);
+        observe({
+          rule,
+          key: this.keyObject(event),
+          from: this.stateNames[outcomes.from(k)] ?? 'INITIAL',
+          to: to === TERM ? 'TERM' : (this.stateNames[to] ?? 'INITIAL'),
+          eventType: scalarText(this.readType(event))!,
+          time: times[k],
+          valid: !(flags & StepFlags.Invalid),
+          event,
+        });
+      }
+    }
     for (let k = 0; k < count; k++) {
       if (!(outcomes.flags(k) & StepFlags.Invalid)) continue;
       const event = events[stepped[k]];
@@ -106,46 +187,27 @@ export class StateMachine {
         event,
       });
     }
-    this.sweep(times[count - 1]);
+    this.sweep(keys, times[count - 1]);
     return { violations, missingType };
   }
 
   /** Keys per state, for the debugger and metrics. */
-  stateCounts(): Record<string, number> {
+  stateCounts(keys: MachineKeys): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const name of this.stateNames) counts[name] = 0;
-    for (const [, state] of this.table.entries()) counts[this.stateNames[state] ?? String(state)]++;
+    for (const [, state] of keys.table.entries()) counts[this.stateNames[state] ?? String(state)]++;
     return counts;
   }
 
   /** The state of one key (INITIAL when the machine holds nothing for it). */
-  stateOf(key: Record<string, unknown>): string {
+  stateOf(keys: MachineKeys, key: Record<string, unknown>): string {
     const values = this.keyFields.map((f) => ownField(key, f) ?? null);
-    const id = this.table.get(groupKeyText(values));
+    const id = keys.table.get(groupKeyText(values));
     return id < 0 ? 'INITIAL' : (this.stateNames[id] ?? String(id));
   }
 
-  get liveKeys(): number {
-    return this.table.size;
-  }
-
-  /** Bytes of WebAssembly memory the keys' states take. */
-  get byteSize(): number {
-    return this.table.byteSize;
-  }
-
-  serialize(): Uint8Array {
-    return this.table.serialize();
-  }
-
-  /** Takes over the keys of a checkpoint (or of the rule this one replaces). */
-  restore(bytes: Uint8Array): void {
-    this.table.dispose();
-    this.table = this.factory.deserialize(bytes);
-  }
-
+  /** Frees the transition program (the keys are the RuleState's). */
   dispose(): void {
-    this.table.dispose();
     this.program.dispose();
   }
 
@@ -162,11 +224,11 @@ export class StateMachine {
   }
 
   /** Frees idle keys now and then (a key idle past the timeout is already treated as new). */
-  private sweep(now: number): void {
+  private sweep(keys: MachineKeys, now: number): void {
     if (this.timeoutMs === undefined || !Number.isFinite(now)) return;
-    if (now - this.lastSweep < this.timeoutMs / 4) return;
-    this.lastSweep = now;
-    this.table.evictIdle(now, this.timeoutMs);
+    if (now - keys.lastSweep < this.timeoutMs / 4) return;
+    keys.lastSweep = now;
+    keys.table.evictIdle(now, this.timeoutMs);
   }
 }
 

@@ -13,7 +13,7 @@
  * re-fired windows and the next window end are computed here from the spec and the watermark, so
  * a batch crosses only when a window is due, a pane expires, or the store is read.
  */
-import { LATE_SLOT, type WasmWindowBuffers, type FiredWindows, type WindowBufferFactory } from '../wasm/window-buffers.js';
+import { LATE_SLOT, type WindowBuffers, type FiredWindows, type WindowBufferFactory } from './ports.js';
 
 export interface WindowSpec {
   lengthMs: number;
@@ -36,7 +36,7 @@ export type InsertOutcome<E> =
   | { late: true }
   | { late: false; refired: FiredWindow<E>[] };
 
-export type { WindowBufferFactory } from '../wasm/window-buffers.js';
+export type { WindowBufferFactory } from './ports.js';
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -60,7 +60,7 @@ const NONE_REFIRED: { late: false; refired: FiredWindow<never>[] } = Object.free
 
 export class WindowStore<E> {
   readonly paneMs: number;
-  readonly #buffers: WasmWindowBuffers;
+  readonly #buffers: WindowBuffers;
   readonly #value: ((event: E) => number) | undefined;
   // Per slot id (assigned by the module; cleared when it frees the slot).
   #events: (E[] | undefined)[] = [];

@@ -158,20 +158,44 @@ export function decodeLine(bytes: Uint8Array, parse = parseLine): { event: Recor
   return parse(text);
 }
 
-/** Parses one line of text: undefined for a blank line. */
-export function parseLine(text: string): { event: Record<string, unknown> } | { reason: string } | undefined {
-  if (text.trim() === '') return undefined;
-  if (jsonTextNestsDeeperThan(text)) return { reason: tooDeepReason() };
+/** One JSON text read as an event: the object, or why not, in words each reader phrases its own way. */
+export type JsonObjectRead =
+  | { event: Record<string, unknown> }
+  | { tooDeep: string }
+  | { malformed: string }
+  /** What the text held instead: 'null', 'an array', 'string', 'number', 'boolean'. */
+  | { found: string };
+
+/**
+ * Reads one JSON text that should hold an object: the one JSON decoder of every line reader (the
+ * CLI's, the edge's, the web app's). A text nested deeper than MAX_EVENT_DEPTH is refused before
+ * it is parsed; `__proto__` is an ordinary field (JSON.parse makes it an own property).
+ */
+export function readJsonObject(text: string): JsonObjectRead {
+  if (jsonTextNestsDeeperThan(text)) return { tooDeep: tooDeepReason() };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { reason: `malformed JSON: ${(error as Error).message}` };
+    return { malformed: (error as Error).message };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { reason: `expected a JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` };
-  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { found: describeJsonValue(value) };
   return { event: value as Record<string, unknown> };
+}
+
+/** 'null', 'an array', or the value's typeof. */
+export function describeJsonValue(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** Parses one line of text: undefined for a blank line. */
+export function parseLine(text: string): { event: Record<string, unknown> } | { reason: string } | undefined {
+  if (text.trim() === '') return undefined;
+  const read = readJsonObject(text);
+  if ('event' in read) return read;
+  if ('tooDeep' in read) return { reason: read.tooDeep };
+  if ('malformed' in read) return { reason: `malformed JSON: ${read.malformed}` };
+  return { reason: `expected a JSON object, found ${read.found}` };
 }
 
 /** Byte offset of the first invalid UTF-8 sequence, for the error message. */

@@ -18,7 +18,7 @@
  */
 import { parseExpressionAt } from 'acorn';
 import type * as acorn from 'acorn';
-import { UTILS_NAMES, type Utils } from '../sandbox/utils.js';
+import { UTILS_NAMES, type Utils } from './utils.js';
 import { hostRegExp, RegexRefused } from './host-regex.js';
 import {
   ARRAY_METHODS,
@@ -87,8 +87,9 @@ export class ForbiddenMemberError extends TypeError {
 export function compileFunction(
   fn: { text: string; params?: string[]; node: acorn.Node },
   utils: Utils,
+  options: CompileOptions = {},
 ): CompileResult {
-  const compiler = new Compiler(fn.text, utils);
+  const compiler = new Compiler(fn.text, utils, options.fieldsView === true);
   try {
     return { ok: true, fn: compiler.compileTop(fn.node as acorn.AnyNode) };
   } catch (err) {
@@ -101,6 +102,15 @@ export function compileFunction(
     }
     throw err;
   }
+}
+
+export interface CompileOptions {
+  /**
+   * `x.fields` of an object without a `fields` field of its own reads as `x` itself: HAVING's window
+   * events expose their fields under `e.fields` as rules written for the reference engine expect
+   * (the sandbox gives them the same view), without the engine changing the events it was handed.
+   */
+  fieldsView?: boolean;
 }
 
 /** Parses `text` (one function expression) with acorn and compiles it; see {@link compileFunction}. */
@@ -360,6 +370,7 @@ class Compiler {
   constructor(
     private readonly text: string,
     private readonly utils: Utils,
+    private readonly fieldsView = false,
   ) {}
 
   private src(node: acorn.Node): string {
@@ -734,6 +745,13 @@ class Compiler {
     const optional = chain && node.optional;
     const shortIn = obj.canShort;
     const o = obj.run;
+    if (key === 'fields' && this.fieldsView) {
+      return dyn((env) => {
+        const v = o(env);
+        if (v === SHORT || (optional && (v === null || v === undefined))) return SHORT;
+        return v !== null && typeof v === 'object' && !Object.hasOwn(v, 'fields') ? v : v.fields;
+      }, optional || shortIn);
+    }
     if (key !== undefined) {
       if (obj.konst && typeof obj.value === 'string') {
         const s = obj.value;

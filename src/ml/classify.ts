@@ -5,14 +5,16 @@
 import { BASELINE_LENGTH, FEATURE_SETS, HOST_BASELINE_FEATURES, HOST_BASELINE_INPUTS, hostBaselineFeatures } from './feature-sets.js';
 import { featureVector } from './features.js';
 import { WeightedKnn } from './knn.js';
-import type { FlowModel } from './model.js';
 import { nearestCentroid } from './nearest.js';
 import { transform } from './scaler.js';
+import type { Classification, FlowModel } from './types.js';
+
+export type { Classification } from './types.js';
 
 /** The version of raw-feature models: the seed's format, which older Vigil reads too. */
-export const RAW_MODEL_VERSION = 1;
+export const RAW_MODEL_VERSION = 1 satisfies FlowModel['version'];
 /** The version of host-baseline models (version 1 has no baselines). */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 2 satisfies FlowModel['version'];
 export const NORMAL = 'normal';
 export const ANOMALOUS = 'anomalous';
 /** Neighbours of the KNN vote of a raw model (the seed's, as scikit-learn in the parity test). */
@@ -23,15 +25,6 @@ export const DEFAULT_NEIGHBORS = 36;
  * away outvote the three scan rows next to a new scan (test/ml/flow-model-eval.test.ts).
  */
 export const HOST_BASELINE_NEIGHBORS = 5;
-
-export interface Classification {
-  /** The KNN's label (distance-weighted vote of the nearest training points). */
-  label: string;
-  /** The nearest centroid. */
-  cluster: number;
-  /** Share of the vote that says anomalous, 0–1. */
-  score: number;
-}
 
 const knns = new WeakMap<FlowModel, WeightedKnn>();
 

@@ -9,11 +9,13 @@
  *   small flows, the share of failed connection attempts (TCP flags), packets per flow, bytes per
  *   packet — and the share of flows the host answers as a server, against its usual share.
  *
- * Both are computed from the counts of `utils.flowFeatures` (src/sandbox/utils.ts), so a rule
+ * Both are computed from the counts of `utils.flowFeatures` (src/lang/utils.ts), so a rule
  * scoring a window and training see the same numbers.
  */
+import type { FeatureSetName, HostBaseline } from './types.js';
 
-export type FeatureSetName = 'raw' | 'host-baseline';
+export type { FeatureSetName, HostBaseline } from './types.js';
+
 export const FEATURE_SETS: readonly FeatureSetName[] = ['raw', 'host-baseline'];
 export const DEFAULT_FEATURE_SET: FeatureSetName = 'host-baseline';
 
@@ -67,11 +69,6 @@ export const MAX_BASELINE_HOSTS = 10_000;
  * {@link BASELINE_VOLUMES} on a log1p scale and of its share of server flows; `typical`, the median
  * of those medians, stands for hosts the model has not seen (or seen in fewer than `minWindows` windows).
  */
-export interface HostBaseline {
-  hosts: Record<string, number[]>;
-  typical: number[];
-  minWindows: number;
-}
 
 const FLOWS = HOST_BASELINE_INPUTS.indexOf('flows');
 const SERVER_FLOWS = HOST_BASELINE_INPUTS.indexOf('serverFlows');

@@ -1,5 +1,5 @@
 /** Flow features per source address per window, the input of the K-Means / KNN flow model. */
-import { createUtils } from '../sandbox/utils.js';
+import { createUtils } from '../lang/utils.js';
 import { HOST_BASELINE_INPUTS, RAW_FEATURES } from './feature-sets.js';
 
 /**

@@ -8,37 +8,11 @@ import { chooseK } from './clustering.js';
 import { DEFAULT_FEATURE_SET, fitBaseline, HOST_BASELINE_FEATURES, HOST_BASELINE_INPUTS, hostBaselineFeatures, MIN_BASELINE_WINDOWS, type FeatureSetName, type HostBaseline } from './feature-sets.js';
 import { FEATURE_NAMES, type FeatureRow } from './features.js';
 import { fitScaler, transform, type Scaler } from './scaler.js';
+import type { FlowModel } from './types.js';
 
 export { ANOMALOUS, checkModel, classify, DEFAULT_NEIGHBORS, HOST_BASELINE_NEIGHBORS, MODEL_VERSION, modelFeatures, NORMAL, RAW_MODEL_VERSION } from './classify.js';
-export type { Classification } from './classify.js';
+export type { Classification, FlowModel } from './types.js';
 
-export interface FlowModel {
-  /** 1 for raw-feature models (the seed's format), 2 for host-baseline ones. */
-  version: typeof RAW_MODEL_VERSION | typeof MODEL_VERSION;
-  kind: 'vigil.flow-model';
-  /** Which features the model computes from its inputs; absent in models written before there were two: raw. */
-  featureSet?: FeatureSetName;
-  /** The model's inputs, in the order of an input vector (keys of `utils.flowFeatures`). */
-  features: readonly string[];
-  /** host-baseline: the features clustered and voted on, computed from the inputs. */
-  derivedFeatures?: readonly string[];
-  /** host-baseline: each known host's usual volumes, and the typical host's. */
-  baseline?: HostBaseline;
-  /** The window the features were computed over (ms). */
-  windowMs: number;
-  scaler: Scaler;
-  k: number;
-  /** Silhouette score of each k tried. */
-  silhouette: { k: number; score: number }[];
-  /** Centroids in scaled space. */
-  centroids: number[][];
-  /** Label of each cluster (normal, anomalous, or the user's). */
-  clusterLabels: string[];
-  /** Training points (scaled) and their labels, for the KNN. */
-  points: number[][];
-  pointLabels: string[];
-  neighbors: number;
-}
 
 export interface TrainOptions {
   windowMs?: number;

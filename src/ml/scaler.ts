@@ -1,10 +1,7 @@
 /** Standard scaling (zero mean, unit variance per feature), as scikit-learn's StandardScaler. */
+import type { Scaler } from './types.js';
 
-export interface Scaler {
-  mean: number[];
-  /** Population standard deviation; 1 where a feature is constant. */
-  scale: number[];
-}
+export type { Scaler } from './types.js';
 
 export function fitScaler(rows: readonly number[][]): Scaler {
   const d = rows[0]?.length ?? 0;

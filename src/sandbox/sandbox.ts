@@ -7,21 +7,13 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { analyseFunction, AnalysisError, MAX_REGEX_DEPTH, MAX_REGEX_SOURCE, type AnalysedFunction, type FunctionRole } from './analyse.js';
 import { encodeFull, encodeProjected, encodeProjectedDistinct, jsonTooDeep, MAX_JSON_DEPTH } from './encode.js';
-import type { SandboxLimits } from './limits.js';
+import type { BatchOutcome, RuleSandbox as RuleSandboxPort, SandboxFactory, SandboxLimits } from '../engine/ports.js';
 import { LinearRegexes, planRegex } from './linear-regex.js';
 import { PRELUDE } from './prelude.js';
-import { createUtils, type UtilsHost } from './utils.js';
-import { SandboxViolation, type ViolationKind } from './violation.js';
+import { createUtils, type UtilsHost } from '../lang/utils.js';
+import { SandboxViolation, type ViolationKind } from '../engine/ports.js';
 
-export { DEFAULT_SANDBOX_LIMITS, resolveLimits, type SandboxLimits } from './limits.js';
-export { SandboxViolation, type ViolationKind } from './violation.js';
-
-/** Results of one batch, index-aligned with its input. */
-export interface BatchOutcome<T> {
-  results: T[];
-  /** Index → message, for items where the rule's function threw (e.g. a TypeError). */
-  errors: Map<number, string>;
-}
+export { DEFAULT_SANDBOX_LIMITS, resolveLimits, SandboxViolation, type BatchOutcome, type SandboxLimits, type ViolationKind } from '../engine/ports.js';
 
 export interface SandboxOptions {
   /**
@@ -122,7 +114,7 @@ function heapGuardOf(quickjs: QuickJSWASMModule): HeapGuard | undefined {
 /** Host-level exception out of the wasm module (host stack overflow, trap): the runtime is unusable. */
 class HostFault extends Error {}
 
-export class RuleSandbox {
+export class RuleSandbox implements RuleSandboxPort {
   /**
    * Creates the rule's runtime and compiles its functions. Throws {@link SandboxViolation} of kind
    * `compile` (not a function expression, syntax error) or `refused` (uses something the sandbox
@@ -678,4 +670,11 @@ class VmError extends Error {
     super(message);
     this.vmMessage = message;
   }
+}
+
+/** The engine's sandbox port (src/engine/ports.ts) over one loaded QuickJS module. */
+export function createSandboxFactory(quickjs: QuickJSWASMModule): SandboxFactory {
+  return {
+    create: (rule, functions, limits, host, options) => RuleSandbox.create(quickjs, rule, functions, limits, host, options),
+  };
 }

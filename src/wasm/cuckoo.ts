@@ -8,7 +8,7 @@
  * batch and single-key calls always agree. Memory growth during a call detaches the host's views;
  * they are re-created after every call that may allocate (see Scratch).
  */
-import type { IocSet, IocSetFactory, IocSetOptions } from '../engine/ioc.js';
+import type { IocSet, IocSetFactory, IocSetOptions } from '../engine/ports.js';
 import type { VigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
 

@@ -3,20 +3,20 @@
  * WebAssembly itself: a runtime-specific loader (load-node, load-url, load-module) instantiates
  * build/vigil.wasm and hands the instance here.
  */
-import type { IocSetFactory } from '../engine/ioc.js';
 import { WasmIocSetFactory } from './cuckoo.js';
 import { vigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
-import { WasmStateTableFactory, type StateTableFactory } from './state-table.js';
-import { WasmWindowBufferFactory, type WindowBufferFactory } from './window-buffers.js';
+import { WasmStateTableFactory } from './state-table.js';
+import { WasmWindowBufferFactory } from './window-buffers.js';
 
+/** The engine's WebAssembly ports (src/engine/ports.ts), as their concrete classes. */
 export interface HotPaths {
   /** IOC sets (cuckoo filters); all sets live in this instance's memory. */
-  iocSets: IocSetFactory;
+  iocSets: WasmIocSetFactory;
   /** Per-key state tables and transition programs (state-machine rules). */
-  stateTables: StateTableFactory;
+  stateTables: WasmStateTableFactory;
   /** Pane/key bookkeeping of event-time windows (aggregation rules). */
-  windowBuffers: WindowBufferFactory;
+  windowBuffers: WasmWindowBufferFactory;
 }
 
 export function createHotPaths(instance: WebAssembly.Instance): HotPaths {

@@ -19,56 +19,14 @@
 import type { VigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
 
-/** A key: a u32 number (32-bit tables); a safe non-negative integer, bigint or string (64-bit tables). */
-export type StateKey = number | bigint | string;
+import {
+  INITIAL, MAX_STATE, NO_TRANSITION, StepFlags, TERM,
+  type StateKey, type StateKeys, type StateTableOptions, type StepOptions, type TransitionSpec,
+  type StateTable, type StateTableFactory as StateTableFactoryPort, type StepOutcomes as StepOutcomesPort, type TransitionProgram as TransitionProgramPort,
+} from '../engine/ports.js';
 
-/** The initial state; absent keys are in it. */
-export const INITIAL = 0;
-/** The terminal state: reaching it forgets the key. Not storable. */
-export const TERM = 0xfffe;
-/** State ids are 0 … MAX_STATE. */
-export const MAX_STATE = 0xfffd;
-/** `transitions` entry for "no transition". */
-export const NO_TRANSITION = -1;
-
-/** Outcome flags of one event (StepOutcomes.flags). */
-export const StepFlags = {
-  /** The key was absent (or had just expired): the event applied to INITIAL. */
-  New: 1,
-  /** No transition for (state, type): the state is unchanged (or reset, see Reset). */
-  Invalid: 2,
-  /** Invalid under a resetOnInvalid program: the key was forgotten (back to INITIAL). */
-  Reset: 4,
-  /** The event reached TERM: the key was forgotten. */
-  Term: 8,
-  /** The key had been idle longer than the ttl at the event's time; `expired` is the state it lost. */
-  Timeout: 16,
-} as const;
-
-export interface StateTableOptions {
-  /** Key width: 32 (default; u32 numbers) or 64 (integers, bigints, strings). */
-  keyBits?: 32 | 64;
-  /** Keys the table holds without growing (it grows ×2 past 3/4 load). Default 1024. */
-  capacity?: number;
-  /** Hash seed (u32). Pick it at random per process where sources are hostile. Default fixed. */
-  seed?: number;
-}
-
-export interface TransitionSpec {
-  /** Number of states: ids 0 … states−1 (0 is INITIAL). */
-  states: number;
-  /** Number of event types: codes 0 … types−1; other codes are invalid events. */
-  types: number;
-  /** states × types entries, [state · types + type] = next state, TERM or NO_TRANSITION. */
-  transitions: ArrayLike<number>;
-  /** An event with no transition forgets the key (INITIAL) instead of leaving its state. */
-  resetOnInvalid?: boolean;
-}
-
-export interface StepOptions {
-  /** Keys idle longer than this (event time − last seen, ms) expire before the event applies. */
-  ttlMs?: number;
-}
+// The constants and shapes are the engine's port (src/engine/ports.ts); re-exported for users of this module.
+export { INITIAL, MAX_STATE, NO_TRANSITION, StepFlags, TERM, type StateKey, type StateTableOptions, type StepOptions, type TransitionSpec };
 
 /** Keys forgotten by evictIdle with `collect`, in table order. */
 export interface EvictedKeys {
@@ -78,7 +36,7 @@ export interface EvictedKeys {
 }
 
 /** A compiled transition table, owned by the module instance that made it. */
-export class TransitionProgram {
+export class TransitionProgram implements TransitionProgramPort {
   readonly states: number;
   readonly types: number;
   readonly resetOnInvalid: boolean;
@@ -111,7 +69,7 @@ export class TransitionProgram {
  * Per-event results of stepMany, two u32 words per event:
  * word 0 = from | to << 16, word 1 = flags | expired << 16.
  */
-export class StepOutcomes {
+export class StepOutcomes implements StepOutcomesPort {
   constructor(readonly words: Uint32Array) {}
 
   get length(): number {
@@ -141,12 +99,12 @@ const TWO_32 = 4294967296;
 
 const encoder = new TextEncoder();
 
-type Keys = Uint32Array | BigUint64Array | readonly number[] | readonly bigint[] | readonly string[];
+type Keys = StateKeys;
 type Types = Uint8Array | Uint16Array | readonly number[];
 type Times = Float64Array | readonly number[];
 
 /** A per-key state table in WebAssembly memory. Create it through the factory. */
-export class WasmStateTable {
+export class WasmStateTable implements StateTable {
   /** Key width in bits. */
   readonly keyBits: 32 | 64;
   readonly #ex: VigilExports;
@@ -429,7 +387,7 @@ function copyInto(view: Float64Array | Uint16Array, index: number, src: ArrayLik
 }
 
 /** Creates state tables and transition programs in one module instance. */
-export class WasmStateTableFactory {
+export class WasmStateTableFactory implements StateTableFactoryPort {
   readonly #ex: VigilExports;
   readonly #scratch: Scratch;
 

@@ -14,17 +14,10 @@
 import type { VigilExports } from './exports.js';
 import { Scratch } from './scratch.js';
 
-/** Slot id of a late event (not stored). */
-export const LATE_SLOT = 0xffffffff;
+import { LATE_SLOT, type DumpedPane, type FiredWindows as FiredWindowsPort, type WindowBufferFactory as WindowBufferFactoryPort, type WindowBuffers, type WindowBufferSpec } from '../engine/ports.js';
 
-export interface WindowBufferSpec {
-  /** Window length (ms). */
-  lengthMs: number;
-  /** Slide (ms); equal to the length for tumbling windows. */
-  slideMs: number;
-  /** How long after a window fires it still accepts events (ms). */
-  allowedLatenessMs: number;
-}
+// The shapes are the engine's port (src/engine/ports.ts); re-exported for users of this module.
+export { LATE_SLOT, type DumpedPane, type WindowBufferSpec };
 
 /** Events per crossing of insertMany. */
 const CHUNK_EVENTS = 4096;
@@ -44,7 +37,7 @@ function gcd(a: number, b: number): number {
  * call into the module. Window w has `keys(w)` keys (ordinal 0 … in order of first arrival) and,
  * when asked for, `slots(w)` (slot, ordinal) pairs in pane order then arrival order.
  */
-export class FiredWindows {
+export class FiredWindows implements FiredWindowsPort {
   /** Earliest end above the watermark of a window holding data; Infinity when none. */
   readonly nextEnd: number;
   /** Earliest watermark at which a pane can be dropped; Infinity when none. */
@@ -123,14 +116,8 @@ export class FiredWindows {
   }
 }
 
-/** One dumped pane: its start and its slots in arrival order. */
-export interface DumpedPane {
-  start: number;
-  slots: Uint32Array;
-}
-
 /** The window buffers of one windowed rule. Create them through the factory. */
-export class WasmWindowBuffers {
+export class WasmWindowBuffers implements WindowBuffers {
   readonly spec: WindowBufferSpec;
   /** gcd(length, slide): the width of a pane. */
   readonly paneMs: number;
@@ -297,7 +284,7 @@ const registry =
     : undefined;
 
 /** Creates window buffers in one module instance. */
-export class WasmWindowBufferFactory {
+export class WasmWindowBufferFactory implements WindowBufferFactoryPort {
   readonly #ex: VigilExports;
   readonly #scratch: Scratch;
   #seed = 0x9e3779b9;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { listEntries, namedPath } from '../../src/cli/io.js';
+import { namedPath } from '../../src/cli/io.js';
+import { listEntries } from '../../src/io/list-entries.js';
 
 describe('list files', () => {
   it('take one entry per line, trimmed, without blank lines and # comments', () => {

@@ -5,6 +5,7 @@
  */
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { loadQuickJS } from '../../src/sandbox/load.js';
+import { createSandboxFactory } from '../../src/sandbox/sandbox.js';
 import { createHotPaths } from '../../src/wasm/hotpaths.js';
 import { loadVigilWasmUrl } from '../../src/wasm/load-url.js';
 import { runConformance, type ConformanceCase } from './browser-harness.js';
@@ -16,7 +17,7 @@ scope.onmessage = async (event: MessageEvent<{ cases: ConformanceCase[] }>) => {
     const quickjsModule = await WebAssembly.compileStreaming(fetch(new URL('./emscripten-module.wasm', self.location.href)));
     const make = async (options: EngineOptions) => {
       const [quickjs, instance] = await Promise.all([loadQuickJS({ wasmModule: quickjsModule }), loadVigilWasmUrl(new URL('./vigil.wasm', self.location.href))]);
-      return new Engine({ quickjs, ...createHotPaths(instance) }, { ...options, clock: () => 0 });
+      return new Engine({ sandboxes: createSandboxFactory(quickjs), ...createHotPaths(instance) }, { ...options, clock: () => 0 });
     };
     scope.postMessage({ outcomes: await runConformance(event.data.cases, make) });
   } catch (error) {

@@ -18,18 +18,8 @@ import { buildEdge, envVars, runCaseOverHttp, startDeno, startWorkerd, type Runn
 
 const cases = loadCases();
 
-/**
- * Known issues, by case: the alerts are compared as a multiset rather than in order, until fixed.
- * - alert-reentry: alerts re-entered from a batch come out after that batch's other alerts, so
- *   their position depends on where batches end (README promises batch-independent order).
- */
-const ORDER_INSENSITIVE: Record<string, string> = {
-  'alert-reentry': 'order of re-entered alerts depends on batch boundaries (engine)',
-};
-const comparable = (name: string, lines: string[] | undefined) => {
-  const values = parsed(lines);
-  return name in ORDER_INSENSITIVE ? values.map((v) => JSON.stringify(v)).sort() : values;
-};
+/** Alerts are compared in order, for every case: the order is part of the contract (src/engine/reentry.ts). */
+const comparable = (_name: string, lines: string[] | undefined) => parsed(lines);
 const update = process.env.VIGIL_UPDATE_EXPECTED === '1';
 const parsed = (lines: string[] | undefined) => (lines ?? []).map((l) => JSON.parse(l) as unknown);
 

@@ -47,6 +47,14 @@ function withMidBatchFault(engine: Engine): Engine {
     push(events.slice(0, at), options);
     throw new Error('injected fault in the middle of a batch');
   };
+  // A partition pushes through pushLevel (one chain over its class engines).
+  const pushLevel = engine.pushLevel.bind(engine);
+  engine.pushLevel = (events, indexOf, options) => {
+    const at = events.findIndex((e) => (e as { poison?: boolean }).poison === true);
+    if (at < 0) return pushLevel(events, indexOf, options);
+    pushLevel(events.slice(0, at), indexOf, options);
+    throw new Error('injected fault in the middle of a batch');
+  };
   return engine;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCef } from '../../src/edge/cef.js';
+import { parseCef } from '../../src/io/from-cef.js';
 import { decodeEvents } from '../../src/edge/decode-body.js';
 
 describe('CEF decoder', () => {
@@ -41,5 +41,20 @@ describe('CEF decoder', () => {
     expect(body.events).toEqual([{ a: 1 }, expect.objectContaining({ sourceAddress: '1.2.3.4' })]);
     expect(body.lines).toEqual([1, 2]);
     expect(body.rejected).toEqual([{ line: 4, reason: 'neither a JSON object nor a CEF record' }]);
+  });
+
+  it("keeps the line decoder's limits in bodies: a line over 1 MiB and a line nested deeper than 128 are refused by number, the rest go on", () => {
+    const long = `CEF:0|a|b|c|d|e|1|msg=${'x'.repeat(1024 * 1024)}`;
+    const deep = `${'{"a":'.repeat(200)}1${'}'.repeat(200)}`;
+    const body = decodeEvents(['CEF:0|a|b|c|d|e|1|src=1.2.3.4', long, deep, '{"__proto__":{"p":1},"b":2}', 'CEF:0|a|b|c|d|e|1|__proto__=x'].join('\n'));
+    expect(body.lines).toEqual([1, 4, 5]);
+    expect(body.rejected).toEqual([
+      { line: 2, reason: `line is ${long.length} bytes, longer than the 1048576-byte limit; skipped` },
+      { line: 3, reason: 'nested deeper than 128' },
+    ]);
+    for (const event of body.events.slice(1)) {
+      expect(Object.getPrototypeOf(event)).toBe(Object.prototype);
+      expect(Object.hasOwn(event, '__proto__')).toBe(true);
+    }
   });
 });

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileFunctionText, type CompiledFunction } from '../../src/lang/compile-expression.js';
 import type { RuleSandbox } from '../../src/sandbox/sandbox.js';
-import { createUtils } from '../../src/sandbox/utils.js';
+import { createUtils } from '../../src/lang/utils.js';
 import { EVENTS, FILTERS, GROUPS, HAVINGS, SINKS } from '../fixtures/function-corpus.js';
 import { host, sandbox } from '../sandbox/helpers.js';
 

@@ -10,7 +10,7 @@ import {
   type CompiledFunction,
 } from '../../src/lang/compile-expression.js';
 import { noModels } from '../fixtures/no-models.js';
-import { createUtils, type Utils } from '../../src/sandbox/utils.js';
+import { createUtils, type Utils } from '../../src/lang/utils.js';
 import { EVENTS, FILTERS, GROUPS, HAVINGS, ODD_INPUTS, SINKS, SPREADS_STRINGS } from '../fixtures/function-corpus.js';
 import { jsReference } from '../fixtures/js-reference.js';
 

@@ -6,7 +6,7 @@ import { jsReference } from '../fixtures/js-reference.js';
 import { describe, expect, it } from 'vitest';
 import { compileFunctionText, type CompiledFunction } from '../../src/lang/compile-expression.js';
 import { noModels } from '../fixtures/no-models.js';
-import { createUtils } from '../../src/sandbox/utils.js';
+import { createUtils } from '../../src/lang/utils.js';
 
 const utils = createUtils({ inTable: (table, value) => table === 't' && value === 'root', classify: noModels });
 

@@ -7,7 +7,7 @@ import { parseExpressionAt } from 'acorn';
 import { describe, expect, it } from 'vitest';
 import { compileFunctionText, type CompiledFunction } from '../../src/lang/compile-expression.js';
 import { nativeUnsafeReason } from '../../src/lang/native-safety.js';
-import { createUtils } from '../../src/sandbox/utils.js';
+import { createUtils } from '../../src/lang/utils.js';
 import { EVENTS, HAVINGS } from '../fixtures/function-corpus.js';
 
 const utils = createUtils({ inTable: () => false, classify: () => ({ label: '', cluster: 0, score: 0 }) });

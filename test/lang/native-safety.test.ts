@@ -73,7 +73,7 @@ describe('nativeUnsafeReason', () => {
 
 describe('utils.distinct, the linear form of the indexOf dedupe', () => {
   it('gives what xs.filter((x, i, all) => all.indexOf(x) === i) gives', async () => {
-    const { createUtils } = await import('../../src/sandbox/utils.js');
+    const { createUtils } = await import('../../src/lang/utils.js');
     const utils = createUtils({ inTable: () => false, classify: () => ({ label: '', cluster: 0, score: 0 }) });
     let seed = 5;
     const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

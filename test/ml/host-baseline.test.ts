@@ -18,7 +18,7 @@ import {
   trainModel,
   type FeatureRow,
 } from '../../src/ml/index.js';
-import { createUtils } from '../../src/sandbox/utils.js';
+import { createUtils } from '../../src/lang/utils.js';
 import { createGenerator } from '../../src/simulate/index.js';
 import { simulatedRows } from './data.js';
 

@@ -1,7 +1,7 @@
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { loadQuickJS } from '../../src/sandbox/load.js';
 import { DEFAULT_SANDBOX_LIMITS, RuleSandbox, type SandboxLimits, type SandboxOptions } from '../../src/sandbox/sandbox.js';
-import type { UtilsHost } from '../../src/sandbox/utils.js';
+import type { UtilsHost } from '../../src/lang/utils.js';
 
 let module: Promise<QuickJSWASMModule> | undefined;
 /** One QuickJS module per test file (vitest forks per file), shared like the engine shares it. */

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { createUtils } from '../../src/sandbox/utils.js';
+import { createUtils } from '../../src/lang/utils.js';
 import { host, sandbox } from './helpers.js';
 
 const CALLS: [string, unknown[]][] = [
@@ -64,7 +64,7 @@ describe('utils: one implementation on both paths', () => {
   });
 
   test('createUtils survives tsc output without helpers', () => {
-    const source = readFileSync(new URL('../../src/sandbox/utils.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../src/lang/utils.ts', import.meta.url), 'utf8');
     const out = ts.transpileModule(source, {
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, verbatimModuleSyntax: false },
     }).outputText;

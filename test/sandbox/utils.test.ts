@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createUtils } from '../../src/sandbox/utils.js';
+import { createUtils } from '../../src/lang/utils.js';
 import { noModels } from '../fixtures/no-models.js';
 
 const utils = createUtils({ inTable: (t, v) => t === 'admins' && v === 'root', classify: noModels });

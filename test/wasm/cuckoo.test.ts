@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { IocSetFactory } from '../../src/engine/ioc.js';
+import type { IocSetFactory } from '../../src/engine/ports.js';
 import type { WasmIocSet } from '../../src/wasm/cuckoo.js';
 import { freshHotPaths, hexKeys, rng } from './build-wasm.js';
 

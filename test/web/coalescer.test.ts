@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpdateCoalescer, type CoalescedBatch } from '../../src/runtime/worker/coalescer.js';
+import { UpdateCoalescer, type CoalescedBatch } from '../../web/worker/coalescer.js';
 import { FakeTimer } from './fake-timer.js';
 
 function setup(options: { maxAlerts?: number; heartbeatMs?: number } = {}) {

@@ -1,9 +1,15 @@
-/** The state-machine debugger's pure parts: graph layout, trail buffer, transition tracking and rates. */
-import { describe, expect, it } from 'vitest';
-import { machineDefinitionOfText } from '../../src/runtime/worker/machine-def.js';
-import { RateWindow } from '../../src/runtime/worker/rate-window.js';
-import { TrailBuffer } from '../../src/runtime/worker/trail-buffer.js';
-import { TransitionTracker, type MachineProbe } from '../../src/runtime/worker/transition-tracker.js';
+/**
+ * The state-machine debugger: graph layout, trail buffer, and the transition tracker fed by a real
+ * engine's `onTransition`. The tracker's oracle is a naive recount of the input written here (a Map
+ * of key → state and last-seen time, FILTER, TIMEOUT and RESET ON ALERT as the language reference
+ * describes them), not the engine.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/engine.js';
+import { createNodeEngine } from '../../src/runtime/node.js';
+import { machineDefinitionOfText } from '../../web/worker/machine-def.js';
+import { TrailBuffer } from '../../web/worker/trail-buffer.js';
+import { TransitionTracker } from '../../web/worker/transition-tracker.js';
 import { layers, layoutMachine } from '../../web/lib/machine-layout.js';
 
 const RULE = `RULE "proto"
@@ -19,21 +25,6 @@ TIMEOUT 5:min
 SINK function (alert) { return alert; }`;
 
 const def = machineDefinitionOfText(RULE, 'proto')!;
-
-/** The engine's side, simulated: a map of key → state moved by the same definition. */
-function fakeEngine() {
-  const states = new Map<string, string>();
-  const probe: MachineProbe = { stateOf: (_rule, key) => states.get(String(key.sourceAddress)) ?? 'INITIAL' };
-  const next = (from: string, type: string) => def.edges.find((e) => e.from === from && e.event === type)?.to;
-  const push = (events: { sourceAddress: string; type: string }[]) => {
-    for (const e of events) {
-      const to = next(states.get(e.sourceAddress) ?? 'INITIAL', e.type);
-      if (to === 'TERM') states.delete(e.sourceAddress);
-      else if (to) states.set(e.sourceAddress, to);
-    }
-  };
-  return { probe, push, states };
-}
 
 const packet = (sourceAddress: string, type: string, timestamp = 1000) => ({ kind: 'packet', sourceAddress, type, timestamp });
 
@@ -123,79 +114,151 @@ describe('trail buffer', () => {
   });
 });
 
-describe('rate window', () => {
-  it('averages counts per second over the last seconds only', () => {
-    let now = 100_000;
-    const r = new RateWindow(() => now, 10);
-    for (let i = 0; i < 50; i++) r.add('x');
-    expect(r.perSecond('x')).toBe(5);
-    now += 5000;
-    r.add('x', 10);
-    expect(r.perSecond('x')).toBe(6);
-    now += 6000; // the first 50 fall out of the window
-    expect(r.perSecond('x')).toBe(1);
-    now += 20_000;
-    expect(r.perSecond('x')).toBe(0);
-  });
-});
+
+const FILTERED = (extra: string) => `RULE "proto"
+SOURCES kind = "packet"
+FILTER function (e) { return e.drop !== true; }
+USING timestamp
+STATE MACHINE BY sourceAddress ON type
+  INITIAL: a -> W, c -> X;
+  W: b -> Y;
+  X: b -> Y, d -> Z;
+  Y: e -> Z;
+  Z: g -> TERM;
+${extra}
+SINK function (alert) { return alert.key; }`;
+
+const NEXT: Record<string, Record<string, string>> = { INITIAL: { a: 'W', c: 'X' }, W: { b: 'Y' }, X: { b: 'Y', d: 'Z' }, Y: { e: 'Z' }, Z: { g: 'TERM' } };
+
+interface Packet {
+  kind: string;
+  sourceAddress: string;
+  type: string;
+  timestamp: number;
+  drop?: boolean;
+}
+
+/** The recount: per key, the steps (from-event->to, x for invalid); per edge and per invalid (state, event), counts. */
+function recount(events: readonly Packet[], timeoutMs: number | undefined, reset: boolean) {
+  const keys = new Map<string, { state: string; lastSeen: number }>();
+  const trails = new Map<string, string[]>();
+  const edges = new Map<string, number>();
+  const invalid = new Map<string, number>();
+  let steps = 0;
+  for (const e of events) {
+    if (e.kind !== 'packet' || e.drop) continue;
+    let held = keys.get(e.sourceAddress);
+    if (held && timeoutMs !== undefined && e.timestamp - held.lastSeen > timeoutMs) {
+      keys.delete(e.sourceAddress);
+      held = undefined;
+    }
+    const from = held?.state ?? 'INITIAL';
+    const to = NEXT[from]?.[e.type];
+    steps++;
+    if (to === undefined) {
+      invalid.set(`${from} ${e.type}`, (invalid.get(`${from} ${e.type}`) ?? 0) + 1);
+      if (reset) keys.delete(e.sourceAddress);
+    } else {
+      edges.set(`${from} ${e.type}`, (edges.get(`${from} ${e.type}`) ?? 0) + 1);
+      if (to === 'TERM') keys.delete(e.sourceAddress);
+      else keys.set(e.sourceAddress, { state: to, lastSeen: Math.max(e.timestamp, held?.lastSeen ?? -Infinity) });
+    }
+    const trail = trails.get(e.sourceAddress) ?? [];
+    trail.push(`${from}-${e.type}->${to ?? 'x'}`);
+    trails.set(e.sourceAddress, trail);
+  }
+  return { trails, edges, invalid, steps };
+}
+
+function randomPackets(seed: number, n: number): Packet[] {
+  let x = seed;
+  const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const types = ['a', 'b', 'c', 'd', 'e', 'g', 'zzz'];
+  let ts = Date.UTC(2026, 0, 1);
+  return Array.from({ length: n }, () => ({
+    kind: rand() < 0.05 ? 'auth' : 'packet',
+    sourceAddress: `10.0.0.${Math.floor(rand() * 6)}`,
+    type: types[Math.floor(rand() * types.length)]!,
+    timestamp: (ts += Math.floor(rand() * 90_000)),
+    ...(rand() < 0.1 ? { drop: true } : {}),
+  }));
+}
+
+const engines: Engine[] = [];
+afterEach(() => engines.splice(0).forEach((e) => e.dispose()));
+
+/** A Node engine with `text`, and a tracker fed by its onTransition. */
+async function tracked(text: string, now: () => number) {
+  const engine = await createNodeEngine();
+  engines.push(engine);
+  const applied = engine.putRules(text, { file: 'proto.vgl' });
+  expect(applied.ok, JSON.stringify(applied.diagnostics)).toBe(true);
+  const tracker = new TransitionTracker(now, { perKey: 10_000 });
+  tracker.setRules(engine.rules());
+  engine.onTransition(tracker.observe);
+  return { engine, tracker };
+}
 
 describe('transition tracker', () => {
-  it('replays each routed event from the state the engine held, counts transitions, and keeps the trail with invalid steps', () => {
+  for (const [label, extra, timeoutMs, reset] of [
+    ['TIMEOUT', 'TIMEOUT 2:min', 120_000, false],
+    ['RESET ON ALERT', 'RESET ON ALERT', undefined, true],
+  ] as const) {
+    for (const batch of [1, 7, 500]) {
+      it(`counts what the engine stepped — after FILTER, with ${label} — as a recount of the input does (batches of ${batch})`, async () => {
+        const { engine, tracker } = await tracked(FILTERED(extra), () => 1_000_000);
+        const events = randomPackets(batch * 31 + (reset ? 1 : 0), 1500);
+        for (let i = 0; i < events.length; i += batch) engine.push(events.slice(i, i + batch));
+        const want = recount(events, timeoutMs, reset);
+
+        const snap = tracker.snapshot('proto', { liveKeys: 0, byteSize: 0, states: {} });
+        expect(snap.steps).toBe(want.steps);
+        expect(snap.invalidSteps).toBe([...want.invalid.values()].reduce((a, b) => a + b, 0));
+        expect(Object.fromEntries(snap.edges.filter((e) => e.count).map((e) => [`${e.from} ${e.event}`, e.count]))).toEqual(Object.fromEntries(want.edges));
+        expect(Object.fromEntries(snap.invalid.map((e) => [`${e.from} ${e.event}`, e.count]))).toEqual(Object.fromEntries(want.invalid));
+        for (const [key, trail] of want.trails) {
+          const steps = tracker.trail('proto', key, '').steps;
+          expect(steps.map((s) => `${s.from}-${s.event}->${s.to ?? 'x'}`), key).toEqual(trail);
+        }
+        // Keys with an invalid step are listed as alerted, the latest first.
+        const alerted = [...want.trails].filter(([, t]) => t.some((s) => s.endsWith('->x'))).map(([k]) => k);
+        expect([...snap.alertedKeys].sort()).toEqual(alerted.sort());
+      });
+    }
+  }
+
+  it('rates transitions per second over the last 10 s of processing time, and keeps the trail with its events', async () => {
     let now = 1_000_000;
-    const tracker = new TransitionTracker(() => now);
-    tracker.setRules([{ name: 'proto', text: RULE, kind: 'state-machine' }]);
-    const engine = fakeEngine();
-    const push = (events: ReturnType<typeof packet>[]) => tracker.around(events, engine.probe, () => engine.push(events));
-    push([packet('10.0.0.1', 'a'), packet('10.0.0.2', 'c'), { kind: 'auth', sourceAddress: '10.0.0.1', type: 'a', timestamp: 1 } as never]);
-    push([packet('10.0.0.1', 'b'), packet('10.0.0.1', 'f'), packet('10.0.0.1', 'e'), packet('10.0.0.2', 'd')]);
-    push([packet('10.0.0.1', 'g')]);
-
-    const t = tracker.rule('proto')!;
-    expect(t.steps).toBe(7);
-    expect(t.invalid).toBe(1);
-    expect(t.resyncs).toBe(0);
-    const trail = tracker.trail('proto', '10.0.0.1', 'INITIAL');
+    const { engine, tracker } = await tracked(FILTERED(''), () => now);
+    engine.push([packet('10.0.0.1', 'a'), packet('10.0.0.2', 'c'), { kind: 'auth', sourceAddress: '10.0.0.1', type: 'a', timestamp: 1 }]);
+    engine.push([packet('10.0.0.1', 'b'), packet('10.0.0.1', 'f'), packet('10.0.0.1', 'e'), packet('10.0.0.2', 'd')]);
+    engine.push([packet('10.0.0.1', 'g')]);
+    const trail = tracker.trail('proto', '10.0.0.1', engine.stateOf('proto', { sourceAddress: '10.0.0.1' }));
+    expect(trail.state).toBe('INITIAL');
     expect(trail.steps.map((s) => `${s.from}-${s.event}->${s.to ?? 'x'}`)).toEqual(['INITIAL-a->W', 'W-b->Y', 'Y-f->x', 'Y-e->Z', 'Z-g->TERM']);
-    expect(trail.steps[2]!.valid).toBe(false);
+    expect(trail.steps.map((s) => s.at)).toEqual([now, now, now, now, now]);
+    expect(trail.steps[2]).toMatchObject({ valid: false, data: packet('10.0.0.1', 'f') });
 
-    const snap = tracker.snapshot('proto', { liveKeys: 1, byteSize: 64, states: { INITIAL: 0, W: 0, X: 0, Y: 0, Z: 1 } });
+    const snap = tracker.snapshot('proto', { liveKeys: 1, byteSize: 64, states: {} });
     const edge = (from: string, event: string) => snap.edges.find((e) => e.from === from && e.event === event)!;
-    expect(edge('INITIAL', 'a').count).toBe(1);
-    expect(edge('X', 'd').count).toBe(1);
-    expect(edge('Z', 'g').count).toBe(1);
-    expect(edge('INITIAL', 'a').perSecond).toBeCloseTo(0.1);
+    expect(edge('INITIAL', 'a')).toMatchObject({ count: 1, perSecond: 0.1 });
     expect(snap.invalid).toEqual([{ from: 'Y', event: 'f', count: 1, perSecond: 0.1 }]);
     expect(snap.alertedKeys).toEqual(['10.0.0.1']);
     now += 60_000;
     expect(tracker.snapshot('proto', { liveKeys: 1, byteSize: 64, states: {} }).edges.every((e) => e.perSecond === 0)).toBe(true);
   });
 
-  it('counts a resync when the engine ended somewhere else, and treats keys idle past TIMEOUT as new', () => {
-    const tracker = new TransitionTracker(() => 0);
-    tracker.setRules([{ name: 'proto', text: RULE, kind: 'state-machine' }]);
-    const engine = fakeEngine();
-    tracker.around([packet('k', 'a', 0)], engine.probe, () => engine.push([packet('k', 'a', 0)]));
-    // The engine forgot k (its TIMEOUT passed); the tracker applies the same timeout.
-    engine.states.delete('k');
-    tracker.around([packet('k', 'c', 400_000)], engine.probe, () => engine.push([packet('k', 'c', 400_000)]));
-    expect(tracker.trail('proto', 'k', 'X').steps.at(-1)).toMatchObject({ from: 'INITIAL', to: 'X', valid: true });
-    // An engine that does not move (e.g. a FILTER dropped the event): the tracker notices.
-    tracker.around([packet('k', 'd', 400_001)], engine.probe, () => undefined);
-    expect(tracker.rule('proto')!.resyncs).toBe(1);
-  });
-
-  it('follows only STATE MACHINE rules, and keeps counters while a rule text stays the same', () => {
-    const tracker = new TransitionTracker(() => 0);
-    tracker.setRules([
-      { name: 'proto', text: RULE, kind: 'state-machine' },
-      { name: 'simple', text: 'RULE "simple"\nSOURCES kind = "x"\nSINK function (e) { return e; }', kind: 'simple' },
-    ]);
+  it('follows only STATE MACHINE rules, and keeps counters while a rule text stays the same', async () => {
+    const { engine, tracker } = await tracked(FILTERED(''), () => 0);
+    tracker.setRules([...engine.rules(), { name: 'simple', text: 'RULE "simple"\nSOURCES kind = "x"\nSINK function (e) { return e; }', kind: 'simple' }]);
     expect(tracker.ruleNames).toEqual(['proto']);
-    const engine = fakeEngine();
-    tracker.around([packet('k', 'a')], engine.probe, () => engine.push([packet('k', 'a')]));
-    tracker.setRules([{ name: 'proto', text: RULE, kind: 'state-machine' }]);
+    engine.push([packet('k', 'a')]);
+    tracker.setRules(engine.rules());
     expect(tracker.rule('proto')!.steps).toBe(1);
     tracker.setRules([]);
     expect(tracker.ruleNames).toEqual([]);
+    // A rule no longer followed: its transitions are ignored.
+    engine.push([packet('k', 'b')]);
+    expect(tracker.rule('proto')).toBeUndefined();
   });
 });

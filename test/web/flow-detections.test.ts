@@ -5,10 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/runtime/node.js';
-import { WorkerHost } from '../../src/runtime/worker/host.js';
-import { MemoryStore } from '../../src/runtime/worker/persistence.js';
+import { WorkerHost } from '../../web/worker/host.js';
+import { MemoryStore } from '../../web/worker/persistence.js';
 import type { UpdateBatch } from '../../src/runtime/worker/protocol.js';
-import { alertTruthKey, simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
+import { alertTruthKey, simulatorLib } from '../../web/worker/simulator-lib.js';
 import { DEFAULTS } from '../../web/defaults.js';
 import flowRules from '../../web/flow-rules.vgl?raw';
 import { FakeTimer } from './fake-timer.js';

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ANOMALOUS, flowFeatures, NORMAL, type FeatureRow } from '../../src/ml/index.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
-import { FlowModelKeeper, relabelCluster, rowTruth } from '../../src/runtime/worker/flow-model.js';
-import { FlowStats, slimFlow } from '../../src/runtime/worker/flow-stats.js';
-import { WorkerHost } from '../../src/runtime/worker/host.js';
-import { MemoryStore } from '../../src/runtime/worker/persistence.js';
-import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
+import { FlowModelKeeper, relabelCluster, rowTruth } from '../../web/worker/flow-model.js';
+import { FlowStats, slimFlow } from '../../web/worker/flow-stats.js';
+import { WorkerHost } from '../../web/worker/host.js';
+import { MemoryStore } from '../../web/worker/persistence.js';
+import { simulatorLib } from '../../web/worker/simulator-lib.js';
 import { createGenerator } from '../../src/simulate/index.js';
 import { DEFAULTS } from '../../web/defaults.js';
 import { FakeTimer } from './fake-timer.js';

@@ -54,6 +54,32 @@ describe('highlighting: tokens → segments', () => {
     expect(jsPieces(code).some((p) => p.kind === 'js-regex')).toBe(false);
   });
 
+  it('reads templates, keywords and a division after a closing parenthesis as JavaScript does', () => {
+    const code = 'const t = `a ${x.b} c`; if ((n) / 2 > 1) return true; let y = null ?? undefined;';
+    const pieces = jsPieces(code);
+    const of = (s: string) => pieces.filter((p) => code.slice(p.start, p.end) === s).map((p) => p.kind);
+    expect(of('const')).toEqual(['js-keyword']);
+    expect(of('a ')).toEqual(['js-string']);
+    expect(of('x')).toEqual(['js-ident']);
+    expect(of('true')).toEqual(['js-keyword']);
+    expect(of('null')).toEqual(['js-keyword']);
+    expect(of('undefined')).toEqual(['js-keyword']);
+    expect(pieces.some((p) => p.kind === 'js-regex')).toBe(false);
+    covers(code, pieces);
+  });
+
+  it('goes on after code acorn cannot read: the bad line is one piece, the next lines are coloured', () => {
+    const code = "if (a) {\n  return 'unterminated\n  b + 2; /* open comment\n x";
+    const pieces = jsPieces(code);
+    covers(code, pieces);
+    const of = (s: string) => pieces.find((p) => code.slice(p.start, p.end) === s)?.kind;
+    expect(of("'unterminated")).toBe('js-string');
+    expect(of('b')).toBe('js-ident');
+    expect(of('2')).toBe('js-number');
+    expect(of('/* open comment\n x')).toBe('js-comment');
+    for (const broken of ['"', '`${', '/', '@@@ x', 'a = 1e', '\\u00']) covers(broken, jsPieces(broken));
+  });
+
   it('still covers a text the lexer cannot finish (unterminated string)', () => {
     const text = 'RULE "a\nSOURCES kind = "auth"';
     covers(text, highlight(text, tokenize(text)));

@@ -4,7 +4,7 @@ import { diffLines } from '../../web/lib/diff.js';
 import { alertSummary, fmtCount } from '../../web/lib/format.js';
 import { formatRoute, parseRoute } from '../../web/lib/router.js';
 import { RateSeries } from '../../web/lib/series.js';
-import { sourceAddress, SourceCounter } from '../../src/runtime/worker/top-sources.js';
+import { sourceAddress, SourceCounter } from '../../web/worker/top-sources.js';
 
 describe('routes', () => {
   it('parses views, items and parameters, and formats them back', () => {

@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/runtime/node.js';
-import { WorkerHost } from '../../src/runtime/worker/host.js';
-import { ListChunkParser, looksLikeHeader, readListFile, splitCsvRow } from '../../src/runtime/worker/list-upload.js';
-import { MemoryStore } from '../../src/runtime/worker/persistence.js';
+import { WorkerHost } from '../../web/worker/host.js';
+import { csvParseRows } from 'd3-dsv';
+import { ListChunkParser, looksLikeHeader, readListFile } from '../../web/worker/list-upload.js';
+import { MemoryStore } from '../../web/worker/persistence.js';
 import { LARGE_LIST_ENTRIES, type ListUploadProgress } from '../../src/runtime/worker/protocol.js';
-import { filterRecord, readListRecord, stateSignature } from '../../src/runtime/worker/records.js';
-import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
-import { destinationAddress, eventUrl, TopCounter, TrafficTops } from '../../src/runtime/worker/top-sources.js';
+import { filterRecord, readListRecord, stateSignature } from '../../web/worker/records.js';
+import { simulatorLib } from '../../web/worker/simulator-lib.js';
+import { destinationAddress, eventUrl, TopCounter, TrafficTops } from '../../web/worker/top-sources.js';
 import { DEFAULTS } from '../../web/defaults.js';
 import { columnOption, headerOption, uploadPercent } from '../../web/lib/list-upload.js';
 import { FakeTimer } from './fake-timer.js';
@@ -52,7 +53,28 @@ describe('list file parser', () => {
     expect(parseChunked('a\tb\n', 2, { name: 'x.tsv', column: 1, header: false }).entries).toEqual(['b']);
     expect(looksLikeHeader(['ip', 'first seen'])).toBe(true);
     expect(looksLikeHeader(['evil.example'])).toBe(false);
-    expect(splitCsvRow('a,"b,c",,"d""e"')).toEqual(['a', 'b,c', '', 'd"e']);
+    expect(parseChunked('a,"b,c",,"d""e"\n', 3, { format: 'csv', column: 3, header: false }).entries).toEqual(['d"e']);
+  });
+
+  it('frames rows in chunks as a whole-file CSV parse (d3-dsv) reads them: quoted delimiters, quotes and newlines', () => {
+    let x = 11;
+    const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const pieces = ['a', 'b.example', '10.0.0.1', ' x ', ',', '""', '\n', 'q'];
+    const field = () => {
+      const raw = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pieces[Math.floor(rand() * pieces.length)]!).join('');
+      // A field needing quotes gets them (as any CSV writer does); others sometimes too.
+      return /[",\n]/.test(raw) || rand() < 0.2 ? `"${raw.replace(/"/g, '""')}"` : raw;
+    };
+    const rows = Array.from({ length: 300 }, () => `z${Math.floor(rand() * 1000)},${field()},${field()}`);
+    const csv = rows.join(rand() < 0.5 ? '\n' : '\r\n');
+    for (const column of [0, 1, 2]) {
+      const want = csvParseRows(csv)
+        .map((r) => r[column]?.trim() ?? '')
+        .filter((v) => v && !v.startsWith('#'));
+      for (const size of [1, 7, 64, 100_000]) {
+        expect(parseChunked(csv, size, { format: 'csv', column, header: false }).entries, `column ${column}, chunks of ${size}`).toEqual(want);
+      }
+    }
   });
 
   it('streams a Blob in batches, counting bytes', async () => {

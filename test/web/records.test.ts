@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/runtime/worker/persistence.js';
+import { MemoryStore } from '../../web/worker/persistence.js';
 import {
   appendHistory,
   listRecord,
@@ -10,7 +10,7 @@ import {
   readSettingsRecord,
   ruleRecords,
   STORE_FORMAT,
-} from '../../src/runtime/worker/records.js';
+} from '../../web/worker/records.js';
 
 describe('persistence serializers', () => {
   it('rule records keep order and enabled state', () => {

@@ -1,7 +1,7 @@
 /** Decoding a replay file: lines across chunks, CRLF, bad lines, gzip by magic bytes, byte progress. */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeLine, isGzip, LineSplitter, readJsonLines } from '../../src/runtime/worker/replay.js';
+import { decodeLine, isGzip, LineSplitter, readJsonLines } from '../../web/worker/replay.js';
 
 async function all(blob: Blob, batchSize = 2) {
   const bytes: number[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatorDriver, type SimGenerator, type SimulatorLib } from '../../src/runtime/worker/simulator.js';
-import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
+import { SimulatorDriver, type SimGenerator, type SimulatorLib } from '../../web/worker/simulator.js';
+import { simulatorLib } from '../../web/worker/simulator-lib.js';
 import { FakeTimer } from './fake-timer.js';
 
 describe('simulator driver', () => {

@@ -1,7 +1,11 @@
 /**
- * A small scanner that classifies the JavaScript inside FILTER/HAVING/SINK for colouring. It only
- * colours: the real reading of the function is acorn's, in src/lang.
+ * Classifies the JavaScript inside FILTER/HAVING/SINK for colouring, with acorn's tokenizer (the
+ * parser src/lang reads the functions with), so strings, templates, regular expressions and
+ * divisions are told apart as JavaScript does. It only colours. Code being edited is often
+ * invalid: where acorn stops, the rest of the line is one piece (a string when it opens with a
+ * quote) and tokenizing starts again on the next line.
  */
+import { tokenizer, tokTypes, type Token } from 'acorn';
 
 export type JsKind = 'js-keyword' | 'js-string' | 'js-number' | 'js-comment' | 'js-utils' | 'js-ident' | 'js-punct' | 'js-regex' | 'plain';
 
@@ -11,59 +15,79 @@ export interface JsPiece {
   kind: JsKind;
 }
 
-const KEYWORDS = new Set(
-  'function return var let const if else for while do break continue new typeof instanceof in of true false null undefined this switch case default throw try catch finally async await yield class extends delete void'.split(' '),
-);
+/** Words acorn reads as names that read as keywords to the user. */
+const CONTEXTUAL_KEYWORDS = new Set(['undefined', 'let', 'of', 'async', 'await', 'yield', 'static', 'get', 'set']);
 
-const TOKEN =
-  /(\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|('(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?|`(?:[^`\\]|\\[\s\S])*`?)|(\b\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?\b|\b0[xX][\da-fA-F]+\b)|([A-Za-z_$][\w$]*)|(\s+)|([^\sA-Za-z_$\d'"`])/gy;
+function kindOf(token: Token, text: string): JsKind {
+  const type = token.type;
+  if (type === tokTypes.name) return text === 'utils' ? 'js-utils' : CONTEXTUAL_KEYWORDS.has(text) ? 'js-keyword' : 'js-ident';
+  if (type.keyword) return 'js-keyword';
+  if (type === tokTypes.string || type === tokTypes.template || type === tokTypes.backQuote || type === tokTypes.invalidTemplate) return 'js-string';
+  if (type === tokTypes.num) return 'js-number';
+  if (type === tokTypes.regexp) return 'js-regex';
+  if (type === tokTypes.privateId) return 'js-ident';
+  return 'js-punct';
+}
+
+type Push = (start: number, end: number, kind: JsKind) => void;
 
 /** Pieces of `code`, with offsets shifted by `base`. Consecutive pieces cover the text. */
 export function jsPieces(code: string, base = 0): JsPiece[] {
-  const out: JsPiece[] = [];
-  TOKEN.lastIndex = 0;
-  let prevSignificant: JsKind | 'start' = 'start';
-  let prevText = '';
-  while (TOKEN.lastIndex < code.length) {
-    const at = TOKEN.lastIndex;
-    const m = TOKEN.exec(code);
-    if (!m) {
-      out.push({ start: base + at, end: base + at + 1, kind: 'plain' });
-      TOKEN.lastIndex = at + 1;
-      continue;
+  const pieces: JsPiece[] = [];
+  let covered = 0;
+  const add = (start: number, end: number, kind: JsKind) => {
+    const prev = pieces[pieces.length - 1];
+    // Runs of punctuation and of blanks are one piece each.
+    if (prev && prev.kind === kind && (kind === 'plain' || kind === 'js-punct')) prev.end = base + end;
+    else pieces.push({ start: base + start, end: base + end, kind });
+    covered = end;
+  };
+  const push: Push = (start, end, kind) => {
+    if (end <= start) return;
+    if (start > covered) add(covered, start, 'plain');
+    add(start, end, kind);
+  };
+  for (let from = 0; from < code.length; ) from = tokenizeFrom(code, from, push);
+  push(covered, code.length, 'plain');
+  return pieces;
+}
+
+/**
+ * Tokenizes `code` from `from` to its end, or to where acorn gives up; then classifies the rest of
+ * that line and returns where to go on (the end of the code when it finished).
+ */
+function tokenizeFrom(code: string, from: number, push: Push): number {
+  const source = code.slice(from);
+  // acorn reports comments apart from tokens, in order.
+  const comments: [number, number][] = [];
+  const flushComments = (before: number) => {
+    while (comments.length && comments[0]![0] < before) {
+      const [start, end] = comments.shift()!;
+      push(from + start, from + end, 'js-comment');
     }
-    let kind: JsKind;
-    let end = at + m[0].length;
-    if (m[1]) kind = 'js-comment';
-    else if (m[2]) kind = 'js-string';
-    else if (m[3]) kind = 'js-number';
-    else if (m[4]) kind = m[4] === 'utils' ? 'js-utils' : KEYWORDS.has(m[4]) ? 'js-keyword' : 'js-ident';
-    else if (m[5]) kind = 'plain';
-    else {
-      kind = 'js-punct';
-      // A regular expression literal: after an operator, '(' ',' or a keyword like return.
-      const regexAllowed =
-        prevSignificant === 'start' ||
-        (prevSignificant === 'js-punct' && !/[)\]}]$/.test(prevText)) ||
-        (prevSignificant === 'js-keyword' && /^(return|typeof|in|of|case|delete|void|throw|new)$/.test(prevText));
-      if (m[6] === '/' && regexAllowed) {
-        const re = /\/(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/[a-z]*/y;
-        re.lastIndex = at;
-        const r = re.exec(code);
-        if (r) {
-          kind = 'js-regex';
-          end = at + r[0].length;
-          TOKEN.lastIndex = end;
-        }
-      }
+  };
+  let reached = 0;
+  try {
+    const tokens = tokenizer(source, { ecmaVersion: 'latest', allowReturnOutsideFunction: true, onComment: (_block, _text, start, end) => comments.push([start, end]) });
+    for (const token of tokens) {
+      flushComments(token.start);
+      push(from + token.start, from + token.end, kindOf(token, source.slice(token.start, token.end)));
+      reached = token.end;
     }
-    const last = out[out.length - 1];
-    if (last && last.kind === kind && (kind === 'plain' || kind === 'js-punct')) last.end = base + end;
-    else out.push({ start: base + at, end: base + end, kind });
-    if (kind !== 'plain' && kind !== 'js-comment') {
-      prevSignificant = kind;
-      prevText = code.slice(at, end);
+    flushComments(Infinity);
+    return code.length;
+  } catch {
+    flushComments(Infinity);
+    // The token acorn could not finish begins after the last whole one (past any blanks).
+    const at = from + reached + /^\s*/.exec(source.slice(reached))![0].length;
+    if (at >= code.length) return code.length;
+    if (code.startsWith('/*', at)) {
+      push(at, code.length, 'js-comment');
+      return code.length;
     }
+    const lineEnd = code.indexOf('\n', at);
+    const stop = lineEnd < 0 ? code.length : lineEnd;
+    push(at, stop, /['"`]/.test(code[at]!) ? 'js-string' : 'plain');
+    return Math.max(stop, at + 1);
   }
-  return out;
 }

@@ -1,4 +1,4 @@
-/** Pure helpers of the list upload form (the parsing itself is src/runtime/worker/list-upload.ts). */
+/** Pure helpers of the list upload form (the parsing itself is web/worker/list-upload.ts). */
 import type { ListUploadOptions, ListUploadProgress } from '../../src/runtime/worker/protocol.js';
 
 /**

@@ -4,11 +4,12 @@
  */
 import * as Comlink from 'comlink';
 import type { RuleInfo, RuntimeDiagnostic } from '../../src/engine/engine.js';
-import { startEngineWorker, type EngineWorker } from '../../src/runtime/worker/client.js';
+import { startEngineWorker, type EngineWorker } from '../worker/start.js';
 import type {
   AlertEnvelope,
   IocListSummary,
   MetricsSnapshot,
+  RemoteApi,
   ReplayProgress,
   ReplayResult,
   TableSummary,
@@ -45,7 +46,7 @@ export class AppStore extends EventTarget {
   status: 'loading' | 'ready' | 'error' = 'loading';
   error = '';
   ready: WorkerReady | undefined;
-  api!: Comlink.Remote<VigilWorkerApi>;
+  api!: RemoteApi<VigilWorkerApi>;
   /** Oldest first. */
   alerts: AlertEnvelope[] = [];
   alertsVersion = 0;

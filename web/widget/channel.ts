@@ -1,14 +1,24 @@
 /**
- * The page's side of an engine host. The host runs in a module Web Worker started from this very
- * module (the bundle is one file: web/widget/index.ts serves the worker when it finds itself in a
- * worker scope). When the module is on another origin, the worker is a same-origin blob that
- * imports it. When no worker can be started (CSP, old browser), the host runs in the page.
+ * The page's side of the widget's engine host: the worker protocol's `WidgetWorkerApi`, reached
+ * through comlink and the library's client (src/runtime/worker/client.ts), as the web app reaches
+ * its worker. The host runs in a module Web Worker started from this very module (the bundle is
+ * one file: web/widget/index.ts serves the host when it finds itself in a worker scope). When the
+ * module is on another origin, the worker is a same-origin blob that imports it. When no worker
+ * can be started (CSP, old browser), or the worker fails before `start` answered, the host runs in
+ * the page, behind a MessageChannel: the same protocol, the same asynchronous calls.
  */
+import * as Comlink from 'comlink';
+import type { RuleInfo } from '../../src/engine/engine.js';
+import { engineClient, type EngineClient } from '../../src/runtime/worker/client.js';
+import type { UpdateBatch, WidgetStart, WidgetStarted, WidgetWorkerApi } from '../../src/runtime/worker/protocol.js';
 import { WidgetHost } from './host.js';
-import type { HostMessage, PageMessage } from './protocol.js';
 
 export interface HostChannel {
-  send(message: PageMessage): void;
+  /** Starts the host; falls back to the page when the worker fails first. */
+  start(init: WidgetStart): Promise<WidgetStarted>;
+  /** Update batches from now on (call after a successful start). */
+  subscribe(listener: (batch: UpdateBatch) => void): Promise<unknown>;
+  rules(): Promise<RuleInfo[]>;
   close(): void;
   /** Where the engine runs. */
   readonly where: 'worker' | 'page';
@@ -21,60 +31,91 @@ function createWorker(moduleUrl: string): Worker {
   return new Worker(URL.createObjectURL(blob), { type: 'module', name: 'vigil-detections' });
 }
 
-function inPage(onMessage: (m: HostMessage) => void): HostChannel {
-  // Deliver asynchronously, as a worker would.
-  const host = new WidgetHost((m) => queueMicrotask(() => onMessage(m)));
-  return {
-    where: 'page',
-    send: (m) => host.handle(m),
-    close: () => host.stop(),
-  };
+function connect(endpoint: Comlink.Endpoint, close: () => void): EngineClient<WidgetWorkerApi> {
+  const remote = Comlink.wrap<WidgetWorkerApi>(endpoint);
+  return engineClient<WidgetWorkerApi>(remote, {
+    proxy: Comlink.proxy,
+    release: () => {
+      remote[Comlink.releaseProxy]();
+      close();
+    },
+  });
 }
 
-/**
- * Opens a host. `onMessage` gets every message of the host. With `worker: false`, or when the
- * worker fails before it answers, the host runs in the page.
- */
-export function openHost(moduleUrl: string, onMessage: (m: HostMessage) => void, options: { worker?: boolean } = {}): HostChannel {
-  if (options.worker === false || typeof Worker === 'undefined') return inPage(onMessage);
-  let worker: Worker;
-  try {
-    worker = createWorker(moduleUrl);
-  } catch {
-    return inPage(onMessage);
+/** The host in the page, behind a MessageChannel. */
+function inPage(): EngineClient<WidgetWorkerApi> {
+  const host = new WidgetHost();
+  const { port1, port2 } = new MessageChannel();
+  Comlink.expose(host, port1);
+  return connect(port2, () => {
+    host.stop();
+    port1.close();
+    port2.close();
+  });
+}
+
+/** Opens a host. With `worker: false`, or when no worker starts, the host runs in the page. */
+export function openHost(moduleUrl: string, options: { worker?: boolean } = {}): HostChannel {
+  let worker: Worker | undefined;
+  if (options.worker !== false && typeof Worker !== 'undefined') {
+    try {
+      worker = createWorker(moduleUrl);
+    } catch {
+      worker = undefined;
+    }
   }
-  let answered = false;
-  let fallback: HostChannel | undefined;
+  let client: EngineClient<WidgetWorkerApi>;
+  let where: 'worker' | 'page';
+  if (worker) {
+    const w = worker;
+    // Terminating the worker ends its host, source and timers with it.
+    client = connect(w, () => w.terminate());
+    where = 'worker';
+  } else {
+    client = inPage();
+    where = 'page';
+  }
   let closed = false;
-  const sent: PageMessage[] = [];
-  worker.addEventListener('message', (event: MessageEvent<HostMessage>) => {
-    answered = true;
-    if (!closed) onMessage(event.data);
-  });
-  worker.addEventListener('error', (event) => {
-    // The module did not load in a worker: run in the page instead.
-    if (answered || fallback || closed) return;
-    event.preventDefault();
-    worker.terminate();
-    fallback = inPage(onMessage);
-    for (const m of sent) fallback.send(m);
-  });
   return {
     get where() {
-      return fallback ? 'page' : 'worker';
+      return where;
     },
-    send(m) {
-      if (fallback) return fallback.send(m);
-      sent.push(m);
-      worker.postMessage(m);
+    start(init) {
+      if (!worker) return client.api.start(init);
+      const w = worker;
+      return new Promise<WidgetStarted>((resolve, reject) => {
+        let answered = false;
+        const onError = (event: ErrorEvent) => {
+          // The module did not load in a worker: run in the page instead.
+          if (answered || closed) return;
+          answered = true;
+          event.preventDefault();
+          w.terminate();
+          client = inPage();
+          where = 'page';
+          resolve(client.api.start(init));
+        };
+        w.addEventListener('error', onError);
+        client.api.start(init).then(
+          (started) => {
+            if (answered) return;
+            answered = true;
+            w.removeEventListener('error', onError);
+            resolve(started);
+          },
+          (error: unknown) => {
+            if (answered) return;
+            answered = true;
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
     },
+    subscribe: (listener) => client.subscribe(listener),
+    rules: () => client.api.rules(),
     close() {
       closed = true;
-      if (fallback) fallback.close();
-      else {
-        worker.postMessage({ type: 'stop' } satisfies PageMessage);
-        worker.terminate();
-      }
+      client.terminate();
     },
-  } as HostChannel;
+  };
 }

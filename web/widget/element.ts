@@ -12,10 +12,12 @@
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import type { RuleInfo } from '../../src/engine/engine.js';
 import type { Diagnostic } from '../../src/lang/diagnostic.js';
+import type { SourceStatus, UpdateBatch, WidgetStarted } from '../../src/runtime/worker/protocol.js';
 import { openHost, type HostChannel } from './channel.js';
-import { clockTime, compactNumber } from './format.js';
-import type { AlertSummary, Counts, HostMessage, SourceStatus } from './protocol.js';
+import { clockTime, compactNumber, toSummary } from './format.js';
+import type { AlertSummary, Counts } from './view.js';
 import { styles } from './styles.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -69,6 +71,12 @@ export class VigilDetections extends LitElement {
   private restartQueued = false;
   private observer: MutationObserver | undefined;
   private settled = false;
+  /** The host's rules (order, deactivation reasons) as of `rulesVersion`. */
+  private ruleInfo: RuleInfo[] = [];
+  private rulesVersion = -1;
+  private ruleErrors = 0;
+  /** Batches are taken one after the other (one may wait for the rules). */
+  private batches: Promise<void> = Promise.resolve();
 
   constructor() {
     super();
@@ -187,12 +195,43 @@ export class VigilDetections extends LitElement {
         // the host reports it
       }
     }
-    const channel = openHost(moduleUrl, (m) => session === this.session && this.onHostMessage(m), {
-      worker: this.getAttribute('worker') !== 'off',
-    });
+    const channel = openHost(moduleUrl, { worker: this.getAttribute('worker') !== 'off' });
     this.channel = channel;
     this.where = channel.where;
-    channel.send({ type: 'start', rules: rules.text, rulesFile: rules.file, source: absolute, maxAlerts: this.limit });
+    this.ruleInfo = [];
+    this.rulesVersion = -1;
+    this.ruleErrors = 0;
+    this.lastError = undefined;
+    let started: WidgetStarted;
+    try {
+      started = await channel.start({ rules: rules.text, rulesFile: rules.file, source: absolute });
+    } catch (error) {
+      if (session === this.session) this.fail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (session !== this.session) return;
+    this.where = channel.where;
+    switch (started.status) {
+      case 'rules-error':
+        this.phase = 'rules-error';
+        this.diagnostics = started.diagnostics;
+        this.stopSession();
+        return;
+      case 'fatal':
+        this.fail(started.message);
+        return;
+      case 'ready':
+        this.phase = 'running';
+        this.message = '';
+    }
+    try {
+      await channel.subscribe((batch) => {
+        if (session !== this.session) return;
+        this.batches = this.batches.then(() => this.onBatch(batch, session)).catch(() => {});
+      });
+    } catch (error) {
+      if (session === this.session) this.fail(error instanceof Error ? error.message : String(error));
+    }
   }
 
   private fail(message: string): void {
@@ -201,33 +240,39 @@ export class VigilDetections extends LitElement {
     this.stopSession();
   }
 
-  private onHostMessage(m: HostMessage): void {
-    this.where = this.channel?.where ?? this.where;
-    switch (m.type) {
-      case 'ready':
-        this.phase = 'running';
-        this.message = '';
-        break;
-      case 'rules-error':
-        this.phase = 'rules-error';
-        this.diagnostics = m.diagnostics;
-        this.stopSession();
-        break;
-      case 'fatal':
-        this.fail(m.message);
-        break;
-      case 'update': {
-        this.counts = m.counts;
-        this.sourceStatus = m.source;
-        this.lastError = m.lastError;
-        if (m.alerts.length) {
-          const fresh = m.alerts.slice().reverse();
-          this.alerts = fresh.concat(this.alerts).slice(0, this.limit);
-          for (const alert of m.alerts) {
-            this.dispatchEvent(new CustomEvent('vigil-alert', { detail: alert.fields, bubbles: true, composed: true }));
-          }
-        }
-        break;
+  /** One update batch of the host: counts, the source's state, new alerts. */
+  private async onBatch(batch: UpdateBatch, session: number): Promise<void> {
+    const m = batch.metrics;
+    if (m.rulesVersion !== this.rulesVersion && this.channel) {
+      // The rules' order and deactivation reasons: fetched again when they change.
+      this.rulesVersion = m.rulesVersion;
+      const info = await this.channel.rules().catch(() => this.ruleInfo);
+      if (session !== this.session) return;
+      this.ruleInfo = info;
+    }
+    for (const d of batch.diagnostics) {
+      if (d.code !== 'vigil.rule.error') continue;
+      this.ruleErrors++;
+      this.lastError = d.message;
+    }
+    const names = this.ruleInfo.length ? this.ruleInfo.map((r) => r.name) : Object.keys(m.engine.rules);
+    const reasons = new Map(this.ruleInfo.map((r) => [r.name, r.deactivation?.reason]));
+    this.counts = {
+      events: m.engine.eventsIn,
+      alerts: m.engine.alertsOut,
+      rules: names
+        .filter((name) => m.engine.rules[name])
+        .map((name) => ({ name, alerts: m.engine.rules[name]!.alerts, state: m.engine.rules[name]!.state, reason: reasons.get(name) })),
+      rejected: m.source?.rejected ?? 0,
+      ruleErrors: this.ruleErrors,
+    };
+    this.sourceStatus = m.source;
+    // As many alerts as the list keeps (the newest); each is also a DOM event.
+    const alerts = batch.alerts.slice(-this.limit).map((e) => toSummary(e.alert, e.id, e.at));
+    if (alerts.length) {
+      this.alerts = alerts.slice().reverse().concat(this.alerts).slice(0, this.limit);
+      for (const alert of alerts) {
+        this.dispatchEvent(new CustomEvent('vigil-alert', { detail: alert.fields, bubbles: true, composed: true }));
       }
     }
   }

@@ -1,5 +1,5 @@
 /** Pure helpers of the widget: alert summaries, decoding source messages, parsing `source`. */
-import type { AlertSummary } from './protocol.js';
+import type { AlertSummary } from './view.js';
 
 /** Fields that say where an alert comes from rather than what it is about. */
 const META_FIELDS = new Set(['rule', 'key', 'windowStart', 'windowEnd', 'events', 'update', 'severity']);

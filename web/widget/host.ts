@@ -1,125 +1,144 @@
 /**
- * The widget's engine host: builds the engine (createBrowserEngine), applies the rules, connects
- * the source (simulator, WebSocket or EventSource), and sends the page an update at most every
- * 250 ms (new alerts, counts, source status). Runs in the widget's Web Worker, or in the page when
- * no worker can be started. One host per element.
+ * The widget's engine host, serving the worker protocol's `WidgetWorkerApi` (src/runtime/worker/
+ * protocol.ts) through comlink: builds the engine (createBrowserEngine), applies the rules,
+ * connects the source (simulator, WebSocket or EventSource) and feeds the page update batches with
+ * the web app's update feed (web/worker/services/update-feed.ts: at most one every 250 ms, a
+ * heartbeat every second). Runs in the widget's Web Worker, or in the page when no worker can be
+ * started. One host per element.
  */
-import type { Engine } from '../../src/engine/engine.js';
-import { createBrowserEngine } from '../../src/runtime/browser.js';
-import { SimulatorDriver } from '../../src/runtime/worker/simulator.js';
-import { simulatorLib } from '../../src/runtime/worker/simulator-lib.js';
-import { decodeMessage, parseSource, toSummary, type SourceSpec } from './format.js';
-import type { AlertSummary, Counts, HostMessage, PageMessage, SourceStatus, StartMessage } from './protocol.js';
+import * as Comlink from 'comlink';
+import type { Engine, RuleInfo } from '../../src/engine/engine.js';
+import { createBrowserEngine } from '../../src/targets/browser.js';
+import type {
+  MetricsSnapshot,
+  SourceStatus,
+  UpdateBatch,
+  WidgetStart,
+  WidgetStarted,
+  WidgetWorkerApi,
+} from '../../src/runtime/worker/protocol.js';
+import { UpdateFeed } from '../worker/services/update-feed.js';
+import { SimulatorDriver } from '../worker/simulator.js';
+import { simulatorLib } from '../worker/simulator-lib.js';
+import { decodeMessage, parseSource, type SourceSpec } from './format.js';
 
-const UPDATE_MS = 250;
-const HEARTBEAT_MS = 1000;
 /** The simulator starts this far in the past and catches up, so one-minute windows close quickly. */
 const SIMULATOR_WARMUP_MS = 120_000;
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
 
-export class WidgetHost {
+export class WidgetHost implements WidgetWorkerApi {
   private engine: Engine | undefined;
+  private feed: UpdateFeed | undefined;
+  private driver: SimulatorDriver | undefined;
   private stopped = false;
-  private maxAlerts = 50;
-  private pending: AlertSummary[] = [];
-  private dropped = 0;
-  private nextId = 1;
-  private rejected = 0;
-  private ruleErrors = 0;
-  private lastError: string | undefined;
-  private dirty = true;
-  private lastSent = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
-  private source: SourceStatus = { state: 'connecting', message: 'starting' };
+  private source: SourceStatus = { state: 'connecting', message: 'starting', rejected: 0 };
   private closeSource: () => void = () => {};
 
-  constructor(private readonly post: (message: HostMessage) => void) {}
+  constructor(
+    /** The browser engine; tests hand in the Node one. */
+    private readonly createEngine: () => Promise<{ engine: Engine; loadMs: number }> = createBrowserEngine,
+  ) {}
 
-  handle(message: PageMessage): void {
-    if (message.type === 'start') void this.start(message);
-    else if (message.type === 'stop') this.stop();
-  }
-
-  async start(init: StartMessage): Promise<void> {
-    this.maxAlerts = Math.max(1, init.maxAlerts);
+  async start(init: WidgetStart): Promise<WidgetStarted> {
     let spec: SourceSpec;
     try {
       spec = parseSource(init.source);
     } catch (error) {
-      this.post({ type: 'fatal', message: messageOf(error) });
-      return;
+      return { status: 'fatal', message: messageOf(error) };
     }
-    let loadMs: number;
+    let loaded: { engine: Engine; loadMs: number };
     try {
-      const loaded = await createBrowserEngine();
-      this.engine = loaded.engine;
-      loadMs = loaded.loadMs;
+      loaded = await this.createEngine();
     } catch (error) {
-      this.post({ type: 'fatal', message: `the engine did not load: ${messageOf(error)}` });
-      return;
+      return { status: 'fatal', message: `the engine did not load: ${messageOf(error)}` };
     }
-    if (this.stopped) return this.dispose();
-    const engine = this.engine;
+    const engine = loaded.engine;
+    if (this.stopped) {
+      engine.dispose();
+      return { status: 'fatal', message: 'stopped' };
+    }
     const result = engine.putRules(init.rules, { file: init.rulesFile, author: 'widget' });
     if (!result.ok) {
-      this.post({ type: 'rules-error', diagnostics: result.diagnostics.filter((d) => d.severity === 'error') });
-      return this.dispose();
+      engine.dispose();
+      return { status: 'rules-error', diagnostics: result.diagnostics.filter((d) => d.severity === 'error') };
     }
     if (!engine.rules().length) {
-      this.post({ type: 'fatal', message: 'the rules text holds no rule' });
-      return this.dispose();
+      engine.dispose();
+      return { status: 'fatal', message: 'the rules text holds no rule' };
     }
-    engine.onAlert((alert) => {
-      const summary = toSummary(alert, this.nextId++, Date.now());
-      if (this.pending.length >= this.maxAlerts) {
-        this.pending.shift();
-        this.dropped++;
-      }
-      this.pending.push(summary);
-      this.dirty = true;
+    this.engine = engine;
+    this.driver = new SimulatorDriver(simulatorLib, { push: (events) => this.pushEvents(events) }, undefined, () => this.feed?.markDirty(), SIMULATOR_WARMUP_MS);
+    const driver = this.driver;
+    const feed = new UpdateFeed(engine, () => Date.now(), {
+      simulator: () => driver.status(),
+      checkpoint: () => undefined,
+      flows: () => undefined,
+      source: () => this.source,
+      ruleStatesChanged: () => {},
     });
-    engine.onDiagnostic((d) => {
-      if (d.code === 'vigil.rule.error') {
-        this.ruleErrors++;
-        this.lastError = d.message;
-        this.dirty = true;
-      }
-    });
-    this.post({ type: 'ready', loadMs, rules: engine.rules().map((r) => r.name) });
-    this.timers.push(setInterval(() => this.tick(), UPDATE_MS));
+    this.feed = feed;
+    engine.onAlert((alert) => feed.alert(alert));
+    engine.onDiagnostic((d) => feed.diagnostic(d));
     // Rules without USING run on processing time: their windows close as the clock moves.
     this.timers.push(setInterval(() => this.engine?.advanceTime(), 1000));
     this.connect(spec);
-    this.flushUpdate();
+    feed.start();
+    return { status: 'ready', loadMs: loaded.loadMs, rules: engine.rules().map((r) => r.name) };
   }
 
   stop(): void {
     this.stopped = true;
-    this.dispose();
-  }
-
-  private dispose(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.closeSource();
     this.closeSource = () => {};
+    this.feed?.stop();
     this.engine?.dispose();
     this.engine = undefined;
   }
 
-  private push(events: Record<string, unknown>[]): number {
-    const engine = this.engine;
-    if (!engine || !events.length) return 0;
+  // ── the engine feed ──────────────────────────────────────────────────────
+
+  rules(): RuleInfo[] {
+    return this.started().engine.rules();
+  }
+
+  push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] } {
+    const { engine, feed } = this.started();
     const result = engine.push(events);
     engine.advanceTime();
-    this.dirty = true;
-    return result.rejected.length;
+    feed.markDirty();
+    return result;
+  }
+
+  metrics(): MetricsSnapshot {
+    return this.started().feed.metrics();
+  }
+
+  subscribe(listener: (batch: UpdateBatch) => void): number {
+    return this.started().feed.subscribe(listener);
+  }
+
+  unsubscribe(token: number): void {
+    this.feed?.unsubscribe(token);
+  }
+
+  private started(): { engine: Engine; feed: UpdateFeed } {
+    if (!this.engine || !this.feed) throw new Error('the widget host has not started (or has stopped)');
+    return { engine: this.engine, feed: this.feed };
+  }
+
+  /** Events of the source; returns how many the engine rejected. */
+  private pushEvents(events: Record<string, unknown>[]): number {
+    if (!this.engine || !events.length) return 0;
+    return this.push(events).rejected.length;
   }
 
   private setSource(state: SourceStatus['state'], message: string): void {
-    this.source = { state, message };
-    this.dirty = true;
+    this.source = { ...this.source, state, message };
+    this.feed?.markDirty();
   }
 
   private connect(spec: SourceSpec): void {
@@ -129,15 +148,7 @@ export class WidgetHost {
   }
 
   private connectSimulator(sim: Extract<SourceSpec, { kind: 'simulator' }>['simulator']): void {
-    const driver = new SimulatorDriver(
-      simulatorLib,
-      { push: (events) => this.push(events) },
-      undefined,
-      () => {
-        this.dirty = true;
-      },
-      SIMULATOR_WARMUP_MS,
-    );
+    const driver = this.driver!;
     try {
       driver.configure({
         mix: sim.generators.map((generator) => ({ generator, weight: 1 })),
@@ -162,8 +173,11 @@ export class WidgetHost {
 
   private onMessageText(text: string): void {
     const { events, rejected } = decodeMessage(text);
-    this.rejected += rejected + this.push(events);
-    if (rejected) this.dirty = true;
+    const more = rejected + this.pushEvents(events);
+    if (more) {
+      this.source = { ...this.source, rejected: this.source.rejected + more };
+      this.feed?.markDirty();
+    }
   }
 
   private connectWebSocket(url: string): void {
@@ -244,42 +258,13 @@ export class WidgetHost {
     };
     this.closeSource = () => source.close();
   }
-
-  private tick(): void {
-    const now = Date.now();
-    if (this.dirty || now - this.lastSent >= HEARTBEAT_MS) this.flushUpdate();
-  }
-
-  private flushUpdate(): void {
-    const engine = this.engine;
-    if (!engine) return;
-    const metrics = engine.metrics();
-    const counts: Counts = {
-      events: metrics.eventsIn,
-      alerts: metrics.alertsOut,
-      rules: engine.rules().map((r) => ({
-        name: r.name,
-        alerts: r.stats.alerts,
-        state: r.state,
-        reason: r.deactivation?.reason,
-      })),
-      rejected: this.rejected,
-      ruleErrors: this.ruleErrors,
-    };
-    this.post({ type: 'update', alerts: this.pending, dropped: this.dropped, counts, source: this.source, lastError: this.lastError });
-    this.pending = [];
-    this.dropped = 0;
-    this.dirty = false;
-    this.lastSent = Date.now();
-  }
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** In the widget's worker: one host, driven by the page's messages. */
-export function serveWorker(scope: { postMessage(m: unknown): void; addEventListener(t: 'message', f: (e: MessageEvent) => void): void }): void {
-  const host = new WidgetHost((message) => scope.postMessage(message));
-  scope.addEventListener('message', (event: MessageEvent) => host.handle(event.data as PageMessage));
+/** In the widget's worker: one host, served to the page with comlink. */
+export function serveWorker(scope: Comlink.Endpoint): void {
+  Comlink.expose(new WidgetHost(), scope);
 }

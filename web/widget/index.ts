@@ -13,7 +13,7 @@ import './dom-unshim.js';
 import { serveWorker } from './host.js';
 
 export { VigilDetections };
-export type { AlertSummary, Counts } from './protocol.js';
+export type { AlertSummary, Counts } from './view.js';
 
 if (IN_WORKER) {
   serveWorker(globalThis as unknown as Parameters<typeof serveWorker>[0]);

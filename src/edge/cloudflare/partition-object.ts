@@ -12,7 +12,7 @@ import { readConfig, type EdgeConfig } from '../config.js';
 import { createHttpHandler, type Handler } from '../http.js';
 import { PartitionNode, type ForwardMessage } from '../partition-node.js';
 import { createPartitionHandler, RemotePartition } from '../partition-protocol.js';
-import { createWorkerdEngine } from './engine.js';
+import { createEngine as createWorkerdEngine } from '../../targets/workerd.js';
 import type { DurableObjectState, DurableObjectStorage, WorkerEnv } from './types.js';
 
 /** Durable Object values are limited to 128 KiB; chunks stay below. */

@@ -10,7 +10,7 @@
  * (default: vigil.wasm and emscripten-module.wasm next to this module). Processing-time windows are
  * checked every VIGIL_TICK_MS.
  */
-import { createEngine } from '../../entries/deno.js';
+import { createEngine } from '../../targets/deno.js';
 import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig } from '../config.js';
 import { createHttpHandler } from '../http.js';

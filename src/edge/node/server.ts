@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createNodeEngine } from '../../runtime/node.js';
+import { createNodeEngine } from '../../targets/node.js';
 import { guardOptionsFromEnv, type GuardOptions } from '../../runtime/guard/guard-options.js';
 import { GuardedEngine } from '../../runtime/guard/guarded-engine.js';
 import type { Clock } from '../../engine/event-time.js';

@@ -6,9 +6,9 @@
  * object at that moment, not after later rules have seen it.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import type { FunctionPhase } from '../../engine/compile-rule.js';
+import type { FunctionPhase } from '../../engine/ports.js';
 import type { Engine } from '../../engine/engine.js';
-import { listEntries } from '../../cli/io.js';
+import { listEntries } from '../../io/list-entries.js';
 import { createNodeEngine } from '../node.js';
 import { LineBatcher } from './line-batcher.js';
 import { CHANGED_AT_OFFSET, NAME_CAPACITY, NAME_OFFSET, PHASES, Slot, type CallReply, type CallRequest, type Emitted, type EngineThreadData, type HostileFault, wallNow } from './protocol.js';

@@ -11,7 +11,6 @@
  */
 import type { EventFormat } from '../../io/event-lines.js';
 import type { JsonLinesHandlers } from '../../io/from-jsonl.js';
-import type { GuardedEngine } from './guarded-engine.js';
 
 const NEWLINE = 0x0a;
 
@@ -24,6 +23,14 @@ export interface LineFeedOptions {
   format?: EventFormat;
 }
 
+/** What the lines go to: GuardedEngine (named by shape, so this file and guarded-engine.ts do not import each other). */
+export interface LineFeedTarget {
+  /** Bytes up to line `toLine`, decoded and pushed on the engine thread; `boundary` ends a batch. */
+  feedLines(bytes: Uint8Array, toLine: number, boundary: boolean, onError: (line: number, reason: string) => void): void;
+  /** End of input; returns the lines seen. */
+  endLines(onError: (line: number, reason: string) => void, withoutPartialLine?: boolean): number;
+}
+
 export class GuardedLines {
   private lines: number;
   private readonly skipLines: number;
@@ -31,7 +38,7 @@ export class GuardedLines {
   private seen?: number;
 
   constructor(
-    private readonly engine: GuardedEngine,
+    private readonly engine: LineFeedTarget,
     options: LineFeedOptions,
   ) {
     this.skipLines = options.skipLines ?? 0;

@@ -7,7 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { EngineOptions } from '../../engine/engine.js';
-import type { FunctionPhase } from '../../engine/compile-rule.js';
+import type { FunctionPhase } from '../../engine/ports.js';
 
 /** Int32 slots of the shared control block. */
 export const Slot = {

@@ -1,34 +1,39 @@
 /**
- * The page side of the engine worker: starts it and wraps it with comlink.
+ * The page side of an engine host (the web app's worker, or the widget's): subscribing to update
+ * batches and letting the host go. The library does not depend on comlink: the page wraps the
+ * worker with it and hands in the remote and comlink's `proxy` (web/worker/start.ts does):
  *
- *   const { api } = startEngineWorker();
- *   await api.init({ defaults });
- *   await api.subscribe(comlink.proxy((batch) => render(batch)));
+ *   const remote = Comlink.wrap<VigilWorkerApi>(worker);
+ *   const client = engineClient(remote, { proxy: Comlink.proxy, release: () => { remote[Comlink.releaseProxy](); worker.terminate(); } });
+ *   await client.api.init({ defaults });
+ *   const unsubscribe = await client.subscribe((batch) => render(batch));
  */
-import * as Comlink from 'comlink';
-import type { UpdateBatch, VigilWorkerApi } from './protocol.js';
+import type { EngineFeedApi, RemoteApi, UpdateBatch } from './protocol.js';
 
-export interface EngineWorker {
-  api: Comlink.Remote<VigilWorkerApi>;
-  worker: Worker;
+/** What the client needs of comlink and of the connection. */
+export interface ClientTransport {
+  /** comlink's `proxy`: marks a function to be called back across the connection. */
+  proxy<T extends object>(value: T): T;
+  /** Ends the connection (release the remote, terminate the worker). */
+  release(): void;
+}
+
+export interface EngineClient<Api extends EngineFeedApi> {
+  api: RemoteApi<Api>;
   /** Subscribes a listener to update batches; returns the unsubscribe function. */
   subscribe(listener: (batch: UpdateBatch) => void): Promise<() => Promise<void>>;
   terminate(): void;
 }
 
-export function startEngineWorker(): EngineWorker {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'vigil-engine' });
-  const api = Comlink.wrap<VigilWorkerApi>(worker);
+export function engineClient<Api extends EngineFeedApi>(api: RemoteApi<Api>, transport: ClientTransport): EngineClient<Api> {
+  // RemoteApi<Api> of a generic Api does not show TypeScript the feed's methods: read them as such.
+  const feed = api as unknown as RemoteApi<EngineFeedApi>;
   return {
     api,
-    worker,
     async subscribe(listener) {
-      const token = await api.subscribe(Comlink.proxy(listener));
-      return () => api.unsubscribe(token);
+      const token = await feed.subscribe(transport.proxy(listener));
+      return () => feed.unsubscribe(token);
     },
-    terminate() {
-      api[Comlink.releaseProxy]();
-      worker.terminate();
-    },
+    terminate: () => transport.release(),
   };
 }

@@ -1,19 +1,22 @@
 /**
  * The protocol between a page and the engine worker: one interface both sides import.
  *
- * The worker exposes a `VigilWorkerApi` with comlink; the page holds a `Remote<VigilWorkerApi>`,
- * where every method returns a promise. Everything that crosses is plain data (structured clone),
- * except the `subscribe` listener, which the page wraps in `comlink.proxy`.
+ * The worker (web/worker/) exposes a `VigilWorkerApi` with comlink; the page holds a
+ * `RemoteApi<VigilWorkerApi>`, where every method returns a promise. The widget's host (web/widget/)
+ * serves a `WidgetWorkerApi` the same way; both share the engine feed (`EngineFeedApi`).
+ * Everything that crosses is plain data (structured clone), except the `subscribe` listener (and
+ * progress callbacks), which the page wraps in `comlink.proxy`. The library does not import comlink.
  *
  * Updates flow one way, in batches: the worker coalesces alerts, runtime diagnostics and a metrics
  * snapshot into at most one `UpdateBatch` per `UPDATE_INTERVAL_MS`, so a busy engine never floods
  * the page. The engine itself never waits for the page and never drops work; only the copies of
  * alerts sent to the page are capped per batch (`omittedAlerts` counts the rest).
+ *
+ * Longer than ~400 lines for one reason: it is only types and limits, the whole API in one file
+ * so the page, the worker and the widget read the same contract.
  */
 import type { Alert, ApplyResult, EngineMetrics, EventTimeInfo, RuleInfo, RuntimeDiagnostic } from '../../engine/engine.js';
-import type { MachineDefinition, MachineEdge } from './machine-def.js';
-
-export type { MachineDefinition, MachineEdge } from './machine-def.js';
+import type { Diagnostic } from '../../lang/diagnostic.js';
 
 /** At most one update batch per this many milliseconds. */
 export const UPDATE_INTERVAL_MS = 250;
@@ -178,6 +181,19 @@ export interface MetricsSnapshot {
   checkpoint?: CheckpointInfo;
   /** Statistics of the flow events the engine saw (absent until the first flow). */
   flows?: FlowSummary;
+  /** A host that reads its own event source (the widget's): how that goes. */
+  source?: SourceStatus;
+}
+
+export type SourceState = 'connecting' | 'live' | 'reconnecting' | 'error' | 'closed';
+
+/** The event source of a host that reads one itself (the widget's simulator, WebSocket or EventSource). */
+export interface SourceStatus {
+  state: SourceState;
+  /** What to show: "simulator: bruteforce, 200 events/s", "cannot connect to ws://…". */
+  message: string;
+  /** Messages (or parts of them) that were not JSON events, and events the engine rejected. */
+  rejected: number;
 }
 
 /** An engine checkpoint kept in IndexedDB. */
@@ -189,7 +205,34 @@ export interface CheckpointInfo {
 
 // ── state-machine debugger ─────────────────────────────────────────────────
 
-/** One event of one key through a STATE MACHINE rule, as the worker replayed it. */
+/** One transition of a STATE MACHINE rule's definition. */
+export interface MachineEdge {
+  from: string;
+  to: string;
+  /** The ON field's value that takes this transition. */
+  event: string;
+}
+
+/** A STATE MACHINE rule's definition as plain data: what the debugger draws. */
+export interface MachineDefinition {
+  rule: string;
+  keyFields: string[];
+  /** The field naming the transition. */
+  on: string;
+  /** The USING field, when the rule has one. */
+  timeField?: string;
+  /** INITIAL first, then in order of first mention; TERM last when any transition reaches it. */
+  states: string[];
+  edges: MachineEdge[];
+  timeoutMs?: number;
+  resetOnAlert: boolean;
+  /** SOURCES selectors (all must hold). */
+  sources: { field: string; values: string[] }[];
+  /** true when the rule has a FILTER or IOC FILTERS. */
+  filtered: boolean;
+}
+
+/** One event of one key through a STATE MACHINE rule, as the engine stepped it (`engine.onTransition`). */
 export interface TrailStep {
   /** 1, 2, 3… per rule. */
   seq: number;
@@ -198,7 +241,7 @@ export interface TrailStep {
   /** Event time (the USING field), else processing time. */
   time: number;
   from: string;
-  /** The state it led to; null for an invalid transition (no transition for the event in `from`). */
+  /** The state it led to ('TERM' when the machine ended); null for an invalid event (no transition for it in `from`). */
   to: string | null;
   /** The ON field's value. */
   event: string;
@@ -220,10 +263,6 @@ export interface MachineSnapshot {
   invalid: { from: string; event: string; count: number; perSecond: number }[];
   steps: number;
   invalidSteps: number;
-  /** Batches where the replayed state of a key differed from the engine's (the engine wins). */
-  resyncs: number;
-  /** The rule has a FILTER or IOC FILTERS: rates count every routed event. */
-  approximate: boolean;
   /** Keys that made invalid transitions, most recent first. */
   alertedKeys: string[];
   watchedKeys: string[];
@@ -467,8 +506,47 @@ export interface WorkerReady {
 /** Result of a rule operation: the engine's result, with messages for non-diagnostic failures. */
 export type RuleOpResult = ApplyResult & { error?: string };
 
+/** What every engine host serves (the web app's worker and the widget's): events in, update batches out. */
+export interface EngineFeedApi {
+  /** The rules, in order, with their state and counters. */
+  rules(): RuleInfo[];
+  push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] };
+  metrics(): MetricsSnapshot;
+  /** Receives update batches until unsubscribed. Pass `comlink.proxy(listener)`. Returns a token. */
+  subscribe(listener: (batch: UpdateBatch) => void): number;
+  unsubscribe(token: number): void;
+}
+
+/** How the embeddable widget's host starts (web/widget). */
+export interface WidgetStart {
+  /** VGL text of the rules. */
+  rules: string;
+  /** Shown as the file name in diagnostics. */
+  rulesFile: string;
+  /** `simulator:<generator>[+<generator>…][?rate=…&seed=…]`, a ws(s):// URL or an http(s):// URL (absolute). */
+  source: string;
+}
+
+export type WidgetStarted =
+  /** The engine is loaded (ms), the rules are applied and the source is being read. */
+  | { status: 'ready'; loadMs: number; rules: string[] }
+  /** The rules did not compile: nothing runs. */
+  | { status: 'rules-error'; diagnostics: Diagnostic[] }
+  /** The engine could not start, or the source is unusable. */
+  | { status: 'fatal'; message: string };
+
+/**
+ * The widget's host: the engine feed, started from rules and a source the host reads itself. Call
+ * `start` first; the feed's methods throw before it succeeded.
+ */
+export interface WidgetWorkerApi extends EngineFeedApi {
+  start(init: WidgetStart): Promise<WidgetStarted>;
+  /** Closes the source and the engine. */
+  stop(): void;
+}
+
 /** The engine worker's API. Methods may be sync in the worker; through comlink all are async. */
-export interface VigilWorkerApi {
+export interface VigilWorkerApi extends EngineFeedApi {
   /** Loads the engine and the persisted (or default) state. Call once, before anything else. */
   init(init: WorkerInit): Promise<WorkerReady>;
 
@@ -476,7 +554,6 @@ export interface VigilWorkerApi {
   putRules(text: string, options?: { author?: string; file?: string }): Promise<RuleOpResult>;
   removeRule(name: string, author?: string): Promise<boolean>;
   setRuleEnabled(name: string, enabled: boolean, author?: string): Promise<void>;
-  rules(): RuleInfo[];
   history(name: string): RuleHistoryEntry[];
   revertRule(name: string, version: number, author?: string): Promise<RuleOpResult>;
   /** Rules removed but with a history (for restore). */
@@ -499,13 +576,6 @@ export interface VigilWorkerApi {
   uploadList(kind: 'ioc' | 'table', name: string, file: Blob, options?: ListUploadOptions, onProgress?: (p: ListUploadProgress) => void): Promise<ListUploadResult>;
   /** Adds and removes single entries (the only edits of a list stored as a filter); returns the new count. */
   editListEntries(kind: 'ioc' | 'table', name: string, change: { add?: string[]; remove?: string[] }): Promise<{ count: number; added: number; removed: number }>;
-
-  // events
-  push(events: unknown[]): { accepted: number; rejected: { index: number; reason: string }[] };
-  metrics(): MetricsSnapshot;
-  /** Receives update batches until unsubscribed. Pass `comlink.proxy(listener)`. Returns a token. */
-  subscribe(listener: (batch: UpdateBatch) => void): number;
-  unsubscribe(token: number): void;
 
   // simulator
   simulator(): SimulatorStatus;
@@ -570,3 +640,11 @@ export interface VigilWorkerApi {
   /** Runs one benchmark at small sizes in the worker (the engine pauses meanwhile). */
   runBenchmark(name: string, onProgress?: (message: string) => void): Promise<BenchmarkResult>;
 }
+
+/**
+ * What a page holds of a host's API: every method returns a promise (what comlink's `Remote` gives
+ * for an API of plain data). Written here so the library's types need no comlink.
+ */
+export type RemoteApi<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};

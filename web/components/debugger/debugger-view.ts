@@ -175,11 +175,6 @@ export class DebuggerView extends LitElement {
         font-family: var(--font-mono);
         color: var(--accent);
       }
-      .warnline {
-        color: var(--warn);
-        font-size: var(--fs-small);
-        padding: 4px 10px;
-      }
     `,
   ];
 
@@ -333,7 +328,6 @@ export class DebuggerView extends LitElement {
       </div>
       <section class="panel" aria-label="State machine">
         <div class="panel-head"><span class="grow">${this.rule ?? ''} · keys per state, transitions per second (last 10 s)</span></div>
-        ${s?.approximate ? html`<div class="warnline">This rule has a FILTER or IOC FILTERS: rates count every routed event.</div>` : nothing}
         <vigil-machine-graph .snapshot=${s} .trail=${steps} .cursor=${this.key ? this.cursor : -1}></vigil-machine-graph>
       </section>
       <section class="panel side" aria-label="Key trail">

@@ -6,7 +6,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { LARGE_LIST_ENTRIES, type ListUploadResult } from '../../../src/runtime/worker/protocol.js';
-import { parseEntries } from '../../../src/runtime/worker/records.js';
+import { parseEntries } from '../../worker/records.js';
 import { fmtBytes, fmtCount } from '../../lib/format.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';

@@ -1,0 +1,123 @@
+/**
+ * The engine's state as a checkpoint document, with a version of its own (`schema`) inside the
+ * binary container of checkpoint.ts. Every version this engine ever wrote is read: an older one
+ * is migrated to the current shape first, so a checkpoint written before an upgrade restores
+ * after it (test/engine/engine-state.test.ts restores one written by the engine before the plan
+ * and state were split). A newer one is refused with a clear error.
+ *
+ * Version 1 (no `schema` field): rule states in separate maps by rule name (windows, machines,
+ * suppressions), later versions of v1 adding optional fields (models, eventClocks, suppressions).
+ * Version 2: each rule carries its own state; every field present.
+ */
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+import type { EventRecord } from './fields.js';
+import type { RuleStats, RuleStatus } from './rule-state.js';
+import type { SuppressionEntry } from './suppression.js';
+import type { RuleVersion } from './types.js';
+import type { EventClockSnapshot } from './watermark.js';
+import type { WindowSnapshot } from './window.js';
+
+export const ENGINE_STATE_SCHEMA = 2;
+
+export interface EngineCounters {
+  eventsIn: number;
+  alertsOut: number;
+  lateEvents: number;
+  deactivations: number;
+  reentries: number;
+  quarantined: number;
+}
+
+export interface SavedRule {
+  name: string;
+  text: string;
+  file: string;
+  order: number;
+  status: RuleStatus;
+  deactivation?: { kind: string; reason: string; at: number };
+  stats: RuleStats;
+  windows?: WindowSnapshot<EventRecord>;
+  /** The blob holding its machine's state table. */
+  machineBlob?: number;
+  suppression?: { entries: [string, SuppressionEntry][] };
+}
+
+/** What a checkpoint holds (IOC filters and state tables are blobs beside it). */
+export interface EngineStateV2 {
+  schema: 2;
+  position: number;
+  nextOrder: number;
+  counters: EngineCounters;
+  rules: SavedRule[];
+  history: [string, RuleVersion[]][];
+  iocs: { name: string; blob: number }[];
+  tables: { name: string; entries: string[] }[];
+  models: [string, unknown][];
+  watermarks: [string, number | null][];
+  eventClocks: [string, EventClockSnapshot][];
+  /** The caller's own data, returned by restore (e.g. input offsets). */
+  extra?: unknown;
+}
+
+/** Version 1, as the engine wrote it until the plan/state split. */
+interface EngineStateV1 {
+  position: number;
+  nextOrder: number;
+  counters: Partial<EngineCounters>;
+  rules: { name: string; text: string; file: string; order: number; state: RuleStatus; deactivation?: SavedRule['deactivation']; stats: Partial<RuleStats> }[];
+  history: [string, RuleVersion[]][];
+  iocs: { name: string; blob: number }[];
+  tables: { name: string; entries: string[] }[];
+  models?: [string, unknown][];
+  watermarks: [string, number | null][];
+  eventClocks?: [string, EventClockSnapshot][];
+  windows: [string, WindowSnapshot<EventRecord>][];
+  machines: [string, number][];
+  suppressions?: [string, { entries: [string, SuppressionEntry][] }][];
+  extra?: unknown;
+}
+
+export function encodeEngineState(state: Omit<EngineStateV2, 'schema'>, blobs: Uint8Array[]): Uint8Array {
+  return encodeCheckpoint({ document: { schema: ENGINE_STATE_SCHEMA, ...state }, blobs });
+}
+
+/** Reads a checkpoint of any version this engine knows, as the current version. */
+export function decodeEngineState(bytes: Uint8Array): { state: EngineStateV2; blobs: Uint8Array[] } {
+  const { document, blobs } = decodeCheckpoint<{ schema?: unknown }>(bytes);
+  if (document === null || typeof document !== 'object') throw new CheckpointError('checkpoint document is not an object');
+  const schema = document.schema ?? 1;
+  if (schema === 1) return { state: fromV1(document as unknown as EngineStateV1), blobs };
+  if (schema === ENGINE_STATE_SCHEMA) return { state: document as unknown as EngineStateV2, blobs };
+  throw new CheckpointError(`checkpoint engine state version ${String(schema)} is newer than this Vigil reads (${ENGINE_STATE_SCHEMA})`);
+}
+
+function fromV1(v1: EngineStateV1): EngineStateV2 {
+  const windows = new Map(v1.windows);
+  const machines = new Map(v1.machines);
+  const suppressions = new Map(v1.suppressions ?? []);
+  return {
+    schema: 2,
+    position: v1.position,
+    nextOrder: v1.nextOrder,
+    counters: { eventsIn: 0, alertsOut: 0, lateEvents: 0, deactivations: 0, reentries: 0, quarantined: 0, ...v1.counters },
+    rules: v1.rules.map((r) => ({
+      name: r.name,
+      text: r.text,
+      file: r.file,
+      order: r.order,
+      status: r.state,
+      deactivation: r.deactivation,
+      stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0, ...r.stats },
+      windows: windows.get(r.name),
+      machineBlob: machines.get(r.name),
+      suppression: suppressions.get(r.name),
+    })),
+    history: v1.history,
+    iocs: v1.iocs,
+    tables: v1.tables,
+    models: v1.models ?? [],
+    watermarks: v1.watermarks,
+    eventClocks: v1.eventClocks ?? [],
+    extra: v1.extra,
+  };
+}

@@ -1,0 +1,114 @@
+/** The engine's options, their defaults and their checks (README: "Limits and guarantees"). */
+import type { Clock } from './event-time.js';
+import { resolveLimits, type SandboxLimits } from './ports.js';
+import type { RuleActivity } from './types.js';
+
+export interface EngineOptions {
+  /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
+  outOfOrderMs?: number;
+  /**
+   * An event whose USING time is more than this ahead of the processing clock is quarantined: it
+   * reaches simple rules but moves no event time and enters no window or state machine, and a
+   * `vigil.future` diagnostic reports it. Default: off (Infinity) — replays of any date work;
+   * `vigil collect` and the HTTP API set 5 minutes for live input.
+   */
+  maxFutureMs?: number;
+  /**
+   * An event more than this ahead of its own source's highest time (or, for a new source, of every
+   * active source's) is quarantined the same way, unless `jumpConfirmations` events in a row agree
+   * on the new time (a replay after a gap). Default 1 hour.
+   */
+  maxJumpMs?: number;
+  /**
+   * How many events in a row must agree before a source's jump in time is believed (the waiting
+   * ones are then accepted, so a gap in a sparse feed loses nothing). Default 3.
+   */
+  jumpConfirmations?: number;
+  /**
+   * Sources tracked per USING field. Source names can be chosen by whoever writes the input (a
+   * `watermarkBy` field, a spoofed exporter address): past this many, idle sources are forgotten,
+   * then new ones share one source, "(other sources)". Default 10 000.
+   */
+  maxSources?: number;
+  /** A source with no event for this long (processing time) stops holding the watermark back. Default 60 000 ms. */
+  sourceIdleMs?: number;
+  /**
+   * A field naming each event's source for event time (JSON lines that carry their own source,
+   * e.g. `host.name`); events without it belong to the batch's source (PushOptions.source).
+   */
+  watermarkBy?: string;
+  /** How long after a window fires late events still update it (re-firing it). Default 0. */
+  allowedLatenessMs?: number;
+  /** Limits for rule functions that run in the sandbox. */
+  sandbox?: Partial<SandboxLimits>;
+  /** Per-rule sandbox limits, by rule name, over `sandbox` field by field. */
+  sandboxPerRule?: Readonly<Record<string, Partial<SandboxLimits>>>;
+  /** Run every FILTER in the sandbox, even pure expressions (for comparison). */
+  sandboxOnly?: boolean;
+  /** How many times alerts may re-enter the engine in one chain. Default 8. */
+  maxReentryDepth?: number;
+  /**
+   * How many alerts raised by re-entered alerts one input (a push, a flush, a clock tick) may cause:
+   * this plus `reentryFanOut` per alert it raised directly. Rules that feed each other can multiply
+   * alerts exponentially within the depth limit; past the budget the rule raising the most derived
+   * alerts is deactivated (kind `fanout`) and those alerts dropped. Default 10 000.
+   */
+  reentryBudget?: number;
+  /** See reentryBudget. Default 4. */
+  reentryFanOut?: number;
+  /**
+   * Index FILTERs' leading equality tests so an event meets only rules it can pass. Default true;
+   * false is for measuring what the index brings.
+   */
+  equalityIndex?: boolean;
+  /** Processing time; defaults to Date.now. Inject one on edge runtimes and in tests. */
+  clock?: Clock;
+  /**
+   * The clock the sandbox's CPU deadline is measured on, in ms. Defaults to wall time; the Node
+   * runtime passes the process's CPU time, so a process descheduled on a busy machine does not
+   * lose rules that did little work.
+   */
+  cpuClock?: () => number;
+  /**
+   * Told which rule function is about to run and when it returned. An outer guard (the Node
+   * off-thread watchdog) records it in shared memory, so when a function overruns and the thread
+   * has to be stopped, the guard knows which rule to blame without the stuck thread's help.
+   */
+  activity?: RuleActivity;
+}
+
+/** The options with every default filled in and checked. */
+export type ResolvedOptions = Required<Omit<EngineOptions, 'sandbox' | 'sandboxPerRule' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy'>> & {
+  sandbox: SandboxLimits;
+  sandboxPerRule?: EngineOptions['sandboxPerRule'];
+  cpuClock?: () => number;
+};
+
+/** Fills in the defaults; a value out of range is a RangeError naming it. */
+export function resolveOptions(options: EngineOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    outOfOrderMs: options.outOfOrderMs ?? 5000,
+    maxFutureMs: options.maxFutureMs ?? Infinity,
+    maxJumpMs: options.maxJumpMs ?? 3_600_000,
+    jumpConfirmations: options.jumpConfirmations ?? 3,
+    sourceIdleMs: options.sourceIdleMs ?? 60_000,
+    maxSources: options.maxSources ?? 10_000,
+    allowedLatenessMs: options.allowedLatenessMs ?? 0,
+    sandboxOnly: options.sandboxOnly ?? false,
+    maxReentryDepth: options.maxReentryDepth ?? 8,
+    reentryBudget: options.reentryBudget ?? 10_000,
+    reentryFanOut: options.reentryFanOut ?? 4,
+    equalityIndex: options.equalityIndex ?? true,
+    sandbox: resolveLimits(options.sandbox),
+    sandboxPerRule: options.sandboxPerRule,
+    cpuClock: options.cpuClock,
+  };
+  for (const limits of Object.values(options.sandboxPerRule ?? {})) resolveLimits(limits);
+  if (resolved.outOfOrderMs < 0 || resolved.allowedLatenessMs < 0) {
+    throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
+  }
+  if (!(resolved.maxFutureMs >= 0) || !(resolved.maxJumpMs >= 0) || !(resolved.sourceIdleMs >= 0) || !(resolved.jumpConfirmations >= 1) || !(resolved.maxSources >= 1)) {
+    throw new RangeError('maxFutureMs, maxJumpMs and sourceIdleMs must not be negative, jumpConfirmations and maxSources at least 1');
+  }
+  return resolved;
+}

@@ -1,0 +1,191 @@
+/**
+ * The batch pipeline: the path of a batch of events (or of re-entered alerts) through the rules —
+ * route, FILTER (one crossing per rule), IOC FILTERS (one crossing per list), then in event order
+ * event time, windows and state machines — leaving the work for HAVING and SINK to firing.ts.
+ */
+import { parseEventTime } from './event-time.js';
+import { groupKeyText, type EventRecord } from './fields.js';
+import { Firing, Work, type KeyedAlert } from './firing.js';
+import type { IocRegistry } from './ioc-registry.js';
+import { applyIocTerms, type IocWork } from './ioc-stage.js';
+import type { ResolvedOptions } from './options.js';
+import type { FunctionPhase } from './ports.js';
+import type { LiveRule, RuleRegistry } from './registry.js';
+import { ALERT_FIELD } from './rule-plan.js';
+import type { MachineTransition } from './state-machine.js';
+import type { ReleasedEvent, TimeIndex } from './time-index.js';
+import type { Alert, RuntimeDiagnostic } from './types.js';
+
+/** A STATE MACHINE rule's events of one batch, in order, as parallel arrays. */
+interface MachineBatch {
+  seqs: number[];
+  origins: number[];
+  events: EventRecord[];
+  times: number[];
+}
+
+export interface PipelineContext {
+  options: ResolvedOptions;
+  registry: RuleRegistry;
+  time: TimeIndex;
+  iocs: IocRegistry;
+  firing: Firing;
+  clock(): number;
+  report(diagnostic: RuntimeDiagnostic): void;
+  deactivate(rule: LiveRule, violation: unknown, phase: FunctionPhase): Alert | undefined;
+  lateEvent(): void;
+  /** Told every state-machine step, when someone listens (engine.onTransition). */
+  transitions(): ((transition: MachineTransition) => void) | undefined;
+}
+
+export class Pipeline {
+  constructor(private readonly ctx: PipelineContext) {}
+
+  /**
+   * One batch: input events at depth 0, re-entered alerts (routed by `rule` alone) above. Returns
+   * the alerts it raised, keyed by `prefixOf(index of the event they arose from)` and their sequence.
+   */
+  run(batch: readonly EventRecord[], depth: number, prefixOf: (origin: number) => number[]): KeyedAlert[] {
+    const { registry, time, firing } = this.ctx;
+    const work = new Work();
+
+    // Route: each rule gets the indices of the events that reach it, in order.
+    const routed = new Map<LiveRule, number[]>();
+    let index = 0;
+    const visit = (rule: LiveRule) => {
+      if (!rule.active) return;
+      let list = routed.get(rule);
+      if (!list) routed.set(rule, (list = []));
+      list.push(index);
+    };
+    for (index = 0; index < batch.length; index++) {
+      if (depth === 0) registry.router.route(batch[index]!, visit);
+      else registry.router.routeBy(ALERT_FIELD, batch[index]!, visit);
+    }
+
+    // FILTER, one crossing per rule for the whole batch; then IOC FILTERS, one crossing per list.
+    const passedBy = new Map<LiveRule, Uint8Array>();
+    const iocWork: IocWork[] = [];
+    for (const [rule, indices] of routed) {
+      rule.state.stats.routed += indices.length;
+      const passed = new Uint8Array(indices.length).fill(1);
+      if (rule.plan.filter) {
+        let outcome;
+        try {
+          outcome = firing.run(rule, 'filter', rule.plan.filter, indices.map((i) => batch[i]));
+        } catch (violation) {
+          work.systemAlert(this.ctx.deactivate(rule, violation, 'filter'), -1);
+          continue;
+        }
+        for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
+        firing.reportErrors(rule, 'filter', outcome.errors, (k) => batch[indices[k]!]);
+      }
+      if (rule.plan.iocTerms.length) iocWork.push({ terms: rule.plan.iocTerms, indices, passed });
+      passedBy.set(rule, passed);
+    }
+    if (iocWork.length) applyIocTerms(this.ctx.iocs, iocWork, batch);
+
+    // In event order: event time, windows, machines, and the work for HAVING and SINK.
+    let origin = -1;
+    const fired = (rule: LiveRule, window: Parameters<Work['fired']>[1]) => work.fired(rule, window, origin);
+    time.advanceProcessingTime(fired);
+    const now = this.ctx.clock();
+    if (depth === 0) time.startInput(now);
+    const machineWork = new Map<LiveRule, MachineBatch>();
+    // The rules each event passed, in rule order (most events pass one rule or none: no array for them).
+    const perEvent: (LiveRule | LiveRule[] | undefined)[] = new Array(batch.length);
+    for (const rule of registry.ordered()) {
+      const indices = routed.get(rule);
+      const passed = passedBy.get(rule);
+      if (!indices || !passed) continue;
+      for (let k = 0; k < indices.length; k++) {
+        if (!passed[k]) continue;
+        const i: number = indices[k]!;
+        const had: LiveRule | LiveRule[] | undefined = perEvent[i];
+        perEvent[i] = had === undefined ? rule : Array.isArray(had) ? (had.push(rule), had) : [had, rule];
+      }
+    }
+    const place = (rule: LiveRule, event: EventRecord): void => {
+      const machine = rule.plan.stateMachine;
+      if (machine) {
+        const at = machine.timeReader ? parseEventTime(machine.timeReader(event)) : now;
+        if (at === undefined) return this.reportBadTime(rule, machine.timeField!, machine.timeReader!(event));
+        let items = machineWork.get(rule);
+        if (!items) machineWork.set(rule, (items = { seqs: [], origins: [], events: [], times: [] }));
+        items.seqs.push(work.nextSeq());
+        items.origins.push(origin);
+        items.events.push(event);
+        items.times.push(at);
+        return;
+      }
+      const agg = rule.plan.aggregation;
+      if (!agg) return work.toSink(rule, event, origin);
+      const at = agg.timeReader ? parseEventTime(agg.timeReader(event)) : now;
+      if (at === undefined) return this.reportBadTime(rule, agg.timeField!, agg.timeReader!(event));
+      const key = agg.keyReaders.map((read) => read(event) ?? null);
+      const windows = rule.state.windows!;
+      const outcome = windows.insert(at, groupKeyText(key), key, event);
+      if (outcome.late) {
+        rule.state.stats.late++;
+        this.ctx.lateEvent();
+        this.ctx.report({
+          code: 'vigil.late',
+          rule: rule.name,
+          message: `event at ${at} arrived after its windows closed (watermark ${windows.currentWatermark}, allowed lateness ${this.ctx.options.allowedLatenessMs} ms)`,
+          eventTime: at,
+          watermark: windows.currentWatermark,
+        });
+      } else {
+        for (const window of outcome.refired) fired(rule, window);
+      }
+    };
+    const handle = (rule: LiveRule, event: EventRecord, quarantined: Set<string> | undefined): void => {
+      if (!rule.active) return;
+      rule.state.stats.matched++;
+      // A quarantined time enters no window and no state machine (it could expire every key) —
+      // unless its source's jump is confirmed later, and `released` hands it over then.
+      if (quarantined && quarantined.has((rule.plan.stateMachine ?? rule.plan.aggregation)?.timeField as string)) return;
+      place(rule, event);
+    };
+    /** Events whose jump in time was confirmed: into the windows and machines they were kept from. */
+    const released = (field: string, items: ReleasedEvent[]) => {
+      for (const { item: event, context } of items) {
+        const rules = context as LiveRule | LiveRule[] | undefined;
+        for (const rule of rules === undefined ? [] : Array.isArray(rules) ? rules : [rules]) {
+          if (rule.active && (rule.plan.stateMachine ?? rule.plan.aggregation)?.timeField === field) place(rule, event);
+        }
+      }
+    };
+    const trusted = depth > 0;
+    for (let i = 0; i < batch.length; i++) {
+      origin = i;
+      const event = batch[i]!;
+      const passedRules = perEvent[i];
+      const quarantined = time.fields.size ? time.observe(event, passedRules, now, trusted, released) : undefined;
+      if (passedRules !== undefined) {
+        if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
+        else handle(passedRules, event, quarantined);
+      }
+      time.advanceEventTime(trusted ? undefined : i, fired);
+    }
+
+    for (const [rule, items] of machineWork) this.stepMachine(rule, items, work);
+    return firing.finish(work, prefixOf);
+  }
+
+  /** One crossing per rule: the batch's events go through the rule's machine in order. */
+  private stepMachine(rule: LiveRule, items: MachineBatch, work: Work): void {
+    const plan = rule.plan.stateMachine!;
+    const { violations, missingType } = plan.machine.step(rule.state.machine!, items.events, items.times, this.ctx.transitions(), rule.name);
+    for (const i of missingType) {
+      rule.state.stats.errors++;
+      this.ctx.report({ code: 'vigil.field', rule: rule.name, message: `event has no value in field '${plan.machine.spec.on.field}' to move the state machine`, event: items.events[i] });
+    }
+    for (const [i, violation] of violations) work.toSink(rule, violation, items.origins[i]!, items.seqs[i]!);
+  }
+
+  private reportBadTime(rule: LiveRule, field: string, value: unknown): void {
+    rule.state.stats.errors++;
+    this.ctx.report({ code: 'vigil.time', rule: rule.name, message: `event has no valid time in field '${field}' (epoch ms or ISO-8601 expected)`, value });
+  }
+}
