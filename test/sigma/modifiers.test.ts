@@ -392,3 +392,21 @@ describe('keyword lists with modifiers', () => {
     expect(errorsOf(ruleText("    keywords:\n        '|windash':\n            - '-evil'", 'keywords'))[0].code).toBe('sigma-modifier');
   });
 });
+
+describe('windash before an encoding, and the value limit', () => {
+  it('windash|base64offset|contains expands the dash permutations before encoding (oracle: Buffer)', () => {
+    const m = fieldMatcher('CommandLine|windash|base64offset|contains', 'x -enc y');
+    for (const dash of ['-', '/', '\u2013', '\u2014', '\u2015']) {
+      for (const prefix of ['', 'a', 'ab']) {
+        expect(m({ CommandLine: Buffer.from(`${prefix}x ${dash}enc y`, 'utf8').toString('base64') }), `${prefix} ${dash}`).toBe(true);
+      }
+    }
+    expect(m({ CommandLine: Buffer.from('x _enc y', 'utf8').toString('base64') })).toBe(false);
+  });
+
+  it('a field standing for more values than the limit is refused (expand products)', () => {
+    const values = Array.from({ length: 200 }, (_, i) => `v${i}`);
+    const errors = errorsOf(ruleText("    selection:\n        F|expand: '%A%%B%%C%'"), { placeholders: { A: values, B: values, C: values } });
+    expect(errors.map((e) => e.code)).toEqual(['sigma-limit']);
+  });
+});
