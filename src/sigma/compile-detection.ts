@@ -24,7 +24,7 @@
  *   date (epoch milliseconds or text Date.parse reads) in UTC.
  */
 import type { Diagnostic } from '../lang/diagnostic.js';
-import { recordOf, type EventRecord } from '../engine/fields.js';
+import { recordOf, type EventRecord } from '../lang/fields.js';
 import { DetectionError, SelectionCompiler, type CompiledSelection, type DetectionOptions, type Equality, type Matcher } from './compile-field.js';
 import { ConditionError, identifierMatches, parseCondition, type ConditionNode } from './condition.js';
 import { fieldAccess } from './field-access.js';

@@ -6,7 +6,7 @@
  * combinations refused) and are easier to check side by side. Semantics: compile-detection.ts.
  */
 import { hostRegExp, RegexRefused } from '../lang/host-regex.js';
-import { scalarText, type EventRecord } from '../engine/fields.js';
+import { scalarText, type EventRecord } from '../lang/fields.js';
 import { base64, base64Offsets, bytesAsText, inCidr, parseCidr, utf16Bytes, utf8Bytes, windashVariants, type ValueBytes } from './encodings.js';
 import { eventTexts, fieldAccess, Fold, foldText, scalarsOf, type FieldAccess } from './field-access.js';
 import { compileGlob, hasWildcard, literalOf, parseSigmaString, type CompiledGlob, type SigmaStringItem } from './glob.js';

@@ -16,7 +16,7 @@
  *   of the longest prefix of `rules` found in order in the window (greedy, which is exact for a
  *   subsequence); its default condition, gte the number of rules, means "the whole sequence, in order".
  */
-import { fieldReader, groupKeyText, scalarText, type EventRecord } from '../engine/fields.js';
+import { fieldReader, groupKeyText, scalarText, type EventRecord } from '../lang/fields.js';
 import { conditionHolds, type SigmaCorrelation } from './correlation.js';
 
 export interface CorrelationHit {

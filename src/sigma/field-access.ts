@@ -6,10 +6,11 @@
  * itself, so it is never stale, and rules reading the same field of the same event share the work.
  *
  * Reads are memoised too, by event identity: the last event object a field was read from and the
- * value read. An event must therefore not be changed between two matches on the same object (the
- * engine treats decoded events as immutable); a changed event must be a new object.
+ * value read, within one read epoch. The engine starts a new epoch for every batch it is pushed
+ * (`forgetEventReads`), so a caller that changes an event object and pushes it again is read afresh;
+ * within a batch nothing changes events.
  */
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../engine/fields.js';
+import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 import { normalizeDashes } from './encodings.js';
 
 /** How text is folded before comparison: bit 1 lower-cases, bit 2 unifies dashes (`windash`). */
@@ -23,6 +24,13 @@ interface Memo {
 }
 
 const memos = new Map<string, Memo>();
+/** Memoised reads hold only within one epoch (one batch). */
+let epoch = 0;
+
+/** Forgets which event objects fields were read from: call it before each batch of caller's events. */
+export function forgetEventReads(): void {
+  epoch++;
+}
 const MAX_MEMOS = 4096;
 
 function memoFor(key: string): Memo {
@@ -89,13 +97,15 @@ export function fieldAccess(paths: readonly string[]): FieldAccess {
         };
   // The last event read and its value: all rules evaluated on one event share one read per field.
   let lastEvent: EventRecord | undefined;
+  let lastEpoch = -1;
   let lastValue: unknown;
   const access: FieldAccess = {
     paths,
     read(event) {
-      if (event === lastEvent) return lastValue;
+      if (event === lastEvent && lastEpoch === epoch) return lastValue;
       lastValue = read(event);
       lastEvent = event;
+      lastEpoch = epoch;
       return lastValue;
     },
     folded(text, fold) {

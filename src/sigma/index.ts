@@ -4,6 +4,9 @@
 export { loadSigma, parsePipeline } from './load.js';
 export type { SigmaCollection, SigmaFilter, SigmaMeta, SigmaOptions, SigmaRulePlan, SigmaSource } from './load.js';
 
+// Event reads (memoised per batch)
+export { forgetEventReads } from './field-access.js';
+
 // Pipelines
 export { BUILTIN_PIPELINES, ECS_PIPELINE, EVTX_JSON_PIPELINE, FLAT_PIPELINE } from './builtin-pipelines.js';
 export { resolveLogsource } from './pipeline.js';

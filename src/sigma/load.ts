@@ -4,7 +4,7 @@
  * project's shape. Engine-independent: {@link SigmaRulePlan} is what the engine's rule plan wraps.
  */
 import type { Diagnostic } from '../lang/diagnostic.js';
-import { scalarText, type EventRecord } from '../engine/fields.js';
+import { scalarText, type EventRecord } from '../lang/fields.js';
 import { compileDetection, presentFields, type CompiledDetection, type Equality, type Matcher } from './compile-detection.js';
 import { parseCorrelation, type SigmaCorrelation } from './correlation.js';
 import { resolveCorrelations } from './resolve-correlations.js';
