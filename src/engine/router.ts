@@ -7,7 +7,7 @@
  * are checked before it is offered, so an event meets only rules whose every equality holds.
  */
 import { valueKeys, type RuleEqualities } from './equality-index.js';
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 
 export interface RoutedRule {
   /** Position of the rule in evaluation order: lower runs first. */
