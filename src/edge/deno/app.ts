@@ -23,6 +23,7 @@ export interface DenoKv {
 }
 export interface DenoApi {
   env: { toObject(): Record<string, string> };
+  unrefTimer(id: number): void;
   openKv(path?: string): Promise<DenoKv>;
   serve(
     options: { port: number; hostname: string; onListen?: (address: { hostname: string; port: number }) => void },
@@ -74,7 +75,7 @@ export async function createDenoHandler(options: DenoAppOptions = {}): Promise<H
   });
   const webhooks = config.webhook ? new WebhookingService(vigil, config.webhook) : undefined;
   let ticking = false;
-  setInterval(() => {
+  const timer = setInterval(() => {
     if (ticking || !vigil.hasTimedRules()) return;
     ticking = true;
     vigil
@@ -82,6 +83,8 @@ export async function createDenoHandler(options: DenoAppOptions = {}): Promise<H
       .then(() => webhooks?.forward())
       .finally(() => (ticking = false));
   }, config.tickMs);
+  // The server keeps the process alive, not the timer: `deno serve` shuts down on SIGTERM.
+  Deno.unrefTimer(timer as unknown as number);
   return createHttpHandler(webhooks ?? vigil, config.http);
 }
 
