@@ -26,7 +26,8 @@ import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
 import { mergeRules, type PartitionMetrics } from './metrics.js';
-import { BASE_CLASS_ID, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
+import { getField } from '../engine/fields.js';
+import { BASE_CLASS_ID, partitionKeyText, partitionOf, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
 export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
@@ -229,9 +230,27 @@ export class PartitionNode implements PartitionClient {
     this.counters.eventsIn += accepted;
     this.rate.add(accepted);
     this.stepIsolated(items, rejected);
+    this.uncountRejected(batch, rejected);
     await this.persist();
     await this.forwardOutbox();
     return { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+  }
+
+  /**
+   * An event whose processing failed here is not counted in eventsIn when this is the partition
+   * that counts it (as one engine does not count an event it rejected): the request answers it as
+   * rejected. (One that failed in another partition stays counted here: it was processed here.)
+   */
+  private uncountRejected(batch: RoutedBatch, rejected: NonNullable<RoutedIngestResult['rejected']>): void {
+    if (!rejected.length || !batch.accepted) return;
+    const positions = new Set<number | string>();
+    for (const { group, index } of rejected) {
+      const event = batch.groups[group]!.events[index]!;
+      const key = partitionKeyText(getField(event, this.options.partitionField));
+      if ((key === undefined ? 0 : partitionOf(key, this.options.partitions)) !== this.here()) continue;
+      positions.add(batch.groups[group]!.positions?.[index] ?? `${group}:${index}`);
+    }
+    this.counters.eventsIn -= Math.min(positions.size, this.counters.eventsIn);
   }
 
   /**
