@@ -4,7 +4,8 @@
  *
  * - the repository's wrangler.toml, bundled by `wrangler deploy --dry-run` (wrangler's own rules,
  *   no extra config), that exact bundle on workerd with wrangler.toml's [vars] (4 partitions);
- * - a user's project made from `npm pack` of this package: a two-line Worker
+ * - a user's project made from `npm pack` of this package, with the files the README's edge section
+ *   tells a user to write: a one-line Worker
  *   (`export { default, VigilPartition } from 'vigil-engine/server/cloudflare'`) with a plain
  *   wrangler.toml, bundled and served the same way; `deno serve` of
  *   `export { default } from 'vigil-engine/server/deno'`; and `npx vigil serve`.
@@ -12,7 +13,7 @@
  * wrangler runs as scripts/wrangler-workerd.mjs runs it (npx on Node ≥ 22.12, else
  * `deno run -A npm:wrangler@4`, from Deno's cache or the npm registry).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,7 @@ compatibility_date = "2025-09-01"
 
 [vars]
 VIGIL_PARTITIONS = "3"
+VIGIL_PARTITION_FIELD = "sourceAddress"
 
 [[durable_objects.bindings]]
 name = "VIGIL_PARTITION"
@@ -141,6 +143,16 @@ describe('deploying with wrangler, serving the bundle with workerd', () => {
 });
 
 describe('serving from the installed package', () => {
+  it('`vigil serve` refuses a bad port or a bad VIGIL_* setting with exit 2 and says which', () => {
+    const vigil = join(project, 'node_modules/.bin/vigil');
+    const badPort = spawnSync(vigil, ['serve', '--port', 'eighty'], { cwd: project, encoding: 'utf8' });
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toContain("--port takes a port number (0 to 65535), got 'eighty'");
+    const badEnv = spawnSync(vigil, ['serve', '--port', '0'], { cwd: project, encoding: 'utf8', env: { ...process.env, VIGIL_PARTITIONS: 'many' } });
+    expect(badEnv.status).toBe(2);
+    expect(badEnv.stderr).toContain('VIGIL_PARTITIONS=many is not an integer ≥ 1');
+  });
+
   it('`deno serve` of vigil-engine/server/deno', async () => {
     const { url } = await startServer(
       denoBinary(),
