@@ -10,7 +10,7 @@
 import type { Alert } from '../engine/engine.js';
 import { notAnEvent, type PartitionClient, type RoutedGroup } from './partition-node.js';
 import { partitionKeyText, partitionOf, RoutingTable, type Target } from './routing.js';
-import { getField } from '../engine/fields.js';
+import { getField } from '../lang/fields.js';
 import { totalMetrics, type PartitionMetrics, type VigilMetrics } from './metrics.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
