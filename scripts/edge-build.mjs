@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bundles the edge entries with esbuild (build/vigil.wasm must exist: `npm run build`).
+ * Bundles the edge entries with esbuild (build/vigil.wasm and build/emscripten-module.wasm must
+ * exist: `npm run build`).
  *
  *   node scripts/edge-build.mjs [--out build/edge] [--target workerd|deno|all]
  *
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const quickjsWasm = join(root, 'node_modules/@jitl/quickjs-wasmfile-release-sync/dist/emscripten-module.wasm');
+const quickjsWasm = join(root, 'build/emscripten-module.wasm');
 const vigilWasm = join(root, 'build/vigil.wasm');
 
 const common = {

@@ -7,6 +7,7 @@ import { runRun } from './run.js';
 import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
+import { runServe, SERVE_USAGE } from './serve.js';
 import { InputError, UsageError, type CliIO } from './io.js';
 import { guardOptionsFromEnv } from '../runtime/guard/guard-options.js';
 import { GuardFailure } from '../runtime/guard/guarded-engine.js';
@@ -48,6 +49,7 @@ export const USAGE = `Usage:
 ${SIMULATE_USAGE}
 ${COLLECT_USAGE}
 ${TRAIN_USAGE}
+${SERVE_USAGE}
   vigil help | --help
   vigil --version
 
@@ -111,6 +113,14 @@ const trainOptions = {
   labels: { type: 'string' },
   features: { type: 'string' },
   format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const serveOptions = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'no-guard': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -201,6 +211,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         if (positionals.length !== 1) throw new UsageError('train takes one flows file (JSON lines)');
         if (!values.out) throw new UsageError('train needs --out <model.json>');
         return await runTrain({ input: positionals[0], out: values.out, window: optionalMs(values.window, '--window'), labels: values.labels, features: values.features, format: values.format }, io);
+      }
+      case 'serve': {
+        const { values } = parseArgs({ args: rest, options: serveOptions, allowPositionals: false, strict: true });
+        if (values.help) return help(io);
+        const port = values.port ?? '8080';
+        if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--port takes a port number (0 to 65535), got '${port}'`);
+        return await runServe(
+          { port: Number(port), host: values.host ?? '127.0.0.1', stateDir: values['state-dir'], guard: !values['no-guard'], env: process.env },
+          io,
+        );
       }
       case 'simulate': {
         const spec = parseSimulateArgs(rest);

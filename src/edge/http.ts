@@ -12,7 +12,7 @@
  * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored); replaces the list |
  * | `DELETE /iocs/:list` | admin | 204, 404, or 409 while a rule uses it |
  * | `POST /flush` | admin | end of input: every open window fires |
- * | `GET /metrics` | read | engine counters |
+ * | `GET /metrics` | read | counters, totals and per partition (src/edge/metrics.ts); `?format=prometheus`: Prometheus text format |
  * | `GET /health` | open | `{ ok: true }` |
  *
  * Errors are JSON: `{ "error": { "code", "message", … } }`. 401 without a token where one is
@@ -30,6 +30,7 @@ import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
 import { BodyError, decodeEvents } from './decode-body.js';
 import { HttpError, type VigilService } from './service.js';
+import { PROMETHEUS_CONTENT_TYPE, prometheusText, type VigilMetrics } from './metrics.js';
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -174,7 +175,13 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   });
   app.all('/flush', refuse('POST'));
 
-  app.get('/metrics', guard('read'), async () => json(200, await service.metrics()));
+  app.get('/metrics', guard('read'), async (c) => {
+    const format = c.req.query('format') ?? 'json';
+    if (format !== 'json' && format !== 'prometheus') throw new HttpError(400, 'bad-format', `format must be json or prometheus, got "${format}"`);
+    const metrics = await service.metrics();
+    if (format === 'json') return json(200, metrics);
+    return new Response(encoder.encode(prometheusText(metrics as VigilMetrics)), { status: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
+  });
   app.all('/metrics', refuse('GET'));
 
   return app;

@@ -8,11 +8,12 @@ import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { totalMetrics, type VigilMetrics } from './metrics.js';
+import { BASE_CLASS_ID } from './routing.js';
 import {
   HttpError,
   type AlertPage,
   type IngestResult,
-  type InstanceMetrics,
   type PutRuleResult,
   type RuleSummary,
   type VigilService,
@@ -252,8 +253,30 @@ export class EngineInstance implements VigilService {
     return this.engine.rules().some((r) => r.state === 'active' && r.kind !== 'simple');
   }
 
-  async metrics(): Promise<InstanceMetrics> {
-    return { ...this.engine.metrics(), alertRing: { capacity: this.capacity, size: this.ring.length, nextSeq: this.nextSeq } };
+  /** GET /metrics: one engine is one partition, in the shape every runtime gives (src/edge/metrics.ts). */
+  async metrics(): Promise<VigilMetrics> {
+    const engine = this.engine.metrics();
+    const { eventsIn, eventsPerSecond, alertsOut, lateEvents, quarantined, deactivations, reentries, rules } = engine;
+    return totalMetrics([
+      {
+        partition: 0,
+        eventsIn,
+        eventsPerSecond,
+        alertsOut,
+        lateEvents,
+        quarantined,
+        deactivations,
+        reentries,
+        rules,
+        deliveries: eventsIn,
+        alertsForwarded: 0,
+        forwardFailures: 0,
+        lastForwardError: null,
+        outbox: 0,
+        alertRing: { capacity: this.capacity, size: this.ring.length, nextSeq: this.nextSeq },
+        classes: { [BASE_CLASS_ID]: engine },
+      },
+    ]);
   }
 
   /**

@@ -21,10 +21,13 @@
  */
 import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../engine/engine.js';
 import { Reentry } from '../engine/reentry.js';
+import { RateMeter } from '../engine/rate-meter.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
-import { BASE_CLASS_ID, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
+import { mergeRules, type PartitionMetrics } from './metrics.js';
+import { getField } from '../lang/fields.js';
+import { BASE_CLASS_ID, partitionKeyText, partitionOf, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
 export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
@@ -41,6 +44,11 @@ export interface RoutedBatch {
   /** The routing version the sender computed the groups with. */
   routing: string;
   groups: RoutedGroup[];
+  /**
+   * Events of the request this partition counts in `eventsIn` (metrics): the sender counts each
+   * accepted event once, at the partition owning its partition-field value, whatever it reached.
+   */
+  accepted?: number;
 }
 
 export interface RoutedIngestResult {
@@ -157,7 +165,14 @@ export class PartitionNode implements PartitionClient {
     wantsAlerts: () => [...this.table.classes.values()].some((c) => c.feed === 'alerts'),
     reenter: (level, depth) => this.reenter(level, depth),
   };
-  private counters = { eventsIn: 0, alertsIn: 0, alertsForwarded: 0, forwardFailures: 0 };
+  /**
+   * eventsIn: events of requests this partition counts (RoutedBatch.accepted); deliveries: events
+   * handed to its engines; reentries: alerts raised here offered back to rules on alerts (as one
+   * engine counts them: once each, wherever they go); alertsIn: alerts into its engines.
+   */
+  private counters = { eventsIn: 0, deliveries: 0, reentries: 0, alertsIn: 0, alertsForwarded: 0, forwardFailures: 0 };
+  /** The rate of `eventsIn` (not checkpointed: a rate of this process). */
+  private readonly rate: RateMeter;
   private lastForwardError: string | undefined;
   private readonly capacity: number;
   private readonly maxDepth: number;
@@ -185,6 +200,7 @@ export class PartitionNode implements PartitionClient {
     );
     this.index = options.index;
     this.table = new RoutingTable([], options.partitionField);
+    this.rate = new RateMeter(options.engine?.clock ?? Date.now);
   }
 
   /** A node with its last checkpoint restored (or empty). */
@@ -210,10 +226,31 @@ export class PartitionNode implements PartitionClient {
       group.events.map((event, index) => ({ classId: group.classId, event, group: g, index, order: positionOf(group, index, flat++) })),
     );
     const rejected: NonNullable<RoutedIngestResult['rejected']> = [];
+    const accepted = Number.isSafeInteger(batch.accepted) && batch.accepted! > 0 ? batch.accepted! : 0;
+    this.counters.eventsIn += accepted;
+    this.rate.add(accepted);
     this.stepIsolated(items, rejected);
+    this.uncountRejected(batch, rejected);
     await this.persist();
     await this.forwardOutbox();
     return { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+  }
+
+  /**
+   * An event whose processing failed here is not counted in eventsIn when this is the partition
+   * that counts it (as one engine does not count an event it rejected): the request answers it as
+   * rejected. (One that failed in another partition stays counted here: it was processed here.)
+   */
+  private uncountRejected(batch: RoutedBatch, rejected: NonNullable<RoutedIngestResult['rejected']>): void {
+    if (!rejected.length || !batch.accepted) return;
+    const positions = new Set<number | string>();
+    for (const { group, index } of rejected) {
+      const event = batch.groups[group]!.events[index]!;
+      const key = partitionKeyText(getField(event, this.options.partitionField));
+      if ((key === undefined ? 0 : partitionOf(key, this.options.partitions)) !== this.here()) continue;
+      positions.add(batch.groups[group]!.positions?.[index] ?? `${group}:${index}`);
+    }
+    this.counters.eventsIn -= Math.min(positions.size, this.counters.eventsIn);
   }
 
   /**
@@ -254,7 +291,7 @@ export class PartitionNode implements PartitionClient {
         // No engine: the class's rules are gone (or not here yet); the event meets no rule, as
         // it would on one engine just before the rule was added.
         const engine = this.engines.get(classId);
-        this.counters.eventsIn += end - start;
+        this.counters.deliveries += end - start;
         if (engine) {
           const run = items.slice(start, end);
           raise(engine.pushLevel(run.map((item) => item.event), (origin) => run[origin]!.order));
@@ -467,31 +504,32 @@ export class PartitionNode implements PartitionClient {
     return true;
   }
 
-  async metrics(): Promise<unknown> {
+  /** This partition's part of GET /metrics (src/edge/metrics.ts says what each number means). */
+  async metrics(): Promise<PartitionMetrics> {
     const classes: Record<string, ReturnType<Engine['metrics']>> = {};
-    const total = { alertsOut: 0, lateEvents: 0, deactivations: 0, eventsPerSecond: 0 };
-    const rules: Record<string, unknown> = {};
+    const total = { alertsOut: 0, lateEvents: 0, quarantined: 0, deactivations: 0 };
     for (const [classId, engine] of this.engines) {
       const m = engine.metrics();
       classes[classId] = m;
       total.alertsOut += m.alertsOut;
       total.lateEvents += m.lateEvents;
+      total.quarantined += m.quarantined;
       total.deactivations += m.deactivations;
-      total.eventsPerSecond += m.eventsPerSecond;
-      Object.assign(rules, m.rules);
     }
     return {
-      // Deliveries: an event that two classes need counts twice.
+      partition: this.index ?? NaN,
       eventsIn: this.counters.eventsIn,
+      eventsPerSecond: this.rate.perSecond(),
       ...total,
-      reentries: this.counters.alertsIn,
+      reentries: this.counters.reentries,
+      rules: mergeRules(Object.values(classes).map((m) => m.rules)),
+      deliveries: this.counters.deliveries,
       alertsForwarded: this.counters.alertsForwarded,
       forwardFailures: this.counters.forwardFailures,
-      lastForwardError: this.lastForwardError,
+      lastForwardError: this.lastForwardError ?? null,
       outbox: this.outbox.length,
-      rules,
-      classes,
       alertRing: { capacity: this.capacity, size: this.ring.length, nextSeq: this.nextSeq },
+      classes,
     };
   }
 
@@ -504,6 +542,7 @@ export class PartitionNode implements PartitionClient {
    * partition that owns its key (queued when it is emitted, with its ring sequence number).
    */
   private reenter(level: readonly KeyedAlert[], depth: number): KeyedAlert[] {
+    this.counters.reentries += level.length;
     const local: { classId: string; keyed: KeyedAlert }[] = [];
     for (const keyed of level) {
       for (const target of this.table.alertTargets(keyed.alert, this.options.partitions, this.here())) {

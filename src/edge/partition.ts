@@ -9,7 +9,9 @@
  */
 import type { Alert } from '../engine/engine.js';
 import { notAnEvent, type PartitionClient, type RoutedGroup } from './partition-node.js';
-import { RoutingTable, type Target } from './routing.js';
+import { partitionKeyText, partitionOf, RoutingTable, type Target } from './routing.js';
+import { getField } from '../lang/fields.js';
+import { totalMetrics, type PartitionMetrics, type VigilMetrics } from './metrics.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
 export { partitionKeyText, partitionOf } from './routing.js';
@@ -48,7 +50,7 @@ export class PartitionedService implements VigilService {
     const failed = new Map<number, string>();
     let table = await this.routingTable();
     for (let round = 0; ; round++) {
-      const versions = await this.send(table, valid, reached, failed);
+      const versions = await this.send(table, valid, reached, failed, round === 0 ? this.homeCounts(valid) : undefined);
       if (versions.every((v) => v === table.version) || round === ROUTING_RETRIES) break;
       table = await this.routingTable(true);
     }
@@ -58,7 +60,21 @@ export class PartitionedService implements VigilService {
   }
 
   /** One round of ingest: the targets of each event not yet reached. Returns the partitions' routing versions. */
-  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[], failed: Map<number, string>): Promise<string[]> {
+  /**
+   * How many of the accepted events each partition counts in its metrics' `eventsIn`: each event
+   * once, at the partition owning its partition-field value (partition 0 without one), so the
+   * totals count events as one engine does, however many routing classes an event reaches.
+   */
+  private homeCounts(valid: { event: Record<string, unknown> }[]): number[] {
+    const counts = this.partitions.map(() => 0);
+    for (const { event } of valid) {
+      const key = partitionKeyText(getField(event, this.field));
+      counts[key === undefined ? 0 : partitionOf(key, this.partitions.length)]!++;
+    }
+    return counts;
+  }
+
+  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[], failed: Map<number, string>, accepted?: number[]): Promise<string[]> {
     const groups = this.partitions.map(() => new Map<string, RoutedGroup & { origin: number[] }>());
     valid.forEach(({ event }, i) => {
       for (const target of table.eventTargets(event, this.partitions.length)) {
@@ -74,7 +90,14 @@ export class PartitionedService implements VigilService {
     });
     const results = await Promise.all(
       groups.map((byClass, p) =>
-        byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()].map(({ classId, events, origin }) => ({ classId, events, positions: origin })) }) : undefined,
+        // A partition no event reaches is still told the events it counts.
+        byClass.size || accepted?.[p]
+          ? this.partitions[p]!.ingestRouted({
+              routing: table.version,
+              groups: [...byClass.values()].map(({ classId, events, origin }) => ({ classId, events, positions: origin })),
+              ...(accepted?.[p] ? { accepted: accepted[p] } : {}),
+            })
+          : undefined,
       ),
     );
     results.forEach((result, p) => {
@@ -163,15 +186,9 @@ export class PartitionedService implements VigilService {
     }
   }
 
-  async metrics(): Promise<unknown> {
-    const each = (await Promise.all(this.partitions.map((p) => p.metrics()))) as Record<string, unknown>[];
-    const total: Record<string, number> = {};
-    for (const m of each) {
-      for (const key of ['eventsIn', 'alertsOut', 'lateEvents', 'deactivations', 'reentries', 'alertsForwarded', 'eventsPerSecond']) {
-        if (typeof m[key] === 'number') total[key] = (total[key] ?? 0) + (m[key] as number);
-      }
-    }
-    return { partitions: each.length, ...total, perPartition: each };
+  /** The partitions' metrics and their totals (src/edge/metrics.ts). */
+  async metrics(): Promise<VigilMetrics> {
+    return totalMetrics((await Promise.all(this.partitions.map((p) => p.metrics()))) as PartitionMetrics[]);
   }
 }
 

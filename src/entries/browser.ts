@@ -1,5 +1,5 @@
 /**
- * `import { createEngine } from 'vigil'` in a browser page or a Web Worker (the `browser` and
+ * `import { createEngine } from 'vigil-engine'` in a browser page or a Web Worker (the `browser` and
  * `worker` export conditions): the public API and the browser target (src/targets/browser.ts).
  */
 export * from '../index.js';

@@ -1,5 +1,5 @@
 /**
- * `import { createEngine } from 'vigil'` on Deno and Deno Deploy (the `deno` export condition):
+ * `import { createEngine } from 'vigil-engine'` on Deno and Deno Deploy (the `deno` export condition):
  * the public API and the Deno target (src/targets/deno.ts).
  */
 export * from '../index.js';

@@ -9,7 +9,11 @@
  * instance per isolate (engines run one at a time, and each keeps its own sets, tables and
  * sandboxes in them), so a class costs its rules' state, not another copy of the runtimes.
  */
-import quickjsWasm from '@jitl/quickjs-wasmfile-release-sync/wasm';
+// Both by paths ending in .wasm, so wrangler's default CompiledWasm rule (and esbuild's loaders)
+// match them from this repository and from the package in a user's node_modules. QuickJS's module
+// is a copy of @jitl/quickjs-wasmfile-release-sync's (scripts/copy-quickjs-wasm.mjs): that package
+// exports it only as `…/wasm`, a specifier no extension rule matches.
+import quickjsWasm from '../../build/emscripten-module.wasm';
 import vigilWasm from '../../build/vigil.wasm';
 import type { Engine, EngineHost, EngineOptions } from '../engine/engine.js';
 import { loadQuickJS } from '../sandbox/load.js';

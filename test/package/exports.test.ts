@@ -1,6 +1,6 @@
 /**
  * One import for every runtime: a project that depends on Vigil writes
- * `import { createEngine } from 'vigil'`, and the package's export conditions pick the entry that
+ * `import { createEngine } from 'vigil-engine'`, and the package's export conditions pick the entry that
  * loads both WebAssembly modules the way the runtime allows. Each runtime runs the same rule on the
  * same events, for real: Node, Deno (the `deno` binary), workerd (the Worker bundled by esbuild
  * with the `workerd` condition, as wrangler does), and Chromium in a module Web Worker.
@@ -19,7 +19,7 @@ const CHROMIUM = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
 
 /** The program every runtime runs; it returns what it saw as JSON. */
 const PROGRAM = `
-import { createEngine } from 'vigil';
+import { createEngine } from 'vigil-engine';
 export async function run() {
   const engine = await createEngine({ outOfOrderMs: 0 });
   const alerts = [];
@@ -49,8 +49,8 @@ let project: string;
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'vigil-consumer-'));
   mkdirSync(join(project, 'node_modules'));
-  symlinkSync(ROOT, join(project, 'node_modules/vigil'), 'dir');
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', dependencies: { vigil: '*' } }));
+  symlinkSync(ROOT, join(project, 'node_modules/vigil-engine'), 'dir');
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', dependencies: { 'vigil-engine': '*' } }));
   writeFileSync(join(project, 'program.js'), PROGRAM);
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
@@ -63,14 +63,14 @@ describe('package exports', () => {
   });
 
   it('Node picks the node entry and runs the engine', () => {
-    writeFileSync(join(project, 'node-main.js'), `import { run } from './program.js';\nconsole.log(import.meta.resolve('vigil'));\nconsole.log(await run());\n`);
+    writeFileSync(join(project, 'node-main.js'), `import { run } from './program.js';\nconsole.log(import.meta.resolve('vigil-engine'));\nconsole.log(await run());\n`);
     const [resolved, output] = execFileSync(process.execPath, ['node-main.js'], { cwd: project, encoding: 'utf8' }).trim().split('\n');
     expect(resolved).toMatch(/\/dist\/node\.js$/);
     expect(JSON.parse(output!)).toEqual(EXPECTED);
   });
 
   it('Deno picks the deno entry, which reads both .wasm files from the package', () => {
-    writeFileSync(join(project, 'deno-main.js'), `import { run } from './program.js';\nconsole.log(import.meta.resolve('vigil'));\nconsole.log(await run());\n`);
+    writeFileSync(join(project, 'deno-main.js'), `import { run } from './program.js';\nconsole.log(import.meta.resolve('vigil-engine'));\nconsole.log(await run());\n`);
     const [resolved, output] = execFileSync(denoBinary(), ['run', '--allow-read', '--allow-env', 'deno-main.js'], {
       cwd: project,
       encoding: 'utf8',

@@ -24,6 +24,8 @@ import { decodeMessage, parseSource, type SourceSpec } from './format.js';
 
 /** The simulator starts this far in the past and catches up, so one-minute windows close quickly. */
 const SIMULATOR_WARMUP_MS = 120_000;
+/** Event time this close to the clock is live (the page's element uses the same margin). */
+const SIMULATOR_BACKFILL_LAG_MS = 5000;
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
 
@@ -161,12 +163,16 @@ export class WidgetHost implements WidgetWorkerApi {
       this.setSource('error', `simulator: ${messageOf(error)}`);
       return;
     }
-    this.setSource('live', `simulator: ${sim.generators.join(' + ')}, ${sim.rate} events/s`);
+    const live = `simulator: ${sim.generators.join(' + ')}, ${sim.rate} events/s`;
+    // It starts SIMULATOR_WARMUP_MS in the past: say so until its event time has caught up.
+    const backfilling = `${live}, backfilling the last ${Math.round(SIMULATOR_WARMUP_MS / 60_000)} min`;
+    this.setSource('live', backfilling);
     this.closeSource = () => driver.stop();
     // The driver stops itself when a generator throws; report it.
     const watch = setInterval(() => {
       const status = driver.status();
       if (status.error && this.source.state !== 'error') this.setSource('error', `simulator stopped: ${status.error}`);
+      else if (this.source.message === backfilling && status.eventTime >= Date.now() - SIMULATOR_BACKFILL_LAG_MS) this.setSource('live', live);
     }, 1000);
     this.timers.push(watch);
   }

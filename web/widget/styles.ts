@@ -235,6 +235,13 @@ export const styles = css`
     text-overflow: ellipsis;
     white-space: nowrap;
   }
+  .backfill {
+    font-size: 0.75em;
+    padding: 0 4px;
+    border-radius: 3px;
+    border: 1px dashed currentColor;
+    opacity: 0.75;
+  }
   .sev {
     grid-area: sev;
     align-self: start;

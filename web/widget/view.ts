@@ -17,6 +17,8 @@ export interface AlertSummary {
   eventTime?: number;
   /** Engine alerts (`vigil.*`: a rule deactivated…). */
   system: boolean;
+  /** Raised by the simulator while it replayed its warm-up minutes (web/widget/host.ts). */
+  backfill?: boolean;
   /** The alert without its `events`, for the tooltip and the `vigil-alert` DOM event. */
   fields: Record<string, unknown>;
 }
