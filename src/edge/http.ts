@@ -29,7 +29,8 @@ import { cors } from 'hono/cors';
 import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
 import { BodyError, decodeEvents } from './decode-body.js';
-import { HttpError, type VigilService } from './service.js';
+import { checkIngestKey, fingerprintEvents } from './ingest-ledger.js';
+import { HttpError, type IngestKey, type VigilService } from './service.js';
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -79,8 +80,8 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   const corsHeaders = cors({
     origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['authorization', 'content-type', 'vigil-author'],
-    exposeHeaders: ['vigil-cursor', 'vigil-dropped'],
+    allowHeaders: ['authorization', 'content-type', 'vigil-author', 'idempotency-key'],
+    exposeHeaders: ['vigil-cursor', 'vigil-dropped', 'idempotent-replayed'],
     maxAge: 600,
   });
   app.use(async (c, next) => {
@@ -97,17 +98,29 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   app.all('/health', refuse('GET'));
 
   app.post('/events', guard('ingest'), withBody, async (c) => {
+    const header = c.req.header('idempotency-key');
+    let key = header === undefined ? undefined : checkIngestKey(header, 'the Idempotency-Key header');
     let decoded;
     try {
-      decoded = decodeEvents(await text(c), c.req.header('content-type') ?? '');
+      let body = await text(c);
+      const envelope = batchEnvelope(body, c.req.header('content-type') ?? '');
+      if (envelope) {
+        const batch = checkIngestKey(envelope.batch, 'the body\'s "batch"');
+        if (key !== undefined && key !== batch) throw new HttpError(400, 'bad-idempotency-key', `the Idempotency-Key header ("${key}") and the body's "batch" ("${batch}") differ`);
+        key = batch;
+        body = JSON.stringify(envelope.events);
+      }
+      decoded = decodeEvents(body, c.req.header('content-type') ?? '');
     } catch (error) {
       if (error instanceof BodyError) throw new HttpError(400, 'bad-body', error.message);
       throw error;
     }
-    const result = await service.ingest(decoded.events);
+    // The fingerprint covers the lines refused at decoding too: they are part of the answer.
+    const ingestKey: IngestKey | undefined = key === undefined ? undefined : { key, fingerprint: fingerprintEvents([decoded.events, decoded.rejected]) };
+    const result = await service.ingest(decoded.events, ingestKey);
     const rejected = [...decoded.rejected, ...result.rejected.map((r) => ({ line: decoded.lines[r.index] ?? r.index + 1, reason: r.reason }))];
     rejected.sort((a, b) => a.line - b.line);
-    return json(202, { accepted: result.accepted, rejected });
+    return json(202, { accepted: result.accepted, rejected }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
   });
   app.all('/events', refuse('POST'));
 
@@ -184,6 +197,26 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
 export function createHttpHandler(service: VigilService, config: HttpConfig, options: HandlerOptions = {}): Handler {
   const app = createHttpApp(service, config, options);
   return async (request) => app.fetch(request);
+}
+
+/**
+ * A body `{ "batch": "<id>", "events": [...] }` (a JSON object with exactly these two members):
+ * the batch id is the request's idempotency key. Anything else is events.
+ */
+function batchEnvelope(body: string, contentType: string): { batch: string; events: unknown[] } | undefined {
+  const trimmed = body.trimStart();
+  if (!trimmed.startsWith('{') || !/"batch"/.test(trimmed.slice(0, 4096)) || contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const members = Object.keys(value);
+  const { batch, events } = value as { batch?: unknown; events?: unknown };
+  if (members.length !== 2 || typeof batch !== 'string' || !Array.isArray(events)) return undefined;
+  return { batch, events };
 }
 
 function decodeSegment(segment: string): string {

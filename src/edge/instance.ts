@@ -8,6 +8,7 @@ import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import {
   HttpError,
   type AlertPage,
@@ -23,6 +24,8 @@ export interface InstanceOptions {
   alertCapacity?: number;
   /** Where checkpoints go; without one the instance keeps its state in memory only. */
   store?: ChunkedCheckpointStore;
+  /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
+  ledgerKeys?: number;
 }
 
 /**
@@ -45,6 +48,12 @@ interface RingState {
   items: [number, Alert][];
 }
 
+/** What the instance keeps in the engine checkpoint's `extra`. */
+interface InstanceExtra {
+  alerts?: RingState;
+  ledger?: [string, LedgerEntry<IngestResult>][];
+}
+
 export class EngineInstance implements VigilService {
   private readonly capacity: number;
   private ring: [number, Alert][] = [];
@@ -53,12 +62,17 @@ export class EngineInstance implements VigilService {
   private staged: Alert[] | undefined;
   /** What a failed push rolls back to (see RollBackPoint); undefined when the engine changed otherwise. */
   private rollBackPoint: RollBackPoint | undefined;
+  /** Keys applied, with their answers: saved in the checkpoint with the state they changed. */
+  private readonly ledger: IngestLedger<IngestResult>;
+  /** Keyed batches being applied now: a concurrent retry waits for the first attempt's answer. */
+  private readonly pending = new Map<string, Promise<IngestResult>>();
 
   private constructor(
     readonly engine: EngineSurface,
     private readonly options: InstanceOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
     engine.onAlert((alert) => {
       // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
       const copy = JSON.parse(JSON.stringify(alert)) as Alert;
@@ -78,11 +92,12 @@ export class EngineInstance implements VigilService {
     const bytes = await options.store?.read();
     if (bytes) {
       const { extra } = engine.restore(bytes);
-      const ring = (extra as { alerts?: RingState } | undefined)?.alerts;
+      const ring = (extra as InstanceExtra | undefined)?.alerts;
       if (ring) {
         instance.nextSeq = ring.nextSeq;
         instance.ring = ring.items.slice(-instance.capacity);
       }
+      instance.ledger.restore((extra as InstanceExtra | undefined)?.ledger);
     }
     return instance;
   }
@@ -94,7 +109,26 @@ export class EngineInstance implements VigilService {
    * failing events are alone. (Change the engine through this instance only: a rule changed on
    * the engine directly would be rolled back with it.)
    */
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
+    if (!key) return this.ingestNow(events);
+    const running = this.pending.get(key.key);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.ingest(events, key);
+    }
+    const answered = this.ledger.answerFor(key);
+    if (answered) return { ...answered, replayed: true };
+    const run = this.ingestNow(events, key);
+    this.pending.set(key.key, run);
+    try {
+      return await run;
+    } finally {
+      this.pending.delete(key.key);
+    }
+  }
+
+  /** Applies the batch, records its key (if any) with the answer, and checkpoints both in one write. */
+  private async ingestNow(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, rejected: [] };
     this.pushIsolated(
       events,
@@ -102,6 +136,7 @@ export class EngineInstance implements VigilService {
       result,
     );
     result.rejected.sort((a, b) => a.index - b.index);
+    if (key) this.ledger.record(key, result);
     await this.persist(true);
     return result;
   }
@@ -267,8 +302,8 @@ export class EngineInstance implements VigilService {
       return;
     }
     this.rollBackPoint = undefined;
-    const ring: RingState = { nextSeq: this.nextSeq, items: this.ring };
-    const bytes = this.engine.checkpoint({ alerts: ring });
+    const extra: InstanceExtra = { alerts: { nextSeq: this.nextSeq, items: this.ring }, ledger: this.ledger.snapshot() };
+    const bytes = this.engine.checkpoint(extra);
     await this.options.store.write(bytes);
     this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
   }

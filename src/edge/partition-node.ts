@@ -24,6 +24,7 @@ import { Reentry } from '../engine/reentry.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import { BASE_CLASS_ID, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
@@ -41,6 +42,8 @@ export interface RoutedBatch {
   /** The routing version the sender computed the groups with. */
   routing: string;
   groups: RoutedGroup[];
+  /** This partition's share of a keyed request: applied once (see src/edge/ingest-ledger.ts). */
+  key?: IngestKey;
 }
 
 export interface RoutedIngestResult {
@@ -49,6 +52,8 @@ export interface RoutedIngestResult {
   routing: string;
   /** Events whose processing failed (the rest were processed): `group` and `index` point into the batch. */
   rejected?: { group: number; index: number; reason: string }[];
+  /** The batch's key had been applied: this is the first answer, nothing was applied now. */
+  replayed?: boolean;
 }
 
 export interface ForwardEntry {
@@ -84,6 +89,8 @@ export interface PartitionNodeOptions {
   /** Alerts kept for `GET /alerts`. Default 10 000. */
   alertCapacity?: number;
   store?: ChunkedCheckpointStore;
+  /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
+  ledgerKeys?: number;
   /** Delivers forwarded alerts to another partition; resolves once that partition has applied them. */
   send?: (partition: number, message: ForwardMessage) => Promise<void>;
 }
@@ -110,6 +117,8 @@ interface NodeState {
   outbox: OutboxEntry[];
   applied: [number, { floor: number; seqs: number[] }][];
   counters: PartitionNode['counters'];
+  /** Keys of routed batches applied here, with their answers (absent in checkpoints from before the ledger). */
+  ledger?: [string, LedgerEntry<RoutedIngestResult>][];
 }
 
 /** One event of a routed batch, with where it was in the batch. */
@@ -159,6 +168,10 @@ export class PartitionNode implements PartitionClient {
   };
   private counters = { eventsIn: 0, alertsIn: 0, alertsForwarded: 0, forwardFailures: 0 };
   private lastForwardError: string | undefined;
+  /** Keys of routed batches applied here: saved in the same checkpoint as what they changed. */
+  private readonly ledger: IngestLedger<RoutedIngestResult>;
+  /** Keyed batches being applied now: a concurrent retry waits for the first attempt. */
+  private readonly pending = new Map<string, Promise<RoutedIngestResult>>();
   private readonly capacity: number;
   private readonly maxDepth: number;
   private index: number | undefined;
@@ -168,6 +181,7 @@ export class PartitionNode implements PartitionClient {
     private readonly options: PartitionNodeOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
     this.maxDepth = options.engine?.maxReentryDepth ?? DEFAULT_MAX_REENTRY_DEPTH;
     this.chain = new Reentry(
       {
@@ -205,15 +219,41 @@ export class PartitionNode implements PartitionClient {
   // ── events and alerts ──────────────────────────────────────────────────
 
   async ingestRouted(batch: RoutedBatch): Promise<RoutedIngestResult> {
+    const key = batch.key;
+    if (!key) return this.ingestRoutedNow(batch);
+    const running = this.pending.get(key.key);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.ingestRouted(batch);
+    }
+    const answered = this.ledger.answerFor(key);
+    if (answered) {
+      // Alerts the first attempt owed other partitions may not have left before a crash.
+      await this.forwardOutbox();
+      return { ...answered, replayed: true };
+    }
+    const run = this.ingestRoutedNow(batch);
+    this.pending.set(key.key, run);
+    try {
+      return await run;
+    } finally {
+      this.pending.delete(key.key);
+    }
+  }
+
+  private async ingestRoutedNow(batch: RoutedBatch): Promise<RoutedIngestResult> {
     let flat = 0;
     const items: RoutedItem[] = batch.groups.flatMap((group, g) =>
       group.events.map((event, index) => ({ classId: group.classId, event, group: g, index, order: positionOf(group, index, flat++) })),
     );
     const rejected: NonNullable<RoutedIngestResult['rejected']> = [];
     this.stepIsolated(items, rejected);
+    const answer: RoutedIngestResult = { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+    // The key goes into the same checkpoint as the state the batch changed.
+    if (batch.key) this.ledger.record(batch.key, answer);
     await this.persist();
     await this.forwardOutbox();
-    return { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+    return answer;
   }
 
   /**
@@ -357,7 +397,7 @@ export class PartitionNode implements PartitionClient {
   }
 
   /** Events straight from a client (a node used alone): routed here as PartitionedService would. */
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
     const byClass = new Map<string, Record<string, unknown>[]>();
     const origin = new Map<string, number[]>();
@@ -370,7 +410,11 @@ export class PartitionNode implements PartitionClient {
       }
     });
     const origins = [...origin.values()];
-    const result = await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list, positions: origin.get(classId) })) });
+    const result = await this.ingestRouted({
+      routing: this.table.version,
+      groups: [...byClass].map(([classId, list]) => ({ classId, events: list, positions: origin.get(classId) })),
+      ...(key ? { key } : {}),
+    });
     const failed = new Map<number, string>();
     for (const r of result.rejected ?? []) {
       const index = origins[r.group]![r.index]!;
@@ -378,7 +422,7 @@ export class PartitionNode implements PartitionClient {
     }
     for (const [index, reason] of failed) rejected.push({ index, reason });
     rejected.sort((a, b) => a.index - b.index);
-    return { accepted: events.length - rejected.length, rejected };
+    return { accepted: events.length - rejected.length, rejected, ...(result.replayed ? { replayed: true } : {}) };
   }
 
   // ── rules and lists ─────────────────────────────────────────────────────
@@ -660,6 +704,7 @@ export class PartitionNode implements PartitionClient {
       outbox: this.outbox,
       applied: [...this.applied],
       counters: { ...this.counters },
+      ledger: this.ledger.snapshot(),
     };
     await store.write(encodeCheckpoint({ document: state, blobs }));
   }
@@ -680,6 +725,7 @@ export class PartitionNode implements PartitionClient {
     this.ring = document.ring.items.slice(-this.capacity);
     this.outbox = document.outbox;
     this.applied = new Map(document.applied);
+    this.ledger.restore(document.ledger);
     this.counters = { ...this.counters, ...document.counters };
     this.rebuildTable();
   }

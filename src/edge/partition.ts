@@ -8,9 +8,9 @@
  * process (partitions are PartitionNodes): see docs/partitioning.md.
  */
 import type { Alert } from '../engine/engine.js';
-import { notAnEvent, type PartitionClient, type RoutedGroup } from './partition-node.js';
+import { notAnEvent, type PartitionClient, type RoutedGroup, type RoutedIngestResult } from './partition-node.js';
 import { RoutingTable, type Target } from './routing.js';
-import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
+import { HttpError, type AlertPage, type IngestKey, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
 export { partitionKeyText, partitionOf } from './routing.js';
 
@@ -34,8 +34,13 @@ export class PartitionedService implements VigilService {
    * Sends each event to the engines its rules live in. If a partition's routing version is not the
    * one the events were routed with, a rule changed meanwhile: the table is read again and the
    * events are sent to the engines the new table adds (never again to one they reached).
+   *
+   * With a key, each partition applies its share once (its ledger, src/edge/ingest-ledger.ts). A
+   * partition that cannot be reached leaves the batch partial: the answer is a 503
+   * `partial-ingest` naming the partitions that applied it and those that did not, and the same
+   * request with the same key completes it (those that applied it answer from their ledgers).
    */
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
     const valid: { index: number; event: Record<string, unknown> }[] = [];
     events.forEach((event, index) => {
@@ -47,18 +52,29 @@ export class PartitionedService implements VigilService {
     // An event whose processing failed in some engine (it was processed in the others it reached).
     const failed = new Map<number, string>();
     let table = await this.routingTable();
+    let replayed = false;
     for (let round = 0; ; round++) {
-      const versions = await this.send(table, valid, reached, failed);
+      // A key per round: a round's share differs from the first round's (only the targets a new table adds).
+      const roundKey = key && { key: round ? `${key.key}#${round}` : key.key, fingerprint: key.fingerprint };
+      const sent = await this.send(table, valid, reached, failed, roundKey);
+      const versions = sent.versions;
+      replayed ||= sent.replayed;
       if (versions.every((v) => v === table.version) || round === ROUTING_RETRIES) break;
       table = await this.routingTable(true);
     }
     for (const [i, reason] of failed) rejected.push({ index: valid[i]!.index, reason });
     rejected.sort((a, b) => a.index - b.index);
-    return { accepted: valid.length - failed.size, rejected };
+    return { accepted: valid.length - failed.size, rejected, ...(replayed ? { replayed } : {}) };
   }
 
   /** One round of ingest: the targets of each event not yet reached. Returns the partitions' routing versions. */
-  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[], failed: Map<number, string>): Promise<string[]> {
+  private async send(
+    table: RoutingTable,
+    valid: { event: Record<string, unknown> }[],
+    reached: Set<string>[],
+    failed: Map<number, string>,
+    key: IngestKey | undefined,
+  ): Promise<{ versions: string[]; replayed: boolean }> {
     const groups = this.partitions.map(() => new Map<string, RoutedGroup & { origin: number[] }>());
     valid.forEach(({ event }, i) => {
       for (const target of table.eventTargets(event, this.partitions.length)) {
@@ -72,11 +88,20 @@ export class PartitionedService implements VigilService {
         group.origin.push(i);
       }
     });
-    const results = await Promise.all(
+    const settled = await Promise.allSettled(
       groups.map((byClass, p) =>
-        byClass.size ? this.partitions[p]!.ingestRouted({ routing: table.version, groups: [...byClass.values()].map(({ classId, events, origin }) => ({ classId, events, positions: origin })) }) : undefined,
+        byClass.size
+          ? this.partitions[p]!.ingestRouted({
+              routing: table.version,
+              groups: [...byClass.values()].map(({ classId, events, origin }) => ({ classId, events, positions: origin })),
+              ...(key ? { key } : {}),
+            })
+          : undefined,
       ),
     );
+    const unreached = settled.flatMap((s, p) => (s.status === 'rejected' ? [p] : []));
+    if (unreached.length) throw partialIngest(settled, unreached, key);
+    const results = settled.map((s) => (s as PromiseFulfilledResult<RoutedIngestResult | undefined>).value);
     results.forEach((result, p) => {
       const sent = [...groups[p]!.values()];
       for (const r of result?.rejected ?? []) {
@@ -84,7 +109,7 @@ export class PartitionedService implements VigilService {
         if (!failed.has(i)) failed.set(i, r.reason);
       }
     });
-    return results.flatMap((r) => (r ? [r.routing] : []));
+    return { versions: results.flatMap((r) => (r ? [r.routing] : [])), replayed: results.some((r) => r?.replayed) };
   }
 
   private async routingTable(refresh = false): Promise<RoutingTable> {
@@ -173,6 +198,23 @@ export class PartitionedService implements VigilService {
     }
     return { partitions: each.length, ...total, perPartition: each };
   }
+}
+
+/** The error of a batch some partitions applied and others did not (or may not have). */
+function partialIngest(settled: PromiseSettledResult<RoutedIngestResult | undefined>[], unreached: number[], key: IngestKey | undefined): HttpError {
+  const applied = settled.flatMap((s, p) => (s.status === 'fulfilled' && s.value ? [p] : []));
+  const reasons = unreached.map((p) => {
+    const reason = (settled[p] as PromiseRejectedResult).reason;
+    return `partition ${p}: ${reason instanceof Error ? reason.message : String(reason)}`;
+  });
+  const advice = key
+    ? `send the same request with the same Idempotency-Key ("${key.key}") to complete it: partitions that applied it will not apply it again`
+    : 'without an Idempotency-Key a retry applies the batch again on the partitions that had applied it';
+  return new HttpError(503, 'partial-ingest', `the batch reached ${applied.length ? `partitions ${applied.join(', ')}` : 'no partition'} but not ${unreached.join(', ')} (${reasons.join('; ')}); ${advice}`, {
+    applied,
+    unreached,
+    ...(key ? { key: key.key } : {}),
+  });
 }
 
 function targetId(target: Target): string {

@@ -5,11 +5,16 @@
  */
 import type { Alert, EngineMetrics, RuleInfo } from '../engine/engine.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
+import type { IngestKey } from './ingest-ledger.js';
+
+export type { IngestKey } from './ingest-ledger.js';
 
 export interface IngestResult {
   accepted: number;
   /** Indices (0-based) into the events handed in, with the reason each was refused. */
   rejected: { index: number; reason: string }[];
+  /** True when the batch's key had been applied already: this is the first attempt's answer, nothing was applied. */
+  replayed?: boolean;
 }
 
 export interface AlertPage {
@@ -30,7 +35,11 @@ export interface InstanceMetrics extends EngineMetrics {
 }
 
 export interface VigilService {
-  ingest(events: Record<string, unknown>[]): Promise<IngestResult>;
+  /**
+   * Applies a batch. With a key, exactly once: a batch whose key was applied already (and is still
+   * in the ledger, src/edge/ingest-ledger.ts) is not applied again and gets the first answer.
+   */
+  ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult>;
   alerts(since: string | undefined, limit: number): Promise<AlertPage>;
   putRule(name: string, text: string, author: string): Promise<PutRuleResult>;
   rules(): Promise<RuleSummary[]>;
