@@ -32,7 +32,7 @@ describe('exactly-once ingest across kill -9', () => {
     it(`${runtime}: ${KILLS} kills inside requests, batches resent with their keys: 0 lost, 0 duplicated (seed ${SEED})`, async () => {
       const expected = await referenceAlerts(testCase);
       expect(expected.length).toBeGreaterThan(100);
-      const vars = runtime === 'workerd' ? { VIGIL_PARTITIONS: '4', VIGIL_PARTITION_FIELD: PARTITION_FIELD } : {};
+      const vars: Record<string, string> = runtime === 'workerd' ? { VIGIL_PARTITIONS: '4', VIGIL_PARTITION_FIELD: PARTITION_FIELD } : {};
 
       const calm = await runWithKills(launcher(runtime, bundles, vars), testCase, batches, new Map(), 'calm');
       expect(difference(expected, calm.alerts)).toEqual({ lost: [], duplicated: [] });
