@@ -40,7 +40,67 @@ const HEAD = 'checkpoint:head';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Blobs stored once under the SHA-256 of their bytes (IOC filters and tables, src/edge/shared-data.ts),
+ * chunked like checkpoints: the chunks under `blob:<hash>:<i>`, then the head `blob:<hash>` naming
+ * their count. A blob is only ever read through a head, and a head is written after its chunks, so
+ * a crash mid-write leaves no blob (the next put writes it again). Writing bytes already stored
+ * is a no-op: a list replaced by the same entries, or held by several engines, is one blob.
+ */
+export class SharedBlobStore {
+  constructor(
+    private readonly store: ByteStore,
+    private readonly chunkBytes = 120 * 1024,
+  ) {}
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = await sha256(bytes);
+    if (await this.store.get(blobKey(hash))) return hash;
+    const chunks = Math.max(1, Math.ceil(bytes.length / this.chunkBytes));
+    for (let i = 0; i < chunks; i++) await this.store.put(`${blobKey(hash)}:${i}`, bytes.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes));
+    await this.store.put(blobKey(hash), encoder.encode(JSON.stringify({ chunks, bytes: bytes.length })));
+    return hash;
+  }
+
+  /** The blob's bytes; undefined when there is none under `hash`. */
+  async get(hash: string): Promise<Uint8Array | undefined> {
+    const raw = await this.store.get(blobKey(hash));
+    if (!raw) return undefined;
+    const head = JSON.parse(decoder.decode(raw)) as { chunks: number; bytes: number };
+    const bytes = new Uint8Array(head.bytes);
+    let at = 0;
+    for (let i = 0; i < head.chunks; i++) {
+      const chunk = await this.store.get(`${blobKey(hash)}:${i}`);
+      if (!chunk) throw new Error(`blob ${hash} lacks chunk ${i}`);
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    if (at !== head.bytes) throw new Error(`blob ${hash} has ${at} bytes, its head says ${head.bytes}`);
+    return bytes;
+  }
+
+  /** Deletes the blob (head first: a crash halfway leaves only unreachable chunks). */
+  async delete(hash: string): Promise<void> {
+    const raw = await this.store.get(blobKey(hash));
+    if (!raw) return;
+    const head = JSON.parse(decoder.decode(raw)) as { chunks: number };
+    await this.store.delete(blobKey(hash));
+    for (let i = 0; i < head.chunks; i++) await this.store.delete(`${blobKey(hash)}:${i}`);
+  }
+}
+
+function blobKey(hash: string): string {
+  return `blob:${hash}`;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export class ChunkedCheckpointStore {
+  /** Blobs in the same byte store (content-addressed, outside the checkpoint). */
+  readonly blobs: SharedBlobStore;
   private head: Head | undefined;
   /** Writes run one after another, in the order they were asked for. */
   private queue: Promise<void> = Promise.resolve();
@@ -48,7 +108,9 @@ export class ChunkedCheckpointStore {
   constructor(
     private readonly store: ByteStore,
     private readonly chunkBytes = 120 * 1024,
-  ) {}
+  ) {
+    this.blobs = new SharedBlobStore(store, chunkBytes);
+  }
 
   /** The last checkpoint written, or undefined when there is none. */
   async read(): Promise<Uint8Array | undefined> {

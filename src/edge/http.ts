@@ -4,13 +4,18 @@
  *
  * | route | access | |
  * |---|---|---|
- * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }` |
+ * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }`; `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
  * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines; `Vigil-Cursor` for the next call |
  * | `GET /rules` | read | `{ rules: [...] }` |
  * | `PUT /rules/:name` | admin | body: the VGL text of that one rule; 400 with `diagnostics` when invalid |
  * | `DELETE /rules/:name` | admin | 204, or 404 |
  * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored); replaces the list |
  * | `DELETE /iocs/:list` | admin | 204, 404, or 409 while a rule uses it |
+ * | `POST /iocs/:list/entries` | admin | body: entries, one a line; added (the list is created when there is none) → `{ name, count }` |
+ * | `DELETE /iocs/:list/entries` | admin | body: entries, one a line; removed → `{ name, count, removed }`, or 404 |
+ * | `PUT /tables/:name` | admin | body: entries, one a line; creates or replaces the table rules read with `utils.inTable` |
+ * | `GET /tables/:name` | read | the table's entries, one a line, or 404 |
+ * | `DELETE /tables/:name` | admin | 204, or 404 |
  * | `POST /flush` | admin | end of input: every open window fires |
  * | `GET /metrics` | read | engine counters |
  * | `GET /health` | open | `{ ok: true }` |
@@ -30,6 +35,7 @@ import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
 import { BodyError, decodeEvents } from './decode-body.js';
 import { checkIngestKey, fingerprintEvents } from './ingest-ledger.js';
+import { bodyEntries } from './shared-data.js';
 import { HttpError, type IngestKey, type VigilService } from './service.js';
 
 export type Handler = (request: Request) => Promise<Response>;
@@ -167,11 +173,7 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   });
   app.put('/iocs/:list', guard('admin'), withBody, async (c) => {
     const name = c.req.param('list');
-    const entries = (await text(c))
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith('#'));
-    const { count } = await service.putIocList(name, entries);
+    const { count } = await service.putIocList(name, bodyEntries(await text(c)));
     return json(200, { name, count });
   });
   app.delete('/iocs/:list', guard('admin'), async (c) => {
@@ -180,6 +182,48 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     return new Response(null, { status: 204 });
   });
   app.all('/iocs/:list', refuse('PUT', 'DELETE'));
+
+  // Lists beyond the body limit go up in parts: one POST per part, each within the limit.
+  app.use('/iocs/:list/entries', async (c, next) => {
+    const name = c.req.param('list');
+    if (!LIST_NAME.test(name)) throw new HttpError(400, 'bad-list-name', `"${name}" is not a list name (letters, digits, _ . -; at most 128)`);
+    await next();
+  });
+  app.post('/iocs/:list/entries', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('list');
+    const { count } = await service.addIocEntries(name, bodyEntries(await text(c)));
+    return json(200, { name, count });
+  });
+  app.delete('/iocs/:list/entries', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('list');
+    const result = await service.removeIocEntries(name, bodyEntries(await text(c)));
+    if (!result) throw new HttpError(404, 'no-such-list', `there is no IOC list "${name}"`);
+    return json(200, { name, ...result });
+  });
+  app.all('/iocs/:list/entries', refuse('POST', 'DELETE'));
+
+  app.use('/tables/:name', async (c, next) => {
+    const name = c.req.param('name');
+    if (!LIST_NAME.test(name)) throw new HttpError(400, 'bad-table-name', `"${name}" is not a table name (letters, digits, _ . -; at most 128)`);
+    await next();
+  });
+  app.put('/tables/:name', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('name');
+    const { count } = await service.putTable(name, bodyEntries(await text(c)));
+    return json(200, { name, count });
+  });
+  app.get('/tables/:name', guard('read'), async (c) => {
+    const name = c.req.param('name');
+    const entries = await service.getTable(name);
+    if (!entries) throw new HttpError(404, 'no-such-table', `there is no table "${name}"`);
+    return new Response(entries.map((e) => e + '\n').join(''), { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  });
+  app.delete('/tables/:name', guard('admin'), async (c) => {
+    const name = c.req.param('name');
+    if (!(await service.deleteTable(name))) throw new HttpError(404, 'no-such-table', `there is no table "${name}"`);
+    return new Response(null, { status: 204 });
+  });
+  app.all('/tables/:name', refuse('GET', 'PUT', 'DELETE'));
 
   app.post('/flush', guard('admin'), async () => {
     await service.flush();

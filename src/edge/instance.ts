@@ -8,6 +8,8 @@ import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
 import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { decodeEngineState } from '../engine/engine-state.js';
+import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import {
   HttpError,
@@ -50,6 +52,8 @@ interface RingState {
 
 /** What the instance keeps in the engine checkpoint's `extra`. */
 interface InstanceExtra {
+  /** IOC lists and tables, stored once outside the checkpoint (src/edge/shared-data.ts). */
+  shared?: SharedRefs;
   alerts?: RingState;
   ledger?: [string, LedgerEntry<IngestResult>][];
 }
@@ -66,6 +70,8 @@ export class EngineInstance implements VigilService {
   private readonly ledger: IngestLedger<IngestResult>;
   /** Keyed batches being applied now: a concurrent retry waits for the first attempt's answer. */
   private readonly pending = new Map<string, Promise<IngestResult>>();
+  /** Where each shared list and table is stored (with a store; without one they live in the engine only). */
+  private shared: SharedRefs = emptyRefs();
 
   private constructor(
     readonly engine: EngineSurface,
@@ -91,6 +97,9 @@ export class EngineInstance implements VigilService {
     const instance = new EngineInstance(engine, options);
     const bytes = await options.store?.read();
     if (bytes) {
+      // Shared lists and tables first: the rules restored next are compiled against them.
+      const refs = (decodeEngineState(bytes).state.extra as InstanceExtra | undefined)?.shared;
+      if (refs) await instance.loadShared(refs);
       const { extra } = engine.restore(bytes);
       const ring = (extra as InstanceExtra | undefined)?.alerts;
       if (ring) {
@@ -251,13 +260,23 @@ export class EngineInstance implements VigilService {
   }
 
   async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    const iocs = this.engine.iocs;
-    // Replace in one synchronous step: rules look their list up by name on every batch.
-    if (iocs.exists(name)) iocs.drop(name);
-    iocs.create(name, { capacity: Math.max(1024, entries.length) });
-    iocs.add(name, entries);
-    await this.persist();
-    return { count: iocs.list().find((l) => l.name === name)!.count };
+    replaceIocList(this.engine, name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    if (!this.engine.iocs.exists(name)) replaceIocList(this.engine, name, entries);
+    else this.engine.iocs.add(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    if (!this.engine.iocs.exists(name)) return undefined;
+    const removed = this.engine.iocs.remove(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name), removed };
   }
 
   async deleteIocList(name: string): Promise<boolean> {
@@ -267,8 +286,59 @@ export class EngineInstance implements VigilService {
     } catch (error) {
       throw new HttpError(409, 'ioc-list-in-use', (error as Error).message);
     }
+    const old = this.shared.iocs[name];
+    delete this.shared.iocs[name];
     await this.persist();
+    await this.forgetBlob(old);
     return true;
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    replaceTable(this.engine, name, entries);
+    const old = this.shared.tables[name];
+    if (this.options.store) this.shared.tables[name] = await this.options.store.blobs.put(tableBytes(this.engine.tables.entries(name)));
+    await this.persist();
+    if (old !== this.shared.tables[name]) await this.forgetBlob(old);
+    return { count: this.engine.tables.size(name) };
+  }
+
+  async getTable(name: string): Promise<string[] | undefined> {
+    return this.engine.tables.names().includes(name) ? this.engine.tables.entries(name) : undefined;
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    if (!this.engine.tables.delete(name)) return false;
+    const old = this.shared.tables[name];
+    delete this.shared.tables[name];
+    await this.persist();
+    await this.forgetBlob(old);
+    return true;
+  }
+
+  private iocCount(name: string): number {
+    return this.engine.iocs.list().find((l) => l.name === name)!.count;
+  }
+
+  /** Stores the list's filter once (by its hash), then the checkpoint naming it; the old version goes after. */
+  private async storeIocList(name: string): Promise<void> {
+    const old = this.shared.iocs[name];
+    if (this.options.store) this.shared.iocs[name] = await this.options.store.blobs.put(this.engine.iocs.serialize(name));
+    await this.persist();
+    if (old !== this.shared.iocs[name]) await this.forgetBlob(old);
+  }
+
+  /** Deletes a blob no longer named by the checkpoint (and by no other list: blobs are shared by content). */
+  private async forgetBlob(hash: string | undefined): Promise<void> {
+    if (!hash || !this.options.store) return;
+    if (Object.values(this.shared.iocs).includes(hash) || Object.values(this.shared.tables).includes(hash)) return;
+    await this.options.store.blobs.delete(hash);
+  }
+
+  private async loadShared(refs: SharedRefs): Promise<void> {
+    const blobs = this.options.store!.blobs;
+    for (const [name, hash] of Object.entries(refs.iocs)) loadIocList(this.engine, name, await readBlob(blobs, hash, `IOC list "${name}"`));
+    for (const [name, hash] of Object.entries(refs.tables)) replaceTable(this.engine, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
+    this.shared = { iocs: { ...refs.iocs }, tables: { ...refs.tables } };
   }
 
   async flush(): Promise<void> {
@@ -302,7 +372,7 @@ export class EngineInstance implements VigilService {
       return;
     }
     this.rollBackPoint = undefined;
-    const extra: InstanceExtra = { alerts: { nextSeq: this.nextSeq, items: this.ring }, ledger: this.ledger.snapshot() };
+    const extra: InstanceExtra = { shared: this.shared, alerts: { nextSeq: this.nextSeq, items: this.ring }, ledger: this.ledger.snapshot() };
     const bytes = this.engine.checkpoint(extra);
     await this.options.store.write(bytes);
     this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };

@@ -23,7 +23,8 @@ import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../e
 import { Reentry } from '../engine/reentry.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
-import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import type { ChunkedCheckpointStore, SharedBlobStore } from './checkpoint-store.js';
+import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import { BASE_CLASS_ID, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
@@ -89,6 +90,11 @@ export interface PartitionNodeOptions {
   /** Alerts kept for `GET /alerts`. Default 10 000. */
   alertCapacity?: number;
   store?: ChunkedCheckpointStore;
+  /**
+   * Where IOC lists and tables are stored, once by content (src/edge/shared-data.ts): partitions of
+   * one process share one. Default: the store's own (`store.blobs`); without either they live in memory.
+   */
+  blobs?: SharedBlobStore;
   /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
   ledgerKeys?: number;
   /** Delivers forwarded alerts to another partition; resolves once that partition has applied them. */
@@ -119,6 +125,8 @@ interface NodeState {
   counters: PartitionNode['counters'];
   /** Keys of routed batches applied here, with their answers (absent in checkpoints from before the ledger). */
   ledger?: [string, LedgerEntry<RoutedIngestResult>][];
+  /** IOC lists and tables, stored outside this checkpoint (absent in checkpoints that held them inside). */
+  shared?: SharedRefs;
 }
 
 /** One event of a routed batch, with where it was in the batch. */
@@ -172,6 +180,8 @@ export class PartitionNode implements PartitionClient {
   private readonly ledger: IngestLedger<RoutedIngestResult>;
   /** Keyed batches being applied now: a concurrent retry waits for the first attempt. */
   private readonly pending = new Map<string, Promise<RoutedIngestResult>>();
+  /** Where each IOC list and table is stored. */
+  private shared: SharedRefs = emptyRefs();
   private readonly capacity: number;
   private readonly maxDepth: number;
   private index: number | undefined;
@@ -483,19 +493,69 @@ export class PartitionNode implements PartitionClient {
   }
 
   async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    replaceIocList(this.base(), name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
     const base = this.base();
-    replaceList(base, name, entries);
-    this.dirty.add(BASE_CLASS_ID);
-    // Other engines hold the lists their rules use: replace them there from the base's filter.
+    if (!base.iocs.exists(name)) replaceIocList(base, name, entries);
+    else base.iocs.add(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    const base = this.base();
+    if (!base.iocs.exists(name)) return undefined;
+    const removed = base.iocs.remove(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name), removed };
+  }
+
+  private iocCount(name: string): number {
+    return this.base().iocs.list().find((l) => l.name === name)!.count;
+  }
+
+  /**
+   * After the base engine's list changed: the other engines holding it get the base's filter, the
+   * filter is stored once by its hash, and the checkpoint names it.
+   */
+  private async storeIocList(name: string): Promise<void> {
+    const base = this.base();
     const bytes = base.iocs.serialize(name);
-    for (const [classId, engine] of this.engines) {
-      if (engine === base || !engine.iocs.exists(name)) continue;
-      engine.iocs.drop(name);
-      engine.iocs.load(name, bytes);
-      this.dirty.add(classId);
-    }
+    for (const engine of this.engines.values()) if (engine !== base && engine.iocs.exists(name)) loadIocList(engine, name, bytes);
+    const blobs = this.blobs();
+    if (blobs) this.shared.iocs[name] = await blobs.put(bytes);
     await this.persist();
-    return { count: base.iocs.list().find((l) => l.name === name)!.count };
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    // Every engine: a rule of any class may call utils.inTable.
+    for (const engine of this.engines.values()) replaceTable(engine, name, entries);
+    const blobs = this.blobs();
+    if (blobs) this.shared.tables[name] = await blobs.put(tableBytes(this.base().tables.entries(name)));
+    await this.persist();
+    return { count: this.base().tables.size(name) };
+  }
+
+  async getTable(name: string): Promise<string[] | undefined> {
+    const tables = this.base().tables;
+    return tables.names().includes(name) ? tables.entries(name) : undefined;
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    let found = false;
+    for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
+    if (!found) return false;
+    delete this.shared.tables[name];
+    await this.persist();
+    return true;
+  }
+
+  private blobs(): SharedBlobStore | undefined {
+    return this.options.blobs ?? this.options.store?.blobs;
   }
 
   async deleteIocList(name: string): Promise<boolean> {
@@ -507,6 +567,8 @@ export class PartitionNode implements PartitionClient {
       engine.iocs.drop(name);
       this.dirty.add(classId);
     }
+    // The blob stays: other partitions (or a list with the same entries) may hold it.
+    delete this.shared.iocs[name];
     await this.persist();
     return true;
   }
@@ -636,6 +698,9 @@ export class PartitionNode implements PartitionClient {
     const engine = await this.makeEngine({ ...this.options.engine, maxReentryDepth: this.maxDepth });
     engine.setAlertTarget(this.alertTarget);
     engine.onAlert((alert) => this.onAlert(alert));
+    // Tables are for every engine (utils.inTable may be called by a rule of any class).
+    const base = this.engines.get(BASE_CLASS_ID);
+    if (base) for (const table of base.tables.names()) replaceTable(engine, table, base.tables.entries(table));
     const raced = this.engines.get(classId);
     if (raced) {
       engine.dispose();
@@ -654,7 +719,7 @@ export class PartitionNode implements PartitionClient {
     const base = this.base();
     for (const list of lists) {
       if (engine === base || engine.iocs.exists(list) || !base.iocs.exists(list)) continue;
-      engine.iocs.load(list, base.iocs.serialize(list));
+      loadIocList(engine, list, base.iocs.serialize(list));
     }
   }
 
@@ -705,6 +770,7 @@ export class PartitionNode implements PartitionClient {
       applied: [...this.applied],
       counters: { ...this.counters },
       ledger: this.ledger.snapshot(),
+      shared: this.shared,
     };
     await store.write(encodeCheckpoint({ document: state, blobs }));
   }
@@ -713,8 +779,22 @@ export class PartitionNode implements PartitionClient {
     const { document, blobs } = decodeCheckpoint<NodeState | { partitionFormat?: undefined; extra?: { alerts?: NodeState['ring'] } }>(bytes);
     if (document.partitionFormat !== 1) return this.restoreSingleEngine(bytes, document.extra?.alerts);
     this.index ??= document.index;
+    const shared = document.shared ?? emptyRefs();
+    const store = this.blobs();
+    const sharedBytes = new Map<string, Uint8Array>();
+    const bytesOf = async (hash: string, what: string) => {
+      let bytes = sharedBytes.get(hash);
+      if (!bytes) sharedBytes.set(hash, (bytes = await readBlob(store!, hash, what)));
+      return bytes;
+    };
     for (const [classId, blob] of document.engines) {
       const engine = await this.createEngine(classId);
+      // Shared lists and tables first: the engine's rules are compiled against them.
+      for (const [name, hash] of Object.entries(shared.tables)) replaceTable(engine, name, tableEntries(await bytesOf(hash, `table "${name}"`)));
+      const used = new Set(document.rules.filter((r) => r.classId === classId).flatMap((r) => r.iocLists));
+      for (const [name, hash] of Object.entries(shared.iocs)) {
+        if (classId === BASE_CLASS_ID || used.has(name)) loadIocList(engine, name, await bytesOf(hash, `IOC list "${name}"`));
+      }
       engine.restore(blobs[blob]!);
       this.engineBytes.set(classId, blobs[blob]!);
     }
@@ -726,6 +806,7 @@ export class PartitionNode implements PartitionClient {
     this.outbox = document.outbox;
     this.applied = new Map(document.applied);
     this.ledger.restore(document.ledger);
+    this.shared = { iocs: { ...shared.iocs }, tables: { ...shared.tables } };
     this.counters = { ...this.counters, ...document.counters };
     this.rebuildTable();
   }
@@ -763,14 +844,6 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-function replaceList(engine: Engine, name: string, entries: string[]): void {
-  const iocs = engine.iocs;
-  // Replace in one synchronous step: rules look their list up by name on every batch.
-  if (iocs.exists(name)) iocs.drop(name);
-  iocs.create(name, { capacity: Math.max(1024, entries.length) });
-  iocs.add(name, entries);
 }
 
 /** The engine's reason for refusing an input that is not an event, or undefined for an event. */

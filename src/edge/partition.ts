@@ -168,6 +168,30 @@ export class PartitionedService implements VigilService {
     return results[0]!;
   }
 
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    const results = await Promise.all(this.partitions.map((p) => p.addIocEntries(name, entries)));
+    return results[0]!;
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    const results = await Promise.all(this.partitions.map((p) => p.removeIocEntries(name, entries)));
+    return results[0];
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    const results = await Promise.all(this.partitions.map((p) => p.putTable(name, entries)));
+    return results[0]!;
+  }
+
+  getTable(name: string): Promise<string[] | undefined> {
+    return this.partitions[0]!.getTable(name);
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    const results = await Promise.all(this.partitions.map((p) => p.deleteTable(name)));
+    return results.some(Boolean);
+  }
+
   async deleteIocList(name: string): Promise<boolean> {
     // Partition 0 first: a list in use is refused there (409) before any partition drops it.
     if (!(await this.partitions[0]!.deleteIocList(name))) return false;

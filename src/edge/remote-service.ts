@@ -66,6 +66,36 @@ export class RemoteService implements VigilService {
     return true;
   }
 
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return (await this.call('POST', `/iocs/${encodeURIComponent(name)}/entries`, entries.join('\n'), 'text/plain')) as { count: number };
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    const response = await this.fetch(this.request('DELETE', `/iocs/${encodeURIComponent(name)}/entries`, entries.join('\n'), 'text/plain'));
+    if (response.status === 404) return undefined;
+    const body = (await response.json().catch(() => ({}))) as { count: number; removed: number };
+    if (!response.ok) throw toError(response.status, body);
+    return { count: body.count, removed: body.removed };
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return (await this.call('PUT', `/tables/${encodeURIComponent(name)}`, entries.join('\n'), 'text/plain')) as { count: number };
+  }
+
+  async getTable(name: string): Promise<string[] | undefined> {
+    const response = await this.fetch(this.request('GET', `/tables/${encodeURIComponent(name)}`));
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw toError(response.status, await response.json().catch(() => ({})));
+    return (await response.text()).split('\n').filter(Boolean);
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    const response = await this.fetch(this.request('DELETE', `/tables/${encodeURIComponent(name)}`));
+    if (response.status === 404) return false;
+    if (!response.ok) throw toError(response.status, await response.json().catch(() => ({})));
+    return true;
+  }
+
   async flush(): Promise<void> {
     await this.call('POST', '/flush');
   }

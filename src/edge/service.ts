@@ -49,6 +49,16 @@ export interface VigilService {
   putIocList(name: string, entries: string[]): Promise<{ count: number }>;
   /** False when there is no such list; an HttpError 409 when a rule uses it. */
   deleteIocList(name: string): Promise<boolean>;
+  /** Adds entries to a list (created when there is none). */
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }>;
+  /** Removes entries from a list; undefined when there is no such list. */
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined>;
+  /** Creates the table (`utils.inTable`), or replaces its entries. */
+  putTable(name: string, entries: string[]): Promise<{ count: number }>;
+  /** The table's entries; undefined when there is no such table. */
+  getTable(name: string): Promise<string[] | undefined>;
+  /** False when there is no such table. */
+  deleteTable(name: string): Promise<boolean>;
   /** End of input: every open window fires. */
   flush(): Promise<void>;
   metrics(): Promise<unknown>;

@@ -78,6 +78,21 @@ export class WebhookingService implements VigilService {
   deleteRule(name: string, author: string): Promise<boolean> {
     return this.inner.deleteRule(name, author);
   }
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.inner.addIocEntries(name, entries);
+  }
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    return this.inner.removeIocEntries(name, entries);
+  }
+  putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.inner.putTable(name, entries);
+  }
+  getTable(name: string): Promise<string[] | undefined> {
+    return this.inner.getTable(name);
+  }
+  deleteTable(name: string): Promise<boolean> {
+    return this.inner.deleteTable(name);
+  }
   putIocList(name: string, entries: string[]): Promise<{ count: number }> {
     return this.inner.putIocList(name, entries);
   }
