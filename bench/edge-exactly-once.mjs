@@ -37,8 +37,9 @@ const harness = await import(pathToFileURL(join(outdir, 'harness.js')).href);
 const { rekeyCase, referenceAlerts, PARTITION_FIELD } = await import(pathToFileURL(join(outdir, 'rekey.js')).href);
 const { buildEdge } = await import(pathToFileURL(join(outdir, 'runtimes.js')).href);
 
+let bundles;
 try {
-  const bundles = { ...buildEdge(), node: await harness.buildNodeServer() };
+  bundles = { ...buildEdge(), node: await harness.buildNodeServer() };
   const testCase = rekeyCase(100 * (kills + 4));
   const batches = harness.inBatches(testCase.eventLines, 100);
   const expected = await referenceAlerts(testCase);
@@ -62,4 +63,5 @@ try {
   }
 } finally {
   rmSync(outdir, { recursive: true, force: true });
+  if (bundles) rmSync(dirname(bundles.node), { recursive: true, force: true });
 }
