@@ -28,8 +28,10 @@ export interface LedgerEntry<Answer> {
 }
 
 export class IngestLedger<Answer> {
-  /** Insertion order is age: the oldest key is first. */
-  private entries = new Map<string, LedgerEntry<Answer>>();
+  /** Insertion order is age: the oldest key is first. Each entry is numbered (`seq`) for the log it is stored in. */
+  private entries = new Map<string, LedgerEntry<Answer> & { seq: number }>();
+  /** The number the next key recorded gets. */
+  next = 1;
 
   constructor(private readonly limit = DEFAULT_LEDGER_KEYS) {}
 
@@ -45,7 +47,7 @@ export class IngestLedger<Answer> {
 
   record(ingestKey: IngestKey, answer: Answer): void {
     this.entries.delete(ingestKey.key);
-    this.entries.set(ingestKey.key, { fingerprint: ingestKey.fingerprint, answer });
+    this.entries.set(ingestKey.key, { fingerprint: ingestKey.fingerprint, answer, seq: this.next++ });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.limit) break;
       this.entries.delete(oldest);
@@ -56,12 +58,24 @@ export class IngestLedger<Answer> {
     return this.entries.size;
   }
 
-  snapshot(): [string, LedgerEntry<Answer>][] {
-    return [...this.entries];
+  /** The keys as numbered items, oldest first (what SegmentedLog stores). */
+  items(): [number, [string, LedgerEntry<Answer>]][] {
+    return [...this.entries].map(([key, { fingerprint, answer, seq }]) => [seq, [key, { fingerprint, answer }]]);
   }
 
+  /** Back to what `items` gave (a key numbered twice: its later number holds). */
+  restoreItems(items: [number, [string, LedgerEntry<Answer>]][], next: number): void {
+    this.entries = new Map();
+    for (const [seq, [key, entry]] of items.slice(-this.limit)) {
+      this.entries.delete(key);
+      this.entries.set(key, { ...entry, seq });
+    }
+    this.next = next;
+  }
+
+  /** A ledger saved whole inside a checkpoint (before it was stored as a log). */
   restore(saved: [string, LedgerEntry<Answer>][] | undefined): void {
-    this.entries = new Map((saved ?? []).slice(-this.limit));
+    this.restoreItems((saved ?? []).map((entry, i) => [i + 1, entry]), (saved?.length ?? 0) + 1);
   }
 }
 

@@ -7,7 +7,7 @@
 import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
-import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog } from './checkpoint-store.js';
 import { decodeEngineState } from '../engine/engine-state.js';
 import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
@@ -54,6 +54,9 @@ interface RingState {
 interface InstanceExtra {
   /** IOC lists and tables, stored once outside the checkpoint (src/edge/shared-data.ts). */
   shared?: SharedRefs;
+  /** The ring and the ledger, stored beside the checkpoint as logs (SegmentedLog): only what changed is written. */
+  logs?: { alerts: LogState; ledger: LogState };
+  /** Checkpoints from before the logs held the ring and the ledger inside. */
   alerts?: RingState;
   ledger?: [string, LedgerEntry<IngestResult>][];
 }
@@ -72,6 +75,8 @@ export class EngineInstance implements VigilService {
   private readonly pending = new Map<string, Promise<IngestResult>>();
   /** Where each shared list and table is stored (with a store; without one they live in the engine only). */
   private shared: SharedRefs = emptyRefs();
+  /** Where the ring and the ledger are stored, beside the checkpoint (with a store). */
+  private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
 
   private constructor(
     readonly engine: EngineSurface,
@@ -79,6 +84,7 @@ export class EngineInstance implements VigilService {
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
     this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
+    this.logs = options.store && { alerts: options.store.log('alerts'), ledger: options.store.log('ledger') };
     engine.onAlert((alert) => {
       // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
       const copy = JSON.parse(JSON.stringify(alert)) as Alert;
@@ -100,13 +106,19 @@ export class EngineInstance implements VigilService {
       // Shared lists and tables first: the rules restored next are compiled against them.
       const refs = (decodeEngineState(bytes).state.extra as InstanceExtra | undefined)?.shared;
       if (refs) await instance.loadShared(refs);
-      const { extra } = engine.restore(bytes);
-      const ring = (extra as InstanceExtra | undefined)?.alerts;
+      const extra = engine.restore(bytes).extra as InstanceExtra | undefined;
+      const ring = extra?.alerts;
       if (ring) {
         instance.nextSeq = ring.nextSeq;
         instance.ring = ring.items.slice(-instance.capacity);
       }
-      instance.ledger.restore((extra as InstanceExtra | undefined)?.ledger);
+      instance.ledger.restore(extra?.ledger);
+      if (extra?.logs && instance.logs) {
+        const store = options.store!.bytes;
+        instance.ring = (await instance.logs.alerts.read<Alert>(store, extra.logs.alerts)).slice(-instance.capacity);
+        instance.nextSeq = extra.logs.alerts.next;
+        instance.ledger.restoreItems(await instance.logs.ledger.read(store, extra.logs.ledger), extra.logs.ledger.next);
+      }
     }
     return instance;
   }
@@ -372,9 +384,14 @@ export class EngineInstance implements VigilService {
       return;
     }
     this.rollBackPoint = undefined;
-    const extra: InstanceExtra = { shared: this.shared, alerts: { nextSeq: this.nextSeq, items: this.ring }, ledger: this.ledger.snapshot() };
+    const logs = this.logs!;
+    const alerts = logs.alerts.plan(this.ring, this.nextSeq);
+    const ledger = logs.ledger.plan(this.ledger.items(), this.ledger.next);
+    const extra: InstanceExtra = { shared: this.shared, logs: { alerts: alerts.state, ledger: ledger.state } };
     const bytes = this.engine.checkpoint(extra);
-    await this.options.store.write(bytes);
+    await this.options.store.write(bytes, mergeWrites(alerts.writes, ledger.writes));
+    logs.alerts.committed(alerts.state, alerts.texts);
+    logs.ledger.committed(ledger.state, ledger.texts);
     this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
   }
 }

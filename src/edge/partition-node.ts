@@ -23,7 +23,7 @@ import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../e
 import { Reentry } from '../engine/reentry.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
-import type { ChunkedCheckpointStore, SharedBlobStore } from './checkpoint-store.js';
+import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog, type SharedBlobStore } from './checkpoint-store.js';
 import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import { BASE_CLASS_ID, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
@@ -119,14 +119,24 @@ interface NodeState {
   engines: [string, number][];
   rules: RuleMeta[];
   nextRuleOrder: number;
-  ring: { nextSeq: number; items: [number, Alert][] };
+  /** The ring: in `log`, stored beside the checkpoint (SegmentedLog); `items` in checkpoints from before. */
+  ring: { nextSeq: number; items?: [number, Alert][]; log?: LogState };
   outbox: OutboxEntry[];
   applied: [number, { floor: number; seqs: number[] }][];
   counters: PartitionNode['counters'];
   /** Keys of routed batches applied here, with their answers (absent in checkpoints from before the ledger). */
   ledger?: [string, LedgerEntry<RoutedIngestResult>][];
+  /** The ledger, stored beside the checkpoint (SegmentedLog). */
+  ledgerLog?: LogState;
   /** IOC lists and tables, stored outside this checkpoint (absent in checkpoints that held them inside). */
   shared?: SharedRefs;
+}
+
+/** What EngineInstance keeps in its checkpoints' `extra` (a single-engine checkpoint a partition may open). */
+interface SingleEngineExtra {
+  shared?: SharedRefs;
+  logs?: { alerts: LogState };
+  alerts?: NodeState['ring'];
 }
 
 /** One event of a routed batch, with where it was in the batch. */
@@ -182,6 +192,8 @@ export class PartitionNode implements PartitionClient {
   private readonly pending = new Map<string, Promise<RoutedIngestResult>>();
   /** Where each IOC list and table is stored. */
   private shared: SharedRefs = emptyRefs();
+  /** Where the ring and the ledger are stored, beside the checkpoint (with a store): only what changed is written. */
+  private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
   private readonly capacity: number;
   private readonly maxDepth: number;
   private index: number | undefined;
@@ -192,6 +204,7 @@ export class PartitionNode implements PartitionClient {
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
     this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
+    this.logs = options.store && { alerts: options.store.log('alerts'), ledger: options.store.log('ledger') };
     this.maxDepth = options.engine?.maxReentryDepth ?? DEFAULT_MAX_REENTRY_DEPTH;
     this.chain = new Reentry(
       {
@@ -759,25 +772,30 @@ export class PartitionNode implements PartitionClient {
     }
     this.dirty.clear();
     const blobs: Uint8Array[] = [];
+    const logs = this.logs!;
+    const ring = logs.alerts.plan(this.ring, this.nextSeq);
+    const ledger = logs.ledger.plan(this.ledger.items(), this.ledger.next);
     const state: NodeState = {
       partitionFormat: 1,
       index: this.index,
       engines: [...this.engineBytes].map(([classId, bytes]) => [classId, blobs.push(bytes) - 1]),
       rules: this.orderedMeta(),
       nextRuleOrder: this.nextRuleOrder,
-      ring: { nextSeq: this.nextSeq, items: this.ring },
+      ring: { nextSeq: this.nextSeq, log: ring.state },
       outbox: this.outbox,
       applied: [...this.applied],
       counters: { ...this.counters },
-      ledger: this.ledger.snapshot(),
+      ledgerLog: ledger.state,
       shared: this.shared,
     };
-    await store.write(encodeCheckpoint({ document: state, blobs }));
+    await store.write(encodeCheckpoint({ document: state, blobs }), mergeWrites(ring.writes, ledger.writes));
+    logs.alerts.committed(ring.state, ring.texts);
+    logs.ledger.committed(ledger.state, ledger.texts);
   }
 
   private async restore(bytes: Uint8Array): Promise<void> {
-    const { document, blobs } = decodeCheckpoint<NodeState | { partitionFormat?: undefined; extra?: { alerts?: NodeState['ring'] } }>(bytes);
-    if (document.partitionFormat !== 1) return this.restoreSingleEngine(bytes, document.extra?.alerts);
+    const { document, blobs } = decodeCheckpoint<NodeState | { partitionFormat?: undefined; extra?: SingleEngineExtra }>(bytes);
+    if (document.partitionFormat !== 1) return this.restoreSingleEngine(bytes, document.extra ?? {});
     this.index ??= document.index;
     const shared = document.shared ?? emptyRefs();
     const store = this.blobs();
@@ -802,10 +820,13 @@ export class PartitionNode implements PartitionClient {
     for (const meta of document.rules) this.meta.set(meta.name, meta);
     this.nextRuleOrder = document.nextRuleOrder;
     this.nextSeq = document.ring.nextSeq;
-    this.ring = document.ring.items.slice(-this.capacity);
+    const bytesStore = this.options.store!.bytes;
+    const items = document.ring.log ? await this.logs!.alerts.read<Alert>(bytesStore, document.ring.log) : (document.ring.items ?? []);
+    this.ring = items.slice(-this.capacity);
     this.outbox = document.outbox;
     this.applied = new Map(document.applied);
-    this.ledger.restore(document.ledger);
+    if (document.ledgerLog) this.ledger.restoreItems(await this.logs!.ledger.read(bytesStore, document.ledgerLog), document.ledgerLog.next);
+    else this.ledger.restore(document.ledger);
     this.shared = { iocs: { ...shared.iocs }, tables: { ...shared.tables } };
     this.counters = { ...this.counters, ...document.counters };
     this.rebuildTable();
@@ -816,12 +837,21 @@ export class PartitionNode implements PartitionClient {
    * engine, and the rules of other classes move to their engines. Their open windows stay
    * behind: they held only this partition's share of each key.
    */
-  private async restoreSingleEngine(bytes: Uint8Array, ring: NodeState['ring'] | undefined): Promise<void> {
+  private async restoreSingleEngine(bytes: Uint8Array, extra: SingleEngineExtra): Promise<void> {
     const base = await this.createEngine(BASE_CLASS_ID);
+    if (extra.shared) {
+      const blobs = this.blobs()!;
+      for (const [name, hash] of Object.entries(extra.shared.iocs)) loadIocList(base, name, await readBlob(blobs, hash, `IOC list "${name}"`));
+      for (const [name, hash] of Object.entries(extra.shared.tables)) replaceTable(base, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
+      this.shared = { iocs: { ...extra.shared.iocs }, tables: { ...extra.shared.tables } };
+    }
     base.restore(bytes);
-    if (ring) {
-      this.nextSeq = ring.nextSeq;
-      this.ring = ring.items.slice(-this.capacity);
+    if (extra.logs) {
+      this.ring = (await this.logs!.alerts.read<Alert>(this.options.store!.bytes, extra.logs.alerts)).slice(-this.capacity);
+      this.nextSeq = extra.logs.alerts.next;
+    } else if (extra.alerts) {
+      this.nextSeq = extra.alerts.nextSeq;
+      this.ring = (extra.alerts.items ?? []).slice(-this.capacity);
     }
     for (const info of base.rules()) {
       const ast = parseRules(info.text, info.name).rules[0];
