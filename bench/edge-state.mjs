@@ -2,10 +2,10 @@
 /**
  * State that scales: p99 of a 1,000-event POST /events with a 1M-entry IOC list loaded, on workerd
  * (4 Durable Object partitions), Deno and Node, with checkpoints on disk, before (the code of
- * `--before <commit>`, default main) and after (this tree), with the ratios, in one run. Also the
+ * `--before <commit>`, default the merge base with main) and after (this tree), with the ratios, in one run. Also the
  * time of the list's PUT and the bytes each request's checkpoint writes.
  *
- *   npm run build && node bench/edge-state.mjs [--before main] [--entries 1000000] [--requests 150] [--runtimes workerd,deno,node]
+ *   npm run build && node bench/edge-state.mjs [--before <commit>] [--entries 1000000] [--requests 150] [--runtimes workerd,deno,node]
  *
  * "Before" is built from `git archive <commit>` in a temporary directory (sharing node_modules and
  * build/), with this tree's test/edge/node-server-main.ts to start its Node server. Both load the
@@ -23,13 +23,15 @@ import { build } from 'esbuild';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    before: { type: 'string', default: 'main' },
+    before: { type: 'string' },
     entries: { type: 'string', default: '1000000' },
     requests: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '10' },
     runtimes: { type: 'string', default: 'workerd,deno,node' },
   },
 });
+// Default "before": where this branch left main (the code before these changes).
+values.before ??= execFileSync('git', ['-C', root, 'merge-base', 'HEAD', 'main'], { encoding: 'utf8' }).trim().slice(0, 12);
 const ENTRIES = Number(values.entries);
 const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
