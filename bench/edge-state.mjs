@@ -10,7 +10,7 @@
  * "Before" is built from `git archive <commit>` in a temporary directory (sharing node_modules and
  * build/), with this tree's test/edge/node-server-main.ts to start its Node server. Both load the
  * list with one PUT (VIGIL_MAX_BODY_BYTES raised to 64 MB for both); "after" sends an
- * Idempotency-Key with every POST (the ledger's cost included).
+ * Idempotency-Key with every POST (the ledger's cost included) unless --no-keys.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '10' },
     runtimes: { type: 'string', default: 'workerd,deno,node' },
+    'no-keys': { type: 'boolean', default: false },
   },
 });
 // Default "before": where this branch left main (the code before these changes).
@@ -143,7 +144,7 @@ try {
   const rows = [];
   for (const runtime of values.runtimes.split(',')) {
     const b = await measure(runtime, before, false);
-    const a = await measure(runtime, after, true);
+    const a = await measure(runtime, after, !values['no-keys']);
     for (const [label, m] of [['before', b], ['after', a]]) {
       console.log([runtime.padEnd(9), label.padEnd(7), m.putMs.toFixed(0).padStart(14), m.p50.toFixed(1).padStart(14), m.p99.toFixed(1).padStart(14), String(m.alerts).padStart(7), (m.storageBytes / 1e6).toFixed(1).padStart(13)].join(' '));
     }
