@@ -79,6 +79,10 @@ export interface PartitionClient extends VigilService {
   routing(): Promise<RoutingDescription>;
   /** Closes every window of the engines fed by `feed`; answers how many alerts that raised here. */
   flushStage(feed: Feed): Promise<{ produced: number }>;
+  /** The list's filter as bytes (undefined: no such list), to load into other partitions. */
+  iocFilter(name: string): Promise<Uint8Array | undefined>;
+  /** Replaces (or creates) the list with a filter another partition built. */
+  loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }>;
 }
 
 export interface PartitionNodeOptions {
@@ -525,6 +529,17 @@ export class PartitionNode implements PartitionClient {
     const removed = base.iocs.remove(name, entries);
     await this.storeIocList(name);
     return { count: this.iocCount(name), removed };
+  }
+
+  async iocFilter(name: string): Promise<Uint8Array | undefined> {
+    const base = this.base();
+    return base.iocs.exists(name) ? base.iocs.serialize(name) : undefined;
+  }
+
+  async loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
+    loadIocList(this.base(), name, bytes);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
   }
 
   private iocCount(name: string): number {

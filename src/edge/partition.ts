@@ -163,19 +163,33 @@ export class PartitionedService implements VigilService {
     return results.some(Boolean);
   }
 
+  /**
+   * Lists are built once: partition 0 applies the change (parsing the entries, building the
+   * filter), and the other partitions load its filter's bytes, which is a copy, not a build.
+   */
   async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    const results = await Promise.all(this.partitions.map((p) => p.putIocList(name, entries)));
-    return results[0]!;
+    const result = await this.partitions[0]!.putIocList(name, entries);
+    await this.shareIocFilter(name);
+    return result;
+  }
+
+  private async shareIocFilter(name: string): Promise<void> {
+    if (this.partitions.length === 1) return;
+    const bytes = await this.partitions[0]!.iocFilter(name);
+    if (!bytes) return;
+    await Promise.all(this.partitions.slice(1).map((p) => p.loadIocFilter(name, bytes)));
   }
 
   async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
-    const results = await Promise.all(this.partitions.map((p) => p.addIocEntries(name, entries)));
-    return results[0]!;
+    const result = await this.partitions[0]!.addIocEntries(name, entries);
+    await this.shareIocFilter(name);
+    return result;
   }
 
   async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
-    const results = await Promise.all(this.partitions.map((p) => p.removeIocEntries(name, entries)));
-    return results[0];
+    const result = await this.partitions[0]!.removeIocEntries(name, entries);
+    if (result) await this.shareIocFilter(name);
+    return result;
   }
 
   async putTable(name: string, entries: string[]): Promise<{ count: number }> {
