@@ -6,6 +6,8 @@ export interface CheckSpec {
   rules: readonly string[];
   iocs: readonly string[];
   tables: readonly string[];
+  /** Built-in Sigma pipeline name or pipeline file. */
+  sigmaPipeline?: string;
 }
 
 export async function runCheck(spec: CheckSpec, io: CliIO): Promise<number> {

@@ -21,6 +21,8 @@ import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
 import { CliWebhook, WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, type WebhookSpec } from './webhook.js';
 
 export interface CollectSpec {
+  /** Built-in Sigma pipeline name or pipeline file (`--sigma-pipeline`). */
+  sigmaPipeline?: string;
   /** `host:port` to bind (`0.0.0.0:2055`, `[::]:4739`, `127.0.0.1:0` for any free port). */
   udp: string;
   rules: readonly string[];
@@ -172,7 +174,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   if (!spec.rules.length) throw new InputError('collect needs at least one --rules file or directory');
   const { host, port } = parseHostPort(spec.udp);
   const setup = await setUpEngine(
-    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
+    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true, sigmaPipeline: spec.sigmaPipeline },
     // pushes carry each exporter's bound; this one is for anything pushed without
     {
       outOfOrderMs: spec.outOfOrderMs ?? DEFAULT_FLOW_OUT_OF_ORDER_MS,

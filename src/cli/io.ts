@@ -16,7 +16,7 @@ export class UsageError extends Error {}
 /** A file the command needs and cannot read: exit 2 with a clear message, never a stack trace. */
 export class InputError extends Error {}
 
-/** Rule files named on the command line: files as they are, directories as their *.vgl files, sorted. */
+/** Rule files named on the command line: files as they are, directories as their rule files (*.vgl, and Sigma's *.yml, *.yaml), sorted. */
 export async function ruleFiles(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
@@ -27,8 +27,8 @@ export async function ruleFiles(paths: readonly string[]): Promise<string[]> {
       throw new InputError(`cannot read rules '${path}': no such file or directory`);
     }
     if (info.isDirectory()) {
-      const found = await vglFilesUnder(path);
-      if (!found.length) throw new InputError(`no .vgl rule files in directory '${path}'`);
+      const found = await ruleFilesUnder(path);
+      if (!found.length) throw new InputError(`no rule files (.vgl, .yml, .yaml) in directory '${path}'`);
       files.push(...found);
     } else {
       files.push(path);
@@ -37,13 +37,13 @@ export async function ruleFiles(paths: readonly string[]): Promise<string[]> {
   return files;
 }
 
-async function vglFilesUnder(dir: string): Promise<string[]> {
+async function ruleFilesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const out: string[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await vglFilesUnder(path)));
-    else if (entry.name.endsWith('.vgl')) out.push(path);
+    if (entry.isDirectory()) out.push(...(await ruleFilesUnder(path)));
+    else if (/\.(vgl|ya?ml)$/i.test(entry.name)) out.push(path);
   }
   return out;
 }

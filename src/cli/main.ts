@@ -18,6 +18,7 @@ export const USAGE = `Usage:
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
             [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard]
+            [--sigma-pipeline evtx-json|ecs|flat|<pipeline.yml>]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
       Applies the rules to JSON-lines events (a file, .gz too, or stdin) and writes alerts as
@@ -25,6 +26,9 @@ export const USAGE = `Usage:
       state is saved every --checkpoint-every input lines (default 100000); --resume continues
       from a checkpoint, skipping the input already consumed and truncating --out to match.
       --model loads a flow model (vigil train) that rules score with utils.classify(name, …).
+      Rules are VGL (.vgl) or Sigma (.yml, .yaml; a directory gives all three kinds below it);
+      --sigma-pipeline says how Sigma fields and logsources map to events (default flat: names
+      as written; evtx-json: evtx_dump/Chainsaw JSON; ecs: Winlogbeat/Elastic Agent; or a file).
       Event time: the input is one source, or one per value of --watermark-by <field>. An event
       more than --max-jump (default 3600000 ms) ahead of its source, or --max-future (default off)
       ahead of the clock, is quarantined: simple rules see it, windows do not, vigil.future says so.
@@ -39,7 +43,7 @@ export const USAGE = `Usage:
       (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
       the engine on the main thread.
       ${WEBHOOK_USAGE_TEXT}
-  vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]…
+  vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]… [--sigma-pipeline <name|file>]
       Prints the diagnostics of rule files; exit 0 when they have no errors.
 ${SIMULATE_USAGE}
 ${COLLECT_USAGE}
@@ -70,6 +74,7 @@ const runOptions = {
   resume: { type: 'string' },
   format: { type: 'string' },
   'output-format': { type: 'string' },
+  'sigma-pipeline': { type: 'string' },
   'no-guard': { type: 'boolean' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
@@ -95,6 +100,7 @@ const collectOptions = {
   'receive-queue': { type: 'string' },
   'max-templates': { type: 'string' },
   'max-templates-per-exporter': { type: 'string' },
+  'sigma-pipeline': { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -110,6 +116,7 @@ const trainOptions = {
 
 const checkOptions = {
   ioc: { type: 'string', multiple: true },
+  'sigma-pipeline': { type: 'string' },
   table: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -142,6 +149,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             resume: values.resume,
             format: eventFormat(values.format),
             outputFormat: alertFormat(values['output-format']),
+            sigmaPipeline: values['sigma-pipeline'],
             version: io.version,
             webhook: webhookSpec(values, optionalCount, optionalMs),
             guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
@@ -152,7 +160,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'check': {
         const { values, positionals } = parseArgs({ args: rest, options: checkOptions, allowPositionals: true, strict: true });
         if (values.help) return help(io);
-        return await runCheck({ rules: positionals, iocs: values.ioc ?? [], tables: values.table ?? [] }, io);
+        return await runCheck({ rules: positionals, iocs: values.ioc ?? [], tables: values.table ?? [], sigmaPipeline: values['sigma-pipeline'] }, io);
       }
       case 'collect': {
         const { values } = parseArgs({ args: rest, options: collectOptions, allowPositionals: false, strict: true });
@@ -174,6 +182,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             metrics: values.metrics ?? false,
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),
+            sigmaPipeline: values['sigma-pipeline'],
             receiveBufferBytes: optionalCount(values['receive-buffer'], '--receive-buffer'),
             receiveQueueBytes: optionalCount(values['receive-queue'], '--receive-queue'),
             templateLimits: {

@@ -20,6 +20,8 @@ import { CliWebhook, type WebhookSpec } from './webhook.js';
 
 export interface RunSpec {
   rules: readonly string[];
+  /** Built-in Sigma pipeline name or pipeline file (`--sigma-pipeline`). */
+  sigmaPipeline?: string;
   iocs: readonly string[];
   tables: readonly string[];
   models?: readonly string[];
@@ -89,7 +91,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   if (spec.resume && !resumeBytes) throw new InputError(`cannot read checkpoint '${spec.resume}': no such file`);
 
   const setup = await setUpEngine(
-    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true },
+    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true, sigmaPipeline: spec.sigmaPipeline },
     {
       outOfOrderMs: spec.outOfOrderMs,
       allowedLatenessMs: spec.latenessMs,

@@ -5,6 +5,7 @@ import { createNodeEngine } from '../targets/node.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { listEntries } from '../io/list-entries.js';
+import { BUILTIN_PIPELINES, parsePipeline, type SigmaPipeline } from '../sigma/index.js';
 import { InputError, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
@@ -15,6 +16,8 @@ export interface SetupSpec {
   models?: readonly string[];
   /** `check` may declare a list by name alone; `run` needs its entries. */
   listPathRequired: boolean;
+  /** `--sigma-pipeline`: a built-in pipeline's name or a pipeline file (YAML). */
+  sigmaPipeline?: string;
 }
 
 export interface Setup<E extends EngineSurface = EngineSurface> {
@@ -30,6 +33,7 @@ export async function setUpEngine<E extends EngineSurface = EngineSurface>(
   options: EngineOptions,
   create: (options: EngineOptions) => Promise<E> = createNodeEngine as unknown as (options: EngineOptions) => Promise<E>,
 ): Promise<Setup<E>> {
+  if (spec.sigmaPipeline !== undefined) options = { ...options, sigma: { ...options.sigma, pipeline: await sigmaPipeline(spec.sigmaPipeline) } };
   // The engine loads while the files are read (a guarded engine starts its threads meanwhile).
   const creating = create(options);
   let files: string[], texts: string[], iocs: ReturnType<typeof namedPath>[], tables: ReturnType<typeof namedPath>[];
@@ -75,6 +79,16 @@ export function loadIocList(engine: EngineSurface, name: string, text: string): 
   const entries = listEntries(text);
   engine.iocs.create(name, { capacity: Math.max(1024, entries.length) });
   engine.iocs.add(name, entries);
+}
+
+/** A built-in pipeline by name, or a pipeline file read and checked here (its errors name the file's lines). */
+async function sigmaPipeline(value: string): Promise<string | SigmaPipeline> {
+  if (Object.hasOwn(BUILTIN_PIPELINES, value)) return value;
+  if (!/[./\\]/.test(value)) throw new InputError(`--sigma-pipeline: no built-in pipeline '${value}' (built in: ${Object.keys(BUILTIN_PIPELINES).join(', ')}), and it does not look like a file`);
+  const { pipeline, diagnostics } = parsePipeline(await readText(value, 'Sigma pipeline'), value);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (!pipeline || errors.length) throw new InputError(`--sigma-pipeline ${value}:\n${errors.map((d) => formatDiagnostic(d)).join('\n')}`);
+  return pipeline;
 }
 
 function parseModelFile(path: string, text: string): unknown {

@@ -25,7 +25,7 @@
  * been hashed from (partitionKeyText), so a deployment that only has such rules keeps its layout.
  */
 import { Router, type RoutedRule } from '../engine/router.js';
-import { getField, groupKeyText, scalarText, type EventRecord } from '../engine/fields.js';
+import { getField, groupKeyText, scalarText, type EventRecord } from '../lang/fields.js';
 import type { RuleAst } from '../lang/ast.js';
 
 /** Alerts re-enter the engine with this field naming the rule that raised them. */

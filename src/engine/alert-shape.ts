@@ -3,7 +3,7 @@
  * SINK (its key fields, count and events, sorted by SORT BY), and the alert made of a SINK result.
  */
 import { parseEventTime } from './event-time.js';
-import { recordOf, type EventRecord, type FieldReader } from './fields.js';
+import { recordOf, type EventRecord, type FieldReader } from '../lang/fields.js';
 import type { AggregationPlan } from './rule-plan.js';
 import type { Alert } from './types.js';
 import type { FiredWindow } from './window.js';

@@ -5,15 +5,14 @@
  * rule's text again into a plan (plans hold closures and sandboxes: they are not data) and hands
  * it its saved state.
  */
-import { compileCheck } from '../lang/index.js';
 import { CheckpointError } from './checkpoint.js';
 import { decodeEngineState, encodeEngineState, type SavedRule } from './engine-state.js';
-import type { EventRecord } from './fields.js';
+import type { EventRecord } from '../lang/fields.js';
 import type { IocRegistry } from './ioc-registry.js';
 import type { Metrics } from './metrics.js';
 import type { ModelRegistry } from './models.js';
-import type { RuleRegistry } from './registry.js';
-import { compileRule, type RuleCompileContext } from './rule-plan.js';
+import { RecompileError, type RuleRegistry } from './registry.js';
+import type { RuleCompileContext } from './rule-plan.js';
 import type { StateContext } from './rule-state.js';
 import { MachineKeys } from './state-machine.js';
 import { Suppressor } from './suppression.js';
@@ -39,7 +38,8 @@ export function takeCheckpoint(parts: EngineParts, position: number, extra: unkn
   const rules: SavedRule[] = registry.ordered().map((r) => ({
     name: r.name,
     text: r.plan.text,
-    file: r.plan.ast.file,
+    file: r.plan.source.file,
+    ...(r.plan.source.language === 'sigma' ? { language: 'sigma' as const } : {}),
     order: r.order,
     status: r.state.status,
     deactivation: r.state.deactivation,
@@ -86,10 +86,12 @@ export function restoreCheckpoint(parts: EngineParts, bytes: Uint8Array): { posi
   }
   for (const [name, model] of state.models) models.set(name, model);
   for (const saved of state.rules) {
-    const { rules, diagnostics } = compileCheck(saved.text, saved.file, { iocLists: iocs.names() });
-    const ast = rules.find((r) => r.name === saved.name);
-    if (!ast) throw new CheckpointError(`rule "${saved.name}" in the checkpoint no longer compiles: ${diagnostics.map((d) => d.message).join('; ')}`);
-    const plan = compileRule(ast, parts.compile());
+    let plan;
+    try {
+      plan = registry.recompile({ language: saved.language ?? 'vgl', text: saved.text, file: saved.file }, saved.name);
+    } catch (error) {
+      throw error instanceof RecompileError ? new CheckpointError(`rule "${saved.name}" in the checkpoint: ${error.message}`) : error;
+    }
     const agg = plan.aggregation;
     registry.restoreRule(
       plan,

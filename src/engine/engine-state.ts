@@ -10,7 +10,7 @@
  * Version 2: each rule carries its own state; every field present.
  */
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import type { EventRecord } from './fields.js';
+import type { EventRecord } from '../lang/fields.js';
 import type { RuleStats, RuleStatus } from './rule-state.js';
 import type { SuppressionEntry } from './suppression.js';
 import type { RuleVersion } from './types.js';
@@ -32,6 +32,8 @@ export interface SavedRule {
   name: string;
   text: string;
   file: string;
+  /** Absent: VGL. */
+  language?: 'sigma';
   order: number;
   status: RuleStatus;
   deactivation?: { kind: string; reason: string; at: number };

@@ -92,6 +92,7 @@ export class Engine {
       compile: () => this.compileContext(),
       state: host,
       iocLists: () => this.iocs.names(),
+      sigma: options.sigma,
       clock: this.clock,
       changed: () => this.time.rebuild(this.registry.ordered()),
     });

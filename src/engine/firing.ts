@@ -5,7 +5,7 @@
  */
 import { complexEventOf, toAlert } from './alert-shape.js';
 import { parseEventTime } from './event-time.js';
-import { ownField, type EventRecord } from './fields.js';
+import { ownField, type EventRecord } from '../lang/fields.js';
 import type { ResolvedOptions } from './options.js';
 import type { BatchOutcome, FunctionPhase } from './ports.js';
 import type { LiveRule } from './registry.js';

@@ -4,7 +4,7 @@
  * whatever the batch boundaries. Also the edge's part of a chain: a batch whose direct alerts go
  * to a chain run by its caller (`pushLevel`).
  */
-import type { EventRecord } from './fields.js';
+import type { EventRecord } from '../lang/fields.js';
 import { Work, type Firing, type KeyedAlert } from './firing.js';
 import type { Metrics } from './metrics.js';
 import { MAX_EVENT_DEPTH, nestingDepthExceeds } from './nesting.js';

@@ -4,7 +4,7 @@
  * many rules each rule sees few events of a batch, and a crossing per rule would cost more than
  * the look-ups.
  */
-import { scalarText, type EventRecord } from './fields.js';
+import { scalarText, type EventRecord } from '../lang/fields.js';
 import type { IocRegistry } from './ioc-registry.js';
 import type { IocTermPlan } from './rule-plan.js';
 

@@ -2,8 +2,14 @@
 import type { Clock } from './event-time.js';
 import { resolveLimits, type SandboxLimits } from './ports.js';
 import type { RuleActivity } from './types.js';
+import type { SigmaOptions } from '../sigma/index.js';
 
 export interface EngineOptions {
+  /**
+   * How Sigma rules map to events: a built-in pipeline (`evtx-json`, `ecs`, `flat`; default
+   * `flat`) or one read from YAML (src/sigma/README.md), and values for `expand` placeholders.
+   */
+  sigma?: SigmaOptions;
   /** How far out of order events may arrive: the watermark trails the highest event time by this. Default 5000 ms. */
   outOfOrderMs?: number;
   /**
@@ -78,7 +84,7 @@ export interface EngineOptions {
 }
 
 /** The options with every default filled in and checked. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'sandbox' | 'sandboxPerRule' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy'>> & {
+export type ResolvedOptions = Required<Omit<EngineOptions, 'sandbox' | 'sandboxPerRule' | 'clock' | 'cpuClock' | 'activity' | 'watermarkBy' | 'sigma'>> & {
   sandbox: SandboxLimits;
   sandboxPerRule?: EngineOptions['sandboxPerRule'];
   cpuClock?: () => number;

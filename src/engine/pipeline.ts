@@ -3,8 +3,9 @@
  * route, FILTER (one crossing per rule), IOC FILTERS (one crossing per list), then in event order
  * event time, windows and state machines — leaving the work for HAVING and SINK to firing.ts.
  */
+import { forgetEventReads } from '../sigma/index.js';
 import { parseEventTime } from './event-time.js';
-import { groupKeyText, type EventRecord } from './fields.js';
+import { groupKeyText, type EventRecord } from '../lang/fields.js';
 import { Firing, Work, type KeyedAlert } from './firing.js';
 import type { IocRegistry } from './ioc-registry.js';
 import { applyIocTerms, type IocWork } from './ioc-stage.js';
@@ -48,6 +49,8 @@ export class Pipeline {
   run(batch: readonly EventRecord[], depth: number, prefixOf: (origin: number) => number[]): KeyedAlert[] {
     const { registry, time, firing } = this.ctx;
     const work = new Work();
+    // Sigma rules share field reads per event object; a caller may change an object between pushes.
+    if (depth === 0) forgetEventReads();
 
     // Route: each rule gets the indices of the events that reach it, in order.
     const routed = new Map<LiveRule, number[]>();

@@ -12,7 +12,7 @@
  * by it.
  */
 import type { KeyedAlert } from './firing.js';
-import type { EventRecord } from './fields.js';
+import type { EventRecord } from '../lang/fields.js';
 import type { ResolvedOptions } from './options.js';
 import { SandboxViolation, type FunctionPhase } from './ports.js';
 import type { RuleRegistry } from './registry.js';

@@ -3,10 +3,10 @@
  * router that indexes them, and every rule's history of versions. Applying rule text is all or
  * nothing; a new version takes over what state it can (rule-state.ts `carryOver`).
  */
-import type { Diagnostic } from '../lang/diagnostic.js';
-import { compileCheck } from '../lang/index.js';
-import type { FunctionRunner, RuleCompileContext, RulePlan } from './rule-plan.js';
-import { compileRule, disposePlan } from './rule-plan.js';
+import type { SigmaOptions } from '../sigma/index.js';
+import { compileSource, ruleDiagnostic } from './compile-source.js';
+import type { FunctionRunner, RuleCompileContext, RuleLanguage, RulePlan, RuleSource } from './rule-plan.js';
+import { disposePlan } from './rule-plan.js';
 import { carryOver, disposeState, freshState, type RuleState, type StateContext } from './rule-state.js';
 import { Router, type RoutedRule } from './router.js';
 import type { FunctionPhase } from './ports.js';
@@ -42,6 +42,8 @@ export interface RegistryContext {
   state: StateContext;
   /** IOC lists a rule may name. */
   iocLists(): ReadonlySet<string>;
+  /** How Sigma rules map to events. */
+  sigma?: SigmaOptions;
   clock(): number;
   /** The set of rules changed (time index, IOC users…). */
   changed(): void;
@@ -74,28 +76,18 @@ export class RuleRegistry {
   /** Parses, checks and applies the rules in `text`: all of them, or none (see Engine.putRules). */
   apply(text: string, options: ApplyOptions = {}): ApplyResult {
     const file = options.file ?? '<rules>';
-    const { rules, diagnostics } = compileCheck(text, file, { iocLists: this.ctx.iocLists() });
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    if (options.replace === false) {
-      for (const rule of rules) {
-        if (this.byName.has(rule.name)) errors.push(ruleDiagnostic(rule, 'rule-exists', `rule "${rule.name}" already exists`));
+    const compiled = this.compile({ language: options.language, text, file });
+    const diagnostics = compiled.diagnostics;
+    if (compiled.ok && options.replace === false) {
+      const exists = compiled.plans.filter((plan) => this.byName.has(plan.name));
+      for (const plan of exists) diagnostics.push(ruleDiagnostic({ name: plan.name, file, line: plan.ast?.nameSpan.start.line ?? 1, column: plan.ast?.nameSpan.start.column ?? 1 }, 'rule-exists', `rule "${plan.name}" already exists`));
+      if (exists.length) {
+        for (const plan of compiled.plans) disposePlan(plan);
+        return { ok: false, added: [], replaced: [], diagnostics };
       }
     }
-    if (errors.length) return { ok: false, added: [], replaced: [], diagnostics: [...diagnostics, ...errors.filter((d) => !diagnostics.includes(d))] };
-
-    const plans: RulePlan[] = [];
-    const failures: Diagnostic[] = [];
-    for (const ast of rules) {
-      try {
-        plans.push(compileRule(ast, this.ctx.compile()));
-      } catch (error) {
-        failures.push(ruleDiagnostic(ast, 'rule-compile', error instanceof Error ? error.message : String(error)));
-      }
-    }
-    if (failures.length) {
-      for (const plan of plans) disposePlan(plan);
-      return { ok: false, added: [], replaced: [], diagnostics: [...diagnostics, ...failures] };
-    }
+    if (!compiled.ok) return { ok: false, added: [], replaced: [], diagnostics };
+    const plans = compiled.plans;
 
     const added: string[] = [];
     const replaced: string[] = [];
@@ -138,7 +130,7 @@ export class RuleRegistry {
     }
     if (rule.state.status === 'active') return;
     if (rule.state.status === 'deactivated') {
-      const plan = compileRule(rule.plan.ast, this.ctx.compile());
+      const plan = this.recompile(rule.plan.source, name);
       this.swap(rule, new LiveRule(plan, carryOver(rule.plan, plan, rule.state, this.ctx.state), rule.order));
       this.ctx.changed();
       return;
@@ -156,6 +148,20 @@ export class RuleRegistry {
       list[list.length - 1]!.action = 'revert';
     }
     return result;
+  }
+
+  /** Compiles rule text of either language (compile-source.ts). */
+  compile(source: { language?: RuleLanguage; text: string; file: string }) {
+    return compileSource(source.text, source.file, this.ctx.compile(), { language: source.language, iocLists: this.ctx.iocLists(), sigma: this.ctx.sigma });
+  }
+
+  /** The plan of one rule of `source` compiled again (a fresh sandbox; a checkpoint's rule). */
+  recompile(source: RuleSource, name: string): RulePlan {
+    const { plans, diagnostics } = this.compile(source);
+    const plan = plans.find((p) => p.name === name);
+    for (const other of plans) if (other !== plan) disposePlan(other);
+    if (!plan) throw new RecompileError(`rule "${name}" no longer compiles: ${diagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('; ') || 'it is not in its text'}`);
+    return plan;
   }
 
   history(name: string): RuleVersion[] {
@@ -205,7 +211,9 @@ export class RuleRegistry {
       deactivation: rule.state.deactivation,
       version: list.length ? list[list.length - 1]!.version : 0,
       text: rule.plan.text,
-      file: rule.plan.ast.file,
+      file: rule.plan.source.file,
+      language: rule.plan.source.language,
+      sigma: rule.plan.sigma,
       kind: rule.plan.aggregation ? 'aggregation' : rule.plan.stateMachine ? 'state-machine' : 'simple',
       functions,
       stats: { ...rule.state.stats },
@@ -238,21 +246,5 @@ export class RuleRegistry {
   }
 }
 
-export function ruleDiagnostic(
-  rule: { name: string; file: string; nameSpan: { start: { line: number; column: number }; end: { line: number; column: number } } },
-  code: string,
-  message: string,
-): Diagnostic {
-  return {
-    severity: 'error',
-    code,
-    message,
-    file: rule.file,
-    line: rule.nameSpan.start.line,
-    column: rule.nameSpan.start.column,
-    endLine: rule.nameSpan.end.line,
-    endColumn: rule.nameSpan.end.column,
-    excerpt: '',
-    rule: rule.name,
-  };
-}
+/** A saved or disabled rule's text does not compile into it any more (a newer checker refuses it). */
+export class RecompileError extends Error {}

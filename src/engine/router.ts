@@ -6,7 +6,7 @@
  * that differ by `e.integer == i` cost about what a few do.
  */
 import { valueKeys, type EqualityConjunct } from './equality-index.js';
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 
 export interface RoutedRule {
   /** Position of the rule in evaluation order: lower runs first. */

@@ -6,6 +6,7 @@
  * rule's state, kept apart (rule-state.ts) so a new plan can take it over (`carryOver`).
  */
 import type { JsFunction, RuleAst } from '../lang/ast.js';
+import type { SigmaMeta, SigmaRulePlan } from '../sigma/index.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
 import type { StateTableFactory } from './ports.js';
@@ -13,7 +14,7 @@ import { equalityConjunct, type EqualityConjunct } from './equality-index.js';
 import { StateMachine } from './state-machine.js';
 import { resolveLimits, SandboxViolation, type BatchOutcome, type FunctionPhase, type RuleSandbox, type SandboxFactory, type SandboxLimits } from './ports.js';
 import type { Utils, UtilsHost } from '../lang/utils.js';
-import { fieldReader, type FieldReader } from './fields.js';
+import { fieldReader, type EventRecord, type FieldReader } from '../lang/fields.js';
 import type { WindowSpec } from './window.js';
 
 export type { FunctionPhase };
@@ -59,10 +60,24 @@ export interface StateMachinePlan {
   timeReader?: FieldReader;
 }
 
+/** Where a rule came from: its language, its text and its file (a plan is compiled again from it). */
+export interface RuleSource {
+  language: RuleLanguage;
+  text: string;
+  file: string;
+}
+
+/** VGL, or a Sigma rule (YAML; src/sigma compiles its detection). */
+export type RuleLanguage = 'vgl' | 'sigma';
+
 export interface RulePlan {
   readonly name: string;
-  readonly ast: RuleAst;
+  readonly source: RuleSource;
+  /** The parsed VGL rule (undefined for Sigma rules). */
+  readonly ast?: RuleAst;
   readonly text: string;
+  /** A Sigma rule's metadata (undefined for VGL rules). */
+  readonly sigma?: SigmaMeta;
   readonly selectors: readonly { field: string; values: readonly string[] }[];
   readonly filter?: FunctionRunner;
   readonly having?: FunctionRunner;
@@ -201,6 +216,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
   const selectors = ast.sources.map((s) => ({ field: s.field, values: s.values }));
   return {
     name: ast.name,
+    source: { language: 'vgl', text: ast.text, file: ast.file },
     ast,
     text: ast.text,
     selectors,
@@ -219,6 +235,27 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
     },
     sandbox,
     alertFed: selectors.some((s) => s.field === ALERT_FIELD),
+  };
+}
+
+/**
+ * The plan of a Sigma rule: routed by its logsource (the pipeline's selectors), its detection and
+ * filters as a native FILTER, and a SINK that makes the alert — the rule's title, `sigma` (id,
+ * level, status, tags, references) and the fields the detection read.
+ */
+export function planFromSigma(rule: SigmaRulePlan, name: string, source: RuleSource): RulePlan {
+  const meta = rule.sigma;
+  const sigma = { id: meta.id, level: meta.level, status: meta.status, tags: [...meta.tags], references: [...meta.references] };
+  return {
+    name,
+    source,
+    text: source.text,
+    sigma: meta,
+    selectors: rule.selectors.map((s) => ({ field: s.field, values: s.values })),
+    filter: nativeRunner((event) => rule.matchDetection(event as EventRecord), true),
+    sink: nativeRunner((event) => ({ ...rule.matchedFields(event as EventRecord), sigma }), false),
+    iocTerms: [],
+    alertFed: rule.selectors.some((s) => s.field === ALERT_FIELD),
   };
 }
 

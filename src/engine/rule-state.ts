@@ -4,7 +4,7 @@
  * none of it. When a rule gets a new plan (a new version, or a fresh sandbox after a deactivation),
  * `carryOver` is the one place that decides which parts the new plan can take over.
  */
-import type { EventRecord } from './fields.js';
+import type { EventRecord } from '../lang/fields.js';
 import type { StateTableFactory, WindowBufferFactory } from './ports.js';
 import type { AggregationPlan, RulePlan, StateMachinePlan, SuppressionPlan } from './rule-plan.js';
 import { MachineKeys } from './state-machine.js';
@@ -100,7 +100,7 @@ function sameWindowing(x: AggregationPlan, y: AggregationPlan): boolean {
 }
 
 function machineShape(plan: RulePlan): string | undefined {
-  const sm: StateMachinePlan['machine']['spec'] | undefined = plan.ast.stateMachine;
+  const sm: StateMachinePlan['machine']['spec'] | undefined = plan.ast?.stateMachine;
   if (!sm) return undefined;
   return JSON.stringify([
     sm.keyFields.map((f) => f.field),
@@ -108,7 +108,7 @@ function machineShape(plan: RulePlan): string | undefined {
     sm.states.map((st) => [st.name, st.transitions.map((t) => [t.event, t.target])]),
     sm.timeout?.ms,
     sm.resetOnAlert,
-    plan.ast.using?.field,
+    plan.ast?.using?.field,
   ]);
 }
 

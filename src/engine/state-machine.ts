@@ -6,7 +6,7 @@
  */
 import type { RuleAst } from '../lang/ast.js';
 import { NO_TRANSITION, StepFlags, TERM, type StateTable, type StateTableFactory, type TransitionProgram } from './ports.js';
-import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, groupKeyText, ownField, recordOf, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 
 export type StateMachineSpec = NonNullable<RuleAst['stateMachine']>;
 

@@ -9,7 +9,7 @@
  * (window end, or the event's USING time), else processing time: on event time the outcome does
  * not depend on batch sizes or on when the input is replayed.
  */
-import { groupKeyText } from './fields.js';
+import { groupKeyText } from '../lang/fields.js';
 
 export interface SuppressionEntry {
   /** The period ends at this time (exclusive). */

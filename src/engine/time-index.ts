@@ -5,7 +5,7 @@
  * (quarantining forged ones); it tells which windows close.
  */
 import { parseEventTime } from './event-time.js';
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from './fields.js';
+import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 import type { ResolvedOptions } from './options.js';
 import type { LiveRule } from './registry.js';
 import type { RuntimeDiagnostic } from './types.js';

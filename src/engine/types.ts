@@ -6,6 +6,8 @@
 import type { EventClock } from './watermark.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
 import type { RuleStatus } from './rule-state.js';
+import type { RuleLanguage } from './rule-plan.js';
+import type { SigmaMeta } from '../sigma/index.js';
 import type { FlowModels, FunctionPhase, IocSetFactory, SandboxFactory, StateTableFactory, WindowBufferFactory } from './ports.js';
 
 /** See EngineOptions.activity. Called once per rule function and batch, not per event. */
@@ -47,6 +49,9 @@ export interface RuleInfo {
   version: number;
   text: string;
   file: string;
+  language: RuleLanguage;
+  /** A Sigma rule's id, level, status, tags and references. */
+  sigma?: SigmaMeta;
   kind: 'simple' | 'aggregation' | 'state-machine';
   /** Where each function runs, and why a function went to the sandbox. */
   functions: { phase: FunctionPhase; mode: 'native' | 'sandbox'; reason?: string }[];
@@ -63,6 +68,8 @@ export interface RuleVersion {
 
 export interface ApplyOptions {
   file?: string;
+  /** `vgl` or `sigma`; by default Sigma for a `.yml`/`.yaml` file name, else VGL. */
+  language?: RuleLanguage;
   author?: string;
   /** With false, a rule whose name exists already is an error. Default true. */
   replace?: boolean;

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fieldReader } from '../../src/engine/fields.js';
+import { fieldReader } from '../../src/lang/fields.js';
 import { runVigil } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-proto-'));

@@ -5,10 +5,11 @@
  * files together for a reader and a refactoring) — and resolved to files. Then:
  *
  *  (a) no cycle between files of src/;
- *  (b) src/engine imports only src/engine, src/lang and src/ml/types.ts (never wasm, sandbox, io,
- *      edge, cli, runtime, targets or entries: those implement its ports or drive it);
+ *  (b) src/engine imports only src/engine, the rule languages (src/lang: VGL and what rules share;
+ *      src/sigma) and src/ml/types.ts (never wasm, sandbox, io, edge, cli, runtime, targets or
+ *      entries: those implement its ports or drive it);
  *  (c) src/wasm and src/sandbox import from src/engine only its ports (src/engine/ports.ts);
- *  (d) src/lang imports only src/lang;
+ *  (d) src/lang imports only src/lang, and src/sigma only src/sigma and src/lang;
  *  and src/ml/types.ts, which the engine may import, imports only src/lang; the package's entries
  *  (src/entries/*) only re-export the public API (src/index.ts) and one platform target (src/targets/*).
  *
@@ -125,13 +126,14 @@ const under = (folder: string) => (file: File) => file.startsWith(`src/${folder}
 
 /** The layer rules (b)–(d): a reason for each forbidden arrow, undefined for an allowed one. */
 function forbidden(from: File, to: File): string | undefined {
-  if (under('engine')(from) && !(under('engine')(to) || under('lang')(to) || to === 'src/ml/types.ts')) {
-    return 'src/engine imports only src/engine, src/lang and src/ml/types.ts';
+  if (under('engine')(from) && !(under('engine')(to) || under('lang')(to) || under('sigma')(to) || to === 'src/ml/types.ts')) {
+    return 'src/engine imports only src/engine, src/lang, src/sigma and src/ml/types.ts';
   }
   if ((under('wasm')(from) || under('sandbox')(from)) && under('engine')(to) && to !== 'src/engine/ports.ts') {
     return 'src/wasm and src/sandbox import from src/engine only src/engine/ports.ts';
   }
   if (under('lang')(from) && !under('lang')(to)) return 'src/lang imports only src/lang';
+  if (under('sigma')(from) && !(under('sigma')(to) || under('lang')(to))) return 'src/sigma imports only src/sigma and src/lang';
   if (from === 'src/ml/types.ts' && !under('lang')(to)) return 'src/ml/types.ts imports only src/lang (the engine imports it)';
   if (under('entries')(from) && !(to === 'src/index.ts' || under('targets')(to))) return 'an entry re-exports src/index.ts and a target only';
   return undefined;
@@ -176,7 +178,7 @@ describe('the import graph of src/', () => {
     const edges = new Map<File, File[]>([
       ['src/engine/engine.ts', ['src/engine/window.ts', 'src/lang/index.ts', 'src/ml/types.ts', 'src/wasm/state-table.ts', 'src/ml/classify.ts']],
       ['src/wasm/cuckoo.ts', ['src/engine/ports.ts', 'src/engine/ioc.ts']],
-      ['src/sandbox/sandbox.ts', ['src/lang/ast.ts', 'src/engine/fields.ts']],
+      ['src/sandbox/sandbox.ts', ['src/lang/ast.ts', 'src/engine/window.ts']],
       ['src/lang/check.ts', ['src/lang/ast.ts', 'src/sandbox/utils.ts']],
       ['src/edge/http.ts', ['src/engine/engine.ts', 'src/io/from-jsonl.ts']],
       ['src/entries/workerd.ts', ['src/index.ts', 'src/targets/workerd.ts', 'src/edge/cloudflare/engine.ts']],
@@ -185,7 +187,7 @@ describe('the import graph of src/', () => {
       'src/engine/engine.ts → src/wasm/state-table.ts',
       'src/engine/engine.ts → src/ml/classify.ts',
       'src/wasm/cuckoo.ts → src/engine/ioc.ts',
-      'src/sandbox/sandbox.ts → src/engine/fields.ts',
+      'src/sandbox/sandbox.ts → src/engine/window.ts',
       'src/lang/check.ts → src/sandbox/utils.ts',
       'src/entries/workerd.ts → src/edge/cloudflare/engine.ts',
     ]);

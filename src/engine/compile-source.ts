@@ -1,0 +1,114 @@
+/**
+ * Rule text in, plans out, whatever the language: VGL (src/lang) or Sigma (src/sigma). The one
+ * place the registry, checkpoints and re-enabled rules compile from, so a rule is the same plan
+ * however it arrives. All or nothing: any error and no plan is returned (the ones compiled so far
+ * are freed).
+ */
+import type { Diagnostic } from '../lang/diagnostic.js';
+import { compileCheck } from '../lang/index.js';
+import { loadSigma, type SigmaOptions } from '../sigma/index.js';
+import { compileRule, disposePlan, planFromSigma, type RuleCompileContext, type RuleLanguage, type RulePlan } from './rule-plan.js';
+
+export interface SourceOptions {
+  /** The language of the text; by default Sigma for a `.yml`/`.yaml` file name, else VGL. */
+  language?: RuleLanguage;
+  /** IOC lists VGL rules may name. */
+  iocLists: ReadonlySet<string>;
+  /** How Sigma rules map to events (pipeline, placeholders). */
+  sigma?: SigmaOptions;
+}
+
+export interface CompiledSource {
+  ok: boolean;
+  plans: RulePlan[];
+  diagnostics: Diagnostic[];
+}
+
+/** The language of rule text from its file name (what `vigil run --rules` and the HTTP API go by). */
+export function languageOf(file: string): RuleLanguage {
+  return /\.ya?ml$/i.test(file) ? 'sigma' : 'vgl';
+}
+
+export function compileSource(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
+  const language = options.language ?? languageOf(file);
+  return language === 'sigma' ? compileSigma(text, file, options) : compileVgl(text, file, ctx, options);
+}
+
+function compileVgl(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
+  const { rules, diagnostics } = compileCheck(text, file, { iocLists: options.iocLists });
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, plans: [], diagnostics };
+  const plans: RulePlan[] = [];
+  const failures: Diagnostic[] = [];
+  for (const ast of rules) {
+    try {
+      plans.push(compileRule(ast, ctx));
+    } catch (error) {
+      failures.push(ruleDiagnostic({ name: ast.name, file: ast.file, line: ast.nameSpan.start.line, column: ast.nameSpan.start.column, endLine: ast.nameSpan.end.line, endColumn: ast.nameSpan.end.column }, 'rule-compile', error instanceof Error ? error.message : String(error)));
+    }
+  }
+  if (failures.length) {
+    for (const plan of plans) disposePlan(plan);
+    return { ok: false, plans: [], diagnostics: [...diagnostics, ...failures] };
+  }
+  return { ok: true, plans, diagnostics };
+}
+
+function compileSigma(text: string, file: string, options: SourceOptions): CompiledSource {
+  let collection;
+  try {
+    collection = loadSigma([{ file, text }], options.sigma);
+  } catch (error) {
+    // An unknown pipeline name: the caller's option, said where the rules are.
+    return { ok: false, plans: [], diagnostics: [ruleDiagnostic({ name: '', file, line: 1, column: 1 }, 'sigma-pipeline', error instanceof Error ? error.message : String(error))] };
+  }
+  const diagnostics = [...collection.diagnostics];
+  for (const correlation of collection.correlations) {
+    diagnostics.push(
+      ruleDiagnostic(
+        { name: correlation.title, file: correlation.file, ...lineAndColumn(text, correlation.span[0]) },
+        'sigma-correlation',
+        `correlation rule "${correlation.title}" is read but not run yet (its base rules are); correlations run in a later version`,
+        'warning',
+      ),
+    );
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, plans: [], diagnostics };
+  // Titles name rules; two rules of one file with the same title are told apart by their id.
+  const titles = new Map<string, number>();
+  for (const rule of collection.rules) titles.set(rule.name, (titles.get(rule.name) ?? 0) + 1);
+  const plans = collection.rules.map((rule) =>
+    planFromSigma(rule, titles.get(rule.name)! > 1 ? `${rule.name} [${rule.sigma.id ?? rule.line}]` : rule.name, { language: 'sigma', text, file }),
+  );
+  return { ok: true, plans, diagnostics };
+}
+
+export function ruleDiagnostic(
+  at: { name: string; file: string; line: number; column: number; endLine?: number; endColumn?: number },
+  code: string,
+  message: string,
+  severity: Diagnostic['severity'] = 'error',
+): Diagnostic {
+  return {
+    severity,
+    code,
+    message,
+    file: at.file,
+    line: at.line,
+    column: at.column,
+    endLine: at.endLine ?? at.line,
+    endColumn: at.endColumn ?? at.column,
+    excerpt: '',
+    rule: at.name,
+  };
+}
+
+/** 1-based line and column of an offset into `text`. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
