@@ -40,7 +40,67 @@ const HEAD = 'checkpoint:head';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Blobs stored once under the SHA-256 of their bytes (IOC filters and tables, src/edge/shared-data.ts),
+ * chunked like checkpoints: the chunks under `blob:<hash>:<i>`, then the head `blob:<hash>` naming
+ * their count. A blob is only ever read through a head, and a head is written after its chunks, so
+ * a crash mid-write leaves no blob (the next put writes it again). Writing bytes already stored
+ * is a no-op: a list replaced by the same entries, or held by several engines, is one blob.
+ */
+export class SharedBlobStore {
+  constructor(
+    private readonly store: ByteStore,
+    private readonly chunkBytes = 120 * 1024,
+  ) {}
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = await sha256(bytes);
+    if (await this.store.get(blobKey(hash))) return hash;
+    const chunks = Math.max(1, Math.ceil(bytes.length / this.chunkBytes));
+    for (let i = 0; i < chunks; i++) await this.store.put(`${blobKey(hash)}:${i}`, bytes.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes));
+    await this.store.put(blobKey(hash), encoder.encode(JSON.stringify({ chunks, bytes: bytes.length })));
+    return hash;
+  }
+
+  /** The blob's bytes; undefined when there is none under `hash`. */
+  async get(hash: string): Promise<Uint8Array | undefined> {
+    const raw = await this.store.get(blobKey(hash));
+    if (!raw) return undefined;
+    const head = JSON.parse(decoder.decode(raw)) as { chunks: number; bytes: number };
+    const bytes = new Uint8Array(head.bytes);
+    let at = 0;
+    for (let i = 0; i < head.chunks; i++) {
+      const chunk = await this.store.get(`${blobKey(hash)}:${i}`);
+      if (!chunk) throw new Error(`blob ${hash} lacks chunk ${i}`);
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    if (at !== head.bytes) throw new Error(`blob ${hash} has ${at} bytes, its head says ${head.bytes}`);
+    return bytes;
+  }
+
+  /** Deletes the blob (head first: a crash halfway leaves only unreachable chunks). */
+  async delete(hash: string): Promise<void> {
+    const raw = await this.store.get(blobKey(hash));
+    if (!raw) return;
+    const head = JSON.parse(decoder.decode(raw)) as { chunks: number };
+    await this.store.delete(blobKey(hash));
+    for (let i = 0; i < head.chunks; i++) await this.store.delete(`${blobKey(hash)}:${i}`);
+  }
+}
+
+function blobKey(hash: string): string {
+  return `blob:${hash}`;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export class ChunkedCheckpointStore {
+  /** Blobs in the same byte store (content-addressed, outside the checkpoint). */
+  readonly blobs: SharedBlobStore;
   private head: Head | undefined;
   /** Writes run one after another, in the order they were asked for. */
   private queue: Promise<void> = Promise.resolve();
@@ -48,7 +108,9 @@ export class ChunkedCheckpointStore {
   constructor(
     private readonly store: ByteStore,
     private readonly chunkBytes = 120 * 1024,
-  ) {}
+  ) {
+    this.blobs = new SharedBlobStore(store, chunkBytes);
+  }
 
   /** The last checkpoint written, or undefined when there is none. */
   async read(): Promise<Uint8Array | undefined> {
@@ -68,14 +130,33 @@ export class ChunkedCheckpointStore {
     return bytes;
   }
 
-  /** Writes a checkpoint; resolves once it is the one `read` returns. */
-  write(bytes: Uint8Array): Promise<void> {
-    const run = this.queue.then(() => this.writeNow(bytes));
+  /**
+   * Writes a checkpoint; resolves once it is the one `read` returns. `beside`: keys written before
+   * the checkpoint (segments of logs it names, SegmentedLog) and keys deleted after it.
+   */
+  write(bytes: Uint8Array, beside?: LogWrites): Promise<void> {
+    const run = this.queue.then(() => this.writeNow(bytes, beside));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async writeNow(bytes: Uint8Array): Promise<void> {
+  /** The byte store under the checkpoint (for logs stored beside it). */
+  get bytes(): ByteStore {
+    return this.store;
+  }
+
+  /** The largest value written to the byte store. */
+  get chunkSize(): number {
+    return this.chunkBytes;
+  }
+
+  /** A log stored beside this store's checkpoints, in chunks its byte store takes. */
+  log(prefix: string): SegmentedLog {
+    return new SegmentedLog(prefix, 256, this.chunkBytes);
+  }
+
+  private async writeNow(bytes: Uint8Array, beside?: LogWrites): Promise<void> {
+    for (const [key, value] of beside?.puts ?? []) await this.store.put(key, value);
     if (this.head === undefined) {
       const raw = await this.store.get(HEAD);
       if (raw) this.head = JSON.parse(decoder.decode(raw)) as Head;
@@ -90,7 +171,134 @@ export class ChunkedCheckpointStore {
     await this.store.put(HEAD, encoder.encode(JSON.stringify(head)));
     this.head = head;
     if (previous) for (let i = 0; i < previous.chunks; i++) await this.store.delete(chunkKey(previous.generation, i));
+    for (const key of beside?.deletes ?? []) await this.store.delete(key);
   }
+}
+
+/** Writes that go with a checkpoint: `puts` before it, `deletes` after it. */
+export interface LogWrites {
+  puts: [string, Uint8Array][];
+  deletes: string[];
+}
+
+export function mergeWrites(...all: LogWrites[]): LogWrites {
+  return { puts: all.flatMap((w) => w.puts), deletes: all.flatMap((w) => w.deletes) };
+}
+
+/** What a checkpoint records of a SegmentedLog: the items' numbers [first, next), and each stored segment's length in bytes. */
+export interface LogState {
+  first: number;
+  next: number;
+  segments: [number, number][];
+}
+
+/**
+ * A log of numbered items (an alert ring, an ingest ledger) stored beside a checkpoint instead of
+ * inside it, so that a checkpoint writes what changed, not everything kept. Items go to segments
+ * of `segmentItems` numbers, each stored as JSON lines in chunks of `chunkBytes`; a checkpoint
+ * writes the chunks of segments that gained items since the last one (from the chunk where its
+ * stored text ends) and deletes segments all of whose items have left the log.
+ *
+ * Crash-safe without transactions: a segment's text only grows, by lines appended, so the chunks
+ * written for a checkpoint that never completed extend the text of the one that did, and the
+ * checkpoint records each segment's length: reading stops there. Items numbered at or above the
+ * checkpoint's `next` are ignored when read.
+ */
+export class SegmentedLog {
+  /** Each stored segment's length as of the last checkpoint written (or read). */
+  private stored = new Map<number, number>();
+  private storedNext = 1;
+  /** The stored text of the segment the next item goes to: items are appended to it, never re-encoded. */
+  private tail = { segment: 0, text: '' };
+
+  constructor(
+    private readonly prefix: string,
+    private readonly segmentItems = 256,
+    private readonly chunkBytes = 60 * 1024,
+  ) {}
+
+  /**
+   * The writes for a checkpoint of `items` (sorted by number, all below `next`), the state it
+   * records, and the segments' new texts (for `committed`).
+   */
+  plan(items: readonly (readonly [number, unknown])[], next: number): { writes: LogWrites; state: LogState; texts: Map<number, string> } {
+    const first = items.length ? items[0]![0] : next;
+    const writes: LogWrites = { puts: [], deletes: [] };
+    const lengths = new Map<number, number>();
+    for (const [segment, length] of this.stored) {
+      if ((segment + 1) * this.segmentItems <= first) {
+        for (let i = 0; i * this.chunkBytes < length; i++) writes.deletes.push(this.chunkKey(segment, i));
+      } else lengths.set(segment, length);
+    }
+    // Items since the last checkpoint, appended to their segments' stored text.
+    const texts = new Map<number, string>();
+    for (let at = lowerBound(items, this.storedNext); at < items.length; at++) {
+      const segment = this.segmentOf(items[at]![0]);
+      const text = texts.get(segment) ?? (segment === this.tail.segment ? this.tail.text : '');
+      texts.set(segment, text + JSON.stringify(items[at]) + '\n');
+    }
+    for (const [segment, text] of texts) {
+      const bytes = encoder.encode(text);
+      const old = lengths.get(segment) ?? 0;
+      for (let i = Math.floor(old / this.chunkBytes); i * this.chunkBytes < bytes.length; i++) {
+        writes.puts.push([this.chunkKey(segment, i), bytes.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes)]);
+      }
+      lengths.set(segment, bytes.length);
+    }
+    return { writes, state: { first, next, segments: [...lengths] }, texts };
+  }
+
+  /** After the checkpoint recording `state` (planned with `texts`) was written. */
+  committed(state: LogState, texts: Map<number, string>): void {
+    this.stored = new Map(state.segments);
+    this.storedNext = state.next;
+    const segment = this.segmentOf(state.next);
+    this.tail = { segment, text: texts.get(segment) ?? (segment === this.tail.segment ? this.tail.text : '') };
+  }
+
+  /** The items a checkpoint's `state` names. */
+  async read<T>(store: ByteStore, state: LogState): Promise<[number, T][]> {
+    const items: [number, T][] = [];
+    const texts = new Map<number, string>();
+    for (const [segment, length] of state.segments) {
+      const bytes = new Uint8Array(length);
+      for (let i = 0; i * this.chunkBytes < length; i++) {
+        const chunk = await store.get(this.chunkKey(segment, i));
+        if (!chunk) throw new Error(`log ${this.prefix} lacks chunk ${i} of segment ${segment}`);
+        bytes.set(chunk.subarray(0, Math.min(chunk.length, length - i * this.chunkBytes)), i * this.chunkBytes);
+      }
+      const text = decoder.decode(bytes);
+      texts.set(segment, text);
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const item = JSON.parse(line) as [number, T];
+        if (item[0] >= state.first && item[0] < state.next) items.push(item);
+      }
+    }
+    items.sort((a, b) => a[0] - b[0]);
+    this.committed(state, texts);
+    return items;
+  }
+
+  private segmentOf(seq: number): number {
+    return Math.floor(seq / this.segmentItems);
+  }
+
+  private chunkKey(segment: number, chunk: number): string {
+    return `${this.prefix}:${segment}:${chunk}`;
+  }
+}
+
+/** The index of the first item numbered `seq` or above. */
+function lowerBound(items: readonly (readonly [number, unknown])[], seq: number): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (items[mid]![0] < seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function chunkKey(generation: number, index: number): string {

@@ -4,13 +4,18 @@
  *
  * | route | access | |
  * |---|---|---|
- * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }` |
+ * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }`; `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
  * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines; `Vigil-Cursor` for the next call |
  * | `GET /rules` | read | `{ rules: [...] }` |
  * | `PUT /rules/:name` | admin | body: the VGL text of that one rule; 400 with `diagnostics` when invalid |
  * | `DELETE /rules/:name` | admin | 204, or 404 |
  * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored); replaces the list |
  * | `DELETE /iocs/:list` | admin | 204, 404, or 409 while a rule uses it |
+ * | `POST /iocs/:list/entries` | admin | body: entries, one a line; added (the list is created when there is none) → `{ name, count }` |
+ * | `DELETE /iocs/:list/entries` | admin | body: entries, one a line; removed → `{ name, count, removed }`, or 404 |
+ * | `PUT /tables/:name` | admin | body: entries, one a line; creates or replaces the table rules read with `utils.inTable` |
+ * | `GET /tables/:name` | read | the table's entries, one a line, or 404 |
+ * | `DELETE /tables/:name` | admin | 204, or 404 |
  * | `POST /flush` | admin | end of input: every open window fires |
  * | `GET /metrics` | read | counters, totals and per partition (src/edge/metrics.ts); `?format=prometheus`: Prometheus text format |
  * | `GET /health` | open | `{ ok: true }` |
@@ -29,8 +34,10 @@ import { cors } from 'hono/cors';
 import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
 import { BodyError, decodeEvents } from './decode-body.js';
-import { HttpError, type VigilService } from './service.js';
+import { checkIngestKey, fingerprintEvents } from './ingest-ledger.js';
 import { PROMETHEUS_CONTENT_TYPE, prometheusText, type VigilMetrics } from './metrics.js';
+import { bodyEntries } from './shared-data.js';
+import { HttpError, type IngestKey, type VigilService } from './service.js';
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -80,8 +87,8 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   const corsHeaders = cors({
     origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['authorization', 'content-type', 'vigil-author'],
-    exposeHeaders: ['vigil-cursor', 'vigil-dropped'],
+    allowHeaders: ['authorization', 'content-type', 'vigil-author', 'idempotency-key'],
+    exposeHeaders: ['vigil-cursor', 'vigil-dropped', 'idempotent-replayed'],
     maxAge: 600,
   });
   app.use(async (c, next) => {
@@ -98,17 +105,29 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   app.all('/health', refuse('GET'));
 
   app.post('/events', guard('ingest'), withBody, async (c) => {
+    const header = c.req.header('idempotency-key');
+    let key = header === undefined ? undefined : checkIngestKey(header, 'the Idempotency-Key header');
     let decoded;
     try {
-      decoded = decodeEvents(await text(c), c.req.header('content-type') ?? '');
+      let body = await text(c);
+      const envelope = batchEnvelope(body, c.req.header('content-type') ?? '');
+      if (envelope) {
+        const batch = checkIngestKey(envelope.batch, 'the body\'s "batch"');
+        if (key !== undefined && key !== batch) throw new HttpError(400, 'bad-idempotency-key', `the Idempotency-Key header ("${key}") and the body's "batch" ("${batch}") differ`);
+        key = batch;
+        body = JSON.stringify(envelope.events);
+      }
+      decoded = decodeEvents(body, c.req.header('content-type') ?? '');
     } catch (error) {
       if (error instanceof BodyError) throw new HttpError(400, 'bad-body', error.message);
       throw error;
     }
-    const result = await service.ingest(decoded.events);
+    // The fingerprint covers the lines refused at decoding too: they are part of the answer.
+    const ingestKey: IngestKey | undefined = key === undefined ? undefined : { key, fingerprint: fingerprintEvents([decoded.events, decoded.rejected]) };
+    const result = await service.ingest(decoded.events, ingestKey);
     const rejected = [...decoded.rejected, ...result.rejected.map((r) => ({ line: decoded.lines[r.index] ?? r.index + 1, reason: r.reason }))];
     rejected.sort((a, b) => a.line - b.line);
-    return json(202, { accepted: result.accepted, rejected });
+    return json(202, { accepted: result.accepted, rejected }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
   });
   app.all('/events', refuse('POST'));
 
@@ -155,11 +174,7 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   });
   app.put('/iocs/:list', guard('admin'), withBody, async (c) => {
     const name = c.req.param('list');
-    const entries = (await text(c))
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith('#'));
-    const { count } = await service.putIocList(name, entries);
+    const { count } = await service.putIocList(name, bodyEntries(await text(c)));
     return json(200, { name, count });
   });
   app.delete('/iocs/:list', guard('admin'), async (c) => {
@@ -168,6 +183,48 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     return new Response(null, { status: 204 });
   });
   app.all('/iocs/:list', refuse('PUT', 'DELETE'));
+
+  // Lists beyond the body limit go up in parts: one POST per part, each within the limit.
+  app.use('/iocs/:list/entries', async (c, next) => {
+    const name = c.req.param('list');
+    if (!LIST_NAME.test(name)) throw new HttpError(400, 'bad-list-name', `"${name}" is not a list name (letters, digits, _ . -; at most 128)`);
+    await next();
+  });
+  app.post('/iocs/:list/entries', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('list');
+    const { count } = await service.addIocEntries(name, bodyEntries(await text(c)));
+    return json(200, { name, count });
+  });
+  app.delete('/iocs/:list/entries', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('list');
+    const result = await service.removeIocEntries(name, bodyEntries(await text(c)));
+    if (!result) throw new HttpError(404, 'no-such-list', `there is no IOC list "${name}"`);
+    return json(200, { name, ...result });
+  });
+  app.all('/iocs/:list/entries', refuse('POST', 'DELETE'));
+
+  app.use('/tables/:name', async (c, next) => {
+    const name = c.req.param('name');
+    if (!LIST_NAME.test(name)) throw new HttpError(400, 'bad-table-name', `"${name}" is not a table name (letters, digits, _ . -; at most 128)`);
+    await next();
+  });
+  app.put('/tables/:name', guard('admin'), withBody, async (c) => {
+    const name = c.req.param('name');
+    const { count } = await service.putTable(name, bodyEntries(await text(c)));
+    return json(200, { name, count });
+  });
+  app.get('/tables/:name', guard('read'), async (c) => {
+    const name = c.req.param('name');
+    const entries = await service.getTable(name);
+    if (!entries) throw new HttpError(404, 'no-such-table', `there is no table "${name}"`);
+    return new Response(entries.map((e) => e + '\n').join(''), { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  });
+  app.delete('/tables/:name', guard('admin'), async (c) => {
+    const name = c.req.param('name');
+    if (!(await service.deleteTable(name))) throw new HttpError(404, 'no-such-table', `there is no table "${name}"`);
+    return new Response(null, { status: 204 });
+  });
+  app.all('/tables/:name', refuse('GET', 'PUT', 'DELETE'));
 
   app.post('/flush', guard('admin'), async () => {
     await service.flush();
@@ -191,6 +248,26 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
 export function createHttpHandler(service: VigilService, config: HttpConfig, options: HandlerOptions = {}): Handler {
   const app = createHttpApp(service, config, options);
   return async (request) => app.fetch(request);
+}
+
+/**
+ * A body `{ "batch": "<id>", "events": [...] }` (a JSON object with exactly these two members):
+ * the batch id is the request's idempotency key. Anything else is events.
+ */
+function batchEnvelope(body: string, contentType: string): { batch: string; events: unknown[] } | undefined {
+  const trimmed = body.trimStart();
+  if (!trimmed.startsWith('{') || !/"batch"/.test(trimmed.slice(0, 4096)) || contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const members = Object.keys(value);
+  const { batch, events } = value as { batch?: unknown; events?: unknown };
+  if (members.length !== 2 || typeof batch !== 'string' || !Array.isArray(events)) return undefined;
+  return { batch, events };
 }
 
 function decodeSegment(segment: string): string {

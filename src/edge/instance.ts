@@ -7,9 +7,12 @@
 import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
-import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog } from './checkpoint-store.js';
+import { decodeEngineState } from '../engine/engine-state.js';
 import { totalMetrics, type VigilMetrics } from './metrics.js';
 import { BASE_CLASS_ID } from './routing.js';
+import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
+import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import {
   HttpError,
   type AlertPage,
@@ -24,6 +27,8 @@ export interface InstanceOptions {
   alertCapacity?: number;
   /** Where checkpoints go; without one the instance keeps its state in memory only. */
   store?: ChunkedCheckpointStore;
+  /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
+  ledgerKeys?: number;
 }
 
 /**
@@ -46,6 +51,17 @@ interface RingState {
   items: [number, Alert][];
 }
 
+/** What the instance keeps in the engine checkpoint's `extra`. */
+interface InstanceExtra {
+  /** IOC lists and tables, stored once outside the checkpoint (src/edge/shared-data.ts). */
+  shared?: SharedRefs;
+  /** The ring and the ledger, stored beside the checkpoint as logs (SegmentedLog): only what changed is written. */
+  logs?: { alerts: LogState; ledger: LogState };
+  /** Checkpoints from before the logs held the ring and the ledger inside. */
+  alerts?: RingState;
+  ledger?: [string, LedgerEntry<IngestResult>][];
+}
+
 export class EngineInstance implements VigilService {
   private readonly capacity: number;
   private ring: [number, Alert][] = [];
@@ -54,12 +70,22 @@ export class EngineInstance implements VigilService {
   private staged: Alert[] | undefined;
   /** What a failed push rolls back to (see RollBackPoint); undefined when the engine changed otherwise. */
   private rollBackPoint: RollBackPoint | undefined;
+  /** Keys applied, with their answers: saved in the checkpoint with the state they changed. */
+  private readonly ledger: IngestLedger<IngestResult>;
+  /** Keyed batches being applied now: a concurrent retry waits for the first attempt's answer. */
+  private readonly pending = new Map<string, Promise<IngestResult>>();
+  /** Where each shared list and table is stored (with a store; without one they live in the engine only). */
+  private shared: SharedRefs = emptyRefs();
+  /** Where the ring and the ledger are stored, beside the checkpoint (with a store). */
+  private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
 
   private constructor(
     readonly engine: EngineSurface,
     private readonly options: InstanceOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
+    this.logs = options.store && { alerts: options.store.log('alerts'), ledger: options.store.log('ledger') };
     engine.onAlert((alert) => {
       // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
       const copy = JSON.parse(JSON.stringify(alert)) as Alert;
@@ -78,11 +104,21 @@ export class EngineInstance implements VigilService {
     const instance = new EngineInstance(engine, options);
     const bytes = await options.store?.read();
     if (bytes) {
-      const { extra } = engine.restore(bytes);
-      const ring = (extra as { alerts?: RingState } | undefined)?.alerts;
+      // Shared lists and tables first: the rules restored next are compiled against them.
+      const refs = (decodeEngineState(bytes).state.extra as InstanceExtra | undefined)?.shared;
+      if (refs) await instance.loadShared(refs);
+      const extra = engine.restore(bytes).extra as InstanceExtra | undefined;
+      const ring = extra?.alerts;
       if (ring) {
         instance.nextSeq = ring.nextSeq;
         instance.ring = ring.items.slice(-instance.capacity);
+      }
+      instance.ledger.restore(extra?.ledger);
+      if (extra?.logs && instance.logs) {
+        const store = options.store!.bytes;
+        instance.ring = (await instance.logs.alerts.read<Alert>(store, extra.logs.alerts)).slice(-instance.capacity);
+        instance.nextSeq = extra.logs.alerts.next;
+        instance.ledger.restoreItems(await instance.logs.ledger.read(store, extra.logs.ledger), extra.logs.ledger.next);
       }
     }
     return instance;
@@ -95,7 +131,26 @@ export class EngineInstance implements VigilService {
    * failing events are alone. (Change the engine through this instance only: a rule changed on
    * the engine directly would be rolled back with it.)
    */
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
+    if (!key) return this.ingestNow(events);
+    const running = this.pending.get(key.key);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.ingest(events, key);
+    }
+    const answered = this.ledger.answerFor(key);
+    if (answered) return { ...answered, replayed: true };
+    const run = this.ingestNow(events, key);
+    this.pending.set(key.key, run);
+    try {
+      return await run;
+    } finally {
+      this.pending.delete(key.key);
+    }
+  }
+
+  /** Applies the batch, records its key (if any) with the answer, and checkpoints both in one write. */
+  private async ingestNow(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, rejected: [] };
     this.pushIsolated(
       events,
@@ -103,6 +158,7 @@ export class EngineInstance implements VigilService {
       result,
     );
     result.rejected.sort((a, b) => a.index - b.index);
+    if (key) this.ledger.record(key, result);
     await this.persist(true);
     return result;
   }
@@ -217,13 +273,23 @@ export class EngineInstance implements VigilService {
   }
 
   async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    const iocs = this.engine.iocs;
-    // Replace in one synchronous step: rules look their list up by name on every batch.
-    if (iocs.exists(name)) iocs.drop(name);
-    iocs.create(name, { capacity: Math.max(1024, entries.length) });
-    iocs.add(name, entries);
-    await this.persist();
-    return { count: iocs.list().find((l) => l.name === name)!.count };
+    replaceIocList(this.engine, name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    if (!this.engine.iocs.exists(name)) replaceIocList(this.engine, name, entries);
+    else this.engine.iocs.add(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    if (!this.engine.iocs.exists(name)) return undefined;
+    const removed = this.engine.iocs.remove(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name), removed };
   }
 
   async deleteIocList(name: string): Promise<boolean> {
@@ -233,8 +299,59 @@ export class EngineInstance implements VigilService {
     } catch (error) {
       throw new HttpError(409, 'ioc-list-in-use', (error as Error).message);
     }
+    const old = this.shared.iocs[name];
+    delete this.shared.iocs[name];
     await this.persist();
+    await this.forgetBlob(old);
     return true;
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    replaceTable(this.engine, name, entries);
+    const old = this.shared.tables[name];
+    if (this.options.store) this.shared.tables[name] = await this.options.store.blobs.put(tableBytes(this.engine.tables.entries(name)));
+    await this.persist();
+    if (old !== this.shared.tables[name]) await this.forgetBlob(old);
+    return { count: this.engine.tables.size(name) };
+  }
+
+  async getTable(name: string): Promise<string[] | undefined> {
+    return this.engine.tables.names().includes(name) ? this.engine.tables.entries(name) : undefined;
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    if (!this.engine.tables.delete(name)) return false;
+    const old = this.shared.tables[name];
+    delete this.shared.tables[name];
+    await this.persist();
+    await this.forgetBlob(old);
+    return true;
+  }
+
+  private iocCount(name: string): number {
+    return this.engine.iocs.list().find((l) => l.name === name)!.count;
+  }
+
+  /** Stores the list's filter once (by its hash), then the checkpoint naming it; the old version goes after. */
+  private async storeIocList(name: string): Promise<void> {
+    const old = this.shared.iocs[name];
+    if (this.options.store) this.shared.iocs[name] = await this.options.store.blobs.put(this.engine.iocs.serialize(name));
+    await this.persist();
+    if (old !== this.shared.iocs[name]) await this.forgetBlob(old);
+  }
+
+  /** Deletes a blob no longer named by the checkpoint (and by no other list: blobs are shared by content). */
+  private async forgetBlob(hash: string | undefined): Promise<void> {
+    if (!hash || !this.options.store) return;
+    if (Object.values(this.shared.iocs).includes(hash) || Object.values(this.shared.tables).includes(hash)) return;
+    await this.options.store.blobs.delete(hash);
+  }
+
+  private async loadShared(refs: SharedRefs): Promise<void> {
+    const blobs = this.options.store!.blobs;
+    for (const [name, hash] of Object.entries(refs.iocs)) loadIocList(this.engine, name, await readBlob(blobs, hash, `IOC list "${name}"`));
+    for (const [name, hash] of Object.entries(refs.tables)) replaceTable(this.engine, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
+    this.shared = { iocs: { ...refs.iocs }, tables: { ...refs.tables } };
   }
 
   async flush(): Promise<void> {
@@ -290,9 +407,14 @@ export class EngineInstance implements VigilService {
       return;
     }
     this.rollBackPoint = undefined;
-    const ring: RingState = { nextSeq: this.nextSeq, items: this.ring };
-    const bytes = this.engine.checkpoint({ alerts: ring });
-    await this.options.store.write(bytes);
+    const logs = this.logs!;
+    const alerts = logs.alerts.plan(this.ring, this.nextSeq);
+    const ledger = logs.ledger.plan(this.ledger.items(), this.ledger.next);
+    const extra: InstanceExtra = { shared: this.shared, logs: { alerts: alerts.state, ledger: ledger.state } };
+    const bytes = this.engine.checkpoint(extra);
+    await this.options.store.write(bytes, mergeWrites(alerts.writes, ledger.writes));
+    logs.alerts.committed(alerts.state, alerts.texts);
+    logs.ledger.committed(ledger.state, ledger.texts);
     this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
   }
 }

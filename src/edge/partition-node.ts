@@ -24,9 +24,11 @@ import { Reentry } from '../engine/reentry.js';
 import { RateMeter } from '../engine/rate-meter.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
-import type { ChunkedCheckpointStore } from './checkpoint-store.js';
+import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog, type SharedBlobStore } from './checkpoint-store.js';
 import { mergeRules, type PartitionMetrics } from './metrics.js';
 import { getField } from '../lang/fields.js';
+import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
+import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import { BASE_CLASS_ID, partitionKeyText, partitionOf, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
@@ -49,6 +51,8 @@ export interface RoutedBatch {
    * accepted event once, at the partition owning its partition-field value, whatever it reached.
    */
   accepted?: number;
+  /** This partition's share of a keyed request: applied once (see src/edge/ingest-ledger.ts). */
+  key?: IngestKey;
 }
 
 export interface RoutedIngestResult {
@@ -57,6 +61,8 @@ export interface RoutedIngestResult {
   routing: string;
   /** Events whose processing failed (the rest were processed): `group` and `index` point into the batch. */
   rejected?: { group: number; index: number; reason: string }[];
+  /** The batch's key had been applied: this is the first answer, nothing was applied now. */
+  replayed?: boolean;
 }
 
 export interface ForwardEntry {
@@ -81,6 +87,10 @@ export interface PartitionClient extends VigilService {
   routing(): Promise<RoutingDescription>;
   /** Closes every window of the engines fed by `feed`; answers how many alerts that raised here. */
   flushStage(feed: Feed): Promise<{ produced: number }>;
+  /** The list's filter as bytes (undefined: no such list), to load into other partitions. */
+  iocFilter(name: string): Promise<Uint8Array | undefined>;
+  /** Replaces (or creates) the list with a filter another partition built. */
+  loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }>;
 }
 
 export interface PartitionNodeOptions {
@@ -92,6 +102,13 @@ export interface PartitionNodeOptions {
   /** Alerts kept for `GET /alerts`. Default 10 000. */
   alertCapacity?: number;
   store?: ChunkedCheckpointStore;
+  /**
+   * Where IOC lists and tables are stored, once by content (src/edge/shared-data.ts): partitions of
+   * one process share one. Default: the store's own (`store.blobs`); without either they live in memory.
+   */
+  blobs?: SharedBlobStore;
+  /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
+  ledgerKeys?: number;
   /** Delivers forwarded alerts to another partition; resolves once that partition has applied them. */
   send?: (partition: number, message: ForwardMessage) => Promise<void>;
 }
@@ -114,10 +131,24 @@ interface NodeState {
   engines: [string, number][];
   rules: RuleMeta[];
   nextRuleOrder: number;
-  ring: { nextSeq: number; items: [number, Alert][] };
+  /** The ring: in `log`, stored beside the checkpoint (SegmentedLog); `items` in checkpoints from before. */
+  ring: { nextSeq: number; items?: [number, Alert][]; log?: LogState };
   outbox: OutboxEntry[];
   applied: [number, { floor: number; seqs: number[] }][];
   counters: PartitionNode['counters'];
+  /** Keys of routed batches applied here, with their answers (absent in checkpoints from before the ledger). */
+  ledger?: [string, LedgerEntry<RoutedIngestResult>][];
+  /** The ledger, stored beside the checkpoint (SegmentedLog). */
+  ledgerLog?: LogState;
+  /** IOC lists and tables, stored outside this checkpoint (absent in checkpoints that held them inside). */
+  shared?: SharedRefs;
+}
+
+/** What EngineInstance keeps in its checkpoints' `extra` (a single-engine checkpoint a partition may open). */
+interface SingleEngineExtra {
+  shared?: SharedRefs;
+  logs?: { alerts: LogState };
+  alerts?: NodeState['ring'];
 }
 
 /** One event of a routed batch, with where it was in the batch. */
@@ -174,6 +205,14 @@ export class PartitionNode implements PartitionClient {
   /** The rate of `eventsIn` (not checkpointed: a rate of this process). */
   private readonly rate: RateMeter;
   private lastForwardError: string | undefined;
+  /** Keys of routed batches applied here: saved in the same checkpoint as what they changed. */
+  private readonly ledger: IngestLedger<RoutedIngestResult>;
+  /** Keyed batches being applied now: a concurrent retry waits for the first attempt. */
+  private readonly pending = new Map<string, Promise<RoutedIngestResult>>();
+  /** Where each IOC list and table is stored. */
+  private shared: SharedRefs = emptyRefs();
+  /** Where the ring and the ledger are stored, beside the checkpoint (with a store): only what changed is written. */
+  private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
   private readonly capacity: number;
   private readonly maxDepth: number;
   private index: number | undefined;
@@ -183,6 +222,8 @@ export class PartitionNode implements PartitionClient {
     private readonly options: PartitionNodeOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
+    this.logs = options.store && { alerts: options.store.log('alerts'), ledger: options.store.log('ledger') };
     this.maxDepth = options.engine?.maxReentryDepth ?? DEFAULT_MAX_REENTRY_DEPTH;
     this.chain = new Reentry(
       {
@@ -221,6 +262,29 @@ export class PartitionNode implements PartitionClient {
   // ── events and alerts ──────────────────────────────────────────────────
 
   async ingestRouted(batch: RoutedBatch): Promise<RoutedIngestResult> {
+    const key = batch.key;
+    if (!key) return this.ingestRoutedNow(batch);
+    const running = this.pending.get(key.key);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.ingestRouted(batch);
+    }
+    const answered = this.ledger.answerFor(key);
+    if (answered) {
+      // Alerts the first attempt owed other partitions may not have left before a crash.
+      await this.forwardOutbox();
+      return { ...answered, replayed: true };
+    }
+    const run = this.ingestRoutedNow(batch);
+    this.pending.set(key.key, run);
+    try {
+      return await run;
+    } finally {
+      this.pending.delete(key.key);
+    }
+  }
+
+  private async ingestRoutedNow(batch: RoutedBatch): Promise<RoutedIngestResult> {
     let flat = 0;
     const items: RoutedItem[] = batch.groups.flatMap((group, g) =>
       group.events.map((event, index) => ({ classId: group.classId, event, group: g, index, order: positionOf(group, index, flat++) })),
@@ -231,9 +295,12 @@ export class PartitionNode implements PartitionClient {
     this.rate.add(accepted);
     this.stepIsolated(items, rejected);
     this.uncountRejected(batch, rejected);
+    const answer: RoutedIngestResult = { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+    // The key goes into the same checkpoint as the state the batch changed.
+    if (batch.key) this.ledger.record(batch.key, answer);
     await this.persist();
     await this.forwardOutbox();
-    return { accepted: items.length - rejected.length, routing: this.table.version, ...(rejected.length ? { rejected } : {}) };
+    return answer;
   }
 
   /**
@@ -394,7 +461,7 @@ export class PartitionNode implements PartitionClient {
   }
 
   /** Events straight from a client (a node used alone): routed here as PartitionedService would. */
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
     const byClass = new Map<string, Record<string, unknown>[]>();
     const origin = new Map<string, number[]>();
@@ -407,7 +474,11 @@ export class PartitionNode implements PartitionClient {
       }
     });
     const origins = [...origin.values()];
-    const result = await this.ingestRouted({ routing: this.table.version, groups: [...byClass].map(([classId, list]) => ({ classId, events: list, positions: origin.get(classId) })) });
+    const result = await this.ingestRouted({
+      routing: this.table.version,
+      groups: [...byClass].map(([classId, list]) => ({ classId, events: list, positions: origin.get(classId) })),
+      ...(key ? { key } : {}),
+    });
     const failed = new Map<number, string>();
     for (const r of result.rejected ?? []) {
       const index = origins[r.group]![r.index]!;
@@ -415,7 +486,7 @@ export class PartitionNode implements PartitionClient {
     }
     for (const [index, reason] of failed) rejected.push({ index, reason });
     rejected.sort((a, b) => a.index - b.index);
-    return { accepted: events.length - rejected.length, rejected };
+    return { accepted: events.length - rejected.length, rejected, ...(result.replayed ? { replayed: true } : {}) };
   }
 
   // ── rules and lists ─────────────────────────────────────────────────────
@@ -476,19 +547,80 @@ export class PartitionNode implements PartitionClient {
   }
 
   async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    replaceIocList(this.base(), name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
     const base = this.base();
-    replaceList(base, name, entries);
-    this.dirty.add(BASE_CLASS_ID);
-    // Other engines hold the lists their rules use: replace them there from the base's filter.
+    if (!base.iocs.exists(name)) replaceIocList(base, name, entries);
+    else base.iocs.add(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    const base = this.base();
+    if (!base.iocs.exists(name)) return undefined;
+    const removed = base.iocs.remove(name, entries);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name), removed };
+  }
+
+  async iocFilter(name: string): Promise<Uint8Array | undefined> {
+    const base = this.base();
+    return base.iocs.exists(name) ? base.iocs.serialize(name) : undefined;
+  }
+
+  async loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
+    loadIocList(this.base(), name, bytes);
+    await this.storeIocList(name);
+    return { count: this.iocCount(name) };
+  }
+
+  private iocCount(name: string): number {
+    return this.base().iocs.list().find((l) => l.name === name)!.count;
+  }
+
+  /**
+   * After the base engine's list changed: the other engines holding it get the base's filter, the
+   * filter is stored once by its hash, and the checkpoint names it.
+   */
+  private async storeIocList(name: string): Promise<void> {
+    const base = this.base();
     const bytes = base.iocs.serialize(name);
-    for (const [classId, engine] of this.engines) {
-      if (engine === base || !engine.iocs.exists(name)) continue;
-      engine.iocs.drop(name);
-      engine.iocs.load(name, bytes);
-      this.dirty.add(classId);
-    }
+    for (const engine of this.engines.values()) if (engine !== base && engine.iocs.exists(name)) loadIocList(engine, name, bytes);
+    const blobs = this.blobs();
+    if (blobs) this.shared.iocs[name] = await blobs.put(bytes);
     await this.persist();
-    return { count: base.iocs.list().find((l) => l.name === name)!.count };
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    // Every engine: a rule of any class may call utils.inTable.
+    for (const engine of this.engines.values()) replaceTable(engine, name, entries);
+    const blobs = this.blobs();
+    if (blobs) this.shared.tables[name] = await blobs.put(tableBytes(this.base().tables.entries(name)));
+    await this.persist();
+    return { count: this.base().tables.size(name) };
+  }
+
+  async getTable(name: string): Promise<string[] | undefined> {
+    const tables = this.base().tables;
+    return tables.names().includes(name) ? tables.entries(name) : undefined;
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    let found = false;
+    for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
+    if (!found) return false;
+    delete this.shared.tables[name];
+    await this.persist();
+    return true;
+  }
+
+  private blobs(): SharedBlobStore | undefined {
+    return this.options.blobs ?? this.options.store?.blobs;
   }
 
   async deleteIocList(name: string): Promise<boolean> {
@@ -500,6 +632,8 @@ export class PartitionNode implements PartitionClient {
       engine.iocs.drop(name);
       this.dirty.add(classId);
     }
+    // The blob stays: other partitions (or a list with the same entries) may hold it.
+    delete this.shared.iocs[name];
     await this.persist();
     return true;
   }
@@ -631,6 +765,9 @@ export class PartitionNode implements PartitionClient {
     const engine = await this.makeEngine({ ...this.options.engine, maxReentryDepth: this.maxDepth });
     engine.setAlertTarget(this.alertTarget);
     engine.onAlert((alert) => this.onAlert(alert));
+    // Tables are for every engine (utils.inTable may be called by a rule of any class).
+    const base = this.engines.get(BASE_CLASS_ID);
+    if (base) for (const table of base.tables.names()) replaceTable(engine, table, base.tables.entries(table));
     const raced = this.engines.get(classId);
     if (raced) {
       engine.dispose();
@@ -649,7 +786,7 @@ export class PartitionNode implements PartitionClient {
     const base = this.base();
     for (const list of lists) {
       if (engine === base || engine.iocs.exists(list) || !base.iocs.exists(list)) continue;
-      engine.iocs.load(list, base.iocs.serialize(list));
+      loadIocList(engine, list, base.iocs.serialize(list));
     }
   }
 
@@ -689,26 +826,47 @@ export class PartitionNode implements PartitionClient {
     }
     this.dirty.clear();
     const blobs: Uint8Array[] = [];
+    const logs = this.logs!;
+    const ring = logs.alerts.plan(this.ring, this.nextSeq);
+    const ledger = logs.ledger.plan(this.ledger.items(), this.ledger.next);
     const state: NodeState = {
       partitionFormat: 1,
       index: this.index,
       engines: [...this.engineBytes].map(([classId, bytes]) => [classId, blobs.push(bytes) - 1]),
       rules: this.orderedMeta(),
       nextRuleOrder: this.nextRuleOrder,
-      ring: { nextSeq: this.nextSeq, items: this.ring },
+      ring: { nextSeq: this.nextSeq, log: ring.state },
       outbox: this.outbox,
       applied: [...this.applied],
       counters: { ...this.counters },
+      ledgerLog: ledger.state,
+      shared: this.shared,
     };
-    await store.write(encodeCheckpoint({ document: state, blobs }));
+    await store.write(encodeCheckpoint({ document: state, blobs }), mergeWrites(ring.writes, ledger.writes));
+    logs.alerts.committed(ring.state, ring.texts);
+    logs.ledger.committed(ledger.state, ledger.texts);
   }
 
   private async restore(bytes: Uint8Array): Promise<void> {
-    const { document, blobs } = decodeCheckpoint<NodeState | { partitionFormat?: undefined; extra?: { alerts?: NodeState['ring'] } }>(bytes);
-    if (document.partitionFormat !== 1) return this.restoreSingleEngine(bytes, document.extra?.alerts);
+    const { document, blobs } = decodeCheckpoint<NodeState | { partitionFormat?: undefined; extra?: SingleEngineExtra }>(bytes);
+    if (document.partitionFormat !== 1) return this.restoreSingleEngine(bytes, document.extra ?? {});
     this.index ??= document.index;
+    const shared = document.shared ?? emptyRefs();
+    const store = this.blobs();
+    const sharedBytes = new Map<string, Uint8Array>();
+    const bytesOf = async (hash: string, what: string) => {
+      let bytes = sharedBytes.get(hash);
+      if (!bytes) sharedBytes.set(hash, (bytes = await readBlob(store!, hash, what)));
+      return bytes;
+    };
     for (const [classId, blob] of document.engines) {
       const engine = await this.createEngine(classId);
+      // Shared lists and tables first: the engine's rules are compiled against them.
+      for (const [name, hash] of Object.entries(shared.tables)) replaceTable(engine, name, tableEntries(await bytesOf(hash, `table "${name}"`)));
+      const used = new Set(document.rules.filter((r) => r.classId === classId).flatMap((r) => r.iocLists));
+      for (const [name, hash] of Object.entries(shared.iocs)) {
+        if (classId === BASE_CLASS_ID || used.has(name)) loadIocList(engine, name, await bytesOf(hash, `IOC list "${name}"`));
+      }
       engine.restore(blobs[blob]!);
       this.engineBytes.set(classId, blobs[blob]!);
     }
@@ -716,9 +874,14 @@ export class PartitionNode implements PartitionClient {
     for (const meta of document.rules) this.meta.set(meta.name, meta);
     this.nextRuleOrder = document.nextRuleOrder;
     this.nextSeq = document.ring.nextSeq;
-    this.ring = document.ring.items.slice(-this.capacity);
+    const bytesStore = this.options.store!.bytes;
+    const items = document.ring.log ? await this.logs!.alerts.read<Alert>(bytesStore, document.ring.log) : (document.ring.items ?? []);
+    this.ring = items.slice(-this.capacity);
     this.outbox = document.outbox;
     this.applied = new Map(document.applied);
+    if (document.ledgerLog) this.ledger.restoreItems(await this.logs!.ledger.read(bytesStore, document.ledgerLog), document.ledgerLog.next);
+    else this.ledger.restore(document.ledger);
+    this.shared = { iocs: { ...shared.iocs }, tables: { ...shared.tables } };
     this.counters = { ...this.counters, ...document.counters };
     this.rebuildTable();
   }
@@ -728,12 +891,21 @@ export class PartitionNode implements PartitionClient {
    * engine, and the rules of other classes move to their engines. Their open windows stay
    * behind: they held only this partition's share of each key.
    */
-  private async restoreSingleEngine(bytes: Uint8Array, ring: NodeState['ring'] | undefined): Promise<void> {
+  private async restoreSingleEngine(bytes: Uint8Array, extra: SingleEngineExtra): Promise<void> {
     const base = await this.createEngine(BASE_CLASS_ID);
+    if (extra.shared) {
+      const blobs = this.blobs()!;
+      for (const [name, hash] of Object.entries(extra.shared.iocs)) loadIocList(base, name, await readBlob(blobs, hash, `IOC list "${name}"`));
+      for (const [name, hash] of Object.entries(extra.shared.tables)) replaceTable(base, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
+      this.shared = { iocs: { ...extra.shared.iocs }, tables: { ...extra.shared.tables } };
+    }
     base.restore(bytes);
-    if (ring) {
-      this.nextSeq = ring.nextSeq;
-      this.ring = ring.items.slice(-this.capacity);
+    if (extra.logs) {
+      this.ring = (await this.logs!.alerts.read<Alert>(this.options.store!.bytes, extra.logs.alerts)).slice(-this.capacity);
+      this.nextSeq = extra.logs.alerts.next;
+    } else if (extra.alerts) {
+      this.nextSeq = extra.alerts.nextSeq;
+      this.ring = (extra.alerts.items ?? []).slice(-this.capacity);
     }
     for (const info of base.rules()) {
       const ast = parseRules(info.text, info.name).rules[0];
@@ -756,14 +928,6 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-function replaceList(engine: Engine, name: string, entries: string[]): void {
-  const iocs = engine.iocs;
-  // Replace in one synchronous step: rules look their list up by name on every batch.
-  if (iocs.exists(name)) iocs.drop(name);
-  iocs.create(name, { capacity: Math.max(1024, entries.length) });
-  iocs.add(name, entries);
 }
 
 /** The engine's reason for refusing an input that is not an event, or undefined for an event. */

@@ -34,6 +34,24 @@ export class RemotePartition extends RemoteService implements PartitionClient {
   async forward(message: ForwardMessage): Promise<void> {
     await this.call('POST', `${PREFIX}forward`, JSON.stringify(message), 'application/json');
   }
+
+  async iocFilter(name: string): Promise<Uint8Array | undefined> {
+    const response = await this.fetch(new Request(`http://vigil.internal${PREFIX}ioc-filter?name=${encodeURIComponent(name)}`, { headers: this.headers }));
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw new HttpError(response.status, 'upstream', await response.text());
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  async loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
+    const request = new Request(`http://vigil.internal${PREFIX}ioc-filter?name=${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      headers: { ...this.headers, 'content-type': 'application/octet-stream' },
+      body: bytes as Uint8Array<ArrayBuffer>,
+    });
+    const response = await this.fetch(request);
+    if (!response.ok) throw new HttpError(response.status, 'upstream', await response.text());
+    return (await response.json()) as { count: number };
+  }
 }
 
 /**
@@ -57,6 +75,13 @@ export function createPartitionHandler(node: PartitionNode, api: Handler): Handl
           return json({ ok: true });
         case 'GET routing':
           return json(await node.routing());
+        case 'GET ioc-filter': {
+          const bytes = await node.iocFilter(url.searchParams.get('name') ?? '');
+          if (!bytes) throw new HttpError(404, 'no-such-list', 'no such IOC list');
+          return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream' } });
+        }
+        case 'PUT ioc-filter':
+          return json(await node.loadIocFilter(url.searchParams.get('name') ?? '', new Uint8Array(await request.arrayBuffer())));
         case 'POST flush': {
           const feed = url.searchParams.get('feed');
           if (feed !== 'events' && feed !== 'alerts') throw new HttpError(400, 'bad-feed', 'feed is events or alerts');

@@ -8,11 +8,11 @@
  * process (partitions are PartitionNodes): see docs/partitioning.md.
  */
 import type { Alert } from '../engine/engine.js';
-import { notAnEvent, type PartitionClient, type RoutedGroup } from './partition-node.js';
+import { notAnEvent, type PartitionClient, type RoutedGroup, type RoutedIngestResult } from './partition-node.js';
 import { partitionKeyText, partitionOf, RoutingTable, type Target } from './routing.js';
 import { getField } from '../lang/fields.js';
 import { totalMetrics, type PartitionMetrics, type VigilMetrics } from './metrics.js';
-import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
+import { HttpError, type AlertPage, type IngestKey, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
 export { partitionKeyText, partitionOf } from './routing.js';
 
@@ -36,8 +36,13 @@ export class PartitionedService implements VigilService {
    * Sends each event to the engines its rules live in. If a partition's routing version is not the
    * one the events were routed with, a rule changed meanwhile: the table is read again and the
    * events are sent to the engines the new table adds (never again to one they reached).
+   *
+   * With a key, each partition applies its share once (its ledger, src/edge/ingest-ledger.ts). A
+   * partition that cannot be reached leaves the batch partial: the answer is a 503
+   * `partial-ingest` naming the partitions that applied it and those that did not, and the same
+   * request with the same key completes it (those that applied it answer from their ledgers).
    */
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
     const valid: { index: number; event: Record<string, unknown> }[] = [];
     events.forEach((event, index) => {
@@ -49,14 +54,19 @@ export class PartitionedService implements VigilService {
     // An event whose processing failed in some engine (it was processed in the others it reached).
     const failed = new Map<number, string>();
     let table = await this.routingTable();
+    let replayed = false;
     for (let round = 0; ; round++) {
-      const versions = await this.send(table, valid, reached, failed, round === 0 ? this.homeCounts(valid) : undefined);
+      // A key per round: a round's share differs from the first round's (only the targets a new table adds).
+      const roundKey = key && { key: round ? `${key.key}#${round}` : key.key, fingerprint: key.fingerprint };
+      const sent = await this.send(table, valid, reached, failed, roundKey, round === 0 ? this.homeCounts(valid) : undefined);
+      const versions = sent.versions;
+      replayed ||= sent.replayed;
       if (versions.every((v) => v === table.version) || round === ROUTING_RETRIES) break;
       table = await this.routingTable(true);
     }
     for (const [i, reason] of failed) rejected.push({ index: valid[i]!.index, reason });
     rejected.sort((a, b) => a.index - b.index);
-    return { accepted: valid.length - failed.size, rejected };
+    return { accepted: valid.length - failed.size, rejected, ...(replayed ? { replayed } : {}) };
   }
 
   /** One round of ingest: the targets of each event not yet reached. Returns the partitions' routing versions. */
@@ -74,7 +84,14 @@ export class PartitionedService implements VigilService {
     return counts;
   }
 
-  private async send(table: RoutingTable, valid: { event: Record<string, unknown> }[], reached: Set<string>[], failed: Map<number, string>, accepted?: number[]): Promise<string[]> {
+  private async send(
+    table: RoutingTable,
+    valid: { event: Record<string, unknown> }[],
+    reached: Set<string>[],
+    failed: Map<number, string>,
+    key: IngestKey | undefined,
+    accepted?: number[],
+  ): Promise<{ versions: string[]; replayed: boolean }> {
     const groups = this.partitions.map(() => new Map<string, RoutedGroup & { origin: number[] }>());
     valid.forEach(({ event }, i) => {
       for (const target of table.eventTargets(event, this.partitions.length)) {
@@ -88,7 +105,7 @@ export class PartitionedService implements VigilService {
         group.origin.push(i);
       }
     });
-    const results = await Promise.all(
+    const settled = await Promise.allSettled(
       groups.map((byClass, p) =>
         // A partition no event reaches is still told the events it counts.
         byClass.size || accepted?.[p]
@@ -96,10 +113,14 @@ export class PartitionedService implements VigilService {
               routing: table.version,
               groups: [...byClass.values()].map(({ classId, events, origin }) => ({ classId, events, positions: origin })),
               ...(accepted?.[p] ? { accepted: accepted[p] } : {}),
+              ...(key ? { key } : {}),
             })
           : undefined,
       ),
     );
+    const unreached = settled.flatMap((s, p) => (s.status === 'rejected' ? [p] : []));
+    if (unreached.length) throw partialIngest(settled, unreached, key);
+    const results = settled.map((s) => (s as PromiseFulfilledResult<RoutedIngestResult | undefined>).value);
     results.forEach((result, p) => {
       const sent = [...groups[p]!.values()];
       for (const r of result?.rejected ?? []) {
@@ -107,7 +128,7 @@ export class PartitionedService implements VigilService {
         if (!failed.has(i)) failed.set(i, r.reason);
       }
     });
-    return results.flatMap((r) => (r ? [r.routing] : []));
+    return { versions: results.flatMap((r) => (r ? [r.routing] : [])), replayed: results.some((r) => r?.replayed) };
   }
 
   private async routingTable(refresh = false): Promise<RoutingTable> {
@@ -161,9 +182,47 @@ export class PartitionedService implements VigilService {
     return results.some(Boolean);
   }
 
+  /**
+   * Lists are built once: partition 0 applies the change (parsing the entries, building the
+   * filter), and the other partitions load its filter's bytes, which is a copy, not a build.
+   */
   async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    const results = await Promise.all(this.partitions.map((p) => p.putIocList(name, entries)));
+    const result = await this.partitions[0]!.putIocList(name, entries);
+    await this.shareIocFilter(name);
+    return result;
+  }
+
+  private async shareIocFilter(name: string): Promise<void> {
+    if (this.partitions.length === 1) return;
+    const bytes = await this.partitions[0]!.iocFilter(name);
+    if (!bytes) return;
+    await Promise.all(this.partitions.slice(1).map((p) => p.loadIocFilter(name, bytes)));
+  }
+
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    const result = await this.partitions[0]!.addIocEntries(name, entries);
+    await this.shareIocFilter(name);
+    return result;
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    const result = await this.partitions[0]!.removeIocEntries(name, entries);
+    if (result) await this.shareIocFilter(name);
+    return result;
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    const results = await Promise.all(this.partitions.map((p) => p.putTable(name, entries)));
     return results[0]!;
+  }
+
+  getTable(name: string): Promise<string[] | undefined> {
+    return this.partitions[0]!.getTable(name);
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    const results = await Promise.all(this.partitions.map((p) => p.deleteTable(name)));
+    return results.some(Boolean);
   }
 
   async deleteIocList(name: string): Promise<boolean> {
@@ -190,6 +249,23 @@ export class PartitionedService implements VigilService {
   async metrics(): Promise<VigilMetrics> {
     return totalMetrics((await Promise.all(this.partitions.map((p) => p.metrics()))) as PartitionMetrics[]);
   }
+}
+
+/** The error of a batch some partitions applied and others did not (or may not have). */
+function partialIngest(settled: PromiseSettledResult<RoutedIngestResult | undefined>[], unreached: number[], key: IngestKey | undefined): HttpError {
+  const applied = settled.flatMap((s, p) => (s.status === 'fulfilled' && s.value ? [p] : []));
+  const reasons = unreached.map((p) => {
+    const reason = (settled[p] as PromiseRejectedResult).reason;
+    return `partition ${p}: ${reason instanceof Error ? reason.message : String(reason)}`;
+  });
+  const advice = key
+    ? `send the same request with the same Idempotency-Key ("${key.key}") to complete it: partitions that applied it will not apply it again`
+    : 'without an Idempotency-Key a retry applies the batch again on the partitions that had applied it';
+  return new HttpError(503, 'partial-ingest', `the batch reached ${applied.length ? `partitions ${applied.join(', ')}` : 'no partition'} but not ${unreached.join(', ')} (${reasons.join('; ')}); ${advice}`, {
+    applied,
+    unreached,
+    ...(key ? { key: key.key } : {}),
+  });
 }
 
 function targetId(target: Target): string {

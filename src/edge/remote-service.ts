@@ -4,7 +4,7 @@
  */
 import type { Alert } from '../engine/engine.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
-import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
+import { HttpError, type AlertPage, type IngestKey, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
 
 export type Fetch = (request: Request) => Promise<Response>;
 
@@ -15,9 +15,16 @@ export class RemoteService implements VigilService {
     protected readonly headers: Record<string, string> = {},
   ) {}
 
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
-    const body = (await this.call('POST', '/events', JSON.stringify(events), 'application/json')) as { accepted: number; rejected: { line: number; reason: string }[] };
-    return { accepted: body.accepted, rejected: body.rejected.map((r) => ({ index: r.line - 1, reason: r.reason })) };
+  /** With a key, sent as Idempotency-Key (the other server computes its own fingerprint of the same events). */
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
+    const response = await this.fetch(this.request('POST', '/events', JSON.stringify(events), 'application/json', key ? { 'idempotency-key': key.key } : {}));
+    const body = (await response.json().catch(() => ({}))) as { accepted: number; rejected: { line: number; reason: string }[] };
+    if (!response.ok) throw toError(response.status, body);
+    return {
+      accepted: body.accepted,
+      rejected: body.rejected.map((r) => ({ index: r.line - 1, reason: r.reason })),
+      ...(response.headers.get('idempotent-replayed') === 'true' ? { replayed: true } : {}),
+    };
   }
 
   async alerts(since: string | undefined, limit: number): Promise<AlertPage> {
@@ -54,6 +61,36 @@ export class RemoteService implements VigilService {
 
   async deleteIocList(name: string): Promise<boolean> {
     const response = await this.fetch(this.request('DELETE', `/iocs/${encodeURIComponent(name)}`));
+    if (response.status === 404) return false;
+    if (!response.ok) throw toError(response.status, await response.json().catch(() => ({})));
+    return true;
+  }
+
+  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return (await this.call('POST', `/iocs/${encodeURIComponent(name)}/entries`, entries.join('\n'), 'text/plain')) as { count: number };
+  }
+
+  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    const response = await this.fetch(this.request('DELETE', `/iocs/${encodeURIComponent(name)}/entries`, entries.join('\n'), 'text/plain'));
+    if (response.status === 404) return undefined;
+    const body = (await response.json().catch(() => ({}))) as { count: number; removed: number };
+    if (!response.ok) throw toError(response.status, body);
+    return { count: body.count, removed: body.removed };
+  }
+
+  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return (await this.call('PUT', `/tables/${encodeURIComponent(name)}`, entries.join('\n'), 'text/plain')) as { count: number };
+  }
+
+  async getTable(name: string): Promise<string[] | undefined> {
+    const response = await this.fetch(this.request('GET', `/tables/${encodeURIComponent(name)}`));
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw toError(response.status, await response.json().catch(() => ({})));
+    return (await response.text()).split('\n').filter(Boolean);
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    const response = await this.fetch(this.request('DELETE', `/tables/${encodeURIComponent(name)}`));
     if (response.status === 404) return false;
     if (!response.ok) throw toError(response.status, await response.json().catch(() => ({})));
     return true;

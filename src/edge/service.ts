@@ -5,11 +5,16 @@
  */
 import type { Alert, EngineMetrics, RuleInfo } from '../engine/engine.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
+import type { IngestKey } from './ingest-ledger.js';
+
+export type { IngestKey } from './ingest-ledger.js';
 
 export interface IngestResult {
   accepted: number;
   /** Indices (0-based) into the events handed in, with the reason each was refused. */
   rejected: { index: number; reason: string }[];
+  /** True when the batch's key had been applied already: this is the first attempt's answer, nothing was applied. */
+  replayed?: boolean;
 }
 
 export interface AlertPage {
@@ -30,7 +35,11 @@ export interface InstanceMetrics extends EngineMetrics {
 }
 
 export interface VigilService {
-  ingest(events: Record<string, unknown>[]): Promise<IngestResult>;
+  /**
+   * Applies a batch. With a key, exactly once: a batch whose key was applied already (and is still
+   * in the ledger, src/edge/ingest-ledger.ts) is not applied again and gets the first answer.
+   */
+  ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult>;
   alerts(since: string | undefined, limit: number): Promise<AlertPage>;
   putRule(name: string, text: string, author: string): Promise<PutRuleResult>;
   rules(): Promise<RuleSummary[]>;
@@ -40,6 +49,16 @@ export interface VigilService {
   putIocList(name: string, entries: string[]): Promise<{ count: number }>;
   /** False when there is no such list; an HttpError 409 when a rule uses it. */
   deleteIocList(name: string): Promise<boolean>;
+  /** Adds entries to a list (created when there is none). */
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }>;
+  /** Removes entries from a list; undefined when there is no such list. */
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined>;
+  /** Creates the table (`utils.inTable`), or replaces its entries. */
+  putTable(name: string, entries: string[]): Promise<{ count: number }>;
+  /** The table's entries; undefined when there is no such table. */
+  getTable(name: string): Promise<string[] | undefined>;
+  /** False when there is no such table. */
+  deleteTable(name: string): Promise<boolean>;
   /** End of input: every open window fires. */
   flush(): Promise<void>;
   metrics(): Promise<unknown>;

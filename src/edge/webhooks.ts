@@ -10,7 +10,7 @@
  */
 import { WebhookDelivery, type WebhookOptions } from '../mitigation/webhook.js';
 import type { WebhookConfig } from './config.js';
-import type { AlertPage, IngestResult, PutRuleResult, RuleSummary, VigilService } from './service.js';
+import type { AlertPage, IngestKey, IngestResult, PutRuleResult, RuleSummary, VigilService } from './service.js';
 
 const PAGE = 1000;
 
@@ -27,8 +27,8 @@ export class WebhookingService implements VigilService {
     this.delivery = new WebhookDelivery({ ...options, url: config.url, secret: config.secret, maxAttempts: config.maxAttempts });
   }
 
-  async ingest(events: Record<string, unknown>[]): Promise<IngestResult> {
-    const result = await this.inner.ingest(events);
+  async ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult> {
+    const result = await this.inner.ingest(events, key);
     void this.forward();
     return result;
   }
@@ -77,6 +77,21 @@ export class WebhookingService implements VigilService {
   }
   deleteRule(name: string, author: string): Promise<boolean> {
     return this.inner.deleteRule(name, author);
+  }
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.inner.addIocEntries(name, entries);
+  }
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    return this.inner.removeIocEntries(name, entries);
+  }
+  putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.inner.putTable(name, entries);
+  }
+  getTable(name: string): Promise<string[] | undefined> {
+    return this.inner.getTable(name);
+  }
+  deleteTable(name: string): Promise<boolean> {
+    return this.inner.deleteTable(name);
   }
   putIocList(name: string, entries: string[]): Promise<{ count: number }> {
     return this.inner.putIocList(name, entries);

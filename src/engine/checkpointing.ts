@@ -55,8 +55,9 @@ export function takeCheckpoint(parts: EngineParts, position: number, extra: unkn
       counters: { ...metrics.counters },
       rules,
       history: registry.allHistory(),
-      iocs: iocs.list().map(({ name }) => ({ name, blob: blobs.push(iocs.serialize(name)) - 1 })),
-      tables: tables.names().map((name) => ({ name, entries: tables.entries(name) })),
+      // Shared lists and tables are the host's to store (PlacementOptions in ioc-registry.ts).
+      iocs: iocs.list().flatMap(({ name, shared }) => (shared ? [] : [{ name, blob: blobs.push(iocs.serialize(name)) - 1 }])),
+      tables: tables.names().flatMap((name) => (tables.isShared(name) ? [] : [{ name, entries: tables.entries(name) }])),
       models: models.names().map((name) => [name, models.get(name)]),
       ...time.snapshot(),
       extra,
@@ -70,12 +71,19 @@ export function restoreCheckpoint(parts: EngineParts, bytes: Uint8Array): { posi
   const { registry, iocs, tables, models, time, metrics, state: host } = parts;
   const { state, blobs } = decodeEngineState(bytes);
   registry.clear();
-  for (const { name } of iocs.list()) iocs.drop(name);
-  for (const name of tables.names()) tables.delete(name);
+  // Shared lists and tables stay: the host loaded them, and no checkpoint holds them.
+  for (const { name, shared } of iocs.list()) if (!shared) iocs.drop(name);
+  for (const name of tables.names()) if (!tables.isShared(name)) tables.delete(name);
   for (const name of models.names()) models.delete(name);
 
-  for (const { name, blob } of state.iocs) iocs.load(name, blobs[blob]!);
-  for (const { name, entries } of state.tables) tables.create(name, entries);
+  for (const { name, blob } of state.iocs) {
+    if (iocs.exists(name)) iocs.drop(name);
+    iocs.load(name, blobs[blob]!);
+  }
+  for (const { name, entries } of state.tables) {
+    tables.delete(name);
+    tables.create(name, entries);
+  }
   for (const [name, model] of state.models) models.set(name, model);
   for (const saved of state.rules) {
     let plan;

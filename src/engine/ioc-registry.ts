@@ -5,10 +5,22 @@ export interface IocListInfo {
   name: string;
   count: number;
   byteSize: number;
+  /** Kept by the host outside the engine's checkpoints (see PlacementOptions). */
+  shared: boolean;
+}
+
+/**
+ * `shared`: the host stores the list itself (the edge: once per deployment, content-addressed), so
+ * a checkpoint names nothing of it and restoring a checkpoint leaves it in place. Default false:
+ * the list travels in every checkpoint.
+ */
+export interface PlacementOptions {
+  shared?: boolean;
 }
 
 export class IocRegistry {
   private readonly sets = new Map<string, IocSet>();
+  private readonly shared = new Set<string>();
 
   constructor(
     private readonly factory: IocSetFactory,
@@ -16,15 +28,22 @@ export class IocRegistry {
     private readonly usersOf: (list: string) => string[],
   ) {}
 
-  create(name: string, options?: IocSetOptions): void {
+  create(name: string, options?: IocSetOptions, placement?: PlacementOptions): void {
     if (this.sets.has(name)) throw new Error(`IOC list '${name}' already exists`);
     this.sets.set(name, this.factory.create(options));
+    if (placement?.shared) this.shared.add(name);
   }
 
   /** Creates the list from serialized bytes (a checkpoint, or a filter shared without its entries). */
-  load(name: string, bytes: Uint8Array): void {
+  load(name: string, bytes: Uint8Array, placement?: PlacementOptions): void {
     if (this.sets.has(name)) throw new Error(`IOC list '${name}' already exists`);
     this.sets.set(name, this.factory.deserialize(bytes));
+    if (placement?.shared) this.shared.add(name);
+  }
+
+  /** Whether the host keeps this list outside checkpoints. */
+  isShared(name: string): boolean {
+    return this.shared.has(name);
   }
 
   add(name: string, entries: readonly string[]): void {
@@ -48,16 +67,18 @@ export class IocRegistry {
     if (users.length) throw new Error(`IOC list '${name}' is used by rule${users.length > 1 ? 's' : ''} ${users.map((u) => `"${u}"`).join(', ')}`);
     this.get(name).dispose();
     this.sets.delete(name);
+    this.shared.delete(name);
   }
 
   /** Deletes a list whatever uses it: for restoring a checkpoint over the current state. */
   drop(name: string): void {
     this.get(name).dispose();
     this.sets.delete(name);
+    this.shared.delete(name);
   }
 
   list(): IocListInfo[] {
-    return [...this.sets].map(([name, set]) => ({ name, count: set.count, byteSize: set.byteSize }));
+    return [...this.sets].map(([name, set]) => ({ name, count: set.count, byteSize: set.byteSize, shared: this.shared.has(name) }));
   }
 
   names(): ReadonlySet<string> {

@@ -1,11 +1,19 @@
 /** Custom tables: exact sets of strings that rules test with `utils.inTable(name, value)`. */
+import type { PlacementOptions } from './ioc-registry.js';
 
 export class TableRegistry {
   private readonly tables = new Map<string, Set<string>>();
+  /** Tables the host keeps outside checkpoints (PlacementOptions in ioc-registry.ts). */
+  private readonly shared = new Set<string>();
 
-  create(name: string, entries: Iterable<string> = []): void {
+  create(name: string, entries: Iterable<string> = [], placement?: PlacementOptions): void {
     if (this.tables.has(name)) throw new Error(`table '${name}' already exists`);
     this.tables.set(name, new Set(entries));
+    if (placement?.shared) this.shared.add(name);
+  }
+
+  isShared(name: string): boolean {
+    return this.shared.has(name);
   }
 
   add(name: string, entries: Iterable<string>): void {
@@ -21,6 +29,7 @@ export class TableRegistry {
   }
 
   delete(name: string): boolean {
+    this.shared.delete(name);
     return this.tables.delete(name);
   }
 

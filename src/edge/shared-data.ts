@@ -1,0 +1,62 @@
+/**
+ * IOC lists and tables kept outside the per-request checkpoint: each is stored once, under the
+ * SHA-256 of its bytes (SharedBlobStore in checkpoint-store.ts), and the checkpoint holds only
+ * its name and hash. An IOC list is stored as its serialized filter, a table as a JSON array of
+ * its entries. Engines hold them as `shared` (src/engine/ioc-registry.ts PlacementOptions), so
+ * their own checkpoints leave them out and restoring one leaves them in place.
+ */
+import type { EngineSurface } from '../runtime/guard/engine-surface.js';
+import type { SharedBlobStore } from './checkpoint-store.js';
+
+/** Name → SHA-256 of the stored bytes. */
+export interface SharedRefs {
+  iocs: Record<string, string>;
+  tables: Record<string, string>;
+}
+
+export const emptyRefs = (): SharedRefs => ({ iocs: {}, tables: {} });
+
+type Surface = Pick<EngineSurface, 'iocs' | 'tables'>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function tableBytes(entries: Iterable<string>): Uint8Array {
+  return encoder.encode(JSON.stringify([...entries]));
+}
+
+export function tableEntries(bytes: Uint8Array): string[] {
+  return JSON.parse(decoder.decode(bytes)) as string[];
+}
+
+/** Replaces (or creates) a list in one synchronous step: rules look their list up by name on every batch. */
+export function replaceIocList(engine: Surface, name: string, entries: string[]): void {
+  if (engine.iocs.exists(name)) engine.iocs.drop(name);
+  engine.iocs.create(name, { capacity: Math.max(1024, entries.length) }, { shared: true });
+  engine.iocs.add(name, entries);
+}
+
+export function loadIocList(engine: Surface, name: string, bytes: Uint8Array): void {
+  if (engine.iocs.exists(name)) engine.iocs.drop(name);
+  engine.iocs.load(name, bytes, { shared: true });
+}
+
+export function replaceTable(engine: Surface, name: string, entries: Iterable<string>): void {
+  engine.tables.delete(name);
+  engine.tables.create(name, entries, { shared: true });
+}
+
+/** The blob under `hash`, or an error naming what is missing (a store that lost data). */
+export async function readBlob(blobs: SharedBlobStore, hash: string, what: string): Promise<Uint8Array> {
+  const bytes = await blobs.get(hash);
+  if (!bytes) throw new Error(`${what} is stored as blob ${hash}, which the store does not hold`);
+  return bytes;
+}
+
+/** The entries of a list or table body: one a line, trimmed; blank lines and `#` comments skipped. */
+export function bodyEntries(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+}
