@@ -9,18 +9,14 @@
  * is applied again. A key sent again with a different body is refused (422), so a reused key
  * cannot silently drop a batch.
  */
-import { HttpError } from './service.js';
+import { HttpError, type IngestKey } from './service.js';
 
 /** Keys kept per instance or partition: the retry horizon. */
 export const DEFAULT_LEDGER_KEYS = 10_000;
 /** Longest key accepted. */
 export const MAX_KEY_LENGTH = 200;
 
-export interface IngestKey {
-  key: string;
-  /** A digest of the request's events: the same key with other events is a client error. */
-  fingerprint: string;
-}
+export type { IngestKey } from './service.js';
 
 export interface LedgerEntry<Answer> {
   fingerprint: string;

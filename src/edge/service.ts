@@ -5,9 +5,13 @@
  */
 import type { Alert, EngineMetrics, RuleInfo } from '../engine/engine.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
-import type { IngestKey } from './ingest-ledger.js';
 
-export type { IngestKey } from './ingest-ledger.js';
+/** The key of an idempotent ingest (src/edge/ingest-ledger.ts keeps what each key was answered). */
+export interface IngestKey {
+  key: string;
+  /** A digest of the request's events: the same key with other events is a client error. */
+  fingerprint: string;
+}
 
 export interface IngestResult {
   accepted: number;
