@@ -477,7 +477,10 @@ export class RuleSandbox implements RuleSandboxPort {
   /**
    * The batch's CPU deadline: a fixed part per item (capped by maxBatchMs) plus a part per event inside
    * the windows handed to HAVING or the complex events handed to SINK, so that a correct function over
-   * a large window is not cut for the window's size.
+   * a large window is not cut for the window's size. A crossing that carries window events gets at
+   * least a fifth of maxBatchMs (100 ms by default): moving a window of a few thousand events into
+   * the sandbox and back costs a near-fixed few tens of milliseconds of process CPU (garbage
+   * collection on other threads included), which a correct rule must not be cut for.
    */
   private budgetMs(role: FunctionRole, items: readonly unknown[]): number {
     const fixed = Math.min(this.limits.cpuMsPerEvent * items.length, this.limits.maxBatchMs);
@@ -490,7 +493,8 @@ export class RuleSandbox implements RuleSandboxPort {
         if (Array.isArray(events)) inner += events.length;
       }
     }
-    return fixed + inner * this.limits.cpuMsPerWindowEvent;
+    const budget = fixed + inner * this.limits.cpuMsPerWindowEvent;
+    return inner > 0 ? Math.max(budget, this.limits.maxBatchMs / 5) : budget;
   }
 
   /** For the prelude's guards: true (and the run marked interrupted) once the deadline has passed. */
