@@ -5,7 +5,7 @@
  * are freed).
  */
 import type { Diagnostic } from '../lang/diagnostic.js';
-import { compileCheck } from '../lang/index.js';
+import { compileCheck, isReservedRuleName } from '../lang/index.js';
 import { loadSigma, type SigmaOptions } from '../sigma/index.js';
 import { compileRule, disposePlan, planFromSigma, type RuleCompileContext, type RuleLanguage, type RulePlan } from './rule-plan.js';
 
@@ -71,6 +71,13 @@ function compileSigma(text: string, file: string, options: SourceOptions): Compi
         'warning',
       ),
     );
+  }
+  // A title is the rule's name, so the check VGL names get applies: an alert of a rule titled
+  // "vigil.rule.deactivated" would pass for the engine's own and reach the rules that watch those.
+  for (const rule of collection.rules) {
+    if (isReservedRuleName(rule.name)) {
+      diagnostics.push(ruleDiagnostic({ name: rule.name, file: rule.file, line: rule.line, column: 1 }, 'reserved-rule-name', `rule titles starting with "vigil." are reserved for the engine's own alerts: rename "${rule.name}"`));
+    }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, plans: [], diagnostics };
   // Titles name rules; two rules of one file with the same title are told apart by their id.

@@ -43,6 +43,11 @@ export const DEFAULT_WINDOW_LIMITS: Readonly<WindowLimits> = Object.freeze({ max
 /** Alert rule names the engine gives its own alerts (`vigil.rule.deactivated`…): no user rule may take one. */
 const RESERVED_RULE_NAME = /^vigil\./i;
 
+/** Names starting with `vigil.` belong to the engine's own alerts (`vigil.rule.deactivated`), in any rule language. */
+export function isReservedRuleName(name: string): boolean {
+  return RESERVED_RULE_NAME.test(name);
+}
+
 /** Parameters each function clause takes: FILTER gets the event, HAVING the window's events, SINK the alert. */
 const ARITY: ReadonlyArray<{ key: 'filter' | 'having' | 'sink'; clause: string; example: string }> = [
   { key: 'filter', clause: 'FILTER', example: 'function (event) { … }' },
@@ -108,7 +113,7 @@ function checkEach(rules: RuleAst[], context: CheckContext): Diagnostic[][] {
       }
     }
     if (rule.name.trim() === '') report('empty-rule-name', 'the rule name is empty', rule.nameSpan);
-    if (RESERVED_RULE_NAME.test(rule.name)) {
+    if (isReservedRuleName(rule.name)) {
       report('reserved-rule-name', `rule names starting with "vigil." are reserved for the engine's own alerts: rename "${rule.name}"`, rule.nameSpan);
     }
 

@@ -6,7 +6,7 @@
 // Parsing and checking
 export { parseRules } from './parse.js';
 export type { ParseResult } from './parse.js';
-export { checkRules, compileCheck } from './check.js';
+export { checkRules, compileCheck, isReservedRuleName } from './check.js';
 export type { CheckContext } from './check.js';
 
 // Editor support

@@ -80,6 +80,15 @@ describe.skipIf(!ROOT)('Sigma rules in the engine', () => {
     expect(h.engine.rules().map((r) => r.name)).toEqual([CASES[0]!.title]);
   });
 
+  it('refuse a title the engine reserves for its own alerts, as VGL names are', async () => {
+    const h = await make();
+    const spoof = `title: vigil.rule.deactivated\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    Image|endswith: '\\\\evil.exe'\n  condition: selection\n`;
+    const result = h.engine.putRules(spoof, { file: 'spoof.yml' });
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.find((d) => d.code === 'reserved-rule-name')).toMatchObject({ file: 'spoof.yml', line: 1, severity: 'error' });
+    expect(h.engine.rules()).toEqual([]);
+  });
+
   it('say which pipeline names exist when given another', async () => {
     const h = await harness({ sigma: { pipeline: 'splunk' } });
     open.push(h);
