@@ -378,7 +378,7 @@ export class VigilDetections extends LitElement {
                 <span class="time" title=${a.eventTime ? `event time ${new Date(a.eventTime).toISOString()}` : ''}>${clockTime(a.time)}</span>
                 <span class="rule" data-testid="alert-rule">${a.rule}</span>
                 ${a.severity ? html`<span class="sev ${a.severity.toLowerCase()}">${a.severity}</span>` : html`<span></span>`}
-                <span class="summary" data-testid="alert-summary">${a.backfill ? html`<span class="backfill" data-testid="alert-backfill" title="raised while the simulator replayed its warm-up minutes">backfill</span> ` : nothing}${a.summary}</span>
+                <span class="summary">${a.backfill ? html`<span class="backfill" data-testid="alert-backfill" title="raised while the simulator replayed its warm-up minutes">backfill</span> ` : nothing}<span data-testid="alert-summary">${a.summary}</span></span>
               </li>`,
             )}
           </ol>`
