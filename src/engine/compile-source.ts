@@ -31,7 +31,7 @@ export function languageOf(file: string): RuleLanguage {
 
 export function compileSource(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
   const language = options.language ?? languageOf(file);
-  return language === 'sigma' ? compileSigma(text, file, options) : compileVgl(text, file, ctx, options);
+  return language === 'sigma' ? compileSigma(text, file, options, ctx.sigmaPrefilter) : compileVgl(text, file, ctx, options);
 }
 
 function compileVgl(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
@@ -53,7 +53,7 @@ function compileVgl(text: string, file: string, ctx: RuleCompileContext, options
   return { ok: true, plans, diagnostics };
 }
 
-function compileSigma(text: string, file: string, options: SourceOptions): CompiledSource {
+function compileSigma(text: string, file: string, options: SourceOptions, prefilter: boolean): CompiledSource {
   let collection;
   try {
     collection = loadSigma([{ file, text }], options.sigma);
@@ -84,7 +84,7 @@ function compileSigma(text: string, file: string, options: SourceOptions): Compi
   const titles = new Map<string, number>();
   for (const rule of collection.rules) titles.set(rule.name, (titles.get(rule.name) ?? 0) + 1);
   const plans = collection.rules.map((rule) =>
-    planFromSigma(rule, titles.get(rule.name)! > 1 ? `${rule.name} [${rule.sigma.id ?? rule.line}]` : rule.name, { language: 'sigma', text, file }),
+    planFromSigma(rule, titles.get(rule.name)! > 1 ? `${rule.name} [${rule.sigma.id ?? rule.line}]` : rule.name, { language: 'sigma', text, file }, prefilter),
   );
   return { ok: true, plans, diagnostics };
 }

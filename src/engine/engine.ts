@@ -430,6 +430,7 @@ export class Engine {
       allowedLatenessMs: this.options.allowedLatenessMs,
       sandboxOnly: this.options.sandboxOnly,
       equalityIndex: this.options.equalityIndex,
+      sigmaPrefilter: this.options.sigmaPrefilter,
       cpuClock: this.options.cpuClock,
     };
   }

@@ -67,6 +67,12 @@ export interface EngineOptions {
    * false is for measuring what the index brings.
    */
   equalityIndex?: boolean;
+  /**
+   * Offer a Sigma rule only the events that hold one of the literals its detection requires (one
+   * Aho–Corasick pass per field, see sigma/prefilter.ts). Default true; false evaluates every rule
+   * of the event's logsource, for measuring and differential tests.
+   */
+  sigmaPrefilter?: boolean;
   /** Processing time; defaults to Date.now. Inject one on edge runtimes and in tests. */
   clock?: Clock;
   /**
@@ -105,6 +111,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     reentryBudget: options.reentryBudget ?? 10_000,
     reentryFanOut: options.reentryFanOut ?? 4,
     equalityIndex: options.equalityIndex ?? true,
+    sigmaPrefilter: options.sigmaPrefilter ?? true,
     sandbox: resolveLimits(options.sandbox),
     sandboxPerRule: options.sandboxPerRule,
     cpuClock: options.cpuClock,

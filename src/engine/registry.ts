@@ -32,6 +32,10 @@ export class LiveRule implements RoutedRule {
     return this.plan.equality;
   }
 
+  get requires(): RulePlan['requires'] {
+    return this.plan.requires;
+  }
+
   get active(): boolean {
     return this.state.status === 'active';
   }

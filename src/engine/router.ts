@@ -8,6 +8,7 @@
  */
 import { valueKeys, type RuleEqualities } from './equality-index.js';
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
+import { LiteralPrefilter, type RequiredLiteral } from '../sigma/prefilter.js';
 
 export interface RoutedRule {
   /** Position of the rule in evaluation order: lower runs first. */
@@ -15,6 +16,8 @@ export interface RoutedRule {
   readonly selectors: readonly { field: string; values: readonly string[] }[];
   /** Equality tests every event passing the rule's FILTER satisfies. */
   readonly equality?: RuleEqualities;
+  /** Literals one of which every event passing the FILTER holds (a Sigma rule's; see sigma/prefilter.ts). */
+  readonly requires?: readonly RequiredLiteral[];
 }
 
 /** A test a candidate rule must pass before it is offered: a further selector or an equality of its FILTER. */
@@ -54,6 +57,8 @@ interface Bucket<R> {
   byField: Map<string, ConjunctIndex<R>>;
   /** `byField`'s values, for iteration without an iterator per event. */
   conjunctIndexes: ConjunctIndex<R>[];
+  /** Rules with required literals: candidates only when the event holds one (undefined: none). */
+  prefiltered?: LiteralPrefilter<Entry<R>>;
 }
 
 interface FieldIndex<R> {
@@ -100,6 +105,10 @@ export class Router<R extends RoutedRule> {
       let bucket = index.byValue.get(value);
       if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map(), conjunctIndexes: [] }));
       const indexed = rule.equality?.indexed;
+      if (!indexed && rule.requires) {
+        (bucket.prefiltered ??= new LiteralPrefilter()).add(entry, rule.requires);
+        continue;
+      }
       if (!indexed) {
         insertOrdered(bucket.plain, entry);
         continue;
@@ -137,7 +146,8 @@ export class Router<R extends RoutedRule> {
           if (!conjuncts.all.length) bucket.byField.delete(field);
         }
         bucket.conjunctIndexes = [...bucket.byField.values()];
-        if (!bucket.plain.length && !bucket.byField.size) index.byValue.delete(value);
+        if (bucket.prefiltered?.remove(entry) && bucket.prefiltered.size === 0) bucket.prefiltered = undefined;
+        if (!bucket.plain.length && !bucket.byField.size && !bucket.prefiltered) index.byValue.delete(value);
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);
     }
@@ -183,6 +193,7 @@ export class Router<R extends RoutedRule> {
 
   private collect(bucket: Bucket<R>, event: EventRecord): void {
     this.add1(bucket.plain);
+    if (bucket.prefiltered) this.add1(bucket.prefiltered.candidates(event));
     const indexes = bucket.conjunctIndexes;
     for (let i = 0; i < indexes.length; i++) {
       const conjuncts = indexes[i]!;

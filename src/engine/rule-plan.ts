@@ -7,6 +7,7 @@
  */
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import type { SigmaMeta, SigmaRulePlan } from '../sigma/index.js';
+import type { RequiredLiteral } from '../sigma/prefilter.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
 import type { StateTableFactory } from './ports.js';
@@ -85,6 +86,8 @@ export interface RulePlan {
   readonly iocTerms: readonly IocTermPlan[];
   /** The FILTER's equality tests, for the rules index (undefined with `equalityIndex: false`). */
   readonly equality?: RuleEqualities;
+  /** A Sigma rule's required literals, for the router's prefilter (undefined: none, or `sigmaPrefilter: false`). */
+  readonly requires?: readonly RequiredLiteral[];
   readonly aggregation?: AggregationPlan;
   readonly stateMachine?: StateMachinePlan;
   readonly suppression?: SuppressionPlan;
@@ -107,6 +110,8 @@ export interface RuleCompileContext {
   sandboxOnly: boolean;
   /** Index the FILTER's equality tests (see equality-index.ts). */
   equalityIndex: boolean;
+  /** Offer Sigma rules only events that hold one of their required literals (see sigma/prefilter.ts). */
+  sigmaPrefilter: boolean;
   /** The clock of the sandbox's CPU deadline (ms); undefined means wall time. */
   cpuClock?: () => number;
 }
@@ -244,7 +249,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
  * filters as a native FILTER, and a SINK that makes the alert — the rule's title, `sigma` (id,
  * level, status, tags, references) and the fields the detection read.
  */
-export function planFromSigma(rule: SigmaRulePlan, name: string, source: RuleSource): RulePlan {
+export function planFromSigma(rule: SigmaRulePlan, name: string, source: RuleSource, prefilter = true): RulePlan {
   const meta = rule.sigma;
   const sigma = { id: meta.id, level: meta.level, status: meta.status, tags: [...meta.tags], references: [...meta.references] };
   return {
@@ -256,6 +261,7 @@ export function planFromSigma(rule: SigmaRulePlan, name: string, source: RuleSou
     filter: nativeRunner((event) => rule.matchDetection(event as EventRecord), true),
     sink: nativeRunner((event) => ({ ...rule.matchedFields(event as EventRecord), sigma }), false),
     iocTerms: [],
+    ...(prefilter && rule.requires ? { requires: rule.requires } : {}),
     alertFed: rule.selectors.some((s) => s.field === ALERT_FIELD),
   };
 }

@@ -28,6 +28,7 @@ import { recordOf, type EventRecord } from '../lang/fields.js';
 import { DetectionError, SelectionCompiler, type CompiledSelection, type DetectionOptions, type Equality, type Matcher } from './compile-field.js';
 import { ConditionError, identifierMatches, parseCondition, type ConditionNode } from './condition.js';
 import { fieldAccess } from './field-access.js';
+import { allOf, anyOf, type Requirement } from './prefilter-requirement.js';
 import type { SourceLocator, Span, YNode } from './yaml-source.js';
 
 export type { DetectionOptions, Equality, Matcher } from './compile-field.js';
@@ -38,6 +39,8 @@ export interface CompiledDetection {
   equalities: Equality[];
   /** Event paths the detection reads (for the alert's matched fields). */
   paths: string[];
+  /** Literals one of which every match holds (for the prefilter); undefined: none. */
+  requires: Requirement;
 }
 
 /** Most selections (search identifiers) in one detection. */
@@ -109,7 +112,8 @@ export function compileDetection(
   const matchers = trees.map((t) => conditionMatcher(t.tree, selections, lookup));
   const match: Matcher = matchers.length === 1 ? matchers[0] : (e) => matchers.some((m) => m(e));
   const equalities = trees.length === 1 ? conditionEqualities(trees[0].tree, selections, lookup) : [];
-  return { match, equalities, paths: [...paths] };
+  const requires = anyOf(trees.map((t) => conditionRequirement(t.tree, selections, lookup)));
+  return { match, equalities, paths: [...paths], requires };
 }
 
 function checkReferences(tree: ConditionNode, selections: Map<string, unknown>, at: (s: number, e: number) => Span): void {
@@ -175,6 +179,24 @@ function conditionMatcher(tree: ConditionNode, selections: Map<string, unknown>,
         for (const m of items) if (m(e) && ++n >= need) return true;
         return false;
       };
+    }
+  }
+}
+
+/** What the condition requires of the event's text (see prefilter-requirement.ts). */
+function conditionRequirement(tree: ConditionNode, selections: Map<string, unknown>, lookup: (name: string) => CompiledSelection): Requirement {
+  switch (tree.type) {
+    case 'and':
+      return allOf(tree.items.map((t) => conditionRequirement(t, selections, lookup)));
+    case 'or':
+      return anyOf(tree.items.map((t) => conditionRequirement(t, selections, lookup)));
+    case 'not':
+      return undefined;
+    case 'ref':
+      return lookup(tree.name).requires;
+    case 'of': {
+      const items = ofNames(tree, selections).map((n) => lookup(n).requires);
+      return tree.count === 'all' ? allOf(items) : anyOf(items);
     }
   }
 }

@@ -11,6 +11,7 @@ import { base64, base64Offsets, bytesAsText, inCidr, parseCidr, utf16Bytes, utf8
 import { eventTexts, fieldAccess, Fold, foldText, scalarsOf, type FieldAccess } from './field-access.js';
 import { compileGlob, hasWildcard, literalOf, parseSigmaString, type CompiledGlob, type SigmaStringItem } from './glob.js';
 import type { ResolvedLogsource, SigmaPipeline } from './pipeline.js';
+import { allOf as allRequired, anyOf as anyRequired, patternLiteral, type Requirement } from './prefilter-requirement.js';
 import type { Span, YNode } from './yaml-source.js';
 
 export type Matcher = (event: EventRecord) => boolean;
@@ -58,11 +59,14 @@ export interface CompiledSelection {
   match: Matcher;
   /** Equalities every match of this selection satisfies. */
   equalities: Equality[];
+  /** Literals one of which every match holds (prefilter-requirement.ts); undefined: none. */
+  requires: Requirement;
 }
 
 interface FieldEntry {
   match: Matcher;
   equality?: Equality;
+  requires?: Requirement;
 }
 
 /** A predicate on one scalar of the event. */
@@ -81,16 +85,22 @@ export class SelectionCompiler {
       if (node.items.length === 0) throw new DetectionError('sigma-detection', `search identifier '${name}' is an empty list`, node.span);
       const keywords = node.items.filter((i) => i.kind === 'scalar');
       const parts: Matcher[] = [];
+      const required: Requirement[] = [];
       if (keywords.length > 0) parts.push(this.keywords(keywords, [], node.span));
       for (const item of node.items) {
-        if (item.kind === 'map') parts.push(this.map(item).match);
-        else if (item.kind === 'seq') throw new DetectionError('sigma-detection', 'a list inside a selection list is not Sigma: use a map or plain values', item.span);
+        if (item.kind === 'map') {
+          const compiled = this.map(item);
+          parts.push(compiled.match);
+          required.push(compiled.requires);
+        } else if (item.kind === 'seq') throw new DetectionError('sigma-detection', 'a list inside a selection list is not Sigma: use a map or plain values', item.span);
       }
       const match: Matcher = parts.length === 1 ? parts[0] : (e) => parts.some((p) => p(e));
-      return { match, equalities: [] };
+      // Keywords require nothing (they search every text); a list of maps, one of the maps.
+      const requires = keywords.length > 0 ? undefined : anyRequired(required);
+      return { match, equalities: [], requires };
     }
     if (node.value === null) throw new DetectionError('sigma-detection', `search identifier '${name}' is empty`, node.span);
-    return { match: this.keywords([node], [], node.span), equalities: [] };
+    return { match: this.keywords([node], [], node.span), equalities: [], requires: undefined };
   }
 
   private map(node: YNode & { kind: 'map' }): CompiledSelection {
@@ -107,7 +117,7 @@ export class SelectionCompiler {
             for (const m of matchers) if (!m(e)) return false;
             return true;
           };
-    return { match, equalities: entries.flatMap((f) => (f.equality ? [f.equality] : [])) };
+    return { match, equalities: entries.flatMap((f) => (f.equality ? [f.equality] : [])), requires: allRequired(entries.map((f) => f.requires)) };
   }
 
   private fieldEntry(key: string, keySpan: Span, valueNode: YNode): FieldEntry {
@@ -162,6 +172,7 @@ export class SelectionCompiler {
     let test: ScalarTest;
     let anyOf: ScalarTest | undefined;
     let equality: Equality | undefined;
+    let literals: (string | undefined)[] = [];
     const tests: ScalarTest[] = [];
     if (has('re')) {
       const flagText = [...new Set(flags.map((f) => REGEX_FLAGS[f]))].join('');
@@ -182,6 +193,7 @@ export class SelectionCompiler {
       tests.push(...built.tests);
       equality = built.equality;
       anyOf = built.any;
+      literals = built.literals;
     }
     if (tests.length > MAX_VALUES_PER_FIELD) throw new DetectionError('sigma-limit', `field '${key}' stands for ${tests.length} values, more than the limit of ${MAX_VALUES_PER_FIELD}`, keySpan);
     const all = has('all');
@@ -210,7 +222,10 @@ export class SelectionCompiler {
       const positive = match;
       return { match: (e) => !positive(e) };
     }
-    return equality ? { match, equality } : { match };
+    // Only string values require literals: one per value (any of them; with `all`, one of them).
+    const perValue: Requirement[] = literals.length === tests.length ? literals.map((literal) => (literal === undefined ? undefined : [{ access, literal }])) : [undefined];
+    const requires = all ? allRequired(perValue) : anyRequired(perValue);
+    return equality ? { match, equality, requires } : { match, requires };
   }
 
   private field(name: string): FieldAccess {
@@ -220,7 +235,7 @@ export class SelectionCompiler {
   }
 
   /** String values with wildcards, position, encodings, windash, expand, cased. */
-  private strings(scalars: (YNode & { kind: 'scalar' })[], modifiers: string[], access: FieldAccess): { tests: ScalarTest[]; any: ScalarTest; equality?: Equality } {
+  private strings(scalars: (YNode & { kind: 'scalar' })[], modifiers: string[], access: FieldAccess): { tests: ScalarTest[]; any: ScalarTest; equality?: Equality; literals: (string | undefined)[] } {
     const cased = modifiers.includes('cased');
     const encodings = modifiers.filter((m) => ENCODING.has(m));
     const windashAt = modifiers.indexOf('windash');
@@ -230,6 +245,8 @@ export class SelectionCompiler {
     const fold: Fold = cased ? (windashFolds ? Fold.Dash : Fold.None) : windashFolds ? Fold.LowerDash : Fold.Lower;
     const position = modifiers.find((m) => POSITION.has(m));
     const tests: ScalarTest[] = [];
+    /** Per test, the literal a match requires (undefined for numbers and booleans). */
+    const literals: (string | undefined)[] = [];
     const globs: CompiledGlob[] = [];
     const others: ScalarTest[] = [];
     let exactOnly = !position && encodings.length === 0 && windashAt < 0;
@@ -264,15 +281,18 @@ export class SelectionCompiler {
             const texts = new Set([String(number), foldText(v.raw ?? String(number), fold)]);
             const t: ScalarTest = (x) => (typeof x === 'number' ? x === number : typeof x === 'string' && texts.has(access.folded(x, fold)));
             tests.push(t);
+            literals.push(undefined);
             others.push(t);
             exactValues.push(...texts);
           } else if (bool !== undefined) {
             const text = String(bool);
             const t: ScalarTest = (x) => x === bool || (typeof x === 'string' && access.folded(x, fold) === text);
             tests.push(t);
+            literals.push(undefined);
             others.push(t);
           } else {
             globs.push(glob);
+            literals.push(patternLiteral(items, fold));
             tests.push((x) => {
               if (typeof x === 'string') return glob.test(access.folded(x, fold));
               const t = scalarText(x);
@@ -283,8 +303,8 @@ export class SelectionCompiler {
       }
     }
     const any = anyString(globs, others, access, fold);
-    if (!exactOnly || modifiers.includes('all') || modifiers.includes('neq') || access.paths.length !== 1) return { tests, any };
-    return { tests, any, equality: { field: access.paths[0], values: [...new Set(exactValues)], caseInsensitive: !cased } };
+    if (!exactOnly || modifiers.includes('all') || modifiers.includes('neq') || access.paths.length !== 1) return { tests, any, literals };
+    return { tests, any, literals, equality: { field: access.paths[0], values: [...new Set(exactValues)], caseInsensitive: !cased } };
   }
 
   private expand(v: YNode & { kind: 'scalar' }, expand: boolean): string[] {

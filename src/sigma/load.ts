@@ -6,6 +6,7 @@
 import type { Diagnostic } from '../lang/diagnostic.js';
 import { scalarText, type EventRecord } from '../lang/fields.js';
 import { compileDetection, presentFields, type CompiledDetection, type Equality, type Matcher } from './compile-detection.js';
+import type { Requirement } from './prefilter-requirement.js';
 import { parseCorrelation, type SigmaCorrelation } from './correlation.js';
 import { resolveCorrelations } from './resolve-correlations.js';
 import { fieldAccess, scalarsOf } from './field-access.js';
@@ -42,6 +43,8 @@ export interface SigmaRulePlan {
   matchedFields(event: EventRecord): EventRecord;
   /** Equalities every match satisfies (conjuncts an index can use). */
   equalities: Equality[];
+  /** Literals one of which every match holds, for a prefilter (filters only remove matches); undefined: none. */
+  requires: Requirement;
   /** Titles of the filters applied. */
   filters: string[];
   /** Event paths of a Sigma field name for this rule (its pipeline and logsource): for correlation group-by and aliases. */
@@ -261,6 +264,7 @@ function finishRule(r: PendingRule, filters: SigmaFilter[]): SigmaRulePlan {
     matchDetection,
     matchedFields: (e) => presentFields(e, paths),
     equalities: r.detection.equalities,
+    requires: r.detection.requires,
     filters: filters.map((f) => f.title),
     fieldPaths: r.fieldPaths,
     file: r.file,
