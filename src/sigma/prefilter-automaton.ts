@@ -1,12 +1,14 @@
 /**
  * Aho–Corasick over UTF-16 code units: which of many patterns occur in a text, in one pass.
  *
- * Built as a full DFA over character classes: every code unit that occurs in a pattern gets a class
- * (the most frequent `maxClasses - 2` their own; the rest share one class), every other unit class
- * 0, and each state holds its next state for every class, failure links already folded in. A scan
- * is then one table read per code unit, whatever the text: an attacker's 1 MB value costs 1 M
- * reads. Sharing a class can only report a pattern that is absent (never miss one present): the
- * prefilter only ever evaluates a rule for nothing, never skips one that matches.
+ * Where a scan spends its time decides the layout. The states near the root (depth ≤ 2, within a
+ * budget) are visited at almost every character: they are DFA rows, one entry per character class
+ * (every code unit that occurs in a pattern has its own class, every other unit class 0), failure
+ * links folded in. The deep states are visited rarely and are most of the automaton: they keep
+ * sorted sparse edges and a failure link, so the whole automaton stays small enough for the
+ * processor's caches (a full DFA of the SigmaHQ command-line literals is 14 MB and scans at tens
+ * of ns per character; this layout is a few MB and a few ns). A scan is linear in the text: each
+ * character moves down one edge or along failure links, which never climb more than it descended.
  *
  * Each pattern is reported once per scan: a state's outputs and those of its dictionary-suffix
  * chain are stamped when first visited, so a frequent short pattern (`\`) costs nothing after its
@@ -16,13 +18,14 @@
 export interface AutomatonLimits {
   /** Patterns in one automaton. Default 65,536. */
   maxPatterns: number;
-  /** UTF-16 code units of all patterns of one automaton together (bounds the states). Default 262,144. */
+  /** UTF-16 code units of all patterns of one automaton together (bounds its states and memory). Default 262,144. */
   maxPatternUnits: number;
-  /** Character classes (the table holds one entry per state and class). Default 128. */
-  maxClasses: number;
 }
 
-export const DEFAULT_AUTOMATON_LIMITS: Readonly<AutomatonLimits> = { maxPatterns: 65_536, maxPatternUnits: 262_144, maxClasses: 128 };
+export const DEFAULT_AUTOMATON_LIMITS: Readonly<AutomatonLimits> = { maxPatterns: 65_536, maxPatternUnits: 262_144 };
+
+/** Entries of the dense rows (states near the root × classes) before depth 2 is left sparse. */
+const DENSE_ENTRIES = 1 << 18;
 
 export class AutomatonTooLarge extends Error {}
 
@@ -30,18 +33,23 @@ export class AhoCorasick {
   readonly patternCount: number;
   readonly stateCount: number;
   readonly classCount: number;
-  /** Whether some code units share a class (reports may then include absent patterns). */
-  readonly approximate: boolean;
-  /** Class of each ASCII code unit; `other` for the rest. */
-  readonly #ascii = new Uint8Array(128);
+  /** States 0 … denseCount - 1 are DFA rows; the rest are sparse. */
+  readonly denseCount: number;
+  /** Class of each ASCII code unit; `#other` for the rest (absent: class 0). */
+  readonly #ascii = new Uint16Array(128);
   readonly #other = new Map<number, number>();
-  /** Per state and class: the next state's row offset (state × classes), bit-inverted when it has outputs. */
-  readonly #delta: Int32Array;
+  /** Dense rows: next state per (state, class). */
+  readonly #dense: Int32Array;
+  /** Sparse states: edges `#edgeStart[s] .. #edgeStart[s + 1]` (units ascending, targets). */
+  readonly #edgeStart: Int32Array;
+  readonly #edgeUnit: Uint16Array;
+  readonly #edgeTarget: Int32Array;
+  readonly #fail: Int32Array;
   /** Per state: first output state on its suffix chain, itself included (-1: none). */
   readonly #term: Int32Array;
   /** Per state: next output state on its suffix chain, itself excluded (-1: none). */
   readonly #dict: Int32Array;
-  /** Patterns ending at each state (CSR: ids in `#outIds[#outStart[s] .. #outStart[s + 1]]`). */
+  /** Patterns ending at each state (`#outIds[#outStart[s] .. #outStart[s + 1]]`). */
   readonly #outStart: Int32Array;
   readonly #outIds: Int32Array;
   readonly #seen: Uint32Array;
@@ -56,25 +64,12 @@ export class AhoCorasick {
     if (units > limits.maxPatternUnits) throw new AutomatonTooLarge(`${units} code units of patterns, more than the limit of ${limits.maxPatternUnits}`);
     this.patternCount = patterns.length;
 
-    // Classes: by frequency, so the units that share the last class are the rarest.
-    const counts = new Map<number, number>();
-    for (const p of patterns) for (let i = 0; i < p.length; i++) counts.set(p.charCodeAt(i), (counts.get(p.charCodeAt(i)) ?? 0) + 1);
-    const byFrequency = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || a - b);
-    const own = Math.max(1, limits.maxClasses - 2);
-    this.approximate = byFrequency.length > own + 1;
-    byFrequency.forEach((unit, i) => {
-      const cls = i < own ? i + 1 : own + 1;
-      if (unit < 128) this.#ascii[unit] = cls;
-      else this.#other.set(unit, cls);
-    });
-    const C = Math.min(byFrequency.length, own + 1) + 1;
-    this.classCount = C;
-
-    // The trie, in the table itself (-1: no edge yet).
-    const maxStates = units + 1;
-    const goto = new Int32Array(maxStates * C).fill(-1);
+    // The trie: edges keyed by state × 65536 + unit, outputs per state.
+    const edges = new Map<number, number>();
+    const children: number[][] = [[]];
+    const depth: number[] = [0];
     const ends: number[][] = [];
-    let states = 1;
+    const classes = new Map<number, number>();
     patterns.forEach((p, id) => {
       if (p.length === 0) {
         this.#empty.push(id);
@@ -82,58 +77,98 @@ export class AhoCorasick {
       }
       let s = 0;
       for (let i = 0; i < p.length; i++) {
-        const at = s * C + this.classOf(p.charCodeAt(i));
-        if (goto[at] < 0) goto[at] = states++;
-        s = goto[at];
+        const unit = p.charCodeAt(i);
+        if (!classes.has(unit)) classes.set(unit, classes.size + 1);
+        const key = s * 65536 + unit;
+        let t = edges.get(key);
+        if (t === undefined) {
+          t = children.length;
+          edges.set(key, t);
+          children.push([]);
+          depth.push(depth[s] + 1);
+          children[s].push(unit);
+        }
+        s = t;
       }
       (ends[s] ??= []).push(id);
     });
+    const states = children.length;
     this.stateCount = states;
+    const C = classes.size + 1;
+    this.classCount = C;
+    for (const [unit, cls] of classes) {
+      if (unit < 128) this.#ascii[unit] = cls;
+      else this.#other.set(unit, cls);
+    }
 
-    // Breadth first: failure links, dictionary links, and the missing edges through the failure links.
+    // Breadth first: the order states are renumbered in, so the shallow ones come first.
+    const order = new Int32Array(states);
+    const failOld = new Int32Array(states);
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const s = order[head];
+      for (const unit of children[s]) {
+        const t = edges.get(s * 65536 + unit)!;
+        order[tail++] = t;
+        if (s === 0) continue;
+        let f = failOld[s];
+        let next = edges.get(f * 65536 + unit);
+        while (next === undefined && f !== 0) {
+          f = failOld[f];
+          next = edges.get(f * 65536 + unit);
+        }
+        failOld[t] = next ?? 0;
+      }
+    }
+    const renumber = new Int32Array(states);
+    for (let i = 0; i < states; i++) renumber[order[i]] = i;
+    const maxDenseDepth = C * states <= DENSE_ENTRIES ? Infinity : 2;
+    let dense = 0;
+    while (dense < states && depth[order[dense]] <= maxDenseDepth && (dense + 1) * C <= DENSE_ENTRIES) dense++;
+    dense = Math.max(dense, 1);
+    this.denseCount = dense;
+
     const fail = new Int32Array(states);
     const term = new Int32Array(states).fill(-1);
     const dict = new Int32Array(states).fill(-1);
-    const queue = new Int32Array(states);
-    let head = 0;
-    let tail = 0;
-    for (let c = 0; c < C; c++) {
-      const t = goto[c];
-      if (t < 0) goto[c] = 0;
-      else {
-        fail[t] = 0;
-        queue[tail++] = t;
+    const edgeStart = new Int32Array(states + 1);
+    for (let i = 0; i < states; i++) edgeStart[i + 1] = edgeStart[i] + (i >= dense ? children[order[i]].length : 0);
+    const edgeUnit = new Uint16Array(edgeStart[states]);
+    const edgeTarget = new Int32Array(edgeStart[states]);
+    const denseRows = new Int32Array(dense * C);
+    for (let i = 0; i < states; i++) {
+      const old = order[i];
+      fail[i] = renumber[failOld[old]];
+      // BFS order: a failure link points to a shallower state, already numbered and finished.
+      if (i > 0) {
+        dict[i] = term[fail[i]];
+        term[i] = ends[old] ? i : dict[i];
       }
-    }
-    if (ends[0]) term[0] = 0;
-    while (head < tail) {
-      const s = queue[head++];
-      const f = fail[s];
-      dict[s] = term[f];
-      term[s] = ends[s] ? s : dict[s];
-      for (let c = 0; c < C; c++) {
-        const at = s * C + c;
-        const t = goto[at];
-        if (t < 0) goto[at] = goto[f * C + c];
-        else {
-          fail[t] = goto[f * C + c];
-          queue[tail++] = t;
+      const kids = children[old].slice().sort((a, b) => a - b);
+      if (i < dense) {
+        // A full row: own edges, the rest through the failure link's row (root: back to the root).
+        const row = i * C;
+        if (i > 0) denseRows.set(denseRows.subarray(fail[i] * C, fail[i] * C + C), row);
+        for (const unit of kids) denseRows[row + classes.get(unit)!] = renumber[edges.get(old * 65536 + unit)!];
+      } else {
+        let k = edgeStart[i];
+        for (const unit of kids) {
+          edgeUnit[k] = unit;
+          edgeTarget[k++] = renumber[edges.get(old * 65536 + unit)!];
         }
       }
     }
-    // Row offsets, inverted for targets with outputs: the scan learns both from one read.
-    const delta = new Int32Array(states * C);
-    for (let i = 0; i < delta.length; i++) {
-      const t = goto[i];
-      delta[i] = term[t] >= 0 ? ~(t * C) : t * C;
-    }
-    this.#delta = delta;
+    this.#dense = denseRows;
+    this.#edgeStart = edgeStart;
+    this.#edgeUnit = edgeUnit;
+    this.#edgeTarget = edgeTarget;
+    this.#fail = fail;
     this.#term = term;
     this.#dict = dict;
     const outStart = new Int32Array(states + 1);
-    for (let s = 0; s < states; s++) outStart[s + 1] = outStart[s] + (ends[s]?.length ?? 0);
+    for (let i = 0; i < states; i++) outStart[i + 1] = outStart[i] + (ends[order[i]]?.length ?? 0);
     const outIds = new Int32Array(outStart[states]);
-    for (let s = 0; s < states; s++) ends[s]?.forEach((id, k) => (outIds[outStart[s] + k] = id));
+    for (let i = 0; i < states; i++) ends[order[i]]?.forEach((id, k) => (outIds[outStart[i] + k] = id));
     this.#outStart = outStart;
     this.#outIds = outIds;
     this.#seen = new Uint32Array(states);
@@ -141,35 +176,58 @@ export class AhoCorasick {
 
   /** Bytes the automaton's tables hold. */
   get byteSize(): number {
-    return this.#delta.byteLength + this.#term.byteLength + this.#dict.byteLength + this.#outStart.byteLength + this.#outIds.byteLength + this.#seen.byteLength + 128;
+    return (
+      this.#dense.byteLength +
+      this.#edgeStart.byteLength +
+      this.#edgeUnit.byteLength +
+      this.#edgeTarget.byteLength +
+      this.#fail.byteLength +
+      this.#term.byteLength +
+      this.#dict.byteLength +
+      this.#outStart.byteLength +
+      this.#outIds.byteLength +
+      this.#seen.byteLength +
+      this.#ascii.byteLength +
+      this.#other.size * 16
+    );
   }
 
-  private classOf(unit: number): number {
-    return unit < 128 ? this.#ascii[unit] : (this.#other.get(unit) ?? 0);
-  }
-
-  /** Calls `found` once for every pattern (by index) that occurs in `text` (possibly more when `approximate`). */
+  /** Calls `found` once for every pattern (by index) that occurs in `text`. */
   scan(text: string, found: (pattern: number) => void): void {
     for (const id of this.#empty) found(id);
-    const delta = this.#delta;
+    const dense = this.#dense;
     const ascii = this.#ascii;
     const other = this.#other;
+    const edgeStart = this.#edgeStart;
+    const edgeUnit = this.#edgeUnit;
+    const edgeTarget = this.#edgeTarget;
+    const fail = this.#fail;
+    const term = this.#term;
+    const denseCount = this.denseCount;
     const C = this.classCount;
     let stamp = ++this.#stamp;
     if (stamp === 0xffffffff) {
       this.#seen.fill(0);
       this.#stamp = stamp = 1;
     }
-    let row = 0;
+    let s = 0;
     for (let i = 0, n = text.length; i < n; i++) {
       const unit = text.charCodeAt(i);
-      const v = delta[row + (unit < 128 ? ascii[unit] : (other.get(unit) ?? 0))];
-      if (v >= 0) {
-        row = v;
-        continue;
+      for (;;) {
+        if (s < denseCount) {
+          s = dense[s * C + (unit < 128 ? ascii[unit] : (other.get(unit) ?? 0))];
+          break;
+        }
+        let k = edgeStart[s];
+        const end = edgeStart[s + 1];
+        while (k < end && edgeUnit[k] < unit) k++;
+        if (k < end && edgeUnit[k] === unit) {
+          s = edgeTarget[k];
+          break;
+        }
+        s = fail[s];
       }
-      row = ~v;
-      this.report((row / C) | 0, stamp, found);
+      if (term[s] >= 0) this.report(s, stamp, found);
     }
   }
 
