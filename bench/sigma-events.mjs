@@ -72,13 +72,13 @@ const BENIGN = [
   },
   {
     image: 'C:\\Users\\{user}\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe',
-    parent: 'C:\\Users\\{user}\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe',
+    parent: 'C:\\Windows\\explorer.exe',
     cmd: (r, u) => `"C:\\Users\\${u}\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe" --type=renderer --autoplay-policy=no-user-gesture-required --field-trial-handle=${Math.floor(r() * 9000)},${Math.floor(r() * 1e16)} --lang=en-US --app-path="C:\\Users\\${u}\\AppData\\Local\\Microsoft\\Teams\\current\\resources\\app.asar" --no-sandbox --renderer-client-id=${Math.floor(r() * 90) + 5} /prefetch:1`,
     meta: ['Microsoft Teams', 'Microsoft Corporation', 'Teams.exe', '1.6.00.33567'],
   },
   {
     image: 'C:\\Users\\{user}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe',
-    parent: 'C:\\Users\\{user}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe',
+    parent: 'C:\\Windows\\explorer.exe',
     cmd: (r, u) => `"C:\\Users\\${u}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe" --type=utility --utility-sub-type=node.mojom.NodeService --lang=en-US --service-sandbox-type=none --user-data-dir="C:\\Users\\${u}\\AppData\\Roaming\\Code" --standard-schemes=vscode-webview,vscode-file --mojo-platform-channel-handle=${Math.floor(r() * 9000)} /prefetch:8`,
     meta: ['Visual Studio Code', 'Microsoft Corporation', 'electron.exe', '1.85.1'],
   },
@@ -91,7 +91,7 @@ const BENIGN = [
   {
     image: 'C:\\Program Files\\nodejs\\node.exe',
     parent: 'C:\\Windows\\System32\\cmd.exe',
-    cmd: (r, u) => `"C:\\Program Files\\nodejs\\node.exe" "C:\\Users\\${u}\\src\\${pick(r, ['web', 'api', 'tools'])}\\node_modules\\${pick(r, ['vite', 'jest', 'typescript', 'eslint'])}\\bin\\${pick(r, ['vite.js', 'jest.js', 'tsc', 'eslint.js'])}" ${pick(r, ['--watch', '--port 5173', '-p tsconfig.json', '.'])}`,
+    cmd: (r, u) => `"C:\\Program Files\\nodejs\\node.exe" "C:\\Users\\${u}\\src\\${pick(r, ['web', 'api', 'tools'])}\\node_modules\\${pick(r, ['typescript', 'npm', 'pnpm'])}\\bin\\${pick(r, ['tsc', 'npm-cli', 'pnpm.cjs'])}" ${pick(r, ['--watch', 'run build', '--build', 'install'])}`,
     meta: ['Node.js', 'Node.js', 'node.exe', '20.10.0'],
   },
   {
@@ -146,7 +146,7 @@ const BENIGN = [
   },
   {
     image: 'C:\\Program Files\\Mozilla Firefox\\firefox.exe',
-    parent: 'C:\\Program Files\\Mozilla Firefox\\firefox.exe',
+    parent: 'C:\\Windows\\explorer.exe',
     cmd: (r) => `"C:\\Program Files\\Mozilla Firefox\\firefox.exe" -contentproc --channel=${Math.floor(r() * 9000)} -childID ${Math.floor(r() * 40)} -isForBrowser -prefsLen ${Math.floor(r() * 40000)} -prefMapSize 235121 -jsInitLen 235660 -parentBuildID 20231219165437 -appDir "C:\\Program Files\\Mozilla Firefox\\browser" - ${Math.floor(r() * 9000)} tab`,
     meta: ['Firefox', 'Mozilla Corporation', 'firefox.exe', '121.0'],
   },
@@ -159,7 +159,7 @@ const BENIGN = [
   },
   {
     image: 'C:\\Program Files\\Slack\\app-4.35.131\\slack.exe',
-    parent: 'C:\\Program Files\\Slack\\app-4.35.131\\slack.exe',
+    parent: 'C:\\Windows\\explorer.exe',
     cmd: (r, u) => `"C:\\Program Files\\Slack\\app-4.35.131\\slack.exe" --type=gpu-process --user-data-dir="C:\\Users\\${u}\\AppData\\Roaming\\Slack" --gpu-preferences=WAAAAAAAAADgAAAMAAAAAAAAAAAAAAAAAABgAAAAAAA4AAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAA --mojo-platform-channel-handle=${Math.floor(r() * 9000)} --field-trial-handle=${Math.floor(r() * 9000)},i,${Math.floor(r() * 1e16)} /prefetch:2`,
     meta: ['Slack', 'Slack Technologies, Inc.', 'slack.exe', '4.35.131'],
   },
@@ -215,7 +215,7 @@ export function sysmonProcessCreation(count, { seed = 1, attackEvery = 10_000 } 
     const pid = 1000 + Math.floor(rand() * 60000);
     out[i] = {
       Event: {
-        System: { Provider_Name: 'Microsoft-Windows-Sysmon', EventID: 1, Channel: SYSMON, Computer: host, EventRecordID: i + 1, TimeCreated_attributes: { SystemTime: new Date(at).toISOString() } },
+        System: { Provider_attributes: { Name: 'Microsoft-Windows-Sysmon' }, EventID: 1, Channel: SYSMON, Computer: host, EventRecordID: i + 1, TimeCreated_attributes: { SystemTime: new Date(at).toISOString() } },
         EventData: {
           RuleName: '-',
           UtcTime: new Date(at).toISOString().replace('T', ' ').replace('Z', ''),

@@ -8,7 +8,7 @@
  */
 import { valueKeys, type RuleEqualities } from './equality-index.js';
 import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
-import { LiteralPrefilter, type RequiredLiteral } from '../sigma/prefilter.js';
+import { LiteralPrefilter, type Clause } from '../sigma/prefilter.js';
 
 export interface RoutedRule {
   /** Position of the rule in evaluation order: lower runs first. */
@@ -16,8 +16,8 @@ export interface RoutedRule {
   readonly selectors: readonly { field: string; values: readonly string[] }[];
   /** Equality tests every event passing the rule's FILTER satisfies. */
   readonly equality?: RuleEqualities;
-  /** Literals one of which every event passing the FILTER holds (a Sigma rule's; see sigma/prefilter.ts). */
-  readonly requires?: readonly RequiredLiteral[];
+  /** Clauses of literals every event passing the FILTER holds (each: one of its literals) (a Sigma rule's; see sigma/prefilter.ts). */
+  readonly requires?: readonly Clause[];
 }
 
 /** A test a candidate rule must pass before it is offered: a further selector or an equality of its FILTER. */

@@ -7,7 +7,7 @@
  */
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import type { SigmaMeta, SigmaRulePlan } from '../sigma/index.js';
-import type { RequiredLiteral } from '../sigma/prefilter.js';
+import type { Clause } from '../sigma/prefilter.js';
 import { compileFunction } from '../lang/compile-expression.js';
 import { nativeUnsafeReason } from '../lang/native-safety.js';
 import type { StateTableFactory } from './ports.js';
@@ -87,7 +87,7 @@ export interface RulePlan {
   /** The FILTER's equality tests, for the rules index (undefined with `equalityIndex: false`). */
   readonly equality?: RuleEqualities;
   /** A Sigma rule's required literals, for the router's prefilter (undefined: none, or `sigmaPrefilter: false`). */
-  readonly requires?: readonly RequiredLiteral[];
+  readonly requires?: readonly Clause[];
   readonly aggregation?: AggregationPlan;
   readonly stateMachine?: StateMachinePlan;
   readonly suppression?: SuppressionPlan;

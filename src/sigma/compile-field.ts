@@ -223,7 +223,7 @@ export class SelectionCompiler {
       return { match: (e) => !positive(e) };
     }
     // Only string values require literals: one per value (any of them; with `all`, one of them).
-    const perValue: Requirement[] = literals.length === tests.length ? literals.map((literal) => (literal === undefined ? undefined : [{ access, literal }])) : [undefined];
+    const perValue: Requirement[] = literals.length === tests.length ? literals.map((literal) => (literal === undefined ? undefined : [[{ access, literal }]])) : [undefined];
     const requires = all ? allRequired(perValue) : anyRequired(perValue);
     return equality ? { match, equality, requires } : { match, requires };
   }

@@ -2,22 +2,22 @@
  * Required literals: what text must be in an event for a Sigma detection to possibly match, so a
  * prefilter can skip the rules whose literals are all absent (see prefilter.ts).
  *
- * A requirement is a set of (field, literal) pairs of which AT LEAST ONE must occur, the literal
- * lower-cased, as a substring of the field's value lower-cased (`String.prototype.toLowerCase`, what
- * `Fold.Lower` memoises for every rule). Undefined means "no requirement": the rule is always
- * evaluated. The derivation is conservative — it may only ever keep a rule that cannot match, never
+ * A requirement is a list of clauses that must ALL hold; a clause is a set of (field, literal)
+ * pairs of which AT LEAST ONE must occur, the literal lower-cased, as a substring of the field's
+ * value lower-cased (`String.prototype.toLowerCase`, what `Fold.Lower` memoises for every rule).
+ * Undefined means "no requirement": the rule is always evaluated. The derivation is conservative — it may only ever keep a rule that cannot match, never
  * drop one that can:
  * - a string value (exact, contains, startswith, endswith, wildcards, encodings) requires one of the
  *   literal runs between its wildcards, as the matcher folds them; with `windash`, a run without any
  *   dash character; with `cased`, a run of ASCII characters (lower-casing an ASCII run inside any
  *   text gives the run lower-cased; outside ASCII, Σ's final form does not);
- * - a field entry requires the union of its values' literals (`all`: any one value's);
- * - a map (AND of entries) requires what one of its entries requires, a list (OR) the union;
- * - in the condition, `and` / `all of` take one operand's requirement, `or` / `N of` the union;
+ * - a field entry requires the union of its values' literals (`all`: every value's);
+ * - a map (AND of entries) requires the clauses of all its entries, a list (OR) one clause: the
+ *   union of each item's most selective clause;
+ * - in the condition, `and` / `all of` keep every operand's clauses, `or` / `N of` the union;
  *   `not`, keywords, `re`, `cidr`, comparisons, `exists`, `null`, `fieldref`, numbers, booleans
  *   and `neq` require nothing.
- * Among the operands of an AND, the one whose weakest literal is longest is kept (a long literal is
- * rarely present by chance); ties go to fewer literals.
+ * A requirement keeps its MAX_CLAUSES most selective clauses (see `strength`).
  */
 import { WINDASH_CHARS } from './encodings.js';
 import { Fold, type FieldAccess } from './field-access.js';
@@ -30,40 +30,53 @@ export interface RequiredLiteral {
   literal: string;
 }
 
-/** At least one of these must occur; undefined: no requirement (always evaluate). */
-export type Requirement = readonly RequiredLiteral[] | undefined;
+/** At least one of these literals must occur. */
+export type Clause = readonly RequiredLiteral[];
 
-/** Literals one requirement may union before it is not worth keeping (a prefilter that lets everything through). */
-export const MAX_REQUIREMENT_LITERALS = 4096;
+/** Every clause must hold (an AND of ORs); undefined: no requirement (always evaluate). */
+export type Requirement = readonly Clause[] | undefined;
 
-/** Any of the operands (OR): the union, or nothing if one operand requires nothing. */
+/** Literals one clause may union before it is not worth keeping (a prefilter that lets everything through). */
+export const MAX_CLAUSE_LITERALS = 4096;
+/** Clauses one requirement keeps (the most selective). */
+export const MAX_CLAUSES = 8;
+
+/**
+ * Any of the operands (OR): one clause, the union of each operand's most selective clause (each
+ * operand implies its clause, so the OR implies the union); nothing if one operand requires nothing.
+ */
 export function anyOf(requirements: readonly Requirement[]): Requirement {
   if (requirements.length === 0) return undefined;
+  if (requirements.length === 1) return requirements[0];
   const out: RequiredLiteral[] = [];
   const seen = new Set<string>();
   for (const r of requirements) {
-    if (r === undefined) return undefined;
-    for (const x of r) {
+    if (r === undefined || r.length === 0) return undefined;
+    for (const x of r[0]) {
       const key = `${x.access.paths.join('\u0000')}\u0001${x.literal}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(x);
     }
   }
-  return out.length > MAX_REQUIREMENT_LITERALS ? undefined : out;
+  return out.length > MAX_CLAUSE_LITERALS ? undefined : [out];
 }
 
-/** All of the operands (AND): the requirement of one of them, the most selective. */
+/** All of the operands (AND): every clause of every operand, the most selective first, at most MAX_CLAUSES. */
 export function allOf(requirements: readonly Requirement[]): Requirement {
-  let best: Requirement;
-  for (const r of requirements) if (r !== undefined && (best === undefined || strength(r) > strength(best) || (strength(r) === strength(best) && r.length < best.length))) best = r;
-  return best;
+  const clauses: Clause[] = [];
+  for (const r of requirements) if (r !== undefined) clauses.push(...r);
+  if (clauses.length === 0) return undefined;
+  return clauses.sort((a, b) => strength(b) - strength(a) || a.length - b.length).slice(0, MAX_CLAUSES);
 }
 
-/** A requirement is as selective as its shortest literal. */
-function strength(r: readonly RequiredLiteral[]): number {
+/**
+ * A clause is as selective as its shortest literal (a long literal is rarely present by chance;
+ * fewer literals break ties). Requirements keep their clauses in this order, strongest first.
+ */
+function strength(clause: Clause): number {
   let min = Infinity;
-  for (const x of r) if (x.literal.length < min) min = x.literal.length;
+  for (const x of clause) if (x.literal.length < min) min = x.literal.length;
   return min;
 }
 

@@ -12,10 +12,10 @@
 import { scalarText, type EventRecord } from '../lang/fields.js';
 import { Fold, scalarsOf, type FieldAccess } from './field-access.js';
 import { AhoCorasick, DEFAULT_AUTOMATON_LIMITS, type AutomatonLimits } from './prefilter-automaton.js';
-import type { RequiredLiteral } from './prefilter-requirement.js';
+import type { Clause } from './prefilter-requirement.js';
 
 export { AhoCorasick, AutomatonTooLarge, DEFAULT_AUTOMATON_LIMITS, type AutomatonLimits } from './prefilter-automaton.js';
-export type { RequiredLiteral, Requirement } from './prefilter-requirement.js';
+export type { Clause, RequiredLiteral, Requirement } from './prefilter-requirement.js';
 
 /** What the prefilter keeps in order: anything with a rule order. */
 export interface Prefiltered {
@@ -25,8 +25,6 @@ export interface Prefiltered {
 interface FieldAutomaton {
   access: FieldAccess;
   automaton: AhoCorasick;
-  /** Per pattern of the automaton: the items (indices into `items`) that require it. */
-  itemsOf: Int32Array[];
   found: (pattern: number) => void;
 }
 
@@ -35,12 +33,19 @@ interface Built<T> {
   /** Items left unfiltered by the limits: candidates for every event. */
   always: T[];
   fields: FieldAutomaton[];
-  /** Per item, the stamp of the last scan that took it. */
-  marks: Uint32Array;
+  /** Per item: the stamp of the last scan that touched it, the clauses it met there, all its clauses. */
+  stamps: Uint32Array;
+  met: Uint32Array;
+  full: Uint32Array;
 }
 
+/**
+ * Items (rules) offered only the events that meet their requirement: every clause has one of its
+ * literals in the event. Per field one automaton; each literal lists the (item, clause) pairs it
+ * satisfies; an item becomes a candidate when its last clause is met.
+ */
 export class LiteralPrefilter<T extends Prefiltered> {
-  readonly #requirements = new Map<T, readonly RequiredLiteral[]>();
+  readonly #requirements = new Map<T, readonly Clause[]>();
   #built: Built<T> | undefined;
   #stamp = 0;
   #out: T[] = [];
@@ -51,8 +56,8 @@ export class LiteralPrefilter<T extends Prefiltered> {
     return this.#requirements.size;
   }
 
-  /** Adds (or replaces) an item that can only match when one of `requires` occurs. */
-  add(item: T, requires: readonly RequiredLiteral[]): void {
+  /** Adds (or replaces) an item that can only match when every clause of `requires` is met. */
+  add(item: T, requires: readonly Clause[]): void {
     this.#requirements.set(item, requires);
     this.#built = undefined;
   }
@@ -82,7 +87,7 @@ export class LiteralPrefilter<T extends Prefiltered> {
     const built = this.#build();
     let stamp = ++this.#stamp;
     if (stamp === 0xffffffff) {
-      built.marks.fill(0);
+      built.stamps.fill(0);
       this.#stamp = stamp = 1;
     }
     const out: T[] = built.always.length ? built.always.slice() : [];
@@ -103,20 +108,23 @@ export class LiteralPrefilter<T extends Prefiltered> {
     if (this.#built) return this.#built;
     const items = [...this.#requirements.keys()].sort(byOrder);
     const always: T[] = [];
-    // Per field: literal → pattern index, and the items of each pattern; an item's literals all fit or it is unfiltered.
-    const fields = new Map<string, { access: FieldAccess; patterns: Map<string, number>; units: number; itemsOf: number[][] }>();
-    const marks = new Uint32Array(items.length);
+    // Per field: literal → pattern index, and per pattern the (item, clause bit) pairs it meets.
+    // An item's literals all fit within the limits, or it is left unfiltered.
+    const fields = new Map<string, { access: FieldAccess; patterns: Map<string, number>; units: number; pairs: number[][] }>();
+    const full = new Uint32Array(items.length);
     items.forEach((item, index) => {
-      const requires = this.#requirements.get(item)!;
+      const clauses = this.#requirements.get(item)!.slice(0, 31);
       const additions = new Map<string, Set<string>>();
-      for (const r of requires) {
-        const key = r.access.paths.join('\u0000');
-        let field = fields.get(key);
-        if (!field) fields.set(key, (field = { access: r.access, patterns: new Map(), units: 0, itemsOf: [] }));
-        if (field.patterns.has(r.literal)) continue;
-        let add = additions.get(key);
-        if (!add) additions.set(key, (add = new Set()));
-        add.add(r.literal);
+      for (const clause of clauses) {
+        for (const r of clause) {
+          const key = r.access.paths.join('\u0000');
+          let field = fields.get(key);
+          if (!field) fields.set(key, (field = { access: r.access, patterns: new Map(), units: 0, pairs: [] }));
+          if (field.patterns.has(r.literal)) continue;
+          let add = additions.get(key);
+          if (!add) additions.set(key, (add = new Set()));
+          add.add(r.literal);
+        }
       }
       for (const [key, literals] of additions) {
         const field = fields.get(key)!;
@@ -127,35 +135,45 @@ export class LiteralPrefilter<T extends Prefiltered> {
           return;
         }
       }
-      for (const r of requires) {
-        const field = fields.get(r.access.paths.join('\u0000'))!;
-        let id = field.patterns.get(r.literal);
-        if (id === undefined) {
-          id = field.patterns.size;
-          field.patterns.set(r.literal, id);
-          field.units += r.literal.length;
-          field.itemsOf.push([]);
-        }
-        const list = field.itemsOf[id];
-        if (list[list.length - 1] !== index) list.push(index);
+      if (clauses.length === 0) {
+        always.push(item);
+        return;
       }
+      full[index] = clauses.length === 32 ? 0xffffffff : (1 << clauses.length) - 1;
+      clauses.forEach((clause, c) => {
+        for (const r of clause) {
+          const field = fields.get(r.access.paths.join('\u0000'))!;
+          let id = field.patterns.get(r.literal);
+          if (id === undefined) {
+            id = field.patterns.size;
+            field.patterns.set(r.literal, id);
+            field.units += r.literal.length;
+            field.pairs.push([]);
+          }
+          field.pairs[id].push(index, 1 << c);
+        }
+      });
     });
-    const built: Built<T> = { items, always, fields: [], marks };
+    const stamps = new Uint32Array(items.length);
+    const met = new Uint32Array(items.length);
+    const built: Built<T> = { items, always, fields: [], stamps, met, full };
     for (const field of fields.values()) {
       if (field.patterns.size === 0) continue;
-      const itemsOf = field.itemsOf.map((list) => Int32Array.from(list));
+      const pairs = field.pairs.map((list) => Int32Array.from(list));
       const found = (pattern: number) => {
-        const list = itemsOf[pattern];
-        const out = this.#out;
-        for (let k = 0; k < list.length; k++) {
+        const list = pairs[pattern];
+        const stamp = this.#stamp;
+        for (let k = 0; k < list.length; k += 2) {
           const i = list[k];
-          if (marks[i] !== this.#stamp) {
-            marks[i] = this.#stamp;
-            out.push(items[i]);
-          }
+          let before = 0;
+          if (stamps[i] === stamp) before = met[i];
+          else stamps[i] = stamp;
+          const after = before | list[k + 1];
+          met[i] = after;
+          if (after !== before && after === full[i]) this.#out.push(items[i]);
         }
       };
-      built.fields.push({ access: field.access, automaton: new AhoCorasick([...field.patterns.keys()], this.limits), itemsOf, found });
+      built.fields.push({ access: field.access, automaton: new AhoCorasick([...field.patterns.keys()], this.limits), found });
     }
     this.#built = built;
     return built;
