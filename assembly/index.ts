@@ -65,3 +65,6 @@ export {
   wb_byte_size,
   wb_watermark,
 } from './windows';
+
+// Sigma prefilter: Aho–Corasick scanning over UTF-8 (measured against the JavaScript automaton)
+export { ac_new, ac_free, ac_scan } from './aho-corasick';

@@ -146,7 +146,10 @@ export class Router<R extends RoutedRule> {
           if (!conjuncts.all.length) bucket.byField.delete(field);
         }
         bucket.conjunctIndexes = [...bucket.byField.values()];
-        if (bucket.prefiltered?.remove(entry) && bucket.prefiltered.size === 0) bucket.prefiltered = undefined;
+        if (bucket.prefiltered?.remove(entry) && bucket.prefiltered.size === 0) {
+          bucket.prefiltered.dispose();
+          bucket.prefiltered = undefined;
+        }
         if (!bucket.plain.length && !bucket.byField.size && !bucket.prefiltered) index.byValue.delete(value);
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);

@@ -29,7 +29,27 @@ const DENSE_ENTRIES = 1 << 18;
 
 export class AutomatonTooLarge extends Error {}
 
-export class AhoCorasick {
+/**
+ * Which of many patterns occur in a text: this automaton, or another implementation of it (the
+ * WebAssembly scan of src/wasm/aho-corasick.ts). A matcher may report a pattern that is absent,
+ * never miss one present (the prefilter then only evaluates a rule for nothing).
+ */
+export interface PatternMatcher {
+  readonly patternCount: number;
+  readonly stateCount: number;
+  readonly byteSize: number;
+  /** Calls `found` with the index of every pattern present in `text` (each once). */
+  scan(text: string, found: (pattern: number) => void): void;
+  /** Frees what the matcher holds outside the JavaScript heap. */
+  dispose?(): void;
+}
+
+export interface PatternMatcherFactory {
+  /** A matcher of `patterns`; throws AutomatonTooLarge past the limits. */
+  create(patterns: readonly string[], limits: AutomatonLimits): PatternMatcher;
+}
+
+export class AhoCorasick implements PatternMatcher {
   readonly patternCount: number;
   readonly stateCount: number;
   readonly classCount: number;
@@ -190,6 +210,29 @@ export class AhoCorasick {
       this.#ascii.byteLength +
       this.#other.size * 16
     );
+  }
+
+  /**
+   * The tables, for a copy in another runtime (bench/sigma-ac.mjs moves them into the WebAssembly
+   * scan of assembly/aho-corasick.ts). Class of a code unit: `classOf(unit)`.
+   */
+  tables(): { dense: Int32Array; edgeStart: Int32Array; edgeUnit: Uint16Array; edgeTarget: Int32Array; fail: Int32Array; term: Int32Array; dict: Int32Array; outStart: Int32Array; outIds: Int32Array; classOf: (unit: number) => number } {
+    return {
+      dense: this.#dense,
+      edgeStart: this.#edgeStart,
+      edgeUnit: this.#edgeUnit,
+      edgeTarget: this.#edgeTarget,
+      fail: this.#fail,
+      term: this.#term,
+      dict: this.#dict,
+      outStart: this.#outStart,
+      outIds: this.#outIds,
+      classOf: (unit) => this.classOf(unit),
+    };
+  }
+
+  private classOf(unit: number): number {
+    return unit < 128 ? this.#ascii[unit] : (this.#other.get(unit) ?? 0);
   }
 
   /** Calls `found` once for every pattern (by index) that occurs in `text`. */

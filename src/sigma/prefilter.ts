@@ -13,6 +13,7 @@ import { scalarText, type EventRecord } from '../lang/fields.js';
 import { Fold, scalarsOf, type FieldAccess } from './field-access.js';
 import { AhoCorasick, DEFAULT_AUTOMATON_LIMITS, type AutomatonLimits } from './prefilter-automaton.js';
 import type { Clause } from './prefilter-requirement.js';
+import type { PatternMatcher, PatternMatcherFactory } from './prefilter-automaton.js';
 
 export { AhoCorasick, AutomatonTooLarge, DEFAULT_AUTOMATON_LIMITS, type AutomatonLimits } from './prefilter-automaton.js';
 export type { Clause, RequiredLiteral, Requirement } from './prefilter-requirement.js';
@@ -24,7 +25,7 @@ export interface Prefiltered {
 
 interface FieldAutomaton {
   access: FieldAccess;
-  automaton: AhoCorasick;
+  automaton: PatternMatcher;
   found: (pattern: number) => void;
 }
 
@@ -50,7 +51,20 @@ export class LiteralPrefilter<T extends Prefiltered> {
   #stamp = 0;
   #out: T[] = [];
 
-  constructor(private readonly limits: AutomatonLimits = DEFAULT_AUTOMATON_LIMITS) {}
+  /**
+   * @param limits per field automaton; an item whose literals would exceed them is left unfiltered
+   * @param matchers the host's matchers (WebAssembly); absent: the JavaScript automaton
+   */
+  constructor(
+    private readonly limits: AutomatonLimits = DEFAULT_AUTOMATON_LIMITS,
+    private readonly matchers?: PatternMatcherFactory,
+  ) {}
+
+  /** Frees the automata (the prefilter builds them again if used). */
+  dispose(): void {
+    for (const f of this.#built?.fields ?? []) f.automaton.dispose?.();
+    this.#built = undefined;
+  }
 
   get size(): number {
     return this.#requirements.size;
@@ -59,12 +73,12 @@ export class LiteralPrefilter<T extends Prefiltered> {
   /** Adds (or replaces) an item that can only match when every clause of `requires` is met. */
   add(item: T, requires: readonly Clause[]): void {
     this.#requirements.set(item, requires);
-    this.#built = undefined;
+    this.dispose();
   }
 
   remove(item: T): boolean {
     const had = this.#requirements.delete(item);
-    if (had) this.#built = undefined;
+    if (had) this.dispose();
     return had;
   }
 
@@ -173,7 +187,9 @@ export class LiteralPrefilter<T extends Prefiltered> {
           if (after !== before && after === full[i]) this.#out.push(items[i]);
         }
       };
-      built.fields.push({ access: field.access, automaton: new AhoCorasick([...field.patterns.keys()], this.limits), found });
+      const patterns = [...field.patterns.keys()];
+      const automaton = this.matchers ? this.matchers.create(patterns, this.limits) : new AhoCorasick(patterns, this.limits);
+      built.fields.push({ access: field.access, automaton, found });
     }
     this.#built = built;
     return built;

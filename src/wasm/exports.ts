@@ -9,6 +9,11 @@ export interface VigilExports {
   scratch_reserve(bytes: number): number;
   scratch_capacity(): number;
 
+  // Sigma prefilter: Aho–Corasick over UTF-8 (assembly/aho-corasick.ts)
+  ac_new(ptr: number, states: number, dense: number, classes: number, edges: number, outputs: number): number;
+  ac_free(handle: number): void;
+  ac_scan(handle: number, text: number, len: number, out: number, max: number): number;
+
   // Hashing (assembly/hash.ts)
   hash64(ptr: number, len: number): bigint;
   hash64_many(data: number, lens: number, n: number, units: number, out: number): number;
