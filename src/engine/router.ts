@@ -16,7 +16,7 @@ export interface RoutedRule {
   readonly selectors: readonly { field: string; values: readonly string[] }[];
   /** Equality tests every event passing the rule's FILTER satisfies. */
   readonly equality?: RuleEqualities;
-  /** Clauses of literals every event passing the FILTER holds (each: one of its literals) (a Sigma rule's; see sigma/prefilter.ts). */
+  /** Clauses of literals every event passing the FILTER holds (each: one of its literals; none: always offered), a Sigma rule's: see sigma/prefilter.ts. */
   readonly requires?: readonly Clause[];
 }
 

@@ -261,7 +261,9 @@ export function planFromSigma(rule: SigmaRulePlan, name: string, source: RuleSou
     filter: nativeRunner((event) => rule.matchDetection(event as EventRecord), true),
     sink: nativeRunner((event) => ({ ...rule.matchedFields(event as EventRecord), sigma }), false),
     iocTerms: [],
-    ...(prefilter && rule.requires ? { requires: rule.requires } : {}),
+    // Without literals (`re`, `not`, keywords…) the rule still joins the prefilter, as always offered:
+    // the router then gets one ordered list per bucket instead of merging two per event.
+    ...(prefilter ? { requires: rule.requires ?? [] } : {}),
     alertFed: rule.selectors.some((s) => s.field === ALERT_FIELD),
   };
 }
