@@ -44,7 +44,7 @@ const js = new AhoCorasick(patterns);
 // WebAssembly, over UTF-8 bytes: the same construction over the patterns' bytes (as one-byte units).
 const encoder = new TextEncoder();
 const byteString = (s) => String.fromCharCode(...encoder.encode(s));
-const bytesAutomaton = new AhoCorasick(patterns.map(byteString), { maxPatterns: 1e6, maxPatternUnits: 1e7 });
+const bytesAutomaton = new AhoCorasick(patterns.map(byteString), { maxPatterns: 1e6, maxPatternUnits: 1e7 }, 256);
 const t = bytesAutomaton.tables();
 const ex = (await loadVigilWasmNode()).exports;
 const states = bytesAutomaton.stateCount;

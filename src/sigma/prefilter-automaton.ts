@@ -77,7 +77,12 @@ export class AhoCorasick implements PatternMatcher {
   /** Empty patterns: present in every text. */
   readonly #empty: number[] = [];
 
-  constructor(patterns: readonly string[], limits: AutomatonLimits = DEFAULT_AUTOMATON_LIMITS) {
+  /**
+   * @param ownClasses code units with a class (a column) of their own in the dense rows, the most
+   * frequent in the patterns; the rarer ones share the last class, whose entries send the scan to
+   * the state's sparse edges (so many distinct characters do not make every dense row wide).
+   */
+  constructor(patterns: readonly string[], limits: AutomatonLimits = DEFAULT_AUTOMATON_LIMITS, ownClasses = 126) {
     let units = 0;
     for (const p of patterns) units += p.length;
     if (patterns.length > limits.maxPatterns) throw new AutomatonTooLarge(`${patterns.length} patterns, more than the limit of ${limits.maxPatterns}`);
@@ -98,7 +103,7 @@ export class AhoCorasick implements PatternMatcher {
       let s = 0;
       for (let i = 0; i < p.length; i++) {
         const unit = p.charCodeAt(i);
-        if (!classes.has(unit)) classes.set(unit, classes.size + 1);
+        classes.set(unit, (classes.get(unit) ?? 0) + 1);
         const key = s * 65536 + unit;
         let t = edges.get(key);
         if (t === undefined) {
@@ -114,8 +119,14 @@ export class AhoCorasick implements PatternMatcher {
     });
     const states = children.length;
     this.stateCount = states;
-    const C = classes.size + 1;
+    // Classes by frequency: 1 … own for the most frequent units, `rare` (the last) shared by the rest.
+    const byFrequency = [...classes.keys()].sort((a, b) => classes.get(b)! - classes.get(a)! || a - b);
+    const own = Math.min(byFrequency.length, ownClasses);
+    const rare = byFrequency.length > own ? own + 1 : -1;
+    const C = own + 1 + (rare > 0 ? 1 : 0);
     this.classCount = C;
+    classes.clear();
+    byFrequency.forEach((unit, i) => classes.set(unit, i < own ? i + 1 : rare));
     for (const [unit, cls] of classes) {
       if (unit < 128) this.#ascii[unit] = cls;
       else this.#other.set(unit, cls);
@@ -152,7 +163,9 @@ export class AhoCorasick implements PatternMatcher {
     const term = new Int32Array(states).fill(-1);
     const dict = new Int32Array(states).fill(-1);
     const edgeStart = new Int32Array(states + 1);
-    for (let i = 0; i < states; i++) edgeStart[i + 1] = edgeStart[i] + (i >= dense ? children[order[i]].length : 0);
+    // Sparse edges: all of a sparse state's, and a dense state's through rare units.
+    const sparseKids = (i: number) => (i >= dense ? children[order[i]] : children[order[i]].filter((unit) => classes.get(unit) === rare));
+    for (let i = 0; i < states; i++) edgeStart[i + 1] = edgeStart[i] + sparseKids(i).length;
     const edgeUnit = new Uint16Array(edgeStart[states]);
     const edgeTarget = new Int32Array(edgeStart[states]);
     const denseRows = new Int32Array(dense * C);
@@ -164,15 +177,17 @@ export class AhoCorasick implements PatternMatcher {
         dict[i] = term[fail[i]];
         term[i] = ends[old] ? i : dict[i];
       }
-      const kids = children[old].slice().sort((a, b) => a - b);
       if (i < dense) {
-        // A full row: own edges, the rest through the failure link's row (root: back to the root).
+        // A full row: own edges, the rest through the failure link's row (root: back to the root);
+        // the rare class: -1, look at the sparse edges.
         const row = i * C;
         if (i > 0) denseRows.set(denseRows.subarray(fail[i] * C, fail[i] * C + C), row);
-        for (const unit of kids) denseRows[row + classes.get(unit)!] = renumber[edges.get(old * 65536 + unit)!];
-      } else {
+        else if (rare > 0) denseRows[rare] = -1;
+        for (const unit of children[old]) if (classes.get(unit) !== rare) denseRows[row + classes.get(unit)!] = renumber[edges.get(old * 65536 + unit)!];
+      }
+      {
         let k = edgeStart[i];
-        for (const unit of kids) {
+        for (const unit of sparseKids(i).slice().sort((a, b) => a - b)) {
           edgeUnit[k] = unit;
           edgeTarget[k++] = renumber[edges.get(old * 65536 + unit)!];
         }
@@ -256,10 +271,14 @@ export class AhoCorasick implements PatternMatcher {
     let s = 0;
     for (let i = 0, n = text.length; i < n; i++) {
       const unit = text.charCodeAt(i);
+      const cls = unit < 128 ? ascii[unit] : (other.get(unit) ?? 0);
       for (;;) {
         if (s < denseCount) {
-          s = dense[s * C + (unit < 128 ? ascii[unit] : (other.get(unit) ?? 0))];
-          break;
+          const next = dense[s * C + cls];
+          if (next >= 0) {
+            s = next;
+            break;
+          }
         }
         let k = edgeStart[s];
         const end = edgeStart[s + 1];
@@ -268,6 +287,7 @@ export class AhoCorasick implements PatternMatcher {
           s = edgeTarget[k];
           break;
         }
+        if (s === 0) break;
         s = fail[s];
       }
       if (term[s] >= 0) this.report(s, stamp, found);

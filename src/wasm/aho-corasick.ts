@@ -49,7 +49,8 @@ class WasmPatternMatcher implements PatternMatcher {
     if (patterns.length > limits.maxPatterns) throw new AutomatonTooLarge(`${patterns.length} patterns, more than the limit of ${limits.maxPatterns}`);
     if (units > limits.maxPatternUnits) throw new AutomatonTooLarge(`${units} code units of patterns, more than the limit of ${limits.maxPatternUnits}`);
     patterns.forEach((p, id) => p === '' && this.#empty.push(id));
-    const automaton = new AhoCorasick(patterns.map(bytesOf), { maxPatterns: limits.maxPatterns, maxPatternUnits: limits.maxPatternUnits * 3 });
+    // Every byte its own class: the module's dense rows have no shared class.
+    const automaton = new AhoCorasick(patterns.map(bytesOf), { maxPatterns: limits.maxPatterns, maxPatternUnits: limits.maxPatternUnits * 3 }, 256);
     const t = automaton.tables();
     const states = automaton.stateCount;
     const dense = automaton.denseCount;

@@ -78,6 +78,30 @@ describe('Aho–Corasick automaton (prefilter-automaton.ts)', () => {
     }
   });
 
+  it('agrees with indexOf when most characters share the rare class (more distinct characters than own classes)', () => {
+    const next = rng(21);
+    // 400 distinct units (ASCII, Latin, Cyrillic, CJK), and dense rows with only 1 to 8 own classes.
+    const alphabet = Array.from({ length: 400 }, (_, i) => String.fromCharCode(i < 90 ? 33 + i : i < 200 ? 0x400 + i : 0x4e00 + i));
+    for (let round = 0; round < 60; round++) {
+      const small = alphabet.slice(0, 3 + Math.floor(next() * 400));
+      const patterns = Array.from({ length: 1 + Math.floor(next() * 200) }, () => randomString(next, small.join(''), 6) || small[0]);
+      const automaton = new AhoCorasick(patterns, undefined, 1 + (round % 8));
+      for (let t = 0; t < 10; t++) {
+        let text = '';
+        for (let k = Math.floor(next() * 8); k > 0; k--) text += (next() < 0.6 ? patterns[Math.floor(next() * patterns.length)] : '') + randomString(next, small.join(''), 5);
+        expect(automaton.present(text)).toEqual(naive(patterns, text));
+      }
+    }
+    // The corpus-like default: 126 own classes.
+    const patterns = Array.from({ length: 2000 }, () => randomString(next, alphabet.join(''), 12) || 'x');
+    const automaton = new AhoCorasick(patterns);
+    for (let t = 0; t < 20; t++) {
+      let text = '';
+      while (text.length < 3000) text += next() < 0.3 ? patterns[Math.floor(next() * patterns.length)] : randomString(next, alphabet.join(''), 20);
+      expect(automaton.present(text)).toEqual(naive(patterns, text));
+    }
+  });
+
   it('reports each present pattern once per scan, however often it occurs', () => {
     const automaton = new AhoCorasick(['\\', 'a\\', '\\b']);
     const seen: number[] = [];
