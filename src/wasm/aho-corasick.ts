@@ -8,7 +8,7 @@
  * self-synchronising); a lone surrogate becomes U+FFFD on both sides, which can only report a
  * pattern that is absent, never miss one.
  *
- * Not what the engine uses: bench/sigma-ac.mjs measures this scan at 1.65× the JavaScript one
+ * Not what the engine uses: bench/sigma-ac.mjs measures this scan at 1.4–1.65× the JavaScript one
  * (CPU time, command lines of ~140 units), but in the engine, where most values are short (Image,
  * OriginalFileName, User…), the per-scan cost of encoding into linear memory and crossing evens it
  * out (bench/sigma.mjs: no difference within the noise of a shared machine), so the engine keeps
