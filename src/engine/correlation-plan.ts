@@ -1,0 +1,345 @@
+/**
+ * A Sigma correlation rule as an engine rule: an aggregation plan on the engine's own event-time
+ * windows (window.ts: panes in WebAssembly, the watermark of time-index.ts, allowed lateness), so
+ * a correlation has no time model of its own.
+ *
+ * Semantics are those of the reference evaluator (src/sigma/correlation-reference.ts): at every
+ * match M of a referenced rule, the window is the same group's matches with time in
+ * [M.time − timespan, M.time], not after M (time, then arrival). Mapping that onto windows:
+ *
+ * - FILTER: the event matches one of the referenced rules (their routing, detection and filters);
+ *   which ones is remembered per event object for the key and HAVING.
+ * - Windows of length timespan + S sliding by S, where S = timespan / 10 (`CORRELATION_SLIDES`),
+ *   keyed by the group-by values (aliases resolved for the rule the event matched). The window
+ *   [s, s + timespan + S) holds the whole lookback of every match in its last slide
+ *   [s + timespan, s + timespan + S), and every match is in the last slide of exactly one window:
+ *   the first of its windows to close. So when a window closes, HAVING evaluates exactly the matches
+ *   of its last slide, each over its own lookback, and nothing is evaluated twice.
+ * - One alert per group and slide: the first match of the slide (time, then arrival) whose window
+ *   satisfies the condition. A window closes when the watermark passes its end, so an alert comes
+ *   out at most S (plus the watermark's out-of-order bound) after the match in event time.
+ * - A late event within the allowed lateness re-fires the windows that already closed (as VGL
+ *   windows do): their last slide is evaluated again with and without it, and a match that fires
+ *   only with it raises an alert marked `update`. Alerts are never taken back: with a condition a
+ *   late event can make false (lt, lte, eq, neq, value_avg, value_percentile), an alert raised
+ *   before it arrived stands. An event later than that is dropped and reported (`vigil.late`).
+ */
+import { parseEventTime } from './event-time.js';
+import { fieldReader, recordOf, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
+import { conditionHolds, type CorrelationType, type SigmaCorrelation, type SigmaRulePlan } from '../sigma/index.js';
+import { nativeRunner, type RulePlan, type RuleSource } from './rule-plan.js';
+import type { FiredWindow } from './window.js';
+
+/** Slides per timespan: the window slides by timespan / 10, so a window has 11 panes. */
+export const CORRELATION_SLIDES = 10;
+/** Events of the lookback an alert carries (the most recent ones); `matched` says how many there were. */
+export const MAX_ALERT_EVENTS = 100;
+
+export interface CorrelationSettings {
+  /** The event field time is read from. */
+  timeField: string;
+  allowedLatenessMs: number;
+}
+
+/** The time field for a pipeline when SigmaOptions.timeField is not given. */
+export function defaultTimeField(pipelineName: string | undefined): string {
+  if (pipelineName === 'evtx-json') return 'Event.System.TimeCreated.#attributes.SystemTime';
+  if (pipelineName === 'ecs') return '@timestamp';
+  return 'timestamp';
+}
+
+/** One referenced rule's match in a window, with what HAVING reads of it. */
+interface Hit {
+  time: number;
+  /** Index of the reference in `correlation.rules`. */
+  k: number;
+  event: EventRecord;
+  /** The value of the correlation's `field` (undefined when it has none or the event lacks it). */
+  value: unknown;
+}
+
+interface Firing {
+  hit: Hit;
+  value: number;
+  /** The lookback: hits[from..to]. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The plan of a correlation whose references all name Sigma rules (`members[k]` is the rule
+ * `correlation.rules[k]` names).
+ */
+export function planFromCorrelation(correlation: SigmaCorrelation, members: readonly SigmaRulePlan[], name: string, source: RuleSource, settings: CorrelationSettings): RulePlan {
+  const c = correlation;
+  const slideMs = c.timespanMs / CORRELATION_SLIDES;
+  const timeReader = fieldReader(settings.timeField);
+
+  // Which references an event matched, per event object (set by FILTER; computed again for events
+  // a checkpoint restored), and the order events arrived in (for late events within the lateness).
+  const matched = new WeakMap<EventRecord, number[]>();
+  const arrival = new WeakMap<EventRecord, number>();
+  let arrivals = 0;
+  const matchesOf = (event: EventRecord): number[] => {
+    let ks = matched.get(event);
+    if (!ks) {
+      ks = [];
+      for (let k = 0; k < members.length; k++) if (members[k]!.match(event)) ks.push(k);
+      matched.set(event, ks);
+    }
+    return ks;
+  };
+
+  // A Sigma field of an event matched by reference k: its alias for that rule, then the rule's paths.
+  const readers = new Map<string, readonly FieldReader[]>();
+  const read = (event: EventRecord, field: string, k: number): unknown => {
+    const alias = c.aliases[field];
+    const ref = c.rules[k]!;
+    const fieldName = alias && Object.prototype.hasOwnProperty.call(alias, ref) ? alias[ref]! : field;
+    const cacheKey = `${k}\u0000${fieldName}`;
+    let paths = readers.get(cacheKey);
+    if (!paths) readers.set(cacheKey, (paths = members[k]!.fieldPaths(fieldName).map(fieldReader)));
+    for (const path of paths) {
+      const v = path(event);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+
+  const filter = (event: EventRecord): boolean => {
+    const ks: number[] = [];
+    for (let k = 0; k < members.length; k++) if (members[k]!.match(event)) ks.push(k);
+    if (ks.length === 0) return false;
+    matched.set(event, ks);
+    arrival.set(event, arrivals++);
+    return true;
+  };
+
+  const sigma = { id: c.id, level: c.level, status: c.status, tags: [...c.tags], references: [...c.references], correlation: c.type };
+  const having = (window: FiredWindow<EventRecord>): EventRecord | false => {
+    const hits: Hit[] = [];
+    for (const event of window.events) {
+      const time = parseEventTime(timeReader(event));
+      if (time === undefined) continue; // cannot happen: the window took the event by this time
+      for (const k of matchesOf(event)) hits.push({ time, k, event, value: c.field === undefined ? undefined : read(event, c.field, k) });
+    }
+    // Stable: events of one time share a pane and a key, so the window lists them in arrival order.
+    hits.sort((x, y) => x.time - y.time);
+    const lastSlide = window.end - slideMs;
+    let firing: Firing | undefined;
+    if (!window.update) firing = evaluate(c, hits, lastSlide)[0];
+    else {
+      // Re-fired by a late event: the matches that fire only with it (it is the latest arrival).
+      let late: EventRecord | undefined;
+      let latest = -1;
+      for (const event of window.events) {
+        const at = arrival.get(event) ?? -1;
+        if (at > latest) [latest, late] = [at, event];
+      }
+      const before = new Set(evaluate(c, hits.filter((h) => h.event !== late), lastSlide).map((f) => f.hit));
+      firing = evaluate(c, hits, lastSlide).find((f) => !before.has(f.hit));
+    }
+    if (!firing) return false;
+    return alertBody(c, window.key, firing, hits, sigma);
+  };
+
+  const keyReaders: FieldReader[] = c.groupBy.map((field) => (event: EventRecord) => {
+    const ks = matchesOf(event);
+    return ks.length ? read(event, field, ks[0]!) : undefined;
+  });
+
+  return {
+    name,
+    source,
+    text: source.text,
+    sigma: { ...(c.id === undefined ? {} : { id: c.id }), ...(c.level === undefined ? {} : { level: c.level }), ...(c.status === undefined ? {} : { status: c.status }), tags: c.tags, references: c.references },
+    selectors: unionOfSelectors(members),
+    filter: nativeRunner((event) => filter(event as EventRecord), true),
+    having: nativeRunner((window) => having(window as FiredWindow<EventRecord>), false),
+    sink: nativeRunner((input) => input, false),
+    iocTerms: [],
+    aggregation: {
+      keyFields: [...c.groupBy],
+      keyReaders,
+      timeField: settings.timeField,
+      timeReader,
+      window: { lengthMs: c.timespanMs + slideMs, slideMs, allowedLatenessMs: settings.allowedLatenessMs },
+      havingTakesWindow: true,
+    },
+    alertFed: false,
+  };
+}
+
+/**
+ * Routing for the correlation: the referenced rules' selectors when they can be ORed exactly
+ * (all the same, or each one selector on one same field: the values' union); else none (every
+ * event reaches FILTER, which applies each rule's own routing).
+ */
+function unionOfSelectors(members: readonly SigmaRulePlan[]): { field: string; values: string[] }[] {
+  const shape = (m: SigmaRulePlan) => JSON.stringify(m.selectors);
+  if (members.every((m) => shape(m) === shape(members[0]!))) return members[0]!.selectors.map((s) => ({ field: s.field, values: [...s.values] }));
+  const field = members[0]!.selectors[0]?.field;
+  if (field !== undefined && members.every((m) => m.selectors.length === 1 && m.selectors[0]!.field === field)) {
+    return [{ field, values: [...new Set(members.flatMap((m) => m.selectors[0]!.values))] }];
+  }
+  return [];
+}
+
+function valueText(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return scalarText(v) ?? JSON.stringify(v);
+}
+
+function numberOf(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+}
+
+/**
+ * The firings among `hits` (sorted by time, then arrival) at or after `from`: one pass, the lookback
+ * kept by two pointers and the aggregate updated as hits enter and leave it.
+ */
+function evaluate(c: SigmaCorrelation, hits: readonly Hit[], from: number): Firing[] {
+  const out: Firing[] = [];
+  const aggregate = aggregator(c.type, c.rules, hits);
+  let lo = 0;
+  for (let pos = 0; pos < hits.length; pos++) {
+    const m = hits[pos]!;
+    aggregate.add(pos);
+    while (hits[lo]!.time < m.time - c.timespanMs) aggregate.remove(lo++);
+    if (m.time < from) continue;
+    const value = aggregate.value(lo, pos);
+    if (value !== undefined && conditionHolds(c.condition, value)) out.push({ hit: m, value, from: lo, to: pos });
+  }
+  return out;
+}
+
+interface Aggregator {
+  add(i: number): void;
+  remove(i: number): void;
+  /** The aggregate over hits[lo..pos] at the match hits[pos]; undefined when there is none. */
+  value(lo: number, pos: number): number | undefined;
+}
+
+function countingMap() {
+  const counts = new Map<string | undefined, number>();
+  return {
+    counts,
+    add(key: string | undefined) {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    },
+    remove(key: string | undefined) {
+      const n = counts.get(key)! - 1;
+      if (n === 0) counts.delete(key);
+      else counts.set(key, n);
+    },
+  };
+}
+
+function aggregator(type: CorrelationType, rules: readonly string[], hits: readonly Hit[]): Aggregator {
+  switch (type) {
+    case 'event_count':
+      return { add() {}, remove() {}, value: (lo, pos) => pos - lo + 1 };
+    case 'value_count': {
+      const texts = hits.map((h) => valueText(h.value));
+      const m = countingMap();
+      return {
+        add: (i) => texts[i] !== undefined && m.add(texts[i]),
+        remove: (i) => texts[i] !== undefined && m.remove(texts[i]),
+        value: () => m.counts.size,
+      };
+    }
+    case 'value_sum':
+    case 'value_avg': {
+      const xs = hits.map((h) => numberOf(h.value));
+      let sum = 0;
+      let n = 0;
+      return {
+        add(i) {
+          if (Number.isFinite(xs[i])) (sum += xs[i]!), n++;
+        },
+        remove(i) {
+          if (Number.isFinite(xs[i])) (sum -= xs[i]!), n--;
+        },
+        value: () => (type === 'value_sum' ? sum : n === 0 ? undefined : sum / n),
+      };
+    }
+    case 'value_percentile': {
+      const texts = hits.map((h) => valueText(h.value));
+      const m = countingMap();
+      return {
+        add: (i) => m.add(texts[i]),
+        remove: (i) => m.remove(texts[i]),
+        value: (lo, pos) => (100 * m.counts.get(texts[pos])!) / (pos - lo + 1),
+      };
+    }
+    case 'temporal': {
+      // Distinct referenced rules, by the name the correlation gives them.
+      const names = hits.map((h) => rules[h.k]!);
+      const m = countingMap();
+      return { add: (i) => m.add(names[i]), remove: (i) => m.remove(names[i]), value: () => m.counts.size };
+    }
+    case 'temporal_ordered': {
+      // The longest prefix of `rules` found in order in hits[lo..pos], greedily: the first
+      // occurrence of rules[0] from lo, then of rules[1] after it, … (exact for a subsequence).
+      const positions = new Map<string, number[]>();
+      hits.forEach((h, i) => {
+        const name = rules[h.k]!;
+        const list = positions.get(name);
+        if (list) list.push(i);
+        else positions.set(name, [i]);
+      });
+      return {
+        add() {},
+        remove() {},
+        value(lo, pos) {
+          let at = lo - 1;
+          let next = 0;
+          for (; next < rules.length; next++) {
+            const q = firstAbove(positions.get(rules[next]!), at);
+            if (q === undefined || q > pos) break;
+            at = q;
+          }
+          return next;
+        },
+      };
+    }
+  }
+}
+
+/** The first element of the ascending `list` above `x`. */
+function firstAbove(list: readonly number[] | undefined, x: number): number | undefined {
+  if (!list) return undefined;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < list.length ? list[lo] : undefined;
+}
+
+/**
+ * What the alert holds (toAlert adds `rule`, `key` and `update`): the group-by fields, `sigma`
+ * with the correlation type, `count` (event_count, value_count, temporal, temporal_ordered) or
+ * `value` (value_sum, value_avg, value_percentile) with `field`, the firing match's `time`, the
+ * lookback as `windowStart`/`windowEnd`, the referenced rules seen in it, how many matches it held
+ * and the last `MAX_ALERT_EVENTS` of their events.
+ */
+function alertBody(c: SigmaCorrelation, key: readonly unknown[], firing: Firing, hits: readonly Hit[], sigma: EventRecord): EventRecord {
+  const lookback = hits.slice(firing.from, firing.to + 1);
+  const events: EventRecord[] = [];
+  for (const h of lookback) if (events[events.length - 1] !== h.event) events.push(h.event);
+  const body: EventRecord = recordOf(c.groupBy, key);
+  body.sigma = sigma;
+  if (c.type === 'value_sum' || c.type === 'value_avg' || c.type === 'value_percentile') body.value = firing.value;
+  else body.count = firing.value;
+  if (c.field !== undefined) body.field = c.field;
+  body.time = firing.hit.time;
+  body.windowStart = firing.hit.time - c.timespanMs;
+  body.windowEnd = firing.hit.time;
+  body.rules = [...new Set(lookback.map((h) => c.rules[h.k]!))];
+  body.matched = lookback.length;
+  body.events = events.slice(-MAX_ALERT_EVENTS);
+  return body;
+}
