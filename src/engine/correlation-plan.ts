@@ -25,7 +25,7 @@
  *   before it arrived stands. An event later than that is dropped and reported (`vigil.late`).
  */
 import { parseEventTime } from './event-time.js';
-import { fieldReader, recordOf, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
+import { fieldReader, groupKeyText, recordOf, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 import { conditionHolds, type CorrelationType, type SigmaCorrelation, type SigmaRulePlan } from '../sigma/index.js';
 import { nativeRunner, type RulePlan, type RuleSource } from './rule-plan.js';
 import type { FiredWindow } from './window.js';
@@ -48,7 +48,7 @@ export function defaultTimeField(pipelineName: string | undefined): string {
   return 'timestamp';
 }
 
-/** One referenced rule's match in a window, with what HAVING reads of it. */
+/** One referenced rule's match (or a referenced correlation's firing) in a window, with what HAVING reads of it. */
 interface Hit {
   time: number;
   /** Index of the reference in `correlation.rules`. */
@@ -66,39 +66,78 @@ interface Firing {
   to: number;
 }
 
-/**
- * The plan of a correlation whose references all name Sigma rules (`members[k]` is the rule
- * `correlation.rules[k]` names).
- */
-export function planFromCorrelation(correlation: SigmaCorrelation, members: readonly SigmaRulePlan[], name: string, source: RuleSource, settings: CorrelationSettings): RulePlan {
-  const c = correlation;
-  const slideMs = c.timespanMs / CORRELATION_SLIDES;
-  const timeReader = fieldReader(settings.timeField);
+/** A correlation and what each of its references names: a Sigma rule, or a correlation (a chain). */
+export interface CorrelationNode {
+  correlation: SigmaCorrelation;
+  refs: ({ rule: SigmaRulePlan } | { node: CorrelationNode })[];
+}
 
-  // Which references an event matched, per event object (set by FILTER; computed again for events
-  // a checkpoint restored), and the order events arrived in (for late events within the lateness).
-  const matched = new WeakMap<EventRecord, number[]>();
+/** How far back a match's evaluation reads: its timespan, plus the longest lookback of a correlation it references. */
+function lookbackOf(node: CorrelationNode): number {
+  let inner = 0;
+  for (const ref of node.refs) if ('node' in ref) inner = Math.max(inner, lookbackOf(ref.node));
+  return node.correlation.timespanMs + inner;
+}
+
+function leavesOf(node: CorrelationNode, into: SigmaRulePlan[] = []): SigmaRulePlan[] {
+  for (const ref of node.refs) {
+    if ('rule' in ref) {
+      if (!into.includes(ref.rule)) into.push(ref.rule);
+    } else leavesOf(ref.node, into);
+  }
+  return into;
+}
+
+/**
+ * The plan of a correlation. A correlation that references correlations (a chain) is one plan:
+ * its window reaches back over the inner correlations' timespans too, and the inner ones' firings
+ * are computed from the same events when the window closes.
+ */
+export function planFromCorrelation(root: CorrelationNode, name: string, source: RuleSource, settings: CorrelationSettings): RulePlan {
+  const c = root.correlation;
+  const slideMs = c.timespanMs / CORRELATION_SLIDES;
+  // The window holds the whole lookback of every match in its last slide.
+  const lengthMs = Math.ceil(lookbackOf(root) / slideMs) * slideMs + slideMs;
+  const timeReader = fieldReader(settings.timeField);
+  const leaves = leavesOf(root);
+
+  // Which rules of the tree an event matched, per event object (set by FILTER; computed again for
+  // events a checkpoint restored), and the order events arrived in (for late events).
+  const matched = new WeakMap<EventRecord, boolean[]>();
   const arrival = new WeakMap<EventRecord, number>();
   let arrivals = 0;
-  const matchesOf = (event: EventRecord): number[] => {
-    let ks = matched.get(event);
-    if (!ks) {
-      ks = [];
-      for (let k = 0; k < members.length; k++) if (members[k]!.match(event)) ks.push(k);
-      matched.set(event, ks);
+  const matchesOf = (event: EventRecord): boolean[] => {
+    let m = matched.get(event);
+    if (!m) matched.set(event, (m = leaves.map((rule) => rule.match(event))));
+    return m;
+  };
+  const ruleMatched = (event: EventRecord, rule: SigmaRulePlan) => matchesOf(event)[leaves.indexOf(rule)]!;
+
+  // The first reference of `node` an event feeds (directly, or through a correlation it references); −1 when none.
+  const feeds = (node: CorrelationNode, event: EventRecord): number => {
+    for (let k = 0; k < node.refs.length; k++) {
+      const ref = node.refs[k]!;
+      if ('rule' in ref ? ruleMatched(event, ref.rule) : feeds(ref.node, event) >= 0) return k;
     }
-    return ks;
+    return -1;
   };
 
-  // A Sigma field of an event matched by reference k: its alias for that rule, then the rule's paths.
-  const readers = new Map<string, readonly FieldReader[]>();
-  const read = (event: EventRecord, field: string, k: number): unknown => {
-    const alias = c.aliases[field];
-    const ref = c.rules[k]!;
-    const fieldName = alias && Object.prototype.hasOwnProperty.call(alias, ref) ? alias[ref]! : field;
-    const cacheKey = `${k}\u0000${fieldName}`;
-    let paths = readers.get(cacheKey);
-    if (!paths) readers.set(cacheKey, (paths = members[k]!.fieldPaths(fieldName).map(fieldReader)));
+  // A field of an event fed to `node` through reference k: the alias for that reference, then the
+  // rule's paths (or, through a correlation, that correlation's way of reading it).
+  const readers = new Map<SigmaRulePlan, Map<string, readonly FieldReader[]>>();
+  const read = (node: CorrelationNode, event: EventRecord, field: string, k: number): unknown => {
+    const alias = node.correlation.aliases[field];
+    const refName = node.correlation.rules[k]!;
+    const fieldName = alias && Object.prototype.hasOwnProperty.call(alias, refName) ? alias[refName]! : field;
+    const ref = node.refs[k]!;
+    if ('node' in ref) {
+      const inner = feeds(ref.node, event);
+      return inner < 0 ? undefined : read(ref.node, event, fieldName, inner);
+    }
+    let byName = readers.get(ref.rule);
+    if (!byName) readers.set(ref.rule, (byName = new Map()));
+    let paths = byName.get(fieldName);
+    if (!paths) byName.set(fieldName, (paths = ref.rule.fieldPaths(fieldName).map(fieldReader)));
     for (const path of paths) {
       const v = path(event);
       if (v !== undefined) return v;
@@ -106,46 +145,83 @@ export function planFromCorrelation(correlation: SigmaCorrelation, members: read
     return undefined;
   };
 
+  /**
+   * The hits of `node` among `events` (time order, then arrival; times parallel): a rule's matches,
+   * and for a referenced correlation its firings — each at the match it fired on — computed per
+   * group of that correlation over the same events.
+   */
+  const hitsOf = (node: CorrelationNode, events: readonly EventRecord[], times: readonly number[]): Hit[] => {
+    const nc = node.correlation;
+    const firedAt: (Map<EventRecord, number> | undefined)[] = node.refs.map((ref) => {
+      if ('rule' in ref) return undefined;
+      const inner = ref.node;
+      const groups = new Map<string, number[]>();
+      events.forEach((event, i) => {
+        const k = feeds(inner, event);
+        if (k < 0) return;
+        const key = groupKeyText(inner.correlation.groupBy.map((g) => read(inner, event, g, k) ?? null));
+        const list = groups.get(key);
+        if (list) list.push(i);
+        else groups.set(key, [i]);
+      });
+      const fired = new Map<EventRecord, number>();
+      for (const indices of groups.values()) {
+        const hits = hitsOf(inner, indices.map((i) => events[i]!), indices.map((i) => times[i]!));
+        for (const f of evaluate(inner.correlation, hits, -Infinity)) fired.set(f.hit.event, (fired.get(f.hit.event) ?? 0) + 1);
+      }
+      return fired;
+    });
+    const hits: Hit[] = [];
+    events.forEach((event, i) => {
+      for (let k = 0; k < node.refs.length; k++) {
+        const ref = node.refs[k]!;
+        const n = 'rule' in ref ? (ruleMatched(event, ref.rule) ? 1 : 0) : (firedAt[k]!.get(event) ?? 0);
+        for (let j = 0; j < n; j++) hits.push({ time: times[i]!, k, event, value: nc.field === undefined ? undefined : read(node, event, nc.field, k) });
+      }
+    });
+    return hits;
+  };
+
   const filter = (event: EventRecord): boolean => {
-    const ks: number[] = [];
-    for (let k = 0; k < members.length; k++) if (members[k]!.match(event)) ks.push(k);
-    if (ks.length === 0) return false;
-    matched.set(event, ks);
+    const m = leaves.map((rule) => rule.match(event));
+    if (!m.includes(true)) return false;
+    matched.set(event, m);
     arrival.set(event, arrivals++);
     return true;
   };
 
   const sigma = { id: c.id, level: c.level, status: c.status, tags: [...c.tags], references: [...c.references], correlation: c.type };
   const having = (window: FiredWindow<EventRecord>): EventRecord | false => {
-    const hits: Hit[] = [];
-    for (const event of window.events) {
-      const time = parseEventTime(timeReader(event));
-      if (time === undefined) continue; // cannot happen: the window took the event by this time
-      for (const k of matchesOf(event)) hits.push({ time, k, event, value: c.field === undefined ? undefined : read(event, c.field, k) });
-    }
-    // Stable: events of one time share a pane and a key, so the window lists them in arrival order.
-    hits.sort((x, y) => x.time - y.time);
+    // Time order; stable, so events of one time (one pane, one key) stay in arrival order.
+    const timed = window.events.map((event) => ({ event, time: parseEventTime(timeReader(event))! })).sort((x, y) => x.time - y.time);
+    const hitsWithout = (late: EventRecord | undefined) => {
+      const kept = late === undefined ? timed : timed.filter((x) => x.event !== late);
+      return hitsOf(root, kept.map((x) => x.event), kept.map((x) => x.time));
+    };
     const lastSlide = window.end - slideMs;
+    const hits = hitsWithout(undefined);
     let firing: Firing | undefined;
     if (!window.update) firing = evaluate(c, hits, lastSlide)[0];
     else {
-      // Re-fired by a late event: the matches that fire only with it (it is the latest arrival).
+      // Re-fired by a late event (the latest arrival in it): the matches that fire only with it.
       let late: EventRecord | undefined;
       let latest = -1;
       for (const event of window.events) {
         const at = arrival.get(event) ?? -1;
         if (at > latest) [latest, late] = [at, event];
       }
-      const before = new Set(evaluate(c, hits.filter((h) => h.event !== late), lastSlide).map((f) => f.hit));
-      firing = evaluate(c, hits, lastSlide).find((f) => !before.has(f.hit));
+      const position = new Map(timed.map((x, i) => [x.event, i]));
+      const key = (f: Firing) => `${position.get(f.hit.event)}:${f.hit.k}`;
+      const before = new Set(evaluate(c, hitsWithout(late), lastSlide).map(key));
+      firing = evaluate(c, hits, lastSlide).find((f) => !before.has(key(f)));
     }
     if (!firing) return false;
     return alertBody(c, window.key, firing, hits, sigma);
   };
 
   const keyReaders: FieldReader[] = c.groupBy.map((field) => (event: EventRecord) => {
-    const ks = matchesOf(event);
-    return ks.length ? read(event, field, ks[0]!) : undefined;
+    const k = feeds(root, event);
+    return k < 0 ? undefined : read(root, event, field, k);
   });
 
   return {
@@ -153,7 +229,7 @@ export function planFromCorrelation(correlation: SigmaCorrelation, members: read
     source,
     text: source.text,
     sigma: { ...(c.id === undefined ? {} : { id: c.id }), ...(c.level === undefined ? {} : { level: c.level }), ...(c.status === undefined ? {} : { status: c.status }), tags: c.tags, references: c.references },
-    selectors: unionOfSelectors(members),
+    selectors: unionOfSelectors(leaves),
     filter: nativeRunner((event) => filter(event as EventRecord), true),
     having: nativeRunner((window) => having(window as FiredWindow<EventRecord>), false),
     sink: nativeRunner((input) => input, false),
@@ -163,7 +239,7 @@ export function planFromCorrelation(correlation: SigmaCorrelation, members: read
       keyReaders,
       timeField: settings.timeField,
       timeReader,
-      window: { lengthMs: c.timespanMs + slideMs, slideMs, allowedLatenessMs: settings.allowedLatenessMs },
+      window: { lengthMs, slideMs, allowedLatenessMs: settings.allowedLatenessMs },
       havingTakesWindow: true,
     },
     alertFed: false,
