@@ -192,13 +192,19 @@ export function planFromCorrelation(root: CorrelationNode, name: string, source:
 
   const sigma = { id: c.id, level: c.level, status: c.status, tags: [...c.tags], references: [...c.references], correlation: c.type };
   const having = (window: FiredWindow<EventRecord>): EventRecord | false => {
+    const lastSlide = window.end - slideMs;
+    // Most windows that close have nothing in their last slide (a key's events sit in up to 11
+    // windows, and only one of them evaluates each): nothing to do then.
+    const times = window.events.map((event) => parseEventTime(timeReader(event))!);
+    let last = -Infinity;
+    for (const t of times) if (t > last) last = t;
+    if (last < lastSlide) return false;
     // Time order; stable, so events of one time (one pane, one key) stay in arrival order.
-    const timed = window.events.map((event) => ({ event, time: parseEventTime(timeReader(event))! })).sort((x, y) => x.time - y.time);
+    const timed = window.events.map((event, i) => ({ event, time: times[i]! })).sort((x, y) => x.time - y.time);
     const hitsWithout = (late: EventRecord | undefined) => {
       const kept = late === undefined ? timed : timed.filter((x) => x.event !== late);
       return hitsOf(root, kept.map((x) => x.event), kept.map((x) => x.time));
     };
-    const lastSlide = window.end - slideMs;
     const hits = hitsWithout(undefined);
     let firing: Firing | undefined;
     if (!window.update) firing = evaluate(c, hits, lastSlide)[0];
