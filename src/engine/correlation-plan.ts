@@ -9,7 +9,8 @@
  *
  * - FILTER: the event matches one of the referenced rules (their routing, detection and filters);
  *   which ones is remembered per event object for the key and HAVING.
- * - Windows of length timespan + S sliding by S, where S = timespan / 10 (`CORRELATION_SLIDES`),
+ * - Windows of length timespan + S sliding by S, where S = timespan / 10 (`CORRELATION_SLIDES`;
+ *   wider when a chain's lookback would otherwise need more than 2,000 panes per window),
  *   keyed by the group-by values (aliases resolved for the rule the event matched). The window
  *   [s, s + timespan + S) holds the whole lookback of every match in its last slide
  *   [s + timespan, s + timespan + S), and every match is in the last slide of exactly one window:
@@ -25,6 +26,7 @@
  *   before it arrived stands. An event later than that is dropped and reported (`vigil.late`).
  */
 import { parseEventTime } from './event-time.js';
+import { DEFAULT_WINDOW_LIMITS } from '../lang/check.js';
 import { fieldReader, groupKeyText, recordOf, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 import { conditionHolds, type CorrelationType, type SigmaCorrelation, type SigmaRulePlan } from '../sigma/index.js';
 import { nativeRunner, type RulePlan, type RuleSource } from './rule-plan.js';
@@ -95,9 +97,13 @@ function leavesOf(node: CorrelationNode, into: SigmaRulePlan[] = []): SigmaRuleP
  */
 export function planFromCorrelation(root: CorrelationNode, name: string, source: RuleSource, settings: CorrelationSettings): RulePlan {
   const c = root.correlation;
-  const slideMs = c.timespanMs / CORRELATION_SLIDES;
+  const lookbackMs = lookbackOf(root);
+  // A tenth of the timespan; wider for a chain whose lookback would need more panes per window
+  // than the engine allows a VGL window (DEFAULT_WINDOW_LIMITS.maxPanesPerWindow).
+  const maxPanes = DEFAULT_WINDOW_LIMITS.maxPanesPerWindow;
+  const slideMs = Math.max(c.timespanMs / CORRELATION_SLIDES, Math.ceil(lookbackMs / (maxPanes - 1)));
   // The window holds the whole lookback of every match in its last slide.
-  const lengthMs = Math.ceil(lookbackOf(root) / slideMs) * slideMs + slideMs;
+  const lengthMs = Math.ceil(lookbackMs / slideMs) * slideMs + slideMs;
   const timeReader = fieldReader(settings.timeField);
   const leaves = leavesOf(root);
 

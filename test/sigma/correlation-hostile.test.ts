@@ -69,6 +69,34 @@ describe('hostile correlations', () => {
     expect(state.openPaneCount).toBe(0);
   });
 
+  it('a chain of a 30-day correlation under a 1-second one keeps at most 2,000 panes per window (the engine\'s window limit) and still fires exactly', async () => {
+    // Days apart in one batch: no jump quarantine for this replay.
+    const h = await make({ maxJumpMs: Infinity });
+    const text = `title: Outer\ncorrelation:\n    type: temporal_ordered\n    rules: [inner, b]\n    group-by: [User]\n    timespan: 1s\n---\ntitle: Inner\nname: inner\ncorrelation:\n    type: event_count\n    rules: [a]\n    group-by: [User]\n    timespan: 30d\n    condition:\n        gte: 2\n---\n${base}---\n${base.replace(/\ba\b/g, 'b')}`;
+    const result = h.engine.putRules(text, { file: 'x.yml' });
+    expect(result.diagnostics).toEqual([]);
+    const window = (h.engine as unknown as { registry: { get(name: string): { plan: { aggregation: { window: { lengthMs: number; slideMs: number } } } } } }).registry.get('Outer').plan.aggregation.window;
+    expect(window.lengthMs / window.slideMs).toBeLessThanOrEqual(2000);
+    expect(window.lengthMs).toBeGreaterThanOrEqual(30 * 86_400_000 + 1000);
+    const day = 86_400_000;
+    h.engine.push([
+      { timestamp: T0, kind: 'a', User: 'u' },
+      { timestamp: T0 + 10 * day, kind: 'a', User: 'u' },
+      { timestamp: T0 + 10 * day + 500, kind: 'b', User: 'u' },
+      { timestamp: T0 + 20 * day, kind: 'b', User: 'u' },
+      { timestamp: T0 + 35 * day, kind: 'a', User: 'u' },
+      { timestamp: T0 + 35 * day + 999, kind: 'b', User: 'u' },
+      { timestamp: T0 + 66 * day, kind: 'a', User: 'u' }, // 31 days after the last: the inner does not fire
+      { timestamp: T0 + 66 * day + 1, kind: 'b', User: 'u' },
+    ]);
+    h.engine.flush();
+    // Day 35: the a of day 10 is within 30 days (day 0 is not): the inner fires again, and b follows within 1 s.
+    expect(plain(h.take()).map((a) => [a.rule, (a.time as number) - T0])).toEqual([
+      ['Outer', 10 * day + 500],
+      ['Outer', 35 * day + 999],
+    ]);
+  });
+
   it('attacker-chosen group values (__proto__, constructor, huge strings, objects) are ordinary group values', async () => {
     const h = await make();
     expect(h.engine.putRules(corr('1m', '[User, Host]'), { file: 'x.yml' }).ok).toBe(true);
