@@ -57,6 +57,7 @@ export class VigilPartition {
         partitionField: this.config.partitionField,
         engine: this.config.engine,
         alertCapacity: this.config.alertCapacity,
+        ledgerKeys: this.config.ledgerKeys,
         store: new ChunkedCheckpointStore(new DurableObjectByteStore(state.storage), CHUNK_BYTES),
         send,
       });
