@@ -8,10 +8,12 @@
  * [M.time − timespan, M.time], not after M (time, then arrival). Mapping that onto windows:
  *
  * - FILTER: the event matches one of the referenced rules (their routing, detection and filters);
- *   which ones is remembered per event object for the key and HAVING.
+ *   which ones is remembered per event object for the key and HAVING. The rules of a chain's inner
+ *   correlations count too: a chain is one plan (see planFromCorrelation).
  * - Windows of length timespan + S sliding by S, where S = timespan / 10 (`CORRELATION_SLIDES`;
- *   wider when a chain's lookback would otherwise need more than 2,000 panes per window),
- *   keyed by the group-by values (aliases resolved for the rule the event matched). The window
+ *   wider when a chain's lookback would otherwise need more than 2,000 panes per window; a chain's
+ *   windows also reach back over its inner timespans), keyed by the group-by values (aliases
+ *   resolved for the first reference, in the order of `rules`, the event matched). The window
  *   [s, s + timespan + S) holds the whole lookback of every match in its last slide
  *   [s + timespan, s + timespan + S), and every match is in the last slide of exactly one window:
  *   the first of its windows to close. So when a window closes, HAVING evaluates exactly the matches
