@@ -187,6 +187,29 @@ describe('the specification’s chained example', () => {
     expect(engineFired(outer, alerts)).toEqual(chainReference(events));
   });
 
+  it('a checkpoint mid-chain: restored, the same alerts as an uninterrupted run', async () => {
+    const random = rng(9);
+    const events: Event[] = [];
+    let t = T0;
+    for (let i = 0; i < 600; i++) {
+      t += Math.floor(random() * 20_000);
+      events.push({ timestamp: t, EventID: random() < 0.85 ? 4625 : 4624, User: `u${Math.floor(random() * 2)}` });
+    }
+    const all = await run(EXAMPLE, events, 7);
+    expect(all.length).toBeGreaterThan(0);
+    const first = await harness({ outOfOrderMs: 0 });
+    open.push(first);
+    first.engine.putRules(EXAMPLE, { file: 'spec.yml' });
+    for (let i = 0; i < 301; i += 7) first.engine.push(events.slice(i, Math.min(i + 7, 301)));
+    const bytes = first.engine.checkpoint();
+    const second = await harness({ outOfOrderMs: 0 });
+    open.push(second);
+    second.engine.restore(bytes);
+    for (let i = 301; i < events.length; i += 7) second.engine.push(events.slice(i, i + 7));
+    second.engine.flush();
+    expect([...plain(first.take()), ...plain(second.take())]).toEqual(all);
+  });
+
   it('equals the chained reference over generated streams', async () => {
     for (const seed of [1, 2, 3]) {
       const random = rng(seed);
