@@ -94,6 +94,8 @@ export interface InjectedKey {
   time: number;
   /** Rules that alerted on it so far. */
   detectedBy: string[];
+  /** Its first events (at most SAMPLE_EVENTS). */
+  sample: Record<string, unknown>[];
 }
 
 export interface QualityReport {
@@ -280,7 +282,7 @@ export class QualityTracker {
     for (let i = this.injected.length - 1; i >= 0; i--) {
       const key = this.injected[i]!;
       const t = this.truth.get(key);
-      if (t) injected.push({ generator: t.generator, key, time: t.firstEvent, detectedBy: [...t.detectedBy].sort() });
+      if (t) injected.push({ generator: t.generator, key, time: t.firstEvent, detectedBy: [...t.detectedBy].sort(), sample: t.sample });
     }
     return {
       overall: figures(found.size, fpAll, this.truth.size - found.size),
