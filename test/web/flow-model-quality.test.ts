@@ -66,6 +66,7 @@ describe('flow model on simulated flows (host-baseline)', () => {
     const flagged = view.scored.filter((p) => p.label === ANOMALOUS);
     expect(flagged.length).toBeGreaterThan(5);
     const baselineHosts = new Set<string>();
+    const typicalHosts = new Set<string>();
     for (const p of flagged) {
       const why = p.why!;
       expect(why.reasons.length).toBeGreaterThan(0);
@@ -86,9 +87,16 @@ describe('flow model on simulated flows (host-baseline)', () => {
           expect(own.length).toBeGreaterThanOrEqual(MIN_BASELINE_WINDOWS);
           expect(r.usual).toBeCloseTo(Math.expm1(median(own)), 6);
           baselineHosts.add(p.host);
+        } else {
+          // A host seen in fewer windows is compared with the typical host: the median of the hosts' medians.
+          expect(own.length).toBeLessThan(MIN_BASELINE_WINDOWS);
+          expect(r.usual).toBeCloseTo(Math.expm1(typicalUsual(training, k)), 6);
+          typicalHosts.add(p.host);
         }
       }
     }
+    // The simulated attackers come from outside (no windows of their own before): the typical host.
+    expect(typicalHosts.size + baselineHosts.size).toBeGreaterThan(0);
     // A port scan is flagged for its ports or destinations per flow, a flood or brute force for volume.
     const scan = flagged.find((p) => kinds.get(p.host) === 'vertical-scan' || kinds.get(p.host) === 'horizontal-scan');
     if (scan) expect(scan.why!.reasons.map((r) => r.feature).join(' ')).toMatch(/ports|destinations|small|failed|PerFlow|PerPacket/);
@@ -116,6 +124,19 @@ describe('flow model on simulated flows (host-baseline)', () => {
     expect(view.vsTruth.scored!.anomalous.support).toBeLessThan(view.vsTruth.scored!.normal.support / 5);
   });
 });
+
+/** The typical host's usual log1p of input k: the median over hosts with enough normal windows of their medians. */
+function typicalUsual(training: readonly FeatureRow[], k: number): number {
+  const perHost = new Map<string, number[]>();
+  for (const row of training) {
+    if (rowTruth(row) === true) continue;
+    const list = perHost.get(row.source) ?? [];
+    list.push(Math.log1p(row.inputs[k]!));
+    perHost.set(row.source, list);
+  }
+  const medians = [...perHost.values()].filter((v) => v.length >= MIN_BASELINE_WINDOWS).map(median);
+  return median(medians);
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
