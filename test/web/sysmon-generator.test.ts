@@ -6,12 +6,17 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadSigma } from '../../src/sigma/index.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
 import { SysmonGenerator, SYSMON_ATTACKS, SYSMON_CHANNEL, commandLineOf } from '../../web/worker/generators/sysmon.js';
 import { alertTruthKey } from '../../web/worker/simulator-lib.js';
 import { sigmaMaterialDir } from '../sigma/helpers.js';
+import { DEFAULTS } from '../../web/defaults.js';
+import { WorkerHost } from '../../web/worker/host.js';
+import { MemoryStore } from '../../web/worker/persistence.js';
+import { simulatorLib } from '../../web/worker/simulator-lib.js';
+import { FakeTimer } from './fake-timer.js';
 
 const ROOT = sigmaMaterialDir();
 const DIR = ROOT && join(ROOT, 'rules/windows/process_creation');
@@ -102,5 +107,47 @@ describe.skipIf(!present)('sysmon generator against the SigmaHQ process_creation
     } finally {
       engine.dispose();
     }
+  });
+});
+
+describe.skipIf(!present)('sysmon generator in the app’s worker (engine with the evtx-json pipeline)', () => {
+  const hosts: WorkerHost[] = [];
+  afterEach(() => {
+    for (const h of hosts.splice(0)) h.dispose();
+  });
+
+  it('the simulator’s sysmon attacks raise the claimed Sigma rules; the quality view scores them per rule and per generator', async () => {
+    const timer = new FakeTimer();
+    const host = new WorkerHost({
+      // The page's engine would need `sigma: { pipeline: 'evtx-json' }` (engine.worker.ts) for Sigma rules on Sysmon events.
+      createEngine: async () => ({ engine: await createNodeEngine({ sigma: { pipeline: 'evtx-json' } }), loadMs: 0 }),
+      openStore: async () => new MemoryStore(),
+      simulator: async () => simulatorLib,
+      timer,
+    });
+    hosts.push(host);
+    await host.init({ defaults: { ...DEFAULTS, simulator: { mix: [{ generator: 'sysmon', weight: 1 }], rate: 200, errorProbability: 0, seed: 4 } } });
+    const wanted = new Set(SYSMON_ATTACKS.flatMap((a) => a.titles));
+    for (const f of readdirSync(DIR!)) {
+      const text = readFileSync(join(DIR!, f), 'utf8');
+      const title = /^title:\s*(.*)$/m.exec(text)?.[1]?.trim();
+      if (title && wanted.has(title)) expect(await host.putRules(text, { file: f })).toMatchObject({ ok: true });
+    }
+    timer.advance(2_000);
+    host.injectAnomaly(12);
+    timer.advance(5_000);
+    const report = host.quality();
+    const injected = report.injected;
+    expect(injected).toHaveLength(12);
+    for (const i of injected) {
+      expect(i.generator).toBe('sysmon');
+      const image = (i.sample[0] as { Event: { EventData: { Image: string } } }).Event.EventData.Image;
+      const attack = SYSMON_ATTACKS.find((a) => a.spec.image === image)!;
+      expect(i.detectedBy).toEqual([...attack.titles].sort());
+    }
+    expect(report.generators).toMatchObject([{ generator: 'sysmon', truthKeys: 12, truePositives: 12, falseNegatives: 0, falsePositives: 0, recall: 1, precision: 1 }]);
+    const perRule = new Map(report.rules.map((r) => [r.rule, r]));
+    for (const title of new Set(injected.flatMap((i) => i.detectedBy))) expect(perRule.get(title)).toMatchObject({ falsePositives: 0, covers: ['sysmon'] });
+    expect(host.simulator().score).toMatchObject({ truePositives: 12, falsePositives: 0, falseNegatives: 0 });
   });
 });
