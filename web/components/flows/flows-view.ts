@@ -269,6 +269,7 @@ export class FlowsView extends LitElement {
       table.truth th {
         padding: 1px 6px;
         font-size: 11px;
+        max-width: none;
       }
       .flagged div:hover {
         color: var(--fg);

@@ -44,8 +44,11 @@ export class QualityView extends LitElement {
       section.panel {
         flex: none;
       }
+      /* table.grid cells share the width (max-width: 0) and cut with an ellipsis: the links must not be cut */
       td.actions {
         white-space: nowrap;
+        max-width: none;
+        width: 1%;
       }
       td.actions > * + * {
         margin-left: 8px;
