@@ -25,8 +25,8 @@ import type { SimulatedEvent } from '../../src/simulate/index.js';
 export const MAX_TRUTH_KEYS = 20_000;
 /** Distinct alert keys kept per rule. */
 export const MAX_ALERT_KEYS_PER_RULE = 20_000;
-/** Events kept per truth key, to show with a miss. */
-export const SAMPLE_EVENTS = 8;
+/** Events kept per truth key, to show with a miss (and per kept alert, of its `events`). */
+export const SAMPLE_EVENTS = 4;
 /** False positives and misses listed in a report (newest first). */
 export const MAX_LISTED = 200;
 /** Injected keys remembered for the Simulator view. */
@@ -131,7 +131,8 @@ interface TruthEntry {
 interface AlertKeyEntry {
   alerts: number;
   firstSeen: number;
-  alert: Record<string, unknown>;
+  /** The first alert, kept only while its key is no truth key (a false positive to show), its events cut to SAMPLE_EVENTS. */
+  alert?: Record<string, unknown>;
 }
 
 interface RuleEntry {
@@ -178,14 +179,15 @@ export class QualityTracker {
     const key = this.keyOf(alert);
     if (key === undefined) {
       if (entry.unnamed.length >= MAX_LISTED) entry.unnamed.shift();
-      entry.unnamed.push({ alerts: 1, firstSeen: this.now(), alert });
+      entry.unnamed.push({ alerts: 1, firstSeen: this.now(), alert: slim(alert) });
       return;
     }
     const known = entry.keys.get(key);
     if (known) known.alerts++;
     else {
       if (entry.keys.size >= MAX_ALERT_KEYS_PER_RULE) entry.keys.delete(entry.keys.keys().next().value!);
-      entry.keys.set(key, { alerts: 1, firstSeen: this.now(), alert });
+      const truth = this.truth.get(key);
+      entry.keys.set(key, truth ? { alerts: 1, firstSeen: this.now() } : { alerts: 1, firstSeen: this.now(), alert: slim(alert) });
     }
     this.truth.get(key)?.detectedBy.add(rule);
   }
@@ -226,10 +228,10 @@ export class QualityTracker {
           covers.add(t.generator);
         } else {
           fpKeys.add(key);
-          falsePositives.push({ rule, key, alerts: a.alerts, firstSeen: a.firstSeen, alert: a.alert });
+          falsePositives.push({ rule, key, alerts: a.alerts, firstSeen: a.firstSeen, alert: a.alert ?? { rule } });
         }
       }
-      for (const a of entry.unnamed) falsePositives.push({ rule, alerts: 1, firstSeen: a.firstSeen, alert: a.alert });
+      for (const a of entry.unnamed) falsePositives.push({ rule, alerts: 1, firstSeen: a.firstSeen, alert: a.alert ?? { rule } });
       unnamedTotal += entry.unnamed.length;
       fpKeysOfRule.set(rule, fpKeys);
       for (const g of covers) {
@@ -330,6 +332,13 @@ export class QualityTracker {
     if (time > t.lastEvent) t.lastEvent = time;
     if (t.sample.length < SAMPLE_EVENTS) t.sample.push(item.event);
   }
+}
+
+/** The alert as kept: an aggregation's `events` cut to SAMPLE_EVENTS (with how many there were). */
+function slim(alert: Record<string, unknown>): Record<string, unknown> {
+  const events = alert.events;
+  if (!Array.isArray(events) || events.length <= SAMPLE_EVENTS) return alert;
+  return { ...alert, events: events.slice(0, SAMPLE_EVENTS), eventsKept: `${SAMPLE_EVENTS} of ${events.length}` };
 }
 
 function figures(tp: number, fp: number, fn: number | undefined): QualityFigures {
