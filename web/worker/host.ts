@@ -40,6 +40,8 @@ import type {
 } from '../../src/runtime/worker/protocol.js';
 import type { CoalescerTimer } from './coalescer.js';
 import { MemoryStore, type StateStore, type StoredState } from './persistence.js';
+import { QualityService } from './quality-service.js';
+import type { QualityApi, QualityReport } from './quality.js';
 import type { SimulatorLib, SimulatorTimer } from './simulator.js';
 import { BenchmarksService, type BenchModule } from './services/benchmarks.js';
 import { CHECKPOINT_EVERY_MS, CheckpointsService } from './services/checkpoints.js';
@@ -82,9 +84,10 @@ interface Services {
   checkpoints: CheckpointsService;
   replay: ReplayService;
   benchmarks: BenchmarksService;
+  quality: QualityService;
 }
 
-export class WorkerHost implements VigilWorkerApi {
+export class WorkerHost implements VigilWorkerApi, QualityApi {
   private s!: Services;
   /** What the page handed over at init: used when nothing was persisted, and by resetToDefaults. */
   private defaults!: WorkerDefaults;
@@ -113,10 +116,11 @@ export class WorkerHost implements VigilWorkerApi {
     ]);
     this.loadMs = loadMs;
     this.s = this.build(engine, store, simLib, now, hotPaths, init.simulatorWarmupMs ?? 0);
-    const { feed, simulator, debugger: machines } = this.s;
+    const { feed, simulator, debugger: machines, quality } = this.s;
 
     engine.onAlert((alert) => {
       simulator.driver.observeAlert(alert);
+      quality.observeAlert(alert);
       feed.alert(alert);
     });
     engine.onDiagnostic((d) => feed.diagnostic(d));
@@ -153,9 +157,10 @@ export class WorkerHost implements VigilWorkerApi {
     );
     const persistence = new Persistence(store, (d) => feed.diagnostic(d));
     const ctx: HostContext = { engine, now, feed, persistence };
+    const quality = new QualityService(now);
     const simulator = new SimulatorService(
       ctx,
-      simLib,
+      quality.track(simLib),
       (events, anomalous) => {
         const result = this.ingest(events, 'simulator', anomalous);
         engine.advanceTime();
@@ -164,6 +169,7 @@ export class WorkerHost implements VigilWorkerApi {
       this.deps.timer,
       warmupMs,
     );
+    quality.attach(simulator.driver);
     const lists = new ListsService(ctx);
     const machines = new DebuggerService(ctx, simulator);
     return {
@@ -178,6 +184,7 @@ export class WorkerHost implements VigilWorkerApi {
       checkpoints: new CheckpointsService(ctx, simulator, lists),
       replay: new ReplayService(ctx, lists, () => this.deps.createEngine()),
       benchmarks: new BenchmarksService(hotPaths, this.deps.benchmarks?.bind(this.deps)),
+      quality,
     };
   }
 
@@ -373,6 +380,11 @@ export class WorkerHost implements VigilWorkerApi {
 
   resetScore(): SimulatorStatus {
     return this.s.simulator.resetScore();
+  }
+
+  /** Precision and recall per rule and per generator, false positives and misses (worker/quality.ts). */
+  quality(): QualityReport {
+    return this.s.quality.report();
   }
 
   // ── network flows ────────────────────────────────────────────────────────

@@ -28,7 +28,7 @@ export const MAX_ALERTS_PER_BATCH = 1000;
 export const MAX_DIAGNOSTICS_PER_BATCH = 50;
 
 /** Generators the simulator offers (src/simulate). */
-export type SimulatorGeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise' | 'flows';
+export type SimulatorGeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise' | 'flows' | 'sysmon';
 
 /** An alert as the page sees it: numbered in arrival order, stamped with processing time. */
 export interface AlertEnvelope {
