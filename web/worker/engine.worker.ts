@@ -12,7 +12,8 @@ import { simulatorLib } from './simulator-lib.js';
 import type { VigilWorkerApi } from '../../src/runtime/worker/protocol.js';
 
 const host: VigilWorkerApi = new WorkerHost({
-  createEngine: () => createBrowserEngine(),
+  // Sigma rules read EVTX JSON (evtx_dump, Chainsaw, Hayabusa): the default `flat` pipeline routes no rule.
+  createEngine: () => createBrowserEngine({ sigma: { pipeline: 'evtx-json' } }),
   openStore: async (persist) => (persist && typeof indexedDB !== 'undefined' ? IdbStore.open() : new MemoryStore()),
   simulator: async () => simulatorLib,
   benchmarks: benchModules,

@@ -485,7 +485,7 @@ export type PreviewSample =
 /** The draft's rules on one event, as far as the engine reports it. */
 export interface PreviewRuleStep {
   rule: string;
-  /** SOURCES (and logsource) let the event in. */
+  /** The rules index let the event in: SOURCES (Sigma: logsource), and the FILTER equalities the index checks itself. */
   routed: boolean;
   /** FILTER and IOC FILTERS (Sigma: the detection) passed. */
   passed: boolean;

@@ -132,11 +132,11 @@ export class RulesView extends LitElement {
       }
       const [file, text] = [this.fileName, this.editorText];
       const diagnostics = await store.api.checkRules(text, file).catch((error: unknown) => [
-        { severity: 'error' as const, code: 'check', message: `could not check: ${error instanceof Error ? error.message : String(error)}`, file, line: 1, column: 1, endLine: 1, endColumn: 1 },
+        { severity: 'error' as const, code: 'check', message: `could not check: ${error instanceof Error ? error.message : String(error)}`, file, line: 1, column: 1, endLine: 1, endColumn: 1, excerpt: '' },
       ]);
       if (`${file}\n${text}` !== this.draftId) return;
       this.checkedFor = `${file}\n${text}`;
-      this.checkDiagnostics = diagnostics as Diagnostic[];
+      this.checkDiagnostics = diagnostics;
     }, CHECK_DEBOUNCE_MS);
   }
 

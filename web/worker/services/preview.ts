@@ -66,9 +66,15 @@ export class PreviewService {
     const engine = await (this.checker ??= this.createEngine().then((e) => e.engine));
     for (const name of this.ctx.engine.iocs.names()) if (!engine.iocs.exists(name)) engine.iocs.create(name, { capacity: 1024 });
     for (const name of this.ctx.engine.tables.names()) if (!engine.tables.names().includes(name)) engine.tables.create(name, []);
-    const result = engine.putRules(String(text), { file: safeFile(file), author: 'check' });
-    for (const name of [...result.added, ...result.replaced]) engine.removeRule(name);
-    return result.diagnostics;
+    const fileName = safeFile(file);
+    try {
+      const result = engine.putRules(String(text), { file: fileName, author: 'check' });
+      for (const name of [...result.added, ...result.replaced]) engine.removeRule(name);
+      return result.diagnostics;
+    } catch (error) {
+      // The engine threw instead of reporting (a bug): say so at the top rather than nothing.
+      return [{ severity: 'error', code: 'engine', message: `the engine refused the rules: ${messageOf(error)}`, file: fileName, line: 1, column: 1, endLine: 1, endColumn: 1, excerpt: '' }];
+    }
   }
 
   async preview(text: string, file: string, sampleSpec: PreviewSample): Promise<PreviewResult> {
