@@ -461,6 +461,10 @@ export class WorkerHost implements VigilWorkerApi {
     return this.s.preview.ringInfo();
   }
 
+  previewRingSample(minutes?: number): string {
+    return this.s.preview.ringSample(minutes);
+  }
+
   // ── alert triage ─────────────────────────────────────────────────────────
 
   async triageAlerts(): Promise<TriageAlert[]> {
@@ -468,7 +472,10 @@ export class WorkerHost implements VigilWorkerApi {
   }
 
   async setAlertStatus(ids: number[], status: AlertStatus, by: string): Promise<number> {
-    return this.s.alerts.setStatus(ids, status, by);
+    const changed = this.s.alerts.setStatus(ids, status, by);
+    // A person's decision is saved now, not with the next batch: the page may be closed next.
+    await this.s.alerts.flush();
+    return changed;
   }
 
   alertRetention(): AlertRetention {

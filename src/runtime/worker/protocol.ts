@@ -758,6 +758,8 @@ export interface VigilWorkerApi extends EngineFeedApi {
   checkRules(text: string, file: string): Promise<Diagnostic[]>;
   /** What the live ring buffer holds. */
   previewRing(): PreviewRingInfo;
+  /** The ring's events of the last `minutes`, as JSON lines (to save the sample as a file). */
+  previewRingSample(minutes?: number): string;
 
   // alert triage
   /** The kept alerts (oldest first) with their statuses; IndexedDB keeps them across reloads. */

@@ -225,7 +225,9 @@ export class RulePreview extends LitElement {
                     · the worker keeps ${fmtCount(this.ring.events)} events (~${(this.ring.bytes / 1048576).toFixed(1)} MiB; at most ${this.ring.minutes} min,
                     ${fmtCount(this.ring.maxEvents)} events, ${(this.ring.maxBytes / 1048576).toFixed(0)} MiB)</span
                   >`
-                : nothing}`
+                : nothing}
+              <button class="ghost" data-testid="preview-ring-save" title="Save these events as a JSON-lines file"
+                @click=${() => this.dispatchEvent(new CustomEvent('preview-ring-save', { detail: this.minutes }))}>⤓ Save as JSONL</button>`
             : html`<input type="file" accept=".jsonl,.json,.ndjson,.gz,.log,.txt" data-testid="preview-file"
                 @change=${(e: Event) => (this.file = (e.target as HTMLInputElement).files?.[0])} />`}
       </div>

@@ -317,6 +317,17 @@ export class RulesView extends LitElement {
     }
   }
 
+  private async saveRing(minutes: number): Promise<void> {
+    const store = this.data.store;
+    const text = await store.run(() => store.api.previewRingSample(minutes));
+    if (text === undefined) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
+    a.download = `vigil-live-${minutes}min.jsonl`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
   private get previewStale(): boolean {
     return !!this.preview && this.preview.for !== this.draftId;
   }
@@ -472,6 +483,7 @@ export class RulesView extends LitElement {
           .ring=${this.ring}
           @preview-run=${(e: CustomEvent<PreviewSample>) => void this.runPreview(e.detail)}
           @preview-apply=${() => void this.apply()}
+          @preview-ring-save=${(e: CustomEvent<number>) => void this.saveRing(e.detail)}
         ></vigil-rule-preview>
       </section>
       <section class="panel" aria-label="Rule details">

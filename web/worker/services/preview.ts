@@ -62,6 +62,13 @@ export class PreviewService {
     return this.ring.info();
   }
 
+  ringSample(minutes?: number): string {
+    return this.ring
+      .recent(Number(minutes) || this.ring.minutes)
+      .map((e) => `${JSON.stringify(e)}\n`)
+      .join('');
+  }
+
   async checkRules(text: string, file: string): Promise<Diagnostic[]> {
     const engine = await (this.checker ??= this.createEngine().then((e) => e.engine));
     for (const name of this.ctx.engine.iocs.names()) if (!engine.iocs.exists(name)) engine.iocs.create(name, { capacity: 1024 });
