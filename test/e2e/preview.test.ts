@@ -111,6 +111,7 @@ describe.skipIf(!chromiumAvailable())('rule preview (built app) in Chromium', ()
     expect(want.length).toBeGreaterThan(0);
     expect(Number(await summary.getAttribute('data-alerts'))).toBe(want.length);
     expect(await previewAlerts()).toEqual(want.slice(0, 1000));
+    console.log(`preview of the live ring: ${ring.length} events, ${want.length} alerts, cost ${await app.page.locator('[data-testid=preview-cost]').textContent()}`);
     await app.shot('preview-live');
     await app.page.goto(`${app.server.url}#/simulator`);
     await app.page.locator('[data-testid=sim-toggle]').click();
@@ -126,6 +127,18 @@ describe.skipIf(!chromiumAvailable())('rule preview (built app) in Chromium', ()
     await textarea().fill(SIGMA);
     await app.page.getByText('No problems').waitFor({ timeout: 15_000 });
     expect(await problem.count()).toBe(0);
+  });
+
+  it('takes a .yml file dropped on the editor as Sigma', async () => {
+    await app.page.goto(`${app.server.url}#/rules/new`);
+    await app.page.locator('.scroller').evaluate((el, text) => {
+      const data = new DataTransfer();
+      data.items.add(new File([text], 'dropped.yml', { type: 'application/yaml' }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, SIGMA);
+    await expect.poll(() => textarea().inputValue()).toBe(SIGMA);
+    expect(await app.page.locator('[data-testid=rule-language]').inputValue()).toBe('sigma');
+    await app.page.getByText('No problems').waitFor({ timeout: 15_000 });
   });
 
   it('detects pasted Sigma YAML, previews it against EVTX JSON and applies it', async () => {

@@ -19,10 +19,10 @@ const T0 = Date.UTC(2026, 0, 1);
 const hosts: WorkerHost[] = [];
 afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
 
-async function makeHost(timer: FakeTimer) {
+async function makeHost(timer: FakeTimer, store = new MemoryStore()) {
   const host = new WorkerHost({
     createEngine: async () => ({ engine: await createNodeEngine({ sigma: { pipeline: 'evtx-json' } }), loadMs: 0 }),
-    openStore: async () => new MemoryStore(),
+    openStore: async () => store,
     simulator: async () => simulatorLib,
     timer,
   });
@@ -176,6 +176,32 @@ detection:
     expect(result.language).toBe('sigma');
     expect(result.alerts.map((a) => a.alert.rule)).toEqual(['Encoded PowerShell', 'Encoded PowerShell']);
     expect(result.path.map((s) => s.rules[0]!.passed)).toEqual([true, false, true]);
+  });
+});
+
+describe('file samples and saved Sigma rules', () => {
+  it('previews a JSON-lines file, naming its bad lines', async () => {
+    const host = await makeHost(new FakeTimer(T0));
+    const events = authEvents(60, 11);
+    const text = [JSON.stringify(events[0]), 'not json', ...events.slice(1).map((e) => JSON.stringify(e))].join('\n');
+    const result = await host.previewRules(DRAFT, 'editor.vgl', { kind: 'file', file: new Blob([text]), name: 'sample.jsonl' });
+    expect(result.sample).toBe('sample.jsonl');
+    expect(result.events).toBe(60);
+    expect(result.problems).toEqual(['line 2: not JSON']);
+    expect(project(result.alerts).filter((a) => a.rule === 'root failures')).toEqual(expected(events).simple);
+  });
+
+  it('restores an applied Sigma rule as Sigma after a reload', async () => {
+    const store = new MemoryStore();
+    const first = await makeHost(new FakeTimer(T0), store);
+    const sigma = `title: Whoami run\nid: 9d8c7b6a-0000-4000-8000-000000000001\nstatus: test\nlevel: low\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    Image|endswith: '\\whoami.exe'\n  condition: selection\n`;
+    expect((await first.putRules(sigma, { file: 'editor.yml' })).ok).toBe(true);
+    first.dispose();
+    hosts.splice(hosts.indexOf(first), 1);
+    const second = await makeHost(new FakeTimer(T0), store);
+    const rule = second.rules().find((r) => r.name === 'Whoami run');
+    expect(rule?.language).toBe('sigma');
+    expect(rule?.state).toBe('active');
   });
 });
 
