@@ -153,6 +153,7 @@ describe.skipIf(!chromiumAvailable())('rule preview (built app) in Chromium', ()
     await summary.waitFor({ timeout: 30_000 });
     expect(Number(await summary.getAttribute('data-alerts'))).toBe(2);
     expect((await previewAlerts()).map((a) => a.rule)).toEqual(['Encoded PowerShell from the preview test', 'Encoded PowerShell from the preview test']);
+    expect(await app.page.locator('[data-testid=preview-plan-sigma]').textContent()).toContain('Event.System.EventID ∈ {1, 4688}');
     await app.shot('preview-sigma');
     await app.page.locator('[data-testid=apply]').click();
     await app.page.locator('[data-testid=rule-item][data-rule="Encoded PowerShell from the preview test"]').waitFor({ timeout: 15_000 });

@@ -176,6 +176,13 @@ detection:
     expect(result.language).toBe('sigma');
     expect(result.alerts.map((a) => a.alert.rule)).toEqual(['Encoded PowerShell', 'Encoded PowerShell']);
     expect(result.path.map((s) => s.rules[0]!.passed)).toEqual([true, false, true]);
+    // The compiled plan: routed by the pipeline's Sysmon mapping for process_creation.
+    const plan = result.plans[0]!;
+    expect(plan).toMatchObject({ rule: 'Encoded PowerShell', language: 'sigma', kind: 'simple' });
+    expect(plan.sigma!.routing).toEqual([
+      { field: 'Event.System.Channel', values: ['Microsoft-Windows-Sysmon/Operational', 'Security'] },
+      { field: 'Event.System.EventID', values: ['1', '4688'] },
+    ]);
   });
 });
 

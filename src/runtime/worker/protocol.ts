@@ -508,6 +508,23 @@ export interface PreviewStep {
   rules: PreviewRuleStep[];
 }
 
+/** How the engine compiled one rule of a draft. */
+export interface PreviewPlan {
+  rule: string;
+  language: 'vgl' | 'sigma';
+  kind: 'simple' | 'aggregation' | 'state-machine';
+  /** Where each function runs (native or the QuickJS sandbox) and why. */
+  functions: RuleInfo['functions'];
+  /** Sigma: the logsource, the routing it became through the pipeline, the equalities the index can use, the filters applied. */
+  sigma?: {
+    pipeline: string;
+    logsource: { product?: string; category?: string; service?: string };
+    routing: { field: string; values: string[] }[];
+    equalities: { field: string; values: string[]; caseInsensitive: boolean }[];
+    filters: string[];
+  };
+}
+
 export interface PreviewResult {
   ok: boolean;
   /** Compile diagnostics of the draft (with ok=false nothing ran). */
@@ -515,6 +532,8 @@ export interface PreviewResult {
   language: 'vgl' | 'sigma';
   /** The draft's rules. */
   rules: string[];
+  /** How each was compiled. */
+  plans: PreviewPlan[];
   sample: string;
   events: number;
   /** Lines or items that were not JSON objects, and events the engine rejected. */

@@ -257,6 +257,20 @@ export class RulePreview extends LitElement {
       ${r.runtime.length
         ? html`<h4>Runtime diagnostics</h4>${r.runtime.slice(0, 10).map((d) => html`<div class="err" data-testid="preview-runtime">${d.code} ${d.rule ?? ''}: ${d.message}</div>`)}`
         : nothing}
+      <h4>Compiled</h4>
+      ${r.plans.map(
+        (p) => html`<div data-testid="preview-plan" data-rule=${p.rule} data-kind=${p.kind}>
+          <b>${p.rule}</b> · ${p.language === 'sigma' ? 'Sigma' : 'VGL'} · ${p.kind}
+          ${p.functions.length ? html` · ${p.functions.map((f) => html`${f.phase} ${f.mode}${f.reason ? html` <span class="no">(${f.reason})</span>` : nothing}`)}` : nothing}
+          ${p.sigma
+            ? html`<div class="no" data-testid="preview-plan-sigma">
+                logsource ${JSON.stringify(p.sigma.logsource)} → routed by
+                ${p.sigma.routing.length ? p.sigma.routing.map((s) => `${s.field} ∈ {${s.values.join(', ')}}`).join(' and ') : 'nothing (the pipeline has no mapping for this logsource)'}
+                (pipeline ${p.sigma.pipeline})${p.sigma.equalities.length ? html`; index equalities ${p.sigma.equalities.map((e) => `${e.field} = ${e.values.join('|')}${e.caseInsensitive ? ' (any case)' : ''}`).join(', ')}` : nothing}${p.sigma.filters.length ? html`; filters ${p.sigma.filters.join(', ')}` : nothing}
+              </div>`
+            : nothing}
+        </div>`,
+      )}
       <h4>Per rule</h4>
       <table>
         <tr><th>Rule</th><th>Routed</th><th>Passed FILTER / IOC</th><th>Alerts</th><th>Late</th><th>Errors</th></tr>

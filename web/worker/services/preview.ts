@@ -11,11 +11,13 @@ import { languageOf } from '../../../src/engine/compile-source.js';
 import type { Alert, Engine, RuleInfo, RuntimeDiagnostic } from '../../../src/engine/engine.js';
 import type { Diagnostic } from '../../../src/lang/diagnostic.js';
 import { readJsonObject } from '../../../src/io/from-jsonl.js';
+import { loadSigma } from '../../../src/sigma/index.js';
 import {
   PREVIEW_MAX_ALERTS,
   PREVIEW_MAX_EVENTS,
   PREVIEW_PATH_EVENTS,
   type AlertEnvelope,
+  type PreviewPlan,
   type PreviewResult,
   type PreviewRingInfo,
   type PreviewRuleStep,
@@ -26,6 +28,9 @@ import { readJsonLines } from '../replay.js';
 import { messageOf, type HostContext } from './context.js';
 import type { ListsService } from './lists.js';
 import { PreviewRing } from './preview-ring.js';
+
+/** The Sigma pipeline of the web app's engines (engine.worker.ts): Sysmon and Security events as evtx_dump writes them. */
+export const WEB_SIGMA_PIPELINE = 'evtx-json';
 
 /** Batch size for the events after the per-event path. */
 const BATCH = 2000;
@@ -93,6 +98,7 @@ export class PreviewService {
       diagnostics: [],
       language,
       rules: [],
+      plans: [],
       sample: name,
       events: 0,
       rejected: 0,
@@ -128,6 +134,7 @@ export class PreviewService {
         diagnostics: applied.diagnostics,
         language,
         rules: names,
+        plans: plansOf(String(text), fileName, names.map((n) => infos.get(n)!)),
         sample: sample.name,
         events: sample.events.length,
         rejected: sample.rejected + run.rejected,
@@ -278,6 +285,38 @@ export function parsePasted(text: string): Sample {
     }
   }
   return sample;
+}
+
+/** How the draft's rules compiled: the engine's view, and for Sigma the plan src/sigma made of it. */
+function plansOf(text: string, file: string, infos: RuleInfo[]): PreviewPlan[] {
+  let sigma: ReturnType<typeof loadSigma>['rules'] = [];
+  if (infos.some((r) => r.language === 'sigma')) {
+    try {
+      sigma = loadSigma([{ file, text }], { pipeline: WEB_SIGMA_PIPELINE }).rules;
+    } catch {
+      sigma = [];
+    }
+  }
+  return infos.map((info) => {
+    const plan = sigma.find((p) => p.name === info.name);
+    return {
+      rule: info.name,
+      language: info.language,
+      kind: info.kind,
+      functions: info.functions,
+      ...(plan
+        ? {
+            sigma: {
+              pipeline: WEB_SIGMA_PIPELINE,
+              logsource: { ...plan.logsource },
+              routing: plan.selectors.map((s) => ({ field: s.field, values: [...s.values] })),
+              equalities: plan.equalities.map((e) => ({ field: e.field, values: [...e.values], caseInsensitive: e.caseInsensitive })),
+              filters: [...plan.filters],
+            },
+          }
+        : {}),
+    };
+  });
 }
 
 function usesIoc(rule: RuleInfo): boolean {
