@@ -150,7 +150,7 @@ export class AlertsView extends LitElement {
       }
       .grow-row {
         display: grid;
-        grid-template-columns: minmax(0, 1fr) 70px 50px 50px 50px auto;
+        grid-template-columns: minmax(0, 1fr) 70px 50px 50px 50px 250px;
         gap: 8px;
         align-items: center;
         padding: 3px 10px;

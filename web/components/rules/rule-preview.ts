@@ -261,7 +261,7 @@ export class RulePreview extends LitElement {
       ${r.plans.map(
         (p) => html`<div data-testid="preview-plan" data-rule=${p.rule} data-kind=${p.kind}>
           <b>${p.rule}</b> · ${p.language === 'sigma' ? 'Sigma' : 'VGL'} · ${p.kind}
-          ${p.functions.length ? html` · ${p.functions.map((f) => html`${f.phase} ${f.mode}${f.reason ? html` <span class="no">(${f.reason})</span>` : nothing}`)}` : nothing}
+          ${p.functions.map((f) => html` · ${f.phase} ${f.mode}${f.reason ? html` <span class="no">(${f.reason})</span>` : nothing}`)}
           ${p.sigma
             ? html`<div class="no" data-testid="preview-plan-sigma">
                 logsource ${JSON.stringify(p.sigma.logsource)} → routed by
