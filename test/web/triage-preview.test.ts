@@ -105,6 +105,8 @@ describe('rule preview', () => {
       if (e.kind !== 'auth') expect(simple.routed).toBe(false);
       const windowed = step.rules.find((r) => r.rule === 'failures per server')!;
       expect(windowed.passed).toBe(e.kind === 'auth' && e.outcome === 'failure');
+      // Its window: the key and the minute of its timestamp (a tumbling minute), or none when it did not pass.
+      expect(windowed.window).toEqual(windowed.passed ? { key: { server: e.server }, starts: [Math.floor(e.timestamp / 60_000) * 60_000], lengthMs: 60_000, byEventTime: true } : undefined);
       expect(simple.passed).toBe(e.kind === 'auth' && e.outcome === 'failure' && e.user === 'root');
       expect(simple.alerts).toBe(simple.passed ? 1 : 0);
     });

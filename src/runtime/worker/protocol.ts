@@ -492,6 +492,11 @@ export interface PreviewRuleStep {
   /** The rule has IOC FILTERS: a routed event that did not pass failed FILTER or an IOC lookup. */
   ioc: boolean;
   kind: 'simple' | 'aggregation' | 'state-machine';
+  /**
+   * Aggregation rules (VGL), for an event that passed: its key (AGGREGATE BY) and the windows it
+   * falls in (WITHIN length, slide; aligned to the epoch), by its USING time — else by processing time.
+   */
+  window?: { key: Record<string, unknown>; starts: number[]; lengthMs: number; byEventTime: boolean };
   /** State machines: the key and its transition (engine.onTransition). */
   machine?: { key: Record<string, unknown>; from: string; to: string; valid: boolean };
   /** Alerts this rule raised while this event was pushed (simple rules, machine violations, windows it closed). */

@@ -302,7 +302,14 @@ export class RulePreview extends LitElement {
               ${step.rules.length > 1 ? html`<b>${s.rule}</b>: ` : nothing}
               <span class=${s.routed ? 'yes' : 'no'}>${s.routed ? 'routed' : 'not routed'}</span>
               ${s.routed ? html`→ <span class=${s.passed ? 'yes' : 'no'}>${s.passed ? (s.ioc ? 'FILTER and IOC passed' : 'passed') : s.ioc ? 'dropped by FILTER or IOC' : 'dropped by FILTER'}</span>` : nothing}
-              ${s.passed && s.kind === 'aggregation' ? html`→ into its window (by key)` : nothing}
+              ${s.passed && s.kind === 'aggregation'
+                ? s.window
+                  ? html`→ key <span data-testid="preview-window-key">${JSON.stringify(s.window.key)}</span>, window${s.window.starts.length === 1 ? '' : 's'}
+                      <span data-testid="preview-window" data-starts=${s.window.starts.join(',')}>${s.window.starts
+                        .map((st) => `${new Date(st).toISOString().slice(11, 19)}–${new Date(st + s.window!.lengthMs).toISOString().slice(11, 19)}`)
+                        .join(', ')}</span>${s.window.byEventTime ? '' : ' (processing time)'}`
+                  : html`→ into its window`
+                : nothing}
               ${s.machine
                 ? html`→ key ${JSON.stringify(s.machine.key)} <span class=${s.machine.valid ? 'yes' : 'bad'}>${s.machine.from} → ${s.machine.valid ? s.machine.to : 'invalid'}</span>`
                 : nothing}

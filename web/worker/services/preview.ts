@@ -10,7 +10,10 @@
 import { languageOf } from '../../../src/engine/compile-source.js';
 import type { Alert, Engine, RuleInfo, RuntimeDiagnostic } from '../../../src/engine/engine.js';
 import type { Diagnostic } from '../../../src/lang/diagnostic.js';
+import { parseEventTime } from '../../../src/engine/event-time.js';
 import { readJsonObject } from '../../../src/io/from-jsonl.js';
+import { compileCheck } from '../../../src/lang/index.js';
+import { getField, type EventRecord } from '../../../src/lang/fields.js';
 import { loadSigma } from '../../../src/sigma/index.js';
 import {
   PREVIEW_MAX_ALERTS,
@@ -175,6 +178,7 @@ export class PreviewService {
       const step = current?.get(t.rule);
       if (step) step.machine = { key: t.key, from: t.from, to: t.to, valid: t.valid };
     });
+    const windowSpecs = new Map(names.map((n) => [n, windowSpecOf(infos.get(n)!)]));
     const counters = () => new Map(names.map((n) => [n, { ...(engine.rule(n)?.stats ?? infos.get(n)!.stats) }]));
     const push = (events: unknown[], offset: number) => {
       const result = engine.push(events, { source: sample.name });
@@ -202,6 +206,8 @@ export class PreviewService {
         step.routed = a.routed > b.routed;
         step.passed = a.matched > b.matched;
         step.errors = a.errors - b.errors;
+        const spec = windowSpecs.get(n);
+        if (spec && step.passed && event && typeof event === 'object') step.window = windowOf(spec, event as EventRecord, this.ctx.now());
       }
       before = after;
       path.push({ index: i, summary: summarize(event), rules: [...current.values()] });
@@ -317,6 +323,37 @@ function plansOf(text: string, file: string, infos: RuleInfo[]): PreviewPlan[] {
         : {}),
     };
   });
+}
+
+interface WindowSpec {
+  keyFields: string[];
+  timeField?: string;
+  lengthMs: number;
+  slideMs: number;
+}
+
+/** AGGREGATE BY, USING and WITHIN of a VGL aggregation rule, read from its text by the parser. */
+function windowSpecOf(info: RuleInfo): WindowSpec | undefined {
+  if (info.language !== 'vgl' || info.kind !== 'aggregation') return undefined;
+  const ast = compileCheck(info.text, info.file).rules.find((r) => r.name === info.name);
+  if (!ast?.aggregateBy || !ast.within) return undefined;
+  return {
+    keyFields: ast.aggregateBy.map((f) => f.field),
+    ...(ast.using ? { timeField: ast.using.field } : {}),
+    lengthMs: ast.within.length.ms,
+    slideMs: ast.within.slide.ms,
+  };
+}
+
+/** The key of an event and the windows its time falls in: starts at the multiples of the slide in (t − length, t]. */
+function windowOf(spec: WindowSpec, event: EventRecord, now: number): PreviewRuleStep['window'] {
+  const key: Record<string, unknown> = {};
+  for (const f of spec.keyFields) key[f] = getField(event, f) ?? null;
+  const t = spec.timeField ? parseEventTime(getField(event, spec.timeField)) : now;
+  if (t === undefined || spec.slideMs <= 0) return { key, starts: [], lengthMs: spec.lengthMs, byEventTime: !!spec.timeField };
+  const starts: number[] = [];
+  for (let start = Math.floor(t / spec.slideMs) * spec.slideMs; start > t - spec.lengthMs && starts.length < 64; start -= spec.slideMs) starts.unshift(start);
+  return { key, starts, lengthMs: spec.lengthMs, byEventTime: !!spec.timeField };
 }
 
 function usesIoc(rule: RuleInfo): boolean {
