@@ -188,6 +188,36 @@ detection:
   });
 });
 
+describe('IOC lookups in the path', () => {
+  it('names each IOC term hit or miss, and which stage dropped an event', async () => {
+    const host = await makeHost(new FakeTimer(T0));
+    const bad = DEFAULTS.iocLists.bad_ips![0]!;
+    const draft = `RULE "bad ip failures"
+SOURCES kind = "auth"
+FILTER function (event) { return event.outcome == 'failure'; }
+IOC FILTERS in bad_ips(sourceAddress)
+SINK function (event) { return { user: event.user, sourceAddress: event.sourceAddress }; }
+`;
+    const sample = [
+      { kind: 'auth', outcome: 'failure', user: 'a', sourceAddress: bad },
+      { kind: 'auth', outcome: 'failure', user: 'b', sourceAddress: '10.1.2.3' },
+      { kind: 'auth', outcome: 'success', user: 'c', sourceAddress: bad },
+      { kind: 'auth', outcome: 'failure', user: 'd' },
+    ];
+    const result = await host.previewRules(draft, 'editor.vgl', { kind: 'events', text: JSON.stringify(sample) });
+    expect(result.alerts.map((a) => a.alert.user)).toEqual(['a']);
+    const steps = result.path.map((p) => p.rules[0]!);
+    const routed = steps.filter((s) => s.routed);
+    // Every routed event's lookup, against the list as the test knows it.
+    for (const s of routed) {
+      const e = sample[steps.indexOf(s)]!;
+      expect(s.iocs).toEqual([{ list: 'bad_ips', field: 'sourceAddress', ...(e.sourceAddress ? { value: e.sourceAddress } : {}), negated: false, inList: e.sourceAddress === bad, holds: e.sourceAddress === bad }]);
+      expect(s.passed).toBe(e.outcome === 'failure' && e.sourceAddress === bad);
+    }
+    expect(steps[0]!.passed).toBe(true);
+  });
+});
+
 describe('file samples and saved Sigma rules', () => {
   it('previews a JSON-lines file, naming its bad lines', async () => {
     const host = await makeHost(new FakeTimer(T0));

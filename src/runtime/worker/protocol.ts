@@ -491,6 +491,11 @@ export interface PreviewRuleStep {
   passed: boolean;
   /** The rule has IOC FILTERS: a routed event that did not pass failed FILTER or an IOC lookup. */
   ioc: boolean;
+  /**
+   * A routed event's IOC FILTERS terms, looked up in the preview engine's lists (all must hold;
+   * a missing value is in no list). All holding and not passed: FILTER dropped it.
+   */
+  iocs?: { list: string; field: string; value?: string; negated: boolean; inList: boolean; holds: boolean }[];
   kind: 'simple' | 'aggregation' | 'state-machine';
   /**
    * Aggregation rules (VGL), for an event that passed: its key (AGGREGATE BY) and the windows it

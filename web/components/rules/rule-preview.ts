@@ -301,7 +301,18 @@ export class RulePreview extends LitElement {
             (s) => html`<div data-rule=${s.rule} data-routed=${s.routed} data-passed=${s.passed} data-alerts=${s.alerts}>
               ${step.rules.length > 1 ? html`<b>${s.rule}</b>: ` : nothing}
               <span class=${s.routed ? 'yes' : 'no'}>${s.routed ? 'routed' : 'not routed'}</span>
-              ${s.routed ? html`→ <span class=${s.passed ? 'yes' : 'no'}>${s.passed ? (s.ioc ? 'FILTER and IOC passed' : 'passed') : s.ioc ? 'dropped by FILTER or IOC' : 'dropped by FILTER'}</span>` : nothing}
+              ${s.routed && s.iocs
+                ? html`→ ${s.iocs.map(
+                    (t) => html`<span data-testid="preview-ioc" data-holds=${t.holds} class=${t.holds ? 'yes' : 'no'}
+                      >${t.negated ? 'not in' : 'in'} ${t.list}(${t.field}=${t.value ?? '—'}) ${t.inList ? 'hit' : 'miss'}</span
+                    > `,
+                  )}`
+                : nothing}
+              ${s.routed
+                ? html`→ <span class=${s.passed ? 'yes' : 'no'}
+                    >${s.passed ? 'passed' : s.iocs && s.iocs.every((t) => t.holds) ? 'dropped by FILTER' : s.iocs ? 'dropped by IOC FILTERS' : s.ioc ? 'dropped by FILTER or IOC' : 'dropped by FILTER'}</span
+                  >`
+                : nothing}
               ${s.passed && s.kind === 'aggregation'
                 ? s.window
                   ? html`→ key <span data-testid="preview-window-key">${JSON.stringify(s.window.key)}</span>, window${s.window.starts.length === 1 ? '' : 's'}

@@ -13,7 +13,7 @@ import type { Diagnostic } from '../../../src/lang/diagnostic.js';
 import { parseEventTime } from '../../../src/engine/event-time.js';
 import { readJsonObject } from '../../../src/io/from-jsonl.js';
 import { compileCheck } from '../../../src/lang/index.js';
-import { getField, type EventRecord } from '../../../src/lang/fields.js';
+import { getField, scalarText, type EventRecord } from '../../../src/lang/fields.js';
 import { loadSigma } from '../../../src/sigma/index.js';
 import {
   PREVIEW_MAX_ALERTS,
@@ -179,6 +179,7 @@ export class PreviewService {
       if (step) step.machine = { key: t.key, from: t.from, to: t.to, valid: t.valid };
     });
     const windowSpecs = new Map(names.map((n) => [n, windowSpecOf(infos.get(n)!)]));
+    const iocTerms = new Map(names.map((n) => [n, iocTermsOf(infos.get(n)!)]));
     const counters = () => new Map(names.map((n) => [n, { ...(engine.rule(n)?.stats ?? infos.get(n)!.stats) }]));
     const push = (events: unknown[], offset: number) => {
       const result = engine.push(events, { source: sample.name });
@@ -208,6 +209,14 @@ export class PreviewService {
         step.errors = a.errors - b.errors;
         const spec = windowSpecs.get(n);
         if (spec && step.passed && event && typeof event === 'object') step.window = windowOf(spec, event as EventRecord, this.ctx.now());
+        const terms = iocTerms.get(n)!;
+        if (terms.length && step.routed && event && typeof event === 'object') {
+          step.iocs = terms.map((term) => {
+            const value = scalarText(getField(event as EventRecord, term.field));
+            const inList = value !== undefined && engine.iocs.exists(term.list) && engine.iocs.has(term.list, value);
+            return { list: term.list, field: term.field, ...(value !== undefined ? { value } : {}), negated: term.negated, inList, holds: term.negated ? !inList : inList };
+          });
+        }
       }
       before = after;
       path.push({ index: i, summary: summarize(event), rules: [...current.values()] });
@@ -323,6 +332,13 @@ function plansOf(text: string, file: string, infos: RuleInfo[]): PreviewPlan[] {
         : {}),
     };
   });
+}
+
+/** IOC FILTERS terms of a VGL rule, read from its text by the parser. */
+function iocTermsOf(info: RuleInfo): { list: string; field: string; negated: boolean }[] {
+  if (info.language !== 'vgl' || !usesIoc(info)) return [];
+  const ast = compileCheck(info.text, info.file).rules.find((r) => r.name === info.name);
+  return (ast?.iocFilters ?? []).map((t) => ({ list: t.list, field: t.field, negated: t.negated }));
 }
 
 interface WindowSpec {
