@@ -188,6 +188,37 @@ detection:
   });
 });
 
+describe('state machines in the path', () => {
+  it('reports each event key and transition as a naive model of the machine steps it', async () => {
+    const host = await makeHost(new FakeTimer(T0));
+    const draft = `RULE "login dance"
+SOURCES kind = "step"
+USING timestamp
+STATE MACHINE BY host ON type
+  INITIAL: open -> OPEN;
+  OPEN: auth -> AUTHED;
+  AUTHED: close -> TERM;
+SINK function (alert) { return { host: alert.key.host, state: alert.state, eventType: alert.eventType }; }
+`;
+    const table: Record<string, Record<string, string>> = { INITIAL: { open: 'OPEN' }, OPEN: { auth: 'AUTHED' }, AUTHED: { close: 'TERM' } };
+    const types = ['open', 'auth', 'close', 'auth', 'open', 'open', 'close'];
+    const sample = types.flatMap((type, i) => [{ kind: 'step', host: 'h1', type, timestamp: T0 + i * 1000 }, { kind: 'step', host: 'h2', type: types[(i + 3) % types.length]!, timestamp: T0 + i * 1000 + 1 }]);
+    // The naive machine: per key, the state; an event with no transition is invalid (an alert) and leaves the state.
+    const state = new Map<string, string>();
+    const want = sample.map((e) => {
+      const from = state.get(e.host) ?? 'INITIAL';
+      const to = table[from]?.[e.type];
+      if (to) state.set(e.host, to === 'TERM' ? 'INITIAL' : to);
+      return { key: { host: e.host }, from, to: to ?? from, valid: !!to };
+    });
+    const result = await host.previewRules(draft, 'editor.vgl', { kind: 'events', text: sample.map((e) => JSON.stringify(e)).join('\n') });
+    expect(result.error).toBeUndefined();
+    expect(result.path.map((p) => p.rules[0]!.machine)).toEqual(want);
+    expect(result.path.map((p) => p.rules[0]!.alerts)).toEqual(want.map((w) => (w.valid ? 0 : 1)));
+    expect(result.alertCount).toBe(want.filter((w) => !w.valid).length);
+  });
+});
+
 describe('IOC lookups in the path', () => {
   it('names each IOC term hit or miss, and which stage dropped an event', async () => {
     const host = await makeHost(new FakeTimer(T0));
