@@ -8,22 +8,19 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { AlertStatus, TriageAlert } from '../../../src/runtime/worker/protocol.js';
 import { filterAlerts } from '../../lib/alert-filter.js';
-import { alertFields, fieldText, groupAlerts, inTimeRange, sortAlerts, toCsv, toJsonl, type SortDirection } from '../../lib/alert-triage.js';
+import { alertFields, fieldText, inTimeRange, sortAlerts, toCsv, toJsonl, type SortDirection } from '../../lib/alert-triage.js';
 import { fmtCount, fmtDateTime } from '../../lib/format.js';
 import { formatRoute, type Route } from '../../lib/router.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
 import './alert-detail.js';
+import { STATUS_ACTIONS } from './alert-groups.js';
+import './alert-retention.js';
 import './alert-histogram.js';
 import './alert-table.js';
 import { toTriage, triage } from './triage-model.js';
 
 const STATUSES: AlertStatus[] = ['new', 'acknowledged', 'closed'];
-const STATUS_ACTIONS: { status: AlertStatus; label: string }[] = [
-  { status: 'acknowledged', label: 'Acknowledge' },
-  { status: 'closed', label: 'Close' },
-  { status: 'new', label: 'Reopen' },
-];
 
 type Params = { rule?: string; q?: string; source?: string; group?: string; gv?: string; from?: string; to?: string; axis?: string; sort?: string; dir?: string; status?: string };
 
@@ -142,48 +139,6 @@ export class AlertsView extends LitElement {
       }
       .st-closed {
         color: var(--fg-faint);
-      }
-      .groups {
-        overflow: auto;
-        flex: 1;
-        font-size: var(--fs-small);
-      }
-      .grow-row {
-        display: grid;
-        grid-template-columns: minmax(0, 1fr) 70px 50px 50px 50px 250px;
-        gap: 8px;
-        align-items: center;
-        padding: 3px 10px;
-        border-bottom: 1px solid var(--line);
-      }
-      .grow-row.head {
-        color: var(--fg-dim);
-        background: var(--bg-2);
-      }
-      .grow-row .gv {
-        color: var(--fg);
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-      }
-      .retention {
-        position: relative;
-      }
-      .retention form {
-        position: absolute;
-        right: 0;
-        z-index: 5;
-        display: flex;
-        flex-direction: column;
-        gap: 6px;
-        padding: 10px;
-        background: var(--bg-1);
-        border: 1px solid var(--line);
-        border-radius: var(--radius);
-        width: 260px;
-      }
-      .retention input {
-        width: 90px;
       }
       .paused {
         color: var(--warn);
@@ -410,7 +365,7 @@ export class AlertsView extends LitElement {
             <span class="grow"></span>
             <button data-testid="export-jsonl" title="The rows shown, as JSON lines" @click=${() => this.download('jsonl', rows)}>⤓ JSONL</button>
             <button data-testid="export-csv" title="The rows shown, as CSV" @click=${() => this.download('csv', rows)}>⤓ CSV</button>
-            ${replay ? nothing : this.renderRetention()}
+            ${replay ? nothing : html`<vigil-alert-retention></vigil-alert-retention>`}
           </div>
           <vigil-alert-histogram
             .rows=${base}
@@ -423,7 +378,13 @@ export class AlertsView extends LitElement {
       </div>
       <section class="panel" aria-label="Alerts">
         ${group && !groupChosen
-          ? this.renderGroups(group, inTimeRange(base, range, this.axis), !!replay)
+          ? html`<vigil-alert-groups
+              .field=${group}
+              .rows=${inTimeRange(base, range, this.axis)}
+              .readOnly=${!!replay}
+              @group-open=${(e: CustomEvent<string>) => this.setParams({ gv: e.detail })}
+              @group-status=${(e: CustomEvent<{ ids: number[]; status: AlertStatus }>) => this.setStatus(e.detail.ids, e.detail.status)}
+            ></vigil-alert-groups>`
           : html`${groupChosen
               ? html`<div class="groupbar" data-testid="group-chosen">
                   <button class="ghost" data-testid="group-back" @click=${() => this.setParams({ gv: undefined as unknown as string })}>← groups</button>
@@ -462,47 +423,7 @@ export class AlertsView extends LitElement {
     `;
   }
 
-  private renderRetention() {
-    const r = triage.retention;
-    return html`<details class="retention">
-      <summary title="How many alerts, and for how long, the browser keeps (IndexedDB)">Keep</summary>
-      <form
-        @submit=${(e: Event) => {
-          e.preventDefault();
-          const form = new FormData(e.target as HTMLFormElement);
-          void triage.setRetention({ maxAlerts: Number(form.get('maxAlerts')), maxDays: Number(form.get('maxDays')) });
-        }}
-      >
-        <label>the last <input name="maxAlerts" type="number" data-testid="retention-count" .value=${String(r.maxAlerts)} /> alerts</label>
-        <label>for <input name="maxDays" type="number" data-testid="retention-days" .value=${String(r.maxDays)} /> days</label>
-        <label>as <input data-testid="triage-user" .value=${this.data.store.author} @change=${(e: Event) => this.data.store.setAuthor((e.target as HTMLInputElement).value)} /></label>
-        <button class="primary" data-testid="retention-save">Save</button>
-        <button type="button" class="danger" @click=${() => void triage.clear()}>Forget all kept alerts</button>
-      </form>
-    </details>`;
-  }
 
-  private renderGroups(field: string, rows: TriageAlert[], replay: boolean) {
-    const groups = groupAlerts(rows, field);
-    return html`<div class="groups" data-testid="alert-groups">
-      <div class="grow-row head"><span>${field}</span><span>Alerts</span><span>new</span><span>ack.</span><span>closed</span><span></span></div>
-      ${groups.map(
-        (g) => html`<div class="grow-row" data-testid="alert-group" data-value=${g.value} data-count=${g.count}>
-          <a href="#" class="gv" title=${g.value} @click=${(e: Event) => {
-            e.preventDefault();
-            this.setParams({ gv: g.value });
-          }}>${g.value || '(none)'}</a>
-          <span data-testid="group-count">${fmtCount(g.count)}</span>
-          <span class="st-new">${fmtCount(g.statuses.new)}</span>
-          <span class="st-acknowledged">${fmtCount(g.statuses.acknowledged)}</span>
-          <span class="st-closed">${fmtCount(g.statuses.closed)}</span>
-          <span class="acts">${replay
-            ? nothing
-            : STATUS_ACTIONS.map((a) => html`<button class="ghost" data-testid="group-${a.status}" title="${a.label} the ${g.count} alerts" @click=${() => this.setStatus(g.ids, a.status)}>${a.label}</button>`)}</span>
-        </div>`,
-      )}
-    </div>`;
-  }
 }
 
 customElements.define('vigil-alerts-view', AlertsView);
