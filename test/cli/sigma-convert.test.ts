@@ -238,8 +238,12 @@ describe.skipIf(!ROOT)('vigil sigma convert', () => {
     ].join('\n');
     const result = sigmaToVgl({ file: 'mixed.yml', text }, { pipeline: 'evtx-json' });
     expect(result.rules.map((r) => r.name)).toEqual(['Plain']);
-    const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`);
-    expect(errors).toEqual(['mixed.yml:4:13 sigma-convert'.replace(':13', ':5'), 'mixed.yml:12:5 sigma-convert']);
+    // The first keyword (line 5, after '- ') and the key holding the time modifier (line 12).
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}:${d.column} ${d.code}: ${d.message}`);
+    expect(errors).toEqual([
+      'mixed.yml:5:7 sigma-convert: keywords search every value of the event: a VGL FILTER has no expression for that',
+      "mixed.yml:12:5 sigma-convert: the 'hour' modifier reads a date, which a native VGL expression cannot",
+    ]);
   });
 
   it('on the command line: prints the VGL, exit 0; a refused rule exits 1 naming where', async () => {
@@ -252,7 +256,7 @@ describe.skipIf(!ROOT)('vigil sigma convert', () => {
     expect(ok.stdout).toContain('SOURCES Event.System.Channel = ["Microsoft-Windows-Sysmon/Operational", "Security"], Event.System.EventID = ["1", "4688"]');
     const flat = await runVigil(['sigma', 'convert', file]);
     expect(flat.code).toBe(1);
-    expect(flat.stderr).toMatch(/proc_creation_win_hktl_mimikatz_command_line\.yml:\d+:\d+: error sigma-convert: pipeline 'flat' routes nothing/);
+    expect(flat.stderr).toMatch(/proc_creation_win_hktl_mimikatz_command_line\.yml:\d+:\d+: error: pipeline 'flat' routes nothing/);
     const missing = await runVigil(['sigma', 'convert', join(dir, 'no-such.yml')]);
     expect(missing.code).toBe(2);
   });
