@@ -19,6 +19,7 @@
  * applied at or above the sender's *floor* (the lowest number the sender still has in its outbox
  * for it: everything below was acknowledged), and skips what it has seen.
  */
+import type { RuleLanguage } from '../engine/rule-plan.js';
 import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../engine/engine.js';
 import { Reentry } from '../engine/reentry.js';
 import { RateMeter } from '../engine/rate-meter.js';
@@ -491,7 +492,9 @@ export class PartitionNode implements PartitionClient {
 
   // ── rules and lists ─────────────────────────────────────────────────────
 
-  async putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
+  async putRule(name: string, text: string, author: string, language?: RuleLanguage): Promise<PutRuleResult> {
+    // Partition routing classes are read from a VGL rule's SOURCES; Sigma rules are not partitioned yet.
+    if (language === 'sigma') throw new HttpError(400, 'unsupported-language', 'a partitioned server takes VGL rules only; Sigma rules run on a single-engine server');
     const parsed = parseRules(text, name);
     const syntaxOk = !parsed.diagnostics.some((d) => d.severity === 'error');
     if (syntaxOk) {
