@@ -127,7 +127,7 @@ function convertRule(root: YNode & { kind: 'map' }, plan: SigmaRulePlan, name: s
   sigma.push(`tags: [${meta.tags.map(js).join(', ')}]`, `references: [${meta.references.map(js).join(', ')}]`);
   const sinkFields = paths.map((p) => `    ${js(p)}: ${read(p)},`);
   return [
-    `// Sigma rule ${js(plan.name)}${meta.id ? ` (${meta.id})` : ''}, ${plan.file}:${plan.line}, pipeline ${pipeline.name}`,
+    `// ${oneLine(`Sigma rule ${js(plan.name)}${meta.id ? ` (${meta.id})` : ''}, ${plan.file}:${plan.line}, pipeline ${pipeline.name}`)}`,
     `RULE ${js(name)}`,
     `SOURCES ${plan.selectors.map((s) => `${vglField(s.field)} = [${s.values.map(js).join(', ')}]`).join(', ')}`,
     `FILTER function (e) {`,
@@ -141,6 +141,16 @@ function convertRule(root: YNode & { kind: 'map' }, plan: SigmaRulePlan, name: s
     `}`,
     '',
   ].join('\n');
+}
+
+/** Text for a `//` comment: a line break in a file or pipeline name would end it. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]/g, ' ');
+}
+
+/** A selection's name as a comment: YAML keys may hold anything, `*\/` included. */
+function comment(name: string): string {
+  return `/* ${oneLine(name).replace(/\*\//g, '* /')} */`;
 }
 
 /** A JavaScript (and VGL) string literal. */
@@ -228,12 +238,12 @@ class DetectionWriter {
       case 'not':
         return `!(${this.condition(tree.item, selections, depth)})`;
       case 'ref':
-        return selections.get(tree.name)!;
+        return `${comment(tree.name)} ${selections.get(tree.name)!}`;
       case 'of': {
         const matched = tree.pattern === 'them' ? names.filter((n) => !n.startsWith('_')) : names.filter((n) => identifierMatches(tree.pattern, n));
-        const parts = matched.map((n) => selections.get(n)!);
-        if (tree.count === 'all') return and(parts);
-        if (tree.count === 1) return or(parts);
+        const parts = matched.map((n) => `${comment(n)} ${selections.get(n)!}`);
+        if (parts.length === 1) return parts[0]!;
+        if (tree.count === 'all' || tree.count === 1) return `(\n${pad}  ${parts.join(` ${tree.count === 'all' ? '&&' : '||'}\n${pad}  `)}\n${pad})`;
         // "N of": at least N of the selections hold.
         return `([${parts.join(', ')}].filter((x) => x).length >= ${tree.count})`;
       }
@@ -362,6 +372,7 @@ class DetectionWriter {
           const test = (one: string) => (all ? tests.push(one) : tests.push(one));
           if (plain && typeof value.value === 'number') {
             const n = value.value;
+            if (!Number.isFinite(n)) throw new ConvertError(`the number ${String(n)} has no literal in a VGL expression`, value.span);
             const texts = [...new Set([String(n), foldText(value.raw ?? String(n), fold)])];
             test(`(${v} === ${n} || ${texts.length === 1 ? `${text} === ${js(texts[0]!)}` : `[${texts.map(js).join(', ')}].includes(${text})`})`);
             continue;
