@@ -78,6 +78,22 @@ export function checkSigma(sources: readonly SigmaSource[], options: SigmaOption
   for (const rule of loaded.rules) {
     if (isReservedRuleName(rule.name)) diagnostics.push({ severity: 'error', code: 'reserved-rule-name', message: `rule titles starting with "vigil." are reserved for the engine's own alerts: rename "${rule.name}"`, file: rule.file, line: rule.line, column: 1, endLine: rule.line, endColumn: 1, excerpt: '', rule: rule.name });
   }
+  // `vigil run --rules` adds file after file and refuses a name taken already; within one file the
+  // engine tells rules of one title apart by their id (src/engine/compile-source.ts).
+  const taken = new Map<string, { file: string; line: number }>();
+  const rulesOf = new Map<string, typeof loaded.rules>();
+  for (const r of loaded.rules) rulesOf.set(r.file, [...(rulesOf.get(r.file) ?? []), r]);
+  for (const source of sources) {
+    const rules = rulesOf.get(source.file) ?? [];
+    const titles = new Map<string, number>();
+    for (const r of rules) titles.set(r.name, (titles.get(r.name) ?? 0) + 1);
+    for (const r of rules) {
+      const name = titles.get(r.name)! > 1 ? `${r.name} [${r.sigma.id ?? r.line}]` : r.name;
+      const first = taken.get(name);
+      if (first) diagnostics.push({ severity: 'error', code: 'rule-exists', message: `rule "${name}" already exists (${first.file}:${first.line}): vigil run would refuse this file`, file: r.file, line: r.line, column: 1, endLine: r.line, endColumn: 1, excerpt: '', rule: name });
+      else taken.set(name, { file: r.file, line: r.line });
+    }
+  }
   const byFile = new Map<string, Diagnostic[]>();
   for (const d of diagnostics) {
     const list = byFile.get(d.file) ?? [];

@@ -70,6 +70,17 @@ describe('vigil sigma check', () => {
     ]);
   });
 
+  it('a title another file has taken is refused, as vigil run --rules would refuse it', async () => {
+    const dir = 'test/fixtures/sigma/duplicate';
+    const { code, stdout } = await runVigil(['sigma', 'check', dir]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(`${dir}/a.yml:1: supported rule "Whoami Privileges"`);
+    expect(stdout).toContain(`${dir}/b.yml:1:1: refused rule "Whoami Privileges": rule-exists: rule "Whoami Privileges" already exists (${dir}/a.yml:1)`);
+    const run = await runVigil(['check', dir, '--sigma-pipeline', 'evtx-json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('rule "Whoami Privileges" already exists');
+  });
+
   it('usage and input errors exit 2', async () => {
     expect((await runVigil(['sigma', 'check'])).code).toBe(2);
     expect((await runVigil(['sigma'])).code).toBe(2);
