@@ -75,20 +75,26 @@ export function checkSigma(sources: readonly SigmaSource[], options: SigmaOption
   const loaded = loadSigma(sources, options);
   const diagnostics = [...loaded.diagnostics];
   // What the engine adds when it takes the rules (src/engine/compile-source.ts): reserved titles.
+  for (const c of loaded.correlations) {
+    const line = new SourceLocator(c.file, sources.find((s) => s.file === c.file)?.text ?? '').position(c.span[0]).line;
+    if (isReservedRuleName(c.title)) diagnostics.push({ severity: 'error', code: 'reserved-rule-name', message: `rule titles starting with "vigil." are reserved for the engine's own alerts: rename "${c.title}"`, file: c.file, line, column: 1, endLine: line, endColumn: 1, excerpt: '', rule: c.title });
+  }
   for (const rule of loaded.rules) {
     if (isReservedRuleName(rule.name)) diagnostics.push({ severity: 'error', code: 'reserved-rule-name', message: `rule titles starting with "vigil." are reserved for the engine's own alerts: rename "${rule.name}"`, file: rule.file, line: rule.line, column: 1, endLine: rule.line, endColumn: 1, excerpt: '', rule: rule.name });
   }
   // `vigil run --rules` adds file after file and refuses a name taken already; within one file the
   // engine tells rules of one title apart by their id (src/engine/compile-source.ts).
   const taken = new Map<string, { file: string; line: number }>();
-  const rulesOf = new Map<string, typeof loaded.rules>();
-  for (const r of loaded.rules) rulesOf.set(r.file, [...(rulesOf.get(r.file) ?? []), r]);
+  const rulesOf = new Map<string, { name: string; id?: string; file: string; line: number }[]>();
+  const add = (r: { name: string; id?: string; file: string; line: number }) => rulesOf.set(r.file, [...(rulesOf.get(r.file) ?? []), r]);
+  for (const r of loaded.rules) add({ name: r.name, ...(r.sigma.id !== undefined ? { id: r.sigma.id } : {}), file: r.file, line: r.line });
+  for (const c of loaded.correlations) add({ name: c.title, ...(c.id !== undefined ? { id: c.id } : {}), file: c.file, line: new SourceLocator(c.file, sources.find((s) => s.file === c.file)?.text ?? '').position(c.span[0]).line });
   for (const source of sources) {
     const rules = rulesOf.get(source.file) ?? [];
     const titles = new Map<string, number>();
     for (const r of rules) titles.set(r.name, (titles.get(r.name) ?? 0) + 1);
     for (const r of rules) {
-      const name = titles.get(r.name)! > 1 ? `${r.name} [${r.sigma.id ?? r.line}]` : r.name;
+      const name = titles.get(r.name)! > 1 ? `${r.name} [${r.id ?? r.line}]` : r.name;
       const first = taken.get(name);
       if (first) diagnostics.push({ severity: 'error', code: 'rule-exists', message: `rule "${name}" already exists (${first.file}:${first.line}): vigil run would refuse this file`, file: r.file, line: r.line, column: 1, endLine: r.line, endColumn: 1, excerpt: '', rule: name });
       else taken.set(name, { file: r.file, line: r.line });

@@ -10,8 +10,9 @@
  * The output must raise the same alerts as the Sigma rule, or not be written: a construct the VGL
  * cannot say is a `sigma-convert` diagnostic naming its file:line:col. Not converted: keywords
  * (they search every value of the event), time modifiers (`hour`, `day`, …: no dates in a native
- * expression), rules a filter applies to, correlation and filter documents, and rules the pipeline
- * routes nothing to (VGL needs SOURCES).
+ * expression), rules a filter applies to, correlation and filter documents, rules that only feed a
+ * correlation (they raise no alert of their own), and rules the pipeline routes nothing to (VGL
+ * needs SOURCES).
  *
  * Where the event's shape, not the rule, makes a difference (the FILTER reads the event as
  * evtx_dump, Winlogbeat and JSON logs write it):
@@ -74,8 +75,21 @@ export function sigmaToVgl(source: SigmaSource, options: SigmaOptions = {}): Vgl
   const parsed = parseYamlFile(locator, { ...DEFAULT_YAML_LIMITS, ...options.limits });
   const byLine = new Map<number, SigmaRulePlan>();
   for (const r of loaded.rules) byLine.set(r.line, r);
+  // Names as the engine gives them (src/engine/compile-source.ts): rules and correlations of one title told apart by id.
   const titles = new Map<string, number>();
   for (const r of loaded.rules) titles.set(r.name, (titles.get(r.name) ?? 0) + 1);
+  for (const c of loaded.correlations) titles.set(c.title, (titles.get(c.title) ?? 0) + 1);
+  // A rule a correlation references raises no alert of its own unless one of those says `generate: true`.
+  const silent = new Map<SigmaRulePlan, string>();
+  const loud = new Set<SigmaRulePlan>();
+  for (const c of loaded.correlations) {
+    for (const t of c.targets ?? []) {
+      if (t.kind !== 'rule') continue;
+      const rule = loaded.rules[t.index]!;
+      if (c.generate) loud.add(rule);
+      else silent.set(rule, c.title);
+    }
+  }
   const rules: ConvertedRule[] = [];
   let documents = 0;
   for (const doc of parsed.documents) {
@@ -94,6 +108,10 @@ export function sigmaToVgl(source: SigmaSource, options: SigmaOptions = {}): Vgl
     }
     const plan = byLine.get(locator.position(root.span[0]).line);
     if (!plan) continue; // the loader refused it and said why
+    if (silent.has(plan) && !loud.has(plan)) {
+      refuse(`this rule feeds correlation '${silent.get(plan)}' and raises no alert of its own; correlations are not converted, so neither is it`, entry(root, 'title')!.keySpan);
+      continue;
+    }
     const name = titles.get(plan.name)! > 1 ? `${plan.name} [${plan.sigma.id ?? plan.line}]` : plan.name;
     try {
       rules.push({ name, file: source.file, line: plan.line, vgl: convertRule(root, plan, name, pipeline, options) });

@@ -246,6 +246,37 @@ describe.skipIf(!ROOT)('vigil sigma convert', () => {
     ]);
   });
 
+  it('a rule that only feeds a correlation is not written (it raises no alert of its own); with generate: true it is', () => {
+    const text = (generate: boolean) =>
+      [
+        'title: Failed Logon',
+        'name: failed_logon',
+        'logsource: { product: windows, service: security }',
+        'detection:',
+        '  selection:',
+        '    EventID: 4625',
+        '  condition: selection',
+        '---',
+        'title: Many Failed Logons',
+        'correlation:',
+        '  type: event_count',
+        '  rules: [failed_logon]',
+        '  group-by: [TargetUserName]',
+        '  timespan: 5m',
+        '  condition: { gte: 10 }',
+        `  generate: ${generate}`,
+        '',
+      ].join('\n');
+    const silent = sigmaToVgl({ file: 'corr.yml', text: text(false) }, { pipeline: 'evtx-json' });
+    expect(silent.rules).toEqual([]);
+    expect(silent.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
+      "1:1 this rule feeds correlation 'Many Failed Logons' and raises no alert of its own; correlations are not converted, so neither is it",
+      '10:1 correlation rules are not converted to VGL (they run as Sigma)',
+    ]);
+    const loud = sigmaToVgl({ file: 'corr.yml', text: text(true) }, { pipeline: 'evtx-json' });
+    expect(loud.rules.map((r) => r.name)).toEqual(['Failed Logon']);
+  });
+
   it('on the command line: prints the VGL, exit 0; a refused rule exits 1 naming where', async () => {
     const dir = ROOT!;
     const file = join(dir, 'rules/windows/process_creation/proc_creation_win_hktl_mimikatz_command_line.yml');

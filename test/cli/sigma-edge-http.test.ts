@@ -18,8 +18,8 @@ const admin = { authorization: `Bearer ${TOKEN}` };
 const engines: { dispose(): void }[] = [];
 afterEach(() => engines.splice(0).forEach((e) => e.dispose()));
 
-async function server(): Promise<Handler> {
-  const { instance, handler } = await createNodeHandler({ env: { VIGIL_TOKEN: TOKEN, VIGIL_SIGMA_PIPELINE: 'evtx-json' }, guard: false });
+async function server(env: Record<string, string> = { VIGIL_SIGMA_PIPELINE: 'evtx-json' }): Promise<Handler> {
+  const { instance, handler } = await createNodeHandler({ env: { VIGIL_TOKEN: TOKEN, ...env }, guard: false });
   engines.push(instance.engine);
   return handler;
 }
@@ -105,6 +105,19 @@ describe('Sigma rules through the HTTP API', () => {
     const two = await call(h, 'PUT', '/rules/Whoami%20Privileges', `${WHOAMI}---\n${WHOAMI.replace('Whoami Privileges', 'Second')}`, { ...admin, 'content-type': 'application/yaml' });
     expect(two.status).toBe(400);
     expect(((await two.json()) as { error: { code: string } }).error.code).toBe('rule-name-mismatch');
+  });
+
+  it('without VIGIL_SIGMA_PIPELINE, field names are read as written (flat) and every event reaches the rule', async () => {
+    const h = await server({});
+    expect((await call(h, 'PUT', '/rules/Whoami%20Privileges', WHOAMI, { ...admin, 'content-type': 'application/yaml' })).status).toBe(201);
+    const events = [
+      { Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /priv' },
+      { Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /groups' },
+      { process: { Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /priv' } },
+    ];
+    await call(h, 'POST', '/events', events.map((e) => JSON.stringify(e)).join('\n'), admin);
+    const alerts = (await (await call(h, 'GET', '/alerts', undefined, admin)).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(alerts.map((a) => [a.rule, a.CommandLine])).toEqual([['Whoami Privileges', 'whoami /priv']]);
   });
 
   it('VIGIL_SIGMA_PIPELINE takes a built-in pipeline name only', () => {
