@@ -125,16 +125,36 @@ describe('Sigma rules through the HTTP API', () => {
     expect(() => readConfig({ VIGIL_SIGMA_PIPELINE: 'my.yml' })).toThrow(/VIGIL_SIGMA_PIPELINE=my.yml is not a built-in pipeline \(evtx-json, ecs, flat\)/);
   });
 
-  it('a partitioned server says it takes VGL only', async () => {
-    const config = readConfig({ VIGIL_TOKEN: TOKEN });
-    const parts = await openLocalPartitions(2, async (options) => {
+  it('a partitioned server takes Sigma rules (routed like simple rules) and refuses correlation rules', async () => {
+    const config = readConfig({ VIGIL_TOKEN: TOKEN, VIGIL_SIGMA_PIPELINE: 'evtx-json' });
+    const parts = await openLocalPartitions(3, async (options) => {
       const engine = await createNodeEngine(options);
       engines.push(engine);
       return engine;
     }, { partitionField: 'sourceAddress', engine: config.engine });
     const h = createHttpHandler(new PartitionedService(parts, 'sourceAddress'), config.http);
-    const response = await call(h, 'PUT', '/rules/Whoami%20Privileges', WHOAMI, { ...admin, 'content-type': 'application/yaml' });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unsupported-language');
+    const put = await call(h, 'PUT', '/rules/Whoami%20Privileges', WHOAMI, { ...admin, 'content-type': 'application/yaml' });
+    expect(put.status).toBe(201);
+    // Events from 30 sources land on every partition; the ones that match are every third.
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      sourceAddress: `10.0.0.${i}`,
+      Event: { System: { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1 }, EventData: { Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: i % 3 === 0 ? 'whoami /priv' : 'whoami' } },
+    }));
+    expect(await (await call(h, 'POST', '/events', events.map((e) => JSON.stringify(e)).join('\n'))).json()).toEqual({ accepted: 30, rejected: [] });
+    const counts = await Promise.all(parts.map(async (p) => ((await p.metrics()) as { eventsIn: number }).eventsIn));
+    expect(counts.filter((c) => c > 0).length).toBeGreaterThan(1);
+    const alerts = (await (await call(h, 'GET', '/alerts?limit=100', undefined, admin)).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(alerts.map((a) => a.rule)).toEqual(Array(10).fill('Whoami Privileges'));
+    const correlation = `title: Many Whoami
+correlation:
+  type: event_count
+  rules: [7f9c6a3e-0000-4000-8000-000000000001]
+  group-by: [Computer]
+  timespan: 5m
+  condition: { gte: 3 }
+`;
+    const refused = await call(h, 'PUT', '/rules/Many%20Whoami', `${WHOAMI}---\n${correlation}`, { ...admin, 'content-type': 'application/yaml' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unsupported-language');
   });
 });
