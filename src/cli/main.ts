@@ -8,6 +8,7 @@ import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 import { runServe, SERVE_USAGE } from './serve.js';
+import { runSigmaCheck, runSigmaConvert, SIGMA_USAGE } from './sigma.js';
 import { InputError, UsageError, type CliIO } from './io.js';
 import { guardOptionsFromEnv } from '../runtime/guard/guard-options.js';
 import { GuardFailure } from '../runtime/guard/guarded-engine.js';
@@ -50,6 +51,7 @@ ${SIMULATE_USAGE}
 ${COLLECT_USAGE}
 ${TRAIN_USAGE}
 ${SERVE_USAGE}
+${SIGMA_USAGE}
   vigil help | --help
   vigil --version
 
@@ -121,6 +123,12 @@ const serveOptions = {
   host: { type: 'string' },
   'state-dir': { type: 'string' },
   'no-guard': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const sigmaOptions = {
+  'sigma-pipeline': { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -221,6 +229,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           { port: Number(port), host: values.host ?? '127.0.0.1', stateDir: values['state-dir'], guard: !values['no-guard'], env: process.env },
           io,
         );
+      }
+      case 'sigma': {
+        const [sub, ...args] = rest;
+        if (sub === 'help' || sub === '--help' || sub === '-h') return help(io);
+        if (sub !== 'check' && sub !== 'convert') throw new UsageError(sub === undefined ? 'sigma needs check or convert' : `unknown sigma command '${sub}' (check, convert)`);
+        const { values, positionals } = parseArgs({ args, options: sigmaOptions, allowPositionals: true, strict: true });
+        if (values.help) return help(io);
+        if (sub === 'check') return await runSigmaCheck({ paths: positionals, sigmaPipeline: values['sigma-pipeline'], json: values.json ?? false }, io);
+        if (values.json) throw new UsageError('--json is an option of sigma check');
+        return await runSigmaConvert({ paths: positionals, sigmaPipeline: values['sigma-pipeline'] }, io);
       }
       case 'simulate': {
         const spec = parseSimulateArgs(rest);
