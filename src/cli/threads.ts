@@ -8,8 +8,9 @@
  * thread. Every other class (AGGREGATE BY / STATE MACHINE BY keys, global windows, alert-fed
  * rules) and SUPPRESS (state per key and time) needs more than a share of the events: the watermark
  * of a window moves with every event of the input, and where a window's alert falls in the output
- * depends on the event that moved it. A rule set holding any such rule runs on one thread, as
- * `--threads 1` does (README: what runs in parallel).
+ * depends on the event that moved it. A function that runs in the sandbox may keep state in its
+ * globals from event to event, so it too needs every event. A rule set holding any such rule runs
+ * on one thread, as `--threads 1` does.
  *
  * The unit of work is a *block*: the input lines of one batch (BATCH_LINES lines, cut at fixed line
  * numbers as the one-thread run cuts its batches). Each block is decoded and pushed as one batch by
@@ -53,6 +54,10 @@ const NO_PARTITION_FIELD = '\u0000vigil.threads';
  */
 export function sequentialReason(rules: readonly RuleInfo[]): string | undefined {
   for (const info of rules) {
+    // The sandbox keeps a rule's globals from call to call (a function may count events in them);
+    // native functions are pure (src/lang/compile-whitelist.ts), so only they may see a share.
+    const sandboxed = info.functions.find((f) => f.mode === 'sandbox');
+    if (sandboxed) return `rule "${info.name}" runs its ${sandboxed.phase} in the sandbox (its globals may carry state from event to event)`;
     if (info.language === 'sigma') {
       if (info.kind !== 'simple') return `Sigma rule "${info.name}" correlates events`;
       continue;
