@@ -109,11 +109,18 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     maxFutureMs: spec.maxFutureMs,
     maxJumpMs: spec.maxJumpMs,
   };
-  const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard));
+  const threads = spec.threads ?? defaultThreads();
+  // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
+  const spawned = threads > 1 ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
+    await spawned?.close();
+    throw error;
+  });
   const { engine } = setup;
   await printDiagnostics(io, setup.diagnostics);
   if (hasErrors(setup.diagnostics)) {
     engine.dispose();
+    await spawned?.close();
     return 1;
   }
 
@@ -123,6 +130,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
       position = engine.restore(resumeBytes).extra as RunPosition;
     } catch (error) {
       engine.dispose();
+      await spawned?.close();
       if (error instanceof CheckpointError) throw new InputError(`cannot resume from '${spec.resume}': ${error.message}`);
       throw error;
     }
@@ -135,6 +143,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     out = spec.out ? await FileSink.open(spec.out, resumeBytes ? position.outBytes : 0) : new StreamSink(io.stdout);
   } catch (error) {
     engine.dispose();
+    await spawned?.close();
     await webhook?.finish();
     throw error;
   }
@@ -149,11 +158,12 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     }
     pendingErrors += `vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`;
   };
-  const threads = spec.threads ?? defaultThreads();
   const sequential = threads > 1 ? sequentialReason(engine.rules()) : undefined;
   // Asked for by name and not possible: say why (the default quietly uses one thread).
   if (spec.threads !== undefined && spec.threads > 1 && sequential) io.stderr.write(`vigil: --threads ${spec.threads}: running on one thread: ${sequential}\n`);
   const parallel = threads > 1 && !sequential && !position.complete;
+  const pool = parallel ? spawned : undefined;
+  if (!parallel) await spawned?.close();
   if (!parallel) {
     engine.onAlert((alert: Alert) => {
       out.add(encodeAlert(alert));
@@ -192,18 +202,18 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   let exitCode = 0;
   let metrics: unknown;
   try {
-    if (parallel) {
-      const pool = await ThreadPool.start(threads - 1, {
-        setup: setupSpec,
-        engineOptions,
-        guard: spec.guard,
-        batchLines: BATCH_LINES,
-        inputName,
-        outputFormat: spec.outputFormat ?? 'jsonl',
-        version: spec.version,
-        keepAlerts: webhook !== undefined,
-      });
+    if (pool) {
       try {
+        await pool.init({
+          setup: setupSpec,
+          iocFilters: [...engine.iocs.names()].map((name): [string, Uint8Array] => [name, engine.iocs.serialize(name)]),
+          engineOptions,
+          batchLines: BATCH_LINES,
+          inputName,
+          outputFormat: spec.outputFormat ?? 'jsonl',
+          version: spec.version,
+          keepAlerts: webhook !== undefined,
+        });
         if (resumeBytes) await pool.restore(resumeBytes);
         const write = (result: BlockResult) => {
           for (const a of result.alerts) {

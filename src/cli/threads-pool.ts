@@ -11,10 +11,17 @@ import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { SetupSpec } from './setup.js';
 import type { Block, BlockResult, Deactivation } from './threads.js';
 
+/** What a thread starts with: its engine's options (undefined: created with the rules, see threads-worker.ts). */
+export interface DriverStart {
+  engineOptions: EngineOptions | undefined;
+  guard: GuardOptions | false | undefined;
+}
+
 export interface DriverData {
   setup: SetupSpec;
+  /** The IOC lists of `setup.iocs`, as the main thread's engine built them (IocRegistry.serialize). */
+  iocFilters: [string, Uint8Array][];
   engineOptions: EngineOptions;
-  guard: GuardOptions | false | undefined;
   batchLines: number;
   inputName: string;
   outputFormat: AlertFormat;
@@ -25,7 +32,7 @@ export interface DriverData {
 type Metrics = ReturnType<EngineSurface['metrics']>;
 
 export type DriverRequest = { id: number } & (
-  | { type: 'ready' }
+  | { type: 'init'; data: DriverData }
   | { type: 'block'; block: Block }
   | { type: 'restore'; bytes: Uint8Array }
   | { type: 'deactivate'; deactivation: Deactivation }
@@ -56,8 +63,10 @@ class Driver {
   /** Blocks sent and not yet answered. */
   inFlight = 0;
 
-  constructor(data: DriverData) {
-    this.worker = new Worker(driverUrl(), { workerData: data });
+  constructor(start: DriverStart) {
+    this.worker = new Worker(driverUrl(), { workerData: start });
+    // Until it is given work, the thread does not keep the process alive (a run that stops early).
+    this.worker.unref();
     this.worker.on('message', (reply: DriverReply) => {
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
@@ -83,6 +92,10 @@ class Driver {
     });
   }
 
+  ref(): void {
+    this.worker.ref();
+  }
+
   async terminate(): Promise<void> {
     await this.request({ type: 'dispose' }).catch(() => undefined);
     await this.worker.terminate();
@@ -96,16 +109,15 @@ export class ThreadPool {
     this.drivers = drivers;
   }
 
-  /** Starts `count` threads and waits until each has its engine set up. */
-  static async start(count: number, data: DriverData): Promise<ThreadPool> {
-    const pool = new ThreadPool(Array.from({ length: count }, () => new Driver(data)));
-    try {
-      await Promise.all(pool.drivers.map((d) => d.request({ type: 'ready' })));
-    } catch (error) {
-      await pool.close();
-      throw error;
-    }
-    return pool;
+  /** Starts `count` threads; their engines start loading meanwhile. */
+  static spawn(count: number, start: DriverStart): ThreadPool {
+    return new ThreadPool(Array.from({ length: count }, () => new Driver(start)));
+  }
+
+  /** Gives every thread the rules and lists, and waits until each has its engine set up. */
+  async init(data: DriverData): Promise<void> {
+    for (const d of this.drivers) d.ref();
+    await Promise.all(this.drivers.map((d) => d.request({ type: 'init', data })));
   }
 
   /** The thread with the fewest blocks in flight, if it has fewer than `limit`. */

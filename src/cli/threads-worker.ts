@@ -5,45 +5,66 @@
  * thread only waits on it; with --no-guard the engine runs here.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { EngineOptions } from '../engine/engine.js';
 import { alertLineEncoder } from '../io/to-alerts.js';
+import { createNodeEngine } from '../targets/node.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { setUpEngine } from './setup.js';
 import { BlockRunner } from './threads.js';
-import type { DriverData, DriverReply, DriverRequest } from './threads-pool.js';
+import type { DriverData, DriverReply, DriverRequest, DriverStart } from './threads-pool.js';
 
-const data = workerData as DriverData;
+const start = workerData as DriverStart;
 const port = parentPort!;
+const create: (options: EngineOptions) => Promise<EngineSurface> = GuardedEngine.factory(start.guard) ?? createNodeEngine;
+/**
+ * The engine is started with the thread, while the main thread loads the rules and finds out
+ * whether they can be shared at all (its threads and WebAssembly take a while to start); the rules
+ * and lists come with `init`. Not with a Sigma pipeline: the engine takes it when it is created.
+ */
+const early = start.engineOptions ? create(start.engineOptions) : undefined;
+early?.catch(() => undefined);
 
 let engine: EngineSurface | undefined;
 let runner: BlockRunner | undefined;
 /** Metrics right after a restore: this thread counts only what it ran since (the main thread's engine carries the checkpoint's counts). */
 let baseline: ReturnType<EngineSurface['metrics']> | undefined;
+let ready: Promise<void> | undefined;
 
 function reply(message: DriverReply): void {
   port.postMessage(message);
 }
 
-async function start(): Promise<void> {
-  const setup = await setUpEngine(data.setup, data.engineOptions, GuardedEngine.factory(data.guard));
+async function init(data: DriverData): Promise<void> {
+  // The IOC lists come as the main thread's filters (bytes, copied not rebuilt, as the edge's
+  // partitions share them), loaded before the rules that name them.
+  const withLists = async (options: EngineOptions): Promise<EngineSurface> => {
+    const created = await (early ?? create(options));
+    for (const [name, bytes] of data.iocFilters) created.iocs.load(name, bytes);
+    return created;
+  };
+  const setup = await setUpEngine({ ...data.setup, iocs: [] }, data.engineOptions, withLists);
   engine = setup.engine;
   runner = new BlockRunner(engine, data.batchLines, data.inputName, alertLineEncoder(data.outputFormat, data.version), data.keepAlerts);
 }
 
-const ready = start();
+const failed = (id: number) => (error: unknown) => reply({ type: 'error', id, name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) });
 
 port.on('message', (request: DriverRequest) => {
-  void ready.then(
-    () => handle(request),
-    (error: unknown) => reply({ type: 'error', id: request.id, name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) }),
-  );
+  if (request.type === 'init') {
+    ready = init(request.data);
+    void ready.then(() => reply({ type: 'done', id: request.id }), failed(request.id));
+  } else if (request.type === 'dispose') {
+    void (engine ? Promise.resolve(engine) : (early ?? Promise.resolve(undefined)))
+      .then((e) => e?.dispose(), () => undefined)
+      .finally(() => reply({ type: 'done', id: request.id }));
+  } else if (!ready) failed(request.id)(new Error('the thread was not given its rules'));
+  else void ready.then(() => handle(request), failed(request.id));
 });
 
 function handle(request: DriverRequest): void {
   try {
     switch (request.type) {
-      case 'ready':
-        return reply({ type: 'done', id: request.id });
       case 'block':
         return reply({ type: 'block', id: request.id, result: runner!.run(request.block) });
       case 'restore':
@@ -57,10 +78,6 @@ function handle(request: DriverRequest): void {
         return reply({ type: 'block', id: request.id, result: runner!.flush() });
       case 'metrics':
         return reply({ type: 'metrics', id: request.id, metrics: since(engine!.metrics() as never, baseline as never) as ReturnType<EngineSurface['metrics']> });
-      case 'dispose':
-        engine?.dispose();
-        engine = undefined;
-        return reply({ type: 'done', id: request.id });
     }
   } catch (error) {
     reply({ type: 'error', id: request.id, name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) });
