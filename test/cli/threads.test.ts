@@ -160,7 +160,7 @@ describe('vigil run --threads', () => {
       writeFileSync(f, text);
       return (await runVigil(['check', f])).code === 0;
     };
-    const cases = [];
+    const cases: (typeof CASES)[number][] = [];
     for (const c of CASES) if (!byClock(c) && c.budgetMs === undefined && (!c.rules || (await loads(c.rules)))) cases.push(c);
     expect(cases.length).toBeGreaterThan(15);
     const lines: string[] = [];
