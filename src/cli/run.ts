@@ -14,9 +14,10 @@ import { gunzipIfGzip } from '../io/gzip.js';
 import { chunksOf, streamOf } from '../io/streams.js';
 import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
 import { GzipBreak, nodeGunzip } from './gunzip.js';
-import { InputError, UsageError, writeAll, type CliIO } from './io.js';
+import { InputError, readText, ruleFiles, UsageError, writeAll, type CliIO } from './io.js';
+import { languageOf } from '../engine/compile-source.js';
 import { hasErrors, printDiagnostics, setUpEngine, type SetupSpec } from './setup.js';
-import { BlockMerger, BlockRunner, defaultThreads, LineBlocks, sequentialReason, sumMetrics, type Block, type BlockResult } from './threads.js';
+import { BlockMerger, BlockRunner, defaultThreads, LineBlocks, mayShare, sequentialReason, sumMetrics, type Block, type BlockResult } from './threads.js';
 import { ThreadPool } from './threads-pool.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
 
@@ -111,7 +112,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   };
   const threads = spec.threads ?? defaultThreads();
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
-  const spawned = threads > 1 ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  const spawned = threads > 1 && (await vglMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
   const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
     await spawned?.close();
     throw error;
@@ -161,7 +162,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   const sequential = threads > 1 ? sequentialReason(engine.rules()) : undefined;
   // Asked for by name and not possible: say why (the default quietly uses one thread).
   if (spec.threads !== undefined && spec.threads > 1 && sequential) io.stderr.write(`vigil: --threads ${spec.threads}: running on one thread: ${sequential}\n`);
-  const parallel = threads > 1 && !sequential && !position.complete;
+  const parallel = threads > 1 && !sequential && !position.complete && spawned !== undefined;
   const pool = parallel ? spawned : undefined;
   if (!parallel) await spawned?.close();
   if (!parallel) {
@@ -331,6 +332,16 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
 }
 
 
+
+/** Whether the VGL rule files leave a chance that the rules can be shared between threads (unreadable files are setUpEngine's to report). */
+async function vglMayShare(paths: readonly string[]): Promise<boolean> {
+  try {
+    const files = (await ruleFiles(paths)).filter((f) => languageOf(f) === 'vgl');
+    return mayShare(await Promise.all(files.map((f) => readText(f, 'rules'))));
+  } catch {
+    return true;
+  }
+}
 
 /** Where alerts go, counting the bytes that belong to the run. */
 interface OutputSink {

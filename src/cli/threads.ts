@@ -28,6 +28,7 @@ import type { ViolationKind } from '../sandbox/violation.js';
 import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import { routingClassOf } from '../edge/routing.js';
+import type { RuleAst } from '../lang/ast.js';
 import { parseRules } from '../lang/parse.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
@@ -64,12 +65,32 @@ export function sequentialReason(rules: readonly RuleInfo[]): string | undefined
     }
     const ast = parseRules(info.text, info.name).rules[0];
     if (!ast) return `rule "${info.name}" could not be read again`;
-    const cls = routingClassOf(ast, NO_PARTITION_FIELD);
-    if (cls.feed === 'alerts') return `rule "${info.name}" is fed by alerts`;
-    if (cls.placement !== 'partition') return `rule "${info.name}" groups by ${cls.fields.length ? cls.fields.join(', ') : 'nothing (one global window)'}`;
-    if (ast.suppress) return `rule "${info.name}" has SUPPRESS (state per key)`;
+    const reason = correlates(ast);
+    if (reason) return reason;
   }
   return undefined;
+}
+
+/** Why a VGL rule needs more than a share of the events, if it does. */
+function correlates(ast: RuleAst): string | undefined {
+  const cls = routingClassOf(ast, NO_PARTITION_FIELD);
+  if (cls.feed === 'alerts') return `rule "${ast.name}" is fed by alerts`;
+  if (cls.placement !== 'partition') return `rule "${ast.name}" groups by ${cls.fields.length ? cls.fields.join(', ') : 'nothing (one global window)'}`;
+  if (ast.suppress) return `rule "${ast.name}" has SUPPRESS (state per key)`;
+  return undefined;
+}
+
+/**
+ * Before the engine loads them: whether the VGL texts already show a rule that needs every event
+ * (so the other threads are not even started). Sigma texts and sandboxed functions are found out
+ * once the rules are compiled (sequentialReason).
+ */
+export function mayShare(vglTexts: readonly string[]): boolean {
+  for (const text of vglTexts) {
+    const parsed = parseRules(text);
+    if (parsed.rules.some((ast) => correlates(ast) !== undefined)) return false;
+  }
+  return true;
 }
 
 /** The lines of one batch, as bytes, with where they are in the input. */
