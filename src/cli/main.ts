@@ -19,7 +19,7 @@ export const USAGE = `Usage:
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
-            [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard]
+            [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard] [--threads <n>]
             [--sigma-pipeline evtx-json|ecs|flat|<pipeline.yml>]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
@@ -44,6 +44,11 @@ export const USAGE = `Usage:
       budget (VIGIL_GUARD_BUDGET_MS, default 2000) or exhausts the thread's heap
       (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
       the engine on the main thread.
+      --threads <n> (default: the cores) runs n engines on n threads when every rule is a simple
+      rule fed by events whose functions run natively (no AGGREGATE BY, STATE MACHINE, SUPPRESS,
+      SOURCES rule = … nor sandboxed function): batches of 1024 lines go to whichever thread is
+      free, and alerts and errors are written in input order, byte for byte as with one thread.
+      Other rule sets run on one thread.
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]… [--sigma-pipeline <name|file>]
       Prints the diagnostics of rule files; exit 0 when they have no errors.
@@ -80,6 +85,7 @@ const runOptions = {
   'output-format': { type: 'string' },
   'sigma-pipeline': { type: 'string' },
   'no-guard': { type: 'boolean' },
+  threads: { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -171,6 +177,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             version: io.version,
             webhook: webhookSpec(values, optionalCount, optionalMs),
             guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
+            threads: optionalCount(values.threads, '--threads'),
           },
           io,
         );
