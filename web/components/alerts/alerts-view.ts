@@ -106,6 +106,20 @@ export class AlertsView extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      /* Responsive layout (web-layout): under 800 px the table and the detail stack, the toolbar wraps. */
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: auto 65vh auto;
+          height: auto;
+        }
+        .toolbar {
+          flex-wrap: wrap;
+        }
+        .search {
+          flex-basis: 100%;
+        }
+      }
     `,
   ];
 

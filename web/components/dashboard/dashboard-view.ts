@@ -160,6 +160,52 @@ export class DashboardView extends LitElement {
         color: var(--warn);
         margin-right: 6px;
       }
+      /* Narrow screens: the panels stack in one column (two on a tablet), each with a height of its
+         own, and the page scrolls. */
+      @media (max-width: 1100px) {
+        .tiles {
+          grid-template-columns: repeat(4, minmax(0, 1fr));
+        }
+      }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+        }
+        .tiles,
+        .chart,
+        .map,
+        .rules,
+        .diags,
+        .event-time {
+          grid-column: 1 / -1;
+        }
+        .sources {
+          grid-column: span 1;
+        }
+        .chart {
+          height: 220px;
+        }
+        .map {
+          height: 300px;
+        }
+        .rules,
+        .diags,
+        .event-time,
+        .sources {
+          max-height: 360px;
+        }
+      }
+      @media (max-width: 479.98px) {
+        .tiles {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+        .sources {
+          grid-column: 1 / -1;
+        }
+      }
     `,
   ];
 
