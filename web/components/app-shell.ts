@@ -3,6 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { fmtCount, fmtRate } from '../lib/format.js';
 import { formatRoute, parseRoute, VIEWS, type Route, type View } from '../lib/router.js';
 import { StoreController } from '../state/controller.js';
+import { CHECKPOINT_EVERY_MS } from '../worker/services/checkpoints.js';
 import './alerts/alerts-view.js';
 import './benchmarks/benchmarks-view.js';
 import './dashboard/dashboard-view.js';
@@ -12,6 +13,8 @@ import './replay/replay-view.js';
 import './rules/rules-view.js';
 import { baseStyles } from './shared/styles.js';
 import './simulator/simulator-view.js';
+
+const fmtClock = (time: number): string => new Date(time).toLocaleTimeString();
 
 const LABELS: Record<View, string> = {
   rules: 'Rules',
@@ -29,7 +32,7 @@ export class AppShell extends LitElement {
   declare route: Route;
   /** Under NARROW_PX the views' links fold behind a menu button; this is whether it is unfolded. */
   declare menuOpen: boolean;
-  private readonly data = new StoreController(this, ['status', 'metrics', 'toast']);
+  private readonly data = new StoreController(this, ['status', 'metrics', 'toast', 'diagnostics']);
   private readonly onHash = () => {
     this.route = parseRoute(location.hash);
     this.menuOpen = false;
@@ -47,8 +50,22 @@ export class AppShell extends LitElement {
     css`
       :host {
         display: grid;
-        grid-template-rows: 40px minmax(0, 1fr);
+        grid-template-rows: 40px auto minmax(0, 1fr);
         height: 100%;
+      }
+      .banner {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        gap: 4px 10px;
+        padding: 6px 12px;
+        background: rgba(242, 85, 90, 0.12);
+        border-bottom: 1px solid var(--err);
+        color: var(--fg);
+        font-size: var(--fs-small);
+      }
+      .banner b {
+        color: var(--err);
       }
       nav {
         position: relative;
@@ -201,7 +218,7 @@ export class AppShell extends LitElement {
         :host {
           height: auto;
           min-height: 100%;
-          grid-template-rows: 44px auto;
+          grid-template-rows: 44px auto auto;
         }
         nav {
           position: sticky;
@@ -327,6 +344,21 @@ export class AppShell extends LitElement {
     }
   }
 
+  /** One persistent banner while saving to IndexedDB fails, instead of a row per failure. */
+  private storageBanner() {
+    const f = this.data.store.storageFailure;
+    if (!f) return nothing;
+    const saved = this.data.store.metrics?.checkpoint;
+    return html`<div class="banner" role="alert" data-testid="storage-banner">
+      <b>Saving the state failed</b>
+      <span class="mono" data-testid="storage-cause">${f.message}</span>
+      <span class="dim" data-testid="storage-retry"
+        >${f.failures} ${f.failures === 1 ? 'failure' : 'failures'} since ${fmtClock(f.since)}, last at ${fmtClock(f.last)}; retried with every checkpoint (each
+        ${CHECKPOINT_EVERY_MS / 1000} s). The live engine is unaffected; a reload restores the last save${saved ? ` (${fmtClock(saved.time)})` : ''}.</span
+      >
+    </div>`;
+  }
+
   override render() {
     const store = this.data.store;
     const m = store.metrics;
@@ -365,7 +397,15 @@ export class AppShell extends LitElement {
             </a>`,
           )}
         </div>
-        <span class="live" data-testid="live-status">
+        <span
+          class="live"
+          data-testid="live-status"
+          data-events-in=${m ? String(m.engine.eventsIn) : '0'}
+          data-deactivated=${Object.entries(m?.engine.rules ?? {})
+            .filter(([, r]) => r.state === 'deactivated')
+            .map(([name]) => name)
+            .join('\n')}
+        >
           ${store.status === 'ready' && m
             ? html`<span><span class="dot ${m.simulator.running ? 'on' : ''}"></span>${m.simulator.running ? 'simulator running' : 'simulator paused'}</span>
                 <span class="wide"><span><b>${latest ? fmtRate(latest.events ?? 0) : '–'}</b> events/s</span>
@@ -376,6 +416,7 @@ export class AppShell extends LitElement {
               : html`<span>starting…</span>`}
         </span>
       </nav>
+      <div class="banner-slot">${this.storageBanner()}</div>
       <main>${this.view()}</main>
       <div class="toasts" aria-live="polite">
         ${store.toasts.map((t) => html`<div class="toast ${t.kind}" data-testid="toast" @click=${() => store.dismiss(t.id)}>${t.text}</div>`)}

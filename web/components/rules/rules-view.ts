@@ -159,8 +159,14 @@ export class RulesView extends LitElement {
       @media (max-width: 799.98px) {
         :host {
           grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: none;
           grid-auto-rows: auto;
           height: auto;
+        }
+        .toolbar {
+          flex-wrap: wrap;
+          height: auto;
+          padding: 4px 8px;
         }
         :host > * {
           grid-column: 1 / -1;
