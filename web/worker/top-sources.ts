@@ -3,8 +3,6 @@
  * dashboard's top source addresses, destination addresses and URLs. The value is the first of a
  * few usual fields present (`TopCounter` takes the reader; `SourceCounter` is the source-address one).
  */
-import { SlidingCounts } from '../../src/engine/rate-meter.js';
-
 export const SOURCE_FIELDS = ['src_ip', 'sourceAddress', 'source.ip', 'src', 'srcaddr', 'client_ip', 'ip'] as const;
 export const DESTINATION_FIELDS = ['destinationAddress', 'destination.ip', 'dst', 'dst_ip', 'dstaddr'] as const;
 export const URL_FIELDS = ['url', 'url.full', 'http.url'] as const;
@@ -50,32 +48,87 @@ export interface TopEntry {
   count: number;
 }
 
-/** The top-N of one value of the events over a sliding window of whole seconds. */
+/**
+ * Distinct values counted per second of the window. Beyond it a second counts only the values it
+ * has already seen (the rest are tallied in `untracked`): at 100k events/s of mostly distinct
+ * addresses the window would otherwise hold millions of entries. Heavy hitters show up early in
+ * every second, so the top-N stays right for them; counts of rare values above the cap are low.
+ */
+export const MAX_VALUES_PER_SECOND = 5000;
+
+/**
+ * The top-N of one value of the events over a sliding window of whole seconds. `top()` is
+ * computed at most once per second of the clock (the page asks several times a second; merging the
+ * window's seconds costs time in the number of distinct values) and selects the N largest without
+ * sorting every value.
+ */
 export class TopCounter {
-  private readonly counts: SlidingCounts<string>;
+  /** Slot `s % seconds` holds second `s` (stamped; a stale slot is cleared when reused). */
+  private readonly slots: { second: number; counts: Map<string, number> }[];
+  private newest = -1;
+  private cached: { second: number; n: number; top: TopEntry[] } | undefined;
+  /** Events whose value was not counted because their second already held MAX_VALUES_PER_SECOND values. */
+  untracked = 0;
 
   constructor(
     private readonly read: (event: unknown) => string | undefined,
-    windowSeconds = 60,
-    clock: () => number = Date.now,
+    private readonly windowSeconds = 60,
+    private readonly clock: () => number = Date.now,
+    private readonly maxValuesPerSecond = MAX_VALUES_PER_SECOND,
   ) {
-    this.counts = new SlidingCounts(clock, windowSeconds);
+    if (!(Number.isInteger(windowSeconds) && windowSeconds >= 1)) throw new RangeError('TopCounter needs a whole number of seconds, at least 1');
+    this.slots = Array.from({ length: windowSeconds }, () => ({ second: -1, counts: new Map<string, number>() }));
+  }
+
+  /** The current second (a clock that goes back counts into the newest second seen). */
+  private second(): number {
+    this.newest = Math.max(this.newest, Math.floor(this.clock() / 1000));
+    return this.newest;
   }
 
   add(events: readonly unknown[]): void {
     const read = this.read;
+    const second = this.second();
+    const slot = this.slots[second % this.windowSeconds]!;
+    if (slot.second !== second) {
+      slot.second = second;
+      slot.counts.clear();
+    }
+    const counts = slot.counts;
     for (const event of events) {
       const value = read(event);
-      if (value !== undefined) this.counts.add(value);
+      if (value === undefined) continue;
+      const n = counts.get(value);
+      if (n !== undefined) counts.set(value, n + 1);
+      else if (counts.size < this.maxValuesPerSecond) counts.set(value, 1);
+      else this.untracked++;
     }
   }
 
   /** The `n` most frequent values over the window, most frequent first (ties by value). */
   top(n = 10): TopEntry[] {
-    return [...this.counts.totals()]
-      .map(([address, count]) => ({ address, count }))
-      .sort((x, y) => y.count - x.count || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0))
-      .slice(0, n);
+    if (!(n >= 1)) return [];
+    const second = this.second();
+    const c = this.cached;
+    if (c && c.second === second && c.n === n) return c.top;
+    const totals = new Map<string, number>();
+    for (const slot of this.slots) {
+      if (slot.second < 0 || slot.second <= second - this.windowSeconds) continue;
+      for (const [key, k] of slot.counts) totals.set(key, (totals.get(key) ?? 0) + k);
+    }
+    const before = (x: TopEntry, y: TopEntry) => y.count - x.count || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0);
+    // The n best so far, kept sorted; most values fall below the last one and cost one comparison.
+    const best: TopEntry[] = [];
+    for (const [address, count] of totals) {
+      const entry = { address, count };
+      if (best.length === n && before(entry, best[n - 1]!) >= 0) continue;
+      let i = best.length;
+      while (i > 0 && before(entry, best[i - 1]!) < 0) i--;
+      best.splice(i, 0, entry);
+      if (best.length > n) best.pop();
+    }
+    this.cached = { second, n, top: best };
+    return best;
   }
 }
 
