@@ -206,6 +206,8 @@ export class AppStore extends EventTarget {
     if (m.rulesVersion !== this.rulesVersion) {
       this.rulesVersion = m.rulesVersion;
       void this.refreshRules();
+      // A list's "used by" is read from the rules' text: it changes with them.
+      if (m.listsVersion === this.listsVersion) void this.refreshLists();
     }
     if (m.listsVersion !== this.listsVersion) {
       this.listsVersion = m.listsVersion;
