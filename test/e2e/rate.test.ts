@@ -7,10 +7,10 @@
  * --enable-precise-memory-info; Chromium has no performance.memory in workers, so the worker's heap
  * is reported as -1 there), and rules deactivated. The figures are printed; the assertions are
  * generous bounds (no rule deactivated, the page's heap under 1.5 GiB, a median view switch under
- * 250 ms; with VIGIL_RATE_STRICT=1 also 95 % of long tasks and every view switch under 1 s), the
- * real numbers go to the README. The run lasts a wall-
+ * 250 ms, no long task and no view switch over 1.5 s), the real numbers go to the README. The run lasts a wall-
  * clock time on purpose (it measures a real-time rate): the loop waits on the clock between samples.
  */
+import { cpus, loadavg } from 'node:os';
 import { chromium, type Browser, type Page, type Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEWS } from '../../web/lib/router.js';
@@ -126,17 +126,20 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
       const figures = {
         seconds: Math.round(seconds),
         eventsPerSecondMean: Math.round(total / seconds),
-        eventsPerSecondP10: Math.round(quantile(perSecond.slice(3), 0.1)),
+        // Per-second samples are lumpy (the status bar updates a few times a second): the median.
+        eventsPerSecondMedian: Math.round(quantile(perSecond.slice(3), 0.5)),
         longTasks: longTasks.length,
         longTaskMaxMs: Math.round(Math.max(0, ...longTasks)),
         longTasksOver50Ms: longTasks.filter((d) => d > 50).length,
-        longTaskP95Ms: Math.round(quantile(longTasks, 0.95)),
         viewSwitchMedianMs: Math.round(quantile(switches, 0.5)),
         viewSwitchMaxMs: Math.round(Math.max(...switches)),
         // null: Chromium has no performance.memory in workers.
         workerHeapMiB: workerHeap[0]! < 0 ? null : { first: Math.round(workerHeap[0]! / MiB), max: Math.round(Math.max(...workerHeap) / MiB), last: Math.round(workerHeap.at(-1)! / MiB) },
         pageHeapMiB: { first: Math.round(pageHeap[0]! / MiB), max: Math.round(Math.max(...pageHeap) / MiB), last: Math.round(pageHeap.at(-1)! / MiB) },
         deactivated,
+        // Wall-clock figures depend on how busy the machine is: a load above the core count
+        // stretches every task.
+        machine: { cores: cpus().length, loadAverage1m: Math.round(loadavg()[0]! * 10) / 10 },
       };
       console.log(`web rate at ${RATE}/s:`, JSON.stringify(figures, null, 2));
 
@@ -146,14 +149,10 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
       if (workerHeap[0]! >= 0) expect(Math.max(...workerHeap)).toBeLessThan(1536 * MiB);
       expect(Math.max(...pageHeap)).toBeLessThan(1536 * MiB);
       expect(figures.viewSwitchMedianMs).toBeLessThan(250);
-      // KNOWN FAILING (issue 17, measured 2026-12-03): the second switch to Alerts at 100k/s blocks
-      // the main thread for 5–25 s (alerts/*, being reworked for triage). Until that is fixed the
-      // long-task bound is asserted only with VIGIL_RATE_STRICT=1 (bench/web-rate.mjs sets it);
-      // the figures above are printed either way.
-      if (process.env.VIGIL_RATE_STRICT) {
-        expect(quantile(longTasks, 0.95)).toBeLessThan(1000);
-        expect(figures.viewSwitchMaxMs).toBeLessThan(1000);
-      }
+      // Generous: measured 355 ms and 456 ms with a load average of 14.6 on 2 cores (the goal on an
+      // idle machine is 50 ms and 100 ms).
+      expect(figures.longTaskMaxMs).toBeLessThan(1500);
+      expect(figures.viewSwitchMaxMs).toBeLessThan(1500);
       expect(errors.filter((e) => !e.includes('vigil.storage'))).toEqual([]);
     },
     (SECONDS + 180) * 1000,
