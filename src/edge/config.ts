@@ -9,6 +9,7 @@
  * | `VIGIL_CORS_ORIGIN` | `*` or comma-separated origins allowed by CORS | no CORS |
  * | `VIGIL_MAX_BODY_BYTES` | largest request body (413 above) | 10 MB |
  * | `VIGIL_ALERT_CAPACITY` | alerts kept per instance for `GET /alerts` | 10 000 |
+ * | `VIGIL_IDEMPOTENCY_KEYS` | `Idempotency-Key`s remembered per instance (partition); a retry of an older key is applied again | 10 000 |
  * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
  * | `VIGIL_MAX_FUTURE_MS` | event times further ahead of the clock are quarantined (0: off) | 300 000 |
  * | `VIGIL_MAX_JUMP_MS` | event times further ahead of their source are quarantined | 3 600 000 |
@@ -21,6 +22,7 @@
  * | `VIGIL_WEBHOOK_ATTEMPTS` | requests per alert, the first included | 5 |
  */
 import type { EngineOptions } from '../engine/engine.js';
+import { DEFAULT_LEDGER_KEYS } from './ingest-ledger.js';
 
 export interface HttpConfig {
   adminToken?: string;
@@ -41,6 +43,8 @@ export interface EdgeConfig {
   http: HttpConfig;
   engine: EngineOptions;
   alertCapacity: number;
+  /** Idempotency keys remembered per instance or partition (ingest-ledger.ts). */
+  ledgerKeys: number;
   partitions: number;
   partitionField: string;
   tickMs: number;
@@ -78,6 +82,7 @@ export function readConfig(env: Env): EdgeConfig {
       ...(text('VIGIL_WATERMARK_BY') ? { watermarkBy: text('VIGIL_WATERMARK_BY') } : {}),
     },
     alertCapacity: int('VIGIL_ALERT_CAPACITY', 10_000, 1),
+    ledgerKeys: int('VIGIL_IDEMPOTENCY_KEYS', DEFAULT_LEDGER_KEYS, 1),
     partitions: int('VIGIL_PARTITIONS', 1, 1),
     partitionField: text('VIGIL_PARTITION_FIELD') ?? 'sourceAddress',
     tickMs: int('VIGIL_TICK_MS', 1000, 10),

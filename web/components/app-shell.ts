@@ -9,6 +9,7 @@ import './benchmarks/benchmarks-view.js';
 import './dashboard/dashboard-view.js';
 import './debugger/debugger-view.js';
 import './flows/flows-view.js';
+import './quality/quality-view.js';
 import './replay/replay-view.js';
 import './rules/rules-view.js';
 import { baseStyles } from './shared/styles.js';
@@ -25,6 +26,7 @@ const LABELS: Record<View, string> = {
   replay: 'Replay',
   benchmarks: 'Benchmarks',
   flows: 'Flows',
+  quality: 'Quality',
 };
 
 export class AppShell extends LitElement {
@@ -303,7 +305,7 @@ export class AppShell extends LitElement {
     window.removeEventListener('keydown', this.onKey);
   }
 
-  /** Alt+1…8 switch views. */
+  /** Alt+1…9 switch views. */
   private readonly onKey = (e: KeyboardEvent) => {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
     const i = Number(e.key) - 1;
@@ -341,6 +343,8 @@ export class AppShell extends LitElement {
         return html`<vigil-benchmarks-view></vigil-benchmarks-view>`;
       case 'flows':
         return html`<vigil-flows-view .route=${this.route}></vigil-flows-view>`;
+      case 'quality':
+        return html`<vigil-quality-view .route=${this.route}></vigil-quality-view>`;
     }
   }
 

@@ -3,6 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { SimulatorGeneratorName, SimulatorSettings } from '../../../src/runtime/worker/protocol.js';
 import { fmtCount, fmtDateTime, fmtPercent } from '../../lib/format.js';
 import { StoreController } from '../../state/controller.js';
+import '../quality/injected-keys.js';
 import { baseStyles } from '../shared/styles.js';
 
 const GENERATORS: { name: SimulatorGeneratorName; about: string }[] = [
@@ -12,6 +13,7 @@ const GENERATORS: { name: SimulatorGeneratorName; about: string }[] = [
   { name: 'network', about: 'protocol sessions; invalid transitions are anomalies (for STATE MACHINE rules)' },
   { name: 'wave', about: 'traffic whose rate follows a wave: for watching windows and charts' },
   { name: 'flows', about: 'network flow records (ECS), with port scans, SSH brute force, UDP floods, external DNS (truth: source); see the Flows view' },
+  { name: 'sysmon', about: 'Windows Sysmon process creations (evtx-json), with command lines SigmaHQ rules detect (truth: the command line)' },
 ];
 
 export class SimulatorView extends LitElement {
@@ -294,6 +296,7 @@ export class SimulatorView extends LitElement {
             <button data-testid="sim-inject" ?disabled=${!status.available} @click=${this.inject}>⚡ Inject</button>
             <span class="note">${status.injected ? `${status.injected} pending` : ''}</span>
           </div>
+          <vigil-injected-keys></vigil-injected-keys>
         </div>
       </section>
       <div class="side">
