@@ -57,8 +57,8 @@ function measureOverflow(page: Page): Promise<Overflow> {
       return parts.join(' > ');
     };
     const visit = (el: Element) => {
-      const style = getComputedStyle(el);
-      if (style.display === 'none' || style.visibility === 'hidden') return;
+      // Not rendered: display none, visibility hidden, or inside a closed <details>.
+      if (!el.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true })) return;
       const r = el.getBoundingClientRect();
       if (r.width > 0 && r.height > 0 && !inside(r)) {
         let held = false;

@@ -53,6 +53,9 @@ export class AppShell extends LitElement {
       :host {
         display: grid;
         grid-template-rows: 40px auto minmax(0, 1fr);
+        /* One column as wide as the window: an implicit 'auto' column would grow to a view's
+           widest content and push the page sideways. */
+        grid-template-columns: minmax(0, 1fr);
         height: 100%;
       }
       .banner {
