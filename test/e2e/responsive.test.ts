@@ -31,8 +31,8 @@ interface Overflow {
 
 /**
  * Walks the light and shadow DOM under <main>: an element whose box leaves [0, innerWidth] counts
- * as clipped unless an ancestor clips or scrolls it horizontally (overflow-x not visible) and that
- * ancestor itself lies inside the viewport.
+ * as clipped unless an ancestor inside the viewport scrolls or clips it horizontally (overflow-x
+ * not visible); clipping boxes outside the viewport are looked through to a scrolling one.
  */
 function measureOverflow(page: Page): Promise<Overflow> {
   return page.evaluate(() => {
@@ -64,8 +64,12 @@ function measureOverflow(page: Page): Promise<Overflow> {
         let held = false;
         for (let a = parentOf(el); a && a !== main; a = parentOf(a)) {
           const ox = getComputedStyle(a).overflowX;
-          if (ox !== 'visible') {
-            held = inside(a.getBoundingClientRect());
+          if (ox === 'visible') continue;
+          // A box that scrolls holds what it contains if it is itself in view; one that only
+          // clips (an ellipsis cell) may sit inside a scrolling box further up.
+          const inView = inside(a.getBoundingClientRect());
+          if (inView || ox === 'auto' || ox === 'scroll') {
+            held = inView;
             break;
           }
         }

@@ -162,8 +162,15 @@ export class AlertsView extends LitElement {
       @media (max-width: 799.98px) {
         :host {
           grid-template-columns: minmax(0, 1fr);
-          grid-template-rows: auto 65vh auto;
+          grid-template-rows: none;
+          grid-auto-rows: auto;
           height: auto;
+        }
+        /* A height of its own: the table is virtualised and would render every row if it grew
+           to its content. */
+        section.panel[aria-label='Alerts'] {
+          height: 65vh;
+          min-height: 360px;
         }
         .toolbar {
           flex-wrap: wrap;
