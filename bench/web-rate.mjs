@@ -2,7 +2,7 @@
 // rules for 10 minutes (600 s) by default, in Chromium (/usr/bin/chromium, or VIGIL_CHROMIUM) on
 // the built app. It runs the e2e test test/e2e/rate.test.ts at full length (the CI run lasts 30 s)
 // and prints its figures every second and at the end: events/s, main-thread long tasks, view-switch
-// times, the page's heap, rules deactivated. Not part of `npm run bench` (bench/run.mjs runs the
+// times, the engine worker's and the page's heap, rules deactivated. Not part of `npm run bench` (bench/run.mjs runs the
 // Node benchmarks only): it needs a browser and takes minutes.
 import { spawnSync } from 'node:child_process';
 
