@@ -104,8 +104,10 @@ describe.skipIf(!chromiumAvailable())('responsive layout (built app) in Chromium
   it('every view at 390×844, 768×1024 and 1440×900: reachable, no sideways scroll, nothing clipped', async () => {
     const dir = `${ARTIFACTS}/responsive`;
     mkdirSync(dir, { recursive: true });
-    await app.page.goto(`${app.server.url}#/alerts`);
+    await app.page.goto(`${app.server.url}?reset#/alerts`);
     await app.page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
+    // ?reset is applied once and leaves the address (a reload must not wipe the state again).
+    await expect.poll(() => app.page.evaluate(() => location.search + location.hash)).toBe('#/alerts');
     const problems: string[] = [];
     for (const size of SIZES) {
       await app.page.setViewportSize({ width: size.width, height: size.height });
