@@ -79,6 +79,8 @@ export interface WorkerHostDeps {
 }
 
 const SYSTEM_AUTHOR = 'vigil';
+/** Periodic checkpoints take at most one part in this many of the worker's (wall-clock) time. */
+export const CHECKPOINT_COST_SHARE = 10;
 
 /** The services of one worker, built once the engine has loaded. */
 interface Services {
@@ -146,7 +148,7 @@ export class WorkerHost implements VigilWorkerApi, QualityApi {
     machines.rulesChanged();
     feed.start();
     const setInterval = timer ? timer.setInterval.bind(timer) : (fn: () => void, ms: number) => globalThis.setInterval(fn, ms);
-    this.checkpointHandle = setInterval(() => void this.checkpointNow(), CHECKPOINT_EVERY_MS);
+    this.checkpointHandle = setInterval(() => this.periodicCheckpoint(now), CHECKPOINT_EVERY_MS);
     return ready;
   }
 
@@ -267,6 +269,22 @@ export class WorkerHost implements VigilWorkerApi, QualityApi {
     machines.rulesChanged();
     feed.flushNow();
     return ready;
+  }
+
+  private lastCheckpointAt = -Infinity;
+  private lastCheckpointMs = 0;
+
+  /**
+   * The periodic checkpoint, skipped while the last one is too recent for its cost: at 100k events/s
+   * a minute of open windows takes seconds to encode and write, so checkpoints are spaced to keep
+   * them under 1/CHECKPOINT_COST_SHARE of the worker's time (never more often than every
+   * CHECKPOINT_EVERY_MS).
+   */
+  private periodicCheckpoint(now: () => number): void {
+    const started = now();
+    if (started - this.lastCheckpointAt < CHECKPOINT_COST_SHARE * this.lastCheckpointMs) return;
+    this.lastCheckpointAt = started;
+    void this.checkpointNow().finally(() => (this.lastCheckpointMs = now() - started));
   }
 
   /** Stops timers (tests). */

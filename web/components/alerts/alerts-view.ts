@@ -158,6 +158,27 @@ export class AlertsView extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      /* Responsive layout (web-layout): under 800 px the table and the detail stack, the toolbar wraps. */
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+        }
+        /* A height of its own: the table is virtualised and would render every row if it grew
+           to its content. */
+        section.panel[aria-label='Alerts'] {
+          height: 65vh;
+          min-height: 360px;
+        }
+        .toolbar {
+          flex-wrap: wrap;
+        }
+        .search {
+          flex-basis: 100%;
+        }
+      }
     `,
   ];
 

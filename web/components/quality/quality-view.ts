@@ -106,6 +106,16 @@ export class QualityView extends LitElement {
         max-height: 320px;
         overflow: auto;
       }
+      /* Responsive layout (web-layout): on a phone the tables keep readable columns and scroll
+         sideways inside their panel. */
+      @media (max-width: 799.98px) {
+        .scroll {
+          overflow-x: auto;
+        }
+        .scroll table.grid {
+          min-width: 600px;
+        }
+      }
     `,
   ];
 

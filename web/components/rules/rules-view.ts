@@ -233,6 +233,40 @@ export class RulesView extends LitElement {
         height: 22px;
         font-size: var(--fs-small);
       }
+      /* Responsive layout (web-layout): under 1100 px the details go under the editor; under 800 px
+         list, editor and details stack and the page scrolls. */
+      @media (max-width: 1100px) {
+        :host {
+          grid-template-columns: 220px minmax(0, 1fr);
+          grid-template-rows: minmax(0, 1.4fr) minmax(0, 1fr);
+        }
+        :host > :nth-child(n + 3) {
+          grid-column: 1 / -1;
+        }
+      }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+        }
+        .toolbar {
+          flex-wrap: wrap;
+          height: auto;
+          padding: 4px 8px;
+        }
+        :host > * {
+          grid-column: 1 / -1;
+        }
+        :host > :first-child {
+          max-height: 40vh;
+        }
+        :host > :nth-child(2) {
+          height: 75vh;
+          min-height: 420px;
+        }
+      }
     `,
   ];
 

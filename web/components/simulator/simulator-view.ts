@@ -164,6 +164,30 @@ export class SimulatorView extends LitElement {
         color: var(--fg-faint);
         font-size: var(--fs-small);
       }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          height: auto;
+          overflow: visible;
+        }
+        .row {
+          flex-wrap: wrap;
+        }
+        .row label {
+          width: 120px;
+        }
+        .gen {
+          grid-template-columns: 20px minmax(70px, 100px) 70px minmax(0, 1fr);
+        }
+      }
+      @media (max-width: 479.98px) {
+        .gen .about {
+          grid-column: 2 / -1;
+        }
+        .counts {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+      }
     `,
   ];
 
