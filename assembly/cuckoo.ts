@@ -26,7 +26,9 @@
 // Multiset semantics: adding a key twice stores two fingerprints, and remove takes one away. A
 // filter cannot deduplicate safely: "already present" may be a false positive of another key.
 // Removing a key never added may remove a colliding fingerprint of another key (the standard
-// cuckoo caveat); the engine only removes keys it added.
+// cuckoo caveat); the engine only removes keys it added. Across levels the same collision would
+// hurt keys that were added, so a remove that more than one level claims removes nothing (see
+// filterRemove).
 
 import { xxh64, mix64 } from './hash';
 import { keyBytes } from './keys';
@@ -309,6 +311,20 @@ function levelRemove(level: Level, h: u64): bool {
 
 function filterInsert(filter: Filter, h: u64): void {
   const n = filter.nLevels;
+  // A copy of a key one level already claims goes to that level, past its load limit if kicks
+  // allow: copies kept together can be removed one by one (see filterRemove), copies spread over
+  // levels cannot.
+  if (n > 1) {
+    let claims: u32 = 0;
+    let claimed: u32 = 0;
+    for (let j: u32 = 0; j < n; j++) {
+      if (levelContains(levelAt(filter, j), levelHash(h, j))) {
+        claims++;
+        claimed = j;
+      }
+    }
+    if (claims == 1 && levelInsert(filter, levelAt(filter, claimed), levelHash(h, claimed))) return;
+  }
   let spill = false;
   for (let j: u32 = 0; j < n; j++) {
     const level = levelAt(filter, j);
@@ -347,12 +363,51 @@ function filterInsert(filter: Filter, h: u64): void {
   return false;
 }
 
+// How many copies of the key's fingerprint its two buckets hold at this level.
+function levelCopies(level: Level, h: u64): u32 {
+  const m = level.m;
+  const fpBits = level.fpBits;
+  const t = level.table;
+  const i1 = fastrange(<u32>h, m);
+  const fp = fingerprint(h, fpBits);
+  const i2 = altIndex(i1, fp, m);
+  let copies: u32 = 0;
+  for (let s: u32 = 0; s < 4; s++) {
+    if (getSlot(t, i1, s, fpBits) == fp) copies++;
+    if (i2 != i1 && getSlot(t, i2, s, fpBits) == fp) copies++;
+  }
+  return copies;
+}
+
+// Levels hash independently, so a key's fingerprint at one level can be a colliding copy of
+// another key's (probability ≈ that level's FPP). Removing that copy would make the other key a
+// false negative, so a remove takes a copy only where doing so cannot hide anyone:
+// - from the one level that claims the key (its own copy is there, since it was added), or
+// - from a level holding two or more copies of the key's fingerprint in its buckets: every key
+//   whose fingerprint and buckets match there still finds the copy left behind.
+// Otherwise (two levels claim one copy each: a copy added while the set had another size, or a
+// collision) nothing is removed: the key stays a possible match — a false positive, which the
+// filter allows — and the count keeps it.
 function filterRemove(filter: Filter, h: u64): bool {
   const n = filter.nLevels;
+  let claims: u32 = 0;
+  let claimed: u32 = 0;
+  let fullest: u32 = 0;
+  let fullestCopies: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
-    if (levelRemove(levelAt(filter, j), levelHash(h, j))) return true;
+    const copies = levelCopies(levelAt(filter, j), levelHash(h, j));
+    if (copies == 0) continue;
+    claims++;
+    claimed = j;
+    if (copies > fullestCopies) {
+      fullest = j;
+      fullestCopies = copies;
+    }
   }
-  return false;
+  if (claims == 0) return false;
+  const j = claims == 1 ? claimed : fullestCopies >= 2 ? fullest : <u32>0xFFFFFFFF;
+  if (j == 0xFFFFFFFF) return false;
+  return levelRemove(levelAt(filter, j), levelHash(h, j));
 }
 
 function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {

@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import workerdModule from 'workerd';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const WRANGLER = 'wrangler@4';
+// Pinned: the version the deploy test was last run with (a new wrangler may bundle differently).
+export const WRANGLER = 'wrangler@4.164.0';
 
 const quote = (text) => JSON.stringify(String(text));
 

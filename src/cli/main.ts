@@ -8,6 +8,7 @@ import { COLLECT_USAGE, runCollect } from './collect.js';
 import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
 import { runTrain, TRAIN_USAGE } from './train.js';
 import { runServe, SERVE_USAGE } from './serve.js';
+import { runSigmaCheck, runSigmaConvert, SIGMA_USAGE } from './sigma.js';
 import { InputError, UsageError, type CliIO } from './io.js';
 import { guardOptionsFromEnv } from '../runtime/guard/guard-options.js';
 import { GuardFailure } from '../runtime/guard/guarded-engine.js';
@@ -18,7 +19,7 @@ export const USAGE = `Usage:
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
-            [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard]
+            [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard] [--threads <n>]
             [--sigma-pipeline evtx-json|ecs|flat|<pipeline.yml>]
             ${WEBHOOK_USAGE_LINES}
             [<events.jsonl[.gz]> | -]
@@ -43,6 +44,11 @@ export const USAGE = `Usage:
       budget (VIGIL_GUARD_BUDGET_MS, default 2000) or exhausts the thread's heap
       (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
       the engine on the main thread.
+      --threads <n> (default: the cores) runs n engines on n threads when every rule is a simple
+      rule fed by events whose functions run natively (no AGGREGATE BY, STATE MACHINE, SUPPRESS,
+      SOURCES rule = … nor sandboxed function): batches of 1024 lines go to whichever thread is
+      free, and alerts and errors are written in input order, byte for byte as with one thread.
+      Other rule sets run on one thread.
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]… [--sigma-pipeline <name|file>]
       Prints the diagnostics of rule files; exit 0 when they have no errors.
@@ -50,6 +56,7 @@ ${SIMULATE_USAGE}
 ${COLLECT_USAGE}
 ${TRAIN_USAGE}
 ${SERVE_USAGE}
+${SIGMA_USAGE}
   vigil help | --help
   vigil --version
 
@@ -78,6 +85,7 @@ const runOptions = {
   'output-format': { type: 'string' },
   'sigma-pipeline': { type: 'string' },
   'no-guard': { type: 'boolean' },
+  threads: { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -124,6 +132,12 @@ const serveOptions = {
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
+const sigmaOptions = {
+  'sigma-pipeline': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
 const checkOptions = {
   ioc: { type: 'string', multiple: true },
   'sigma-pipeline': { type: 'string' },
@@ -163,6 +177,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             version: io.version,
             webhook: webhookSpec(values, optionalCount, optionalMs),
             guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
+            threads: optionalCount(values.threads, '--threads'),
           },
           io,
         );
@@ -221,6 +236,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           { port: Number(port), host: values.host ?? '127.0.0.1', stateDir: values['state-dir'], guard: !values['no-guard'], env: process.env },
           io,
         );
+      }
+      case 'sigma': {
+        const [sub, ...args] = rest;
+        if (sub === 'help' || sub === '--help' || sub === '-h') return help(io);
+        if (sub !== 'check' && sub !== 'convert') throw new UsageError(sub === undefined ? 'sigma needs check or convert' : `unknown sigma command '${sub}' (check, convert)`);
+        const { values, positionals } = parseArgs({ args, options: sigmaOptions, allowPositionals: true, strict: true });
+        if (values.help) return help(io);
+        if (sub === 'check') return await runSigmaCheck({ paths: positionals, sigmaPipeline: values['sigma-pipeline'], json: values.json ?? false }, io);
+        if (values.json) throw new UsageError('--json is an option of sigma check');
+        return await runSigmaConvert({ paths: positionals, sigmaPipeline: values['sigma-pipeline'] }, io);
       }
       case 'simulate': {
         const spec = parseSimulateArgs(rest);

@@ -14,8 +14,11 @@ import { gunzipIfGzip } from '../io/gzip.js';
 import { chunksOf, streamOf } from '../io/streams.js';
 import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
 import { GzipBreak, nodeGunzip } from './gunzip.js';
-import { InputError, UsageError, writeAll, type CliIO } from './io.js';
-import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
+import { InputError, readText, ruleFiles, UsageError, writeAll, type CliIO } from './io.js';
+import { languageOf } from '../engine/compile-source.js';
+import { hasErrors, printDiagnostics, setUpEngine, type SetupSpec } from './setup.js';
+import { BlockMerger, BlockRunner, defaultThreads, LineBlocks, mayShare, sequentialReason, sumMetrics, type Block, type BlockResult } from './threads.js';
+import { ThreadPool } from './threads-pool.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
 
 export interface RunSpec {
@@ -57,6 +60,11 @@ export interface RunSpec {
   webhook?: WebhookSpec;
   /** Run the engine on a worker thread behind the outer guard's watchdog (`vigil run` does, unless --no-guard). */
   guard?: GuardOptions | false;
+  /**
+   * Engines on as many threads (`--threads`; default: the cores). Rules that correlate nothing
+   * share the input's batches between them; any other rule set runs on one (src/cli/threads.ts).
+   */
+  threads?: number;
 }
 
 /**
@@ -66,6 +74,9 @@ export interface RunSpec {
 const BATCH_LINES = 1024;
 /** Per rule, how many late-event diagnostics are printed before only the count is kept. */
 const LATE_REPORTS_PER_RULE = 10;
+/** With --threads: blocks (batches) waiting on one thread at most, and decoded blocks waiting to be written in order. */
+const BLOCKS_IN_FLIGHT = 2;
+const BLOCKS_WAITING = 64;
 
 /** What the CLI stores in a checkpoint beside the engine state. */
 interface RunPosition {
@@ -90,22 +101,27 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   const resumeBytes = spec.resume ? await readFile(spec.resume).catch(() => undefined) : undefined;
   if (spec.resume && !resumeBytes) throw new InputError(`cannot read checkpoint '${spec.resume}': no such file`);
 
-  const setup = await setUpEngine(
-    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true, sigmaPipeline: spec.sigmaPipeline },
-    {
-      outOfOrderMs: spec.outOfOrderMs,
-      allowedLatenessMs: spec.latenessMs,
-      sandboxOnly: spec.sandboxOnly,
-      watermarkBy: spec.watermarkBy,
-      maxFutureMs: spec.maxFutureMs,
-      maxJumpMs: spec.maxJumpMs,
-    },
-    GuardedEngine.factory(spec.guard),
-  );
+  const setupSpec: SetupSpec = { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true, sigmaPipeline: spec.sigmaPipeline };
+  const engineOptions = {
+    outOfOrderMs: spec.outOfOrderMs,
+    allowedLatenessMs: spec.latenessMs,
+    sandboxOnly: spec.sandboxOnly,
+    watermarkBy: spec.watermarkBy,
+    maxFutureMs: spec.maxFutureMs,
+    maxJumpMs: spec.maxJumpMs,
+  };
+  const threads = spec.threads ?? defaultThreads();
+  // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
+  const spawned = threads > 1 && (await vglMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
+    await spawned?.close();
+    throw error;
+  });
   const { engine } = setup;
   await printDiagnostics(io, setup.diagnostics);
   if (hasErrors(setup.diagnostics)) {
     engine.dispose();
+    await spawned?.close();
     return 1;
   }
 
@@ -115,6 +131,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
       position = engine.restore(resumeBytes).extra as RunPosition;
     } catch (error) {
       engine.dispose();
+      await spawned?.close();
       if (error instanceof CheckpointError) throw new InputError(`cannot resume from '${spec.resume}': ${error.message}`);
       throw error;
     }
@@ -127,24 +144,34 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     out = spec.out ? await FileSink.open(spec.out, resumeBytes ? position.outBytes : 0) : new StreamSink(io.stdout);
   } catch (error) {
     engine.dispose();
+    await spawned?.close();
     await webhook?.finish();
     throw error;
   }
   const lateByRule = new Map<string, number>();
   let pendingErrors = '';
   const encodeAlert = alertLineEncoder(spec.outputFormat ?? 'jsonl', spec.version);
-  engine.onAlert((alert: Alert) => {
-    out.add(encodeAlert(alert));
-    webhook?.enqueue(alert);
-  });
-  engine.onDiagnostic((d: RuntimeDiagnostic) => {
+  const report = (d: Pick<RuntimeDiagnostic, 'code' | 'rule' | 'message'>) => {
     if (d.code === 'vigil.late') {
       const n = (lateByRule.get(d.rule ?? '') ?? 0) + 1;
       lateByRule.set(d.rule ?? '', n);
       if (n > LATE_REPORTS_PER_RULE) return;
     }
     pendingErrors += `vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`;
-  });
+  };
+  const sequential = threads > 1 ? sequentialReason(engine.rules()) : undefined;
+  // Asked for by name and not possible: say why (the default quietly uses one thread).
+  if (spec.threads !== undefined && spec.threads > 1 && sequential) io.stderr.write(`vigil: --threads ${spec.threads}: running on one thread: ${sequential}\n`);
+  const parallel = threads > 1 && !sequential && !position.complete && spawned !== undefined;
+  const pool = parallel ? spawned : undefined;
+  if (!parallel) await spawned?.close();
+  if (!parallel) {
+    engine.onAlert((alert: Alert) => {
+      out.add(encodeAlert(alert));
+      webhook?.enqueue(alert);
+    });
+    engine.onDiagnostic(report);
+  }
 
   const checkpoints = spec.checkpoint ? new Checkpointer(spec.checkpoint, engine, out, spec.checkpointEvery ?? 100_000, position.lines) : undefined;
   let batch: Record<string, unknown>[] = [];
@@ -174,8 +201,88 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   };
 
   let exitCode = 0;
+  let metrics: unknown;
   try {
-    if (!position.complete) {
+    if (pool) {
+      try {
+        await pool.init({
+          setup: setupSpec,
+          iocFilters: [...engine.iocs.names()].map((name): [string, Uint8Array] => [name, engine.iocs.serialize(name)]),
+          engineOptions,
+          batchLines: BATCH_LINES,
+          inputName,
+          outputFormat: spec.outputFormat ?? 'jsonl',
+          version: spec.version,
+          keepAlerts: webhook !== undefined,
+        });
+        if (resumeBytes) await pool.restore(resumeBytes);
+        const write = (result: BlockResult) => {
+          for (const a of result.alerts) {
+            out.add(a.text);
+            if (a.alert) webhook?.enqueue(a.alert);
+          }
+          for (const r of result.reports) {
+            if ('text' in r) pendingErrors += r.text;
+            else report(r.diagnostic);
+          }
+        };
+        const runner = new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined);
+        const blocks = new LineBlocks(BATCH_LINES, position.lines, spec.format);
+        let failure: unknown;
+        const inFlight = new Set<Promise<unknown>>();
+        const track = (work: Promise<unknown>) => {
+          const tracked = work.catch((error: unknown) => void (failure ??= error)).finally(() => inFlight.delete(tracked));
+          inFlight.add(tracked);
+        };
+        const merger = new BlockMerger(blocks.nextBlock, write, (d) => {
+          // Every engine stops running the rule (the merge drops what they raised for it meanwhile).
+          runner.deactivate(d);
+          track(pool.deactivate(d));
+        });
+        const drain = async () => {
+          while (inFlight.size) await Promise.race(inFlight);
+          if (failure) throw failure;
+        };
+        const dispatch = async (block: Block) => {
+          if (failure) throw failure;
+          if (checkpoints?.due(block.firstLine)) {
+            // A checkpoint sees every engine after the same line: the blocks before it are all written.
+            await drain();
+            checkpoints.atBoundary(block.firstLine);
+            await flushAll();
+          }
+          while (merger.pending >= BLOCKS_WAITING && inFlight.size) await Promise.race(inFlight);
+          const driver = pool.idle(BLOCKS_IN_FLIGHT);
+          if (driver) track(pool.run(driver, block).then((result) => merger.add(result)));
+          else merger.add(runner.run(block));
+        };
+        let unreadable: string | undefined;
+        try {
+          for await (const chunk of await openEvents(spec.input, io.stdin)) {
+            for (const block of blocks.push(chunk)) await dispatch(block);
+            await flushAll();
+            await webhook?.waitForRoom();
+          }
+        } catch (error) {
+          if (!(error instanceof GzipBreak)) throw error;
+          unreadable = error.reason;
+        }
+        const last = blocks.end(unreadable !== undefined);
+        if (last) await dispatch(last);
+        await drain();
+        merger.emit(runner.flush());
+        for (const result of await pool.flush()) merger.emit(result);
+        if (unreadable === undefined) checkpoints?.atEnd(blocks.lines);
+        else {
+          pendingErrors += `${inputName}: gzip: ${unreadable} after line ${blocks.lines}\n`;
+          exitCode = 2;
+        }
+        await flushAll();
+        if (spec.metrics) metrics = sumMetrics([engine.metrics(), ...(await pool.metrics())] as never[], new Set(merger.deactivated.keys()));
+      } finally {
+        await pool.close();
+      }
+    } else if (!position.complete) {
       // Guarded, the engine thread decodes the lines itself: events are not copied between threads.
       const decoder =
         engine instanceof GuardedEngine
@@ -215,7 +322,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     for (const [rule, n] of lateByRule) {
       if (n > LATE_REPORTS_PER_RULE) io.stderr.write(`vigil: vigil.late rule "${rule}": ${n} late events in all (first ${LATE_REPORTS_PER_RULE} shown)\n`);
     }
-    if (spec.metrics) io.stderr.write(`${JSON.stringify(engine.metrics())}\n`);
+    if (spec.metrics) io.stderr.write(`${JSON.stringify(metrics ?? engine.metrics())}\n`);
     engine.dispose();
     await out.close();
     // After --out is complete: a webhook that is slow or down delays the exit, never the alerts' output.
@@ -225,6 +332,16 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
 }
 
 
+
+/** Whether the VGL rule files leave a chance that the rules can be shared between threads (unreadable files are setUpEngine's to report). */
+async function vglMayShare(paths: readonly string[]): Promise<boolean> {
+  try {
+    const files = (await ruleFiles(paths)).filter((f) => languageOf(f) === 'vgl');
+    return mayShare(await Promise.all(files.map((f) => readText(f, 'rules'))));
+  } catch {
+    return true;
+  }
+}
 
 /** Where alerts go, counting the bytes that belong to the run. */
 interface OutputSink {
@@ -327,8 +444,13 @@ class Checkpointer {
     private lastLine: number,
   ) {}
 
+  /** Whether a checkpoint is taken at this batch boundary. */
+  due(line: number): boolean {
+    return line - this.lastLine >= this.every;
+  }
+
   atBoundary(line: number): void {
-    if (line - this.lastLine < this.every) return;
+    if (!this.due(line)) return;
     this.take({ lines: line, outBytes: this.out.bytes, complete: false });
   }
 

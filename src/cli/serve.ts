@@ -14,7 +14,7 @@ export const SERVE_USAGE = `  vigil serve [--port <n>] [--host <address>] [--sta
       GET /metrics, GET /health) on --host (default 127.0.0.1) and --port (default 8080; 0 picks
       a free port). Tokens and limits come from the environment as on the edge: VIGIL_TOKEN
       (rule and IOC management; unset: refused), VIGIL_READ_TOKEN, VIGIL_INGEST_TOKEN,
-      VIGIL_MAX_BODY_BYTES, VIGIL_ALERT_CAPACITY, VIGIL_CORS_ORIGIN, VIGIL_WEBHOOK_URL, ….
+      VIGIL_MAX_BODY_BYTES, VIGIL_ALERT_CAPACITY, VIGIL_IDEMPOTENCY_KEYS, VIGIL_CORS_ORIGIN, VIGIL_WEBHOOK_URL, ….
       With --state-dir the engine checkpoints there after every change and resumes from it;
       without it state lives in memory. Prints "vigil listening on <url>" when ready.`;
 

@@ -82,7 +82,7 @@ export function loadIocList(engine: EngineSurface, name: string, text: string): 
 }
 
 /** A built-in pipeline by name, or a pipeline file read and checked here (its errors name the file's lines). */
-async function sigmaPipeline(value: string): Promise<string | SigmaPipeline> {
+export async function sigmaPipeline(value: string): Promise<string | SigmaPipeline> {
   if (Object.hasOwn(BUILTIN_PIPELINES, value)) return value;
   if (!/[./\\]/.test(value)) throw new InputError(`--sigma-pipeline: no built-in pipeline '${value}' (built in: ${Object.keys(BUILTIN_PIPELINES).join(', ')}), and it does not look like a file`);
   const { pipeline, diagnostics } = parsePipeline(await readText(value, 'Sigma pipeline'), value);

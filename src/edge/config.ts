@@ -9,10 +9,12 @@
  * | `VIGIL_CORS_ORIGIN` | `*` or comma-separated origins allowed by CORS | no CORS |
  * | `VIGIL_MAX_BODY_BYTES` | largest request body (413 above) | 10 MB |
  * | `VIGIL_ALERT_CAPACITY` | alerts kept per instance for `GET /alerts` | 10 000 |
+ * | `VIGIL_IDEMPOTENCY_KEYS` | `Idempotency-Key`s remembered per instance (partition); a retry of an older key is applied again | 10 000 |
  * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
  * | `VIGIL_MAX_FUTURE_MS` | event times further ahead of the clock are quarantined (0: off) | 300 000 |
  * | `VIGIL_MAX_JUMP_MS` | event times further ahead of their source are quarantined | 3 600 000 |
  * | `VIGIL_WATERMARK_BY` | field naming each event's source for event time (a client, a host) | the partition |
+ * | `VIGIL_SIGMA_PIPELINE` | how Sigma rules map to events: `evtx-json`, `ecs` or `flat` (src/sigma/README.md) | `flat` |
  * | `VIGIL_PARTITIONS` | Cloudflare: number of partition objects | 1 |
  * | `VIGIL_PARTITION_FIELD` | Cloudflare: field whose value picks the partition (rules keyed by other fields are re-keyed: src/edge/routing.ts) | `sourceAddress` |
  * | `VIGIL_TICK_MS` | Cloudflare/Deno: how often processing-time windows are checked | 1000 |
@@ -21,6 +23,8 @@
  * | `VIGIL_WEBHOOK_ATTEMPTS` | requests per alert, the first included | 5 |
  */
 import type { EngineOptions } from '../engine/engine.js';
+import { BUILTIN_PIPELINES } from '../sigma/builtin-pipelines.js';
+import { DEFAULT_LEDGER_KEYS } from './ingest-ledger.js';
 
 export interface HttpConfig {
   adminToken?: string;
@@ -41,6 +45,8 @@ export interface EdgeConfig {
   http: HttpConfig;
   engine: EngineOptions;
   alertCapacity: number;
+  /** Idempotency keys remembered per instance or partition (ingest-ledger.ts). */
+  ledgerKeys: number;
   partitions: number;
   partitionField: string;
   tickMs: number;
@@ -76,8 +82,10 @@ export function readConfig(env: Env): EdgeConfig {
       maxFutureMs: int('VIGIL_MAX_FUTURE_MS', 300_000) || Infinity,
       maxJumpMs: int('VIGIL_MAX_JUMP_MS', 3_600_000),
       ...(text('VIGIL_WATERMARK_BY') ? { watermarkBy: text('VIGIL_WATERMARK_BY') } : {}),
+      ...(text('VIGIL_SIGMA_PIPELINE') ? { sigma: { pipeline: sigmaPipelineName(text('VIGIL_SIGMA_PIPELINE')!) } } : {}),
     },
     alertCapacity: int('VIGIL_ALERT_CAPACITY', 10_000, 1),
+    ledgerKeys: int('VIGIL_IDEMPOTENCY_KEYS', DEFAULT_LEDGER_KEYS, 1),
     partitions: int('VIGIL_PARTITIONS', 1, 1),
     partitionField: text('VIGIL_PARTITION_FIELD') ?? 'sourceAddress',
     tickMs: int('VIGIL_TICK_MS', 1000, 10),
@@ -90,4 +98,10 @@ export function readConfig(env: Env): EdgeConfig {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new Error(`VIGIL_WEBHOOK_URL=${url} is not an http(s) URL`);
     return { url, secret: text('VIGIL_WEBHOOK_SECRET'), maxAttempts: int('VIGIL_WEBHOOK_ATTEMPTS', 5, 1) };
   }
+}
+
+/** A built-in Sigma pipeline's name (a pipeline file needs a file system the edge may not have). */
+function sigmaPipelineName(name: string): string {
+  if (!Object.hasOwn(BUILTIN_PIPELINES, name)) throw new Error(`VIGIL_SIGMA_PIPELINE=${name} is not a built-in pipeline (${Object.keys(BUILTIN_PIPELINES).join(', ')})`);
+  return name;
 }

@@ -7,7 +7,7 @@
  * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }`; `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
  * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines; `Vigil-Cursor` for the next call |
  * | `GET /rules` | read | `{ rules: [...] }` |
- * | `PUT /rules/:name` | admin | body: the VGL text of that one rule; 400 with `diagnostics` when invalid |
+ * | `PUT /rules/:name` | admin | body: the VGL text of that one rule, or a Sigma rule (YAML, titled `name`) with `Content-Type: application/yaml`, `?language=sigma` or `?file=x.yml`; 400 with `diagnostics` (line:col) when invalid |
  * | `DELETE /rules/:name` | admin | 204, or 404 |
  * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored); replaces the list |
  * | `DELETE /iocs/:list` | admin | 204, 404, or 409 while a rule uses it |
@@ -38,6 +38,8 @@ import { checkIngestKey, fingerprintEvents } from './ingest-ledger.js';
 import { PROMETHEUS_CONTENT_TYPE, prometheusText, type VigilMetrics } from './metrics.js';
 import { bodyEntries } from './shared-data.js';
 import { HttpError, type IngestKey, type VigilService } from './service.js';
+import { languageOf } from '../engine/compile-source.js';
+import type { RuleLanguage } from '../engine/rule-plan.js';
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -153,7 +155,7 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   });
   app.put('/rules/:name', guard('admin'), withBody, async (c) => {
     const name = c.req.param('name');
-    const result = await service.putRule(name, await text(c), author(c));
+    const result = await service.putRule(name, await text(c), author(c), ruleLanguage(c));
     if (!result.ok) {
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       return json(400, { error: { code: 'invalid-rule', message: errors.map((d) => `${d.line}:${d.column}: ${d.message}`).join('\n'), diagnostics: result.diagnostics } });
@@ -320,4 +322,20 @@ function errorResponse(error: unknown): Response {
     return json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, headers);
   }
   return json(500, { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } });
+}
+
+/**
+ * The language of a rule body: `?language=vgl|sigma`, else the name in `?file=` (`.yml`/`.yaml` is
+ * Sigma), else a YAML Content-Type (`application/yaml`, `application/x-yaml`, `text/yaml`) says
+ * Sigma; VGL otherwise.
+ */
+function ruleLanguage(c: Context): RuleLanguage {
+  const language = c.req.query('language');
+  if (language !== undefined) {
+    if (language !== 'vgl' && language !== 'sigma') throw new HttpError(400, 'bad-language', `language is vgl or sigma, not "${language.slice(0, 40)}"`);
+    return language;
+  }
+  const file = c.req.query('file');
+  if (file !== undefined) return languageOf(file);
+  return /^\s*(application|text)\/(x-)?yaml\s*(;|$)/i.test(c.req.header('content-type') ?? '') ? 'sigma' : 'vgl';
 }

@@ -7,6 +7,8 @@
 import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
+import { loadSigma } from '../sigma/index.js';
+import type { RuleLanguage } from '../engine/rule-plan.js';
 import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog } from './checkpoint-store.js';
 import { decodeEngineState } from '../engine/engine-state.js';
 import { totalMetrics, type VigilMetrics } from './metrics.js';
@@ -248,15 +250,15 @@ export class EngineInstance implements VigilService {
     return { alerts: page.map(([, alert]) => alert), cursor: String(cursor), dropped };
   }
 
-  async putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
-    const parsed = parseRules(text, name);
+  async putRule(name: string, text: string, author: string, language: RuleLanguage = 'vgl'): Promise<PutRuleResult> {
+    const parsed = namesIn(text, name, language);
     if (!parsed.diagnostics.some((d) => d.severity === 'error')) {
       const names = parsed.rules.map((r) => r.name);
       if (names.length !== 1 || names[0] !== name) {
         throw new HttpError(400, 'rule-name-mismatch', `the body must hold exactly one rule, named "${name}"; it holds ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none'}`);
       }
     }
-    const result = this.engine.putRules(text, { file: name, author });
+    const result = this.engine.putRules(text, { file: name, author, language });
     if (!result.ok) return { ok: false, diagnostics: result.diagnostics };
     await this.persist();
     return { ok: true, created: result.added.includes(name), version: this.engine.rule(name)!.version };
@@ -421,4 +423,9 @@ export class EngineInstance implements VigilService {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The rules a body names: VGL's RULE names, or Sigma titles (read without a pipeline: names do not depend on one). */
+function namesIn(text: string, file: string, language: RuleLanguage): { rules: { name: string }[]; diagnostics: { severity: string }[] } {
+  return language === 'sigma' ? loadSigma([{ file, text }]) : parseRules(text, file);
 }

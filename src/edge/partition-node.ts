@@ -19,11 +19,14 @@
  * applied at or above the sender's *floor* (the lowest number the sender still has in its outbox
  * for it: everything below was acknowledged), and skips what it has seen.
  */
+import type { RuleLanguage } from '../engine/rule-plan.js';
 import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../engine/engine.js';
 import { Reentry } from '../engine/reentry.js';
 import { RateMeter } from '../engine/rate-meter.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint.js';
 import { parseRules } from '../lang/parse.js';
+import type { RuleAst } from '../lang/ast.js';
+import { loadSigma } from '../sigma/index.js';
 import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog, type SharedBlobStore } from './checkpoint-store.js';
 import { mergeRules, type PartitionMetrics } from './metrics.js';
 import { getField } from '../lang/fields.js';
@@ -491,22 +494,14 @@ export class PartitionNode implements PartitionClient {
 
   // ── rules and lists ─────────────────────────────────────────────────────
 
-  async putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
-    const parsed = parseRules(text, name);
-    const syntaxOk = !parsed.diagnostics.some((d) => d.severity === 'error');
-    if (syntaxOk) {
-      const names = parsed.rules.map((r) => r.name);
-      if (names.length !== 1 || names[0] !== name) {
-        throw new HttpError(400, 'rule-name-mismatch', `the body must hold exactly one rule, named "${name}"; it holds ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none'}`);
-      }
-    }
-    const ast = syntaxOk ? parsed.rules[0]! : undefined;
+  async putRule(name: string, text: string, author: string, language?: RuleLanguage): Promise<PutRuleResult> {
+    const route = language === 'sigma' ? this.sigmaRoute(name, text) : this.vglRoute(name, text);
     // A rule that does not parse is refused by the base engine, with its diagnostics.
-    const classId = ast ? routingClassOf(ast, this.options.partitionField).id : BASE_CLASS_ID;
-    const iocLists = ast ? [...new Set(ast.iocFilters.map((t) => t.list))] : [];
+    const classId = route ? routingClassOf(route, this.options.partitionField).id : BASE_CLASS_ID;
+    const iocLists = route?.iocLists ?? [];
     const engine = this.engines.get(classId) ?? (await this.createEngine(classId));
     this.copyIocLists(engine, iocLists);
-    const result = engine.putRules(text, { file: name, author });
+    const result = engine.putRules(text, { file: name, author, ...(language ? { language } : {}) });
     if (!result.ok) {
       this.dropIdleEngines();
       return { ok: false, diagnostics: result.diagnostics };
@@ -517,7 +512,7 @@ export class PartitionNode implements PartitionClient {
     this.meta.set(name, {
       name,
       classId,
-      selectors: ast!.sources.map((s) => ({ field: s.field, values: s.values })),
+      selectors: route!.sources.map((s) => ({ field: s.field, values: s.values })),
       iocLists,
       version: (previous?.version ?? 0) + 1,
       order: previous?.order ?? this.nextRuleOrder++,
@@ -525,6 +520,29 @@ export class PartitionNode implements PartitionClient {
     this.rebuildTable();
     await this.persist();
     return { ok: true, created: !previous, version: this.meta.get(name)!.version };
+  }
+
+  /** What routing needs of a VGL rule (its SOURCES, keys, IOC lists); undefined when it does not parse. */
+  private vglRoute(name: string, text: string): (Pick<RuleAst, 'aggregateBy' | 'stateMachine' | 'sources'> & { iocLists: string[] }) | undefined {
+    const parsed = parseRules(text, name);
+    if (parsed.diagnostics.some((d) => d.severity === 'error')) return undefined;
+    checkOneRule(name, parsed.rules.map((r) => r.name));
+    const ast = parsed.rules[0]!;
+    return { aggregateBy: ast.aggregateBy, stateMachine: ast.stateMachine, sources: ast.sources, iocLists: [...new Set(ast.iocFilters.map((t) => t.list))] };
+  }
+
+  /**
+   * A Sigma rule routes like a simple VGL rule whose SOURCES are its logsource's selectors (it keys
+   * nothing, so any one engine will do). A correlation keys its windows by its group-by, which the
+   * partitions do not re-key yet: refused here.
+   */
+  private sigmaRoute(name: string, text: string): (Pick<RuleAst, 'aggregateBy' | 'stateMachine' | 'sources'> & { iocLists: string[] }) | undefined {
+    const loaded = loadSigma([{ file: name, text }], this.options.engine?.sigma);
+    if (loaded.diagnostics.some((d) => d.severity === 'error')) return undefined;
+    if (loaded.correlations.length) throw new HttpError(400, 'unsupported-language', 'a partitioned server runs Sigma rules but not yet Sigma correlation rules; run correlations on a single-engine server');
+    checkOneRule(name, loaded.rules.map((r) => r.name));
+    const sources = loaded.rules[0]!.selectors.map((s) => ({ field: s.field, values: s.values, span: NO_SPAN }));
+    return { aggregateBy: undefined, stateMachine: undefined, sources, iocLists: [] };
   }
 
   async rules(): Promise<RuleSummary[]> {
@@ -958,3 +976,13 @@ function positionOf(group: RoutedGroup, index: number, otherwise: number): numbe
   const position = group.positions?.[index];
   return typeof position === 'number' && Number.isFinite(position) ? position : otherwise;
 }
+
+/** The body of `PUT /rules/:name` holds exactly the rule `name`. */
+function checkOneRule(name: string, names: string[]): void {
+  if (names.length !== 1 || names[0] !== name) {
+    throw new HttpError(400, 'rule-name-mismatch', `the body must hold exactly one rule, named "${name}"; it holds ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none'}`);
+  }
+}
+
+/** Routing reads a selector's field and values; a Sigma selector has no place in VGL text. */
+const NO_SPAN = { start: { line: 1, column: 1, offset: 0 }, end: { line: 1, column: 1, offset: 0 } };

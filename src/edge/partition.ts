@@ -7,6 +7,7 @@
  * the Cloudflare Worker (partitions are Durable Objects behind RemotePartition) and a single
  * process (partitions are PartitionNodes): see docs/partitioning.md.
  */
+import type { RuleLanguage } from '../engine/rule-plan.js';
 import type { Alert } from '../engine/engine.js';
 import { notAnEvent, type PartitionClient, type RoutedGroup, type RoutedIngestResult } from './partition-node.js';
 import { partitionKeyText, partitionOf, RoutingTable, type Target } from './routing.js';
@@ -162,11 +163,11 @@ export class PartitionedService implements VigilService {
     return { alerts, cursor: next.join('.'), dropped };
   }
 
-  async putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
+  async putRule(name: string, text: string, author: string, language?: RuleLanguage): Promise<PutRuleResult> {
     // Partition 0 checks the rule first, so an invalid rule reaches no partition.
-    const first = await this.partitions[0]!.putRule(name, text, author);
+    const first = await this.partitions[0]!.putRule(name, text, author, language);
     if (!first.ok) return first;
-    const rest = await Promise.all(this.partitions.slice(1).map((p) => p.putRule(name, text, author)));
+    const rest = await Promise.all(this.partitions.slice(1).map((p) => p.putRule(name, text, author, language)));
     this.table = undefined;
     const failed = rest.find((r) => !r.ok);
     return failed ?? first;

@@ -2,6 +2,7 @@
  * A VigilService that is another server speaking Vigil's HTTP API: how the Worker talks to its
  * Durable Objects (the fetch is the object's stub), and a client for anyone else.
  */
+import type { RuleLanguage } from '../engine/rule-plan.js';
 import type { Alert } from '../engine/engine.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
 import { HttpError, type AlertPage, type IngestKey, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
@@ -36,8 +37,8 @@ export class RemoteService implements VigilService {
     return { alerts, cursor: response.headers.get('vigil-cursor') ?? '', dropped: Number(response.headers.get('vigil-dropped') ?? 0) };
   }
 
-  async putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
-    const response = await this.fetch(this.request('PUT', `/rules/${encodeURIComponent(name)}`, text, 'text/plain', { 'vigil-author': author }));
+  async putRule(name: string, text: string, author: string, language?: RuleLanguage): Promise<PutRuleResult> {
+    const response = await this.fetch(this.request('PUT', `/rules/${encodeURIComponent(name)}`, text, language === 'sigma' ? 'application/yaml' : 'text/plain', { 'vigil-author': author }));
     const body = (await response.json()) as { version: number; created: boolean; error?: { code: string; message: string; diagnostics?: Diagnostic[] } };
     if (response.status === 400 && body.error?.code === 'invalid-rule') return { ok: false, diagnostics: body.error.diagnostics ?? [] };
     if (!response.ok) throw toError(response.status, body);

@@ -5,6 +5,7 @@
  */
 import type { Alert, EngineMetrics, RuleInfo } from '../engine/engine.js';
 import type { Diagnostic } from '../lang/diagnostic.js';
+import type { RuleLanguage } from '../engine/rule-plan.js';
 
 /** The key of an idempotent ingest (src/edge/ingest-ledger.ts keeps what each key was answered). */
 export interface IngestKey {
@@ -45,7 +46,8 @@ export interface VigilService {
    */
   ingest(events: Record<string, unknown>[], key?: IngestKey): Promise<IngestResult>;
   alerts(since: string | undefined, limit: number): Promise<AlertPage>;
-  putRule(name: string, text: string, author: string): Promise<PutRuleResult>;
+  /** `language`: VGL by default; `sigma` for a Sigma rule (YAML) whose title is `name`. */
+  putRule(name: string, text: string, author: string, language?: RuleLanguage): Promise<PutRuleResult>;
   rules(): Promise<RuleSummary[]>;
   /** False when there is no such rule. */
   deleteRule(name: string, author: string): Promise<boolean>;

@@ -8,6 +8,7 @@
  * key sees each alert once. Undelivered alerts are logged (console.error: `wrangler tail`, the Deno
  * or Node log); the edge has no file to write a dead letter to.
  */
+import type { RuleLanguage } from '../engine/rule-plan.js';
 import { WebhookDelivery, type WebhookOptions } from '../mitigation/webhook.js';
 import type { WebhookConfig } from './config.js';
 import type { AlertPage, IngestKey, IngestResult, PutRuleResult, RuleSummary, VigilService } from './service.js';
@@ -69,8 +70,8 @@ export class WebhookingService implements VigilService {
   alerts(since: string | undefined, limit: number): Promise<AlertPage> {
     return this.inner.alerts(since, limit);
   }
-  putRule(name: string, text: string, author: string): Promise<PutRuleResult> {
-    return this.inner.putRule(name, text, author);
+  putRule(name: string, text: string, author: string, language?: RuleLanguage): Promise<PutRuleResult> {
+    return this.inner.putRule(name, text, author, language);
   }
   rules(): Promise<RuleSummary[]> {
     return this.inner.rules();

@@ -5,7 +5,6 @@
  * rule's text again into a plan (plans hold closures and sandboxes: they are not data) and hands
  * it its saved state.
  */
-import { CheckpointError } from './checkpoint.js';
 import { decodeEngineState, encodeEngineState, type SavedRule } from './engine-state.js';
 import type { EventRecord } from '../lang/fields.js';
 import type { IocRegistry } from './ioc-registry.js';
@@ -66,8 +65,19 @@ export function takeCheckpoint(parts: EngineParts, position: number, extra: unkn
   );
 }
 
-/** Replaces everything the parts hold with what the checkpoint saved; its input position and the caller's data. */
-export function restoreCheckpoint(parts: EngineParts, bytes: Uint8Array): { position: number; extra?: unknown } {
+/** A rule of a checkpoint that this engine no longer compiles (a newer Vigil refusing it). */
+export interface RefusedOnRestore {
+  rule: string;
+  reason: string;
+}
+
+/**
+ * Replaces everything the parts hold with what the checkpoint saved; its input position and the
+ * caller's data. A rule that no longer compiles is left out with its reason (its version history
+ * stays), and everything else is restored: one rule a newer Vigil refuses must not take the other
+ * rules' windows and machines with it.
+ */
+export function restoreCheckpoint(parts: EngineParts, bytes: Uint8Array): { position: number; extra?: unknown; refused: RefusedOnRestore[] } {
   const { registry, iocs, tables, models, time, metrics, state: host } = parts;
   const { state, blobs } = decodeEngineState(bytes);
   registry.clear();
@@ -85,12 +95,15 @@ export function restoreCheckpoint(parts: EngineParts, bytes: Uint8Array): { posi
     tables.create(name, entries);
   }
   for (const [name, model] of state.models) models.set(name, model);
+  const refused: RefusedOnRestore[] = [];
   for (const saved of state.rules) {
     let plan;
     try {
       plan = registry.recompile({ language: saved.language ?? 'vgl', text: saved.text, file: saved.file }, saved.name);
     } catch (error) {
-      throw error instanceof RecompileError ? new CheckpointError(`rule "${saved.name}" in the checkpoint: ${error.message}`) : error;
+      if (!(error instanceof RecompileError)) throw error;
+      refused.push({ rule: saved.name, reason: error.message });
+      continue;
     }
     const agg = plan.aggregation;
     registry.restoreRule(
@@ -111,7 +124,7 @@ export function restoreCheckpoint(parts: EngineParts, bytes: Uint8Array): { posi
   metrics.counters = { ...state.counters };
   time.rebuild(registry.ordered());
   time.restore(state.watermarks, state.eventClocks);
-  return { position: state.position, extra: state.extra };
+  return { position: state.position, extra: state.extra, refused };
 }
 
 function restoredSuppressor(periodMs: number, saved: SavedRule['suppression']): Suppressor {

@@ -6,8 +6,9 @@
  */
 import type { Diagnostic } from '../lang/diagnostic.js';
 import { compileCheck, isReservedRuleName } from '../lang/index.js';
-import { loadSigma, type SigmaOptions } from '../sigma/index.js';
+import { loadSigma, type SigmaCorrelation, type SigmaOptions } from '../sigma/index.js';
 import { compileRule, disposePlan, planFromSigma, type RuleCompileContext, type RuleLanguage, type RulePlan } from './rule-plan.js';
+import { defaultTimeField, planFromCorrelation, type CorrelationNode } from './correlation-plan.js';
 
 export interface SourceOptions {
   /** The language of the text; by default Sigma for a `.yml`/`.yaml` file name, else VGL. */
@@ -31,7 +32,7 @@ export function languageOf(file: string): RuleLanguage {
 
 export function compileSource(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
   const language = options.language ?? languageOf(file);
-  return language === 'sigma' ? compileSigma(text, file, options, ctx.sigmaPrefilter) : compileVgl(text, file, ctx, options);
+  return language === 'sigma' ? compileSigma(text, file, ctx, options) : compileVgl(text, file, ctx, options);
 }
 
 function compileVgl(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
@@ -53,7 +54,7 @@ function compileVgl(text: string, file: string, ctx: RuleCompileContext, options
   return { ok: true, plans, diagnostics };
 }
 
-function compileSigma(text: string, file: string, options: SourceOptions, prefilter: boolean): CompiledSource {
+function compileSigma(text: string, file: string, ctx: RuleCompileContext, options: SourceOptions): CompiledSource {
   let collection;
   try {
     collection = loadSigma([{ file, text }], options.sigma);
@@ -62,16 +63,6 @@ function compileSigma(text: string, file: string, options: SourceOptions, prefil
     return { ok: false, plans: [], diagnostics: [ruleDiagnostic({ name: '', file, line: 1, column: 1 }, 'sigma-pipeline', error instanceof Error ? error.message : String(error))] };
   }
   const diagnostics = [...collection.diagnostics];
-  for (const correlation of collection.correlations) {
-    diagnostics.push(
-      ruleDiagnostic(
-        { name: correlation.title, file: correlation.file, ...lineAndColumn(text, correlation.span[0]) },
-        'sigma-correlation',
-        `correlation rule "${correlation.title}" is read but not run yet (its base rules are); correlations run in a later version`,
-        'warning',
-      ),
-    );
-  }
   // A title is the rule's name, so the check VGL names get applies: an alert of a rule titled
   // "vigil.rule.deactivated" would pass for the engine's own and reach the rules that watch those.
   for (const rule of collection.rules) {
@@ -79,13 +70,38 @@ function compileSigma(text: string, file: string, options: SourceOptions, prefil
       diagnostics.push(ruleDiagnostic({ name: rule.name, file: rule.file, line: rule.line, column: 1 }, 'reserved-rule-name', `rule titles starting with "vigil." are reserved for the engine's own alerts: rename "${rule.name}"`));
     }
   }
+  for (const c of collection.correlations) {
+    if (isReservedRuleName(c.title)) diagnostics.push(ruleDiagnostic({ name: c.title, file: c.file, ...lineAndColumn(text, c.span[0]) }, 'reserved-rule-name', `rule titles starting with "vigil." are reserved for the engine's own alerts: rename "${c.title}"`));
+  }
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, plans: [], diagnostics };
+  // A rule or correlation another correlation references feeds it and raises no alert of its
+  // own, unless one of the correlations that reference it says `generate: true`.
+  const feedsRule = new Map<number, boolean>();
+  const feedsCorrelation = new Map<number, boolean>();
+  for (const c of collection.correlations) {
+    for (const t of c.targets!) {
+      const feeds = t.kind === 'rule' ? feedsRule : feedsCorrelation;
+      feeds.set(t.index, (feeds.get(t.index) ?? false) || c.generate);
+    }
+  }
   // Titles name rules; two rules of one file with the same title are told apart by their id.
   const titles = new Map<string, number>();
   for (const rule of collection.rules) titles.set(rule.name, (titles.get(rule.name) ?? 0) + 1);
-  const plans = collection.rules.map((rule) =>
-    planFromSigma(rule, titles.get(rule.name)! > 1 ? `${rule.name} [${rule.sigma.id ?? rule.line}]` : rule.name, { language: 'sigma', text, file }, prefilter),
-  );
+  for (const c of collection.correlations) titles.set(c.title, (titles.get(c.title) ?? 0) + 1);
+  const nameOf = (title: string, id: string | undefined, line: number) => (titles.get(title)! > 1 ? `${title} [${id ?? line}]` : title);
+  const source = { language: 'sigma' as const, text, file };
+  const plans = collection.rules.flatMap((rule, i) => (feedsRule.get(i) === false ? [] : [planFromSigma(rule, nameOf(rule.name, rule.sigma.id, rule.line), source, ctx.sigmaPrefilter)]));
+  const pipeline = options.sigma?.pipeline;
+  const timeField = options.sigma?.timeField ?? defaultTimeField(typeof pipeline === 'string' ? pipeline : pipeline?.name);
+  // The resolver refused loops: a chain is a tree.
+  const nodeOf = (c: SigmaCorrelation): CorrelationNode => ({
+    correlation: c,
+    refs: c.targets!.map((t) => (t.kind === 'rule' ? { rule: collection.rules[t.index]! } : { node: nodeOf(collection.correlations[t.index]!) })),
+  });
+  collection.correlations.forEach((c, i) => {
+    if (feedsCorrelation.get(i) === false) return;
+    plans.push(planFromCorrelation(nodeOf(c), nameOf(c.title, c.id, lineAndColumn(text, c.span[0]).line), source, { timeField, allowedLatenessMs: ctx.allowedLatenessMs }));
+  });
   return { ok: true, plans, diagnostics };
 }
 

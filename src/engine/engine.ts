@@ -12,7 +12,7 @@
  */
 import { createUtils, type Utils, type UtilsHost } from '../lang/utils.js';
 import { Broadcast } from './alert-stream.js';
-import { restoreCheckpoint, takeCheckpoint, type EngineParts } from './checkpointing.js';
+import { restoreCheckpoint, takeCheckpoint, type EngineParts, type RefusedOnRestore } from './checkpointing.js';
 import type { Clock } from './event-time.js';
 import { Firing, type KeyedAlert } from './firing.js';
 import { Inputs } from './inputs.js';
@@ -48,6 +48,7 @@ export type { EngineOptions } from './options.js';
 export type { MachineTransition } from './state-machine.js';
 export type { AlertTarget } from './reentry.js';
 export type { KeyedAlert } from './firing.js';
+export type { RefusedOnRestore } from './checkpointing.js';
 export type * from './types.js';
 
 export class Engine {
@@ -292,13 +293,18 @@ export class Engine {
 
   /**
    * Brings back what `checkpoint` saved, replacing everything this engine holds. Returns the
-   * `extra` data stored with it. An unknown format version or a corrupt file is a CheckpointError.
+   * `extra` data stored with it, and the rules left out because this engine no longer compiles
+   * them (each also reported as a `vigil.restore` diagnostic; the rest is restored). An unknown
+   * format version or a corrupt file is a CheckpointError.
    */
-  restore(bytes: Uint8Array): { extra?: unknown } {
+  restore(bytes: Uint8Array): { extra?: unknown; refused?: RefusedOnRestore[] } {
     this.assertAlive();
-    const { position, extra } = restoreCheckpoint(this.parts(), bytes);
+    const { position, extra, refused } = restoreCheckpoint(this.parts(), bytes);
     this.inputs.position = position;
-    return { extra };
+    for (const { rule, reason } of refused) {
+      this.diagnosticOut.emit({ code: 'vigil.restore', rule, message: `rule "${rule}" was left out of the restored checkpoint: ${reason}` });
+    }
+    return refused.length ? { extra, refused } : { extra };
   }
 
   // ── output ───────────────────────────────────────────────────────────────

@@ -87,7 +87,7 @@ export class Firing {
       if (!rule.active) continue;
       let outcome;
       try {
-        outcome = this.run(rule, 'having', rule.plan.having!, items.map((item) => item.window!.events));
+        outcome = this.run(rule, 'having', rule.plan.having!, items.map((item) => (rule.plan.aggregation?.havingTakesWindow ? item.window! : item.window!.events)));
       } catch (violation) {
         deactivate(rule, violation, 'having', items[0]!.origin);
         continue;

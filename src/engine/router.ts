@@ -75,12 +75,19 @@ export class Router<R extends RoutedRule> {
   /** How many lists the current look-up drew from: one list is already ordered and free of repeats. */
   private contributions = 0;
   private found: Entry<R>[] | undefined;
+  /** Rules without selectors (a Sigma rule or correlation the pipeline does not route): every event reaches them. */
+  private unrouted: Entry<R>[] = [];
 
   add(rule: R): void {
     // Alerts re-enter through `rule` alone, so a rule that selects on it is indexed there.
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
-    if (!first) throw new Error('a rule needs at least one SOURCES selector');
+    if (!first) {
+      const entry: Entry<R> = { rule, order: rule.order, checks: undefined };
+      this.entries.set(rule, entry);
+      insertOrdered(this.unrouted, entry);
+      return;
+    }
     // Further selectors (ANDed) and the FILTER's other equalities are checked after the look-up.
     const checks: Check[] = rest.map((s) => {
       const values = new Set(s.values);
@@ -133,6 +140,7 @@ export class Router<R extends RoutedRule> {
     const entry = this.entries.get(rule);
     if (!entry) return;
     this.entries.delete(rule);
+    removeFrom(this.unrouted, entry);
     for (const index of this.fields.values()) {
       for (const [value, bucket] of index.byValue) {
         removeFrom(bucket.plain, entry);
@@ -165,6 +173,7 @@ export class Router<R extends RoutedRule> {
   route(event: EventRecord, visit: (rule: R) => void): void {
     this.contributions = 0;
     this.found = undefined;
+    this.add1(this.unrouted);
     const indexes = this.fieldIndexes;
     for (let i = 0; i < indexes.length; i++) {
       const index = indexes[i]!;

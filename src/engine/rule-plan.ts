@@ -43,6 +43,11 @@ export interface AggregationPlan {
   timeReader?: FieldReader;
   sortBy?: { read: FieldReader; descending: boolean };
   window: WindowSpec;
+  /**
+   * HAVING receives the fired window (start, end, key, events, update) rather than its events:
+   * a Sigma correlation evaluates the matches of the window's last slide (correlation-plan.ts).
+   */
+  havingTakesWindow?: boolean;
 }
 
 export interface SuppressionPlan {
@@ -119,7 +124,7 @@ export interface RuleCompileContext {
 /** Shared by every native run without errors (callers only read it): one allocation less per rule and batch. */
 const NO_ERRORS: Map<number, string> = new Map();
 
-function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolean): FunctionRunner {
+export function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolean): FunctionRunner {
   return {
     mode: 'native',
     run(inputs) {

@@ -35,7 +35,7 @@ export interface Alert {
 
 /** Something the engine reports about the stream while it runs (late events, rule errors…). */
 export interface RuntimeDiagnostic {
-  /** `vigil.late`, `vigil.rule.error`, `vigil.time`, `vigil.reentry`, `vigil.input`. */
+  /** `vigil.late`, `vigil.rule.error`, `vigil.time`, `vigil.reentry`, `vigil.input`, `vigil.restore`. */
   code: string;
   message: string;
   rule?: string;

@@ -44,6 +44,13 @@ export interface SigmaCorrelation {
   span: Span;
 }
 
+/**
+ * The longest timespan a correlation may have (30 days): its windows hold every event its rules
+ * match for that long, and event times beyond JavaScript's exact integers would break the window
+ * arithmetic long before a year of 9-digit weeks.
+ */
+export const MAX_CORRELATION_TIMESPAN_MS = 30 * 86_400_000;
+
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** `5m` → 300,000; undefined when malformed. Units s, m, h, d (and w). */
@@ -83,6 +90,7 @@ export function parseCorrelation(root: YNode & { kind: 'map' }, locator: SourceL
   const timespanMs = timespanText === undefined ? undefined : parseTimespan(timespanText);
   if (!spanNode) fail('correlation needs a timespan (like 5m)', c.keySpan);
   else if (timespanMs === undefined) fail(`timespan '${timespanText ?? ''}' is not a number followed by s, m, h or d`, spanNode.value.span);
+  else if (timespanMs > MAX_CORRELATION_TIMESPAN_MS) fail(`timespan '${timespanText}' is longer than 30d, the longest a correlation may keep events for`, spanNode.value.span);
   const condition: SigmaCorrelation['condition'] = [];
   let field: string | undefined;
   const condNode = entry(body, 'condition');

@@ -13,7 +13,7 @@ export { resolveLogsource } from './pipeline.js';
 export type { FieldTarget, Logsource, PipelineLogsource, SigmaPipeline, UnknownLogsourcePolicy } from './pipeline.js';
 
 // Correlations
-export { CORRELATION_TYPES, conditionHolds, parseTimespan } from './correlation.js';
+export { CORRELATION_TYPES, MAX_CORRELATION_TIMESPAN_MS, conditionHolds, parseTimespan } from './correlation.js';
 export type { ConditionOperator, CorrelationType, SigmaCorrelation } from './correlation.js';
 export { referenceCorrelation } from './correlation-reference.js';
 export type { CorrelationFiring, CorrelationHit, ReferenceOptions } from './correlation-reference.js';

@@ -77,6 +77,12 @@ export interface SigmaOptions {
   /** Values of `expand` placeholders (`%Servers%` → `Servers: ['srv*']`). */
   placeholders?: Readonly<Record<string, readonly string[]>>;
   limits?: Partial<YamlLimits>;
+  /**
+   * The event field correlation rules read event time from (epoch ms or ISO-8601). Default by
+   * pipeline: `Event.System.TimeCreated.#attributes.SystemTime` (evtx-json), `@timestamp` (ecs),
+   * else `timestamp`.
+   */
+  timeField?: string;
 }
 
 export interface SigmaSource {

@@ -69,7 +69,9 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await textarea.fill(FIXED_RULE);
     await app.page.getByText('No problems').waitFor();
     expect(await lens.count()).toBe(0);
+    // Ctrl+Enter previews the draft; Apply is in the preview.
     await textarea.press('Control+Enter');
+    await app.page.locator('[data-testid=apply]:not([disabled])').click();
     await app.page.locator('[data-testid=toast]').getByText('added "failed logins"').waitFor();
     await expect.poll(() => app.page.evaluate(() => decodeURIComponent(location.hash))).toBe('#/rules/failed logins');
     await app.page.locator('[data-testid=rule-item][data-rule="failed logins"]').waitFor();
@@ -96,6 +98,7 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await textarea.fill(LOOPING_RULE);
     await app.page.getByText('No problems').waitFor();
     await textarea.press('Control+Enter');
+    await app.page.locator('[data-testid=apply]:not([disabled])').click();
     await app.page.locator('[data-testid=toast]').getByText('added "runaway"').waitFor();
     const item = app.page.locator('[data-testid=rule-item][data-rule="runaway"]');
     await expect.poll(() => item.locator('[data-testid=rule-state]').textContent(), { timeout: 30_000 }).toBe('deactivated');

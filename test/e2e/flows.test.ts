@@ -2,7 +2,9 @@
  * The Flows view in Chromium on the built app: the simulator runs the `flows` generator (with
  * injected attacks), the view shows protocol statistics and top talkers aggregated in the worker,
  * a talker's host profile, then Train fits K-Means + KNN in the worker and plots the host windows
- * after PCA with at least one anomaly highlighted; a cluster's label flips on a click; the default
+ * after PCA with at least one anomaly highlighted, colours matching labels, "vs truth" per class,
+ * a scale on every profile chart; windows closed after training flag injected attacks with why;
+ * a cluster's label flips on a click; the default
  * pack's flow rules raise port-scan or SSH brute-force alerts shown in the Alerts view, and the
  * simulator's recall is above zero; no errors.
  */
@@ -62,6 +64,20 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
       if ((await page.locator('[data-testid=cluster-point][data-anomalous=true]').count()) > 0) break;
     }
     expect(await page.locator('[data-testid=cluster-point][data-anomalous=true]').count()).toBeGreaterThan(0);
+    // Colours match labels: red is anomalous and nothing normal is drawn red.
+    const RED = 'rgb(255, 77, 94)';
+    for (const mark of await page.locator('[data-testid=centroid-mark]').all()) {
+      const stroke = await mark.evaluate((e) => getComputedStyle(e).stroke);
+      expect(stroke === RED, `centroid ${await mark.getAttribute('data-label')} drawn ${stroke}`).toBe((await mark.getAttribute('data-label')) === 'anomalous');
+    }
+    const pointFills = await page.locator('[data-testid=cluster-point]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-anomalous'), getComputedStyle(e).fill]));
+    for (const [anomalous, fill] of pointFills) expect(fill === RED).toBe(anomalous === 'true');
+    // "vs truth" is per-class recall and precision, not accuracy.
+    const truth = page.locator('[data-testid=truth-training]');
+    expect(await truth.locator('tr[data-class=anomalous] [data-testid=class-recall]').textContent()).toMatch(/^\d+\.\d%$/);
+    expect(await truth.locator('tr[data-class=normal] [data-testid=class-precision]').textContent()).toMatch(/^\d+\.\d%$/);
+    // The profile's bars have a scale: ticks on every chart.
+    for (const key of ['flows', 'bytes', 'packets', 'peers', 'ports']) expect(await page.locator(`[data-testid=profile-${key}] [data-testid=profile-tick]`).count()).toBeGreaterThan(1);
     expect(await page.locator('[data-testid=centroid]').count()).toBe(Number((await page.locator('[data-testid=model-k]').textContent())!.split(' ')[0]));
     expect(await page.locator('[data-testid=anomalous-hosts] div').count()).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-testid=flows-train]').textContent()).toContain('Retrain');
@@ -73,6 +89,19 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
       await expect.poll(fits).toBe(0);
     }
     await app.shot('flows');
+
+    // Windows that close after training are scored: injected attacks are flagged, each with why
+    // (the features furthest from normal, in σ; volumes against the host's usual).
+    await page.goto(`${app.server.url}#/simulator`);
+    await page.locator('input[name=inject]').fill('6');
+    await page.locator('[data-testid=sim-inject]').click();
+    await page.goto(`${app.server.url}#/flows`);
+    const caught = page.locator('[data-testid=flagged-row][data-truth=true]').first();
+    await caught.waitFor({ timeout: 150_000 });
+    expect(await caught.locator('[data-testid=flag-why]').textContent()).toMatch(/[+−]\d+\.\dσ.*σ from (normal cluster \d+|the mean)/);
+    const scoredTruth = page.locator('[data-testid=truth-scored] tr[data-class=anomalous] [data-testid=class-recall]');
+    await expect.poll(async () => Number.parseFloat((await scoredTruth.textContent()) ?? ''), { timeout: 10_000 }).toBeGreaterThan(0);
+    await app.shot('flows-flagged');
 
     // The user's call: flip a normal cluster to anomalous and back.
     const chip = page.locator('[data-testid=cluster-chip][data-label=normal]').first();

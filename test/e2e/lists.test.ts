@@ -68,7 +68,9 @@ IOC FILTERS in ${LIST}(sourceAddress)
 SINK function (e) { return { user: e.user, sourceAddress: e.sourceAddress }; }
 `);
     await app.page.getByText('No problems').waitFor();
+    // Ctrl+Enter previews the draft; Apply is in the preview.
     await textarea.press('Control+Enter');
+    await app.page.locator('[data-testid=apply]:not([disabled])').click();
     await app.page.locator('[data-testid=toast]').getByText(`added "${RULE}"`).waitFor();
     await app.page.goto(`${app.server.url}#/alerts?rule=${encodeURIComponent(RULE)}`);
     const rows = app.page.locator('[data-testid=alert-row]');

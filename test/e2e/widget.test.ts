@@ -290,6 +290,18 @@ describe.skipIf(!chromiumAvailable())('<vigil-detections> widget (built) in Chro
   });
 
   it('shows alerts and counts from the simulator, with the engine in a Web Worker', async () => {
+    // Every alert reaches the page as a `vigil-alert` event (bubbling out of the shadow root):
+    // counted from before the page's first script, per element.
+    await tab.addInitScript(() => {
+      const seen: Record<string, { alerts: number; omitted: number; backfill: number }> = {};
+      (window as unknown as { vigilSeen: typeof seen }).vigilSeen = seen;
+      const entry = (e: Event) => (seen[(e.target as Element).id] ??= { alerts: 0, omitted: 0, backfill: 0 });
+      document.addEventListener('vigil-alert', (e) => {
+        entry(e).alerts++;
+        if ((e as Event & { backfill?: boolean }).backfill) entry(e).backfill++;
+      });
+      document.addEventListener('vigil-alerts-omitted', (e) => (entry(e).omitted += (e as CustomEvent<{ count: number }>).detail.count));
+    });
     await tab.goto(`${server.url}simulator.html`);
     const sim = within('sim');
     await sim.locator('[data-testid=alert]').first().waitFor({ timeout: 60_000 });
@@ -341,6 +353,15 @@ describe.skipIf(!chromiumAvailable())('<vigil-detections> widget (built) in Chro
         }),
     );
     expect(worstGap).toBeLessThan(250);
+
+    // The events counted equal the element's own alert count, read in the same task (the count and
+    // the events of one update are set together).
+    const [seen, shown] = await tab.evaluate(() => {
+      const el = document.querySelector('#sim') as unknown as { counts: { alerts: number } };
+      return [(window as unknown as { vigilSeen: Record<string, { alerts: number; omitted: number; backfill: number }> }).vigilSeen.sim!, el.counts.alerts] as const;
+    });
+    expect(seen.alerts).toBeGreaterThan(0);
+    expect(seen.alerts + seen.omitted).toBe(shown);
 
     await tab.screenshot({ path: `${ARTIFACTS}/widget.png` });
     expect(errors).toEqual([]);

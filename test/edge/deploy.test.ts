@@ -7,7 +7,7 @@
  * - a user's project made from `npm pack` of this package, with the files the README's edge section
  *   tells a user to write: a one-line Worker
  *   (`export { default, VigilPartition } from 'vigil-engine/server/cloudflare'`) with a plain
- *   wrangler.toml, bundled and served the same way; `deno serve` of
+ *   wrangler.toml, bundled and served the same way, and served by `wrangler dev`; `deno serve` of
  *   `export { default } from 'vigil-engine/server/deno'`; and `npx vigil serve`.
  *
  * wrangler runs as scripts/wrangler-workerd.mjs runs it (npx on Node ≥ 22.12, else
@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without declarations
-import { readWranglerVars, readWranglerWorker, workerdConfigForBundle, wranglerDryRun } from '../../scripts/wrangler-workerd.mjs';
+import { readWranglerVars, readWranglerWorker, workerdConfigForBundle, wranglerCommand, wranglerDryRun } from '../../scripts/wrangler-workerd.mjs';
 import { loadCase } from '../conformance/cases.js';
 import { denoBinary, freePort, ROOT, runCaseOverHttp, TOKEN, workerdBinary } from '../conformance/runtimes.js';
 
@@ -46,13 +46,18 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a server and waits for its output to name its URL (`pattern`'s first group) and for /health. */
-async function startServer(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }, where: RegExp | string): Promise<{ url: string; output: () => string }> {
+async function startServer(
+  file: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; startMs?: number },
+  where: RegExp | string,
+): Promise<{ url: string; output: () => string }> {
   const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + (options.startMs ?? 20_000);
   for (;;) {
     const found = typeof where === 'string' ? where : where.exec(text)?.[1];
     if (found) {
@@ -140,6 +145,20 @@ describe('deploying with wrangler, serving the bundle with workerd', () => {
     const url = await serveBundle(out, join(project, 'wrangler.toml'), { ...(readWranglerVars(join(project, 'wrangler.toml')) as Record<string, string>), VIGIL_TOKEN: TOKEN });
     await checkDeployment(url);
   }, 60_000);
+
+  it("`wrangler dev --var VIGIL_TOKEN:…` serves the user's project with local Durable Objects", async () => {
+    const { file, args } = wranglerCommand() as { file: string; args: string[] };
+    const port = await freePort();
+    const { url } = await startServer(
+      file,
+      [...args, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--var', `VIGIL_TOKEN:${TOKEN}`, '--persist-to', join(work, 'wrangler-dev-state')],
+      { cwd: project, env: { WRANGLER_SEND_METRICS: 'false', CI: '1' }, startMs: 120_000 },
+      /Ready on (http:\/\/[\w.]+:\d+)/,
+    );
+    await checkDeployment(url);
+    const metrics = (await (await fetch(`${url}/metrics`)).json()) as { partitions: number };
+    expect(metrics.partitions).toBe(3); // the project's wrangler.toml [vars]
+  }, 180_000);
 });
 
 describe('serving from the installed package', () => {

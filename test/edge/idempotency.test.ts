@@ -140,7 +140,10 @@ describe('one engine (EngineInstance)', () => {
   });
 
   it('without a key a resent batch counts twice (documented), and keys older than the ledger bound are applied again', async () => {
-    const instance = await EngineInstance.open(await engine(), { ledgerKeys: 3 });
+    const bounded = readConfig({ VIGIL_TOKEN: TOKEN, VIGIL_IDEMPOTENCY_KEYS: '3' });
+    expect(config.ledgerKeys).toBe(10_000);
+    expect(() => readConfig({ VIGIL_IDEMPOTENCY_KEYS: '0' })).toThrow(/VIGIL_IDEMPOTENCY_KEYS=0 is not an integer ≥ 1/);
+    const instance = await EngineInstance.open(await engine(), { ledgerKeys: bounded.ledgerKeys });
     const handler = createHttpHandler(instance, config.http);
     await setUp(handler);
     const a = events(10, 1);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointError, encodeCheckpoint } from '../../src/engine/checkpoint.js';
-import { decodeEngineState, ENGINE_STATE_SCHEMA } from '../../src/engine/engine-state.js';
+import { decodeEngineState, encodeEngineState, ENGINE_STATE_SCHEMA } from '../../src/engine/engine-state.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
 import type { Engine } from '../../src/engine/engine.js';
 // @ts-expect-error a plain .mjs module shared with the fixture's generator
@@ -67,5 +67,31 @@ describe('engine state across versions', () => {
     const bytes = encodeCheckpoint({ document: { schema: ENGINE_STATE_SCHEMA + 1 }, blobs: [] });
     expect(() => decodeEngineState(bytes)).toThrow(CheckpointError);
     expect(() => decodeEngineState(bytes)).toThrow(/version 3 is newer than this Vigil reads \(2\)/);
+  });
+
+  it('restores the other rules when one of them no longer compiles, and names it', async () => {
+    // A checkpoint whose rule "protocol" this engine refuses (as a newer Vigil refuses what an
+    // older one accepted): the text saved for it is made invalid.
+    const first = await make();
+    first.restore(new Uint8Array(readFileSync(fixture('v1.ckp'))));
+    const { state, blobs } = decodeEngineState(first.checkpoint({ at: 'mid' }));
+    const { schema: _schema, ...rest } = state;
+    const damaged = encodeEngineState(
+      { ...rest, rules: rest.rules.map((r) => (r.name === 'protocol' ? { ...r, text: r.text.replace('STATE MACHINE', 'STATE MASHINE') } : r)) },
+      blobs,
+    );
+    const second = await make();
+    const diagnostics: unknown[] = [];
+    second.onDiagnostic((d) => diagnostics.push(d));
+    const restored = second.restore(damaged);
+    expect(restored.extra).toEqual({ at: 'mid' });
+    expect(restored.refused).toEqual([{ rule: 'protocol', reason: expect.stringMatching(/^rule "protocol" no longer compiles: .+/) }]);
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'vigil.restore', rule: 'protocol' })]);
+    expect(second.rules().map((r) => r.name)).toEqual(['bad', 'burst', 'bursts', 'loop']);
+    expect(second.history('protocol').length).toBe(1); // its text is still there to fix and apply
+    // Oracle: the undamaged checkpoint's continuation, less the left-out rule's alerts.
+    const others = continueFrom(first).filter((line) => JSON.parse(line).rule !== 'protocol');
+    expect(others.length).toBeGreaterThan(100);
+    expect(continueFrom(second)).toEqual(others);
   });
 });

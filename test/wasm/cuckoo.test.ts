@@ -33,19 +33,22 @@ function countTrue(bits: Uint8Array): number {
 }
 
 describe('cuckoo IOC set: model-based', () => {
-  // Random operation sequences against a reference multiset (Map key → copies).
-  for (const seed of [1, 2, 3, 4, 5]) {
-    it(`matches a reference model, seed ${seed}`, () => {
+  // Random operation sequences against a reference multiset (Map key → copies). Seeds [0, 0] are
+  // the hash of format 1; the others are keyed sets. Small capacities make the sets grow to several
+  // levels, where a remove claimed by two levels must remove nothing (it could be another key's
+  // colliding fingerprint): such a key stays a possible match, never a false negative for another.
+  const runs = [1, 2, 3, 4, 5].flatMap((seed) => [
+    { seed, hashSeed: [0, 0] as const },
+    { seed, hashSeed: [seed * 7919, seed * 104_729] as const },
+  ]);
+  for (const { seed, hashSeed } of runs) {
+    it(`matches a reference model, seed ${seed}, hash seed ${hashSeed.join('/')}`, () => {
       const next = rng(seed);
       const universe = hexKeys(3000, 1000 + seed).map((k, i) => (i % 7 === 0 ? `ü-${k}-😀` : k));
-      // Seed 0: the hash of format 1, so these runs are the ones this model always ran. Known limit,
-      // not fixed here: with other seeds (or other universes) these sequences sometimes find a false
-      // negative after remove() in a set grown to several levels — the copy removed at an earlier
-      // level was another key's colliding fingerprint, and the removed key's own copy stays in a
-      // later level, where the other key's hash does not lead.
-      const set = create(400, [0.01, 0.001, 0.0001][seed % 3], [0, 0]);
+      const set = create(400, [0.01, 0.001, 0.0001][seed % 3], hashSeed);
       const model = new Map<string, number>();
       let total = 0;
+      let kept = 0;
       for (let step = 0; step < 4000; step++) {
         const r = next();
         const batch = Array.from({ length: 1 + Math.floor(next() * 8) }, () => universe[Math.floor(next() * universe.length)]!);
@@ -54,12 +57,19 @@ describe('cuckoo IOC set: model-based', () => {
           for (const k of batch) model.set(k, (model.get(k) ?? 0) + 1);
           total += batch.length;
         } else if (r < 0.7) {
-          // The engine removes only keys it added: remove held keys.
-          const held = batch.filter((k) => (model.get(k) ?? 0) > 0);
-          const unique = [...new Set(held)];
-          expect(set.remove(unique)).toBe(unique.length);
-          for (const k of unique) model.set(k, model.get(k)! - 1);
-          total -= unique.length;
+          // The engine removes only keys it added: remove held keys, one call per key so the
+          // model knows which were kept.
+          const held = [...new Set(batch.filter((k) => (model.get(k) ?? 0) > 0))];
+          for (const k of held) {
+            const removed = set.remove([k]);
+            expect(removed === 0 || removed === 1).toBe(true);
+            if (removed === 0) {
+              kept++;
+              expect(set.has(k)).toBe(true); // kept: still a possible match
+            }
+            model.set(k, model.get(k)! - 1);
+            total -= removed;
+          }
         } else if (r < 0.85) {
           for (const k of batch) if ((model.get(k) ?? 0) > 0) expect(set.has(k)).toBe(true);
         } else {
@@ -73,9 +83,30 @@ describe('cuckoo IOC set: model-based', () => {
       }
       const members = [...model].filter(([, c]) => c > 0).map(([k]) => k);
       expect(countTrue(set.hasMany(members))).toBe(members.length);
+      // `kept` counts copies spread over levels (each key here is added about three times while the
+      // set grows eightfold): they cost false positives, checked above to be still present.
       set.dispose();
     });
   }
+
+  it('a key removed from a grown set never takes another key with it (many seeds)', () => {
+    // The shape that used to fail: a set grown far past its capacity, then half its keys removed.
+    for (let s = 1; s <= 30; s++) {
+      const set = create(64, 0.01, [s, s * 31]);
+      const keys = hexKeys(4000, 5000 + s);
+      set.add(keys);
+      expect(set.levels).toBeGreaterThan(3);
+      const gone = keys.filter((_, i) => i % 2 === 0);
+      let removed = 0;
+      for (const k of gone) removed += set.remove([k]);
+      // Keys added once are kept only on a cross-level collision (≈ the levels' summed FPP).
+      expect(removed).toBeGreaterThan(gone.length * 0.97);
+      const stay = keys.filter((_, i) => i % 2 === 1);
+      expect(countTrue(set.hasMany(stay))).toBe(stay.length);
+      expect(set.count).toBe(keys.length - removed);
+      set.dispose();
+    }
+  });
 });
 
 describe('cuckoo IOC set: false positives', () => {
@@ -134,11 +165,16 @@ describe('cuckoo IOC set: growth', () => {
     set.add(Array.from({ length: 100 }, () => 'dup'));
     expect(set.count).toBe(5100);
     expect(set.byteSize - before).toBeLessThan(64 * 1024);
+    // Copies beyond what the key's two buckets hold go to small spill levels; each remove takes one
+    // from a level holding two or more, and the last copy of each level is kept (a level's single
+    // copy could be another key's), so the key stays a possible match, as a false positive.
+    let removed = 0;
     for (let i = 0; i < 100; i++) {
       expect(set.has('dup')).toBe(true);
-      expect(set.remove(['dup'])).toBe(1);
+      removed += set.remove(['dup']);
     }
-    expect(set.count).toBe(5000);
+    expect(removed).toBeGreaterThanOrEqual(100 - set.levels);
+    expect(set.count).toBe(5100 - removed);
     expect(countTrue(set.hasMany(hexKeys(5000, 9)))).toBe(5000);
     set.dispose();
   });

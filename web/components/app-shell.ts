@@ -3,15 +3,19 @@ import { LitElement, css, html, nothing } from 'lit';
 import { fmtCount, fmtRate } from '../lib/format.js';
 import { formatRoute, parseRoute, VIEWS, type Route, type View } from '../lib/router.js';
 import { StoreController } from '../state/controller.js';
+import { CHECKPOINT_EVERY_MS } from '../worker/services/checkpoints.js';
 import './alerts/alerts-view.js';
 import './benchmarks/benchmarks-view.js';
 import './dashboard/dashboard-view.js';
 import './debugger/debugger-view.js';
 import './flows/flows-view.js';
+import './quality/quality-view.js';
 import './replay/replay-view.js';
 import './rules/rules-view.js';
 import { baseStyles } from './shared/styles.js';
 import './simulator/simulator-view.js';
+
+const fmtClock = (time: number): string => new Date(time).toLocaleTimeString();
 
 const LABELS: Record<View, string> = {
   rules: 'Rules',
@@ -22,20 +26,25 @@ const LABELS: Record<View, string> = {
   replay: 'Replay',
   benchmarks: 'Benchmarks',
   flows: 'Flows',
+  quality: 'Quality',
 };
 
 export class AppShell extends LitElement {
-  static override properties = { route: { state: true } };
+  static override properties = { route: { state: true }, menuOpen: { state: true } };
   declare route: Route;
-  private readonly data = new StoreController(this, ['status', 'metrics', 'toast']);
+  /** Under NARROW_PX the views' links fold behind a menu button; this is whether it is unfolded. */
+  declare menuOpen: boolean;
+  private readonly data = new StoreController(this, ['status', 'metrics', 'toast', 'diagnostics']);
   private readonly onHash = () => {
     this.route = parseRoute(location.hash);
+    this.menuOpen = false;
     document.title = `Vigil · ${LABELS[this.route.view]}`;
   };
 
   constructor() {
     super();
     this.route = parseRoute(location.hash);
+    this.menuOpen = false;
   }
 
   static override styles = [
@@ -43,16 +52,50 @@ export class AppShell extends LitElement {
     css`
       :host {
         display: grid;
-        grid-template-rows: 40px minmax(0, 1fr);
+        grid-template-rows: 40px auto minmax(0, 1fr);
+        /* One column as wide as the window: an implicit 'auto' column would grow to a view's
+           widest content and push the page sideways. */
+        grid-template-columns: minmax(0, 1fr);
         height: 100%;
       }
+      .banner {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        gap: 4px 10px;
+        padding: 6px 12px;
+        background: rgba(242, 85, 90, 0.12);
+        border-bottom: 1px solid var(--err);
+        color: var(--fg);
+        font-size: var(--fs-small);
+      }
+      .banner b {
+        color: var(--err);
+      }
       nav {
+        position: relative;
         display: flex;
         align-items: stretch;
         gap: 2px;
         background: var(--bg-1);
         border-bottom: 1px solid var(--line);
         padding: 0 10px;
+        min-width: 0;
+        z-index: 20;
+      }
+      .links {
+        display: flex;
+        align-items: stretch;
+        gap: 2px;
+      }
+      button.menu {
+        display: none;
+        align-self: center;
+        gap: 6px;
+        align-items: center;
+      }
+      .current {
+        display: none;
       }
       .brand {
         display: flex;
@@ -171,6 +214,83 @@ export class AppShell extends LitElement {
       .toast.error {
         border-left-color: var(--err);
       }
+      .live .wide {
+        display: contents;
+      }
+      /* Tablets in portrait and phones: the links fold behind a menu button and drop down as a
+         column over the view; the view scrolls as a page (each view stacks its panels). */
+      @media (max-width: 799.98px) {
+        :host {
+          height: auto;
+          min-height: 100%;
+          grid-template-rows: 44px auto auto;
+        }
+        nav {
+          position: sticky;
+          top: 0;
+        }
+        .brand {
+          margin-right: 8px;
+        }
+        button.menu {
+          display: inline-flex;
+          height: 32px;
+        }
+        .current {
+          display: flex;
+          flex: 0 1 auto;
+          align-items: center;
+          padding: 0 8px;
+          font-weight: 600;
+          min-width: 0;
+          overflow: hidden;
+          text-overflow: ellipsis;
+          white-space: nowrap;
+        }
+        .links {
+          display: none;
+          position: absolute;
+          top: 100%;
+          left: 0;
+          right: 0;
+          flex-direction: column;
+          background: var(--bg-1);
+          border-bottom: 1px solid var(--line-2);
+          box-shadow: 0 10px 24px rgba(0, 0, 0, 0.5);
+          padding: 4px 0;
+        }
+        .links.open {
+          display: flex;
+        }
+        nav .links a {
+          height: 40px;
+          padding: 0 16px;
+          border-bottom: 0;
+          border-left: 3px solid transparent;
+          margin: 0;
+        }
+        nav .links a[aria-current='page'] {
+          border-left-color: var(--accent);
+          background: var(--bg-2);
+        }
+        .live {
+          gap: 8px;
+        }
+        .live .wide {
+          display: none;
+        }
+        main {
+          overflow: visible;
+        }
+        main > * {
+          height: auto;
+          min-height: calc(100dvh - 44px);
+        }
+        .toasts {
+          left: 12px;
+          max-width: none;
+        }
+      }
     `,
   ];
 
@@ -188,7 +308,7 @@ export class AppShell extends LitElement {
     window.removeEventListener('keydown', this.onKey);
   }
 
-  /** Alt+1…8 switch views. */
+  /** Alt+1…9 switch views. */
   private readonly onKey = (e: KeyboardEvent) => {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
     const i = Number(e.key) - 1;
@@ -226,7 +346,24 @@ export class AppShell extends LitElement {
         return html`<vigil-benchmarks-view></vigil-benchmarks-view>`;
       case 'flows':
         return html`<vigil-flows-view .route=${this.route}></vigil-flows-view>`;
+      case 'quality':
+        return html`<vigil-quality-view .route=${this.route}></vigil-quality-view>`;
     }
+  }
+
+  /** One persistent banner while saving to IndexedDB fails, instead of a row per failure. */
+  private storageBanner() {
+    const f = this.data.store.storageFailure;
+    if (!f) return nothing;
+    const saved = this.data.store.metrics?.checkpoint;
+    return html`<div class="banner" role="alert" data-testid="storage-banner">
+      <b>Saving the state failed</b>
+      <span class="mono" data-testid="storage-cause">${f.message}</span>
+      <span class="dim" data-testid="storage-retry"
+        >${f.failures} ${f.failures === 1 ? 'failure' : 'failures'} since ${fmtClock(f.since)}, last at ${fmtClock(f.last)}; retried with every checkpoint (each
+        ${CHECKPOINT_EVERY_MS / 1000} s). The live engine is unaffected; a reload restores the last save${saved ? ` (${fmtClock(saved.time)})` : ''}.</span
+      >
+    </div>`;
   }
 
   override render() {
@@ -241,24 +378,52 @@ export class AppShell extends LitElement {
           <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><path d="M12 2 3 6v6c0 5 3.8 9.3 9 10 5.2-.7 9-5 9-10V6l-9-4Z" /><circle cx="12" cy="11" r="3" /></svg>
           VIGIL
         </span>
-        ${VIEWS.map(
-          (v, i) => html`<a href=${formatRoute({ view: v })} data-testid=${`nav-${v}`} aria-current=${this.route.view === v ? 'page' : 'false'} title=${`${LABELS[v]} (Alt+${i + 1})`}>
-            ${LABELS[v]}
-            ${v === 'alerts' && m ? html`<span class="badge">${fmtCount(m.engine.alertsOut)}</span>` : nothing}
-            ${v === 'rules' && deactivated ? html`<span class="badge" style="color:var(--err)">${deactivated}!</span>` : nothing}
-          </a>`,
-        )}
-        <span class="live" data-testid="live-status">
+        <button
+          class="menu"
+          data-testid="nav-menu"
+          aria-controls="nav-links"
+          aria-expanded=${this.menuOpen ? 'true' : 'false'}
+          aria-label="Views"
+          @click=${() => (this.menuOpen = !this.menuOpen)}
+        >
+          <svg width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.5"><path d="M3 6h18M3 12h18M3 18h18" /></svg>
+        </button>
+        <span class="current" aria-hidden="true">${LABELS[this.route.view]}</span>
+        <div class="links ${this.menuOpen ? 'open' : ''}" id="nav-links">
+          ${VIEWS.map(
+            (v, i) => html`<a
+              href=${formatRoute({ view: v })}
+              data-testid=${`nav-${v}`}
+              aria-current=${this.route.view === v ? 'page' : 'false'}
+              title=${`${LABELS[v]} (Alt+${i + 1})`}
+              @click=${() => (this.menuOpen = false)}
+            >
+              ${LABELS[v]}
+              ${v === 'alerts' && m ? html`<span class="badge">${fmtCount(m.engine.alertsOut)}</span>` : nothing}
+              ${v === 'rules' && deactivated ? html`<span class="badge" style="color:var(--err)">${deactivated}!</span>` : nothing}
+            </a>`,
+          )}
+        </div>
+        <span
+          class="live"
+          data-testid="live-status"
+          data-events-in=${m ? String(m.engine.eventsIn) : '0'}
+          data-deactivated=${Object.entries(m?.engine.rules ?? {})
+            .filter(([, r]) => r.state === 'deactivated')
+            .map(([name]) => name)
+            .join('\n')}
+        >
           ${store.status === 'ready' && m
             ? html`<span><span class="dot ${m.simulator.running ? 'on' : ''}"></span>${m.simulator.running ? 'simulator running' : 'simulator paused'}</span>
-                <span><b>${latest ? fmtRate(latest.events ?? 0) : '–'}</b> events/s</span>
+                <span class="wide"><span><b>${latest ? fmtRate(latest.events ?? 0) : '–'}</b> events/s</span>
                 <span><b>${latest ? fmtRate(latest.alerts ?? 0) : '–'}</b> alerts/s</span>
-                <span><b>${rules.length}</b> rules${deactivated ? html` · <span style="color:var(--err)">${deactivated} deactivated</span>` : nothing}</span>`
+                <span><b>${rules.length}</b> rules${deactivated ? html` · <span style="color:var(--err)">${deactivated} deactivated</span>` : nothing}</span></span>`
             : store.status === 'error'
               ? html`<span><span class="dot err"></span>engine stopped</span>`
               : html`<span>starting…</span>`}
         </span>
       </nav>
+      <div class="banner-slot">${this.storageBanner()}</div>
       <main>${this.view()}</main>
       <div class="toasts" aria-live="polite">
         ${store.toasts.map((t) => html`<div class="toast ${t.kind}" data-testid="toast" @click=${() => store.dismiss(t.id)}>${t.text}</div>`)}

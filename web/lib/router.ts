@@ -1,11 +1,12 @@
 /**
  * Hash routes: #/rules, #/rules/<rule name>, #/alerts?rule=<name>&q=<text>&source=replay,
- * #/dashboard, #/simulator, #/debugger/<rule>?key=<key>, #/replay, #/benchmarks, #/flows?host=<address>.
+ * #/dashboard, #/simulator, #/debugger/<rule>?key=<key>, #/replay, #/benchmarks, #/flows?host=<address>,
+ * #/quality?key=<key>.
  */
 
-export type View = 'rules' | 'alerts' | 'dashboard' | 'simulator' | 'debugger' | 'replay' | 'benchmarks' | 'flows';
+export type View = 'rules' | 'alerts' | 'dashboard' | 'simulator' | 'debugger' | 'replay' | 'benchmarks' | 'flows' | 'quality';
 /** In the navigation's order; Alt+1… follow it, so new views go at the end. */
-export const VIEWS: readonly View[] = ['rules', 'alerts', 'dashboard', 'simulator', 'debugger', 'replay', 'benchmarks', 'flows'];
+export const VIEWS: readonly View[] = ['rules', 'alerts', 'dashboard', 'simulator', 'debugger', 'replay', 'benchmarks', 'flows', 'quality'];
 export const DEFAULT_VIEW: View = 'alerts';
 
 export interface Route {

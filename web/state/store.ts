@@ -57,6 +57,12 @@ export class AppStore extends EventTarget {
   iocLists: IocListSummary[] = [];
   tables: TableSummary[] = [];
   diagnostics: RuntimeDiagnostic[] = [];
+  /**
+   * Saving to IndexedDB failing (`vigil.storage` diagnostics), shown as one banner: the last cause,
+   * how many failures since the last save that worked, since when. Cleared by a checkpoint saved
+   * after the last failure (the worker retries with every checkpoint).
+   */
+  storageFailure: { message: string; failures: number; since: number; last: number } | undefined;
   toasts: Toast[] = [];
   replay: ReplayState | undefined;
   author: string;
@@ -178,9 +184,18 @@ export class AppStore extends EventTarget {
     }
     if (batch.diagnostics.length) {
       this.diagnostics = [...this.diagnostics, ...batch.diagnostics].slice(-MAX_DIAGNOSTICS);
+      for (const d of batch.diagnostics) {
+        if (d.code !== 'vigil.storage') continue;
+        const f = this.storageFailure;
+        this.storageFailure = { message: d.message, failures: (f?.failures ?? 0) + 1, since: f?.since ?? batch.metrics.time, last: batch.metrics.time };
+      }
       this.emit('diagnostics');
     }
     const m = batch.metrics;
+    if (this.storageFailure && m.checkpoint && m.checkpoint.time > this.storageFailure.last) {
+      this.storageFailure = undefined;
+      this.emit('diagnostics');
+    }
     this.metrics = m;
     // The simulator's warm-up (catching up from the past) is not traffic: rates start after it.
     if (this.seriesStarted || !m.simulator.behind) {
@@ -191,6 +206,8 @@ export class AppStore extends EventTarget {
     if (m.rulesVersion !== this.rulesVersion) {
       this.rulesVersion = m.rulesVersion;
       void this.refreshRules();
+      // A list's "used by" is read from the rules' text: it changes with them.
+      if (m.listsVersion === this.listsVersion) void this.refreshLists();
     }
     if (m.listsVersion !== this.listsVersion) {
       this.listsVersion = m.listsVersion;

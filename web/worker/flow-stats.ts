@@ -32,6 +32,10 @@ export interface FlowStatsOptions {
 /** The fields the features read, plus the simulator's ground truth. */
 interface SlimFlow extends FlowLike {
   'source.ip': string;
+  /** Kept for the host-baseline inputs: failed connections (TCP flags) and flows answered as a server (ports). */
+  'source.port'?: unknown;
+  'network.transport'?: unknown;
+  'tcp.flags'?: unknown;
   'destination.ip': string;
   'destination.port': unknown;
   'network.bytes': number;
@@ -105,12 +109,19 @@ export function slimFlow(event: unknown, anomaly?: boolean): (SlimFlow & { trans
     'source.ip': source,
     'destination.ip': destination,
     'destination.port': read(e, 'destination.port'),
+    ...optional('source.port', read(e, 'source.port')),
+    ...optional('network.transport', typeof name === 'string' ? name : transport),
+    ...optional('tcp.flags', read(e, 'tcp.flags')),
     'network.bytes': Number.isFinite(bytes) ? bytes : 0,
     'network.packets': Number.isFinite(packets) ? packets : 0,
     'event.start': start,
     transport,
     ...(anomaly === undefined ? {} : { anomaly }),
   };
+}
+
+function optional(field: string, value: unknown): Record<string, unknown> {
+  return value === undefined ? {} : { [field]: value };
 }
 
 const zero = (): FlowCounts => ({ flows: 0, packets: 0, bytes: 0 });
@@ -312,6 +323,11 @@ export class FlowStats {
       windows.push({ windowStart: w.start, open: true, out: hostCounts(flowFeatures(sent, this.windowMs)[0]), in: hostCounts(flowFeatures(received, this.windowMs)[0]) });
     }
     return { address, windowMs: this.windowMs, windows };
+  }
+
+  /** The host's outbound feature row of a closed window (what the model judges), if it sent anything then. */
+  outboundRow(address: string, windowStart: number): FeatureRow | undefined {
+    return this.closed.find((w) => w.start === windowStart)?.out.get(address);
   }
 
   /** Addresses seen in the kept windows, as sender or receiver, busiest (flows) first. */

@@ -11,7 +11,14 @@
  */
 import type { Engine, RuleInfo } from '../../src/engine/engine.js';
 import type { HotPaths } from '../../src/wasm/hotpaths.js';
+import type { Diagnostic } from '../../src/lang/diagnostic.js';
 import type {
+  AlertRetention,
+  AlertStatus,
+  PreviewResult,
+  PreviewRingInfo,
+  PreviewSample,
+  TriageAlert,
   BenchmarkInfo,
   BenchmarkResult,
   CheckpointInfo,
@@ -38,8 +45,11 @@ import type {
   WorkerInit,
   WorkerReady,
 } from '../../src/runtime/worker/protocol.js';
+import { AlertStore, IdbAlertBackend, MemoryAlertBackend } from './alert-store.js';
 import type { CoalescerTimer } from './coalescer.js';
 import { MemoryStore, type StateStore, type StoredState } from './persistence.js';
+import { QualityService } from './quality-service.js';
+import type { QualityApi, QualityReport } from './quality.js';
 import type { SimulatorLib, SimulatorTimer } from './simulator.js';
 import { BenchmarksService, type BenchModule } from './services/benchmarks.js';
 import { CHECKPOINT_EVERY_MS, CheckpointsService } from './services/checkpoints.js';
@@ -48,6 +58,7 @@ import { DebuggerService } from './services/debugger.js';
 import { FlowsService } from './services/flows.js';
 import { ListsService } from './services/lists.js';
 import { Persistence } from './services/persistence.js';
+import { PreviewService } from './services/preview.js';
 import { ReplayService } from './services/replay.js';
 import { RulesService } from './services/rules.js';
 import { SimulatorService } from './services/simulator.js';
@@ -68,6 +79,8 @@ export interface WorkerHostDeps {
 }
 
 const SYSTEM_AUTHOR = 'vigil';
+/** Periodic checkpoints take at most one part in this many of the worker's (wall-clock) time. */
+export const CHECKPOINT_COST_SHARE = 10;
 
 /** The services of one worker, built once the engine has loaded. */
 interface Services {
@@ -82,9 +95,12 @@ interface Services {
   checkpoints: CheckpointsService;
   replay: ReplayService;
   benchmarks: BenchmarksService;
+  quality: QualityService;
+  preview: PreviewService;
+  alerts: AlertStore;
 }
 
-export class WorkerHost implements VigilWorkerApi {
+export class WorkerHost implements VigilWorkerApi, QualityApi {
   private s!: Services;
   /** What the page handed over at init: used when nothing was persisted, and by resetToDefaults. */
   private defaults!: WorkerDefaults;
@@ -112,12 +128,17 @@ export class WorkerHost implements VigilWorkerApi {
       this.deps.simulator().catch((error: unknown) => ({ unavailable: String(error) })),
     ]);
     this.loadMs = loadMs;
-    this.s = this.build(engine, store, simLib, now, hotPaths, init.simulatorWarmupMs ?? 0);
-    const { feed, simulator, debugger: machines } = this.s;
+    // Alerts go to IndexedDB where the state does (the alert store opens its own database).
+    const persistAlerts = init.persist !== false && typeof indexedDB !== 'undefined' && !(store instanceof MemoryStore);
+    this.s = this.build(engine, store, simLib, now, hotPaths, init.simulatorWarmupMs ?? 0, persistAlerts);
+    const { feed, simulator, debugger: machines, quality, alerts } = this.s;
+    if (init.reset) await alerts.clear();
+    feed.continueAlertIds(await alerts.open());
 
     engine.onAlert((alert) => {
       simulator.driver.observeAlert(alert);
-      feed.alert(alert);
+      quality.observeAlert(alert);
+      alerts.add(feed.alert(alert));
     });
     engine.onDiagnostic((d) => feed.diagnostic(d));
 
@@ -127,7 +148,7 @@ export class WorkerHost implements VigilWorkerApi {
     machines.rulesChanged();
     feed.start();
     const setInterval = timer ? timer.setInterval.bind(timer) : (fn: () => void, ms: number) => globalThis.setInterval(fn, ms);
-    this.checkpointHandle = setInterval(() => void this.checkpointNow(), CHECKPOINT_EVERY_MS);
+    this.checkpointHandle = setInterval(() => this.periodicCheckpoint(now), CHECKPOINT_EVERY_MS);
     return ready;
   }
 
@@ -138,6 +159,7 @@ export class WorkerHost implements VigilWorkerApi {
     now: () => number,
     hotPaths: HotPaths | undefined,
     warmupMs: number,
+    persistAlerts: boolean,
   ): Services {
     // The feed reads the other services only when a batch goes out, after they all exist.
     const feed = new UpdateFeed(
@@ -153,9 +175,10 @@ export class WorkerHost implements VigilWorkerApi {
     );
     const persistence = new Persistence(store, (d) => feed.diagnostic(d));
     const ctx: HostContext = { engine, now, feed, persistence };
+    const quality = new QualityService(now);
     const simulator = new SimulatorService(
       ctx,
-      simLib,
+      quality.track(simLib),
       (events, anomalous) => {
         const result = this.ingest(events, 'simulator', anomalous);
         engine.advanceTime();
@@ -164,6 +187,7 @@ export class WorkerHost implements VigilWorkerApi {
       this.deps.timer,
       warmupMs,
     );
+    quality.attach(simulator.driver);
     const lists = new ListsService(ctx);
     const machines = new DebuggerService(ctx, simulator);
     return {
@@ -178,12 +202,18 @@ export class WorkerHost implements VigilWorkerApi {
       checkpoints: new CheckpointsService(ctx, simulator, lists),
       replay: new ReplayService(ctx, lists, () => this.deps.createEngine()),
       benchmarks: new BenchmarksService(hotPaths, this.deps.benchmarks?.bind(this.deps)),
+      quality,
+      preview: new PreviewService(ctx, lists, () => this.deps.createEngine()),
+      alerts: new AlertStore(persistAlerts ? new LazyIdbAlertBackend() : new MemoryAlertBackend(), now, (message) =>
+        feed.diagnostic({ code: 'vigil.storage', message }),
+      ),
     };
   }
 
   /** Every event the engine gets goes this way: the page's, the simulator's. */
   private ingest(events: unknown[], source: string, anomalous?: readonly boolean[]) {
     this.s.feed.tops.add(events);
+    this.s.preview.observe(events);
     this.s.flows.add(events, anomalous);
     return this.s.ctx.engine.push(events, { source });
   }
@@ -230,6 +260,8 @@ export class WorkerHost implements VigilWorkerApi {
     lists.clear();
     simulator.driver.resetScore();
     flows.clear();
+    this.s.preview.ring.clear();
+    await this.s.alerts.clear();
     await persistence.clear();
     const ready = await this.loadDefaults();
     feed.rulesVersion++;
@@ -237,6 +269,22 @@ export class WorkerHost implements VigilWorkerApi {
     machines.rulesChanged();
     feed.flushNow();
     return ready;
+  }
+
+  private lastCheckpointAt = -Infinity;
+  private lastCheckpointMs = 0;
+
+  /**
+   * The periodic checkpoint, skipped while the last one is too recent for its cost: at 100k events/s
+   * a minute of open windows takes seconds to encode and write, so checkpoints are spaced to keep
+   * them under 1/CHECKPOINT_COST_SHARE of the worker's time (never more often than every
+   * CHECKPOINT_EVERY_MS).
+   */
+  private periodicCheckpoint(now: () => number): void {
+    const started = now();
+    if (started - this.lastCheckpointAt < CHECKPOINT_COST_SHARE * this.lastCheckpointMs) return;
+    this.lastCheckpointAt = started;
+    void this.checkpointNow().finally(() => (this.lastCheckpointMs = now() - started));
   }
 
   /** Stops timers (tests). */
@@ -248,6 +296,7 @@ export class WorkerHost implements VigilWorkerApi {
     }
     this.s?.simulator.driver.stop();
     this.s?.feed.stop();
+    this.s?.alerts.dispose();
     this.s?.ctx.engine.dispose();
   }
 
@@ -375,6 +424,11 @@ export class WorkerHost implements VigilWorkerApi {
     return this.s.simulator.resetScore();
   }
 
+  /** Precision and recall per rule and per generator, false positives and misses (worker/quality.ts). */
+  quality(): QualityReport {
+    return this.s.quality.report();
+  }
+
   // ── network flows ────────────────────────────────────────────────────────
 
   flowHostProfile(address: string): FlowHostProfile {
@@ -423,6 +477,49 @@ export class WorkerHost implements VigilWorkerApi {
     return this.s.debugger.stepMachine(rule, options);
   }
 
+  // ── rule preview ─────────────────────────────────────────────────────────
+
+  previewRules(text: string, file: string, sample: PreviewSample): Promise<PreviewResult> {
+    return this.s.preview.preview(text, file, sample);
+  }
+
+  checkRules(text: string, file: string): Promise<Diagnostic[]> {
+    return this.s.preview.checkRules(text, file);
+  }
+
+  previewRing(): PreviewRingInfo {
+    return this.s.preview.ringInfo();
+  }
+
+  previewRingSample(minutes?: number): string {
+    return this.s.preview.ringSample(minutes);
+  }
+
+  // ── alert triage ─────────────────────────────────────────────────────────
+
+  async triageAlerts(): Promise<TriageAlert[]> {
+    return this.s.alerts.all();
+  }
+
+  async setAlertStatus(ids: number[], status: AlertStatus, by: string): Promise<number> {
+    const changed = this.s.alerts.setStatus(ids, status, by);
+    // A person's decision is saved now, not with the next batch: the page may be closed next.
+    await this.s.alerts.flush();
+    return changed;
+  }
+
+  alertRetention(): AlertRetention {
+    return this.s.alerts.getRetention();
+  }
+
+  setAlertRetention(retention: Partial<AlertRetention>): Promise<AlertRetention> {
+    return this.s.alerts.setRetention(retention);
+  }
+
+  clearTriageAlerts(): Promise<void> {
+    return this.s.alerts.clear();
+  }
+
   // ── checkpoints, replay, benchmarks ──────────────────────────────────────
 
   checkpointNow(): Promise<CheckpointInfo | undefined> {
@@ -439,5 +536,28 @@ export class WorkerHost implements VigilWorkerApi {
 
   runBenchmark(name: string, onProgress?: (message: string) => void): Promise<BenchmarkResult> {
     return this.s.benchmarks.runBenchmark(name, onProgress);
+  }
+}
+
+/** IndexedDB for the kept alerts, opened on first use (the alert store falls back to memory if it cannot). */
+class LazyIdbAlertBackend {
+  private db: Promise<IdbAlertBackend> | undefined;
+  private get backend(): Promise<IdbAlertBackend> {
+    return (this.db ??= IdbAlertBackend.open());
+  }
+  async load() {
+    return (await this.backend).load();
+  }
+  async put(alerts: readonly TriageAlert[]) {
+    return (await this.backend).put(alerts);
+  }
+  async deleteThrough(id: number) {
+    return (await this.backend).deleteThrough(id);
+  }
+  async saveRetention(retention: AlertRetention) {
+    return (await this.backend).saveRetention(retention);
+  }
+  async clear() {
+    return (await this.backend).clear();
   }
 }

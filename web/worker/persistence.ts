@@ -42,6 +42,21 @@ export interface StateStore {
   writeCheckpoint(record: CheckpointRecord): Promise<void>;
 }
 
+/**
+ * Largest engine checkpoint written (64 MiB). The checkpoint holds every open window's events: at
+ * 100k events/s a one-minute window is ~150 MB, which IndexedDB writes slowly or aborts. Larger ones
+ * are refused with this reason (the page shows it in the storage banner); the last one written stays.
+ */
+export const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
+function checkCheckpointSize(record: CheckpointRecord): void {
+  const size = record.bytes.byteLength;
+  if (size > MAX_CHECKPOINT_BYTES) {
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+    throw new RangeError(`the checkpoint is ${mib(size)}, over the ${mib(MAX_CHECKPOINT_BYTES)} limit (open windows hold too many events at this rate): not saved, the last one saved is kept`);
+  }
+}
+
 export class IdbStore implements StateStore {
   private constructor(private readonly db: IDBPDatabase) {}
 
@@ -110,6 +125,7 @@ export class IdbStore implements StateStore {
   }
 
   async writeCheckpoint(record: CheckpointRecord): Promise<void> {
+    checkCheckpointSize(record);
     const tx = this.db.transaction(CHECKPOINT_STORE, 'readwrite');
     await Promise.all([tx.store.put(record, 'engine'), tx.done]);
   }
@@ -125,6 +141,7 @@ export class MemoryStore implements StateStore {
   }
 
   async writeCheckpoint(record: CheckpointRecord): Promise<void> {
+    checkCheckpointSize(record);
     this.checkpoint = { ...record, bytes: record.bytes.slice() };
   }
 

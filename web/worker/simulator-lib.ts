@@ -1,6 +1,7 @@
 /** src/simulate, adapted to what the simulator driver needs (and how alerts are scored). */
 import type { Alert } from '../../src/engine/engine.js';
 import { createGenerator, keyOfFields, mixGenerators, scoreAlerts, type Generator } from '../../src/simulate/index.js';
+import { commandLineOf, SysmonGenerator } from './generators/sysmon.js';
 import type { SimGenerator, SimulatorLib } from './simulator.js';
 
 const userAtServer = keyOfFields(['user', 'server']);
@@ -13,10 +14,11 @@ const bySourceIp = keyOfFields(['source.ip']);
  * its source address — `sourceAddress` (portscan, network), else the flow attacker: a `source`
  * address (what the flow rules' SINKs return, rules/flows/), ECS `source.ip` (the aggregation key,
  * a flat field, or nested `source: { ip }`). The `flows` generator's truth key is that address
- * (the scanner's, the SSH brute-forcer's, the flooder's). Undefined for an alert that names none.
+ * (the scanner's, the SSH brute-forcer's, the flooder's). Else a Sigma alert's command line (the
+ * `sysmon` generator's truth key, generators/sysmon.ts). Undefined for an alert that names none.
  */
 export function alertTruthKey(alert: Record<string, unknown>): string | undefined {
-  return userAtServer(alert) ?? bySource(alert) ?? flowSource(alert);
+  return userAtServer(alert) ?? bySource(alert) ?? flowSource(alert) ?? commandLineOf(alert);
 }
 
 function flowSource(alert: Record<string, unknown>): string | undefined {
@@ -30,7 +32,7 @@ function flowSource(alert: Record<string, unknown>): string | undefined {
 }
 
 export const simulatorLib: SimulatorLib = {
-  createGenerator: (name, options) => createGenerator(name, options),
+  createGenerator: (name, options) => (name === 'sysmon' ? new SysmonGenerator(options) : createGenerator(name, options)),
   mixGenerators: (parts, seed) => mixGenerators(parts as { generator: Generator; weight: number }[], seed) as SimGenerator,
   score: (alerts: readonly Alert[], truthKeys: ReadonlySet<string>) =>
     scoreAlerts(

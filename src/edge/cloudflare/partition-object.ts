@@ -6,8 +6,14 @@
  * an eviction or a crash loses nothing. Alerts owed to other partitions go to their objects
  * directly; a forward that fails is retried on the next request or alarm. Processing-time windows
  * close on alarms; an alarm that fires twice finds nothing more due, so closing is idempotent.
+ *
+ * One more object of the same class, named BLOB_OBJECT_NAME, holds the deployment's IOC lists and
+ * tables (content-addressed blobs, src/edge/shared-data.ts) once for all partitions: a partition
+ * stores a list there and keeps only its hash in its own checkpoint, and reads it back from there
+ * when it starts. That object never opens an engine. Only partitions reach it: the Worker sends
+ * partitions protocol messages it builds itself, never a client's path.
  */
-import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
+import { ChunkedCheckpointStore, SharedBlobStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig, type EdgeConfig } from '../config.js';
 import { createHttpHandler, type Handler } from '../http.js';
 import { PartitionNode, type ForwardMessage } from '../partition-node.js';
@@ -21,6 +27,70 @@ const CHUNK_BYTES = 120 * 1024;
 /** The name partition `index`'s object is found by. */
 export function partitionObjectName(index: number): string {
   return `partition-${index}`;
+}
+
+/** The object holding the deployment's shared blobs (IOC lists, tables). */
+export const BLOB_OBJECT_NAME = 'shared-blobs';
+const BLOB_PATH = '/__vigil/blob/';
+
+/** A ByteStore in the blob object, reached by fetch (a fresh stub per call: stubs are per request). */
+class BlobObjectByteStore implements ByteStore {
+  constructor(private readonly fetchBlob: (request: Request) => Promise<Response>) {}
+  private request(key: string, init?: RequestInit): Promise<Response> {
+    return this.fetchBlob(new Request(`https://blobs${BLOB_PATH}${encodeURIComponent(key)}`, init));
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const response = await this.request(key);
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw new Error(`shared blob store: GET ${key} answered ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  async put(key: string, value: Uint8Array): Promise<void> {
+    const response = await this.request(key, { method: 'PUT', body: value.slice() });
+    if (!response.ok) throw new Error(`shared blob store: PUT ${key} answered ${response.status}`);
+  }
+  async delete(key: string): Promise<void> {
+    const response = await this.request(key, { method: 'DELETE' });
+    if (!response.ok) throw new Error(`shared blob store: DELETE ${key} answered ${response.status}`);
+  }
+}
+
+/**
+ * Reads fall back to the partition's own storage, where partitions kept their blobs before the blob
+ * object existed: a deployment updated in place still finds the lists it stored then.
+ */
+class WithLocalFallback implements ByteStore {
+  constructor(
+    private readonly shared: ByteStore,
+    private readonly local: ByteStore,
+  ) {}
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return (await this.shared.get(key)) ?? (await this.local.get(key));
+  }
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.shared.put(key, value);
+  }
+  delete(key: string): Promise<void> {
+    return this.shared.delete(key);
+  }
+}
+
+/** The blob object's side: keys of the shared store, in its own storage. */
+async function serveBlob(storage: ByteStore, request: Request): Promise<Response> {
+  const key = decodeURIComponent(new URL(request.url).pathname.slice(BLOB_PATH.length));
+  if (request.method === 'GET') {
+    const value = await storage.get(key);
+    return value ? new Response(value.slice()) : new Response(null, { status: 404 });
+  }
+  if (request.method === 'PUT') {
+    await storage.put(key, new Uint8Array(await request.arrayBuffer()));
+    return new Response(null, { status: 204 });
+  }
+  if (request.method === 'DELETE') {
+    await storage.delete(key);
+    return new Response(null, { status: 204 });
+  }
+  return new Response(null, { status: 405 });
 }
 
 class DurableObjectByteStore implements ByteStore {
@@ -42,35 +112,54 @@ export class VigilPartition {
   private readonly config: EdgeConfig;
   private node!: PartitionNode;
   private handler!: Handler;
+  private opened?: Promise<void>;
+  private readonly env: WorkerEnv;
 
   constructor(
     private readonly state: DurableObjectState,
     env: WorkerEnv,
   ) {
     this.config = readConfig(env);
+    this.env = env;
+  }
+
+  /** Opens the partition on its first request or alarm (the blob object never does). */
+  private open(): Promise<void> {
+    const env = this.env;
     // A stub belongs to the request that made it: a fresh one for every forward.
-    const send = (partition: number, message: ForwardMessage) =>
-      new RemotePartition((request) => env.VIGIL_PARTITION.get(env.VIGIL_PARTITION.idFromName(partitionObjectName(partition))).fetch(request), partition).forward(message);
-    void state.blockConcurrencyWhile(async () => {
+    const objectFetch = (name: string) => (request: Request) => env.VIGIL_PARTITION.get(env.VIGIL_PARTITION.idFromName(name)).fetch(request);
+    const send = (partition: number, message: ForwardMessage) => new RemotePartition(objectFetch(partitionObjectName(partition)), partition).forward(message);
+    this.opened ??= this.state.blockConcurrencyWhile(async () => {
+      const own = new DurableObjectByteStore(this.state.storage);
+      const store = new ChunkedCheckpointStore(own, CHUNK_BYTES);
       this.node = await PartitionNode.open((options) => createWorkerdEngine({ ...options, clock: () => Date.now() }), {
         partitions: this.config.partitions,
         partitionField: this.config.partitionField,
         engine: this.config.engine,
         alertCapacity: this.config.alertCapacity,
-        store: new ChunkedCheckpointStore(new DurableObjectByteStore(state.storage), CHUNK_BYTES),
+        ledgerKeys: this.config.ledgerKeys,
+        store,
+        blobs: new SharedBlobStore(new WithLocalFallback(new BlobObjectByteStore(objectFetch(BLOB_OBJECT_NAME)), own), CHUNK_BYTES),
         send,
       });
       this.handler = createPartitionHandler(this.node, createHttpHandler(this.node, this.config.http, { trusted: true }));
+    }).catch((error: unknown) => {
+      this.opened = undefined; // the next request tries again
+      throw error;
     });
+    return this.opened;
   }
 
   async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname.startsWith(BLOB_PATH)) return serveBlob(new DurableObjectByteStore(this.state.storage), request);
+    await this.open();
     const response = await this.handler(request);
     await this.scheduleAlarm();
     return response;
   }
 
   async alarm(): Promise<void> {
+    await this.open();
     await this.node.advanceTime();
     await this.scheduleAlarm();
   }

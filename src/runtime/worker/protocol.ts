@@ -28,7 +28,7 @@ export const MAX_ALERTS_PER_BATCH = 1000;
 export const MAX_DIAGNOSTICS_PER_BATCH = 50;
 
 /** Generators the simulator offers (src/simulate). */
-export type SimulatorGeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise' | 'flows';
+export type SimulatorGeneratorName = 'network' | 'bruteforce' | 'portscan' | 'wave' | 'noise' | 'flows' | 'sysmon';
 
 /** An alert as the page sees it: numbered in arrival order, stamped with processing time. */
 export interface AlertEnvelope {
@@ -458,6 +458,149 @@ export interface FlowModelView {
   truthAgreement: number;
 }
 
+// ── rule preview (web/worker/services/preview.ts) ──────────────────────────
+
+/** Events of the live stream the worker keeps for previews (by processing time), at most this long ago. */
+export const PREVIEW_RING_MINUTES = 5;
+/** …and at most this many events… */
+export const PREVIEW_RING_MAX_EVENTS = 50_000;
+/** …and at most about this many bytes (JSON size, estimated from a sample of the events). */
+export const PREVIEW_RING_MAX_BYTES = 16 * 1024 * 1024;
+/** Events whose path through the draft is reported one by one (the rest are run in batches). */
+export const PREVIEW_PATH_EVENTS = 500;
+/** Alerts of a preview copied to the page (`alertCount` counts all). */
+export const PREVIEW_MAX_ALERTS = 1000;
+/** Events a pasted or dropped sample may hold. */
+export const PREVIEW_MAX_EVENTS = 200_000;
+
+/** What a draft is previewed against. */
+export type PreviewSample =
+  /** Pasted text: one JSON object, a JSON array of objects, or JSON lines. */
+  | { kind: 'events'; text: string }
+  /** The last `minutes` (≤ PREVIEW_RING_MINUTES) of the live stream, from the worker's ring buffer. */
+  | { kind: 'live'; minutes?: number }
+  /** A JSON-lines file (gzip or not). */
+  | { kind: 'file'; file: Blob; name: string };
+
+/** The draft's rules on one event, as far as the engine reports it. */
+export interface PreviewRuleStep {
+  rule: string;
+  /** The rules index let the event in: SOURCES (Sigma: logsource), and the FILTER equalities the index checks itself. */
+  routed: boolean;
+  /** FILTER and IOC FILTERS (Sigma: the detection) passed. */
+  passed: boolean;
+  /** The rule has IOC FILTERS: a routed event that did not pass failed FILTER or an IOC lookup. */
+  ioc: boolean;
+  /**
+   * A routed event's IOC FILTERS terms, looked up in the preview engine's lists (all must hold;
+   * a missing value is in no list). All holding and not passed: FILTER dropped it.
+   */
+  iocs?: { list: string; field: string; value?: string; negated: boolean; inList: boolean; holds: boolean }[];
+  kind: 'simple' | 'aggregation' | 'state-machine';
+  /**
+   * Aggregation rules (VGL), for an event that passed: its key (AGGREGATE BY) and the windows it
+   * falls in (WITHIN length, slide; aligned to the epoch), by its USING time — else by processing time.
+   */
+  window?: { key: Record<string, unknown>; starts: number[]; lengthMs: number; byEventTime: boolean };
+  /** State machines: the key and its transition (engine.onTransition). */
+  machine?: { key: Record<string, unknown>; from: string; to: string; valid: boolean };
+  /** Alerts this rule raised while this event was pushed (simple rules, machine violations, windows it closed). */
+  alerts: number;
+  /** Runtime errors (bad time field, rule function errors) while this event was pushed. */
+  errors: number;
+}
+
+export interface PreviewStep {
+  /** 0-based position in the sample. */
+  index: number;
+  /** The event, shortened for display (JSON, at most 300 characters). */
+  summary: string;
+  rules: PreviewRuleStep[];
+}
+
+/** How the engine compiled one rule of a draft. */
+export interface PreviewPlan {
+  rule: string;
+  language: 'vgl' | 'sigma';
+  kind: 'simple' | 'aggregation' | 'state-machine';
+  /** Where each function runs (native or the QuickJS sandbox) and why. */
+  functions: RuleInfo['functions'];
+  /** Sigma: the logsource, the routing it became through the pipeline, the equalities the index can use, the filters applied. */
+  sigma?: {
+    pipeline: string;
+    logsource: { product?: string; category?: string; service?: string };
+    routing: { field: string; values: string[] }[];
+    equalities: { field: string; values: string[]; caseInsensitive: boolean }[];
+    filters: string[];
+  };
+}
+
+export interface PreviewResult {
+  ok: boolean;
+  /** Compile diagnostics of the draft (with ok=false nothing ran). */
+  diagnostics: Diagnostic[];
+  language: 'vgl' | 'sigma';
+  /** The draft's rules. */
+  rules: string[];
+  /** How each was compiled. */
+  plans: PreviewPlan[];
+  sample: string;
+  events: number;
+  /** Lines or items that were not JSON objects, and events the engine rejected. */
+  rejected: number;
+  problems: string[];
+  alerts: AlertEnvelope[];
+  alertCount: number;
+  /** Alerts raised by the final flush (windows closed at the end of the sample). */
+  flushAlerts: number;
+  /** The first PREVIEW_PATH_EVENTS events' path through the draft. */
+  path: PreviewStep[];
+  stats: Record<string, RuleInfo['stats']>;
+  /** Runtime diagnostics of the run (the first 50). */
+  runtime: RuntimeDiagnostic[];
+  /** Engine set-up (lists, tables, compile), the run with the flush, all. */
+  cost: { setupMs: number; runMs: number; totalMs: number; eventsPerSecond: number };
+  error?: string;
+}
+
+export interface PreviewRingInfo {
+  events: number;
+  /** Estimated JSON bytes held. */
+  bytes: number;
+  /** Processing time of the oldest and newest event held (epoch ms). */
+  oldest?: number;
+  newest?: number;
+  minutes: number;
+  maxEvents: number;
+  maxBytes: number;
+}
+
+// ── alert triage (web/worker/alert-store.ts) ───────────────────────────────
+
+export type AlertStatus = 'new' | 'acknowledged' | 'closed';
+
+/** An alert as the triage view keeps it: the envelope, its event time and its status. */
+export interface TriageAlert extends AlertEnvelope {
+  /** Event time (epoch ms): the alert's own time field, else its window's end; absent when it has neither. */
+  eventTime?: number;
+  status: AlertStatus;
+  /** Who set the status, and when (epoch ms); absent while new. */
+  statusBy?: string;
+  statusAt?: number;
+}
+
+/** How many alerts, and for how long, the worker keeps in IndexedDB. */
+export interface AlertRetention {
+  /** Newest alerts kept. Default DEFAULT_ALERT_RETENTION.maxAlerts. */
+  maxAlerts: number;
+  /** Alerts older than this (processing time) are dropped. */
+  maxDays: number;
+}
+
+export const DEFAULT_ALERT_RETENTION: AlertRetention = { maxAlerts: 10_000, maxDays: 7 };
+/** The bounds a retention setting is clamped to. */
+export const ALERT_RETENTION_LIMITS = { maxAlerts: [100, 50_000], maxDays: [1, 365] } as const;
+
 export interface UpdateBatch {
   /** 1, 2, 3… */
   seq: number;
@@ -633,6 +776,30 @@ export interface VigilWorkerApi extends EngineFeedApi {
   labelFlowCluster(cluster: number, label: 'normal' | 'anomalous'): FlowModelView;
   /** The trained model as JSON (src/ml's FlowModel, for `utils.classify` and the CLI). */
   flowModelJson(): string | undefined;
+
+  // rule preview
+  /**
+   * Runs draft rules (VGL, or Sigma for a .yml/.yaml `file`) in a throwaway engine (the live one is
+   * untouched) with the current IOC lists and tables, over a sample; windows close at its end.
+   */
+  previewRules(text: string, file: string, sample: PreviewSample): Promise<PreviewResult>;
+  /** Compile diagnostics of a draft (nothing applied). */
+  checkRules(text: string, file: string): Promise<Diagnostic[]>;
+  /** What the live ring buffer holds. */
+  previewRing(): PreviewRingInfo;
+  /** The ring's events of the last `minutes`, as JSON lines (to save the sample as a file). */
+  previewRingSample(minutes?: number): string;
+
+  // alert triage
+  /** The kept alerts (oldest first) with their statuses; IndexedDB keeps them across reloads. */
+  triageAlerts(): Promise<TriageAlert[]>;
+  /** Sets the status of alerts; returns how many changed. */
+  setAlertStatus(ids: number[], status: AlertStatus, by: string): Promise<number>;
+  alertRetention(): AlertRetention;
+  /** Sets (clamped) and applies the retention; returns it. */
+  setAlertRetention(retention: Partial<AlertRetention>): Promise<AlertRetention>;
+  /** Forgets every kept alert. */
+  clearTriageAlerts(): Promise<void>;
 
   // benchmarks
   /** Benchmarks this build can run (empty when src/bench is missing). */

@@ -1,26 +1,47 @@
 /**
- * The live alert table, newest first, virtualised (fixed row height, only visible rows in the DOM)
- * so thousands of alerts scroll smoothly. Arrow keys / j k move the selection.
+ * The alert table, virtualised (fixed row height, only visible rows in the DOM) so thousands of
+ * alerts scroll smoothly: event time beside processing time, status, severity, rule, details.
+ * A click on a column head sorts by it (`alert-sort`, detail: field); arrow keys / j k move the
+ * selection.
  */
 import { LitElement, css, html } from 'lit';
-import type { AlertEnvelope } from '../../../src/runtime/worker/protocol.js';
-import { alertSummary, fmtTime } from '../../lib/format.js';
+import type { TriageAlert } from '../../../src/runtime/worker/protocol.js';
+import type { SortDirection } from '../../lib/alert-triage.js';
+import { alertSummary, fmtDateTime, fmtTime } from '../../lib/format.js';
 import { baseStyles } from '../shared/styles.js';
 
 const ROW = 24;
 const OVERSCAN = 10;
 
+/** The columns: head text and the field they sort by. */
+const COLUMNS: { label: string; field: string }[] = [
+  { label: 'Event time', field: 'eventTime' },
+  { label: 'Processed', field: 'at' },
+  { label: 'Status', field: 'status' },
+  { label: 'Severity', field: 'severity' },
+  { label: 'Rule', field: 'rule' },
+  { label: 'Details', field: 'key' },
+];
+
+/** Event time in full when it is not today (replayed alerts), else the clock time. */
+function fmtEventTime(t: number | undefined): string {
+  if (t === undefined) return '—';
+  return new Date(t).toDateString() === new Date().toDateString() ? fmtTime(t, true) : fmtDateTime(t);
+}
+
 export class AlertTable extends LitElement {
   static override properties = {
     rows: { attribute: false },
     selectedId: { type: Number },
+    sort: { attribute: false },
     scrollTop: { state: true },
     height: { state: true },
   };
 
   /** Newest first. */
-  declare rows: AlertEnvelope[];
+  declare rows: TriageAlert[];
   declare selectedId: number;
+  declare sort: { field: string; direction: SortDirection } | undefined;
   declare scrollTop: number;
   declare height: number;
   private resize = new ResizeObserver((entries) => {
@@ -47,7 +68,7 @@ export class AlertTable extends LitElement {
       .head,
       .row {
         display: grid;
-        grid-template-columns: 92px 84px minmax(120px, 220px) minmax(0, 1fr);
+        grid-template-columns: 140px 92px 92px 68px minmax(110px, 200px) minmax(0, 1fr);
         gap: 10px;
         align-items: center;
         padding: 0 10px;
@@ -101,6 +122,26 @@ export class AlertTable extends LitElement {
         color: var(--fg-dim);
         font-family: var(--font-mono);
       }
+      .head button {
+        all: unset;
+        cursor: pointer;
+        white-space: nowrap;
+      }
+      .head button:hover {
+        color: var(--fg);
+      }
+      .st-new {
+        color: var(--accent);
+      }
+      .st-acknowledged {
+        color: var(--warn);
+      }
+      .st-closed {
+        color: var(--fg-faint);
+      }
+      .row.closed {
+        opacity: 0.6;
+      }
       .row.system .r {
         color: var(--err);
       }
@@ -151,21 +192,35 @@ export class AlertTable extends LitElement {
     const last = Math.min(this.rows.length, Math.ceil((this.scrollTop + this.height) / ROW) + OVERSCAN);
     const visible = this.rows.slice(first, last);
     return html`
-      <div class="head" role="row"><span>Time</span><span>Severity</span><span>Rule</span><span>Details</span></div>
+      <div class="head" role="row">
+        ${COLUMNS.map(
+          (c) => html`<span role="columnheader" aria-sort=${this.sort?.field === c.field ? (this.sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
+            ><button data-testid="sort-${c.field}" @click=${() => this.dispatchEvent(new CustomEvent('alert-sort', { detail: c.field }))}>
+              ${c.label}${this.sort?.field === c.field ? (this.sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+            </button></span
+          >`,
+        )}
+      </div>
       <div class="viewport" role="grid" aria-rowcount=${this.rows.length} @scroll=${(e: Event) => (this.scrollTop = (e.target as HTMLElement).scrollTop)}>
         <div class="spacer" style="height:${this.rows.length * ROW}px">
           ${visible.map((env, i) => {
             const a = env.alert;
             const sev = typeof a.severity === 'string' ? a.severity : a.rule.startsWith('vigil.') ? 'high' : '';
             return html`<div
-              class="row ${a.rule.startsWith('vigil.') ? 'system' : ''}"
+              class="row ${a.rule.startsWith('vigil.') ? 'system' : ''} ${env.status}"
               role="row"
               data-testid="alert-row"
+              data-id=${env.id}
+              data-status=${env.status}
               style="top:${(first + i) * ROW}px"
               aria-selected=${env.id === this.selectedId ? 'true' : 'false'}
               @click=${() => this.pick(env.id)}
             >
-              <span class="t">${fmtTime(env.at, true)}</span>
+              <span class="t" data-testid="alert-event-time" title=${env.eventTime === undefined ? 'no event time (the alert has no time field or window)' : new Date(env.eventTime).toISOString()}
+                >${fmtEventTime(env.eventTime)}</span
+              >
+              <span class="t" title=${new Date(env.at).toISOString()}>${fmtTime(env.at, true)}</span>
+              <span class="st-${env.status}" title=${env.statusBy ? `${env.status} by ${env.statusBy} at ${new Date(env.statusAt ?? 0).toISOString()}` : env.status}>${env.status}</span>
               <span class="sev sev-${sev}">${sev || '—'}</span>
               <span class="r" title=${a.rule}>${a.rule}</span>
               <span class="s">${alertSummary(a)}</span>

@@ -1,14 +1,28 @@
-/** The Alerts view: search, rule filter, live table, detail pane. */
+/**
+ * The Alerts view, for triage: search and rule filter, a time histogram whose brush sets the time
+ * range (event time or processing time), grouping by rule, key or any field with counts, sorting by
+ * any column, status per alert and per group (new / acknowledged / closed, by whom and when),
+ * export of the rows shown as JSONL or CSV, and the retention of the kept alerts. The view's
+ * settings live in the URL (#/alerts?rule=…&q=…&group=…&gv=…&from=…&to=…&axis=…&sort=…&dir=…).
+ */
 import { LitElement, css, html, nothing } from 'lit';
-import type { AlertEnvelope } from '../../../src/runtime/worker/protocol.js';
+import type { AlertStatus, TriageAlert } from '../../../src/runtime/worker/protocol.js';
 import { filterAlerts } from '../../lib/alert-filter.js';
-import { fmtCount } from '../../lib/format.js';
+import { alertFields, fieldText, inTimeRange, sortAlerts, toCsv, toJsonl, type SortDirection } from '../../lib/alert-triage.js';
+import { fmtCount, fmtDateTime } from '../../lib/format.js';
 import { formatRoute, type Route } from '../../lib/router.js';
-import { MAX_ALERTS } from '../../state/store.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
 import './alert-detail.js';
+import { STATUS_ACTIONS } from './alert-groups.js';
+import './alert-retention.js';
+import './alert-histogram.js';
 import './alert-table.js';
+import { toTriage, triage } from './triage-model.js';
+
+const STATUSES: AlertStatus[] = ['new', 'acknowledged', 'closed'];
+
+type Params = { rule?: string; q?: string; source?: string; group?: string; gv?: string; from?: string; to?: string; axis?: string; sort?: string; dir?: string; status?: string };
 
 export class AlertsView extends LitElement {
   static override properties = {
@@ -21,8 +35,13 @@ export class AlertsView extends LitElement {
   declare selectedId: number;
   declare paused: boolean;
   private readonly data = new StoreController(this, ['alerts', 'rules', 'replay']);
-  private frozen: AlertEnvelope[] | undefined;
-  private cache: { version: number; rule: string; q: string; frozen: boolean; rows: AlertEnvelope[] } | undefined;
+  private frozen: TriageAlert[] | undefined;
+  private cache: { key: string; base: TriageAlert[]; rows: TriageAlert[] } | undefined;
+  private replayRows: { ms: number; rows: TriageAlert[] } | undefined;
+  private readonly onTriage = () => {
+    this.cache = undefined;
+    this.requestUpdate();
+  };
 
   constructor() {
     super();
@@ -36,7 +55,7 @@ export class AlertsView extends LitElement {
       :host {
         display: grid;
         grid-template-columns: minmax(0, 1fr) minmax(360px, 40%);
-        grid-template-rows: auto minmax(0, 1fr);
+        grid-template-rows: auto auto minmax(0, 1fr);
         gap: 8px;
         padding: 8px;
         height: 100%;
@@ -88,6 +107,39 @@ export class AlertsView extends LitElement {
       vigil-alert-detail {
         flex: 1;
       }
+      .triage {
+        grid-column: 1 / -1;
+      }
+      .histo-bar,
+      .groupbar,
+      .statusbar {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        flex-wrap: wrap;
+        font-size: var(--fs-small);
+        padding: 4px 0;
+      }
+      .groupbar,
+      .statusbar {
+        padding: 6px 10px;
+        border-bottom: 1px solid var(--line);
+      }
+      .grow {
+        flex: 1;
+      }
+      .dim {
+        color: var(--fg-dim);
+      }
+      .st-new {
+        color: var(--accent);
+      }
+      .st-acknowledged {
+        color: var(--warn);
+      }
+      .st-closed {
+        color: var(--fg-faint);
+      }
       .paused {
         color: var(--warn);
       }
@@ -106,17 +158,41 @@ export class AlertsView extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      /* Responsive layout (web-layout): under 800 px the table and the detail stack, the toolbar wraps. */
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+        }
+        /* A height of its own: the table is virtualised and would render every row if it grew
+           to its content. */
+        section.panel[aria-label='Alerts'] {
+          height: 65vh;
+          min-height: 360px;
+        }
+        .toolbar {
+          flex-wrap: wrap;
+        }
+        .search {
+          flex-basis: 100%;
+        }
+      }
     `,
   ];
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('keydown', this.onGlobalKey);
+    triage.addEventListener('change', this.onTriage);
+    void triage.load();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('keydown', this.onGlobalKey);
+    triage.removeEventListener('change', this.onTriage);
   }
 
   private readonly onGlobalKey = (e: KeyboardEvent) => {
@@ -146,38 +222,102 @@ export class AlertsView extends LitElement {
     return this.route?.params.source === 'replay' && this.data.store.replay?.result ? 'replay' : 'live';
   }
 
-  private setParams(params: { rule?: string; q?: string; source?: string }): void {
-    const next = { rule: this.rule, q: this.query, source: this.source === 'replay' ? 'replay' : '', ...params };
+  private param(name: keyof Params): string {
+    return this.route?.params[name] ?? '';
+  }
+
+  private get axis(): 'eventTime' | 'at' {
+    return this.param('axis') === 'at' ? 'at' : 'eventTime';
+  }
+
+  private get range(): { from: number; to: number } | undefined {
+    const from = Number(this.param('from'));
+    const to = Number(this.param('to'));
+    return this.param('from') && this.param('to') && Number.isFinite(from) && Number.isFinite(to) && to > from ? { from, to } : undefined;
+  }
+
+  private get sort(): { field: string; direction: SortDirection } | undefined {
+    const field = this.param('sort');
+    return field ? { field, direction: this.param('dir') === 'asc' ? 'asc' : 'desc' } : undefined;
+  }
+
+  private setParams(params: Params): void {
+    const current = this.route?.params ?? {};
+    const next: Record<string, string> = { ...current, source: this.source === 'replay' ? 'replay' : '', ...params } as Record<string, string>;
+    for (const k of Object.keys(next)) if (!next[k]) delete next[k];
     history.replaceState(null, '', formatRoute({ view: 'alerts', params: next }));
     window.dispatchEvent(new HashChangeEvent('hashchange'));
   }
 
   private togglePause(): void {
     this.paused = !this.paused;
-    this.frozen = this.paused ? [...this.data.store.alerts] : undefined;
+    this.frozen = this.paused ? [...triage.rows] : undefined;
     this.cache = undefined;
   }
 
-  private all(): AlertEnvelope[] {
+  /** Every alert of the source, oldest first. */
+  private all(): TriageAlert[] {
     const store = this.data.store;
-    if (this.source === 'replay') return store.replay?.result?.envelopes ?? [];
-    return this.frozen ?? store.alerts;
+    if (this.source === 'replay') {
+      const result = store.replay?.result;
+      if (!result) return [];
+      if (this.replayRows?.ms !== result.ms) this.replayRows = { ms: result.ms, rows: result.envelopes.map(toTriage) };
+      return this.replayRows.rows;
+    }
+    if (this.frozen) return this.frozen;
+    return triage.rows;
   }
 
-  private rows(): AlertEnvelope[] {
-    const store = this.data.store;
+  /**
+   * `base`: the search, rule and status filters (what the histogram and the groups count);
+   * `rows`: those in the time range and the chosen group, sorted (what the table shows and exports).
+   */
+  private view(): { base: TriageAlert[]; rows: TriageAlert[] } {
     const replay = this.source === 'replay';
-    const key = { version: replay ? -1 - (store.replay?.result?.ms ?? 0) : store.alertsVersion, rule: this.rule, q: this.query, frozen: this.paused };
-    const c = this.cache;
-    if (c && c.version === key.version && c.rule === key.rule && c.q === key.q && c.frozen === key.frozen) return c.rows;
-    const rows = filterAlerts(this.all(), { rule: this.rule, text: this.query });
-    this.cache = { ...key, rows };
-    return rows;
+    const key = JSON.stringify([replay ? `r${this.data.store.replay?.result?.ms}` : triage.version, this.paused, this.route?.params]);
+    if (this.cache?.key === key) return this.cache;
+    const status = this.param('status');
+    // filterAlerts gives newest first; the base stays in that order.
+    const base = filterAlerts(this.all(), { rule: this.rule, text: this.query }).filter((r) => !status || r.status === status);
+    let rows = inTimeRange(base, this.range, this.axis);
+    const group = this.param('group');
+    if (group && this.route?.params.gv !== undefined) rows = rows.filter((r) => fieldText(r, group) === this.param('gv'));
+    const sort = this.sort;
+    if (sort) rows = sortAlerts(rows, sort.field, sort.direction);
+    this.cache = { key, base, rows };
+    return this.cache;
+  }
+
+  private onSort(field: string): void {
+    const sort = this.sort;
+    const dir = sort?.field === field && sort.direction === 'desc' ? 'asc' : 'desc';
+    this.setParams({ sort: field, dir });
+  }
+
+  private async setStatus(ids: number[], status: AlertStatus): Promise<void> {
+    if (this.source === 'replay' || !ids.length) return;
+    await triage.setStatus(ids, status);
+    if (this.frozen) {
+      const byId = new Map(triage.rows.map((r) => [r.id, r]));
+      this.frozen = this.frozen.map((r) => byId.get(r.id) ?? r);
+    }
+    this.cache = undefined;
+    this.requestUpdate();
+  }
+
+  private download(kind: 'jsonl' | 'csv', rows: TriageAlert[]): void {
+    const text = kind === 'jsonl' ? toJsonl(rows) : toCsv(rows);
+    const blob = new Blob([text], { type: kind === 'jsonl' ? 'application/x-ndjson' : 'text/csv' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `vigil-alerts-${new Date().toISOString().replace(/[:.]/g, '-')}.${kind}`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   }
 
   override render() {
     const store = this.data.store;
-    const rows = this.rows();
+    const { base, rows } = this.view();
     const all = this.all();
     const replay = this.source === 'replay' ? store.replay?.result : undefined;
     const selected = rows.find((r) => r.id === this.selectedId) ?? all.find((r) => r.id === this.selectedId);
@@ -185,6 +325,10 @@ export class AlertsView extends LitElement {
     for (const a of all) counts.set(a.alert.rule, (counts.get(a.alert.rule) ?? 0) + 1);
     const ruleNames = [...new Set([...store.rules.map((r) => r.name), ...counts.keys()])];
     const total = store.metrics?.engine.alertsOut ?? 0;
+    const group = this.param('group');
+    const groupChosen = !!group && this.route?.params.gv !== undefined;
+    const fields = alertFields(all.length > 2000 ? all.slice(-2000) : all);
+    const range = this.range;
     return html`
       <div class="toolbar">
         ${store.replay?.result
@@ -211,30 +355,96 @@ export class AlertsView extends LitElement {
           <option value="" ?selected=${!this.rule}>All rules</option>
           ${ruleNames.map((n) => html`<option value=${n} ?selected=${n === this.rule}>${n} (${fmtCount(counts.get(n) ?? 0)})</option>`)}
         </select>
+        <select data-testid="alert-status-filter" aria-label="Filter by status" @change=${(e: Event) => this.setParams({ status: (e.target as HTMLSelectElement).value })}>
+          <option value="" ?selected=${!this.param('status')}>Any status</option>
+          ${STATUSES.map((st) => html`<option value=${st} ?selected=${this.param('status') === st}>${st}</option>`)}
+        </select>
+        <select data-testid="alert-group-by" aria-label="Group by" @change=${(e: Event) => this.setParams({ group: (e.target as HTMLSelectElement).value, gv: '' })}>
+          <option value="" ?selected=${!group}>No grouping</option>
+          ${['rule', 'key', 'status', ...fields.filter((f) => f !== 'key')].map((f) => html`<option value=${f} ?selected=${group === f}>Group by ${f}</option>`)}
+        </select>
         <button @click=${this.togglePause} title="Freeze the table (Space)" data-testid="alerts-pause">${this.paused ? '▶ Resume' : '❚❚ Pause'}</button>
-        <button @click=${() => store.clearAlerts()} title="Clear the table (the engine goes on)">Clear</button>
-        <span class="count" data-testid="alert-count">
+        <span class="count" data-testid="alert-count" data-shown=${rows.length}>
           ${replay
             ? html`${fmtCount(rows.length)} shown · <b data-testid="replay-alert-total" data-value=${replay.alerts}>${fmtCount(replay.alerts)}</b> alerts from ${fmtCount(replay.events)} events of ${replay.name}${replay.alerts > all.length ? html` (first ${fmtCount(all.length)} kept)` : nothing}`
             : html`${this.paused ? html`<span class="paused">paused · </span>` : nothing}
-          ${fmtCount(rows.length)} shown · ${fmtCount(all.length)} kept (last ${fmtCount(MAX_ALERTS)}) · ${fmtCount(total)} raised
+          ${fmtCount(rows.length)} shown · ${fmtCount(all.length)} kept (last ${fmtCount(triage.retention.maxAlerts)}, ${triage.retention.maxDays} d) · ${fmtCount(total)} raised
           ${store.omittedAlerts ? html` · ${fmtCount(store.omittedAlerts)} not shown (rate)` : nothing}`}
         </span>
       </div>
+      <div class="triage">
+        <div class="histo">
+          <div class="histo-bar">
+            <span class="seg" role="tablist" aria-label="Time axis">
+              <button data-testid="axis-event" class=${this.axis === 'eventTime' ? 'primary' : ''} @click=${() => this.setParams({ axis: '', from: '', to: '' })}>Event time</button>
+              <button data-testid="axis-processing" class=${this.axis === 'at' ? 'primary' : ''} @click=${() => this.setParams({ axis: 'at', from: '', to: '' })}>Processing time</button>
+            </span>
+            ${range
+              ? html`<span data-testid="time-range" data-from=${range.from} data-to=${range.to}>${fmtDateTime(range.from)} – ${fmtDateTime(range.to)}</span>
+                  <button class="ghost" data-testid="clear-range" @click=${() => this.setParams({ from: '', to: '' })}>× all time</button>`
+              : html`<span class="dim">Drag over the chart to pick a time range</span>`}
+            <span class="grow"></span>
+            <button data-testid="export-jsonl" title="The rows shown, as JSON lines" @click=${() => this.download('jsonl', rows)}>⤓ JSONL</button>
+            <button data-testid="export-csv" title="The rows shown, as CSV" @click=${() => this.download('csv', rows)}>⤓ CSV</button>
+            ${replay ? nothing : html`<vigil-alert-retention></vigil-alert-retention>`}
+          </div>
+          <vigil-alert-histogram
+            .rows=${base}
+            .axis=${this.axis}
+            .range=${range}
+            @range-change=${(e: CustomEvent<{ from: number; to: number } | undefined>) =>
+              this.setParams({ from: e.detail ? String(e.detail.from) : '', to: e.detail ? String(e.detail.to) : '' })}
+          ></vigil-alert-histogram>
+        </div>
+      </div>
       <section class="panel" aria-label="Alerts">
-        ${rows.length === 0
-          ? html`<div class="empty">
-              ${all.length === 0
-                ? html`No alerts yet. ${store.metrics?.simulator.running ? 'The simulator is running: alerts appear when windows close (about a minute).' : html`Start the <a href="#/simulator" style="color:var(--accent)">simulator</a> or push events.`}`
-                : 'No alert matches the search.'}
-            </div>`
-          : html`<vigil-alert-table .rows=${rows} .selectedId=${this.selectedId} @alert-select=${(e: CustomEvent<number>) => (this.selectedId = e.detail)}></vigil-alert-table>`}
+        ${group && !groupChosen
+          ? html`<vigil-alert-groups
+              .field=${group}
+              .rows=${inTimeRange(base, range, this.axis)}
+              .readOnly=${!!replay}
+              @group-open=${(e: CustomEvent<string>) => this.setParams({ gv: e.detail })}
+              @group-status=${(e: CustomEvent<{ ids: number[]; status: AlertStatus }>) => this.setStatus(e.detail.ids, e.detail.status)}
+            ></vigil-alert-groups>`
+          : html`${groupChosen
+              ? html`<div class="groupbar" data-testid="group-chosen">
+                  <button class="ghost" data-testid="group-back" @click=${() => this.setParams({ gv: undefined as unknown as string })}>← groups</button>
+                  ${group} = <b>${this.param('gv') || '(none)'}</b> · ${fmtCount(rows.length)}
+                  <span class="grow"></span>
+                  ${replay ? nothing : STATUS_ACTIONS.map((a) => html`<button data-testid="group-status-${a.status}" @click=${() => this.setStatus(rows.map((r) => r.id), a.status)}>${a.label} all</button>`)}
+                </div>`
+              : nothing}
+            ${rows.length === 0
+              ? html`<div class="empty">
+                  ${all.length === 0
+                    ? html`No alerts yet. ${store.metrics?.simulator.running ? 'The simulator is running: alerts appear when windows close (about a minute).' : html`Start the <a href="#/simulator" style="color:var(--accent)">simulator</a> or push events.`}`
+                    : 'No alert matches the search, the status or the time range.'}
+                </div>`
+              : html`<vigil-alert-table
+                  .rows=${rows}
+                  .selectedId=${this.selectedId}
+                  .sort=${this.sort}
+                  @alert-sort=${(e: CustomEvent<string>) => this.onSort(e.detail)}
+                  @alert-select=${(e: CustomEvent<number>) => (this.selectedId = e.detail)}
+                ></vigil-alert-table>`}`}
       </section>
       <section class="panel" aria-label="Alert detail">
+        ${selected && !replay
+          ? html`<div class="statusbar" data-testid="alert-status" data-status=${selected.status}>
+              <span class="st-${selected.status}"><b>${selected.status}</b></span>
+              ${selected.statusBy ? html`<span class="dim" data-testid="alert-status-by">by ${selected.statusBy} · ${fmtDateTime(selected.statusAt ?? 0)}</span>` : nothing}
+              <span class="grow"></span>
+              ${STATUS_ACTIONS.filter((a) => a.status !== selected.status).map(
+                (a) => html`<button data-testid="status-${a.status}" @click=${() => this.setStatus([selected.id], a.status)}>${a.label}</button>`,
+              )}
+            </div>`
+          : nothing}
         <vigil-alert-detail .envelope=${selected}></vigil-alert-detail>
       </section>
     `;
   }
+
+
 }
 
 customElements.define('vigil-alerts-view', AlertsView);

@@ -5,7 +5,7 @@
  */
 import { proxy } from 'comlink';
 import { format, scaleLinear } from 'd3';
-import { LitElement, css, html, nothing, svg } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import type { BenchmarkInfo, BenchmarkResult } from '../../../src/runtime/worker/protocol.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
@@ -56,8 +56,24 @@ export class BenchmarksView extends LitElement {
         min-height: 0;
         overflow: auto;
       }
+      @media (max-width: 799.98px) {
+        :host {
+          height: auto;
+          overflow: visible;
+        }
+      }
       .card {
+        /* A flex column would shrink the cards to the view's height once results make them tall. */
+        flex: none;
         padding: 0 0 10px;
+      }
+      .card .panel-head {
+        height: auto;
+        min-height: 32px;
+        padding: 3px 10px;
+      }
+      .card .panel-head .grow {
+        min-width: 0;
       }
       .desc {
         padding: 8px 12px;
@@ -68,25 +84,72 @@ export class BenchmarksView extends LitElement {
         grid-template-columns: minmax(0, 1.2fr) minmax(0, 1fr);
         gap: 12px;
         padding: 0 12px;
+        align-items: start;
+      }
+      /* The table keeps its numbers whole and scrolls sideways inside its own box when narrow. */
+      .table-box {
+        overflow-x: auto;
+        min-width: 0;
       }
       table.grid {
         table-layout: auto;
       }
       table.grid td {
         white-space: normal;
+        max-width: none;
+        overflow: visible;
+      }
+      table.grid td.num {
+        white-space: nowrap;
+      }
+      /* Bars as a grid: labels get their own column (cut with an ellipsis, full text on hover),
+         so they never run into the bars at any width. */
+      .bars {
+        display: grid;
+        grid-template-columns: minmax(0, max-content) minmax(60px, 1fr) max-content;
+        gap: 4px 8px;
+        align-items: center;
+        font-size: 12px;
+      }
+      .bars .title {
+        grid-column: 1 / -1;
+        font: 11px var(--font-mono);
+        color: var(--fg-dim);
+      }
+      .bar-label {
+        max-width: 22em;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+        text-align: right;
+      }
+      .bar-track {
+        height: 16px;
+      }
+      .bar-track i {
+        display: block;
+        height: 100%;
+        min-width: 1px;
+        border-radius: 2px;
+        background: #6b7a8f;
+      }
+      .bar-track i.ours {
+        background: var(--accent);
+      }
+      @media (max-width: 1100px) {
+        .body {
+          grid-template-columns: minmax(0, 1fr);
+        }
       }
       .notes {
         padding: 6px 12px 0;
         font-size: var(--fs-small);
         color: var(--fg-dim);
       }
-      .bar-label {
-        font: 12px var(--font-ui);
-        fill: var(--fg);
-      }
       .bar-value {
         font: 11px var(--font-mono);
-        fill: var(--fg-dim);
+        color: var(--fg-dim);
+        font-variant-numeric: tabular-nums;
       }
       .progress {
         color: var(--warn);
@@ -131,21 +194,15 @@ export class BenchmarksView extends LitElement {
     if (!column) return nothing;
     const labelColumn = result.columns[0]!;
     const rows = result.rows.map((r) => ({ label: String(r[labelColumn]), value: Number(r[column]) }));
-    const W = 620;
-    const rowH = 26;
-    const left = 290;
-    const H = rows.length * rowH + 24;
-    const x = scaleLinear().domain([0, Math.max(1, ...rows.map((r) => r.value))]).nice().range([0, W - left - 70]);
-    return html`<svg width=${W} height=${H} data-testid="bench-chart" role="img" aria-label=${`${column} per contender`}>
-      ${svg`<text x="0" y="12" class="bar-value">${column}</text>`}
+    const x = scaleLinear().domain([0, Math.max(1, ...rows.map((r) => r.value))]).range([0, 100]);
+    return html`<div class="bars" data-testid="bench-chart" role="img" aria-label=${`${column} per contender`}>
+      <span class="title">${column}</span>
       ${rows.map(
-        (r, i) => svg`<g transform="translate(0,${20 + i * rowH})">
-          <text class="bar-label" x=${left - 8} y="15" text-anchor="end">${r.label.length > 42 ? `${r.label.slice(0, 41)}…` : r.label}</text>
-          <rect x=${left} y="3" height=${rowH - 8} width=${Math.max(1, x(r.value))} fill=${r.label.toLowerCase().includes('vigil') ? '#4aa3ff' : '#6b7a8f'} rx="2"></rect>
-          <text class="bar-value" x=${left + x(r.value) + 6} y="15">${fmtNum(r.value)}</text>
-        </g>`,
+        (r) => html`<span class="bar-label" title=${r.label}>${r.label}</span>
+          <span class="bar-track"><i class=${r.label.toLowerCase().includes('vigil') ? 'ours' : ''} style=${`width:${x(r.value).toFixed(2)}%`}></i></span>
+          <span class="bar-value">${fmtNum(r.value)}</span>`,
       )}
-    </svg>`;
+    </div>`;
   }
 
   override render() {
@@ -168,10 +225,12 @@ export class BenchmarksView extends LitElement {
           <div class="desc">${b.description}</div>
           ${result
             ? html`<div class="body">
-                  <table class="grid" data-testid="bench-table">
-                    <thead><tr>${result.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
-                    <tbody>${result.rows.map((r) => html`<tr>${result.columns.map((c) => html`<td class=${typeof r[c] === 'number' ? 'num mono' : ''}>${typeof r[c] === 'number' ? fmtNum(r[c] as number) : r[c]}</td>`)}</tr>`)}</tbody>
-                  </table>
+                  <div class="table-box">
+                    <table class="grid" data-testid="bench-table">
+                      <thead><tr>${result.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
+                      <tbody>${result.rows.map((r) => html`<tr>${result.columns.map((c) => html`<td class=${typeof r[c] === 'number' ? 'num mono' : ''}>${typeof r[c] === 'number' ? fmtNum(r[c] as number) : r[c]}</td>`)}</tr>`)}</tbody>
+                    </table>
+                  </div>
                   <div>${this.chart(result)}</div>
                 </div>
                 <div class="notes">${result.notes.map((n) => html`<div>${n}</div>`)}<div>Took ${(result.ms / 1000).toFixed(1)} s.</div></div>`

@@ -4,7 +4,7 @@
  * runtime diagnostics.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { EventTimeInfo } from '../../../src/engine/engine.js';
+import type { EventTimeInfo, RuntimeDiagnostic } from '../../../src/engine/engine.js';
 import type { SourceCount } from '../../../src/runtime/worker/protocol.js';
 import { fmtCount, fmtDateTime, fmtDuration, fmtRate } from '../../lib/format.js';
 import { networkPoints, type MapPoint } from '../../lib/network-points.js';
@@ -12,6 +12,22 @@ import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
 import './line-chart.js';
 import './world-map.js';
+
+/**
+ * Repeated diagnostics (same code, rule and message) as one row with a count, newest first: 18
+ * identical "could not save the checkpoint" lines read as one.
+ */
+export function groupDiagnostics(diagnostics: readonly RuntimeDiagnostic[]): { diagnostic: RuntimeDiagnostic; count: number }[] {
+  const groups = new Map<string, { diagnostic: RuntimeDiagnostic; count: number }>();
+  for (let i = diagnostics.length - 1; i >= 0; i--) {
+    const d = diagnostics[i]!;
+    const key = JSON.stringify([d.code, d.rule ?? '', d.message]);
+    const g = groups.get(key);
+    if (g) g.count++;
+    else groups.set(key, { diagnostic: d, count: 1 });
+  }
+  return [...groups.values()];
+}
 
 export class DashboardView extends LitElement {
   private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics', 'alerts']);
@@ -106,6 +122,24 @@ export class DashboardView extends LitElement {
         font: 11px var(--font-mono);
         color: var(--fg-dim);
       }
+      /* The map's head stays one line: title and legend cut with an ellipsis (full text on hover). */
+      .map .panel-head .title,
+      .map .panel-head .legend {
+        min-width: 0;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      .map .panel-head .legend {
+        flex: 0 1 auto;
+        text-transform: none;
+      }
+      .diag .count {
+        float: right;
+        font: 11px var(--font-mono);
+        color: var(--fg-faint);
+        margin-left: 6px;
+      }
       .panel {
         display: flex;
         flex-direction: column;
@@ -160,6 +194,52 @@ export class DashboardView extends LitElement {
         color: var(--warn);
         margin-right: 6px;
       }
+      /* Narrow screens: the panels stack in one column (two on a tablet), each with a height of its
+         own, and the page scrolls. */
+      @media (max-width: 1100px) {
+        .tiles {
+          grid-template-columns: repeat(4, minmax(0, 1fr));
+        }
+      }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+        }
+        .tiles,
+        .chart,
+        .map,
+        .rules,
+        .diags,
+        .event-time {
+          grid-column: 1 / -1;
+        }
+        .sources {
+          grid-column: span 1;
+        }
+        .chart {
+          height: 220px;
+        }
+        .map {
+          height: 300px;
+        }
+        .rules,
+        .diags,
+        .event-time,
+        .sources {
+          max-height: 360px;
+        }
+      }
+      @media (max-width: 479.98px) {
+        .tiles {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+        .sources {
+          grid-column: 1 / -1;
+        }
+      }
     `,
   ];
 
@@ -190,7 +270,7 @@ export class DashboardView extends LitElement {
       <section class="panel chart"><vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart></section>
       <section class="panel map">
         <div class="panel-head">
-          <span class="grow">Protocol violations per network · ${fmtCount(mapPoints.reduce((n, p) => n + p.alerts, 0))} roll-up alerts</span>
+          <span class="grow title" title="Protocol violations per network">Violations per network · ${fmtCount(mapPoints.reduce((n, p) => n + p.alerts, 0))} roll-ups</span>
           <span class="legend" data-testid="map-legend">${mapPoints.length ? mapPoints.map((p) => `${p.id}: ${fmtCount(p.count)}`).join(' · ') : 'no roll-up alerts yet'}</span>
         </div>
         <vigil-world-map .points=${mapPoints}></vigil-world-map>
@@ -202,9 +282,16 @@ export class DashboardView extends LitElement {
         <div class="panel-head"><span class="grow">Runtime diagnostics</span><span>${store.diagnostics.length}</span></div>
         <div class="scroll">
           ${store.diagnostics.length === 0 ? html`<div class="empty">Nothing to report: no late events, no rule errors.</div>` : nothing}
-          ${[...store.diagnostics].reverse().slice(0, 100).map(
-            (d) => html`<div class="diag"><span class="code">${d.code}</span>${d.rule ? html`<b>${d.rule}</b> ` : nothing}<span class="dim">${d.message}</span></div>`,
-          )}
+          ${groupDiagnostics(store.diagnostics)
+            .slice(0, 100)
+            .map(
+              (g) =>
+                html`<div class="diag" data-testid="diagnostic">
+                  ${g.count > 1 ? html`<span class="count" data-testid="diagnostic-count">×${g.count}</span>` : nothing}<span class="code">${g.diagnostic.code}</span>${g.diagnostic.rule
+                    ? html`<b>${g.diagnostic.rule}</b> `
+                    : nothing}<span class="dim">${g.diagnostic.message}</span>
+                </div>`,
+            )}
         </div>
       </section>
       ${this.eventTimePanel(m?.eventTime ?? [])}
@@ -267,13 +354,15 @@ export class DashboardView extends LitElement {
 
   /** One top-N list of the last minute, bars scaled to its most frequent value. */
   private topPanel(title: string, testid: string, top: readonly SourceCount[], empty: string) {
-    const max = Math.max(1, ...top.map((s) => s.count));
+    // Bars are each address's share of the listed total: the leaders of a flat distribution no
+    // longer all read as full.
+    const sum = Math.max(1, top.reduce((n, s) => n + s.count, 0));
     return html`<section class="panel sources">
       <div class="panel-head"><span class="grow">${title} · 1 min</span></div>
       <div class="scroll" data-testid=${testid}>
         ${top.length === 0 ? html`<div class="empty">${empty}</div>` : nothing}
         ${top.map(
-          (s) => html`<div class="src" title=${s.address}><i style="width:${(100 * s.count) / max}%"></i><span class="v">${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
+          (s) => html`<div class="src" title=${`${s.address}: ${fmtCount(s.count)} (${((100 * s.count) / sum).toFixed(1)} % of the top ${top.length})`}><i style="width:${(100 * s.count) / sum}%"></i><span class="v">${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
         )}
       </div>
     </section>`;

@@ -175,6 +175,35 @@ export class DebuggerView extends LitElement {
         font-family: var(--font-mono);
         color: var(--accent);
       }
+      /* A tablet in landscape keeps the side panel, narrower; in portrait and on phones the graph
+         and the trail stack, each tall enough to use with a finger. */
+      @media (max-width: 1100px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr) 320px;
+        }
+      }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: auto 60vh auto;
+          height: auto;
+        }
+        .side {
+          height: 70vh;
+          min-height: 420px;
+        }
+        .stats {
+          margin-left: 0;
+          flex-wrap: wrap;
+        }
+        .toolbar > * {
+          min-width: 0;
+          max-width: 100%;
+        }
+        .step {
+          padding: 6px 10px;
+        }
+      }
     `,
   ];
 

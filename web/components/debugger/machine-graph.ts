@@ -215,9 +215,12 @@ export class MachineGraph extends LitElement {
           return svg`<text class="edge-label" x=${e.label.x} y=${e.label.y - 4}><tspan class="ev">${e.events.join(', ')}</tspan><tspan dx="6">${fmtRate(rate?.perSecond ?? 0)}/s</tspan></text>`;
         })}
         ${layout.nodes.map((n) => {
-          const count = n.id === 'TERM' ? undefined : (s.states[n.id] ?? 0);
+          // No count on INITIAL (nor TERM): the engine keeps no state for a key until its first
+          // transition, so "keys in INITIAL" is not a number it has (it always read 0).
+          const count = n.id === 'TERM' || n.id === 'INITIAL' ? undefined : (s.states[n.id] ?? 0);
           const cls = `node ${n.id === 'INITIAL' ? 'initial' : ''} ${n.id === 'TERM' ? 'term' : ''} ${currentState === n.id ? 'current' : ''} ${current && !current.valid ? 'bad' : ''}`;
           return svg`<g class=${cls} data-state=${n.id} transform="translate(${n.x},${n.y})">
+            ${n.id === 'INITIAL' ? svg`<title>Every key starts here; the engine holds no state for a key before its first transition</title>` : nothing}
             ${n.id === 'INITIAL' ? svg`<circle class="outer" r=${r + 4}></circle>` : nothing}
             <circle class="main" r=${r}></circle>
             <text class="name" y=${count === undefined ? 4 : -2}>${n.id}</text>

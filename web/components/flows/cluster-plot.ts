@@ -5,19 +5,28 @@
  * flip its cluster's label (`toggle-cluster`).
  */
 import { LitElement, css, html, nothing, svg } from 'lit';
-import { axisBottom, axisLeft, format, scaleLinear, schemeTableau10, select } from 'd3';
+import { axisBottom, axisLeft, format, scaleLinear, select } from 'd3';
 import type { FlowModelPoint, FlowModelView } from '../../../src/runtime/worker/protocol.js';
 import { fmtTime } from '../../lib/format.js';
 import { describeFeatures, plotDomains } from '../../lib/flows.js';
+import type { ExplainedFlowPoint } from '../../worker/flow-model.js';
 import { ElementSize } from '../shared/element-size.js';
+import { describeWhy } from './flow-why.js';
 import { baseStyles, chartStyles } from '../shared/styles.js';
 
 const M = { top: 12, right: 14, bottom: 30, left: 44 };
 const ANOMALY = '#ff4d5e';
 
-/** The colour of a cluster (its hue; anomalous clusters are also drawn in red, see the points). */
-export function clusterColor(index: number): string {
-  return schemeTableau10[index % schemeTableau10.length]!;
+/**
+ * Hues for normal clusters: no red, orange or pink, which mean "anomalous" here (a cluster drawn
+ * in Tableau's red once read as anomalous while labelled normal).
+ */
+export const NORMAL_CLUSTER_COLORS = ['#4e79a7', '#76b7b2', '#59a14f', '#edc949', '#af7aa1', '#9c755f', '#bab0ab', '#6b9bd1', '#3f9fa8', '#8cd17d'] as const;
+export const ANOMALY_COLOR = ANOMALY;
+
+/** The colour of a cluster: red when it is labelled anomalous, else its hue (never a red). */
+export function clusterColor(index: number, label = 'normal'): string {
+  return label === 'anomalous' ? ANOMALY : NORMAL_CLUSTER_COLORS[index % NORMAL_CLUSTER_COLORS.length]!;
 }
 
 export class ClusterPlot extends LitElement {
@@ -96,8 +105,9 @@ export class ClusterPlot extends LitElement {
 
   private tooltip(p: FlowModelPoint, scored: boolean) {
     const truth = p.truth === undefined ? '' : ` · truth: ${p.truth ? 'anomalous' : 'normal'}`;
-    const verdict = scored ? `KNN: ${p.label} (${Math.round((p.score ?? 0) * 100)} % anomalous)` : `cluster ${p.cluster}: ${p.label}`;
-    return svg`<title>${p.host} · ${fmtTime(p.windowStart)} · ${verdict}${truth}\n${describeFeatures(p.features)}</title>`;
+    const verdict = scored ? `KNN: ${p.label} (${Math.round((p.score ?? 0) * 100)} % anomalous)` : `${p.label} (cluster ${p.cluster})`;
+    const why = (p as ExplainedFlowPoint).why;
+    return svg`<title>${p.host} · ${fmtTime(p.windowStart)} · ${verdict}${truth}\n${describeFeatures(p.features)}${why ? `\nwhy: ${describeWhy(why)}` : ''}</title>`;
   }
 
   override render() {
@@ -115,7 +125,7 @@ export class ClusterPlot extends LitElement {
         const anomalous = p.label === 'anomalous';
         const selected = p.host === this.host;
         return svg`<circle data-testid="cluster-point" data-anomalous=${anomalous} data-host=${p.host} cx=${x(p.x)} cy=${y(p.y)} r=${anomalous ? 5 : 3}
-          style="fill:${anomalous ? ANOMALY : clusterColor(p.cluster)};fill-opacity:${anomalous ? 0.85 : 0.55};stroke:${selected ? '#fff' : anomalous ? '#ffd0d5' : 'none'};stroke-width:${selected ? 2 : 1}"
+          style="fill:${clusterColor(p.cluster, p.label)};fill-opacity:${anomalous ? 0.85 : 0.55};stroke:${selected ? '#fff' : anomalous ? '#ffd0d5' : 'none'};stroke-width:${selected ? 2 : 1}"
           @click=${() => this.pick(p)}>${this.tooltip(p, false)}</circle>`;
       })}
       ${(m?.scored ?? []).map((p) => {
@@ -124,13 +134,13 @@ export class ClusterPlot extends LitElement {
         const cy = y(p.y);
         const r = anomalous ? 6 : 4;
         return svg`<path class="scored" data-testid="scored-point" data-anomalous=${anomalous} d=${`M${cx},${cy - r}L${cx + r},${cy}L${cx},${cy + r}L${cx - r},${cy}Z`}
-          style="fill:none;stroke:${anomalous ? ANOMALY : clusterColor(p.cluster)};stroke-width:${anomalous ? 2 : 1.2}" @click=${() => this.pick(p)}>${this.tooltip(p, true)}</path>`;
+          style="fill:none;stroke:${clusterColor(p.cluster, p.label)};stroke-width:${anomalous ? 2 : 1.2}" @click=${() => this.pick(p)}>${this.tooltip(p, true)}</path>`;
       })}
       ${(m?.clusters ?? []).map(
         (c) => svg`<g class="centroid" data-testid="centroid" transform="translate(${x(c.x)},${y(c.y)})" @click=${() => this.toggle(c.index)}>
           <title>cluster ${c.index}: ${c.label} (${c.labelledBy}) · ${c.size} rows — click to mark it ${c.label === 'anomalous' ? 'normal' : 'anomalous'}</title>
-          <path d="M-6,-6L6,6M-6,6L6,-6" style="stroke:${c.label === 'anomalous' ? ANOMALY : clusterColor(c.index)};stroke-width:3"></path>
-          <text x="8" y="-6" style="fill:${c.label === 'anomalous' ? ANOMALY : clusterColor(c.index)}">${c.index}</text>
+          <path d="M-6,-6L6,6M-6,6L6,-6" data-testid="centroid-mark" data-label=${c.label} style="stroke:${clusterColor(c.index, c.label)};stroke-width:3"></path>
+          <text x="8" y="-6" style="fill:${clusterColor(c.index, c.label)}">${c.index}</text>
         </g>`,
       )}`}
     </svg>

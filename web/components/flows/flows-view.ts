@@ -6,13 +6,15 @@
  * clicking its centroid or its chip, download the model JSON.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { FlowHostProfile, FlowModelView, FlowSummary, FlowTalker } from '../../../src/runtime/worker/protocol.js';
+import type { FlowHostProfile, FlowSummary, FlowTalker } from '../../../src/runtime/worker/protocol.js';
+import type { ClassFigures, ExplainedFlowModelView, TruthFigures } from '../../worker/flow-model.js';
 import { fmtCount, fmtDateTime, fmtPercent, fmtTime } from '../../lib/format.js';
 import { describeFeatures, FLOW_METRICS, fmtVolume, talkerBars, TRANSPORTS, transportShares, type FlowMetric } from '../../lib/flows.js';
 import { formatRoute, type Route } from '../../lib/router.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
 import { clusterColor } from './cluster-plot.js';
+import { describeWhy } from './flow-why.js';
 import './cluster-plot.js';
 import './host-profile.js';
 import { TRANSPORT_COLORS } from './protocol-chart.js';
@@ -33,7 +35,8 @@ export class FlowsView extends LitElement {
 
   declare route: Route | undefined;
   declare metric: FlowMetric;
-  declare model: FlowModelView | undefined;
+  /** The worker sends the explained view (web/worker/flow-model.ts) through the protocol's FlowModelView. */
+  declare model: ExplainedFlowModelView | undefined;
   declare profile: FlowHostProfile | undefined;
   declare training: boolean;
   declare hostOptions: string[];
@@ -256,6 +259,18 @@ export class FlowsView extends LitElement {
         border-bottom: 1px solid var(--line);
         cursor: pointer;
       }
+      .flagged .why {
+        display: block;
+        font: 11px var(--font-ui);
+        color: var(--fg-dim);
+        white-space: normal;
+      }
+      table.truth td,
+      table.truth th {
+        padding: 1px 6px;
+        font-size: 11px;
+        max-width: none;
+      }
       .flagged div:hover {
         color: var(--fg);
         background: var(--bg-hover);
@@ -316,7 +331,7 @@ export class FlowsView extends LitElement {
     if (this.modelFetching || store.status !== 'ready') return;
     this.modelFetching = true;
     try {
-      this.model = (await store.api.flowModel()) ?? undefined;
+      this.model = ((await store.api.flowModel()) as ExplainedFlowModelView | undefined) ?? undefined;
     } catch {
       // The worker went away: the shell shows it.
     } finally {
@@ -350,7 +365,7 @@ export class FlowsView extends LitElement {
     const view = await store.run(() => store.api.trainFlowModel());
     this.training = false;
     if (!view) return;
-    this.model = view;
+    this.model = view as ExplainedFlowModelView;
     const anomalous = view.clusters.filter((c) => c.label === 'anomalous').length;
     store.toast('info', `Trained on ${fmtCount(view.points.length)} host windows in ${Math.round(view.ms)} ms: k = ${view.k}, ${anomalous} anomalous cluster${anomalous === 1 ? '' : 's'}`);
   }
@@ -360,7 +375,7 @@ export class FlowsView extends LitElement {
     const cluster = this.model?.clusters[index];
     if (!cluster) return;
     const view = await store.run(() => store.api.labelFlowCluster(index, cluster.label === 'anomalous' ? 'normal' : 'anomalous'));
-    if (view) this.model = view;
+    if (view) this.model = view as ExplainedFlowModelView;
   }
 
   private async download(): Promise<void> {
@@ -477,6 +492,21 @@ export class FlowsView extends LitElement {
     </section>`;
   }
 
+  /** Recall and precision per class against the simulator's truth (accuracy would hide rare attacks among normal rows). */
+  private vsTruth(title: string, testid: string, t: TruthFigures | undefined) {
+    if (!t) return nothing;
+    const cls = (name: string, c: ClassFigures) => html`<tr data-class=${name}>
+      <td>${name}</td><td class="num">${fmtCount(c.support)}</td><td class="num" data-testid="class-recall">${fmtPercent(c.recall)}</td><td class="num" data-testid="class-precision">${fmtPercent(c.precision)}</td>
+    </tr>`;
+    return html`<div data-testid=${testid}>
+      <div class="note">${title} (${fmtCount(t.rows)} with ground truth):</div>
+      <table class="grid truth">
+        <thead><tr><th>class</th><th class="num">rows</th><th class="num">recall</th><th class="num">precision</th></tr></thead>
+        <tbody>${cls('anomalous', t.anomalous)}${cls('normal', t.normal)}</tbody>
+      </table>
+    </div>`;
+  }
+
   private modelPanel(s: FlowSummary) {
     const m = this.model;
     const flagged = (m?.scored ?? []).filter((p) => p.label === 'anomalous').slice(-40).reverse();
@@ -503,14 +533,16 @@ export class FlowsView extends LitElement {
                   <dt>Trained</dt><dd>${fmtTime(m.trainedAt)} · ${Math.round(m.ms)} ms</dd>
                   <dt>Rows</dt><dd>${fmtCount(m.points.length)} host windows</dd>
                   <dt>k</dt><dd data-testid="model-k">${m.k} (silhouette ${m.silhouette.find((x) => x.k === m.k)?.score.toFixed(3) ?? '–'})</dd>
-                  ${m.truthRows ? html`<dt>vs truth</dt><dd title="rows whose cluster label matches the simulator's ground truth">${fmtPercent(m.truthAgreement / m.truthRows)} of ${fmtCount(m.truthRows)}</dd>` : nothing}
+                  <dt>Features</dt><dd title=${m.modelFeatures.join(', ')}>${m.featureSet === 'host-baseline' ? "host-baseline: volumes vs the host's usual, shape per flow" : 'raw volumes'}</dd>
                 </dl>
+                ${this.vsTruth('vs truth · training rows', 'truth-training', m.vsTruth.training)}
+                ${this.vsTruth('vs truth · windows scored since', 'truth-scored', m.vsTruth.scored)}
                 <div>
                   <div class="note">Clusters — click one to flip its label:</div>
                   <div class="chips" data-testid="cluster-chips">
                     ${m.clusters.map(
                       (c) => html`<button class="chip ${c.label}" data-testid="cluster-chip" data-label=${c.label} title=${`${c.size} rows, labelled by ${c.labelledBy}${c.truthKnown ? ` (${c.truthAnomalous}/${c.truthKnown} anomalous in truth)` : ''}`} @click=${() => this.toggleCluster(c.index)}>
-                        <span class="sw" style="background:${clusterColor(c.index)}"></span>${c.index} ${c.label} · ${c.size}
+                        <span class="sw" style="background:${clusterColor(c.index, c.label)}"></span>${c.index} ${c.label} · ${c.size}
                       </button>`,
                     )}
                   </div>
@@ -518,18 +550,28 @@ export class FlowsView extends LitElement {
                 <div>
                   <div class="note">Anomalous in training (${anomalousRows.length} rows):</div>
                   <div class="flagged" data-testid="anomalous-hosts">
-                    ${anomalousHosts.slice(0, 30).map((h) => html`<div title=${describeFeatures(anomalousRows.find((p) => p.host === h)!.features)} @click=${() => this.selectHost(h)}>${h}</div>`)}
+                    ${anomalousHosts.slice(0, 30).map((h) => {
+                      const row = anomalousRows.find((p) => p.host === h)!;
+                      return html`<div title=${describeFeatures(row.features)} @click=${() => this.selectHost(h)}>${h}<span class="why">${describeWhy(row.why)}</span></div>`;
+                    })}
                   </div>
                 </div>
                 <div>
                   <div class="note">Flagged by the KNN in windows closed since training (${flagged.length}):</div>
                   <div class="flagged" data-testid="flagged-hosts">
-                    ${flagged.map((p) => html`<div title=${describeFeatures(p.features)} @click=${() => this.selectHost(p.host)}>${fmtTime(p.windowStart).slice(0, 5)} ${p.host} · ${Math.round((p.score ?? 0) * 100)} %</div>`)}
+                    ${flagged.map(
+                      (p) => html`<div data-testid="flagged-row" data-host=${p.host} data-truth=${p.truth === undefined ? 'unknown' : String(p.truth)} title=${describeFeatures(p.features)} @click=${() => this.selectHost(p.host)}>
+                        ${fmtTime(p.windowStart).slice(0, 5)} ${p.host} · ${Math.round((p.score ?? 0) * 100)} % of the vote${p.truth === undefined ? '' : p.truth ? ' · truth: attack' : ' · truth: normal'}
+                        <span class="why" data-testid="flag-why">${describeWhy(p.why)}</span>
+                      </div>`,
+                    )}
                   </div>
                 </div>`
             : html`<div class="note">
-                Trains in the engine worker on the features of the newest host windows (bytes, flows, packets, distinct destinations and ports per source and minute; whole minutes once there are enough, else what there is so far).
-                Clusters are labelled from the simulator's ground truth when the flows came from it; otherwise the largest cluster is normal. Then click a cluster to relabel it.
+                Trains in the engine worker on the newest host windows (per source and minute; whole minutes once there are enough, else what there is so far), with src/ml's host-baseline features:
+                bytes, flows, packets, destinations and ports against the host's usual (or the typical host's), and the shape of its traffic per flow.
+                Clusters are labelled from the simulator's ground truth when the flows came from it (a row of known truth votes with it); otherwise the largest cluster, and clusters of recurring hosts, are normal. Click a cluster to relabel it.
+                A flagged window says why: its features furthest from the nearest normal cluster, in standard deviations (σ) of the training rows.
               </div>`}
         </div>
       </div>

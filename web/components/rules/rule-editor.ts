@@ -4,7 +4,10 @@
  * underlines at their line:column, a gutter mark, the message at the end of the line, and in the
  * problems list below. Ctrl/Cmd+Enter (or Ctrl/Cmd+S) asks to apply.
  *
- * Events: `vgl-input` (detail: text), `vgl-apply` (detail: text), `vgl-revert`.
+ * Sigma YAML (`language` 'sigma') is shown plain and checked by the worker (`extraDiagnostics`);
+ * a file dropped on the editor replaces the text (`rule-file`, detail: { name, text }).
+ *
+ * Events: `vgl-input` (detail: text), `vgl-apply` (detail: text), `vgl-revert`, `rule-file`.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -21,6 +24,7 @@ export class RuleEditor extends LitElement {
     text: { type: String },
     iocLists: { attribute: false },
     extraDiagnostics: { attribute: false },
+    language: { type: String },
     markers: { state: true },
   };
 
@@ -30,6 +34,8 @@ export class RuleEditor extends LitElement {
   /** Diagnostics from the last Apply (e.g. compile errors found by the engine). */
   declare extraDiagnostics: Diagnostic[];
   declare markers: Marker[];
+  /** 'sigma': no VGL highlighting or checking (the worker's diagnostics come as extraDiagnostics). */
+  declare language: 'vgl' | 'sigma';
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private checkedText = '';
 
@@ -39,6 +45,7 @@ export class RuleEditor extends LitElement {
     this.iocLists = [];
     this.extraDiagnostics = [];
     this.markers = [];
+    this.language = 'vgl';
   }
 
   static override styles = [
@@ -272,8 +279,8 @@ export class RuleEditor extends LitElement {
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('text') || changed.has('iocLists') || changed.has('extraDiagnostics')) {
-      if (this.text !== this.checkedText || changed.has('iocLists') || changed.has('extraDiagnostics')) this.scheduleCheck(0);
+    if (changed.has('text') || changed.has('iocLists') || changed.has('extraDiagnostics') || changed.has('language')) {
+      if (this.text !== this.checkedText || changed.has('iocLists') || changed.has('extraDiagnostics') || changed.has('language')) this.scheduleCheck(0);
     }
   }
 
@@ -314,7 +321,7 @@ export class RuleEditor extends LitElement {
     this.checkedText = text;
     let diagnostics: Diagnostic[];
     try {
-      diagnostics = text.trim() ? compileCheck(text, 'editor.vgl', { iocLists: new Set(this.iocLists) }).diagnostics : [];
+      diagnostics = text.trim() && this.language !== 'sigma' ? compileCheck(text, 'editor.vgl', { iocLists: new Set(this.iocLists) }).diagnostics : [];
     } catch (error) {
       diagnostics = [];
       console.warn('vigil: checking the rules failed', error);
@@ -331,6 +338,14 @@ export class RuleEditor extends LitElement {
     this.text = ta.value;
     this.dispatchEvent(new CustomEvent('vgl-input', { detail: this.text }));
     this.scheduleCheck();
+  }
+
+  private async onDrop(e: DragEvent): Promise<void> {
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    const text = await file.text();
+    this.dispatchEvent(new CustomEvent('rule-file', { detail: { name: file.name, text } }));
   }
 
   private onKeyDown(e: KeyboardEvent): void {
@@ -374,7 +389,7 @@ export class RuleEditor extends LitElement {
     const markers = this.markers;
     let tokens: ReturnType<typeof tokenize> = [];
     try {
-      tokens = tokenize(text);
+      tokens = this.language === 'sigma' ? [] : tokenize(text);
     } catch {
       tokens = [];
     }
@@ -383,7 +398,7 @@ export class RuleEditor extends LitElement {
     const errors = markers.filter((m) => m.severity === 'error').length;
     const warnings = markers.length - errors;
     return html`
-      <div class="scroller">
+      <div class="scroller" @dragover=${(e: DragEvent) => e.preventDefault()} @drop=${this.onDrop}>
         <div class="gutter" aria-hidden="true">
           ${lines.map((_, i) => {
             const ms = byLine.get(i + 1);
@@ -406,7 +421,7 @@ export class RuleEditor extends LitElement {
             autocapitalize="off"
             autocomplete="off"
             wrap="off"
-            aria-label="Rule text (VGL)"
+            aria-label=${this.language === 'sigma' ? 'Rule text (Sigma YAML)' : 'Rule text (VGL)'}
             .value=${live(text)}
             @input=${this.onInput}
             @keydown=${this.onKeyDown}

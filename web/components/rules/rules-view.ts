@@ -1,7 +1,11 @@
-/** The Rules view: rule list | editor with diagnostics | details, history, IOC lists. */
+/**
+ * The Rules view: rule list | editor with diagnostics and the preview | details, history, IOC lists.
+ * A draft (VGL or Sigma YAML, detected or chosen) is checked by the worker on every edit (debounced:
+ * the diagnostics are always those of the text shown) and applied only from its preview.
+ */
 import { LitElement, css, html, nothing } from 'lit';
 import type { Diagnostic } from '../../../src/lang/diagnostic.js';
-import type { RuleHistoryEntry } from '../../../src/runtime/worker/protocol.js';
+import type { PreviewResult, PreviewRingInfo, PreviewSample, RuleHistoryEntry } from '../../../src/runtime/worker/protocol.js';
 import { formatRoute, type Route } from '../../lib/router.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
@@ -11,6 +15,14 @@ import './rule-editor.js';
 import type { RuleEditor } from './rule-editor.js';
 import './rule-history.js';
 import './rule-list.js';
+import { detectRuleLanguage, draftFileName, languageOfFileName, type RuleLanguage } from './rule-language.js';
+import './rule-preview.js';
+import type { RulePreview } from './rule-preview.js';
+
+/** The worker checks the draft this long after the last keystroke. */
+const CHECK_DEBOUNCE_MS = 250;
+/** How often the live ring's size is refreshed while the view is open. */
+const RING_REFRESH_MS = 5000;
 
 const NEW = '\u0000new';
 
@@ -32,6 +44,11 @@ export class RulesView extends LitElement {
     applyDiagnostics: { state: true },
     applying: { state: true },
     confirmDelete: { state: true },
+    checkDiagnostics: { state: true },
+    languageChoice: { state: true },
+    preview: { state: true },
+    previewRunning: { state: true },
+    ring: { state: true },
   };
 
   declare route: Route;
@@ -42,6 +59,16 @@ export class RulesView extends LitElement {
   declare applyDiagnostics: Diagnostic[];
   declare applying: boolean;
   declare confirmDelete: boolean;
+  /** The worker's diagnostics of the text in `checkedFor` (cleared the moment the text changes). */
+  declare checkDiagnostics: Diagnostic[];
+  declare languageChoice: 'auto' | RuleLanguage;
+  declare preview: { result: PreviewResult; for: string } | undefined;
+  declare previewRunning: boolean;
+  declare ring: PreviewRingInfo | undefined;
+  private checkedFor = '';
+  private checkRequested = '';
+  private checkTimer: ReturnType<typeof setTimeout> | undefined;
+  private ringTimer: ReturnType<typeof setInterval> | undefined;
   private readonly data = new StoreController(this, ['rules', 'metrics', 'lists']);
   private historyFor = '';
   private historyRulesVersion = -1;
@@ -55,6 +82,62 @@ export class RulesView extends LitElement {
     this.applyDiagnostics = [];
     this.applying = false;
     this.confirmDelete = false;
+    this.checkDiagnostics = [];
+    this.languageChoice = 'auto';
+    this.previewRunning = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.ringTimer = setInterval(() => void this.refreshRing(), RING_REFRESH_MS);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.ringTimer);
+    clearTimeout(this.checkTimer);
+  }
+
+  private async refreshRing(): Promise<void> {
+    const store = this.data.store;
+    if (store.status !== 'ready') return;
+    this.ring = await store.api.previewRing().catch(() => this.ring);
+  }
+
+  /** The draft's language: chosen, or detected from the text. */
+  get language(): RuleLanguage {
+    return this.languageChoice === 'auto' ? detectRuleLanguage(this.editorText) : this.languageChoice;
+  }
+
+  private get fileName(): string {
+    return draftFileName(this.language);
+  }
+
+  /** What a check or a preview is for: the file name (language) and the text. */
+  private get draftId(): string {
+    return `${this.fileName}\n${this.editorText}`;
+  }
+
+  /** Checks the draft in the worker after a pause in typing; an answer for older text is dropped. */
+  private scheduleCheck(): void {
+    const id = this.draftId;
+    if (id === this.checkRequested) return;
+    this.checkRequested = id;
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(async () => {
+      const store = this.data.store;
+      if (store.status !== 'ready') {
+        this.checkRequested = '';
+        return;
+      }
+      const [file, text] = [this.fileName, this.editorText];
+      const diagnostics = await store.api.checkRules(text, file).catch((error: unknown) => [
+        { severity: 'error' as const, code: 'check', message: `could not check: ${error instanceof Error ? error.message : String(error)}`, file, line: 1, column: 1, endLine: 1, endColumn: 1, excerpt: '' },
+      ]);
+      if (`${file}\n${text}` !== this.draftId) return;
+      this.checkedFor = `${file}\n${text}`;
+      this.checkDiagnostics = diagnostics;
+    }, CHECK_DEBOUNCE_MS);
   }
 
   static override styles = [
@@ -99,7 +182,12 @@ export class RulesView extends LitElement {
         color: var(--warn);
       }
       vigil-rule-editor {
-        flex: 1;
+        flex: 3 1 0;
+        min-height: 160px;
+      }
+      vigil-rule-preview {
+        flex: 2 1 0;
+        min-height: 180px;
       }
       .tabs {
         display: flex;
@@ -145,6 +233,40 @@ export class RulesView extends LitElement {
         height: 22px;
         font-size: var(--fs-small);
       }
+      /* Responsive layout (web-layout): under 1100 px the details go under the editor; under 800 px
+         list, editor and details stack and the page scrolls. */
+      @media (max-width: 1100px) {
+        :host {
+          grid-template-columns: 220px minmax(0, 1fr);
+          grid-template-rows: minmax(0, 1.4fr) minmax(0, 1fr);
+        }
+        :host > :nth-child(n + 3) {
+          grid-column: 1 / -1;
+        }
+      }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+        }
+        .toolbar {
+          flex-wrap: wrap;
+          height: auto;
+          padding: 4px 8px;
+        }
+        :host > * {
+          grid-column: 1 / -1;
+        }
+        :host > :first-child {
+          max-height: 40vh;
+        }
+        :host > :nth-child(2) {
+          height: 75vh;
+          min-height: 420px;
+        }
+      }
     `,
   ];
 
@@ -172,6 +294,7 @@ export class RulesView extends LitElement {
   }
 
   override willUpdate(): void {
+    this.scheduleCheck();
     const key = this.selectedKey;
     const store = this.data.store;
     const rulesVersion = store.metrics?.rulesVersion ?? 0;
@@ -203,15 +326,56 @@ export class RulesView extends LitElement {
     const drafts = new Map(this.drafts);
     drafts.set(this.selectedKey, e.detail);
     this.drafts = drafts;
+    // Diagnostics of another text are stale the moment it changes: the worker's check follows.
+    this.applyDiagnostics = [];
+  }
+
+  /** A file dropped on the editor: its text becomes the draft, its name may say the language. */
+  private onFile(e: CustomEvent<{ name: string; text: string }>): void {
+    const language = languageOfFileName(e.detail.name);
+    this.languageChoice = language ?? 'auto';
+    this.onInput(new CustomEvent('vgl-input', { detail: e.detail.text }));
+  }
+
+  private async runPreview(sample: PreviewSample): Promise<void> {
+    if (this.previewRunning) return;
+    const store = this.data.store;
+    const [text, file, id] = [this.editorText, this.fileName, this.draftId];
+    this.previewRunning = true;
+    try {
+      const result = await store.run(() => store.api.previewRules(text, file, sample));
+      if (result) this.preview = { result, for: id };
+      if (sample.kind === 'live') void this.refreshRing();
+    } finally {
+      this.previewRunning = false;
+    }
+  }
+
+  private async saveRing(minutes: number): Promise<void> {
+    const store = this.data.store;
+    const text = await store.run(() => store.api.previewRingSample(minutes));
+    if (text === undefined) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
+    a.download = `vigil-live-${minutes}min.jsonl`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  private get previewStale(): boolean {
+    return !!this.preview && this.preview.for !== this.draftId;
   }
 
   private async apply(): Promise<void> {
     if (this.applying) return;
+    // Only from a preview of the text as it is now.
+    if (!this.preview || this.previewStale || !this.preview.result.ok) return;
     const text = this.editorText;
+    const file = this.fileName;
     const key = this.selectedKey;
     const store = this.data.store;
     this.applying = true;
-    const result = await store.run(() => store.api.putRules(text, { author: store.author, file: 'editor.vgl' }));
+    const result = await store.run(() => store.api.putRules(text, { author: store.author, file }));
     this.applying = false;
     if (!result) return;
     if (!result.ok) {
@@ -289,7 +453,7 @@ export class RulesView extends LitElement {
     if (e.defaultPrevented) return;
     if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') {
       e.preventDefault();
-      void this.apply();
+      this.previewPanel?.run();
     }
   }
 
@@ -329,17 +493,32 @@ export class RulesView extends LitElement {
             ? html`<button @click=${this.toggleEnabled} data-testid="toggle-rule">${rule.state === 'active' ? 'Disable' : 'Enable'}</button>
                 <button class="danger" @click=${this.deleteSelected}>${this.confirmDelete ? 'Confirm delete' : 'Delete'}</button>`
             : nothing}
-          <button class="primary" data-testid="apply" ?disabled=${this.applying} @click=${this.apply} title="Apply (Ctrl+Enter)">
-            Apply <kbd style="color:inherit;border-color:rgba(255,255,255,.4)">Ctrl ↵</kbd>
-          </button>
+          <select data-testid="rule-language" aria-label="Rule language" title="The draft's language"
+            @change=${(e: Event) => (this.languageChoice = (e.target as HTMLSelectElement).value as 'auto' | RuleLanguage)}>
+            <option value="auto" ?selected=${this.languageChoice === 'auto'}>Auto (${detectRuleLanguage(this.editorText) === 'sigma' ? 'Sigma' : 'VGL'})</option>
+            <option value="vgl" ?selected=${this.languageChoice === 'vgl'}>VGL</option>
+            <option value="sigma" ?selected=${this.languageChoice === 'sigma'}>Sigma YAML</option>
+          </select>
         </div>
         <vigil-rule-editor
           .text=${this.editorText}
+          .language=${this.language}
           .iocLists=${store.iocLists.map((l) => l.name)}
-          .extraDiagnostics=${this.applyDiagnostics}
+          .extraDiagnostics=${[...(this.checkedFor === this.draftId ? this.checkDiagnostics : []), ...this.applyDiagnostics]}
           @vgl-input=${this.onInput}
-          @vgl-apply=${() => void this.apply()}
+          @rule-file=${this.onFile}
+          @vgl-apply=${() => this.previewPanel?.run()}
         ></vigil-rule-editor>
+        <vigil-rule-preview
+          .result=${this.preview?.result}
+          .stale=${this.previewStale}
+          .running=${this.previewRunning}
+          .applying=${this.applying}
+          .ring=${this.ring}
+          @preview-run=${(e: CustomEvent<PreviewSample>) => void this.runPreview(e.detail)}
+          @preview-apply=${() => void this.apply()}
+          @preview-ring-save=${(e: CustomEvent<number>) => void this.saveRing(e.detail)}
+        ></vigil-rule-preview>
       </section>
       <section class="panel" aria-label="Rule details">
         <div class="tabs" role="tablist">
@@ -362,6 +541,10 @@ export class RulesView extends LitElement {
         </div>
       </section>
     `;
+  }
+
+  private get previewPanel(): RulePreview | null {
+    return this.renderRoot.querySelector('vigil-rule-preview');
   }
 
   /** Focus the editor (used by the shell after navigation). */

@@ -3,6 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { SimulatorGeneratorName, SimulatorSettings } from '../../../src/runtime/worker/protocol.js';
 import { fmtCount, fmtDateTime, fmtPercent } from '../../lib/format.js';
 import { StoreController } from '../../state/controller.js';
+import '../quality/injected-keys.js';
 import { baseStyles } from '../shared/styles.js';
 
 const GENERATORS: { name: SimulatorGeneratorName; about: string }[] = [
@@ -12,6 +13,7 @@ const GENERATORS: { name: SimulatorGeneratorName; about: string }[] = [
   { name: 'network', about: 'protocol sessions; invalid transitions are anomalies (for STATE MACHINE rules)' },
   { name: 'wave', about: 'traffic whose rate follows a wave: for watching windows and charts' },
   { name: 'flows', about: 'network flow records (ECS), with port scans, SSH brute force, UDP floods, external DNS (truth: source); see the Flows view' },
+  { name: 'sysmon', about: 'Windows Sysmon process creations (evtx-json), with command lines SigmaHQ rules detect (truth: the command line)' },
 ];
 
 export class SimulatorView extends LitElement {
@@ -162,6 +164,30 @@ export class SimulatorView extends LitElement {
         color: var(--fg-faint);
         font-size: var(--fs-small);
       }
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+          height: auto;
+          overflow: visible;
+        }
+        .row {
+          flex-wrap: wrap;
+        }
+        .row label {
+          width: 120px;
+        }
+        .gen {
+          grid-template-columns: 20px minmax(70px, 100px) 70px minmax(0, 1fr);
+        }
+      }
+      @media (max-width: 479.98px) {
+        .gen .about {
+          grid-column: 2 / -1;
+        }
+        .counts {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+      }
     `,
   ];
 
@@ -270,6 +296,7 @@ export class SimulatorView extends LitElement {
             <button data-testid="sim-inject" ?disabled=${!status.available} @click=${this.inject}>⚡ Inject</button>
             <span class="note">${status.injected ? `${status.injected} pending` : ''}</span>
           </div>
+          <vigil-injected-keys></vigil-injected-keys>
         </div>
       </section>
       <div class="side">

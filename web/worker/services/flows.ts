@@ -43,7 +43,8 @@ export class FlowsService {
     for (const w of profile.windows) {
       // The model judges what a host sends (its features are per source).
       if (w.open || !w.out.flows) continue;
-      const verdict = this.models.classify([w.out.bytes, w.out.flows, w.out.packets, w.out.peers, w.out.ports]);
+      const row = this.stats.outboundRow(address, w.windowStart);
+      const verdict = row && this.models.classify(row.inputs);
       if (verdict) Object.assign(w, verdict);
     }
     return profile;

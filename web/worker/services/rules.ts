@@ -6,7 +6,13 @@ import type { RuleInfo } from '../../../src/engine/engine.js';
 import type { RuleHistoryEntry, RuleOpResult } from '../../../src/runtime/worker/protocol.js';
 import type { StoredState } from '../persistence.js';
 import { appendHistory, ruleRecords, type HistoryRecord, type WritePlan } from '../records.js';
+import { detectRuleLanguage } from '../../components/rules/rule-language.js';
 import type { HostContext } from './context.js';
+
+/** A saved rule's text compiles as what it is: the records keep no language, Sigma YAML says it itself. */
+function fileFor(name: string, text: string): string {
+  return `${name}.${detectRuleLanguage(text) === 'sigma' ? 'yml' : 'vgl'}`;
+}
 
 export class RulesService {
   private readonly histories = new Map<string, HistoryRecord>();
@@ -27,7 +33,7 @@ export class RulesService {
   restoreStored(stored: StoredState): string[] {
     const problems: string[] = [];
     for (const rule of stored.rules) {
-      const result = this.ctx.engine.putRules(rule.text, { file: `${rule.name}.vgl`, author: 'restore' });
+      const result = this.ctx.engine.putRules(rule.text, { file: fileFor(rule.name, rule.text), author: 'restore' });
       if (!result.ok) {
         problems.push(`${rule.name}: ${result.diagnostics.map((d) => d.message).join('; ')}`);
         continue;
@@ -107,7 +113,7 @@ export class RulesService {
   async revertRule(name: string, version: number, author = 'unknown'): Promise<RuleOpResult> {
     const entry = this.histories.get(name)?.versions.find((v) => v.version === version);
     if (!entry || !entry.text) throw new Error(`rule "${name}" has no version ${version} to restore`);
-    const result = this.apply(entry.text, author, `${name}@${version}`, version);
+    const result = this.apply(entry.text, author, fileFor(`${name}@${version}`, entry.text), version);
     if (result.ok) await this.persist([name]);
     return result;
   }

@@ -73,9 +73,17 @@ export class UpdateFeed {
     this.coalescer.stop();
   }
 
-  alert(alert: Alert): void {
+  /** Numbers the alert, queues it for the page and returns its envelope. */
+  alert(alert: Alert): AlertEnvelope {
     this.alertRate.add(1);
-    this.coalescer.addAlert({ id: this.nextAlertId++, at: this.now(), alert });
+    const envelope = { id: this.nextAlertId++, at: this.now(), alert };
+    this.coalescer.addAlert(envelope);
+    return envelope;
+  }
+
+  /** Alert ids go on after `lastId` (the alerts kept from before a reload keep theirs). */
+  continueAlertIds(lastId: number): void {
+    this.nextAlertId = Math.max(this.nextAlertId, lastId + 1);
   }
 
   diagnostic(diagnostic: RuntimeDiagnostic): void {

@@ -1,0 +1,169 @@
+// `vigil run --threads`: the thesis workload (36 simple rules: a regex, comparisons and an IOC list
+// per event) through the real CLI with 1 and 2 threads, and a simulation of how the work spreads
+// over 1–16 threads.
+//
+//   npm run bench -- threads            (builds dist/ first)
+//   node bench/threads.mjs [--events N] [--reps N] [--quick]
+//
+// Runs alternate (1 thread, 2 threads, …) so a busy machine slows both alike; the alerts of every
+// run must be byte-identical or the figures mean nothing. Target (issue 16): ≥ 1.8× on 2 cores.
+//
+// The simulation: work per thread as the run shares it, from the workload itself.
+// - by block (what `vigil run --threads` does for simple rules): each 1024-line batch goes to the
+//   first free thread; a batch's cost is modelled by its bytes (measured on the input). The main
+//   thread also reads the input and cuts it into blocks for every thread (measured below: the same
+//   file cut without rules), so with a share s of the work doing that, no number of threads makes
+//   the run more than 1/s times faster: speed-up ≤ min(N / imbalance, 1 / s).
+// - by key (what the edge does for AGGREGATE BY / STATE MACHINE BY rules, src/edge/routing.ts): an
+//   event goes to hash(key) mod N with the edge's own hash (partitionOf). Keys from the workload:
+//   the thesis events' groupName (6 values), and for a per-user rule, 1,000 users drawn Zipf(1.1).
+//   The busiest thread's share bounds the speed-up.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, parseBenchArgs, printTable, seededRandom } from './lib.mjs';
+import { iocEntries, makeEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
+
+const args = parseBenchArgs(process.argv.slice(2), { events: 1_000_000, reps: 3 });
+const IOC_SIZE = args.quick ? 100_000 : 1_000_000;
+const BATCH_LINES = 1024;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { partitionOf } = await import(join(root, 'dist/edge/routing.js'));
+const { LineBlocks } = await import(join(root, 'dist/cli/threads.js'));
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-threads-'));
+const eventsFile = join(dir, 'events.jsonl');
+const emptyFile = join(dir, 'empty.jsonl');
+const rulesFile = join(dir, 'rules.vgl');
+writeFileSync(eventsFile, '');
+/** Per block: its bytes and the events of each group (for the by-key simulation). */
+const groupsOfEvents = [];
+for (let done = 0, seed = 42; done < args.events; seed++) {
+  const events = makeEvents(Math.min(100_000, args.events - done), seed);
+  for (const e of events) groupsOfEvents.push(e.groupName);
+  appendFileSync(eventsFile, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  done += events.length;
+}
+writeFileSync(emptyFile, '');
+writeFileSync(rulesFile, vgl(ruleSpecs(6)));
+writeFileSync(join(dir, 'ioc.txt'), iocEntries(IOC_SIZE).join('\n') + '\n');
+
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+function timeCli(threads, input) {
+  const cpuBefore = childCpuSeconds();
+  const out = join(dir, `alerts-${threads}.jsonl`);
+  const argv = [join(root, 'bin/vigil'), 'run', '--threads', String(threads), '--rules', rulesFile, '--ioc', `id_list=${join(dir, 'ioc.txt')}`, '--out', out, input];
+  const start = performance.now();
+  const child = spawnSync(process.execPath, argv, { encoding: 'utf8' });
+  const seconds = (performance.now() - start) / 1000;
+  if (child.status !== 0) throw new Error(`vigil run failed: ${child.stderr}`);
+  if (/running on one thread/.test(child.stderr)) throw new Error(`the workload did not run in parallel: ${child.stderr}`);
+  return { seconds, cpu: childCpuSeconds() - cpuBefore, alerts: readFileSync(out) };
+}
+
+console.log(`Vigil run --threads — ${args.events.toLocaleString()} events (${(readFileSync(eventsFile).length / 1e6).toFixed(0)} MB), 36 rules, ${IOC_SIZE.toLocaleString()} IOC entries, median of ${args.reps} alternating runs, node ${process.version}`);
+console.log('The machine may be shared: compare the two columns of one run, not runs of different days.\n');
+const seconds = { 1: [], 2: [] };
+const startup = { 1: [], 2: [] };
+const cpu = { 1: [], 2: [] };
+let reference;
+for (let r = 0; r < args.reps; r++) {
+  for (const threads of [1, 2]) {
+    const run = timeCli(threads, eventsFile);
+    if (reference !== undefined && !run.alerts.equals(reference)) throw new Error(`--threads ${threads} wrote different alerts`);
+    reference = run.alerts;
+    seconds[threads].push(run.seconds);
+    cpu[threads].push(run.cpu);
+    startup[threads].push(timeCli(threads, emptyFile).seconds);
+  }
+}
+const alerts = reference.toString().split('\n').filter(Boolean).length;
+const rate = (t) => args.events / median(seconds[t]);
+const steady = (t) => args.events / (median(seconds[t]) - median(startup[t]));
+printTable(
+  ['vigil run', '1 thread', '2 threads', 'ratio', 'alerts (equal)'],
+  [
+    ['events/s end to end', rate(1), rate(2), rate(2) / rate(1), alerts],
+    ['events/s less start-up', steady(1), steady(2), steady(2) / steady(1), alerts],
+    ['start-up (s)', median(startup[1]), median(startup[2]), median(startup[2]) / median(startup[1]), '—'],
+    ['CPU (s)', median(cpu[1]), median(cpu[2]), median(cpu[2]) / median(cpu[1]), '—'],
+  ],
+);
+
+// ── the simulation ─────────────────────────────────────────────────────────
+// Serial share: the main thread reads the file and cuts it into blocks (and writes the alerts,
+// small here) while the threads run rules; measured by cutting without rules.
+const cutStart = performance.now();
+const blocks = new LineBlocks(BATCH_LINES, 0, 'jsonl');
+const blockBytes = [];
+for await (const chunk of createReadStream(eventsFile, { highWaterMark: 1 << 20 })) for (const b of blocks.push(chunk)) blockBytes.push(b.bytes.length);
+const last = blocks.end(false);
+if (last) blockBytes.push(last.bytes.length);
+const cutSeconds = (performance.now() - cutStart) / 1000;
+const work1 = median(seconds[1]) - median(startup[1]);
+const serial = Math.min(1, Math.max(0, cutSeconds / work1));
+
+/** The busiest of `n` threads taking blocks (costs) first-free, over the mean: 1 is perfect balance. */
+function blockImbalance(costs, n) {
+  const load = new Array(n).fill(0);
+  for (const c of costs) {
+    let k = 0;
+    for (let i = 1; i < n; i++) if (load[i] < load[k]) k = i;
+    load[k] += c;
+  }
+  return Math.max(...load) / (load.reduce((a, b) => a + b, 0) / n);
+}
+
+/** The busiest of `n` partitions under the edge's hash, over the mean. */
+function keyImbalance(keys, n) {
+  const load = new Array(n).fill(0);
+  const memo = new Map();
+  for (const k of keys) {
+    let p = memo.get(k);
+    if (p === undefined) memo.set(k, (p = partitionOf(k, n)));
+    load[p]++;
+  }
+  return Math.max(...load) / (keys.length / n);
+}
+
+const zipfUsers = (() => {
+  const random = seededRandom(7);
+  const weights = Array.from({ length: 1000 }, (_, i) => 1 / (i + 1) ** 1.1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const cumulative = [];
+  let sum = 0;
+  for (const w of weights) cumulative.push((sum += w / total));
+  return Array.from({ length: Math.min(args.events, 200_000) }, () => {
+    const x = random();
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return `user${lo}`;
+  });
+})();
+
+console.log(`\nSimulated balance (1 = perfect) and speed-up bound for 1–16 threads. Serial share measured: reading and cutting ${blockBytes.length.toLocaleString()} blocks took ${cutSeconds.toFixed(2)} s of the 1-thread run's ${work1.toFixed(2)} s (${(serial * 100).toFixed(1)} %: at most ${(1 / serial).toFixed(1)}× however many threads).`);
+const rows = [];
+for (const n of [1, 2, 3, 4, 6, 8, 12, 16]) {
+  const byBlock = blockImbalance(blockBytes, n);
+  const bound = Math.min(n / byBlock, 1 / serial);
+  const byGroup = keyImbalance(groupsOfEvents, n);
+  const byUser = keyImbalance(zipfUsers, n);
+  rows.push([n, byBlock, bound, byGroup, n / byGroup, byUser, n / byUser]);
+}
+printTable(['threads', 'by block: busiest/mean', 'speed-up bound (main reads for all)', 'by groupName (6 keys)', 'speed-up bound', 'by user (Zipf 1.1, 1k)', 'speed-up bound'], rows);
+rmSync(dir, { recursive: true, force: true });

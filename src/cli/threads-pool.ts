@@ -1,0 +1,161 @@
+/**
+ * The threads of `vigil run --threads N` beyond the main thread's (src/cli/threads-worker.ts), as
+ * promises: each request gets its reply, in order, per thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { EngineOptions } from '../engine/engine.js';
+import type { AlertFormat } from '../io/to-alerts.js';
+import type { GuardOptions } from '../runtime/guard/guard-options.js';
+import { GuardFailure } from '../runtime/guard/guarded-engine.js';
+import type { EngineSurface } from '../runtime/guard/engine-surface.js';
+import type { SetupSpec } from './setup.js';
+import type { Block, BlockResult, Deactivation } from './threads.js';
+
+/** What a thread starts with: its engine's options (undefined: created with the rules, see threads-worker.ts). */
+export interface DriverStart {
+  engineOptions: EngineOptions | undefined;
+  guard: GuardOptions | false | undefined;
+}
+
+export interface DriverData {
+  setup: SetupSpec;
+  /** The IOC lists of `setup.iocs`, as the main thread's engine built them (IocRegistry.serialize). */
+  iocFilters: [string, Uint8Array][];
+  engineOptions: EngineOptions;
+  batchLines: number;
+  inputName: string;
+  outputFormat: AlertFormat;
+  version?: string;
+  keepAlerts: boolean;
+}
+
+type Metrics = ReturnType<EngineSurface['metrics']>;
+
+export type DriverRequest = { id: number } & (
+  | { type: 'init'; data: DriverData }
+  | { type: 'block'; block: Block }
+  | { type: 'restore'; bytes: Uint8Array }
+  | { type: 'deactivate'; deactivation: Deactivation }
+  | { type: 'flush' }
+  | { type: 'metrics' }
+  | { type: 'dispose' }
+);
+
+export type DriverReply = { id: number } & (
+  | { type: 'done' }
+  | { type: 'block'; result: BlockResult }
+  | { type: 'metrics'; metrics: Metrics }
+  | { type: 'error'; name: string; message: string }
+);
+
+/** Where the worker's script is: beside this file once built; from the sources (vitest), its built twin in dist/. */
+function driverUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return new URL('./threads-worker.js', here);
+  return new URL('../../dist/cli/threads-worker.js', here);
+}
+
+class Driver {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (reply: DriverReply) => void; reject: (error: Error) => void }>();
+  private failure?: Error;
+  /** Blocks sent and not yet answered. */
+  inFlight = 0;
+
+  constructor(start: DriverStart) {
+    this.worker = new Worker(driverUrl(), { workerData: start });
+    // Until it is given work, the thread does not keep the process alive (a run that stops early).
+    this.worker.unref();
+    this.worker.on('message', (reply: DriverReply) => {
+      const waiter = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (!waiter) return;
+      if (reply.type === 'error') waiter.reject(reply.name === 'GuardFailure' ? new GuardFailure(reply.message) : Object.assign(new Error(reply.message), { name: reply.name }));
+      else waiter.resolve(reply);
+    });
+    const fail = (error: Error) => {
+      this.failure ??= error;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`a --threads worker exited (code ${code})`)));
+  }
+
+  request(body: DriverRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never): Promise<DriverReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...body, id } as DriverRequest);
+    });
+  }
+
+  ref(): void {
+    this.worker.ref();
+  }
+
+  async terminate(): Promise<void> {
+    await this.request({ type: 'dispose' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
+
+export class ThreadPool {
+  readonly drivers: Driver[];
+
+  private constructor(drivers: Driver[]) {
+    this.drivers = drivers;
+  }
+
+  /** Starts `count` threads; their engines start loading meanwhile. */
+  static spawn(count: number, start: DriverStart): ThreadPool {
+    return new ThreadPool(Array.from({ length: count }, () => new Driver(start)));
+  }
+
+  /** Gives every thread the rules and lists, and waits until each has its engine set up. */
+  async init(data: DriverData): Promise<void> {
+    for (const d of this.drivers) d.ref();
+    await Promise.all(this.drivers.map((d) => d.request({ type: 'init', data })));
+  }
+
+  /** The thread with the fewest blocks in flight, if it has fewer than `limit`. */
+  idle(limit: number): Driver | undefined {
+    let best: Driver | undefined;
+    for (const d of this.drivers) if (d.inFlight < limit && (!best || d.inFlight < best.inFlight)) best = d;
+    return best;
+  }
+
+  async run(driver: Driver, block: Block): Promise<BlockResult> {
+    driver.inFlight++;
+    try {
+      const reply = await driver.request({ type: 'block', block });
+      return (reply as Extract<DriverReply, { type: 'block' }>).result;
+    } finally {
+      driver.inFlight--;
+    }
+  }
+
+  async restore(bytes: Uint8Array): Promise<void> {
+    await Promise.all(this.drivers.map((d) => d.request({ type: 'restore', bytes })));
+  }
+
+  deactivate(deactivation: Deactivation): Promise<unknown> {
+    return Promise.all(this.drivers.map((d) => d.request({ type: 'deactivate', deactivation })));
+  }
+
+  async flush(): Promise<BlockResult[]> {
+    const replies = await Promise.all(this.drivers.map((d) => d.request({ type: 'flush' })));
+    return replies.map((r) => (r as Extract<DriverReply, { type: 'block' }>).result);
+  }
+
+  async metrics(): Promise<Metrics[]> {
+    const replies = await Promise.all(this.drivers.map((d) => d.request({ type: 'metrics' })));
+    return replies.map((r) => (r as Extract<DriverReply, { type: 'metrics' }>).metrics);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.drivers.map((d) => d.terminate()));
+  }
+}
