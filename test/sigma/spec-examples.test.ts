@@ -102,58 +102,7 @@ describe.skipIf(!present)('spec/tests/schema', () => {
 });
 
 describe('the correlation specification text', () => {
-  const failedLogins = `title: Correlation - Multiple Failed Logins Followed by Successful Login
-id: b180ead8-d58f-40b2-ae54-c8940995b9b6
-status: experimental
-correlation:
-    type: temporal_ordered
-    rules:
-        - multiple_failed_login
-        - successful_login
-    group-by:
-        - User
-    timespan: 10m
-level: high
----
-title: Multiple failed logons
-id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
-name: multiple_failed_login
-correlation:
-    type: event_count
-    rules:
-        - failed_login
-    group-by:
-        - User
-    timespan: 10m
-    condition:
-        gte: 10
----
-title: Single failed login
-id: 53ba33fd-3a50-4468-a5ef-c583635cfa92
-name: failed_login
-logsource:
-    product: windows
-    service: security
-detection:
-    selection:
-        EventID:
-            - 529
-            - 4625
-    condition: selection
----
-title: Successful login
-id: 4d0a2c83-c62c-4ed4-b475-c7e23a9269b8
-name: successful_login
-logsource:
-    product: windows
-    service: security
-detection:
-    selection:
-        EventID:
-            - 528
-            - 4624
-    condition: selection
-`;
+  const failedLogins = readFileSync(new URL('../fixtures/sigma/spec-chained-failed-logins.yml', import.meta.url), 'utf8');
 
   it('the multi-document example: two rules, two chained correlations', () => {
     const c = loadSigma([{ file: 'mr.yml', text: failedLogins }], { pipeline: 'evtx-json' });
