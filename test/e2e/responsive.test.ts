@@ -125,6 +125,11 @@ describe.skipIf(!chromiumAvailable())('responsive layout (built app) in Chromium
         // renders every row).
         if (size.width >= 800 && o.scrollHeight > o.innerHeight) problems.push(`${view} at ${size.name}: page scrolls down (${o.scrollHeight} > ${o.innerHeight})`);
         for (const c of o.clipped) problems.push(`${view} at ${size.name}: clipped ${c}`);
+        if (view === 'alerts') {
+          // The rule of an alert is read without scrolling the table sideways, at every size.
+          const rule = await app.page.locator('[data-testid=alert-row] .r').first().boundingBox();
+          if (!rule || rule.x < 0 || rule.x + rule.width > size.width) problems.push(`alerts at ${size.name}: an alert's rule is not in view (${JSON.stringify(rule)})`);
+        }
       }
     }
     expect(problems).toEqual([]);

@@ -74,6 +74,22 @@ export class AlertTable extends LitElement {
         padding: 0 10px;
         height: ${ROW}px;
       }
+      /* Phones: event time, status, rule and summary; processing time and severity stay in the
+         detail pane. (Hidden by position: the header and the rows list the columns alike.) */
+      @media (max-width: 640px) {
+        .head,
+        .row {
+          grid-template-columns: 96px 58px minmax(90px, 1fr) minmax(0, 1fr);
+          gap: 6px;
+          padding: 0 6px;
+        }
+        .head > :nth-child(2),
+        .row > :nth-child(2),
+        .head > :nth-child(4),
+        .row > :nth-child(4) {
+          display: none;
+        }
+      }
       .head {
         background: var(--bg-2);
         color: var(--fg-dim);
