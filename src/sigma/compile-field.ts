@@ -31,6 +31,49 @@ export interface DetectionOptions {
 
 /** Most values one field entry may stand for after `expand`, `windash` and `base64offset`. Default 16,384. */
 export const MAX_VALUES_PER_FIELD = 16_384;
+
+/** Why `%name%` placeholders could not be expanded (the caller adds where). */
+export class PlaceholderError extends Error {
+  constructor(
+    readonly code: 'sigma-placeholder' | 'sigma-limit',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The values of `raw` with its `%name%` placeholders expanded (`\%` is a plain percent sign); each
+ * placeholder takes every value of its table. Names are looked up as own properties only (a rule
+ * naming `%constructor%` gets "no values", not Object's). At most MAX_VALUES_PER_FIELD values.
+ */
+export function expandPlaceholders(raw: string, placeholders: Readonly<Record<string, readonly string[]>>): string[] {
+  let out = [''];
+  let i = 0;
+  while (i < raw.length) {
+    const c = raw[i]!;
+    if (c === '\\' && raw[i + 1] === '%') {
+      out = out.map((p) => `${p}%`);
+      i += 2;
+      continue;
+    }
+    if (c === '%') {
+      const end = raw.indexOf('%', i + 1);
+      if (end > i + 1) {
+        const name = raw.slice(i + 1, end);
+        const values = Object.prototype.hasOwnProperty.call(placeholders, name) ? placeholders[name] : undefined;
+        if (!values || values.length === 0) throw new PlaceholderError('sigma-placeholder', `placeholder %${name}% has no values: give them in the placeholder table`);
+        if (out.length * values.length > MAX_VALUES_PER_FIELD) throw new PlaceholderError('sigma-limit', `the placeholders expand to more than ${MAX_VALUES_PER_FIELD} values`);
+        out = out.flatMap((p) => values.map((x) => p + x));
+        i = end + 1;
+        continue;
+      }
+    }
+    out = out.map((p) => p + c);
+    i++;
+  }
+  return out;
+}
 /** Most `windash` permutations of one value before an encoding. */
 export const MAX_WINDASH_VARIANTS = 625;
 /** Longest `re` pattern accepted, in characters (the regular expression checks cost grows with it). Default 4,096. */
@@ -310,32 +353,12 @@ export class SelectionCompiler {
   private expand(v: YNode & { kind: 'scalar' }, expand: boolean): string[] {
     const raw = v.raw ?? String(v.value);
     if (!expand) return [raw];
-    // `%name%` placeholders (`\%` is a plain percent sign); each takes every value of the table.
-    let out = [''];
-    let i = 0;
-    while (i < raw.length) {
-      const c = raw[i];
-      if (c === '\\' && raw[i + 1] === '%') {
-        out = out.map((p) => `${p}%`);
-        i += 2;
-        continue;
-      }
-      if (c === '%') {
-        const end = raw.indexOf('%', i + 1);
-        if (end > i + 1) {
-          const name = raw.slice(i + 1, end);
-          const values = Object.prototype.hasOwnProperty.call(this.options.placeholders, name) ? this.options.placeholders[name] : undefined;
-          if (!values || values.length === 0) throw new DetectionError('sigma-placeholder', `placeholder %${name}% has no values: give them in the placeholder table`, v.span);
-          if (out.length * values.length > MAX_VALUES_PER_FIELD) throw new DetectionError('sigma-limit', `the placeholders expand to more than ${MAX_VALUES_PER_FIELD} values`, v.span);
-          out = out.flatMap((p) => values.map((x) => p + x));
-          i = end + 1;
-          continue;
-        }
-      }
-      out = out.map((p) => p + c);
-      i++;
+    try {
+      return expandPlaceholders(raw, this.options.placeholders);
+    } catch (error) {
+      if (error instanceof PlaceholderError) throw new DetectionError(error.code, error.message, v.span);
+      throw error;
     }
-    return out;
   }
 
   private regex(v: YNode & { kind: 'scalar' }, flags: string): ScalarTest {

@@ -27,6 +27,7 @@ import type { Diagnostic } from '../lang/diagnostic.js';
 import { BUILTIN_PIPELINES } from './builtin-pipelines.js';
 import { parseCondition, identifierMatches, type ConditionNode } from './condition.js';
 import { base64, base64Offsets, bytesAsText, parseCidr, utf16Bytes, utf8Bytes, windashVariants, type ValueBytes } from './encodings.js';
+import { expandPlaceholders, MAX_VALUES_PER_FIELD, PlaceholderError } from './compile-field.js';
 import { Fold, foldText } from './field-access.js';
 import { compileGlob, hasWildcard, literalOf, parseSigmaString, type SigmaStringItem } from './glob.js';
 import { loadSigma, type SigmaOptions, type SigmaRulePlan, type SigmaSource } from './load.js';
@@ -64,7 +65,7 @@ const ENCODING = ['base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide
 const COMPARE: Record<string, string> = { lt: '<', lte: '<=', gt: '>', gte: '>=' };
 const TIME = ['minute', 'hour', 'day', 'week', 'month', 'year'];
 const REGEX_FLAGS: Record<string, string> = { i: 'i', m: 'm', s: 's', ignorecase: 'i', multiline: 'm', dotall: 's' };
-const MAX_VALUES = 16_384;
+const MAX_VALUES = MAX_VALUES_PER_FIELD;
 
 /** Converts every rule of one Sigma file; rules that cannot be written are diagnostics instead. */
 export function sigmaToVgl(source: SigmaSource, options: SigmaOptions = {}): VglConversion {
@@ -451,29 +452,12 @@ class DetectionWriter {
   private expand(v: YNode & { kind: 'scalar' }, expand: boolean, keySpan: Span): string[] {
     const raw = v.raw ?? String(v.value);
     if (!expand) return [raw];
-    let out = [''];
-    let i = 0;
-    while (i < raw.length) {
-      const c = raw[i]!;
-      if (c === '\\' && raw[i + 1] === '%') {
-        out = out.map((p) => `${p}%`);
-        i += 2;
-        continue;
-      }
-      if (c === '%') {
-        const end = raw.indexOf('%', i + 1);
-        if (end > i + 1) {
-          const values = this.placeholders[raw.slice(i + 1, end)] ?? [];
-          if (out.length * values.length > MAX_VALUES) throw new ConvertError(`the placeholders expand to more than ${MAX_VALUES} values`, keySpan);
-          out = out.flatMap((p) => values.map((x) => p + x));
-          i = end + 1;
-          continue;
-        }
-      }
-      out = out.map((p) => p + c);
-      i++;
+    try {
+      return expandPlaceholders(raw, this.placeholders);
+    } catch (error) {
+      if (error instanceof PlaceholderError) throw new ConvertError(error.message, keySpan);
+      throw error;
     }
-    return out;
   }
 }
 

@@ -4,6 +4,7 @@
  * strings for CIDR, plain string functions for the position modifiers).
  */
 import { describe, expect, it } from 'vitest';
+import { sigmaToVgl } from '../../src/sigma/to-vgl.js';
 import { compile, errorsOf, fieldMatcher, rng, ruleText } from './helpers.js';
 
 const ev = (fields: Record<string, unknown>) => fields;
@@ -358,6 +359,15 @@ describe('fieldref and expand', () => {
     const errors = errorsOf(ruleText("    selection:\n        Computer|expand: '%Servers%'"));
     expect(errors.map((e) => e.code)).toEqual(['sigma-placeholder']);
     expect(errors[0].line).toBe(8);
+  });
+
+  it("a placeholder named after Object's properties has no values (not Object's), in the compiler and in convert", () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const text = ruleText(`    selection:\n        Computer|expand: '%${name}%'`);
+      expect(errorsOf(text).map((e) => e.code)).toEqual(['sigma-placeholder']);
+      const converted = sigmaToVgl({ file: 'p.yml', text }, { pipeline: 'flat' });
+      expect(converted.diagnostics.filter((d) => d.severity === 'error').length).toBeGreaterThan(0);
+    }
   });
 });
 
