@@ -3,11 +3,12 @@
  * is killed with SIGKILL at many random moments and resumed from its last checkpoint each time;
  * the final output file must equal the output of an uninterrupted run, byte for byte.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAndKill } from './kill-run.js';
 
 const bin = join(process.cwd(), 'bin/vigil');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-resume-'));
@@ -47,39 +48,6 @@ function writeInputs(count: number): { events: string; rulesFile: string; ioc: s
   return { events, rulesFile, ioc };
 }
 
-/**
- * Runs `vigil run`, and SIGKILLs it `extraMs` after it has written a new checkpoint (or, with
- * `atMs`, at that moment whatever it did). Keyed to the run's own progress, so a busy machine
- * changes when kills happen, not whether runs get anywhere.
- */
-function runAndKill(args: string[], ckpt: string, kill: { afterCheckpointMs: number } | { atMs: number }): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((resolve) => {
-    const before = existsSync(ckpt) ? statSync(ckpt).mtimeMs : 0;
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    let killed = false;
-    const timers: NodeJS.Timeout[] = [];
-    const killNow = () => {
-      killed = true;
-      child.kill('SIGKILL');
-    };
-    if ('atMs' in kill) timers.push(setTimeout(killNow, kill.atMs));
-    else {
-      const poll = setInterval(() => {
-        if (existsSync(ckpt) && statSync(ckpt).mtimeMs !== before) {
-          clearInterval(poll);
-          timers.push(setTimeout(killNow, kill.afterCheckpointMs));
-        }
-      }, 5);
-      timers.push(poll);
-    }
-    child.on('exit', (code) => {
-      for (const t of timers) clearTimeout(t);
-      resolve({ code, killed: killed && code === null, stderr });
-    });
-  });
-}
 
 /** On a difference, says where: the first differing line of each side, and the line counts. */
 function expectSameLines(actual: string, expected: string): void {

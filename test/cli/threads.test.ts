@@ -5,14 +5,15 @@
  * and sandboxed rules: one thread, said so on stderr); and after SIGKILLs and --resume, switching
  * the number of threads from one resume to the next.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a JavaScript module of the benchmarks, without types.
 import { iocEntries, ruleSpecs, vgl } from '../../bench/thesis-workload.mjs';
 import { BENIGN_RULES, benignEvents, CASES, T0 } from '../security/hostile-cases.js';
+import { runAndKill } from './kill-run.js';
 import { runVigil } from './run-cli.js';
 
 const bin = join(process.cwd(), 'bin/vigil');
@@ -239,32 +240,3 @@ describe('vigil run --threads', () => {
   }, 300_000);
 });
 
-/** Runs `vigil run` and SIGKILLs it `afterCheckpointMs` after it wrote a new checkpoint (or at `atMs`), as test/cli/resume.test.ts does. */
-function runAndKill(args: string[], ckpt: string, kill: { afterCheckpointMs: number } | { atMs: number }): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((resolve) => {
-    const before = existsSync(ckpt) ? statSync(ckpt).mtimeMs : 0;
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    let killed = false;
-    const timers: NodeJS.Timeout[] = [];
-    const killNow = () => {
-      killed = true;
-      child.kill('SIGKILL');
-    };
-    if ('atMs' in kill) timers.push(setTimeout(killNow, kill.atMs));
-    else {
-      const poll = setInterval(() => {
-        if (existsSync(ckpt) && statSync(ckpt).mtimeMs !== before) {
-          clearInterval(poll);
-          timers.push(setTimeout(killNow, kill.afterCheckpointMs));
-        }
-      }, 5);
-      timers.push(poll);
-    }
-    child.on('exit', (code) => {
-      for (const t of timers) clearTimeout(t);
-      resolve({ code, killed: killed && code === null, stderr });
-    });
-  });
-}
