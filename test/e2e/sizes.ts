@@ -105,11 +105,13 @@ export function settle(page: Page): Promise<unknown> {
  */
 async function unusable(target: Locator): Promise<string | undefined> {
   try {
-    await target.scrollIntoViewIfNeeded({ timeout: 5000 });
+    await target.waitFor({ state: 'visible', timeout: 5000 });
   } catch (error) {
     return `not shown (${String(error).split('\n')[0]})`;
   }
   return target.evaluate((el) => {
+    // Centred in every box that scrolls it, and in the page: whole, and clear of sticky headings.
+    el.scrollIntoView({ block: 'center', inline: 'center' });
     const slack = 1;
     const r = el.getBoundingClientRect();
     const fits = (outer: { left: number; right: number; top: number; bottom: number }) =>
@@ -137,17 +139,24 @@ async function unusable(target: Locator): Promise<string | undefined> {
       };
       if (!fits(box)) return `cut by <${a.tagName.toLowerCase()} class="${a.getAttribute('class') ?? ''}"> ${round(b)}: ${round(r)}`;
     }
-    // Hit-test the centre through shadow roots: the deepest element there must be it or inside it.
-    const x = (r.left + r.right) / 2;
-    const y = (r.top + r.bottom) / 2;
-    let hit: Element | null = document.elementFromPoint(x, y);
-    while (hit?.shadowRoot) {
-      const inner = hit.shadowRoot.elementFromPoint(x, y);
-      if (!inner || inner === hit) break;
-      hit = inner;
+    // Hit-test the centre (of each line of an inline element) through shadow roots: the deepest
+    // element there must be it or inside it.
+    const hitAt = (x: number, y: number) => {
+      let hit: Element | null = document.elementFromPoint(x, y);
+      while (hit?.shadowRoot) {
+        const inner = hit.shadowRoot.elementFromPoint(x, y);
+        if (!inner || inner === hit) break;
+        hit = inner;
+      }
+      return hit;
+    };
+    let covering: Element | null = null;
+    for (const line of el.getClientRects()) {
+      const hit = hitAt((line.left + line.right) / 2, (line.top + line.bottom) / 2);
+      for (let h: Element | null = hit; h; h = parentOf(h)) if (h === el) return undefined;
+      covering ??= hit;
     }
-    for (let h: Element | null = hit; h; h = parentOf(h)) if (h === el) return undefined;
-    return `covered by <${hit?.tagName.toLowerCase()} class="${hit?.getAttribute('class') ?? ''}">`;
+    return `covered by <${covering?.tagName.toLowerCase()} class="${covering?.getAttribute('class') ?? ''}">`;
   });
 }
 
@@ -161,6 +170,16 @@ async function unusable(target: Locator): Promise<string | undefined> {
 export async function atEverySize(page: Page, name: string, needs: Record<string, Locator>, view?: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const problems: string[] = [];
+  try {
+    await checkSizes(page, name, needs, view, problems);
+  } finally {
+    // The journey goes on at the laptop size whatever happened here.
+    await page.setViewportSize({ width: LAPTOP.width, height: LAPTOP.height });
+  }
+  expect(problems, `${name} at three sizes`).toEqual([]);
+}
+
+async function checkSizes(page: Page, name: string, needs: Record<string, Locator>, view: string | undefined, problems: string[]): Promise<void> {
   for (const size of SIZES) {
     await page.setViewportSize({ width: size.width, height: size.height });
     await settle(page);
@@ -191,5 +210,4 @@ export async function atEverySize(page: Page, name: string, needs: Record<string
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${ARTIFACTS}/${name}-${size.width}x${size.height}.png`, fullPage: narrow });
   }
-  expect(problems, `${name} at three sizes`).toEqual([]);
 }
