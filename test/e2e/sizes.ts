@@ -150,10 +150,12 @@ async function unusable(target: Locator): Promise<string | undefined> {
       }
       return hit;
     };
+    // A line or an outline in an SVG is hit on its stroke only: its drawing is what must be clear.
+    const mine = el instanceof SVGGraphicsElement && !(el instanceof SVGSVGElement) && el.ownerSVGElement ? el.ownerSVGElement : el;
     let covering: Element | null = null;
     for (const line of el.getClientRects()) {
       const hit = hitAt((line.left + line.right) / 2, (line.top + line.bottom) / 2);
-      for (let h: Element | null = hit; h; h = parentOf(h)) if (h === el) return undefined;
+      for (let h: Element | null = hit; h; h = parentOf(h)) if (h === mine) return undefined;
       covering ??= hit;
     }
     return `covered by <${covering?.tagName.toLowerCase()} class="${covering?.getAttribute('class') ?? ''}">`;
