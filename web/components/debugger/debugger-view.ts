@@ -205,6 +205,11 @@ export class DebuggerView extends LitElement {
         .step {
           padding: 6px 10px;
         }
+        .panel-head {
+          height: auto;
+          min-height: 32px;
+          padding: 4px 10px;
+        }
       }
     `,
   ];
