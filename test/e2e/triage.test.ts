@@ -78,7 +78,8 @@ describe.skipIf(!chromiumAvailable())('alert triage (built app) in Chromium', ()
     expect(got).toEqual(recount);
     await atEverySize(app.page, 'triage-groups', {
       'group by': app.page.locator('[data-testid=alert-group-by]'),
-      "a group's count": groups.first().locator('.st-new, .st-acknowledged, .st-closed').first(),
+      "a group's name": groups.first().locator('.gv'),
+      "a group's count": groups.first().locator('[data-testid=group-count]'),
       "a group's Close": groups.first().locator('[data-testid=group-closed]'),
       'the histogram': app.page.locator('[data-testid=alert-histogram]'),
       '⤓ JSONL': app.page.locator('[data-testid=export-jsonl]'),
@@ -144,6 +145,7 @@ describe.skipIf(!chromiumAvailable())('alert triage (built app) in Chromium', ()
     await group.locator('[data-testid=group-closed]').click();
     await expect.poll(() => group.locator('.st-closed').textContent()).toBe(String(groupCount));
     await atEverySize(app.page, 'triage-status', {
+      "a group's name": group.locator('.gv'),
       "a group's Close": group.locator('[data-testid=group-closed]'),
       'the closed count': group.locator('.st-closed'),
     });
