@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const all = ['rules', 'ioc', 'statetable', 'windows', 'statemachine', 'flows', 'watermark', 'guard', 'native-path', 'redesign', 'threads', 'sigma'];
+const all = ['rules', 'ingest', 'ioc', 'statetable', 'windows', 'statemachine', 'flows', 'watermark', 'guard', 'native-path', 'redesign', 'threads', 'sigma'];
 const argv = process.argv.slice(2);
 const names = argv.filter((a) => !a.startsWith('--') && all.includes(a));
 const flags = argv.filter((a) => !names.includes(a));

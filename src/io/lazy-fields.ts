@@ -8,20 +8,17 @@
  * `Object.keys(e)`, `arguments`, or a second binding of the same name all mean eager.
  */
 import type * as acorn from 'acorn';
-import type { RuleInfo } from '../engine/types.js';
-import { parseRules } from '../lang/parse.js';
+import type { RulePlan } from '../engine/rule-plan.js';
 
 export type LazyFieldUse = { fields: string[] } | { eager: string };
 
-const byText = new Map<string, { fields: string[] } | { eager: string }>();
-
 /** The fields the rules read before an event passes them (dotted paths add their first segment), or why eager. */
-export function lazyFieldsOf(rules: readonly RuleInfo[]): LazyFieldUse {
-  if (!rules.length) return { eager: 'no rules' };
+export function lazyFieldsOf(plans: readonly RulePlan[]): LazyFieldUse {
+  if (!plans.length) return { eager: 'no rules' };
   const fields = new Set<string>();
-  for (const rule of rules) {
-    const use = ruleFieldUse(rule);
-    if ('eager' in use) return { eager: `rule "${rule.name}": ${use.eager}` };
+  for (const plan of plans) {
+    const use = ruleFieldUse(plan);
+    if ('eager' in use) return { eager: `rule "${plan.name}": ${use.eager}` };
     for (const field of use.fields) {
       fields.add(field);
       const dot = field.indexOf('.');
@@ -31,23 +28,13 @@ export function lazyFieldsOf(rules: readonly RuleInfo[]): LazyFieldUse {
   return { fields: [...fields] };
 }
 
-function ruleFieldUse(rule: RuleInfo): { fields: string[] } | { eager: string } {
-  if (rule.language !== 'vgl') return { eager: 'not a VGL rule' };
-  if (rule.kind !== 'simple') return { eager: `a ${rule.kind} rule` };
-  const filterMode = rule.functions.find((f) => f.phase === 'filter')?.mode;
-  if (filterMode === 'sandbox') return { eager: 'FILTER runs in the sandbox' };
-  const key = `${filterMode}\u0000${rule.text}`;
-  let use = byText.get(key);
-  if (!use) byText.set(key, (use = astFieldUse(rule.text)));
-  return use;
-}
-
-function astFieldUse(text: string): { fields: string[] } | { eager: string } {
-  const parsed = parseRules(text);
-  if (parsed.rules.length !== 1 || parsed.diagnostics.some((d) => d.severity === 'error')) return { eager: 'rule text does not parse alone' };
-  const ast = parsed.rules[0]!;
-  if (ast.using || ast.aggregateBy || ast.stateMachine) return { eager: 'reads event time' };
-  const fields = [...ast.sources.map((s) => s.field), ...ast.iocFilters.map((t) => t.field)];
+function ruleFieldUse(plan: RulePlan): LazyFieldUse {
+  const ast = plan.ast;
+  if (plan.sigma || !ast) return { eager: 'not a VGL rule' };
+  if (plan.aggregation || plan.stateMachine || ast.using || ast.aggregateBy || ast.stateMachine) return { eager: 'reads event time or keeps events' };
+  if (plan.filter?.mode === 'sandbox') return { eager: 'FILTER runs in the sandbox' };
+  if (Boolean(plan.filter) !== Boolean(ast.filter)) return { eager: 'FILTER not from the rule text' };
+  const fields = [...plan.selectors.map((s) => s.field), ...plan.iocTerms.map((t) => t.field)];
   if (ast.filter) {
     const read = functionFieldReads(ast.filter.node as acorn.AnyNode);
     if ('eager' in read) return read;
@@ -60,7 +47,7 @@ function astFieldUse(text: string): { fields: string[] } | { eager: string } {
  * The names a function reads from its first parameter, when it reads it only as `p.name` or
  * `p['name']`; `{ eager }` naming the first other use.
  */
-export function functionFieldReads(fn: acorn.AnyNode): { fields: string[] } | { eager: string } {
+export function functionFieldReads(fn: acorn.AnyNode): LazyFieldUse {
   if (fn.type !== 'FunctionExpression' && fn.type !== 'ArrowFunctionExpression') return { eager: 'FILTER is not a function' };
   if (!fn.params.length) return { fields: [] };
   const param = fn.params[0]!;

@@ -10,7 +10,7 @@
  * VIGIL_EAGER_DECODE=1 to decode every line eagerly, for comparison.
  */
 import { WHOLE_EVENT, type WholeEventSource } from '../engine/whole-event.js';
-import type { RuleInfo } from '../engine/types.js';
+import type { RulePlan } from '../engine/rule-plan.js';
 import { eventLineParser, type EventFormat, type EventLineParser, type LineResult } from './event-lines.js';
 import { JsonObjectScanner, VALUE_NONE } from './json-scan.js';
 import { lazyFieldsOf } from './lazy-fields.js';
@@ -78,7 +78,7 @@ export class LazyJsonLines implements LazyLineReader {
  * How a JsonLinesDecoder reads one input's lines for these rules: `parse` always (the eager parser
  * of `format`), `lazy` too when the rules allow it and `eager` is not asked for.
  */
-export function lineReading(format: EventFormat | undefined, rules: readonly RuleInfo[], eager = false): { parse: EventLineParser['parse']; lazy?: LazyJsonLines } {
+export function lineReading(format: EventFormat | undefined, rules: readonly RulePlan[], eager = false): { parse: EventLineParser['parse']; lazy?: LazyJsonLines } {
   const parser = eventLineParser(format);
   const use = eager || format === 'goflow2' || format === 'cef' ? undefined : lazyFieldsOf(rules);
   return { parse: parser.parse, lazy: use && 'fields' in use ? new LazyJsonLines(use.fields, parser) : undefined };

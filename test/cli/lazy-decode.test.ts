@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: a JavaScript module of the benchmarks, without types.
 import { iocEntries, makeEvents, ruleSpecs, vgl } from '../../bench/thesis-workload.mjs';
 import { hostileCorpus } from '../io/hostile-lines.js';
 import { runVigil } from './run-cli.js';
@@ -33,7 +34,7 @@ writeFileSync(iocFile, `${iocEntries(200).join('\n')}\n`);
 
 /** Thesis events (including ones that match), with the hostile corpus spliced in twice. */
 function input(): Buffer {
-  const events = (makeEvents(4000, 7) as Record<string, unknown>[]).map((e, i) => (i % 97 === 0 ? { ...e, integer: i % 6, tag: `id_tag_${i % 6}`, kind: 'e', user: `u${i % 4}` } : e));
+  const events = (makeEvents(4000, 7) as Record<string, unknown>[]).map((e: Record<string, unknown>, i: number) => (i % 97 === 0 ? { ...e, integer: i % 6, tag: `id_tag_${i % 6}`, kind: 'e', user: `u${i % 4}` } : e));
   const text = (from: number, to: number) => Buffer.from(events.slice(from, to).map((e) => `${JSON.stringify(e)}\n`).join(''));
   const corpus = hostileCorpus();
   // The corpus's last line has no newline: give it one where it is spliced in the middle.

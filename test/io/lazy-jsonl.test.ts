@@ -105,7 +105,7 @@ describe('which fields the rules read (lazyFieldsOf)', () => {
       engine.iocs.create('list');
       const applied = engine.putRules(text, { file: 'r.vgl' });
       expect(applied.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-      return engine.rules();
+      return engine.rulePlans();
     } finally {
       engine.dispose();
     }
@@ -145,15 +145,16 @@ SINK function (e) { return e; }
   });
 
   it('choose lazy reading for the thesis workload’s rules', async () => {
+    // @ts-expect-error: a JavaScript module of the benchmarks, without types.
     const { vgl, ruleSpecs } = (await import('../../bench/thesis-workload.mjs')) as { vgl: (s: unknown) => string; ruleSpecs: (n: number) => unknown };
     const engine = await createNodeEngine({});
     try {
       engine.iocs.create('id_list');
       engine.putRules(vgl(ruleSpecs(6)), { file: 'thesis.vgl' });
-      const reading = lineReading('auto', engine.rules());
+      const reading = lineReading('auto', engine.rulePlans());
       expect(reading.lazy?.fields.slice().sort()).toEqual(['groupName', 'groupTag', 'integer', 'tag']);
-      expect(lineReading('auto', engine.rules(), true).lazy).toBeUndefined();
-      expect(lineReading('cef', engine.rules()).lazy).toBeUndefined();
+      expect(lineReading('auto', engine.rulePlans(), true).lazy).toBeUndefined();
+      expect(lineReading('cef', engine.rulePlans()).lazy).toBeUndefined();
     } finally {
       engine.dispose();
     }

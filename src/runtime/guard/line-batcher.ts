@@ -65,7 +65,7 @@ export class LineBatcher {
 
   /** Lazily where the rules allow it (src/io/lazy-jsonl.ts): the bytes posted here are this thread's own, never reused. */
   private reading() {
-    return lineReading(this.format, this.engine.rules(), eagerDecodeAsked(process.env));
+    return lineReading(this.format, this.engine.rulePlans(), eagerDecodeAsked(process.env));
   }
 
   private pushBatch(): void {
