@@ -50,12 +50,23 @@ for (let done = 0, seed = 42; done < args.events; seed++) {
 writeFileSync(rulesFile, vgl(ruleSpecs(6)));
 writeFileSync(iocFile, iocEntries(args.quick ? 10_000 : 100_000).join('\n') + '\n');
 
+/** CPU seconds of this process's finished children (all their threads), from /proc (NaN elsewhere). */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function timed(argv, env) {
+  const cpuBefore = childCpuSeconds();
   const start = performance.now();
   const child = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
   const seconds = (performance.now() - start) / 1000;
   if (child.status !== 0) throw new Error(`${argv.join(' ')} failed: ${child.stderr}`);
-  return { seconds, stdout: child.stdout, stderr: child.stderr };
+  return { seconds, cpu: childCpuSeconds() - cpuBefore, stdout: child.stdout, stderr: child.stderr };
 }
 
 function vigil(mode, threads) {
@@ -64,7 +75,7 @@ function vigil(mode, threads) {
     VIGIL_EAGER_DECODE: mode === 'eager' ? '1' : '0',
   });
   if (run.stderr) throw new Error(`vigil run wrote errors: ${run.stderr.slice(0, 500)}`);
-  return { seconds: run.seconds, alerts: readFileSync(out) };
+  return { seconds: run.seconds, cpu: run.cpu, alerts: readFileSync(out) };
 }
 
 const megabytes = readFileSync(eventsFile).length / 1e6;
@@ -72,18 +83,20 @@ console.log(`Ingest — vigil run, ${args.events.toLocaleString()} thesis-worklo
 console.log('The machine may be shared: compare the columns of one run, not runs of different days.\n');
 
 const configs = [
-  ['read + JSON.parse (peer)', () => ({ seconds: timed([self, '--peer', eventsFile]).seconds })],
+  ['read + JSON.parse (peer)', () => timed([self, '--peer', eventsFile])],
   ['vigil run, lazy, 1 thread', () => vigil('lazy', 1)],
   ['vigil run, eager, 1 thread', () => vigil('eager', 1)],
   ['vigil run, lazy, 2 threads', () => vigil('lazy', 2)],
   ['vigil run, eager, 2 threads', () => vigil('eager', 2)],
 ];
 const seconds = configs.map(() => []);
+const cpu = configs.map(() => []);
 let reference;
 for (let r = 0; r < args.reps; r++) {
   configs.forEach(([name, run], i) => {
     const result = run();
     seconds[i].push(result.seconds);
+    cpu[i].push(result.cpu);
     if (!result.alerts) return;
     if (reference !== undefined && !result.alerts.equals(reference)) throw new Error(`${name} wrote different alerts`);
     reference = result.alerts;
@@ -92,11 +105,20 @@ for (let r = 0; r < args.reps; r++) {
 const alerts = reference.toString().split('\n').filter(Boolean).length;
 const peer = median(seconds[0]);
 printTable(
-  ['whole process', 'seconds', 'events/s', '× peer (peer s / s)', 'alerts (equal)'],
-  configs.map(([name], i) => [name, median(seconds[i]), args.events / median(seconds[i]), peer / median(seconds[i]), i === 0 ? '—' : alerts]),
+  ['whole process', 'seconds', 'events/s', '× peer (peer s / s)', 'CPU s (all threads)', 'alerts (equal)'],
+  configs.map(([name], i) => [name, median(seconds[i]), args.events / median(seconds[i]), peer / median(seconds[i]), median(cpu[i]), i === 0 ? '—' : alerts]),
 );
 const lazy1 = median(seconds[1]);
 console.log(`\nvigil run (lazy, 1 thread) is ${(peer / lazy1).toFixed(2)}× read + JSON.parse (target ≥ 1.5×); lazy is ${(median(seconds[2]) / lazy1).toFixed(2)}× eager.`);
+
+// Start-up (rules, IOC list, engine thread) is part of every vigil run: measured on an empty input.
+const emptyFile = join(dir, 'empty.jsonl');
+writeFileSync(emptyFile, '');
+const startup = [];
+for (let r = 0; r < args.reps; r++) {
+  startup.push(timed([join(root, 'bin/vigil'), 'run', '--threads', '1', '--rules', rulesFile, '--ioc', `id_list=${iocFile}`, '--out', join(dir, 'none.jsonl'), emptyFile]).seconds);
+}
+console.log(`vigil run start-up on an empty input (1 thread): ${median(startup).toFixed(2)} s of the ${lazy1.toFixed(2)} s.`);
 
 // ── where the time goes, in this process: decoding alone ───────────────────
 const { JsonLinesDecoder } = await import(join(root, 'dist/io/from-jsonl.js'));
@@ -106,28 +128,37 @@ const bytes = readFileSync(eventsFile);
 const chunks = [];
 for (let at = 0; at < bytes.length; at += 1 << 20) chunks.push(bytes.subarray(at, at + (1 << 20)));
 const FIELDS = ['groupName', 'groupTag', 'integer', 'tag'];
+/** CPU seconds of this thread's work in `work` (less disturbed by a busy machine than wall time). */
+function cpuSeconds(work) {
+  const before = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
 function decodeAll(lazy) {
   let events = 0;
   const decoder = new JsonLinesDecoder(lazy ? { lazy: new LazyJsonLines(FIELDS, { format: 'jsonl' }) } : {});
   const handlers = { onEvent: () => events++, onError: (e) => { throw new Error(e.reason); } };
-  const start = performance.now();
-  for (const chunk of chunks) decoder.push(chunk, handlers);
-  decoder.end(handlers);
+  const seconds = cpuSeconds(() => {
+    for (const chunk of chunks) decoder.push(chunk, handlers);
+    decoder.end(handlers);
+  });
   if (events !== args.events) throw new Error(`decoded ${events} events`);
-  return (performance.now() - start) / 1000;
+  return seconds;
 }
 function scanAll() {
   const scanner = new JsonObjectScanner(FIELDS);
-  const start = performance.now();
   let accepted = 0;
-  for (let at = 0; at < bytes.length; ) {
-    let end = bytes.indexOf(10, at);
-    if (end < 0) end = bytes.length;
-    if (scanner.scan(bytes, at, end)) accepted++;
-    at = end + 1;
-  }
+  const seconds = cpuSeconds(() => {
+    for (let at = 0; at < bytes.length; ) {
+      let end = bytes.indexOf(10, at);
+      if (end < 0) end = bytes.length;
+      if (scanner.scan(bytes, at, end)) accepted++;
+      at = end + 1;
+    }
+  });
   if (accepted !== args.events) throw new Error(`scanned ${accepted} events`);
-  return (performance.now() - start) / 1000;
+  return seconds;
 }
 const parts = [
   ['eager: TextDecoder + JSON.parse per line', () => decodeAll(false)],
@@ -136,9 +167,9 @@ const parts = [
 ];
 const partSeconds = parts.map(() => []);
 for (let r = 0; r < args.reps; r++) parts.forEach(([, run], i) => partSeconds[i].push(run()));
-console.log('\nDecoding alone, in this process (no rules, no engine):\n');
+console.log('\nDecoding alone, in this process (no rules, no engine; CPU seconds):\n');
 printTable(
-  ['decode', 'seconds', 'ns/line', 'MB/s'],
+  ['decode', 'CPU s', 'ns/line', 'MB/s'],
   parts.map(([name], i) => [name, median(partSeconds[i]), (median(partSeconds[i]) * 1e9) / args.events, megabytes / median(partSeconds[i])]),
 );
 rmSync(dir, { recursive: true, force: true });

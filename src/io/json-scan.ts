@@ -104,7 +104,8 @@ export class JsonObjectScanner {
 
   /** Whether bytes[start, end) is a JSON object JSON.parse accepts, nested at most maxDepth deep. */
   scan(b: Uint8Array, start: number, end: number): boolean {
-    this.kinds.fill(VALUE_NONE);
+    const kinds = this.kinds;
+    for (let k = 0; k < kinds.length; k++) kinds[k] = VALUE_NONE;
     const stack = this.stack;
     let i = start;
     let c = 0;

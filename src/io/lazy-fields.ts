@@ -28,7 +28,16 @@ export function lazyFieldsOf(plans: readonly RulePlan[]): LazyFieldUse {
   return { fields: [...fields] };
 }
 
+/** Per plan (immutable while the rule lives): a run with threads asks again for every block. */
+const useByPlan = new WeakMap<RulePlan, LazyFieldUse>();
+
 function ruleFieldUse(plan: RulePlan): LazyFieldUse {
+  let use = useByPlan.get(plan);
+  if (!use) useByPlan.set(plan, (use = planFieldUse(plan)));
+  return use;
+}
+
+function planFieldUse(plan: RulePlan): LazyFieldUse {
   const ast = plan.ast;
   if (plan.sigma || !ast) return { eager: 'not a VGL rule' };
   if (plan.aggregation || plan.stateMachine || ast.using || ast.aggregateBy || ast.stateMachine) return { eager: 'reads event time or keeps events' };

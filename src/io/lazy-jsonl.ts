@@ -53,7 +53,7 @@ export class LazyJsonLines implements LazyLineReader {
     readonly fields: readonly string[],
     private readonly parser: Pick<EventLineParser, 'format'>,
   ) {
-    this.scanner = new JsonObjectScanner(fields);
+    this.scanner = scannerFor(fields);
     this.inherited = fields.map((name) => name in Object.prototype);
   }
 
@@ -88,6 +88,19 @@ export function lineReading(format: EventFormat | undefined, rules: readonly Rul
 export function eagerDecodeAsked(env: Record<string, string | undefined>): boolean {
   const value = env.VIGIL_EAGER_DECODE;
   return value !== undefined && value !== '' && value !== '0';
+}
+
+/** Scanners by their fields, reused by the readers of later inputs and blocks (a reader uses its scanner synchronously, one line at a time). */
+const scanners = new Map<string, JsonObjectScanner>();
+
+function scannerFor(fields: readonly string[]): JsonObjectScanner {
+  const key = fields.join('\u0000');
+  let scanner = scanners.get(key);
+  if (!scanner) {
+    if (scanners.size >= 16) scanners.clear();
+    scanners.set(key, (scanner = new JsonObjectScanner(fields)));
+  }
+  return scanner;
 }
 
 /** Only JSON whitespace (what the eager path's `trim()` leaves empty, among lines the scanner refuses). */
