@@ -22,6 +22,23 @@ export interface LazyLineReader {
   read(bytes: Uint8Array, start: number, end: number): LineResult | null;
 }
 
+/**
+ * Lines read lazily between two looks at how many of them were built whole. Lazy reading pays
+ * when few events match: a line built whole costs its scan on top of JSON.parse. When more than
+ * MOST_BUILT of a stretch's events were built whole, the next EAGER_STRETCHES stretches are read
+ * eagerly (the events are the same either way), then lazily again to look once more.
+ */
+const STRETCH_LINES = 4096;
+const MOST_BUILT = 0.25;
+const EAGER_STRETCHES = 16;
+
+/** How lazy reading has been paying, shared by the readers of one field set (a threaded run has one per block). */
+interface Payoff {
+  lazyLines: number;
+  built: number;
+  eagerLinesLeft: number;
+}
+
 /** The line behind a partial event, decoded whole on demand (once). */
 class LineSource implements WholeEventSource {
   private built?: Record<string, unknown>;
@@ -29,10 +46,13 @@ class LineSource implements WholeEventSource {
     private readonly bytes: Uint8Array,
     private readonly start: number,
     private readonly end: number,
+    private readonly payoff: Payoff,
   ) {}
   whole(): Record<string, unknown> {
+    if (this.built) return this.built;
+    this.payoff.built++;
     // The scanner accepted the line: it is UTF-8 without a byte-order mark and a JSON object.
-    return (this.built ??= JSON.parse(utf8.decode(this.bytes.subarray(this.start, this.end))) as Record<string, unknown>);
+    return (this.built = JSON.parse(utf8.decode(this.bytes.subarray(this.start, this.end))) as Record<string, unknown>);
   }
 }
 
@@ -46,6 +66,7 @@ class LineSource implements WholeEventSource {
  */
 export class LazyJsonLines implements LazyLineReader {
   private readonly scanner: JsonObjectScanner;
+  private readonly payoff: Payoff;
   /** Names that objects inherit (`__proto__`, `constructor`…): set as own properties, as JSON.parse does. */
   private readonly inherited: boolean[];
 
@@ -53,12 +74,22 @@ export class LazyJsonLines implements LazyLineReader {
     readonly fields: readonly string[],
     private readonly parser: Pick<EventLineParser, 'format'>,
   ) {
-    this.scanner = scannerFor(fields);
+    ({ scanner: this.scanner, payoff: this.payoff } = scannerFor(fields));
     this.inherited = fields.map((name) => name in Object.prototype);
   }
 
   read(bytes: Uint8Array, start: number, end: number): LineResult | null {
     if (this.parser.format !== 'jsonl') return null;
+    const payoff = this.payoff;
+    if (payoff.eagerLinesLeft > 0) {
+      payoff.eagerLinesLeft--;
+      return null;
+    }
+    if (++payoff.lazyLines >= STRETCH_LINES) {
+      if (payoff.built > MOST_BUILT * payoff.lazyLines) payoff.eagerLinesLeft = EAGER_STRETCHES * STRETCH_LINES;
+      payoff.lazyLines = 0;
+      payoff.built = 0;
+    }
     const scanner = this.scanner;
     if (!scanner.scan(bytes, start, end)) return blank(bytes, start, end) ? undefined : null;
     const event: Record<string | symbol, unknown> = {};
@@ -69,7 +100,7 @@ export class LazyJsonLines implements LazyLineReader {
       if (this.inherited[k]) Object.defineProperty(event, this.fields[k]!, { value, enumerable: true, writable: true, configurable: true });
       else event[this.fields[k]!] = value;
     }
-    event[WHOLE_EVENT] = new LineSource(bytes, start, end);
+    event[WHOLE_EVENT] = new LineSource(bytes, start, end, payoff);
     return { event: event as Record<string, unknown> };
   }
 }
@@ -91,16 +122,16 @@ export function eagerDecodeAsked(env: Record<string, string | undefined>): boole
 }
 
 /** Scanners by their fields, reused by the readers of later inputs and blocks (a reader uses its scanner synchronously, one line at a time). */
-const scanners = new Map<string, JsonObjectScanner>();
+const scanners = new Map<string, { scanner: JsonObjectScanner; payoff: Payoff }>();
 
-function scannerFor(fields: readonly string[]): JsonObjectScanner {
+function scannerFor(fields: readonly string[]): { scanner: JsonObjectScanner; payoff: Payoff } {
   const key = fields.join('\u0000');
-  let scanner = scanners.get(key);
-  if (!scanner) {
+  let found = scanners.get(key);
+  if (!found) {
     if (scanners.size >= 16) scanners.clear();
-    scanners.set(key, (scanner = new JsonObjectScanner(fields)));
+    scanners.set(key, (found = { scanner: new JsonObjectScanner(fields), payoff: { lazyLines: 0, built: 0, eagerLinesLeft: 0 } }));
   }
-  return scanner;
+  return found;
 }
 
 /** Only JSON whitespace (what the eager path's `trim()` leaves empty, among lines the scanner refuses). */

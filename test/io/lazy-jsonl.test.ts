@@ -86,6 +86,34 @@ describe('lazy JSON lines', () => {
     expect(eager.events.length).toBeGreaterThanOrEqual(12);
   });
 
+  it('turn eager for a while when most events are built whole, with the same events', () => {
+    // 4096 lines per look, 16 × 4096 eager after a look that found most built: 4096 + 65536 + 4096 lines cover lazy, eager, lazy again.
+    const count = 4096 + 16 * 4096 + 4096;
+    const text = Array.from({ length: count }, (_, i) => `{"adaptive":${i},"pad":"p${i}"}\n`).join('');
+    const bytes = encoder.encode(text);
+    const parser = eventLineParser('jsonl');
+    const reader = new LazyJsonLines(['adaptive'], parser);
+    const lazyAt: number[] = [];
+    const decoder = new JsonLinesDecoder({ parse: parser.parse, lazy: reader });
+    let mismatches = 0;
+    const handlers: JsonLinesHandlers = {
+      onEvent: ({ line, event }) => {
+        if (WHOLE_EVENT in event) lazyAt.push(line);
+        // Every event is built whole, as when every event reaches a SINK.
+        const whole = wholeEvent(event);
+        if (whole.adaptive !== line - 1 || whole.pad !== `p${line - 1}`) mismatches++;
+      },
+      onError: () => mismatches++,
+    };
+    for (let at = 0; at < bytes.length; at += 65536) decoder.push(bytes.slice(at, at + 65536), handlers);
+    decoder.end(handlers);
+    expect(mismatches).toBe(0);
+    // Lazy for the first stretch, eager for the next 16, lazy again to look once more.
+    expect(lazyAt.filter((line) => line <= 4096)).toHaveLength(4096);
+    expect(lazyAt.filter((line) => line > 4096 && line <= 4096 + 65536)).toHaveLength(0);
+    expect(lazyAt.filter((line) => line > 4096 + 65536)).toHaveLength(4096);
+  });
+
   it('leave goflow2 input (chosen by `auto` from the first object) to the eager parser', () => {
     const goflow = '{"type":"IPFIX","time_received_ns":1,"sequence_num":1,"sampling_rate":0,"sampler_address":"10.0.0.1","time_flow_start_ns":1,"time_flow_end_ns":2,"bytes":10,"packets":1,"src_addr":"10.0.0.2","dst_addr":"10.0.0.3","etype":"IPv4","proto":"TCP","src_port":1,"dst_port":2}\n';
     const bytes = encoder.encode(goflow.repeat(3));
