@@ -6,7 +6,7 @@
 // nothing. Target: vigil run ≥ 1.5× faster than read + JSON.parse.
 //
 //   npm run bench -- ingest            (builds dist/ first)
-//   node bench/ingest.mjs [--events N] [--reps N] [--quick]
+//   node bench/ingest.mjs [--events N] [--reps N] [--quick] [--wasm-scan 1]
 //
 // Runs alternate (peer, lazy, eager, …) so a busy machine slows them alike. Then, in this process,
 // where the time goes: decoding alone (no rules), eager against lazy, and the scan alone.
@@ -172,4 +172,45 @@ printTable(
   ['decode', 'CPU s', 'ns/line', 'MB/s'],
   parts.map(([name], i) => [name, median(partSeconds[i]), (median(partSeconds[i]) * 1e9) / args.events, megabytes / median(partSeconds[i])]),
 );
+
+// ── the scan in WebAssembly (assembly/json-scan.ts, an experiment outside the build) ───────
+if (args['wasm-scan']) {
+  const wasmFile = join(dir, 'json-scan.wasm');
+  const asc = spawnSync(process.execPath, [join(root, 'node_modules/assemblyscript/bin/asc.js'), join(root, 'assembly/json-scan.ts'), '-O3', '--runtime', 'stub', '--initialMemory', '64', '--outFile', wasmFile], { encoding: 'utf8' });
+  if (asc.status !== 0) throw new Error(`asc failed: ${asc.stderr}`);
+  const { instance } = await WebAssembly.instantiate(readFileSync(wasmFile), { env: { abort: () => { throw new Error('abort'); } } });
+  const { scan, memory } = instance.exports;
+  const BASE = 1 << 16;
+  const OUT = 1 << 15;
+  const CHUNK = 1 << 20;
+  memory.grow(Math.ceil((BASE + CHUNK + 4096) / 65536));
+  const wasmScanAll = () => {
+    const view = new Uint8Array(memory.buffer);
+    let accepted = 0;
+    const seconds = cpuSeconds(() => {
+      for (let first = 0; first < bytes.length; ) {
+        // Whole lines of up to a chunk, copied in once, scanned line by line.
+        let last = bytes.lastIndexOf(10, Math.min(bytes.length, first + CHUNK) - 1) + 1;
+        if (last <= first) last = bytes.length;
+        view.set(bytes.subarray(first, last), BASE);
+        for (let at = first; at < last; ) {
+          let end = bytes.indexOf(10, at);
+          if (end < 0 || end > last) end = last;
+          if (scan(BASE + at - first, end - at, OUT)) accepted++;
+          at = end + 1;
+        }
+        first = last;
+      }
+    });
+    if (accepted !== args.events) throw new Error(`wasm scanned ${accepted} events`);
+    return seconds;
+  };
+  const ts = [];
+  const wasm = [];
+  for (let r = 0; r < args.reps; r++) {
+    ts.push(scanAll());
+    wasm.push(wasmScanAll());
+  }
+  console.log(`\nThe scan alone: TypeScript ${median(ts).toFixed(2)} CPU s, AssemblyScript ${median(wasm).toFixed(2)} CPU s (${(median(ts) / median(wasm)).toFixed(2)}× faster in WebAssembly).`);
+}
 rmSync(dir, { recursive: true, force: true });
