@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printTable } from './lib.mjs';
 
-const all = ['rules', 'ioc', 'statetable', 'windows', 'statemachine', 'flows', 'watermark', 'guard', 'native-path', 'redesign', 'threads', 'sigma'];
+const all = ['rules', 'ingest', 'ioc', 'statetable', 'windows', 'statemachine', 'flows', 'watermark', 'guard', 'native-path', 'redesign', 'threads', 'sigma'];
 const argv = process.argv.slice(2);
 const names = argv.filter((a) => !a.startsWith('--') && all.includes(a));
 const flags = argv.filter((a) => !names.includes(a));
