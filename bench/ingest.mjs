@@ -15,7 +15,7 @@ import { appendFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseBenchArgs, printTable } from './lib.mjs';
+import { median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
 import { iocEntries, makeEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
 
 // The peer, when this file is run as it: read the file, JSON.parse every line, nothing else.
@@ -109,6 +109,7 @@ printTable(
   configs.map(([name], i) => [name, median(seconds[i]), args.events / median(seconds[i]), peer / median(seconds[i]), median(cpu[i]), i === 0 ? '—' : alerts]),
 );
 const lazy1 = median(seconds[1]);
+summaryRow({ bench: 'ingest', workload: `vigil run, ${args.events.toLocaleString('en-US')} events, lazy, whole process (peer: read + JSON.parse)`, vigil: args.events / lazy1, peer: args.events / peer, unit: 'events/s', ratio: peer / lazy1, target: '≥ 1.5×', met: peer / lazy1 >= 1.5 });
 console.log(`\nvigil run (lazy, 1 thread) is ${(peer / lazy1).toFixed(2)}× read + JSON.parse (target ≥ 1.5×); lazy is ${(median(seconds[2]) / lazy1).toFixed(2)}× eager.`);
 
 // Start-up (rules, IOC list, engine thread) is part of every vigil run: measured on an empty input.
