@@ -23,15 +23,18 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
-import type { RuleInfo } from '../engine/types.js';
+import { languageOf } from '../engine/compile-source.js';
+import type { PushOptions, RuleInfo } from '../engine/types.js';
 import type { ViolationKind } from '../sandbox/violation.js';
 import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import { routingClassOf } from '../edge/routing.js';
+import { MORE_RULE_ERRORS, RULE_ERRORS_REPORTED } from '../engine/firing.js';
 import type { RuleAst } from '../lang/ast.js';
 import { parseRules } from '../lang/parse.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
+import { readText, ruleFiles } from './io.js';
 
 /** `--threads` by default: the cores Node may use. */
 export function defaultThreads(): number {
@@ -92,6 +95,30 @@ export function mayShare(vglTexts: readonly string[]): boolean {
   }
   return true;
 }
+
+/** Whether the VGL rule files leave a chance that the rules can be shared between threads (unreadable files are setUpEngine's to report). */
+export async function rulesMayShare(paths: readonly string[]): Promise<boolean> {
+  try {
+    const files = (await ruleFiles(paths)).filter((f) => languageOf(f) === 'vgl');
+    return mayShare(await Promise.all(files.map((f) => readText(f, 'rules'))));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Events already decoded (`vigil collect`: one datagram's flows), pushed as one batch with the
+ * push's options, as the one-thread collector pushes them.
+ */
+export interface EventsBlock {
+  /** Its place in the output order. */
+  index: number;
+  events: Record<string, unknown>[];
+  options?: PushOptions;
+}
+
+/** A unit of work for any thread: lines to decode and push, or events to push. */
+export type WorkUnit = Block | EventsBlock;
 
 /** The lines of one batch, as bytes, with where they are in the input. */
 export interface Block {
@@ -287,6 +314,8 @@ export interface BlockResult {
   alerts: { rule: string; text: string; deactivation?: Deactivation; alert?: Alert }[];
   /** Line errors (text, with the input's name and line number), then the engine's diagnostics. */
   reports: ({ text: string } | { diagnostic: Pick<RuntimeDiagnostic, 'code' | 'rule' | 'message'> })[];
+  /** The push of an EventsBlock threw: the error's message (what one engine's push would have thrown). */
+  pushError?: string;
 }
 
 /**
@@ -313,7 +342,9 @@ export class BlockRunner {
     engine.onDiagnostic((d) => this.sink().reports.push({ diagnostic: { code: d.code, rule: d.rule, message: d.message } }));
   }
 
-  run(block: Block): BlockResult {
+  run(unit: WorkUnit): BlockResult {
+    if ('events' in unit) return this.runEvents(unit);
+    const block = unit;
     const result: BlockResult = (this.current = { index: block.index, alerts: [], reports: [] });
     const lineErrors: { line: number; text: string }[] = block.oversized.map(({ line, bytes }) => ({
       line,
@@ -344,6 +375,18 @@ export class BlockRunner {
     // Within a batch, lines are read before the batch is pushed: their errors come first, in line order.
     lineErrors.sort((a, b) => a.line - b.line);
     result.reports.unshift(...lineErrors.map(({ text }) => ({ text })));
+    return result;
+  }
+
+  private runEvents(block: EventsBlock): BlockResult {
+    const result: BlockResult = (this.current = { index: block.index, alerts: [], reports: [] });
+    try {
+      this.engine.push(block.events, block.options);
+    } catch (error) {
+      result.pushError = (error as Error)?.message ?? String(error);
+    } finally {
+      this.current = undefined;
+    }
     return result;
   }
 
@@ -386,17 +429,29 @@ function deactivationOf(alert: Alert): Deactivation | undefined {
  * Puts block results back in input order. A rule deactivated in block j raises nothing after j in
  * one engine; an engine on another thread that had not heard of it yet may have: those alerts, its
  * own later deactivation alert and its reports about the rule are dropped here.
+ *
+ * One engine reports a rule's first RULE_ERRORS_REPORTED errors, then one notice, then counts
+ * only; each of n engines does so for its own share. Every engine starts from the same count (a
+ * checkpoint's, or none) and sees a share of the errors in input order, so an error one engine
+ * would report (the k-th, k ≤ the limit) is at most the k-th of its thread and was reported: the
+ * merge recounts the reports in input order and keeps what one engine would have said.
  */
 export class BlockMerger {
   private readonly waiting = new Map<number, BlockResult>();
   readonly deactivated = new Map<string, Deactivation>();
+  /** Per rule, the errors counted so far in input order (as far as the limit of reports). */
+  private readonly ruleErrors: Map<string, number>;
 
   constructor(
     public next: number,
     private readonly write: (result: BlockResult) => void,
     /** Told each deactivation once, when the merge first meets it (to tell every engine). */
     private readonly onDeactivation: (d: Deactivation) => void,
-  ) {}
+    /** Errors each rule had before (a resumed run: the checkpoint's counts). */
+    ruleErrors: Iterable<[string, number]> = [],
+  ) {
+    this.ruleErrors = new Map(ruleErrors);
+  }
 
   add(result: BlockResult): void {
     this.waiting.set(result.index, result);
@@ -413,7 +468,8 @@ export class BlockMerger {
     const kept: BlockResult = {
       index: result.index,
       alerts: result.alerts.filter((a) => !gone.has(a.rule) && !(a.deactivation && gone.has(a.deactivation.rule))),
-      reports: result.reports.filter((r) => !('diagnostic' in r) || r.diagnostic.rule === undefined || !gone.has(r.diagnostic.rule)),
+      reports: this.recount(result.reports.filter((r) => !('diagnostic' in r) || r.diagnostic.rule === undefined || !gone.has(r.diagnostic.rule))),
+      ...(result.pushError !== undefined ? { pushError: result.pushError } : {}),
     };
     this.write(kept);
     for (const a of kept.alerts) {
@@ -426,6 +482,23 @@ export class BlockMerger {
 
   get pending(): number {
     return this.waiting.size;
+  }
+
+  /** The rule-error reports one engine would have given (see the class's comment). */
+  private recount(reports: BlockResult['reports']): BlockResult['reports'] {
+    const kept: BlockResult['reports'] = [];
+    for (const r of reports) {
+      if (!('diagnostic' in r) || r.diagnostic.code !== 'vigil.rule.error' || r.diagnostic.rule === undefined) {
+        kept.push(r);
+        continue;
+      }
+      const rule = r.diagnostic.rule;
+      const count = (this.ruleErrors.get(rule) ?? 0) + 1;
+      this.ruleErrors.set(rule, count);
+      if (count <= RULE_ERRORS_REPORTED && r.diagnostic.message !== MORE_RULE_ERRORS) kept.push(r);
+      else if (count === RULE_ERRORS_REPORTED + 1) kept.push({ diagnostic: { code: 'vigil.rule.error', rule, message: MORE_RULE_ERRORS } });
+    }
+    return kept;
   }
 }
 

@@ -125,6 +125,29 @@ describe('vigil run --threads', () => {
     }
   }, 120_000);
 
+  it("reports a rule's first errors, then the notice, as one engine does, whichever thread met them", () => {
+    // Errors now and then, thinning out: the 10th and 11th fall in blocks far apart, met by different threads.
+    const rules = join(dir, 'errors.vgl');
+    writeFileSync(rules, `RULE "every event"\nSOURCES kind = "x"\nSINK function (e) { return { n: e.n }; }\n\nRULE "fragile"\nSOURCES kind = "x"\nFILTER function (e) { return e.n % 7 === 3; }\nSINK function (e) { return { n: e.n, deep: e.n % 1400 === 3 ? e.nope.deeper : 0 }; }\n`);
+    const lines = Array.from({ length: 30_000 }, (_, n) => JSON.stringify({ kind: 'x', n }));
+    const input = join(dir, 'errors.jsonl');
+    writeFileSync(input, lines.join('\n') + '\n');
+    const errors = Array.from({ length: 30_000 }, (_, n) => n).filter((n) => n % 1400 === 3);
+    expect(errors.length).toBeGreaterThan(15);
+    const one = run(['run', '--rules', rules, '--threads', '1', input]);
+    expect(one.status, one.stderr).toBe(0);
+    // The naive model: the first 10 errors reported, then one notice.
+    expect(one.stderr.match(/sink threw TypeError/g)?.length).toBe(10);
+    expect(one.stderr.match(/more errors from this rule/g)?.length).toBe(1);
+    for (const threads of ['2', '3']) {
+      for (const guard of [[], ['--no-guard']]) {
+        const many = run(['run', '--rules', rules, '--threads', threads, ...guard, input]);
+        expect(many.stdout === one.stdout).toBe(true);
+        expect(many.stderr).toBe(one.stderr);
+      }
+    }
+  }, 120_000);
+
   it('reads piped input, gzip and a broken gzip stream alike with 1 and 2 threads', async () => {
     const { file, common } = writeThesis('small', 4000, 9);
     const text = readFileSync(file, 'utf8');
