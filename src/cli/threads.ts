@@ -1,6 +1,6 @@
 /**
- * `vigil run --threads N`: the input's lines spread over N engines, one per thread, with output
- * byte for byte that of one engine.
+ * `vigil run --threads N` and `vigil collect --threads N`: the input's lines (or datagrams) spread
+ * over N engines, one per thread, with output byte for byte that of one engine.
  *
  * Which rules may be spread is the edge's question (src/edge/routing.ts): a rule's routing class
  * says what it must be co-located with. A simple rule fed by events (class `events:partition`
@@ -20,6 +20,25 @@
  * still active: a rule deactivated (a limit tripped) in block j raises nothing after it, so the
  * merge drops a deactivated rule's alerts and reports from the blocks after j and tells every
  * engine (BlockMerger).
+ *
+ * Why stateful rules are not partitioned by key (as the edge does) yet — each of these breaks
+ * "byte for byte as one engine", and none has a fix small enough to be sure of:
+ * - Event time: the watermark one engine has at an event depends on every earlier event of the
+ *   input (EventClock: minimum over sources, quarantine, and a confirmed jump *releasing* held
+ *   events into windows of any key). Threads seeing a share would each need it from the main
+ *   thread, which then has to decode every line (JSON.parse and the USING fields) — the work the
+ *   threads were to take; bench/threads.mjs measures that serial share.
+ * - Output order: one engine sorts an input's alerts by (the event they arose from, a sequence
+ *   number counted over all rules in the batch, firing.ts); windows that close at one event come
+ *   in order of end, keys in order of arrival (window.ts). Alerts from two threads closing windows
+ *   at the same event cannot be ordered without the engine exporting, per alert, the rule's place,
+ *   the window's end and its key's first arrival in the whole input — a change of the engine's key.
+ * - Alert-fed rules: re-entry is depth-first per cause with a budget and a fan-out limit counted
+ *   over all the alerts of an input (reentry.ts), and alert-fed windows advance only once the
+ *   batch's alerts have re-entered (time-index.ts): a barrier between threads after every batch.
+ * - Checkpoints: one engine's checkpoint holds every key; resuming with another number of threads
+ *   would need windows, state tables and suppression split by key hash and merged back, which the
+ *   engine's checkpoint (checkpointing.ts) cannot do.
  */
 import { availableParallelism } from 'node:os';
 import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
