@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCollect, type CollectSpec } from '../../src/cli/collect.js';
+import { guardOptionsFromEnv } from '../../src/runtime/guard/guard-options.js';
 import { ipfixPacket, set, templateRecord, v4Record, V4_FIELDS, v5Packet, type V5Record } from '../io/packets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-threads-collect-'));
@@ -132,11 +133,23 @@ describe('vigil collect --threads', () => {
       expect(one.err).toMatch(/malformed packet from 127\.0\.0\.1:\d+: truncated/);
       expect(one.err).toMatch(/no template 256 from/);
       expect(one.err).toMatch(/vigil\.rule\.error rule "odd ports": sink threw TypeError/);
-      for (const spec of [{ threads: 2 }, { threads: 3 }, { threads: 2, guard: false as const }, { threads: 3, guard: false as const }]) {
+      // As the CLI runs it: each engine on its own thread under the watchdog (guarded), or not.
+      const guard = guardOptionsFromEnv({});
+      for (const spec of [{ threads: 1, guard }, { threads: 2, guard }, { threads: 3, guard }, { threads: 2, guard: false as const }, { threads: 3, guard: false as const }]) {
         const many = await collect(client, datagrams, spec);
-        expect(many.out === one.out, `${JSON.stringify(spec)}: alerts differ`).toBe(true);
+        expect(many.out === one.out, `${JSON.stringify({ threads: spec.threads, guarded: spec.guard !== false })}: alerts differ`).toBe(true);
         expect(many.err).toBe(one.err);
       }
+      // --metrics: the engines' counts summed over threads are one engine's.
+      const engineMetrics = async (threads: number) => {
+        const { err } = await collect(client, datagrams, { threads, metrics: true });
+        const { engine } = JSON.parse(err.trim().split('\n').pop()!);
+        return { eventsIn: engine.eventsIn, alertsOut: engine.alertsOut, rules: engine.rules };
+      };
+      const counted = await engineMetrics(1);
+      expect(counted.eventsIn).toBe(flows.flat().length);
+      expect(counted.rules['odd ports'].errors).toBe(sinkErrors);
+      expect(await engineMetrics(3)).toEqual(counted);
       // Correlating rules run on one thread, said so when --threads is given.
       const seq = await collect(client, datagrams, { threads: 2, rules: [correlating] });
       expect(seq.err).toMatch(/^vigil: --threads 2: running on one thread: rule "many ports" groups by source\.ip\n/);
