@@ -95,7 +95,7 @@ export class Engine {
       iocLists: () => this.iocs.names(),
       sigma: options.sigma,
       clock: this.clock,
-      changed: () => this.time.rebuild(this.registry.ordered()),
+      changed: () => this.time.rulesChanged(() => this.registry.ordered()),
     });
     this.iocs = new IocRegistry(host.iocSets, (list) => this.registry.ordered().filter((r) => r.plan.iocTerms.some((t) => t.list === list)).map((r) => r.name));
     this.time = new TimeIndex({ options: this.options, clock: this.clock, report, quarantined: (n) => (this.metricsOf.counters.quarantined += n) }, options.watermarkBy);
