@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { CheckpointError } from '../engine/checkpoint.js';
-import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
-import { eventLineParser, type EventFormat } from '../io/event-lines.js';
+import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import type { EventFormat } from '../io/event-lines.js';
+import { eagerDecodeAsked, lineReading } from '../io/lazy-jsonl.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
@@ -287,7 +288,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
       const decoder =
         engine instanceof GuardedEngine
           ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format })
-          : new JsonLinesDecoder({ skipLines: position.lines, parse: eventLineParser(spec.format).parse });
+          : new JsonLinesDecoder({ skipLines: position.lines, ...lineReading(spec.format, (engine as unknown as Engine).rulePlans(), eagerDecodeAsked(process.env)) });
       let unreadable: string | undefined;
       try {
         for await (const chunk of await openEvents(spec.input, io.stdin)) {
