@@ -174,7 +174,7 @@ export class Pipeline {
         if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
         else handle(passedRules, event, quarantined);
       }
-      time.advanceEventTime(trusted ? undefined : i, fired);
+      if (time.fields.size) time.advanceEventTime(trusted ? undefined : i, fired);
     }
 
     for (const [rule, items] of machineWork) this.stepMachine(rule, items, work);
