@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine as JsonRulesEngine } from 'json-rules-engine';
 import { createEngine } from '../dist/node.js';
-import { median, parseBenchArgs, printTable } from './lib.mjs';
+import { median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
 import { iocEntries as thesisIocEntries, makeEvents as makeThesisEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
 
 const argv = process.argv.slice(2);
@@ -288,6 +288,11 @@ async function main() {
     const perBatch = (a, b) => `${Math.round(a.batchMinRate).toLocaleString('en-US')} vs ${Math.round(b.batchMinRate).toLocaleString('en-US')} events/s, ${(a.batchMinRate / b.batchMinRate).toFixed(2)}×`;
     console.log(`per-batch minimum over the runs, Vigil vs the indexed loop: 36 rules ${perBatch(libraryAt36.lib, indexed36)}; 1,000 rules ${perBatch(lib1000, indexed1000)}; 1,000 vs 36 rules ${((lib1000.batchMinRate / libraryAt36.lib.batchMinRate) * 100).toFixed(0)} %`);
     console.log(`rules index: ${(libraryAt36.lib.rate / noIndex36.rate).toFixed(1)}× at 36 rules, ${(lib1000.rate / noIndex1000.rate).toFixed(1)}× at 1,000 rules`);
+    const row36 = libraryAt36.lib.rate / indexed36.rate;
+    const row1000 = lib1000.rate / indexed1000.rate;
+    summaryRow({ bench: 'rules', workload: 'thesis workload, 36 rules, library (peer: indexed hand-written loop)', vigil: libraryAt36.lib.rate, peer: indexed36.rate, unit: 'events/s', ratio: row36, target: '≥ 1.0×', met: row36 >= 1 });
+    summaryRow({ bench: 'rules', workload: 'same, 1,000 rules (peer: indexed hand-written loop)', vigil: lib1000.rate, peer: indexed1000.rate, unit: 'events/s', ratio: row1000, target: '≥ 1.0×', met: row1000 >= 1 });
+    summaryRow({ bench: 'rules', workload: '1,000 rules against Vigil at 36 rules', vigil: lib1000.rate, peer: libraryAt36.lib.rate, unit: 'events/s', ratio: lib1000.rate / libraryAt36.lib.rate, target: '≥ 0.5×', met: lib1000.rate / libraryAt36.lib.rate >= 0.5 });
   };
   if (args.library) {
     printTable(['workload', 'engine', 'events/s', 'peer events/s', 'ratio', 'alerts'], rows);
