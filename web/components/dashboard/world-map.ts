@@ -13,12 +13,43 @@ import { baseStyles } from '../shared/styles.js';
 const topology = world as unknown as Topology<{ countries: GeometryCollection }>;
 const countries = feature(topology, topology.objects.countries);
 
+interface Geometry {
+  land: string;
+  grid: string;
+  project: (p: [number, number]) => [number, number] | null;
+}
+
+/**
+ * Projected outlines by size, shared by every map: projecting the 110m countries takes tens of
+ * milliseconds, and a new map is made each time the Dashboard opens. The last few sizes are kept.
+ */
+const geometries = new Map<string, Geometry>();
+const MAX_GEOMETRIES = 4;
+
+function geometryFor(w: number, h: number): Geometry {
+  const key = `${w}x${h}`;
+  let g = geometries.get(key);
+  if (!g) {
+    const projection = geoNaturalEarth1().fitExtent(
+      [
+        [4, 4],
+        [Math.max(10, w - 4), Math.max(10, h - 4)],
+      ],
+      { type: 'Sphere' },
+    );
+    const path = geoPath(projection);
+    g = { land: path(countries) ?? '', grid: path(geoGraticule10()) ?? '', project: (p) => projection(p) };
+    if (geometries.size >= MAX_GEOMETRIES) geometries.delete(geometries.keys().next().value!);
+  } else geometries.delete(key);
+  geometries.set(key, g);
+  return g;
+}
+
 export class WorldMap extends LitElement {
   static override properties = { points: { attribute: false }, width: { state: true }, height: { state: true } };
   declare points: MapPoint[];
   declare width: number;
   declare height: number;
-  private cache: { w: number; h: number; land: string; grid: string; project: (p: [number, number]) => [number, number] | null } | undefined;
   private readonly resize = new ResizeObserver((entries) => {
     const box = entries[0]?.contentRect;
     if (!box) return;
@@ -30,8 +61,9 @@ export class WorldMap extends LitElement {
   constructor() {
     super();
     this.points = [];
-    this.width = 600;
-    this.height = 300;
+    // Unknown until the box is measured (the next frame): no outline is projected for a guess.
+    this.width = 0;
+    this.height = 0;
   }
 
   static override styles = [
@@ -81,23 +113,9 @@ export class WorldMap extends LitElement {
     this.resize.disconnect();
   }
 
-  private geometry() {
-    const { width: w, height: h } = this;
-    if (this.cache?.w === w && this.cache.h === h) return this.cache;
-    const projection = geoNaturalEarth1().fitExtent(
-      [
-        [4, 4],
-        [Math.max(10, w - 4), Math.max(10, h - 4)],
-      ],
-      { type: 'Sphere' },
-    );
-    const path = geoPath(projection);
-    this.cache = { w, h, land: path(countries) ?? '', grid: path(geoGraticule10()) ?? '', project: (p) => projection(p) };
-    return this.cache;
-  }
-
   override render() {
-    const g = this.geometry();
+    if (!this.width || !this.height) return html`<div class="box"></div>`;
+    const g = geometryFor(this.width, this.height);
     const max = Math.max(1, ...this.points.map((p) => p.count));
     const r = scaleSqrt().domain([0, max]).range([0, Math.max(8, Math.min(this.width, this.height) / 9)]);
     return html`<div class="box">
