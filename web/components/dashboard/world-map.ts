@@ -3,7 +3,7 @@
  * proportional to the violations counted there.
  */
 import { geoGraticule10, geoNaturalEarth1, geoPath, scaleSqrt } from 'd3';
-import { LitElement, css, html, svg } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import world from 'world-atlas/countries-110m.json' with { type: 'json' };
@@ -55,6 +55,8 @@ export class WorldMap extends LitElement {
     if (!box) return;
     const w = Math.floor(box.width);
     const h = Math.floor(box.height);
+    // A box that left the page (or is hidden) measures 0: keep the last size.
+    if (!w || !h) return;
     if (w !== this.width || h !== this.height) [this.width, this.height] = [w, h];
   });
 
@@ -113,13 +115,16 @@ export class WorldMap extends LitElement {
     this.resize.disconnect();
   }
 
+  /** One template whatever the size: the observed box must stay the same element. */
   override render() {
-    if (!this.width || !this.height) return html`<div class="box"></div>`;
+    return html`<div class="box">${this.width && this.height ? this.map() : nothing}</div>`;
+  }
+
+  private map() {
     const g = geometryFor(this.width, this.height);
     const max = Math.max(1, ...this.points.map((p) => p.count));
     const r = scaleSqrt().domain([0, max]).range([0, Math.max(8, Math.min(this.width, this.height) / 9)]);
-    return html`<div class="box">
-      <svg width=${this.width} height=${this.height} data-testid="world-map" role="img" aria-label="Violations per network location">
+    return html`<svg width=${this.width} height=${this.height} data-testid="world-map" role="img" aria-label="Violations per network location">
         ${svg`<path class="grid" d=${g.grid}></path><path class="land" d=${g.land}></path>`}
         ${this.points.map((p) => {
           const xy = g.project([p.lon, p.lat]);
@@ -130,8 +135,7 @@ export class WorldMap extends LitElement {
             <text class="dot-label" x=${xy[0] + radius + 3} y=${xy[1] + 4}>${p.count}</text>
           </g>`;
         })}
-      </svg>
-    </div>`;
+      </svg>`;
   }
 }
 
