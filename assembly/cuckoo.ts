@@ -176,18 +176,32 @@ function pushLevel(filter: Filter, level: Level): void {
 
 // ---------------------------------------------------------------- buckets
 
+// A bucket's fingerprints as one word (the low 32, 48 or 64 bits hold the 4 slots).
 // @ts-ignore: decorator
-@inline function bucketHas(t: usize, i: u32, fp: u32, fpBits: u32): bool {
+@inline function bucketWord(t: usize, i: u32, fpBits: u32): u64 {
+  if (fpBits == 8) return <u64>load<u32>(t + (<usize>i << 2));
+  if (fpBits == 16) return load<u64>(t + (<usize>i << 3));
+  return load<u64>(t + <usize>i * 6) & 0xFFFFFFFFFFFF;
+}
+
+// SWAR "has a zero lane" test of word ^ (fp in every lane): does any slot hold fp?
+// @ts-ignore: decorator
+@inline function wordHas(word: u64, fp: u32, fpBits: u32): bool {
   if (fpBits == 8) {
-    const v = load<u32>(t + (<usize>i << 2)) ^ (fp * 0x01010101);
+    const v = <u32>word ^ (fp * 0x01010101);
     return ((v - 0x01010101) & ~v & 0x80808080) != 0;
   } else if (fpBits == 16) {
-    const v = load<u64>(t + (<usize>i << 3)) ^ (<u64>fp * 0x0001000100010001);
+    const v = word ^ (<u64>fp * 0x0001000100010001);
     return ((v - 0x0001000100010001) & ~v & 0x8000800080008000) != 0;
   } else {
-    const v = (load<u64>(t + <usize>i * 6) & 0xFFFFFFFFFFFF) ^ (<u64>fp * 0x001001001001);
+    const v = word ^ (<u64>fp * 0x001001001001);
     return ((v - 0x001001001001) & ~v & 0x800800800800) != 0;
   }
+}
+
+// @ts-ignore: decorator
+@inline function bucketHas(t: usize, i: u32, fp: u32, fpBits: u32): bool {
+  return wordHas(bucketWord(t, i, fpBits), fp, fpBits);
 }
 
 // @ts-ignore: decorator
@@ -466,29 +480,52 @@ export function cuckoo_add(handle: usize, data: usize, lens: usize, n: u32, unit
   return n;
 }
 
-// hasMany works in groups: hash GROUP keys first, then probe them. The probes of a group are
-// independent and branch-free (both buckets, every level, OR-ed, no early exit whose misprediction
-// would flush the loads in flight), so the CPU overlaps the cache misses of several keys. At 3M
-// keys (6 MB table) this took hasMany from ~100 to ~77 ns per key. A single has() keeps its early
-// exit: alone, both loads already overlap under speculation (branch-free measured no faster).
+// hasMany works in batches of BATCH keys, in passes, so that the cache misses of many keys are in
+// flight at once (the table of 3M keys is 4.5–7 MB: nearly every bucket read is a miss):
+//   1. hash every key of the batch (compute only);
+//   2. per level, compute both bucket indices of every key, then read both buckets of every key in
+//      a loop that does nothing else — lean enough that the CPU's reorder window holds the loads
+//      of dozens of keys (a loop that also hashes and compares holds a few);
+//   3. compare the fingerprints with the words read (cached by now), OR-ing across levels.
+// No early exit: a data-dependent branch would mispredict on half the keys and flush the loads in
+// flight. Measured at 3M keys (wasm only, keys already in memory): 50–70 → 34–41 ns per key against
+// the previous hash-16-then-probe-16 loop. Reading bucket 2 only for keys bucket 1 does not hold (a
+// compacted second round) measured the same, so the simpler form stays. A single has() keeps its
+// early exit: alone, both loads already overlap under speculation (branch-free measured no faster,
+// again for this change).
 // @ts-ignore: decorator
-@inline const GROUP: u32 = 16;
-const groupHashes = memory.data(GROUP * 8, 8);
+@inline const BATCH: u32 = 64;
+const batchHash = memory.data(BATCH * 8, 8);
+const batchI1 = memory.data(BATCH * 4, 4);
+const batchI2 = memory.data(BATCH * 4, 4);
+const batchW1 = memory.data(BATCH * 8, 8);
+const batchW2 = memory.data(BATCH * 8, 8);
 
-// @ts-ignore: decorator
-@inline function levelContainsNoBranch(level: Level, h: u64): u32 {
+// Passes 2 and 3 at one level over the batch's g hashes; `first` writes the results, later levels OR.
+function probeLevelBatch(level: Level, j: u32, g: u32, out: usize, first: bool): void {
   const m = level.m;
   const fpBits = level.fpBits;
   const t = level.table;
-  const i1 = fastrange(<u32>h, m);
-  const fp = fingerprint(h, fpBits);
-  return <u32>bucketHas(t, i1, fp, fpBits) | <u32>bucketHas(t, altIndex(i1, fp, m), fp, fpBits);
+  for (let q: u32 = 0; q < g; q++) {
+    const h = levelHash(load<u64>(batchHash + (<usize>q << 3)), j);
+    const i1 = fastrange(<u32>h, m);
+    store<u32>(batchI1 + (<usize>q << 2), i1);
+    store<u32>(batchI2 + (<usize>q << 2), altIndex(i1, fingerprint(h, fpBits), m));
+  }
+  for (let q: u32 = 0; q < g; q++) {
+    store<u64>(batchW1 + (<usize>q << 3), bucketWord(t, load<u32>(batchI1 + (<usize>q << 2)), fpBits));
+    store<u64>(batchW2 + (<usize>q << 3), bucketWord(t, load<u32>(batchI2 + (<usize>q << 2)), fpBits));
+  }
+  for (let q: u32 = 0; q < g; q++) {
+    const fp = fingerprint(levelHash(load<u64>(batchHash + (<usize>q << 3)), j), fpBits);
+    const hit = <u32>wordHas(load<u64>(batchW1 + (<usize>q << 3)), fp, fpBits) | <u32>wordHas(load<u64>(batchW2 + (<usize>q << 3)), fp, fpBits);
+    store<u8>(out + q, first ? <u8>hit : load<u8>(out + q) | <u8>hit);
+  }
 }
 
 /** Tests a batch of keys, writing one byte per key (1 maybe present, 0 absent) at `out`. */
 export function cuckoo_has_many(handle: usize, data: usize, lens: usize, n: u32, units: bool, out: usize): u32 {
   const filter = changetype<Filter>(handle);
-  const first = levelAt(filter, 0);
   const nLevels = filter.nLevels;
   const seed = filter.seed;
   let p = data;
@@ -496,21 +533,16 @@ export function cuckoo_has_many(handle: usize, data: usize, lens: usize, n: u32,
   while (k < n) {
     let g: u32 = 0;
     let straddles = false;
-    for (; g < GROUP && k + g < n; g++) {
+    for (; g < BATCH && k + g < n; g++) {
       const len = keyBytes(p, load<u32>(lens + (<usize>(k + g) << 2)), units);
       if (len < 0) {
         straddles = true;
         break;
       }
-      store<u64>(groupHashes + (<usize>g << 3), xxh64(p, <usize>len, seed));
+      store<u64>(batchHash + (<usize>g << 3), xxh64(p, <usize>len, seed));
       p += <usize>len;
     }
-    for (let q: u32 = 0; q < g; q++) {
-      const h = load<u64>(groupHashes + (<usize>q << 3));
-      let hit = levelContainsNoBranch(first, h);
-      for (let j: u32 = 1; j < nLevels; j++) hit |= levelContainsNoBranch(levelAt(filter, j), levelHash(h, j));
-      store<u8>(out + k + q, <u8>hit);
-    }
+    for (let j: u32 = 0; j < nLevels; j++) probeLevelBatch(levelAt(filter, j), j, g, out + k, j == 0);
     k += g;
     if (straddles) return k;
   }
@@ -711,3 +743,4 @@ export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   }
   return changetype<usize>(filter);
 }
+

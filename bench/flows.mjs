@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './lib.mjs';
+import { median, summaryRow } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -93,6 +93,8 @@ if (!python) {
   console.log('| step | vigil ms | scikit-learn ms | vigil / sklearn |');
   console.log('|---|---:|---:|---:|');
   console.log(`| train (scale, k-means × 19 k, silhouette) | ${trainMs.toFixed(0)} | ${sk.trainMs.toFixed(0)} | ${(trainMs / sk.trainMs).toFixed(2)} |`);
+  summaryRow({ bench: 'flows', workload: 'flow model training (k-means), vs scikit-learn', vigil: trainMs, peer: sk.trainMs, unit: 'ms', ratio: sk.trainMs / trainMs });
+  summaryRow({ bench: 'flows', workload: 'flow model scoring (KNN), vs scikit-learn', vigil: scoreMs, peer: sk.scoreMs, unit: 'ms', ratio: sk.scoreMs / scoreMs });
   console.log(`| score (KNN) | ${scoreMs.toFixed(1)} | ${sk.scoreMs.toFixed(1)} | ${(scoreMs / sk.scoreMs).toFixed(2)} |`);
   console.log(`k: vigil ${model.k}, scikit-learn ${sk.k}; KNN accuracy: vigil ${(accuracy * 100).toFixed(2)} %, scikit-learn ${(sk.accuracy * 100).toFixed(2)} %`);
 }
@@ -191,6 +193,7 @@ console.log('| rules | vigil flows/s | hand-written flows/s | vigil / hand-writt
 console.log('|---|---:|---:|---:|');
 console.log(`| port scans + SSH brute force (3 rules, ${vigilAlerts.length} alerts) | ${rate(median(vigilMs)).toLocaleString('en')} | ${rate(median(peerMs)).toLocaleString('en')} | ${(median(peerMs) / median(vigilMs)).toFixed(2)} |`);
 console.log(`| the whole pack (${packFiles.length} files, ${wholeAlerts} alerts) | ${rate(median(wholeMs)).toLocaleString('en')} | — | — |`);
+summaryRow({ bench: 'flows', workload: 'port scans + SSH brute force, 3 rules', vigil: rate(median(vigilMs)), peer: rate(median(peerMs)), unit: 'flows/s', ratio: median(peerMs) / median(vigilMs) });
 if (!agree) {
   console.log(`DISAGREEMENT: vigil raised ${vigilAlerts.length} alerts, the hand-written peer ${peerAlerts.length}`);
   process.exitCode = 1;

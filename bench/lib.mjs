@@ -1,4 +1,5 @@
 // Small helpers shared by the benchmarks.
+import { appendFileSync } from 'node:fs';
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -48,4 +49,19 @@ export function printTable(headers, rows) {
   console.log(line(cells[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of cells.slice(1)) console.log(line(r));
+}
+
+/**
+ * One row of the closing summary of `npm run bench`: bench/run.mjs gives every benchmark the same
+ * file (VIGIL_BENCH_SUMMARY) and prints the rows of all of them together, each beside its peer and
+ * its target, so one run shows where Vigil stands. A benchmark run on its own prints its own table
+ * and writes nothing.
+ *
+ * `ratio` is Vigil ÷ peer with "higher is better" already applied (for times: peer ÷ Vigil).
+ * `met` is judged by the benchmark that knows what its target means; leave it out when there is none.
+ */
+export function summaryRow({ bench, workload, vigil, peer, unit, ratio, target, met }) {
+  const file = process.env.VIGIL_BENCH_SUMMARY;
+  if (!file) return;
+  appendFileSync(file, `${JSON.stringify({ bench, workload, vigil, peer, unit, ratio, target, met })}\n`);
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { createEngine } from '../dist/node.js';
-import { median, parseBenchArgs, printTable } from './lib.mjs';
+import { median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
 import { sysmonProcessCreation } from './sigma-events.mjs';
 
 const args = parseBenchArgs(process.argv.slice(2), { events: 100_000, reps: 3 });
@@ -355,4 +355,7 @@ printTable(
     ['per-rule closures, every rule', peerWall, peerCpu, 1],
   ],
 );
+summaryRow({ bench: 'sigma', workload: `${ruleCount ?? '?'} process_creation rules, CPU time`, vigil: libraryCpu, peer: peerCpu, unit: 'events/s', ratio: libraryCpu / peerCpu, target: '≥ 20×', met: libraryCpu / peerCpu >= 20 });
+summaryRow({ bench: 'sigma', workload: `${ruleCount ?? '?'} process_creation rules, wall time`, vigil: libraryWall, unit: 'events/s', target: '≥ 200,000 events/s', met: libraryWall >= 200_000 });
+summaryRow({ bench: 'sigma', workload: `whole corpus load (${corpusRules} rules)`, vigil: corpusLoad.wallMs / 1000, unit: 's', target: '< 3 s', met: corpusLoad.wallMs < 3000 });
 console.log(differences.length ? 'alerts: DIFFERENT (see above)' : `alerts: equal per rule over ${checkEvents.length.toLocaleString('en-US')} events with 1 attack in 20 (${[...peerCounts.values()].reduce((a, b) => a + b, 0)} alerts of ${peerCounts.size} rules)`);

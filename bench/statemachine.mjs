@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createEngine } from '../dist/node.js';
 import { createGenerator } from '../dist/simulate/index.js';
-import { median, parseBenchArgs, printTable } from './lib.mjs';
+import { median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
 
 const args = parseBenchArgs(process.argv.slice(2), { events: 3_000_000, capacity: 1_000_000, reps: 5 });
 if (args.quick) args.capacity = Math.min(args.capacity, 20_000);
@@ -95,6 +95,7 @@ async function main() {
       ['hand-written JS Map<string, {state, lastSeen}>', h, 1, hand.keys, hand.bytesPerKey, 1, hand.alerts],
     ],
   );
+  summaryRow({ bench: 'statemachine', workload: `STATE MACHINE rule, ${vigil.keys.toLocaleString('en-US')} live keys`, vigil: v, peer: h, unit: 'events/s', ratio: v / h });
   console.log('\nThe engine figure includes routing, the batch crossing into WebAssembly and building each alert;');
   console.log('the hand-written loop only counts its alerts. Memory: the WASM table\'s bytes vs the Map\'s heap growth.');
 }

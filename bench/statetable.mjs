@@ -9,7 +9,7 @@ import { formatResult } from '../dist/bench/format.js';
 import { runStateTableBench } from '../dist/bench/statetable.js';
 import { createHotPaths } from '../dist/wasm/hotpaths.js';
 import { loadVigilWasmNode } from '../dist/wasm/load-node.js';
-import { parseBenchArgs } from './lib.mjs';
+import { parseBenchArgs, summaryRow } from './lib.mjs';
 
 const args = parseBenchArgs(process.argv.slice(2), { keys: 1_000_000, events: 5_000_000, reps: 7, batch: 4096 });
 if (args.quick) Object.assign(args, { keys: 100_000, events: 500_000, reps: 3 });
@@ -19,4 +19,10 @@ const heapUsed = gc ? () => (gc(), gc(), process.memoryUsage().heapUsed) : undef
 const hot = createHotPaths(await loadVigilWasmNode());
 const result = runStateTableBench(hot, { ...args, heapUsed });
 console.log(formatResult(result));
+// Each WebAssembly row against the Map of its kind (without, then with a TTL).
+result.rows.forEach((row, k) => {
+  if (k === 0 || k === 3) return;
+  const peer = result.rows[k >= 3 ? 3 : 0];
+  summaryRow({ bench: 'statetable', workload: `${row.contender}, ${row['live keys'].toLocaleString('en-US')} keys`, vigil: row['Mevents/s'] * 1e6, peer: peer['Mevents/s'] * 1e6, unit: 'events/s', ratio: row['Mevents/s'] / peer['Mevents/s'] });
+});
 if (result.notes.some((n) => n.startsWith('DISAGREEMENT'))) process.exitCode = 1;

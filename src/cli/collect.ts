@@ -17,7 +17,9 @@ import { toJsonLine } from '../io/to-jsonl.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
-import { hasErrors, printDiagnostics, setUpEngine } from './setup.js';
+import { hasErrors, printDiagnostics, setUpEngine, type SetupSpec } from './setup.js';
+import { BlockRunner, defaultThreads, rulesMayShare, sequentialReason, type BlockResult } from './threads.js';
+import { Dispatcher, iocFiltersOf, ruleErrorsOf, ThreadPool } from './threads-pool.js';
 import { CliWebhook, WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, type WebhookSpec } from './webhook.js';
 
 export interface CollectSpec {
@@ -61,6 +63,11 @@ export interface CollectSpec {
   lossReportEveryMs?: number;
   /** Bytes of datagrams read and waiting to be decoded ({@link DEFAULT_RECEIVE_QUEUE}). */
   receiveQueueBytes?: number;
+  /**
+   * Engines on as many threads (`--threads`; default: the cores). Rules that correlate nothing
+   * share the datagrams between them; any other rule set runs on one (src/cli/threads.ts).
+   */
+  threads?: number;
 }
 
 /** Live flows dated further ahead of the clock than this are quarantined (an exporter's clock may be off by a little). */
@@ -86,7 +93,7 @@ export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|di
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
             [--receive-buffer <bytes>] [--receive-queue <bytes>] [--max-templates <n>] [--max-templates-per-exporter <n>]
-            [--duration <ms>] [--max-packets <n>] [--no-guard]
+            [--duration <ms>] [--max-packets <n>] [--no-guard] [--threads <n>]
             ${WEBHOOK_USAGE_LINES}
       Listens for NetFlow v5, v9 and IPFIX on UDP, applies the rules to the flows and writes alerts
       as JSON lines to stdout (or --out). Malformed datagrams are reported on stderr and skipped.
@@ -110,7 +117,11 @@ export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|di
       Templates are cached up to --max-templates (default ${DEFAULT_TEMPLATE_LIMITS.total}) in all and
       --max-templates-per-exporter (default ${DEFAULT_TEMPLATE_LIMITS.perExporter}); the least recently used leave first.
       ${WEBHOOK_USAGE_TEXT}
-      On stop the collector waits for undelivered alerts (a second SIGINT dead-letters them).`;
+      On stop the collector waits for undelivered alerts (a second SIGINT dead-letters them).
+      --threads <n> (default: the cores) runs n engines on n threads when every rule is a simple
+      rule fed by events whose functions run natively (as for run): each datagram's flows go to
+      whichever thread is free, and alerts and reports are written in the order the datagrams
+      came, byte for byte as with one thread. Other rule sets run on one thread.`;
 
 /** Parses `host:port` / `[v6]:port`. */
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -173,30 +184,52 @@ export function kernelDrops(port: number, ipv6: boolean): number | undefined {
 export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> {
   if (!spec.rules.length) throw new InputError('collect needs at least one --rules file or directory');
   const { host, port } = parseHostPort(spec.udp);
-  const setup = await setUpEngine(
-    { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true, sigmaPipeline: spec.sigmaPipeline },
-    // pushes carry each exporter's bound; this one is for anything pushed without
-    {
-      outOfOrderMs: spec.outOfOrderMs ?? DEFAULT_FLOW_OUT_OF_ORDER_MS,
-      allowedLatenessMs: spec.latenessMs,
-      watermarkBy: spec.watermarkBy,
-      maxFutureMs: spec.maxFutureMs ?? DEFAULT_COLLECT_MAX_FUTURE_MS,
-      maxJumpMs: spec.maxJumpMs,
-    },
-    GuardedEngine.factory(spec.guard),
-  );
+  const setupSpec: SetupSpec = { rules: spec.rules, iocs: spec.iocs, tables: spec.tables, models: spec.models, listPathRequired: true, sigmaPipeline: spec.sigmaPipeline };
+  // pushes carry each exporter's bound; this one is for anything pushed without
+  const engineOptions = {
+    outOfOrderMs: spec.outOfOrderMs ?? DEFAULT_FLOW_OUT_OF_ORDER_MS,
+    allowedLatenessMs: spec.latenessMs,
+    watermarkBy: spec.watermarkBy,
+    maxFutureMs: spec.maxFutureMs ?? DEFAULT_COLLECT_MAX_FUTURE_MS,
+    maxJumpMs: spec.maxJumpMs,
+  };
+  const threads = spec.threads ?? defaultThreads();
+  // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
+  const spawned = threads > 1 && (await rulesMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
+    await spawned?.close();
+    throw error;
+  });
   const { engine } = setup;
   await printDiagnostics(io, setup.diagnostics);
   if (hasErrors(setup.diagnostics)) {
     engine.dispose();
+    await spawned?.close();
     return 1;
   }
+  const sequential = threads > 1 ? sequentialReason(engine.rules()) : undefined;
+  // Asked for by name and not possible: say why (the default quietly uses one thread).
+  if (spec.threads !== undefined && spec.threads > 1 && sequential) io.stderr.write(`vigil: --threads ${spec.threads}: running on one thread: ${sequential}\n`);
+  const pool = !sequential ? spawned : undefined;
+  if (!pool) await spawned?.close();
 
   let webhook: CliWebhook | undefined;
   try {
     webhook = spec.webhook ? await CliWebhook.start(spec.webhook, io) : undefined;
+    await pool?.init({
+      setup: setupSpec,
+      iocFilters: iocFiltersOf(engine),
+      engineOptions,
+      batchLines: 1,
+      inputName: spec.udp,
+      outputFormat: 'jsonl',
+      version: io.version,
+      keepAlerts: webhook !== undefined,
+    });
   } catch (error) {
     engine.dispose();
+    await pool?.close();
+    await webhook?.finish();
     throw error;
   }
   const out: Writable = spec.out ? createWriteStream(spec.out) : io.stdout;
@@ -206,19 +239,53 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   };
   const decoder = new NetflowDecoder(templateLimits);
   let alerts = 0;
-  engine.onAlert((alert: Alert) => {
-    alerts++;
-    out.write(toJsonLine(alert));
-    webhook?.enqueue(alert);
-  });
-  engine.onDiagnostic((d: RuntimeDiagnostic) => {
-    io.stderr.write(`vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`);
-  });
+  let engineErrors = 0;
+  const diagnosticLine = (d: Pick<RuntimeDiagnostic, 'code' | 'rule' | 'message'>) => `vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`;
+  const engineErrorLine = (exporter: string, message: string) => `vigil: engine error on flows from ${exporter}: ${message}\n`;
+  /**
+   * With threads, what the main thread says about a datagram (malformed, no template, evictions)
+   * waits for the engine's reports on the datagrams before it, so stderr reads as with one thread:
+   * `notes` gathers it until the next datagram with flows takes it along (`unitNotes`).
+   */
+  let notes = '';
+  const note = (text: string) => {
+    if (pool) notes += text;
+    else io.stderr.write(text);
+  };
+  const unitNotes = new Map<number, { notes: string; exporter: string }>();
+  let nextUnit = 0;
+  const dispatcher = pool
+    ? new Dispatcher(pool, new BlockRunner(engine, 1, spec.udp, toJsonLine, webhook !== undefined), 0, (result: BlockResult) => {
+        const unit = unitNotes.get(result.index);
+        unitNotes.delete(result.index);
+        let text = unit?.notes ?? '';
+        for (const a of result.alerts) {
+          alerts++;
+          out.write(a.text);
+          if (a.alert) webhook?.enqueue(a.alert);
+        }
+        for (const r of result.reports) text += 'text' in r ? r.text : diagnosticLine(r.diagnostic);
+        if (result.pushError !== undefined) {
+          engineErrors++;
+          text += engineErrorLine(unit?.exporter ?? '', result.pushError);
+        }
+        if (text) io.stderr.write(text);
+      }, ruleErrorsOf(engine))
+    : undefined;
+  if (!dispatcher) {
+    engine.onAlert((alert: Alert) => {
+      alerts++;
+      out.write(toJsonLine(alert));
+      webhook?.enqueue(alert);
+    });
+    engine.onDiagnostic((d: RuntimeDiagnostic) => {
+      io.stderr.write(diagnosticLine(d));
+    });
+  }
 
   const ipv6 = isIPv6(host);
   const socket: Socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4' });
   const missingReported = new Map<string, number>();
-  let engineErrors = 0;
   const sessions = new Map<string, ExporterSession>();
   let evictionsReported = 0;
   let evictionsAtLastReport = 0;
@@ -250,19 +317,19 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     const exporter = `${from.address}:${from.port}`;
     const result = decoder.decode(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), from.address);
     const where = `${versionName(result.version)} ${domainName(result.version, result.domain)}`;
-    if (result.error) io.stderr.write(`vigil: malformed packet from ${exporter}: ${result.error.reason}: ${result.error.message}\n`);
+    if (result.error) note(`vigil: malformed packet from ${exporter}: ${result.error.reason}: ${result.error.message}\n`);
     for (const id of result.missingTemplates) {
       const key = `${from.address}|${result.version}|${result.domain}|${id}`;
       const n = (missingReported.get(key) ?? 0) + 1;
       if (missingReported.size < MISSING_TEMPLATE_KEYS || missingReported.has(key)) missingReported.set(key, n);
       if (n <= MISSING_TEMPLATE_REPORTS && missingReported.has(key)) {
-        io.stderr.write(`vigil: no template ${id} from ${exporter} (${where}): its data is skipped until the template arrives\n`);
+        note(`vigil: no template ${id} from ${exporter} (${where}): its data is skipped until the template arrives\n`);
       }
     }
     for (const e of result.evictions) {
       if (++evictionsReported > EVICTION_REPORTS) break;
       const limit = e.limit === 'exporter' ? `${templateLimits.perExporter} per exporter (--max-templates-per-exporter)` : `${templateLimits.total} in all (--max-templates)`;
-      io.stderr.write(
+      note(
         `vigil: template cache full at ${limit}: forgot template ${e.id} of ${e.exporter} (${versionName(e.version)} ${domainName(e.version, e.domain)}), the least recently used; its data is skipped until it is sent again${evictionsReported === EVICTION_REPORTS ? ' (further evictions are counted, not listed)' : ''}\n`,
       );
     }
@@ -273,11 +340,18 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     if (result.version !== 5) session.outOfOrder.announce(decoder.announcedTimeouts(result.version, from.address, result.domain));
     session.outOfOrder.observe(result.flows, result.exportMs);
     if (result.flows.length) {
+      const options = { source: session.source, outOfOrderMs: spec.outOfOrderMs ?? session.outOfOrder.boundMs };
+      if (dispatcher) {
+        unitNotes.set(nextUnit, { notes, exporter });
+        notes = '';
+        dispatcher.submit({ index: nextUnit++, events: result.flows as unknown as Record<string, unknown>[], options });
+        return;
+      }
       try {
-        engine.push(result.flows, { source: session.source, outOfOrderMs: spec.outOfOrderMs ?? session.outOfOrder.boundMs });
+        engine.push(result.flows, options);
       } catch (error) {
         engineErrors++;
-        io.stderr.write(`vigil: engine error on flows from ${exporter}: ${(error as Error).message}\n`);
+        io.stderr.write(engineErrorLine(exporter, (error as Error).message));
       }
     }
   };
@@ -316,6 +390,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     return lines.length ? lines.join('\n') : undefined;
   };
   let boundPort = 0;
+  let sliceFailure: unknown;
   let dropsReported = 0;
   const received = new ReceiveQueue(spec.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE);
   let queueDropsReported = 0;
@@ -352,18 +427,27 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     // kernel's buffer is emptied at the speed of a read, and a burst waits here, in a bounded queue,
     // instead of overflowing it.
     let scheduled = false;
-    const drainSlice = () => {
+    const drainSlice = (): void => {
       scheduled = false;
       const until = performance.now() + DRAIN_SLICE_MS;
-      do {
-        const item = received.shift();
-        if (!item) break;
-        onMessage(item.msg, item.from);
-        if (spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets) return stop();
-      } while (performance.now() < until);
+      try {
+        do {
+          // With threads: while the results waiting to be written are at their bound, the queue waits.
+          if (dispatcher?.full) break;
+          const item = received.shift();
+          if (!item) break;
+          onMessage(item.msg, item.from);
+          if (spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets) return stop();
+        } while (performance.now() < until);
+      } catch (error) {
+        // A thread failed (or the decoding): the collector stops, and the error is thrown once the socket is closed.
+        sliceFailure ??= error;
+        return stop();
+      }
       if (received.length && !done) {
         scheduled = true;
-        setImmediate(drainSlice);
+        if (dispatcher?.full) void dispatcher.whenAnyDone().then(() => setImmediate(drainSlice));
+        else setImmediate(drainSlice);
       }
     };
     socket.on('message', (msg, from) => {
@@ -392,11 +476,29 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
 
   const drops = kernelDrops(boundPort, ipv6);
   socket.close();
-  // what was received is decoded before the windows close (up to --max-packets)
-  for (let item = received.shift(); item && !(spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets); item = received.shift()) onMessage(item.msg, item.from);
+  if (sliceFailure) {
+    engine.dispose();
+    await pool?.close();
+    await webhook?.finish();
+    throw sliceFailure;
+  }
+  let metrics: unknown;
   try {
-    engine.flush();
+    // what was received is decoded before the windows close (up to --max-packets)
+    for (let item = received.shift(); item && !(spec.maxPackets !== undefined && decoder.stats.packets >= spec.maxPackets); item = received.shift()) {
+      await dispatcher?.room();
+      onMessage(item.msg, item.from);
+    }
+    if (dispatcher) {
+      await dispatcher.drain();
+      // Notes on the datagrams after the last one with flows.
+      if (notes) io.stderr.write(notes);
+      notes = '';
+      await dispatcher.finish();
+      if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
+    } else engine.flush();
   } finally {
+    await pool?.close();
     const s: NetflowStats = decoder.stats;
     const news = lossNews(true, drops);
     if (news) io.stderr.write(`${news}\n`);
@@ -426,7 +528,7 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
         flowsLost: lost,
         exporters,
       };
-      io.stderr.write(`${JSON.stringify({ decoder: s, collector, engine: engine.metrics() })}\n`);
+      io.stderr.write(`${JSON.stringify({ decoder: s, collector, engine: metrics ?? engine.metrics() })}\n`);
     }
     engine.dispose();
     // After the last window fired, so its alerts are delivered too.

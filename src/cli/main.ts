@@ -111,6 +111,7 @@ const collectOptions = {
   'max-templates': { type: 'string' },
   'max-templates-per-exporter': { type: 'string' },
   'sigma-pipeline': { type: 'string' },
+  threads: { type: 'string' },
   ...webhookOptions,
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -216,6 +217,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             },
             webhook: webhookSpec(values, optionalCount, optionalMs),
             guard: values['no-guard'] ? false : guardOptionsFromEnv(process.env),
+            threads: optionalCount(values.threads, '--threads'),
           },
           io,
         );

@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { CheckpointError } from '../engine/checkpoint.js';
-import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
-import { eventLineParser, type EventFormat } from '../io/event-lines.js';
+import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
+import type { EventFormat } from '../io/event-lines.js';
+import { eagerDecodeAsked, lineReading } from '../io/lazy-jsonl.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
@@ -14,11 +15,10 @@ import { gunzipIfGzip } from '../io/gzip.js';
 import { chunksOf, streamOf } from '../io/streams.js';
 import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
 import { GzipBreak, nodeGunzip } from './gunzip.js';
-import { InputError, readText, ruleFiles, UsageError, writeAll, type CliIO } from './io.js';
-import { languageOf } from '../engine/compile-source.js';
+import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine, type SetupSpec } from './setup.js';
-import { BlockMerger, BlockRunner, defaultThreads, LineBlocks, mayShare, sequentialReason, sumMetrics, type Block, type BlockResult } from './threads.js';
-import { ThreadPool } from './threads-pool.js';
+import { BlockRunner, defaultThreads, LineBlocks, rulesMayShare, sequentialReason, type Block, type BlockResult } from './threads.js';
+import { Dispatcher, iocFiltersOf, ruleErrorsOf, ThreadPool } from './threads-pool.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
 
 export interface RunSpec {
@@ -74,9 +74,6 @@ export interface RunSpec {
 const BATCH_LINES = 1024;
 /** Per rule, how many late-event diagnostics are printed before only the count is kept. */
 const LATE_REPORTS_PER_RULE = 10;
-/** With --threads: blocks (batches) waiting on one thread at most, and decoded blocks waiting to be written in order. */
-const BLOCKS_IN_FLIGHT = 2;
-const BLOCKS_WAITING = 64;
 
 /** What the CLI stores in a checkpoint beside the engine state. */
 interface RunPosition {
@@ -112,7 +109,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   };
   const threads = spec.threads ?? defaultThreads();
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
-  const spawned = threads > 1 && (await vglMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  const spawned = threads > 1 && (await rulesMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
   const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
     await spawned?.close();
     throw error;
@@ -207,7 +204,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
       try {
         await pool.init({
           setup: setupSpec,
-          iocFilters: [...engine.iocs.names()].map((name): [string, Uint8Array] => [name, engine.iocs.serialize(name)]),
+          iocFilters: iocFiltersOf(engine),
           engineOptions,
           batchLines: BATCH_LINES,
           inputName,
@@ -226,35 +223,17 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
             else report(r.diagnostic);
           }
         };
-        const runner = new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined);
         const blocks = new LineBlocks(BATCH_LINES, position.lines, spec.format);
-        let failure: unknown;
-        const inFlight = new Set<Promise<unknown>>();
-        const track = (work: Promise<unknown>) => {
-          const tracked = work.catch((error: unknown) => void (failure ??= error)).finally(() => inFlight.delete(tracked));
-          inFlight.add(tracked);
-        };
-        const merger = new BlockMerger(blocks.nextBlock, write, (d) => {
-          // Every engine stops running the rule (the merge drops what they raised for it meanwhile).
-          runner.deactivate(d);
-          track(pool.deactivate(d));
-        });
-        const drain = async () => {
-          while (inFlight.size) await Promise.race(inFlight);
-          if (failure) throw failure;
-        };
+        const dispatcher = new Dispatcher(pool, new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined), blocks.nextBlock, write, ruleErrorsOf(engine));
         const dispatch = async (block: Block) => {
-          if (failure) throw failure;
           if (checkpoints?.due(block.firstLine)) {
             // A checkpoint sees every engine after the same line: the blocks before it are all written.
-            await drain();
+            await dispatcher.drain();
             checkpoints.atBoundary(block.firstLine);
             await flushAll();
           }
-          while (merger.pending >= BLOCKS_WAITING && inFlight.size) await Promise.race(inFlight);
-          const driver = pool.idle(BLOCKS_IN_FLIGHT);
-          if (driver) track(pool.run(driver, block).then((result) => merger.add(result)));
-          else merger.add(runner.run(block));
+          await dispatcher.room();
+          dispatcher.submit(block);
         };
         let unreadable: string | undefined;
         try {
@@ -269,16 +248,14 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
         }
         const last = blocks.end(unreadable !== undefined);
         if (last) await dispatch(last);
-        await drain();
-        merger.emit(runner.flush());
-        for (const result of await pool.flush()) merger.emit(result);
+        await dispatcher.finish();
         if (unreadable === undefined) checkpoints?.atEnd(blocks.lines);
         else {
           pendingErrors += `${inputName}: gzip: ${unreadable} after line ${blocks.lines}\n`;
           exitCode = 2;
         }
         await flushAll();
-        if (spec.metrics) metrics = sumMetrics([engine.metrics(), ...(await pool.metrics())] as never[], new Set(merger.deactivated.keys()));
+        if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
       } finally {
         await pool.close();
       }
@@ -287,7 +264,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
       const decoder =
         engine instanceof GuardedEngine
           ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format })
-          : new JsonLinesDecoder({ skipLines: position.lines, parse: eventLineParser(spec.format).parse });
+          : new JsonLinesDecoder({ skipLines: position.lines, ...lineReading(spec.format, (engine as unknown as Engine).rulePlans(), eagerDecodeAsked(process.env)) });
       let unreadable: string | undefined;
       try {
         for await (const chunk of await openEvents(spec.input, io.stdin)) {
@@ -329,18 +306,6 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     await webhook?.finish();
   }
   return exitCode;
-}
-
-
-
-/** Whether the VGL rule files leave a chance that the rules can be shared between threads (unreadable files are setUpEngine's to report). */
-async function vglMayShare(paths: readonly string[]): Promise<boolean> {
-  try {
-    const files = (await ruleFiles(paths)).filter((f) => languageOf(f) === 'vgl');
-    return mayShare(await Promise.all(files.map((f) => readText(f, 'rules'))));
-  } catch {
-    return true;
-  }
 }
 
 /** Where alerts go, counting the bytes that belong to the run. */

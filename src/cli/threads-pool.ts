@@ -1,6 +1,7 @@
 /**
- * The threads of `vigil run --threads N` beyond the main thread's (src/cli/threads-worker.ts), as
- * promises: each request gets its reply, in order, per thread.
+ * The threads of `vigil run --threads N` and `vigil collect --threads N` beyond the main thread's
+ * (src/cli/threads-worker.ts), as promises: each request gets its reply, in order, per thread; and
+ * the Dispatcher both commands hand their units of work to.
  */
 import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../engine/engine.js';
@@ -9,7 +10,7 @@ import type { GuardOptions } from '../runtime/guard/guard-options.js';
 import { GuardFailure } from '../runtime/guard/guarded-engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { SetupSpec } from './setup.js';
-import type { Block, BlockResult, Deactivation } from './threads.js';
+import { BlockMerger, sumMetrics, type BlockResult, type BlockRunner, type Deactivation, type WorkUnit } from './threads.js';
 
 /** What a thread starts with: its engine's options (undefined: created with the rules, see threads-worker.ts). */
 export interface DriverStart {
@@ -33,7 +34,7 @@ type Metrics = ReturnType<EngineSurface['metrics']>;
 
 export type DriverRequest = { id: number } & (
   | { type: 'init'; data: DriverData }
-  | { type: 'block'; block: Block }
+  | { type: 'block'; block: WorkUnit }
   | { type: 'restore'; bytes: Uint8Array }
   | { type: 'deactivate'; deactivation: Deactivation }
   | { type: 'flush' }
@@ -127,7 +128,7 @@ export class ThreadPool {
     return best;
   }
 
-  async run(driver: Driver, block: Block): Promise<BlockResult> {
+  async run(driver: Driver, block: WorkUnit): Promise<BlockResult> {
     driver.inFlight++;
     try {
       const reply = await driver.request({ type: 'block', block });
@@ -157,5 +158,102 @@ export class ThreadPool {
 
   async close(): Promise<void> {
     await Promise.all(this.drivers.map((d) => d.terminate()));
+  }
+}
+
+/** Units waiting on one thread at most, and finished units waiting to be written in order. */
+const UNITS_IN_FLIGHT = 2;
+const UNITS_WAITING = 64;
+
+/** Each rule's error count in the engine's metrics: where the merge's count of rule errors starts. */
+export function ruleErrorsOf(engine: EngineSurface): [string, number][] {
+  return Object.entries(engine.metrics().rules).map(([name, stats]): [string, number] => [name, stats.errors]);
+}
+
+/** The IOC lists as the main thread's engine built them, for DriverData (the threads load the bytes rather than build them again). */
+export function iocFiltersOf(engine: EngineSurface): [string, Uint8Array][] {
+  return [...engine.iocs.names()].map((name): [string, Uint8Array] => [name, engine.iocs.serialize(name)]);
+}
+
+/**
+ * Hands units of work (in output order) to an idle thread, or runs one on the main thread's engine
+ * when every thread has its share, and writes their results in order through a BlockMerger. A
+ * deactivation the merge meets is told to every engine.
+ */
+export class Dispatcher {
+  readonly merger: BlockMerger;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private failure: unknown;
+
+  constructor(
+    private readonly pool: ThreadPool,
+    /** The main thread's engine. */
+    private readonly local: BlockRunner,
+    firstUnit: number,
+    write: (result: BlockResult) => void,
+    /** Errors each rule had before the first unit (the main thread's engine's, restored or new). */
+    ruleErrors: Iterable<[string, number]>,
+  ) {
+    this.merger = new BlockMerger(
+      firstUnit,
+      write,
+      (d) => {
+        // Every engine stops running the rule (the merge drops what they raised for it meanwhile).
+        local.deactivate(d);
+        this.track(pool.deactivate(d));
+      },
+      ruleErrors,
+    );
+  }
+
+  /** Whether the results waiting to be written are at their bound (submit may still be called: it then runs the unit here). */
+  get full(): boolean {
+    return this.merger.pending >= UNITS_WAITING && this.inFlight.size > 0;
+  }
+
+  /** Resolves once a unit may be submitted without the results waiting to be written growing past their bound. */
+  async room(): Promise<void> {
+    this.check();
+    while (this.full) await Promise.race(this.inFlight);
+    this.check();
+  }
+
+  /** Any resolved promise of a unit in flight (for a caller that polls `full`). */
+  whenAnyDone(): Promise<unknown> {
+    return this.inFlight.size ? Promise.race(this.inFlight) : Promise.resolve();
+  }
+
+  submit(unit: WorkUnit): void {
+    this.check();
+    const driver = this.pool.idle(UNITS_IN_FLIGHT);
+    if (driver) this.track(this.pool.run(driver, unit).then((result) => this.merger.add(result)));
+    else this.merger.add(this.local.run(unit));
+  }
+
+  /** Waits until every unit submitted is written (a checkpoint, the end of the input). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    this.check();
+  }
+
+  /** After the input: every unit written, then what each engine still holds (the end-of-input flush). */
+  async finish(): Promise<void> {
+    await this.drain();
+    this.merger.emit(this.local.flush());
+    for (const result of await this.pool.flush()) this.merger.emit(result);
+  }
+
+  /** The engines' metrics summed, the main thread's first. */
+  async metrics(local: Metrics): Promise<Metrics> {
+    return sumMetrics([local, ...(await this.pool.metrics())] as never[], new Set(this.merger.deactivated.keys()));
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => void (this.failure ??= error)).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
   }
 }

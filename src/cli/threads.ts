@@ -1,6 +1,6 @@
 /**
- * `vigil run --threads N`: the input's lines spread over N engines, one per thread, with output
- * byte for byte that of one engine.
+ * `vigil run --threads N` and `vigil collect --threads N`: the input's lines (or datagrams) spread
+ * over N engines, one per thread, with output byte for byte that of one engine.
  *
  * Which rules may be spread is the edge's question (src/edge/routing.ts): a rule's routing class
  * says what it must be co-located with. A simple rule fed by events (class `events:partition`
@@ -20,18 +20,40 @@
  * still active: a rule deactivated (a limit tripped) in block j raises nothing after it, so the
  * merge drops a deactivated rule's alerts and reports from the blocks after j and tells every
  * engine (BlockMerger).
+ *
+ * Why stateful rules are not partitioned by key (as the edge does) yet — each of these breaks
+ * "byte for byte as one engine", and none has a fix small enough to be sure of:
+ * - Event time: the watermark one engine has at an event depends on every earlier event of the
+ *   input (EventClock: minimum over sources, quarantine, and a confirmed jump *releasing* held
+ *   events into windows of any key). Threads seeing a share would each need it from the main
+ *   thread, which then has to decode every line (JSON.parse and the USING fields) — the work the
+ *   threads were to take; bench/threads.mjs measures that serial share.
+ * - Output order: one engine sorts an input's alerts by (the event they arose from, a sequence
+ *   number counted over all rules in the batch, firing.ts); windows that close at one event come
+ *   in order of end, keys in order of arrival (window.ts). Alerts from two threads closing windows
+ *   at the same event cannot be ordered without the engine exporting, per alert, the rule's place,
+ *   the window's end and its key's first arrival in the whole input — a change of the engine's key.
+ * - Alert-fed rules: re-entry is depth-first per cause with a budget and a fan-out limit counted
+ *   over all the alerts of an input (reentry.ts), and alert-fed windows advance only once the
+ *   batch's alerts have re-entered (time-index.ts): a barrier between threads after every batch.
+ * - Checkpoints: one engine's checkpoint holds every key; resuming with another number of threads
+ *   would need windows, state tables and suppression split by key hash and merged back, which the
+ *   engine's checkpoint (checkpointing.ts) cannot do.
  */
 import { availableParallelism } from 'node:os';
 import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
-import type { RuleInfo } from '../engine/types.js';
+import { languageOf } from '../engine/compile-source.js';
+import type { PushOptions, RuleInfo } from '../engine/types.js';
 import type { ViolationKind } from '../sandbox/violation.js';
 import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import { routingClassOf } from '../edge/routing.js';
+import { MORE_RULE_ERRORS, RULE_ERRORS_REPORTED } from '../engine/firing.js';
 import type { RuleAst } from '../lang/ast.js';
 import { parseRules } from '../lang/parse.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
+import { readText, ruleFiles } from './io.js';
 
 /** `--threads` by default: the cores Node may use. */
 export function defaultThreads(): number {
@@ -92,6 +114,30 @@ export function mayShare(vglTexts: readonly string[]): boolean {
   }
   return true;
 }
+
+/** Whether the VGL rule files leave a chance that the rules can be shared between threads (unreadable files are setUpEngine's to report). */
+export async function rulesMayShare(paths: readonly string[]): Promise<boolean> {
+  try {
+    const files = (await ruleFiles(paths)).filter((f) => languageOf(f) === 'vgl');
+    return mayShare(await Promise.all(files.map((f) => readText(f, 'rules'))));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Events already decoded (`vigil collect`: one datagram's flows), pushed as one batch with the
+ * push's options, as the one-thread collector pushes them.
+ */
+export interface EventsBlock {
+  /** Its place in the output order. */
+  index: number;
+  events: Record<string, unknown>[];
+  options?: PushOptions;
+}
+
+/** A unit of work for any thread: lines to decode and push, or events to push. */
+export type WorkUnit = Block | EventsBlock;
 
 /** The lines of one batch, as bytes, with where they are in the input. */
 export interface Block {
@@ -287,6 +333,8 @@ export interface BlockResult {
   alerts: { rule: string; text: string; deactivation?: Deactivation; alert?: Alert }[];
   /** Line errors (text, with the input's name and line number), then the engine's diagnostics. */
   reports: ({ text: string } | { diagnostic: Pick<RuntimeDiagnostic, 'code' | 'rule' | 'message'> })[];
+  /** The push of an EventsBlock threw: the error's message (what one engine's push would have thrown). */
+  pushError?: string;
 }
 
 /**
@@ -313,7 +361,9 @@ export class BlockRunner {
     engine.onDiagnostic((d) => this.sink().reports.push({ diagnostic: { code: d.code, rule: d.rule, message: d.message } }));
   }
 
-  run(block: Block): BlockResult {
+  run(unit: WorkUnit): BlockResult {
+    if ('events' in unit) return this.runEvents(unit);
+    const block = unit;
     const result: BlockResult = (this.current = { index: block.index, alerts: [], reports: [] });
     const lineErrors: { line: number; text: string }[] = block.oversized.map(({ line, bytes }) => ({
       line,
@@ -344,6 +394,18 @@ export class BlockRunner {
     // Within a batch, lines are read before the batch is pushed: their errors come first, in line order.
     lineErrors.sort((a, b) => a.line - b.line);
     result.reports.unshift(...lineErrors.map(({ text }) => ({ text })));
+    return result;
+  }
+
+  private runEvents(block: EventsBlock): BlockResult {
+    const result: BlockResult = (this.current = { index: block.index, alerts: [], reports: [] });
+    try {
+      this.engine.push(block.events, block.options);
+    } catch (error) {
+      result.pushError = (error as Error)?.message ?? String(error);
+    } finally {
+      this.current = undefined;
+    }
     return result;
   }
 
@@ -386,17 +448,29 @@ function deactivationOf(alert: Alert): Deactivation | undefined {
  * Puts block results back in input order. A rule deactivated in block j raises nothing after j in
  * one engine; an engine on another thread that had not heard of it yet may have: those alerts, its
  * own later deactivation alert and its reports about the rule are dropped here.
+ *
+ * One engine reports a rule's first RULE_ERRORS_REPORTED errors, then one notice, then counts
+ * only; each of n engines does so for its own share. Every engine starts from the same count (a
+ * checkpoint's, or none) and sees a share of the errors in input order, so an error one engine
+ * would report (the k-th, k ≤ the limit) is at most the k-th of its thread and was reported: the
+ * merge recounts the reports in input order and keeps what one engine would have said.
  */
 export class BlockMerger {
   private readonly waiting = new Map<number, BlockResult>();
   readonly deactivated = new Map<string, Deactivation>();
+  /** Per rule, the errors counted so far in input order (as far as the limit of reports). */
+  private readonly ruleErrors: Map<string, number>;
 
   constructor(
     public next: number,
     private readonly write: (result: BlockResult) => void,
     /** Told each deactivation once, when the merge first meets it (to tell every engine). */
     private readonly onDeactivation: (d: Deactivation) => void,
-  ) {}
+    /** Errors each rule had before (a resumed run: the checkpoint's counts). */
+    ruleErrors: Iterable<[string, number]> = [],
+  ) {
+    this.ruleErrors = new Map(ruleErrors);
+  }
 
   add(result: BlockResult): void {
     this.waiting.set(result.index, result);
@@ -413,7 +487,8 @@ export class BlockMerger {
     const kept: BlockResult = {
       index: result.index,
       alerts: result.alerts.filter((a) => !gone.has(a.rule) && !(a.deactivation && gone.has(a.deactivation.rule))),
-      reports: result.reports.filter((r) => !('diagnostic' in r) || r.diagnostic.rule === undefined || !gone.has(r.diagnostic.rule)),
+      reports: this.recount(result.reports.filter((r) => !('diagnostic' in r) || r.diagnostic.rule === undefined || !gone.has(r.diagnostic.rule))),
+      ...(result.pushError !== undefined ? { pushError: result.pushError } : {}),
     };
     this.write(kept);
     for (const a of kept.alerts) {
@@ -426,6 +501,23 @@ export class BlockMerger {
 
   get pending(): number {
     return this.waiting.size;
+  }
+
+  /** The rule-error reports one engine would have given (see the class's comment). */
+  private recount(reports: BlockResult['reports']): BlockResult['reports'] {
+    const kept: BlockResult['reports'] = [];
+    for (const r of reports) {
+      if (!('diagnostic' in r) || r.diagnostic.code !== 'vigil.rule.error' || r.diagnostic.rule === undefined) {
+        kept.push(r);
+        continue;
+      }
+      const rule = r.diagnostic.rule;
+      const count = (this.ruleErrors.get(rule) ?? 0) + 1;
+      this.ruleErrors.set(rule, count);
+      if (count <= RULE_ERRORS_REPORTED && r.diagnostic.message !== MORE_RULE_ERRORS) kept.push(r);
+      else if (count === RULE_ERRORS_REPORTED + 1) kept.push({ diagnostic: { code: 'vigil.rule.error', rule, message: MORE_RULE_ERRORS } });
+    }
+    return kept;
   }
 }
 

@@ -24,7 +24,7 @@ import { Pipeline } from './pipeline.js';
 import { SandboxViolation, type FunctionPhase, type ViolationKind } from './ports.js';
 import { Reentry, selfTarget, type AlertTarget } from './reentry.js';
 import { LiveRule, RuleRegistry } from './registry.js';
-import type { RuleCompileContext } from './rule-plan.js';
+import type { RuleCompileContext, RulePlan } from './rule-plan.js';
 import type { MachineTransition } from './state-machine.js';
 import { TableRegistry } from './tables.js';
 import { TimeIndex } from './time-index.js';
@@ -95,7 +95,7 @@ export class Engine {
       iocLists: () => this.iocs.names(),
       sigma: options.sigma,
       clock: this.clock,
-      changed: () => this.time.rebuild(this.registry.ordered()),
+      changed: () => this.time.rulesChanged(() => this.registry.ordered()),
     });
     this.iocs = new IocRegistry(host.iocSets, (list) => this.registry.ordered().filter((r) => r.plan.iocTerms.some((t) => t.list === list)).map((r) => r.name));
     this.time = new TimeIndex({ options: this.options, clock: this.clock, report, quarantined: (n) => (this.metricsOf.counters.quarantined += n) }, options.watermarkBy);
@@ -197,6 +197,11 @@ export class Engine {
 
   rules(): RuleInfo[] {
     return this.registry.ordered().map((r) => this.registry.describe(r));
+  }
+
+  /** The rules' compiled plans, in order: for a decoder that reads only the fields they use (src/io/lazy-fields.ts). */
+  rulePlans(): RulePlan[] {
+    return this.registry.ordered().map((r) => r.plan);
   }
 
   rule(name: string): RuleInfo | undefined {

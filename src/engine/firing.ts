@@ -15,6 +15,10 @@ import type { Alert, RuleActivity, RuntimeDiagnostic } from './types.js';
 import type { FiredWindow } from './window.js';
 
 /** One unit of pending work, ordered by `seq` so output order never depends on batch size. */
+/** A rule's first errors are reported one by one; after that one notice, then they are only counted. */
+export const RULE_ERRORS_REPORTED = 10;
+export const MORE_RULE_ERRORS = 'more errors from this rule are counted in its metrics, not reported';
+
 export interface Pending {
   seq: number;
   /** The event of the batch during which it arose (−1: before the first). */
@@ -132,10 +136,10 @@ export class Firing {
     for (const [k, message] of errors) {
       stats.errors++;
       // The first few errors of a rule are reported one by one; after that only counted.
-      if (stats.errors <= 10) {
+      if (stats.errors <= RULE_ERRORS_REPORTED) {
         this.ctx.report({ code: 'vigil.rule.error', rule: rule.name, phase, message: `${phase} threw ${message}`, event: inputOf?.(k) });
-      } else if (stats.errors === 11) {
-        this.ctx.report({ code: 'vigil.rule.error', rule: rule.name, phase, message: 'more errors from this rule are counted in its metrics, not reported' });
+      } else if (stats.errors === RULE_ERRORS_REPORTED + 1) {
+        this.ctx.report({ code: 'vigil.rule.error', rule: rule.name, phase, message: MORE_RULE_ERRORS });
       }
     }
   }

@@ -37,9 +37,11 @@ export class Inputs {
     const batch: EventRecord[] = [];
     const rejected: PushResult['rejected'] = [];
     for (let i = 0; i < events.length; i++) {
-      const reason = refusal(events[i]);
-      if (reason) rejected.push({ index: i, reason });
-      else batch.push(events[i] as EventRecord);
+      // Read once: what is checked is what the rules get.
+      const event = events[i];
+      const reason = refusal(event);
+      if (reason !== undefined) rejected.push({ index: i, reason });
+      else batch.push(event as EventRecord);
     }
     this.position += events.length;
     this.ctx.metrics.eventsIn(batch.length);

@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import type { FunctionPhase } from './ports.js';
 import type { LiveRule, RuleRegistry } from './registry.js';
 import { ALERT_FIELD } from './rule-plan.js';
+import { wholeEvent } from './whole-event.js';
 import type { MachineTransition } from './state-machine.js';
 import type { ReleasedEvent, TimeIndex } from './time-index.js';
 import type { Alert, RuntimeDiagnostic } from './types.js';
@@ -81,7 +82,7 @@ export class Pipeline {
           continue;
         }
         for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
-        firing.reportErrors(rule, 'filter', outcome.errors, (k) => batch[indices[k]!]);
+        firing.reportErrors(rule, 'filter', outcome.errors, (k) => wholeEvent(batch[indices[k]!]!));
       }
       if (rule.plan.iocTerms.length) iocWork.push({ terms: rule.plan.iocTerms, indices, passed });
       passedBy.set(rule, passed);
@@ -165,14 +166,15 @@ export class Pipeline {
     const trusted = depth > 0;
     for (let i = 0; i < batch.length; i++) {
       origin = i;
-      const event = batch[i]!;
       const passedRules = perEvent[i];
+      // A partial event (whole-event.ts) is built whole once it passed a rule's predicates.
+      const event = passedRules === undefined ? batch[i]! : wholeEvent(batch[i]!);
       const quarantined = time.fields.size ? time.observe(event, passedRules, now, trusted, released) : undefined;
       if (passedRules !== undefined) {
         if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
         else handle(passedRules, event, quarantined);
       }
-      time.advanceEventTime(trusted ? undefined : i, fired);
+      if (time.fields.size) time.advanceEventTime(trusted ? undefined : i, fired);
     }
 
     for (const [rule, items] of machineWork) this.stepMachine(rule, items, work);

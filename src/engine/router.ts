@@ -173,7 +173,7 @@ export class Router<R extends RoutedRule> {
   route(event: EventRecord, visit: (rule: R) => void): void {
     this.contributions = 0;
     this.found = undefined;
-    this.add1(this.unrouted);
+    if (this.unrouted.length) this.add1(this.unrouted);
     const indexes = this.fieldIndexes;
     for (let i = 0; i < indexes.length; i++) {
       const index = indexes[i]!;
@@ -182,7 +182,7 @@ export class Router<R extends RoutedRule> {
       const bucket = index.byValue.get(text);
       if (bucket) this.collect(bucket, event);
     }
-    this.visitFound(event, visit);
+    if (this.found !== undefined) this.visitFound(event, visit);
   }
 
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
@@ -211,7 +211,10 @@ export class Router<R extends RoutedRule> {
       const conjuncts = indexes[i]!;
       const value = conjuncts.read(event);
       if (typeof value === 'number') {
-        this.add1(rulesForNumber(conjuncts, value));
+        // Small integers (the common case) straight from the memo: no call, no list when none match.
+        const memo = value >= 0 && value < SMALL_INTEGER_LIMIT ? conjuncts.bySmallInteger[value] : undefined;
+        const rules = memo ?? rulesForNumber(conjuncts, value);
+        if (rules.length) this.add1(rules);
         continue;
       }
       const keys = valueKeys(value);

@@ -6,6 +6,7 @@
  * being held in memory).
  */
 import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
+import type { LazyLineReader } from './lazy-jsonl.js';
 
 export interface LineError {
   /** 1-based line number. */
@@ -20,6 +21,11 @@ export interface JsonLinesOptions {
   skipLines?: number;
   /** How a line's text becomes an event (default parseLine); e.g. an eventLineParser for goflow2. */
   parse?: (text: string) => { event: Record<string, unknown> } | { reason: string } | undefined;
+  /**
+   * Tried before `parse` on each line's bytes (lazy-jsonl.ts): its result stands unless it answers
+   * null. It may keep the bytes it was given, so the caller must not reuse a chunk's buffer.
+   */
+  lazy?: LazyLineReader;
 }
 
 /** What a decoder reports as lines complete. */
@@ -50,11 +56,13 @@ export class JsonLinesDecoder {
   private lineNumber = 0;
   private skipping: number;
   private readonly parse: NonNullable<JsonLinesOptions['parse']>;
+  private readonly lazy?: LazyLineReader;
 
   constructor(options: JsonLinesOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
     this.skipping = options.skipLines ?? 0;
     this.parse = options.parse ?? parseLine;
+    this.lazy = options.lazy;
   }
 
   /** Lines completed so far (blank lines included). */
@@ -77,7 +85,7 @@ export class JsonLinesDecoder {
       if (newline >= 0 && this.pendingBytes === 0 && !this.skippingOversized && end - start <= this.maxLineBytes) {
         // The common case: a whole line inside the chunk, decoded without copying.
         const line = ++this.lineNumber;
-        this.emit(line, chunk.subarray(start, end), handlers);
+        this.emit(line, chunk, start, end, handlers);
         handlers.onLine?.(line);
         start = newline + 1;
         continue;
@@ -133,14 +141,14 @@ export class JsonLinesDecoder {
     }
     this.pending = [];
     this.pendingBytes = 0;
-    this.emit(line, bytes, handlers);
+    this.emit(line, bytes, 0, bytes.length, handlers);
     handlers.onLine?.(line);
   }
 
-  private emit(line: number, bytes: Uint8Array, handlers: JsonLinesHandlers): void {
-    let length = bytes.length;
-    if (length && bytes[length - 1] === CARRIAGE_RETURN) length--;
-    const result = decodeLine(length === bytes.length ? bytes : bytes.subarray(0, length), this.parse);
+  private emit(line: number, bytes: Uint8Array, start: number, end: number, handlers: JsonLinesHandlers): void {
+    if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
+    let result = this.lazy ? this.lazy.read(bytes, start, end) : null;
+    if (result === null) result = decodeLine(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), this.parse);
     if (result === undefined) return;
     if ('reason' in result) handlers.onError({ line, reason: result.reason });
     else handlers.onEvent({ line, event: result.event });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BlockMerger, LineBlocks, type Block, type BlockResult } from '../../src/cli/threads.js';
+import { MORE_RULE_ERRORS, RULE_ERRORS_REPORTED } from '../../src/engine/firing.js';
 
 const LIMIT = 1024 * 1024;
 
@@ -121,5 +122,44 @@ describe('BlockMerger', () => {
       expect(told).toEqual(['b']);
       expect(merger.pending).toBe(0);
     }
+  });
+  it.each([
+    [1, 0],
+    [2, 4],
+    [3, 9],
+    [4, 11],
+    [5, 0],
+  ])("reports a rule's first errors and the notice as one engine would, whichever threads met them (seed %i, %i errors before)", (seed, before) => {
+    const random = seeded(seed);
+    const threads = 1 + Math.floor(random() * 4);
+    // Per block, how many errors rule "r" had (in input order), and which thread ran it.
+    const blocks = Array.from({ length: 30 }, () => ({ errors: random() < 0.6 ? Math.floor(random() * 4) : 0, thread: Math.floor(random() * threads) }));
+    // Each thread's engine caps its own count, from the same start (a checkpoint's).
+    const counts = new Array(threads).fill(before);
+    const results: BlockResult[] = blocks.map(({ errors, thread }, index) => {
+      const reports: BlockResult['reports'] = [];
+      for (let k = 0; k < errors; k++) {
+        const n = ++counts[thread];
+        if (n <= RULE_ERRORS_REPORTED) reports.push({ diagnostic: { code: 'vigil.rule.error', rule: 'r', message: `error in block ${index}, #${k}` } });
+        else if (n === RULE_ERRORS_REPORTED + 1) reports.push({ diagnostic: { code: 'vigil.rule.error', rule: 'r', message: MORE_RULE_ERRORS } });
+      }
+      return { index, alerts: [], reports };
+    });
+    // The naive model: one engine counting every error in input order.
+    const expected: string[] = [];
+    let count = before;
+    blocks.forEach(({ errors }, index) => {
+      for (let k = 0; k < errors; k++) {
+        count++;
+        if (count <= RULE_ERRORS_REPORTED) expected.push(`error in block ${index}, #${k}`);
+        else if (count === RULE_ERRORS_REPORTED + 1) expected.push(MORE_RULE_ERRORS);
+      }
+    });
+    expect(count).toBeGreaterThan(RULE_ERRORS_REPORTED + 1);
+    const written: string[] = [];
+    const merger = new BlockMerger(0, (r) => written.push(...r.reports.map((x) => ('diagnostic' in x ? x.diagnostic.message : x.text))), () => undefined, [['r', before]]);
+    const order = results.map((_, i) => i).sort(() => random() - 0.5);
+    for (const i of order) merger.add(results[i]!);
+    expect(written).toEqual(expected);
   });
 });

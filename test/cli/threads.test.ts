@@ -2,8 +2,9 @@
  * `vigil run --threads N`: the same output bytes and the same rejected lines (with their numbers)
  * with 1, 2 and 4 threads — over the thesis workload (simple rules: the batches really are shared
  * between threads), against a naive model of its rules; over the hostile-case corpus (correlating
- * and sandboxed rules: one thread, said so on stderr); and after SIGKILLs and --resume, switching
- * the number of threads from one resume to the next.
+ * and sandboxed rules: one thread, said so on stderr); over a stateful workload (windows, a state
+ * machine, alert-fed windows, late events and malformed lines: one thread, said so); and after
+ * SIGKILLs and --resume, switching the number of threads from one resume to the next, for both.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +93,38 @@ function writeThesis(name: string, count: number, seed: number) {
   return { file, events, badLines, common: ['run', '--rules', rules, '--ioc', `id_list=${ioc}`] };
 }
 
+/** Windows per network, beside the state machine per address and its alert-fed windows (rules/network-protocol.vgl). */
+const PACKETS_PER_NETWORK = `
+RULE "packets per network"
+SOURCES kind = "packet"
+USING timestamp
+AGGREGATE BY networkId
+WITHIN 10:sec, 5:sec
+HAVING function (events) { return { networkId: events[0].networkId, packets: events.length, types: utils.distinct(events.map((e) => e.type)) }; }
+SINK function (w) { return w; }
+`;
+
+/**
+ * \`vigil simulate network\` traffic with, at fixed places, a malformed line, an event sent again
+ * long after its time (late for the windows), and now and then an event of an unknown type.
+ */
+function writeStateful(name: string, count: number, seed: number) {
+  const simulated = spawnSync(bin, ['simulate', 'network', '--count', String(count), '--seed', String(seed), '--error-probability', '0.01'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  expect(simulated.status, simulated.stderr).toBe(0);
+  const events = simulated.stdout.split('\n').filter(Boolean);
+  const lines: string[] = [];
+  events.forEach((line, i) => {
+    lines.push(line);
+    if (i % 2000 === 999) lines.push('{"kind":"packet","type":');
+    if (i % 3000 === 2999) lines.push(events[i - 2500]!);
+  });
+  const file = join(dir, `${name}.jsonl`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  const rules = join(dir, 'stateful.vgl');
+  writeFileSync(rules, readFileSync(join(process.cwd(), 'rules/network-protocol.vgl'), 'utf8') + PACKETS_PER_NETWORK);
+  return { file, common: ['run', '--rules', rules, '--out-of-order', '1000'] };
+}
+
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -122,6 +155,29 @@ describe('vigil run --threads', () => {
       expect(many.stderr).not.toMatch(ONE_THREAD_NOTE);
       expect(many.stdout === one.stdout, `${args.join(' ')}: alerts differ`).toBe(true);
       expect(many.stderr).toBe(one.stderr);
+    }
+  }, 120_000);
+
+  it("reports a rule's first errors, then the notice, as one engine does, whichever thread met them", () => {
+    // Errors now and then, thinning out: the 10th and 11th fall in blocks far apart, met by different threads.
+    const rules = join(dir, 'errors.vgl');
+    writeFileSync(rules, `RULE "every event"\nSOURCES kind = "x"\nSINK function (e) { return { n: e.n }; }\n\nRULE "fragile"\nSOURCES kind = "x"\nFILTER function (e) { return e.n % 7 === 3; }\nSINK function (e) { return { n: e.n, deep: e.n % 1400 === 3 ? e.nope.deeper : 0 }; }\n`);
+    const lines = Array.from({ length: 30_000 }, (_, n) => JSON.stringify({ kind: 'x', n }));
+    const input = join(dir, 'errors.jsonl');
+    writeFileSync(input, lines.join('\n') + '\n');
+    const errors = Array.from({ length: 30_000 }, (_, n) => n).filter((n) => n % 1400 === 3);
+    expect(errors.length).toBeGreaterThan(15);
+    const one = run(['run', '--rules', rules, '--threads', '1', input]);
+    expect(one.status, one.stderr).toBe(0);
+    // The naive model: the first 10 errors reported, then one notice.
+    expect(one.stderr.match(/sink threw TypeError/g)?.length).toBe(10);
+    expect(one.stderr.match(/more errors from this rule/g)?.length).toBe(1);
+    for (const threads of ['2', '3']) {
+      for (const guard of [[], ['--no-guard']]) {
+        const many = run(['run', '--rules', rules, '--threads', threads, ...guard, input]);
+        expect(many.stdout === one.stdout).toBe(true);
+        expect(many.stderr).toBe(one.stderr);
+      }
     }
   }, 120_000);
 
@@ -201,42 +257,70 @@ describe('vigil run --threads', () => {
 
   it('produces the one-thread output byte for byte after SIGKILLs, resuming with 2, 1 and 4 threads in turn', async () => {
     const { file, common } = writeThesis('resume', 100_000, 13);
-    const full = run([...common, '--threads', '1', '--out', join(dir, 'resume.full.jsonl'), file]);
-    expect(full.status, full.stderr).toBe(0);
-    const expected = readFileSync(join(dir, 'resume.full.jsonl'));
-    expect(expected.length).toBeGreaterThan(100_000);
+    await expectKillsAndResumesMatch('resume', common, file, 4096);
+  }, 300_000);
 
-    const out = join(dir, 'resume.out.jsonl');
-    const ckpt = join(dir, 'resume.ckpt');
-    rmSync(ckpt, { force: true });
-    const random = seeded(21);
-    const threadCounts = ['2', '1', '4'];
-    let kills = 0;
-    let resumes = 0;
-    let finished = false;
-    for (let attempt = 0; attempt < 14 && !finished; attempt++) {
-      const args = [...common, '--threads', threadCounts[attempt % 3]!, '--out', out, '--checkpoint', ckpt, '--checkpoint-every', '4096'];
-      if (existsSync(ckpt)) {
-        args.push('--resume', ckpt);
-        resumes++;
-      }
-      const kill = attempt === 0 ? { atMs: 30 } : { afterCheckpointMs: Math.floor(random() * 150) };
-      const result = await runAndKill([...args, file], ckpt, kill);
-      if (result.killed) kills++;
-      else {
-        expect(result.code, result.stderr).toBe(0);
-        finished = true;
-      }
+  it('gives a stateful workload (windows, a state machine, alert-fed windows, late events, malformed lines) the same bytes and exit code with 1, 2, 3 and 4 threads', () => {
+    const { file, common } = writeStateful('stateful', 40_000, 3);
+    const one = run([...common, '--threads', '1', file]);
+    expect(one.status, one.stderr).toBe(0);
+    // The workload does what it is meant to: every kind of alert, late events, rejected lines.
+    for (const rule of ['protocol violation', 'violations per network', 'packets per network']) expect(one.stdout).toContain(`"rule":"${rule}"`);
+    expect(one.stderr).toMatch(/vigil\.late rule "packets per network"/);
+    expect(one.stderr).toMatch(/stateful\.jsonl:\d+: malformed JSON/);
+    for (const threads of ['2', '3', '4']) {
+      const many = run([...common, '--threads', threads, file]);
+      expect(many.status).toBe(one.status);
+      expect(many.stdout === one.stdout, `--threads ${threads}: alerts differ`).toBe(true);
+      // Correlating rules run on one thread, and --threads says so first.
+      expect(many.stderr).toMatch(/^vigil: --threads \d: running on one thread: rule "protocol violation" groups by sourceAddress\n/);
+      expect(many.stderr.replace(/^vigil: --threads \d: running on one thread: .*\n/, '')).toBe(one.stderr);
     }
-    if (!finished) {
-      const last = run([...common, '--threads', '2', '--out', out, '--checkpoint', ckpt, '--resume', ckpt, file]);
-      expect(last.status, last.stderr).toBe(0);
-    }
-    expect(kills).toBeGreaterThanOrEqual(4);
-    expect(resumes).toBeGreaterThanOrEqual(3);
-    const got = readFileSync(out);
-    expect(got.length).toBe(expected.length);
-    expect(got.equals(expected)).toBe(true);
+  }, 300_000);
+
+  it('gives the stateful workload the one-thread output byte for byte after SIGKILLs, resuming with 2, 1 and 4 threads in turn', async () => {
+    const { file, common } = writeStateful('stateful-resume', 100_000, 17);
+    await expectKillsAndResumesMatch('stateful-resume', common, file, 8192);
   }, 300_000);
 });
 
+
+/** Runs to the end with one thread, then again with SIGKILLs and --resume (2, 1, 4 threads in turn): the same --out bytes. */
+async function expectKillsAndResumesMatch(name: string, common: string[], file: string, every: number): Promise<void> {
+  const full = run([...common, '--threads', '1', '--out', join(dir, `${name}.full.jsonl`), file]);
+  expect(full.status, full.stderr).toBe(0);
+  const expected = readFileSync(join(dir, `${name}.full.jsonl`));
+  expect(expected.length).toBeGreaterThan(50_000);
+
+  const out = join(dir, `${name}.out.jsonl`);
+  const ckpt = join(dir, `${name}.ckpt`);
+  rmSync(ckpt, { force: true });
+  const random = seeded(21);
+  const threadCounts = ['2', '1', '4'];
+  let kills = 0;
+  let resumes = 0;
+  let finished = false;
+  for (let attempt = 0; attempt < 14 && !finished; attempt++) {
+    const args = [...common, '--threads', threadCounts[attempt % 3]!, '--out', out, '--checkpoint', ckpt, '--checkpoint-every', String(every)];
+    if (existsSync(ckpt)) {
+      args.push('--resume', ckpt);
+      resumes++;
+    }
+    const kill = attempt === 0 ? { atMs: 30 } : { afterCheckpointMs: Math.floor(random() * 150) };
+    const result = await runAndKill([...args, file], ckpt, kill);
+    if (result.killed) kills++;
+    else {
+      expect(result.code, result.stderr).toBe(0);
+      finished = true;
+    }
+  }
+  if (!finished) {
+    const last = run([...common, '--threads', '2', '--out', out, '--checkpoint', ckpt, '--resume', ckpt, file]);
+    expect(last.status, last.stderr).toBe(0);
+  }
+  expect(kills).toBeGreaterThanOrEqual(4);
+  expect(resumes).toBeGreaterThanOrEqual(3);
+  const got = readFileSync(out);
+  expect(got.length).toBe(expected.length);
+  expect(got.equals(expected)).toBe(true);
+}

@@ -1,11 +1,13 @@
 /**
  * The built app in Chromium: it loads with the simulator running and alerts appearing; a rule with
  * a syntax error shows its marker and message at the right line; fixed and applied (Ctrl+Enter),
- * its alerts appear; rules persist across a reload; no view logs an error. Screenshots of every
- * view go to test-artifacts/.
+ * its alerts appear; rules persist across a reload; no view logs an error.
+ * At its key steps, at 390×844, 768×1024 and 1440×900: what the step needs can be reached and used
+ * (test/e2e/sizes.ts); screenshots go to test-artifacts/<step>-WxH.png.
  */
 import { describe, expect, it } from 'vitest';
-import { ARTIFACTS, chromiumAvailable, useBuiltApp } from './browser.js';
+import { chromiumAvailable, useBuiltApp } from './browser.js';
+import { atEverySize } from './sizes.js';
 
 
 const BROKEN_RULE = `RULE "failed logins"
@@ -46,7 +48,12 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await app.page.locator('[data-testid=events-tab]').click();
     await app.page.locator('[data-testid=alert-events] tbody tr').first().waitFor();
     expect(await app.page.locator('[data-testid=alert-events] tbody tr').count()).toBeGreaterThanOrEqual(10);
-    await app.shot('alerts');
+    await atEverySize(app.page, 'alerts', {
+      "an alert's rule": app.rows().first().locator('.r'),
+      'the rule filter': app.page.locator('[data-testid=alert-rule-filter]'),
+      'the rule in the detail pane': app.page.locator('[data-testid=detail-rule]'),
+      'an event': app.page.locator('[data-testid=alert-events] tbody tr td').first(),
+    });
   });
 
   it('marks a syntax error at its line, then applies the fixed rule and shows its alerts', async () => {
@@ -64,7 +71,13 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     const problem = app.page.locator('[data-testid=problem]');
     expect(await problem.count()).toBe(1);
     expect(await problem.locator('.pos').textContent()).toBe('3:51');
-    await app.shot('rules-error');
+    await atEverySize(app.page, 'rules-error', {
+      // (the line and its message are drawn under the editor's transparent textarea: the gutter
+      // mark and the problems list are what can be seen and clicked)
+      'the marked line': app.page.locator('.gutter div.error'),
+      'the problem': problem.locator('.pos'),
+      'the editor': app.page.locator('.scroller'),
+    });
 
     await textarea.fill(FIXED_RULE);
     await app.page.getByText('No problems').waitFor();
@@ -75,7 +88,7 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await app.page.locator('[data-testid=toast]').getByText('added "failed logins"').waitFor();
     await expect.poll(() => app.page.evaluate(() => decodeURIComponent(location.hash))).toBe('#/rules/failed logins');
     await app.page.locator('[data-testid=rule-item][data-rule="failed logins"]').waitFor();
-    await app.shot('rules');
+    await atEverySize(app.page, 'rules', { 'the new rule': app.page.locator('[data-testid=rule-item][data-rule="failed logins"]') });
 
     await app.page.goto(`${app.server.url}#/alerts?rule=${encodeURIComponent('failed logins')}`);
     await app.rows().first().waitFor({ timeout: 30_000 });
@@ -110,7 +123,7 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     for (const other of ['brute force', 'login from bad ip', 'failed logins']) {
       expect(await app.page.locator(`[data-testid=rule-item][data-rule="${other}"] [data-testid=rule-state]`).textContent()).toBe('active');
     }
-    await app.shot('rules-deactivated');
+    await atEverySize(app.page, 'rules-deactivated', { 'why it is deactivated': item.locator('.why') });
   });
 
   it('shows the dashboard and the simulator, pauses and resumes', async () => {
@@ -122,7 +135,11 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await expect.poll(() => app.page.locator('[data-testid=event-time] tbody tr td').first().textContent().then((t) => t?.trim()), { timeout: 30_000 }).toMatch(/^simulator/);
     expect(await app.page.locator('[data-testid=event-time] .field').first().textContent()).toMatch(/^timestamp · watermark \d{4}-/);
     expect(await app.page.locator('[data-testid=tile-quarantined] .v').textContent()).toBe('0');
-    await app.shot('dashboard');
+    await atEverySize(app.page, 'dashboard', {
+      "a rule's name": app.page.locator('[data-testid=rule-counts] tbody tr td'),
+      'the events chart': app.page.locator('[data-testid=chart-events]'),
+      'event time per source': app.page.locator('[data-testid=event-time] tbody tr td').first(),
+    });
 
     await app.page.goto(`${app.server.url}#/simulator`);
     await expect.poll(() => app.page.locator('[data-testid=sim-state]').textContent()).toBe('Running');
@@ -132,7 +149,12 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     await expect.poll(() => app.page.locator('[data-testid=sim-state]').textContent()).toBe('Running');
     await app.page.locator('[data-testid=sim-inject]').click();
     await expect.poll(() => app.page.locator('[data-testid=sim-recall]').textContent()).toMatch(/%$/);
-    await app.shot('simulator');
+    await atEverySize(app.page, 'simulator', {
+      'pause': app.page.locator('[data-testid=sim-toggle]'),
+      'Inject': app.page.locator('[data-testid=sim-inject]'),
+      'the recall': app.page.locator('[data-testid=sim-recall]'),
+      'the precision': app.page.locator('[data-testid=sim-precision]'),
+    });
   });
 
   it('logs no app.errors on any view', async () => {

@@ -6,10 +6,13 @@
  * a scale on every profile chart; windows closed after training flag injected attacks with why;
  * a cluster's label flips on a click; the default
  * pack's flow rules raise port-scan or SSH brute-force alerts shown in the Alerts view, and the
- * simulator's recall is above zero; no errors.
+ * simulator's recall is above zero; no errors. At the model, the flagged windows and the alerts, at
+ * 390×844, 768×1024 and 1440×900: what the step needs can be reached and used (test/e2e/sizes.ts);
+ * screenshots go to test-artifacts/flows-*-WxH.png.
  */
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, useBuiltApp } from './browser.js';
+import { atEverySize } from './sizes.js';
 
 describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () => {
   const app = useBuiltApp();
@@ -88,7 +91,17 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
         page.locator(chart).first().evaluate((host) => Number(host.shadowRoot!.querySelector('svg')!.getAttribute('width')) - Math.floor(host.getBoundingClientRect().width));
       await expect.poll(fits).toBe(0);
     }
-    await app.shot('flows');
+    await atEverySize(page, 'flows', {
+      'the flows tile': total,
+      'the protocol chart': page.locator('vigil-protocol-chart'),
+      'a talker': page.locator('[data-testid=top-talkers-flows] [data-testid=talker]'),
+      'the host profile': page.locator('[data-testid=profile-flows]'),
+      'Retrain': page.locator('[data-testid=flows-train]'),
+      'the cluster plot': page.locator('vigil-cluster-plot'),
+      'a cluster chip': page.locator('[data-testid=cluster-chip]'),
+      'the anomalous recall': page.locator('[data-testid=truth-training] tr[data-class=anomalous] [data-testid=class-recall]'),
+      'the normal precision': page.locator('[data-testid=truth-training] tr[data-class=normal] [data-testid=class-precision]'),
+    });
 
     // Windows that close after training are scored: injected attacks are flagged, each with why
     // (the features furthest from normal, in σ; volumes against the host's usual).
@@ -101,7 +114,7 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
     expect(await caught.locator('[data-testid=flag-why]').textContent()).toMatch(/[+−]\d+\.\dσ.*σ from (normal cluster \d+|the mean)/);
     const scoredTruth = page.locator('[data-testid=truth-scored] tr[data-class=anomalous] [data-testid=class-recall]');
     await expect.poll(async () => Number.parseFloat((await scoredTruth.textContent()) ?? ''), { timeout: 10_000 }).toBeGreaterThan(0);
-    await app.shot('flows-flagged');
+    await atEverySize(page, 'flows-flagged', { 'a flagged attack': caught, 'why it is flagged': caught.locator('[data-testid=flag-why]'), 'the scored recall': scoredTruth });
 
     // The user's call: flip a normal cluster to anomalous and back.
     const chip = page.locator('[data-testid=cluster-chip][data-label=normal]').first();
@@ -131,7 +144,11 @@ describe.skipIf(!chromiumAvailable())('Flows view (built app) in Chromium', () =
     const json = page.locator('[data-testid=alert-json]');
     await json.getByText('"source"', { exact: true }).waitFor();
     await json.getByText(rule === 'ssh brute force' ? /^"198\.51\.100\.\d+"$/ : /^"203\.0\.113\.\d+"$/).first().waitFor();
-    await app.shot('flows-alerts');
+    await atEverySize(page, 'flows-alerts', {
+      "the alert's rule": app.rows().first().locator('.r'),
+      'the rule in the detail pane': page.locator('[data-testid=detail-rule]'),
+      'the rule filter': page.locator('[data-testid=alert-rule-filter]'),
+    });
 
     // SUPPRESS holds back the repeats of a scan in progress; the rule list says how many.
     await page.goto(`${app.server.url}#/rules`);

@@ -3,12 +3,15 @@
  * the live ring (the simulator paused, the ring saved as a file) raises exactly the alerts a naive
  * model of the rule computes in the test, with each event's path; Apply waits for a fresh preview;
  * diagnostics follow every edit (the worker's Sigma errors too), never stale; Sigma YAML pasted
- * into the editor is detected, previewed and applied. Screenshots go to test-artifacts/.
+ * into the editor is detected, previewed and applied.
+ * At its key steps, at 390×844, 768×1024 and 1440×900: what the step needs can be reached and used
+ * (test/e2e/sizes.ts); screenshots go to test-artifacts/<step>-WxH.png.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sysmon } from '../sigma/evtx-cases.js';
 import { chromiumAvailable, useBuiltApp } from './browser.js';
+import { atEverySize } from './sizes.js';
 
 const DRAFT = `RULE "root failures"
 SOURCES kind = "auth"
@@ -73,7 +76,16 @@ describe.skipIf(!chromiumAvailable())('rule preview (built app) in Chromium', ()
     expect(passed).toEqual(SAMPLE.map((e) => (e.kind === 'auth' && e.outcome === 'failure' && e.user === 'root' ? ['true', '1'] : ['false', '0'])));
     expect(await steps.nth(2).getAttribute('data-routed')).toBe('false');
     expect(await app.page.locator('[data-testid=preview-cost]').textContent()).toMatch(/^\d+ ms$/);
-    await app.shot('preview-pasted');
+    await atEverySize(app.page, 'preview-pasted', {
+      'the editor': app.page.locator('.scroller'),
+      'the sample': app.page.locator('[data-testid=preview-sample]'),
+      '▶ Preview': app.page.locator('[data-testid=preview-run]'),
+      'the summary': summary,
+      'an alert': app.page.locator('[data-testid=preview-alert]'),
+      "an event's path": steps.first(),
+      'the cost': app.page.locator('[data-testid=preview-cost]'),
+      'Apply': apply,
+    });
 
     // An edit makes the preview stale: Apply waits for a new one.
     await textarea().fill(DRAFT.replace('sourceAddress: event.sourceAddress', 'source: event.sourceAddress'));
@@ -112,7 +124,13 @@ describe.skipIf(!chromiumAvailable())('rule preview (built app) in Chromium', ()
     expect(Number(await summary.getAttribute('data-alerts'))).toBe(want.length);
     expect(await previewAlerts()).toEqual(want.slice(0, 1000));
     console.log(`preview of the live ring: ${ring.length} events, ${want.length} alerts, cost ${await app.page.locator('[data-testid=preview-cost]').textContent()}`);
-    await app.shot('preview-live');
+    await atEverySize(app.page, 'preview-live', {
+      'the live source': app.page.locator('[data-testid=preview-source-live]'),
+      'Save as JSONL': app.page.locator('[data-testid=preview-ring-save]'),
+      'the summary': summary,
+      'an alert': app.page.locator('[data-testid=preview-alert]'),
+      'Apply': app.page.locator('[data-testid=apply]'),
+    });
     await app.page.goto(`${app.server.url}#/simulator`);
     await app.page.locator('[data-testid=sim-toggle]').click();
   });
@@ -154,7 +172,12 @@ describe.skipIf(!chromiumAvailable())('rule preview (built app) in Chromium', ()
     expect(Number(await summary.getAttribute('data-alerts'))).toBe(2);
     expect((await previewAlerts()).map((a) => a.rule)).toEqual(['Encoded PowerShell from the preview test', 'Encoded PowerShell from the preview test']);
     expect(await app.page.locator('[data-testid=preview-plan-sigma]').textContent()).toContain('Event.System.EventID ∈ {1, 4688}');
-    await app.shot('preview-sigma');
+    await atEverySize(app.page, 'preview-sigma', {
+      'the language': app.page.locator('[data-testid=rule-language]'),
+      'the Sigma plan': app.page.locator('[data-testid=preview-plan-sigma]'),
+      'the summary': summary,
+      'Apply': app.page.locator('[data-testid=apply]'),
+    });
     await app.page.locator('[data-testid=apply]').click();
     await app.page.locator('[data-testid=rule-item][data-rule="Encoded PowerShell from the preview test"]').waitFor({ timeout: 15_000 });
     expect(app.errors).toEqual([]);

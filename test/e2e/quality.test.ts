@@ -4,9 +4,12 @@
  * the injected anomalies, found by the protocol state machine, and scores that rule per rule and
  * the generator per generator; its events are one click away; another click follows the key in the
  * state-machine debugger, which shows that key's trail with the invalid (red) step. No errors.
+ * At each step, at 390×844, 768×1024 and 1440×900: what the step needs can be reached and used
+ * (test/e2e/sizes.ts); screenshots go to test-artifacts/quality-*-WxH.png.
  */
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, useBuiltApp } from './browser.js';
+import { atEverySize } from './sizes.js';
 
 const MACHINE_RULE = 'protocol violation';
 
@@ -28,7 +31,7 @@ describe.skipIf(!chromiumAvailable())('Quality view (built app) in Chromium', ()
     const key = (await named.getAttribute('data-key'))!;
     expect(key).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     await expect.poll(() => named.textContent(), { timeout: 15_000 }).toContain(`found by ${MACHINE_RULE}`);
-    await app.shot('quality-simulator-injected');
+    await atEverySize(page, 'quality-simulator-injected', { 'the injected key': named.locator('a'), 'Inject': page.locator('[data-testid=sim-inject]') });
 
     // The key opens the Quality view on it.
     await named.locator('a').click();
@@ -48,14 +51,25 @@ describe.skipIf(!chromiumAvailable())('Quality view (built app) in Chromium', ()
     // Its events, one click away: the injected (invalid) event of that source.
     await row.locator('[data-testid=quality-events]').click();
     await page.getByText(`"${key}"`).first().waitFor();
-    await app.shot('quality-view');
+    await atEverySize(page, 'quality-view', {
+      "the injected key's events link": row.locator('[data-testid=quality-events]'),
+      "the injected key's debugger link": row.locator('[data-testid=quality-debugger-link]'),
+      'its events': page.getByText(`"${key}"`).first(),
+      "the rule's recall": ruleRow.locator('td').nth(6),
+      "the rule's generators": ruleRow.locator('td').nth(7),
+      "the generator's recall": genRow.locator('td').nth(6),
+    });
 
     // And the debugger on that key.
     await row.locator('[data-testid=quality-debugger-link]').first().click();
     await expect.poll(() => page.evaluate(() => decodeURIComponent(location.hash))).toBe(`#/debugger/${MACHINE_RULE}?key=${key}`);
     await expect.poll(() => page.locator('[data-testid=debugger-key]').inputValue()).toBe(key);
     await page.locator('[data-testid=trail-step][data-valid=false]').first().waitFor({ timeout: 15_000 });
-    await app.shot('quality-debugger');
+    await atEverySize(page, 'quality-debugger', {
+      'the key': page.locator('[data-testid=debugger-key]'),
+      'the red step': page.locator('[data-testid=trail-step][data-valid=false]'),
+      'the graph': page.locator('[data-testid=machine-graph]'),
+    });
 
     expect(app.errors).toEqual([]);
   });

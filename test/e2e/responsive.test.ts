@@ -12,78 +12,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { VIEWS, type View } from '../../web/lib/router.js';
 import { ARTIFACTS, chromiumAvailable, useBuiltApp } from './browser.js';
-
-const SIZES = [
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'tablet', width: 768, height: 1024 },
-  { name: 'laptop', width: 1440, height: 900 },
-] as const;
-
-/** What the page reports about horizontal overflow (computed in the page, across shadow roots). */
-interface Overflow {
-  scrollWidth: number;
-  innerWidth: number;
-  scrollHeight: number;
-  innerHeight: number;
-  /** Elements outside the viewport horizontally with no scrolling or clipping box to hold them. */
-  clipped: string[];
-}
-
-/**
- * Walks the light and shadow DOM under <main>: an element whose box leaves [0, innerWidth] counts
- * as clipped unless an ancestor inside the viewport scrolls or clips it horizontally (overflow-x
- * not visible); clipping boxes outside the viewport are looked through to a scrolling one.
- */
-function measureOverflow(page: Page): Promise<Overflow> {
-  return page.evaluate(() => {
-    const vw = window.innerWidth;
-    const slack = 1;
-    const app = document.querySelector('vigil-app');
-    const main = app?.shadowRoot?.querySelector('main');
-    const clipped: string[] = [];
-    const parentOf = (el: Element): Element | null => {
-      if (el.assignedSlot) return el.assignedSlot;
-      if (el.parentElement) return el.parentElement;
-      const root = el.getRootNode();
-      return root instanceof ShadowRoot ? root.host : null;
-    };
-    const inside = (r: DOMRect) => r.left >= -slack && r.right <= vw + slack;
-    const describe = (el: Element) => {
-      const parts: string[] = [];
-      for (let e: Element | null = el; e && parts.length < 4; e = parentOf(e)) {
-        const cls = typeof e.className === 'string' && e.className ? `.${e.className.trim().split(/\s+/).join('.')}` : '';
-        parts.unshift(`${e.tagName.toLowerCase()}${cls}`);
-      }
-      return parts.join(' > ');
-    };
-    const visit = (el: Element) => {
-      // Not rendered: display none, visibility hidden, or inside a closed <details>.
-      if (!el.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true })) return;
-      const r = el.getBoundingClientRect();
-      if (r.width > 0 && r.height > 0 && !inside(r)) {
-        let held = false;
-        for (let a = parentOf(el); a && a !== main; a = parentOf(a)) {
-          const ox = getComputedStyle(a).overflowX;
-          if (ox === 'visible') continue;
-          // A box that scrolls holds what it contains if it is itself in view; one that only
-          // clips (an ellipsis cell) may sit inside a scrolling box further up.
-          const inView = inside(a.getBoundingClientRect());
-          if (inView || ox === 'auto' || ox === 'scroll') {
-            held = inView;
-            break;
-          }
-        }
-        if (!held && clipped.length < 20) clipped.push(`${describe(el)} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
-        if (!held) return;
-      }
-      for (const child of el.children) visit(child);
-      if (el.shadowRoot) for (const child of el.shadowRoot.children) visit(child);
-    };
-    if (main) for (const child of main.children) visit(child);
-    const page = document.scrollingElement!;
-    return { scrollWidth: page.scrollWidth, innerWidth: vw, scrollHeight: page.scrollHeight, innerHeight: window.innerHeight, clipped };
-  });
-}
+import { measureOverflow, NARROW_BELOW, settle, SIZES } from './sizes.js';
 
 /** Opens the menu when the links are folded behind it, then clicks the view's link. */
 async function navigate(page: Page, view: View): Promise<void> {
@@ -112,18 +41,18 @@ describe.skipIf(!chromiumAvailable())('responsive layout (built app) in Chromium
     for (const size of SIZES) {
       await app.page.setViewportSize({ width: size.width, height: size.height });
       // Links fold behind the menu button below 800 px and only there.
-      expect(await app.page.locator('[data-testid=nav-menu]').isVisible()).toBe(size.width < 800);
+      expect(await app.page.locator('[data-testid=nav-menu]').isVisible()).toBe(size.width < NARROW_BELOW);
       for (const view of VIEWS) {
         await navigate(app.page, view);
         // Let the view lay out (charts size themselves from a ResizeObserver).
-        await app.page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+        await settle(app.page);
         await app.page.screenshot({ path: `${dir}/${view}-${size.width}x${size.height}.png`, fullPage: true });
         const o = await measureOverflow(app.page);
         if (o.scrollWidth > o.innerWidth) problems.push(`${view} at ${size.name}: page scrolls sideways (${o.scrollWidth} > ${o.innerWidth})`);
         // From 800 px the app fills the window and its panels scroll inside themselves: a page
         // taller than the window means a view grew to its content (a virtualised table then
         // renders every row).
-        if (size.width >= 800 && o.scrollHeight > o.innerHeight) problems.push(`${view} at ${size.name}: page scrolls down (${o.scrollHeight} > ${o.innerHeight})`);
+        if (size.width >= NARROW_BELOW && o.scrollHeight > o.innerHeight) problems.push(`${view} at ${size.name}: page scrolls down (${o.scrollHeight} > ${o.innerHeight})`);
         for (const c of o.clipped) problems.push(`${view} at ${size.name}: clipped ${c}`);
         if (view === 'alerts') {
           // The rule of an alert is read without scrolling the table sideways, at every size.

@@ -4,13 +4,16 @@
  * group counts equal a recount by rule; a brush over the histogram narrows the table to the alerts
  * whose event time is in the range (recounted); sorting orders the table and the export alike; the
  * export (JSONL and CSV) holds the rows shown, in their order; a status set on an alert and on a
- * group, with who and when, survives a reload (IndexedDB). Screenshots go to test-artifacts/.
+ * group, with who and when, survives a reload (IndexedDB).
+ * At its key steps, at 390×844, 768×1024 and 1440×900: what the step needs can be reached and used
+ * (test/e2e/sizes.ts); screenshots go to test-artifacts/<step>-WxH.png.
  */
 import { readFileSync } from 'node:fs';
 import { csvParse } from 'd3-dsv';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, useBuiltApp } from './browser.js';
+import { atEverySize } from './sizes.js';
 
 interface Exported {
   id: number;
@@ -73,7 +76,15 @@ describe.skipIf(!chromiumAvailable())('alert triage (built app) in Chromium', ()
     const recount = new Map<string, number>();
     for (const a of all) recount.set(a.alert.rule, (recount.get(a.alert.rule) ?? 0) + 1);
     expect(got).toEqual(recount);
-    await app.shot('triage-groups');
+    await atEverySize(app.page, 'triage-groups', {
+      'group by': app.page.locator('[data-testid=alert-group-by]'),
+      "a group's name": groups.first().locator('.gv'),
+      "a group's count": groups.first().locator('[data-testid=group-count]'),
+      "a group's Close": groups.first().locator('[data-testid=group-closed]'),
+      'the histogram': app.page.locator('[data-testid=alert-histogram]'),
+      '⤓ JSONL': app.page.locator('[data-testid=export-jsonl]'),
+      '⤓ CSV': app.page.locator('[data-testid=export-csv]'),
+    });
     await app.page.locator('[data-testid=alert-group-by]').selectOption('');
   });
 
@@ -94,7 +105,14 @@ describe.skipIf(!chromiumAvailable())('alert triage (built app) in Chromium', ()
     expect(inRange.length).toBeGreaterThan(0);
     await expect.poll(() => shown(app.page)).toBe(inRange.length);
     expect(inRange.length).toBeLessThan(all.length);
-    await app.shot('triage-brush');
+    await atEverySize(app.page, 'triage-brush', {
+      'the time range': range,
+      'clear the range': app.page.locator('[data-testid=clear-range]'),
+      'the histogram': chart,
+      'sort by rule': app.page.locator('[data-testid=sort-rule]'),
+      "an alert's rule": app.rows().first().locator('.r'),
+      'the count shown': app.page.locator('[data-testid=alert-count]'),
+    });
 
     // Sorted by rule: the table and the export in the same order, the export the rows shown.
     await app.page.locator('[data-testid=sort-rule]').click();
@@ -126,7 +144,11 @@ describe.skipIf(!chromiumAvailable())('alert triage (built app) in Chromium', ()
     const groupCount = Number(await group.getAttribute('data-count'));
     await group.locator('[data-testid=group-closed]').click();
     await expect.poll(() => group.locator('.st-closed').textContent()).toBe(String(groupCount));
-    await app.shot('triage-status');
+    await atEverySize(app.page, 'triage-status', {
+      "a group's name": group.locator('.gv'),
+      "a group's Close": group.locator('[data-testid=group-closed]'),
+      'the closed count': group.locator('.st-closed'),
+    });
 
     await app.page.reload();
     await app.page.goto(`${app.server.url}#/alerts?status=closed`);

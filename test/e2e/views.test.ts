@@ -3,8 +3,9 @@
  * shows in Alerts and, opened from there, in the state-machine debugger with its key's trail and
  * the red (invalid) transition; pause and step; the dashboard map; a replayed .jsonl.gz reaches
  * 100 % with the alert count the Node engine gives for the same file; the benchmarks; a reload
- * restores the engine checkpoint (a state count survives); no view logs an error. Screenshots of
- * every view go to test-artifacts/.
+ * restores the engine checkpoint (a state count survives); no view logs an error.
+ * At its key steps, at 390×844, 768×1024 and 1440×900: what the step needs can be reached and used
+ * (test/e2e/sizes.ts); screenshots go to test-artifacts/<step>-WxH.png.
  */
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +14,7 @@ import { createNodeEngine } from '../../src/runtime/node.js';
 import { createGenerator } from '../../src/simulate/index.js';
 import { DEFAULTS } from '../../web/defaults.js';
 import { ARTIFACTS, chromiumAvailable, useBuiltApp } from './browser.js';
+import { atEverySize } from './sizes.js';
 
 const MACHINE_RULE = 'protocol violation';
 
@@ -59,7 +61,15 @@ describe.skipIf(!chromiumAvailable())('state machines, map, replay, benchmarks, 
     await graph.locator('[data-testid=trail-invalid]').first().waitFor({ timeout: 10_000 });
     expect(await app.page.locator('[data-testid=trail-step][data-valid=false]').count()).toBeGreaterThan(0);
     expect(await app.page.locator('[data-testid=live-keys]').textContent()).not.toBe('0');
-    await app.shot('debugger');
+    await atEverySize(app.page, 'debugger', {
+      'the key': app.page.locator('[data-testid=debugger-key]'),
+      'the red transition': graph.locator('[data-testid=trail-invalid]'),
+      'the red step': app.page.locator('[data-testid=trail-step][data-valid=false]'),
+      'the scrubber': app.page.locator('[data-testid=trail-scrub]'),
+      'pause the stream': app.page.locator('[data-testid=debugger-stream]'),
+      'step': app.page.locator('[data-testid=debugger-step]'),
+      'the live keys': app.page.locator('[data-testid=live-keys]'),
+    });
 
     // Scrub back to the first step of the trail: the cursor moves, the slider follows.
     const scrub = app.page.locator('[data-testid=trail-scrub]');
@@ -84,7 +94,7 @@ describe.skipIf(!chromiumAvailable())('state machines, map, replay, benchmarks, 
     await app.page.locator('[data-testid=world-map]').waitFor();
     await expect.poll(() => app.page.locator('[data-testid=map-point]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await app.page.waitForTimeout(1500);
-    await app.shot('dashboard-map');
+    await atEverySize(app.page, 'dashboard-map', { 'the map': app.page.locator('[data-testid=world-map]') });
   });
 
   it('replays a .jsonl.gz file to 100 % with the right alert count, shown in the Alerts view', async () => {
@@ -97,7 +107,11 @@ describe.skipIf(!chromiumAvailable())('state machines, map, replay, benchmarks, 
     const value = async (testid: string) => Number(await app.page.locator(`[data-testid=${testid}]`).getAttribute('data-value'));
     expect(await value('replay-events')).toBe(fixture.events);
     expect(await value('replay-alerts')).toBe(fixture.expected);
-    await app.shot('replay');
+    await atEverySize(app.page, 'replay', {
+      'the progress': app.page.locator('[data-testid=replay-progress]'),
+      'the alert count': app.page.locator('[data-testid=replay-alerts]'),
+      'show the alerts': app.page.locator('[data-testid=replay-show-alerts]'),
+    });
     await app.page.locator('[data-testid=replay-show-alerts]').click();
     await expect.poll(() => app.page.evaluate(() => location.hash)).toContain('source=replay');
     expect(await value('replay-alert-total')).toBe(fixture.expected);
@@ -112,7 +126,11 @@ describe.skipIf(!chromiumAvailable())('state machines, map, replay, benchmarks, 
     await cards.first().locator('[data-testid=bench-run]').click();
     await cards.first().locator('[data-testid=bench-chart]').waitFor({ timeout: 90_000 });
     expect(await cards.first().locator('[data-testid=bench-table] tbody tr').count()).toBeGreaterThan(1);
-    await app.shot('benchmarks');
+    await atEverySize(app.page, 'benchmarks', {
+      'Run': cards.first().locator('[data-testid=bench-run]'),
+      'the chart': cards.first().locator('[data-testid=bench-chart]'),
+      'a result': cards.first().locator('[data-testid=bench-table] tbody tr td').first(),
+    });
   });
 
   it('restores open windows and state machines after a reload (engine checkpoint in IndexedDB)', async () => {
@@ -133,7 +151,10 @@ describe.skipIf(!chromiumAvailable())('state machines, map, replay, benchmarks, 
     await expect.poll(() => app.page.locator('[data-testid=checkpoint-info]').getAttribute('data-restored'), { timeout: 30_000 }).toBe('true');
     await expect.poll(() => app.page.locator('[data-testid=live-keys]').textContent()).toBe(liveBefore);
     expect(await counts()).toEqual(before);
-    await app.shot('debugger-restored');
+    await atEverySize(app.page, 'debugger-restored', {
+      'the checkpoint': app.page.locator('[data-testid=checkpoint-info]'),
+      'a state count': app.page.locator('[data-testid=state-count]'),
+    });
     await app.page.locator('[data-testid=debugger-stream]').click();
     await expect.poll(() => app.page.locator('[data-testid=debugger-stream]').textContent()).toContain('Pause stream');
   });

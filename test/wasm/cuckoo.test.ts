@@ -436,3 +436,36 @@ describe('cuckoo IOC set: lifecycle', () => {
     expect(sets.create().count).toBe(0);
   });
 });
+
+describe('cuckoo IOC set: hasMany batches', () => {
+  // hasMany reads the table in batches of 64 keys (hash all, read both buckets of all, compare):
+  // every fingerprint size, one and several levels, batch edges and a surrogate pair split across
+  // a batch edge, each key's answer checked against has() and against a JS Set of what was added.
+  for (const fpp of [0.05, 0.01, 0.0001]) {
+    it(`agrees with has() and a JS Set at FPP ${fpp} (fingerprint bits by FPP), one level and grown`, () => {
+      for (const capacity of [20_000, 700]) {
+        const set = create(capacity, fpp);
+        const members = hexKeys(6000, 41).map((k, i) => (i % 9 === 0 ? `ü${k}` : i % 13 === 0 ? k.slice(0, i % 30) : k));
+        set.add(members);
+        if (capacity < members.length) expect(set.levels).toBeGreaterThan(1);
+        const held = new Set(members);
+        const absent = hexKeys(3000, 42);
+        const probe: string[] = [];
+        for (let i = 0; i < 3000; i++) probe.push(i % 2 ? members[(i * 7) % members.length]! : absent[i]!);
+        // A lone high surrogate ends key 63 and a lone low one starts key 64 (the batch edge).
+        probe.splice(63, 0, 'p\uD83D', '\uDE00q');
+        set.add(['p\uD83D', '\uDE00q']);
+        held.add('p\uD83D').add('\uDE00q');
+        for (const n of [1, 63, 64, 65, 128, probe.length]) {
+          const part = probe.slice(0, n);
+          const got = set.hasMany(part);
+          part.forEach((k, i) => {
+            expect(got[i]).toBe(set.has(k) ? 1 : 0);
+            if (held.has(k)) expect(got[i]).toBe(1);
+          });
+        }
+        set.dispose();
+      }
+    });
+  }
+});

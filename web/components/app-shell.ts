@@ -290,6 +290,10 @@ export class AppShell extends LitElement {
           left: 12px;
           max-width: none;
         }
+        /* Full-width toasts would cover the view: the newest two show (the others keep their timers). */
+        .toast:nth-last-child(n + 3) {
+          display: none;
+        }
       }
     `,
   ];

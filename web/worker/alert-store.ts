@@ -75,8 +75,9 @@ export class IdbAlertBackend implements AlertBackend {
   }
   async put(alerts: readonly TriageAlert[]) {
     const tx = this.db.transaction('alerts', 'readwrite');
-    for (const a of alerts) void tx.store.put(a);
-    await tx.done;
+    // Every request's promise is awaited: when the transaction aborts (quota, eviction) each of them
+    // rejects, and one left alone is an uncaught error in the worker.
+    await Promise.all([...alerts.map((a) => tx.store.put(a)), tx.done]);
   }
   async deleteThrough(id: number) {
     await this.db.delete('alerts', IDBKeyRange.upperBound(id));
@@ -127,7 +128,8 @@ export class AlertStore {
   constructor(
     private backend: AlertBackend,
     private readonly now: () => number,
-    private readonly report: (message: string) => void,
+    /** `recovered`: the message says saving works again (not a failure: the page's storage banner must not count it). */
+    private readonly report: (message: string, recovered?: boolean) => void,
     private readonly timer: AlertStoreTimer = { setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms), clearTimeout: (h) => globalThis.clearTimeout(h as number) },
   ) {}
 
@@ -264,7 +266,7 @@ export class AlertStore {
         await this.backend.deleteThrough(cutThrough);
         if (this.cutThrough === cutThrough) this.cutThrough = 0;
       }
-      if (this.failing) this.report('the kept alerts are being saved again');
+      if (this.failing) this.report('the kept alerts are being saved again', true);
       this.failing = false;
     } catch (error) {
       // Back in the queue (unless retention dropped them meanwhile): the next write retries.

@@ -204,8 +204,8 @@ export class WorkerHost implements VigilWorkerApi, QualityApi {
       benchmarks: new BenchmarksService(hotPaths, this.deps.benchmarks?.bind(this.deps)),
       quality,
       preview: new PreviewService(ctx, lists, () => this.deps.createEngine()),
-      alerts: new AlertStore(persistAlerts ? new LazyIdbAlertBackend() : new MemoryAlertBackend(), now, (message) =>
-        feed.diagnostic({ code: 'vigil.storage', message }),
+      alerts: new AlertStore(persistAlerts ? new LazyIdbAlertBackend() : new MemoryAlertBackend(), now, (message, recovered) =>
+        feed.diagnostic({ code: recovered ? 'vigil.storage.recovered' : 'vigil.storage', message }),
       ),
     };
   }

@@ -5,8 +5,9 @@
  * line as the CLI does), so a guarded run batches — and outputs — exactly as an unguarded one.
  */
 import type { Engine } from '../../engine/engine.js';
-import { eventLineParser, type EventFormat } from '../../io/event-lines.js';
+import type { EventFormat } from '../../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../../io/from-jsonl.js';
+import { eagerDecodeAsked, lineReading } from '../../io/lazy-jsonl.js';
 
 export class LineBatcher {
   private decoder = new JsonLinesDecoder();
@@ -33,7 +34,7 @@ export class LineBatcher {
   /** Starts a feed: `skipLines` lines are passed over unread (a resumed run). */
   open(options: { skipLines: number; batchLines: number; format?: EventFormat }): void {
     this.format = options.format ?? 'auto';
-    this.decoder = new JsonLinesDecoder({ skipLines: options.skipLines, parse: eventLineParser(this.format).parse });
+    this.decoder = new JsonLinesDecoder({ skipLines: options.skipLines, ...this.reading() });
     this.offset = 0;
     this.batchLines = options.batchLines;
     this.batch = [];
@@ -41,7 +42,7 @@ export class LineBatcher {
 
   /** Continues a feed at a batch boundary after `lines` lines (the engine restored to that point). */
   resume(options: { lines: number; batchLines: number }): void {
-    this.decoder = new JsonLinesDecoder({ parse: eventLineParser(this.format).parse });
+    this.decoder = new JsonLinesDecoder(this.reading());
     this.offset = options.lines;
     this.batchLines = options.batchLines;
     this.batch = [];
@@ -60,6 +61,11 @@ export class LineBatcher {
     if (!withoutPartialLine) this.decoder.end(this.handlers);
     this.pushBatch();
     return this.offset + this.decoder.linesSeen;
+  }
+
+  /** Lazily where the rules allow it (src/io/lazy-jsonl.ts): the bytes posted here are this thread's own, never reused. */
+  private reading() {
+    return lineReading(this.format, this.engine.rulePlans(), eagerDecodeAsked(process.env));
   }
 
   private pushBatch(): void {

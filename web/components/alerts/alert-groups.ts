@@ -72,6 +72,21 @@ export class AlertGroups extends LitElement {
       .st-closed {
         color: var(--fg-faint);
       }
+      /* On a phone the counts take their width and the actions go on a line of their own, or the
+         group's name (minmax(0, 1fr) after 470 px of fixed columns) had no width at all. */
+      @media (max-width: 599.98px) {
+        .row {
+          grid-template-columns: minmax(0, 1fr) repeat(4, auto);
+          row-gap: 0;
+        }
+        .row > :last-child {
+          grid-column: 1 / -1;
+          justify-self: end;
+        }
+        .row.head > :last-child {
+          display: none;
+        }
+      }
     `,
   ];
 

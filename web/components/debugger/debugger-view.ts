@@ -185,7 +185,9 @@ export class DebuggerView extends LitElement {
       @media (max-width: 799.98px) {
         :host {
           grid-template-columns: minmax(0, 1fr);
-          grid-template-rows: auto 60vh auto;
+          /* The graph is wider than tall: ~60 % of the width is room enough, and leaves the trail
+             in sight on a tablet in portrait (60vh left it a screen below, under empty space). */
+          grid-template-rows: auto clamp(280px, 60vw, 60vh) auto;
           height: auto;
         }
         .side {
@@ -202,6 +204,11 @@ export class DebuggerView extends LitElement {
         }
         .step {
           padding: 6px 10px;
+        }
+        .panel-head {
+          height: auto;
+          min-height: 32px;
+          padding: 4px 10px;
         }
       }
     `,

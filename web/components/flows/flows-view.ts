@@ -290,6 +290,77 @@ export class FlowsView extends LitElement {
         color: var(--fg-dim);
         text-align: center;
       }
+      /* Tablets in portrait and phones: the panels stack (the two talker lists side by side on a
+         tablet), each with a height of its own, the model's side column goes under its plot, and
+         the page scrolls. */
+      @media (max-width: 799.98px) {
+        :host {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+          grid-template-rows: none;
+          grid-auto-rows: auto;
+          height: auto;
+          overflow: visible;
+        }
+        .tiles {
+          grid-template-columns: repeat(3, minmax(0, 1fr));
+        }
+        .protocols,
+        .profile,
+        .ml,
+        .start {
+          grid-column: 1 / -1;
+          grid-row: auto;
+        }
+        .talkers {
+          grid-column: span 1;
+          max-height: 340px;
+        }
+        .protocols {
+          height: 280px;
+        }
+        .start {
+          padding: 24px 16px;
+        }
+        .panel-head {
+          height: auto;
+          min-height: 32px;
+          flex-wrap: wrap;
+          padding: 4px 10px;
+        }
+        .legend {
+          flex-wrap: wrap;
+          gap: 2px 14px;
+        }
+        .profile .scroll {
+          overflow: visible;
+        }
+        .pick {
+          flex-wrap: wrap;
+        }
+        .pick input {
+          flex: 1 1 180px;
+        }
+        .ml-body {
+          grid-template-columns: minmax(0, 1fr);
+        }
+        .ml-body vigil-cluster-plot {
+          height: 320px;
+        }
+        .side {
+          overflow: visible;
+        }
+      }
+      @media (max-width: 479.98px) {
+        .tiles {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+        .talkers {
+          grid-column: 1 / -1;
+        }
+        .ml-body vigil-cluster-plot {
+          height: 280px;
+        }
+      }
     `,
   ];
 

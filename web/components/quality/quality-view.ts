@@ -44,11 +44,13 @@ export class QualityView extends LitElement {
       section.panel {
         flex: none;
       }
-      /* table.grid cells share the width (max-width: 0) and cut with an ellipsis: the links must not be cut */
-      td.actions {
+      /* table.grid cells share the width (max-width: 0) and cut with an ellipsis: the links must not
+         be cut (as specific as table.grid td, or its max-width: 0 wins and the links leave the panel) */
+      table.grid td.actions {
         white-space: nowrap;
         max-width: none;
         width: 1%;
+        overflow: visible;
       }
       td.actions > * + * {
         margin-left: 8px;
@@ -101,19 +103,84 @@ export class QualityView extends LitElement {
         color: var(--fg-faint);
         font-size: var(--fs-small);
       }
-      .events {
-        padding: 4px 12px 10px;
+      /* width 0 then min-width 100%: the events take the row's width without widening the table
+         (a long line would push the links column out of view). */
+      .events-box {
+        width: 0;
+        min-width: 100%;
+        padding: 4px 4px 6px;
         max-height: 320px;
         overflow: auto;
       }
-      /* Responsive layout (web-layout): on a phone the tables keep readable columns and scroll
-         sideways inside their panel. */
+      /* A tablet keeps the tables (they scroll sideways inside their panel if they must); on a
+         phone each row is a card: its key or name on a line of its own, unclipped, then each
+         figure with its column's name (data-label), then the links. Same DOM, same cells. */
       @media (max-width: 799.98px) {
-        .scroll {
-          overflow-x: auto;
-        }
         .scroll table.grid {
           min-width: 600px;
+        }
+        /* A heading longer than the width wraps onto lines of its own, not over the panel. */
+        .panel-head {
+          height: auto;
+          min-height: 32px;
+          flex-wrap: wrap;
+          padding: 4px 10px;
+        }
+      }
+      @media (max-width: 599.98px) {
+        .scroll table.grid,
+        .scroll table.grid tbody {
+          display: block;
+          min-width: 0;
+        }
+        .scroll table.grid thead {
+          display: none;
+        }
+        .scroll table.grid tr {
+          display: flex;
+          flex-wrap: wrap;
+          align-items: baseline;
+          gap: 2px 14px;
+          padding: 6px 10px;
+          border-bottom: 1px solid var(--line);
+        }
+        .scroll table.grid td {
+          display: block;
+          padding: 0;
+          border: 0;
+          max-width: 100%;
+          white-space: normal;
+          overflow-wrap: anywhere;
+          text-align: left;
+        }
+        .scroll table.grid td[data-label]::before {
+          content: attr(data-label) ' ';
+          color: var(--fg-faint);
+          font: 11px var(--font-ui);
+        }
+        .scroll table.grid td.key,
+        .scroll table.grid td.name,
+        .scroll table.grid td.wide,
+        .scroll table.grid td.events {
+          flex-basis: 100%;
+        }
+        .scroll table.grid td.key,
+        .scroll table.grid td.name {
+          font-weight: 600;
+        }
+        .scroll table.grid td.actions {
+          width: auto;
+          margin-left: auto;
+        }
+        .scroll table.grid td.actions > * {
+          display: inline-block;
+          padding: 6px 8px;
+        }
+        .scroll table.grid tr.hit {
+          background: color-mix(in srgb, var(--accent) 14%, transparent);
+        }
+        .scroll table.grid tr.hit td {
+          background: none;
         }
       }
     `,
@@ -163,12 +230,13 @@ export class QualityView extends LitElement {
     return out.map((l) => html`<a data-testid="quality-debugger-link" href=${l.href} title=${`Follow ${l.key} in "${l.rule}"`}>debugger</a>`);
   }
 
-  private figures(f: QualityFigures) {
-    return html`<td class="num">${fmtCount(f.truePositives)}</td>
-      <td class="num ${f.falsePositives ? 'warn' : ''}">${fmtCount(f.falsePositives)}</td>
-      <td class="num ${f.falseNegatives ? 'warn' : ''}">${fmtCount(f.falseNegatives)}</td>
-      <td class="num">${fmtPercent(f.precision)}</td>
-      <td class="num">${fmtPercent(f.recall)}</td>`;
+  /** `found`: the heading of the true positives' column (the label of its cell on a phone). */
+  private figures(f: QualityFigures, found: string) {
+    return html`<td class="num" data-label=${found}>${fmtCount(f.truePositives)}</td>
+      <td class="num ${f.falsePositives ? 'warn' : ''}" data-label="FP">${fmtCount(f.falsePositives)}</td>
+      <td class="num ${f.falseNegatives ? 'warn' : ''}" data-label="missed">${fmtCount(f.falseNegatives)}</td>
+      <td class="num" data-label="precision">${fmtPercent(f.precision)}</td>
+      <td class="num" data-label="recall">${fmtPercent(f.recall)}</td>`;
   }
 
   override render() {
@@ -209,11 +277,11 @@ export class QualityView extends LitElement {
               <tbody>
                 ${injected.map(
                   (i) => html`<tr data-testid="quality-injected-row" data-key=${i.key} class=${filter === i.key ? 'hit' : ''}>
-                      <td class="mono">${fmtTime(i.time)}</td><td>${i.generator}</td><td class="mono key" title=${i.key}>${i.key}</td>
-                      <td>${i.detectedBy.length ? html`<span class="ok">${i.detectedBy.join(', ')}</span>` : html`<span class="warn">not yet</span>`}</td>
+                      <td class="mono" data-label="time">${fmtTime(i.time)}</td><td data-label="generator">${i.generator}</td><td class="mono key" title=${i.key}>${i.key}</td>
+                      <td class="wide" data-label="found by">${i.detectedBy.length ? html`<span class="ok">${i.detectedBy.join(', ')}</span>` : html`<span class="warn">not yet</span>`}</td>
                       <td class="actions"><button class="link" data-testid="quality-events" @click=${() => this.toggle(`inj:${i.key}`)}>events</button>${this.links(i.sample)}</td>
                     </tr>
-                    ${this.open === `inj:${i.key}` ? html`<tr><td colspan="5" class="events"><vigil-json .value=${i.sample}></vigil-json></td></tr>` : nothing}`,
+                    ${this.open === `inj:${i.key}` ? html`<tr><td colspan="5" class="events"><div class="events-box"><vigil-json .value=${i.sample}></vigil-json></div></td></tr>` : nothing}`,
                 )}
               </tbody></table></div>`
           : html`<div class="empty">Nothing injected${filter ? ' with this key' : ''}: press ⚡ Inject in the Simulator view.</div>`}
@@ -227,8 +295,8 @@ export class QualityView extends LitElement {
               <tbody>
                 ${r.rules.map(
                   (q) => html`<tr data-testid="quality-rule-row" data-rule=${q.rule}>
-                    <td><a href=${formatRoute({ view: 'rules', item: q.rule })}>${q.rule}</a></td><td class="num">${fmtCount(q.alerts)}</td>${this.figures(q)}
-                    <td class="dim">${q.covers.join(', ') || '–'}</td>
+                    <td class="name"><a href=${formatRoute({ view: 'rules', item: q.rule })}>${q.rule}</a></td><td class="num" data-label="alerts">${fmtCount(q.alerts)}</td>${this.figures(q, 'TP keys')}
+                    <td class="dim wide" data-label="finds">${q.covers.join(', ') || '–'}</td>
                   </tr>`,
                 )}
               </tbody></table></div>`
@@ -243,7 +311,7 @@ export class QualityView extends LitElement {
               <tbody>
                 ${r.generators.map(
                   (g) => html`<tr data-testid="quality-generator-row" data-generator=${g.generator}>
-                    <td>${g.generator}</td><td class="num">${fmtCount(g.truthKeys)}</td>${this.figures(g)}<td class="dim">${g.rules.join(', ') || '–'}</td>
+                    <td class="name">${g.generator}</td><td class="num" data-label="truth keys">${fmtCount(g.truthKeys)}</td>${this.figures(g, 'found')}<td class="dim wide" data-label="found by">${g.rules.join(', ') || '–'}</td>
                   </tr>`,
                 )}
               </tbody></table></div>`
@@ -259,11 +327,11 @@ export class QualityView extends LitElement {
                 ${fps.map((f, n) => {
                   const id = `fp:${f.rule}:${f.key ?? `#${n}`}`;
                   return html`<tr data-testid="quality-fp-row" data-key=${f.key ?? ''}>
-                      <td class="mono">${fmtTime(f.firstSeen)}</td><td>${f.rule}</td><td class="mono key" title=${f.key ?? ''}>${f.key ?? html`<span class="warn">names no key</span>`}</td>
-                      <td class="num">${fmtCount(f.alerts)}</td>
+                      <td class="mono" data-label="first seen">${fmtTime(f.firstSeen)}</td><td data-label="rule">${f.rule}</td><td class="mono key" title=${f.key ?? ''}>${f.key ?? html`<span class="warn">names no key</span>`}</td>
+                      <td class="num" data-label="alerts">${fmtCount(f.alerts)}</td>
                       <td class="actions"><button class="link" data-testid="quality-events" @click=${() => this.toggle(id)}>events</button>${this.links([f.alert, ...eventsOf(f.alert)])}</td>
                     </tr>
-                    ${this.open === id ? html`<tr><td colspan="5" class="events"><vigil-json .value=${f.alert}></vigil-json></td></tr>` : nothing}`;
+                    ${this.open === id ? html`<tr><td colspan="5" class="events"><div class="events-box"><vigil-json .value=${f.alert}></vigil-json></div></td></tr>` : nothing}`;
                 })}
               </tbody></table></div>`
           : html`<div class="empty">No false positives${filter ? ' with this key' : ''}.</div>`}
@@ -277,12 +345,12 @@ export class QualityView extends LitElement {
               <tbody>
                 ${misses.map(
                   (m) => html`<tr data-testid="quality-miss-row" data-key=${m.key}>
-                      <td class="mono">${fmtTime(m.lastEvent)}</td><td>${m.generator}</td><td class="mono key" title=${m.key}>${m.key}</td>
-                      <td class="num">${fmtCount(m.events)}</td>
+                      <td class="mono" data-label="last event">${fmtTime(m.lastEvent)}</td><td data-label="generator">${m.generator}</td><td class="mono key" title=${m.key}>${m.key}</td>
+                      <td class="num" data-label="events">${fmtCount(m.events)}</td>
                       <td>${m.pending ? html`<span class="dim" title="Its last event is under 2 minutes old: a window may still close on it">pending</span>` : html`<span class="warn">missed</span>`}${m.injected ? html` <span class="dim">injected</span>` : nothing}</td>
                       <td class="actions"><button class="link" data-testid="quality-events" @click=${() => this.toggle(`miss:${m.key}`)}>events</button>${this.links(m.sample)}</td>
                     </tr>
-                    ${this.open === `miss:${m.key}` ? html`<tr><td colspan="6" class="events"><vigil-json .value=${m.sample}></vigil-json></td></tr>` : nothing}`,
+                    ${this.open === `miss:${m.key}` ? html`<tr><td colspan="6" class="events"><div class="events-box"><vigil-json .value=${m.sample}></vigil-json></div></td></tr>` : nothing}`,
                 )}
               </tbody></table></div>`
           : html`<div class="empty">No misses${filter ? ' with this key' : ''}.</div>`}

@@ -266,8 +266,19 @@ export class RulesView extends LitElement {
         :host > :first-child {
           max-height: 40vh;
         }
+        /* The editor and the preview each get a screen's worth of their own, one under the other
+           (sharing one panel left the preview's results a strip of ~80 px on a phone). */
         :host > :nth-child(2) {
-          height: 75vh;
+          height: auto;
+        }
+        vigil-rule-editor {
+          flex: none;
+          height: 55vh;
+          min-height: 320px;
+        }
+        vigil-rule-preview {
+          flex: none;
+          height: 85vh;
           min-height: 420px;
         }
       }

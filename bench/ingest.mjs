@@ -1,0 +1,217 @@
+// Ingest (issue 16, item 2): `vigil run` on the thesis workload, whole process, against a peer that
+// reads the same file and JSON.parses every line and does nothing else (also a whole process).
+// Vigil decodes lazily (src/io/lazy-jsonl.ts: one byte scan per line, only the fields the rules
+// route and filter on, whole events only for matches); VIGIL_EAGER_DECODE=1 decodes every line
+// with JSON.parse, for comparison — the alerts of both must be byte-identical or the figures mean
+// nothing. Target: vigil run ≥ 1.5× faster than read + JSON.parse.
+//
+//   npm run bench -- ingest            (builds dist/ first)
+//   node bench/ingest.mjs [--events N] [--reps N] [--quick] [--wasm-scan 1]
+//
+// Runs alternate (peer, lazy, eager, …) so a busy machine slows them alike. Then, in this process,
+// where the time goes: decoding alone (no rules), eager against lazy, and the scan alone.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
+import { iocEntries, makeEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
+
+// The peer, when this file is run as it: read the file, JSON.parse every line, nothing else.
+if (process.argv[2] === '--peer') {
+  const decoder = new TextDecoder();
+  let rest = '';
+  let events = 0;
+  for await (const chunk of createReadStream(process.argv[3], { highWaterMark: 1 << 20 })) {
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
+    rest = lines.pop();
+    for (const line of lines) if (line) (JSON.parse(line), events++);
+  }
+  if (rest) (JSON.parse(rest), events++);
+  console.log(events);
+  process.exit(0);
+}
+
+const args = parseBenchArgs(process.argv.slice(2), { events: 1_000_000, reps: 3 });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const self = fileURLToPath(import.meta.url);
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-ingest-'));
+const eventsFile = join(dir, 'events.jsonl');
+const rulesFile = join(dir, 'rules.vgl');
+const iocFile = join(dir, 'ioc.txt');
+writeFileSync(eventsFile, '');
+for (let done = 0, seed = 42; done < args.events; seed++) {
+  const events = makeEvents(Math.min(100_000, args.events - done), seed);
+  appendFileSync(eventsFile, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  done += events.length;
+}
+writeFileSync(rulesFile, vgl(ruleSpecs(6)));
+writeFileSync(iocFile, iocEntries(args.quick ? 10_000 : 100_000).join('\n') + '\n');
+
+/** CPU seconds of this process's finished children (all their threads), from /proc (NaN elsewhere). */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+function timed(argv, env) {
+  const cpuBefore = childCpuSeconds();
+  const start = performance.now();
+  const child = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - start) / 1000;
+  if (child.status !== 0) throw new Error(`${argv.join(' ')} failed: ${child.stderr}`);
+  return { seconds, cpu: childCpuSeconds() - cpuBefore, stdout: child.stdout, stderr: child.stderr };
+}
+
+function vigil(mode, threads) {
+  const out = join(dir, `alerts-${mode}-${threads}.jsonl`);
+  const run = timed([join(root, 'bin/vigil'), 'run', '--threads', String(threads), '--rules', rulesFile, '--ioc', `id_list=${iocFile}`, '--out', out, eventsFile], {
+    VIGIL_EAGER_DECODE: mode === 'eager' ? '1' : '0',
+  });
+  if (run.stderr) throw new Error(`vigil run wrote errors: ${run.stderr.slice(0, 500)}`);
+  return { seconds: run.seconds, cpu: run.cpu, alerts: readFileSync(out) };
+}
+
+const megabytes = readFileSync(eventsFile).length / 1e6;
+console.log(`Ingest — vigil run, ${args.events.toLocaleString()} thesis-workload events (${megabytes.toFixed(0)} MB), 36 rules, whole process; median of ${args.reps} alternating runs, node ${process.version}`);
+console.log('The machine may be shared: compare the columns of one run, not runs of different days.\n');
+
+const configs = [
+  ['read + JSON.parse (peer)', () => timed([self, '--peer', eventsFile])],
+  ['vigil run, lazy, 1 thread', () => vigil('lazy', 1)],
+  ['vigil run, eager, 1 thread', () => vigil('eager', 1)],
+  ['vigil run, lazy, 2 threads', () => vigil('lazy', 2)],
+  ['vigil run, eager, 2 threads', () => vigil('eager', 2)],
+];
+const seconds = configs.map(() => []);
+const cpu = configs.map(() => []);
+let reference;
+for (let r = 0; r < args.reps; r++) {
+  configs.forEach(([name, run], i) => {
+    const result = run();
+    seconds[i].push(result.seconds);
+    cpu[i].push(result.cpu);
+    if (!result.alerts) return;
+    if (reference !== undefined && !result.alerts.equals(reference)) throw new Error(`${name} wrote different alerts`);
+    reference = result.alerts;
+  });
+}
+const alerts = reference.toString().split('\n').filter(Boolean).length;
+const peer = median(seconds[0]);
+printTable(
+  ['whole process', 'seconds', 'events/s', '× peer (peer s / s)', 'CPU s (all threads)', 'alerts (equal)'],
+  configs.map(([name], i) => [name, median(seconds[i]), args.events / median(seconds[i]), peer / median(seconds[i]), median(cpu[i]), i === 0 ? '—' : alerts]),
+);
+const lazy1 = median(seconds[1]);
+summaryRow({ bench: 'ingest', workload: `vigil run, ${args.events.toLocaleString('en-US')} events, lazy, whole process (peer: read + JSON.parse)`, vigil: args.events / lazy1, peer: args.events / peer, unit: 'events/s', ratio: peer / lazy1, target: '≥ 1.5×', met: peer / lazy1 >= 1.5 });
+console.log(`\nvigil run (lazy, 1 thread) is ${(peer / lazy1).toFixed(2)}× read + JSON.parse (target ≥ 1.5×); lazy is ${(median(seconds[2]) / lazy1).toFixed(2)}× eager.`);
+
+// Start-up (rules, IOC list, engine thread) is part of every vigil run: measured on an empty input.
+const emptyFile = join(dir, 'empty.jsonl');
+writeFileSync(emptyFile, '');
+const startup = [];
+for (let r = 0; r < args.reps; r++) {
+  startup.push(timed([join(root, 'bin/vigil'), 'run', '--threads', '1', '--rules', rulesFile, '--ioc', `id_list=${iocFile}`, '--out', join(dir, 'none.jsonl'), emptyFile]).seconds);
+}
+console.log(`vigil run start-up on an empty input (1 thread): ${median(startup).toFixed(2)} s of the ${lazy1.toFixed(2)} s.`);
+
+// ── where the time goes, in this process: decoding alone ───────────────────
+const { JsonLinesDecoder } = await import(join(root, 'dist/io/from-jsonl.js'));
+const { LazyJsonLines } = await import(join(root, 'dist/io/lazy-jsonl.js'));
+const { JsonObjectScanner } = await import(join(root, 'dist/io/json-scan.js'));
+const bytes = readFileSync(eventsFile);
+const chunks = [];
+for (let at = 0; at < bytes.length; at += 1 << 20) chunks.push(bytes.subarray(at, at + (1 << 20)));
+const FIELDS = ['groupName', 'groupTag', 'integer', 'tag'];
+/** CPU seconds of this thread's work in `work` (less disturbed by a busy machine than wall time). */
+function cpuSeconds(work) {
+  const before = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
+function decodeAll(lazy) {
+  let events = 0;
+  const decoder = new JsonLinesDecoder(lazy ? { lazy: new LazyJsonLines(FIELDS, { format: 'jsonl' }) } : {});
+  const handlers = { onEvent: () => events++, onError: (e) => { throw new Error(e.reason); } };
+  const seconds = cpuSeconds(() => {
+    for (const chunk of chunks) decoder.push(chunk, handlers);
+    decoder.end(handlers);
+  });
+  if (events !== args.events) throw new Error(`decoded ${events} events`);
+  return seconds;
+}
+function scanAll() {
+  const scanner = new JsonObjectScanner(FIELDS);
+  let accepted = 0;
+  const seconds = cpuSeconds(() => {
+    for (let at = 0; at < bytes.length; ) {
+      let end = bytes.indexOf(10, at);
+      if (end < 0) end = bytes.length;
+      if (scanner.scan(bytes, at, end)) accepted++;
+      at = end + 1;
+    }
+  });
+  if (accepted !== args.events) throw new Error(`scanned ${accepted} events`);
+  return seconds;
+}
+const parts = [
+  ['eager: TextDecoder + JSON.parse per line', () => decodeAll(false)],
+  ['lazy: scan + 4 fields + the line kept', () => decodeAll(true)],
+  ['the scan alone (validation, spans)', scanAll],
+];
+const partSeconds = parts.map(() => []);
+for (let r = 0; r < args.reps; r++) parts.forEach(([, run], i) => partSeconds[i].push(run()));
+console.log('\nDecoding alone, in this process (no rules, no engine; CPU seconds):\n');
+printTable(
+  ['decode', 'CPU s', 'ns/line', 'MB/s'],
+  parts.map(([name], i) => [name, median(partSeconds[i]), (median(partSeconds[i]) * 1e9) / args.events, megabytes / median(partSeconds[i])]),
+);
+
+// ── the scan in WebAssembly (assembly/json-scan.ts, an experiment outside the build) ───────
+if (args['wasm-scan']) {
+  const wasmFile = join(dir, 'json-scan.wasm');
+  const asc = spawnSync(process.execPath, [join(root, 'node_modules/assemblyscript/bin/asc.js'), join(root, 'assembly/json-scan.ts'), '-O3', '--runtime', 'stub', '--initialMemory', '64', '--outFile', wasmFile], { encoding: 'utf8' });
+  if (asc.status !== 0) throw new Error(`asc failed: ${asc.stderr}`);
+  const { instance } = await WebAssembly.instantiate(readFileSync(wasmFile), { env: { abort: () => { throw new Error('abort'); } } });
+  const { scan, memory } = instance.exports;
+  const BASE = 1 << 16;
+  const OUT = 1 << 15;
+  const CHUNK = 1 << 20;
+  memory.grow(Math.ceil((BASE + CHUNK + 4096) / 65536));
+  const wasmScanAll = () => {
+    const view = new Uint8Array(memory.buffer);
+    let accepted = 0;
+    const seconds = cpuSeconds(() => {
+      for (let first = 0; first < bytes.length; ) {
+        // Whole lines of up to a chunk, copied in once, scanned line by line.
+        let last = bytes.lastIndexOf(10, Math.min(bytes.length, first + CHUNK) - 1) + 1;
+        if (last <= first) last = bytes.length;
+        view.set(bytes.subarray(first, last), BASE);
+        for (let at = first; at < last; ) {
+          let end = bytes.indexOf(10, at);
+          if (end < 0 || end > last) end = last;
+          if (scan(BASE + at - first, end - at, OUT)) accepted++;
+          at = end + 1;
+        }
+        first = last;
+      }
+    });
+    if (accepted !== args.events) throw new Error(`wasm scanned ${accepted} events`);
+    return seconds;
+  };
+  const ts = [];
+  const wasm = [];
+  for (let r = 0; r < args.reps; r++) {
+    ts.push(scanAll());
+    wasm.push(wasmScanAll());
+  }
+  console.log(`\nThe scan alone: TypeScript ${median(ts).toFixed(2)} CPU s, AssemblyScript ${median(wasm).toFixed(2)} CPU s (${(median(ts) / median(wasm)).toFixed(2)}× faster in WebAssembly).`);
+}
+rmSync(dir, { recursive: true, force: true });
