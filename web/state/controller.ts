@@ -1,19 +1,35 @@
-/** Re-renders a lit element when the store changes a topic it cares about (at most once a frame). */
+/**
+ * Re-renders a lit element when the store changes a topic it cares about: at most once a frame,
+ * and for views with costly renders at most once per `minIntervalMs` (the worker sends a batch
+ * every 250 ms; a table of thousands of alerts need not be redrawn that often). What the user does
+ * (a click, typing) renders at once: that goes through the element's own properties, not here.
+ */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { store, type AppStore, type StoreTopic } from './store.js';
 
+export interface StoreControllerOptions {
+  /** The least time between two renders caused by the store; 0: every frame. */
+  minIntervalMs?: number;
+}
+
 export class StoreController implements ReactiveController {
   private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private frame: number | undefined;
+  private lastRender = -Infinity;
+  private readonly minIntervalMs: number;
   private readonly listener = (e: Event) => {
     const topic = (e as CustomEvent<StoreTopic>).detail;
-    if (this.topics.includes(topic) || topic === 'status') this.schedule();
+    if (this.topics.includes(topic) || topic === 'status') this.refresh();
   };
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly topics: readonly StoreTopic[],
     readonly store: AppStore = storeInstance(),
+    options: StoreControllerOptions = {},
   ) {
+    this.minIntervalMs = options.minIntervalMs ?? 0;
     host.addController(this);
   }
 
@@ -23,15 +39,31 @@ export class StoreController implements ReactiveController {
 
   hostDisconnected(): void {
     this.store.removeEventListener('change', this.listener);
+    clearTimeout(this.timer);
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.scheduled = false;
+    this.timer = this.frame = undefined;
   }
 
-  private schedule(): void {
+  hostUpdated(): void {
+    this.lastRender = performance.now();
+  }
+
+  /** Asks for a render, within the same limits as a store change (for other live sources). */
+  refresh(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    requestAnimationFrame(() => {
-      this.scheduled = false;
-      this.host.requestUpdate();
-    });
+    const wait = this.lastRender + this.minIntervalMs - performance.now();
+    const render = () => {
+      this.timer = undefined;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = undefined;
+        this.scheduled = false;
+        this.host.requestUpdate();
+      });
+    };
+    if (wait > 0) this.timer = setTimeout(render, wait);
+    else render();
   }
 }
 

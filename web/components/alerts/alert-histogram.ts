@@ -26,8 +26,14 @@ export class AlertHistogram extends LitElement {
   declare width: number;
   private brush: BrushBehavior<unknown> | undefined;
   private x = scaleTime();
+  /** Nothing is drawn before the first measurement (else it is drawn twice as the view opens). */
+  private measured = false;
   private readonly resize = new ResizeObserver((entries) => {
     for (const e of entries) this.width = Math.max(200, Math.floor(e.contentRect.width));
+    if (!this.measured) {
+      this.measured = true;
+      this.requestUpdate();
+    }
   });
   /** Moving the brush from code (a new range or domain) must not report back. */
   private quiet = false;
@@ -98,6 +104,7 @@ export class AlertHistogram extends LitElement {
   }
 
   override render() {
+    if (!this.measured) return html`<div style="height:${HEIGHT}px"></div>`;
     const domain = this.domain();
     if (!domain) return html`<div class="empty" data-testid="histogram-empty">No ${this.axis === 'eventTime' ? 'event times' : 'alerts'} to chart.</div>`;
     const step = niceStep(domain[1] - domain[0]);

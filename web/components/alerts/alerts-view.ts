@@ -12,6 +12,7 @@ import { alertFields, fieldText, inTimeRange, sortAlerts, toCsv, toJsonl, type S
 import { fmtCount, fmtDateTime } from '../../lib/format.js';
 import { formatRoute, type Route } from '../../lib/router.js';
 import { StoreController } from '../../state/controller.js';
+import { Stages } from '../shared/stages.js';
 import { baseStyles } from '../shared/styles.js';
 import './alert-detail.js';
 import { STATUS_ACTIONS } from './alert-groups.js';
@@ -21,6 +22,11 @@ import './alert-table.js';
 import { toTriage, triage } from './triage-model.js';
 
 const STATUSES: AlertStatus[] = ['new', 'acknowledged', 'closed'];
+/**
+ * Live alerts redraw the view at most this often: filtering, the histogram and the groups go over
+ * every kept alert (10,000 by default), and at high rates a batch comes every 250 ms.
+ */
+export const LIVE_REFRESH_MS = 1000;
 
 type Params = { rule?: string; q?: string; source?: string; group?: string; gv?: string; from?: string; to?: string; axis?: string; sort?: string; dir?: string; status?: string };
 
@@ -34,13 +40,17 @@ export class AlertsView extends LitElement {
   declare route: Route;
   declare selectedId: number;
   declare paused: boolean;
-  private readonly data = new StoreController(this, ['alerts', 'rules', 'replay']);
+  private readonly data = new StoreController(this, ['alerts', 'rules', 'replay'], undefined, { minIntervalMs: LIVE_REFRESH_MS });
+  /** 1: the table (or groups) and the detail, 2: the histogram (each in a task of its own). */
+  private readonly stages = new Stages(this, 2);
+  /** The fields seen in the source's alerts, gathered from each alert once (see fields()). */
+  private fieldsSeen: { source: unknown; lastId: number; fields: Set<string> } | undefined;
   private frozen: TriageAlert[] | undefined;
   private cache: { key: string; base: TriageAlert[]; rows: TriageAlert[] } | undefined;
   private replayRows: { ms: number; rows: TriageAlert[] } | undefined;
   private readonly onTriage = () => {
     this.cache = undefined;
-    this.requestUpdate();
+    this.data.refresh();
   };
 
   constructor() {
@@ -288,6 +298,24 @@ export class AlertsView extends LitElement {
     return this.cache;
   }
 
+  /**
+   * The fields to group by: those of the newest 2,000 alerts when the source was first seen, plus
+   * those of each alert that came since (alerts are oldest first with growing ids), so a render
+   * looks at the new alerts only.
+   */
+  private fields(all: readonly TriageAlert[]): string[] {
+    const source = this.source === 'replay' ? this.data.store.replay?.result : triage;
+    const seen = this.fieldsSeen && this.fieldsSeen.source === source ? this.fieldsSeen : { source, lastId: -Infinity, fields: new Set<string>() };
+    this.fieldsSeen = seen;
+    let first = all.length;
+    while (first > 0 && all[first - 1]!.id > seen.lastId) first--;
+    if (first < all.length) {
+      for (const f of alertFields(all.slice(Math.max(first, all.length - 2000)))) seen.fields.add(f);
+      seen.lastId = all[all.length - 1]!.id;
+    }
+    return [...seen.fields];
+  }
+
   private onSort(field: string): void {
     const sort = this.sort;
     const dir = sort?.field === field && sort.direction === 'desc' ? 'asc' : 'desc';
@@ -327,7 +355,7 @@ export class AlertsView extends LitElement {
     const total = store.metrics?.engine.alertsOut ?? 0;
     const group = this.param('group');
     const groupChosen = !!group && this.route?.params.gv !== undefined;
-    const fields = alertFields(all.length > 2000 ? all.slice(-2000) : all);
+    const fields = this.fields(all);
     const range = this.range;
     return html`
       <div class="toolbar">
@@ -388,17 +416,21 @@ export class AlertsView extends LitElement {
             <button data-testid="export-csv" title="The rows shown, as CSV" @click=${() => this.download('csv', rows)}>⤓ CSV</button>
             ${replay ? nothing : html`<vigil-alert-retention></vigil-alert-retention>`}
           </div>
-          <vigil-alert-histogram
+          ${this.stages.ready(2)
+            ? html`<vigil-alert-histogram
             .rows=${base}
             .axis=${this.axis}
             .range=${range}
             @range-change=${(e: CustomEvent<{ from: number; to: number } | undefined>) =>
               this.setParams({ from: e.detail ? String(e.detail.from) : '', to: e.detail ? String(e.detail.to) : '' })}
-          ></vigil-alert-histogram>
+          ></vigil-alert-histogram>`
+            : html`<div style="height:90px"></div>`}
         </div>
       </div>
       <section class="panel" aria-label="Alerts">
-        ${group && !groupChosen
+        ${!this.stages.ready(1)
+          ? nothing
+          : group && !groupChosen
           ? html`<vigil-alert-groups
               .field=${group}
               .rows=${inTimeRange(base, range, this.axis)}
@@ -439,7 +471,7 @@ export class AlertsView extends LitElement {
               )}
             </div>`
           : nothing}
-        <vigil-alert-detail .envelope=${selected}></vigil-alert-detail>
+        ${this.stages.ready(1) ? html`<vigil-alert-detail .envelope=${selected}></vigil-alert-detail>` : nothing}
       </section>
     `;
   }

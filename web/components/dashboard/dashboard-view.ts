@@ -10,6 +10,7 @@ import { fmtCount, fmtDateTime, fmtDuration, fmtRate } from '../../lib/format.js
 import { networkPoints, type MapPoint } from '../../lib/network-points.js';
 import { StoreController } from '../../state/controller.js';
 import { baseStyles } from '../shared/styles.js';
+import { Stages } from '../shared/stages.js';
 import './line-chart.js';
 import './world-map.js';
 
@@ -30,8 +31,11 @@ export function groupDiagnostics(diagnostics: readonly RuntimeDiagnostic[]): { d
 }
 
 export class DashboardView extends LitElement {
-  private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics', 'alerts']);
+  // At most a redraw a second: the series are per second, and the map, lists and tables are costly.
+  private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics', 'alerts'], undefined, { minIntervalMs: 1000 });
   private mapCache: { version: number; points: MapPoint[] } | undefined;
+  /** 1: the rate charts, 2: the map, 3: the lists and tables (each in a task of its own). */
+  private readonly stages = new Stages(this, 3);
 
   /** Violations per network location, from the roll-up alerts the page keeps. */
   private mapPoints(): MapPoint[] {
@@ -254,7 +258,8 @@ export class DashboardView extends LitElement {
     const active = rules.filter(([, r]) => r.state === 'active').length;
     const deactivated = rules.filter(([, r]) => r.state === 'deactivated').length;
     const latest = store.series.latest();
-    const mapPoints = this.mapPoints();
+    const mapPoints = this.stages.ready(2) ? this.mapPoints() : [];
+    const full = this.stages.ready(3);
     return html`
       <div class="tiles">
         ${this.tile('Events / s', latest ? fmtRate(latest.events ?? 0) : '–', '', 'tile-eps')}
@@ -266,23 +271,23 @@ export class DashboardView extends LitElement {
         ${this.tile('Rules active', `${active} / ${rules.length}`, deactivated ? 'err' : '')}
         ${this.tile('Deactivations', fmtCount(m?.engine.deactivations ?? 0), m?.engine.deactivations ? 'err' : '')}
       </div>
-      <section class="panel chart"><vigil-line-chart data-testid="chart-events" label="Events per second" color="#4aa3ff" .points=${events}></vigil-line-chart></section>
-      <section class="panel chart"><vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart></section>
+      <section class="panel chart">${this.stages.ready(1) ? html`<vigil-line-chart data-testid="chart-events" label="Events per second" color="#4aa3ff" .points=${events}></vigil-line-chart>` : nothing}</section>
+      <section class="panel chart">${this.stages.ready(1) ? html`<vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart>` : nothing}</section>
       <section class="panel map">
         <div class="panel-head">
           <span class="grow title" title="Protocol violations per network">Violations per network · ${fmtCount(mapPoints.reduce((n, p) => n + p.alerts, 0))} roll-ups</span>
           <span class="legend" data-testid="map-legend">${mapPoints.length ? mapPoints.map((p) => `${p.id}: ${fmtCount(p.count)}`).join(' · ') : 'no roll-up alerts yet'}</span>
         </div>
-        <vigil-world-map .points=${mapPoints}></vigil-world-map>
+        ${this.stages.ready(2) ? html`<vigil-world-map .points=${mapPoints}></vigil-world-map>` : nothing}
       </section>
-      ${this.topPanel('Top sources', 'top-sources', m?.topSources ?? [], 'No events with a source address yet.')}
-      ${this.topPanel('Top destinations', 'top-destinations', m?.topDestinations ?? [], 'No events with a destination address yet.')}
-      ${this.topPanel('Top URLs', 'top-urls', m?.topUrls ?? [], 'No events with a URL yet.')}
+      ${this.topPanel('Top sources', 'top-sources', m?.topSources ?? [], 'No events with a source address yet.', full)}
+      ${this.topPanel('Top destinations', 'top-destinations', m?.topDestinations ?? [], 'No events with a destination address yet.', full)}
+      ${this.topPanel('Top URLs', 'top-urls', m?.topUrls ?? [], 'No events with a URL yet.', full)}
       <section class="panel diags">
         <div class="panel-head"><span class="grow">Runtime diagnostics</span><span>${store.diagnostics.length}</span></div>
         <div class="scroll">
           ${store.diagnostics.length === 0 ? html`<div class="empty">Nothing to report: no late events, no rule errors.</div>` : nothing}
-          ${groupDiagnostics(store.diagnostics)
+          ${(full ? groupDiagnostics(store.diagnostics) : [])
             .slice(0, 100)
             .map(
               (g) =>
@@ -294,11 +299,13 @@ export class DashboardView extends LitElement {
             )}
         </div>
       </section>
-      ${this.eventTimePanel(m?.eventTime ?? [])}
+      ${this.eventTimePanel(full ? (m?.eventTime ?? []) : [], full)}
       <section class="panel rules">
         <div class="panel-head"><span class="grow">Per rule</span></div>
         <div class="scroll">
-          ${rules.length === 0
+          ${!full
+            ? nothing
+            : rules.length === 0
             ? html`<div class="empty">No rules.</div>`
             : html`<table class="grid" data-testid="rule-counts">
                 <colgroup><col style="width:30%" /><col style="width:96px" /><col /><col /><col style="width:18%" /><col style="width:48px" /><col style="width:56px" /></colgroup>
@@ -327,11 +334,11 @@ export class DashboardView extends LitElement {
    * the newest source, whether it is idle (no longer holding the watermark back), and how many of
    * its events were quarantined as too far ahead.
    */
-  private eventTimePanel(fields: readonly EventTimeInfo[]) {
+  private eventTimePanel(fields: readonly EventTimeInfo[], full: boolean) {
     return html`<section class="panel event-time">
       <div class="panel-head"><span class="grow">Event time per source</span></div>
       <div class="scroll" data-testid="event-time">
-        ${fields.length === 0 ? html`<div class="empty">No rule uses event time (USING).</div>` : nothing}
+        ${fields.length === 0 && full ? html`<div class="empty">No rule uses event time (USING).</div>` : nothing}
         ${fields.map((f) => {
           const newest = Math.max(...f.sources.map((s) => s.highest ?? -Infinity));
           return html`<div class="field">${f.field} · watermark ${f.watermark === null ? '–' : fmtDateTime(f.watermark)}</div>
@@ -353,14 +360,15 @@ export class DashboardView extends LitElement {
   }
 
   /** One top-N list of the last minute, bars scaled to its most frequent value. */
-  private topPanel(title: string, testid: string, top: readonly SourceCount[], empty: string) {
+  private topPanel(title: string, testid: string, all: readonly SourceCount[], empty: string, full: boolean) {
+    const top = full ? all : [];
     // Bars are each address's share of the listed total: the leaders of a flat distribution no
     // longer all read as full.
     const sum = Math.max(1, top.reduce((n, s) => n + s.count, 0));
     return html`<section class="panel sources">
       <div class="panel-head"><span class="grow">${title} · 1 min</span></div>
       <div class="scroll" data-testid=${testid}>
-        ${top.length === 0 ? html`<div class="empty">${empty}</div>` : nothing}
+        ${top.length === 0 && full ? html`<div class="empty">${empty}</div>` : nothing}
         ${top.map(
           (s) => html`<div class="src" title=${`${s.address}: ${fmtCount(s.count)} (${((100 * s.count) / sum).toFixed(1)} % of the top ${top.length})`}><i style="width:${(100 * s.count) / sum}%"></i><span class="v">${s.address}</span><span class="dim">${fmtCount(s.count)}</span></div>`,
         )}

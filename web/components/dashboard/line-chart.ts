@@ -1,5 +1,5 @@
 /** A time-series line chart (d3 scales, line and axes), sized to its box. */
-import { LitElement, css, html, svg } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import { area, axisBottom, axisLeft, curveMonotoneX, format, line, scaleLinear, scaleTime, select, timeFormat } from 'd3';
 import { ElementSize } from '../shared/element-size.js';
 import { baseStyles, chartStyles } from '../shared/styles.js';
@@ -106,7 +106,13 @@ export class LineChart extends LitElement {
         <span class="now" style="color:${this.color}">${latest === undefined ? '–' : latest < 10 ? latest.toFixed(1) : Math.round(latest).toLocaleString('en-US')}<span class="dim" style="font-size:11px;font-weight:400">${this.unit}</span></span>
       </div>
       <div class="box">
-        <svg width=${this.size.width} height=${this.size.height} role="img" aria-label=${`${this.label} over time`}>
+        ${this.size.measured ? this.chart(fill, path) : nothing}
+      </div>
+    `;
+  }
+
+  private chart(fill: string, path: string) {
+    return html`<svg width=${this.size.width} height=${this.size.height} role="img" aria-label=${`${this.label} over time`}>
           ${svg`<g class="grid" transform="translate(${M.left},0)"></g>
           <g class="axis x" transform="translate(0,${this.size.height - M.bottom})"></g>
           <g class="axis y" transform="translate(${M.left},0)"></g>
@@ -115,9 +121,7 @@ export class LineChart extends LitElement {
             <path d=${fill} style="fill:${this.color};fill-opacity:0.12"></path>
             <path d=${path} style="fill:none;stroke:${this.color};stroke-width:1.5"></path>
           </g>`}
-        </svg>
-      </div>
-    `;
+        </svg>`;
   }
 }
 

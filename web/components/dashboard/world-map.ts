@@ -3,7 +3,7 @@
  * proportional to the violations counted there.
  */
 import { geoGraticule10, geoNaturalEarth1, geoPath, scaleSqrt } from 'd3';
-import { LitElement, css, html, svg } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import world from 'world-atlas/countries-110m.json' with { type: 'json' };
@@ -13,25 +13,59 @@ import { baseStyles } from '../shared/styles.js';
 const topology = world as unknown as Topology<{ countries: GeometryCollection }>;
 const countries = feature(topology, topology.objects.countries);
 
+interface Geometry {
+  land: string;
+  grid: string;
+  project: (p: [number, number]) => [number, number] | null;
+}
+
+/**
+ * Projected outlines by size, shared by every map: projecting the 110m countries takes tens of
+ * milliseconds, and a new map is made each time the Dashboard opens. The last few sizes are kept.
+ */
+const geometries = new Map<string, Geometry>();
+const MAX_GEOMETRIES = 4;
+
+function geometryFor(w: number, h: number): Geometry {
+  const key = `${w}x${h}`;
+  let g = geometries.get(key);
+  if (!g) {
+    const projection = geoNaturalEarth1().fitExtent(
+      [
+        [4, 4],
+        [Math.max(10, w - 4), Math.max(10, h - 4)],
+      ],
+      { type: 'Sphere' },
+    );
+    const path = geoPath(projection);
+    g = { land: path(countries) ?? '', grid: path(geoGraticule10()) ?? '', project: (p) => projection(p) };
+    if (geometries.size >= MAX_GEOMETRIES) geometries.delete(geometries.keys().next().value!);
+  } else geometries.delete(key);
+  geometries.set(key, g);
+  return g;
+}
+
 export class WorldMap extends LitElement {
   static override properties = { points: { attribute: false }, width: { state: true }, height: { state: true } };
   declare points: MapPoint[];
   declare width: number;
   declare height: number;
-  private cache: { w: number; h: number; land: string; grid: string; project: (p: [number, number]) => [number, number] | null } | undefined;
   private readonly resize = new ResizeObserver((entries) => {
     const box = entries[0]?.contentRect;
     if (!box) return;
     const w = Math.floor(box.width);
     const h = Math.floor(box.height);
+    // A box that left the page (or is hidden) measures 0: keep the last size.
+    if (!w || !h) return;
     if (w !== this.width || h !== this.height) [this.width, this.height] = [w, h];
   });
 
   constructor() {
     super();
     this.points = [];
-    this.width = 600;
-    this.height = 300;
+    // Unknown until the box is measured (the next frame): no outline is projected for a guess.
+    this.width = 0;
+    this.height = 0;
   }
 
   static override styles = [
@@ -81,27 +115,16 @@ export class WorldMap extends LitElement {
     this.resize.disconnect();
   }
 
-  private geometry() {
-    const { width: w, height: h } = this;
-    if (this.cache?.w === w && this.cache.h === h) return this.cache;
-    const projection = geoNaturalEarth1().fitExtent(
-      [
-        [4, 4],
-        [Math.max(10, w - 4), Math.max(10, h - 4)],
-      ],
-      { type: 'Sphere' },
-    );
-    const path = geoPath(projection);
-    this.cache = { w, h, land: path(countries) ?? '', grid: path(geoGraticule10()) ?? '', project: (p) => projection(p) };
-    return this.cache;
+  /** One template whatever the size: the observed box must stay the same element. */
+  override render() {
+    return html`<div class="box">${this.width && this.height ? this.map() : nothing}</div>`;
   }
 
-  override render() {
-    const g = this.geometry();
+  private map() {
+    const g = geometryFor(this.width, this.height);
     const max = Math.max(1, ...this.points.map((p) => p.count));
     const r = scaleSqrt().domain([0, max]).range([0, Math.max(8, Math.min(this.width, this.height) / 9)]);
-    return html`<div class="box">
-      <svg width=${this.width} height=${this.height} data-testid="world-map" role="img" aria-label="Violations per network location">
+    return html`<svg width=${this.width} height=${this.height} data-testid="world-map" role="img" aria-label="Violations per network location">
         ${svg`<path class="grid" d=${g.grid}></path><path class="land" d=${g.land}></path>`}
         ${this.points.map((p) => {
           const xy = g.project([p.lon, p.lat]);
@@ -112,8 +135,7 @@ export class WorldMap extends LitElement {
             <text class="dot-label" x=${xy[0] + radius + 3} y=${xy[1] + 4}>${p.count}</text>
           </g>`;
         })}
-      </svg>
-    </div>`;
+      </svg>`;
   }
 }
 

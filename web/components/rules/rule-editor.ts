@@ -22,8 +22,10 @@ const CHECK_DELAY_MS = 120;
 export class RuleEditor extends LitElement {
   static override properties = {
     text: { type: String },
-    iocLists: { attribute: false },
-    extraDiagnostics: { attribute: false },
+    // The parent passes fresh arrays on every render (4 a second while the engine runs): only a
+    // different content is a change, else each render would re-check the whole text.
+    iocLists: { attribute: false, hasChanged: (a?: readonly string[], b?: readonly string[]) => !sameItems(a, b) },
+    extraDiagnostics: { attribute: false, hasChanged: (a?: readonly Diagnostic[], b?: readonly Diagnostic[]) => !sameItems(a, b) },
     language: { type: String },
     markers: { state: true },
   };
@@ -38,6 +40,8 @@ export class RuleEditor extends LitElement {
   declare language: 'vgl' | 'sigma';
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private checkedText = '';
+  /** The last text's tokens: a render for anything else (markers, lists) does not lex again. */
+  private lexed: { text: string; language: string; tokens: ReturnType<typeof tokenize> } | undefined;
 
   constructor() {
     super();
@@ -270,7 +274,9 @@ export class RuleEditor extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.check();
+    // In a task of its own: the editor shows first, the parse (tens of ms for the default rules)
+    // follows, so opening the Rules view is not one long task.
+    this.scheduleCheck(0);
   }
 
   override disconnectedCallback(): void {
@@ -384,15 +390,23 @@ export class RuleEditor extends LitElement {
     }
   }
 
+  private tokens(text: string): ReturnType<typeof tokenize> {
+    if (this.lexed?.text !== text || this.lexed.language !== this.language) {
+      let tokens: ReturnType<typeof tokenize> = [];
+      try {
+        tokens = this.language === 'sigma' ? [] : tokenize(text);
+      } catch {
+        tokens = [];
+      }
+      this.lexed = { text, language: this.language, tokens };
+    }
+    return this.lexed.tokens;
+  }
+
   override render() {
     const text = this.text;
     const markers = this.markers;
-    let tokens: ReturnType<typeof tokenize> = [];
-    try {
-      tokens = this.language === 'sigma' ? [] : tokenize(text);
-    } catch {
-      tokens = [];
-    }
+    const tokens = this.tokens(text);
     const lines = segmentLines(text, highlight(text, tokens, markers));
     const byLine = markersByLine(markers);
     const errors = markers.filter((m) => m.severity === 'error').length;
@@ -447,6 +461,13 @@ export class RuleEditor extends LitElement {
       </div>
     `;
   }
+}
+
+/** Same length and the same items in order (by identity). */
+function sameItems<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => x === b[i]);
 }
 
 customElements.define('vigil-rule-editor', RuleEditor);

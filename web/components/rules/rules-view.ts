@@ -8,6 +8,7 @@ import type { Diagnostic } from '../../../src/lang/diagnostic.js';
 import type { PreviewResult, PreviewRingInfo, PreviewSample, RuleHistoryEntry } from '../../../src/runtime/worker/protocol.js';
 import { formatRoute, type Route } from '../../lib/router.js';
 import { StoreController } from '../../state/controller.js';
+import { Stages } from '../shared/stages.js';
 import { baseStyles } from '../shared/styles.js';
 import './list-manager.js';
 import './rule-details.js';
@@ -69,7 +70,10 @@ export class RulesView extends LitElement {
   private checkRequested = '';
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private ringTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly data = new StoreController(this, ['rules', 'metrics', 'lists']);
+  // Live counters redraw at most once a second: the editor re-renders with the view.
+  private readonly data = new StoreController(this, ['rules', 'metrics', 'lists'], undefined, { minIntervalMs: 1000 });
+  /** 1: the editor, 2: the preview and the details tabs (each in a task of its own). */
+  private readonly stages = new Stages(this, 2);
   private historyFor = '';
   private historyRulesVersion = -1;
 
@@ -511,7 +515,8 @@ export class RulesView extends LitElement {
             <option value="sigma" ?selected=${this.languageChoice === 'sigma'}>Sigma YAML</option>
           </select>
         </div>
-        <vigil-rule-editor
+        ${this.stages.ready(1)
+          ? html`<vigil-rule-editor
           .text=${this.editorText}
           .language=${this.language}
           .iocLists=${store.iocLists.map((l) => l.name)}
@@ -519,8 +524,10 @@ export class RulesView extends LitElement {
           @vgl-input=${this.onInput}
           @rule-file=${this.onFile}
           @vgl-apply=${() => this.previewPanel?.run()}
-        ></vigil-rule-editor>
-        <vigil-rule-preview
+        ></vigil-rule-editor>`
+          : html`<div style="flex:1"></div>`}
+        ${this.stages.ready(2)
+          ? html`<vigil-rule-preview
           .result=${this.preview?.result}
           .stale=${this.previewStale}
           .running=${this.previewRunning}
@@ -529,7 +536,8 @@ export class RulesView extends LitElement {
           @preview-run=${(e: CustomEvent<PreviewSample>) => void this.runPreview(e.detail)}
           @preview-apply=${() => void this.apply()}
           @preview-ring-save=${(e: CustomEvent<number>) => void this.saveRing(e.detail)}
-        ></vigil-rule-preview>
+        ></vigil-rule-preview>`
+          : nothing}
       </section>
       <section class="panel" aria-label="Rule details">
         <div class="tabs" role="tablist">
@@ -540,7 +548,9 @@ export class RulesView extends LitElement {
           )}
         </div>
         <div class="tabbody">
-          ${this.tab === 'details'
+          ${!this.stages.ready(2)
+            ? nothing
+            : this.tab === 'details'
             ? html`<vigil-rule-details .rule=${rule} .metrics=${store.metrics}></vigil-rule-details>`
             : this.tab === 'history'
               ? html`<vigil-rule-history

@@ -19,12 +19,18 @@ export interface ElementSizeOptions {
 export class ElementSize implements ReactiveController {
   width: number;
   height: number;
+  /**
+   * Whether the target was measured yet: a chart may draw nothing before (it would be drawn at the
+   * guessed size and at once again at the real one, both in the task that opens the view).
+   */
+  measured = false;
   private observed?: Element;
   private readonly observer = new ResizeObserver(([entry]) => {
     if (!entry) return;
     const width = Math.max(this.options.minWidth, Math.floor(entry.contentRect.width));
     const height = Math.max(this.options.minHeight, Math.floor(entry.contentRect.height));
-    if (width === this.width && height === this.height) return;
+    if (width === this.width && height === this.height && this.measured) return;
+    this.measured = true;
     this.width = width;
     this.height = height;
     this.host.requestUpdate();

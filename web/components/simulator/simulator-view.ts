@@ -302,9 +302,9 @@ export class SimulatorView extends LitElement {
       <div class="side">
       <section class="panel">
         <div class="panel-head"><span class="grow">Detection quality (against the generator's ground truth)</span>
-          <button class="ghost" @click=${() => store.run(() => store.api.resetScore())} title="Start counting again">Reset</button>
+          <button class="ghost" data-testid="sim-reset-score" @click=${() => store.run(() => store.api.resetScore())} title="Start counting again">Reset</button>
         </div>
-        <div class="body">
+        <div class="body" data-testid="sim-score" data-score=${JSON.stringify(score ?? null)} data-event-time=${status.eventTime}>
           <div class="big">
             <div class="metric"><div class="k">Precision</div><div class="v" data-testid="sim-precision" style="color:var(--ok)">${fmtPercent(score?.precision)}</div></div>
             <div class="metric"><div class="k">Recall</div><div class="v" data-testid="sim-recall" style="color:var(--accent)">${fmtPercent(score?.recall)}</div></div>
