@@ -6,14 +6,14 @@
  */
 import { parseCef } from './from-cef.js';
 import { decodeGoflowLine, looksLikeGoflow } from './from-goflow.js';
-import { parseLine, readJsonObject } from './from-jsonl.js';
+import { parseLine, readJsonObject, type LineResult } from './from-jsonl.js';
 
 export type EventFormat = 'auto' | 'jsonl' | 'goflow2' | 'cef';
 
 export const EVENT_FORMATS: readonly EventFormat[] = ['auto', 'jsonl', 'goflow2', 'cef'];
 
 /** One line read: the event, why the line was refused, or undefined for a blank line. */
-export type LineResult = { event: Record<string, unknown> } | { reason: string } | undefined;
+export type { LineResult } from './from-jsonl.js';
 
 export interface EventLineParser {
   parse(text: string): LineResult;

@@ -6,7 +6,14 @@
  * being held in memory).
  */
 import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
-import type { LazyLineReader } from './lazy-jsonl.js';
+
+/** One line read: an event, the reason it is refused, or nothing (a blank line). */
+export type LineResult = { event: Record<string, unknown> } | { reason: string } | undefined;
+
+/** Reads a line's bytes lazily (src/io/lazy-jsonl.ts), or answers null: read it the eager way. */
+export interface LazyLineReader {
+  read(bytes: Uint8Array, start: number, end: number): LineResult | null;
+}
 
 export interface LineError {
   /** 1-based line number. */

@@ -12,15 +12,12 @@
 import { WHOLE_EVENT, type WholeEventSource } from '../engine/whole-event.js';
 import type { RulePlan } from '../engine/rule-plan.js';
 import { eventLineParser, type EventFormat, type EventLineParser, type LineResult } from './event-lines.js';
+import type { LazyLineReader } from './from-jsonl.js';
 import { JsonObjectScanner, VALUE_NONE } from './json-scan.js';
 import { lazyFieldsOf } from './lazy-fields.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads a line's bytes lazily, or answers null: read it the eager way. */
-export interface LazyLineReader {
-  read(bytes: Uint8Array, start: number, end: number): LineResult | null;
-}
 
 /**
  * Lines read lazily between two looks at how many of them were built whole. Lazy reading pays
