@@ -36,7 +36,7 @@ export class QualityView extends LitElement {
   // The report is refetched once a second: no need to redraw its tables more often.
   private readonly data = new StoreController(this, ['metrics', 'rules'], undefined, { minIntervalMs: REFRESH_MS });
   /** Rows of each long list drawn so far (grows by ROWS_PER_TASK a task up to the longest list). */
-  private rowLimit = ROWS_PER_TASK;
+  private rowLimit = 0;
   private rowTimer: ReturnType<typeof setTimeout> | undefined;
   private machines: MachineKeys[] = [];
   private machinesVersion = -1;
@@ -203,7 +203,8 @@ export class QualityView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.report ??= lastReport;
-    this.rowLimit = ROWS_PER_TASK;
+    // The figures and the per-rule and per-generator tables first; the long lists from the next task.
+    this.rowLimit = 0;
     this.toggleAttribute('data-filling', true);
   }
 
