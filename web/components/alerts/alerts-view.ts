@@ -30,6 +30,12 @@ export const LIVE_REFRESH_MS = 1000;
 
 type Params = { rule?: string; q?: string; source?: string; group?: string; gv?: string; from?: string; to?: string; axis?: string; sort?: string; dir?: string; status?: string };
 
+/**
+ * The fields seen in the source's alerts, gathered from each alert once (see fields()), kept
+ * between openings of the view (it is made anew each time; scanning 2,000 alerts took ~30 ms).
+ */
+let fieldsSeen: { source: unknown; lastId: number; fields: Set<string> } | undefined;
+
 export class AlertsView extends LitElement {
   static override properties = {
     route: { attribute: false },
@@ -43,8 +49,6 @@ export class AlertsView extends LitElement {
   private readonly data = new StoreController(this, ['alerts', 'rules', 'replay'], undefined, { minIntervalMs: LIVE_REFRESH_MS });
   /** 1: the table (or groups) and the detail, 2: the histogram (each in a task of its own). */
   private readonly stages = new Stages(this, 2);
-  /** The fields seen in the source's alerts, gathered from each alert once (see fields()). */
-  private fieldsSeen: { source: unknown; lastId: number; fields: Set<string> } | undefined;
   private frozen: TriageAlert[] | undefined;
   private cache: { key: string; base: TriageAlert[]; rows: TriageAlert[] } | undefined;
   private replayRows: { ms: number; rows: TriageAlert[] } | undefined;
@@ -305,8 +309,8 @@ export class AlertsView extends LitElement {
    */
   private fields(all: readonly TriageAlert[]): string[] {
     const source = this.source === 'replay' ? this.data.store.replay?.result : triage;
-    const seen = this.fieldsSeen && this.fieldsSeen.source === source ? this.fieldsSeen : { source, lastId: -Infinity, fields: new Set<string>() };
-    this.fieldsSeen = seen;
+    const seen = fieldsSeen && fieldsSeen.source === source ? fieldsSeen : { source, lastId: -Infinity, fields: new Set<string>() };
+    fieldsSeen = seen;
     let first = all.length;
     while (first > 0 && all[first - 1]!.id > seen.lastId) first--;
     if (first < all.length) {

@@ -34,8 +34,11 @@ export class DashboardView extends LitElement {
   // At most a redraw a second: the series are per second, and the map, lists and tables are costly.
   private readonly data = new StoreController(this, ['metrics', 'rules', 'diagnostics', 'alerts'], undefined, { minIntervalMs: 1000 });
   private mapCache: { version: number; points: MapPoint[] } | undefined;
-  /** 1: the rate charts, 2: the map, 3: the lists and tables (each in a task of its own). */
-  private readonly stages = new Stages(this, 3);
+  /**
+   * 1: the events chart, 2: the alerts chart (a chart's first draw, d3 axes included, is tens of ms),
+   * 3: the map, 4: the lists and tables (each in a task of its own).
+   */
+  private readonly stages = new Stages(this, 4);
 
   /** Violations per network location, from the roll-up alerts the page keeps. */
   private mapPoints(): MapPoint[] {
@@ -258,8 +261,8 @@ export class DashboardView extends LitElement {
     const active = rules.filter(([, r]) => r.state === 'active').length;
     const deactivated = rules.filter(([, r]) => r.state === 'deactivated').length;
     const latest = store.series.latest();
-    const mapPoints = this.stages.ready(2) ? this.mapPoints() : [];
-    const full = this.stages.ready(3);
+    const mapPoints = this.stages.ready(3) ? this.mapPoints() : [];
+    const full = this.stages.ready(4);
     return html`
       <div class="tiles">
         ${this.tile('Events / s', latest ? fmtRate(latest.events ?? 0) : '–', '', 'tile-eps')}
@@ -272,13 +275,13 @@ export class DashboardView extends LitElement {
         ${this.tile('Deactivations', fmtCount(m?.engine.deactivations ?? 0), m?.engine.deactivations ? 'err' : '')}
       </div>
       <section class="panel chart">${this.stages.ready(1) ? html`<vigil-line-chart data-testid="chart-events" label="Events per second" color="#4aa3ff" .points=${events}></vigil-line-chart>` : nothing}</section>
-      <section class="panel chart">${this.stages.ready(1) ? html`<vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart>` : nothing}</section>
+      <section class="panel chart">${this.stages.ready(2) ? html`<vigil-line-chart data-testid="chart-alerts" label="Alerts per second" color="#ff8c42" .points=${alerts}></vigil-line-chart>` : nothing}</section>
       <section class="panel map">
         <div class="panel-head">
           <span class="grow title" title="Protocol violations per network">Violations per network · ${fmtCount(mapPoints.reduce((n, p) => n + p.alerts, 0))} roll-ups</span>
           <span class="legend" data-testid="map-legend">${mapPoints.length ? mapPoints.map((p) => `${p.id}: ${fmtCount(p.count)}`).join(' · ') : 'no roll-up alerts yet'}</span>
         </div>
-        ${this.stages.ready(2) ? html`<vigil-world-map .points=${mapPoints}></vigil-world-map>` : nothing}
+        ${this.stages.ready(3) ? html`<vigil-world-map .points=${mapPoints}></vigil-world-map>` : nothing}
       </section>
       ${this.topPanel('Top sources', 'top-sources', m?.topSources ?? [], 'No events with a source address yet.', full)}
       ${this.topPanel('Top destinations', 'top-destinations', m?.topDestinations ?? [], 'No events with a destination address yet.', full)}

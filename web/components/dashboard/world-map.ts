@@ -14,9 +14,12 @@ const topology = world as unknown as Topology<{ countries: GeometryCollection }>
 const countries = feature(topology, topology.objects.countries);
 
 interface Geometry {
-  land: string;
-  grid: string;
+  /** The outlines' SVG paths; undefined until projected (see projectOutlines). */
+  land: string | undefined;
+  grid: string | undefined;
   project: (p: [number, number]) => [number, number] | null;
+  /** Maps to redraw once the outlines are projected. */
+  waiting: Set<() => void>;
 }
 
 /**
@@ -25,8 +28,11 @@ interface Geometry {
  */
 const geometries = new Map<string, Geometry>();
 const MAX_GEOMETRIES = 4;
+/** The most time one task spends projecting outlines: the first projection is spread over tasks. */
+const PROJECT_SLICE_MS = 8;
 
-function geometryFor(w: number, h: number): Geometry {
+/** The geometry for a size; `onOutlines` is called once its outlines are projected if they are not yet. */
+function geometryFor(w: number, h: number, onOutlines: () => void): Geometry {
   const key = `${w}x${h}`;
   let g = geometries.get(key);
   if (!g) {
@@ -37,12 +43,36 @@ function geometryFor(w: number, h: number): Geometry {
       ],
       { type: 'Sphere' },
     );
-    const path = geoPath(projection);
-    g = { land: path(countries) ?? '', grid: path(geoGraticule10()) ?? '', project: (p) => projection(p) };
+    g = { land: undefined, grid: undefined, project: (p) => projection(p), waiting: new Set() };
+    projectOutlines(g, geoPath(projection));
     if (geometries.size >= MAX_GEOMETRIES) geometries.delete(geometries.keys().next().value!);
   } else geometries.delete(key);
   geometries.set(key, g);
+  if (g.land === undefined) g.waiting.add(onOutlines);
   return g;
+}
+
+/**
+ * Projects the countries a few at a time, each batch in a task of its own (at most
+ * PROJECT_SLICE_MS), then the graticule: the path of a collection is its features' paths one after
+ * the other, so the joined parts are the outline projected at once.
+ */
+function projectOutlines(g: Geometry, path: ReturnType<typeof geoPath>): void {
+  const parts: string[] = [];
+  let next = 0;
+  const step = () => {
+    const until = performance.now() + PROJECT_SLICE_MS;
+    while (next < countries.features.length && performance.now() < until) parts.push(path(countries.features[next++]!) ?? '');
+    if (next < countries.features.length) {
+      setTimeout(step, 0);
+      return;
+    }
+    g.grid = path(geoGraticule10()) ?? '';
+    g.land = parts.join('');
+    for (const redraw of g.waiting) redraw();
+    g.waiting.clear();
+  };
+  setTimeout(step, 0);
 }
 
 export class WorldMap extends LitElement {
@@ -105,6 +135,8 @@ export class WorldMap extends LitElement {
     `,
   ];
 
+  private readonly redraw = () => this.requestUpdate();
+
   override firstUpdated(): void {
     const box = this.renderRoot.querySelector('.box');
     if (box) this.resize.observe(box);
@@ -121,11 +153,11 @@ export class WorldMap extends LitElement {
   }
 
   private map() {
-    const g = geometryFor(this.width, this.height);
+    const g = geometryFor(this.width, this.height, this.redraw);
     const max = Math.max(1, ...this.points.map((p) => p.count));
     const r = scaleSqrt().domain([0, max]).range([0, Math.max(8, Math.min(this.width, this.height) / 9)]);
     return html`<svg width=${this.width} height=${this.height} data-testid="world-map" role="img" aria-label="Violations per network location">
-        ${svg`<path class="grid" d=${g.grid}></path><path class="land" d=${g.land}></path>`}
+        ${g.land === undefined ? nothing : svg`<path class="grid" d=${g.grid}></path><path class="land" d=${g.land}></path>`}
         ${this.points.map((p) => {
           const xy = g.project([p.lon, p.lat]);
           if (!xy) return svg``;

@@ -16,6 +16,16 @@ import { debuggerLinks, fetchQuality, machineKeyFields, type MachineKeys } from 
 
 /** The report is refetched at most this often while the view is open. */
 const REFRESH_MS = 1000;
+/**
+ * Rows of each long list (injected keys, false positives, misses: up to 200 each) drawn per task:
+ * a report's first draw is several short tasks instead of one long one.
+ */
+const ROWS_PER_TASK = 40;
+/**
+ * The last report fetched: the view is made anew each time it opens and shows this one at once
+ * while it asks the worker for a fresh one (a round trip that can take a second at 100k events/s).
+ */
+let lastReport: QualityReport | undefined;
 
 export class QualityView extends LitElement {
   static override properties = { route: { attribute: false }, report: { state: true }, open: { state: true } };
@@ -23,7 +33,11 @@ export class QualityView extends LitElement {
   declare report: QualityReport | undefined;
   /** The row whose events are shown ("fp:<rule>:<key>", "miss:<key>", "inj:<key>"). */
   declare open: string | undefined;
-  private readonly data = new StoreController(this, ['metrics', 'rules']);
+  // The report is refetched once a second: no need to redraw its tables more often.
+  private readonly data = new StoreController(this, ['metrics', 'rules'], undefined, { minIntervalMs: REFRESH_MS });
+  /** Rows of each long list drawn so far (grows by ROWS_PER_TASK a task up to the longest list). */
+  private rowLimit = 0;
+  private rowTimer: ReturnType<typeof setTimeout> | undefined;
   private machines: MachineKeys[] = [];
   private machinesVersion = -1;
   private lastFetch = 0;
@@ -186,7 +200,36 @@ export class QualityView extends LitElement {
     `,
   ];
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.report ??= lastReport;
+    // The figures and the per-rule and per-generator tables first; the long lists from the next task.
+    this.rowLimit = 0;
+    this.toggleAttribute('data-filling', true);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.rowTimer);
+    this.rowTimer = undefined;
+  }
+
+  /** After a draw: more rows in the next task while a list has rows not drawn yet. */
+  private growRows(): void {
+    const r = this.report;
+    const longest = r ? Math.max(r.injected.length, r.falsePositives.length, r.misses.length) : 0;
+    const more = r !== undefined && this.rowLimit < longest;
+    this.toggleAttribute('data-filling', !r || more);
+    if (!more || this.rowTimer !== undefined) return;
+    this.rowTimer = setTimeout(() => {
+      this.rowTimer = undefined;
+      this.rowLimit += ROWS_PER_TASK;
+      this.requestUpdate();
+    }, 0);
+  }
+
   override updated(): void {
+    this.growRows();
     const store = this.data.store;
     if (store.status !== 'ready') return;
     const version = store.metrics?.rulesVersion ?? 0;
@@ -204,7 +247,7 @@ export class QualityView extends LitElement {
     this.fetching = true;
     this.lastFetch = now;
     fetchQuality(store)
-      .then((r) => (this.report = r))
+      .then((r) => (this.report = lastReport = r))
       .catch(() => {})
       .finally(() => (this.fetching = false));
   }
@@ -248,6 +291,7 @@ export class QualityView extends LitElement {
     const injected = r.injected.filter((i) => match(i.key));
     const fps = r.falsePositives.filter((f) => match(f.key));
     const misses = r.misses.filter((m) => match(m.key));
+    const shown = <T,>(rows: T[]) => rows.slice(0, this.rowLimit);
     return html`
       <section class="panel">
         <div class="panel-head">
@@ -275,7 +319,7 @@ export class QualityView extends LitElement {
           ? html`<div class="scroll"><table class="grid" data-testid="quality-injected">
               <thead><tr><th>time</th><th>generator</th><th>key</th><th>found by</th><th></th></tr></thead>
               <tbody>
-                ${injected.map(
+                ${shown(injected).map(
                   (i) => html`<tr data-testid="quality-injected-row" data-key=${i.key} class=${filter === i.key ? 'hit' : ''}>
                       <td class="mono" data-label="time">${fmtTime(i.time)}</td><td data-label="generator">${i.generator}</td><td class="mono key" title=${i.key}>${i.key}</td>
                       <td class="wide" data-label="found by">${i.detectedBy.length ? html`<span class="ok">${i.detectedBy.join(', ')}</span>` : html`<span class="warn">not yet</span>`}</td>
@@ -324,7 +368,7 @@ export class QualityView extends LitElement {
           ? html`<div class="scroll"><table class="grid" data-testid="quality-false-positives">
               <thead><tr><th>first seen</th><th>rule</th><th>key</th><th class="num">alerts</th><th></th></tr></thead>
               <tbody>
-                ${fps.map((f, n) => {
+                ${shown(fps).map((f, n) => {
                   const id = `fp:${f.rule}:${f.key ?? `#${n}`}`;
                   return html`<tr data-testid="quality-fp-row" data-key=${f.key ?? ''}>
                       <td class="mono" data-label="first seen">${fmtTime(f.firstSeen)}</td><td data-label="rule">${f.rule}</td><td class="mono key" title=${f.key ?? ''}>${f.key ?? html`<span class="warn">names no key</span>`}</td>
@@ -343,7 +387,7 @@ export class QualityView extends LitElement {
           ? html`<div class="scroll"><table class="grid" data-testid="quality-misses">
               <thead><tr><th>last event</th><th>generator</th><th>key</th><th class="num">events</th><th></th><th></th></tr></thead>
               <tbody>
-                ${misses.map(
+                ${shown(misses).map(
                   (m) => html`<tr data-testid="quality-miss-row" data-key=${m.key}>
                       <td class="mono" data-label="last event">${fmtTime(m.lastEvent)}</td><td data-label="generator">${m.generator}</td><td class="mono key" title=${m.key}>${m.key}</td>
                       <td class="num" data-label="events">${fmtCount(m.events)}</td>

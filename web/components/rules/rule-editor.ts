@@ -19,6 +19,13 @@ import { baseStyles } from '../shared/styles.js';
 
 const CHECK_DELAY_MS = 120;
 
+type Tokens = ReturnType<typeof tokenize>;
+/** Lexed rule texts shared by the editors (by language and text), the most recent last. */
+const lexedTexts = new Map<string, Tokens>();
+const LEXED_TEXTS = 8;
+/** The last check made by any editor: its text, lists and language, and its diagnostics. */
+let lastCheck: { key: string; diagnostics: Diagnostic[] } | undefined;
+
 export class RuleEditor extends LitElement {
   static override properties = {
     text: { type: String },
@@ -41,7 +48,8 @@ export class RuleEditor extends LitElement {
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private checkedText = '';
   /** The last text's tokens: a render for anything else (markers, lists) does not lex again. */
-  private lexed: { text: string; language: string; tokens: ReturnType<typeof tokenize> } | undefined;
+  private lexed: { text: string; language: string; tokens: Tokens } | undefined;
+  private lexTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     super();
@@ -282,6 +290,8 @@ export class RuleEditor extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.checkTimer);
+    clearTimeout(this.lexTimer);
+    this.lexTimer = undefined;
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
@@ -326,8 +336,16 @@ export class RuleEditor extends LitElement {
     const text = this.text;
     this.checkedText = text;
     let diagnostics: Diagnostic[];
+    // The same text with the same lists (the Rules view reopened): the last check's diagnostics.
+    const checkKey = `${this.language}\n${this.iocLists.join('\n')}\n\n${text}`;
     try {
-      diagnostics = text.trim() && this.language !== 'sigma' ? compileCheck(text, 'editor.vgl', { iocLists: new Set(this.iocLists) }).diagnostics : [];
+      diagnostics =
+        lastCheck?.key === checkKey
+          ? lastCheck.diagnostics
+          : text.trim() && this.language !== 'sigma'
+            ? compileCheck(text, 'editor.vgl', { iocLists: new Set(this.iocLists) }).diagnostics
+            : [];
+      lastCheck = { key: checkKey, diagnostics };
     } catch (error) {
       diagnostics = [];
       console.warn('vigil: checking the rules failed', error);
@@ -390,17 +408,41 @@ export class RuleEditor extends LitElement {
     }
   }
 
-  private tokens(text: string): ReturnType<typeof tokenize> {
+  /**
+   * The highlight's tokens. Lexing the default rules takes tens of milliseconds: the lexed texts
+   * are shared by every editor (the Rules view makes a new one each time it opens), and a text not
+   * lexed yet when the editor is first drawn shows plain for one task and is lexed in the next, so
+   * opening the view is not one long task. While typing, the text is lexed at once.
+   */
+  private tokens(text: string): Tokens {
     if (this.lexed?.text !== text || this.lexed.language !== this.language) {
-      let tokens: ReturnType<typeof tokenize> = [];
-      try {
-        tokens = this.language === 'sigma' ? [] : tokenize(text);
-      } catch {
-        tokens = [];
-      }
-      this.lexed = { text, language: this.language, tokens };
+      const cached = lexedTexts.get(`${this.language}\n${text}`);
+      if (cached) this.lexed = { text, language: this.language, tokens: cached };
+      else if (!this.hasUpdated) {
+        clearTimeout(this.lexTimer);
+        this.lexTimer = setTimeout(() => {
+          this.lexTimer = undefined;
+          this.lex(this.text);
+          this.requestUpdate();
+        }, 0);
+        return [];
+      } else this.lex(text);
     }
-    return this.lexed.tokens;
+    return this.lexed!.tokens;
+  }
+
+  private lex(text: string): void {
+    let tokens: Tokens = [];
+    try {
+      tokens = this.language === 'sigma' ? [] : tokenize(text);
+    } catch {
+      tokens = [];
+    }
+    this.lexed = { text, language: this.language, tokens };
+    const key = `${this.language}\n${text}`;
+    lexedTexts.delete(key);
+    lexedTexts.set(key, tokens);
+    if (lexedTexts.size > LEXED_TEXTS) lexedTexts.delete(lexedTexts.keys().next().value!);
   }
 
   override render() {
