@@ -4,22 +4,11 @@
 // means — creation order, a replaced rule keeps its place, a removed rule that comes back goes last —
 // and of which USING fields have a clock.
 import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/bench/common.js';
 import { harness, type Harness } from './helpers.js';
 
 let h: Harness;
 afterEach(() => h?.engine.dispose());
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'];
 const TIME_FIELDS = ['t1', 't2'];
@@ -36,7 +25,7 @@ describe('rule order and the time index while rules change', () => {
     for (const seed of [1, 2, 3, 4]) {
       h?.engine.dispose();
       h = await harness();
-      const next = random(seed);
+      const next = seededRandom(seed);
       const model: { name: string; variant: number }[] = [];
       for (let step = 0; step < 60; step++) {
         const name = NAMES[Math.floor(next() * NAMES.length)]!;
