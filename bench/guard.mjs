@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseBenchArgs, printTable } from './lib.mjs';
+import { childCpuSeconds, median, parseBenchArgs, printTable } from './lib.mjs';
 import { iocEntries, makeEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
 
 const args = parseBenchArgs(process.argv.slice(2), { events: 200_000, reps: 5 });
@@ -29,16 +29,6 @@ writeFileSync(emptyFile, '');
 writeFileSync(rulesFile, vgl(ruleSpecs(6)));
 writeFileSync(join(dir, 'ioc.txt'), iocEntries(IOC_SIZE).join('\n') + '\n');
 
-/** CPU seconds (user + system) of the children this process has waited for; Linux only (/proc), else NaN. */
-function childCpuSeconds() {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
-    // After the command name: cutime and cstime are fields 16 and 17 of stat, in clock ticks (100 per second).
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** One `vigil run`: seconds of wall time and of CPU, and the alerts it wrote. */
 function timeCli(guard, input) {

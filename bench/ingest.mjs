@@ -15,7 +15,7 @@ import { appendFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
+import { childCpuSeconds, median, parseBenchArgs, printTable, summaryRow } from './lib.mjs';
 import { iocEntries, makeEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
 
 // The peer, when this file is run as it: read the file, JSON.parse every line, nothing else.
@@ -50,15 +50,6 @@ for (let done = 0, seed = 42; done < args.events; seed++) {
 writeFileSync(rulesFile, vgl(ruleSpecs(6)));
 writeFileSync(iocFile, iocEntries(args.quick ? 10_000 : 100_000).join('\n') + '\n');
 
-/** CPU seconds of this process's finished children (all their threads), from /proc (NaN elsewhere). */
-function childCpuSeconds() {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 function timed(argv, env) {
   const cpuBefore = childCpuSeconds();

@@ -1,5 +1,5 @@
 // Small helpers shared by the benchmarks.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -64,4 +64,15 @@ export function summaryRow({ bench, workload, vigil, peer, unit, ratio, target, 
   const file = process.env.VIGIL_BENCH_SUMMARY;
   if (!file) return;
   appendFileSync(file, `${JSON.stringify({ bench, workload, vigil, peer, unit, ratio, target, met })}\n`);
+}
+
+/** CPU seconds (user + system) of the children this process has waited for; Linux only (/proc), else NaN. */
+export function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    // After the command name: cutime and cstime are fields 16 and 17 of stat, in clock ticks (100 per second).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
 }

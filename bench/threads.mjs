@@ -30,7 +30,7 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, app
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseBenchArgs, printTable, seededRandom, summaryRow } from './lib.mjs';
+import { childCpuSeconds, median, parseBenchArgs, printTable, seededRandom, summaryRow } from './lib.mjs';
 import { iocEntries, makeEvents, ruleSpecs, vgl } from './thesis-workload.mjs';
 
 const args = parseBenchArgs(process.argv.slice(2), { events: 1_000_000, reps: 3 });
@@ -75,14 +75,6 @@ writeFileSync(statefulRules, STATEFUL_RULES);
 }
 writeFileSync(join(dir, 'ioc.txt'), iocEntries(IOC_SIZE).join('\n') + '\n');
 
-function childCpuSeconds() {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** One `vigil run`; the thesis rules must be shared between threads, the stateful ones run on one (and say so). */
 function timeCli(threads, input, stateful = false) {
