@@ -164,17 +164,19 @@ export class Pipeline {
       }
     };
     const trusted = depth > 0;
+    // Event-time clocks exist only when a rule uses one (USING, a state machine's time field).
+    const clocked = time.fields.size > 0;
     for (let i = 0; i < batch.length; i++) {
       origin = i;
       const passedRules = perEvent[i];
       // A partial event (whole-event.ts) is built whole once it passed a rule's predicates.
       const event = passedRules === undefined ? batch[i]! : wholeEvent(batch[i]!);
-      const quarantined = time.fields.size ? time.observe(event, passedRules, now, trusted, released) : undefined;
+      const quarantined = clocked ? time.observe(event, passedRules, now, trusted, released) : undefined;
       if (passedRules !== undefined) {
         if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
         else handle(passedRules, event, quarantined);
       }
-      if (time.fields.size) time.advanceEventTime(trusted ? undefined : i, fired);
+      if (clocked) time.advanceEventTime(trusted ? undefined : i, fired);
     }
 
     for (const [rule, items] of machineWork) this.stepMachine(rule, items, work);

@@ -68,13 +68,13 @@ export class TimeIndex {
 
   /** Event time per USING field (per source inside), shared by the rules that use it. */
   get fields(): ReadonlyMap<string, FieldClock> {
-    if (this.pendingRules) this.rebuild(this.pendingRules());
+    this.catchUp();
     return this.clocks;
   }
 
   /** Aggregation rules on processing time (no USING). */
   get processingTimeRules(): readonly LiveRule[] {
-    if (this.pendingRules) this.rebuild(this.pendingRules());
+    this.catchUp();
     return this.timeRules;
   }
 
@@ -85,8 +85,12 @@ export class TimeIndex {
    * elements before it), never in the middle of the input pass.
    */
   get derivedRules(): readonly LiveRule[] {
-    if (this.pendingRules) this.rebuild(this.pendingRules());
+    this.catchUp();
     return this.alertFedRules;
+  }
+
+  private catchUp(): void {
+    if (this.pendingRules) this.rebuild(this.pendingRules());
   }
 
   /** The set of rules changed: index `rules()` again when time is next used. */
