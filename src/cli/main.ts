@@ -2,19 +2,25 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EVENT_FORMATS, type EventFormat } from '../io/event-lines.js';
 import { ALERT_FORMATS, type AlertFormat } from '../io/to-alerts.js';
-import { runCheck } from './check.js';
-import { runRun } from './run.js';
-import { COLLECT_USAGE, runCollect } from './collect.js';
-import { parseSimulateArgs, runSimulate, SIMULATE_USAGE } from './simulate.js';
-import { runTrain, TRAIN_USAGE } from './train.js';
-import { runServe, SERVE_USAGE } from './serve.js';
-import { runSigmaCheck, runSigmaConvert, SIGMA_USAGE } from './sigma.js';
 import { InputError, UsageError, type CliIO } from './io.js';
 import { guardOptionsFromEnv } from '../runtime/guard/guard-options.js';
 import { GuardFailure } from '../runtime/guard/guarded-engine.js';
 import { WEBHOOK_USAGE_LINES, WEBHOOK_USAGE_TEXT, webhookOptions, webhookSpec } from './webhook.js';
 
-export const USAGE = `Usage:
+/**
+ * The usage text. Built on demand: it quotes every command's own usage, and importing a command's
+ * module loads what the command needs (the ML library, the web server, the Sigma compiler), which
+ * `vigil run` should not pay for at start-up.
+ */
+export async function usageText(): Promise<string> {
+  const [{ COLLECT_USAGE }, { SIMULATE_USAGE }, { TRAIN_USAGE }, { SERVE_USAGE }, { SIGMA_USAGE }] = await Promise.all([
+    import('./collect.js'),
+    import('./simulate.js'),
+    import('./train.js'),
+    import('./serve.js'),
+    import('./sigma.js'),
+  ]);
+  return `Usage:
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
@@ -64,6 +70,7 @@ Exit status: 0 after a run; 1 when rules have errors (nothing is run); 2 for usa
 unreadable input (a corrupt gzip stream: after the alerts of the lines before it); 3 for a runtime
 failure (output that cannot be written, the engine failed and the guard could not restore it, an
 internal error).`;
+}
 
 const runOptions = {
   rules: { type: 'string', multiple: true },
@@ -152,8 +159,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     switch (command) {
       case 'run': {
         const { values, positionals } = parseArgs({ args: rest, options: runOptions, allowPositionals: true, strict: true });
-        if (values.help) return help(io);
+        if (values.help) return await help(io);
         if (positionals.length > 1) throw new UsageError(`run takes one events file (or -), got ${positionals.length}: ${positionals.join(' ')}`);
+        const { runRun } = await import('./run.js');
         return await runRun(
           {
             rules: values.rules ?? [],
@@ -185,13 +193,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       }
       case 'check': {
         const { values, positionals } = parseArgs({ args: rest, options: checkOptions, allowPositionals: true, strict: true });
-        if (values.help) return help(io);
+        if (values.help) return await help(io);
+        const { runCheck } = await import('./check.js');
         return await runCheck({ rules: positionals, iocs: values.ioc ?? [], tables: values.table ?? [], sigmaPipeline: values['sigma-pipeline'] }, io);
       }
       case 'collect': {
         const { values } = parseArgs({ args: rest, options: collectOptions, allowPositionals: false, strict: true });
-        if (values.help) return help(io);
+        if (values.help) return await help(io);
         if (!values.udp) throw new UsageError('collect needs --udp <host:port>');
+        const { runCollect } = await import('./collect.js');
         return await runCollect(
           {
             udp: values.udp,
@@ -224,16 +234,18 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       }
       case 'train': {
         const { values, positionals } = parseArgs({ args: rest, options: trainOptions, allowPositionals: true, strict: true });
-        if (values.help) return help(io);
+        if (values.help) return await help(io);
         if (positionals.length !== 1) throw new UsageError('train takes one flows file (JSON lines)');
         if (!values.out) throw new UsageError('train needs --out <model.json>');
+        const { runTrain } = await import('./train.js');
         return await runTrain({ input: positionals[0], out: values.out, window: optionalMs(values.window, '--window'), labels: values.labels, features: values.features, format: values.format }, io);
       }
       case 'serve': {
         const { values } = parseArgs({ args: rest, options: serveOptions, allowPositionals: false, strict: true });
-        if (values.help) return help(io);
+        if (values.help) return await help(io);
         const port = values.port ?? '8080';
         if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--port takes a port number (0 to 65535), got '${port}'`);
+        const { runServe } = await import('./serve.js');
         return await runServe(
           { port: Number(port), host: values.host ?? '127.0.0.1', stateDir: values['state-dir'], guard: !values['no-guard'], env: process.env },
           io,
@@ -241,36 +253,38 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       }
       case 'sigma': {
         const [sub, ...args] = rest;
-        if (sub === 'help' || sub === '--help' || sub === '-h') return help(io);
+        if (sub === 'help' || sub === '--help' || sub === '-h') return await help(io);
         if (sub !== 'check' && sub !== 'convert') throw new UsageError(sub === undefined ? 'sigma needs check or convert' : `unknown sigma command '${sub}' (check, convert)`);
         const { values, positionals } = parseArgs({ args, options: sigmaOptions, allowPositionals: true, strict: true });
-        if (values.help) return help(io);
+        if (values.help) return await help(io);
+        const { runSigmaCheck, runSigmaConvert } = await import('./sigma.js');
         if (sub === 'check') return await runSigmaCheck({ paths: positionals, sigmaPipeline: values['sigma-pipeline'], json: values.json ?? false }, io);
         if (values.json) throw new UsageError('--json is an option of sigma check');
         return await runSigmaConvert({ paths: positionals, sigmaPipeline: values['sigma-pipeline'] }, io);
       }
       case 'simulate': {
+        const { parseSimulateArgs, runSimulate } = await import('./simulate.js');
         const spec = parseSimulateArgs(rest);
-        if (spec === 'help') return help(io);
+        if (spec === 'help') return await help(io);
         return await runSimulate(spec, io);
       }
       case 'help':
       case '--help':
       case '-h':
-        return help(io);
+        return await help(io);
       case '--version':
       case 'version':
         io.stdout.write(`vigil ${io.version}\n`);
         return 0;
       case undefined:
-        io.stderr.write(`${USAGE}\n`);
+        io.stderr.write(`${await usageText()}\n`);
         return 2;
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.stderr.write(`vigil: ${(error as Error).message}\n\n${USAGE}\n`);
+      io.stderr.write(`vigil: ${(error as Error).message}\n\n${await usageText()}\n`);
       return 2;
     }
     if (error instanceof InputError) {
@@ -293,8 +307,8 @@ function describeFailure(error: unknown): string {
   return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
 }
 
-function help(io: CliIO): number {
-  io.stdout.write(`${USAGE}\n`);
+async function help(io: CliIO): Promise<number> {
+  io.stdout.write(`${await usageText()}\n`);
   return 0;
 }
 

@@ -17,8 +17,7 @@ import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
 import { GzipBreak, nodeGunzip } from './gunzip.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine, type SetupSpec } from './setup.js';
-import { BlockRunner, defaultThreads, LineBlocks, rulesMayShare, sequentialReason, type Block, type BlockResult } from './threads.js';
-import { Dispatcher, iocFiltersOf, ruleErrorsOf, ThreadPool } from './threads-pool.js';
+import type { Block, BlockResult } from './threads.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
 
 export interface RunSpec {
@@ -107,9 +106,12 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     maxFutureMs: spec.maxFutureMs,
     maxJumpMs: spec.maxJumpMs,
   };
-  const threads = spec.threads ?? defaultThreads();
+  // The thread pool and what it needs (the rule parser, to tell whether the rules can share the
+  // input) are loaded only when more than one thread may run: a one-thread run starts without them.
+  const [threading, pooling] = spec.threads === 1 ? [] : await Promise.all([import('./threads.js'), import('./threads-pool.js')]);
+  const threads = spec.threads ?? threading!.defaultThreads();
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
-  const spawned = threads > 1 && (await rulesMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  const spawned = threads > 1 && (await threading!.rulesMayShare(spec.rules)) ? pooling!.ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
   const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
     await spawned?.close();
     throw error;
@@ -156,7 +158,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     }
     pendingErrors += `vigil: ${d.code}${d.rule ? ` rule "${d.rule}"` : ''}: ${d.message}\n`;
   };
-  const sequential = threads > 1 ? sequentialReason(engine.rules()) : undefined;
+  const sequential = threads > 1 ? threading!.sequentialReason(engine.rules()) : undefined;
   // Asked for by name and not possible: say why (the default quietly uses one thread).
   if (spec.threads !== undefined && spec.threads > 1 && sequential) io.stderr.write(`vigil: --threads ${spec.threads}: running on one thread: ${sequential}\n`);
   const parallel = threads > 1 && !sequential && !position.complete && spawned !== undefined;
@@ -201,6 +203,8 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   let metrics: unknown;
   try {
     if (pool) {
+      const { BlockRunner, LineBlocks } = threading!;
+      const { Dispatcher, iocFiltersOf, ruleErrorsOf } = pooling!;
       try {
         await pool.init({
           setup: setupSpec,

@@ -1,11 +1,10 @@
 /** Shared by `run` and `check`: an engine with the lists and rules named on the command line. */
 import type { EngineOptions } from '../engine/engine.js';
 import { formatDiagnostic, type Diagnostic } from '../lang/diagnostic.js';
-import { createNodeEngine } from '../targets/node.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { listEntries } from '../io/list-entries.js';
-import { BUILTIN_PIPELINES, parsePipeline, type SigmaPipeline } from '../sigma/index.js';
+import type { SigmaPipeline } from '../sigma/index.js';
 import { InputError, namedPath, readText, ruleFiles, writeAll, type CliIO } from './io.js';
 
 export interface SetupSpec {
@@ -31,7 +30,7 @@ export interface Setup<E extends EngineSurface = EngineSurface> {
 export async function setUpEngine<E extends EngineSurface = EngineSurface>(
   spec: SetupSpec,
   options: EngineOptions,
-  create: (options: EngineOptions) => Promise<E> = createNodeEngine as unknown as (options: EngineOptions) => Promise<E>,
+  create: (options: EngineOptions) => Promise<E> = createEngineHere as unknown as (options: EngineOptions) => Promise<E>,
 ): Promise<Setup<E>> {
   if (spec.sigmaPipeline !== undefined) options = { ...options, sigma: { ...options.sigma, pipeline: await sigmaPipeline(spec.sigmaPipeline) } };
   // The engine loads while the files are read (a guarded engine starts its threads meanwhile).
@@ -73,6 +72,15 @@ export async function setUpEngine<E extends EngineSurface = EngineSurface>(
   return { engine, diagnostics, ruleCount, files };
 }
 
+/**
+ * The engine on this thread. Imported when asked for: a guarded `vigil run` never loads the engine
+ * on the main thread, and its start-up should not wait for the engine's modules there.
+ */
+async function createEngineHere(options: EngineOptions) {
+  const { createNodeEngine } = await import('../targets/node.js');
+  return createNodeEngine(options);
+}
+
 /** An IOC list file (one entry a line, `#` comments) as a new list sized for it; a guarded engine reads it on its own thread. */
 export function loadIocList(engine: EngineSurface, name: string, text: string): void {
   if (engine instanceof GuardedEngine) return engine.createIocListFromText(name, text);
@@ -83,6 +91,8 @@ export function loadIocList(engine: EngineSurface, name: string, text: string): 
 
 /** A built-in pipeline by name, or a pipeline file read and checked here (its errors name the file's lines). */
 export async function sigmaPipeline(value: string): Promise<string | SigmaPipeline> {
+  // The Sigma compiler (and its YAML parser) only when a pipeline is named.
+  const { BUILTIN_PIPELINES, parsePipeline } = await import('../sigma/index.js');
   if (Object.hasOwn(BUILTIN_PIPELINES, value)) return value;
   if (!/[./\\]/.test(value)) throw new InputError(`--sigma-pipeline: no built-in pipeline '${value}' (built in: ${Object.keys(BUILTIN_PIPELINES).join(', ')}), and it does not look like a file`);
   const { pipeline, diagnostics } = parsePipeline(await readText(value, 'Sigma pipeline'), value);
