@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CheckpointError } from '../engine/checkpoint.js';
 import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
 import type { EventFormat } from '../io/event-lines.js';
-import { eagerDecodeAsked, lineReading } from '../io/lazy-jsonl.js';
+import { eagerDecodeAsked, lineReading, useJsonScanModule, wasmScanAsked } from '../io/lazy-jsonl.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
@@ -264,10 +264,15 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
         await pool.close();
       }
     } else if (!position.complete) {
+      if (!(engine instanceof GuardedEngine) && wasmScanAsked(process.env)) {
+        // Unguarded, the lines are decoded here: with the scan in WebAssembly, as the engine thread does.
+        const { loadJsonScanModuleNode } = await import('../wasm/load-node.js');
+        useJsonScanModule(await loadJsonScanModuleNode());
+      }
       // Guarded, the engine thread decodes the lines itself: events are not copied between threads.
       const decoder =
         engine instanceof GuardedEngine
-          ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format })
+          ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format, settleAt: checkpoints && ((line) => checkpoints.due(line)) })
           : new JsonLinesDecoder({ skipLines: position.lines, ...lineReading(spec.format, (engine as unknown as Engine).rulePlans(), eagerDecodeAsked(process.env)) });
       let unreadable: string | undefined;
       try {

@@ -9,6 +9,8 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import type { FunctionPhase } from '../../engine/ports.js';
 import type { Engine } from '../../engine/engine.js';
 import { listEntries } from '../../io/list-entries.js';
+import { useJsonScanModule, wasmScanAsked } from '../../io/lazy-jsonl.js';
+import { loadJsonScanModuleNode } from '../../wasm/load-node.js';
 import { createNodeEngine } from '../node.js';
 import { LineBatcher } from './line-batcher.js';
 import { CHANGED_AT_OFFSET, NAME_CAPACITY, NAME_OFFSET, PHASES, Slot, type CallReply, type CallRequest, type Emitted, type EngineThreadData, type HostileFault, wallNow } from './protocol.js';
@@ -55,7 +57,11 @@ function misbehave(fault: HostileFault): void {
 let now = Date.now();
 let silent = false;
 let emitted: Emitted[] = [];
-const engine: Engine = await createNodeEngine({ ...options, clock: () => now, activity });
+// The line decoder's scan in WebAssembly (src/io/json-scan-wasm.ts), compiled while the engine loads.
+const [engine] = await Promise.all([
+  createNodeEngine({ ...options, clock: () => now, activity }) as Promise<Engine>,
+  wasmScanAsked(process.env) ? loadJsonScanModuleNode().then(useJsonScanModule) : undefined,
+]);
 engine.onAlert((alert) => {
   if (!silent) emitted.push(['alert', JSON.stringify(alert)]);
 });

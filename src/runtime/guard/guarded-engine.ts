@@ -69,6 +69,22 @@ interface LoggedCall {
   request: CallRequest;
 }
 
+/**
+ * Pieces of the line feed posted ahead of their replies (see feedLines): one, so the engine
+ * thread always has the next piece waiting while this thread cuts the one after.
+ */
+const FEED_PIPELINE_DEPTH = 1;
+
+/** A piece of the line feed in flight: its request, and what its reply settles. */
+interface FedPiece {
+  request: CallRequest;
+  /** Lines fed once it is through. */
+  toLine: number;
+  /** It ends a batch. */
+  boundary: boolean;
+  onError: (line: number, reason: string) => void;
+}
+
 /** What the guard restores from: the engine's checkpoint and where the line feed stood. */
 interface Snapshot {
   bytes: Uint8Array;
@@ -111,6 +127,8 @@ export class GuardedEngine implements EngineSurface {
   private lastSnapshotAt = wallNow();
   private lastSnapshotMs = 0;
   private feed?: { lines: number; clean: boolean; batchLines: number };
+  /** Pieces of the line feed posted to the engine thread whose replies are not in yet, oldest first. */
+  private inFlight: FedPiece[] = [];
   private lineErrorSink?: (line: number, reason: string) => void;
   private disposed = false;
 
@@ -237,15 +255,28 @@ export class GuardedEngine implements EngineSurface {
 
   // ── for GuardedLines ─────────────────────────────────────────────────────
 
-  /** Feeds bytes to the engine thread's line decoder; `toLine` is the line count after them, `boundary` whether they end a batch. */
+  /**
+   * Feeds bytes to the engine thread's line decoder; `toLine` is the line count after them,
+   * `boundary` whether they end a batch. Pipelined: the bytes are posted, then the reply to the
+   * previous piece is awaited, so the engine thread decodes and runs one piece while this thread
+   * reads and cuts the next. Everything else waits for the pieces in flight first (see `settle`),
+   * so a call — a checkpoint, the end of input — sees the engine after every line fed before it.
+   * Output is delivered in feed order, once each piece's reply is in.
+   */
   feedLines(bytes: Uint8Array, toLine: number, boundary: boolean, onError: (line: number, reason: string) => void): void {
-    this.lineErrorSink = onError;
-    try {
-      this.call('lines', 'push', [bytes]);
-    } finally {
-      this.lineErrorSink = undefined;
-    }
-    this.feed = { ...this.feed!, lines: toLine, clean: boundary };
+    if (this.disposed) throw new Error('the engine has been disposed');
+    const piece: FedPiece = { request: { target: 'lines', method: 'push', args: [bytes], now: this.clock() }, toLine, boundary, onError };
+    // A snapshot is taken with nothing in flight, at a batch boundary: then this piece waits for the one before.
+    if (this.inFlight.length && this.snapshotDue() && this.inFlight[this.inFlight.length - 1].boundary) this.settle();
+    this.port.postMessage(piece.request);
+    this.inFlight.push(piece);
+    while (this.inFlight.length > FEED_PIPELINE_DEPTH) this.settleOldest();
+  }
+
+  /** Waits for every piece of the line feed in flight and delivers its output (see feedLines). */
+  settle(): void {
+    while (this.inFlight.length) this.settleOldest();
+    this.maybeSnapshot();
   }
 
   endLines(onError: (line: number, reason: string) => void, withoutPartialLine = false): number {
@@ -263,6 +294,7 @@ export class GuardedEngine implements EngineSurface {
 
   private call(target: Target, method: string, args: unknown[]): unknown {
     if (this.disposed) throw new Error('the engine has been disposed');
+    if (this.inFlight.length) this.settle();
     const request: CallRequest = { target, method, args, now: this.clock() };
     const mutating = !READS.has(method);
     let unblamed = 0;
@@ -289,6 +321,56 @@ export class GuardedEngine implements EngineSurface {
   private exchange(request: CallRequest): Outcome {
     // Copied, not transferred: the log keeps the arguments for a replay.
     this.port.postMessage(request);
+    return this.awaitReply();
+  }
+
+  /**
+   * The oldest piece of the line feed in flight: its reply awaited and its output delivered, as
+   * `call` does. If the engine thread fails, the fresh one is restored to before this piece and
+   * the pieces after it are posted again, in order.
+   */
+  private settleOldest(): void {
+    const piece = this.inFlight[0];
+    let unblamed = 0;
+    for (;;) {
+      const outcome = this.awaitReply();
+      if ('reply' in outcome) {
+        this.inFlight.shift();
+        this.log.push({ request: piece.request });
+        this.logBytes += argumentBytes(piece.request.args);
+        this.feed = { ...this.feed!, lines: piece.toLine, clean: piece.boundary };
+        const outerSink = this.lineErrorSink;
+        this.lineErrorSink = piece.onError;
+        try {
+          this.deliver(outcome.reply);
+        } finally {
+          this.lineErrorSink = outerSink;
+        }
+        if (!outcome.reply.ok) {
+          // The feed is broken off: what is still in flight is awaited (its output delivered) before the error is raised.
+          while (this.inFlight.length) this.settleOldest();
+          throw revive(outcome.reply.error);
+        }
+        return;
+      }
+      // The new engine thread has none of the pieces: they go again once it stands where this one began.
+      const pieces = this.inFlight;
+      this.inFlight = [];
+      let blamed: boolean;
+      try {
+        blamed = this.recover(outcome.failure);
+      } finally {
+        this.inFlight = pieces;
+      }
+      if (!blamed && ++unblamed > this.options.maxUnblamedRestarts) {
+        throw new GuardFailure(`the engine thread failed ${unblamed} times outside any rule function (${describeFailure(outcome.failure)}) during lines.push; giving up`);
+      }
+      for (const { request } of pieces) this.port.postMessage(request);
+    }
+  }
+
+  /** Waits for the next reply on the engine thread's port, watching the rule functions it runs. */
+  private awaitReply(): Outcome {
     const started = wallNow();
     const { slots } = this;
     for (;;) {
@@ -407,11 +489,16 @@ export class GuardedEngine implements EngineSurface {
     }
   }
 
-  /** Keeps the engine's state in memory when the last snapshot is old enough and the line feed is at a batch boundary. */
-  private maybeSnapshot(): void {
+  /** Whether the last snapshot is old enough (or the log big enough) to take the next. */
+  private snapshotDue(): boolean {
     // At most every snapshotEveryMs, and never more than 1/SNAPSHOT_SHARE of the time: a big state takes long to save.
     const interval = Math.max(this.options.snapshotEveryMs, this.lastSnapshotMs * SNAPSHOT_SHARE);
-    if (wallNow() - this.lastSnapshotAt < interval && this.logBytes < LOG_BYTES_BEFORE_SNAPSHOT) return;
+    return wallNow() - this.lastSnapshotAt >= interval || this.logBytes >= LOG_BYTES_BEFORE_SNAPSHOT;
+  }
+
+  /** Keeps the engine's state in memory when the last snapshot is old enough and the line feed is at a batch boundary. */
+  private maybeSnapshot(): void {
+    if (!this.snapshotDue() || this.inFlight.length) return;
     if (this.feed && !this.feed.clean) return;
     const started = wallNow();
     const outcome = this.exchange({ target: 'engine', method: 'checkpoint', args: [], now: this.clock() });

@@ -7,7 +7,8 @@
  *
  * Handlers: `onError` gets the decoder's line errors; `onLine` is called at batch boundaries only
  * (the unguarded CLI acts on no other line); `onEvent` is never called — the events stay on the
- * engine thread.
+ * engine thread. The engine thread works on one batch while this thread cuts the next (see
+ * GuardedEngine.feedLines): errors and alerts arrive once their batch is through, in order.
  */
 import type { EventFormat } from '../../io/event-lines.js';
 import type { JsonLinesHandlers } from '../../io/from-jsonl.js';
@@ -21,12 +22,20 @@ export interface LineFeedOptions {
   batchLines: number;
   /** How lines are read: JSON objects, goflow2 records, or decided by the first line. */
   format?: EventFormat;
+  /**
+   * Batch boundaries where `onLine` must see the engine exactly after that line (a checkpoint is
+   * taken there): the feed waits for the engine thread first. At other boundaries `onLine` is
+   * called as soon as the batch is handed over, while the engine thread may still be at work on it.
+   */
+  settleAt?: (line: number) => boolean;
 }
 
 /** What the lines go to: GuardedEngine (named by shape, so this file and guarded-engine.ts do not import each other). */
 export interface LineFeedTarget {
   /** Bytes up to line `toLine`, decoded and pushed on the engine thread; `boundary` ends a batch. */
   feedLines(bytes: Uint8Array, toLine: number, boundary: boolean, onError: (line: number, reason: string) => void): void;
+  /** Waits until the engine thread has taken every line fed so far. */
+  settle(): void;
   /** End of input; returns the lines seen. */
   endLines(onError: (line: number, reason: string) => void, withoutPartialLine?: boolean): number;
 }
@@ -35,6 +44,7 @@ export class GuardedLines {
   private lines: number;
   private readonly skipLines: number;
   private readonly batchLines: number;
+  private readonly settleAt?: (line: number) => boolean;
   private seen?: number;
 
   constructor(
@@ -43,6 +53,7 @@ export class GuardedLines {
   ) {
     this.skipLines = options.skipLines ?? 0;
     this.batchLines = options.batchLines;
+    this.settleAt = options.settleAt;
     this.lines = 0;
   }
 
@@ -70,7 +81,10 @@ export class GuardedLines {
       const end = cut < 0 ? chunk.length : cut;
       // A copy of exactly this piece (Buffer#slice would be a view): posting a view copies its whole underlying buffer.
       this.engine.feedLines(Uint8Array.prototype.slice.call(chunk, start, end), this.lines, cut >= 0, onError);
-      if (cut >= 0) handlers.onLine?.(this.lines);
+      if (cut >= 0) {
+        if (this.settleAt?.(this.lines)) this.engine.settle();
+        handlers.onLine?.(this.lines);
+      }
       start = end;
     }
   }
