@@ -1,8 +1,8 @@
-// An experiment, not part of the build (assembly/index.ts does not export it): the lazy reader's
-// validation scan (src/io/json-scan.ts, same grammar and depth limit) in AssemblyScript, to measure
-// whether scanning in WebAssembly beats the TypeScript scanner. `node bench/ingest.mjs --wasm-scan 1`
-// compiles it and compares the two on the workload's lines (the TypeScript scanner also matches
-// the wanted keys; this one records every top-level member's key and value span).
+// The lazy reader's validation scan (src/io/json-scan.ts: same grammar, same depth limit, same
+// spans and kinds) in WebAssembly. Built at build time into build/json-scan.wasm, its own small
+// module (no runtime, no allocation), and driven by src/io/json-scan-wasm.ts, which copies each
+// chunk of lines in once and scans it line by line. A line whose top-level key holds an escape or
+// a non-ASCII character gets FALLBACK: the TypeScript scanner decodes such keys.
 const PLAIN: StaticArray<u8> = new StaticArray<u8>(256);
 let inited = false;
 function init(): void {
@@ -57,52 +57,117 @@ function scanNumber(i: usize, end: usize): usize {
   if (i < end && (load<u8>(i) | 0x20) == 0x65) { i++; if (i < end && (load<u8>(i) == 0x2b || load<u8>(i) == 0x2d)) i++; if (i >= end || !((c = load<u8>(i)) >= 0x30 && c <= 0x39)) return 0; while (i < end && (c = load<u8>(i)) >= 0x30 && c <= 0x39) i++; }
   return i;
 }
-const stack = new StaticArray<u8>(132);
-/** Validates [ptr, ptr+len); writes top-level member spans (keyStart,keyEnd,valStart,valEnd as i32) at out; returns members+1, or 0 invalid. */
-export function scan(ptr: usize, len: usize, out: usize): i32 {
+/** Value kinds, as src/io/json-scan.ts numbers them. */
+const VALUE_PLAIN_STRING: u8 = 1;
+const VALUE_STRING: u8 = 2;
+const VALUE_NUMBER: u8 = 3;
+const VALUE_TRUE: u8 = 4;
+const VALUE_FALSE: u8 = 5;
+const VALUE_NULL: u8 = 6;
+const VALUE_COMPOUND: u8 = 7;
+
+/** scan's answers. */
+const INVALID: i32 = 0;
+const VALID: i32 = 1;
+const FALLBACK: i32 = 2;
+
+/** The deepest nesting the stack holds; the host uses the TypeScript scanner for a deeper limit. */
+const MAX_DEPTH_SUPPORTED = 1024;
+const stack = new StaticArray<u8>(MAX_DEPTH_SUPPORTED + 2);
+
+/** The wanted names: a table of [offset, length] (i32 pairs) the host wrote; see setWanted. */
+let wantedTable: usize = 0;
+let wantedCount: i32 = 0;
+/** Where scan writes its result: a kind (u8) per wanted name at outKinds, [start, end] (i32 pairs, relative to the line's start) at outSpans. */
+let outKinds: usize = 0;
+let outSpans: usize = 0;
+
+export function maxDepthSupported(): i32 {
+  return MAX_DEPTH_SUPPORTED;
+}
+
+/** Where the wanted names are (`count` [offset, length] pairs at `table`) and where results go. */
+export function setWanted(table: usize, count: i32, kinds: usize, spans: usize): void {
+  wantedTable = table;
+  wantedCount = count;
+  outKinds = kinds;
+  outSpans = spans;
+}
+
+/** The wanted index of the key bytes [start, end), or -1. */
+function match(start: usize, end: usize): i32 {
+  const length = <i32>(end - start);
+  for (let k = 0; k < wantedCount; k++) {
+    const at = wantedTable + (<usize>k << 3);
+    if (load<i32>(at + 4) != length) continue;
+    const name = <usize>load<i32>(at);
+    let j = 0;
+    while (j < length && load<u8>(name + j) == load<u8>(start + j)) j++;
+    if (j == length) return k;
+  }
+  return -1;
+}
+
+@inline function record(k: i32, kind: u8, start: usize, end: usize, ptr: usize): void {
+  store<u8>(outKinds + k, kind);
+  store<i32>(outSpans + (<usize>k << 3), <i32>(start - ptr));
+  store<i32>(outSpans + (<usize>k << 3) + 4, <i32>(end - ptr));
+}
+
+/**
+ * Whether [ptr, ptr + len) is a JSON object JSON.parse accepts, nested at most maxDepth deep:
+ * VALID (the wanted names' kinds and spans written), INVALID, or FALLBACK (a top-level key with an
+ * escape or a non-ASCII character: let the TypeScript scanner decide, it decodes keys).
+ */
+export function scan(ptr: usize, len: usize, maxDepth: i32): i32 {
   if (!inited) init();
+  memory.fill(outKinds, 0, <usize>wantedCount);
   const end = ptr + len;
   let i = ptr; let c: u32 = 0;
   while (i < end && isWs(c = load<u8>(i))) i++;
-  if (i >= end || load<u8>(i) != 0x7b) return 0;
+  if (i >= end || load<u8>(i) != 0x7b) return INVALID;
   i++;
   let depth = 1; unchecked(stack[1] = 1);
-  let mode = 0; let members = 0; let valueStart: usize = 0;
+  let mode = 0; let wanted = -1; let valueStart: usize = 0;
   while (true) {
     while (i < end && isWs(c = load<u8>(i))) i++;
-    if (i >= end) return 0;
+    if (i >= end) return INVALID;
     if (mode == 4) {
       if (c == 0x2c) { i++; mode = unchecked(stack[depth]) == 1 ? 1 : 3; continue; }
-      if (c != (unchecked(stack[depth]) == 1 ? 0x7d : 0x5d)) return 0;
+      if (c != (unchecked(stack[depth]) == 1 ? 0x7d : 0x5d)) return INVALID;
       i++;
       if (--depth == 0) break;
-      if (depth == 1) { store<i32>(out + members * 16 - 4, <i32>(i - ptr)); store<i32>(out + members * 16 - 8, <i32>(valueStart - ptr)); }
+      if (depth == 1 && wanted >= 0) record(wanted, VALUE_COMPOUND, valueStart, i, ptr);
       continue;
     }
     if (mode <= 1) {
       if (c == 0x7d && mode == 0) { mode = 4; continue; }
-      if (c != 0x22) return 0;
+      if (c != 0x22) return INVALID;
       const ks = i + 1;
       i = scanString(ks, end);
-      if (i == 0) return 0;
-      if (depth == 1) { store<i32>(out + members * 16, <i32>(ks - ptr) | (special ? 0x40000000 : 0)); store<i32>(out + members * 16 + 4, <i32>(i - 1 - ptr)); members++; }
+      if (i == 0) return INVALID;
+      if (depth == 1) {
+        if (special) return FALLBACK;
+        wanted = match(ks, i - 1);
+      }
       while (i < end && isWs(c = load<u8>(i))) i++;
-      if (i >= end || c != 0x3a) return 0;
+      if (i >= end || c != 0x3a) return INVALID;
       i++; mode = 3; continue;
     }
     if (mode == 2 && c == 0x5d) { mode = 4; continue; }
     const at = i;
     if (depth == 1) valueStart = at;
-    if (c == 0x22) { i = scanString(i + 1, end); if (i == 0) return 0; }
-    else if (c == 0x7b || c == 0x5b) { if (++depth > 128) return 0; unchecked(stack[depth] = c == 0x7b ? 1 : 2); mode = c == 0x7b ? 0 : 2; i++; continue; }
-    else if (c == 0x2d || (c >= 0x30 && c <= 0x39)) { i = scanNumber(i, end); if (i == 0) return 0; }
-    else if (c == 0x74) { if (i + 4 > end || load<u8>(i + 1) != 0x72 || load<u8>(i + 2) != 0x75 || load<u8>(i + 3) != 0x65) return 0; i += 4; }
-    else if (c == 0x66) { if (i + 5 > end || load<u8>(i + 1) != 0x61 || load<u8>(i + 2) != 0x6c || load<u8>(i + 3) != 0x73 || load<u8>(i + 4) != 0x65) return 0; i += 5; }
-    else if (c == 0x6e) { if (i + 4 > end || load<u8>(i + 1) != 0x75 || load<u8>(i + 2) != 0x6c || load<u8>(i + 3) != 0x6c) return 0; i += 4; }
-    else return 0;
-    if (depth == 1) { store<i32>(out + members * 16 - 8, <i32>(at - ptr)); store<i32>(out + members * 16 - 4, <i32>(i - ptr)); }
+    let kind: u8 = 0;
+    if (c == 0x22) { i = scanString(i + 1, end); if (i == 0) return INVALID; kind = special ? VALUE_STRING : VALUE_PLAIN_STRING; }
+    else if (c == 0x7b || c == 0x5b) { if (++depth > maxDepth) return INVALID; unchecked(stack[depth] = c == 0x7b ? 1 : 2); mode = c == 0x7b ? 0 : 2; i++; continue; }
+    else if (c == 0x2d || (c >= 0x30 && c <= 0x39)) { i = scanNumber(i, end); if (i == 0) return INVALID; kind = VALUE_NUMBER; }
+    else if (c == 0x74) { if (i + 4 > end || load<u8>(i + 1) != 0x72 || load<u8>(i + 2) != 0x75 || load<u8>(i + 3) != 0x65) return INVALID; i += 4; kind = VALUE_TRUE; }
+    else if (c == 0x66) { if (i + 5 > end || load<u8>(i + 1) != 0x61 || load<u8>(i + 2) != 0x6c || load<u8>(i + 3) != 0x73 || load<u8>(i + 4) != 0x65) return INVALID; i += 5; kind = VALUE_FALSE; }
+    else if (c == 0x6e) { if (i + 4 > end || load<u8>(i + 1) != 0x75 || load<u8>(i + 2) != 0x6c || load<u8>(i + 3) != 0x6c) return INVALID; i += 4; kind = VALUE_NULL; }
+    else return INVALID;
+    if (depth == 1 && wanted >= 0) record(wanted, kind, at, i, ptr);
     mode = 4;
   }
   while (i < end && isWs(c = load<u8>(i))) i++;
-  return i == end ? members + 1 : 0;
+  return i == end ? VALID : INVALID;
 }

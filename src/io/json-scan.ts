@@ -86,7 +86,7 @@ export class JsonObjectScanner {
 
   constructor(
     names: readonly string[],
-    private readonly maxDepth: number = MAX_EVENT_DEPTH,
+    protected readonly maxDepth: number = MAX_EVENT_DEPTH,
   ) {
     this.names = names;
     this.kinds = new Uint8Array(names.length);

@@ -36,5 +36,13 @@ export function loadVigilWasmNodeSync(options: LoadNodeOptions = {}): WebAssembl
   return attach(new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
 }
 
+/**
+ * build/json-scan.wasm (the lazy reader's scan, assembly/json-scan.ts), compiled: lazy-jsonl's
+ * useJsonScanModule takes it, and each scanner instantiates it.
+ */
+export async function loadJsonScanModuleNode(): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await readFile(fileURLToPath(new URL('../../build/json-scan.wasm', import.meta.url))));
+}
+
 /** Alias of loadVigilWasmNode (the name src/runtime/node.ts imports). */
 export const loadWasmNode = loadVigilWasmNode;

@@ -4,11 +4,20 @@
  * them (truncation, stray bytes, bad escapes, lone surrogates, NUL, non-UTF-8, a BOM, CR), the
  * scanner accepts a line exactly when the eager path makes an event of it — except a line starting
  * with a byte-order mark, which the eager decoder strips and the scanner leaves to it — and every
- * wanted field it extracts equals the eager event's own field.
+ * wanted field it extracts equals the eager event's own field. Every test runs against both
+ * scanners: the TypeScript one and build/json-scan.wasm (json-scan-wasm.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { decodeLine } from '../../src/io/from-jsonl.js';
 import { JsonObjectScanner } from '../../src/io/json-scan.js';
+import { WasmJsonObjectScanner } from '../../src/io/json-scan-wasm.js';
+import { loadJsonScanModuleNode } from '../../src/wasm/load-node.js';
+
+const jsonScanModule = await loadJsonScanModuleNode();
+const SCANNERS: [string, (names: readonly string[], maxDepth?: number) => JsonObjectScanner][] = [
+  ['JsonObjectScanner (TypeScript)', (names, maxDepth) => new JsonObjectScanner(names, maxDepth)],
+  ['WasmJsonObjectScanner (build/json-scan.wasm)', (names, maxDepth) => new WasmJsonObjectScanner(jsonScanModule, names, maxDepth)],
+];
 
 /** xorshift32: the fuzz is the same on every run. */
 function prng(seed: number): () => number {
@@ -108,10 +117,10 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 const encoder = new TextEncoder();
 
-describe('JsonObjectScanner', () => {
+describe.each(SCANNERS)('%s', (_name, makeScanner) => {
   it('agrees with TextDecoder + JSON.parse on generated lines and 40,000 random mutations', () => {
     const random = prng(16);
-    const scanner = new JsonObjectScanner(WANTED);
+    const scanner = makeScanner(WANTED);
     let accepted = 0;
     let refused = 0;
     const problems: string[] = [];
@@ -133,7 +142,7 @@ describe('JsonObjectScanner', () => {
   });
 
   it('agrees on hand-picked hostile lines', () => {
-    const scanner = new JsonObjectScanner(WANTED);
+    const scanner = makeScanner(WANTED);
     const lines: (string | Uint8Array)[] = [
       '{}',
       ' { } ',
@@ -219,9 +228,28 @@ describe('JsonObjectScanner', () => {
   });
 
   it('keeps the last of repeated keys, as JSON.parse does', () => {
-    const scanner = new JsonObjectScanner(['tag']);
+    const scanner = makeScanner(['tag']);
     const line = encoder.encode('{"tag":"first","x":1,"tag":"second"}');
     expect(scanner.scan(line, 0, line.length)).toBe(true);
     expect(scanner.value(line, 0)).toBe('second');
+  });
+  it('scans a line longer than its first memory, and keeps to each line’s bounds after it', () => {
+    const scanner = makeScanner(['tag', 'n']);
+    const long = encoder.encode(`{"pad":"${'x'.repeat(300_000)}","tag":"late","n":-12.5e1}`);
+    expect(scanner.scan(long, 0, long.length)).toBe(true);
+    expect([scanner.value(long, 0), scanner.value(long, 1)]).toEqual(['late', -125]);
+    const short = encoder.encode('{"tag":"short"}{"n":1}');
+    expect(scanner.scan(short, 0, 15)).toBe(true);
+    expect([scanner.value(short, 0), scanner.value(short, 1)]).toEqual(['short', undefined]);
+    expect(scanner.scan(short, 0, 16)).toBe(false);
+  });
+
+  it('holds to a depth limit other than the default, deeper than the module’s own stack too', () => {
+    for (const limit of [3, 2000]) {
+      const scanner = makeScanner(['a'], limit);
+      const nested = (depth: number) => encoder.encode(`{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
+      expect(scanner.scan(nested(limit), 0, nested(limit).length)).toBe(true);
+      expect(scanner.scan(nested(limit + 1), 0, nested(limit + 1).length)).toBe(false);
+    }
   });
 });

@@ -5,13 +5,15 @@
  * its partial fields equal the eager event's), and the rules analysis that decides when lazy
  * decoding is allowed at all.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { WHOLE_EVENT, wholeEvent } from '../../src/engine/whole-event.js';
 import { eventLineParser } from '../../src/io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../../src/io/from-jsonl.js';
 import { lazyFieldsOf } from '../../src/io/lazy-fields.js';
-import { LazyJsonLines, lineReading } from '../../src/io/lazy-jsonl.js';
+import { LazyJsonLines, lineReading, useJsonScanModule } from '../../src/io/lazy-jsonl.js';
+import { loadJsonScanModuleNode } from '../../src/wasm/load-node.js';
+import { WasmJsonObjectScanner } from '../../src/io/json-scan-wasm.js';
 import { createNodeEngine } from '../../src/targets/node.js';
 import { hostileCorpus } from './hostile-lines.js';
 
@@ -52,7 +54,16 @@ function canonical(value: unknown): string {
 
 const FIELDS = ['kind', 'user', 'tag', 'n', '__proto__', 'constructor'];
 
-describe('lazy JSON lines', () => {
+const jsonScanModule = await loadJsonScanModuleNode();
+
+// Both scanners behind the lazy reader: TypeScript, and build/json-scan.wasm.
+describe.each([
+  ['TypeScript', undefined],
+  ['WebAssembly', jsonScanModule],
+])('lazy JSON lines, scanned in %s', (_name, module) => {
+  beforeAll(() => useJsonScanModule(module));
+  afterAll(() => useJsonScanModule(undefined));
+
   it('give the eager path’s errors and events on the hostile corpus, whatever the chunking', () => {
     const bytes = hostileCorpus();
     const random = (() => {
@@ -63,7 +74,10 @@ describe('lazy JSON lines', () => {
       const cuts = [...new Set(Array.from({ length: round * 3 }, () => Math.floor(random() * bytes.length)))].sort((a, b) => a - b);
       const eager = decode(bytes, cuts, { parse: eventLineParser('jsonl').parse });
       const parser = eventLineParser('jsonl');
-      const lazy = decode(bytes, cuts, { parse: parser.parse, lazy: new LazyJsonLines(FIELDS, parser) });
+      const reader = new LazyJsonLines(FIELDS, parser);
+      // The scanner asked for is the one at work.
+      expect(reader['scanner'] instanceof WasmJsonObjectScanner).toBe(module !== undefined);
+      const lazy = decode(bytes, cuts, { parse: parser.parse, lazy: reader });
       expect(lazy.errors).toEqual(eager.errors);
       expect(lazy.events.map((e) => e.line)).toEqual(eager.events.map((e) => e.line));
       let partial = 0;

@@ -1,0 +1,105 @@
+/**
+ * The lazy reader's scan in WebAssembly: build/json-scan.wasm (assembly/json-scan.ts, compiled by
+ * asc at build time) behind JsonObjectScanner's interface. It validates each line and finds the
+ * wanted fields' spans as the TypeScript scanner does — same grammar, same depth limit, same
+ * kinds — about three times faster; values are then built from the spans by the TypeScript side
+ * (value(), inherited). A line whose top-level key holds an escape or a non-ASCII character is
+ * handed to the TypeScript scanner, which decodes such keys.
+ *
+ * Nothing here compiles WebAssembly: the caller passes a compiled module (on Node,
+ * loadJsonScanModuleNode in src/wasm/load-node.ts); each scanner instantiates it once, so every
+ * scanner has its own memory.
+ */
+import { MAX_EVENT_DEPTH } from './json-depth.js';
+import { JsonObjectScanner } from './json-scan.js';
+
+/** The exports of build/json-scan.wasm. */
+interface JsonScanExports {
+  memory: WebAssembly.Memory;
+  maxDepthSupported(): number;
+  setWanted(table: number, count: number, kinds: number, spans: number): void;
+  scan(ptr: number, length: number, maxDepth: number): number;
+}
+
+/** scan's answers (assembly/json-scan.ts). */
+const INVALID = 0;
+const FALLBACK = 2;
+
+const PAGE = 65536;
+/** The module's own data and static arrays live in its first page; the scanner's layout starts after it. */
+const TABLE_AT = PAGE;
+
+export class WasmJsonObjectScanner extends JsonObjectScanner {
+  private readonly wasm: JsonScanExports;
+  private readonly kindsAt: number;
+  private readonly spansAt: number;
+  /** Where a line is copied in to be scanned. */
+  private readonly lineAt: number;
+  private memoryBytes!: Uint8Array;
+  private memoryInts!: Int32Array;
+  /** The TypeScript scanner decides alone when the depth limit is beyond the module's stack. */
+  private readonly inWasm: boolean;
+
+  constructor(module: WebAssembly.Module, names: readonly string[], maxDepth: number = MAX_EVENT_DEPTH) {
+    super(names, maxDepth);
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        abort: () => {
+          throw new Error('json-scan.wasm aborted');
+        },
+      },
+    });
+    this.wasm = instance.exports as unknown as JsonScanExports;
+    this.inWasm = maxDepth <= this.wasm.maxDepthSupported();
+    // Layout after the first page: the names' [offset, length] table, their bytes, the result's kinds and spans, the line.
+    const encoded = names.map((name) => new TextEncoder().encode(name));
+    const namesAt = TABLE_AT + names.length * 8;
+    let at = namesAt;
+    for (const bytes of encoded) at += bytes.length;
+    this.kindsAt = align8(at);
+    this.spansAt = align8(this.kindsAt + names.length);
+    this.lineAt = align8(this.spansAt + names.length * 8);
+    this.ensure(this.lineAt + PAGE);
+    let nameAt = namesAt;
+    encoded.forEach((bytes, k) => {
+      this.memoryInts[(TABLE_AT >> 2) + k * 2] = nameAt;
+      this.memoryInts[(TABLE_AT >> 2) + k * 2 + 1] = bytes.length;
+      this.memoryBytes.set(bytes, nameAt);
+      nameAt += bytes.length;
+    });
+    this.wasm.setWanted(TABLE_AT, names.length, this.kindsAt, this.spansAt);
+  }
+
+  override scan(b: Uint8Array, start: number, end: number): boolean {
+    if (!this.inWasm) return super.scan(b, start, end);
+    const length = end - start;
+    if (this.lineAt + length > this.memoryBytes.length) this.ensure(this.lineAt + length);
+    this.memoryBytes.set(b.subarray(start, end), this.lineAt);
+    const answer = this.wasm.scan(this.lineAt, length, this.maxDepth);
+    if (answer === FALLBACK) return super.scan(b, start, end);
+    const { kinds, starts, ends, memoryBytes, memoryInts } = this;
+    if (answer === INVALID) {
+      kinds.fill(0);
+      return false;
+    }
+    const spans = this.spansAt >> 2;
+    for (let k = 0; k < kinds.length; k++) {
+      kinds[k] = memoryBytes[this.kindsAt + k]!;
+      starts[k] = start + memoryInts[spans + k * 2]!;
+      ends[k] = start + memoryInts[spans + k * 2 + 1]!;
+    }
+    return true;
+  }
+
+  /** Grows the module's memory to at least `bytes` and refreshes the views on it. */
+  private ensure(bytes: number): void {
+    const memory = this.wasm.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    this.memoryBytes = new Uint8Array(memory.buffer);
+    this.memoryInts = new Int32Array(memory.buffer);
+  }
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
