@@ -1,12 +1,12 @@
 // Ingest (issue 16, item 2): `vigil run` on the thesis workload, whole process, against a peer that
 // reads the same file and JSON.parses every line and does nothing else (also a whole process).
-// Vigil decodes lazily (src/io/lazy-jsonl.ts: one byte scan per line, only the fields the rules
-// route and filter on, whole events only for matches); VIGIL_EAGER_DECODE=1 decodes every line
-// with JSON.parse, for comparison — the alerts of both must be byte-identical or the figures mean
+// Vigil decodes lazily (src/io/lazy-jsonl.ts: one byte scan per line, in WebAssembly, only the
+// fields the rules route and filter on, whole events only for matches); VIGIL_JSON_SCAN=ts scans in
+// TypeScript, VIGIL_EAGER_DECODE=1 decodes every line with JSON.parse, for comparison — the alerts of both must be byte-identical or the figures mean
 // nothing. Target: vigil run ≥ 1.5× faster than read + JSON.parse.
 //
 //   npm run bench -- ingest            (builds dist/ first)
-//   node bench/ingest.mjs [--events N] [--reps N] [--quick] [--wasm-scan 1]
+//   node bench/ingest.mjs [--events N] [--reps N] [--quick]
 //
 // Runs alternate (peer, lazy, eager, …) so a busy machine slows them alike. Then, in this process,
 // where the time goes: decoding alone (no rules), eager against lazy, and the scan alone.
@@ -64,6 +64,7 @@ function vigil(mode, threads) {
   const out = join(dir, `alerts-${mode}-${threads}.jsonl`);
   const run = timed([join(root, 'bin/vigil'), 'run', '--threads', String(threads), '--rules', rulesFile, '--ioc', `id_list=${iocFile}`, '--out', out, eventsFile], {
     VIGIL_EAGER_DECODE: mode === 'eager' ? '1' : '0',
+    VIGIL_JSON_SCAN: mode === 'lazy-ts' ? 'ts' : 'wasm',
   });
   if (run.stderr) throw new Error(`vigil run wrote errors: ${run.stderr.slice(0, 500)}`);
   return { seconds: run.seconds, cpu: run.cpu, alerts: readFileSync(out) };
@@ -76,6 +77,7 @@ console.log('The machine may be shared: compare the columns of one run, not runs
 const configs = [
   ['read + JSON.parse (peer)', () => timed([self, '--peer', eventsFile])],
   ['vigil run, lazy, 1 thread', () => vigil('lazy', 1)],
+  ['vigil run, lazy, TypeScript scan, 1 thread', () => vigil('lazy-ts', 1)],
   ['vigil run, eager, 1 thread', () => vigil('eager', 1)],
   ['vigil run, lazy, 2 threads', () => vigil('lazy', 2)],
   ['vigil run, eager, 2 threads', () => vigil('eager', 2)],
@@ -101,7 +103,7 @@ printTable(
 );
 const lazy1 = median(seconds[1]);
 summaryRow({ bench: 'ingest', workload: `vigil run, ${args.events.toLocaleString('en-US')} events, lazy, whole process (peer: read + JSON.parse)`, vigil: args.events / lazy1, peer: args.events / peer, unit: 'events/s', ratio: peer / lazy1, target: '≥ 1.5×', met: peer / lazy1 >= 1.5 });
-console.log(`\nvigil run (lazy, 1 thread) is ${(peer / lazy1).toFixed(2)}× read + JSON.parse (target ≥ 1.5×); lazy is ${(median(seconds[2]) / lazy1).toFixed(2)}× eager.`);
+console.log(`\nvigil run (lazy, 1 thread) is ${(peer / lazy1).toFixed(2)}× read + JSON.parse (target ≥ 1.5×); lazy is ${(median(seconds[3]) / lazy1).toFixed(2)}× eager, the WebAssembly scan ${(median(seconds[2]) / lazy1).toFixed(2)}× the TypeScript one.`);
 
 // Start-up (rules, IOC list, engine thread) is part of every vigil run: measured on an empty input.
 const emptyFile = join(dir, 'empty.jsonl');
@@ -114,7 +116,10 @@ console.log(`vigil run start-up on an empty input (1 thread): ${median(startup).
 
 // ── where the time goes, in this process: decoding alone ───────────────────
 const { JsonLinesDecoder } = await import(join(root, 'dist/io/from-jsonl.js'));
-const { LazyJsonLines } = await import(join(root, 'dist/io/lazy-jsonl.js'));
+const { LazyJsonLines, useJsonScanModule } = await import(join(root, 'dist/io/lazy-jsonl.js'));
+const { WasmJsonObjectScanner } = await import(join(root, 'dist/io/json-scan-wasm.js'));
+const { loadJsonScanModuleNode } = await import(join(root, 'dist/wasm/load-node.js'));
+const jsonScanModule = await loadJsonScanModuleNode();
 const { JsonObjectScanner } = await import(join(root, 'dist/io/json-scan.js'));
 const bytes = readFileSync(eventsFile);
 const chunks = [];
@@ -127,7 +132,8 @@ function cpuSeconds(work) {
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1e6;
 }
-function decodeAll(lazy) {
+function decodeAll(lazy, module) {
+  useJsonScanModule(module);
   let events = 0;
   const decoder = new JsonLinesDecoder(lazy ? { lazy: new LazyJsonLines(FIELDS, { format: 'jsonl' }) } : {});
   const handlers = { onEvent: () => events++, onError: (e) => { throw new Error(e.reason); } };
@@ -138,8 +144,7 @@ function decodeAll(lazy) {
   if (events !== args.events) throw new Error(`decoded ${events} events`);
   return seconds;
 }
-function scanAll() {
-  const scanner = new JsonObjectScanner(FIELDS);
+function scanAll(scanner = new JsonObjectScanner(FIELDS)) {
   let accepted = 0;
   const seconds = cpuSeconds(() => {
     for (let at = 0; at < bytes.length; ) {
@@ -154,8 +159,10 @@ function scanAll() {
 }
 const parts = [
   ['eager: TextDecoder + JSON.parse per line', () => decodeAll(false)],
-  ['lazy: scan + 4 fields + the line kept', () => decodeAll(true)],
-  ['the scan alone (validation, spans)', scanAll],
+  ['lazy: scan + 4 fields + the line kept (TypeScript scan)', () => decodeAll(true)],
+  ['lazy: the same, WebAssembly scan (as vigil run)', () => decodeAll(true, jsonScanModule)],
+  ['the scan alone (validation, spans; TypeScript)', () => scanAll()],
+  ['the scan alone (validation, spans; WebAssembly)', () => scanAll(new WasmJsonObjectScanner(jsonScanModule, FIELDS))],
 ];
 const partSeconds = parts.map(() => []);
 for (let r = 0; r < args.reps; r++) parts.forEach(([, run], i) => partSeconds[i].push(run()));
@@ -165,44 +172,4 @@ printTable(
   parts.map(([name], i) => [name, median(partSeconds[i]), (median(partSeconds[i]) * 1e9) / args.events, megabytes / median(partSeconds[i])]),
 );
 
-// ── the scan in WebAssembly (assembly/json-scan.ts, an experiment outside the build) ───────
-if (args['wasm-scan']) {
-  const wasmFile = join(dir, 'json-scan.wasm');
-  const asc = spawnSync(process.execPath, [join(root, 'node_modules/assemblyscript/bin/asc.js'), join(root, 'assembly/json-scan.ts'), '-O3', '--runtime', 'stub', '--initialMemory', '64', '--outFile', wasmFile], { encoding: 'utf8' });
-  if (asc.status !== 0) throw new Error(`asc failed: ${asc.stderr}`);
-  const { instance } = await WebAssembly.instantiate(readFileSync(wasmFile), { env: { abort: () => { throw new Error('abort'); } } });
-  const { scan, memory } = instance.exports;
-  const BASE = 1 << 16;
-  const OUT = 1 << 15;
-  const CHUNK = 1 << 20;
-  memory.grow(Math.ceil((BASE + CHUNK + 4096) / 65536));
-  const wasmScanAll = () => {
-    const view = new Uint8Array(memory.buffer);
-    let accepted = 0;
-    const seconds = cpuSeconds(() => {
-      for (let first = 0; first < bytes.length; ) {
-        // Whole lines of up to a chunk, copied in once, scanned line by line.
-        let last = bytes.lastIndexOf(10, Math.min(bytes.length, first + CHUNK) - 1) + 1;
-        if (last <= first) last = bytes.length;
-        view.set(bytes.subarray(first, last), BASE);
-        for (let at = first; at < last; ) {
-          let end = bytes.indexOf(10, at);
-          if (end < 0 || end > last) end = last;
-          if (scan(BASE + at - first, end - at, OUT)) accepted++;
-          at = end + 1;
-        }
-        first = last;
-      }
-    });
-    if (accepted !== args.events) throw new Error(`wasm scanned ${accepted} events`);
-    return seconds;
-  };
-  const ts = [];
-  const wasm = [];
-  for (let r = 0; r < args.reps; r++) {
-    ts.push(scanAll());
-    wasm.push(wasmScanAll());
-  }
-  console.log(`\nThe scan alone: TypeScript ${median(ts).toFixed(2)} CPU s, AssemblyScript ${median(wasm).toFixed(2)} CPU s (${(median(ts) / median(wasm)).toFixed(2)}× faster in WebAssembly).`);
-}
 rmSync(dir, { recursive: true, force: true });
