@@ -26,6 +26,8 @@ const INVALID = 0;
 const FALLBACK = 2;
 
 const PAGE = 65536;
+/** The largest buffer copied whole with stableChunks (a read chunk is 1 MiB); lines of a bigger one are copied one by one. */
+const MAX_CHUNK_COPY = 4 * 1024 * 1024;
 /** The module's own data and static arrays live in its first page; the scanner's layout starts after it. */
 const TABLE_AT = PAGE;
 
@@ -40,7 +42,20 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
   /** The TypeScript scanner decides alone when the depth limit is beyond the module's stack. */
   private readonly inWasm: boolean;
 
-  constructor(module: WebAssembly.Module, names: readonly string[], maxDepth: number = MAX_EVENT_DEPTH) {
+  /** With stableChunks: the buffer whose bytes are in memory at lineAt (copied whole), and its length. */
+  private chunk?: Uint8Array;
+
+  /**
+   * `stableChunks`: the caller never writes a buffer after scanning lines of it (the lazy reader's
+   * own contract), so a buffer is copied into the module's memory once, whole, for all its lines,
+   * rather than line by line.
+   */
+  constructor(
+    module: WebAssembly.Module,
+    names: readonly string[],
+    maxDepth: number = MAX_EVENT_DEPTH,
+    private readonly stableChunks = false,
+  ) {
     super(names, maxDepth);
     const instance = new WebAssembly.Instance(module, {
       env: {
@@ -73,9 +88,22 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
   override scan(b: Uint8Array, start: number, end: number): boolean {
     if (!this.inWasm) return super.scan(b, start, end);
     const length = end - start;
-    if (this.lineAt + length > this.memoryBytes.length) this.ensure(this.lineAt + length);
-    this.memoryBytes.set(b.subarray(start, end), this.lineAt);
-    const answer = this.wasm.scan(this.lineAt, length, this.maxDepth);
+    let at: number;
+    if (this.stableChunks && b.length <= MAX_CHUNK_COPY) {
+      if (b !== this.chunk) {
+        if (this.lineAt + b.length > this.memoryBytes.length) this.ensure(this.lineAt + b.length);
+        this.memoryBytes.set(b, this.lineAt);
+        this.chunk = b;
+      }
+      at = this.lineAt + start;
+    } else {
+      if (this.lineAt + length > this.memoryBytes.length) this.ensure(this.lineAt + length);
+      this.memoryBytes.set(b.subarray(start, end), this.lineAt);
+      // Memory at lineAt no longer holds a whole chunk.
+      this.chunk = undefined;
+      at = this.lineAt;
+    }
+    const answer = this.wasm.scan(at, length, this.maxDepth);
     if (answer === FALLBACK) return super.scan(b, start, end);
     const { kinds, starts, ends, memoryBytes, memoryInts } = this;
     if (answer === INVALID) {

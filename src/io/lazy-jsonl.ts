@@ -119,7 +119,11 @@ export function eagerDecodeAsked(env: Record<string, string | undefined>): boole
   return value !== undefined && value !== '' && value !== '0';
 }
 
-/** Scanners by their fields, reused by the readers of later inputs and blocks (a reader uses its scanner synchronously, one line at a time). */
+/**
+ * Scanners by their fields, reused by the readers of later inputs and blocks (a reader uses its
+ * scanner synchronously, one line at a time). A WebAssembly scanner copies each chunk in once
+ * (stableChunks): the decoder's callers never reuse a chunk's buffer, as LazyJsonLines requires.
+ */
 const scanners = new Map<string, { scanner: JsonObjectScanner; payoff: Payoff }>();
 
 /** The compiled build/json-scan.wasm, when the host loaded it (see useJsonScanModule). */
@@ -146,7 +150,7 @@ function scannerFor(fields: readonly string[]): { scanner: JsonObjectScanner; pa
   let found = scanners.get(key);
   if (!found) {
     if (scanners.size >= 16) scanners.clear();
-    scanners.set(key, (found = { scanner: jsonScanModule ? new WasmJsonObjectScanner(jsonScanModule, fields) : new JsonObjectScanner(fields), payoff: { lazyLines: 0, built: 0, eagerLinesLeft: 0 } }));
+    scanners.set(key, (found = { scanner: jsonScanModule ? new WasmJsonObjectScanner(jsonScanModule, fields, undefined, true) : new JsonObjectScanner(fields), payoff: { lazyLines: 0, built: 0, eagerLinesLeft: 0 } }));
   }
   return found;
 }

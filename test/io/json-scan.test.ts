@@ -17,6 +17,7 @@ const jsonScanModule = await loadJsonScanModuleNode();
 const SCANNERS: [string, (names: readonly string[], maxDepth?: number) => JsonObjectScanner][] = [
   ['JsonObjectScanner (TypeScript)', (names, maxDepth) => new JsonObjectScanner(names, maxDepth)],
   ['WasmJsonObjectScanner (build/json-scan.wasm)', (names, maxDepth) => new WasmJsonObjectScanner(jsonScanModule, names, maxDepth)],
+  ['WasmJsonObjectScanner, whole chunks copied in', (names, maxDepth) => new WasmJsonObjectScanner(jsonScanModule, names, maxDepth, true)],
 ];
 
 /** xorshift32: the fuzz is the same on every run. */
