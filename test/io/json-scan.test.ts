@@ -35,7 +35,9 @@ function prng(seed: number): () => number {
 
 const WANTED = ['tag', 'n', '__proto__', 'user', 'a', 'k\u00e9y', 'constructor', 'deep', 'x.y', 'x'];
 const KEYS = [...WANTED, 'other', 'pad', '', 'ta', 'tags', 'toString'];
-const STRINGS = ['', 'id_tag_1', 'Group3', 'caf\u00e9', '\u{1f600}', 'a"b', 'back\\slash', 'tab\there', '\u0000', '\ud800', '\udc00x', '\u2028', '[{', '}]'];
+const STRINGS = ['', 'id_tag_1', 'Group3', 'caf\u00e9', '\u{1f600}', 'a"b', 'back\\slash', 'tab\there', '\u0000', '\ud800', '\udc00x', '\u2028', '[{', '}]',
+  // Longer than the WebAssembly scanner's 16-byte steps, with what stops a step at different places.
+  '6ff73f370f64a9decdd3de6eb6b2ca1e', `${'x'.repeat(17)}\u00e9${'y'.repeat(20)}`, `${'p'.repeat(31)}"qqq`, `${'c'.repeat(20)}\u0001${'d'.repeat(15)}`, `${'b'.repeat(16)}\\`];
 const NUMBERS = ['0', '-0', '1', '-1', '12345678901234', '123456789012345', '1234567890123456', '99999999999999999999999', '1e400', '-1e400', '1.5', '0.1', '1e-400', '2.5E+3', '1E2', '-0.0', '9007199254740993'];
 
 /** A JSON text: an object with random members, some wanted, some repeated. */
