@@ -46,9 +46,6 @@ import { keyBytes } from './keys';
 // Format 2: format 1 plus the key-hash seeds (a keyed filter).
 // @ts-ignore: decorator
 @inline const FORMAT_VERSION_KEYED: u32 = 2;
-// Format 3: format 2 whose keys the host hashes (see "host-hashed filters").
-// @ts-ignore: decorator
-@inline const FORMAT_VERSION_HOST_HASHED: u32 = 3;
 // @ts-ignore: decorator
 @inline const SPILL_CAPACITY: u32 = 256;
 
@@ -79,9 +76,6 @@ import { keyBytes } from './keys';
   seedLo: u32;
   seedHi: u32;
   seed: u64;
-  // Format 3: the host hashes each key itself (UTF-16 code units, seeded) and passes the 64-bit
-  // result; the module only mixes it (see hostHash). 0 for formats 1 and 2.
-  hostHashed: u32;
 }
 
 // The undo log of one insert's evictions: (bucket, slot, previous fingerprint) triples.
@@ -422,7 +416,6 @@ function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
   filter.seedLo = 0;
   filter.seedHi = 0;
   filter.seed = 0;
-  filter.hostHashed = 0;
   return filter;
 }
 
@@ -487,12 +480,12 @@ const batchW1 = memory.data(BATCH * 8, 8);
 const batchW2 = memory.data(BATCH * 8, 8);
 
 // Passes 2 and 3 at one level over the batch's g hashes; `first` writes the results, later levels OR.
-function probeLevelBatch(level: Level, j: u32, hashes: usize, g: u32, out: usize, first: bool): void {
+function probeLevelBatch(level: Level, j: u32, g: u32, out: usize, first: bool): void {
   const m = level.m;
   const fpBits = level.fpBits;
   const t = level.table;
   for (let q: u32 = 0; q < g; q++) {
-    const h = levelHash(load<u64>(hashes + (<usize>q << 3)), j);
+    const h = levelHash(load<u64>(batchHash + (<usize>q << 3)), j);
     const i1 = fastrange(<u32>h, m);
     store<u32>(batchI1 + (<usize>q << 2), i1);
     store<u32>(batchI2 + (<usize>q << 2), altIndex(i1, fingerprint(h, fpBits), m));
@@ -502,7 +495,7 @@ function probeLevelBatch(level: Level, j: u32, hashes: usize, g: u32, out: usize
     store<u64>(batchW2 + (<usize>q << 3), bucketWord(t, load<u32>(batchI2 + (<usize>q << 2)), fpBits));
   }
   for (let q: u32 = 0; q < g; q++) {
-    const fp = fingerprint(levelHash(load<u64>(hashes + (<usize>q << 3)), j), fpBits);
+    const fp = fingerprint(levelHash(load<u64>(batchHash + (<usize>q << 3)), j), fpBits);
     const hit = <u32>wordHas(load<u64>(batchW1 + (<usize>q << 3)), fp, fpBits) | <u32>wordHas(load<u64>(batchW2 + (<usize>q << 3)), fp, fpBits);
     store<u8>(out + q, first ? <u8>hit : load<u8>(out + q) | <u8>hit);
   }
@@ -527,7 +520,7 @@ export function cuckoo_has_many(handle: usize, data: usize, lens: usize, n: u32,
       store<u64>(batchHash + (<usize>g << 3), xxh64(p, <usize>len, seed));
       p += <usize>len;
     }
-    for (let j: u32 = 0; j < nLevels; j++) probeLevelBatch(levelAt(filter, j), j, batchHash, g, out + k, j == 0);
+    for (let j: u32 = 0; j < nLevels; j++) probeLevelBatch(levelAt(filter, j), j, g, out + k, j == 0);
     k += g;
     if (straddles) return k;
   }
@@ -583,80 +576,9 @@ function keyFilter(filter: Filter, lo: u32, hi: u32): void {
   filter.seed = (<u64>hi << 32) | <u64>lo;
 }
 
-/**
- * Makes an empty filter host-hashed (format 3) with the host's seed, which the host also hashes
- * with; returns false when it already holds keys.
- */
-export function cuckoo_set_host_hashed(handle: usize, lo: u32, hi: u32): bool {
-  if (!cuckoo_set_seed(handle, lo, hi)) return false;
-  changetype<Filter>(handle).hostHashed = 1;
-  return true;
-}
-
-// ---------------------------------------------------------------- host-hashed filters (format 3)
-//
-// The host hashes each key over its UTF-16 code units with the filter's seed (src/wasm/cuckoo.ts,
-// hashKey) and passes the two 32-bit halves: no key is copied into this memory. The host's hash is
-// built from 32-bit operations (what JavaScript does fast) and is not avalanched; mix64 here,
-// with a native 64-bit multiply, spreads it over the bucket index (low half) and the fingerprint
-// (high half). mix64 is a bijection, so it adds no collisions.
-
-// @ts-ignore: decorator
-@inline function hostHash(lo: u32, hi: u32): u64 {
-  return mix64((<u64>hi << 32) | <u64>lo);
-}
-
-/** Tests one host-hashed key. */
-export function cuckoo_has_hash(handle: usize, lo: u32, hi: u32): bool {
-  return filterContains(changetype<Filter>(handle), hostHash(lo, hi));
-}
-
-/** Adds `n` host-hashed keys: (lo, hi) u32 pairs at `hashes`. */
-export function cuckoo_add_hashes(handle: usize, hashes: usize, n: u32): void {
-  const filter = changetype<Filter>(handle);
-  for (let k: u32 = 0; k < n; k++) {
-    const p = hashes + (<usize>k << 3);
-    filterInsert(filter, hostHash(load<u32>(p), load<u32>(p, 4)));
-  }
-}
-
-/** Removes `n` host-hashed keys (one copy each); returns how many were removed. */
-export function cuckoo_remove_hashes(handle: usize, hashes: usize, n: u32): u32 {
-  const filter = changetype<Filter>(handle);
-  let removed: u32 = 0;
-  for (let k: u32 = 0; k < n; k++) {
-    const p = hashes + (<usize>k << 3);
-    if (filterRemove(filter, hostHash(load<u32>(p), load<u32>(p, 4)))) removed++;
-  }
-  return removed;
-}
-
-/**
- * Tests `n` host-hashed keys ((lo, hi) u32 pairs at `hashes`), one byte per key at `out`, in the
- * batches and passes of cuckoo_has_many.
- */
-export function cuckoo_has_many_hashes(handle: usize, hashes: usize, n: u32, out: usize): void {
-  const filter = changetype<Filter>(handle);
-  const nLevels = filter.nLevels;
-  for (let k: u32 = 0; k < n; k += BATCH) {
-    const g = n - k < BATCH ? n - k : BATCH;
-    for (let q: u32 = 0; q < g; q++) {
-      const p = hashes + (<usize>(k + q) << 3);
-      store<u64>(batchHash + (<usize>q << 3), hostHash(load<u32>(p), load<u32>(p, 4)));
-    }
-    for (let j: u32 = 0; j < nLevels; j++) probeLevelBatch(levelAt(filter, j), j, batchHash, g, out + k, j == 0);
-  }
-}
-
-/** 1 when the filter is keyed (format 2 or 3), 0 for format 1 (seed 0). */
+/** 1 when the filter is keyed (format 2), 0 for format 1 (seed 0). */
 export function cuckoo_keyed(handle: usize): u32 {
   return changetype<Filter>(handle).keyed;
-}
-
-/** The serialized format the filter writes: 1 (seed 0), 2 (keyed, hashed here) or 3 (host-hashed). */
-export function cuckoo_format(handle: usize): u32 {
-  const filter = changetype<Filter>(handle);
-  return filter.hostHashed ? FORMAT_VERSION_HOST_HASHED : filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION;
 }
 
 /** Number of keys held (copies counted). */
@@ -691,7 +613,6 @@ export function cuckoo_fingerprint_bits(handle: usize): u32 {
 //   u32 "VCF1" | u32 version | f64 target fpp | f64 max load | u32 fp bits | u32 rng | u32 levels
 //   per level: u32 m | u32 fp bits | u32 count | u32 limit | u32 capacity | m·bucketBytes table bytes
 // Format 2 (keyed filters): version 2, and after `levels` u32 seed lo | u32 seed hi, then the levels.
-// Format 3 (host-hashed filters): format 2's layout, version 3.
 // @ts-ignore: decorator
 @inline const HEADER_BYTES: u32 = 36;
 // @ts-ignore: decorator
@@ -715,7 +636,7 @@ export function cuckoo_serialize(handle: usize, out: usize): u32 {
   const filter = changetype<Filter>(handle);
   let p = out;
   store<u32>(p, FORMAT_MAGIC);
-  store<u32>(p, filter.hostHashed ? FORMAT_VERSION_HOST_HASHED : filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
+  store<u32>(p, filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
   store<f64>(p, filter.targetFpp, 8);
   store<f64>(p, filter.maxLoad, 16);
   store<u32>(p, filter.fpBits, 24);
@@ -750,8 +671,8 @@ function validFpBits(f: u32): bool {
 export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   if (len < HEADER_BYTES) return 0;
   const version = load<u32>(ptr, 4);
-  if (load<u32>(ptr) != FORMAT_MAGIC || version < FORMAT_VERSION || version > FORMAT_VERSION_HOST_HASHED) return 0;
-  const keyed = version != FORMAT_VERSION;
+  if (load<u32>(ptr) != FORMAT_MAGIC || (version != FORMAT_VERSION && version != FORMAT_VERSION_KEYED)) return 0;
+  const keyed = version == FORMAT_VERSION_KEYED;
   const levelsAt: u32 = HEADER_BYTES + (keyed ? SEED_BYTES : 0);
   if (len < levelsAt) return 0;
   const fpp = load<f64>(ptr, 8);
@@ -778,7 +699,6 @@ export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   if (rng != 0) filter.rng = rng; // xorshift state must not be 0
   if (keyed) {
     keyFilter(filter, load<u32>(ptr, HEADER_BYTES), load<u32>(ptr, HEADER_BYTES + 4));
-    filter.hostHashed = version == FORMAT_VERSION_HOST_HASHED ? 1 : 0;
   }
   p = ptr + levelsAt;
   for (let j: u32 = 0; j < nLevels; j++) {

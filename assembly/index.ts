@@ -24,12 +24,6 @@ export {
   cuckoo_deserialize,
   cuckoo_set_seed,
   cuckoo_keyed,
-  cuckoo_format,
-  cuckoo_set_host_hashed,
-  cuckoo_has_hash,
-  cuckoo_add_hashes,
-  cuckoo_remove_hashes,
-  cuckoo_has_many_hashes,
 } from './cuckoo';
 
 // Per-key state tables and transition programs (state-machine rules)

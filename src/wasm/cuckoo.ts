@@ -1,20 +1,16 @@
 /**
  * IOC sets over the WebAssembly cuckoo filter (assembly/cuckoo.ts).
  *
- * Sets made by `create` are host-hashed (serialized format 3): each key is hashed here, over its
- * UTF-16 code units, with a random 64-bit seed drawn per set (Web Crypto) and saved with the set
- * (see `hashKey`); only the two 32-bit halves of the hash cross into the module, which mixes them
- * and probes. No key is copied into WebAssembly memory: a single `has` is one call with three
- * integers, and `hasMany`/`add`/`remove` write 8 bytes per key into the scratch buffer.
+ * Sets made by `create` are keyed (serialized format 2): the module hashes keys with XXH64 seeded
+ * by a random 64-bit seed drawn here per set (Web Crypto) and saved with the set, so nobody can
+ * compute offline which keys collide. Sets restored from format 1 (written before keyed sets, as
+ * older checkpoints hold them) keep seed 0 and answer exactly as they did.
  *
- * Sets restored from older bytes keep the hashing they were built with, since a filter holds no
- * keys to rehash: format 2 (keyed: the module hashes the key's UTF-8 with XXH64 and the saved
- * seed) and format 1 (seed 0, as the oldest checkpoints hold them). For those, keys cross as
- * UTF-8 in the shared scratch buffer, in batches: a chunk of keys is joined into one string and
- * encoded with a single `TextEncoder.encodeInto`, next to an array of the keys' lengths; the
- * module splits the bytes and hashes each key itself. Lone surrogates become U+FFFD there (as
- * `TextEncoder` does), so in formats 1 and 2 'a\uD800' and 'a\uFFFD' are one key; in format 3
- * every distinct string is its own key. Memory growth during a call detaches the host's views;
+ * Keys cross into the module as UTF-8 in the shared scratch buffer, in batches: a chunk of keys
+ * is joined into one string and encoded with a single `TextEncoder.encodeInto`, next to an array
+ * of the keys' lengths; the module splits the bytes and hashes each key (XXH64) itself. A key is
+ * hashed as the UTF-8 of its string (lone surrogates become U+FFFD, as `TextEncoder` does), so
+ * batch and single-key calls always agree. Memory growth during a call detaches the host's views;
  * they are re-created after every call that may allocate (see Scratch).
  */
 import type { IocSet, IocSetFactory, IocSetOptions } from '../engine/ports.js';
@@ -34,53 +30,7 @@ const CHUNK_BYTES = 1 << 16;
 /** Keys up to this many UTF-16 units are copied by a JS loop when ASCII (see `has`). */
 const ASCII_LOOP_MAX = 16;
 
-/** Keys hashed per crossing in format 3 (8 bytes of hash and 1 of result each). */
-const HASH_CHUNK_KEYS = 4096;
-
 const encoder = new TextEncoder();
-
-// hashKey's result (two i32 halves), in module variables so a look-up allocates nothing.
-let hashLo = 0;
-let hashHi = 0;
-
-/**
- * The format 3 key hash: two 32-bit lanes over the key's UTF-16 code units, two units a step,
- * seeded with the set's seed (lane a also with the length). JavaScript reads a string only one
- * code unit at a time (charCodeAt), and that read, not the arithmetic, is the cost: the lanes
- * use 32-bit operations only and are not avalanched here; the module finishes with a 64-bit mix
- * (assembly/cuckoo.ts, hostHash), a bijection, so it adds no collisions.
- * - Lane a (xor, multiply by an odd constant, rotate) is a bijection of its state for each block:
- *   two keys of one length that differ in one block (one or two adjacent code units) always
- *   differ in lane a, so they never share a hash.
- * - Lane b (add, multiply, xor-shift) mixes the same blocks differently, so a difference pattern
- *   that cancels in one lane (e.g. the top bit, which a multiplication carries unchanged) does not
- *   cancel in the other.
- * Keys that share the full 64 bits behave like copies of one key (see the filter's notes on
- * copies): no key is lost, a crowded bucket pair spills into a small extra level, and a look-up
- * still reads two buckets per level.
- */
-function hashKey(key: string, seedLo: number, seedHi: number): void {
-  const n = key.length;
-  let a = seedLo ^ n;
-  let b = seedHi;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16);
-    a = Math.imul(a ^ k, 0x9e3779b1);
-    a = (a << 15) | (a >>> 17);
-    b = Math.imul((b + k) | 0, 0x85ebca77);
-    b ^= b >>> 13;
-  }
-  if (i < n) {
-    const k = key.charCodeAt(i);
-    a = Math.imul(a ^ k, 0x9e3779b1);
-    a = (a << 15) | (a >>> 17);
-    b = Math.imul((b + k) | 0, 0x85ebca77);
-    b ^= b >>> 13;
-  }
-  hashLo = a;
-  hashHi = b;
-}
 
 const enum Op {
   Add,
@@ -93,49 +43,31 @@ export class WasmIocSet implements IocSet {
   readonly #ex: VigilExports;
   readonly #scratch: Scratch;
   readonly #has: (handle: number, ptr: number, len: number) => number;
-  readonly #hasHash: (handle: number, lo: number, hi: number) => number;
-  /** Format 3: keys are hashed here (hashKey) with this seed. */
-  readonly #hostHashed: boolean;
-  readonly #seedLo: number;
-  readonly #seedHi: number;
   #handle: number;
 
-  /** @internal `seed`: the set's seed when it is host-hashed (format 3), else null. */
-  constructor(exports: VigilExports, scratch: Scratch, handle: number, seed: readonly [number, number] | null) {
+  /** @internal */
+  constructor(exports: VigilExports, scratch: Scratch, handle: number) {
     this.#ex = exports;
     this.#scratch = scratch;
     this.#has = exports.cuckoo_has;
-    this.#hasHash = exports.cuckoo_has_hash;
     this.#handle = handle;
-    this.#hostHashed = seed !== null;
-    this.#seedLo = seed ? seed[0] | 0 : 0;
-    this.#seedHi = seed ? seed[1] | 0 : 0;
   }
 
-  /**
-   * The serialized format this set writes: 3 (new sets: keys hashed on the host with a random
-   * seed), 2 (restored from format 2: keyed, hashed in the module) or 1 (restored from format 1:
-   * seed 0).
-   */
-  get format(): 1 | 2 | 3 {
-    return (this.#ex.cuckoo_format(this.#live()) >>> 0) as 1 | 2 | 3;
+  /** The serialized format this set writes: 2 (keyed: a random seed) or 1 (restored from format 1: seed 0). */
+  get format(): 1 | 2 {
+    return this.#ex.cuckoo_keyed(this.#live()) !== 0 ? 2 : 1;
   }
 
   add(entries: readonly string[]): void {
-    if (this.#hostHashed) this.#hashed(entries, Op.Add, null);
-    else this.#batch(entries, Op.Add, null);
+    this.#batch(entries, Op.Add, null);
   }
 
   remove(entries: readonly string[]): number {
-    return this.#hostHashed ? this.#hashed(entries, Op.Remove, null) : this.#batch(entries, Op.Remove, null);
+    return this.#batch(entries, Op.Remove, null);
   }
 
   has(entry: string): boolean {
     const handle = this.#live();
-    if (this.#hostHashed) {
-      hashKey(entry, this.#seedLo, this.#seedHi);
-      return this.#hasHash(handle, hashLo, hashHi) !== 0;
-    }
     const scratch = this.#scratch;
     const n = entry.length;
     if (n <= ASCII_LOOP_MAX) {
@@ -170,8 +102,7 @@ export class WasmIocSet implements IocSet {
 
   hasMany(entries: readonly string[]): Uint8Array {
     const out = new Uint8Array(entries.length);
-    if (this.#hostHashed) this.#hashed(entries, Op.Has, out);
-    else this.#batch(entries, Op.Has, out);
+    this.#batch(entries, Op.Has, out);
     return out;
   }
 
@@ -214,48 +145,7 @@ export class WasmIocSet implements IocSet {
     return this.#handle;
   }
 
-  // Format 3: one operation over all entries, chunk by chunk, as (lo, hi) hash pairs in the
-  // scratch buffer (results after them); returns keys removed (Op.Remove).
-  #hashed(entries: readonly string[], op: Op, out: Uint8Array | null): number {
-    const handle = this.#live();
-    const scratch = this.#scratch;
-    const ex = this.#ex;
-    const seedLo = this.#seedLo;
-    const seedHi = this.#seedHi;
-    const n = entries.length;
-    let removed = 0;
-    for (let i = 0; i < n; i += HASH_CHUNK_KEYS) {
-      const k = Math.min(HASH_CHUNK_KEYS, n - i);
-      scratch.reserve(k * 9);
-      const base = scratch.ptr; // 8-aligned (heap allocation)
-      const u32 = scratch.u32;
-      let w = base >>> 2;
-      for (let q = 0; q < k; q++) {
-        hashKey(entries[i + q]!, seedLo, seedHi);
-        u32[w++] = hashLo;
-        u32[w++] = hashHi;
-      }
-      switch (op) {
-        case Op.Add:
-          ex.cuckoo_add_hashes(handle, base, k);
-          break;
-        case Op.Remove:
-          removed += ex.cuckoo_remove_hashes(handle, base, k) >>> 0;
-          break;
-        case Op.Has:
-          ex.cuckoo_has_many_hashes(handle, base, k, base + k * 8);
-          break;
-      }
-      if (out !== null) {
-        scratch.fresh();
-        out.set(scratch.u8.subarray(base + k * 8, base + k * 9), i);
-      }
-    }
-    scratch.fresh();
-    return removed;
-  }
-
-  // Formats 1 and 2: one operation over all entries, chunk by chunk; returns keys removed (Op.Remove).
+  // Runs one operation over all entries, chunk by chunk; returns keys removed (Op.Remove).
   #batch(entries: readonly string[], op: Op, out: Uint8Array | null): number {
     const handle = this.#live();
     const scratch = this.#scratch;
@@ -344,12 +234,8 @@ export class WasmIocSetFactory implements IocSetFactory {
     this.#scratch = scratch;
   }
 
-  /**
-   * `seed` (two u32 halves) makes the set's hashing reproducible, for tests; by default it is
-   * random. `format` 2 makes a set that the module hashes (UTF-8, XXH64), as sets were before
-   * format 3, for measuring; by default 2 (format 3 measured slower, see the commit).
-   */
-  create(options: IocSetOptions & { seed?: readonly [number, number]; format?: 2 | 3 } = {}): WasmIocSet {
+  /** `seed` (two u32 halves) makes the set's hashing reproducible, for tests; by default it is random. */
+  create(options: IocSetOptions & { seed?: readonly [number, number] } = {}): WasmIocSet {
     const capacity = options.capacity ?? DEFAULT_CAPACITY;
     const fpp = options.falsePositiveRate ?? DEFAULT_FALSE_POSITIVE_RATE;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0x3fff_ffff) {
@@ -361,11 +247,9 @@ export class WasmIocSetFactory implements IocSetFactory {
     const handle = this.#ex.cuckoo_new(capacity, fpp) >>> 0;
     // A random seed per set, so no one can compute offline which keys collide.
     const [seedLo, seedHi] = options.seed ?? [randomSeed(), randomSeed()];
-    const hostHashed = options.format === 3;
-    if (hostHashed) this.#ex.cuckoo_set_host_hashed(handle, seedLo >>> 0, seedHi >>> 0);
-    else this.#ex.cuckoo_set_seed(handle, seedLo >>> 0, seedHi >>> 0);
+    this.#ex.cuckoo_set_seed(handle, seedLo >>> 0, seedHi >>> 0);
     this.#scratch.fresh();
-    return new WasmIocSet(this.#ex, this.#scratch, handle, hostHashed ? [seedLo, seedHi] : null);
+    return new WasmIocSet(this.#ex, this.#scratch, handle);
   }
 
   deserialize(bytes: Uint8Array): WasmIocSet {
@@ -374,13 +258,7 @@ export class WasmIocSetFactory implements IocSetFactory {
     scratch.u8.set(bytes, scratch.ptr);
     const handle = this.#ex.cuckoo_deserialize(scratch.ptr, bytes.length) >>> 0;
     scratch.fresh();
-    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1, 2 or 3)');
-    // Format 3: the host hashes with the seed saved after the 36-byte header (the module checked the layout).
-    let seed: [number, number] | null = null;
-    if (this.#ex.cuckoo_format(handle) >>> 0 === 3) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      seed = [view.getUint32(36, true), view.getUint32(40, true)];
-    }
-    return new WasmIocSet(this.#ex, this.#scratch, handle, seed);
+    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1 or 2)');
+    return new WasmIocSet(this.#ex, this.#scratch, handle);
   }
 }

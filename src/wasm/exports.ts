@@ -35,12 +35,6 @@ export interface VigilExports {
   cuckoo_deserialize(ptr: number, len: number): number;
   cuckoo_set_seed(handle: number, lo: number, hi: number): number;
   cuckoo_keyed(handle: number): number;
-  cuckoo_format(handle: number): number;
-  cuckoo_set_host_hashed(handle: number, lo: number, hi: number): number;
-  cuckoo_has_hash(handle: number, lo: number, hi: number): number;
-  cuckoo_add_hashes(handle: number, hashes: number, n: number): void;
-  cuckoo_remove_hashes(handle: number, hashes: number, n: number): number;
-  cuckoo_has_many_hashes(handle: number, hashes: number, n: number, out: number): void;
 
 
   // Per-key state tables (assembly/state-table.ts); keys cross as two u32 halves (lo, hi)
