@@ -28,7 +28,7 @@
 // Removing a key never added may remove a colliding fingerprint of another key (the standard
 // cuckoo caveat); the engine only removes keys it added. Across levels the same collision would
 // hurt keys that were added, so a remove that more than one level claims removes nothing (see
-// filterRemove).
+// filterRemove), including the copies of a key added more than 8 times.
 
 import { xxh64, mix64 } from './hash';
 import { keyBytes } from './keys';
@@ -377,51 +377,29 @@ function filterInsert(filter: Filter, h: u64): void {
   return false;
 }
 
-// How many copies of the key's fingerprint its two buckets hold at this level.
-function levelCopies(level: Level, h: u64): u32 {
-  const m = level.m;
-  const fpBits = level.fpBits;
-  const t = level.table;
-  const i1 = fastrange(<u32>h, m);
-  const fp = fingerprint(h, fpBits);
-  const i2 = altIndex(i1, fp, m);
-  let copies: u32 = 0;
-  for (let s: u32 = 0; s < 4; s++) {
-    if (getSlot(t, i1, s, fpBits) == fp) copies++;
-    if (i2 != i1 && getSlot(t, i2, s, fpBits) == fp) copies++;
-  }
-  return copies;
-}
-
 // Levels hash independently, so a key's fingerprint at one level can be a colliding copy of
 // another key's (probability ≈ that level's FPP). Removing that copy would make the other key a
-// false negative, so a remove takes a copy only where doing so cannot hide anyone:
-// - from the one level that claims the key (its own copy is there, since it was added), or
-// - from a level holding two or more copies of the key's fingerprint in its buckets: every key
-//   whose fingerprint and buckets match there still finds the copy left behind.
-// Otherwise (two levels claim one copy each: a copy added while the set had another size, or a
-// collision) nothing is removed: the key stays a possible match — a false positive, which the
-// filter allows — and the count keeps it.
+// false negative, so a remove takes a copy only from the one level that claims the key: a key that
+// was added holds its own copy in a level that claims it, so when one level claims it, its copy is
+// there, and taking one matching fingerprint from its bucket pair leaves every other key whose
+// fingerprint and buckets match there as many copies as it owns.
+// When two or more levels claim the key, nothing is removed: the key stays a possible match — a
+// false positive, which the filter allows — and the count keeps it. This includes more than 8
+// copies of one key (they spill over several levels). Taking a copy from a level that holds two or
+// more of the key's fingerprint is not safe either: both may belong to other keys (this key a false
+// positive there, its own copy elsewhere), and a later remove of one of them would then take the
+// last copy the other one needs.
 function filterRemove(filter: Filter, h: u64): bool {
   const n = filter.nLevels;
   let claims: u32 = 0;
   let claimed: u32 = 0;
-  let fullest: u32 = 0;
-  let fullestCopies: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
-    const copies = levelCopies(levelAt(filter, j), levelHash(h, j));
-    if (copies == 0) continue;
+    if (!levelContains(levelAt(filter, j), levelHash(h, j))) continue;
     claims++;
     claimed = j;
-    if (copies > fullestCopies) {
-      fullest = j;
-      fullestCopies = copies;
-    }
   }
-  if (claims == 0) return false;
-  const j = claims == 1 ? claimed : fullestCopies >= 2 ? fullest : <u32>0xFFFFFFFF;
-  if (j == 0xFFFFFFFF) return false;
-  return levelRemove(levelAt(filter, j), levelHash(h, j));
+  if (claims != 1) return false;
+  return levelRemove(levelAt(filter, claimed), levelHash(h, claimed));
 }
 
 function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
