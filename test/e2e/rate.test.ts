@@ -46,8 +46,9 @@ const quantile = (values: number[], q: number): number => {
 };
 
 /**
- * Switches to a view. `shell`: ms from the hash change to the view's element rendered and the next
- * frame; `filled`: to its staged parts drawn too (no `data-filling` attribute) and a frame.
+ * Switches to a view. `shell`: ms from the hash change to the view's element rendered (made on the
+ * first visit, unhidden and redrawn with the current data on later ones) and the next frame;
+ * `filled`: to its staged parts drawn too (no `data-filling` attribute) and a frame.
  */
 function switchView(page: Page, view: string): Promise<{ shell: number; filled: number }> {
   return page.evaluate(async (view) => {
@@ -59,7 +60,8 @@ function switchView(page: Page, view: string): Promise<{ shell: number; filled: 
     for (;;) {
       await new Promise((ok) => requestAnimationFrame(ok));
       const el = shell.shadowRoot?.querySelector(tag) as (HTMLElement & { updateComplete?: Promise<unknown> }) | null;
-      if (!el) continue;
+      // Views are kept once made: a visited one is there, hidden, until the shell shows it.
+      if (!el || el.hidden) continue;
       await el.updateComplete;
       // The frame that shows it.
       await frame();

@@ -11,6 +11,7 @@ import { filterAlerts } from '../../lib/alert-filter.js';
 import { alertFields, fieldText, inTimeRange, sortAlerts, toCsv, toJsonl, type SortDirection } from '../../lib/alert-triage.js';
 import { fmtCount, fmtDateTime } from '../../lib/format.js';
 import { formatRoute, type Route } from '../../lib/router.js';
+import { inHiddenView } from '../../lib/view-visibility.js';
 import { StoreController } from '../../state/controller.js';
 import { Stages } from '../shared/stages.js';
 import { baseStyles } from '../shared/styles.js';
@@ -210,6 +211,8 @@ export class AlertsView extends LitElement {
   }
 
   private readonly onGlobalKey = (e: KeyboardEvent) => {
+    // Kept while another view shows: its keys are not for this one.
+    if (inHiddenView(this)) return;
     const target = e.composedPath()[0] as HTMLElement | undefined;
     const typing = target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT');
     if (e.key === '/' && !typing) {
