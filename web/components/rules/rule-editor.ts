@@ -447,7 +447,7 @@ export class RuleEditor extends LitElement {
 
   /**
    * The highlight's tokens. Lexing the default rules takes tens of milliseconds: the lexed texts
-   * are shared by every editor (the Rules view makes a new one each time it opens), and a text not
+   * are shared by every editor (an editor made anew, e.g. on a rule's first selection), and a text not
    * lexed yet when the editor is first drawn shows plain for one task and is lexed in the next, so
    * opening the view is not one long task. While typing, the text is lexed at once.
    */
