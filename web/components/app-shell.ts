@@ -170,15 +170,23 @@ export class AppShell extends LitElement {
       .dot.err {
         background: var(--err);
       }
+      /* The views share one cell; the hidden ones keep their layout (content-visibility), so
+         showing one again does not lay it out anew, and are not seen, hit or focused. */
       main {
         min-height: 0;
         overflow: hidden;
+        display: grid;
+        grid-template: minmax(0, 1fr) / minmax(0, 1fr);
       }
       main > * {
+        grid-area: 1 / 1;
         height: 100%;
+        min-width: 0;
       }
       main > [hidden] {
-        display: none;
+        content-visibility: hidden;
+        visibility: hidden;
+        pointer-events: none;
       }
       .state {
         display: flex;
@@ -294,6 +302,7 @@ export class AppShell extends LitElement {
         }
         main {
           overflow: visible;
+          grid-template-rows: auto;
         }
         main > * {
           height: auto;

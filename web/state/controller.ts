@@ -5,7 +5,9 @@
  * (a click, typing) renders at once: that goes through the element's own properties, not here.
  *
  * While the host is in a hidden view (web/lib/view-visibility.ts) store changes do not render it:
- * they are parked, and the host renders once when its view shows again.
+ * they are parked, and the host renders once when its view shows again — in a task after the one
+ * that shows it (the view shows at once as it was left, then catches up), with the attribute
+ * `data-filling` until then (as Stages does; the rate e2e test waits for it).
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { inHiddenView, onViewShown } from '../lib/view-visibility.js';
@@ -23,6 +25,9 @@ export class StoreController implements ReactiveController {
   private lastRender = -Infinity;
   /** A change came while the host's view was hidden: render when it shows. */
   private parked = false;
+  /** Woken from parked: `data-filling` is set until the next render. */
+  private catchingUp = false;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private stopShown: (() => void) | undefined;
   private readonly minIntervalMs: number;
   private readonly listener = (e: Event) => {
@@ -43,9 +48,13 @@ export class StoreController implements ReactiveController {
   hostConnected(): void {
     this.store.addEventListener('change', this.listener);
     this.stopShown = onViewShown(() => {
-      if (!this.parked || inHiddenView(this.host)) return;
-      this.parked = false;
-      this.refresh();
+      if (!this.parked || inHiddenView(this.host) || this.wakeTimer !== undefined) return;
+      this.setCatchingUp(true);
+      this.wakeTimer = setTimeout(() => {
+        this.wakeTimer = undefined;
+        this.parked = false;
+        this.refresh();
+      }, 0);
     });
   }
 
@@ -54,6 +63,9 @@ export class StoreController implements ReactiveController {
     this.stopShown?.();
     this.stopShown = undefined;
     this.parked = false;
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.setCatchingUp(false);
     clearTimeout(this.timer);
     if (this.frame !== undefined) cancelAnimationFrame(this.frame);
     this.scheduled = false;
@@ -62,6 +74,13 @@ export class StoreController implements ReactiveController {
 
   hostUpdated(): void {
     this.lastRender = performance.now();
+    this.setCatchingUp(false);
+  }
+
+  private setCatchingUp(on: boolean): void {
+    if (this.catchingUp === on) return;
+    this.catchingUp = on;
+    if (typeof Element !== 'undefined' && this.host instanceof Element) this.host.toggleAttribute('data-filling', on);
   }
 
   /** Asks for a render, within the same limits as a store change (for other live sources). */
@@ -79,8 +98,10 @@ export class StoreController implements ReactiveController {
         this.frame = undefined;
         this.scheduled = false;
         // Hidden while the render waited: parked instead.
-        if (inHiddenView(this.host)) this.parked = true;
-        else this.host.requestUpdate();
+        if (inHiddenView(this.host)) {
+          this.parked = true;
+          this.setCatchingUp(false);
+        } else this.host.requestUpdate();
       });
     };
     if (wait > 0) this.timer = setTimeout(render, wait);
