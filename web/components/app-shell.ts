@@ -1,7 +1,13 @@
-/** The app: navigation bar, the current view (hash route), live status, toasts, loading and error states. */
+/**
+ * The app: navigation bar, the current view (hash route), live status, toasts, loading and error
+ * states. Each view is made on its first visit and kept: switching hides the others (`hidden`)
+ * instead of making the view anew, and a hidden view does not redraw (web/lib/view-visibility.ts).
+ * Nine views at most, so what they hold is bounded by what each view bounds.
+ */
 import { LitElement, css, html, nothing } from 'lit';
 import { fmtCount, fmtRate } from '../lib/format.js';
 import { formatRoute, parseRoute, VIEWS, type Route, type View } from '../lib/router.js';
+import { announceViewShown } from '../lib/view-visibility.js';
 import { StoreController } from '../state/controller.js';
 import { CHECKPOINT_EVERY_MS } from '../worker/services/checkpoints.js';
 import './alerts/alerts-view.js';
@@ -35,6 +41,10 @@ export class AppShell extends LitElement {
   /** Under NARROW_PX the views' links fold behind a menu button; this is whether it is unfolded. */
   declare menuOpen: boolean;
   private readonly data = new StoreController(this, ['status', 'metrics', 'toast', 'diagnostics']);
+  /** Each visited view's last route: a hidden view keeps the route it was shown with. */
+  private readonly visited = new Map<View, Route>();
+  /** The view shown by the last render (announced to the views when it changes). */
+  private shown: View | undefined;
   private readonly onHash = () => {
     this.route = parseRoute(location.hash);
     this.menuOpen = false;
@@ -160,12 +170,23 @@ export class AppShell extends LitElement {
       .dot.err {
         background: var(--err);
       }
+      /* The views share one cell; the hidden ones keep their layout (content-visibility), so
+         showing one again does not lay it out anew, and are not seen, hit or focused. */
       main {
         min-height: 0;
         overflow: hidden;
+        display: grid;
+        grid-template: minmax(0, 1fr) / minmax(0, 1fr);
       }
       main > * {
+        grid-area: 1 / 1;
         height: 100%;
+        min-width: 0;
+      }
+      main > [hidden] {
+        content-visibility: hidden;
+        visibility: hidden;
+        pointer-events: none;
       }
       .state {
         display: flex;
@@ -281,6 +302,7 @@ export class AppShell extends LitElement {
         }
         main {
           overflow: visible;
+          grid-template-rows: auto;
         }
         main > * {
           height: auto;
@@ -333,25 +355,43 @@ export class AppShell extends LitElement {
         <b>The engine could not start.</b><span>${store.error}</span><button @click=${() => location.reload()}>Reload</button>
       </div>`;
     }
-    switch (this.route.view) {
+    this.visited.set(this.route.view, this.route);
+    // One place per view, always in the same order: lit keeps each view's element where it is.
+    return VIEWS.map((v) => {
+      const route = this.visited.get(v);
+      return route ? this.viewElement(v, route, v !== this.route.view) : nothing;
+    });
+  }
+
+  private viewElement(view: View, route: Route, hidden: boolean) {
+    switch (view) {
       case 'rules':
-        return html`<vigil-rules-view .route=${this.route}></vigil-rules-view>`;
+        return html`<vigil-rules-view ?hidden=${hidden} .route=${route}></vigil-rules-view>`;
       case 'alerts':
-        return html`<vigil-alerts-view .route=${this.route}></vigil-alerts-view>`;
+        return html`<vigil-alerts-view ?hidden=${hidden} .route=${route}></vigil-alerts-view>`;
       case 'dashboard':
-        return html`<vigil-dashboard-view></vigil-dashboard-view>`;
+        return html`<vigil-dashboard-view ?hidden=${hidden}></vigil-dashboard-view>`;
       case 'simulator':
-        return html`<vigil-simulator-view></vigil-simulator-view>`;
+        return html`<vigil-simulator-view ?hidden=${hidden}></vigil-simulator-view>`;
       case 'debugger':
-        return html`<vigil-debugger-view .route=${this.route}></vigil-debugger-view>`;
+        return html`<vigil-debugger-view ?hidden=${hidden} .route=${route}></vigil-debugger-view>`;
       case 'replay':
-        return html`<vigil-replay-view></vigil-replay-view>`;
+        return html`<vigil-replay-view ?hidden=${hidden}></vigil-replay-view>`;
       case 'benchmarks':
-        return html`<vigil-benchmarks-view></vigil-benchmarks-view>`;
+        return html`<vigil-benchmarks-view ?hidden=${hidden}></vigil-benchmarks-view>`;
       case 'flows':
-        return html`<vigil-flows-view .route=${this.route}></vigil-flows-view>`;
+        return html`<vigil-flows-view ?hidden=${hidden} .route=${route}></vigil-flows-view>`;
       case 'quality':
-        return html`<vigil-quality-view .route=${this.route}></vigil-quality-view>`;
+        return html`<vigil-quality-view ?hidden=${hidden} .route=${route}></vigil-quality-view>`;
+    }
+  }
+
+  override updated(): void {
+    const view = this.data.store.status === 'ready' ? this.route.view : undefined;
+    if (view !== this.shown) {
+      this.shown = view;
+      // The views hidden by this render stop redrawing; the one shown catches up.
+      announceViewShown();
     }
   }
 

@@ -8,6 +8,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { MachineSnapshot, MachineTrail, TrailStep } from '../../../src/runtime/worker/protocol.js';
 import { fmtAgo, fmtBytes, fmtCount, fmtTime } from '../../lib/format.js';
 import { formatRoute, type Route } from '../../lib/router.js';
+import { inHiddenView, WhenShown } from '../../lib/view-visibility.js';
 import { StoreController } from '../../state/controller.js';
 import '../shared/json-view.js';
 import { baseStyles } from '../shared/styles.js';
@@ -40,6 +41,8 @@ export class DebuggerView extends LitElement {
   declare error: string;
   private readonly data = new StoreController(this, ['metrics', 'rules']);
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Hidden, the view does not poll; shown again, it polls at once. */
+  private readonly whenShown = new WhenShown(this, () => void this.poll());
   private polling = false;
 
   constructor() {
@@ -258,7 +261,7 @@ export class DebuggerView extends LitElement {
 
   private async poll(): Promise<void> {
     const store = this.data.store;
-    if (store.status !== 'ready' || this.polling) return;
+    if (store.status !== 'ready' || this.polling || inHiddenView(this)) return;
     this.polling = true;
     try {
       this.machines = await store.api.machineRules();

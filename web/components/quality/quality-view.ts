@@ -22,7 +22,7 @@ const REFRESH_MS = 1000;
  */
 const ROWS_PER_TASK = 40;
 /**
- * The last report fetched: the view is made anew each time it opens and shows this one at once
+ * The last report fetched: a view made anew (the shell keeps it once made) shows this one at once
  * while it asks the worker for a fresh one (a round trip that can take a second at 100k events/s).
  */
 let lastReport: QualityReport | undefined;

@@ -2,7 +2,11 @@
  * The VGL editor: a textarea over a highlighted copy of its text. Highlighting comes from src/lang's
  * `tokenize` (the parser's own lexer); diagnostics from `compileCheck` as you type, shown as wavy
  * underlines at their line:column, a gutter mark, the message at the end of the line, and in the
- * problems list below. Ctrl/Cmd+Enter (or Ctrl/Cmd+S) asks to apply.
+ * problems list below. The check runs in a worker (web/lib/rule-check.ts): for the default rules it
+ * is 70–100 ms of CPU, a long task on the page. Its answer is shown only if the text is still the one
+ * checked; until it comes the previous markers stay and the problems list says "checking".
+ * Ctrl/Cmd+Enter (or Ctrl/Cmd+S) checks at once and asks to apply (the preview compiles the draft
+ * itself and refuses one with errors).
  *
  * Sigma YAML (`language` 'sigma') is shown plain and checked by the worker (`extraDiagnostics`);
  * a file dropped on the editor replaces the text (`rule-file`, detail: { name, text }).
@@ -11,9 +15,10 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { compileCheck, tokenize } from '../../../src/lang/index.js';
+import { tokenize } from '../../../src/lang/index.js';
 import type { Diagnostic } from '../../../src/lang/diagnostic.js';
 import { highlight, segmentLines } from '../../lib/highlight.js';
+import { checkVgl } from '../../lib/rule-check.js';
 import { diagnosticsToMarkers, lineStarts, markersByLine, offsetOf, type Marker } from '../../lib/markers.js';
 import { baseStyles } from '../shared/styles.js';
 
@@ -35,6 +40,7 @@ export class RuleEditor extends LitElement {
     extraDiagnostics: { attribute: false, hasChanged: (a?: readonly Diagnostic[], b?: readonly Diagnostic[]) => !sameItems(a, b) },
     language: { type: String },
     markers: { state: true },
+    checking: { state: true },
   };
 
   declare text: string;
@@ -43,10 +49,19 @@ export class RuleEditor extends LitElement {
   /** Diagnostics from the last Apply (e.g. compile errors found by the engine). */
   declare extraDiagnostics: Diagnostic[];
   declare markers: Marker[];
+  /** A check of the current text is under way (its markers are those of the previous check). */
+  declare checking: boolean;
   /** 'sigma': no VGL highlighting or checking (the worker's diagnostics come as extraDiagnostics). */
   declare language: 'vgl' | 'sigma';
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private checkedText = '';
+  /** Numbers the checks: only the answer to the latest is shown. */
+  private checkSeq = 0;
+  /** The text as last typed in the textarea. */
+  private typedText: string | undefined;
+  /** A check waits in the worker: the next one starts when it answers (checks do not queue up). */
+  private inFlight = false;
+  private checkAgain = false;
   /** The last text's tokens: a render for anything else (markers, lists) does not lex again. */
   private lexed: { text: string; language: string; tokens: Tokens } | undefined;
   private lexTimer: ReturnType<typeof setTimeout> | undefined;
@@ -57,6 +72,7 @@ export class RuleEditor extends LitElement {
     this.iocLists = [];
     this.extraDiagnostics = [];
     this.markers = [];
+    this.checking = false;
     this.language = 'vgl';
   }
 
@@ -282,8 +298,6 @@ export class RuleEditor extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // In a task of its own: the editor shows first, the parse (tens of ms for the default rules)
-    // follows, so opening the Rules view is not one long task.
     this.scheduleCheck(0);
   }
 
@@ -296,7 +310,9 @@ export class RuleEditor extends LitElement {
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('text') || changed.has('iocLists') || changed.has('extraDiagnostics') || changed.has('language')) {
-      if (this.text !== this.checkedText || changed.has('iocLists') || changed.has('extraDiagnostics') || changed.has('language')) this.scheduleCheck(0);
+      // Text typed here is checked after a pause in typing (onInput); text set from outside at once.
+      const typed = this.text === this.typedText && !changed.has('iocLists') && !changed.has('extraDiagnostics') && !changed.has('language');
+      if (!typed && (this.text !== this.checkedText || changed.has('iocLists') || changed.has('extraDiagnostics') || changed.has('language'))) this.scheduleCheck(0);
     }
   }
 
@@ -319,10 +335,6 @@ export class RuleEditor extends LitElement {
     this.textarea?.focus();
   }
 
-  get hasErrors(): boolean {
-    return this.markers.some((m) => m.severity === 'error');
-  }
-
   private get textarea(): HTMLTextAreaElement | null {
     return this.renderRoot.querySelector('textarea');
   }
@@ -332,24 +344,48 @@ export class RuleEditor extends LitElement {
     this.checkTimer = setTimeout(() => this.check(), delay);
   }
 
-  private check(): void {
-    const text = this.text;
-    this.checkedText = text;
-    let diagnostics: Diagnostic[];
-    // The same text with the same lists (the Rules view reopened): the last check's diagnostics.
-    const checkKey = `${this.language}\n${this.iocLists.join('\n')}\n\n${text}`;
-    try {
-      diagnostics =
-        lastCheck?.key === checkKey
-          ? lastCheck.diagnostics
-          : text.trim() && this.language !== 'sigma'
-            ? compileCheck(text, 'editor.vgl', { iocLists: new Set(this.iocLists) }).diagnostics
-            : [];
-      lastCheck = { key: checkKey, diagnostics };
-    } catch (error) {
-      diagnostics = [];
-      console.warn('vigil: checking the rules failed', error);
+  /**
+   * Checks the text as it is now. The same text with the same lists as the last check (the Rules
+   * view reopened, or only the worker's diagnostics changed) reuses that check's diagnostics at once;
+   * otherwise the worker checks it, and its answer is dropped if the text, the lists or the language
+   * changed meanwhile (a later check is then due).
+   */
+  private async check(): Promise<void> {
+    clearTimeout(this.checkTimer);
+    if (this.inFlight) {
+      this.checkAgain = true;
+      return;
     }
+    const seq = ++this.checkSeq;
+    const text = this.text;
+    const language = this.language;
+    this.checkedText = text;
+    const checkKey = `${language}\n${this.iocLists.join('\n')}\n\n${text}`;
+    let diagnostics: Diagnostic[];
+    if (lastCheck?.key === checkKey) diagnostics = lastCheck.diagnostics;
+    else if (!text.trim() || language === 'sigma') diagnostics = [];
+    else {
+      this.checking = true;
+      this.inFlight = true;
+      try {
+        diagnostics = await checkVgl(text, 'editor.vgl', this.iocLists);
+        lastCheck = { key: checkKey, diagnostics };
+      } catch (error) {
+        diagnostics = [];
+        console.warn('vigil: checking the rules failed', error);
+      } finally {
+        this.inFlight = false;
+      }
+      const current = `${this.language}\n${this.iocLists.join('\n')}\n\n${this.text}`;
+      if (this.checkAgain || seq !== this.checkSeq || current !== checkKey) {
+        // Stale: the text (or its lists, or its language) is no longer what was checked.
+        this.checkAgain = false;
+        if (this.isConnected) void this.check();
+        return;
+      }
+    }
+    this.checking = false;
+    // The worker's diagnostics may have changed while this check ran: the latest are added.
     const extra = this.extraDiagnostics.filter(
       (d) => !diagnostics.some((x) => x.line === d.line && x.column === d.column && x.message === d.message),
     );
@@ -359,7 +395,7 @@ export class RuleEditor extends LitElement {
 
   private onInput(e: Event): void {
     const ta = e.target as HTMLTextAreaElement;
-    this.text = ta.value;
+    this.text = this.typedText = ta.value;
     this.dispatchEvent(new CustomEvent('vgl-input', { detail: this.text }));
     this.scheduleCheck();
   }
@@ -377,7 +413,8 @@ export class RuleEditor extends LitElement {
     const mod = e.ctrlKey || e.metaKey;
     if (mod && (e.key === 'Enter' || e.key === 's')) {
       e.preventDefault();
-      this.check();
+      // The markers follow when the check answers; the preview compiles the draft itself.
+      void this.check();
       this.dispatchEvent(new CustomEvent('vgl-apply', { detail: this.text }));
       return;
     }
@@ -410,7 +447,7 @@ export class RuleEditor extends LitElement {
 
   /**
    * The highlight's tokens. Lexing the default rules takes tens of milliseconds: the lexed texts
-   * are shared by every editor (the Rules view makes a new one each time it opens), and a text not
+   * are shared by every editor (an editor made anew, e.g. on a rule's first selection), and a text not
    * lexed yet when the editor is first drawn shows plain for one task and is lexed in the next, so
    * opening the view is not one long task. While typing, the text is lexed at once.
    */
@@ -489,9 +526,12 @@ export class RuleEditor extends LitElement {
           <span>Problems</span>
           <span>${errors} error${errors === 1 ? '' : 's'}</span>
           <span>${warnings} warning${warnings === 1 ? '' : 's'}</span>
+          ${this.checking ? html`<span data-testid="checking">checking…</span>` : nothing}
         </div>
         ${markers.length === 0
-          ? html`<div class="ok">${text.trim() ? '✓ No problems: the rules are ready to apply.' : 'Write a rule, or pick one on the left.'}</div>`
+          ? this.checking
+            ? nothing
+            : html`<div class="ok">${text.trim() ? '✓ No problems: the rules are ready to apply.' : 'Write a rule, or pick one on the left.'}</div>`
           : markers.map(
               (m) => html`<div class="problem" data-testid="problem" @click=${() => this.reveal(m.line, m.column)}>
                 <span class="icon ${m.severity}">${m.severity === 'error' ? '✖' : '▲'}</span>

@@ -7,6 +7,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { Diagnostic } from '../../../src/lang/diagnostic.js';
 import type { PreviewResult, PreviewRingInfo, PreviewSample, RuleHistoryEntry } from '../../../src/runtime/worker/protocol.js';
 import { formatRoute, type Route } from '../../lib/router.js';
+import { inHiddenView, WhenShown } from '../../lib/view-visibility.js';
 import { StoreController } from '../../state/controller.js';
 import { Stages } from '../shared/stages.js';
 import { baseStyles } from '../shared/styles.js';
@@ -70,6 +71,8 @@ export class RulesView extends LitElement {
   private checkRequested = '';
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private ringTimer: ReturnType<typeof setInterval> | undefined;
+  /** Hidden, the view does not ask for the ring's figures; shown again, it asks at once. */
+  private readonly whenShown = new WhenShown(this, () => void this.refreshRing());
   // Live counters redraw at most once a second: the editor re-renders with the view.
   private readonly data = new StoreController(this, ['rules', 'metrics', 'lists'], undefined, { minIntervalMs: 1000 });
   /** 1: the editor, 2: the preview and the details tabs (each in a task of its own). */
@@ -104,7 +107,7 @@ export class RulesView extends LitElement {
 
   private async refreshRing(): Promise<void> {
     const store = this.data.store;
-    if (store.status !== 'ready') return;
+    if (store.status !== 'ready' || inHiddenView(this)) return;
     this.ring = await store.api.previewRing().catch(() => this.ring);
   }
 
