@@ -83,6 +83,8 @@ interface Bucket<R> {
   conjunctIndexes: ConjunctIndex<R>[];
   /** Rules with required literals: candidates only when the event holds one (undefined: none). */
   prefiltered?: LiteralPrefilter<Entry<R>>;
+  /** The bucket's one conjunct index when it holds nothing else (the common case): `routeBatch` looks it up inline. */
+  single: ConjunctIndex<R> | undefined;
 }
 
 interface FieldIndex<R> {
@@ -149,7 +151,7 @@ export class Router<R extends RoutedRule> {
     }
     for (const value of new Set(first.values)) {
       let bucket = index.byValue.get(value);
-      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map(), conjunctIndexes: [] }));
+      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map(), conjunctIndexes: [], prefiltered: undefined, single: undefined }));
       const indexed = rule.equality?.indexed;
       if (!indexed && rule.requires) {
         (bucket.prefiltered ??= new LiteralPrefilter()).add(entry, rule.requires);
@@ -173,6 +175,7 @@ export class Router<R extends RoutedRule> {
         conjuncts.byKey.set(key, list);
       }
     }
+    for (const value of new Set(first.values)) refreshSingle(index.byValue.get(value)!);
   }
 
   remove(rule: R): void {
@@ -197,6 +200,7 @@ export class Router<R extends RoutedRule> {
           bucket.prefiltered.dispose();
           bucket.prefiltered = undefined;
         }
+        refreshSingle(bucket);
         if (!bucket.plain.length && !bucket.byField.size && !bucket.prefiltered) index.byValue.delete(value);
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);
@@ -241,21 +245,42 @@ export class Router<R extends RoutedRule> {
     }
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;
-      this.contributions = 0;
-      this.found = undefined;
-      if (unrouted.length) this.add1(unrouted);
+      // The candidates: one list (already in rule order, free of repeats) or several to merge.
+      let found: Entry<R>[] | undefined;
+      let lists = 0;
+      if (unrouted.length) {
+        found = unrouted;
+        lists = 1;
+      }
       for (let x = 0; x < indexes.length; x++) {
         const index = indexes[x]!;
         const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
         if (text === undefined) continue;
         const bucket = index.byValue.get(text);
-        if (bucket) this.collect(bucket, event);
+        if (bucket === undefined) continue;
+        const single = bucket.single;
+        if (single !== undefined) {
+          // `collect` for a bucket of one conjunct index and a number (the memo), without a call.
+          const value = single.name !== undefined ? event[single.name] : single.read(event);
+          if (typeof value === 'number') {
+            const rules = (value >= 0 && value < SMALL_INTEGER_LIMIT ? single.bySmallInteger[value] : undefined) ?? rulesForNumber(single, value);
+            if (rules.length) {
+              found = lists === 0 ? rules : found!.concat(rules);
+              lists++;
+            }
+            continue;
+          }
+        }
+        this.contributions = lists;
+        this.found = found;
+        this.collect(bucket, event);
+        found = this.found;
+        lists = this.contributions;
+        this.found = undefined;
       }
-      let found = this.found as Entry<R>[] | undefined;
       if (found === undefined) continue;
-      this.found = undefined;
       // Several sources (or keys) contributed: restore rule order and drop repeats.
-      if (this.contributions > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
+      if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
       for (let k = 0; k < found.length; k++) {
         const entry = found[k]!;
         if (entry.checks !== undefined && !passes(entry.checks, event)) continue;
@@ -351,6 +376,10 @@ function passes(checks: readonly Check[], event: EventRecord): boolean {
     if (mode === CheckMode.LOOSE ? value != check.constant : value !== check.constant) return false;
   }
   return true;
+}
+
+function refreshSingle<R>(bucket: Bucket<R>): void {
+  bucket.single = !bucket.plain.length && !bucket.prefiltered && bucket.conjunctIndexes.length === 1 ? bucket.conjunctIndexes[0] : undefined;
 }
 
 function directName(field: string): string | undefined {

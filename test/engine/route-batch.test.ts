@@ -18,10 +18,10 @@ function pick<T>(random: () => number, list: readonly T[]): T {
   return list[Math.floor(random() * list.length)]!;
 }
 
-/** A FILTER of one to three conjuncts: equalities (inline-tested or called) and others. */
-function filterText(random: () => number): string {
+/** A FILTER of one to three conjuncts on `fields`: equalities (inline-tested or called) and others. */
+function filterText(random: () => number, fields: readonly string[]): string {
   const conjunct = () => {
-    const read = `e.${pick(random, ['a', 'b', 'c'])}`;
+    const read = `e.${pick(random, fields)}`;
     switch (Math.floor(random() * 5)) {
       case 0:
       case 1:
@@ -41,8 +41,13 @@ interface TestRule extends RoutedRule {
   name: string;
 }
 
-/** Rules routed by one or two SOURCES fields (one of them `rule`, as alert-fed rules are), some with none (always reached). */
-function randomRules(random: () => number, count: number): TestRule[] {
+/**
+ * Rules routed by one or two SOURCES fields (one of them `rule`, as alert-fed rules are), some with
+ * none (always reached). With `oneField`, FILTERs compare only `a` and rules without an equality
+ * select k = 'p': the buckets of k = 'v' and 'w' then hold one conjunct index and nothing else,
+ * the case routeBatch looks up inline.
+ */
+function randomRules(random: () => number, count: number, oneField: boolean): TestRule[] {
   return Array.from({ length: count }, (_, order) => {
     const selectors: { field: string; values: string[] }[] = [];
     const roll = random();
@@ -54,8 +59,9 @@ function randomRules(random: () => number, count: number): TestRule[] {
       selectors.push({ field: 'k', values: random() < 0.7 ? ['v'] : ['v', 'w'] });
       if (random() < 0.3) selectors.push({ field: 'j', values: [pick(random, ['1', 'true', 'p'])] });
     }
-    const text = filterText(random);
+    const text = filterText(random, oneField ? ['a'] : ['a', 'b', 'c']);
     const equality = random() < 0.8 ? ruleEqualities(parseExpressionAt(text, 0, { ecmaVersion: 'latest' })) : undefined;
+    if (oneField && !equality && selectors[0]?.field === 'k') selectors[0] = { field: 'k', values: ['p'] };
     return { name: `r${order}`, order, selectors, equality };
   });
 }
@@ -66,7 +72,7 @@ function randomEvent(random: () => number): Record<string, unknown> {
     const value = pick(random, values);
     if (value !== undefined) event[field] = value;
   }
-  if (random() < 0.9) event.k = pick(random, ['v', 'w', 'z', 1]);
+  if (random() < 0.9) event.k = pick(random, ['v', 'w', 'z', 1, 'p']);
   if (random() < 0.5) event.j = pick(random, [1, true, 'p', 'q']);
   if (random() < 0.3) event.rule = pick(random, ['x', 'y']);
   return event;
@@ -88,10 +94,15 @@ function eventByEvent(router: Router<TestRule>, batch: Record<string, unknown>[]
 }
 
 describe('batch routing', () => {
-  for (const seed of [1, 2, 3]) {
-    it(`gives each rule the events that event-by-event routing offers it, in order (seed ${seed})`, () => {
+  for (const [seed, oneField] of [
+    [1, false],
+    [2, false],
+    [3, true],
+    [4, true],
+  ] as const) {
+    it(`gives each rule the events that event-by-event routing offers it, in order (seed ${seed}${oneField ? ', one conjunct field' : ''})`, () => {
       const random = seededRandom(seed);
-      const rules = randomRules(random, 300);
+      const rules = randomRules(random, 300, oneField);
       const router = new Router<TestRule>();
       for (const rule of rules) router.add(rule);
       let offered = 0;
