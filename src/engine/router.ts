@@ -42,6 +42,13 @@ interface Entry<R> {
   readonly rule: R;
   readonly order: number;
   readonly checks: readonly Check[] | undefined;
+  /**
+   * One equality of the FILTER (`e.f == c` / `e.f === c` on a flat field) kept on the entry itself
+   * and tested before `checks`: the common rule has one, and this saves two loads per candidate.
+   */
+  readonly inlineName: string | undefined;
+  readonly inlineStrict: boolean;
+  readonly inlineConstant: string | number | undefined;
   /** The batch (`Router.batches`) whose events `hits` holds, in `routeBatch`. */
   stamp: number;
   /** The indices of the events of batch `stamp` that reach the rule. */
@@ -112,7 +119,7 @@ export class Router<R extends RoutedRule> {
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
     if (!first) {
-      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, stamp: 0, hits: NO_HITS };
+      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, inlineName: undefined, inlineStrict: false, inlineConstant: undefined, stamp: 0, hits: NO_HITS };
       this.entries.set(rule, entry);
       insertOrdered(this.unrouted, entry);
       return;
@@ -141,7 +148,19 @@ export class Router<R extends RoutedRule> {
         constant: equals?.constant,
       });
     }
-    const entry: Entry<R> = { rule, order: rule.order, checks: checks.length ? checks : undefined, stamp: 0, hits: NO_HITS };
+    // The first equality that can be tested inline moves onto the entry (the checks are pure tests: their order does not matter).
+    const at = checks.findIndex((c) => c.mode !== CheckMode.CALL && c.name !== undefined);
+    const inline = at >= 0 ? checks.splice(at, 1)[0] : undefined;
+    const entry: Entry<R> = {
+      rule,
+      order: rule.order,
+      checks: checks.length ? checks : undefined,
+      inlineName: inline?.name,
+      inlineStrict: inline?.mode === CheckMode.STRICT,
+      inlineConstant: inline?.constant,
+      stamp: 0,
+      hits: NO_HITS,
+    };
     this.entries.set(rule, entry);
     let index = this.fields.get(first.field);
     if (!index) {
@@ -283,7 +302,7 @@ export class Router<R extends RoutedRule> {
       if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
       for (let k = 0; k < found.length; k++) {
         const entry = found[k]!;
-        if (entry.checks !== undefined && !passes(entry.checks, event)) continue;
+        if (!offered(entry, event)) continue;
         if (entry.stamp !== stamp) {
           entry.stamp = stamp;
           entry.hits = [];
@@ -357,9 +376,22 @@ export class Router<R extends RoutedRule> {
     }
     for (let i = 0; i < found.length; i++) {
       const entry = found[i]!;
-      if (entry.checks === undefined || passes(entry.checks, event)) visit(entry.rule);
+      if (offered(entry, event)) visit(entry.rule);
     }
   }
+}
+
+/** Whether a candidate passes its tests: the inline equality, then the other checks. */
+function offered<R>(entry: Entry<R>, event: EventRecord): boolean {
+  const name = entry.inlineName;
+  if (name !== undefined) {
+    const value = event[name];
+    // As `holds`: an object or function cannot be judged (its conversions are its own), so it passes.
+    if (typeof value === 'object' ? value === null : typeof value !== 'function') {
+      if (entry.inlineStrict ? value !== entry.inlineConstant : value != entry.inlineConstant) return false;
+    }
+  }
+  return entry.checks === undefined || passes(entry.checks, event);
 }
 
 function passes(checks: readonly Check[], event: EventRecord): boolean {
