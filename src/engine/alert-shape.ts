@@ -31,15 +31,18 @@ export function toAlert(ruleName: string, result: unknown, input: unknown, windo
   if (result === null || result === undefined || result === false) return undefined;
   const body = result === true ? input : result;
   const fields: EventRecord = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as EventRecord) : { value: body };
-  const meta: EventRecord = {};
+  let alert: EventRecord;
   if (window && agg) {
+    const meta: EventRecord = {};
     meta.key = recordOf(agg.keyFields, window.key);
     meta.windowStart = window.start;
     meta.windowEnd = window.end;
     if (window.update) meta.update = true;
+    // `rule` first for people reading the output; assigned again last so SINK cannot change it.
+    alert = { rule: ruleName, ...meta, ...fields };
+  } else {
+    alert = { rule: ruleName, ...fields };
   }
-  // `rule` first for people reading the output; assigned again last so SINK cannot change it.
-  const alert: EventRecord = { rule: ruleName, ...meta, ...fields };
   alert.rule = ruleName;
   return alert as Alert;
 }

@@ -18,6 +18,11 @@ export interface EqualityConjunct {
    * when the FILTER cannot pass. Objects (whose comparison runs their own conversions) are "maybe".
    */
   holds(value: unknown): boolean;
+  /**
+   * For a plain `e.f == c` / `e.f === c`: the constant and the operator, so the router can test the
+   * conjunct inline (the same test as `holds`) instead of calling it for every event.
+   */
+  equals?: { constant: string | number; strict: boolean };
 }
 
 /**
@@ -100,6 +105,7 @@ function equality(node: AnyNode, param: string): EqualityConjunct | undefined {
         field,
         keys: literalKeys(constant, strict),
         holds: strict ? (value) => maybe(value) || value === constant : (value) => maybe(value) || value == constant,
+        equals: { constant, strict },
       };
     }
     return undefined;

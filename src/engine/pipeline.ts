@@ -18,6 +18,13 @@ import type { MachineTransition } from './state-machine.js';
 import type { ReleasedEvent, TimeIndex } from './time-index.js';
 import type { Alert, RuntimeDiagnostic } from './types.js';
 
+/** A rule's events of one batch (indices into it) and, per index, whether the event still passes. */
+interface RuleEvents {
+  rule: LiveRule;
+  indices: number[];
+  passed: Uint8Array;
+}
+
 /** A STATE MACHINE rule's events of one batch, in order, as parallel arrays. */
 interface MachineBatch {
   seqs: number[];
@@ -53,24 +60,16 @@ export class Pipeline {
     // Sigma rules share field reads per event object; a caller may change an object between pushes.
     if (depth === 0) forgetEventReads();
 
-    // Route: each rule gets the indices of the events that reach it, in order.
-    const routed = new Map<LiveRule, number[]>();
-    let index = 0;
-    const visit = (rule: LiveRule) => {
-      if (!rule.active) return;
-      let list = routed.get(rule);
-      if (!list) routed.set(rule, (list = []));
-      list.push(index);
-    };
-    for (index = 0; index < batch.length; index++) {
-      if (depth === 0) registry.router.route(batch[index]!, visit);
-      else registry.router.routeBy(ALERT_FIELD, batch[index]!, visit);
-    }
+    // Route: each rule gets the indices of the events that reach it, in order (rules in the order of their first event).
+    const routed = depth === 0 ? registry.router.routeBatch(batch) : registry.router.routeBatch(batch, ALERT_FIELD);
 
     // FILTER, one crossing per rule for the whole batch; then IOC FILTERS, one crossing per list.
-    const passedBy = new Map<LiveRule, Uint8Array>();
+    const passing: RuleEvents[] = [];
     const iocWork: IocWork[] = [];
-    for (const [rule, indices] of routed) {
+    for (let r = 0; r < routed.rules.length; r++) {
+      const rule = routed.rules[r]!;
+      if (!rule.active) continue;
+      const indices = routed.indices[r]!;
       rule.state.stats.routed += indices.length;
       const passed = new Uint8Array(indices.length).fill(1);
       if (rule.plan.filter) {
@@ -85,7 +84,7 @@ export class Pipeline {
         firing.reportErrors(rule, 'filter', outcome.errors, (k) => wholeEvent(batch[indices[k]!]!));
       }
       if (rule.plan.iocTerms.length) iocWork.push({ terms: rule.plan.iocTerms, indices, passed });
-      passedBy.set(rule, passed);
+      passing.push({ rule, indices, passed });
     }
     if (iocWork.length) applyIocTerms(this.ctx.iocs, iocWork, batch);
 
@@ -98,13 +97,21 @@ export class Pipeline {
     const machineWork = new Map<LiveRule, MachineBatch>();
     // The rules each event passed, in rule order (most events pass one rule or none: no array for them).
     const perEvent: (LiveRule | LiveRule[] | undefined)[] = new Array(batch.length);
-    // Rule order: the few rules this batch reached, sorted, rather than a walk over every rule.
+    // Rule order: the rules this batch reached, sorted (or, when they are many, picked out of the rules in order).
     const all = registry.ordered();
-    const reached = passedBy.size * 8 < all.length ? [...passedBy.keys()].sort((a, b) => a.order - b.order) : all;
-    for (const rule of reached) {
-      const indices = routed.get(rule);
-      const passed = passedBy.get(rule);
-      if (!indices || !passed) continue;
+    let inOrder: RuleEvents[];
+    if (passing.length * 8 < all.length) {
+      inOrder = passing.sort((a, b) => a.rule.order - b.rule.order);
+    } else {
+      const of = new Map<LiveRule, RuleEvents>();
+      for (const item of passing) of.set(item.rule, item);
+      inOrder = [];
+      for (const rule of all) {
+        const item = of.get(rule);
+        if (item) inOrder.push(item);
+      }
+    }
+    for (const { rule, indices, passed } of inOrder) {
       for (let k = 0; k < indices.length; k++) {
         if (!passed[k]) continue;
         const i: number = indices[k]!;

@@ -7,7 +7,7 @@
  * are checked before it is offered, so an event meets only rules whose every equality holds.
  */
 import { valueKeys, type RuleEqualities } from './equality-index.js';
-import { fieldReader, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
+import { fieldReader, readsDirectly, scalarText, type EventRecord, type FieldReader } from '../lang/fields.js';
 import { LiteralPrefilter, type Clause } from '../sigma/prefilter.js';
 
 export interface RoutedRule {
@@ -23,18 +23,49 @@ export interface RoutedRule {
 /** A test a candidate rule must pass before it is offered: a further selector or an equality of its FILTER. */
 interface Check {
   read: FieldReader;
+  /** The field's name when `read` is `event[name]` (see readsDirectly): read inline. */
+  name: string | undefined;
   passes(value: unknown): boolean;
+  /**
+   * How `passes` may be evaluated inline (the same test, without a call per event): CALL calls it;
+   * LOOSE and STRICT are a FILTER's `e.f == constant` / `e.f === constant`.
+   */
+  mode: CheckMode;
+  constant: string | number | undefined;
 }
+
+const CheckMode = { CALL: 0, LOOSE: 1, STRICT: 2 } as const;
+type CheckMode = (typeof CheckMode)[keyof typeof CheckMode];
 
 /** A rule as the index holds it: with the tests to pass after the look-up (undefined: none). */
 interface Entry<R> {
   readonly rule: R;
   readonly order: number;
   readonly checks: readonly Check[] | undefined;
+  /**
+   * One equality of the FILTER (`e.f == c` / `e.f === c` on a flat field) kept on the entry itself
+   * and tested before `checks`: the common rule has one, and this saves two loads per candidate.
+   */
+  readonly inlineName: string | undefined;
+  readonly inlineStrict: boolean;
+  readonly inlineConstant: string | number | undefined;
+  /** The batch (`Router.batches`) whose events `hits` holds, in `routeBatch`. */
+  stamp: number;
+  /** The indices of the events of batch `stamp` that reach the rule. */
+  hits: number[];
 }
+
+/** A batch routed: the rules it reached (in the order of their first event) and, for each, the indices of its events, in order. */
+export interface RoutedBatch<R> {
+  rules: R[];
+  indices: number[][];
+}
+
+const NO_HITS: number[] = [];
 
 interface ConjunctIndex<R> {
   read: FieldReader;
+  name: string | undefined;
   byKey: Map<string, Entry<R>[]>;
   all: Entry<R>[];
   /**
@@ -59,11 +90,14 @@ interface Bucket<R> {
   conjunctIndexes: ConjunctIndex<R>[];
   /** Rules with required literals: candidates only when the event holds one (undefined: none). */
   prefiltered?: LiteralPrefilter<Entry<R>>;
+  /** The bucket's one conjunct index when it holds nothing else (the common case): `routeBatch` looks it up inline. */
+  single: ConjunctIndex<R> | undefined;
 }
 
 interface FieldIndex<R> {
   field: string;
   read: FieldReader;
+  name: string | undefined;
   byValue: Map<string, Bucket<R>>;
 }
 
@@ -77,13 +111,15 @@ export class Router<R extends RoutedRule> {
   private found: Entry<R>[] | undefined;
   /** Rules without selectors (a Sigma rule or correlation the pipeline does not route): every event reaches them. */
   private unrouted: Entry<R>[] = [];
+  /** Batches routed by `routeBatch`, to tell an entry's hits of this batch from stale ones. */
+  private batches = 0;
 
   add(rule: R): void {
     // Alerts re-enter through `rule` alone, so a rule that selects on it is indexed there.
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
     if (!first) {
-      const entry: Entry<R> = { rule, order: rule.order, checks: undefined };
+      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, inlineName: undefined, inlineStrict: false, inlineConstant: undefined, stamp: 0, hits: NO_HITS };
       this.entries.set(rule, entry);
       insertOrdered(this.unrouted, entry);
       return;
@@ -93,24 +129,48 @@ export class Router<R extends RoutedRule> {
       const values = new Set(s.values);
       return {
         read: fieldReader(s.field),
+        name: directName(s.field),
         passes: (value) => {
           const text = scalarText(value);
           return text !== undefined && values.has(text);
         },
+        mode: CheckMode.CALL,
+        constant: undefined,
       };
     });
-    for (const conjunct of rule.equality?.checked ?? []) checks.push({ read: fieldReader(conjunct.field), passes: conjunct.holds });
-    const entry: Entry<R> = { rule, order: rule.order, checks: checks.length ? checks : undefined };
+    for (const conjunct of rule.equality?.checked ?? []) {
+      const equals = conjunct.equals;
+      checks.push({
+        read: fieldReader(conjunct.field),
+        name: directName(conjunct.field),
+        passes: conjunct.holds,
+        mode: equals === undefined ? CheckMode.CALL : equals.strict ? CheckMode.STRICT : CheckMode.LOOSE,
+        constant: equals?.constant,
+      });
+    }
+    // The first equality that can be tested inline moves onto the entry (the checks are pure tests: their order does not matter).
+    const at = checks.findIndex((c) => c.mode !== CheckMode.CALL && c.name !== undefined);
+    const inline = at >= 0 ? checks.splice(at, 1)[0] : undefined;
+    const entry: Entry<R> = {
+      rule,
+      order: rule.order,
+      checks: checks.length ? checks : undefined,
+      inlineName: inline?.name,
+      inlineStrict: inline?.mode === CheckMode.STRICT,
+      inlineConstant: inline?.constant,
+      stamp: 0,
+      hits: NO_HITS,
+    };
     this.entries.set(rule, entry);
     let index = this.fields.get(first.field);
     if (!index) {
-      index = { field: first.field, read: fieldReader(first.field), byValue: new Map() };
+      index = { field: first.field, read: fieldReader(first.field), name: directName(first.field), byValue: new Map() };
       this.fields.set(first.field, index);
       this.fieldIndexes = [...this.fields.values()];
     }
     for (const value of new Set(first.values)) {
       let bucket = index.byValue.get(value);
-      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map(), conjunctIndexes: [] }));
+      if (!bucket) index.byValue.set(value, (bucket = { plain: [], byField: new Map(), conjunctIndexes: [], prefiltered: undefined, single: undefined }));
       const indexed = rule.equality?.indexed;
       if (!indexed && rule.requires) {
         (bucket.prefiltered ??= new LiteralPrefilter()).add(entry, rule.requires);
@@ -122,7 +182,7 @@ export class Router<R extends RoutedRule> {
       }
       let conjuncts = bucket.byField.get(indexed.field);
       if (!conjuncts) {
-        conjuncts = { read: fieldReader(indexed.field), byKey: new Map(), all: [], bySmallInteger: [], byNumber: new Map() };
+        conjuncts = { read: fieldReader(indexed.field), name: directName(indexed.field), byKey: new Map(), all: [], bySmallInteger: [], byNumber: new Map() };
         bucket.byField.set(indexed.field, conjuncts);
         bucket.conjunctIndexes = [...bucket.byField.values()];
       }
@@ -134,6 +194,7 @@ export class Router<R extends RoutedRule> {
         conjuncts.byKey.set(key, list);
       }
     }
+    for (const value of new Set(first.values)) refreshSingle(index.byValue.get(value)!);
   }
 
   remove(rule: R): void {
@@ -158,6 +219,7 @@ export class Router<R extends RoutedRule> {
           bucket.prefiltered.dispose();
           bucket.prefiltered = undefined;
         }
+        refreshSingle(bucket);
         if (!bucket.plain.length && !bucket.byField.size && !bucket.prefiltered) index.byValue.delete(value);
       }
       if (index.byValue.size === 0) this.fields.delete(index.field);
@@ -185,6 +247,81 @@ export class Router<R extends RoutedRule> {
     if (this.found !== undefined) this.visitFound(event, visit);
   }
 
+  /**
+   * Routes a whole batch, as `route` (or, with `only`, `routeBy`) would event by event: the rules
+   * reached, in the order of the first event reaching each, and each rule's event indices in order.
+   * One call per batch, no callback per event: each reached rule collects its own indices.
+   */
+  routeBatch(batch: readonly EventRecord[], only?: string): RoutedBatch<R> {
+    const stamp = ++this.batches;
+    const reached: Entry<R>[] = [];
+    let indexes = this.fieldIndexes;
+    let unrouted = this.unrouted;
+    if (only !== undefined) {
+      const index = this.fields.get(only);
+      indexes = index ? [index] : [];
+      unrouted = [];
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      // The candidates: one list (already in rule order, free of repeats) or several to merge.
+      let found: Entry<R>[] | undefined;
+      let lists = 0;
+      if (unrouted.length) {
+        found = unrouted;
+        lists = 1;
+      }
+      for (let x = 0; x < indexes.length; x++) {
+        const index = indexes[x]!;
+        const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
+        if (text === undefined) continue;
+        const bucket = index.byValue.get(text);
+        if (bucket === undefined) continue;
+        const single = bucket.single;
+        if (single !== undefined) {
+          // `collect` for a bucket of one conjunct index and a number (the memo), without a call.
+          const value = single.name !== undefined ? event[single.name] : single.read(event);
+          if (typeof value === 'number') {
+            const rules = (value >= 0 && value < SMALL_INTEGER_LIMIT ? single.bySmallInteger[value] : undefined) ?? rulesForNumber(single, value);
+            if (rules.length) {
+              found = lists === 0 ? rules : found!.concat(rules);
+              lists++;
+            }
+            continue;
+          }
+        }
+        this.contributions = lists;
+        this.found = found;
+        this.collect(bucket, event);
+        found = this.found;
+        lists = this.contributions;
+        this.found = undefined;
+      }
+      if (found === undefined) continue;
+      // Several sources (or keys) contributed: restore rule order and drop repeats.
+      if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
+      for (let k = 0; k < found.length; k++) {
+        const entry = found[k]!;
+        if (!offered(entry, event)) continue;
+        if (entry.stamp !== stamp) {
+          entry.stamp = stamp;
+          entry.hits = [];
+          reached.push(entry);
+        }
+        entry.hits.push(i);
+      }
+    }
+    const rules: R[] = new Array(reached.length);
+    const indices: number[][] = new Array(reached.length);
+    for (let k = 0; k < reached.length; k++) {
+      const entry = reached[k]!;
+      rules[k] = entry.rule;
+      indices[k] = entry.hits;
+      entry.hits = NO_HITS;
+    }
+    return { rules, indices };
+  }
+
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
   routeBy(field: string, event: EventRecord, visit: (rule: R) => void): void {
     this.contributions = 0;
@@ -209,7 +346,7 @@ export class Router<R extends RoutedRule> {
     const indexes = bucket.conjunctIndexes;
     for (let i = 0; i < indexes.length; i++) {
       const conjuncts = indexes[i]!;
-      const value = conjuncts.read(event);
+      const value = conjuncts.name !== undefined ? event[conjuncts.name] : conjuncts.read(event);
       if (typeof value === 'number') {
         // Small integers (the common case) straight from the memo: no call, no list when none match.
         const memo = value >= 0 && value < SMALL_INTEGER_LIMIT ? conjuncts.bySmallInteger[value] : undefined;
@@ -239,17 +376,46 @@ export class Router<R extends RoutedRule> {
     }
     for (let i = 0; i < found.length; i++) {
       const entry = found[i]!;
-      if (entry.checks === undefined || passes(entry.checks, event)) visit(entry.rule);
+      if (offered(entry, event)) visit(entry.rule);
     }
   }
+}
+
+/** Whether a candidate passes its tests: the inline equality, then the other checks. */
+function offered<R>(entry: Entry<R>, event: EventRecord): boolean {
+  const name = entry.inlineName;
+  if (name !== undefined) {
+    const value = event[name];
+    // As `holds`: an object or function cannot be judged (its conversions are its own), so it passes.
+    if (typeof value === 'object' ? value === null : typeof value !== 'function') {
+      if (entry.inlineStrict ? value !== entry.inlineConstant : value != entry.inlineConstant) return false;
+    }
+  }
+  return entry.checks === undefined || passes(entry.checks, event);
 }
 
 function passes(checks: readonly Check[], event: EventRecord): boolean {
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i]!;
-    if (!check.passes(check.read(event))) return false;
+    const value = check.name !== undefined ? event[check.name] : check.read(event);
+    const mode = check.mode;
+    if (mode === CheckMode.CALL) {
+      if (!check.passes(value)) return false;
+      continue;
+    }
+    // `holds` inline: an object or function cannot be judged (its conversions are its own), so it passes.
+    if (typeof value === 'object' ? value !== null : typeof value === 'function') continue;
+    if (mode === CheckMode.LOOSE ? value != check.constant : value !== check.constant) return false;
   }
   return true;
+}
+
+function refreshSingle<R>(bucket: Bucket<R>): void {
+  bucket.single = !bucket.plain.length && !bucket.prefiltered && bucket.conjunctIndexes.length === 1 ? bucket.conjunctIndexes[0] : undefined;
+}
+
+function directName(field: string): string | undefined {
+  return readsDirectly(field) ? field : undefined;
 }
 
 function forgetNumbers<R>(conjuncts: ConjunctIndex<R>): void {

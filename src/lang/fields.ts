@@ -19,6 +19,15 @@ function inherited(name: string): boolean {
   return name in Object.prototype || name in Array.prototype;
 }
 
+/**
+ * Whether `fieldReader(path)` reads `event[path]` and nothing else (a flat name no object inherits):
+ * a hot loop may then read the field itself, with a property access of its own rather than the
+ * readers' one shared (megamorphic) access behind a call.
+ */
+export function readsDirectly(path: string): boolean {
+  return !path.includes('.') && !inherited(path);
+}
+
 export function fieldReader(path: string): FieldReader {
   let reader = readerCache.get(path);
   if (reader) return reader;
