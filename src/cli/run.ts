@@ -11,13 +11,13 @@ import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { GuardedLines } from '../runtime/guard/guarded-lines.js';
-import { gunzipIfGzip } from '../io/gzip.js';
+import { gunzipIfGzip, isGzip } from '../io/gzip.js';
 import { chunksOf, streamOf } from '../io/streams.js';
 import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
 import { GzipBreak, nodeGunzip } from './gunzip.js';
 import { InputError, UsageError, writeAll, type CliIO } from './io.js';
 import { hasErrors, printDiagnostics, setUpEngine, type SetupSpec } from './setup.js';
-import { BlockRunner, defaultThreads, LineBlocks, rulesMayShare, sequentialReason, type Block, type BlockResult } from './threads.js';
+import { BlockRunner, defaultThreads, LineBlocks, RANGE_BATCHES, RangeCutter, rulesMayShare, sequentialReason, type Block, type BlockResult } from './threads.js';
 import { Dispatcher, iocFiltersOf, ruleErrorsOf, ThreadPool } from './threads-pool.js';
 import { CliWebhook, type WebhookSpec } from './webhook.js';
 
@@ -108,6 +108,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     maxJumpMs: spec.maxJumpMs,
   };
   const threads = spec.threads ?? defaultThreads();
+  // A plain file, read from the start without checkpoints: each thread reads its own ranges of it
+  // (FileRange); the main thread only counts newlines to cut the ranges, merges, and runs a range
+  // itself when every other thread has its share.
+  const byRange = threads > 1 && !spec.checkpoint && !spec.resume && spec.input !== '-' && (await isPlainFile(spec.input));
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
   const spawned = threads > 1 && (await rulesMayShare(spec.rules)) ? ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
   const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
@@ -223,39 +227,62 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
             else report(r.diagnostic);
           }
         };
-        const blocks = new LineBlocks(BATCH_LINES, position.lines, spec.format);
-        const dispatcher = new Dispatcher(pool, new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined), blocks.nextBlock, write, ruleErrorsOf(engine));
-        const dispatch = async (block: Block) => {
-          if (checkpoints?.due(block.firstLine)) {
-            // A checkpoint sees every engine after the same line: the blocks before it are all written.
-            await dispatcher.drain();
-            checkpoints.atBoundary(block.firstLine);
-            await flushAll();
-          }
-          await dispatcher.room();
-          dispatcher.submit(block);
-        };
-        let unreadable: string | undefined;
-        try {
-          for await (const chunk of await openEvents(spec.input, io.stdin)) {
-            for (const block of blocks.push(chunk)) await dispatch(block);
+        const local = new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined);
+        if (byRange) {
+          const ranges = new RangeCutter(spec.input, BATCH_LINES, RANGE_BATCHES, spec.format);
+          const dispatcher = new Dispatcher(pool, local, 0, write, ruleErrorsOf(engine));
+          // Read here only to find where the ranges start (a count of newlines); whoever runs a range reads its bytes itself.
+          for await (const chunk of createReadStream(spec.input, { highWaterMark: 1 << 20 })) {
+            for (const range of ranges.push(chunk as Uint8Array)) {
+              await dispatcher.room();
+              dispatcher.submit(range);
+            }
             await flushAll();
             await webhook?.waitForRoom();
           }
-        } catch (error) {
-          if (!(error instanceof GzipBreak)) throw error;
-          unreadable = error.reason;
+          const last = ranges.end();
+          if (last) {
+            await dispatcher.room();
+            dispatcher.submit(last);
+          }
+          await dispatcher.finish();
+          await flushAll();
+          if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
+        } else {
+          const blocks = new LineBlocks(BATCH_LINES, position.lines, spec.format);
+          const dispatcher = new Dispatcher(pool, local, blocks.nextBlock, write, ruleErrorsOf(engine));
+          const dispatch = async (block: Block) => {
+            if (checkpoints?.due(block.firstLine)) {
+              // A checkpoint sees every engine after the same line: the blocks before it are all written.
+              await dispatcher.drain();
+              checkpoints.atBoundary(block.firstLine);
+              await flushAll();
+            }
+            await dispatcher.room();
+            dispatcher.submit(block);
+          };
+          let unreadable: string | undefined;
+          try {
+            for await (const chunk of await openEvents(spec.input, io.stdin)) {
+              for (const block of blocks.push(chunk)) await dispatch(block);
+              await flushAll();
+              await webhook?.waitForRoom();
+            }
+          } catch (error) {
+            if (!(error instanceof GzipBreak)) throw error;
+            unreadable = error.reason;
+          }
+          const last = blocks.end(unreadable !== undefined);
+          if (last) await dispatch(last);
+          await dispatcher.finish();
+          if (unreadable === undefined) checkpoints?.atEnd(blocks.lines);
+          else {
+            pendingErrors += `${inputName}: gzip: ${unreadable} after line ${blocks.lines}\n`;
+            exitCode = 2;
+          }
+          await flushAll();
+          if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
         }
-        const last = blocks.end(unreadable !== undefined);
-        if (last) await dispatch(last);
-        await dispatcher.finish();
-        if (unreadable === undefined) checkpoints?.atEnd(blocks.lines);
-        else {
-          pendingErrors += `${inputName}: gzip: ${unreadable} after line ${blocks.lines}\n`;
-          exitCode = 2;
-        }
-        await flushAll();
-        if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
       } finally {
         await pool.close();
       }
@@ -442,6 +469,22 @@ class Checkpointer {
   private take(position: RunPosition): void {
     this.lastLine = position.lines;
     this.pending = this.engine.checkpoint(position);
+  }
+}
+
+/** A regular file that is not gzip (told by its magic bytes, as openEvents tells it): its byte ranges can be read by any thread. */
+async function isPlainFile(path: string): Promise<boolean> {
+  let file: FileHandle | undefined;
+  try {
+    file = await open(path, 'r');
+    if (!(await file.stat()).isFile()) return false;
+    const head = new Uint8Array(2);
+    const { bytesRead } = await file.read(head, 0, 2, 0);
+    return !isGzip(head.subarray(0, bytesRead));
+  } catch {
+    return false;
+  } finally {
+    await file?.close();
   }
 }
 
