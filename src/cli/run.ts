@@ -206,7 +206,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   try {
     if (pool) {
       try {
-        await pool.init({
+        const initialized = pool.init({
           setup: setupSpec,
           iocFilters: iocFiltersOf(engine),
           engineOptions,
@@ -216,6 +216,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
           version: spec.version,
           keepAlerts: webhook !== undefined,
         });
+        // Handled by whoever waits on it (below); this only keeps a failure from counting as unhandled meanwhile.
+        initialized.catch(() => undefined);
+        // By range, this thread's engine starts on the first ranges while the others set theirs up.
+        if (!byRange) await initialized;
         if (resumeBytes) await pool.restore(resumeBytes);
         const write = (result: BlockResult) => {
           for (const a of result.alerts) {
@@ -231,6 +235,7 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
         if (byRange) {
           const ranges = new RangeCutter(spec.input, BATCH_LINES, RANGE_BATCHES, spec.format);
           const dispatcher = new Dispatcher(pool, local, 0, write, ruleErrorsOf(engine));
+          dispatcher.alongside(initialized);
           // Read here only to find where the ranges start (a count of newlines); whoever runs a range reads its bytes itself.
           for await (const chunk of createReadStream(spec.input, { highWaterMark: 1 << 20 })) {
             for (const range of ranges.push(chunk as Uint8Array)) {

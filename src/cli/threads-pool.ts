@@ -63,6 +63,8 @@ class Driver {
   private failure?: Error;
   /** Blocks sent and not yet answered. */
   inFlight = 0;
+  /** Whether its engine is set up (`init` answered): until then it is given no work. */
+  ready = false;
 
   constructor(start: DriverStart) {
     this.worker = new Worker(driverUrl(), { workerData: start });
@@ -115,16 +117,25 @@ export class ThreadPool {
     return new ThreadPool(Array.from({ length: count }, () => new Driver(start)));
   }
 
-  /** Gives every thread the rules and lists, and waits until each has its engine set up. */
+  /**
+   * Gives every thread the rules and lists, and resolves once each has its engine set up; a thread
+   * is given work (idle) from when its own engine is, so the caller may start on its own engine
+   * meanwhile.
+   */
   async init(data: DriverData): Promise<void> {
     for (const d of this.drivers) d.ref();
-    await Promise.all(this.drivers.map((d) => d.request({ type: 'init', data })));
+    await Promise.all(
+      this.drivers.map(async (d) => {
+        await d.request({ type: 'init', data });
+        d.ready = true;
+      }),
+    );
   }
 
-  /** The thread with the fewest blocks in flight, if it has fewer than `limit`. */
+  /** The set-up thread with the fewest blocks in flight, if it has fewer than `limit`. */
   idle(limit: number): Driver | undefined {
     let best: Driver | undefined;
-    for (const d of this.drivers) if (d.inFlight < limit && (!best || d.inFlight < best.inFlight)) best = d;
+    for (const d of this.drivers) if (d.ready && d.inFlight < limit && (!best || d.inFlight < best.inFlight)) best = d;
     return best;
   }
 
@@ -246,6 +257,11 @@ export class Dispatcher {
   /** The engines' metrics summed, the main thread's first. */
   async metrics(local: Metrics): Promise<Metrics> {
     return sumMetrics([local, ...(await this.pool.metrics())] as never[], new Set(this.merger.deactivated.keys()));
+  }
+
+  /** Work the units wait on beside them (the threads' set-up): drain waits for it, and its failure fails the run. */
+  alongside(work: Promise<unknown>): void {
+    this.track(work);
   }
 
   private track(work: Promise<unknown>): void {
