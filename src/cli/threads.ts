@@ -208,6 +208,7 @@ export class RangeCutter {
 
   /** The ranges the chunk (the next bytes of the file) completes. */
   push(chunk: Uint8Array): FileRange[] {
+    if (chunk.length) this.endsWithNewline = chunk[chunk.length - 1] === NEWLINE;
     this.decide(chunk);
     const ranges: FileRange[] = [];
     for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, newline + 1)) {
@@ -225,8 +226,8 @@ export class RangeCutter {
     return this.cut(this.offset);
   }
 
+  /** With `auto`, until a line decides: reads the chunk's lines as each range's own `auto` parser would. */
   private decide(chunk: Uint8Array): void {
-    if (chunk.length) this.endsWithNewline = chunk[chunk.length - 1] === NEWLINE;
     const decider = this.decider;
     if (!decider || decider.decidedAt !== undefined) return;
     const ignore = () => undefined;
