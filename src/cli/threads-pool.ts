@@ -157,18 +157,27 @@ export class ThreadPool {
     return Promise.all(this.drivers.map((d) => d.request({ type: 'deactivate', deactivation })));
   }
 
+  /**
+   * What the engines still hold at the end of the input. A thread still setting up its engine ran
+   * nothing and holds nothing, so it is not waited for (a short input ends without waiting for it).
+   */
   async flush(): Promise<BlockResult[]> {
-    const replies = await Promise.all(this.drivers.map((d) => d.request({ type: 'flush' })));
+    const replies = await Promise.all(this.setUp().map((d) => d.request({ type: 'flush' })));
     return replies.map((r) => (r as Extract<DriverReply, { type: 'block' }>).result);
   }
 
+  /** The engines' metrics (a thread still setting up counted nothing). */
   async metrics(): Promise<Metrics[]> {
-    const replies = await Promise.all(this.drivers.map((d) => d.request({ type: 'metrics' })));
+    const replies = await Promise.all(this.setUp().map((d) => d.request({ type: 'metrics' })));
     return replies.map((r) => (r as Extract<DriverReply, { type: 'metrics' }>).metrics);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.drivers.map((d) => d.terminate()));
+  }
+
+  private setUp(): Driver[] {
+    return this.drivers.filter((d) => d.ready);
   }
 }
 
@@ -259,9 +268,12 @@ export class Dispatcher {
     return sumMetrics([local, ...(await this.pool.metrics())] as never[], new Set(this.merger.deactivated.keys()));
   }
 
-  /** Work the units wait on beside them (the threads' set-up): drain waits for it, and its failure fails the run. */
+  /**
+   * Work going on beside the units (the threads' set-up): its failure fails the run, but nothing
+   * waits for it — the units go to the main thread's engine until a thread is ready.
+   */
   alongside(work: Promise<unknown>): void {
-    this.track(work);
+    work.catch((error: unknown) => void (this.failure ??= error));
   }
 
   private track(work: Promise<unknown>): void {
