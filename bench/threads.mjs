@@ -99,6 +99,7 @@ const loadText = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`Load average before: ${loadText()} (1, 5, 15 min)\n`);
 const seconds = { 1: [], 2: [] };
 const startup = { 1: [], 2: [] };
+const startupCpu = { 1: [], 2: [] };
 const cpu = { 1: [], 2: [] };
 const statefulSeconds = { 1: [], 2: [] };
 const statefulStartup = { 1: [], 2: [] };
@@ -111,7 +112,9 @@ for (let r = 0; r < args.reps; r++) {
     reference = run.alerts;
     seconds[threads].push(run.seconds);
     cpu[threads].push(run.cpu);
-    startup[threads].push(timeCli(threads, emptyFile).seconds);
+    const empty = timeCli(threads, emptyFile);
+    startup[threads].push(empty.seconds);
+    startupCpu[threads].push(empty.cpu);
     const stateful = timeCli(threads, statefulFile, true);
     if (statefulReference !== undefined && !stateful.alerts.equals(statefulReference)) throw new Error(`--threads ${threads} wrote different alerts on the stateful workload`);
     statefulReference = stateful.alerts;
@@ -133,6 +136,8 @@ printTable(
     ['events/s end to end', rate(1), rate(2), rate(2) / rate(1), alerts],
     ['events/s less start-up', steady(1), steady(2), steady(2) / steady(1), alerts],
     ['start-up (s)', median(startup[1]), median(startup[2]), median(startup[2]) / median(startup[1]), '—'],
+    ['start-up CPU (s)', median(startupCpu[1]), median(startupCpu[2]), median(startupCpu[2]) / median(startupCpu[1]), '—'],
+    ['CPU less start-up (s)', median(cpu[1]) - median(startupCpu[1]), median(cpu[2]) - median(startupCpu[2]), (median(cpu[2]) - median(startupCpu[2])) / (median(cpu[1]) - median(startupCpu[1])), '—'],
     ['CPU (s, median of runs)', median(cpu[1]), median(cpu[2]), median(cpu[2]) / median(cpu[1]), '—'],
     ['CPU (s, summed over runs)', sum(cpu[1]), sum(cpu[2]), sum(cpu[2]) / sum(cpu[1]), '—'],
     [`stateful (${STATEFUL_EVENTS.toLocaleString()} packets; one thread either way) events/s end to end`, statefulRate(1), statefulRate(2), statefulRate(2) / statefulRate(1), statefulAlerts],
@@ -146,14 +151,19 @@ summaryRow({ bench: 'threads', workload: 'vigil run, stateful (windows, state ma
 // Serial share: the main thread reads the file to count newlines and cut the ranges (and writes the
 // alerts, small here) while the threads read and run them; measured by cutting without rules.
 const cutStart = performance.now();
+const cutCpuStart = process.cpuUsage();
 const ranges = new RangeCutter(eventsFile, BATCH_LINES, RANGE_BATCHES, 'auto');
 const blockBytes = [];
 for await (const chunk of createReadStream(eventsFile, { highWaterMark: 1 << 20 })) for (const r of ranges.push(chunk)) blockBytes.push(r.end - r.start);
 const last = ranges.end();
 if (last) blockBytes.push(last.end - last.start);
 const cutSeconds = (performance.now() - cutStart) / 1000;
+const cutCpu = process.cpuUsage(cutCpuStart);
+const cutCpuSeconds = (cutCpu.user + cutCpu.system) / 1e6;
 const work1 = median(seconds[1]) - median(startup[1]);
-const serial = Math.min(1, Math.max(0, cutSeconds / work1));
+// In CPU seconds, both: on a shared machine the wall time of either moves with the load.
+const workCpu1 = median(cpu[1]) - median(startupCpu[1]);
+const serial = Math.min(1, Math.max(0, cutCpuSeconds / workCpu1));
 
 /** The busiest of `n` threads taking ranges (costs) first-free, over the mean: 1 is perfect balance. */
 function blockImbalance(costs, n) {
@@ -198,7 +208,7 @@ const zipfUsers = (() => {
   });
 })();
 
-console.log(`\nSimulated balance (1 = perfect) and speed-up bound for 1–16 threads. Serial share measured: reading the file and cutting ${blockBytes.length.toLocaleString()} ranges took ${cutSeconds.toFixed(2)} s of the 1-thread run's ${work1.toFixed(2)} s (${(serial * 100).toFixed(1)} %: at most ${(1 / serial).toFixed(1)}× however many threads).`);
+console.log(`\nSimulated balance (1 = perfect) and speed-up bound for 1–16 threads. Serial share measured: reading the file and cutting ${blockBytes.length.toLocaleString()} ranges took ${cutCpuSeconds.toFixed(2)} CPU-s (${cutSeconds.toFixed(2)} s wall) of the 1-thread run's ${workCpu1.toFixed(2)} CPU-s less start-up (${work1.toFixed(2)} s wall) (${(serial * 100).toFixed(1)} %: at most ${(1 / serial).toFixed(1)}× however many threads).`);
 const rows = [];
 for (const n of [1, 2, 3, 4, 6, 8, 12, 16]) {
   const byRange = blockImbalance(blockBytes, n);
