@@ -218,8 +218,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
         });
         // Handled by whoever waits on it (below); this only keeps a failure from counting as unhandled meanwhile.
         initialized.catch(() => undefined);
-        // By range, this thread's engine starts on the first ranges while the others set theirs up.
-        if (!byRange) await initialized;
+        // By range, this thread's engine starts on the first ranges while the others set theirs up
+        // (unless VIGIL_THREADS_AWAIT_SETUP is set: the tests set it so that a short input, over
+        // before a thread is set up, is still shared between threads).
+        if (!byRange || awaitSetUpAsked(process.env)) await initialized;
         if (resumeBytes) await pool.restore(resumeBytes);
         const write = (result: BlockResult) => {
           for (const a of result.alerts) {
@@ -475,6 +477,12 @@ class Checkpointer {
     this.lastLine = position.lines;
     this.pending = this.engine.checkpoint(position);
   }
+}
+
+/** Whether VIGIL_THREADS_AWAIT_SETUP asks `--threads` to set up every thread's engine before the first range (for tests). */
+function awaitSetUpAsked(env: Record<string, string | undefined>): boolean {
+  const value = env.VIGIL_THREADS_AWAIT_SETUP;
+  return value !== undefined && value !== '' && value !== '0';
 }
 
 /** A regular file that is not gzip (told by its magic bytes, as openEvents tells it): its byte ranges can be read by any thread. */
