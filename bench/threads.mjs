@@ -9,11 +9,13 @@
 // run must be byte-identical or the figures mean nothing. Target (issue 16): ≥ 1.8× on 2 cores.
 //
 // The simulation: work per thread as the run shares it, from the workload itself.
-// - by block (what `vigil run --threads` does for simple rules): each 1024-line batch goes to the
-//   first free thread; a batch's cost is modelled by its bytes (measured on the input). The main
-//   thread also reads the input and cuts it into blocks for every thread (measured below: the same
-//   file cut without rules), so with a share s of the work doing that, no number of threads makes
-//   the run more than 1/s times faster: speed-up ≤ min(N / imbalance, 1 / s).
+// - by range (what `vigil run --threads` does for simple rules over a plain file): each range of 16
+//   batches (16,384 lines) goes to the first free thread, which reads its bytes itself; a range's
+//   cost is modelled by its bytes (measured on the input). The main thread still reads the file
+//   once to count newlines and cut the ranges (measured below: RangeCutter over the same file,
+//   without rules), so with a share s of the work doing that, no number of threads makes the run
+//   more than 1/s times faster: speed-up ≤ min(N / imbalance, 1 / s). (Stdin, gzip, --checkpoint
+//   and --resume are cut into 1024-line blocks by the main thread and handed over: a larger s.)
 // - by key (what the edge does for AGGREGATE BY / STATE MACHINE BY rules, src/edge/routing.ts): an
 //   event goes to hash(key) mod N with the edge's own hash (partitionOf). Keys from the workload:
 //   the thesis events' groupName (6 values), and for a per-user rule, 1,000 users drawn Zipf(1.1).
@@ -27,7 +29,7 @@
 //   line plus the keys' hashes — which is the serial share that bounds it.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childCpuSeconds, median, parseBenchArgs, printTable, seededRandom, summaryRow } from './lib.mjs';
@@ -38,7 +40,7 @@ const IOC_SIZE = args.quick ? 100_000 : 1_000_000;
 const BATCH_LINES = 1024;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { partitionOf } = await import(join(root, 'dist/edge/routing.js'));
-const { LineBlocks } = await import(join(root, 'dist/cli/threads.js'));
+const { RangeCutter, RANGE_BATCHES } = await import(join(root, 'dist/cli/threads.js'));
 const { groupKeyText } = await import(join(root, 'dist/lang/fields.js'));
 const STATEFUL_EVENTS = Math.min(args.events, 500_000);
 const STATEFUL_RULES = `${readFileSync(join(root, 'rules/network-protocol.vgl'), 'utf8')}
@@ -92,9 +94,12 @@ function timeCli(threads, input, stateful = false) {
 }
 
 console.log(`Vigil run --threads — ${args.events.toLocaleString()} events (${(readFileSync(eventsFile).length / 1e6).toFixed(0)} MB), 36 rules, ${IOC_SIZE.toLocaleString()} IOC entries, median of ${args.reps} alternating runs, node ${process.version}`);
-console.log('The machine may be shared: compare the two columns of one run, not runs of different days.\n');
+console.log('The machine may be shared: compare the two columns of one run, not runs of different days.');
+const loadText = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`Load average before: ${loadText()} (1, 5, 15 min)\n`);
 const seconds = { 1: [], 2: [] };
 const startup = { 1: [], 2: [] };
+const startupCpu = { 1: [], 2: [] };
 const cpu = { 1: [], 2: [] };
 const statefulSeconds = { 1: [], 2: [] };
 const statefulStartup = { 1: [], 2: [] };
@@ -107,7 +112,9 @@ for (let r = 0; r < args.reps; r++) {
     reference = run.alerts;
     seconds[threads].push(run.seconds);
     cpu[threads].push(run.cpu);
-    startup[threads].push(timeCli(threads, emptyFile).seconds);
+    const empty = timeCli(threads, emptyFile);
+    startup[threads].push(empty.seconds);
+    startupCpu[threads].push(empty.cpu);
     const stateful = timeCli(threads, statefulFile, true);
     if (statefulReference !== undefined && !stateful.alerts.equals(statefulReference)) throw new Error(`--threads ${threads} wrote different alerts on the stateful workload`);
     statefulReference = stateful.alerts;
@@ -115,6 +122,8 @@ for (let r = 0; r < args.reps; r++) {
     statefulStartup[threads].push(timeCli(threads, emptyFile, true).seconds);
   }
 }
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+console.log(`Load average after: ${loadText()} (1, 5, 15 min)`);
 const alerts = reference.toString().split('\n').filter(Boolean).length;
 const statefulAlerts = statefulReference.toString().split('\n').filter(Boolean).length;
 const statefulRate = (t) => STATEFUL_EVENTS / median(statefulSeconds[t]);
@@ -127,7 +136,10 @@ printTable(
     ['events/s end to end', rate(1), rate(2), rate(2) / rate(1), alerts],
     ['events/s less start-up', steady(1), steady(2), steady(2) / steady(1), alerts],
     ['start-up (s)', median(startup[1]), median(startup[2]), median(startup[2]) / median(startup[1]), '—'],
-    ['CPU (s)', median(cpu[1]), median(cpu[2]), median(cpu[2]) / median(cpu[1]), '—'],
+    ['start-up CPU (s)', median(startupCpu[1]), median(startupCpu[2]), median(startupCpu[2]) / median(startupCpu[1]), '—'],
+    ['CPU less start-up (s)', median(cpu[1]) - median(startupCpu[1]), median(cpu[2]) - median(startupCpu[2]), (median(cpu[2]) - median(startupCpu[2])) / (median(cpu[1]) - median(startupCpu[1])), '—'],
+    ['CPU (s, median of runs)', median(cpu[1]), median(cpu[2]), median(cpu[2]) / median(cpu[1]), '—'],
+    ['CPU (s, summed over runs)', sum(cpu[1]), sum(cpu[2]), sum(cpu[2]) / sum(cpu[1]), '—'],
     [`stateful (${STATEFUL_EVENTS.toLocaleString()} packets; one thread either way) events/s end to end`, statefulRate(1), statefulRate(2), statefulRate(2) / statefulRate(1), statefulAlerts],
     ['stateful events/s less start-up', statefulSteady(1), statefulSteady(2), statefulSteady(2) / statefulSteady(1), statefulAlerts],
   ],
@@ -136,19 +148,24 @@ summaryRow({ bench: 'threads', workload: `vigil run, thesis workload, 2 threads 
 summaryRow({ bench: 'threads', workload: 'vigil run, stateful (windows, state machine), 2 threads vs 1: runs on one thread', vigil: statefulRate(2), peer: statefulRate(1), unit: 'events/s', ratio: statefulRate(2) / statefulRate(1), target: '≥ 1.8×', met: statefulRate(2) / statefulRate(1) >= 1.8 });
 
 // ── the simulation ─────────────────────────────────────────────────────────
-// Serial share: the main thread reads the file and cuts it into blocks (and writes the alerts,
-// small here) while the threads run rules; measured by cutting without rules.
+// Serial share: the main thread reads the file to count newlines and cut the ranges (and writes the
+// alerts, small here) while the threads read and run them; measured by cutting without rules.
 const cutStart = performance.now();
-const blocks = new LineBlocks(BATCH_LINES, 0, 'jsonl');
+const cutCpuStart = process.cpuUsage();
+const ranges = new RangeCutter(eventsFile, BATCH_LINES, RANGE_BATCHES, 'auto');
 const blockBytes = [];
-for await (const chunk of createReadStream(eventsFile, { highWaterMark: 1 << 20 })) for (const b of blocks.push(chunk)) blockBytes.push(b.bytes.length);
-const last = blocks.end(false);
-if (last) blockBytes.push(last.bytes.length);
+for await (const chunk of createReadStream(eventsFile, { highWaterMark: 1 << 20 })) for (const r of ranges.push(chunk)) blockBytes.push(r.end - r.start);
+const last = ranges.end();
+if (last) blockBytes.push(last.end - last.start);
 const cutSeconds = (performance.now() - cutStart) / 1000;
+const cutCpu = process.cpuUsage(cutCpuStart);
+const cutCpuSeconds = (cutCpu.user + cutCpu.system) / 1e6;
 const work1 = median(seconds[1]) - median(startup[1]);
-const serial = Math.min(1, Math.max(0, cutSeconds / work1));
+// In CPU seconds, both: on a shared machine the wall time of either moves with the load.
+const workCpu1 = median(cpu[1]) - median(startupCpu[1]);
+const serial = Math.min(1, Math.max(0, cutCpuSeconds / workCpu1));
 
-/** The busiest of `n` threads taking blocks (costs) first-free, over the mean: 1 is perfect balance. */
+/** The busiest of `n` threads taking ranges (costs) first-free, over the mean: 1 is perfect balance. */
 function blockImbalance(costs, n) {
   const load = new Array(n).fill(0);
   for (const c of costs) {
@@ -191,16 +208,16 @@ const zipfUsers = (() => {
   });
 })();
 
-console.log(`\nSimulated balance (1 = perfect) and speed-up bound for 1–16 threads. Serial share measured: reading and cutting ${blockBytes.length.toLocaleString()} blocks took ${cutSeconds.toFixed(2)} s of the 1-thread run's ${work1.toFixed(2)} s (${(serial * 100).toFixed(1)} %: at most ${(1 / serial).toFixed(1)}× however many threads).`);
+console.log(`\nSimulated balance (1 = perfect) and speed-up bound for 1–16 threads. Serial share measured: reading the file and cutting ${blockBytes.length.toLocaleString()} ranges took ${cutCpuSeconds.toFixed(2)} CPU-s (${cutSeconds.toFixed(2)} s wall) of the 1-thread run's ${workCpu1.toFixed(2)} CPU-s less start-up (${work1.toFixed(2)} s wall) (${(serial * 100).toFixed(1)} %: at most ${(1 / serial).toFixed(1)}× however many threads).`);
 const rows = [];
 for (const n of [1, 2, 3, 4, 6, 8, 12, 16]) {
-  const byBlock = blockImbalance(blockBytes, n);
-  const bound = Math.min(n / byBlock, 1 / serial);
+  const byRange = blockImbalance(blockBytes, n);
+  const bound = Math.min(n / byRange, 1 / serial);
   const byGroup = keyImbalance(groupsOfEvents, n);
   const byUser = keyImbalance(zipfUsers, n);
-  rows.push([n, byBlock, bound, byGroup, n / byGroup, byUser, n / byUser]);
+  rows.push([n, byRange, bound, byGroup, n / byGroup, byUser, n / byUser]);
 }
-printTable(['threads', 'by block: busiest/mean', 'speed-up bound (main reads for all)', 'by groupName (6 keys)', 'speed-up bound', 'by user (Zipf 1.1, 1k)', 'speed-up bound'], rows);
+printTable(['threads', 'by range: busiest/mean', 'speed-up bound (main counts newlines)', 'by groupName (6 keys)', 'speed-up bound', 'by user (Zipf 1.1, 1k)', 'speed-up bound'], rows);
 
 // Stateful partitioning: the main thread decodes every line (keys, watermark) for all threads.
 const statefulLines = readFileSync(statefulFile, 'utf8').split('\n').filter(Boolean);

@@ -11,7 +11,7 @@ import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { GuardedLines } from '../runtime/guard/guarded-lines.js';
-import { gunzipIfGzip } from '../io/gzip.js';
+import { gunzipIfGzip, isGzip } from '../io/gzip.js';
 import { chunksOf, streamOf } from '../io/streams.js';
 import { alertLineEncoder, type AlertFormat } from '../io/to-alerts.js';
 import { GzipBreak, nodeGunzip } from './gunzip.js';
@@ -110,6 +110,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   // input) are loaded only when more than one thread may run: a one-thread run starts without them.
   const [threading, pooling] = spec.threads === 1 ? [] : await Promise.all([import('./threads.js'), import('./threads-pool.js')]);
   const threads = spec.threads ?? threading!.defaultThreads();
+  // A plain file, read from the start without checkpoints: each thread reads its own ranges of it
+  // (FileRange); the main thread only counts newlines to cut the ranges, merges, and runs a range
+  // itself when every other thread has its share.
+  const byRange = threads > 1 && !spec.checkpoint && !spec.resume && spec.input !== '-' && (await isPlainFile(spec.input));
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
   const spawned = threads > 1 && (await threading!.rulesMayShare(spec.rules)) ? pooling!.ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
   const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
@@ -203,10 +207,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   let metrics: unknown;
   try {
     if (pool) {
-      const { BlockRunner, LineBlocks } = threading!;
+      const { BlockRunner, LineBlocks, RangeCutter, RANGE_BATCHES } = threading!;
       const { Dispatcher, iocFiltersOf, ruleErrorsOf } = pooling!;
       try {
-        await pool.init({
+        const initialized = pool.init({
           setup: setupSpec,
           iocFilters: iocFiltersOf(engine),
           engineOptions,
@@ -216,6 +220,12 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
           version: spec.version,
           keepAlerts: webhook !== undefined,
         });
+        // Handled by whoever waits on it (below); this only keeps a failure from counting as unhandled meanwhile.
+        initialized.catch(() => undefined);
+        // By range, this thread's engine starts on the first ranges while the others set theirs up
+        // (unless VIGIL_THREADS_AWAIT_SETUP is set: the tests set it so that a short input, over
+        // before a thread is set up, is still shared between threads).
+        if (!byRange || awaitSetUpAsked(process.env)) await initialized;
         if (resumeBytes) await pool.restore(resumeBytes);
         const write = (result: BlockResult) => {
           for (const a of result.alerts) {
@@ -227,39 +237,63 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
             else report(r.diagnostic);
           }
         };
-        const blocks = new LineBlocks(BATCH_LINES, position.lines, spec.format);
-        const dispatcher = new Dispatcher(pool, new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined), blocks.nextBlock, write, ruleErrorsOf(engine));
-        const dispatch = async (block: Block) => {
-          if (checkpoints?.due(block.firstLine)) {
-            // A checkpoint sees every engine after the same line: the blocks before it are all written.
-            await dispatcher.drain();
-            checkpoints.atBoundary(block.firstLine);
-            await flushAll();
-          }
-          await dispatcher.room();
-          dispatcher.submit(block);
-        };
-        let unreadable: string | undefined;
-        try {
-          for await (const chunk of await openEvents(spec.input, io.stdin)) {
-            for (const block of blocks.push(chunk)) await dispatch(block);
+        const local = new BlockRunner(engine, BATCH_LINES, inputName, encodeAlert, webhook !== undefined);
+        if (byRange) {
+          const ranges = new RangeCutter(spec.input, BATCH_LINES, RANGE_BATCHES, spec.format);
+          const dispatcher = new Dispatcher(pool, local, 0, write, ruleErrorsOf(engine));
+          dispatcher.alongside(initialized);
+          // Read here only to find where the ranges start (a count of newlines); whoever runs a range reads its bytes itself.
+          for await (const chunk of createReadStream(spec.input, { highWaterMark: 1 << 20 })) {
+            for (const range of ranges.push(chunk as Uint8Array)) {
+              await dispatcher.room();
+              dispatcher.submit(range);
+            }
             await flushAll();
             await webhook?.waitForRoom();
           }
-        } catch (error) {
-          if (!(error instanceof GzipBreak)) throw error;
-          unreadable = error.reason;
+          const last = ranges.end();
+          if (last) {
+            await dispatcher.room();
+            dispatcher.submit(last);
+          }
+          await dispatcher.finish();
+          await flushAll();
+          if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
+        } else {
+          const blocks = new LineBlocks(BATCH_LINES, position.lines, spec.format);
+          const dispatcher = new Dispatcher(pool, local, blocks.nextBlock, write, ruleErrorsOf(engine));
+          const dispatch = async (block: Block) => {
+            if (checkpoints?.due(block.firstLine)) {
+              // A checkpoint sees every engine after the same line: the blocks before it are all written.
+              await dispatcher.drain();
+              checkpoints.atBoundary(block.firstLine);
+              await flushAll();
+            }
+            await dispatcher.room();
+            dispatcher.submit(block);
+          };
+          let unreadable: string | undefined;
+          try {
+            for await (const chunk of await openEvents(spec.input, io.stdin)) {
+              for (const block of blocks.push(chunk)) await dispatch(block);
+              await flushAll();
+              await webhook?.waitForRoom();
+            }
+          } catch (error) {
+            if (!(error instanceof GzipBreak)) throw error;
+            unreadable = error.reason;
+          }
+          const last = blocks.end(unreadable !== undefined);
+          if (last) await dispatch(last);
+          await dispatcher.finish();
+          if (unreadable === undefined) checkpoints?.atEnd(blocks.lines);
+          else {
+            pendingErrors += `${inputName}: gzip: ${unreadable} after line ${blocks.lines}\n`;
+            exitCode = 2;
+          }
+          await flushAll();
+          if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
         }
-        const last = blocks.end(unreadable !== undefined);
-        if (last) await dispatch(last);
-        await dispatcher.finish();
-        if (unreadable === undefined) checkpoints?.atEnd(blocks.lines);
-        else {
-          pendingErrors += `${inputName}: gzip: ${unreadable} after line ${blocks.lines}\n`;
-          exitCode = 2;
-        }
-        await flushAll();
-        if (spec.metrics) metrics = await dispatcher.metrics(engine.metrics());
       } finally {
         await pool.close();
       }
@@ -451,6 +485,28 @@ class Checkpointer {
   private take(position: RunPosition): void {
     this.lastLine = position.lines;
     this.pending = this.engine.checkpoint(position);
+  }
+}
+
+/** Whether VIGIL_THREADS_AWAIT_SETUP asks `--threads` to set up every thread's engine before the first range (for tests). */
+function awaitSetUpAsked(env: Record<string, string | undefined>): boolean {
+  const value = env.VIGIL_THREADS_AWAIT_SETUP;
+  return value !== undefined && value !== '' && value !== '0';
+}
+
+/** A regular file that is not gzip (told by its magic bytes, as openEvents tells it): its byte ranges can be read by any thread. */
+async function isPlainFile(path: string): Promise<boolean> {
+  let file: FileHandle | undefined;
+  try {
+    file = await open(path, 'r');
+    if (!(await file.stat()).isFile()) return false;
+    const head = new Uint8Array(2);
+    const { bytesRead } = await file.read(head, 0, 2, 0);
+    return !isGzip(head.subarray(0, bytesRead));
+  } catch {
+    return false;
+  } finally {
+    await file?.close();
   }
 }
 

@@ -63,6 +63,8 @@ class Driver {
   private failure?: Error;
   /** Blocks sent and not yet answered. */
   inFlight = 0;
+  /** Whether its engine is set up (`init` answered): until then it is given no work. */
+  ready = false;
 
   constructor(start: DriverStart) {
     this.worker = new Worker(driverUrl(), { workerData: start });
@@ -115,16 +117,25 @@ export class ThreadPool {
     return new ThreadPool(Array.from({ length: count }, () => new Driver(start)));
   }
 
-  /** Gives every thread the rules and lists, and waits until each has its engine set up. */
+  /**
+   * Gives every thread the rules and lists, and resolves once each has its engine set up; a thread
+   * is given work (idle) from when its own engine is, so the caller may start on its own engine
+   * meanwhile.
+   */
   async init(data: DriverData): Promise<void> {
     for (const d of this.drivers) d.ref();
-    await Promise.all(this.drivers.map((d) => d.request({ type: 'init', data })));
+    await Promise.all(
+      this.drivers.map(async (d) => {
+        await d.request({ type: 'init', data });
+        d.ready = true;
+      }),
+    );
   }
 
-  /** The thread with the fewest blocks in flight, if it has fewer than `limit`. */
+  /** The set-up thread with the fewest blocks in flight, if it has fewer than `limit`. */
   idle(limit: number): Driver | undefined {
     let best: Driver | undefined;
-    for (const d of this.drivers) if (d.inFlight < limit && (!best || d.inFlight < best.inFlight)) best = d;
+    for (const d of this.drivers) if (d.ready && d.inFlight < limit && (!best || d.inFlight < best.inFlight)) best = d;
     return best;
   }
 
@@ -146,18 +157,27 @@ export class ThreadPool {
     return Promise.all(this.drivers.map((d) => d.request({ type: 'deactivate', deactivation })));
   }
 
+  /**
+   * What the engines still hold at the end of the input. A thread still setting up its engine ran
+   * nothing and holds nothing, so it is not waited for (a short input ends without waiting for it).
+   */
   async flush(): Promise<BlockResult[]> {
-    const replies = await Promise.all(this.drivers.map((d) => d.request({ type: 'flush' })));
+    const replies = await Promise.all(this.setUp().map((d) => d.request({ type: 'flush' })));
     return replies.map((r) => (r as Extract<DriverReply, { type: 'block' }>).result);
   }
 
+  /** The engines' metrics (a thread still setting up counted nothing). */
   async metrics(): Promise<Metrics[]> {
-    const replies = await Promise.all(this.drivers.map((d) => d.request({ type: 'metrics' })));
+    const replies = await Promise.all(this.setUp().map((d) => d.request({ type: 'metrics' })));
     return replies.map((r) => (r as Extract<DriverReply, { type: 'metrics' }>).metrics);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.drivers.map((d) => d.terminate()));
+  }
+
+  private setUp(): Driver[] {
+    return this.drivers.filter((d) => d.ready);
   }
 }
 
@@ -246,6 +266,14 @@ export class Dispatcher {
   /** The engines' metrics summed, the main thread's first. */
   async metrics(local: Metrics): Promise<Metrics> {
     return sumMetrics([local, ...(await this.pool.metrics())] as never[], new Set(this.merger.deactivated.keys()));
+  }
+
+  /**
+   * Work going on beside the units (the threads' set-up): its failure fails the run, but nothing
+   * waits for it — the units go to the main thread's engine until a thread is ready.
+   */
+  alongside(work: Promise<unknown>): void {
+    work.catch((error: unknown) => void (this.failure ??= error));
   }
 
   private track(work: Promise<unknown>): void {

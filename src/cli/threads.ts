@@ -21,6 +21,18 @@
  * merge drops a deactivated rule's alerts and reports from the blocks after j and tells every
  * engine (BlockMerger).
  *
+ * Which inputs go how: a plain file (a regular file, not gzip) read from its start without
+ * --checkpoint is shared by *range* (FileRange): the main thread reads the file only to count
+ * newlines and cut it into ranges of RANGE_BATCHES whole batches (so a range starts at a line
+ * the one-thread run starts a batch at, and its thread knows that line's number), and the thread
+ * that takes a range reads those bytes itself, decodes them and runs the rules; only its alerts
+ * and reports come back. Cutting at whole batches rather than at byte offsets keeps what the
+ * output depends on: a batch's line errors are written before what its push reports, so a batch
+ * must not be split between threads. Every other input — stdin, gzip (its byte offsets are not
+ * the lines'), --resume (a checkpoint holds a line count, not a byte offset) and --checkpoint
+ * (taken between batches while the blocks before are written) — is read by the main thread and
+ * handed over as blocks.
+ *
  * Why stateful rules are not partitioned by key (as the edge does) yet — each of these breaks
  * "byte for byte as one engine", and none has a fix small enough to be sure of:
  * - Event time: the watermark one engine has at an event depends on every earlier event of the
@@ -40,13 +52,15 @@
  *   would need windows, state tables and suppression split by key hash and merged back, which the
  *   engine's checkpoint (checkpointing.ts) cannot do.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Alert, RuntimeDiagnostic } from '../engine/engine.js';
+import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
 import { languageOf } from '../engine/compile-source.js';
 import type { PushOptions, RuleInfo } from '../engine/types.js';
 import type { ViolationKind } from '../sandbox/violation.js';
 import { eventLineParser, type EventFormat } from '../io/event-lines.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
+import { eagerDecodeAsked, lineReading } from '../io/lazy-jsonl.js';
 import { routingClassOf } from '../edge/routing.js';
 import { MORE_RULE_ERRORS, RULE_ERRORS_REPORTED } from '../engine/firing.js';
 import type { RuleAst } from '../lang/ast.js';
@@ -136,8 +150,105 @@ export interface EventsBlock {
   options?: PushOptions;
 }
 
-/** A unit of work for any thread: lines to decode and push, or events to push. */
-export type WorkUnit = Block | EventsBlock;
+/** A unit of work for any thread: lines to decode and push, or events to push, or a part of a file to read, decode and push. */
+export type WorkUnit = Block | EventsBlock | FileRange;
+
+/**
+ * Whole batches of a plain file, given by where they are: the thread that takes it reads the bytes
+ * itself (the main thread only finds where every RANGE_BATCHES-th batch starts). It starts at a
+ * batch boundary, so the thread cuts its batches where the one-thread run cuts them.
+ */
+export interface FileRange {
+  index: number;
+  path: string;
+  /** Byte offsets: the range's first line starts at `start`; `end` is just after its last newline (the file's end for the last range). */
+  start: number;
+  end: number;
+  /** Lines of the input before the range (a multiple of the batch size). */
+  firstLine: number;
+  /** How its lines are read, as for a Block. */
+  format: EventFormat;
+}
+
+/** Batches per FileRange: big enough that a range's messages cost nothing beside its work, small enough to balance the threads at the end. */
+export const RANGE_BATCHES = 16;
+/** Bytes a thread reads at a time from its range (what the one-thread run reads at a time too). */
+const RANGE_READ_BYTES = 1 << 20;
+
+/**
+ * Cuts a plain file into FileRanges of `batchesPerRange` whole batches, from the bytes read once
+ * on the main thread: it only counts newlines (and, with `auto`, reads lines until the first
+ * object decides the format, as FormatDecider does). The threads read and decode the bytes.
+ */
+export class RangeCutter {
+  /** Bytes seen so far, lines ended so far. */
+  private offset = 0;
+  lines = 0;
+  private rangeStart = 0;
+  private rangeFirstLine = 0;
+  private nextIndex = 0;
+  /** Whether the bytes so far end with a newline (else the file's last line has none). */
+  private endsWithNewline = true;
+  private readonly linesPerRange: number;
+  /** With `auto`: the lines read until one decides the format, and the line that did. */
+  private readonly decider?: { decoder: JsonLinesDecoder; parser: ReturnType<typeof eventLineParser>; decidedAt?: number };
+
+  constructor(
+    private readonly path: string,
+    batchLines: number,
+    batchesPerRange: number,
+    private readonly format: EventFormat = 'auto',
+  ) {
+    this.linesPerRange = batchLines * batchesPerRange;
+    if (format === 'auto') {
+      const parser = eventLineParser('auto');
+      this.decider = { decoder: new JsonLinesDecoder({ parse: (text) => (parser.format ? undefined : parser.parse(text)) }), parser };
+    }
+  }
+
+  /** The ranges the chunk (the next bytes of the file) completes. */
+  push(chunk: Uint8Array): FileRange[] {
+    if (chunk.length) this.endsWithNewline = chunk[chunk.length - 1] === NEWLINE;
+    this.decide(chunk);
+    const ranges: FileRange[] = [];
+    for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, newline + 1)) {
+      if (++this.lines % this.linesPerRange === 0) ranges.push(this.cut(this.offset + newline + 1));
+    }
+    this.offset += chunk.length;
+    return ranges;
+  }
+
+  /** The last range: the lines after the last cut, the last one with or without its newline. */
+  end(): FileRange | undefined {
+    if (this.offset === this.rangeStart) return undefined;
+    // A last line without a newline still counts (the decoders count it at their end).
+    if (!this.endsWithNewline) this.lines++;
+    return this.cut(this.offset);
+  }
+
+  /** With `auto`, until a line decides: reads the chunk's lines as each range's own `auto` parser would. */
+  private decide(chunk: Uint8Array): void {
+    const decider = this.decider;
+    if (!decider || decider.decidedAt !== undefined) return;
+    const ignore = () => undefined;
+    decider.decoder.push(chunk, {
+      onEvent: ignore,
+      onError: ignore,
+      onLine: (line) => {
+        if (decider.decidedAt === undefined && decider.parser.format) decider.decidedAt = line;
+      },
+    });
+  }
+
+  private cut(end: number): FileRange {
+    // Ranges up to the one holding the deciding line are read with `auto` (see FormatDecider).
+    const decided = this.decider ? (this.decider.decidedAt !== undefined && this.decider.decidedAt <= this.rangeFirstLine ? this.decider.parser.format! : 'auto') : this.format;
+    const range: FileRange = { index: this.nextIndex++, path: this.path, start: this.rangeStart, end, firstLine: this.rangeFirstLine, format: decided };
+    this.rangeStart = end;
+    this.rangeFirstLine = this.lines;
+    return range;
+  }
+}
 
 /** The lines of one batch, as bytes, with where they are in the input. */
 export interface Block {
@@ -363,6 +474,7 @@ export class BlockRunner {
 
   run(unit: WorkUnit): BlockResult {
     if ('events' in unit) return this.runEvents(unit);
+    if ('path' in unit) return this.runRange(unit);
     const block = unit;
     const result: BlockResult = (this.current = { index: block.index, alerts: [], reports: [] });
     const lineErrors: { line: number; text: string }[] = block.oversized.map(({ line, bytes }) => ({
@@ -394,6 +506,51 @@ export class BlockRunner {
     // Within a batch, lines are read before the batch is pushed: their errors come first, in line order.
     lineErrors.sort((a, b) => a.line - b.line);
     result.reports.unshift(...lineErrors.map(({ text }) => ({ text })));
+    return result;
+  }
+
+  /**
+   * Reads the range from the file and runs it as the one-thread run reads and runs the same lines:
+   * the same decoder, batches cut at the same line numbers (the range starts at a boundary), line
+   * errors and the engine's reports in the order they come (as one engine writes them).
+   */
+  private runRange(range: FileRange): BlockResult {
+    const result: BlockResult = (this.current = { index: range.index, alerts: [], reports: [] });
+    const onError = (e: { line: number; reason: string }) => result.reports.push({ text: `${this.inputName}:${range.firstLine + e.line}: ${e.reason}\n` });
+    let file: number | undefined;
+    try {
+      file = openSync(range.path, 'r');
+      let batch: Record<string, unknown>[] = [];
+      const pushBatch = () => {
+        if (batch.length) this.engine.push(batch);
+        batch = [];
+      };
+      const handlers: JsonLinesHandlers = {
+        onEvent: ({ event }) => batch.push(event),
+        onError,
+        onLine: (line) => {
+          if (line % this.batchLines === 0) pushBatch();
+        },
+      };
+      // Guarded, the engine thread decodes the bytes (as in the one-thread run); unguarded, this thread does, lazily where the rules allow.
+      const feed =
+        this.engine instanceof GuardedEngine
+          ? this.engine.lines({ skipLines: 0, batchLines: this.batchLines, format: range.format })
+          : new JsonLinesDecoder({ ...lineReading(range.format, (this.engine as unknown as Engine).rulePlans(), eagerDecodeAsked(process.env)) });
+      for (let at = range.start; at < range.end; ) {
+        // A buffer of its own per read: the lazy decoder may keep the bytes it was given.
+        const bytes = Buffer.allocUnsafeSlow(Math.min(RANGE_READ_BYTES, range.end - at));
+        const read = readSync(file, bytes, 0, bytes.length, at);
+        if (read === 0) throw new Error(`${this.inputName} changed while it was read: it ends before byte ${range.end}`);
+        feed.push(read === bytes.length ? bytes : bytes.subarray(0, read), handlers);
+        at += read;
+      }
+      feed.end(handlers);
+      pushBatch();
+    } finally {
+      this.current = undefined;
+      if (file !== undefined) closeSync(file);
+    }
     return result;
   }
 
