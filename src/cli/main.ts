@@ -50,11 +50,13 @@ export async function usageText(): Promise<string> {
       budget (VIGIL_GUARD_BUDGET_MS, default 2000) or exhausts the thread's heap
       (VIGIL_GUARD_HEAP_MB, default 2048) is deactivated and the run goes on; --no-guard runs
       the engine on the main thread.
-      --threads <n> (default: the cores) runs n engines on n threads when every rule is a simple
+      --threads <n> (default 1) runs n engines on n threads when every rule is a simple
       rule fed by events whose functions run natively (no AGGREGATE BY, STATE MACHINE, SUPPRESS,
-      SOURCES rule = … nor sandboxed function): batches of 1024 lines go to whichever thread is
-      free, and alerts and errors are written in input order, byte for byte as with one thread.
-      Other rule sets run on one thread.
+      SOURCES rule = … nor sandboxed function): a plain file is cut into ranges each thread
+      reads itself, other input goes in batches of 1024 lines to whichever thread is free, and
+      alerts and errors are written in input order, byte for byte as with one thread. Other
+      rule sets run on one thread. One thread by default: it already uses two cores (reading
+      beside the engine).
       ${WEBHOOK_USAGE_TEXT}
   vigil check <rules file|dir>… [--ioc name[=path]]… [--table name[=path]]… [--sigma-pipeline <name|file>]
       Prints the diagnostics of rule files; exit 0 when they have no errors.

@@ -53,7 +53,6 @@
  *   engine's checkpoint (checkpointing.ts) cannot do.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
 import { languageOf } from '../engine/compile-source.js';
 import type { PushOptions, RuleInfo } from '../engine/types.js';
@@ -68,11 +67,6 @@ import { parseRules } from '../lang/parse.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { GuardedEngine } from '../runtime/guard/guarded-engine.js';
 import { readText, ruleFiles } from './io.js';
-
-/** `--threads` by default: the cores Node may use. */
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
-}
 
 /** The longest line the decoders read (JsonLinesDecoder's default); longer lines are reported and skipped. */
 const MAX_LINE_BYTES = 1024 * 1024;
