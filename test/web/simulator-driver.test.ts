@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatorDriver, type SimGenerator, type SimulatorLib } from '../../web/worker/simulator.js';
+import { MAX_SCORED, SimulatorDriver, type SimGenerator, type SimulatorLib } from '../../web/worker/simulator.js';
+import { scoreAlerts } from '../../src/simulate/index.js';
+import { alertTruthKey } from '../../web/worker/simulator-lib.js';
 import { simulatorLib } from '../../web/worker/simulator-lib.js';
 import { FakeTimer } from './fake-timer.js';
 
@@ -57,6 +59,40 @@ describe('simulator driver', () => {
     const s = d.status();
     expect(s).toMatchObject({ generated: 3, anomalies: 2, rejected: 1 });
     expect(s.score).toMatchObject({ truePositives: 1, falsePositives: 1, falseNegatives: 1, precision: 0.5, recall: 0.5 });
+  });
+
+  it('scores a long run as scoring every alert would: many alerts (more than it keeps) lose no detected key', () => {
+    // At 100k events/s the default rules raise more alerts than the driver keeps; the score must
+    // still equal scoreAlerts over every alert and every truth key (the oracle below keeps all).
+    const keys = Array.from({ length: 300 }, (_, i) => `u${i}@s`);
+    const taken = keys.map((truthKey, n) => ({ event: { n }, anomaly: true, truthKey }));
+    const gen: SimGenerator = { name: 'fake', take: (n) => taken.splice(0, n), inject: () => {}, now: 0, rate: 1 };
+    const lib: SimulatorLib = { ...simulatorLib, createGenerator: () => gen, mixGenerators: () => gen };
+    const d = new SimulatorDriver(lib, { push: () => 0 }, new FakeTimer());
+    d.configure({ mix: [{ generator: 'noise', weight: 1 }] });
+    d.step(keys.length);
+    const every: Record<string, unknown>[] = [];
+    const observe = (alert: { rule: string } & Record<string, unknown>) => {
+      every.push(alert);
+      d.observeAlert(alert);
+    };
+    // The early keys are detected first; then a flood of repeated alerts (false alarms on a few
+    // keys, alerts that name no key, and repeats of ten detected keys), then the rest of the keys.
+    for (const k of keys.slice(0, 200)) observe({ rule: 'brute force', user: k.split('@')[0], server: 's' });
+    for (let i = 0; i < 3 * MAX_SCORED; i++) {
+      if (i % 3 === 0) observe({ rule: 'login from bad ip', user: `x${i % 7}`, server: 's' });
+      else if (i % 3 === 1) observe({ rule: 'noise' });
+      else observe({ rule: 'brute force', user: `u${i % 10}`, server: 's' });
+    }
+    for (const k of keys.slice(200, 250)) observe({ rule: 'brute force', key: { user: k.split('@')[0], server: 's' } });
+    const oracle = scoreAlerts(every, keys.map((truthKey) => ({ event: {}, anomaly: true, truthKey })), alertTruthKey);
+    const score = d.status().score!;
+    expect(score.truePositives).toBe(250);
+    expect(score.falseNegatives).toBe(oracle.falseNegatives);
+    expect(score.truePositives).toBe(oracle.truePositives);
+    expect(score.recall).toBe(oracle.recall);
+    // Key-less alerts are each a false alarm: the driver keeps the last MAX_SCORED of them.
+    expect(score.falsePositives).toBe(7 + Math.min(MAX_SCORED, oracle.falsePositives - 7));
   });
 
   it('rejects bad settings and reports an unavailable simulator', () => {

@@ -68,6 +68,7 @@ export function trackedSimulatorLib(lib: SimulatorLib, tracker: QualityTracker):
       return new TrackedGenerator(lib.mixGenerators(parts, seed), tracker, undefined);
     },
     score: (alerts, truthKeys) => lib.score(alerts, truthKeys),
+    alertKey: (alert) => lib.alertKey(alert),
     relabel: lib.relabel ? (taken, stream) => lib.relabel!(taken, stream) : undefined,
   };
 }

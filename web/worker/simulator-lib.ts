@@ -40,6 +40,7 @@ export const simulatorLib: SimulatorLib = {
       [...truthKeys].map((truthKey) => ({ event: {}, anomaly: true, truthKey })),
       alertTruthKey,
     ),
+  alertKey: alertTruthKey,
   relabel(taken, stream) {
     for (const t of taken) {
       const e = t.event;

@@ -36,6 +36,8 @@ export interface SimulatorLib {
   mixGenerators(parts: { generator: SimGenerator; weight: number }[], seed?: number): SimGenerator;
   /** Scores alerts against the ground-truth keys of the anomalies generated so far. */
   score(alerts: readonly Alert[], truthKeys: ReadonlySet<string>): SimScore;
+  /** The ground-truth key an alert speaks about (what `score` matches), or undefined when it names none. */
+  alertKey(alert: Alert): string | undefined;
   /**
    * Renames the keys of stream `stream` (> 0) in place, so a fresh generator does not reuse the
    * keys of an earlier one that the engine still holds state for (state machines, windows).
@@ -73,8 +75,13 @@ const CHUNK = 2000;
 const BEHIND_MS = 2000;
 /** Resuming after a longer pause starts a fresh stream at the wall clock. */
 const MAX_CATCH_UP_MS = 30_000;
-/** Alerts and truth keys kept for scoring. */
-const MAX_SCORED = 20_000;
+/**
+ * Distinct truth keys, distinct alert keys and key-less alerts kept for scoring (each; the oldest
+ * go first). The score counts each key once, so one alert per key is all it needs: at 100k events/s
+ * the default rules raise tens of thousands of alerts in ten minutes, and keeping alerts by count
+ * (as before) dropped the alerts of keys still counted as truth — false misses.
+ */
+export const MAX_SCORED = 20_000;
 
 export const DEFAULT_SIMULATOR_SETTINGS: SimulatorSettings = {
   mix: [
@@ -116,7 +123,10 @@ export class SimulatorDriver {
   private rejected = 0;
   private behind = false;
   private truthKeys = new Set<string>();
-  private alerts: Alert[] = [];
+  /** One alert per distinct alert key (insertion order: the oldest first). */
+  private keyedAlerts = new Map<string, Alert>();
+  /** Alerts that name no key: each is a false positive. */
+  private unnamedAlerts: Alert[] = [];
   private cachedScore: SimScore | undefined;
   private scoreDirty = false;
   private error: string | undefined;
@@ -192,14 +202,21 @@ export class SimulatorDriver {
   /** Every alert the engine raises, for precision/recall. */
   observeAlert(alert: Alert): void {
     if (alert.rule.startsWith('vigil.')) return;
-    if (this.alerts.length >= MAX_SCORED) this.alerts.splice(0, this.alerts.length >> 1);
-    this.alerts.push(alert);
+    const key = this.lib?.alertKey(alert);
+    if (key === undefined) {
+      if (this.unnamedAlerts.length >= MAX_SCORED) this.unnamedAlerts.splice(0, this.unnamedAlerts.length >> 1);
+      this.unnamedAlerts.push(alert);
+    } else if (!this.keyedAlerts.has(key)) {
+      if (this.keyedAlerts.size >= MAX_SCORED) this.keyedAlerts.delete(this.keyedAlerts.keys().next().value!);
+      this.keyedAlerts.set(key, alert);
+    } else return;
     this.scoreDirty = true;
   }
 
   resetScore(): void {
     this.truthKeys = new Set();
-    this.alerts = [];
+    this.keyedAlerts = new Map();
+    this.unnamedAlerts = [];
     this.cachedScore = undefined;
     this.generated = 0;
     this.anomalies = 0;
@@ -258,7 +275,12 @@ export class SimulatorDriver {
       if (t.anomaly) {
         this.anomalies++;
         if (t.truthKey !== undefined && !this.truthKeys.has(t.truthKey)) {
-          if (this.truthKeys.size >= MAX_SCORED) this.truthKeys.clear();
+          if (this.truthKeys.size >= MAX_SCORED) {
+            // The oldest truth key goes, and its alert with it: neither a miss nor a false alarm.
+            const oldest = this.truthKeys.keys().next().value!;
+            this.truthKeys.delete(oldest);
+            this.keyedAlerts.delete(oldest);
+          }
           this.truthKeys.add(t.truthKey);
           this.scoreDirty = true;
           if (this.injected > 0) this.injected--;
@@ -296,9 +318,9 @@ export class SimulatorDriver {
   }
 
   private score(): SimScore | undefined {
-    if (!this.lib || (this.truthKeys.size === 0 && this.alerts.length === 0)) return undefined;
+    if (!this.lib || (this.truthKeys.size === 0 && this.keyedAlerts.size === 0 && this.unnamedAlerts.length === 0)) return undefined;
     if (this.scoreDirty || !this.cachedScore) {
-      this.cachedScore = this.lib.score(this.alerts, this.truthKeys);
+      this.cachedScore = this.lib.score([...this.keyedAlerts.values(), ...this.unnamedAlerts], this.truthKeys);
       this.scoreDirty = false;
     }
     return this.cachedScore;
