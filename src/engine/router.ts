@@ -384,13 +384,7 @@ export class Router<R extends RoutedRule> {
 /** Whether a candidate passes its tests: the inline equality, then the other checks. */
 function offered<R>(entry: Entry<R>, event: EventRecord): boolean {
   const name = entry.inlineName;
-  if (name !== undefined) {
-    const value = event[name];
-    // As `holds`: an object or function cannot be judged (its conversions are its own), so it passes.
-    if (typeof value === 'object' ? value === null : typeof value !== 'function') {
-      if (entry.inlineStrict ? value !== entry.inlineConstant : value != entry.inlineConstant) return false;
-    }
-  }
+  if (name !== undefined && !equalityHolds(event[name], entry.inlineStrict, entry.inlineConstant)) return false;
   return entry.checks === undefined || passes(entry.checks, event);
 }
 
@@ -399,15 +393,18 @@ function passes(checks: readonly Check[], event: EventRecord): boolean {
     const check = checks[i]!;
     const value = check.name !== undefined ? event[check.name] : check.read(event);
     const mode = check.mode;
-    if (mode === CheckMode.CALL) {
-      if (!check.passes(value)) return false;
-      continue;
-    }
-    // `holds` inline: an object or function cannot be judged (its conversions are its own), so it passes.
-    if (typeof value === 'object' ? value !== null : typeof value === 'function') continue;
-    if (mode === CheckMode.LOOSE ? value != check.constant : value !== check.constant) return false;
+    if (mode === CheckMode.CALL ? !check.passes(value) : !equalityHolds(value, mode === CheckMode.STRICT, check.constant)) return false;
   }
   return true;
+}
+
+/**
+ * EqualityConjunct.holds for `e.f == constant` / `e.f === constant`, without the call through the
+ * conjunct: an object or function cannot be judged (its conversions are its own), so it holds.
+ */
+function equalityHolds(value: unknown, strict: boolean, constant: string | number | undefined): boolean {
+  if (typeof value === 'object' ? value !== null : typeof value === 'function') return true;
+  return strict ? value === constant : value == constant;
 }
 
 function refreshSingle<R>(bucket: Bucket<R>): void {
