@@ -42,9 +42,12 @@ function input(): Buffer {
 }
 
 const saved = process.env.VIGIL_EAGER_DECODE;
+const savedScan = process.env.VIGIL_JSON_SCAN;
 afterEach(() => {
   if (saved === undefined) delete process.env.VIGIL_EAGER_DECODE;
   else process.env.VIGIL_EAGER_DECODE = saved;
+  if (savedScan === undefined) delete process.env.VIGIL_JSON_SCAN;
+  else process.env.VIGIL_JSON_SCAN = savedScan;
 });
 
 async function run(args: string[], eager: boolean) {
@@ -81,4 +84,18 @@ describe('vigil run, lazy against eager decoding', () => {
       expect(eager.stderr.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3 * 15);
     });
   }
+
+  it('scans the same in TypeScript (VIGIL_JSON_SCAN=ts) as in WebAssembly, guarded and not', async () => {
+    for (const args of [['--threads', '1', file], ['--no-guard', '--threads', '1', file]]) {
+      delete process.env.VIGIL_JSON_SCAN;
+      const wasm = await run([...args], false);
+      process.env.VIGIL_JSON_SCAN = 'ts';
+      const ts = await run([...args], false);
+      expect(ts.code).toBe(wasm.code);
+      expect(ts.stderr).toBe(wasm.stderr);
+      expect(ts.stdout).toBe(wasm.stdout);
+      expect(wasm.stdout).toMatch(/"rule":"G\d\.id\d"/);
+      expect(wasm.stderr).toMatch(/:\d+: nested deeper than 128\n/);
+    }
+  });
 });

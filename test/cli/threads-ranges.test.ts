@@ -205,3 +205,24 @@ describe('vigil run --threads over a plain file, by ranges', () => {
     }
   }, 300_000);
 });
+
+describe('a range of a file that shrank after it was cut', () => {
+  it('stops with an error naming the input and the byte it ends before (without the check, the read loop would never end)', async () => {
+    const { BlockRunner } = await import('../../src/cli/threads.js');
+    const { createNodeEngine } = await import('../../src/runtime/node.js');
+    const engine = await createNodeEngine({});
+    try {
+      const result = engine.addRules('RULE "every"\nSOURCES kind = "x"\nFILTER function (e) { return true; }\nSINK function (e) { return { n: e.n }; }\n');
+      expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const path = join(mkdtempSync(join(tmpdir(), 'vigil-range-shrunk-')), 'events.jsonl');
+      const text = Array.from({ length: 5 }, (_, n) => JSON.stringify({ kind: 'x', n })).join('\n') + '\n';
+      writeFileSync(path, text);
+      const runner = new BlockRunner(engine, 1024, 'events.jsonl', (alert) => JSON.stringify(alert), false);
+      // As if the main thread had counted the lines of a longer file, which was then cut short.
+      const range: FileRange = { index: 0, path, start: 0, end: text.length + 40, firstLine: 0, format: 'jsonl' };
+      expect(() => runner.run(range)).toThrow(`events.jsonl changed while it was read: it ends before byte ${text.length + 40}`);
+    } finally {
+      engine.dispose();
+    }
+  });
+});
