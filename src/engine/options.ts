@@ -77,8 +77,8 @@ export interface EngineOptions {
   clock?: Clock;
   /**
    * The clock the sandbox's CPU deadline is measured on, in ms. Defaults to wall time; the Node
-   * runtime passes the process's CPU time, so a process descheduled on a busy machine does not
-   * lose rules that did little work.
+   * runtime passes an estimate of its thread's CPU time (threadCpuEstimateMs in src/targets/node.ts),
+   * so neither a busy machine nor the process's other threads cost a rule the work it did not do.
    */
   cpuClock?: () => number;
   /**

@@ -3,4 +3,4 @@
  * bench/watermark.mjs, which loads an older build's dist/runtime/node.js as its baseline).
  * The factory itself is src/targets/node.ts.
  */
-export { createNodeEngine, processCpuMs } from '../targets/node.js';
+export { createNodeEngine, processCpuMs, threadCpuEstimateMs } from '../targets/node.js';
