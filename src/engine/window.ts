@@ -11,7 +11,8 @@
  * moves and which keys have data in them, pane expiry. The events stay here, in an array per slot
  * id, so HAVING receives them. Inserts are buffered and cross into the module in batches: lateness,
  * re-fired windows and the next window end are computed here from the spec and the watermark, so
- * a batch crosses only when a window is due, a pane expires, or the store is read.
+ * a batch crosses when PENDING_INSERTS have gathered, a window is due, a pane expires, or the store
+ * is read.
  */
 import { LATE_SLOT, type WindowBuffers, type FiredWindows, type WindowBufferFactory } from './ports.js';
 
@@ -54,6 +55,15 @@ function firstAbove(x: number, step: number): number {
   else if (s - step > x) s -= step;
   return s;
 }
+
+/**
+ * Inserts buffered before they cross into the module (one crossing of CHUNK_EVENTS in
+ * src/wasm/window-buffers.ts). Without a bound the whole of a window's inserts crossed when it
+ * closed: at 100k events/s with one-minute windows, millions of inserts made that one push take
+ * about a second (the web app's worker stalled for seconds at every minute), and the pending
+ * arrays doubled the memory the window's events already held.
+ */
+export const PENDING_INSERTS = 4096;
 
 const LATE: { late: true } = Object.freeze({ late: true });
 const NONE_REFIRED: { late: false; refired: FiredWindow<never>[] } = Object.freeze({ late: false, refired: Object.freeze([]) as unknown as FiredWindow<never>[] });
@@ -123,6 +133,7 @@ export class WindowStore<E> {
     this.#pKeys.push(key);
     this.#pEvents.push(event);
     if (this.#pValues) this.#pValues.push(this.#value!(event));
+    if (this.#pTimes.length >= PENDING_INSERTS) this.#flush();
     const paneExpiry = floorTo(floorTo(t, this.paneMs), slideMs) + lengthMs + allowedLatenessMs;
     if (paneExpiry < this.nextPurge) this.nextPurge = paneExpiry;
     const first = firstAbove(t - lengthMs, slideMs);
