@@ -25,7 +25,11 @@ export class Metrics {
   report(rules: readonly LiveRule[]): EngineMetrics {
     const byRule: EngineMetrics['rules'] = {};
     // defineProperty: a rule may be named `__proto__`.
-    for (const rule of rules) Object.defineProperty(byRule, rule.name, { value: { ...rule.state.stats, state: rule.state.status }, enumerable: true, writable: true, configurable: true });
-    return { ...this.counters, eventsPerSecond: this.rate.perSecond(), rules: byRule };
+    let windowEvents = 0;
+    for (const rule of rules) {
+      Object.defineProperty(byRule, rule.name, { value: { ...rule.state.stats, state: rule.state.status }, enumerable: true, writable: true, configurable: true });
+      windowEvents += rule.state.windows?.heldEvents ?? 0;
+    }
+    return { ...this.counters, eventsPerSecond: this.rate.perSecond(), windowEvents, rules: byRule };
   }
 }

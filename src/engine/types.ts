@@ -122,6 +122,11 @@ export interface EngineMetrics {
   reentries: number;
   /** Events whose time was too far ahead (vigil.future): they moved no event time. */
   quarantined: number;
+  /**
+   * Events held in the open windows of every rule (a rule's each counted; an event in several
+   * sliding windows of one rule once): what a checkpoint saves of them, and so its size and cost.
+   */
+  windowEvents: number;
   rules: Record<string, RuleInfo['stats'] & { state: RuleInfo['state'] }>;
 }
 

@@ -89,6 +89,8 @@ export class WindowStore<E> {
   private nextEnd = Infinity;
   /** The earliest time at which some pane can be dropped. */
   private nextPurge = Infinity;
+  /** Events held (pending or filed by slot), until their pane expires. */
+  #held = 0;
 
   /**
    * `buffers` makes the module side (createHotPaths(...).windowBuffers); `value`, when given,
@@ -112,6 +114,14 @@ export class WindowStore<E> {
     return this.watermark;
   }
 
+  /**
+   * Events held in open panes (an event counts once however many sliding windows it is in): what a
+   * snapshot of this store saves.
+   */
+  get heldEvents(): number {
+    return this.#held;
+  }
+
   get openPaneCount(): number {
     this.#flush();
     return this.#buffers.paneCount;
@@ -133,6 +143,7 @@ export class WindowStore<E> {
     this.#pKeys.push(key);
     this.#pEvents.push(event);
     if (this.#pValues) this.#pValues.push(this.#value!(event));
+    this.#held++;
     if (this.#pTimes.length >= PENDING_INSERTS) this.#flush();
     const paneExpiry = floorTo(floorTo(t, this.paneMs), slideMs) + lengthMs + allowedLatenessMs;
     if (paneExpiry < this.nextPurge) this.nextPurge = paneExpiry;
@@ -194,6 +205,7 @@ export class WindowStore<E> {
           store.#pKeys.push(key);
           store.#pEvents.push(event);
           if (store.#pValues) store.#pValues.push(value!(event));
+          store.#held++;
         }
       }
     }
@@ -267,6 +279,7 @@ export class WindowStore<E> {
     const freed = out.freed;
     for (let i = 0; i < freed.length; i++) {
       const slot = freed[i]!;
+      this.#held -= events[slot]?.length ?? 0;
       events[slot] = undefined;
       this.#keys[slot] = undefined;
       this.#keyTexts[slot] = undefined;

@@ -198,6 +198,17 @@ class LongTaskTrace {
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** The longest run of consecutive values for which `test` holds. */
+function longestRun(values: readonly number[], test: (x: number) => boolean): number {
+  let longest = 0;
+  let run = 0;
+  for (const x of values) {
+    run = test(x) ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
 const percent = (x: number | undefined): number | null => (x === undefined ? null : round1(100 * x));
 
 /** The page's JavaScript heap in use (performance.memory, Chromium's). */
@@ -310,6 +321,8 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
       let lastEvents = startEvents;
       let lastAt = t0;
       let v = 0;
+      const pausedBanner = page.locator('[data-testid=checkpoint-paused-banner]');
+      let pausedBannerSeen = false;
       while (Date.now() - t0 < SECONDS * 1000) {
         // Drive the clock by the work itself: a view switch, then the samples, about once a second.
         const view = VIEWS[v++ % VIEWS.length]!;
@@ -323,6 +336,7 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
         workerHeaps.push(await workerHeap.used());
         pageHeaps.push(await pageHeap(page));
         rendererRss.push(await rendererMemory(browserCdp));
+        pausedBannerSeen ||= await pausedBanner.isVisible();
         if (process.env.VIGIL_RATE_VERBOSE) {
           const last = switches.at(-1)!;
           console.log(
@@ -342,6 +356,8 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
       await setRate(page, DEFAULT_RATE);
       await expect.poll(async () => (await simulatorScore(page)).eventTime - fastEnd, { timeout: DRAIN_MS * 3, interval: 2000 }).toBeGreaterThan(DRAIN_MS);
       const atRate = await simulatorScore(page);
+      // The fast run's windows have closed: checkpoints are taken again and the banner goes.
+      await expect.poll(() => pausedBanner.isVisible(), { timeout: 30_000 }).toBe(false);
 
       // The trace holds the switches made while it ran, in order: the first ones.
       traced.switchCpu.forEach((c, i) => {
@@ -371,6 +387,10 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
         eventsPerSecondMean: Math.round(total / seconds),
         // Per-second samples are lumpy (the status bar updates a few times a second): the median.
         eventsPerSecondMedian: Math.round(quantile(perSecond.slice(3), 0.5)),
+        // Seconds in a row the worker took (almost) no events: it stalled (the first 3 s excluded, the rate still rising).
+        longestStallSeconds: longestRun(perSecond.slice(3), (x) => x < RATE / 10),
+        secondsStalled: perSecond.slice(3).filter((x) => x < RATE / 10).length,
+        checkpointPausedBannerSeen: pausedBannerSeen,
         longTasks: longTasks.length,
         longTaskMaxMs: Math.round(Math.max(0, ...longTasks)),
         longTaskP95Ms: Math.round(quantile(longTasks, 0.95)),
@@ -400,6 +420,11 @@ describe.skipIf(!chromiumAvailable())(`the simulator at ${RATE} events/s with th
 
       expect(deactivated).toEqual([]);
       expect(total).toBeGreaterThan(0);
+      // At 100k/s the default rules' windows hold millions of events: checkpoints pause, and say so.
+      expect(pausedBannerSeen).toBe(true);
+      // Generous: the engine worker never stops taking events for long (checkpoints of the full
+      // windows stopped it for 3–10 s before they paused).
+      expect(figures.longestStallSeconds).toBeLessThanOrEqual(3);
       expect(Math.min(...workerHeaps)).toBeGreaterThan(0);
       expect(Math.max(...workerHeaps)).toBeLessThan(1536 * MiB);
       expect(Math.max(...pageHeaps)).toBeLessThan(1536 * MiB);

@@ -82,6 +82,13 @@ export class AppShell extends LitElement {
       .banner b {
         color: var(--err);
       }
+      .banner.notice {
+        background: color-mix(in srgb, var(--warn) 12%, transparent);
+        border-bottom-color: var(--warn);
+      }
+      .banner.notice b {
+        color: var(--warn);
+      }
       nav {
         position: relative;
         display: flex;
@@ -410,6 +417,23 @@ export class AppShell extends LitElement {
     </div>`;
   }
 
+  /** While checkpoints are skipped for the events the windows hold: one banner saying so and why. */
+  private checkpointBanner() {
+    const p = this.data.store.metrics?.checkpointPaused;
+    if (!p) return nothing;
+    const saved = this.data.store.metrics?.checkpoint;
+    return html`<div class="banner notice" role="status" data-testid="checkpoint-paused-banner">
+      <b>Checkpoints paused</b>
+      <span data-testid="checkpoint-paused-cause"
+        >the open windows hold ${fmtCount(p.windowEvents)} events, over the ${fmtCount(p.limit)} a checkpoint saves (since ${fmtClock(p.since)}).</span
+      >
+      <span class="dim"
+        >They resume when the windows hold fewer (lower the simulator's rate, or wait for them to close). The live engine is unaffected; a reload now
+        ${saved ? `restores the save of ${fmtClock(saved.time)}` : 'starts with empty windows'}.</span
+      >
+    </div>`;
+  }
+
   override render() {
     const store = this.data.store;
     const m = store.metrics;
@@ -467,7 +491,7 @@ export class AppShell extends LitElement {
               : html`<span>starting…</span>`}
         </span>
       </nav>
-      <div class="banner-slot">${this.storageBanner()}</div>
+      <div class="banner-slot">${this.storageBanner()}${this.checkpointBanner()}</div>
       <main>${this.view()}</main>
       <div class="toasts" aria-live="polite">
         ${store.toasts.map((t) => html`<div class="toast ${t.kind}" data-testid="toast" @click=${() => store.dismiss(t.id)}>${t.text}</div>`)}

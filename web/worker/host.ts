@@ -168,6 +168,7 @@ export class WorkerHost implements VigilWorkerApi, QualityApi {
       {
         simulator: () => this.s.simulator.status(),
         checkpoint: () => this.s.checkpoints.lastSaved,
+        checkpointPaused: () => this.s.checkpoints.paused,
         flows: () => this.s.flows.summary(),
         ruleStatesChanged: () => this.s?.debugger.rulesChanged(),
       },

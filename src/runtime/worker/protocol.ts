@@ -179,6 +179,8 @@ export interface MetricsSnapshot {
   listsVersion: number;
   /** The last engine checkpoint saved (IndexedDB), when any. */
   checkpoint?: CheckpointInfo;
+  /** Set while checkpoints are not taken because the open windows hold too many events. */
+  checkpointPaused?: CheckpointPause;
   /** Statistics of the flow events the engine saw (absent until the first flow). */
   flows?: FlowSummary;
   /** A host that reads its own event source (the widget's): how that goes. */
@@ -201,6 +203,19 @@ export interface CheckpointInfo {
   /** Processing time it was taken (epoch ms). */
   time: number;
   bytes: number;
+}
+
+/**
+ * Checkpoints skipped: the open windows hold more events than a checkpoint may save (a checkpoint
+ * of millions of events took the engine worker seconds and hundreds of MiB to encode).
+ */
+export interface CheckpointPause {
+  /** Processing time of the first checkpoint skipped (epoch ms). */
+  since: number;
+  /** Events held in open windows at the last one skipped (EngineMetrics.windowEvents). */
+  windowEvents: number;
+  /** The most events a checkpoint saves. */
+  limit: number;
 }
 
 // ── state-machine debugger ─────────────────────────────────────────────────

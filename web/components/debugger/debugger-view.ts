@@ -332,7 +332,9 @@ export class DebuggerView extends LitElement {
         ? `Not restored at load: ${store.ready.checkpoint.reason}`
         : 'The worker saves the engine state every 10 s and when the page is hidden';
     return html`<span data-testid="checkpoint-info" data-time=${cp?.time ?? 0} data-restored=${String(!!restored)} title=${title}>
-      ${cp ? html`checkpoint <b>${fmtAgo(cp.time)}</b> · ${fmtBytes(cp.bytes)}` : 'no checkpoint yet'}${restored ? html` · <span style="color:var(--ok)">restored at load</span>` : nothing}
+      ${cp ? html`checkpoint <b>${fmtAgo(cp.time)}</b> · ${fmtBytes(cp.bytes)}` : 'no checkpoint yet'}${restored ? html` · <span style="color:var(--ok)">restored at load</span>` : nothing}${store.metrics?.checkpointPaused
+        ? html` · <span style="color:var(--warn)" data-testid="checkpoint-paused">paused: windows too full</span>`
+        : nothing}
     </span>`;
   }
 

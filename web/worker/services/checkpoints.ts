@@ -3,7 +3,7 @@
  * CHECKPOINT_EVERY_MS and when the page asks (e.g. on pagehide), and brought back at load when it
  * was taken over the rules and lists that were saved with it.
  */
-import type { CheckpointInfo, WorkerReady } from '../../../src/runtime/worker/protocol.js';
+import type { CheckpointInfo, CheckpointPause, WorkerReady } from '../../../src/runtime/worker/protocol.js';
 import type { StoredState } from '../persistence.js';
 import { ruleRecords, stateSignature, STORE_FORMAT, type CheckpointRecord } from '../records.js';
 import { messageOf, type HostContext } from './context.js';
@@ -13,10 +13,21 @@ import type { SimulatorService } from './simulator.js';
 /** Engine checkpoints are saved this often (and when the page asks, e.g. on pagehide). */
 export const CHECKPOINT_EVERY_MS = 10_000;
 
+/**
+ * The most events the open windows may hold for a checkpoint to be taken (EngineMetrics.windowEvents):
+ * about 15 MiB and 0.2 s of the engine worker's time. Above it checkpoints are skipped until the
+ * windows hold fewer, and the app says so: at 100k events/s the default rules' one-minute windows
+ * hold 2–3 million events, whose checkpoint took the worker 10 s every 30 s and hundreds of MiB (and
+ * was then refused by the 64 MiB limit of persistence.ts).
+ */
+export const CHECKPOINT_MAX_WINDOW_EVENTS = 100_000;
+
 export type CheckpointRestore = NonNullable<WorkerReady['checkpoint']>;
 
 export class CheckpointsService {
   private last: CheckpointInfo | undefined;
+  /** Set while checkpoints are skipped for the events the windows hold. */
+  paused: CheckpointPause | undefined;
   private saving: Promise<CheckpointInfo | undefined> | undefined;
 
   constructor(
@@ -32,6 +43,7 @@ export class CheckpointsService {
 
   forget(): void {
     this.last = undefined;
+    this.paused = undefined;
   }
 
   /**
@@ -69,6 +81,12 @@ export class CheckpointsService {
     // Wait for the rule and list writes, so the signature describes what the store holds.
     await this.ctx.persistence.settled();
     const engine = this.ctx.engine;
+    const windowEvents = engine.metrics().windowEvents;
+    if (windowEvents > CHECKPOINT_MAX_WINDOW_EVENTS) {
+      this.paused = { since: this.paused?.since ?? Date.now(), windowEvents, limit: CHECKPOINT_MAX_WINDOW_EVENTS };
+      return undefined;
+    }
+    this.paused = undefined;
     const status = this.simulator.status();
     const bytes = engine.checkpoint({ eventTime: status.eventTime, stream: this.simulator.driver.streamNumber });
     const record: CheckpointRecord = {

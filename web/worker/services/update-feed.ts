@@ -13,6 +13,7 @@ import {
   UPDATE_INTERVAL_MS,
   type AlertEnvelope,
   type CheckpointInfo,
+  type CheckpointPause,
   type FlowSummary,
   type MetricsSnapshot,
   type SimulatorStatus,
@@ -26,6 +27,7 @@ import { TrafficTops } from '../top-sources.js';
 export interface FeedSources {
   simulator(): SimulatorStatus;
   checkpoint(): CheckpointInfo | undefined;
+  checkpointPaused?(): CheckpointPause | undefined;
   flows(): FlowSummary | undefined;
   /** The host's own event source, for a host that reads one (the widget's). */
   source?(): SourceStatus | undefined;
@@ -120,6 +122,7 @@ export class UpdateFeed {
       this.sources.ruleStatesChanged();
     }
     const checkpoint = this.sources.checkpoint();
+    const checkpointPaused = this.sources.checkpointPaused?.();
     const flows = this.sources.flows();
     const source = this.sources.source?.();
     return {
@@ -134,6 +137,7 @@ export class UpdateFeed {
       rulesVersion: this.rulesVersion,
       listsVersion: this.listsVersion,
       ...(checkpoint ? { checkpoint: { ...checkpoint } } : {}),
+      ...(checkpointPaused ? { checkpointPaused: { ...checkpointPaused } } : {}),
       ...(flows ? { flows } : {}),
       ...(source ? { source: { ...source } } : {}),
     };
