@@ -73,4 +73,33 @@ describe.skipIf(!chromiumAvailable())('Quality view (built app) in Chromium', ()
 
     expect(app.errors).toEqual([]);
   });
+
+  it('long lists show the newest 50 rows, and "Show more" the next ones', async () => {
+    const page = app.page;
+    // The default generators, whatever the test before chose.
+    await page.goto(`${app.server.url}?reset#/simulator`);
+    await page.locator('[data-testid=live-status]').getByText('simulator running').waitFor({ timeout: 30_000 });
+    // A fast burst: its anomalies are misses (pending) until their one-minute windows close.
+    await page.locator('#rate').fill('20000');
+    await page.locator('#rate').dispatchEvent('change');
+    await page.locator('[data-testid=sim-apply]').click();
+    await page.goto(`${app.server.url}#/quality`);
+    // The list's own heading counts the misses (up to the newest 200): the rows are held to it.
+    const heading = page.getByText(/^Misses \(/);
+    const listed = async () => Number(/^Misses \(([\d,]+)/.exec((await heading.textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? 0);
+    await expect.poll(listed, { timeout: 60_000 }).toBeGreaterThan(60);
+    const rows = page.locator('[data-testid=quality-miss-row]');
+    const more = page.locator('[data-testid=quality-more][data-list=misses]');
+    await more.scrollIntoViewIfNeeded();
+    expect(await rows.count()).toBe(50);
+    expect(await more.textContent()).toMatch(/Show \d+ more/);
+    await more.click();
+    await expect.poll(async () => rows.count()).toBeGreaterThan(50);
+    const total = await listed();
+    expect(await rows.count()).toBeLessThanOrEqual(Math.min(100, total));
+    // Each row a different key.
+    const keys = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-key')));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(app.errors).toEqual([]);
+  });
 });
