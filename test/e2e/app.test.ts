@@ -56,6 +56,19 @@ describe.skipIf(!chromiumAvailable())('web app (built) in Chromium', () => {
     });
   });
 
+  it('colours the rules shown when the view opens (lexed in the checker worker)', async () => {
+    await app.page.goto(`${app.server.url}#/rules`);
+    const textarea = app.page.locator('[data-testid=rule-textarea]');
+    await expect.poll(async () => (await textarea.inputValue()).length).toBeGreaterThan(0);
+    const text = await textarea.inputValue();
+    // The oracle: RULE at the start of a line, counted in the text itself, not by the lexer.
+    const rules = text.match(/^\s*RULE\b/gm)?.length ?? 0;
+    expect(rules).toBeGreaterThan(0);
+    const keywords = app.page.locator('[data-testid=highlight] span.tok-keyword', { hasText: /^RULE$/ });
+    await expect.poll(() => keywords.count(), { timeout: 10_000 }).toBe(rules);
+    expect(app.errors).toEqual([]);
+  });
+
   it('marks a syntax error at its line, then applies the fixed rule and shows its alerts', async () => {
     await app.page.goto(`${app.server.url}#/rules/new`);
     const textarea = app.page.locator('[data-testid=rule-textarea]');

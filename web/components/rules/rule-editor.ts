@@ -18,7 +18,7 @@ import { live } from 'lit/directives/live.js';
 import { tokenize } from '../../../src/lang/index.js';
 import type { Diagnostic } from '../../../src/lang/diagnostic.js';
 import { highlight, segmentLines } from '../../lib/highlight.js';
-import { checkVgl } from '../../lib/rule-check.js';
+import { checkVgl, tokenizeVgl } from '../../lib/rule-check.js';
 import { diagnosticsToMarkers, lineStarts, markersByLine, offsetOf, type Marker } from '../../lib/markers.js';
 import { baseStyles } from '../shared/styles.js';
 
@@ -28,6 +28,14 @@ type Tokens = ReturnType<typeof tokenize>;
 /** Lexed rule texts shared by the editors (by language and text), the most recent last. */
 const lexedTexts = new Map<string, Tokens>();
 const LEXED_TEXTS = 8;
+
+/** Keeps a text's tokens in the shared cache (the LEXED_TEXTS most recent). */
+function remember(language: string, text: string, tokens: Tokens): void {
+  const key = `${language}\n${text}`;
+  lexedTexts.delete(key);
+  lexedTexts.set(key, tokens);
+  if (lexedTexts.size > LEXED_TEXTS) lexedTexts.delete(lexedTexts.keys().next().value!);
+}
 /** The last check made by any editor: its text, lists and language, and its diagnostics. */
 let lastCheck: { key: string; diagnostics: Diagnostic[] } | undefined;
 
@@ -64,7 +72,8 @@ export class RuleEditor extends LitElement {
   private checkAgain = false;
   /** The last text's tokens: a render for anything else (markers, lists) does not lex again. */
   private lexed: { text: string; language: string; tokens: Tokens } | undefined;
-  private lexTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The text being lexed in the checker's worker, if any. */
+  private lexing: string | undefined;
 
   constructor() {
     super();
@@ -304,8 +313,6 @@ export class RuleEditor extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.checkTimer);
-    clearTimeout(this.lexTimer);
-    this.lexTimer = undefined;
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
@@ -446,26 +453,40 @@ export class RuleEditor extends LitElement {
   }
 
   /**
-   * The highlight's tokens. Lexing the default rules takes tens of milliseconds: the lexed texts
-   * are shared by every editor (an editor made anew, e.g. on a rule's first selection), and a text not
-   * lexed yet when the editor is first drawn shows plain for one task and is lexed in the next, so
-   * opening the view is not one long task. While typing, the text is lexed at once.
+   * The highlight's tokens. Lexing the default rules takes 30–40 ms: the lexed texts are shared by
+   * every editor (an editor made anew, e.g. on a rule's first selection), and a text not lexed yet
+   * when the editor is first drawn shows plain until the checker's worker has lexed it (a few ms
+   * later), so opening the view runs no long task. While typing, the text is lexed at once (the
+   * colours must follow each keystroke).
    */
   private tokens(text: string): Tokens {
     if (this.lexed?.text !== text || this.lexed.language !== this.language) {
       const cached = lexedTexts.get(`${this.language}\n${text}`);
       if (cached) this.lexed = { text, language: this.language, tokens: cached };
-      else if (!this.hasUpdated) {
-        clearTimeout(this.lexTimer);
-        this.lexTimer = setTimeout(() => {
-          this.lexTimer = undefined;
-          this.lex(this.text);
-          this.requestUpdate();
-        }, 0);
+      else if (!this.hasUpdated || this.lexing === text) {
+        this.lexAway(text);
         return [];
       } else this.lex(text);
     }
     return this.lexed!.tokens;
+  }
+
+  /** Lexes `text` in the checker's worker, then redraws if the editor still shows it. */
+  private lexAway(text: string): void {
+    if (this.lexing === text) return;
+    this.lexing = text;
+    const language = this.language;
+    const lexed = language === 'sigma' ? Promise.resolve<Tokens>([]) : tokenizeVgl(text);
+    lexed
+      .catch((): Tokens => [])
+      .then((tokens) => {
+        if (this.lexing === text) this.lexing = undefined;
+        remember(language, text, tokens);
+        if (this.text === text && this.language === language) {
+          this.lexed = { text, language, tokens };
+          this.requestUpdate();
+        }
+      });
   }
 
   private lex(text: string): void {
@@ -476,10 +497,7 @@ export class RuleEditor extends LitElement {
       tokens = [];
     }
     this.lexed = { text, language: this.language, tokens };
-    const key = `${this.language}\n${text}`;
-    lexedTexts.delete(key);
-    lexedTexts.set(key, tokens);
-    if (lexedTexts.size > LEXED_TEXTS) lexedTexts.delete(lexedTexts.keys().next().value!);
+    remember(this.language, text, tokens);
   }
 
   override render() {
