@@ -10,7 +10,7 @@
  * is joined into one string and encoded with a single `TextEncoder.encodeInto`, next to an array
  * of the keys' lengths; the module splits the bytes and hashes each key (XXH64) itself. A key is
  * hashed as the UTF-8 of its string (lone surrogates become U+FFFD, as `TextEncoder` does), so
- * batch and single-key calls always agree. A `hasMany` of fewer than 8 keys asks `has` key by key
+ * batch and single-key calls always agree. A `hasMany` of fewer than 4 keys asks `has` key by key
  * (cheaper than a batch's fixed cost). Memory growth during a call detaches the host's views;
  * they are re-created after every call that may allocate (see Scratch).
  */
@@ -37,10 +37,11 @@ const DATA_OFFSET = RESULTS_OFFSET + CHUNK_KEYS;
 
 /**
  * `hasMany` of fewer keys asks `has` key by key: a batch's fixed cost (the result array, the
- * joined chunk's encodeInto, the crossing) is 250–500 ns, about what has() costs for 2–3 keys;
- * the two break even near 8 keys (IPv4 and 32-character keys, 20,000 keys in the set).
+ * joined chunk's encodeInto, the crossing) is 250–500 ns, about what has() costs for 2–3 keys.
+ * Where they break even depends on the table: in cache (20,000–300,000 keys) near 6–8 keys, at
+ * 3,000,000 keys near 3–4, because a batch overlaps its keys' cache misses and has() cannot.
  */
-const SMALL_BATCH = 8;
+const SMALL_BATCH = 4;
 
 /** Keys up to this many UTF-16 units are copied by a JS loop when ASCII (see `has`). */
 const ASCII_LOOP_MAX = 16;

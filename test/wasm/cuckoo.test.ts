@@ -522,8 +522,8 @@ describe('cuckoo IOC set: lifecycle', () => {
 });
 
 describe('cuckoo IOC set: hasMany batches', () => {
-  it('answers batches below 8 keys (asked key by key) as batches of 8 and more do, for every kind of key', () => {
-    // Batches of fewer than 8 keys go through has(), larger ones through the joined chunk: both
+  it('answers batches below 4 keys (asked key by key) as larger batches do, for every kind of key', () => {
+    // Batches of fewer than 4 keys go through has(), larger ones through the joined chunk: both
     // must give each key the meaning TextEncoder gives it (lone surrogates → U+FFFD), including a
     // surrogate pair split across two keys of the batch, the empty string and a key over 64 KiB.
     const encoder = new TextEncoder();
@@ -548,12 +548,12 @@ describe('cuckoo IOC set: hasMany batches', () => {
             expect(got[i]).toBe(set.has(k) ? 1 : 0);
             if (held.has(meaning(k))) expect(got[i]).toBe(1);
           });
-          // The same keys inside a batch of 8 or more (the chunk path) get the same answers.
+          // The same keys inside a batch of 9 or more (the chunk path) get the same answers.
           const padded = [...batch, ...Array.from({ length: 8 }, () => 'pad')];
           expect([...set.hasMany(padded).subarray(0, n)]).toEqual([...got]);
         }
       }
-      // '\uFFFDq' means what the added '\uDE00q' means, in a batch of one and of eight.
+      // '\uFFFDq' means what the added '\uDE00q' means, in a batch of one (has) and of eight (chunk).
       expect(set.hasMany(['\uFFFDq'])[0]).toBe(1);
       expect(set.hasMany(Array.from({ length: 8 }, () => '\uFFFDq'))).toEqual(new Uint8Array(8).fill(1));
       set.dispose();
