@@ -10,10 +10,14 @@
  * peers are much slower (pure JavaScript): they run on `peerKeys` keys and `peerLookups` look-ups,
  * beside a Vigil filter and a Set of the same keys. A last section repeats Vigil against the Set
  * with IPv4 strings (short keys, copied into WebAssembly memory by a different path).
+ * Optional sections (the Node driver turns them on): has() and hasMany() by set size beside the
+ * Set, split into JavaScript and the module's own time (`exports`: the module alone on keys already
+ * in its memory), and hasMany in small batches, as the engine's IOC stage makes them.
  * Memory: the filter's own byteSize; for the Set (and peers that cannot tell their size) only
  * when the host passes `heapUsed` (Node with --expose-gc), else n/a.
  */
 import type { IocSet } from '../engine/ports.js';
+import type { VigilExports } from '../wasm/exports.js';
 import type { HotPaths } from '../wasm/hotpaths.js';
 import { median, now, seededRandom, type BenchResult, type Progress } from './common.js';
 
@@ -57,6 +61,20 @@ export interface IocBenchOptions {
   peerLookups?: number;
   /** The IPv4 section (Vigil and Set only, at the target FPP 0.1 %). */
   ipv4?: boolean;
+  /**
+   * Set sizes below `keys` to repeat Vigil's has() and hasMany() and the Set's has at (FPP 0.1 %,
+   * the first `size` keys, their own look-ups): how the figures change as the table outgrows the
+   * caches. The `keys` row of this curve is the main section's 0.1 % row. Default: none.
+   */
+  sizes?: number[];
+  /** hasMany in batches of these many keys, at `keys` keys and FPP 0.1 % (ns per key, in the notes). Default: none. */
+  batchSizes?: number[];
+  /**
+   * The module's raw exports, when the host has them: each size then also times the module alone
+   * (keys already UTF-8 in its memory: XXH64 and the look-up, no string crossing), which splits
+   * has() and hasMany() into JavaScript and WebAssembly time.
+   */
+  exports?: VigilExports;
   /**
    * The clock of every timing, in ms (default: wall time, `performance.now`). The Node driver's
    * `--cpu-time` passes the process's CPU time: on a shared machine a wall clock also counts the
@@ -216,12 +234,13 @@ export function runIocBench(hot: HotPaths, options: IocBenchOptions = {}): Bench
     );
   }
 
-  /** Vigil's row: its has() timed interleaved with the Set's on the same look-ups. */
-  function vigilRow(structure: string, fpp: number, members: string[], probe: Probe, extraAbsent: string[], set: Set<string>): Row {
+  /** Vigil's row: its has() timed interleaved with the Set's on the same look-ups; `extra` runs while the filter exists. */
+  function vigilRow(structure: string, fpp: number, members: string[], probe: Probe, extraAbsent: string[], set: Set<string>, extra?: (filter: IocSet) => void): Row {
     const { built: filter, buildMs, bytes } = buildVigil(members, fpp);
     try {
       const [nsHas, setNsHas] = timeInterleaved(probe.all.length, REPS, [hasPass(filter, probe), hasPass(set, probe)], clock) as [number, number];
       const [nsHasMany] = timeInterleaved(probe.all.length, REPS, [() => filter.hasMany(probe.all)[0]!], clock) as [number];
+      extra?.(filter);
       const absentHits = countOnes(filter.hasMany(probe.absent)) + countOnes(filter.hasMany(extraAbsent));
       return {
         structure,
@@ -309,15 +328,118 @@ export function runIocBench(hot: HotPaths, options: IocBenchOptions = {}): Bench
   const fingerprintBits: string[] = [];
   const set = build(() => new Set(members));
   const setPairedNs: number[] = [];
+  const batchNs: string[] = [];
+  const BATCHES = options.batchSizes ?? [];
+  /** hasMany over the look-ups cut into batches of `size` keys, ns per key. */
+  const batchPasses = (filter: IocSet) => {
+    for (const size of BATCHES) {
+      const batches: string[][] = [];
+      for (let i = 0; i + size <= probe.all.length; i += size) batches.push(probe.all.slice(i, i + size));
+      const keys = batches.length * size;
+      const [ns] = timeInterleaved(keys, REPS, [() => batches.reduce((hits, batch) => hits + filter.hasMany(batch)[0]!, 0)], clock) as [number];
+      batchNs.push(`${size}: ${ns.toFixed(0)}`);
+    }
+  };
   for (const fpp of FPPS) {
     progress(`target FPP ${percent(fpp)}: vigil and Set.has on ${N.toLocaleString('en-US')} keys`);
-    const row = vigilRow(`vigil cuckoo @${percent(fpp)}`, fpp, members, probe, extraAbsent, set.built);
+    const row = vigilRow(`vigil cuckoo @${percent(fpp)}`, fpp, members, probe, extraAbsent, set.built, fpp === 0.001 ? batchPasses : undefined);
     rows.push(row);
     setPairedNs.push(row.setNsHas);
     if (row.fingerprintBits !== undefined) fingerprintBits.push(`${percent(fpp)} → ${row.fingerprintBits}`);
   }
   rows.push(setRow('JS Set', set, members, probe, setPairedNs));
   set.built.clear(); // its figures are taken; the IPv4 section needs the room
+
+  // has() and hasMany() against the set's size, beside the Set of the same keys (FPP 0.1 %).
+  const sizeRows: Row[] = [];
+  const sizeNotes: string[] = [];
+  const ex = options.exports;
+  const curve = (options.sizes ?? []).filter((size) => size < N).sort((a, b) => a - b);
+  for (const size of curve) {
+    progress(`set size ${size.toLocaleString('en-US')}: vigil and Set.has at FPP 0.1%`);
+    const sized = members.slice(0, size);
+    const sizedProbe = makeProbe(random, sized, LOOKUPS, probe.absent);
+    const sizedSet = build(() => new Set(sized));
+    const label = `${size.toLocaleString('en-US')} keys`;
+    const row = vigilRow(`vigil cuckoo @0.1%, ${label}`, 0.001, sized, sizedProbe, [], sizedSet.built);
+    sizeRows.push(row, setRow(`JS Set, ${label}`, sizedSet, sized, sizedProbe, [row.setNsHas]));
+    sizedSet.built.clear();
+    sizeNotes.push(`${label}: has ${row.nsHas.toFixed(0)} ns, hasMany ${row.nsHasMany.toFixed(1)} ns/key, Set.has ${row.setNsHas.toFixed(0)} ns` + (ex ? moduleOnly(ex, sized, sizedProbe) : ''));
+  }
+  if (ex && curve.length) {
+    const main = rows.find((r) => r.targetFpp === 0.001);
+    if (main) sizeNotes.push(`${N.toLocaleString('en-US')} keys: has ${main.nsHas.toFixed(0)} ns, hasMany ${main.nsHasMany.toFixed(1)} ns/key, Set.has ${main.setNsHas.toFixed(0)} ns` + moduleOnly(ex, members, probe));
+  }
+
+  /**
+   * The module alone on a filter of the same keys: the look-ups are UTF-8 in its memory before the
+   * clock starts, so only XXH64 and the table reads are timed (cuckoo_has per key, one
+   * cuckoo_has_many). What has() and hasMany() cost beyond these is JavaScript and the crossing.
+   */
+  function moduleOnly(ex: VigilExports, keys: string[], look: Probe): string {
+    // Buffers of the module's own allocator, pinned while used: the shared scratch buffer must not
+    // be resized behind the IOC sets' backs (they keep its address).
+    const rt = ex as unknown as { __new(size: number, id: number): number; __pin(ptr: number): number; __unpin(ptr: number): void };
+    const ARRAY_BUFFER_ID = 1;
+    const alloc = (bytes: number) => rt.__pin(rt.__new(bytes, ARRAY_BUFFER_ID)) >>> 0;
+    const encoder = new TextEncoder();
+    const chunk = 4096;
+    const handle = ex.cuckoo_new(keys.length, 0.001) >>> 0;
+    const pinned: number[] = [];
+    try {
+      // Members, chunk by chunk, in byte mode (each key's UTF-8 length).
+      for (let i = 0; i < keys.length; i += chunk) {
+        const part = keys.slice(i, i + chunk).map((k) => encoder.encode(k));
+        const bytes = part.reduce((n, b) => n + b.length, 0);
+        const at = alloc(part.length * 4 + bytes);
+        const u32 = new Uint32Array(ex.memory.buffer, at, part.length);
+        const u8 = new Uint8Array(ex.memory.buffer, at + part.length * 4, bytes);
+        let off = 0;
+        part.forEach((b, q) => {
+          u32[q] = b.length;
+          u8.set(b, off);
+          off += b.length;
+        });
+        ex.cuckoo_add(handle, at + part.length * 4, at, part.length, 0);
+        rt.__unpin(at);
+      }
+      // The look-ups: n u32 lengths | n result bytes (padded to 4) | UTF-8 data.
+      const encoded = look.all.map((k) => encoder.encode(k));
+      const n = encoded.length;
+      const dataOff = n * 4 + ((n + 3) & ~3);
+      const at = alloc(dataOff + encoded.reduce((t, b) => t + b.length, 0));
+      pinned.push(at);
+      const u32 = new Uint32Array(ex.memory.buffer, at, n);
+      const u8 = new Uint8Array(ex.memory.buffer);
+      const starts = new Uint32Array(n);
+      let off = at + dataOff;
+      encoded.forEach((b, q) => {
+        u32[q] = b.length;
+        starts[q] = off;
+        u8.set(b, off);
+        off += b.length;
+      });
+      const lens = Array.from(u32);
+      const has = ex.cuckoo_has;
+      const [nsHas, nsMany] = timeInterleaved(
+        n,
+        REPS,
+        [
+          () => {
+            let hits = 0;
+            for (let q = 0; q < n; q++) hits += has(handle, starts[q]!, lens[q]!);
+            return hits;
+          },
+          () => ex.cuckoo_has_many(handle, at + dataOff, at, n, 0, at + n * 4),
+        ],
+        clock,
+      ) as [number, number];
+      return ` (of which the module alone, keys already in its memory: ${nsHas.toFixed(0)} and ${nsMany.toFixed(1)})`;
+    } finally {
+      for (const at of pinned) rt.__unpin(at);
+      ex.cuckoo_free(handle);
+    }
+  }
 
   if (peerProbe) {
     // Tells these rows from the main section's in a chart, which shows the labels only.
@@ -353,7 +475,7 @@ export function runIocBench(hot: HotPaths, options: IocBenchOptions = {}): Bench
     ipRows.push(row, setRow('JS Set (IPv4)', ipSet, ipMembers, ipProbe, [row.setNsHas]));
   }
 
-  const allRows = [...rows, ...peerRows, ...ipRows];
+  const allRows = [...rows, ...sizeRows, ...peerRows, ...ipRows];
   const lost = allRows.filter((r) => r.structure.startsWith('vigil') && r.falseNegatives > 0);
   const hexVigil = rows.filter((r) => r.structure.startsWith('vigil'));
   const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
@@ -377,6 +499,11 @@ export function runIocBench(hot: HotPaths, options: IocBenchOptions = {}): Bench
       notes.push(`@${percent(fpp)}: vigil's has ${others.map((r) => `${(r.nsHas / vigil.nsHas).toFixed(0)}× as fast as ${r.structure.replace(/ @.*/, '')}'s`).join(', ')}.`);
     }
   }
+  if (sizeNotes.length) {
+    notes.push('By set size (FPP 0.1%, medians, each size with its own look-ups):');
+    for (const note of sizeNotes) notes.push(`  ${note}.`);
+  }
+  if (batchNs.length) notes.push(`hasMany in batches of n keys (${N.toLocaleString('en-US')} keys, FPP 0.1%), ns per key: ${batchNs.join(', ')} (below 4 keys hasMany asks has() per key).`);
   notes.push('Targets: has ≤ 100 ns and ≥ 3× Set.has at 3M keys; hasMany ≤ 40 ns per key; bits/key ≤ 13 at ≤ 0.2% FPP; no false negatives.');
   if (lost.length) notes.push(`FALSE NEGATIVES: ${lost.map((r) => `${r.structure} (${r.keys} keys) lost ${r.falseNegatives}`).join('; ')}`);
 

@@ -10,7 +10,8 @@
  * is joined into one string and encoded with a single `TextEncoder.encodeInto`, next to an array
  * of the keys' lengths; the module splits the bytes and hashes each key (XXH64) itself. A key is
  * hashed as the UTF-8 of its string (lone surrogates become U+FFFD, as `TextEncoder` does), so
- * batch and single-key calls always agree. Memory growth during a call detaches the host's views;
+ * batch and single-key calls always agree. A `hasMany` of fewer than 4 keys asks `has` key by key
+ * (cheaper than a batch's fixed cost). Memory growth during a call detaches the host's views;
  * they are re-created after every call that may allocate (see Scratch).
  */
 import type { IocSet, IocSetFactory, IocSetOptions } from '../engine/ports.js';
@@ -26,6 +27,21 @@ export const DEFAULT_FALSE_POSITIVE_RATE = 0.001;
 const CHUNK_KEYS = 512;
 /** Bytes of scratch a chunk aims at (data + lengths + results). */
 const CHUNK_BYTES = 1 << 16;
+/**
+ * A chunk's layout in the scratch buffer: CHUNK_KEYS u32 lengths | CHUNK_KEYS result bytes | UTF-8
+ * data. The data starts at a fixed offset so that one view of it serves every chunk and call:
+ * `subarray` costs 100–200 ns in V8, which was most of a small batch's time.
+ */
+const RESULTS_OFFSET = CHUNK_KEYS * 4;
+const DATA_OFFSET = RESULTS_OFFSET + CHUNK_KEYS;
+
+/**
+ * `hasMany` of fewer keys asks `has` key by key: a batch's fixed cost (the result array, the
+ * joined chunk's encodeInto, the crossing) is 250–500 ns, about what has() costs for 2–3 keys.
+ * Where they break even depends on the table: in cache (20,000–300,000 keys) near 6–8 keys, at
+ * 3,000,000 keys near 3–4, because a batch overlaps its keys' cache misses and has() cannot.
+ */
+const SMALL_BATCH = 4;
 
 /** Keys up to this many UTF-16 units are copied by a JS loop when ASCII (see `has`). */
 const ASCII_LOOP_MAX = 16;
@@ -44,6 +60,9 @@ export class WasmIocSet implements IocSet {
   readonly #scratch: Scratch;
   readonly #has: (handle: number, ptr: number, len: number) => number;
   #handle: number;
+  /** The scratch buffer from DATA_OFFSET on, while `#dataOf` is the scratch's current view. */
+  #data: Uint8Array = new Uint8Array(0);
+  #dataOf: Uint8Array | null = null;
 
   /** @internal */
   constructor(exports: VigilExports, scratch: Scratch, handle: number) {
@@ -101,8 +120,13 @@ export class WasmIocSet implements IocSet {
   }
 
   hasMany(entries: readonly string[]): Uint8Array {
-    const out = new Uint8Array(entries.length);
-    this.#batch(entries, Op.Has, out);
+    const n = entries.length;
+    const out = new Uint8Array(n);
+    if (n < SMALL_BATCH) {
+      for (let i = 0; i < n; i++) out[i] = this.has(entries[i]!) ? 1 : 0;
+    } else {
+      this.#batch(entries, Op.Has, out);
+    }
     return out;
   }
 
@@ -162,22 +186,23 @@ export class WasmIocSet implements IocSet {
       while (j < n && j - i < CHUNK_KEYS) {
         const key = entries[j]!;
         const len = key.length;
-        if (j > i && (units + len) * 3 + (j - i + 1) * 5 > CHUNK_BYTES) break;
+        if (j > i && DATA_OFFSET + (units + len) * 3 > CHUNK_BYTES) break;
         units += len;
         joined += key;
         j++;
       }
       const k = j - i;
-      // Layout: k u32 lengths | k result bytes | UTF-8 data.
-      const lensPtr = 0;
-      const outOff = k * 4;
-      const dataOff = outOff + k;
-      scratch.reserve(dataOff + units * 3);
+      // Layout: lengths | results | UTF-8 data (see DATA_OFFSET). The data view is at least
+      // units * 3 bytes long, so encodeInto never truncates.
+      scratch.reserve(DATA_OFFSET + units * 3);
       const base = scratch.ptr;
+      const lensPtr = 0;
+      const outOff = RESULTS_OFFSET;
+      const dataOff = DATA_OFFSET;
       const u32 = scratch.u32;
       const lensIndex = (base + lensPtr) >>> 2;
       for (let q = 0; q < k; q++) u32[lensIndex + q] = entries[i + q]!.length;
-      const { read, written } = encoder.encodeInto(joined, scratch.u8.subarray(base + dataOff, base + dataOff + units * 3));
+      const { read, written } = encoder.encodeInto(joined, this.#dataView());
       // All ASCII exactly when every unit became one byte: lengths are then byte lengths.
       const unitMode = read === written ? 0 : 1;
       let done = this.#call(op, handle, base + dataOff, base + lensPtr, k, unitMode, base + outOff);
@@ -199,12 +224,23 @@ export class WasmIocSet implements IocSet {
       }
       if (out !== null) {
         scratch.fresh();
-        out.set(scratch.u8.subarray(base + outOff, base + outOff + k), i);
+        const u8 = scratch.u8;
+        for (let q = 0, at = base + outOff; q < k; q++) out[i + q] = u8[at + q]!;
       }
       i = j;
     }
     scratch.fresh();
     return removed;
+  }
+
+  /** The scratch buffer from DATA_OFFSET to its end, re-made only when the scratch's views are. */
+  #dataView(): Uint8Array {
+    const view = this.#scratch.view;
+    if (this.#dataOf !== view) {
+      this.#data = view.subarray(DATA_OFFSET);
+      this.#dataOf = view;
+    }
+    return this.#data;
   }
 
   #call(op: Op, handle: number, data: number, lens: number, n: number, unitMode: number, out: number): number {

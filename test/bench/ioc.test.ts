@@ -7,6 +7,7 @@ import bloom from 'bloom-filters';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../src/bench/common.js';
 import { bloomFiltersPeers, runIocBench } from '../../src/bench/ioc.js';
+import { vigilExports } from '../../src/wasm/exports.js';
 import type { HotPaths } from '../../src/wasm/hotpaths.js';
 import { freshHotPaths } from '../wasm/build-wasm.js';
 
@@ -102,6 +103,38 @@ describe('IOC set benchmark (src/bench/ioc.ts)', () => {
     expect(bloomRow['bits/key']).toBeTypeOf('number');
     for (const row of result.rows.filter((r) => String(r['structure']).startsWith('JS Set'))) expect(row['MiB']).toBe('n/a');
     expect(result.notes.join('\n')).toContain('JS Set: n/a');
+  });
+
+  it('repeats has() and hasMany() by set size beside the Set, with the module alone, and hasMany in small batches', async () => {
+    const fresh = await freshHotPaths();
+    const sized = runIocBench(fresh.hot, {
+      keys: 6_000,
+      lookups: 1_000,
+      extraAbsent: 1_000,
+      reps: 1,
+      falsePositiveRates: [0.001],
+      ipv4: false,
+      sizes: [600, 2_000, 6_000], // 6,000 is the main section's row
+      batchSizes: [1, 4, 16],
+      exports: vigilExports(fresh.instance),
+    });
+    expect(sized.rows.map((row) => row['structure'])).toEqual([
+      'vigil cuckoo @0.1%',
+      'JS Set',
+      'vigil cuckoo @0.1%, 600 keys',
+      'JS Set, 600 keys',
+      'vigil cuckoo @0.1%, 2,000 keys',
+      'JS Set, 2,000 keys',
+    ]);
+    for (const row of sized.rows) expect(row['false negatives']).toBe(0);
+    expect(sized.rows[2]!['keys']).toBe(600);
+    const notes = sized.notes.join('\n');
+    for (const size of ['600', '2,000', '6,000']) expect(notes).toMatch(new RegExp(`${size} keys: has \\d+ ns, hasMany [\\d.]+ ns/key, Set.has \\d+ ns \\(of which the module alone`));
+    expect(notes).toMatch(/batches of n keys \(6,000 keys, FPP 0.1%\), ns per key: 1: \d+, 4: \d+, 16: \d+/);
+    // The module-only filters are freed and the shared scratch buffer left alone: the IOC sets still work.
+    const set = fresh.hot.iocSets.create({ capacity: 100 });
+    set.add(['a', 'b']);
+    expect([...set.hasMany(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b', 'c'])].slice(0, 8)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('measures the Set with a heap function when the host passes one', () => {

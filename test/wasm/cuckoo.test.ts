@@ -522,6 +522,45 @@ describe('cuckoo IOC set: lifecycle', () => {
 });
 
 describe('cuckoo IOC set: hasMany batches', () => {
+  it('answers batches below 4 keys (asked key by key) as larger batches do, for every kind of key', () => {
+    // Batches of fewer than 4 keys go through has(), larger ones through the joined chunk: both
+    // must give each key the meaning TextEncoder gives it (lone surrogates → U+FFFD), including a
+    // surrogate pair split across two keys of the batch, the empty string and a key over 64 KiB.
+    const encoder = new TextEncoder();
+    const decoder = new TextDecoder();
+    const meaning = (k: string) => decoder.decode(encoder.encode(k));
+    const kinds = ['1.2.3.4', 'a'.repeat(16), 'a'.repeat(17), hexKeys(1, 5)[0]!, 'café', '日本語', '😀', 'p\uD83D', '\uDE00q', '', 'x'.repeat(70_000), '\u007f', 'x\u0100'];
+    for (const set of [create(1000, 0.001, [5, 6]), createFormat1(1000)]) {
+      const added = kinds.filter((_, i) => i % 2 === 0);
+      set.add(added);
+      const held = new Set(added.map(meaning));
+      const next = rng(77);
+      // Absent keys one character off the added ones: a wrong encoding would answer them.
+      const probe = [...kinds, ...kinds.map((k) => `${k}!`), 'a\uFFFD', '\uFFFDq'];
+      expect(set.hasMany([])).toEqual(new Uint8Array(0));
+      for (let n = 1; n <= 9; n++) {
+        for (let round = 0; round < 40; round++) {
+          const batch = Array.from({ length: n }, () => probe[Math.floor(next() * probe.length)]!);
+          if (round === 0 && n >= 2) batch.splice(0, 2, 'p\uD83D', '\uDE00q'); // a pair when joined
+          const got = set.hasMany(batch);
+          expect(got.length).toBe(n);
+          batch.forEach((k, i) => {
+            expect(got[i]).toBe(set.has(k) ? 1 : 0);
+            if (held.has(meaning(k))) expect(got[i]).toBe(1);
+          });
+          // The same keys inside a batch of 9 or more (the chunk path) get the same answers.
+          const padded = [...batch, ...Array.from({ length: 8 }, () => 'pad')];
+          expect([...set.hasMany(padded).subarray(0, n)]).toEqual([...got]);
+        }
+      }
+      // '\uFFFDq' means what the added '\uDE00q' means, in a batch of one (has) and of eight (chunk).
+      expect(set.hasMany(['\uFFFDq'])[0]).toBe(1);
+      expect(set.hasMany(Array.from({ length: 8 }, () => '\uFFFDq'))).toEqual(new Uint8Array(8).fill(1));
+      set.dispose();
+    }
+  });
+
+
   // hasMany reads the table in batches of 64 keys (hash all, read both buckets of all, compare):
   // every fingerprint size, one and several levels, batch edges and a surrogate pair split across
   // a batch edge, each key's answer checked against has() and against a JS Set of what was added.
