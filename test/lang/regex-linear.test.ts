@@ -36,6 +36,23 @@ function growth(re: RegExp, pump: string, suffix: string, sizes: number[]): { ra
   return { ratio: large / Math.max(small, 1e-3), ms: large };
 }
 
+/**
+ * The growth, measured again (up to 3 times) while it reads over MAX_RATIO: a busy machine (other
+ * test files on both cores) stretched one small-size trial into a ratio of 8.03 for a linear
+ * pattern. The least of the readings counts; a quadratic pattern reads about 16 every time (the
+ * control below goes through here too).
+ */
+function settledGrowth(re: RegExp, pump: string, suffix: string, sizes: number[]): { ratio: number; ms: number } | undefined {
+  let best: { ratio: number; ms: number } | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const g = growth(re, pump, suffix, sizes);
+    if (!g) return undefined;
+    if (!best || g.ratio < best.ratio) best = g;
+    if (best.ratio < MAX_RATIO) break;
+  }
+  return best;
+}
+
 const SIZES = [10_000, 20_000, 40_000];
 /** re2js switches from a backtracker to its NFA between 10k and 40k characters (on a pattern's size): measure within the NFA's range. */
 const RE2_SIZES = [40_000, 80_000, 160_000];
@@ -68,7 +85,7 @@ const BENIGN = [
 
 describe('the check of linearity on the built-in engine, against measured time', () => {
   it('the measurement catches a quadratic pattern (the oracle can fail)', () => {
-    const measured = growth(new RegExp('\\s+$'), ' ', 'x', [5_000, 10_000, 20_000])!;
+    const measured = settledGrowth(new RegExp('\\s+$'), ' ', 'x', [5_000, 10_000, 20_000])!;
     expect(measured.ratio).toBeGreaterThan(MAX_RATIO);
     expect(regexPlan('\\s+$', '').engine).toBe('re2js');
   });
@@ -80,7 +97,7 @@ describe('the check of linearity on the built-in engine, against measured time',
     for (const pump of pumps(pattern)) {
       for (const suffix of SUFFIXES) {
         // The built-in engine on an exponential pattern would not finish: only time the engine chosen.
-        const g = growth(re, pump, suffix, plan.engine === 'builtin' ? SIZES : RE2_SIZES);
+        const g = settledGrowth(re, pump, suffix, plan.engine === 'builtin' ? SIZES : RE2_SIZES);
         if (g) expect(g.ratio, `${plan.engine} /${pattern}/ on ${JSON.stringify(pump)}… + ${JSON.stringify(suffix)}: ${g.ms.toFixed(1)} ms`).toBeLessThan(MAX_RATIO);
       }
     }
