@@ -87,6 +87,44 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
 
   override scan(b: Uint8Array, start: number, end: number): boolean {
     if (!this.inWasm) return super.scan(b, start, end);
+    const answer = this.scanInMemory(b, start, end);
+    if (answer === FALLBACK) return super.scan(b, start, end);
+    const { kinds, starts, ends, memoryBytes, memoryInts } = this;
+    if (answer === INVALID) {
+      kinds.fill(0);
+      return false;
+    }
+    const spans = this.spansAt >> 2;
+    for (let k = 0; k < kinds.length; k++) {
+      kinds[k] = memoryBytes[this.kindsAt + k]!;
+      starts[k] = start + memoryInts[spans + k * 2]!;
+      ends[k] = start + memoryInts[spans + k * 2 + 1]!;
+    }
+    return true;
+  }
+
+  /** As scan, with the answer written straight from the module's memory into the table (see JsonObjectScanner.scanInto). */
+  override scanInto(b: Uint8Array, start: number, end: number, table: Int32Array, at: number): boolean {
+    if (!this.inWasm) return super.scanInto(b, start, end, table, at);
+    const answer = this.scanInMemory(b, start, end);
+    if (answer === FALLBACK) return this.writeRecord(super.scan(b, start, end), table, at);
+    if (answer === INVALID) {
+      table[at] = 0;
+      return false;
+    }
+    table[at] = 1;
+    const { memoryBytes, memoryInts, kindsAt } = this;
+    const count = this.kinds.length;
+    for (let k = 0, spans = this.spansAt >> 2, to = at + 1; k < count; k++, spans += 2, to += 3) {
+      table[to] = memoryBytes[kindsAt + k]!;
+      table[to + 1] = start + memoryInts[spans]!;
+      table[to + 2] = start + memoryInts[spans + 1]!;
+    }
+    return true;
+  }
+
+  /** Copies the line in (or its whole chunk, once) and scans it: INVALID, VALID (results in memory) or FALLBACK. */
+  private scanInMemory(b: Uint8Array, start: number, end: number): number {
     const length = end - start;
     let at: number;
     if (this.stableChunks && b.length <= MAX_CHUNK_COPY) {
@@ -103,20 +141,7 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
       this.chunk = undefined;
       at = this.lineAt;
     }
-    const answer = this.wasm.scan(at, length, this.maxDepth);
-    if (answer === FALLBACK) return super.scan(b, start, end);
-    const { kinds, starts, ends, memoryBytes, memoryInts } = this;
-    if (answer === INVALID) {
-      kinds.fill(0);
-      return false;
-    }
-    const spans = this.spansAt >> 2;
-    for (let k = 0; k < kinds.length; k++) {
-      kinds[k] = memoryBytes[this.kindsAt + k]!;
-      starts[k] = start + memoryInts[spans + k * 2]!;
-      ends[k] = start + memoryInts[spans + k * 2 + 1]!;
-    }
-    return true;
+    return this.wasm.scan(at, length, this.maxDepth);
   }
 
   /** Grows the module's memory to at least `bytes` and refreshes the views on it. */

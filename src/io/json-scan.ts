@@ -194,11 +194,39 @@ export class JsonObjectScanner {
     return i === end;
   }
 
+  /**
+   * Scans bytes[start, end) as `scan` does and writes the answer as one line record of a span
+   * table (line-spans.ts) at `table[at]`: 1 (accepted) or 0, then per wanted name its kind, start
+   * and end. The record is what `valueOf` builds values from, on this thread or another.
+   */
+  scanInto(b: Uint8Array, start: number, end: number, table: Int32Array, at: number): boolean {
+    return this.writeRecord(this.scan(b, start, end), table, at);
+  }
+
+  /** The last scan's answer (`accepted`) and spans as a line record at table[at] (see scanInto). */
+  protected writeRecord(accepted: boolean, table: Int32Array, at: number): boolean {
+    if (!accepted) {
+      table[at] = 0;
+      return false;
+    }
+    table[at] = 1;
+    const { kinds, starts, ends } = this;
+    for (let k = 0, to = at + 1; k < kinds.length; k++, to += 3) {
+      table[to] = kinds[k]!;
+      table[to + 1] = starts[k]!;
+      table[to + 2] = ends[k]!;
+    }
+    return true;
+  }
+
   /** The value of the k-th wanted name after a scan that accepted bytes `b` (undefined: the line lacks it). */
   value(b: Uint8Array, k: number): unknown {
-    const start = this.starts[k]!;
-    const end = this.ends[k]!;
-    switch (this.kinds[k]) {
+    return this.valueOf(b, this.kinds[k]!, this.starts[k]!, this.ends[k]!);
+  }
+
+  /** The value of kind `kind` at bytes[start, end) of a line a scan accepted (a span this scanner or another with the same names found). */
+  valueOf(b: Uint8Array, kind: number, start: number, end: number): unknown {
+    switch (kind) {
       case VALUE_PLAIN_STRING:
         return this.plainText(b, start + 1, end - 1);
       case VALUE_NUMBER:
