@@ -81,6 +81,11 @@ const VALUE_TRUE: u8 = 4;
 const VALUE_FALSE: u8 = 5;
 const VALUE_NULL: u8 = 6;
 const VALUE_COMPOUND: u8 = 7;
+/** A VALUE_PLAIN_STRING of at most HASHED_MAX_BYTES whose third span integer holds its hash (as json-scan.ts's intern cache hashes). */
+const VALUE_PLAIN_HASHED: u8 = 8;
+/** A VALUE_NUMBER that is an integer of at most 9 digits (not -0): its third span integer holds its value. */
+const VALUE_INT: u8 = 9;
+const HASHED_MAX_BYTES: usize = 32;
 
 /** scan's answers. */
 const INVALID: i32 = 0;
@@ -94,7 +99,11 @@ const stack = new StaticArray<u8>(MAX_DEPTH_SUPPORTED + 2);
 /** The wanted names: a table of [offset, length] (i32 pairs) the host wrote; see setWanted. */
 let wantedTable: usize = 0;
 let wantedCount: i32 = 0;
-/** Where scan writes its result: a kind (u8) per wanted name at outKinds, [start, end] (i32 pairs, relative to the line's start) at outSpans. */
+/**
+ * Where scan writes its result: a kind (u8) per wanted name at outKinds, [start, end, extra] (i32
+ * triples, start and end relative to the line's start) at outSpans; extra is the hash of a
+ * VALUE_PLAIN_HASHED, the value of a VALUE_INT, else 0.
+ */
 let outKinds: usize = 0;
 let outSpans: usize = 0;
 
@@ -125,9 +134,36 @@ function match(start: usize, end: usize): i32 {
 }
 
 @inline function record(k: i32, kind: u8, start: usize, end: usize, ptr: usize): void {
+  let extra: i32 = 0;
+  if (kind == VALUE_PLAIN_STRING && end - start - 2 <= HASHED_MAX_BYTES) {
+    // FNV-1a-like over the characters between the quotes, seeded with their count: json-scan.ts's plainText hash.
+    let hash: u32 = <u32>(end - start - 2);
+    for (let i = start + 1; i < end - 1; i++) hash = (hash ^ <u32>load<u8>(i)) * 0x01000193;
+    extra = <i32>hash;
+    kind = VALUE_PLAIN_HASHED;
+  } else if (kind == VALUE_NUMBER) {
+    const negative = load<u8>(start) == 0x2d;
+    let i = negative ? start + 1 : start;
+    if (end - i <= 9) {
+      let n: i32 = 0;
+      while (i < end) {
+        const c = <i32>load<u8>(i);
+        if (c < 0x30 || c > 0x39) break;
+        n = n * 10 + (c - 0x30);
+        i++;
+      }
+      // Digits only (no fraction or exponent), and not -0 (which only a double holds).
+      if (i == end && !(negative && n == 0)) {
+        extra = negative ? -n : n;
+        kind = VALUE_INT;
+      }
+    }
+  }
+  const at = outSpans + <usize>k * 12;
   store<u8>(outKinds + k, kind);
-  store<i32>(outSpans + (<usize>k << 3), <i32>(start - ptr));
-  store<i32>(outSpans + (<usize>k << 3) + 4, <i32>(end - ptr));
+  store<i32>(at, <i32>(start - ptr));
+  store<i32>(at + 4, <i32>(end - ptr));
+  store<i32>(at + 8, extra);
 }
 
 /**

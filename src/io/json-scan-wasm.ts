@@ -11,7 +11,7 @@
  * scanner has its own memory.
  */
 import { MAX_EVENT_DEPTH } from './json-depth.js';
-import { JsonObjectScanner } from './json-scan.js';
+import { JsonObjectScanner, VALUE_INT, VALUE_NUMBER, VALUE_PLAIN_HASHED, VALUE_PLAIN_STRING } from './json-scan.js';
 
 /** The exports of build/json-scan.wasm. */
 interface JsonScanExports {
@@ -66,14 +66,14 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
     });
     this.wasm = instance.exports as unknown as JsonScanExports;
     this.inWasm = maxDepth <= this.wasm.maxDepthSupported();
-    // Layout after the first page: the names' [offset, length] table, their bytes, the result's kinds and spans, the line.
+    // Layout after the first page: the names' [offset, length] table, their bytes, the result's kinds and spans ([start, end, extra] each), the line.
     const encoded = names.map((name) => new TextEncoder().encode(name));
     const namesAt = TABLE_AT + names.length * 8;
     let at = namesAt;
     for (const bytes of encoded) at += bytes.length;
     this.kindsAt = align8(at);
     this.spansAt = align8(this.kindsAt + names.length);
-    this.lineAt = align8(this.spansAt + names.length * 8);
+    this.lineAt = align8(this.spansAt + names.length * 12);
     this.ensure(this.lineAt + PAGE);
     let nameAt = namesAt;
     encoded.forEach((bytes, k) => {
@@ -96,9 +96,11 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
     }
     const spans = this.spansAt >> 2;
     for (let k = 0; k < kinds.length; k++) {
-      kinds[k] = memoryBytes[this.kindsAt + k]!;
-      starts[k] = start + memoryInts[spans + k * 2]!;
-      ends[k] = start + memoryInts[spans + k * 2 + 1]!;
+      // The kinds that carry a hash or a value are span-table kinds; scan answers the plain ones.
+      const kind = memoryBytes[this.kindsAt + k]!;
+      kinds[k] = kind === VALUE_PLAIN_HASHED ? VALUE_PLAIN_STRING : kind === VALUE_INT ? VALUE_NUMBER : kind;
+      starts[k] = start + memoryInts[spans + k * 3]!;
+      ends[k] = start + memoryInts[spans + k * 3 + 1]!;
     }
     return true;
   }
@@ -115,10 +117,11 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
     table[at] = 1;
     const { memoryBytes, memoryInts, kindsAt } = this;
     const count = this.kinds.length;
-    for (let k = 0, spans = this.spansAt >> 2, to = at + 1; k < count; k++, spans += 2, to += 3) {
+    for (let k = 0, spans = this.spansAt >> 2, to = at + 1; k < count; k++, spans += 3, to += 4) {
       table[to] = memoryBytes[kindsAt + k]!;
       table[to + 1] = start + memoryInts[spans]!;
       table[to + 2] = start + memoryInts[spans + 1]!;
+      table[to + 3] = memoryInts[spans + 2]!;
     }
     return true;
   }

@@ -100,10 +100,10 @@ export class LazyJsonLines implements LazyLineReader {
     const event: Record<string | symbol, unknown> = {};
     const scanner = this.scanner;
     const count = this.fields.length;
-    for (let k = 0, from = at + 1; k < count; k++, from += 3) {
+    for (let k = 0, from = at + 1; k < count; k++, from += 4) {
       const kind = table[from]!;
       if (kind === VALUE_NONE) continue;
-      this.set(event, k, scanner.valueOf(bytes, kind, table[from + 1]!, table[from + 2]!));
+      this.set(event, k, scanner.valueOf(bytes, kind, table[from + 1]!, table[from + 2]!, table[from + 3]!));
     }
     event[WHOLE_EVENT] = new LineSource(bytes, start, end, this.payoff);
     return { event: event as Record<string, unknown> };

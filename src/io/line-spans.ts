@@ -8,7 +8,9 @@
  * decoding side, as without a table (JsonLinesDecoder.pushScanned, LazyJsonLines.readScanned).
  *
  * Layout (Int32Array): a header [from, count, fields], then `count` line records of
- * 2 + 3 × fields integers: [newline, accepted, then per wanted field kind, start, end]. The lines
+ * 2 + 4 × fields integers: [newline, accepted, then per wanted field kind, start, end, extra]
+ * (see JsonObjectScanner.scanInto: the WebAssembly scan adds a short string's intern hash or a
+ * small integer's value, so the decoding side neither hashes nor parses them). The lines
  * are consecutive: the first starts at byte `from`, each ends at its `newline` (the byte index of
  * its `\n`) and the next starts after it. A line's scanned bytes end before a `\r` that precedes
  * the newline, as the decoder cuts them. Spans are byte indices into the same array.
@@ -26,7 +28,7 @@ const CARRIAGE_RETURN = 0x0d;
 
 /** Integers per line record for `fields` wanted fields. */
 export function spanStride(fields: number): number {
-  return 2 + 3 * fields;
+  return 2 + 4 * fields;
 }
 
 /**

@@ -56,8 +56,21 @@ SINK function (e) { return e; }
 function input(): Buffer {
   const events = (makeEvents(700, 3) as Record<string, unknown>[]).map((e, i) => JSON.stringify(i % 5 === 0 ? { ...e, kind: 'e', user: `u${i % 4}`, tag: `t${i % 3}` } : e) + (i % 7 === 0 ? '\r\n' : '\n'));
   const text = (from: number, to: number) => Buffer.from(events.slice(from, to).join(''));
+  // Values at the edges of what the WebAssembly scan decodes itself: integers of 9 and 10 digits, -0, strings of 32 and 33 characters.
+  const edges = Buffer.from(
+    [
+      '{"kind":"e","n":999999999,"user":"' + 'u'.repeat(32) + '","tag":-999999999}',
+      '{"kind":"e","n":1000000000,"user":"' + 'u'.repeat(33) + '","tag":-1000000000}',
+      '{"kind":"e","n":-0,"user":"","tag":0}',
+      '{"kind":"e","n":-1,"user":"-","tag":10.5,"integer":1e2}',
+      '{"kind":"e","n":007}',
+      '{"groupName":"Group1","integer":3,"groupTag":"Demo V01","user":"é"}',
+    ]
+      .map((line) => `${line}\n`)
+      .join(''),
+  );
   const corpus = hostileCorpus();
-  return Buffer.concat([text(0, 250), corpus, Buffer.from('\n'), text(250, 500), corpus, Buffer.from('\n'), text(500, 700), corpus]);
+  return Buffer.concat([text(0, 250), edges, corpus, Buffer.from('\n'), text(250, 500), corpus, Buffer.from('\n'), edges, text(500, 700), corpus]);
 }
 
 interface Seen {
