@@ -223,3 +223,54 @@ export function scan(ptr: usize, len: usize, maxDepth: i32): i32 {
   while (i < end && isWs(c = load<u8>(i))) i++;
   return i == end ? VALID : INVALID;
 }
+
+/** scanLines' `accepted` for a line scan answered FALLBACK: the host scans it in TypeScript. */
+const LINE_FALLBACK: i32 = 2;
+
+/**
+ * The span-table records (src/io/line-spans.ts) of `count` lines of a piece at `piece`, the first
+ * starting at byte `from`, each ending with a newline: per line [newline, accepted, then per
+ * wanted name kind, start, end, extra] (i32s, byte offsets from `piece`), written from `table`.
+ * A line's bytes end before a `\r` preceding its newline. One call for a piece's lines instead of
+ * one per line. Returns the lines recorded (fewer than `count` only if a newline is missing).
+ */
+export function scanLines(piece: usize, length: usize, from: usize, count: i32, maxDepth: i32, table: usize): i32 {
+  const end = piece + length;
+  let start = piece + from;
+  let at = table;
+  for (let n = 0; n < count; n++) {
+    // The newline, 16 bytes at a time.
+    let i = start;
+    while (i + 16 <= end) {
+      const hits = i8x16.bitmask(i8x16.eq(v128.load(i), i8x16.splat(0x0a)));
+      if (hits) {
+        i += <usize>ctz(hits);
+        break;
+      }
+      i += 16;
+    }
+    while (i < end && load<u8>(i) != 0x0a) i++;
+    if (i >= end) return n;
+    const newline = i;
+    const lineEnd = newline > start && load<u8>(newline - 1) == 0x0d ? newline - 1 : newline;
+    const answer = scan(start, lineEnd - start, maxDepth);
+    store<i32>(at, <i32>(newline - piece));
+    store<i32>(at + 4, answer == VALID ? 1 : answer == FALLBACK ? LINE_FALLBACK : 0);
+    at += 8;
+    for (let k = 0; k < wantedCount; k++) {
+      const spans = outSpans + <usize>k * 12;
+      if (answer == VALID) {
+        store<i32>(at, <i32>load<u8>(outKinds + k));
+        store<i32>(at + 4, load<i32>(spans) + <i32>(start - piece));
+        store<i32>(at + 8, load<i32>(spans + 4) + <i32>(start - piece));
+        store<i32>(at + 12, load<i32>(spans + 8));
+      } else {
+        store<i64>(at, 0);
+        store<i64>(at + 8, 0);
+      }
+      at += 16;
+    }
+    start = newline + 1;
+  }
+  return count;
+}

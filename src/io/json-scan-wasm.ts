@@ -12,6 +12,7 @@
  */
 import { MAX_EVENT_DEPTH } from './json-depth.js';
 import { JsonObjectScanner, VALUE_INT, VALUE_NUMBER, VALUE_PLAIN_HASHED, VALUE_PLAIN_STRING } from './json-scan.js';
+import { SPANS_COUNT, SPANS_FIELDS, SPANS_FROM, SPANS_HEADER, spanStride } from './line-spans.js';
 
 /** The exports of build/json-scan.wasm. */
 interface JsonScanExports {
@@ -19,11 +20,14 @@ interface JsonScanExports {
   maxDepthSupported(): number;
   setWanted(table: number, count: number, kinds: number, spans: number): void;
   scan(ptr: number, length: number, maxDepth: number): number;
+  scanLines(piece: number, length: number, from: number, count: number, maxDepth: number, table: number): number;
 }
 
 /** scan's answers (assembly/json-scan.ts). */
 const INVALID = 0;
 const FALLBACK = 2;
+/** scanLines' `accepted` for a line scan answered FALLBACK. */
+const LINE_FALLBACK = 2;
 
 const PAGE = 65536;
 /** The largest buffer copied whole with stableChunks (a read chunk is 1 MiB); lines of a bigger one are copied one by one. */
@@ -124,6 +128,41 @@ export class WasmJsonObjectScanner extends JsonObjectScanner {
       table[to + 3] = memoryInts[spans + 2]!;
     }
     return true;
+  }
+
+  /**
+   * The lines' span table from one call into the module (assembly/json-scan.ts scanLines), for a
+   * stable chunk that fits the copy limit; a line the module leaves to TypeScript (FALLBACK) is
+   * scanned here. Undefined otherwise: line by line.
+   */
+  override scanLines(b: Uint8Array, from: number, count: number): Int32Array | undefined {
+    if (!this.inWasm || !this.stableChunks || b.length > MAX_CHUNK_COPY) return undefined;
+    const stride = spanStride(this.kinds.length);
+    const tableAt = align8(this.lineAt + b.length);
+    const tableBytes = count * stride * 4;
+    if (tableAt + tableBytes > this.memoryBytes.length) {
+      this.ensure(tableAt + tableBytes);
+      this.chunk = undefined;
+    }
+    if (b !== this.chunk) {
+      this.memoryBytes.set(b, this.lineAt);
+      this.chunk = b;
+    }
+    if (this.wasm.scanLines(this.lineAt, b.length, from, count, this.maxDepth, tableAt) !== count) throw new RangeError(`scanLines: fewer than ${count} lines from byte ${from}`);
+    const table = new Int32Array(SPANS_HEADER + count * stride);
+    table[SPANS_FROM] = from;
+    table[SPANS_COUNT] = count;
+    table[SPANS_FIELDS] = this.kinds.length;
+    table.set(this.memoryInts.subarray(tableAt >> 2, (tableAt >> 2) + count * stride), SPANS_HEADER);
+    for (let i = 0, at = SPANS_HEADER, start = from; i < count; i++, at += stride) {
+      const newline = table[at]!;
+      if (table[at + 1] === LINE_FALLBACK) {
+        const end = newline > start && b[newline - 1] === 0x0d ? newline - 1 : newline;
+        this.writeRecord(super.scan(b, start, end), table, at + 1);
+      }
+      start = newline + 1;
+    }
+    return table;
   }
 
   /** Copies the line in (or its whole chunk, once) and scans it: INVALID, VALID (results in memory) or FALLBACK. */

@@ -211,6 +211,14 @@ export class JsonObjectScanner {
     return this.writeRecord(this.scan(b, start, end), table, at);
   }
 
+  /**
+   * The span table (line-spans.ts) of `count` lines of `b` from byte `from`, each ending with a
+   * newline, in one pass — or undefined: scan them line by line (this scanner has no such pass).
+   */
+  scanLines(_b: Uint8Array, _from: number, _count: number): Int32Array | undefined {
+    return undefined;
+  }
+
   /** The last scan's answer (`accepted`) and spans as a line record at table[at] (see scanInto). */
   protected writeRecord(accepted: boolean, table: Int32Array, at: number): boolean {
     if (!accepted) {

@@ -37,6 +37,8 @@ export function spanStride(fields: number): number {
  * fields the decoding side reads: it checks that they are its own before using the table.
  */
 export function scanLineSpans(scanner: JsonObjectScanner, bytes: Uint8Array, from: number, count: number, ): Int32Array {
+  const whole = scanner.scanLines(bytes, from, count);
+  if (whole) return whole;
   const fields = scanner.names.length;
   const stride = spanStride(fields);
   const table = new Int32Array(SPANS_HEADER + count * stride);

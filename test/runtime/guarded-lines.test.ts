@@ -93,7 +93,7 @@ function eager(bytes: Uint8Array, skipLines: number): Seen {
  * engine thread on the other (its events collected instead of run). Returns what it decoded and
  * how many pieces came with a span table.
  */
-function guarded(plans: RulePlan[], bytes: Uint8Array, cuts: number[], skipLines: number): Seen & { tables: number } {
+function guarded(plans: RulePlan[], bytes: Uint8Array, cuts: number[], skipLines: number, backlog?: () => number): Seen & { tables: number } {
   const seen: Seen & { tables: number } = { errors: [], events: [], tables: 0 };
   const engine = { rulePlans: () => plans, push: (batch: Record<string, unknown>[]) => seen.events.push(...batch) } as unknown as Engine;
   const batcher = new LineBatcher(engine, (line, reason) => seen.errors.push(`${line}: ${reason}`));
@@ -105,6 +105,8 @@ function guarded(plans: RulePlan[], bytes: Uint8Array, cuts: number[], skipLines
     },
     settle() {},
     endLines: (_onError, withoutPartialLine) => batcher.end(withoutPartialLine),
+    // Without it every piece is scanned here; with it, a piece is left to the engine thread whenever it reports 0.
+    ...(backlog ? { feedBacklog: backlog } : {}),
   };
   const fields = batcher.open({ skipLines, batchLines: BATCH_LINES, format: 'auto' });
   expect(fields?.length).toBeGreaterThan(0);
@@ -155,7 +157,8 @@ describe.each([
       for (const skipLines of round % 3 === 0 ? [0, 37, 300] : [0]) {
         const oracle = eager(bytes, skipLines);
         fromTables.mockClear();
-        const got = guarded(plans, bytes, cuts, skipLines);
+        // Every other round, the engine thread "catches up" now and then and scans pieces itself: tables and plain bytes mixed.
+        const got = guarded(plans, bytes, cuts, skipLines, round % 2 ? () => Math.floor(random() * 3) : undefined);
         expect(got.errors).toEqual(oracle.errors);
         expect(got.events.length).toBe(oracle.events.length);
         let partial = 0;
@@ -173,7 +176,7 @@ describe.each([
         });
         // The comparison means something: most events were partial, read from tables, and the corpus's errors are there.
         expect(got.tables).toBeGreaterThan(0);
-        expect(fromTables.mock.calls.length).toBeGreaterThan(oracle.events.length / 2);
+        expect(fromTables.mock.calls.length).toBeGreaterThan(round % 2 ? 0 : oracle.events.length / 2);
         expect(partial).toBeGreaterThan(oracle.events.length / 2);
         if (skipLines === 0) {
           expect(oracle.errors.join('\n')).toMatch(/: nested deeper than 128/);

@@ -278,6 +278,19 @@ export class GuardedEngine implements EngineSurface {
     while (this.inFlight.length > FEED_PIPELINE_DEPTH) this.settleOldest();
   }
 
+  /**
+   * Pieces of the line feed the engine thread has not answered yet, after delivering the output of
+   * those it has (without waiting). 0: it has caught up with this thread, and waits for the next.
+   */
+  feedBacklog(): number {
+    while (this.inFlight.length) {
+      const got = receiveMessageOnPort(this.port);
+      if (!got) break;
+      this.settleOldest(got.message as CallReply);
+    }
+    return this.inFlight.length;
+  }
+
   /** Waits for every piece of the line feed in flight and delivers its output (see feedLines). */
   settle(): void {
     while (this.inFlight.length) this.settleOldest();
@@ -346,11 +359,11 @@ export class GuardedEngine implements EngineSurface {
    * `call` does. If the engine thread fails, the fresh one is restored to before this piece and
    * the pieces after it are posted again, in order.
    */
-  private settleOldest(): void {
+  private settleOldest(arrived?: CallReply): void {
     const piece = this.inFlight[0];
     let unblamed = 0;
     for (;;) {
-      const outcome = this.awaitReply();
+      const outcome: Outcome = arrived ? { reply: arrived } : this.awaitReply();
       if ('reply' in outcome) {
         this.inFlight.shift();
         this.log.push({ request: piece.request });

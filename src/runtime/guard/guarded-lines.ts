@@ -1,14 +1,15 @@
 /**
  * A drop-in for JsonLinesDecoder in the guarded `vigil run`: the same `push` / `end` /
  * `linesSeen`, but the bytes are decoded on the engine thread and their events pushed there, in
- * batches cut at every `batchLines`-th line (counted as the decoder counts). The main thread only
- * finds the batch boundaries — a scan for newlines — and makes one call per batch, so a checkpoint
- * taken at a boundary sees the engine exactly after that batch, as in an unguarded run.
+ * batches cut at every `batchLines`-th line (counted as the decoder counts). The main thread finds
+ * the batch boundaries — a scan for newlines — scans the lines for the engine thread's lazy
+ * fields (when given a scanner: src/io/line-spans.ts) and makes one call per batch, so a
+ * checkpoint taken at a boundary sees the engine exactly after that batch, as in an unguarded run.
  *
  * Handlers: `onError` gets the decoder's line errors; `onLine` is called at batch boundaries only
  * (the unguarded CLI acts on no other line); `onEvent` is never called — the events stay on the
- * engine thread. The engine thread works on one batch while this thread cuts the next (see
- * GuardedEngine.feedLines): errors and alerts arrive once their batch is through, in order.
+ * engine thread. The engine thread works on earlier batches while this thread cuts and scans the
+ * next (see GuardedEngine.feedLines): errors and alerts arrive once their batch is through, in order.
  */
 import type { EventFormat } from '../../io/event-lines.js';
 import type { JsonLinesHandlers } from '../../io/from-jsonl.js';
@@ -44,6 +45,8 @@ export interface LineFeedTarget {
   feedLines(bytes: Uint8Array, toLine: number, boundary: boolean, onError: (line: number, reason: string) => void, spans?: LineSpans): void;
   /** Waits until the engine thread has taken every line fed so far. */
   settle(): void;
+  /** Pieces fed that the engine thread has not answered yet (0: it waits for the next). */
+  feedBacklog?(): number;
   /** End of input; returns the lines seen. */
   endLines(onError: (line: number, reason: string) => void, withoutPartialLine?: boolean): number;
 }
@@ -108,7 +111,9 @@ export class GuardedLines {
       const end = cut < 0 ? chunk.length : cut;
       // A view: feedLines moves a copy of exactly these bytes to the engine thread.
       const piece = chunk.subarray(start, end);
-      const spans = this.scanner ? this.spansOf(piece, linesBefore) : undefined;
+      // Scanned here while the engine thread is busy with earlier pieces; when it has caught up
+      // (this thread is the slower), it scans this piece itself: the two share the work.
+      const spans = this.scanner && (this.engine.feedBacklog?.() ?? 1) > 0 ? this.spansOf(piece, linesBefore) : undefined;
       this.atLineStart = piece[piece.length - 1] === NEWLINE;
       this.engine.feedLines(piece, this.lines, cut >= 0, onError, spans);
       if (cut >= 0) {
@@ -120,19 +125,18 @@ export class GuardedLines {
   }
 
   /**
-   * The span table of the piece's whole lines (after `linesBefore` lines), or undefined when it
-   * has none: no line ends in it but one begun before, or it holds lines a resumed run skips.
+   * The span table of the piece's whole lines (after `linesBefore` lines), from the first line
+   * the engine thread's decoder reads whole from this piece — not the end of a line begun before,
+   * nor lines a resumed run skips (the decoder passes over those itself) — or undefined when
+   * there is none.
    */
   private spansOf(piece: Uint8Array, linesBefore: number): LineSpans | undefined {
-    if (linesBefore < this.skipLines) return undefined;
     let count = this.lines - linesBefore;
+    const pass = Math.max(this.atLineStart ? 0 : 1, this.skipLines - linesBefore);
+    if (pass >= count) return undefined;
     let from = 0;
-    if (!this.atLineStart && count > 0) {
-      // The piece begins with the end of a line begun before: the engine thread's decoder completes it.
-      from = piece.indexOf(NEWLINE) + 1;
-      count--;
-    }
-    if (count === 0) return undefined;
+    for (let i = 0; i < pass; i++) from = piece.indexOf(NEWLINE, from) + 1;
+    count -= pass;
     return { table: scanLineSpans(this.scanner!, piece, from, count), fields: this.fieldsKey };
   }
 
