@@ -81,6 +81,11 @@ const VALUE_TRUE: u8 = 4;
 const VALUE_FALSE: u8 = 5;
 const VALUE_NULL: u8 = 6;
 const VALUE_COMPOUND: u8 = 7;
+/** A VALUE_PLAIN_STRING of at most HASHED_MAX_BYTES whose third span integer holds its hash (as json-scan.ts's intern cache hashes). */
+const VALUE_PLAIN_HASHED: u8 = 8;
+/** A VALUE_NUMBER that is an integer of at most 9 digits (not -0): its third span integer holds its value. */
+const VALUE_INT: u8 = 9;
+const HASHED_MAX_BYTES: usize = 32;
 
 /** scan's answers. */
 const INVALID: i32 = 0;
@@ -94,7 +99,11 @@ const stack = new StaticArray<u8>(MAX_DEPTH_SUPPORTED + 2);
 /** The wanted names: a table of [offset, length] (i32 pairs) the host wrote; see setWanted. */
 let wantedTable: usize = 0;
 let wantedCount: i32 = 0;
-/** Where scan writes its result: a kind (u8) per wanted name at outKinds, [start, end] (i32 pairs, relative to the line's start) at outSpans. */
+/**
+ * Where scan writes its result: a kind (u8) per wanted name at outKinds, [start, end, extra] (i32
+ * triples, start and end relative to the line's start) at outSpans; extra is the hash of a
+ * VALUE_PLAIN_HASHED, the value of a VALUE_INT, else 0.
+ */
 let outKinds: usize = 0;
 let outSpans: usize = 0;
 
@@ -125,9 +134,36 @@ function match(start: usize, end: usize): i32 {
 }
 
 @inline function record(k: i32, kind: u8, start: usize, end: usize, ptr: usize): void {
+  let extra: i32 = 0;
+  if (kind == VALUE_PLAIN_STRING && end - start - 2 <= HASHED_MAX_BYTES) {
+    // FNV-1a-like over the characters between the quotes, seeded with their count: json-scan.ts's plainText hash.
+    let hash: u32 = <u32>(end - start - 2);
+    for (let i = start + 1; i < end - 1; i++) hash = (hash ^ <u32>load<u8>(i)) * 0x01000193;
+    extra = <i32>hash;
+    kind = VALUE_PLAIN_HASHED;
+  } else if (kind == VALUE_NUMBER) {
+    const negative = load<u8>(start) == 0x2d;
+    let i = negative ? start + 1 : start;
+    if (end - i <= 9) {
+      let n: i32 = 0;
+      while (i < end) {
+        const c = <i32>load<u8>(i);
+        if (c < 0x30 || c > 0x39) break;
+        n = n * 10 + (c - 0x30);
+        i++;
+      }
+      // Digits only (no fraction or exponent), and not -0 (which only a double holds).
+      if (i == end && !(negative && n == 0)) {
+        extra = negative ? -n : n;
+        kind = VALUE_INT;
+      }
+    }
+  }
+  const at = outSpans + <usize>k * 12;
   store<u8>(outKinds + k, kind);
-  store<i32>(outSpans + (<usize>k << 3), <i32>(start - ptr));
-  store<i32>(outSpans + (<usize>k << 3) + 4, <i32>(end - ptr));
+  store<i32>(at, <i32>(start - ptr));
+  store<i32>(at + 4, <i32>(end - ptr));
+  store<i32>(at + 8, extra);
 }
 
 /**
@@ -186,4 +222,55 @@ export function scan(ptr: usize, len: usize, maxDepth: i32): i32 {
   }
   while (i < end && isWs(c = load<u8>(i))) i++;
   return i == end ? VALID : INVALID;
+}
+
+/** scanLines' `accepted` for a line scan answered FALLBACK: the host scans it in TypeScript. */
+const LINE_FALLBACK: i32 = 2;
+
+/**
+ * The span-table records (src/io/line-spans.ts) of `count` lines of a piece at `piece`, the first
+ * starting at byte `from`, each ending with a newline: per line [newline, accepted, then per
+ * wanted name kind, start, end, extra] (i32s, byte offsets from `piece`), written from `table`.
+ * A line's bytes end before a `\r` preceding its newline. One call for a piece's lines instead of
+ * one per line. Returns the lines recorded (fewer than `count` only if a newline is missing).
+ */
+export function scanLines(piece: usize, length: usize, from: usize, count: i32, maxDepth: i32, table: usize): i32 {
+  const end = piece + length;
+  let start = piece + from;
+  let at = table;
+  for (let n = 0; n < count; n++) {
+    // The newline, 16 bytes at a time.
+    let i = start;
+    while (i + 16 <= end) {
+      const hits = i8x16.bitmask(i8x16.eq(v128.load(i), i8x16.splat(0x0a)));
+      if (hits) {
+        i += <usize>ctz(hits);
+        break;
+      }
+      i += 16;
+    }
+    while (i < end && load<u8>(i) != 0x0a) i++;
+    if (i >= end) return n;
+    const newline = i;
+    const lineEnd = newline > start && load<u8>(newline - 1) == 0x0d ? newline - 1 : newline;
+    const answer = scan(start, lineEnd - start, maxDepth);
+    store<i32>(at, <i32>(newline - piece));
+    store<i32>(at + 4, answer == VALID ? 1 : answer == FALLBACK ? LINE_FALLBACK : 0);
+    at += 8;
+    for (let k = 0; k < wantedCount; k++) {
+      const spans = outSpans + <usize>k * 12;
+      if (answer == VALID) {
+        store<i32>(at, <i32>load<u8>(outKinds + k));
+        store<i32>(at + 4, load<i32>(spans) + <i32>(start - piece));
+        store<i32>(at + 8, load<i32>(spans + 4) + <i32>(start - piece));
+        store<i32>(at + 12, load<i32>(spans + 8));
+      } else {
+        store<i64>(at, 0);
+        store<i64>(at + 8, 0);
+      }
+      at += 16;
+    }
+    start = newline + 1;
+  }
+  return count;
 }

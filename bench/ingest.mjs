@@ -9,7 +9,9 @@
 //   node bench/ingest.mjs [--events N] [--reps N] [--quick]
 //
 // Runs alternate (peer, lazy, eager, …) so a busy machine slows them alike. Then, in this process,
-// where the time goes: decoding alone (no rules), eager against lazy, and the scan alone.
+// where the time goes: decoding alone (no rules), eager against lazy, the scan alone, and the
+// guarded run's split of lazy decoding between its reading thread (span tables) and its engine
+// thread (events from the tables).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +123,7 @@ const { WasmJsonObjectScanner } = await import(join(root, 'dist/io/json-scan-was
 const { loadJsonScanModuleNode } = await import(join(root, 'dist/wasm/load-node.js'));
 const jsonScanModule = await loadJsonScanModuleNode();
 const { JsonObjectScanner } = await import(join(root, 'dist/io/json-scan.js'));
+const { scanLineSpans } = await import(join(root, 'dist/io/line-spans.js'));
 const bytes = readFileSync(eventsFile);
 const chunks = [];
 for (let at = 0; at < bytes.length; at += 1 << 20) chunks.push(bytes.subarray(at, at + (1 << 20)));
@@ -144,6 +147,36 @@ function decodeAll(lazy, module) {
   if (events !== args.events) throw new Error(`decoded ${events} events`);
   return seconds;
 }
+// The guarded run's split: the reading thread scans pieces of whole lines into span tables, the
+// engine thread builds events from them (src/io/line-spans.ts, JsonLinesDecoder.pushScanned).
+const pieces = [];
+for (let at = 0; at < bytes.length; ) {
+  let end = at;
+  let lines = 0;
+  while (lines < 4096 && end < bytes.length) {
+    end = bytes.indexOf(10, end) + 1;
+    lines++;
+  }
+  pieces.push({ bytes: Uint8Array.prototype.slice.call(bytes, at, end), lines });
+  at = end;
+}
+let tables;
+function scanTables() {
+  useJsonScanModule(jsonScanModule);
+  const scanner = new WasmJsonObjectScanner(jsonScanModule, FIELDS, undefined, true);
+  return cpuSeconds(() => {
+    tables = pieces.map((piece) => scanLineSpans(scanner, piece.bytes, 0, piece.lines));
+  });
+}
+function decodeTables() {
+  useJsonScanModule(jsonScanModule);
+  let events = 0;
+  const decoder = new JsonLinesDecoder({ lazy: new LazyJsonLines(FIELDS, { format: 'jsonl' }) });
+  const handlers = { onEvent: () => events++, onError: (e) => { throw new Error(e.reason); } };
+  const seconds = cpuSeconds(() => pieces.forEach((piece, i) => decoder.pushScanned(piece.bytes, tables[i], handlers)));
+  if (events !== args.events) throw new Error(`decoded ${events} events from tables`);
+  return seconds;
+}
 function scanAll(scanner = new JsonObjectScanner(FIELDS)) {
   let accepted = 0;
   const seconds = cpuSeconds(() => {
@@ -163,6 +196,8 @@ const parts = [
   ['lazy: the same, WebAssembly scan (as vigil run)', () => decodeAll(true, jsonScanModule)],
   ['the scan alone (validation, spans; TypeScript)', () => scanAll()],
   ['the scan alone (validation, spans; WebAssembly)', () => scanAll(new WasmJsonObjectScanner(jsonScanModule, FIELDS))],
+  ['guarded, reading thread: span tables of 4,096-line pieces (WebAssembly)', scanTables],
+  ['guarded, engine thread: 4 fields + the line kept, from the tables', decodeTables],
 ];
 const partSeconds = parts.map(() => []);
 for (let r = 0; r < args.reps; r++) parts.forEach(([, run], i) => partSeconds[i].push(run()));

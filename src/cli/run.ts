@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CheckpointError } from '../engine/checkpoint.js';
 import type { Alert, Engine, RuntimeDiagnostic } from '../engine/engine.js';
 import type { EventFormat } from '../io/event-lines.js';
-import { eagerDecodeAsked, lineReading, useJsonScanModule, wasmScanAsked } from '../io/lazy-jsonl.js';
+import { eagerDecodeAsked, lineReading, lineScanner, useJsonScanModule, wasmScanAsked } from '../io/lazy-jsonl.js';
 import { JsonLinesDecoder, type JsonLinesHandlers } from '../io/from-jsonl.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import type { GuardOptions } from '../runtime/guard/guard-options.js';
@@ -118,6 +118,10 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
   const byRange = threads > 1 && !spec.checkpoint && !spec.resume && spec.input !== '-' && (await isPlainFile(spec.input));
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).
   const spawned = threads > 1 && (await threading!.rulesMayShare(spec.rules)) ? pooling!.ThreadPool.spawn(threads - 1, { engineOptions: spec.sigmaPipeline === undefined ? engineOptions : undefined, guard: spec.guard }) : undefined;
+  // The lazy reader's scan in WebAssembly, compiled while the engine starts: lines are scanned on
+  // this thread (unguarded, or guarded to send span tables with the bytes, src/io/line-spans.ts).
+  const scanModule = wasmScanAsked(process.env) && !eagerDecodeAsked(process.env) ? import('../wasm/load-node.js').then((m) => m.loadJsonScanModuleNode()) : undefined;
+  scanModule?.catch(() => undefined);
   const setup = await setUpEngine(setupSpec, engineOptions, GuardedEngine.factory(spec.guard)).catch(async (error: unknown) => {
     await spawned?.close();
     throw error;
@@ -300,15 +304,13 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
         await pool.close();
       }
     } else if (!position.complete) {
-      if (!(engine instanceof GuardedEngine) && wasmScanAsked(process.env)) {
-        // Unguarded, the lines are decoded here: with the scan in WebAssembly, as the engine thread does.
-        const { loadJsonScanModuleNode } = await import('../wasm/load-node.js');
-        useJsonScanModule(await loadJsonScanModuleNode());
-      }
-      // Guarded, the engine thread decodes the lines itself: events are not copied between threads.
+      // Unguarded, the lines are decoded here: with the scan in WebAssembly, as the engine thread does.
+      if (scanModule) useJsonScanModule(await scanModule);
+      // Guarded, the engine thread decodes the lines itself (events are not copied between
+      // threads), from the span tables this thread scans while it works on the piece before.
       const decoder =
         engine instanceof GuardedEngine
-          ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format, settleAt: checkpoints && ((line) => checkpoints.due(line)) })
+          ? engine.lines({ skipLines: position.lines, batchLines: BATCH_LINES, format: spec.format, settleAt: checkpoints && ((line) => checkpoints.due(line)), scanner: lineScanner })
           : new JsonLinesDecoder({ skipLines: position.lines, ...lineReading(spec.format, (engine as unknown as Engine).rulePlans(), eagerDecodeAsked(process.env)) });
       let unreadable: string | undefined;
       try {

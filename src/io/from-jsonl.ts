@@ -6,6 +6,7 @@
  * being held in memory).
  */
 import { jsonTextNestsDeeperThan, tooDeepReason } from './json-depth.js';
+import { SPANS_COUNT, SPANS_FIELDS, SPANS_FROM, SPANS_HEADER, spanStride } from './line-spans.js';
 
 /** One line read: an event, the reason it is refused, or nothing (a blank line). */
 export type LineResult = { event: Record<string, unknown> } | { reason: string } | undefined;
@@ -13,6 +14,10 @@ export type LineResult = { event: Record<string, unknown> } | { reason: string }
 /** Reads a line's bytes lazily (src/io/lazy-jsonl.ts), or answers null: read it the eager way. */
 export interface LazyLineReader {
   read(bytes: Uint8Array, start: number, end: number): LineResult | null;
+  /** The wanted fields, in the order of a span table's records (src/io/line-spans.ts). */
+  readonly fields?: readonly string[];
+  /** As `read`, with the line's scan already done: its record at `table[at]` (the `accepted` integer). */
+  readScanned?(bytes: Uint8Array, start: number, end: number, table: Int32Array, at: number): LineResult | null;
 }
 
 export interface LineError {
@@ -104,6 +109,41 @@ export class JsonLinesDecoder {
     }
   }
 
+  /**
+   * As `push`, with a span table of the chunk's lines (src/io/line-spans.ts, scanned for this
+   * decoder's lazy fields): the lines it covers are read from their records instead of being
+   * scanned again; the bytes before and after them go through `push`. Events, errors and line
+   * numbers are those `push` gives (a table whose fields are not the lazy reader's is ignored).
+   */
+  pushScanned(chunk: Uint8Array, table: Int32Array, handlers: JsonLinesHandlers): void {
+    const lazy = this.lazy;
+    const fields = table[SPANS_FIELDS]!;
+    const count = table[SPANS_COUNT]!;
+    if (!lazy?.readScanned || lazy.fields?.length !== fields || count === 0) return this.push(chunk, handlers);
+    const from = table[SPANS_FROM]!;
+    // Bytes before the first line of the table: the end of a line begun in an earlier chunk.
+    if (from > 0) this.push(chunk.subarray(0, from), handlers);
+    // The table's lines must start clean (no partial line held, none left to skip); otherwise as push.
+    if (this.skipping > 0 || this.pendingBytes > 0 || this.skippingOversized) return this.push(chunk.subarray(from), handlers);
+    const stride = spanStride(fields);
+    let start = from;
+    for (let i = 0, at = SPANS_HEADER; i < count; i++, at += stride) {
+      const newline = table[at]!;
+      if (newline - start > this.maxLineBytes) {
+        // Too long: push reports and skips it.
+        this.push(chunk.subarray(start, newline + 1), handlers);
+      } else {
+        const line = ++this.lineNumber;
+        let end = newline;
+        if (end > start && chunk[end - 1] === CARRIAGE_RETURN) end--;
+        this.deliver(line, chunk, start, end, lazy.readScanned(chunk, start, end, table, at + 1), handlers);
+        handlers.onLine?.(line);
+      }
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.push(chunk.subarray(start), handlers);
+  }
+
   /** End of input: a last line without a newline still counts. */
   end(handlers: JsonLinesHandlers): void {
     if (this.pendingBytes > 0 || this.skippingOversized) this.completeLine(handlers);
@@ -154,7 +194,12 @@ export class JsonLinesDecoder {
 
   private emit(line: number, bytes: Uint8Array, start: number, end: number, handlers: JsonLinesHandlers): void {
     if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
-    let result = this.lazy ? this.lazy.read(bytes, start, end) : null;
+    this.deliver(line, bytes, start, end, this.lazy ? this.lazy.read(bytes, start, end) : null, handlers);
+  }
+
+  /** A line's result (null from the lazy reader: decode it the eager way) to the handlers. */
+  private deliver(line: number, bytes: Uint8Array, start: number, end: number, lazyResult: LineResult | null, handlers: JsonLinesHandlers): void {
+    let result = lazyResult;
     if (result === null) result = decodeLine(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), this.parse);
     if (result === undefined) return;
     if ('reason' in result) handlers.onError({ line, reason: result.reason });

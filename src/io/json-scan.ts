@@ -26,6 +26,13 @@ export const VALUE_FALSE = 5;
 export const VALUE_NULL = 6;
 /** An object or an array: decoded by JSON.parse. */
 export const VALUE_COMPOUND = 7;
+/**
+ * Kinds only a span table's record holds (scanInto of the WebAssembly scanner), with a fourth
+ * integer: a VALUE_PLAIN_STRING of at most INTERN_MAX_BYTES characters with its intern hash, and a
+ * VALUE_NUMBER that is an integer of at most 9 digits (not -0) with its value.
+ */
+export const VALUE_PLAIN_HASHED = 8;
+export const VALUE_INT = 9;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -194,11 +201,56 @@ export class JsonObjectScanner {
     return i === end;
   }
 
+  /**
+   * Scans bytes[start, end) as `scan` does and writes the answer as one line record of a span
+   * table (line-spans.ts) at `table[at]`: 1 (accepted) or 0, then per wanted name its kind, start,
+   * end and an extra integer (see VALUE_PLAIN_HASHED; 0 here). The record is what `valueOf` builds
+   * values from, on this thread or another.
+   */
+  scanInto(b: Uint8Array, start: number, end: number, table: Int32Array, at: number): boolean {
+    return this.writeRecord(this.scan(b, start, end), table, at);
+  }
+
+  /**
+   * The span table (line-spans.ts) of `count` lines of `b` from byte `from`, each ending with a
+   * newline, in one pass — or undefined: scan them line by line (this scanner has no such pass).
+   */
+  scanLines(_b: Uint8Array, _from: number, _count: number): Int32Array | undefined {
+    return undefined;
+  }
+
+  /** The last scan's answer (`accepted`) and spans as a line record at table[at] (see scanInto). */
+  protected writeRecord(accepted: boolean, table: Int32Array, at: number): boolean {
+    if (!accepted) {
+      table[at] = 0;
+      return false;
+    }
+    table[at] = 1;
+    const { kinds, starts, ends } = this;
+    for (let k = 0, to = at + 1; k < kinds.length; k++, to += 4) {
+      table[to] = kinds[k]!;
+      table[to + 1] = starts[k]!;
+      table[to + 2] = ends[k]!;
+      table[to + 3] = 0;
+    }
+    return true;
+  }
+
   /** The value of the k-th wanted name after a scan that accepted bytes `b` (undefined: the line lacks it). */
   value(b: Uint8Array, k: number): unknown {
-    const start = this.starts[k]!;
-    const end = this.ends[k]!;
-    switch (this.kinds[k]) {
+    return this.valueOf(b, this.kinds[k]!, this.starts[k]!, this.ends[k]!);
+  }
+
+  /**
+   * The value of kind `kind` at bytes[start, end) of a line a scan accepted (a span this scanner
+   * or another with the same names found); `extra` is a record's fourth integer.
+   */
+  valueOf(b: Uint8Array, kind: number, start: number, end: number, extra = 0): unknown {
+    switch (kind) {
+      case VALUE_PLAIN_HASHED:
+        return this.plainText(b, start + 1, end - 1, extra);
+      case VALUE_INT:
+        return extra;
       case VALUE_PLAIN_STRING:
         return this.plainText(b, start + 1, end - 1);
       case VALUE_NUMBER:
@@ -222,11 +274,12 @@ export class JsonObjectScanner {
    * (groups, tags, actions), and a string seen before is neither built nor hashed again by the
    * maps it is looked up in.
    */
-  private plainText(b: Uint8Array, start: number, end: number): string {
+  private plainText(b: Uint8Array, start: number, end: number, knownHash?: number): string {
     const length = end - start;
     if (length > INTERN_MAX_BYTES) return asciiText(b, start, end);
     let hash = length;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ b[i]!, 0x01000193);
+    if (knownHash !== undefined) hash = knownHash;
+    else for (let i = start; i < end; i++) hash = Math.imul(hash ^ b[i]!, 0x01000193);
     const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
     const at = slot * INTERN_MAX_BYTES;
     const pool = this.internPool;

@@ -77,29 +77,56 @@ export class LazyJsonLines implements LazyLineReader {
   }
 
   read(bytes: Uint8Array, start: number, end: number): LineResult | null {
-    if (this.parser.format !== 'jsonl') return null;
-    const payoff = this.payoff;
-    if (payoff.eagerLinesLeft > 0) {
-      payoff.eagerLinesLeft--;
-      return null;
-    }
-    if (++payoff.lazyLines >= STRETCH_LINES) {
-      if (payoff.built > MOST_BUILT * payoff.lazyLines) payoff.eagerLinesLeft = EAGER_STRETCHES * STRETCH_LINES;
-      payoff.lazyLines = 0;
-      payoff.built = 0;
-    }
+    if (this.parser.format !== 'jsonl' || this.eagerNow()) return null;
     const scanner = this.scanner;
     if (!scanner.scan(bytes, start, end)) return blank(bytes, start, end) ? undefined : null;
     const event: Record<string | symbol, unknown> = {};
     const kinds = scanner.kinds;
     for (let k = 0; k < kinds.length; k++) {
       if (kinds[k] === VALUE_NONE) continue;
-      const value = scanner.value(bytes, k);
-      if (this.inherited[k]) Object.defineProperty(event, this.fields[k]!, { value, enumerable: true, writable: true, configurable: true });
-      else event[this.fields[k]!] = value;
+      this.set(event, k, scanner.value(bytes, k));
     }
-    event[WHOLE_EVENT] = new LineSource(bytes, start, end, payoff);
+    event[WHOLE_EVENT] = new LineSource(bytes, start, end, this.payoff);
     return { event: event as Record<string, unknown> };
+  }
+
+  /**
+   * As `read`, for a line scanned elsewhere for these fields: its record in a span table
+   * (line-spans.ts) at `table[at]`. The answer is read's answer for the same line.
+   */
+  readScanned(bytes: Uint8Array, start: number, end: number, table: Int32Array, at: number): LineResult | null {
+    if (this.parser.format !== 'jsonl' || this.eagerNow()) return null;
+    if (table[at] === 0) return blank(bytes, start, end) ? undefined : null;
+    const event: Record<string | symbol, unknown> = {};
+    const scanner = this.scanner;
+    const count = this.fields.length;
+    for (let k = 0, from = at + 1; k < count; k++, from += 4) {
+      const kind = table[from]!;
+      if (kind === VALUE_NONE) continue;
+      this.set(event, k, scanner.valueOf(bytes, kind, table[from + 1]!, table[from + 2]!, table[from + 3]!));
+    }
+    event[WHOLE_EVENT] = new LineSource(bytes, start, end, this.payoff);
+    return { event: event as Record<string, unknown> };
+  }
+
+  /** Whether this line is read eagerly (a stretch after lazy reading did not pay), counting it either way. */
+  private eagerNow(): boolean {
+    const payoff = this.payoff;
+    if (payoff.eagerLinesLeft > 0) {
+      payoff.eagerLinesLeft--;
+      return true;
+    }
+    if (++payoff.lazyLines >= STRETCH_LINES) {
+      if (payoff.built > MOST_BUILT * payoff.lazyLines) payoff.eagerLinesLeft = EAGER_STRETCHES * STRETCH_LINES;
+      payoff.lazyLines = 0;
+      payoff.built = 0;
+    }
+    return false;
+  }
+
+  private set(event: Record<string | symbol, unknown>, k: number, value: unknown): void {
+    if (this.inherited[k]) Object.defineProperty(event, this.fields[k]!, { value, enumerable: true, writable: true, configurable: true });
+    else event[this.fields[k]!] = value;
   }
 }
 
@@ -138,6 +165,16 @@ export function useJsonScanModule(module: WebAssembly.Module | undefined): void 
   if (module === jsonScanModule) return;
   jsonScanModule = module;
   scanners.clear();
+}
+
+/**
+ * A new scanner for `fields`, scanning as this module's readers do (in WebAssembly once
+ * useJsonScanModule gave the module), for lines scanned on another thread than the one that
+ * reads them (line-spans.ts). Like the readers' scanners, it copies a chunk in once for all its
+ * lines: the caller never writes a chunk after scanning lines of it.
+ */
+export function lineScanner(fields: readonly string[]): JsonObjectScanner {
+  return jsonScanModule ? new WasmJsonObjectScanner(jsonScanModule, fields, undefined, true) : new JsonObjectScanner(fields);
 }
 
 /** Which scanner VIGIL_JSON_SCAN asks for: `ts` for the TypeScript one, anything else (or unset) WebAssembly. */

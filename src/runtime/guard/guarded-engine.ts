@@ -19,7 +19,7 @@ import type { Alert, EngineOptions, RuntimeDiagnostic } from '../../engine/engin
 import type { ViolationKind } from '../../sandbox/violation.js';
 import type { EngineSurface, IocRegistrySurface, ModelRegistrySurface, TableRegistrySurface } from './engine-surface.js';
 import { resolveGuardOptions, type GuardOptions, type ResolvedGuardOptions } from './guard-options.js';
-import { GuardedLines, type LineFeedOptions } from './guarded-lines.js';
+import { GuardedLines, type LineFeedOptions, type LineSpans } from './guarded-lines.js';
 import {
   CHANGED_AT_OFFSET,
   CONTROL_BYTES,
@@ -70,10 +70,11 @@ interface LoggedCall {
 }
 
 /**
- * Pieces of the line feed posted ahead of their replies (see feedLines): one, so the engine
- * thread always has the next piece waiting while this thread cuts the one after.
+ * Pieces of the line feed posted ahead of their replies (see feedLines): a few, so the engine
+ * thread has the next pieces waiting while this thread reads, cuts and scans the ones after, and
+ * a moment's stall on either side (a busy machine) does not stop the other.
  */
-const FEED_PIPELINE_DEPTH = 1;
+const FEED_PIPELINE_DEPTH = 4;
 
 /** A piece of the line feed in flight: its request, and what its reply settles. */
 interface FedPiece {
@@ -237,9 +238,9 @@ export class GuardedEngine implements EngineSurface {
    * whose events go straight into this engine, in batches of `batchLines` lines.
    */
   lines(options: LineFeedOptions): GuardedLines {
-    this.call('lines', 'open', [{ skipLines: options.skipLines ?? 0, batchLines: options.batchLines, format: options.format }]);
+    const lazyFields = this.call('lines', 'open', [{ skipLines: options.skipLines ?? 0, batchLines: options.batchLines, format: options.format }]) as readonly string[] | undefined;
     this.feed = { lines: options.skipLines ?? 0, clean: true, batchLines: options.batchLines };
-    return new GuardedLines(this, options);
+    return new GuardedLines(this, options, lazyFields);
   }
 
   dispose(): void {
@@ -257,20 +258,37 @@ export class GuardedEngine implements EngineSurface {
 
   /**
    * Feeds bytes to the engine thread's line decoder; `toLine` is the line count after them,
-   * `boundary` whether they end a batch. Pipelined: the bytes are posted, then the reply to the
-   * previous piece is awaited, so the engine thread decodes and runs one piece while this thread
-   * reads and cuts the next. Everything else waits for the pieces in flight first (see `settle`),
+   * `boundary` whether they end a batch, `spans` the span table of their lines when this thread
+   * scanned them (src/io/line-spans.ts). `bytes` may be a view of the caller's chunk, which it
+   * never writes again: the log keeps it, and a copy of exactly these bytes is moved to the engine
+   * thread (see post). Pipelined: the bytes are posted, then the reply to the piece
+   * FEED_PIPELINE_DEPTH before is awaited, so the engine thread decodes and runs earlier pieces
+   * while this thread reads, cuts and scans the next. Everything else waits for the pieces in flight first (see `settle`),
    * so a call — a checkpoint, the end of input — sees the engine after every line fed before it.
    * Output is delivered in feed order, once each piece's reply is in.
    */
-  feedLines(bytes: Uint8Array, toLine: number, boundary: boolean, onError: (line: number, reason: string) => void): void {
+  feedLines(bytes: Uint8Array, toLine: number, boundary: boolean, onError: (line: number, reason: string) => void, spans?: LineSpans): void {
     if (this.disposed) throw new Error('the engine has been disposed');
-    const piece: FedPiece = { request: { target: 'lines', method: 'push', args: [bytes], now: this.clock() }, toLine, boundary, onError };
+    const args = spans ? [bytes, spans.table, spans.fields] : [bytes];
+    const piece: FedPiece = { request: { target: 'lines', method: 'push', args, now: this.clock() }, toLine, boundary, onError };
     // A snapshot is taken with nothing in flight, at a batch boundary: then this piece waits for the one before.
     if (this.inFlight.length && this.snapshotDue() && this.inFlight[this.inFlight.length - 1].boundary) this.settle();
-    this.port.postMessage(piece.request);
+    this.post(piece.request);
     this.inFlight.push(piece);
     while (this.inFlight.length > FEED_PIPELINE_DEPTH) this.settleOldest();
+  }
+
+  /**
+   * Pieces of the line feed the engine thread has not answered yet, after delivering the output of
+   * those it has (without waiting). 0: it has caught up with this thread, and waits for the next.
+   */
+  feedBacklog(): number {
+    while (this.inFlight.length) {
+      const got = receiveMessageOnPort(this.port);
+      if (!got) break;
+      this.settleOldest(got.message as CallReply);
+    }
+    return this.inFlight.length;
   }
 
   /** Waits for every piece of the line feed in flight and delivers its output (see feedLines). */
@@ -319,9 +337,21 @@ export class GuardedEngine implements EngineSurface {
 
   /** Posts a request and waits for its reply, watching the rule functions it runs. */
   private exchange(request: CallRequest): Outcome {
-    // Copied, not transferred: the log keeps the arguments for a replay.
-    this.port.postMessage(request);
+    this.post(request);
     return this.awaitReply();
+  }
+
+  /**
+   * Posts a request to the engine thread. Copied, not transferred: the log keeps the arguments
+   * for a replay. But the bytes of the line feed, a view of the caller's chunk (which it never
+   * writes again), are copied once here and moved: posting the view would copy them twice (and
+   * its whole underlying buffer).
+   */
+  private post(request: CallRequest): void {
+    if (request.target !== 'lines' || request.method !== 'push') return this.port.postMessage(request);
+    const [bytes, ...rest] = request.args as [Uint8Array, ...unknown[]];
+    const copy = Uint8Array.prototype.slice.call(bytes) as Uint8Array;
+    this.port.postMessage({ ...request, args: [copy, ...rest] }, [copy.buffer as ArrayBuffer]);
   }
 
   /**
@@ -329,11 +359,11 @@ export class GuardedEngine implements EngineSurface {
    * `call` does. If the engine thread fails, the fresh one is restored to before this piece and
    * the pieces after it are posted again, in order.
    */
-  private settleOldest(): void {
+  private settleOldest(arrived?: CallReply): void {
     const piece = this.inFlight[0];
     let unblamed = 0;
     for (;;) {
-      const outcome = this.awaitReply();
+      const outcome: Outcome = arrived ? { reply: arrived } : this.awaitReply();
       if ('reply' in outcome) {
         this.inFlight.shift();
         this.log.push({ request: piece.request });
@@ -365,7 +395,7 @@ export class GuardedEngine implements EngineSurface {
       if (!blamed && ++unblamed > this.options.maxUnblamedRestarts) {
         throw new GuardFailure(`the engine thread failed ${unblamed} times outside any rule function (${describeFailure(outcome.failure)}) during lines.push; giving up`);
       }
-      for (const { request } of pieces) this.port.postMessage(request);
+      for (const { request } of pieces) this.post(request);
     }
   }
 
@@ -527,7 +557,7 @@ const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: n
 function argumentBytes(args: readonly unknown[]): number {
   let bytes = 0;
   for (const arg of args) {
-    if (arg instanceof Uint8Array) bytes += arg.byteLength;
+    if (ArrayBuffer.isView(arg)) bytes += arg.byteLength;
     else if (typeof arg === 'string') bytes += arg.length * 2;
     else if (Array.isArray(arg)) bytes += arg.length * 64;
   }

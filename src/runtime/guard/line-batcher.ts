@@ -16,6 +16,8 @@ export class LineBatcher {
   private batchLines = 1024;
   private format: EventFormat = 'auto';
   private batch: Record<string, unknown>[] = [];
+  /** The fields the decoder reads lazily, joined by NUL (undefined: it decodes eagerly). */
+  private lazyKey?: string;
   private readonly handlers: JsonLinesHandlers;
 
   constructor(
@@ -31,25 +33,40 @@ export class LineBatcher {
     };
   }
 
-  /** Starts a feed: `skipLines` lines are passed over unread (a resumed run). */
-  open(options: { skipLines: number; batchLines: number; format?: EventFormat }): void {
+  /**
+   * Starts a feed: `skipLines` lines are passed over unread (a resumed run). Returns the fields
+   * lines are read lazily for, in order (undefined: eagerly): a span table scanned for them on
+   * the reading thread (src/io/line-spans.ts) spares this thread the scan (see push).
+   */
+  open(options: { skipLines: number; batchLines: number; format?: EventFormat }): readonly string[] | undefined {
     this.format = options.format ?? 'auto';
-    this.decoder = new JsonLinesDecoder({ skipLines: options.skipLines, ...this.reading() });
+    const reading = this.reading();
+    this.decoder = new JsonLinesDecoder({ skipLines: options.skipLines, ...reading });
     this.offset = 0;
     this.batchLines = options.batchLines;
     this.batch = [];
+    this.lazyKey = reading.lazy?.fields.join('\u0000');
+    return reading.lazy?.fields;
   }
 
   /** Continues a feed at a batch boundary after `lines` lines (the engine restored to that point). */
   resume(options: { lines: number; batchLines: number }): void {
-    this.decoder = new JsonLinesDecoder(this.reading());
+    const reading = this.reading();
+    this.decoder = new JsonLinesDecoder(reading);
+    this.lazyKey = reading.lazy?.fields.join('\u0000');
     this.offset = options.lines;
     this.batchLines = options.batchLines;
     this.batch = [];
   }
 
-  push(bytes: Uint8Array): void {
-    this.decoder.push(bytes, this.handlers);
+  /**
+   * Bytes of the feed, with the span table of their lines when the reading thread scanned them
+   * for `fields` (joined by NUL). A table for other fields than this decoder's (the rules changed
+   * since `open`) is not used: the lines are scanned here.
+   */
+  push(bytes: Uint8Array, spans?: Int32Array, fields?: string): void {
+    if (spans && fields !== undefined && fields === this.lazyKey) this.decoder.pushScanned(bytes, spans, this.handlers);
+    else this.decoder.push(bytes, this.handlers);
   }
 
   /**
