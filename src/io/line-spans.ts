@@ -36,7 +36,7 @@ export function spanStride(fields: number): number {
  * `bytes`) with `scanner`, into a new table. The scanner's wanted names, in their order, are the
  * fields the decoding side reads: it checks that they are its own before using the table.
  */
-export function scanLineSpans(scanner: JsonObjectScanner, bytes: Uint8Array, from: number, count: number, ): Int32Array {
+export function scanLineSpans(scanner: JsonObjectScanner, bytes: Uint8Array, from: number, count: number): Int32Array {
   const whole = scanner.scanLines(bytes, from, count);
   if (whole) return whole;
   const fields = scanner.names.length;

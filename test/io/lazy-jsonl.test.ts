@@ -16,6 +16,7 @@ import { loadJsonScanModuleNode } from '../../src/wasm/load-node.js';
 import { WasmJsonObjectScanner } from '../../src/io/json-scan-wasm.js';
 import { createNodeEngine } from '../../src/targets/node.js';
 import { hostileCorpus } from './hostile-lines.js';
+import { canonical } from './canonical.js';
 
 const encoder = new TextEncoder();
 
@@ -41,16 +42,6 @@ function decode(bytes: Uint8Array, cuts: number[], options: ConstructorParameter
   return seen;
 }
 
-/** A value's structure, telling -0 from 0, with own keys in order (so `__proto__` shows). */
-function canonical(value: unknown): string {
-  if (Object.is(value, -0)) return '-0';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (Object.getPrototypeOf(value) !== Object.prototype) return 'not a plain object';
-  return `{${Object.keys(value)
-    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-    .join(',')}}`;
-}
 
 const FIELDS = ['kind', 'user', 'tag', 'n', '__proto__', 'constructor'];
 

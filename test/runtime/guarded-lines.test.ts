@@ -23,6 +23,7 @@ import { loadJsonScanModuleNode } from '../../src/wasm/load-node.js';
 // @ts-expect-error: a JavaScript module of the benchmarks, without types.
 import { makeEvents } from '../../bench/thesis-workload.mjs';
 import { hostileCorpus } from '../io/hostile-lines.js';
+import { canonical } from '../io/canonical.js';
 
 const BATCH_LINES = 64;
 
@@ -122,16 +123,6 @@ function guarded(plans: RulePlan[], bytes: Uint8Array, cuts: number[], skipLines
   return seen;
 }
 
-/** A value's structure, telling -0 from 0, with own keys in order (so `__proto__` shows). */
-function canonical(value: unknown): string {
-  if (Object.is(value, -0)) return '-0';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (Object.getPrototypeOf(value) !== Object.prototype) return 'not a plain object';
-  return `{${Object.keys(value)
-    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-    .join(',')}}`;
-}
 
 const jsonScanModule = await loadJsonScanModuleNode();
 const plans = await rulePlans();
