@@ -68,6 +68,11 @@ describe.skipIf(!chromiumAvailable())('alert triage (built app) in Chromium', ()
     expect(all.length).toBe(await shown(app.page));
     expect(all.length).toBeGreaterThan(20);
     expect(all.some((a) => a.eventTime !== null)).toBe(true);
+    // Whole alerts: the page's copies carry a window's first events, the export asks the worker for all.
+    const brute = all.filter((a) => a.alert.rule === 'brute force');
+    expect(brute.length).toBeGreaterThan(0);
+    for (const a of brute) expect((a.alert.events as unknown[]).length).toBe(a.alert.failures);
+    expect(all.filter((a) => 'omittedEvents' in a)).toEqual([]);
 
     await app.page.locator('[data-testid=alert-group-by]').selectOption('rule');
     const groups = app.page.locator('[data-testid=alert-group]');

@@ -156,6 +156,8 @@ export function toJsonl(rows: readonly TriageAlert[]): string {
         status: r.status,
         ...(r.statusBy ? { statusBy: r.statusBy, statusAt: iso(r.statusAt) } : {}),
         alert: r.alert,
+        // A page copy whose whole alert the worker no longer keeps: say how many events are missing.
+        ...(r.omittedEvents ? { omittedEvents: r.omittedEvents } : {}),
       }),
     )
     .map((line) => `${line}\n`)

@@ -73,13 +73,20 @@ export class WidgetHost implements WidgetWorkerApi {
     this.engine = engine;
     this.driver = new SimulatorDriver(simulatorLib, { push: (events) => this.pushEvents(events) }, undefined, () => this.feed?.markDirty(), SIMULATOR_WARMUP_MS);
     const driver = this.driver;
-    const feed = new UpdateFeed(engine, () => Date.now(), {
-      simulator: () => driver.status(),
-      checkpoint: () => undefined,
-      flows: () => undefined,
-      source: () => this.source,
-      ruleStatesChanged: () => {},
-    });
+    // The embedding page's `vigil-alert` events carry alerts as raised: every event, no cut.
+    const feed = new UpdateFeed(
+      engine,
+      () => Date.now(),
+      {
+        simulator: () => driver.status(),
+        checkpoint: () => undefined,
+        flows: () => undefined,
+        source: () => this.source,
+        ruleStatesChanged: () => {},
+      },
+      undefined,
+      Number.POSITIVE_INFINITY,
+    );
     this.feed = feed;
     engine.onAlert((alert) => feed.alert(alert));
     engine.onDiagnostic((d) => feed.diagnostic(d));

@@ -169,6 +169,10 @@ export class AlertStore {
     return this.rows;
   }
 
+  get(id: number): TriageAlert | undefined {
+    return this.byId.get(id);
+  }
+
   get size(): number {
     return this.rows.length;
   }

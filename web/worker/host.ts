@@ -62,7 +62,7 @@ import { PreviewService } from './services/preview.js';
 import { ReplayService } from './services/replay.js';
 import { RulesService } from './services/rules.js';
 import { SimulatorService } from './services/simulator.js';
-import { UpdateFeed } from './services/update-feed.js';
+import { pageCopy, UpdateFeed } from './services/update-feed.js';
 
 export type { BenchModule } from './services/benchmarks.js';
 export { CHECKPOINT_EVERY_MS } from './services/checkpoints.js';
@@ -499,7 +499,13 @@ export class WorkerHost implements VigilWorkerApi, QualityApi {
   // ── alert triage ─────────────────────────────────────────────────────────
 
   async triageAlerts(): Promise<TriageAlert[]> {
-    return this.s.alerts.all();
+    // Page copies: 10,000 kept alerts with every event would be one message of tens of MB.
+    return this.s.alerts.all().map((row) => pageCopy(row));
+  }
+
+  keptAlerts(ids: number[]): TriageAlert[] {
+    if (!Array.isArray(ids)) return [];
+    return ids.flatMap((id) => this.s.alerts.get(id) ?? []);
   }
 
   async setAlertStatus(ids: number[], status: AlertStatus, by: string): Promise<number> {

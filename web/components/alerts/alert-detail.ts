@@ -1,4 +1,8 @@
-/** One alert: its JSON, and the contributing events (when the alert carries `events`) as a table. */
+/**
+ * One alert: its JSON, and the contributing events (when the alert carries `events`) as a table.
+ * The page's copy of an alert carries its first events only (PAGE_ALERT_EVENTS); the whole alert is
+ * fetched from the worker when it is shown.
+ */
 import { LitElement, css, html, nothing } from 'lit';
 import type { AlertEnvelope } from '../../../src/runtime/worker/protocol.js';
 import { fmtDateTime, fmtTime } from '../../lib/format.js';
@@ -7,10 +11,15 @@ import { store } from '../../state/store.js';
 import '../shared/json-view.js';
 import { baseStyles } from '../shared/styles.js';
 
+/** Event rows drawn in the table (a window may hold thousands; layout would stall the page). */
+const MAX_EVENT_ROWS = 200;
+
 export class AlertDetail extends LitElement {
-  static override properties = { envelope: { attribute: false }, tab: { state: true } };
+  static override properties = { envelope: { attribute: false }, tab: { state: true }, whole: { state: true } };
   declare envelope: AlertEnvelope | undefined;
   declare tab: 'json' | 'events';
+  /** The shown alert as the worker keeps it (every event), once fetched; `kept: false` when retention dropped it. */
+  declare whole: { id: number; kept: false } | { id: number; kept: true; envelope: AlertEnvelope } | undefined;
 
   constructor() {
     super();
@@ -72,6 +81,9 @@ export class AlertDetail extends LitElement {
       vigil-json {
         padding: 10px;
       }
+      .note {
+        padding: 6px 10px;
+      }
       .events {
         overflow: auto;
       }
@@ -87,10 +99,27 @@ export class AlertDetail extends LitElement {
   override willUpdate(changed: Map<string, unknown>): void {
     const prev = changed.get('envelope') as AlertEnvelope | undefined;
     if (changed.has('envelope') && prev?.id !== this.envelope?.id && !this.events().length) this.tab = 'json';
+    if (changed.has('envelope')) void this.fetchWhole();
+  }
+
+  private async fetchWhole(): Promise<void> {
+    const env = this.envelope;
+    if (!env?.omittedEvents || this.whole?.id === env.id) return;
+    const id = env.id;
+    const [kept] = await store.api.keptAlerts([id]).catch(() => []);
+    if (this.envelope?.id !== id) return;
+    this.whole = kept ? { id, kept: true, envelope: kept } : { id, kept: false };
+  }
+
+  /** The shown envelope: the whole one once fetched, else the page's copy. */
+  private shown(): AlertEnvelope | undefined {
+    const env = this.envelope;
+    const whole = this.whole;
+    return env && whole?.kept && whole.id === env.id ? whole.envelope : env;
   }
 
   private events(): Record<string, unknown>[] {
-    const events = this.envelope?.alert.events;
+    const events = this.shown()?.alert.events;
     return Array.isArray(events) ? (events.filter((e) => e && typeof e === 'object') as Record<string, unknown>[]) : [];
   }
 
@@ -108,17 +137,22 @@ export class AlertDetail extends LitElement {
 
   private async copy(): Promise<void> {
     try {
-      await navigator.clipboard.writeText(JSON.stringify(this.envelope?.alert, null, 2));
+      await navigator.clipboard.writeText(JSON.stringify(this.shown()?.alert, null, 2));
     } catch {
       // Clipboard refused (permissions): nothing to do.
     }
   }
 
   override render() {
-    const env = this.envelope;
+    const env = this.shown();
     if (!env) return html`<div class="empty">Select an alert to see its fields and the events behind it.<br /><br /><kbd>↑</kbd> <kbd>↓</kbd> move · <kbd>/</kbd> search</div>`;
     const a = env.alert;
     const events = this.events();
+    // Events the page's copy left out: being fetched, or no longer kept by the worker.
+    const missing = env.omittedEvents ?? 0;
+    const missingNote = missing
+      ? html`<div class="faint note" data-testid="events-missing">${this.whole?.id === env.id ? `${missing} more events are no longer kept (alert retention)` : `loading ${missing} more events…`}</div>`
+      : nothing;
     const key = a.key && typeof a.key === 'object' ? Object.entries(a.key as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
     const columns = [...new Set(events.flatMap((e) => Object.keys(e)).filter((k) => k !== 'fields'))].slice(0, 10);
     const { events: _omit, ...withoutEvents } = a;
@@ -145,17 +179,17 @@ export class AlertDetail extends LitElement {
       <div class="tabs" role="tablist">
         <button role="tab" aria-selected=${this.tab === 'json' ? 'true' : 'false'} @click=${() => (this.tab = 'json')}>Alert JSON</button>
         <button role="tab" data-testid="events-tab" ?disabled=${!events.length} aria-selected=${this.tab === 'events' ? 'true' : 'false'} @click=${() => (this.tab = 'events')}>
-          Events${events.length ? ` · ${events.length}` : ''}
+          Events${events.length ? ` · ${events.length + missing}` : ''}
         </button>
         <button class="ghost copy" @click=${this.copy} title="Copy the alert as JSON">Copy</button>
       </div>
       <div class="body">
         ${this.tab === 'json' || !events.length
-          ? html`<vigil-json data-testid="alert-json" .value=${events.length ? { ...withoutEvents, events: `[${events.length} events — see the Events tab]` } : a}></vigil-json>`
+          ? html`<vigil-json data-testid="alert-json" .value=${events.length ? { ...withoutEvents, events: `[${events.length + missing} events — see the Events tab]` } : a}></vigil-json>`
           : html`<table class="grid events" data-testid="alert-events">
               <thead><tr>${columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
               <tbody>
-                ${events.map(
+                ${events.slice(0, MAX_EVENT_ROWS).map(
                   (e) => html`<tr>${columns.map((c) => {
                     const v = e[c];
                     const text = c === 'timestamp' && typeof v === 'number' ? fmtTime(v, true) : v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -163,7 +197,9 @@ export class AlertDetail extends LitElement {
                   })}</tr>`,
                 )}
               </tbody>
-            </table>`}
+            </table>
+            ${events.length > MAX_EVENT_ROWS ? html`<div class="faint note" data-testid="events-more">first ${MAX_EVENT_ROWS} of ${events.length} events shown; Copy and the exports have them all</div>` : nothing}
+            ${missingNote}`}
       </div>
     `;
   }

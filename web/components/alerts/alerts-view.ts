@@ -28,6 +28,8 @@ const STATUSES: AlertStatus[] = ['new', 'acknowledged', 'closed'];
  * every kept alert (10,000 by default), and at high rates a batch comes every 250 ms.
  */
 export const LIVE_REFRESH_MS = 1000;
+/** Whole alerts asked of the worker per message when exporting. */
+const EXPORT_FETCH_ALERTS = 200;
 
 type Params = { rule?: string; q?: string; source?: string; group?: string; gv?: string; from?: string; to?: string; axis?: string; sort?: string; dir?: string; status?: string };
 
@@ -340,7 +342,8 @@ export class AlertsView extends LitElement {
     this.requestUpdate();
   }
 
-  private download(kind: 'jsonl' | 'csv', rows: TriageAlert[]): void {
+  private async download(kind: 'jsonl' | 'csv', shown: TriageAlert[]): Promise<void> {
+    const rows = kind === 'jsonl' ? await this.whole(shown) : shown;
     const text = kind === 'jsonl' ? toJsonl(rows) : toCsv(rows);
     const blob = new Blob([text], { type: kind === 'jsonl' ? 'application/x-ndjson' : 'text/csv' });
     const a = document.createElement('a');
@@ -348,6 +351,27 @@ export class AlertsView extends LitElement {
     a.download = `vigil-alerts-${new Date().toISOString().replace(/[:.]/g, '-')}.${kind}`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  /**
+   * The rows with every event: the page's copies carry an alert's first events only, the worker
+   * keeps them all (asked for in slices, so no one message is huge). A row the worker no longer
+   * keeps stays as shown, with its `omittedEvents` count.
+   */
+  private async whole(rows: TriageAlert[]): Promise<TriageAlert[]> {
+    const cut = rows.filter((r) => r.omittedEvents);
+    if (!cut.length) return rows;
+    const kept = new Map<number, TriageAlert>();
+    for (let i = 0; i < cut.length; i += EXPORT_FETCH_ALERTS) {
+      const slice = cut.slice(i, i + EXPORT_FETCH_ALERTS).map((r) => r.id);
+      const whole = await this.data.store.run(() => this.data.store.api.keptAlerts(slice));
+      for (const w of whole ?? []) kept.set(w.id, w);
+    }
+    // The status shown is the page's (it may be newer than the worker's by a round trip).
+    return rows.map((r) => {
+      const w = kept.get(r.id);
+      return w ? { ...r, alert: w.alert, omittedEvents: undefined } : r;
+    });
   }
 
   override render() {

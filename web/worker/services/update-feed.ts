@@ -10,6 +10,7 @@ import {
   HEARTBEAT_MS,
   MAX_ALERTS_PER_BATCH,
   MAX_DIAGNOSTICS_PER_BATCH,
+  PAGE_ALERT_EVENTS,
   UPDATE_INTERVAL_MS,
   type AlertEnvelope,
   type CheckpointInfo,
@@ -53,6 +54,8 @@ export class UpdateFeed {
     private readonly now: () => number,
     private readonly sources: FeedSources,
     timer?: CoalescerTimer,
+    /** Events an alert's copy carries to the page (PAGE_ALERT_EVENTS; the widget sends them all). */
+    private readonly pageEvents = PAGE_ALERT_EVENTS,
   ) {
     this.alertRate = new RateMeter(now);
     this.tops = new TrafficTops(60, now);
@@ -75,11 +78,11 @@ export class UpdateFeed {
     this.coalescer.stop();
   }
 
-  /** Numbers the alert, queues it for the page and returns its envelope. */
+  /** Numbers the alert, queues its page copy (events cut to `pageEvents`) and returns it whole. */
   alert(alert: Alert): AlertEnvelope {
     this.alertRate.add(1);
     const envelope = { id: this.nextAlertId++, at: this.now(), alert };
-    this.coalescer.addAlert(envelope);
+    this.coalescer.addAlert(pageCopy(envelope, this.pageEvents));
     return envelope;
   }
 
@@ -165,4 +168,15 @@ export class UpdateFeed {
       }
     }
   }
+}
+
+/**
+ * The copy of an alert sent to the page: its first `maxEvents` events when it carries more (with
+ * `omittedEvents` saying how many are left out), else the envelope itself. Shallow: the kept alert
+ * is not changed.
+ */
+export function pageCopy<T extends AlertEnvelope>(envelope: T, maxEvents = PAGE_ALERT_EVENTS): T {
+  const events = envelope.alert.events;
+  if (!Array.isArray(events) || events.length <= maxEvents) return envelope;
+  return { ...envelope, alert: { ...envelope.alert, events: events.slice(0, maxEvents) }, omittedEvents: events.length - maxEvents };
 }
