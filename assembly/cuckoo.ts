@@ -36,8 +36,6 @@ import { keyBytes } from './keys';
 // @ts-ignore: decorator
 @inline const MAX_KICKS: i32 = 500;
 // @ts-ignore: decorator
-@inline const MAX_KICKS_GROUPED: i32 = 2000;
-// @ts-ignore: decorator
 @inline const MAX_LOAD: f64 = 0.95;
 // @ts-ignore: decorator
 @inline const FILTER_MAGIC: u32 = 0x4643_4756; // "VGCF" little-endian
@@ -53,19 +51,13 @@ import { keyBytes } from './keys';
 
 // A level's table: m buckets of 4 fingerprints.
 @unmanaged class Level {
-  table: usize; // 64-byte aligned, inside the allocation at `raw`
+  table: usize;
   m: u32;
   fpBits: u32;
   count: u32;
   limit: u32;
   capacity: u32;
   tableBytes: u32;
-  // 0: classic (format 1/2): every fingerprint's other bucket anywhere in the table. Otherwise
-  // (format 3) `layout` = groupBits << 8 | localEighths: the fingerprints of localEighths/8 of
-  // the fingerprint values have their other bucket in the same group of 2^groupBits buckets (one
-  // 64-byte line); see altIndex.
-  layout: u32;
-  raw: usize;
 }
 
 // A filter: its levels and the parameters new levels are made with. The handle is its address.
@@ -84,12 +76,10 @@ import { keyBytes } from './keys';
   seedLo: u32;
   seedHi: u32;
   seed: u64;
-  // The layout of levels made from now on (Level.layout); 0 for filters restored from format 1/2.
-  layout: u32;
 }
 
 // The undo log of one insert's evictions: (bucket, slot, previous fingerprint) triples.
-const kickLog = memory.data(MAX_KICKS_GROUPED * 12, 4);
+const kickLog = memory.data(MAX_KICKS * 12, 4);
 
 // ---------------------------------------------------------------- parameters
 
@@ -120,40 +110,26 @@ function loadFor(fpBits: u32, fpp: f64): f64 {
 
 // ---------------------------------------------------------------- levels
 
-function newLevel(capacity: u32, fpBits: u32, maxLoad: f64, layout: u32): Level {
+function newLevel(capacity: u32, fpBits: u32, maxLoad: f64): Level {
   let m = <u32>Math.ceil(<f64>capacity / (4.0 * maxLoad));
   if (m < 1) m = 1;
-  if (layout != 0) {
-    const g: u32 = 1 << (layout >> 8);
-    m = (m + g - 1) & ~(g - 1);
-  }
   let limit = <u32>Math.floor(<f64>m * 4.0 * maxLoad);
   if (limit < 1) limit = 1;
-  const level = allocLevel(m, fpBits, layout);
-  level.count = 0;
-  level.limit = limit;
-  level.capacity = capacity;
-  return level;
-}
-
-// A level with a zeroed table of m buckets, its rows aligned to 64 bytes (a bucket group of the
-// grouped layout is then one cache line; f = 12 groups of 8 buckets are 48 bytes).
-function allocLevel(m: u32, fpBits: u32, layout: u32): Level {
   const tableBytes = m * bucketBytes(fpBits) + 8; // +8: unaligned u64 reads of the last bucket
   const level = changetype<Level>(heap.alloc(offsetof<Level>()));
-  const raw = heap.alloc(<usize>tableBytes + 63);
-  level.raw = raw;
-  level.table = (raw + 63) & ~<usize>63;
+  level.table = heap.alloc(tableBytes);
   memory.fill(level.table, 0, tableBytes);
   level.m = m;
   level.fpBits = fpBits;
-  level.tableBytes = tableBytes + 63;
-  level.layout = layout;
+  level.count = 0;
+  level.limit = limit;
+  level.capacity = capacity;
+  level.tableBytes = tableBytes;
   return level;
 }
 
 function freeLevel(level: Level): void {
-  heap.free(level.raw);
+  heap.free(level.table);
   heap.free(changetype<usize>(level));
 }
 
@@ -192,18 +168,10 @@ function pushLevel(filter: Filter, level: Level): void {
 }
 
 // (H(fp) − i) mod m: its own inverse, so it maps either bucket of a fingerprint to the other.
-// Grouped layout (format 3): for localEighths/8 of the fingerprint values, i XOR x(fp) with
-// x ∈ [1, 2^groupBits): the other bucket in the same aligned group (m is a multiple of the group),
-// also an involution. Either way the other bucket is known from (bucket, fp) alone, as kicks need.
 // @ts-ignore: decorator
-@inline function altIndex(i: u32, fp: u32, m: u32, layout: u32): u32 {
-  // Branch-free: the class of a fingerprint is data, a branch on it would mispredict often.
-  const r = fp * 0x9E3779B1;
-  const g = (<u32>1 << (layout >> 8)) - 1; // 0 in the classic layout, whose local share is 0
-  const local = i ^ (((((r >> 8) & 0xFFFF) * g) >> 16) + 1);
+@inline function altIndex(i: u32, fp: u32, m: u32): u32 {
   const hh = fastrange(fp * 0x5BD1E995, m);
-  const global = hh >= i ? hh - i : hh + m - i;
-  return select<u32>(local, global, (r >> 29) < (layout & 0xFF));
+  return hh >= i ? hh - i : hh + m - i;
 }
 
 // ---------------------------------------------------------------- buckets
@@ -287,7 +255,7 @@ function removeFromBucket(t: usize, i: u32, fp: u32, fpBits: u32): bool {
   const i1 = fastrange(<u32>h, m);
   const fp = fingerprint(h, fpBits);
   if (bucketHas(t, i1, fp, fpBits)) return true;
-  return bucketHas(t, altIndex(i1, fp, m, level.layout), fp, fpBits);
+  return bucketHas(t, altIndex(i1, fp, m), fp, fpBits);
 }
 
 function nextRandom(filter: Filter): u32 {
@@ -301,13 +269,12 @@ function nextRandom(filter: Filter): u32 {
 
 // Inserts into one level, or leaves it exactly as it was and returns false.
 function levelInsert(filter: Filter, level: Level, h: u64): bool {
-  const layout = level.layout;
   const m = level.m;
   const fpBits = level.fpBits;
   const t = level.table;
   const i1 = fastrange(<u32>h, m);
   const fp = fingerprint(h, fpBits);
-  const i2 = altIndex(i1, fp, m, level.layout);
+  const i2 = altIndex(i1, fp, m);
   if (putInBucket(t, i1, fp, fpBits) || putInBucket(t, i2, fp, fpBits)) {
     level.count++;
     return true;
@@ -316,8 +283,7 @@ function levelInsert(filter: Filter, level: Level, h: u64): bool {
   let i = (r & 4) != 0 ? i1 : i2;
   let cur = fp;
   let n: i32 = 0;
-  const maxKicks = layout != 0 ? MAX_KICKS_GROUPED : MAX_KICKS;
-  for (; n < maxKicks; n++) {
+  for (; n < MAX_KICKS; n++) {
     r = nextRandom(filter);
     const s = r & 3;
     const old = getSlot(t, i, s, fpBits);
@@ -327,7 +293,7 @@ function levelInsert(filter: Filter, level: Level, h: u64): bool {
     store<u32>(log, s, 4);
     store<u32>(log, old, 8);
     cur = old;
-    i = altIndex(i, cur, m, level.layout);
+    i = altIndex(i, cur, m);
     if (putInBucket(t, i, cur, fpBits)) {
       level.count++;
       return true;
@@ -348,7 +314,7 @@ function levelRemove(level: Level, h: u64): bool {
   const t = level.table;
   const i1 = fastrange(<u32>h, m);
   const fp = fingerprint(h, fpBits);
-  if (removeFromBucket(t, i1, fp, fpBits) || removeFromBucket(t, altIndex(i1, fp, m, level.layout), fp, fpBits)) {
+  if (removeFromBucket(t, i1, fp, fpBits) || removeFromBucket(t, altIndex(i1, fp, m), fp, fpBits)) {
     level.count--;
     return true;
   }
@@ -388,7 +354,7 @@ function filterInsert(filter: Filter, h: u64): void {
     // Doubling stops at 2^30 keys per level (the table of one level must fit a wasm32 memory).
     const capacity = spill ? SPILL_CAPACITY : last.capacity >= (1 << 29) ? <u32>(1 << 30) : last.capacity << 1;
     const j = filter.nLevels;
-    const level = newLevel(capacity, growthFpBits(filter), filter.maxLoad, filter.layout);
+    const level = newLevel(capacity, growthFpBits(filter), filter.maxLoad);
     pushLevel(filter, level);
     if (levelInsert(filter, level, levelHash(h, j))) return;
     spill = true; // more than 8 copies of one key even in a fresh level
@@ -450,7 +416,6 @@ function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
   filter.seedLo = 0;
   filter.seedHi = 0;
   filter.seed = 0;
-  filter.layout = 0;
   return filter;
 }
 
@@ -460,44 +425,14 @@ function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
 let lastRemoved: u32 = 0;
 
 /** Creates a filter sized for `capacity` keys at false-positive rate `fpp`; returns its handle. */
-// `layout` 0: the classic layout (formats 1 and 2). 1: the grouped layout (format 3) with the
-// share of line-local fingerprints that still reaches the maximum load (localEighthsFor).
-// 0x100 | e, e in 1–8: grouped with e eighths local (for measurements).
-export function cuckoo_new(capacity: u32, fpp: f64, layout: u32): usize {
+export function cuckoo_new(capacity: u32, fpp: f64): usize {
   if (!(fpp > 0.0 && fpp < 1.0)) fpp = 0.001;
   if (capacity < 1) capacity = 1;
   const fpBits = chooseFpBits(fpp);
   const maxLoad = loadFor(fpBits, fpp);
   const filter = allocFilter(fpBits, maxLoad, fpp);
-  let eighths: u32 = layout == 0 ? 0 : layout == 1 ? localEighthsFor(fpBits) : layout & 0xFF;
-  if (eighths > 8) eighths = 8;
-  filter.layout = eighths == 0 ? 0 : (groupBitsFor(fpBits) << 8) | eighths;
-  pushLevel(filter, newLevel(capacity, fpBits, maxLoad, filter.layout));
+  pushLevel(filter, newLevel(capacity, fpBits, maxLoad));
   return changetype<usize>(filter);
-}
-
-// Line-local share of the grouped layout, in eighths of the fingerprint values: the most that
-// still filled a level to its 95 % load limit without a failed insert (300k and 3M random keys).
-// Local fingerprints balance nothing between groups; the global ones do. f = 12 groups hold 8
-// buckets in 48 bytes, so fewer are local there.
-function localEighthsFor(fpBits: u32): u32 {
-  return fpBits == 8 ? 4 : 3;
-}
-
-// Buckets per group of the grouped layout, log2: a group fills one 64-byte line (f = 12: 48 bytes).
-function groupBitsFor(fpBits: u32): u32 {
-  return fpBits == 8 ? 4 : 3;
-}
-
-function validLayout(layout: u32, fpBits: u32): bool {
-  if (layout == 0) return true;
-  const eighths = layout & 0xFF;
-  return layout >> 8 == groupBitsFor(fpBits) && eighths >= 1 && eighths <= 8;
-}
-
-/** The layout new levels get: 0 classic, else groupBits << 8 | localEighths. */
-export function cuckoo_layout(handle: usize): u32 {
-  return changetype<Filter>(handle).layout;
 }
 
 /** Frees a filter and all its levels. */
@@ -549,12 +484,11 @@ function probeLevelBatch(level: Level, j: u32, g: u32, out: usize, first: bool):
   const m = level.m;
   const fpBits = level.fpBits;
   const t = level.table;
-  const layout = level.layout;
   for (let q: u32 = 0; q < g; q++) {
     const h = levelHash(load<u64>(batchHash + (<usize>q << 3)), j);
     const i1 = fastrange(<u32>h, m);
     store<u32>(batchI1 + (<usize>q << 2), i1);
-    store<u32>(batchI2 + (<usize>q << 2), altIndex(i1, fingerprint(h, fpBits), m, layout));
+    store<u32>(batchI2 + (<usize>q << 2), altIndex(i1, fingerprint(h, fpBits), m));
   }
   for (let q: u32 = 0; q < g; q++) {
     store<u64>(batchW1 + (<usize>q << 3), bucketWord(t, load<u32>(batchI1 + (<usize>q << 2)), fpBits));
@@ -679,36 +613,20 @@ export function cuckoo_fingerprint_bits(handle: usize): u32 {
 //   u32 "VCF1" | u32 version | f64 target fpp | f64 max load | u32 fp bits | u32 rng | u32 levels
 //   per level: u32 m | u32 fp bits | u32 count | u32 limit | u32 capacity | m·bucketBytes table bytes
 // Format 2 (keyed filters): version 2, and after `levels` u32 seed lo | u32 seed hi, then the levels.
-// Format 3 (a filter with a grouped level, see Level.layout): version 3, and after `levels`
-//   u32 keyed | u32 seed lo | u32 seed hi | u32 layout of new levels; each level header has a
-//   sixth u32, its layout, before its table bytes. A filter whose levels are all classic is
-//   written as format 1 or 2, byte for byte as before.
 // @ts-ignore: decorator
 @inline const HEADER_BYTES: u32 = 36;
 // @ts-ignore: decorator
 @inline const SEED_BYTES: u32 = 8;
 // @ts-ignore: decorator
 @inline const LEVEL_HEADER_BYTES: u32 = 20;
-// @ts-ignore: decorator
-@inline const FORMAT_VERSION_GROUPED: u32 = 3;
-// @ts-ignore: decorator
-@inline const V3_EXTRA_BYTES: u32 = 16;
-// @ts-ignore: decorator
-@inline const V3_LEVEL_HEADER_BYTES: u32 = 24;
-
-function isGrouped(filter: Filter): bool {
-  for (let j: u32 = 0; j < filter.nLevels; j++) if (levelAt(filter, j).layout != 0) return true;
-  return false;
-}
 
 /** Bytes cuckoo_serialize writes. */
 export function cuckoo_serialized_size(handle: usize): u32 {
   const filter = changetype<Filter>(handle);
-  const v3 = isGrouped(filter);
-  let size = HEADER_BYTES + (v3 ? V3_EXTRA_BYTES : filter.keyed ? SEED_BYTES : 0);
+  let size = HEADER_BYTES + (filter.keyed ? SEED_BYTES : 0);
   for (let j: u32 = 0; j < filter.nLevels; j++) {
     const level = levelAt(filter, j);
-    size += (v3 ? V3_LEVEL_HEADER_BYTES : LEVEL_HEADER_BYTES) + level.m * bucketBytes(level.fpBits);
+    size += LEVEL_HEADER_BYTES + level.m * bucketBytes(level.fpBits);
   }
   return size;
 }
@@ -716,23 +634,16 @@ export function cuckoo_serialized_size(handle: usize): u32 {
 /** Writes the filter at `out` (cuckoo_serialized_size bytes); returns the bytes written. */
 export function cuckoo_serialize(handle: usize, out: usize): u32 {
   const filter = changetype<Filter>(handle);
-  const v3 = isGrouped(filter);
   let p = out;
   store<u32>(p, FORMAT_MAGIC);
-  store<u32>(p, v3 ? FORMAT_VERSION_GROUPED : filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
+  store<u32>(p, filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
   store<f64>(p, filter.targetFpp, 8);
   store<f64>(p, filter.maxLoad, 16);
   store<u32>(p, filter.fpBits, 24);
   store<u32>(p, filter.rng, 28);
   store<u32>(p, filter.nLevels, 32);
   p += HEADER_BYTES;
-  if (v3) {
-    store<u32>(p, filter.keyed);
-    store<u32>(p, filter.seedLo, 4);
-    store<u32>(p, filter.seedHi, 8);
-    store<u32>(p, filter.layout, 12);
-    p += V3_EXTRA_BYTES;
-  } else if (filter.keyed) {
+  if (filter.keyed) {
     store<u32>(p, filter.seedLo);
     store<u32>(p, filter.seedHi, 4);
     p += SEED_BYTES;
@@ -744,8 +655,7 @@ export function cuckoo_serialize(handle: usize, out: usize): u32 {
     store<u32>(p, level.count, 8);
     store<u32>(p, level.limit, 12);
     store<u32>(p, level.capacity, 16);
-    if (v3) store<u32>(p, level.layout, 20);
-    p += v3 ? V3_LEVEL_HEADER_BYTES : LEVEL_HEADER_BYTES;
+    p += LEVEL_HEADER_BYTES;
     const bytes = level.m * bucketBytes(level.fpBits);
     memory.copy(p, level.table, bytes);
     p += bytes;
@@ -761,62 +671,54 @@ function validFpBits(f: u32): bool {
 export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   if (len < HEADER_BYTES) return 0;
   const version = load<u32>(ptr, 4);
-  if (load<u32>(ptr) != FORMAT_MAGIC || version < FORMAT_VERSION || version > FORMAT_VERSION_GROUPED) return 0;
-  const v3 = version == FORMAT_VERSION_GROUPED;
-  const levelsAt: u32 = HEADER_BYTES + (v3 ? V3_EXTRA_BYTES : version == FORMAT_VERSION_KEYED ? SEED_BYTES : 0);
-  const levelHeader: u32 = v3 ? V3_LEVEL_HEADER_BYTES : LEVEL_HEADER_BYTES;
+  if (load<u32>(ptr) != FORMAT_MAGIC || (version != FORMAT_VERSION && version != FORMAT_VERSION_KEYED)) return 0;
+  const keyed = version == FORMAT_VERSION_KEYED;
+  const levelsAt: u32 = HEADER_BYTES + (keyed ? SEED_BYTES : 0);
   if (len < levelsAt) return 0;
   const fpp = load<f64>(ptr, 8);
   const maxLoad = load<f64>(ptr, 16);
   const fpBits = load<u32>(ptr, 24);
   const nLevels = load<u32>(ptr, 32);
   if (!(fpp > 0.0 && fpp < 1.0) || !(maxLoad > 0.0 && maxLoad <= 1.0) || !validFpBits(fpBits) || nLevels < 1) return 0;
-  let keyed = version == FORMAT_VERSION_KEYED;
-  let layout: u32 = 0;
-  if (v3) {
-    const k = load<u32>(ptr, HEADER_BYTES);
-    layout = load<u32>(ptr, HEADER_BYTES + 12);
-    if (k > 1 || !validLayout(layout, fpBits)) return 0;
-    keyed = k == 1;
-  }
   // Validate every level header before allocating anything.
   let p: usize = ptr + levelsAt;
   const end: usize = ptr + len;
   for (let j: u32 = 0; j < nLevels; j++) {
-    if (p + levelHeader > end) return 0;
+    if (p + LEVEL_HEADER_BYTES > end) return 0;
     const m = load<u32>(p);
     const f = load<u32>(p, 4);
     const count = load<u32>(p, 8);
     if (m < 1 || !validFpBits(f) || <u64>count > <u64>m * 4) return 0;
-    if (v3) {
-      const l = load<u32>(p, 20);
-      if (!validLayout(l, f) || (l != 0 && (m & ((<u32>1 << (l >> 8)) - 1)) != 0)) return 0;
-    }
     const bytes = <u64>m * bucketBytes(f);
-    if (<u64>(p + levelHeader) + bytes > <u64>end) return 0;
-    p += <usize>levelHeader + <usize>bytes;
+    if (<u64>(p + LEVEL_HEADER_BYTES) + bytes > <u64>end) return 0;
+    p += <usize>LEVEL_HEADER_BYTES + <usize>bytes;
   }
   if (p != end) return 0;
   const filter = allocFilter(fpBits, maxLoad, fpp);
-  filter.layout = layout;
   const rng = load<u32>(ptr, 28);
   if (rng != 0) filter.rng = rng; // xorshift state must not be 0
   if (keyed) {
-    const at = HEADER_BYTES + (v3 ? 4 : 0);
-    keyFilter(filter, load<u32>(ptr + at), load<u32>(ptr + at + 4));
+    keyFilter(filter, load<u32>(ptr, HEADER_BYTES), load<u32>(ptr, HEADER_BYTES + 4));
   }
   p = ptr + levelsAt;
   for (let j: u32 = 0; j < nLevels; j++) {
     const m = load<u32>(p);
     const f = load<u32>(p, 4);
     const bytes = m * bucketBytes(f);
-    const level = allocLevel(m, f, v3 ? load<u32>(p, 20) : 0);
-    memory.copy(level.table, p + levelHeader, bytes);
+    const tableBytes = bytes + 8;
+    const level = changetype<Level>(heap.alloc(offsetof<Level>()));
+    level.table = heap.alloc(tableBytes);
+    memory.copy(level.table, p + LEVEL_HEADER_BYTES, bytes);
+    memory.fill(level.table + bytes, 0, 8);
+    level.m = m;
+    level.fpBits = f;
     level.count = load<u32>(p, 8);
     level.limit = load<u32>(p, 12);
     level.capacity = load<u32>(p, 16);
+    level.tableBytes = tableBytes;
     pushLevel(filter, level);
-    p += levelHeader + bytes;
+    p += LEVEL_HEADER_BYTES + bytes;
   }
   return changetype<usize>(filter);
 }
+

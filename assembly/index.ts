@@ -24,7 +24,6 @@ export {
   cuckoo_deserialize,
   cuckoo_set_seed,
   cuckoo_keyed,
-  cuckoo_layout,
 } from './cuckoo';
 
 // Per-key state tables and transition programs (state-machine rules)

@@ -384,7 +384,7 @@ export function runIocBench(hot: HotPaths, options: IocBenchOptions = {}): Bench
     const alloc = (bytes: number) => rt.__pin(rt.__new(bytes, ARRAY_BUFFER_ID)) >>> 0;
     const encoder = new TextEncoder();
     const chunk = 4096;
-    const handle = ex.cuckoo_new(keys.length, 0.001, 0) >>> 0;
+    const handle = ex.cuckoo_new(keys.length, 0.001) >>> 0;
     const pinned: number[] = [];
     try {
       // Members, chunk by chunk, in byte mode (each key's UTF-8 length).

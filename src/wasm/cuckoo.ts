@@ -23,14 +23,6 @@ export const DEFAULT_CAPACITY = 1024;
 /** Default false-positive rate when none is given. */
 export const DEFAULT_FALSE_POSITIVE_RATE = 0.001;
 
-/**
- * The table layout of new sets: 'classic' (formats 1 and 2: a fingerprint's two buckets anywhere
- * in the table) or 'grouped' (format 3: for about half of the fingerprints both buckets share one
- * 64-byte line). Restored sets keep the layout they were saved with.
- */
-export type IocLayout = 'classic' | 'grouped';
-export const DEFAULT_LAYOUT: IocLayout = 'classic';
-
 /** Keys per crossing: joining longer chunks gets slower in V8 (string flattening). */
 const CHUNK_KEYS = 512;
 /** Bytes of scratch a chunk aims at (data + lengths + results). */
@@ -80,19 +72,9 @@ export class WasmIocSet implements IocSet {
     this.#handle = handle;
   }
 
-  /**
-   * The serialized format this set writes: 3 (a grouped table, see IocLayout), else 2 (keyed: a
-   * random seed) or 1 (restored from format 1: seed 0).
-   */
-  get format(): 1 | 2 | 3 {
-    const handle = this.#live();
-    if (this.#ex.cuckoo_layout(handle) !== 0) return 3;
-    return this.#ex.cuckoo_keyed(handle) !== 0 ? 2 : 1;
-  }
-
-  /** The table layout of the set's levels (see IocLayout). */
-  get layout(): IocLayout {
-    return this.#ex.cuckoo_layout(this.#live()) !== 0 ? 'grouped' : 'classic';
+  /** The serialized format this set writes: 2 (keyed: a random seed) or 1 (restored from format 1: seed 0). */
+  get format(): 1 | 2 {
+    return this.#ex.cuckoo_keyed(this.#live()) !== 0 ? 2 : 1;
   }
 
   add(entries: readonly string[]): void {
@@ -288,12 +270,8 @@ export class WasmIocSetFactory implements IocSetFactory {
     this.#scratch = scratch;
   }
 
-  /**
-   * `seed` (two u32 halves) makes the set's hashing reproducible, for tests; by default it is random.
-   * `layout` (default DEFAULT_LAYOUT): 'grouped' keeps about half of the fingerprints' two buckets
-   * in one 64-byte line (serialized format 3); 'classic' is the table of formats 1 and 2.
-   */
-  create(options: IocSetOptions & { seed?: readonly [number, number]; layout?: IocLayout } = {}): WasmIocSet {
+  /** `seed` (two u32 halves) makes the set's hashing reproducible, for tests; by default it is random. */
+  create(options: IocSetOptions & { seed?: readonly [number, number] } = {}): WasmIocSet {
     const capacity = options.capacity ?? DEFAULT_CAPACITY;
     const fpp = options.falsePositiveRate ?? DEFAULT_FALSE_POSITIVE_RATE;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0x3fff_ffff) {
@@ -302,9 +280,7 @@ export class WasmIocSetFactory implements IocSetFactory {
     if (!(fpp > 0 && fpp < 1)) {
       throw new RangeError(`IocSet falsePositiveRate must be in (0, 1), got ${fpp}`);
     }
-    const layout = options.layout ?? DEFAULT_LAYOUT;
-    if (layout !== 'classic' && layout !== 'grouped') throw new RangeError(`IocSet layout must be 'classic' or 'grouped', got ${String(layout)}`);
-    const handle = this.#ex.cuckoo_new(capacity, fpp, layout === 'grouped' ? 1 : 0) >>> 0;
+    const handle = this.#ex.cuckoo_new(capacity, fpp) >>> 0;
     // A random seed per set, so no one can compute offline which keys collide.
     const [seedLo, seedHi] = options.seed ?? [randomSeed(), randomSeed()];
     this.#ex.cuckoo_set_seed(handle, seedLo >>> 0, seedHi >>> 0);
@@ -318,7 +294,7 @@ export class WasmIocSetFactory implements IocSetFactory {
     scratch.u8.set(bytes, scratch.ptr);
     const handle = this.#ex.cuckoo_deserialize(scratch.ptr, bytes.length) >>> 0;
     scratch.fresh();
-    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1, 2 or 3)');
+    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1 or 2)');
     return new WasmIocSet(this.#ex, this.#scratch, handle);
   }
 }

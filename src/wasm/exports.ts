@@ -19,7 +19,7 @@ export interface VigilExports {
   hash64_many(data: number, lens: number, n: number, units: number, out: number): number;
 
   // IOC sets (assembly/cuckoo.ts)
-  cuckoo_new(capacity: number, fpp: number, localEighths: number): number;
+  cuckoo_new(capacity: number, fpp: number): number;
   cuckoo_free(handle: number): void;
   cuckoo_add(handle: number, data: number, lens: number, n: number, units: number): number;
   cuckoo_has(handle: number, ptr: number, len: number): number;
@@ -35,7 +35,6 @@ export interface VigilExports {
   cuckoo_deserialize(ptr: number, len: number): number;
   cuckoo_set_seed(handle: number, lo: number, hi: number): number;
   cuckoo_keyed(handle: number): number;
-  cuckoo_layout(handle: number): number;
 
 
   // Per-key state tables (assembly/state-table.ts); keys cross as two u32 halves (lo, hi)
