@@ -367,7 +367,6 @@ function filterInsert(filter: Filter, h: u64): void {
   return filter.fpBits;
 }
 
-
 // Levels hash independently, so a key's fingerprint at one level can be a colliding copy of
 // another key's (probability ≈ that level's FPP). Removing that copy would make the other key a
 // false negative, so a remove takes a copy only from the one level that claims the key: a key that
