@@ -367,16 +367,6 @@ function filterInsert(filter: Filter, h: u64): void {
   return filter.fpBits;
 }
 
-// @ts-ignore: decorator
-@inline function filterContains(filter: Filter, h: u64): bool {
-  if (levelContains(levelAt(filter, 0), h)) return true;
-  const n = filter.nLevels;
-  for (let j: u32 = 1; j < n; j++) {
-    if (levelContains(levelAt(filter, j), levelHash(h, j))) return true;
-  }
-  return false;
-}
-
 // Levels hash independently, so a key's fingerprint at one level can be a colliding copy of
 // another key's (probability ≈ that level's FPP). Removing that copy would make the other key a
 // false negative, so a remove takes a copy only from the one level that claims the key: a key that
@@ -548,10 +538,33 @@ export function cuckoo_removed(): u32 {
   return lastRemoved;
 }
 
-/** Tests one key of `len` UTF-8 bytes at `ptr`. */
+/**
+ * Tests one key of `len` UTF-8 bytes at `ptr`. Branch-free: both buckets of every level are read
+ * before any is tested. With an early exit after bucket 1 (as levelContains has) the CPU predicts the
+ * exit about as often as not, and when it predicts "found" the second bucket's read waits for the
+ * first's cache miss: at 3M keys that cost 91–118 ns per look-up against 47–76 ns branch-free (the
+ * module alone, CPU time, 3 runs; reading bucket 1 only, the bound of a one-line table: 53–67 ns).
+ */
 export function cuckoo_has(handle: usize, ptr: usize, len: usize): bool {
   const filter = changetype<Filter>(handle);
-  return filterContains(filter, xxh64(ptr, len, filter.seed));
+  const h = xxh64(ptr, len, filter.seed);
+  let hit = levelHolds(levelAt(filter, 0), h);
+  const n = filter.nLevels;
+  for (let j: u32 = 1; j < n; j++) hit |= levelHolds(levelAt(filter, j), levelHash(h, j));
+  return hit != 0;
+}
+
+// levelContains without its early exit: both words read, then both tested (1 maybe present, 0 absent).
+// @ts-ignore: decorator
+@inline function levelHolds(level: Level, h: u64): u32 {
+  const m = level.m;
+  const fpBits = level.fpBits;
+  const t = level.table;
+  const i1 = fastrange(<u32>h, m);
+  const fp = fingerprint(h, fpBits);
+  const w1 = bucketWord(t, i1, fpBits);
+  const w2 = bucketWord(t, altIndex(i1, fp, m), fpBits);
+  return <u32>wordHas(w1, fp, fpBits) | <u32>wordHas(w2, fp, fpBits);
 }
 
 // ---------------------------------------------------------------- keyed filters

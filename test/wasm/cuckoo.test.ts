@@ -495,6 +495,85 @@ describe('cuckoo IOC set: differential against a JS Set, adversarial keys', () =
   }
 });
 
+describe('cuckoo IOC set: full tables against a JS Set oracle', () => {
+  // Each fingerprint size (FPP 5 % → 8 bits, 1 % → 12, 0.1 % → 16) filled to its declared capacity,
+  // the table's load limit (95 %), with keys that share long prefixes (one 32-byte XXH64 stripe and
+  // more in common, differing only at the end), non-ASCII keys, keys of 0–3 characters and the empty
+  // string. has() (both buckets read, no early exit) and hasMany() answer every member; removing a
+  // third and adding it back keeps the oracle's answers; the FPP stays within the target.
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const meaning = (k: string) => decoder.decode(encoder.encode(k));
+  function keys(n: number, seed: number): string[] {
+    const hex = hexKeys(n, seed);
+    const prefix = `https://cdn.evil.example/${'a'.repeat(200)}/`;
+    return hex.map((k, i) => {
+      switch (i % 6) {
+        case 0:
+          return `${prefix}${i}`; // shares its first 226 bytes with a sixth of the keys
+        case 1:
+          return `${k}${'0'.repeat(40)}${i}`; // a random head, then a long shared run
+        case 2:
+          return `домен-${i}.рф/😀`;
+        case 3:
+          // The empty string once, 1–3 hex characters (some repeated: a multiset), short keys.
+          return i === 3 ? '' : i < 600 ? k.slice(0, 1 + (((i / 6) | 0) % 3)) : k.slice(0, 8 + (i % 24));
+        case 4:
+          return `${k.slice(0, 31)}\u00e9`;
+        default:
+          return k;
+      }
+    });
+  }
+  const cases = [
+    { size: 1000, fpp: 0.05, bits: 8 },
+    { size: 1000, fpp: 0.01, bits: 12 },
+    { size: 1000, fpp: 0.001, bits: 16 },
+    { size: 60_000, fpp: 0.05, bits: 8 },
+    { size: 60_000, fpp: 0.01, bits: 12 },
+    { size: 60_000, fpp: 0.001, bits: 16 },
+    { size: 300_000, fpp: 0.001, bits: 16 },
+  ];
+  for (const { size, fpp, bits } of cases) {
+    it(`${size.toLocaleString('en-US')} keys at capacity ${size.toLocaleString('en-US')}, FPP ${fpp} (${bits}-bit fingerprints)`, () => {
+      const set = create(size, fpp, [size, fpp * 1e6]);
+      expect(set.fingerprintBits).toBe(bits);
+      const members = keys(size, 300 + size + bits);
+      set.add(members);
+      const oracle = new Map<string, number>();
+      for (const k of members) oracle.set(meaning(k), (oracle.get(meaning(k)) ?? 0) + 1);
+      expect(set.count).toBe(size);
+      expect(set.levels).toBe(1); // a full table, not a grown one
+      const check = (present: string[]) => {
+        expect(countTrue(set.hasMany(present))).toBe(present.length);
+        for (const k of present) if (!set.has(k)) expect.fail(`has() lost ${JSON.stringify(k.slice(0, 40))}`);
+      };
+      check(members);
+      // Remove a third of the keys added once, then check the rest; add them back, check all.
+      const gone = members.filter((k, i) => i % 3 === 1 && oracle.get(meaning(k)) === 1);
+      const removed = set.remove(gone);
+      expect(removed).toBe(gone.length); // one level claims each: every copy found and taken
+      expect(set.count).toBe(size - removed);
+      const goneSet = new Set(gone);
+      check(members.filter((k) => !goneSet.has(k)));
+      set.add(gone);
+      expect(set.count).toBe(size);
+      expect(set.levels).toBe(1);
+      check(members);
+      // False positives over absent keys that share the members' prefixes and shapes.
+      const absent = keys(Math.max(size, 100_000), 700 + size + bits)
+        .map((k) => `${k}~`)
+        .filter((k) => !oracle.has(meaning(k)));
+      const viaMany = countTrue(set.hasMany(absent));
+      let viaHas = 0;
+      for (const k of absent) if (set.has(k)) viaHas++;
+      expect(viaHas).toBe(viaMany);
+      expect(viaMany / absent.length).toBeLessThanOrEqual(1.2 * fpp);
+      set.dispose();
+    });
+  }
+});
+
 describe('cuckoo IOC set: lifecycle', () => {
   it('keeps many sets apart in one instance', () => {
     const a = create(100);
