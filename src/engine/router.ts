@@ -49,6 +49,8 @@ interface Entry<R> {
   readonly inlineName: string | undefined;
   readonly inlineStrict: boolean;
   readonly inlineConstant: string | number | undefined;
+  /** `typeof inlineConstant`: a value of that type equals it (`==` or `===`) only when it is it. */
+  readonly inlineType: string;
   /** The batch (`Router.batches`) whose events `hits` holds, in `routeBatch`. */
   stamp: number;
   /** The indices of the events of batch `stamp` that reach the rule. */
@@ -94,6 +96,24 @@ interface Bucket<R> {
   single: ConjunctIndex<R> | undefined;
 }
 
+/**
+ * The index turned around, for the common shape of a rule set: every rule reached through one
+ * field (SOURCES on a log type) and indexed by an equality on one other field (a FILTER comparing
+ * an event code, a port). An event's number in that field is looked up first — one array load,
+ * which for most events is the end of routing when few codes have rules — and only then the field
+ * its rules are reached through. Same candidates, in the same order, as the buckets give.
+ */
+interface Inverted<R> {
+  index: FieldIndex<R>;
+  /** The field every bucket's one conjunct index is on (read as `event[name]`). */
+  name: string;
+  /** Per small integer: each bucket value's rules for it (null: no rule has it). Filled on demand. */
+  bySmallInteger: (Map<string, Entry<R>[]> | null | undefined)[];
+}
+
+/** Buckets up to which the index is turned around (a look-up of a new number visits each). */
+const INVERTED_BUCKET_LIMIT = 256;
+
 interface FieldIndex<R> {
   field: string;
   read: FieldReader;
@@ -113,13 +133,16 @@ export class Router<R extends RoutedRule> {
   private unrouted: Entry<R>[] = [];
   /** Batches routed by `routeBatch`, to tell an entry's hits of this batch from stale ones. */
   private batches = 0;
+  /** The index turned around (see Inverted): null when the rules do not have its shape, undefined until known. */
+  private inverted: Inverted<R> | null | undefined;
 
   add(rule: R): void {
+    this.inverted = undefined;
     // Alerts re-enter through `rule` alone, so a rule that selects on it is indexed there.
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
     if (!first) {
-      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, inlineName: undefined, inlineStrict: false, inlineConstant: undefined, stamp: 0, hits: NO_HITS };
+      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, inlineName: undefined, inlineStrict: false, inlineConstant: undefined, inlineType: 'undefined', stamp: 0, hits: NO_HITS };
       this.entries.set(rule, entry);
       insertOrdered(this.unrouted, entry);
       return;
@@ -145,7 +168,7 @@ export class Router<R extends RoutedRule> {
         name: directName(conjunct.field),
         passes: conjunct.holds,
         mode: equals === undefined ? CheckMode.CALL : equals.strict ? CheckMode.STRICT : CheckMode.LOOSE,
-        constant: equals?.constant,
+        constant: typeof equals?.constant === 'string' ? internalized(equals.constant) : equals?.constant,
       });
     }
     // The first equality that can be tested inline moves onto the entry (the checks are pure tests: their order does not matter).
@@ -158,6 +181,7 @@ export class Router<R extends RoutedRule> {
       inlineName: inline?.name,
       inlineStrict: inline?.mode === CheckMode.STRICT,
       inlineConstant: inline?.constant,
+      inlineType: typeof inline?.constant,
       stamp: 0,
       hits: NO_HITS,
     };
@@ -200,6 +224,7 @@ export class Router<R extends RoutedRule> {
   remove(rule: R): void {
     const entry = this.entries.get(rule);
     if (!entry) return;
+    this.inverted = undefined;
     this.entries.delete(rule);
     removeFrom(this.unrouted, entry);
     for (const index of this.fields.values()) {
@@ -262,8 +287,22 @@ export class Router<R extends RoutedRule> {
       indexes = index ? [index] : [];
       unrouted = [];
     }
+    const inverted = only === undefined ? this.invertedIndex() : null;
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;
+      if (inverted !== null) {
+        const value = event[inverted.name];
+        if (typeof value === 'number' && value >= 0 && value < SMALL_INTEGER_LIMIT) {
+          let memo = inverted.bySmallInteger[value];
+          if (memo === undefined) memo = invertedFor(inverted, value);
+          if (memo === null) continue;
+          const index = inverted.index;
+          const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
+          const rules = text === undefined ? undefined : memo.get(text);
+          if (rules !== undefined) this.offer(rules, event, i, stamp, reached);
+          continue;
+        }
+      }
       // The candidates: one list (already in rule order, free of repeats) or several to merge.
       let found: Entry<R>[] | undefined;
       let lists = 0;
@@ -300,16 +339,7 @@ export class Router<R extends RoutedRule> {
       if (found === undefined) continue;
       // Several sources (or keys) contributed: restore rule order and drop repeats.
       if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
-      for (let k = 0; k < found.length; k++) {
-        const entry = found[k]!;
-        if (!offered(entry, event)) continue;
-        if (entry.stamp !== stamp) {
-          entry.stamp = stamp;
-          entry.hits = [];
-          reached.push(entry);
-        }
-        entry.hits.push(i);
-      }
+      this.offer(found, event, i, stamp, reached);
     }
     const rules: R[] = new Array(reached.length);
     const indices: number[][] = new Array(reached.length);
@@ -320,6 +350,36 @@ export class Router<R extends RoutedRule> {
       entry.hits = NO_HITS;
     }
     return { rules, indices };
+  }
+
+  /** The candidates that pass their tests get event `i` (of batch `stamp`) among their hits. */
+  private offer(candidates: Entry<R>[], event: EventRecord, i: number, stamp: number, reached: Entry<R>[]): void {
+    for (let k = 0; k < candidates.length; k++) {
+      const entry = candidates[k]!;
+      if (!offered(entry, event)) continue;
+      if (entry.stamp !== stamp) {
+        entry.stamp = stamp;
+        entry.hits = [];
+        reached.push(entry);
+      }
+      entry.hits.push(i);
+    }
+  }
+
+  /** The index turned around, when the rules have its shape (see Inverted). */
+  private invertedIndex(): Inverted<R> | null {
+    if (this.inverted !== undefined) return this.inverted;
+    this.inverted = null;
+    if (this.unrouted.length || this.fieldIndexes.length !== 1) return null;
+    const index = this.fieldIndexes[0]!;
+    if (index.byValue.size === 0 || index.byValue.size > INVERTED_BUCKET_LIMIT) return null;
+    let name: string | undefined;
+    for (const bucket of index.byValue.values()) {
+      const single = bucket.single;
+      if (single === undefined || single.name === undefined || (name !== undefined && single.name !== name)) return null;
+      name = single.name;
+    }
+    return (this.inverted = { index, name: name!, bySmallInteger: [] });
   }
 
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
@@ -384,7 +444,12 @@ export class Router<R extends RoutedRule> {
 /** Whether a candidate passes its tests: the inline equality, then the other checks. */
 function offered<R>(entry: Entry<R>, event: EventRecord): boolean {
   const name = entry.inlineName;
-  if (name !== undefined && !equalityHolds(event[name], entry.inlineStrict, entry.inlineConstant)) return false;
+  if (name !== undefined) {
+    const value = event[name];
+    // The common outcomes without a call: the constant itself, or another value of its type (for
+    // two strings or two numbers `==` is `===`); any other value takes the full test.
+    if (value !== entry.inlineConstant && (typeof value === entry.inlineType || !equalityHolds(value, entry.inlineStrict, entry.inlineConstant))) return false;
+  }
   return entry.checks === undefined || passes(entry.checks, event);
 }
 
@@ -412,7 +477,18 @@ function refreshSingle<R>(bucket: Bucket<R>): void {
 }
 
 function directName(field: string): string | undefined {
-  return readsDirectly(field) ? field : undefined;
+  return readsDirectly(field) ? internalized(field) : undefined;
+}
+
+/**
+ * The same text as one shared string, as engines keep property names: a field name read as
+ * `event[name]` by many rules, or a constant compared with many events, is then one string, not
+ * one per rule (parsing and constant folding give each rule its own), so a property look-up by it
+ * stays on its fast path and a comparison is not with a concatenation of parts.
+ */
+function internalized(text: string): string {
+  for (const key in { [text]: 0 }) return key;
+  return text;
 }
 
 function forgetNumbers<R>(conjuncts: ConjunctIndex<R>): void {
@@ -434,6 +510,18 @@ function rulesForNumber<R>(conjuncts: ConjunctIndex<R>, value: number): Entry<R>
     conjuncts.byNumber.set(value, rules);
   }
   return rules;
+}
+
+/** Each bucket value's rules for a number (rulesForNumber of its one conjunct index); memoised when the number is an integer. */
+function invertedFor<R>(inverted: Inverted<R>, value: number): Map<string, Entry<R>[]> | null {
+  const byText = new Map<string, Entry<R>[]>();
+  for (const [text, bucket] of inverted.index.byValue) {
+    const rules = rulesForNumber(bucket.single!, value);
+    if (rules.length) byText.set(text, rules);
+  }
+  const memo = byText.size ? byText : null;
+  if (Number.isInteger(value)) inverted.bySmallInteger[value] = memo;
+  return memo;
 }
 
 function insertOrdered<R>(list: Entry<R>[], entry: Entry<R>): void {
