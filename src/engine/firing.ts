@@ -131,6 +131,28 @@ export class Firing {
     }
   }
 
+  /**
+   * A FILTER over the events `indices` picks out of `batch`: clears `passed[k]` for those it does
+   * not pass and returns its errors by k. Native FILTERs run over the indices in one call; a
+   * sandboxed one gets the events copied out, as `run` takes them.
+   */
+  filter(rule: LiveRule, runner: FunctionRunner, batch: readonly EventRecord[], indices: readonly number[], passed: Uint8Array): Map<number, string> {
+    let errors: Map<number, string>;
+    if (runner.filterOver) {
+      this.ctx.activity?.enter(rule.name, 'filter');
+      try {
+        errors = runner.filterOver(batch, indices, passed);
+      } finally {
+        this.ctx.activity?.leave();
+      }
+    } else {
+      const outcome = this.run(rule, 'filter', runner, indices.map((i) => batch[i]));
+      for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
+      errors = outcome.errors;
+    }
+    return errors;
+  }
+
   reportErrors(rule: LiveRule, phase: FunctionPhase, errors: Map<number, string>, inputOf?: (k: number) => unknown): void {
     const stats = rule.state.stats;
     for (const [k, message] of errors) {

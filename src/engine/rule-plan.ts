@@ -26,6 +26,12 @@ export interface FunctionRunner {
   /** Why the function runs in the sandbox (the construct the compiler could not take). */
   readonly sandboxReason?: string;
   run(inputs: readonly unknown[]): BatchOutcome<unknown>;
+  /**
+   * A native FILTER over the events `indices` picks out of `batch`, in one call and without
+   * copying them out: clears `passed[k]` for each event the FILTER does not pass (or that throws)
+   * and returns the errors by k, as `run` would over those events.
+   */
+  filterOver?(batch: readonly unknown[], indices: readonly number[], passed: Uint8Array): Map<number, string>;
 }
 
 export interface IocTermPlan {
@@ -140,6 +146,18 @@ export function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolea
         }
       }
       return { results, errors: errors ?? NO_ERRORS };
+    },
+    filterOver(batch, indices, passed) {
+      let errors: Map<number, string> | undefined;
+      for (let k = 0; k < indices.length; k++) {
+        try {
+          if (!fn(batch[indices[k]!])) passed[k] = 0;
+        } catch (error) {
+          passed[k] = 0;
+          (errors ??= new Map()).set(k, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        }
+      }
+      return errors ?? NO_ERRORS;
     },
   };
 }
