@@ -107,8 +107,12 @@ interface Inverted<R> {
   index: FieldIndex<R>;
   /** The field every bucket's one conjunct index is on (read as `event[name]`). */
   name: string;
-  /** Per small integer: each bucket value's rules for it (null: no rule has it). Filled on demand. */
-  bySmallInteger: (Map<string, Entry<R>[]> | null | undefined)[];
+  /** Each bucket's value → its slot in the memo's lists. */
+  slotOf: Map<string, number>;
+  /** The buckets, by slot. */
+  buckets: Bucket<R>[];
+  /** Per small integer: each bucket's rules for it, by slot (null: no rule has it). Filled on demand. */
+  bySmallInteger: ((Entry<R>[] | undefined)[] | null | undefined)[];
 }
 
 /** Buckets up to which the index is turned around (a look-up of a new number visits each). */
@@ -288,59 +292,8 @@ export class Router<R extends RoutedRule> {
       unrouted = [];
     }
     const inverted = only === undefined ? this.invertedIndex() : null;
-    for (let i = 0; i < batch.length; i++) {
-      const event = batch[i]!;
-      if (inverted !== null) {
-        const value = event[inverted.name];
-        if (typeof value === 'number' && value >= 0 && value < SMALL_INTEGER_LIMIT) {
-          let memo = inverted.bySmallInteger[value];
-          if (memo === undefined) memo = invertedFor(inverted, value);
-          if (memo === null) continue;
-          const index = inverted.index;
-          const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
-          const rules = text === undefined ? undefined : memo.get(text);
-          if (rules !== undefined) this.offer(rules, event, i, stamp, reached);
-          continue;
-        }
-      }
-      // The candidates: one list (already in rule order, free of repeats) or several to merge.
-      let found: Entry<R>[] | undefined;
-      let lists = 0;
-      if (unrouted.length) {
-        found = unrouted;
-        lists = 1;
-      }
-      for (let x = 0; x < indexes.length; x++) {
-        const index = indexes[x]!;
-        const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
-        if (text === undefined) continue;
-        const bucket = index.byValue.get(text);
-        if (bucket === undefined) continue;
-        const single = bucket.single;
-        if (single !== undefined) {
-          // `collect` for a bucket of one conjunct index and a number (the memo), without a call.
-          const value = single.name !== undefined ? event[single.name] : single.read(event);
-          if (typeof value === 'number') {
-            const rules = (value >= 0 && value < SMALL_INTEGER_LIMIT ? single.bySmallInteger[value] : undefined) ?? rulesForNumber(single, value);
-            if (rules.length) {
-              found = lists === 0 ? rules : found!.concat(rules);
-              lists++;
-            }
-            continue;
-          }
-        }
-        this.contributions = lists;
-        this.found = found;
-        this.collect(bucket, event);
-        found = this.found;
-        lists = this.contributions;
-        this.found = undefined;
-      }
-      if (found === undefined) continue;
-      // Several sources (or keys) contributed: restore rule order and drop repeats.
-      if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
-      this.offer(found, event, i, stamp, reached);
-    }
+    if (inverted !== null) this.routeInverted(batch, inverted, stamp, reached);
+    else for (let i = 0; i < batch.length; i++) this.routeEvent(batch[i]!, i, indexes, unrouted, stamp, reached);
     const rules: R[] = new Array(reached.length);
     const indices: number[][] = new Array(reached.length);
     for (let k = 0; k < reached.length; k++) {
@@ -350,6 +303,71 @@ export class Router<R extends RoutedRule> {
       entry.hits = NO_HITS;
     }
     return { rules, indices };
+  }
+
+  /** `routeBatch` through the index turned around; an event whose number it does not memoise goes the usual way. */
+  private routeInverted(batch: readonly EventRecord[], inverted: Inverted<R>, stamp: number, reached: Entry<R>[]): void {
+    const name = inverted.name;
+    const index = inverted.index;
+    const slotOf = inverted.slotOf;
+    const memos = inverted.bySmallInteger;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      const value = event[name];
+      if (typeof value !== 'number' || !(value >= 0 && value < SMALL_INTEGER_LIMIT)) {
+        this.routeEvent(event, i, this.fieldIndexes, this.unrouted, stamp, reached);
+        continue;
+      }
+      let memo = memos[value];
+      if (memo === undefined) memo = invertedFor(inverted, value);
+      if (memo === null) continue;
+      const raw = index.name !== undefined ? event[index.name] : index.read(event);
+      const text = typeof raw === 'string' ? raw : scalarText(raw);
+      const slot = text === undefined ? undefined : slotOf.get(text);
+      const rules = slot === undefined ? undefined : memo[slot];
+      if (rules !== undefined) this.offer(rules, event, i, stamp, reached);
+    }
+  }
+
+  /** One event routed as `route` would (through `indexes` and `unrouted`): the rules it reaches get it among their hits. */
+  private routeEvent(event: EventRecord, i: number, indexes: readonly FieldIndex<R>[], unrouted: Entry<R>[], stamp: number, reached: Entry<R>[]): void {
+    // The candidates: one list (already in rule order, free of repeats) or several to merge.
+    let found: Entry<R>[] | undefined;
+    let lists = 0;
+    if (unrouted.length) {
+      found = unrouted;
+      lists = 1;
+    }
+    for (let x = 0; x < indexes.length; x++) {
+      const index = indexes[x]!;
+      const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
+      if (text === undefined) continue;
+      const bucket = index.byValue.get(text);
+      if (bucket === undefined) continue;
+      const single = bucket.single;
+      if (single !== undefined) {
+        // `collect` for a bucket of one conjunct index and a number (the memo), without a call.
+        const value = single.name !== undefined ? event[single.name] : single.read(event);
+        if (typeof value === 'number') {
+          const rules = (value >= 0 && value < SMALL_INTEGER_LIMIT ? single.bySmallInteger[value] : undefined) ?? rulesForNumber(single, value);
+          if (rules.length) {
+            found = lists === 0 ? rules : found!.concat(rules);
+            lists++;
+          }
+          continue;
+        }
+      }
+      this.contributions = lists;
+      this.found = found;
+      this.collect(bucket, event);
+      found = this.found;
+      lists = this.contributions;
+      this.found = undefined;
+    }
+    if (found === undefined) return;
+    // Several sources (or keys) contributed: restore rule order and drop repeats.
+    if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
+    this.offer(found, event, i, stamp, reached);
   }
 
   /** The candidates that pass their tests get event `i` (of batch `stamp`) among their hits. */
@@ -379,7 +397,9 @@ export class Router<R extends RoutedRule> {
       if (single === undefined || single.name === undefined || (name !== undefined && single.name !== name)) return null;
       name = single.name;
     }
-    return (this.inverted = { index, name: name!, bySmallInteger: [] });
+    const buckets = [...index.byValue.values()];
+    const slotOf = new Map([...index.byValue.keys()].map((text, slot) => [text, slot]));
+    return (this.inverted = { index, name: name!, slotOf, buckets, bySmallInteger: [] });
   }
 
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
@@ -448,7 +468,11 @@ function offered<R>(entry: Entry<R>, event: EventRecord): boolean {
     const value = event[name];
     // The common outcomes without a call: the constant itself, or another value of its type (for
     // two strings or two numbers `==` is `===`); any other value takes the full test.
-    if (value !== entry.inlineConstant && (typeof value === entry.inlineType || !equalityHolds(value, entry.inlineStrict, entry.inlineConstant))) return false;
+    const constant = entry.inlineConstant;
+    if (value !== constant) {
+      if (typeof value === 'string' ? typeof constant === 'string' : typeof value === 'number' && typeof constant === 'number') return false;
+      if (!equalityHolds(value, entry.inlineStrict, constant)) return false;
+    }
   }
   return entry.checks === undefined || passes(entry.checks, event);
 }
@@ -512,14 +536,18 @@ function rulesForNumber<R>(conjuncts: ConjunctIndex<R>, value: number): Entry<R>
   return rules;
 }
 
-/** Each bucket value's rules for a number (rulesForNumber of its one conjunct index); memoised when the number is an integer. */
-function invertedFor<R>(inverted: Inverted<R>, value: number): Map<string, Entry<R>[]> | null {
-  const byText = new Map<string, Entry<R>[]>();
-  for (const [text, bucket] of inverted.index.byValue) {
+/** Each bucket's rules for a number (rulesForNumber of its one conjunct index), by slot; memoised when the number is an integer. */
+function invertedFor<R>(inverted: Inverted<R>, value: number): (Entry<R>[] | undefined)[] | null {
+  const bySlot: (Entry<R>[] | undefined)[] = new Array(inverted.buckets.length).fill(undefined);
+  let any = false;
+  inverted.buckets.forEach((bucket, slot) => {
     const rules = rulesForNumber(bucket.single!, value);
-    if (rules.length) byText.set(text, rules);
-  }
-  const memo = byText.size ? byText : null;
+    if (rules.length) {
+      bySlot[slot] = rules;
+      any = true;
+    }
+  });
+  const memo = any ? bySlot : null;
   if (Number.isInteger(value)) inverted.bySmallInteger[value] = memo;
   return memo;
 }
