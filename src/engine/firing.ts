@@ -96,7 +96,7 @@ export class Firing {
         deactivate(rule, violation, 'having', items[0]!.origin);
         continue;
       }
-      this.reportErrors(rule, 'having', outcome.errors);
+      if (outcome.errors.size) this.reportErrors(rule, 'having', outcome.errors);
       items.forEach((item, k) => {
         const result = outcome.results[k];
         if (result === false || result === null || result === undefined) return;
@@ -112,7 +112,7 @@ export class Firing {
         deactivate(rule, violation, 'sink', items[0]!.origin);
         continue;
       }
-      this.reportErrors(rule, 'sink', outcome.errors);
+      if (outcome.errors.size) this.reportErrors(rule, 'sink', outcome.errors);
       items.forEach((item, k) => {
         const alert = toAlert(rule.name, outcome.results[k], item.input, item.window, rule.plan.aggregation);
         if (alert && (!rule.plan.suppression || this.admit(rule, item, alert))) out.push({ key: keyOf(item.origin, item.seq), alert });
