@@ -112,7 +112,7 @@ interface Inverted<R> {
   /** The buckets, by slot. */
   buckets: Bucket<R>[];
   /** Per small integer: each bucket's rules for it, by slot (null: no rule has it). Filled on demand. */
-  bySmallInteger: ((Entry<R>[] | undefined)[] | null | undefined)[];
+  bySmallInteger: ((Probes<R> | undefined)[] | null | undefined)[];
 }
 
 /** Buckets up to which the index is turned around (a look-up of a new number visits each). */
@@ -325,7 +325,7 @@ export class Router<R extends RoutedRule> {
       const text = typeof raw === 'string' ? raw : scalarText(raw);
       const slot = text === undefined ? undefined : slotOf.get(text);
       const rules = slot === undefined ? undefined : memo[slot];
-      if (rules !== undefined) this.offer(rules, event, i, stamp, reached);
+      if (rules !== undefined) this.probe(rules, event, i, stamp, reached);
     }
   }
 
@@ -368,6 +368,25 @@ export class Router<R extends RoutedRule> {
     // Several sources (or keys) contributed: restore rule order and drop repeats.
     if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
     this.offer(found, event, i, stamp, reached);
+  }
+
+  /** `offer` over probes (see Probes): the inline string equality tested from them, the entry read only when it holds. */
+  private probe(probes: Probes<R>, event: EventRecord, i: number, stamp: number, reached: Entry<R>[]): void {
+    for (let k = 0; k < probes.length; k += 3) {
+      const name = probes[k] as string | undefined;
+      if (name !== undefined) {
+        const value = event[name];
+        // Another string is not equal to a string constant (`==` or `===`); anything else takes the full test.
+        if (value !== probes[k + 1] && (typeof value === 'string' || !offered(probes[k + 2] as Entry<R>, event))) continue;
+      } else if (!offered(probes[k + 2] as Entry<R>, event)) continue;
+      const entry = probes[k + 2] as Entry<R>;
+      if (entry.stamp !== stamp) {
+        entry.stamp = stamp;
+        entry.hits = [];
+        reached.push(entry);
+      }
+      entry.hits.push(i);
+    }
   }
 
   /** The candidates that pass their tests get event `i` (of batch `stamp`) among their hits. */
@@ -536,14 +555,31 @@ function rulesForNumber<R>(conjuncts: ConjunctIndex<R>, value: number): Entry<R>
   return rules;
 }
 
+/**
+ * Candidates laid out for the test most of them take, the inline equality with a string constant:
+ * per candidate its field name and the constant (a copy, made next to the others, so the test
+ * reads memory close together rather than each rule's own), then the entry; `undefined` for the
+ * name when the candidate needs its full test (`offered`).
+ */
+type Probes<R> = (string | Entry<R> | undefined)[];
+
+function probesOf<R>(rules: readonly Entry<R>[]): Probes<R> {
+  const probes: Probes<R> = [];
+  for (const entry of rules) {
+    const simple = entry.inlineName !== undefined && typeof entry.inlineConstant === 'string' && entry.checks === undefined;
+    probes.push(simple ? entry.inlineName : undefined, simple ? Array.from(entry.inlineConstant as string).join('') : undefined, entry);
+  }
+  return probes;
+}
+
 /** Each bucket's rules for a number (rulesForNumber of its one conjunct index), by slot; memoised when the number is an integer. */
-function invertedFor<R>(inverted: Inverted<R>, value: number): (Entry<R>[] | undefined)[] | null {
-  const bySlot: (Entry<R>[] | undefined)[] = new Array(inverted.buckets.length).fill(undefined);
+function invertedFor<R>(inverted: Inverted<R>, value: number): (Probes<R> | undefined)[] | null {
+  const bySlot: (Probes<R> | undefined)[] = new Array(inverted.buckets.length).fill(undefined);
   let any = false;
   inverted.buckets.forEach((bucket, slot) => {
     const rules = rulesForNumber(bucket.single!, value);
     if (rules.length) {
-      bySlot[slot] = rules;
+      bySlot[slot] = probesOf(rules);
       any = true;
     }
   });
