@@ -49,8 +49,6 @@ interface Entry<R> {
   readonly inlineName: string | undefined;
   readonly inlineStrict: boolean;
   readonly inlineConstant: string | number | undefined;
-  /** `typeof inlineConstant`: a value of that type equals it (`==` or `===`) only when it is it. */
-  readonly inlineType: string;
   /** The batch (`Router.batches`) whose events `hits` holds, in `routeBatch`. */
   stamp: number;
   /** The indices of the events of batch `stamp` that reach the rule. */
@@ -146,7 +144,7 @@ export class Router<R extends RoutedRule> {
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
     if (!first) {
-      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, inlineName: undefined, inlineStrict: false, inlineConstant: undefined, inlineType: 'undefined', stamp: 0, hits: NO_HITS };
+      const entry: Entry<R> = { rule, order: rule.order, checks: undefined, inlineName: undefined, inlineStrict: false, inlineConstant: undefined, stamp: 0, hits: NO_HITS };
       this.entries.set(rule, entry);
       insertOrdered(this.unrouted, entry);
       return;
@@ -185,7 +183,6 @@ export class Router<R extends RoutedRule> {
       inlineName: inline?.name,
       inlineStrict: inline?.mode === CheckMode.STRICT,
       inlineConstant: inline?.constant,
-      inlineType: typeof inline?.constant,
       stamp: 0,
       hits: NO_HITS,
     };
