@@ -96,7 +96,7 @@ export class Firing {
         deactivate(rule, violation, 'having', items[0]!.origin);
         continue;
       }
-      this.reportErrors(rule, 'having', outcome.errors);
+      if (outcome.errors.size) this.reportErrors(rule, 'having', outcome.errors);
       items.forEach((item, k) => {
         const result = outcome.results[k];
         if (result === false || result === null || result === undefined) return;
@@ -112,7 +112,7 @@ export class Firing {
         deactivate(rule, violation, 'sink', items[0]!.origin);
         continue;
       }
-      this.reportErrors(rule, 'sink', outcome.errors);
+      if (outcome.errors.size) this.reportErrors(rule, 'sink', outcome.errors);
       items.forEach((item, k) => {
         const alert = toAlert(rule.name, outcome.results[k], item.input, item.window, rule.plan.aggregation);
         if (alert && (!rule.plan.suppression || this.admit(rule, item, alert))) out.push({ key: keyOf(item.origin, item.seq), alert });
@@ -129,6 +129,28 @@ export class Firing {
     } finally {
       this.ctx.activity?.leave();
     }
+  }
+
+  /**
+   * A FILTER over the events `indices` picks out of `batch`: clears `passed[k]` for those it does
+   * not pass and returns its errors by k. Native FILTERs run over the indices in one call; a
+   * sandboxed one gets the events copied out, as `run` takes them.
+   */
+  filter(rule: LiveRule, runner: FunctionRunner, batch: readonly EventRecord[], indices: readonly number[], passed: Uint8Array): Map<number, string> {
+    let errors: Map<number, string>;
+    if (runner.filterOver) {
+      this.ctx.activity?.enter(rule.name, 'filter');
+      try {
+        errors = runner.filterOver(batch, indices, passed);
+      } finally {
+        this.ctx.activity?.leave();
+      }
+    } else {
+      const outcome = this.run(rule, 'filter', runner, indices.map((i) => batch[i]));
+      for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
+      errors = outcome.errors;
+    }
+    return errors;
   }
 
   reportErrors(rule: LiveRule, phase: FunctionPhase, errors: Map<number, string>, inputOf?: (k: number) => unknown): void {

@@ -7,7 +7,7 @@
 import type { EventRecord } from '../lang/fields.js';
 import { Work, type Firing, type KeyedAlert } from './firing.js';
 import type { Metrics } from './metrics.js';
-import { MAX_EVENT_DEPTH, nestingDepthExceeds } from './nesting.js';
+import { isFlatRecord, MAX_EVENT_DEPTH, nestingDepthExceeds } from './nesting.js';
 import type { ResolvedOptions } from './options.js';
 import type { Pipeline } from './pipeline.js';
 import type { Reentry } from './reentry.js';
@@ -39,6 +39,11 @@ export class Inputs {
     for (let i = 0; i < events.length; i++) {
       // Read once: what is checked is what the rules get.
       const event = events[i];
+      // A flat record (the common event) passes the door without a further look.
+      if (isFlatRecord(event)) {
+        batch.push(event as EventRecord);
+        continue;
+      }
       const reason = refusal(event);
       if (reason !== undefined) rejected.push({ index: i, reason });
       else batch.push(event as EventRecord);

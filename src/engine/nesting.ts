@@ -25,6 +25,20 @@ export function nestingDepthExceeds(value: unknown, max: number = MAX_EVENT_DEPT
   return quick ?? exactWalk(value as object, max);
 }
 
+/**
+ * Whether `value` is a flat record: an object, not an array, none of whose values (as the walks
+ * read them) is an object or array — the common event, which no depth limit refuses. The door's
+ * quick test, one pass over the fields, before `nestingDepthExceeds` for the rest.
+ */
+export function isFlatRecord(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  for (const key in value) {
+    const child: unknown = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object') return false;
+  }
+  return true;
+}
+
 /** Whether an object or array is among the node's values (its own enumerable ones and inherited enumerable ones, as the walks read them). */
 function holdsObject(node: object): boolean {
   if (Array.isArray(node)) {

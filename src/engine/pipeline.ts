@@ -47,6 +47,22 @@ export interface PipelineContext {
   transitions(): ((transition: MachineTransition) => void) | undefined;
 }
 
+/** The positions of `at` in the order of their values, equal values in their order (a stable sort). */
+function inEventOrder(at: readonly number[]): number[] {
+  if (at.length > 32) return at.map((_, j) => j).sort((x, y) => at[x]! - at[y]!);
+  const order: number[] = new Array(at.length);
+  // Usually a few: an insertion sort.
+  for (let j = 0; j < at.length; j++) {
+    let p = j;
+    while (p > 0 && at[order[p - 1]!]! > at[j]!) {
+      order[p] = order[p - 1]!;
+      p--;
+    }
+    order[p] = j;
+  }
+  return order;
+}
+
 export class Pipeline {
   constructor(private readonly ctx: PipelineContext) {}
 
@@ -73,15 +89,14 @@ export class Pipeline {
       rule.state.stats.routed += indices.length;
       const passed = new Uint8Array(indices.length).fill(1);
       if (rule.plan.filter) {
-        let outcome;
+        let errors;
         try {
-          outcome = firing.run(rule, 'filter', rule.plan.filter, indices.map((i) => batch[i]));
+          errors = firing.filter(rule, rule.plan.filter, batch, indices, passed);
         } catch (violation) {
           work.systemAlert(this.ctx.deactivate(rule, violation, 'filter'), -1);
           continue;
         }
-        for (let k = 0; k < indices.length; k++) if (!outcome.results[k]) passed[k] = 0;
-        firing.reportErrors(rule, 'filter', outcome.errors, (k) => wholeEvent(batch[indices[k]!]!));
+        if (errors.size) firing.reportErrors(rule, 'filter', errors, (k) => wholeEvent(batch[indices[k]!]!));
       }
       if (rule.plan.iocTerms.length) iocWork.push({ terms: rule.plan.iocTerms, indices, passed });
       passing.push({ rule, indices, passed });
@@ -95,8 +110,6 @@ export class Pipeline {
     const now = this.ctx.clock();
     if (depth === 0) time.startInput(now);
     const machineWork = new Map<LiveRule, MachineBatch>();
-    // The rules each event passed, in rule order (most events pass one rule or none: no array for them).
-    const perEvent: (LiveRule | LiveRule[] | undefined)[] = new Array(batch.length);
     // Rule order: the rules this batch reached, sorted (or, when they are many, picked out of the rules in order).
     const all = registry.ordered();
     let inOrder: RuleEvents[];
@@ -109,14 +122,6 @@ export class Pipeline {
       for (const rule of all) {
         const item = of.get(rule);
         if (item) inOrder.push(item);
-      }
-    }
-    for (const { rule, indices, passed } of inOrder) {
-      for (let k = 0; k < indices.length; k++) {
-        if (!passed[k]) continue;
-        const i: number = indices[k]!;
-        const had: LiveRule | LiveRule[] | undefined = perEvent[i];
-        perEvent[i] = had === undefined ? rule : Array.isArray(had) ? (had.push(rule), had) : [had, rule];
       }
     }
     const place = (rule: LiveRule, event: EventRecord): void => {
@@ -171,19 +176,54 @@ export class Pipeline {
       }
     };
     const trusted = depth > 0;
-    // Event-time clocks exist only when a rule uses one (USING, a state machine's time field).
-    const clocked = time.fields.size > 0;
-    for (let i = 0; i < batch.length; i++) {
-      origin = i;
-      const passedRules = perEvent[i];
-      // A partial event (whole-event.ts) is built whole once it passed a rule's predicates.
-      const event = passedRules === undefined ? batch[i]! : wholeEvent(batch[i]!);
-      const quarantined = clocked ? time.observe(event, passedRules, now, trusted, released) : undefined;
-      if (passedRules !== undefined) {
-        if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
-        else handle(passedRules, event, quarantined);
+    // Event-time clocks exist only when a rule uses one (USING, a state machine's time field): then
+    // every event goes to them, in order. Without them only the events that passed a rule matter.
+    if (time.fields.size > 0) {
+      // The rules each event passed, in rule order (most events pass one rule or none: no array for them).
+      const perEvent: (LiveRule | LiveRule[] | undefined)[] = new Array(batch.length);
+      for (const { rule, indices, passed } of inOrder) {
+        for (let k = 0; k < indices.length; k++) {
+          if (!passed[k]) continue;
+          const i: number = indices[k]!;
+          const had: LiveRule | LiveRule[] | undefined = perEvent[i];
+          perEvent[i] = had === undefined ? rule : Array.isArray(had) ? (had.push(rule), had) : [had, rule];
+        }
       }
-      if (clocked) time.advanceEventTime(trusted ? undefined : i, fired);
+      for (let i = 0; i < batch.length; i++) {
+        origin = i;
+        const passedRules = perEvent[i];
+        // A partial event (whole-event.ts) is built whole once it passed a rule's predicates.
+        const event = passedRules === undefined ? batch[i]! : wholeEvent(batch[i]!);
+        const quarantined = time.observe(event, passedRules, now, trusted, released);
+        if (passedRules !== undefined) {
+          if (Array.isArray(passedRules)) for (const rule of passedRules) handle(rule, event, quarantined);
+          else handle(passedRules, event, quarantined);
+        }
+        time.advanceEventTime(trusted ? undefined : i, fired);
+      }
+    } else {
+      // (event, rule) pairs, gathered rule by rule, then put in event order; a stable sort keeps
+      // the rules of one event in rule order.
+      const at: number[] = [];
+      const rules: LiveRule[] = [];
+      for (const { rule, indices, passed } of inOrder) {
+        for (let k = 0; k < indices.length; k++) {
+          if (!passed[k]) continue;
+          at.push(indices[k]!);
+          rules.push(rule);
+        }
+      }
+      const order = inEventOrder(at);
+      let event: EventRecord | undefined;
+      for (let j = 0; j < order.length; j++) {
+        const pair = order[j]!;
+        const i = at[pair]!;
+        if (i !== origin) {
+          origin = i;
+          event = wholeEvent(batch[i]!);
+        }
+        handle(rules[pair]!, event!, undefined);
+      }
     }
 
     for (const [rule, items] of machineWork) this.stepMachine(rule, items, work);

@@ -94,6 +94,28 @@ interface Bucket<R> {
   single: ConjunctIndex<R> | undefined;
 }
 
+/**
+ * The index turned around, for the common shape of a rule set: every rule reached through one
+ * field (SOURCES on a log type) and indexed by an equality on one other field (a FILTER comparing
+ * an event code, a port). An event's number in that field is looked up first — one array load,
+ * which for most events is the end of routing when few codes have rules — and only then the field
+ * its rules are reached through. Same candidates, in the same order, as the buckets give.
+ */
+interface Inverted<R> {
+  index: FieldIndex<R>;
+  /** The field every bucket's one conjunct index is on (read as `event[name]`). */
+  name: string;
+  /** Each bucket's value → its slot in the memo's lists. */
+  slotOf: Map<string, number>;
+  /** The buckets, by slot. */
+  buckets: Bucket<R>[];
+  /** Per small integer: each bucket's rules for it, by slot (null: no rule has it). Filled on demand. */
+  bySmallInteger: ((Probes<R> | undefined)[] | null | undefined)[];
+}
+
+/** Buckets up to which the index is turned around (a look-up of a new number visits each). */
+const INVERTED_BUCKET_LIMIT = 256;
+
 interface FieldIndex<R> {
   field: string;
   read: FieldReader;
@@ -113,8 +135,11 @@ export class Router<R extends RoutedRule> {
   private unrouted: Entry<R>[] = [];
   /** Batches routed by `routeBatch`, to tell an entry's hits of this batch from stale ones. */
   private batches = 0;
+  /** The index turned around (see Inverted): null when the rules do not have its shape, undefined until known. */
+  private inverted: Inverted<R> | null | undefined;
 
   add(rule: R): void {
+    this.inverted = undefined;
     // Alerts re-enter through `rule` alone, so a rule that selects on it is indexed there.
     const selectors = [...rule.selectors].sort((a, b) => Number(b.field === 'rule') - Number(a.field === 'rule'));
     const [first, ...rest] = selectors;
@@ -145,7 +170,7 @@ export class Router<R extends RoutedRule> {
         name: directName(conjunct.field),
         passes: conjunct.holds,
         mode: equals === undefined ? CheckMode.CALL : equals.strict ? CheckMode.STRICT : CheckMode.LOOSE,
-        constant: equals?.constant,
+        constant: typeof equals?.constant === 'string' ? internalized(equals.constant) : equals?.constant,
       });
     }
     // The first equality that can be tested inline moves onto the entry (the checks are pure tests: their order does not matter).
@@ -200,6 +225,7 @@ export class Router<R extends RoutedRule> {
   remove(rule: R): void {
     const entry = this.entries.get(rule);
     if (!entry) return;
+    this.inverted = undefined;
     this.entries.delete(rule);
     removeFrom(this.unrouted, entry);
     for (const index of this.fields.values()) {
@@ -262,55 +288,9 @@ export class Router<R extends RoutedRule> {
       indexes = index ? [index] : [];
       unrouted = [];
     }
-    for (let i = 0; i < batch.length; i++) {
-      const event = batch[i]!;
-      // The candidates: one list (already in rule order, free of repeats) or several to merge.
-      let found: Entry<R>[] | undefined;
-      let lists = 0;
-      if (unrouted.length) {
-        found = unrouted;
-        lists = 1;
-      }
-      for (let x = 0; x < indexes.length; x++) {
-        const index = indexes[x]!;
-        const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
-        if (text === undefined) continue;
-        const bucket = index.byValue.get(text);
-        if (bucket === undefined) continue;
-        const single = bucket.single;
-        if (single !== undefined) {
-          // `collect` for a bucket of one conjunct index and a number (the memo), without a call.
-          const value = single.name !== undefined ? event[single.name] : single.read(event);
-          if (typeof value === 'number') {
-            const rules = (value >= 0 && value < SMALL_INTEGER_LIMIT ? single.bySmallInteger[value] : undefined) ?? rulesForNumber(single, value);
-            if (rules.length) {
-              found = lists === 0 ? rules : found!.concat(rules);
-              lists++;
-            }
-            continue;
-          }
-        }
-        this.contributions = lists;
-        this.found = found;
-        this.collect(bucket, event);
-        found = this.found;
-        lists = this.contributions;
-        this.found = undefined;
-      }
-      if (found === undefined) continue;
-      // Several sources (or keys) contributed: restore rule order and drop repeats.
-      if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
-      for (let k = 0; k < found.length; k++) {
-        const entry = found[k]!;
-        if (!offered(entry, event)) continue;
-        if (entry.stamp !== stamp) {
-          entry.stamp = stamp;
-          entry.hits = [];
-          reached.push(entry);
-        }
-        entry.hits.push(i);
-      }
-    }
+    const inverted = only === undefined ? this.invertedIndex() : null;
+    if (inverted !== null) this.routeInverted(batch, inverted, stamp, reached);
+    else for (let i = 0; i < batch.length; i++) this.routeEvent(batch[i]!, i, indexes, unrouted, stamp, reached);
     const rules: R[] = new Array(reached.length);
     const indices: number[][] = new Array(reached.length);
     for (let k = 0; k < reached.length; k++) {
@@ -320,6 +300,122 @@ export class Router<R extends RoutedRule> {
       entry.hits = NO_HITS;
     }
     return { rules, indices };
+  }
+
+  /** `routeBatch` through the index turned around; an event whose number it does not memoise goes the usual way. */
+  private routeInverted(batch: readonly EventRecord[], inverted: Inverted<R>, stamp: number, reached: Entry<R>[]): void {
+    const name = inverted.name;
+    const index = inverted.index;
+    const slotOf = inverted.slotOf;
+    const memos = inverted.bySmallInteger;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      const value = event[name];
+      if (typeof value !== 'number' || !(value >= 0 && value < SMALL_INTEGER_LIMIT)) {
+        this.routeEvent(event, i, this.fieldIndexes, this.unrouted, stamp, reached);
+        continue;
+      }
+      let memo = memos[value];
+      if (memo === undefined) memo = invertedFor(inverted, value);
+      if (memo === null) continue;
+      const raw = index.name !== undefined ? event[index.name] : index.read(event);
+      const text = typeof raw === 'string' ? raw : scalarText(raw);
+      const slot = text === undefined ? undefined : slotOf.get(text);
+      const rules = slot === undefined ? undefined : memo[slot];
+      if (rules !== undefined) this.probe(rules, event, i, stamp, reached);
+    }
+  }
+
+  /** One event routed as `route` would (through `indexes` and `unrouted`): the rules it reaches get it among their hits. */
+  private routeEvent(event: EventRecord, i: number, indexes: readonly FieldIndex<R>[], unrouted: Entry<R>[], stamp: number, reached: Entry<R>[]): void {
+    // The candidates: one list (already in rule order, free of repeats) or several to merge.
+    let found: Entry<R>[] | undefined;
+    let lists = 0;
+    if (unrouted.length) {
+      found = unrouted;
+      lists = 1;
+    }
+    for (let x = 0; x < indexes.length; x++) {
+      const index = indexes[x]!;
+      const text = scalarText(index.name !== undefined ? event[index.name] : index.read(event));
+      if (text === undefined) continue;
+      const bucket = index.byValue.get(text);
+      if (bucket === undefined) continue;
+      const single = bucket.single;
+      if (single !== undefined) {
+        // `collect` for a bucket of one conjunct index and a number (the memo), without a call.
+        const value = single.name !== undefined ? event[single.name] : single.read(event);
+        if (typeof value === 'number') {
+          const rules = (value >= 0 && value < SMALL_INTEGER_LIMIT ? single.bySmallInteger[value] : undefined) ?? rulesForNumber(single, value);
+          if (rules.length) {
+            found = lists === 0 ? rules : found!.concat(rules);
+            lists++;
+          }
+          continue;
+        }
+      }
+      this.contributions = lists;
+      this.found = found;
+      this.collect(bucket, event);
+      found = this.found;
+      lists = this.contributions;
+      this.found = undefined;
+    }
+    if (found === undefined) return;
+    // Several sources (or keys) contributed: restore rule order and drop repeats.
+    if (lists > 1) found = [...new Set(found)].sort((a, b) => a.order - b.order);
+    this.offer(found, event, i, stamp, reached);
+  }
+
+  /** `offer` over probes (see Probes): the inline string equality tested from them, the entry read only when it holds. */
+  private probe(probes: Probes<R>, event: EventRecord, i: number, stamp: number, reached: Entry<R>[]): void {
+    for (let k = 0; k < probes.length; k += 3) {
+      const name = probes[k] as string | undefined;
+      if (name !== undefined) {
+        const value = event[name];
+        // Another string is not equal to a string constant (`==` or `===`); anything else takes the full test.
+        if (value !== probes[k + 1] && (typeof value === 'string' || !offered(probes[k + 2] as Entry<R>, event))) continue;
+      } else if (!offered(probes[k + 2] as Entry<R>, event)) continue;
+      const entry = probes[k + 2] as Entry<R>;
+      if (entry.stamp !== stamp) {
+        entry.stamp = stamp;
+        entry.hits = [];
+        reached.push(entry);
+      }
+      entry.hits.push(i);
+    }
+  }
+
+  /** The candidates that pass their tests get event `i` (of batch `stamp`) among their hits. */
+  private offer(candidates: Entry<R>[], event: EventRecord, i: number, stamp: number, reached: Entry<R>[]): void {
+    for (let k = 0; k < candidates.length; k++) {
+      const entry = candidates[k]!;
+      if (!offered(entry, event)) continue;
+      if (entry.stamp !== stamp) {
+        entry.stamp = stamp;
+        entry.hits = [];
+        reached.push(entry);
+      }
+      entry.hits.push(i);
+    }
+  }
+
+  /** The index turned around, when the rules have its shape (see Inverted). */
+  private invertedIndex(): Inverted<R> | null {
+    if (this.inverted !== undefined) return this.inverted;
+    this.inverted = null;
+    if (this.unrouted.length || this.fieldIndexes.length !== 1) return null;
+    const index = this.fieldIndexes[0]!;
+    if (index.byValue.size === 0 || index.byValue.size > INVERTED_BUCKET_LIMIT) return null;
+    let name: string | undefined;
+    for (const bucket of index.byValue.values()) {
+      const single = bucket.single;
+      if (single === undefined || single.name === undefined || (name !== undefined && single.name !== name)) return null;
+      name = single.name;
+    }
+    const buckets = [...index.byValue.values()];
+    const slotOf = new Map([...index.byValue.keys()].map((text, slot) => [text, slot]));
+    return (this.inverted = { index, name: name!, slotOf, buckets, bySmallInteger: [] });
   }
 
   /** Only the rules reached through `field` (alerts re-enter through `rule`). */
@@ -384,7 +480,16 @@ export class Router<R extends RoutedRule> {
 /** Whether a candidate passes its tests: the inline equality, then the other checks. */
 function offered<R>(entry: Entry<R>, event: EventRecord): boolean {
   const name = entry.inlineName;
-  if (name !== undefined && !equalityHolds(event[name], entry.inlineStrict, entry.inlineConstant)) return false;
+  if (name !== undefined) {
+    const value = event[name];
+    // The common outcomes without a call: the constant itself, or another value of its type (for
+    // two strings or two numbers `==` is `===`); any other value takes the full test.
+    const constant = entry.inlineConstant;
+    if (value !== constant) {
+      if (typeof value === 'string' ? typeof constant === 'string' : typeof value === 'number' && typeof constant === 'number') return false;
+      if (!equalityHolds(value, entry.inlineStrict, constant)) return false;
+    }
+  }
   return entry.checks === undefined || passes(entry.checks, event);
 }
 
@@ -412,7 +517,18 @@ function refreshSingle<R>(bucket: Bucket<R>): void {
 }
 
 function directName(field: string): string | undefined {
-  return readsDirectly(field) ? field : undefined;
+  return readsDirectly(field) ? internalized(field) : undefined;
+}
+
+/**
+ * The same text as one shared string, as engines keep property names: a field name read as
+ * `event[name]` by many rules, or a constant compared with many events, is then one string, not
+ * one per rule (parsing and constant folding give each rule its own), so a property look-up by it
+ * stays on its fast path and a comparison is not with a concatenation of parts.
+ */
+function internalized(text: string): string {
+  for (const key in { [text]: 0 }) return key;
+  return text;
 }
 
 function forgetNumbers<R>(conjuncts: ConjunctIndex<R>): void {
@@ -434,6 +550,39 @@ function rulesForNumber<R>(conjuncts: ConjunctIndex<R>, value: number): Entry<R>
     conjuncts.byNumber.set(value, rules);
   }
   return rules;
+}
+
+/**
+ * Candidates laid out for the test most of them take, the inline equality with a string constant:
+ * per candidate its field name and the constant (a copy, made next to the others, so the test
+ * reads memory close together rather than each rule's own), then the entry; `undefined` for the
+ * name when the candidate needs its full test (`offered`).
+ */
+type Probes<R> = (string | Entry<R> | undefined)[];
+
+function probesOf<R>(rules: readonly Entry<R>[]): Probes<R> {
+  const probes: Probes<R> = [];
+  for (const entry of rules) {
+    const simple = entry.inlineName !== undefined && typeof entry.inlineConstant === 'string' && entry.checks === undefined;
+    probes.push(simple ? entry.inlineName : undefined, simple ? Array.from(entry.inlineConstant as string).join('') : undefined, entry);
+  }
+  return probes;
+}
+
+/** Each bucket's rules for a number (rulesForNumber of its one conjunct index), by slot; memoised when the number is an integer. */
+function invertedFor<R>(inverted: Inverted<R>, value: number): (Probes<R> | undefined)[] | null {
+  const bySlot: (Probes<R> | undefined)[] = new Array(inverted.buckets.length).fill(undefined);
+  let any = false;
+  inverted.buckets.forEach((bucket, slot) => {
+    const rules = rulesForNumber(bucket.single!, value);
+    if (rules.length) {
+      bySlot[slot] = probesOf(rules);
+      any = true;
+    }
+  });
+  const memo = any ? bySlot : null;
+  if (Number.isInteger(value)) inverted.bySmallInteger[value] = memo;
+  return memo;
 }
 
 function insertOrdered<R>(list: Entry<R>[], entry: Entry<R>): void {

@@ -5,6 +5,7 @@
  * changes as events arrive (windows, machine keys, suppression periods, status, counts) is the
  * rule's state, kept apart (rule-state.ts) so a new plan can take it over (`carryOver`).
  */
+import type { Node as AcornNode } from 'acorn';
 import type { JsFunction, RuleAst } from '../lang/ast.js';
 import type { SigmaMeta, SigmaRulePlan } from '../sigma/index.js';
 import type { Clause } from '../sigma/prefilter.js';
@@ -26,6 +27,12 @@ export interface FunctionRunner {
   /** Why the function runs in the sandbox (the construct the compiler could not take). */
   readonly sandboxReason?: string;
   run(inputs: readonly unknown[]): BatchOutcome<unknown>;
+  /**
+   * A native FILTER over the events `indices` picks out of `batch`, in one call and without
+   * copying them out: clears `passed[k]` for each event the FILTER does not pass (or that throws)
+   * and returns the errors by k, as `run` would over those events.
+   */
+  filterOver?(batch: readonly unknown[], indices: readonly number[], passed: Uint8Array): Map<number, string>;
 }
 
 export interface IocTermPlan {
@@ -124,10 +131,12 @@ export interface RuleCompileContext {
 /** Shared by every native run without errors (callers only read it): one allocation less per rule and batch. */
 const NO_ERRORS: Map<number, string> = new Map();
 
-export function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolean): FunctionRunner {
+export function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolean, identity = false): FunctionRunner {
   return {
     mode: 'native',
     run(inputs) {
+      // `function (e) { return e; }` (the usual SINK of a rule that raises its event): no call per input.
+      if (identity) return { results: inputs.slice(), errors: NO_ERRORS };
       const results: unknown[] = new Array(inputs.length);
       let errors: Map<number, string> | undefined;
       for (let i = 0; i < inputs.length; i++) {
@@ -140,6 +149,18 @@ export function nativeRunner(fn: (...args: unknown[]) => unknown, truthy: boolea
         }
       }
       return { results, errors: errors ?? NO_ERRORS };
+    },
+    filterOver(batch, indices, passed) {
+      let errors: Map<number, string> | undefined;
+      for (let k = 0; k < indices.length; k++) {
+        try {
+          if (!fn(batch[indices[k]!])) passed[k] = 0;
+        } catch (error) {
+          passed[k] = 0;
+          (errors ??= new Map()).set(k, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        }
+      }
+      return errors ?? NO_ERRORS;
     },
   };
 }
@@ -155,6 +176,22 @@ function sandboxRunner(sandbox: () => RuleSandbox, phase: FunctionPhase, reason:
       return box.sink(inputs as object[]);
     },
   };
+}
+
+/** Whether the function is `function (x) { return x; }` or `(x) => x` (not async, not a generator, one plain parameter). */
+function returnsItsArgument(node: AcornNode): boolean {
+  type AnyNode = { type: string; [key: string]: unknown };
+  const fn = node as unknown as AnyNode & { async?: boolean; generator?: boolean; params?: AnyNode[]; body?: AnyNode };
+  if ((fn.type !== 'FunctionExpression' && fn.type !== 'ArrowFunctionExpression') || fn.async || fn.generator) return false;
+  const param = fn.params?.length === 1 ? fn.params[0]! : undefined;
+  if (param?.type !== 'Identifier') return false;
+  let body: AnyNode | undefined = fn.body;
+  if (body?.type === 'BlockStatement') {
+    const statements = body.body as AnyNode[];
+    body = statements.length === 1 && statements[0]!.type === 'ReturnStatement' ? (statements[0]!.argument as AnyNode | undefined) : undefined;
+  }
+  while (body?.type === 'ParenthesizedExpression') body = body.expression as AnyNode;
+  return body?.type === 'Identifier' && body.name === param.name;
 }
 
 /**
@@ -183,7 +220,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
     const unsafe = phase === 'filter' && ctx.sandboxOnly ? 'sandbox-only mode' : nativeUnsafeReason(fn.node, fn.text);
     const compiled = unsafe ? { ok: false as const, reason: unsafe } : compileFunction(fn, ctx.utils, { fieldsView: phase === 'having' });
     if (compiled.ok) {
-      runners[phase] = nativeRunner(compiled.fn, phase === 'filter');
+      runners[phase] = nativeRunner(compiled.fn, phase === 'filter', phase === 'sink' && returnsItsArgument(fn.node));
     } else {
       sandboxed[phase] = fn.text;
       pending.push([phase, compiled.reason]);

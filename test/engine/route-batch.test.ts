@@ -126,6 +126,54 @@ describe('batch routing', () => {
     });
   }
 
+  // Every rule reached through `k` and indexed by an equality on `a`: the shape Router turns around
+  // (the number in `a` looked up first, then `k`). Numbers in `a` cover its corner cases: -0, NaN,
+  // fractions, negatives, numbers past the small-integer memo, Infinity; rules are removed and added
+  // between batches, so the turned-around memo must follow them.
+  for (const seed of [5, 6]) {
+    it(`turned around (one SOURCES field, one indexed FILTER field), gives each rule what event-by-event routing offers it (seed ${seed})`, () => {
+      const random = seededRandom(seed);
+      const numbers = [0, -0, 1, 3, 3.5, -1, 1000, 4095, 4096, 1e9, NaN, Infinity, 2];
+      const literalsOfA = [`3`, `0`, `-0`, `'3'`, `1e3`, `'1e3'`, `4095`, `4096`, `1e9`, `-1`, `3.5`, `'x'`, `1`, `2`];
+      const next = (order: number): TestRule => {
+        const first = `e.a ${pick(random, ['==', '==='])} ${pick(random, literalsOfA)}`;
+        const rest = random() < 0.5 ? '' : ` && ${filterText(random, ['a'])}`.replace('(e) => ', '');
+        const text = random() < 0.2 ? `(e) => [${pick(random, literalsOfA)}, ${pick(random, literalsOfA)}].includes(e.a)${rest}` : `(e) => ${first}${rest}`;
+        const values = pick(random, [['v'], ['w'], ['v', 'w'], ['1'], ['z', 'v']]);
+        return { name: `t${order}`, order, selectors: [{ field: 'k', values }], equality: ruleEqualities(parseExpressionAt(text, 0, { ecmaVersion: 'latest' })) };
+      };
+      const rules = Array.from({ length: 200 }, (_, order) => next(order));
+      expect(rules.every((r) => r.equality?.indexed.field === 'a')).toBe(true);
+      const router = new Router<TestRule>();
+      for (const rule of rules) router.add(rule);
+      let order = rules.length;
+      let offered = 0;
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 1 + Math.floor(random() * 300) }, () => {
+          const event = randomEvent(random);
+          if (random() < 0.7) event.a = pick(random, numbers);
+          if (random() < 0.95) event.k = pick(random, ['v', 'w', 'z', 1, '1', 'p']);
+          delete event.rule;
+          return event;
+        });
+        const routed = router.routeBatch(batch);
+        expect({ rules: routed.rules.map((r) => r.name), indices: routed.indices }).toEqual(eventByEvent(router, batch));
+        offered += routed.indices.reduce((sum, list) => sum + list.length, 0);
+        expect((router as unknown as { inverted: unknown }).inverted, 'the index is turned around').toBeTruthy();
+        // A rule added, or one removed, between batches (never both: each must refresh the index on its own).
+        if (b % 4 === 1) router.remove(rules.splice(Math.floor(random() * rules.length), 1)[0]!);
+        if (b % 4 === 3) {
+          for (let k = 0; k < 5; k++) {
+            const added = next(order++);
+            rules.push(added);
+            router.add(added);
+          }
+        }
+      }
+      expect(offered).toBeGreaterThan(2_000);
+    });
+  }
+
   it('routes an empty batch and a batch no rule takes to nothing', () => {
     const router = new Router<TestRule>();
     router.add({ name: 'r', order: 0, selectors: [{ field: 'k', values: ['v'] }] });
@@ -155,7 +203,7 @@ SINK function (event) { return { n: event.n }; }
     .join('\n');
   const iocList = ['id_tag_0', 'id_tag_1', 'id_tag_2', 'id_tag_3', 'id_tag_5', 'id_tag_6', 'id_tag_7'];
 
-  /** Events with the workload's fields and their corner cases: numeric strings, booleans, objects, missing fields. */
+  /** Events with the workload's fields and their corner cases: numeric strings, booleans, objects, missing fields, -0, fractions, numbers past the router's small-integer memo, NaN. */
   function events(random: () => number, n: number): Record<string, unknown>[] {
     return Array.from({ length: n }, (_, k) => {
       const i = Math.floor(random() * 10);
@@ -163,7 +211,7 @@ SINK function (event) { return { n: event.n }; }
         n: k,
         groupName: `Group${Math.floor(random() * 4)}`,
         groupTag: random() < 0.9 ? 'Demo V01' : '1234',
-        integer: pick(random, [i, i, i, String(i), `0${i}`, true, [i], null]),
+        integer: pick(random, [i, i, i, String(i), `0${i}`, true, [i], null, i === 0 ? -0 : i + 0.5, 4096 + i, NaN]),
         tag: random() < 0.7 ? `id_tag_${i}` : pick(random, [`id_tag_${(i + 1) % 10}`, { toString: () => `id_tag_${i}` }, i]),
       };
       if (random() < 0.05) delete event.integer;

@@ -29,6 +29,34 @@ describe('simple rules', () => {
     expect(h.engine.metrics().rules['failed login']).toMatchObject({ routed: 2, matched: 2, alerts: 2, state: 'active' });
   });
 
+  it('raises the event itself for a SINK that returns its argument, as a SINK that computes the same would (not called per event)', async () => {
+    const events = [
+      { kind: 'auth', outcome: 'failure', user: 'ann', nested: { a: [1, { b: 2 }] } },
+      { kind: 'auth', outcome: 'failure', user: 'bob', rule: 'spoofed' },
+      { kind: 'auth', outcome: 'success', user: 'cid' },
+    ];
+    const alertsOf = async (sink: string) => {
+      const own = await harness();
+      try {
+        own.rules(`RULE "r"\nSOURCES kind = "auth"\nFILTER function (event) { return event.outcome == 'failure'; }\nSINK ${sink}\n`);
+        own.engine.push(events);
+        return own.take();
+      } finally {
+        own.engine.dispose();
+      }
+    };
+    const computed = await alertsOf('function (event) { return event === null ? null : event; }');
+    expect(computed).toEqual([
+      { rule: 'r', kind: 'auth', outcome: 'failure', user: 'ann', nested: { a: [1, { b: 2 }] } },
+      { rule: 'r', kind: 'auth', outcome: 'failure', user: 'bob' },
+    ]);
+    for (const identity of ['function (event) { return event; }', 'function sink(e) { return (e); }', '(e) => e', 'e => (e)']) {
+      expect(await alertsOf(identity), identity).toEqual(computed);
+    }
+    // The alert is a new object: the pushed event is not changed.
+    expect(events[1]!.rule).toBe('spoofed');
+  });
+
   it('gives the same alerts without the rules index, evaluating every routed event', async () => {
     h = await harness({ equalityIndex: false });
     h.rules(failedLogin);
