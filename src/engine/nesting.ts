@@ -31,12 +31,7 @@ export function nestingDepthExceeds(value: unknown, max: number = MAX_EVENT_DEPT
  * quick test, one pass over the fields, before `nestingDepthExceeds` for the rest.
  */
 export function isFlatRecord(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  for (const key in value) {
-    const child: unknown = (value as Record<string, unknown>)[key];
-    if (child !== null && typeof child === 'object') return false;
-  }
-  return true;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !holdsObject(value);
 }
 
 /** Whether an object or array is among the node's values (its own enumerable ones and inherited enumerable ones, as the walks read them). */
