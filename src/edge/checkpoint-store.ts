@@ -46,11 +46,27 @@ const decoder = new TextDecoder();
  * their count. A blob is only ever read through a head, and a head is written after its chunks, so
  * a crash mid-write leaves no blob (the next put writes it again). Writing bytes already stored
  * is a no-op: a list replaced by the same entries, or held by several engines, is one blob.
+ *
+ * Blobs that several holders share (the partitions of a deployment) are deleted by counting who
+ * names them. A holder *claims* a blob before it puts it and before its checkpoint names it, and
+ * *releases* it once a checkpoint that no longer names it is written; a claim is counted per holder
+ * (one per name that refers to the blob, so two names, or two changes in flight, are two claims).
+ * When the last claim is released the blob is deleted. A holder that restarts *reconciles*: its
+ * claims become exactly what its last checkpoint names, which undoes claims a crash left between a
+ * claim and its checkpoint, or between a checkpoint and its release. So a blob a checkpoint names
+ * is never deleted, and one no checkpoint names is deleted by the holder's next release or restart.
+ * Records: `holders:<hash>` → `{ by: { holder: claims }, legacy? }`, `held:<holder>` → the hashes
+ * the holder claims. A blob stored before claims existed (found already stored when first claimed)
+ * is `legacy`: a holder that has not restarted since may name it unclaimed, so it is never deleted.
+ * Claims, releases and reconciles run one at a time (each reads and writes several keys); where
+ * the blobs live in another object (a Durable Object), that object runs them (see `HoldRunner`).
  */
 export class SharedBlobStore {
+  /** `holds`: where claims run when the blobs live in another object (default: here, beside the blobs). */
   constructor(
     private readonly store: ByteStore,
     private readonly chunkBytes = 120 * 1024,
+    private readonly remoteHolds?: HoldRunner,
   ) {}
 
   async put(bytes: Uint8Array): Promise<string> {
@@ -79,6 +95,33 @@ export class SharedBlobStore {
     return bytes;
   }
 
+  /** The name a blob of these bytes is stored under. */
+  hashOf(bytes: Uint8Array): Promise<string> {
+    return sha256(bytes);
+  }
+
+  /** Counts one more claim of `holder` on the blob (see the class comment); call it before `put`. */
+  claim(hash: string, holder: string): Promise<void> {
+    return this.holds.claim(hash, holder);
+  }
+
+  /** Takes one claim of `holder` away; the blob is deleted when no claim is left (unless legacy). */
+  release(hash: string, holder: string): Promise<void> {
+    return this.holds.release(hash, holder);
+  }
+
+  /** Makes the claims of `holder` exactly `named` (hash → claims), deleting blobs no one claims any more. */
+  reconcile(holder: string, named: ReadonlyMap<string, number>): Promise<void> {
+    return this.holds.reconcile(holder, named);
+  }
+
+  /** Who runs the claims: this store itself, or (a Durable Object's partitions) the object holding the blobs. */
+  private get holds(): HoldRunner {
+    return this.remoteHolds ?? (this.localHolds ??= new LocalHolds(this.store, (hash) => this.delete(hash)));
+  }
+
+  private localHolds: LocalHolds | undefined;
+
   /** Deletes the blob (head first: a crash halfway leaves only unreachable chunks). */
   async delete(hash: string): Promise<void> {
     const raw = await this.store.get(blobKey(hash));
@@ -91,6 +134,117 @@ export class SharedBlobStore {
 
 function blobKey(hash: string): string {
   return `blob:${hash}`;
+}
+
+/** The claims of SharedBlobStore: run in this process, or sent to the object that holds the blobs. */
+export interface HoldRunner {
+  claim(hash: string, holder: string): Promise<void>;
+  release(hash: string, holder: string): Promise<void>;
+  reconcile(holder: string, named: ReadonlyMap<string, number>): Promise<void>;
+}
+
+interface HoldersRecord {
+  by: Record<string, number>;
+  legacy?: true;
+}
+
+/** Claims kept beside the blobs in one byte store, one operation at a time. */
+export class LocalHolds implements HoldRunner {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: ByteStore,
+    private readonly deleteBlob: (hash: string) => Promise<void>,
+  ) {}
+
+  claim(hash: string, holder: string): Promise<void> {
+    return this.serialized(async () => {
+      const record = await this.record(hash);
+      record.by[holder] = (record.by[holder] ?? 0) + 1;
+      await this.writeRecord(hash, record);
+      await this.updateHeld(holder, (held) => held.add(hash));
+    });
+  }
+
+  release(hash: string, holder: string): Promise<void> {
+    return this.serialized(async () => {
+      const record = await this.readRecord(hash);
+      if (!record || !record.by[holder]) return;
+      if (--record.by[holder]! <= 0) {
+        delete record.by[holder];
+        await this.updateHeld(holder, (held) => held.delete(hash));
+      }
+      await this.settle(hash, record);
+    });
+  }
+
+  reconcile(holder: string, named: ReadonlyMap<string, number>): Promise<void> {
+    return this.serialized(async () => {
+      const held = await this.readHeld(holder);
+      for (const hash of new Set([...held, ...named.keys()])) {
+        const claims = named.get(hash) ?? 0;
+        const record = claims > 0 ? await this.record(hash) : await this.readRecord(hash);
+        if (!record) continue;
+        if (claims > 0) record.by[holder] = claims;
+        else delete record.by[holder];
+        await this.settle(hash, record);
+      }
+      const hashes = [...named].filter(([, claims]) => claims > 0).map(([hash]) => hash);
+      if (hashes.length) await this.store.put(heldKey(holder), encoder.encode(JSON.stringify(hashes)));
+      else await this.store.delete(heldKey(holder));
+    });
+  }
+
+  /** Writes the record, or, when no claim is left on a blob stored under claims, deletes the blob and then the record. */
+  private async settle(hash: string, record: HoldersRecord): Promise<void> {
+    if (Object.keys(record.by).length || record.legacy) return this.writeRecord(hash, record);
+    // The blob first: a crash between the two leaves a record without a blob, which the next claim
+    // reuses (its put writes the blob again), never a blob without a record (which would be legacy).
+    await this.deleteBlob(hash);
+    await this.store.delete(holdersKey(hash));
+  }
+
+  /** The record, or a new one: legacy when the blob is already stored without one. */
+  private async record(hash: string): Promise<HoldersRecord> {
+    const found = await this.readRecord(hash);
+    if (found) return found;
+    return (await this.store.get(blobKey(hash))) ? { by: {}, legacy: true } : { by: {} };
+  }
+
+  private async readRecord(hash: string): Promise<HoldersRecord | undefined> {
+    const raw = await this.store.get(holdersKey(hash));
+    return raw ? (JSON.parse(decoder.decode(raw)) as HoldersRecord) : undefined;
+  }
+
+  private async writeRecord(hash: string, record: HoldersRecord): Promise<void> {
+    await this.store.put(holdersKey(hash), encoder.encode(JSON.stringify(record)));
+  }
+
+  private async readHeld(holder: string): Promise<Set<string>> {
+    const raw = await this.store.get(heldKey(holder));
+    return new Set(raw ? (JSON.parse(decoder.decode(raw)) as string[]) : []);
+  }
+
+  private async updateHeld(holder: string, change: (held: Set<string>) => unknown): Promise<void> {
+    const held = await this.readHeld(holder);
+    change(held);
+    if (held.size) await this.store.put(heldKey(holder), encoder.encode(JSON.stringify([...held])));
+    else await this.store.delete(heldKey(holder));
+  }
+
+  private serialized<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function holdersKey(hash: string): string {
+  return `holders:${hash}`;
+}
+
+function heldKey(holder: string): string {
+  return `held:${holder}`;
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {

@@ -110,6 +110,11 @@ export interface PartitionNodeOptions {
    * one process share one. Default: the store's own (`store.blobs`); without either they live in memory.
    */
   blobs?: SharedBlobStore;
+  /**
+   * The name this partition claims shared blobs under (SharedBlobStore: a blob no partition claims is
+   * deleted); the same across restarts. Default `partition-<index>`; a Durable Object gives its id.
+   */
+  blobHolder?: string;
   /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
   ledgerKeys?: number;
   /** Delivers forwarded alerts to another partition; resolves once that partition has applied them. */
@@ -253,6 +258,7 @@ export class PartitionNode implements PartitionClient {
     const bytes = await options.store?.read();
     if (bytes) await node.restore(bytes);
     if (!node.engines.has(BASE_CLASS_ID)) await node.createEngine(BASE_CLASS_ID);
+    await node.reconcileBlobs();
     return node;
   }
 
@@ -609,17 +615,13 @@ export class PartitionNode implements PartitionClient {
     const base = this.base();
     const bytes = base.iocs.serialize(name);
     for (const engine of this.engines.values()) if (engine !== base && engine.iocs.exists(name)) loadIocList(engine, name, bytes);
-    const blobs = this.blobs();
-    if (blobs) this.shared.iocs[name] = await blobs.put(bytes);
-    await this.persist();
+    await this.storeShared('iocs', name, bytes);
   }
 
   async putTable(name: string, entries: string[]): Promise<{ count: number }> {
     // Every engine: a rule of any class may call utils.inTable.
     for (const engine of this.engines.values()) replaceTable(engine, name, entries);
-    const blobs = this.blobs();
-    if (blobs) this.shared.tables[name] = await blobs.put(tableBytes(this.base().tables.entries(name)));
-    await this.persist();
+    await this.storeShared('tables', name, tableBytes(this.base().tables.entries(name)));
     return { count: this.base().tables.size(name) };
   }
 
@@ -632,13 +634,68 @@ export class PartitionNode implements PartitionClient {
     let found = false;
     for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
     if (!found) return false;
-    delete this.shared.tables[name];
-    await this.persist();
+    await this.dropShared('tables', name);
     return true;
   }
 
   private blobs(): SharedBlobStore | undefined {
     return this.options.blobs ?? this.options.store?.blobs;
+  }
+
+  private blobHolder(): string | undefined {
+    return this.options.blobHolder ?? (this.index === undefined ? undefined : `partition-${this.index}`);
+  }
+
+  /**
+   * Stores a list's filter or a table once by its content, claimed by this partition first (so no
+   * other partition's release deletes it in between), names it in the checkpoint, and then
+   * releases the version it replaced: other partitions may still name that one, and it is deleted
+   * only when none does (SharedBlobStore).
+   */
+  private async storeShared(kind: keyof SharedRefs, name: string, bytes: Uint8Array): Promise<void> {
+    const blobs = this.blobs();
+    if (!blobs) return this.persist();
+    const holder = this.blobHolder();
+    const hash = await blobs.hashOf(bytes);
+    if (holder) await blobs.claim(hash, holder);
+    await blobs.put(bytes);
+    const old = this.shared[kind][name];
+    this.shared[kind][name] = hash;
+    await this.persist();
+    if (old !== undefined) await this.releaseBlob(old);
+  }
+
+  /** A list or table deleted: the checkpoint stops naming it, then its blob is released. */
+  private async dropShared(kind: keyof SharedRefs, name: string): Promise<void> {
+    const old = this.shared[kind][name];
+    delete this.shared[kind][name];
+    await this.persist();
+    if (old !== undefined) await this.releaseBlob(old);
+  }
+
+  private async releaseBlob(hash: string): Promise<void> {
+    const blobs = this.blobs();
+    const holder = this.blobHolder();
+    if (!blobs || !holder) return;
+    try {
+      await blobs.release(hash, holder);
+    } catch {
+      // The change is written; the claim left over keeps the blob until this partition restarts and reconciles.
+    }
+  }
+
+  /** On opening: this partition's claims become what its checkpoint names (undoing what a crash left). */
+  private async reconcileBlobs(): Promise<void> {
+    const blobs = this.blobs();
+    const holder = this.blobHolder();
+    if (!blobs || !holder || !this.options.store) return;
+    const named = new Map<string, number>();
+    for (const hash of [...Object.values(this.shared.iocs), ...Object.values(this.shared.tables)]) named.set(hash, (named.get(hash) ?? 0) + 1);
+    try {
+      await blobs.reconcile(holder, named);
+    } catch {
+      // Claims stay as they were: blobs this partition no longer names are kept until a later restart.
+    }
   }
 
   async deleteIocList(name: string): Promise<boolean> {
@@ -650,9 +707,7 @@ export class PartitionNode implements PartitionClient {
       engine.iocs.drop(name);
       this.dirty.add(classId);
     }
-    // The blob stays: other partitions (or a list with the same entries) may hold it.
-    delete this.shared.iocs[name];
-    await this.persist();
+    await this.dropShared('iocs', name);
     return true;
   }
 

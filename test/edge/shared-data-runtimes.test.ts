@@ -108,4 +108,45 @@ print(*c.execute("select count(*), coalesce(sum(length(value)),0) from _cf_KV wh
       rmSync(storage, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('workerd: a list or table replaced or deleted on every partition leaves no blob behind', async () => {
+    const storage = mkdtempSync(join(tmpdir(), 'vigil-blobs-'));
+    const vars = { VIGIL_TOKEN: TOKEN, VIGIL_PARTITIONS: '3', VIGIL_PARTITION_FIELD: 'ip' };
+    let server = await startWorkerd(bundles.workerd, vars, storage);
+    const version = (v: number) => Array.from({ length: 5_000 }, (_, i) => `10.${v}.${(i >> 8) & 255}.${i & 255}`);
+    try {
+      for (let v = 0; v < 4; v++) await ok(await fetch(`${server.url}/iocs/big`, { method: 'PUT', headers: auth, body: version(v).join('\n') }));
+      await ok(await fetch(`${server.url}/tables/t`, { method: 'PUT', headers: auth, body: 'a\nb' }));
+      await ok(await fetch(`${server.url}/tables/t`, { method: 'PUT', headers: auth, body: 'a\nb\nc' }));
+      expect((await fetch(`${server.url}/tables/t`, { method: 'DELETE', headers: auth })).status).toBe(204);
+      await server.stop('SIGKILL');
+
+      // Oracle: the objects' own SQLite files. The blob object holds one blob (the list's last
+      // version, whose size its 5,000 keys bound) and one claims record; no partition holds any blob.
+      const dir = join(storage, 'vigil-partition');
+      const rows = readdirSync(dir)
+        .filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite')
+        .map((f) => {
+          const out = execFileSync('python3', ['-c', `import sqlite3,sys,re
+c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro',uri=True)
+keys=[k for (k,) in c.execute("select key from _cf_KV")]
+print(sum(1 for k in keys if re.fullmatch('blob:[0-9a-f]{64}',k)), sum(1 for k in keys if k.startswith('holders:')), sum(1 for k in keys if re.fullmatch('blob:[0-9a-f]{64}:[0-9]+',k)))`, join(dir, f)]);
+          return out.toString().trim().split(' ').map(Number) as [number, number, number];
+        });
+      expect(rows.length).toBe(4);
+      const withBlobs = rows.filter(([heads, , chunks]) => heads + chunks > 0);
+      expect(withBlobs).toEqual([[1, 1, 1]]);
+
+      server = await startWorkerd(bundles.workerd, vars, storage);
+      const rule = 'RULE "listed"\nSOURCES kind = "conn"\nIOC FILTERS in big(ip)\nSINK function (e) { return { ip: e.ip }; }';
+      await ok(await fetch(`${server.url}/rules/listed`, { method: 'PUT', headers: auth, body: rule }));
+      const listed = version(3).filter((_, i) => i % 97 === 0);
+      await ok(await fetch(`${server.url}/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: listed.map((ip) => JSON.stringify({ kind: 'conn', ip })).join('\n') }));
+      await flush(server.url);
+      expect((await readAlerts(server.url)).map((l) => (JSON.parse(l) as { ip: string }).ip).sort()).toEqual(listed.sort());
+    } finally {
+      await server.stop('SIGKILL');
+      rmSync(storage, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -11,9 +11,12 @@
  * tables (content-addressed blobs, src/edge/shared-data.ts) once for all partitions: a partition
  * stores a list there and keeps only its hash in its own checkpoint, and reads it back from there
  * when it starts. That object never opens an engine. Only partitions reach it: the Worker sends
- * partitions protocol messages it builds itself, never a client's path.
+ * partitions protocol messages it builds itself, never a client's path. It also keeps which
+ * partition claims which blob and deletes a blob none claims (SharedBlobStore): each claim, release
+ * or reconcile is one request that the object runs with storage operations only, so the object's
+ * input gate lets no other request in between its reads and writes.
  */
-import { ChunkedCheckpointStore, SharedBlobStore, type ByteStore } from '../checkpoint-store.js';
+import { ChunkedCheckpointStore, SharedBlobStore, type ByteStore, type HoldRunner } from '../checkpoint-store.js';
 import { readConfig, type EdgeConfig } from '../config.js';
 import { createHttpHandler, type Handler } from '../http.js';
 import { PartitionNode, type ForwardMessage } from '../partition-node.js';
@@ -32,6 +35,38 @@ export function partitionObjectName(index: number): string {
 /** The object holding the deployment's shared blobs (IOC lists, tables). */
 export const BLOB_OBJECT_NAME = 'shared-blobs';
 const BLOB_PATH = '/__vigil/blob/';
+const HOLDS_PATH = '/__vigil/blob-holds';
+
+type HoldRequest = { op: 'claim' | 'release'; hash: string; holder: string } | { op: 'reconcile'; holder: string; named: [string, number][] };
+
+/** Claims run in the blob object, one request each (see the file comment). */
+class BlobObjectHolds implements HoldRunner {
+  constructor(private readonly fetchBlob: (request: Request) => Promise<Response>) {}
+  private async send(body: HoldRequest): Promise<void> {
+    const response = await this.fetchBlob(new Request(`https://blobs${HOLDS_PATH}`, { method: 'POST', body: JSON.stringify(body) }));
+    if (!response.ok) throw new Error(`shared blob store: ${body.op} answered ${response.status}`);
+  }
+  claim(hash: string, holder: string): Promise<void> {
+    return this.send({ op: 'claim', hash, holder });
+  }
+  release(hash: string, holder: string): Promise<void> {
+    return this.send({ op: 'release', hash, holder });
+  }
+  reconcile(holder: string, named: ReadonlyMap<string, number>): Promise<void> {
+    return this.send({ op: 'reconcile', holder, named: [...named] });
+  }
+}
+
+/** The blob object's side of a claim, release or reconcile. */
+async function serveHolds(blobs: SharedBlobStore, request: Request): Promise<Response> {
+  if (request.method !== 'POST') return new Response(null, { status: 405 });
+  const body = (await request.json()) as HoldRequest;
+  if (body.op === 'claim') await blobs.claim(body.hash, body.holder);
+  else if (body.op === 'release') await blobs.release(body.hash, body.holder);
+  else if (body.op === 'reconcile') await blobs.reconcile(body.holder, new Map(body.named));
+  else return new Response(null, { status: 400 });
+  return new Response(null, { status: 204 });
+}
 
 /** A ByteStore in the blob object, reached by fetch (a fresh stub per call: stubs are per request). */
 class BlobObjectByteStore implements ByteStore {
@@ -114,6 +149,8 @@ export class VigilPartition {
   private handler!: Handler;
   private opened?: Promise<void>;
   private readonly env: WorkerEnv;
+  /** In the blob object: its blobs and claims (one instance, so its claims run one at a time). */
+  private sharedBlobs?: SharedBlobStore;
 
   constructor(
     private readonly state: DurableObjectState,
@@ -139,7 +176,8 @@ export class VigilPartition {
         alertCapacity: this.config.alertCapacity,
         ledgerKeys: this.config.ledgerKeys,
         store,
-        blobs: new SharedBlobStore(new WithLocalFallback(new BlobObjectByteStore(objectFetch(BLOB_OBJECT_NAME)), own), CHUNK_BYTES),
+        blobs: new SharedBlobStore(new WithLocalFallback(new BlobObjectByteStore(objectFetch(BLOB_OBJECT_NAME)), own), CHUNK_BYTES, new BlobObjectHolds(objectFetch(BLOB_OBJECT_NAME))),
+        blobHolder: this.state.id.toString(),
         send,
       });
       this.handler = createPartitionHandler(this.node, createHttpHandler(this.node, this.config.http, { trusted: true }));
@@ -151,7 +189,9 @@ export class VigilPartition {
   }
 
   async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname.startsWith(BLOB_PATH)) return serveBlob(new DurableObjectByteStore(this.state.storage), request);
+    const path = new URL(request.url).pathname;
+    if (path.startsWith(BLOB_PATH)) return serveBlob(new DurableObjectByteStore(this.state.storage), request);
+    if (path === HOLDS_PATH) return serveHolds((this.sharedBlobs ??= new SharedBlobStore(new DurableObjectByteStore(this.state.storage), CHUNK_BYTES)), request);
     await this.open();
     const response = await this.handler(request);
     await this.scheduleAlarm();

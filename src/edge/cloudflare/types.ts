@@ -13,6 +13,7 @@ export interface DurableObjectStorage {
 }
 
 export interface DurableObjectState {
+  readonly id: DurableObjectId;
   readonly storage: DurableObjectStorage;
   blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>;
 }
