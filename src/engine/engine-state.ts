@@ -8,6 +8,12 @@
  * Version 1 (no `schema` field): rule states in separate maps by rule name (windows, machines,
  * suppressions), later versions of v1 adding optional fields (models, eventClocks, suppressions).
  * Version 2: each rule carries its own state; every field present.
+ * Version 3: version 2 with the events every window holds written once, in `events`, and the windows
+ * naming them by index. Rules over the same events (several windows on one source, alert-fed rules
+ * over the same alerts) hold the same objects; written per window they were written once per rule
+ * and restored as one copy per rule. Now an object several windows hold is written once and
+ * restored as one object that all of them hold, as before the checkpoint. Decoding gives every
+ * version as version 2's shape (windows holding their events), so nothing past this file changes.
  */
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { EventRecord } from '../lang/fields.js';
@@ -17,7 +23,7 @@ import type { RuleVersion } from './types.js';
 import type { EventClockSnapshot } from './watermark.js';
 import type { WindowSnapshot } from './window.js';
 
-export const ENGINE_STATE_SCHEMA = 2;
+export const ENGINE_STATE_SCHEMA = 3;
 
 export interface EngineCounters {
   eventsIn: number;
@@ -44,9 +50,9 @@ export interface SavedRule {
   suppression?: { entries: [string, SuppressionEntry][] };
 }
 
-/** What a checkpoint holds (IOC filters and state tables are blobs beside it). */
+/** What a checkpoint holds (IOC filters and state tables are blobs beside it), as decoded. */
 export interface EngineStateV2 {
-  schema: 2;
+  schema: 2 | 3;
   position: number;
   nextOrder: number;
   counters: EngineCounters;
@@ -59,6 +65,13 @@ export interface EngineStateV2 {
   eventClocks: [string, EventClockSnapshot][];
   /** The caller's own data, returned by restore (e.g. input offsets). */
   extra?: unknown;
+}
+
+/** Version 3 as written: windows name their events in `events` by index. */
+interface EngineStateV3 extends Omit<EngineStateV2, 'schema' | 'rules'> {
+  schema: 3;
+  events: unknown[];
+  rules: (Omit<SavedRule, 'windows'> & { windows?: WindowSnapshot<number> })[];
 }
 
 /** Version 1, as the engine wrote it until the plan/state split. */
@@ -80,7 +93,21 @@ interface EngineStateV1 {
 }
 
 export function encodeEngineState(state: Omit<EngineStateV2, 'schema'>, blobs: Uint8Array[]): Uint8Array {
-  return encodeCheckpoint({ document: { schema: ENGINE_STATE_SCHEMA, ...state }, blobs });
+  const events: unknown[] = [];
+  const indexOf = new Map<unknown, number>();
+  const ref = (event: unknown): number => {
+    let index = indexOf.get(event);
+    if (index === undefined) {
+      index = events.push(event) - 1;
+      indexOf.set(event, index);
+    }
+    return index;
+  };
+  const rules = state.rules.map(({ windows, ...rule }) =>
+    windows ? { ...rule, windows: { watermark: windows.watermark, panes: windows.panes.map(([start, keys]) => [start, keys.map(([text, key, held]) => [text, key, held.map(ref)])]) } } : rule,
+  ) as EngineStateV3['rules'];
+  const document: EngineStateV3 = { schema: 3, ...state, rules, events };
+  return encodeCheckpoint({ document, blobs });
 }
 
 /** Reads a checkpoint of any version this engine knows, as the current version. */
@@ -89,8 +116,25 @@ export function decodeEngineState(bytes: Uint8Array): { state: EngineStateV2; bl
   if (document === null || typeof document !== 'object') throw new CheckpointError('checkpoint document is not an object');
   const schema = document.schema ?? 1;
   if (schema === 1) return { state: fromV1(document as unknown as EngineStateV1), blobs };
-  if (schema === ENGINE_STATE_SCHEMA) return { state: document as unknown as EngineStateV2, blobs };
+  if (schema === 2) return { state: document as unknown as EngineStateV2, blobs };
+  if (schema === 3) return { state: fromV3(document as unknown as EngineStateV3), blobs };
   throw new CheckpointError(`checkpoint engine state version ${String(schema)} is newer than this Vigil reads (${ENGINE_STATE_SCHEMA})`);
+}
+
+/** Windows get their events back from the table: one object for every window that names it. */
+function fromV3(v3: EngineStateV3): EngineStateV2 {
+  const { events, rules, ...rest } = v3;
+  if (!Array.isArray(events)) throw new CheckpointError('checkpoint engine state version 3 has no events table');
+  const eventAt = (index: number, rule: string): EventRecord => {
+    if (!Number.isInteger(index) || index < 0 || index >= events.length) throw new CheckpointError(`checkpoint rule "${rule}": window event ${String(index)} is not in the events table (${events.length} events)`);
+    return events[index] as EventRecord;
+  };
+  return {
+    ...rest,
+    rules: rules.map(({ windows, ...rule }) =>
+      windows ? { ...rule, windows: { watermark: windows.watermark, panes: windows.panes.map(([start, keys]) => [start, keys.map(([text, key, held]) => [text, key, held.map((i) => eventAt(i, rule.name))])]) } } : rule,
+    ) as SavedRule[],
+  };
 }
 
 function fromV1(v1: EngineStateV1): EngineStateV2 {
