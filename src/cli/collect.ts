@@ -247,14 +247,20 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
   /**
    * With threads, what the main thread says about a datagram (malformed, no template, evictions)
    * waits for the engine's reports on the datagrams before it, so stderr reads as with one thread:
-   * `notes` gathers it until the next datagram with flows takes it along (`unitNotes`).
+   * `notes` gathers it until the next datagram with flows takes it along (`unitNotes`) — only while
+   * such datagrams are in flight: with none, or once the last is written, it goes out at once (a
+   * flood of datagrams without flows is not held in memory).
    */
   let notes = '';
-  const note = (text: string) => {
-    if (pool) notes += text;
-    else io.stderr.write(text);
-  };
   const unitNotes = new Map<number, { notes: string; exporter: string }>();
+  const note = (text: string) => {
+    if (unitNotes.size > 0) {
+      notes += text;
+      return;
+    }
+    io.stderr.write(notes + text);
+    notes = '';
+  };
   let nextUnit = 0;
   const dispatcher = pool
     ? new Dispatcher(pool, new BlockRunner(engine, 1, spec.udp, toJsonLine, webhook !== undefined), 0, (result: BlockResult) => {
@@ -270,6 +276,11 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
         if (result.pushError !== undefined) {
           engineErrors++;
           text += engineErrorLine(unit?.exporter ?? '', result.pushError);
+        }
+        // Nothing else in flight: the notes on the datagrams since this one go out after its reports.
+        if (unitNotes.size === 0) {
+          text += notes;
+          notes = '';
         }
         if (text) io.stderr.write(text);
       }, ruleErrorsOf(engine))

@@ -56,6 +56,9 @@ export interface DecodedLine {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
+/** The longest line a decoder takes by default (JsonLinesOptions.maxLineBytes): 1 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Incremental decoder: feed byte chunks, get events and line errors as lines complete. */
@@ -71,7 +74,7 @@ export class JsonLinesDecoder {
   private readonly lazy?: LazyLineReader;
 
   constructor(options: JsonLinesOptions = {}) {
-    this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.skipping = options.skipLines ?? 0;
     this.parse = options.parse ?? parseLine;
     this.lazy = options.lazy;

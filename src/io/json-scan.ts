@@ -422,5 +422,12 @@ function asciiText(b: Uint8Array, start: number, end: number): string {
     for (let i = start; i < end; i++) text += String.fromCharCode(b[i]!);
     return text;
   }
-  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  // In pieces: one `apply` with a line's worth of arguments (up to the line limit) overflows the stack.
+  if (length <= ASCII_PIECE) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  const pieces: string[] = [];
+  for (let at = start; at < end; at += ASCII_PIECE) pieces.push(String.fromCharCode.apply(null, b.subarray(at, Math.min(at + ASCII_PIECE, end)) as unknown as number[]));
+  return pieces.join('');
 }
+
+/** Characters per String.fromCharCode.apply call in asciiText. */
+const ASCII_PIECE = 8192;

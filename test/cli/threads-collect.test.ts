@@ -158,4 +158,35 @@ describe('vigil collect --threads', () => {
       client.close();
     }
   }, 240_000);
+
+  it('writes notes on datagrams without flows while it runs: a flood of malformed ones is not held in memory until a flow comes', async () => {
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d) => (err += d));
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    const abort = new AbortController();
+    const count = 50;
+    const notes = () => err.split('vigil: malformed packet from').length - 1;
+    const running = runCollect(
+      {
+        udp: '127.0.0.1:0', rules: [simple], iocs: [], tables: [], threads: 2, guard: false, signal: abort.signal,
+        onListening: ({ port }) => {
+          const send = (i: number) => i < count && client.send(Uint8Array.of(0, 42, 0, 0), port, '127.0.0.1', () => send(i + 1));
+          send(0);
+        },
+      },
+      { stdin: new PassThrough(), stdout: new PassThrough(), stderr, version: 't' },
+    );
+    try {
+      for (let waited = 0; notes() < count && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      // Before the collector stops: every datagram's note is out.
+      expect(notes()).toBe(count);
+    } finally {
+      abort.abort();
+      expect(await running).toBe(0);
+      client.close();
+    }
+    expect(notes()).toBe(count);
+  }, 60_000);
 });

@@ -247,6 +247,16 @@ describe.each(SCANNERS)('%s', (_name, makeScanner) => {
     expect(scanner.scan(short, 0, 16)).toBe(false);
   });
 
+  it('gives a wanted plain string or number of hundreds of thousands of bytes as JSON.parse does', () => {
+    const scanner = makeScanner(['tag', 'n']);
+    for (const text of [`{"tag":"${'a'.repeat(900_000)}"}`, `{"n":${'7'.repeat(300_000)}}`, `{"n":0.${'1'.repeat(300_000)}}`]) {
+      const line = encoder.encode(text);
+      const expected = JSON.parse(text) as Record<string, unknown>;
+      expect(scanner.scan(line, 0, line.length)).toBe(true);
+      expect([scanner.value(line, 0), scanner.value(line, 1)]).toEqual([expected.tag, expected.n]);
+    }
+  });
+
   it('holds to a depth limit other than the default, deeper than the module’s own stack too', () => {
     for (const limit of [3, 2000]) {
       const scanner = makeScanner(['a'], limit);

@@ -178,6 +178,40 @@ describe.each([
     }
   });
 
+  it('keeps no more of a line over the 1 MiB limit than the limit and a chunk: the guard logs what it feeds until the next batch boundary', () => {
+    const MiB = 1024 * 1024;
+    const chunks = [Buffer.from('{"kind":"e","user":"before"}\n{"pad":"'), ...Array.from({ length: 40 }, () => Buffer.alloc(MiB, 0x78)), Buffer.from('"}\r\n{"kind":"e","user":"after"}\n')];
+    const bytes = Buffer.concat(chunks);
+    const oracle = eager(bytes, 0);
+    expect(oracle.errors).toEqual([`2: line is ${40 * MiB + 11} bytes, longer than the ${MiB}-byte limit; skipped`]);
+    const seen: Seen = { errors: [], events: [] };
+    const engine = { rulePlans: () => plans, push: (batch: Record<string, unknown>[]) => seen.events.push(...batch) } as unknown as Engine;
+    const batcher = new LineBatcher(engine, (line, reason) => seen.errors.push(`${line}: ${reason}`));
+    const fields = batcher.open({ skipLines: 0, batchLines: BATCH_LINES, format: 'auto' });
+    const given = new Set<ArrayBufferLike>();
+    let keptOfChunks = 0;
+    const target: LineFeedTarget = {
+      feedLines(piece: Uint8Array, _toLine: number, _boundary: boolean, _onError: unknown, spans?: LineSpans) {
+        // The guard keeps `piece` (a view) in its log: count what it keeps of the caller's chunks.
+        if (given.has(piece.buffer)) keptOfChunks += piece.byteLength;
+        batcher.push(Uint8Array.prototype.slice.call(piece), spans?.table.slice(), spans?.fields);
+      },
+      settle() {},
+      endLines: (_onError, withoutPartialLine) => batcher.end(withoutPartialLine),
+    };
+    const feed = new GuardedLines(target, { batchLines: BATCH_LINES, scanner: lineScanner }, fields);
+    const handlers: JsonLinesHandlers = { onEvent: () => undefined, onError: () => undefined };
+    for (const chunk of chunks) {
+      const own = Uint8Array.prototype.slice.call(chunk);
+      given.add(own.buffer);
+      feed.push(own, handlers);
+    }
+    feed.end(handlers);
+    expect(seen.errors).toEqual(oracle.errors);
+    expect(seen.events.map((e) => canonical(wholeEvent(e)))).toEqual(oracle.events.map(canonical));
+    expect(keptOfChunks).toBeLessThanOrEqual(2 * MiB + 100);
+  });
+
   it('ignores a table scanned for other fields than the decoder reads (the rules changed on the engine thread)', () => {
     const bytes = Buffer.from(`${(makeEvents(300, 5) as unknown[]).map((e) => JSON.stringify(e)).join('\n')}\n`);
     const oracle = eager(bytes, 0);

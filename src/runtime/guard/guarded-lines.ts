@@ -12,11 +12,19 @@
  * next (see GuardedEngine.feedLines): errors and alerts arrive once their batch is through, in order.
  */
 import type { EventFormat } from '../../io/event-lines.js';
-import type { JsonLinesHandlers } from '../../io/from-jsonl.js';
+import { DEFAULT_MAX_LINE_BYTES, type JsonLinesHandlers } from '../../io/from-jsonl.js';
 import type { JsonObjectScanner } from '../../io/json-scan.js';
 import { scanLineSpans } from '../../io/line-spans.js';
 
 const NEWLINE = 0x0a;
+
+/**
+ * Spaces fed to the engine thread in place of the bytes of a line past the decoder's limit
+ * (LineBatcher's decoder has the default one): it only counts them, and the guard keeps what it
+ * feeds until the next batch boundary — a line of gigabytes (a gzip bomb) would be held whole.
+ */
+let filler: Uint8Array | undefined;
+const FILLER_BYTES = 1 << 20;
 
 export interface LineFeedOptions {
   /** Lines to pass over unread at the start (a resumed run); numbering still counts them. */
@@ -68,6 +76,8 @@ export class GuardedLines {
   private readonly fieldsKey: string = '';
   /** The bytes fed so far end with a newline (or none were fed): the next piece starts a line. */
   private atLineStart = true;
+  /** Bytes of the line being fed that were fed so far. */
+  private lineBytes = 0;
 
   /** `lazyFields`: the fields the engine thread reads lazily (undefined: eagerly). */
   constructor(
@@ -95,6 +105,19 @@ export class GuardedLines {
     const onError = (line: number, reason: string) => handlers.onError({ line, reason });
     let start = 0;
     while (start < chunk.length) {
+      if (this.lineBytes > DEFAULT_MAX_LINE_BYTES) {
+        // The rest of a line over the limit, up to its newline: as many spaces instead of its bytes.
+        const newline = chunk.indexOf(NEWLINE, start);
+        const end = Math.min(newline < 0 ? chunk.length : newline, start + FILLER_BYTES);
+        if (end > start) {
+          filler ??= new Uint8Array(FILLER_BYTES).fill(0x20);
+          this.engine.feedLines(filler.subarray(0, end - start), this.lines, false, onError);
+          this.lineBytes += end - start;
+          this.atLineStart = false;
+          start = end;
+          continue;
+        }
+      }
       const linesBefore = this.lines;
       let cut = -1;
       let at = start;
@@ -115,6 +138,8 @@ export class GuardedLines {
       // (this thread is the slower), it scans this piece itself: the two share the work.
       const spans = this.scanner && (this.engine.feedBacklog?.() ?? 1) > 0 ? this.spansOf(piece, linesBefore) : undefined;
       this.atLineStart = piece[piece.length - 1] === NEWLINE;
+      const lastNewline = this.lines > linesBefore ? piece.lastIndexOf(NEWLINE) : -1;
+      this.lineBytes = lastNewline < 0 ? this.lineBytes + piece.length : piece.length - lastNewline - 1;
       this.engine.feedLines(piece, this.lines, cut >= 0, onError, spans);
       if (cut >= 0) {
         if (this.settleAt?.(this.lines)) this.engine.settle();
