@@ -27,7 +27,8 @@ export interface EngineOptions {
   maxJumpMs?: number;
   /**
    * How many events in a row must agree before a source's jump in time is believed (the waiting
-   * ones are then accepted, so a gap in a sparse feed loses nothing). Default 3.
+   * ones are then accepted, so a gap in a sparse feed loses nothing), and how many must agree on
+   * where time is before a clock starts (watermark.ts). Default 3; 1 believes every first time.
    */
   jumpConfirmations?: number;
   /**

@@ -153,6 +153,21 @@ export class TimeIndex {
       if (time === undefined) continue;
       const source = (this.sourceReader && scalarText(this.sourceReader(event))) ?? this.batchSource;
       const reason = wm.clock.observe(time, source, now, this.batchBound, trusted, event, passedRules);
+      const started = wm.clock.takeStart();
+      if (started?.outliers.length) {
+        const outliers = started.outliers.reduce((n, o) => n + o.events, 0);
+        this.ctx.report({
+          code: 'vigil.future',
+          message: `event time in '${wm.field}' started at ${started.time}, where ${this.ctx.options.jumpConfirmations} events agreed; ${outliers} earlier event${outliers === 1 ? '' : 's'} at other times (${started.outliers
+            .slice(0, 3)
+            .map((o) => o.time)
+            .join(', ')}${started.outliers.length > 3 ? ', …' : ''}) moved no event time`,
+          source,
+          field: wm.field,
+          eventTime: started.time,
+          reason: 'start',
+        });
+      }
       if (reason === undefined) continue;
       if (Array.isArray(reason)) {
         this.ctx.quarantined(-reason.length);

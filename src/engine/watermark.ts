@@ -11,6 +11,16 @@
  * after a gap, an exporter whose clock was fixed) is believed after `jumpConfirmations` events in a
  * row agree on the new time; the events that waited for that are then released, so a legitimate
  * gap in a sparse feed loses nothing.
+ *
+ * The first times of a clock have nothing to be compared with: the very first event, forged, would
+ * set every source's reference and make all the events after it late. So a clock *starts* only
+ * once `jumpConfirmations` events agree (within `maxJumpMs` of each other) on where time is: until
+ * then its events enter their windows as usual but no source moves the watermark. The events are
+ * grouped by the time they agree on (at most START_CLUSTERS groups; a new time replaces the group
+ * with fewest events), so an attacker interleaving forged times among honest ones does not stop the
+ * honest group from starting the clock; after START_EVENTS events the largest group starts it
+ * anyway. The sources of the starting group begin at their highest time in it; events of the other
+ * groups moved no time and are reported (`vigil.future`, reason `start`).
  */
 
 /** Settings of event time; see EngineOptions for their meaning and defaults. */
@@ -51,6 +61,25 @@ export interface SourceTime {
 /** Why an event moved no time. */
 export type Quarantine = 'future' | 'jump';
 
+/** Groups of agreeing times kept while a clock starts (see the file comment). */
+const START_CLUSTERS = 8;
+/** Events after which a starting clock starts with its largest group even if none has reached `jumpConfirmations`. */
+const START_EVENTS = 1000;
+
+/** Times agreeing (within maxJumpMs of `at`, the group's first) while a clock starts. */
+interface StartGroup {
+  at: number;
+  events: number;
+  /** Per source, its highest time in the group. */
+  highest: Map<string, number>;
+}
+
+/** How a clock started: the time it started at and the events whose times disagreed (they moved no time). */
+export interface ClockStart {
+  time: number;
+  outliers: { time: number; events: number }[];
+}
+
 /** The saved form of a clock (checkpoints). */
 export interface EventClockSnapshot {
   value: number | null;
@@ -73,6 +102,10 @@ export class EventClock<T = unknown> {
   private newest = -Infinity;
   /** Whether the idle sources were already forgotten since the last expireIdle (one sweep per batch). */
   private sweptWhenFull = false;
+  /** While the clock starts: the groups of agreeing times so far (undefined once started). */
+  private starting?: { groups: StartGroup[]; events: number };
+  /** How the clock started, until `takeStart` hands it over (for the engine's report). */
+  private started?: ClockStart;
 
   constructor(private readonly settings: EventTimeSettings) {}
 
@@ -93,6 +126,14 @@ export class EventClock<T = unknown> {
       if (s) s.quarantined++;
       else this.sources.set(source, (s = this.newSource(source, -Infinity, bound, now, 1)));
       return 'future';
+    }
+    if (!trusted && this.settings.jumpConfirmations > 1 && (this.starting !== undefined || (this.newest === -Infinity && this.heap.length === 0))) {
+      if (!s) this.sources.set(source, (s = this.newSource(source, -Infinity, bound, now, 0)));
+      else s.lastSeen = now;
+      if (bound !== undefined) s.outOfOrderMs = bound;
+      this.last = s;
+      this.startWith(time, source);
+      return undefined;
     }
     if (!s) {
       // A new source starts where it starts — unless that is far ahead of every other source's time.
@@ -144,6 +185,49 @@ export class EventClock<T = unknown> {
     if (s.highest > this.newest) this.newest = s.highest;
     if (s.highest !== before || s.heapAt < 0) this.place(s);
     return released;
+  }
+
+  /** One more time while the clock starts: into its group; the clock starts when a group is large enough. */
+  private startWith(time: number, source: string): void {
+    const starting = (this.starting ??= { groups: [], events: 0 });
+    starting.events++;
+    let group = starting.groups.find((g) => Math.abs(time - g.at) <= this.settings.maxJumpMs);
+    if (!group) {
+      if (starting.groups.length >= START_CLUSTERS) {
+        let fewest = 0;
+        for (let i = 1; i < starting.groups.length; i++) if (starting.groups[i]!.events < starting.groups[fewest]!.events) fewest = i;
+        starting.groups.splice(fewest, 1);
+      }
+      group = { at: time, events: 0, highest: new Map() };
+      starting.groups.push(group);
+    }
+    group.events++;
+    const highest = group.highest.get(source);
+    if (highest === undefined || time > highest) group.highest.set(source, time);
+    if (group.events >= this.settings.jumpConfirmations || starting.events >= START_EVENTS) this.start();
+  }
+
+  /** Starts the clock with its largest group: its sources begin at their highest time in it. */
+  private start(): void {
+    const groups = this.starting!.groups;
+    let chosen = groups[0]!;
+    for (const g of groups) if (g.events > chosen.events) chosen = g;
+    this.starting = undefined;
+    for (const [name, highest] of chosen.highest) {
+      const s = this.sources.get(name);
+      if (!s) continue;
+      s.highest = highest;
+      if (highest > this.newest) this.newest = highest;
+      this.place(s);
+    }
+    this.started = { time: chosen.at, outliers: groups.filter((g) => g !== chosen).map((g) => ({ time: g.at, events: g.events })) };
+  }
+
+  /** How the clock started, once (undefined when it has not, or was already told). */
+  takeStart(): ClockStart | undefined {
+    const started = this.started;
+    this.started = undefined;
+    return started;
   }
 
   /**

@@ -119,6 +119,9 @@ describe('hostile correlations', () => {
     const h = await make({ maxJumpMs: 3_600_000 });
     expect(h.engine.putRules(corr('10s'), { file: 'x.yml' }).ok).toBe(true);
     h.engine.push([
+      // Two events the rule does not match: a clock starts once three agree on the time (watermark.ts).
+      { timestamp: T0, kind: 'b' },
+      { timestamp: T0, kind: 'b' },
       { timestamp: T0, kind: 'a', User: 'u' },
       { timestamp: T0 + 1e12, kind: 'a', User: 'u' }, // forged: quarantined, moves no time
       { timestamp: T0 + 60_000, kind: 'a', User: 'v' },
