@@ -9,7 +9,7 @@
  * | `GET /rules` | read | `{ rules: [...] }` |
  * | `PUT /rules/:name` | admin | body: the VGL text of that one rule, or a Sigma rule (YAML, titled `name`) with `Content-Type: application/yaml`, `?language=sigma` or `?file=x.yml`; 400 with `diagnostics` (line:col) when invalid |
  * | `DELETE /rules/:name` | admin | 204, or 404 |
- * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored); replaces the list |
+ * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored, repeats counted once); replaces the list |
  * | `DELETE /iocs/:list` | admin | 204, 404, or 409 while a rule uses it |
  * | `POST /iocs/:list/entries` | admin | body: entries, one a line; added (the list is created when there is none) → `{ name, count }` |
  * | `DELETE /iocs/:list/entries` | admin | body: entries, one a line; removed → `{ name, count, removed }`, or 404 |

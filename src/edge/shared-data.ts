@@ -53,10 +53,16 @@ export async function readBlob(blobs: SharedBlobStore, hash: string, what: strin
   return bytes;
 }
 
-/** The entries of a list or table body: one a line, trimmed; blank lines and `#` comments skipped. */
+/**
+ * The entries of a list or table body: one a line, trimmed; blank lines and `#` comments skipped;
+ * an entry given on several lines counts once (an IOC list keeps copies of a key, and the cuckoo
+ * filter needs a new level for every 8 copies: a body of one key repeated would cost quadratic time).
+ */
 export function bodyEntries(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'));
+  const entries = new Set<string>();
+  for (const line of text.split('\n')) {
+    const entry = line.trim();
+    if (entry && !entry.startsWith('#')) entries.add(entry);
+  }
+  return [...entries];
 }
