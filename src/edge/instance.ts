@@ -13,7 +13,7 @@ import { mergeWrites, type ChunkedCheckpointStore, type LogState, type Segmented
 import { decodeEngineState } from '../engine/engine-state.js';
 import { totalMetrics, type VigilMetrics } from './metrics.js';
 import { BASE_CLASS_ID } from './routing.js';
-import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
+import { copyRefs, emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import {
   HttpError,
@@ -353,7 +353,7 @@ export class EngineInstance implements VigilService {
     const blobs = this.options.store!.blobs;
     for (const [name, hash] of Object.entries(refs.iocs)) loadIocList(this.engine, name, await readBlob(blobs, hash, `IOC list "${name}"`));
     for (const [name, hash] of Object.entries(refs.tables)) replaceTable(this.engine, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
-    this.shared = { iocs: { ...refs.iocs }, tables: { ...refs.tables } };
+    this.shared = copyRefs(refs);
   }
 
   async flush(): Promise<void> {

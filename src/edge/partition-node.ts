@@ -30,7 +30,7 @@ import { loadSigma } from '../sigma/index.js';
 import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog, type SharedBlobStore } from './checkpoint-store.js';
 import { mergeRules, type PartitionMetrics } from './metrics.js';
 import { getField } from '../lang/fields.js';
-import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
+import { copyRefs, emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import { BASE_CLASS_ID, partitionKeyText, partitionOf, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
@@ -899,7 +899,7 @@ export class PartitionNode implements PartitionClient {
     this.applied = new Map(document.applied);
     if (document.ledgerLog) this.ledger.restoreItems(await this.logs!.ledger.read(bytesStore, document.ledgerLog), document.ledgerLog.next);
     else this.ledger.restore(document.ledger);
-    this.shared = { iocs: { ...shared.iocs }, tables: { ...shared.tables } };
+    this.shared = copyRefs(shared);
     this.counters = { ...this.counters, ...document.counters };
     this.rebuildTable();
   }
@@ -915,7 +915,7 @@ export class PartitionNode implements PartitionClient {
       const blobs = this.blobs()!;
       for (const [name, hash] of Object.entries(extra.shared.iocs)) loadIocList(base, name, await readBlob(blobs, hash, `IOC list "${name}"`));
       for (const [name, hash] of Object.entries(extra.shared.tables)) replaceTable(base, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
-      this.shared = { iocs: { ...extra.shared.iocs }, tables: { ...extra.shared.tables } };
+      this.shared = copyRefs(extra.shared);
     }
     base.restore(bytes);
     if (extra.logs) {

@@ -14,7 +14,19 @@ export interface SharedRefs {
   tables: Record<string, string>;
 }
 
-export const emptyRefs = (): SharedRefs => ({ iocs: {}, tables: {} });
+/**
+ * Name → hash records without a prototype: a list may be named `__proto__` (or `constructor`), and
+ * in a plain object assigning `__proto__` sets the prototype instead of storing the name.
+ */
+export const emptyRefs = (): SharedRefs => ({ iocs: Object.create(null) as Record<string, string>, tables: Object.create(null) as Record<string, string> });
+
+/** A copy of stored refs (JSON, where `__proto__` is an own key) in records without a prototype. */
+export function copyRefs(refs: SharedRefs): SharedRefs {
+  const copy = emptyRefs();
+  for (const [name, hash] of Object.entries(refs.iocs)) copy.iocs[name] = hash;
+  for (const [name, hash] of Object.entries(refs.tables)) copy.tables[name] = hash;
+  return copy;
+}
 
 type Surface = Pick<EngineSurface, 'iocs' | 'tables'>;
 

@@ -3,9 +3,13 @@
  * hung, lost accepted data or answered 500, and what the API does now.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ChunkedCheckpointStore, MemoryByteStore, SharedBlobStore } from '../../src/edge/checkpoint-store.js';
 import { readConfig } from '../../src/edge/config.js';
 import { createHttpHandler, type Handler } from '../../src/edge/http.js';
 import { EngineInstance } from '../../src/edge/instance.js';
+import { openLocalPartitions } from '../../src/edge/partition-node.js';
+import { PartitionedService } from '../../src/edge/partition.js';
+import type { VigilService } from '../../src/edge/service.js';
 import { createNodeEngine } from '../../src/runtime/node.js';
 
 const TOKEN = 'hostile-token';
@@ -14,12 +18,18 @@ const admin = { authorization: `Bearer ${TOKEN}` };
 const disposers: (() => void)[] = [];
 afterEach(() => disposers.splice(0).forEach((d) => d()));
 
+async function engine() {
+  const e = await createNodeEngine({});
+  disposers.push(() => e.dispose());
+  return e;
+}
+
 async function server(): Promise<{ handler: Handler; instance: EngineInstance }> {
-  const engine = await createNodeEngine({});
-  disposers.push(() => engine.dispose());
-  const instance = await EngineInstance.open(engine);
+  const instance = await EngineInstance.open(await engine());
   return { instance, handler: createHttpHandler(instance, readConfig({ VIGIL_TOKEN: TOKEN }).http) };
 }
+
+const handlerOf = (service: VigilService) => createHttpHandler(service, readConfig({ VIGIL_TOKEN: TOKEN }).http);
 
 const call = (handler: Handler, method: string, path: string, body?: string, headers: Record<string, string> = admin) =>
   handler(new Request(`http://vigil.test${path}`, { method, body, headers }));
@@ -47,5 +57,42 @@ describe('IOC list and table bodies', () => {
     expect(instance.engine.iocs.has('fresh', 'evil.example')).toBe(true);
     const removed = await call(handler, 'DELETE', '/iocs/dups/entries', body);
     expect(((await removed.json()) as { removed: number }).removed).toBe(1);
+  });
+});
+
+describe('list and table names', () => {
+  // LIST_NAME admits `__proto__`: the names of the stored lists were kept in a plain object, where
+  // assigning `__proto__` sets the prototype, so the list was served (200) and gone after a restart.
+  const names = ['__proto__', 'constructor', 'hasOwnProperty', 'toString'];
+  async function putAll(handler: Handler): Promise<void> {
+    for (const name of names) {
+      expect((await call(handler, 'PUT', `/iocs/${name}`, `ioc-${name}`)).status).toBe(200);
+      expect((await call(handler, 'PUT', `/tables/${name}`, `row-${name}`)).status).toBe(200);
+    }
+  }
+  async function expectAll(handler: Handler, where: string): Promise<void> {
+    for (const name of names) {
+      const table = await call(handler, 'GET', `/tables/${name}`);
+      expect(table.status, `${where}: table ${name}`).toBe(200);
+      expect(await table.text()).toBe(`row-${name}\n`);
+      // The list exists: adding nothing to it answers its count (404 is for a list that is not there).
+      const removed = await call(handler, 'DELETE', `/iocs/${name}/entries`, '');
+      expect(removed.status, `${where}: list ${name}`).toBe(200);
+      expect(await removed.json()).toMatchObject({ count: 1 });
+    }
+  }
+
+  it('keeps lists and tables named like Object.prototype members across a restart (one engine)', async () => {
+    const store = new ChunkedCheckpointStore(new MemoryByteStore());
+    await putAll(handlerOf(await EngineInstance.open(await engine(), { store })));
+    await expectAll(handlerOf(await EngineInstance.open(await engine(), { store })), 'after a restart');
+  });
+
+  it('keeps them across a restart on partitions', async () => {
+    const blobs = new SharedBlobStore(new MemoryByteStore());
+    const stores = [0, 1].map(() => new ChunkedCheckpointStore(new MemoryByteStore()));
+    const open = async () => handlerOf(new PartitionedService(await openLocalPartitions(2, engine, { partitionField: 'src', stores, blobs }), 'src'));
+    await putAll(await open());
+    await expectAll(await open(), 'after a restart');
   });
 });
