@@ -78,6 +78,8 @@ export class EngineInstance implements VigilService {
   private readonly pending = new Map<string, Promise<IngestResult>>();
   /** Where each shared list and table is stored (with a store; without one they live in the engine only). */
   private shared: SharedRefs = emptyRefs();
+  /** The last change to a list or table asked for (see `serially`). */
+  private sharedChanges: Promise<unknown> = Promise.resolve();
   /** Where the ring and the ledger are stored, beside the checkpoint (with a store). */
   private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
 
@@ -274,60 +276,83 @@ export class EngineInstance implements VigilService {
     return removed;
   }
 
-  async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    replaceIocList(this.engine, name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      replaceIocList(this.engine, name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
-    if (!this.engine.iocs.exists(name)) replaceIocList(this.engine, name, entries);
-    else this.engine.iocs.add(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      if (!this.engine.iocs.exists(name)) replaceIocList(this.engine, name, entries);
+      else this.engine.iocs.add(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
-    if (!this.engine.iocs.exists(name)) return undefined;
-    const removed = this.engine.iocs.remove(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name), removed };
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    return this.serially(async () => {
+      if (!this.engine.iocs.exists(name)) return undefined;
+      const removed = this.engine.iocs.remove(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name), removed };
+    });
   }
 
-  async deleteIocList(name: string): Promise<boolean> {
-    if (!this.engine.iocs.exists(name)) return false;
-    try {
-      this.engine.iocs.delete(name);
-    } catch (error) {
-      throw new HttpError(409, 'ioc-list-in-use', (error as Error).message);
-    }
-    const old = this.shared.iocs[name];
-    delete this.shared.iocs[name];
-    await this.persist();
-    await this.forgetBlob(old);
-    return true;
+  deleteIocList(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      if (!this.engine.iocs.exists(name)) return false;
+      try {
+        this.engine.iocs.delete(name);
+      } catch (error) {
+        throw new HttpError(409, 'ioc-list-in-use', (error as Error).message);
+      }
+      const old = this.shared.iocs[name];
+      delete this.shared.iocs[name];
+      await this.persist();
+      await this.forgetBlob(old);
+      return true;
+    });
   }
 
-  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
-    replaceTable(this.engine, name, entries);
-    const old = this.shared.tables[name];
-    if (this.options.store) this.shared.tables[name] = await this.options.store.blobs.put(tableBytes(this.engine.tables.entries(name)));
-    await this.persist();
-    if (old !== this.shared.tables[name]) await this.forgetBlob(old);
-    return { count: this.engine.tables.size(name) };
+  putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      replaceTable(this.engine, name, entries);
+      const old = this.shared.tables[name];
+      if (this.options.store) this.shared.tables[name] = await this.options.store.blobs.put(tableBytes(this.engine.tables.entries(name)));
+      await this.persist();
+      if (old !== this.shared.tables[name]) await this.forgetBlob(old);
+      return { count: this.engine.tables.size(name) };
+    });
   }
 
   async getTable(name: string): Promise<string[] | undefined> {
     return this.engine.tables.names().includes(name) ? this.engine.tables.entries(name) : undefined;
   }
 
-  async deleteTable(name: string): Promise<boolean> {
-    if (!this.engine.tables.delete(name)) return false;
-    const old = this.shared.tables[name];
-    delete this.shared.tables[name];
-    await this.persist();
-    await this.forgetBlob(old);
-    return true;
+  deleteTable(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      if (!this.engine.tables.delete(name)) return false;
+      const old = this.shared.tables[name];
+      delete this.shared.tables[name];
+      await this.persist();
+      await this.forgetBlob(old);
+      return true;
+    });
+  }
+
+  /**
+   * Runs a change to a list or table after those asked for before it. Each changes the engine at
+   * once, then awaits storing its blob and the checkpoint naming it: interleaved, the checkpoint
+   * would name whichever blob was stored last, not the version the engine holds.
+   */
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.sharedChanges.then(change);
+    this.sharedChanges = run.catch(() => undefined);
+    return run;
   }
 
   private iocCount(name: string): number {

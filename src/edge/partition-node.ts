@@ -214,6 +214,8 @@ export class PartitionNode implements PartitionClient {
   private readonly pending = new Map<string, Promise<RoutedIngestResult>>();
   /** Where each IOC list and table is stored. */
   private shared: SharedRefs = emptyRefs();
+  /** The last change to a list or table asked for (see `serially`). */
+  private sharedChanges: Promise<unknown> = Promise.resolve();
   /** Where the ring and the ledger are stored, beside the checkpoint (with a store): only what changed is written. */
   private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
   private readonly capacity: number;
@@ -564,26 +566,32 @@ export class PartitionNode implements PartitionClient {
     return true;
   }
 
-  async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    replaceIocList(this.base(), name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      replaceIocList(this.base(), name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
-    const base = this.base();
-    if (!base.iocs.exists(name)) replaceIocList(base, name, entries);
-    else base.iocs.add(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      const base = this.base();
+      if (!base.iocs.exists(name)) replaceIocList(base, name, entries);
+      else base.iocs.add(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
-    const base = this.base();
-    if (!base.iocs.exists(name)) return undefined;
-    const removed = base.iocs.remove(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name), removed };
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    return this.serially(async () => {
+      const base = this.base();
+      if (!base.iocs.exists(name)) return undefined;
+      const removed = base.iocs.remove(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name), removed };
+    });
   }
 
   async iocFilter(name: string): Promise<Uint8Array | undefined> {
@@ -591,10 +599,23 @@ export class PartitionNode implements PartitionClient {
     return base.iocs.exists(name) ? base.iocs.serialize(name) : undefined;
   }
 
-  async loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
-    loadIocList(this.base(), name, bytes);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
+    return this.serially(async () => {
+      loadIocList(this.base(), name, bytes);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
+  }
+
+  /**
+   * Runs a change to a list or table after those asked for before it. Each changes the engine at
+   * once, then awaits storing its blob and the checkpoint naming it: interleaved, the checkpoint
+   * would name whichever blob was stored last, not the version the engine holds.
+   */
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.sharedChanges.then(change);
+    this.sharedChanges = run.catch(() => undefined);
+    return run;
   }
 
   private iocCount(name: string): number {
@@ -614,13 +635,15 @@ export class PartitionNode implements PartitionClient {
     await this.persist();
   }
 
-  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
-    // Every engine: a rule of any class may call utils.inTable.
-    for (const engine of this.engines.values()) replaceTable(engine, name, entries);
-    const blobs = this.blobs();
-    if (blobs) this.shared.tables[name] = await blobs.put(tableBytes(this.base().tables.entries(name)));
-    await this.persist();
-    return { count: this.base().tables.size(name) };
+  putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      // Every engine: a rule of any class may call utils.inTable.
+      for (const engine of this.engines.values()) replaceTable(engine, name, entries);
+      const blobs = this.blobs();
+      if (blobs) this.shared.tables[name] = await blobs.put(tableBytes(this.base().tables.entries(name)));
+      await this.persist();
+      return { count: this.base().tables.size(name) };
+    });
   }
 
   async getTable(name: string): Promise<string[] | undefined> {
@@ -628,32 +651,36 @@ export class PartitionNode implements PartitionClient {
     return tables.names().includes(name) ? tables.entries(name) : undefined;
   }
 
-  async deleteTable(name: string): Promise<boolean> {
-    let found = false;
-    for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
-    if (!found) return false;
-    delete this.shared.tables[name];
-    await this.persist();
-    return true;
+  deleteTable(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      let found = false;
+      for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
+      if (!found) return false;
+      delete this.shared.tables[name];
+      await this.persist();
+      return true;
+    });
   }
 
   private blobs(): SharedBlobStore | undefined {
     return this.options.blobs ?? this.options.store?.blobs;
   }
 
-  async deleteIocList(name: string): Promise<boolean> {
-    if (!this.base().iocs.exists(name)) return false;
-    const users = this.orderedMeta().filter((m) => m.iocLists.includes(name)).map((m) => `"${m.name}"`);
-    if (users.length) throw new HttpError(409, 'ioc-list-in-use', `IOC list '${name}' is used by rule ${users.join(', ')}`);
-    for (const [classId, engine] of this.engines) {
-      if (!engine.iocs.exists(name)) continue;
-      engine.iocs.drop(name);
-      this.dirty.add(classId);
-    }
-    // The blob stays: other partitions (or a list with the same entries) may hold it.
-    delete this.shared.iocs[name];
-    await this.persist();
-    return true;
+  deleteIocList(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      if (!this.base().iocs.exists(name)) return false;
+      const users = this.orderedMeta().filter((m) => m.iocLists.includes(name)).map((m) => `"${m.name}"`);
+      if (users.length) throw new HttpError(409, 'ioc-list-in-use', `IOC list '${name}' is used by rule ${users.join(', ')}`);
+      for (const [classId, engine] of this.engines) {
+        if (!engine.iocs.exists(name)) continue;
+        engine.iocs.drop(name);
+        this.dirty.add(classId);
+      }
+      // The blob stays: other partitions (or a list with the same entries) may hold it.
+      delete this.shared.iocs[name];
+      await this.persist();
+      return true;
+    });
   }
 
   /** This partition's part of GET /metrics (src/edge/metrics.ts says what each number means). */

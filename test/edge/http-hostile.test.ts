@@ -96,3 +96,53 @@ describe('list and table names', () => {
     await expectAll(await open(), 'after a restart');
   });
 });
+
+describe('concurrent changes to one list or table', () => {
+  // Each change applies to the engine at once, then awaits storing the blob (SHA-256 of its bytes)
+  // and the checkpoint. A large PUT and a small one sent together: the small one's blob was stored
+  // first, the large one's last, so the checkpoint named the large version while the engine served
+  // the small one — after a restart, another list than the one that had been answering.
+  const large = Array.from({ length: 200_000 }, (_, i) => `host-${i}.example`).join('\n');
+  const small = 'only.example';
+
+  /** A store whose writes take time in proportion to their size, as a disk's or a Durable Object's do. */
+  class SlowStore extends MemoryByteStore {
+    override async put(key: string, value: Uint8Array): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, value.length / 20_000));
+      await super.put(key, value);
+    }
+  }
+
+  async function race(handler: Handler): Promise<void> {
+    const answers = await Promise.all([
+      call(handler, 'PUT', '/tables/t', large),
+      call(handler, 'PUT', '/tables/t', small),
+      call(handler, 'PUT', '/iocs/l', large),
+      call(handler, 'PUT', '/iocs/l', small),
+    ]);
+    for (const answer of answers) expect(answer.status).toBe(200);
+  }
+  async function state(handler: Handler): Promise<{ table: string; large: boolean; small: boolean }> {
+    const table = await (await call(handler, 'GET', '/tables/t')).text();
+    const { count } = (await (await call(handler, 'DELETE', '/iocs/l/entries', '')).json()) as { count: number };
+    return { table: table.length > 100 ? 'large' : table, large: count > 1, small: count === 1 };
+  }
+
+  it('one engine: the list and table a restart finds are the ones served before it', async () => {
+    const store = new ChunkedCheckpointStore(new SlowStore());
+    const before = handlerOf(await EngineInstance.open(await engine(), { store }));
+    await race(before);
+    const served = await state(before);
+    expect(await state(handlerOf(await EngineInstance.open(await engine(), { store })))).toEqual(served);
+  });
+
+  it('partitions: the same on each', async () => {
+    const blobs = new SharedBlobStore(new SlowStore());
+    const stores = [0].map(() => new ChunkedCheckpointStore(new SlowStore()));
+    const open = async () => handlerOf(new PartitionedService(await openLocalPartitions(1, engine, { partitionField: 'src', stores, blobs }), 'src'));
+    const before = await open();
+    await race(before);
+    const served = await state(before);
+    expect(await state(await open())).toEqual(served);
+  });
+});
