@@ -2,11 +2,13 @@
  * Hostile requests to the HTTP API (a red-team of src/edge): each case is an attack that once
  * hung, lost accepted data or answered 500, and what the API does now.
  */
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChunkedCheckpointStore, MemoryByteStore, SharedBlobStore } from '../../src/edge/checkpoint-store.js';
 import { readConfig } from '../../src/edge/config.js';
 import { createHttpHandler, type Handler } from '../../src/edge/http.js';
 import { EngineInstance } from '../../src/edge/instance.js';
+import { startNodeServer } from '../../src/edge/node/server.js';
 import { openLocalPartitions } from '../../src/edge/partition-node.js';
 import { PartitionedService } from '../../src/edge/partition.js';
 import type { VigilService } from '../../src/edge/service.js';
@@ -15,8 +17,10 @@ import { createNodeEngine } from '../../src/runtime/node.js';
 const TOKEN = 'hostile-token';
 const admin = { authorization: `Bearer ${TOKEN}` };
 
-const disposers: (() => void)[] = [];
-afterEach(() => disposers.splice(0).forEach((d) => d()));
+const disposers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const dispose of disposers.splice(0)) await dispose();
+});
 
 async function engine() {
   const e = await createNodeEngine({});
@@ -144,5 +148,39 @@ describe('concurrent changes to one list or table', () => {
     await race(before);
     const served = await state(before);
     expect(await state(await open())).toEqual(served);
+  });
+});
+
+describe('the Node server reads the path from the request line only', () => {
+  /** Sends raw HTTP/1.1 (fetch would not send these Host headers) and gives the status and the raw (maybe chunked) body. */
+  function send(port: number, head: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+      socket.write(`${head}\r\nConnection: close\r\n\r\n`);
+    });
+  }
+
+  it('does not let the Host header pick the route, nor answer 500 to a malformed one', async () => {
+    // The URL was `http://${Host}${path}`: `Host: x/metrics#` turned `GET /events` into GET /metrics,
+    // past a proxy that lets only /events through; `Host: a b` was a 500.
+    const server = await startNodeServer({ env: { VIGIL_TOKEN: TOKEN }, guard: false });
+    disposers.push(() => server.close());
+    const port = Number(new URL(server.url).port);
+    expect((await send(port, 'GET /events HTTP/1.1\r\nHost: x/metrics#')).status).toBe(405);
+    expect((await send(port, 'GET /nothing HTTP/1.1\r\nHost: x/alerts?')).status).toBe(404);
+    for (const host of ['a b', '[zz', 'a:99999']) {
+      const answer = await send(port, `GET /health HTTP/1.1\r\nHost: ${host}`);
+      expect(answer.status, host).toBe(200);
+      expect(answer.body, host).toContain('{"ok":true}');
+    }
+    // The absolute form (RFC 9112 §3.2.2) names the path after its authority.
+    expect((await send(port, 'GET http://vigil.example/health HTTP/1.1\r\nHost: vigil.example')).status).toBe(200);
+    const asterisk = await send(port, 'OPTIONS * HTTP/1.1\r\nHost: x');
+    expect(asterisk.status).toBe(400);
+    expect(asterisk.body).toContain('"code":"bad-request-target"');
   });
 });
