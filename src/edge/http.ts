@@ -33,7 +33,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
-import { BodyError, decodeEvents } from './decode-body.js';
+import { BodyError, decodeEventArray, decodeEvents } from './decode-body.js';
 import { checkIngestKey, fingerprintEvents } from './ingest-ledger.js';
 import { PROMETHEUS_CONTENT_TYPE, prometheusText, type VigilMetrics } from './metrics.js';
 import { bodyEntries } from './shared-data.js';
@@ -111,15 +111,16 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     let key = header === undefined ? undefined : checkIngestKey(header, 'the Idempotency-Key header');
     let decoded;
     try {
-      let body = await text(c);
+      const body = await text(c);
       const envelope = batchEnvelope(body, c.req.header('content-type') ?? '');
       if (envelope) {
         const batch = checkIngestKey(envelope.batch, 'the body\'s "batch"');
         if (key !== undefined && key !== batch) throw new HttpError(400, 'bad-idempotency-key', `the Idempotency-Key header ("${key}") and the body's "batch" ("${batch}") differ`);
         key = batch;
-        body = JSON.stringify(envelope.events);
+        decoded = decodeEventArray(envelope.events);
+      } else {
+        decoded = decodeEvents(body, c.req.header('content-type') ?? '');
       }
-      decoded = decodeEvents(body, c.req.header('content-type') ?? '');
     } catch (error) {
       if (error instanceof BodyError) throw new HttpError(400, 'bad-body', error.message);
       throw error;

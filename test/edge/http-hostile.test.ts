@@ -184,3 +184,27 @@ describe('the Node server reads the path from the request line only', () => {
     expect(asterisk.body).toContain('"code":"bad-request-target"');
   });
 });
+
+describe('the { "batch", "events" } body', () => {
+  it('rejects an element nested too deep by its index, as a JSON array body does, and keeps the key', async () => {
+    // The envelope's events were turned back into text with JSON.stringify, which recurses: an
+    // element 100,000 deep (JSON.parse does not recurse) was a 500 "Maximum call stack size exceeded".
+    const { handler } = await server();
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const body = `{"batch":"b-1","events":[{"kind":"auth"},{"nested":${deep}},${deep},{"kind":"auth"}]}`;
+    const headers = { 'content-type': 'application/json' };
+    const first = await call(handler, 'POST', '/events', body, headers);
+    expect(first.status).toBe(202);
+    const answer = (await first.json()) as { accepted: number; rejected: { line: number; reason: string }[] };
+    expect(answer.accepted).toBe(2);
+    expect(answer.rejected.map((r) => r.line)).toEqual([2, 3]);
+    expect(answer.rejected[0]!.reason).toMatch(/deeper than 128/);
+    expect(answer.rejected[1]!.reason).toMatch(/array/);
+    // The same as the array itself gets.
+    const array = (await (await call(handler, 'POST', '/events', `[{"kind":"auth"},{"nested":${deep}},${deep},{"kind":"auth"}]`, headers)).json()) as typeof answer;
+    expect(array).toEqual(answer);
+    const again = await call(handler, 'POST', '/events', body, headers);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(answer);
+  });
+});
