@@ -5,7 +5,7 @@
  * | route | access | |
  * |---|---|---|
  * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }`; `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
- * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines; `Vigil-Cursor` for the next call |
+ * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines (at most `limit`, default 1000, and about ALERT_PAGE_CHARS (8 MiB) of JSON); `Vigil-Cursor` for the next call |
  * | `GET /rules` | read | `{ rules: [...] }` |
  * | `PUT /rules/:name` | admin | body: the VGL text of that one rule, or a Sigma rule (YAML, titled `name`) with `Content-Type: application/yaml`, `?language=sigma` or `?file=x.yml`; 400 with `diagnostics` (line:col) when invalid |
  * | `DELETE /rules/:name` | admin | 204, or 404 |
@@ -51,6 +51,18 @@ export interface HandlerOptions {
 type Access = 'open' | 'ingest' | 'read' | 'admin';
 
 const RULE_NAME_MAX = 200;
+/** The JSON (in UTF-16 units) a page of `GET /alerts` holds at most, unless its first alert alone is larger. */
+export const ALERT_PAGE_CHARS = 8 * 1024 * 1024;
+
+/** How many of the lines, from the first, fit in ALERT_PAGE_CHARS (at least one). */
+function fitting(lines: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i < lines.length; i++) {
+    size += lines[i]!.length;
+    if (size > ALERT_PAGE_CHARS) return Math.max(1, i);
+  }
+  return lines.length;
+}
 const LIST_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const encoder = new TextEncoder();
 
@@ -138,8 +150,17 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     const limitText = c.req.query('limit');
     const count = limitText === undefined ? 1000 : Number(limitText);
     if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new HttpError(400, 'bad-limit', 'limit must be an integer from 1 to 10000');
-    const page = await service.alerts(c.req.query('since'), count);
-    const body = page.alerts.map((a) => JSON.stringify(a) + '\n').join('');
+    const since = c.req.query('since');
+    let page = await service.alerts(since, count);
+    let lines = page.alerts.map((a) => JSON.stringify(a) + '\n');
+    // A page stops before the alert that would take it past ALERT_PAGE_CHARS (it holds at least one):
+    // alerts as large as events, a page of them would pass what one string can hold (a 500 at every
+    // try, and a reader, the webhook's too, stuck at that cursor). Asked again for that many.
+    for (let fit = fitting(lines); fit < lines.length; fit = fitting(lines)) {
+      page = await service.alerts(since, fit);
+      lines = page.alerts.map((a) => JSON.stringify(a) + '\n');
+    }
+    const body = lines.join('');
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson; charset=utf-8', 'vigil-cursor': page.cursor };
     if (page.dropped) headers['vigil-dropped'] = String(page.dropped);
     return new Response(body, { status: 200, headers });

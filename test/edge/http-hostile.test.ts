@@ -208,3 +208,32 @@ describe('the { "batch", "events" } body', () => {
     expect(await again.json()).toEqual(answer);
   });
 });
+
+describe('GET /alerts pages', () => {
+  it('stops a page at about 8 MiB of JSON and goes on from there', async () => {
+    // Alerts as large as the events that raised them (an event may be as large as the body limit):
+    // 58 alerts of 9.5 MB made a page of 1,000 past the longest string V8 can build, and every
+    // GET /alerts from that cursor answered 500 "Invalid string length".
+    const { handler } = await server();
+    expect((await call(handler, 'PUT', '/rules/big', 'RULE "big"\nSOURCES kind = "auth"\nSINK function (e) { return { n: e.n, d: e.d }; }')).status).toBe(201);
+    const pad = 'x'.repeat(3_000_000);
+    for (let n = 1; n <= 5; n++) {
+      const response = await call(handler, 'POST', '/events', `[{"kind":"auth","n":${n},"d":"${pad}"}]`, { 'content-type': 'application/json' });
+      expect(await response.json()).toEqual({ accepted: 1, rejected: [] });
+    }
+    const seen: number[] = [];
+    let cursor = '';
+    for (let pages = 0; seen.length < 5 && pages < 10; pages++) {
+      const page = await call(handler, 'GET', `/alerts?since=${cursor}`);
+      expect(page.status).toBe(200);
+      const text = await page.text();
+      const alerts = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { n: number });
+      // Two of 3 MB fit in 8 MiB, a third does not.
+      expect(alerts.length).toBe(Math.min(2, 5 - seen.length));
+      seen.push(...alerts.map((a) => a.n));
+      cursor = page.headers.get('vigil-cursor')!;
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(await (await call(handler, 'GET', `/alerts?since=${cursor}`)).text()).toBe('');
+  });
+});
