@@ -425,7 +425,7 @@ export class EngineInstance implements VigilService {
 
   /**
    * Writes a checkpoint now (the engine's state and the alert ring), if there is a store; it is
-   * also the roll-back point from then on. Without a store, a change other than an ingest (whose
+   * also the roll-back point from then on (from when it is taken, not when its write completes). Without a store, a change other than an ingest (whose
    * batches the roll-back point logs) starts a new point at the next ingest.
    */
   private async persist(afterIngest = false): Promise<void> {
@@ -433,16 +433,17 @@ export class EngineInstance implements VigilService {
       if (!afterIngest) this.rollBackPoint = undefined;
       return;
     }
-    this.rollBackPoint = undefined;
     const logs = this.logs!;
     const alerts = logs.alerts.plan(this.ring, this.nextSeq);
     const ledger = logs.ledger.plan(this.ledger.items(), this.ledger.next);
     const extra: InstanceExtra = { shared: this.shared, logs: { alerts: alerts.state, ledger: ledger.state } };
     const bytes = this.engine.checkpoint(extra);
+    // The roll-back point is the engine's state now, before the write is awaited: set after it, it
+    // would drop whatever changed the engine while the write was under way (a rule put, a batch).
+    this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
     await this.options.store.write(bytes, mergeWrites(alerts.writes, ledger.writes));
     logs.alerts.committed(alerts.state, alerts.texts);
     logs.ledger.committed(ledger.state, ledger.texts);
-    this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
   }
 }
 

@@ -237,3 +237,37 @@ describe('GET /alerts pages', () => {
     expect(await (await call(handler, 'GET', `/alerts?since=${cursor}`)).text()).toBe('');
   });
 });
+
+describe('a failed push while an earlier change is still being stored', () => {
+  it('rolls back to the state before the failed push, not to an older one', async () => {
+    // The roll-back point was set when a checkpoint's write completed, to the bytes taken before the
+    // write: a change made meanwhile (a rule put while the previous ingest's checkpoint was written)
+    // was missing from it, and a push failing then rolled the engine back past that change.
+    class SlowStore extends MemoryByteStore {
+      override async put(key: string, value: Uint8Array): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await super.put(key, value);
+      }
+    }
+    const e = await engine();
+    const push = e.push.bind(e);
+    // Fault injection (as test/edge/batch-isolation.test.ts): an event marked poison makes push throw.
+    e.push = (events, options) => {
+      if (events.some((event) => (event as { poison?: boolean }).poison)) throw new Error('injected fault');
+      return push(events, options);
+    };
+    const handler = handlerOf(await EngineInstance.open(e, { store: new ChunkedCheckpointStore(new SlowStore()) }));
+    const json = { 'content-type': 'application/json' };
+    const first = call(handler, 'POST', '/events', '[{"kind":"auth","n":1}]', json);
+    const rule = call(handler, 'PUT', '/rules/late', 'RULE "late"\nSOURCES kind = "auth"\nSINK function (e) { return { n: e.n }; }');
+    expect((await first).status).toBe(202);
+    // The rule's checkpoint is still being written: this push fails and is rolled back.
+    const poisoned = await call(handler, 'POST', '/events', '[{"kind":"auth","n":2,"poison":true}]', json);
+    expect(await poisoned.json()).toMatchObject({ accepted: 0, rejected: [{ line: 1 }] });
+    expect((await rule).status).toBe(201);
+    const rules = (await (await call(handler, 'GET', '/rules')).json()) as { rules: { name: string }[] };
+    expect(rules.rules.map((r) => r.name)).toEqual(['late']);
+    await call(handler, 'POST', '/events', '[{"kind":"auth","n":3}]', json);
+    expect(await (await call(handler, 'GET', '/alerts')).text()).toBe('{"rule":"late","n":3}\n');
+  });
+});
