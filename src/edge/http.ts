@@ -4,7 +4,7 @@
  *
  * | route | access | |
  * |---|---|---|
- * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }`; `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
+ * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }` (the first REJECTED_LISTED (1000), with `rejectedTotal` when there are more); `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
  * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines (at most `limit`, default 1000, and about ALERT_PAGE_CHARS (8 MiB) of JSON); `Vigil-Cursor` for the next call |
  * | `GET /rules` | read | `{ rules: [...] }` |
  * | `PUT /rules/:name` | admin | body: the VGL text of that one rule, or a Sigma rule (YAML, titled `name`) with `Content-Type: application/yaml`, `?language=sigma` or `?file=x.yml`; 400 with `diagnostics` (line:col) when invalid |
@@ -51,6 +51,8 @@ export interface HandlerOptions {
 type Access = 'open' | 'ingest' | 'read' | 'admin';
 
 const RULE_NAME_MAX = 200;
+/** Rejected lines a `POST /events` answer lists (the first ones); past it, `rejectedTotal` counts them all. */
+export const REJECTED_LISTED = 1000;
 /** The JSON (in UTF-16 units) a page of `GET /alerts` holds at most, unless its first alert alone is larger. */
 export const ALERT_PAGE_CHARS = 8 * 1024 * 1024;
 
@@ -142,7 +144,10 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     const result = await service.ingest(decoded.events, ingestKey);
     const rejected = [...decoded.rejected, ...result.rejected.map((r) => ({ line: decoded.lines[r.index] ?? r.index + 1, reason: r.reason }))];
     rejected.sort((a, b) => a.line - b.line);
-    return json(202, { accepted: result.accepted, rejected }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
+    // The first REJECTED_LISTED, and how many in all: a body of 2-byte bad lines would otherwise
+    // answer 45 times its size (and past what one string can hold, after its events were applied).
+    const listed = rejected.length > REJECTED_LISTED ? { rejected: rejected.slice(0, REJECTED_LISTED), rejectedTotal: rejected.length } : { rejected };
+    return json(202, { accepted: result.accepted, ...listed }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
   });
   app.all('/events', refuse('POST'));
 

@@ -271,3 +271,21 @@ describe('a failed push while an earlier change is still being stored', () => {
     expect(await (await call(handler, 'GET', '/alerts')).text()).toBe('{"rule":"late","n":3}\n');
   });
 });
+
+describe('POST /events answers', () => {
+  it('lists the first 1,000 rejected lines and counts the rest, whatever the body holds', async () => {
+    // Every refused line was listed with its reason: 10 MB of `{` lines (2 bytes each) answered
+    // 449 MB of JSON (3.5 GB of memory), which a longer reason per line takes past what one string can hold.
+    const { handler } = await server();
+    const body = '1\n'.repeat(4_000) + '{"kind":"auth"}\n' + '{\n'.repeat(3_000);
+    const response = await call(handler, 'POST', '/events', body);
+    expect(response.status).toBe(202);
+    const answer = (await response.json()) as { accepted: number; rejected: { line: number; reason: string }[]; rejectedTotal?: number };
+    expect(answer.accepted).toBe(1);
+    expect(answer.rejectedTotal).toBe(7_000);
+    expect(answer.rejected.map((r) => r.line)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+    // A list that fits is given whole, without the total.
+    const few = await call(handler, 'POST', '/events', '1\n{"kind":"auth"}\n');
+    expect(await few.json()).toEqual({ accepted: 1, rejected: [{ line: 1, reason: expect.any(String) }] });
+  });
+});
