@@ -289,3 +289,21 @@ describe('POST /events answers', () => {
     expect(await few.json()).toEqual({ accepted: 1, rejected: [{ line: 1, reason: expect.any(String) }] });
   });
 });
+
+describe('composite cursors on partitions', () => {
+  it('refuses a cursor with a malformed part (400), also the part of a partition this page does not read', async () => {
+    // With limit=1 filled by partition 0, partition 1's part was handed back unread: `0.-5` gave
+    // the cursor `1.-5`, and a part holding CR LF was a 500 (an invalid header value).
+    const handler = handlerOf(new PartitionedService(await openLocalPartitions(2, engine, { partitionField: 'src' }), 'src'));
+    await call(handler, 'PUT', '/rules/r', 'RULE "r"\nSOURCES kind = "auth"\nSINK function (e) { return { n: e.n }; }');
+    await call(handler, 'POST', '/events', '{"kind":"auth","n":1,"src":"a"}\n{"kind":"auth","n":2,"src":"b"}\n{"kind":"auth","n":3,"src":"c"}\n');
+    for (const since of ['0.-5', '0.%0D%0Ax-injected:%201', '0.abc', '0.1.2']) {
+      const response = await call(handler, 'GET', `/alerts?limit=1&since=${since}`);
+      expect(response.status, since).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'bad-cursor' } });
+    }
+    const good = await call(handler, 'GET', '/alerts?limit=1&since=0.0');
+    expect(good.status).toBe(200);
+    expect(good.headers.get('vigil-cursor')).toMatch(/^\d+\.\d+$/);
+  });
+});
