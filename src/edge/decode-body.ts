@@ -7,7 +7,7 @@
  * src/io/from-json.ts.
  */
 import { parseJsonOrCefLine } from '../io/event-lines.js';
-import { decodeJsonEvents, JsonTextError } from '../io/from-json.js';
+import { decodeJsonElements, decodeJsonEvents, JsonTextError, type DecodedElements } from '../io/from-json.js';
 import { JsonLinesDecoder } from '../io/from-jsonl.js';
 
 export interface RejectedLine {
@@ -39,7 +39,7 @@ export function decodeEvents(text: string, contentType = ''): DecodedBody {
       if (error instanceof JsonTextError) throw new BodyError(error.message);
       throw error;
     }
-    return { events: decoded.events, lines: decoded.indexes, rejected: decoded.rejected.map((r) => ({ line: r.index, reason: r.reason })) };
+    return fromElements(decoded);
   }
   const out: DecodedBody = { events: [], lines: [], rejected: [] };
   const decoder = new JsonLinesDecoder({ parse: parseJsonOrCefLine });
@@ -53,6 +53,19 @@ export function decodeEvents(text: string, contentType = ''): DecodedBody {
   decoder.push(encoder.encode(text), handlers);
   decoder.end(handlers);
   return out;
+}
+
+/**
+ * The events of an array parsed already (a `{ "batch", "events" }` body's), read as a JSON array
+ * body is; without turning them back into text, which recurses and so overflows the stack on an
+ * element nested deep enough.
+ */
+export function decodeEventArray(items: readonly unknown[]): DecodedBody {
+  return fromElements(decodeJsonElements(items));
+}
+
+function fromElements(decoded: DecodedElements): DecodedBody {
+  return { events: decoded.events, lines: decoded.indexes, rejected: decoded.rejected.map((r) => ({ line: r.index, reason: r.reason })) };
 }
 
 function looksLikeJsonLines(text: string): boolean {

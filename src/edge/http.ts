@@ -4,12 +4,12 @@
  *
  * | route | access | |
  * |---|---|---|
- * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }`; `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
- * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines; `Vigil-Cursor` for the next call |
+ * | `POST /events` | ingest | JSON array, JSON lines or CEF lines → 202 `{ accepted, rejected: [{ line, reason }] }` (the first REJECTED_LISTED (1000), with `rejectedTotal` when there are more); `Idempotency-Key` (or a body `{ "batch", "events" }`): applied once, a retry gets the first answer (`Idempotent-Replayed: true`) |
+ * | `GET /alerts?since=<cursor>&limit=<n>` | read | alerts as JSON lines (at most `limit`, default 1000, and about ALERT_PAGE_CHARS (8 MiB) of JSON); `Vigil-Cursor` for the next call |
  * | `GET /rules` | read | `{ rules: [...] }` |
  * | `PUT /rules/:name` | admin | body: the VGL text of that one rule, or a Sigma rule (YAML, titled `name`) with `Content-Type: application/yaml`, `?language=sigma` or `?file=x.yml`; 400 with `diagnostics` (line:col) when invalid |
  * | `DELETE /rules/:name` | admin | 204, or 404 |
- * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored); replaces the list |
+ * | `PUT /iocs/:list` | admin | body: entries, one a line (`#` comments, blank lines ignored, repeats counted once); replaces the list |
  * | `DELETE /iocs/:list` | admin | 204, 404, or 409 while a rule uses it |
  * | `POST /iocs/:list/entries` | admin | body: entries, one a line; added (the list is created when there is none) → `{ name, count }` |
  * | `DELETE /iocs/:list/entries` | admin | body: entries, one a line; removed → `{ name, count, removed }`, or 404 |
@@ -33,7 +33,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { bearerToken, tokensEqual } from './auth.js';
 import type { HttpConfig } from './config.js';
-import { BodyError, decodeEvents } from './decode-body.js';
+import { BodyError, decodeEventArray, decodeEvents } from './decode-body.js';
 import { checkIngestKey, fingerprintEvents } from './ingest-ledger.js';
 import { PROMETHEUS_CONTENT_TYPE, prometheusText, type VigilMetrics } from './metrics.js';
 import { bodyEntries } from './shared-data.js';
@@ -51,6 +51,20 @@ export interface HandlerOptions {
 type Access = 'open' | 'ingest' | 'read' | 'admin';
 
 const RULE_NAME_MAX = 200;
+/** Rejected lines a `POST /events` answer lists (the first ones); past it, `rejectedTotal` counts them all. */
+export const REJECTED_LISTED = 1000;
+/** The JSON (in UTF-16 units) a page of `GET /alerts` holds at most, unless its first alert alone is larger. */
+export const ALERT_PAGE_CHARS = 8 * 1024 * 1024;
+
+/** How many of the lines, from the first, fit in ALERT_PAGE_CHARS (at least one). */
+function fitting(lines: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i < lines.length; i++) {
+    size += lines[i]!.length;
+    if (size > ALERT_PAGE_CHARS) return Math.max(1, i);
+  }
+  return lines.length;
+}
 const LIST_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const encoder = new TextEncoder();
 
@@ -111,15 +125,16 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     let key = header === undefined ? undefined : checkIngestKey(header, 'the Idempotency-Key header');
     let decoded;
     try {
-      let body = await text(c);
+      const body = await text(c);
       const envelope = batchEnvelope(body, c.req.header('content-type') ?? '');
       if (envelope) {
         const batch = checkIngestKey(envelope.batch, 'the body\'s "batch"');
         if (key !== undefined && key !== batch) throw new HttpError(400, 'bad-idempotency-key', `the Idempotency-Key header ("${key}") and the body's "batch" ("${batch}") differ`);
         key = batch;
-        body = JSON.stringify(envelope.events);
+        decoded = decodeEventArray(envelope.events);
+      } else {
+        decoded = decodeEvents(body, c.req.header('content-type') ?? '');
       }
-      decoded = decodeEvents(body, c.req.header('content-type') ?? '');
     } catch (error) {
       if (error instanceof BodyError) throw new HttpError(400, 'bad-body', error.message);
       throw error;
@@ -129,7 +144,10 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     const result = await service.ingest(decoded.events, ingestKey);
     const rejected = [...decoded.rejected, ...result.rejected.map((r) => ({ line: decoded.lines[r.index] ?? r.index + 1, reason: r.reason }))];
     rejected.sort((a, b) => a.line - b.line);
-    return json(202, { accepted: result.accepted, rejected }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
+    // The first REJECTED_LISTED, and how many in all: a body of 2-byte bad lines would otherwise
+    // answer 45 times its size (and past what one string can hold, after its events were applied).
+    const listed = rejected.length > REJECTED_LISTED ? { rejected: rejected.slice(0, REJECTED_LISTED), rejectedTotal: rejected.length } : { rejected };
+    return json(202, { accepted: result.accepted, ...listed }, result.replayed ? { 'idempotent-replayed': 'true' } : {});
   });
   app.all('/events', refuse('POST'));
 
@@ -137,8 +155,17 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
     const limitText = c.req.query('limit');
     const count = limitText === undefined ? 1000 : Number(limitText);
     if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new HttpError(400, 'bad-limit', 'limit must be an integer from 1 to 10000');
-    const page = await service.alerts(c.req.query('since'), count);
-    const body = page.alerts.map((a) => JSON.stringify(a) + '\n').join('');
+    const since = c.req.query('since');
+    let page = await service.alerts(since, count);
+    let lines = page.alerts.map((a) => JSON.stringify(a) + '\n');
+    // A page stops before the alert that would take it past ALERT_PAGE_CHARS (it holds at least one):
+    // alerts as large as events, a page of them would pass what one string can hold (a 500 at every
+    // try, and a reader, the webhook's too, stuck at that cursor). Asked again for that many.
+    for (let fit = fitting(lines); fit < lines.length; fit = fitting(lines)) {
+      page = await service.alerts(since, fit);
+      lines = page.alerts.map((a) => JSON.stringify(a) + '\n');
+    }
+    const body = lines.join('');
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson; charset=utf-8', 'vigil-cursor': page.cursor };
     if (page.dropped) headers['vigil-dropped'] = String(page.dropped);
     return new Response(body, { status: 200, headers });

@@ -13,7 +13,7 @@ import { mergeWrites, type ChunkedCheckpointStore, type LogState, type Segmented
 import { decodeEngineState } from '../engine/engine-state.js';
 import { totalMetrics, type VigilMetrics } from './metrics.js';
 import { BASE_CLASS_ID } from './routing.js';
-import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
+import { copyRefs, emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import {
   HttpError,
@@ -78,6 +78,8 @@ export class EngineInstance implements VigilService {
   private readonly pending = new Map<string, Promise<IngestResult>>();
   /** Where each shared list and table is stored (with a store; without one they live in the engine only). */
   private shared: SharedRefs = emptyRefs();
+  /** The last change to a list or table asked for (see `serially`). */
+  private sharedChanges: Promise<unknown> = Promise.resolve();
   /** Where the ring and the ledger are stored, beside the checkpoint (with a store). */
   private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
 
@@ -274,60 +276,83 @@ export class EngineInstance implements VigilService {
     return removed;
   }
 
-  async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    replaceIocList(this.engine, name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      replaceIocList(this.engine, name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
-    if (!this.engine.iocs.exists(name)) replaceIocList(this.engine, name, entries);
-    else this.engine.iocs.add(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      if (!this.engine.iocs.exists(name)) replaceIocList(this.engine, name, entries);
+      else this.engine.iocs.add(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
-    if (!this.engine.iocs.exists(name)) return undefined;
-    const removed = this.engine.iocs.remove(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name), removed };
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    return this.serially(async () => {
+      if (!this.engine.iocs.exists(name)) return undefined;
+      const removed = this.engine.iocs.remove(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name), removed };
+    });
   }
 
-  async deleteIocList(name: string): Promise<boolean> {
-    if (!this.engine.iocs.exists(name)) return false;
-    try {
-      this.engine.iocs.delete(name);
-    } catch (error) {
-      throw new HttpError(409, 'ioc-list-in-use', (error as Error).message);
-    }
-    const old = this.shared.iocs[name];
-    delete this.shared.iocs[name];
-    await this.persist();
-    await this.forgetBlob(old);
-    return true;
+  deleteIocList(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      if (!this.engine.iocs.exists(name)) return false;
+      try {
+        this.engine.iocs.delete(name);
+      } catch (error) {
+        throw new HttpError(409, 'ioc-list-in-use', (error as Error).message);
+      }
+      const old = this.shared.iocs[name];
+      delete this.shared.iocs[name];
+      await this.persist();
+      await this.forgetBlob(old);
+      return true;
+    });
   }
 
-  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
-    replaceTable(this.engine, name, entries);
-    const old = this.shared.tables[name];
-    if (this.options.store) this.shared.tables[name] = await this.options.store.blobs.put(tableBytes(this.engine.tables.entries(name)));
-    await this.persist();
-    if (old !== this.shared.tables[name]) await this.forgetBlob(old);
-    return { count: this.engine.tables.size(name) };
+  putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      replaceTable(this.engine, name, entries);
+      const old = this.shared.tables[name];
+      if (this.options.store) this.shared.tables[name] = await this.options.store.blobs.put(tableBytes(this.engine.tables.entries(name)));
+      await this.persist();
+      if (old !== this.shared.tables[name]) await this.forgetBlob(old);
+      return { count: this.engine.tables.size(name) };
+    });
   }
 
   async getTable(name: string): Promise<string[] | undefined> {
     return this.engine.tables.names().includes(name) ? this.engine.tables.entries(name) : undefined;
   }
 
-  async deleteTable(name: string): Promise<boolean> {
-    if (!this.engine.tables.delete(name)) return false;
-    const old = this.shared.tables[name];
-    delete this.shared.tables[name];
-    await this.persist();
-    await this.forgetBlob(old);
-    return true;
+  deleteTable(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      if (!this.engine.tables.delete(name)) return false;
+      const old = this.shared.tables[name];
+      delete this.shared.tables[name];
+      await this.persist();
+      await this.forgetBlob(old);
+      return true;
+    });
+  }
+
+  /**
+   * Runs a change to a list or table after those asked for before it. Each changes the engine at
+   * once, then awaits storing its blob and the checkpoint naming it: interleaved, the checkpoint
+   * would name whichever blob was stored last, not the version the engine holds.
+   */
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.sharedChanges.then(change);
+    this.sharedChanges = run.catch(() => undefined);
+    return run;
   }
 
   private iocCount(name: string): number {
@@ -353,7 +378,7 @@ export class EngineInstance implements VigilService {
     const blobs = this.options.store!.blobs;
     for (const [name, hash] of Object.entries(refs.iocs)) loadIocList(this.engine, name, await readBlob(blobs, hash, `IOC list "${name}"`));
     for (const [name, hash] of Object.entries(refs.tables)) replaceTable(this.engine, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
-    this.shared = { iocs: { ...refs.iocs }, tables: { ...refs.tables } };
+    this.shared = copyRefs(refs);
   }
 
   async flush(): Promise<void> {
@@ -400,7 +425,7 @@ export class EngineInstance implements VigilService {
 
   /**
    * Writes a checkpoint now (the engine's state and the alert ring), if there is a store; it is
-   * also the roll-back point from then on. Without a store, a change other than an ingest (whose
+   * also the roll-back point from then on (from when it is taken, not when its write completes). Without a store, a change other than an ingest (whose
    * batches the roll-back point logs) starts a new point at the next ingest.
    */
   private async persist(afterIngest = false): Promise<void> {
@@ -408,16 +433,17 @@ export class EngineInstance implements VigilService {
       if (!afterIngest) this.rollBackPoint = undefined;
       return;
     }
-    this.rollBackPoint = undefined;
     const logs = this.logs!;
     const alerts = logs.alerts.plan(this.ring, this.nextSeq);
     const ledger = logs.ledger.plan(this.ledger.items(), this.ledger.next);
     const extra: InstanceExtra = { shared: this.shared, logs: { alerts: alerts.state, ledger: ledger.state } };
     const bytes = this.engine.checkpoint(extra);
+    // The roll-back point is the engine's state now, before the write is awaited: set after it, it
+    // would drop whatever changed the engine while the write was under way (a rule put, a batch).
+    this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
     await this.options.store.write(bytes, mergeWrites(alerts.writes, ledger.writes));
     logs.alerts.committed(alerts.state, alerts.texts);
     logs.ledger.committed(ledger.state, ledger.texts);
-    this.rollBackPoint = { bytes, batches: [], events: 0, alerts: [] };
   }
 }
 

@@ -30,7 +30,7 @@ import { loadSigma } from '../sigma/index.js';
 import { mergeWrites, type ChunkedCheckpointStore, type LogState, type SegmentedLog, type SharedBlobStore } from './checkpoint-store.js';
 import { mergeRules, type PartitionMetrics } from './metrics.js';
 import { getField } from '../lang/fields.js';
-import { emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
+import { copyRefs, emptyRefs, loadIocList, readBlob, replaceIocList, replaceTable, tableBytes, tableEntries, type SharedRefs } from './shared-data.js';
 import { DEFAULT_LEDGER_KEYS, IngestLedger, type IngestKey, type LedgerEntry } from './ingest-ledger.js';
 import { BASE_CLASS_ID, partitionKeyText, partitionOf, RoutingTable, routingClassOf, type Feed, type RoutingDescription, type RuleRoute } from './routing.js';
 import { HttpError, type AlertPage, type IngestResult, type PutRuleResult, type RuleSummary, type VigilService } from './service.js';
@@ -219,6 +219,8 @@ export class PartitionNode implements PartitionClient {
   private readonly pending = new Map<string, Promise<RoutedIngestResult>>();
   /** Where each IOC list and table is stored. */
   private shared: SharedRefs = emptyRefs();
+  /** The last change to a list or table asked for (see `serially`). */
+  private sharedChanges: Promise<unknown> = Promise.resolve();
   /** Where the ring and the ledger are stored, beside the checkpoint (with a store): only what changed is written. */
   private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
   private readonly capacity: number;
@@ -570,26 +572,32 @@ export class PartitionNode implements PartitionClient {
     return true;
   }
 
-  async putIocList(name: string, entries: string[]): Promise<{ count: number }> {
-    replaceIocList(this.base(), name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  putIocList(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      replaceIocList(this.base(), name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
-    const base = this.base();
-    if (!base.iocs.exists(name)) replaceIocList(base, name, entries);
-    else base.iocs.add(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  addIocEntries(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      const base = this.base();
+      if (!base.iocs.exists(name)) replaceIocList(base, name, entries);
+      else base.iocs.add(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
   }
 
-  async removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
-    const base = this.base();
-    if (!base.iocs.exists(name)) return undefined;
-    const removed = base.iocs.remove(name, entries);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name), removed };
+  removeIocEntries(name: string, entries: string[]): Promise<{ count: number; removed: number } | undefined> {
+    return this.serially(async () => {
+      const base = this.base();
+      if (!base.iocs.exists(name)) return undefined;
+      const removed = base.iocs.remove(name, entries);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name), removed };
+    });
   }
 
   async iocFilter(name: string): Promise<Uint8Array | undefined> {
@@ -597,10 +605,23 @@ export class PartitionNode implements PartitionClient {
     return base.iocs.exists(name) ? base.iocs.serialize(name) : undefined;
   }
 
-  async loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
-    loadIocList(this.base(), name, bytes);
-    await this.storeIocList(name);
-    return { count: this.iocCount(name) };
+  loadIocFilter(name: string, bytes: Uint8Array): Promise<{ count: number }> {
+    return this.serially(async () => {
+      loadIocList(this.base(), name, bytes);
+      await this.storeIocList(name);
+      return { count: this.iocCount(name) };
+    });
+  }
+
+  /**
+   * Runs a change to a list or table after those asked for before it. Each changes the engine at
+   * once, then awaits storing its blob and the checkpoint naming it: interleaved, the checkpoint
+   * would name whichever blob was stored last, not the version the engine holds.
+   */
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.sharedChanges.then(change);
+    this.sharedChanges = run.catch(() => undefined);
+    return run;
   }
 
   private iocCount(name: string): number {
@@ -618,11 +639,13 @@ export class PartitionNode implements PartitionClient {
     await this.storeShared('iocs', name, bytes);
   }
 
-  async putTable(name: string, entries: string[]): Promise<{ count: number }> {
-    // Every engine: a rule of any class may call utils.inTable.
-    for (const engine of this.engines.values()) replaceTable(engine, name, entries);
-    await this.storeShared('tables', name, tableBytes(this.base().tables.entries(name)));
-    return { count: this.base().tables.size(name) };
+  putTable(name: string, entries: string[]): Promise<{ count: number }> {
+    return this.serially(async () => {
+      // Every engine: a rule of any class may call utils.inTable.
+      for (const engine of this.engines.values()) replaceTable(engine, name, entries);
+      await this.storeShared('tables', name, tableBytes(this.base().tables.entries(name)));
+      return { count: this.base().tables.size(name) };
+    });
   }
 
   async getTable(name: string): Promise<string[] | undefined> {
@@ -630,12 +653,14 @@ export class PartitionNode implements PartitionClient {
     return tables.names().includes(name) ? tables.entries(name) : undefined;
   }
 
-  async deleteTable(name: string): Promise<boolean> {
-    let found = false;
-    for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
-    if (!found) return false;
-    await this.dropShared('tables', name);
-    return true;
+  deleteTable(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      let found = false;
+      for (const engine of this.engines.values()) found = engine.tables.delete(name) || found;
+      if (!found) return false;
+      await this.dropShared('tables', name);
+      return true;
+    });
   }
 
   private blobs(): SharedBlobStore | undefined {
@@ -698,17 +723,19 @@ export class PartitionNode implements PartitionClient {
     }
   }
 
-  async deleteIocList(name: string): Promise<boolean> {
-    if (!this.base().iocs.exists(name)) return false;
-    const users = this.orderedMeta().filter((m) => m.iocLists.includes(name)).map((m) => `"${m.name}"`);
-    if (users.length) throw new HttpError(409, 'ioc-list-in-use', `IOC list '${name}' is used by rule ${users.join(', ')}`);
-    for (const [classId, engine] of this.engines) {
-      if (!engine.iocs.exists(name)) continue;
-      engine.iocs.drop(name);
-      this.dirty.add(classId);
-    }
-    await this.dropShared('iocs', name);
-    return true;
+  deleteIocList(name: string): Promise<boolean> {
+    return this.serially(async () => {
+      if (!this.base().iocs.exists(name)) return false;
+      const users = this.orderedMeta().filter((m) => m.iocLists.includes(name)).map((m) => `"${m.name}"`);
+      if (users.length) throw new HttpError(409, 'ioc-list-in-use', `IOC list '${name}' is used by rule ${users.join(', ')}`);
+      for (const [classId, engine] of this.engines) {
+        if (!engine.iocs.exists(name)) continue;
+        engine.iocs.drop(name);
+        this.dirty.add(classId);
+      }
+      await this.dropShared('iocs', name);
+      return true;
+    });
   }
 
   /** This partition's part of GET /metrics (src/edge/metrics.ts says what each number means). */
@@ -954,7 +981,7 @@ export class PartitionNode implements PartitionClient {
     this.applied = new Map(document.applied);
     if (document.ledgerLog) this.ledger.restoreItems(await this.logs!.ledger.read(bytesStore, document.ledgerLog), document.ledgerLog.next);
     else this.ledger.restore(document.ledger);
-    this.shared = { iocs: { ...shared.iocs }, tables: { ...shared.tables } };
+    this.shared = copyRefs(shared);
     this.counters = { ...this.counters, ...document.counters };
     this.rebuildTable();
   }
@@ -970,7 +997,7 @@ export class PartitionNode implements PartitionClient {
       const blobs = this.blobs()!;
       for (const [name, hash] of Object.entries(extra.shared.iocs)) loadIocList(base, name, await readBlob(blobs, hash, `IOC list "${name}"`));
       for (const [name, hash] of Object.entries(extra.shared.tables)) replaceTable(base, name, tableEntries(await readBlob(blobs, hash, `table "${name}"`)));
-      this.shared = { iocs: { ...extra.shared.iocs }, tables: { ...extra.shared.tables } };
+      this.shared = copyRefs(extra.shared);
     }
     base.restore(bytes);
     if (extra.logs) {

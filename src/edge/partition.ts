@@ -146,6 +146,10 @@ export class PartitionedService implements VigilService {
     if (cursors.length !== this.partitions.length) {
       throw new HttpError(400, 'bad-cursor', `cursor "${since}" was not made for ${this.partitions.length} partitions`);
     }
+    // Every part now, not only those of the partitions read: the others are handed back in the next cursor.
+    if (cursors.some((part) => part !== undefined && !/^\d*$/.test(part))) {
+      throw new HttpError(400, 'bad-cursor', `cursor "${since!.slice(0, 100)}" is not one this server gave`);
+    }
     const alerts: Alert[] = [];
     const next: string[] = [];
     let dropped = 0;

@@ -14,7 +14,19 @@ export interface SharedRefs {
   tables: Record<string, string>;
 }
 
-export const emptyRefs = (): SharedRefs => ({ iocs: {}, tables: {} });
+/**
+ * Name → hash records without a prototype: a list may be named `__proto__` (or `constructor`), and
+ * in a plain object assigning `__proto__` sets the prototype instead of storing the name.
+ */
+export const emptyRefs = (): SharedRefs => ({ iocs: Object.create(null) as Record<string, string>, tables: Object.create(null) as Record<string, string> });
+
+/** A copy of stored refs (JSON, where `__proto__` is an own key) in records without a prototype. */
+export function copyRefs(refs: SharedRefs): SharedRefs {
+  const copy = emptyRefs();
+  for (const [name, hash] of Object.entries(refs.iocs)) copy.iocs[name] = hash;
+  for (const [name, hash] of Object.entries(refs.tables)) copy.tables[name] = hash;
+  return copy;
+}
 
 type Surface = Pick<EngineSurface, 'iocs' | 'tables'>;
 
@@ -53,10 +65,16 @@ export async function readBlob(blobs: SharedBlobStore, hash: string, what: strin
   return bytes;
 }
 
-/** The entries of a list or table body: one a line, trimmed; blank lines and `#` comments skipped. */
+/**
+ * The entries of a list or table body: one a line, trimmed; blank lines and `#` comments skipped;
+ * an entry given on several lines counts once (an IOC list keeps copies of a key, and the cuckoo
+ * filter needs a new level for every 8 copies: a body of one key repeated would cost quadratic time).
+ */
 export function bodyEntries(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'));
+  const entries = new Set<string>();
+  for (const line of text.split('\n')) {
+    const entry = line.trim();
+    if (entry && !entry.startsWith('#')) entries.add(entry);
+  }
+  return [...entries];
 }

@@ -26,7 +26,14 @@ export function decodeJsonEvents(text: string): DecodedElements {
   const items = Array.isArray(value) ? value : [value];
   // JSON.parse does not recurse, so a deep text parses; its elements are measured before use (a
   // text that nests no deeper than the limit, plus the array around them, needs no walk).
-  const mayBeTooDeep = jsonTextNestsDeeperThan(text, MAX_EVENT_DEPTH + (Array.isArray(value) ? 1 : 0));
+  return decodeJsonElements(items, jsonTextNestsDeeperThan(text, MAX_EVENT_DEPTH + (Array.isArray(value) ? 1 : 0)));
+}
+
+/**
+ * The events among parsed JSON values (an array's elements), each refused as `decodeJsonEvents`
+ * refuses it; `mayBeTooDeep` false skips measuring their depth (their text was measured).
+ */
+export function decodeJsonElements(items: readonly unknown[], mayBeTooDeep = true): DecodedElements {
   const out: DecodedElements = { events: [], indexes: [], rejected: [] };
   items.forEach((item, i) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {

@@ -94,6 +94,19 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   };
 }
 
+/**
+ * The request's URL: the path and query of its request line under a fixed origin. The Host header
+ * has no part in it (`Host: x/metrics#` would otherwise turn `GET /events` into `GET /metrics`, and
+ * a malformed Host into a 500); an absolute-form target (RFC 9112 §3.2.2) gives its path and query.
+ */
+function requestUrl(target: string): string | undefined {
+  const base = 'http://localhost';
+  if (target.startsWith('/')) return URL.canParse(base + target) ? base + target : undefined;
+  if (!URL.canParse(target)) return undefined;
+  const url = new URL(target);
+  return /^https?:$/.test(url.protocol) ? base + url.pathname + url.search : undefined;
+}
+
 async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const method = req.method ?? 'GET';
@@ -103,7 +116,13 @@ async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse
       else if (value !== undefined) headers.set(name, value);
     }
     const hasBody = method !== 'GET' && method !== 'HEAD';
-    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    const url = requestUrl(req.url ?? '/');
+    if (url === undefined) {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: { code: 'bad-request-target', message: `the request target "${(req.url ?? '').slice(0, 100)}" is not a path` } }));
+      return;
+    }
+    const request = new Request(url, {
       method,
       headers,
       body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
