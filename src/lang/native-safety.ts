@@ -10,7 +10,7 @@
  *   whitelisted built-in costs time linear in its operands and result. So the cost is linear as
  *   long as no value grows beyond a constant multiple of the input: each value carries a *factor*
  *   (`[...a, ...a]` is twice `a`), refused past {@link MAX_FACTOR}, and built-ins whose output is
- *   set by an argument (`repeat`, `padStart`, `join`'s separator, `replace`'s replacement with `/g`,
+ *   set by an argument (`repeat`, `padStart`, `join`'s separator, `replace`'s replacement,
  *   `JSON.stringify`'s indentation) take only small literal arguments.
  * - An array callback runs once per element. Its body may do anything linear in *its own element*
  *   (the element, the index, what is computed from them and from constants): summed over the
@@ -528,7 +528,14 @@ class Analysis {
       case 'replace': {
         const [pattern, replacement] = args;
         const global = pattern?.type === 'Literal' && pattern.regex && /g/.test(pattern.regex.flags);
-        if (!global) return sum(receiver, receiver, ...classes);
+        if (!global) {
+          // One match, but each $& $n $<name> $` $' of the replacement copies up to the whole input.
+          if (!isLiteral(replacement, (v) => typeof v === 'string')) {
+            this.refuse("`.replace()` with a replacement that is not a string literal (each $` or $' in it would copy the input)", replacement ?? node);
+          }
+          const copies = ((replacement as AnyNode).value as string).match(/\$(&|\d|<|`|')/g)?.length ?? 0;
+          return sum(scaled(receiver, 1 + copies), own(String((replacement as AnyNode).value).length));
+        }
         if (!isLiteral(replacement, (v) => typeof v === 'string' && !/\$[`']/.test(v))) {
           this.refuse("`.replace()` of a /g pattern with a replacement that is not a string literal without $` and $' (each match would copy it)", replacement ?? node);
         }

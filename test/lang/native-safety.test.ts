@@ -28,6 +28,7 @@ describe('nativeUnsafeReason', () => {
     `(events) => events.filter(e => e.user === events[0].user).length`,
     `(events) => events.some((e, i, all) => i > 0 && e.host === all[i - 1].host)`,
     `(e) => e.user?.name?.padStart(6, '*') === '**root'`,
+    `(e) => e.msg.replace('a', "[$&$\`$']").length`,
     `(e) => e.groupTag?.replace(/V(\\d+)/g, 'v$1')`,
     `(e) => ({ ...e, copy: [...e.tags, ...e.tags] })`,
     `function (e) { const m = e.msg; if (m == null) return false; return m.length > 5; }`,
@@ -61,6 +62,14 @@ describe('nativeUnsafeReason', () => {
     ['(e) => e.tags.join(e.sep)', /join/],
     ['(e) => e.msg.replace(/a/g, e.x)', /replace/],
     ["(e) => e.msg.replace(/a/g, '$`')", /replace/],
+    // Without /g too: each $` or $' of the replacement copies the input before or after the one
+    // match, so a replacement read from the event (or a literal with many of them) makes the
+    // output the input's size times the replacement's: 500 KB × 1,000 $` from one 1 MB line,
+    // 400 ms and 500 MB natively per event.
+    ["(e) => e.msg.replace('a', e.rep).includes('zz')", /replace/],
+    ['(e) => e.msg.replace(/a/, e.rep)', /replace/],
+    [`(e) => e.msg.replace('a', '${'$`'.repeat(70)}')`, /replace/],
+    [`(e) => e.msg.replace('a', "${"$'".repeat(70)}")`, /replace/],
     ['(e) => JSON.stringify(e, null, 2)', /indentation/],
     ['function (e) { return utils.matches(e.x, e.pattern); }', /not a string literal/],
     ['function (e) { return /(a)\\1/.test(e.x); }', /backreference/],
