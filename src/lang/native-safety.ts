@@ -510,11 +510,14 @@ class Analysis {
     const classes = args.map((a) => this.argument(a, what));
     switch (name) {
       case 'padStart':
-      case 'padEnd':
-        if (!isLiteral(args[0], (v) => typeof v === 'number' && v <= MAX_PAD) || (args[1] && !isLiteral(args[1], (v) => typeof v === 'string'))) {
-          this.refuse(`\`.${name}()\` with a length that is not a number literal up to ${MAX_PAD} (it allocates as much as its argument asks)`, node);
+      case 'padEnd': {
+        // A constant per call, so once per element inside a callback: there at most MAX_FACTOR.
+        const max = this.frames.length > 1 ? MAX_FACTOR : MAX_PAD;
+        if (!isLiteral(args[0], (v) => typeof v === 'number' && v <= max) || (args[1] && !isLiteral(args[1], (v) => typeof v === 'string'))) {
+          this.refuse(`\`.${name}()\` with a length that is not a number literal up to ${max}${max === MAX_FACTOR ? ' inside an array callback' : ''} (it allocates as much as its argument asks)`, node);
         }
         return sum(receiver, SMALL);
+      }
       case 'repeat':
         if (!isLiteral(args[0], (v) => typeof v === 'number' && v <= MAX_REPEAT)) {
           this.refuse(`\`.repeat()\` with a count that is not a number literal up to ${MAX_REPEAT} (it allocates as much as its argument asks)`, node);

@@ -28,6 +28,8 @@ describe('nativeUnsafeReason', () => {
     `(events) => events.filter(e => e.user === events[0].user).length`,
     `(events) => events.some((e, i, all) => i > 0 && e.host === all[i - 1].host)`,
     `(e) => e.user?.name?.padStart(6, '*') === '**root'`,
+    `(e) => e.user.padStart(10000, '*').length`,
+    `(events) => events.map((e) => e.port.padStart(64, '0')).join(',')`,
     `(e) => e.msg.replace('a', "[$&$\`$']").length`,
     `(e) => e.groupTag?.replace(/V(\\d+)/g, 'v$1')`,
     `(e) => ({ ...e, copy: [...e.tags, ...e.tags] })`,
@@ -71,6 +73,11 @@ describe('nativeUnsafeReason', () => {
     [`(e) => e.msg.replace('a', '${'$`'.repeat(70)}')`, /replace/],
     [`(e) => e.msg.replace('a', "${"$'".repeat(70)}")`, /replace/],
     ['(e) => JSON.stringify(e, null, 2)', /indentation/],
+    // Padding is a constant per call, but per element inside a callback: over a 20,000-event
+    // window this made 200 million one-character strings natively (7 s, 1.7 GB, no deadline).
+    ["(events) => events.map(e => ''.padStart(10000, 'x').split('')).length > 0", /padStart/],
+    ['(e) => e.list.some((x) => x.padEnd(65) === e.name)', /padEnd/],
+    ['(events) => events.map((e) => e.tags.map((t) => t.padStart(1000)))', /padStart/],
     ['function (e) { return utils.matches(e.x, e.pattern); }', /not a string literal/],
     ['function (e) { return /(a)\\1/.test(e.x); }', /backreference/],
     ["function (e) { return utils.matches(e.x, '(?=(a+)+$)'); }", /lookahead/],
