@@ -545,6 +545,13 @@ class Analysis {
         const refs = ((replacement as AnyNode).value as string).match(/\$(&|\d|<)/g)?.length ?? 0;
         return sum(scaled(receiver, 1 + refs), own(String((replacement as AnyNode).value).length));
       }
+      case 'toString':
+        // A fraction's digits in another radix are the engine's choice: V8 and QuickJS differ in
+        // the last digits ((0.3).toString(36)), and the text runs to about 1,100 characters.
+        if (args.length > 0 && !isLiteral(args[0], (v) => v === 10 || v === undefined)) {
+          this.refuse('`.toString()` with a radix (the digits of a fraction differ between JavaScript engines)', node);
+        }
+        return sum(receiver, ...classes);
       case 'toLowerCase':
       case 'toUpperCase':
         return scaled(receiver, 3);

@@ -29,6 +29,7 @@ describe('nativeUnsafeReason', () => {
     `(events) => events.some((e, i, all) => i > 0 && e.host === all[i - 1].host)`,
     `(e) => e.user?.name?.padStart(6, '*') === '**root'`,
     `(e) => e.user.padStart(10000, '*').length`,
+    `(e) => e.n.toString() + e.m.toString(10) + e.tags.toString()`,
     `(events) => events.map((e) => e.port.padStart(64, '0')).join(',')`,
     `(e) => e.msg.replace('a', "[$&$\`$']").length`,
     `(e) => e.groupTag?.replace(/V(\\d+)/g, 'v$1')`,
@@ -73,6 +74,11 @@ describe('nativeUnsafeReason', () => {
     [`(e) => e.msg.replace('a', '${'$`'.repeat(70)}')`, /replace/],
     [`(e) => e.msg.replace('a', "${"$'".repeat(70)}")`, /replace/],
     ['(e) => JSON.stringify(e, null, 2)', /indentation/],
+    // The digits of a fraction in another radix differ between V8 and QuickJS ((0.3).toString(36):
+    // '0.asssssssssp' natively, '0.asssssssssr' in the sandbox), and run to about 1,100 characters.
+    ['(e) => e.n.toString(36)', /toString/],
+    ['(e) => e.n.toString(e.radix) === e.s', /toString/],
+    ['(events) => events.map((e) => e.n.toString(2).split(""))', /toString/],
     // Padding is a constant per call, but per element inside a callback: over a 20,000-event
     // window this made 200 million one-character strings natively (7 s, 1.7 GB, no deadline).
     ["(events) => events.map(e => ''.padStart(10000, 'x').split('')).length > 0", /padStart/],
