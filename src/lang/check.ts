@@ -294,6 +294,14 @@ function fmt(n: number): string {
 }
 
 /** The checks of one STATE MACHINE: its place in the rule, its states, transitions and TIMEOUT. */
+/**
+ * A STATE MACHINE's transition table, states × event types, at most (the engine keeps it dense, in
+ * JavaScript while compiling and in WebAssembly while running); and the event types the state table
+ * codes (16 bits). The table's limit also keeps states under the state table's 65,534.
+ */
+export const MAX_MACHINE_TABLE = 1_048_576;
+export const MAX_MACHINE_EVENT_TYPES = 65_536;
+
 function checkStateMachine(rule: RuleAst, machine: StateMachine, report: Report): void {
   const at = `STATE MACHINE (line ${machine.span.start.line})`;
   const conflicts: Array<[string, Span | undefined]> = [
@@ -330,6 +338,24 @@ function checkStateMachine(rule: RuleAst, machine: StateMachine, report: Report)
       continue;
     }
     defined.set(state.name, state);
+  }
+
+  // The engine's transition table is dense (src/engine/state-machine.ts): states × event types.
+  const states = new Set<string>(['INITIAL']);
+  const events = new Set<string>();
+  for (const state of machine.states) {
+    if (state.name !== 'TERM') states.add(state.name);
+    for (const { event, target } of state.transitions) {
+      events.add(event);
+      if (target !== 'TERM') states.add(target);
+    }
+  }
+  const cells = states.size * events.size;
+  const counted = `STATE MACHINE has ${fmt(states.size)} state${states.size === 1 ? '' : 's'} and ${fmt(events.size)} event types`;
+  if (events.size > MAX_MACHINE_EVENT_TYPES) {
+    report('state-machine-too-large', `${counted}; the limit is ${fmt(MAX_MACHINE_EVENT_TYPES)} event types`, header);
+  } else if (cells > MAX_MACHINE_TABLE) {
+    report('state-machine-too-large', `${counted}, a transition table of ${fmt(cells)} entries; the limit is ${fmt(MAX_MACHINE_TABLE)} (states × event types)`, header);
   }
 
   let undefinedTargets = false;

@@ -7,7 +7,7 @@
  * covering exactly that text. The parser therefore sees a function as a single token, and the
  * tokenizer used by the editor for highlighting is the very same lexer.
  */
-import { parseExpressionAt, type Expression } from 'acorn';
+import { parseExpressionAt, type Expression, type Node } from 'acorn';
 import { CharStream, CommonTokenStream, ErrorNode, Interval, IntStream, ParserRuleContext, TerminalNode, Token, type ParseTree } from 'antlr4ng';
 import type { Severity } from './diagnostic.js';
 import { VGLLexer } from './generated/VGLLexer.js';
@@ -140,6 +140,32 @@ const CLAUSE_START =
 // Offsets only: with `locations` acorn rescans the whole file from its start for every function.
 const ACORN_OPTIONS = { ecmaVersion: 'latest', preserveParens: true } as const;
 
+/**
+ * How deep a rule function's syntax tree may nest (levels of nodes below the function, parentheses
+ * included): the sandbox's analysis reads no deeper (MAX_SOURCE_DEPTH in src/sandbox/analyse.ts),
+ * and every walker after the parser (the regex check, the router's index, the native compiler)
+ * recurses once per level, which acorn itself does not for member, call and `&&` chains.
+ */
+export const MAX_FUNCTION_DEPTH = 200;
+
+/** The first node (depth first) nested deeper than `max` below `root`, without recursing; null when none is. */
+function deeperThan(root: Node, max: number): Node | null {
+  const stack: [Node, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) return node;
+    const children: Node[] = [];
+    for (const value of Object.values(node)) {
+      for (const c of Array.isArray(value) ? value : [value]) {
+        if (c && typeof c === 'object' && typeof (c as { type?: unknown }).type === 'string') children.push(c as Node);
+      }
+    }
+    // Reversed, so the first child in source order is visited first.
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, depth + 1]);
+  }
+  return null;
+}
+
 /** The function inside any parentheses, or null. */
 function functionNode(node: Expression): (Expression & { async?: boolean; generator?: boolean }) | null {
   let inner: Expression = node;
@@ -254,6 +280,12 @@ export class VglLexer extends VGLLexer {
     } else if (fn.generator) {
       this.report('generator-function', `${keyword} function cannot be a generator`, start, node.end);
       this.brokenFunctions.add(start);
+    } else {
+      const tooDeep = deeperThan(fn, MAX_FUNCTION_DEPTH);
+      if (tooDeep) {
+        this.report('js-too-deep', `${keyword} function nested deeper than ${MAX_FUNCTION_DEPTH} levels`, tooDeep.start, tooDeep.start + 1, start);
+        this.brokenFunctions.add(start);
+      }
     }
     return this.emitRange(start, node.end);
   }

@@ -10,7 +10,7 @@
  *   whitelisted built-in costs time linear in its operands and result. So the cost is linear as
  *   long as no value grows beyond a constant multiple of the input: each value carries a *factor*
  *   (`[...a, ...a]` is twice `a`), refused past {@link MAX_FACTOR}, and built-ins whose output is
- *   set by an argument (`repeat`, `padStart`, `join`'s separator, `replace`'s replacement with `/g`,
+ *   set by an argument (`repeat`, `padStart`, `join`'s separator, `replace`'s replacement,
  *   `JSON.stringify`'s indentation) take only small literal arguments.
  * - An array callback runs once per element. Its body may do anything linear in *its own element*
  *   (the element, the index, what is computed from them and from constants): summed over the
@@ -510,11 +510,14 @@ class Analysis {
     const classes = args.map((a) => this.argument(a, what));
     switch (name) {
       case 'padStart':
-      case 'padEnd':
-        if (!isLiteral(args[0], (v) => typeof v === 'number' && v <= MAX_PAD) || (args[1] && !isLiteral(args[1], (v) => typeof v === 'string'))) {
-          this.refuse(`\`.${name}()\` with a length that is not a number literal up to ${MAX_PAD} (it allocates as much as its argument asks)`, node);
+      case 'padEnd': {
+        // A constant per call, so once per element inside a callback: there at most MAX_FACTOR.
+        const max = this.frames.length > 1 ? MAX_FACTOR : MAX_PAD;
+        if (!isLiteral(args[0], (v) => typeof v === 'number' && v <= max) || (args[1] && !isLiteral(args[1], (v) => typeof v === 'string'))) {
+          this.refuse(`\`.${name}()\` with a length that is not a number literal up to ${max}${max === MAX_FACTOR ? ' inside an array callback' : ''} (it allocates as much as its argument asks)`, node);
         }
         return sum(receiver, SMALL);
+      }
       case 'repeat':
         if (!isLiteral(args[0], (v) => typeof v === 'number' && v <= MAX_REPEAT)) {
           this.refuse(`\`.repeat()\` with a count that is not a number literal up to ${MAX_REPEAT} (it allocates as much as its argument asks)`, node);
@@ -528,13 +531,27 @@ class Analysis {
       case 'replace': {
         const [pattern, replacement] = args;
         const global = pattern?.type === 'Literal' && pattern.regex && /g/.test(pattern.regex.flags);
-        if (!global) return sum(receiver, receiver, ...classes);
+        if (!global) {
+          // One match, but each $& $n $<name> $` $' of the replacement copies up to the whole input.
+          if (!isLiteral(replacement, (v) => typeof v === 'string')) {
+            this.refuse("`.replace()` with a replacement that is not a string literal (each $` or $' in it would copy the input)", replacement ?? node);
+          }
+          const copies = ((replacement as AnyNode).value as string).match(/\$(&|\d|<|`|')/g)?.length ?? 0;
+          return sum(scaled(receiver, 1 + copies), own(String((replacement as AnyNode).value).length));
+        }
         if (!isLiteral(replacement, (v) => typeof v === 'string' && !/\$[`']/.test(v))) {
           this.refuse("`.replace()` of a /g pattern with a replacement that is not a string literal without $` and $' (each match would copy it)", replacement ?? node);
         }
         const refs = ((replacement as AnyNode).value as string).match(/\$(&|\d|<)/g)?.length ?? 0;
         return sum(scaled(receiver, 1 + refs), own(String((replacement as AnyNode).value).length));
       }
+      case 'toString':
+        // A fraction's digits in another radix are the engine's choice: V8 and QuickJS differ in
+        // the last digits ((0.3).toString(36)), and the text runs to about 1,100 characters.
+        if (args.length > 0 && !isLiteral(args[0], (v) => v === 10 || v === undefined)) {
+          this.refuse('`.toString()` with a radix (the digits of a fraction differ between JavaScript engines)', node);
+        }
+        return sum(receiver, ...classes);
       case 'toLowerCase':
       case 'toUpperCase':
         return scaled(receiver, 3);

@@ -32,7 +32,7 @@ import { allOf, anyOf, type Requirement } from './prefilter-requirement.js';
 import type { SourceLocator, Span, YNode } from './yaml-source.js';
 
 export type { DetectionOptions, Equality, Matcher } from './compile-field.js';
-export { MAX_REGEX_LENGTH, MAX_VALUES_PER_FIELD, MAX_WINDASH_VARIANTS } from './compile-field.js';
+export { MAX_REGEX_LENGTH, MAX_VALUES_PER_FIELD, MAX_VALUES_PER_FILE, MAX_WINDASH_VARIANTS } from './compile-field.js';
 
 export interface CompiledDetection {
   match: Matcher;

@@ -27,10 +27,18 @@ export interface DetectionOptions {
   logsource: ResolvedLogsource;
   /** Values of `expand` placeholders, by name without the percent signs. */
   placeholders: Readonly<Record<string, readonly string[]>>;
+  /** Values the file's detections stand for so far (see MAX_VALUES_PER_FILE); shared by its documents. */
+  fileValues?: { count: number };
 }
 
 /** Most values one field entry may stand for after `expand`, `windash` and `base64offset`. Default 16,384. */
 export const MAX_VALUES_PER_FIELD = 16_384;
+/**
+ * Most values all field entries of one file may stand for after `expand`, `windash` and
+ * `base64offset`: each costs about a kilobyte and a few microseconds to compile, and one entry's
+ * 16,384 times the 100,000 nodes of a document would not fit in memory.
+ */
+export const MAX_VALUES_PER_FILE = 131_072;
 
 /** Why `%name%` placeholders could not be expanded (the caller adds where). */
 export class PlaceholderError extends Error {
@@ -239,6 +247,14 @@ export class SelectionCompiler {
       literals = built.literals;
     }
     if (tests.length > MAX_VALUES_PER_FIELD) throw new DetectionError('sigma-limit', `field '${key}' stands for ${tests.length} values, more than the limit of ${MAX_VALUES_PER_FIELD}`, keySpan);
+    const fileValues = this.options.fileValues;
+    if (fileValues && (fileValues.count += tests.length) > MAX_VALUES_PER_FILE) {
+      throw new DetectionError(
+        'sigma-limit',
+        `field '${key}' takes the file's values (after expand, windash and base64offset) to ${fileValues.count.toLocaleString('en-US')}, more than ${MAX_VALUES_PER_FILE.toLocaleString('en-US')} values`,
+        keySpan,
+      );
+    }
     const all = has('all');
     if (anyOf) test = anyOf;
     else if (tests.length === 1) test = tests[0];

@@ -21,6 +21,7 @@ export type { CorrelationFiring, CorrelationHit, ReferenceOptions } from './corr
 // Limits
 export { DEFAULT_YAML_LIMITS } from './yaml-source.js';
 export type { YamlLimits } from './yaml-source.js';
-export { MAX_REGEX_LENGTH, MAX_SELECTIONS, MAX_VALUES_PER_FIELD, MAX_WINDASH_VARIANTS } from './compile-detection.js';
+export { MAX_REGEX_LENGTH, MAX_SELECTIONS, MAX_VALUES_PER_FIELD, MAX_VALUES_PER_FILE, MAX_WINDASH_VARIANTS } from './compile-detection.js';
 export type { Equality } from './compile-detection.js';
 export { MAX_CONDITION_DEPTH, MAX_CONDITION_LENGTH } from './condition.js';
+export { MAX_CORRELATION_CHAIN } from './resolve-correlations.js';

@@ -135,6 +135,7 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
   for (const source of sources) {
     const locator = new SourceLocator(source.file, source.text);
     const parsed = parseYamlFile(locator, limits);
+    const fileValues = { count: 0 };
     diagnostics.push(...parsed.diagnostics);
     for (const doc of parsed.documents) {
       const root = doc.root;
@@ -160,7 +161,7 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
       const resolved = resolveLogsource(pipeline, logsource);
       const filterEntry = entry(root, 'filter');
       if (filterEntry) {
-        const f = readFilter(filterEntry.value, filterEntry.keySpan, locator, diagnostics, meta.title, { pipeline, logsource: resolved, placeholders });
+        const f = readFilter(filterEntry.value, filterEntry.keySpan, locator, diagnostics, meta.title, { pipeline, logsource: resolved, placeholders, fileValues });
         if (f) filters.push({ title: meta.title, ...withoutUndefined({ id: meta.sigma.id }), rules: f.rules, logsource, match: f.match, file: source.file, line });
         continue;
       }
@@ -186,7 +187,7 @@ export function loadSigma(sources: readonly SigmaSource[], options: SigmaOptions
         }
       }
       if (resolved.impossible) diagnostics.push(locator.diagnostic('warning', 'sigma-logsource', `pipeline '${pipeline.name}' routes logsource ${describeLogsource(logsource)} to contradictory conditions: the rule never matches`, entry(root, 'logsource')!.keySpan, meta.title));
-      const detection = compileDetection(detectionEntry.value, { pipeline, logsource: resolved, placeholders }, locator, diagnostics, meta.title);
+      const detection = compileDetection(detectionEntry.value, { pipeline, logsource: resolved, placeholders, fileValues }, locator, diagnostics, meta.title);
       if (!detection) continue;
       pending.push({ title: meta.title, ...withoutUndefined({ ruleName: meta.ruleName }), meta: meta.sigma, logsource, detection, selectors, fieldPaths: (name) => resolved.field(name), file: source.file, line });
     }

@@ -12,6 +12,13 @@ import { SourceLocator } from './yaml-source.js';
  * chains must not loop; a correlation that references a refused one is refused too. `targets` then
  * holds, per reference, the index of the rule (in `rules`) or correlation (in the result).
  */
+/**
+ * The most correlations one chain may hold, each counted every time it is referenced: a chain is
+ * evaluated as one tree (correlation-plan.ts), so its cost per event grows with this count — and a
+ * shared correlation referenced twice on every level (a diamond) doubles it per level.
+ */
+export const MAX_CORRELATION_CHAIN = 16;
+
 /** What resolution needs of a rule plan: how it is referred to. */
 interface Referable {
   sigma: { id?: string };
@@ -76,6 +83,37 @@ export function resolveCorrelations(correlations: SigmaCorrelation[], rules: rea
   correlations.forEach((c, i) => {
     if (!refused.has(i) && reachesItself(i)) {
       diagnostics.push(locate(c).diagnostic('error', 'sigma-correlation', `correlation '${c.title}' references itself through its chain of correlations`, c.span, c.title));
+      refused.add(i);
+    }
+  });
+  // Chains as the engine evaluates them (trees, a shared correlation counted once per reference),
+  // sizes saturating past the limit; post-order with an explicit stack, since chains can be long.
+  // Loops were refused above, so what is left (ignoring refused correlations) is acyclic.
+  const size = new Map<number, number>();
+  for (let root = 0; root < correlations.length; root++) {
+    if (refused.has(root)) continue;
+    const stack = [root];
+    while (stack.length > 0) {
+      const i = stack[stack.length - 1]!;
+      if (size.has(i)) {
+        stack.pop();
+        continue;
+      }
+      const inner = targets[i].filter((t) => t.kind === 'correlation' && !refused.has(t.index));
+      const pending = inner.filter((t) => !size.has(t.index));
+      if (pending.length > 0) {
+        for (const t of pending) stack.push(t.index);
+        continue;
+      }
+      size.set(i, Math.min(MAX_CORRELATION_CHAIN + 1, inner.reduce((n, t) => n + size.get(t.index)!, 1)));
+      stack.pop();
+    }
+  }
+  correlations.forEach((c, i) => {
+    if (!refused.has(i) && size.get(i)! > MAX_CORRELATION_CHAIN) {
+      diagnostics.push(
+        locate(c).diagnostic('error', 'sigma-correlation', `correlation '${c.title}' is a chain of more than ${MAX_CORRELATION_CHAIN} correlations (each counted every time it is referenced)`, c.span, c.title),
+      );
       refused.add(i);
     }
   });

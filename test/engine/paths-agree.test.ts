@@ -9,6 +9,7 @@ import type { RuleSandbox } from '../../src/sandbox/sandbox.js';
 import { createUtils } from '../../src/lang/utils.js';
 import { EVENTS, FILTERS, GROUPS, HAVINGS, SINKS } from '../fixtures/function-corpus.js';
 import { host, sandbox } from '../sandbox/helpers.js';
+import { harness } from './helpers.js';
 
 const utils = createUtils(host);
 const objects = EVENTS.filter((e): e is object => e !== null && typeof e === 'object' && !Array.isArray(e));
@@ -72,5 +73,30 @@ describe('native and sandbox agree', () => {
     const box = await sandbox({ sink: text });
     boxes.push(box);
     expect(sandboxOutcomes(box.sink(objects), false)).toEqual(nativeOutcomes(native(text), objects, false));
+  });
+});
+
+describe('native and sandbox agree through the engine', () => {
+  // The same FILTER with and without sandboxOnly (which runs every FILTER in the sandbox).
+  const run = async (sandboxOnly: boolean, filter: string, events: object[]) => {
+    const h = await harness({ sandboxOnly });
+    try {
+      h.rules(`RULE "r"\nSOURCES kind = "x"\nFILTER ${filter}\nSINK function (e) { return { id: e.id }; }\n`);
+      h.engine.push(events.map((e, id) => ({ kind: 'x', id, ...e })));
+      h.engine.flush();
+      return { where: h.engine.rule('r')!.functions![0]!.mode, hits: h.take().map((a) => (a as { id?: number }).id) };
+    } finally {
+      h.engine.dispose();
+    }
+  };
+
+  it.each([
+    ['a fraction in radix 36', 'function (e) { return e.n.toString(36) === "0.asssssssssp"; }'],
+    ['a fraction in radix 7', 'function (e) { return e.n.toString(7) === "0.00000005523220033662416625"; }'],
+  ])('%s', async (_, filter) => {
+    const events = [{ n: 0.3 }, { n: 0.000001 }, { n: 255 }];
+    const sandboxed = await run(true, filter, events);
+    expect(sandboxed.where).toBe('sandbox');
+    expect((await run(false, filter, events)).hits).toEqual(sandboxed.hits);
   });
 });

@@ -134,4 +134,16 @@ describe('state machine keys', () => {
     expect(h.engine.stateOf('protocol', { src: 3 })).toBe('W');
     expect(h.engine.stateOf('protocol', { src: '[3]' })).toBe('INITIAL');
   });
+
+  it('refuses a machine past 1,048,576 states × event types when loading, before building its table, and keeps the rules it has', async () => {
+    const h = await make();
+    h.rules(machine());
+    // 3,001 states × 3,002 event types: a 9-million-entry table (20,000 states ran V8 out of memory).
+    const lines = Array.from({ length: 2_999 }, (_, i) => `  S${i}: e${i + 1} -> S${i + 1}, x -> TERM;`).join('\n');
+    const big = `RULE "big"\nSOURCES kind = "packet"\nSTATE MACHINE BY src ON type\n  INITIAL: e0 -> S0;\n${lines}\n  S2999: z -> TERM;\nSINK function (a) { return a; }\n`;
+    const result = h.engine.addRules(big);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.map((d) => [d.line, d.column, d.code])).toEqual([[3, 1, 'state-machine-too-large']]);
+    expect(h.engine.rules().map((r) => r.name)).toEqual(['protocol']);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, parseRules, type Diagnostic } from '../../src/lang/index.js';
+import { createNodeEngine } from '../../src/runtime/node.js';
 
 /** [line, column, endLine, endColumn, code, message] of each diagnostic. */
 function brief(d: Diagnostic): [number, number, number, number, string, string] {
@@ -92,6 +93,38 @@ describe('lexical errors', () => {
 });
 
 describe('JavaScript functions', () => {
+
+  // acorn reads member chains, call chains and && chains without recursing, but every walker after
+  // it (the regex check, the router's index, the compilers) recurses once per level: 5,000 levels
+  // threw "Maximum call stack size exceeded" out of putRules. The sandbox reads at most 200 levels.
+  const deep: [string, string][] = [
+    ['member chain', `e${'.a'.repeat(5000)} == 1`],
+    ['optional chain', `e${'?.a'.repeat(5000)} == 1`],
+    ['&& chain', `e.x == 1${' && e.x == 1'.repeat(5000)}`],
+    ['call chain', `e.list${'.map((x) => x)'.repeat(3000)}.length > 0`],
+  ];
+  it.each(deep)('refuses a function nested deeper than 200 levels (%s) at its place, and the engine goes on', async (_, expression) => {
+    const text = `RULE "a"\nSOURCES kind = "x"\nFILTER function (e) { return ${expression}; }\n${SINK}\n`;
+    const r = problems(text);
+    expect(r.diagnostics).toEqual([[3, 30, 3, 31, 'js-too-deep', 'FILTER function nested deeper than 200 levels']]);
+    expect(r.names).toEqual([]);
+
+    const engine = await createNodeEngine({});
+    try {
+      const result = engine.putRules(text);
+      expect(result.ok).toBe(false);
+      expect(result.diagnostics.map((d) => [d.line, d.column, d.code])).toEqual([[3, 30, 'js-too-deep']]);
+      expect(engine.putRules(`RULE "b"\nSOURCES kind = "x"\n${SINK}\n`).ok).toBe(true);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  it('accepts 190 levels', () => {
+    const r = problems(`RULE "a"\nSOURCES kind = "x"\nFILTER function (e) { return e${'.a'.repeat(190)} == 1; }\n${SINK}\n`);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.names).toEqual(['a']);
+  });
   it('points a JavaScript syntax error at its file line and column', () => {
     const text = `RULE "a"\nSOURCES kind = "auth"\nFILTER function (e) {\n  const ok = e.outcome === 'failure';\n  return ok &&& e.user;\n}\n${SINK}`;
     const r = problems(text);

@@ -28,6 +28,10 @@ describe('nativeUnsafeReason', () => {
     `(events) => events.filter(e => e.user === events[0].user).length`,
     `(events) => events.some((e, i, all) => i > 0 && e.host === all[i - 1].host)`,
     `(e) => e.user?.name?.padStart(6, '*') === '**root'`,
+    `(e) => e.user.padStart(10000, '*').length`,
+    `(e) => e.n.toString() + e.m.toString(10) + e.tags.toString()`,
+    `(events) => events.map((e) => e.port.padStart(64, '0')).join(',')`,
+    `(e) => e.msg.replace('a', "[$&$\`$']").length`,
     `(e) => e.groupTag?.replace(/V(\\d+)/g, 'v$1')`,
     `(e) => ({ ...e, copy: [...e.tags, ...e.tags] })`,
     `function (e) { const m = e.msg; if (m == null) return false; return m.length > 5; }`,
@@ -61,7 +65,25 @@ describe('nativeUnsafeReason', () => {
     ['(e) => e.tags.join(e.sep)', /join/],
     ['(e) => e.msg.replace(/a/g, e.x)', /replace/],
     ["(e) => e.msg.replace(/a/g, '$`')", /replace/],
+    // Without /g too: each $` or $' of the replacement copies the input before or after the one
+    // match, so a replacement read from the event (or a literal with many of them) makes the
+    // output the input's size times the replacement's: 500 KB × 1,000 $` from one 1 MB line,
+    // 400 ms and 500 MB natively per event.
+    ["(e) => e.msg.replace('a', e.rep).includes('zz')", /replace/],
+    ['(e) => e.msg.replace(/a/, e.rep)', /replace/],
+    [`(e) => e.msg.replace('a', '${'$`'.repeat(70)}')`, /replace/],
+    [`(e) => e.msg.replace('a', "${"$'".repeat(70)}")`, /replace/],
     ['(e) => JSON.stringify(e, null, 2)', /indentation/],
+    // The digits of a fraction in another radix differ between V8 and QuickJS ((0.3).toString(36):
+    // '0.asssssssssp' natively, '0.asssssssssr' in the sandbox), and run to about 1,100 characters.
+    ['(e) => e.n.toString(36)', /toString/],
+    ['(e) => e.n.toString(e.radix) === e.s', /toString/],
+    ['(events) => events.map((e) => e.n.toString(2).split(""))', /toString/],
+    // Padding is a constant per call, but per element inside a callback: over a 20,000-event
+    // window this made 200 million one-character strings natively (7 s, 1.7 GB, no deadline).
+    ["(events) => events.map(e => ''.padStart(10000, 'x').split('')).length > 0", /padStart/],
+    ['(e) => e.list.some((x) => x.padEnd(65) === e.name)', /padEnd/],
+    ['(events) => events.map((e) => e.tags.map((t) => t.padStart(1000)))', /padStart/],
     ['function (e) { return utils.matches(e.x, e.pattern); }', /not a string literal/],
     ['function (e) { return /(a)\\1/.test(e.x); }', /backreference/],
     ["function (e) { return utils.matches(e.x, '(?=(a+)+$)'); }", /lookahead/],

@@ -200,6 +200,27 @@ describe('STATE MACHINE: the AST', () => {
 });
 
 describe('STATE MACHINE: checks', () => {
+  // The engine builds a dense transition table, states × event types: 20,000 states in a chain
+  // (a 750 KB rule) took V8 out of memory, 10,000 took 97 s and 800 MB; 70,000 event types leaked
+  // the state table's RangeError as a rule-compile error at the rule name.
+  const chain = (states: number) =>
+    `${HEAD}STATE MACHINE BY k ON type\n  INITIAL: e0 -> S0;\n` +
+    Array.from({ length: states - 1 }, (_, i) => `  S${i}: e${i + 1} -> S${i + 1}, x -> TERM;\n`).join('') +
+    `  S${states - 1}: z -> TERM;\n${SINK}`;
+  it('reports a machine whose transition table (states × event types) is past 1,048,576 entries, or with more than 65,536 event types', () => {
+    // chain(n): n + 1 states (INITIAL, S0..S(n-1)) and n + 2 event types (e0..e(n-1), x, z).
+    // 1,023 × 1,024 = 1,047,552 entries: accepted.
+    expect(problems(chain(1022))).toEqual([]);
+    // 1,024 × 1,025 = 1,049,600 entries.
+    expect(problems(chain(1023))).toEqual([
+      [3, 1, 3, 27, 'error', 'state-machine-too-large', 'STATE MACHINE has 1,024 states and 1,025 event types, a transition table of 1,049,600 entries; the limit is 1,048,576 (states × event types)'],
+    ]);
+    const wide = `${HEAD}STATE MACHINE BY k ON type\n  INITIAL: ${Array.from({ length: 70_000 }, (_, i) => `e${i} -> TERM`).join(', ')};\n${SINK}`;
+    expect(problems(wide)).toEqual([
+      [3, 1, 3, 27, 'error', 'state-machine-too-large', 'STATE MACHINE has 1 state and 70,000 event types; the limit is 65,536 event types'],
+    ]);
+  });
+
   it('reports a machine without an INITIAL state', () => {
     expect(problems(`${HEAD}STATE MACHINE BY k ON type\n  W: a -> X;\n  X: b -> TERM;\n${SINK}`)).toEqual([
       [

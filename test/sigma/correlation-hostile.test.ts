@@ -5,7 +5,7 @@
  * does not change another rule's alerts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_CORRELATION_TIMESPAN_MS } from '../../src/sigma/index.js';
+import { MAX_CORRELATION_CHAIN, MAX_CORRELATION_TIMESPAN_MS } from '../../src/sigma/index.js';
 import { harness, plain, type Harness } from '../engine/helpers.js';
 
 const T0 = 1_700_000_000_000;
@@ -22,6 +22,53 @@ async function make(options: Parameters<typeof harness>[0] = {}) {
 }
 
 describe('hostile correlations', () => {
+
+  // A chain is evaluated as one tree, each referenced correlation expanded where it is referenced:
+  // a diamond (d_i references d_(i-1) and c_i, which references d_(i-1) too) doubles the tree per
+  // level, so a 3.7 KB file of 16 levels took minutes for 20 events, and a plain chain of 400
+  // correlations a minute; past the limit the chain is refused where it is written.
+  const diamond = (levels: number) => {
+    const docs = [base];
+    let prev = 'a';
+    for (let i = 0; i < levels; i++) {
+      docs.push(`title: C${i}\nname: c${i}\ncorrelation:\n    type: event_count\n    rules: [${prev}]\n    group-by: [User]\n    timespan: 1h\n    condition:\n        gte: 1\n`);
+      docs.push(`title: D${i}\nname: d${i}\ncorrelation:\n    type: temporal\n    rules: [${prev}, c${i}]\n    group-by: [User]\n    timespan: 1h\n`);
+      prev = `d${i}`;
+    }
+    return docs.join('---\n');
+  };
+  const chain = (length: number) => {
+    const docs = [base];
+    for (let i = 0; i < length; i++) docs.push(`title: C${i}\nname: c${i}\ncorrelation:\n    type: event_count\n    rules: [${i === 0 ? 'a' : `c${i - 1}`}]\n    group-by: [User]\n    timespan: 1h\n    condition:\n        gte: 1\n`);
+    return docs.join('---\n');
+  };
+
+  it(`a chain of more than 16 correlations (each counted every time it is referenced) is refused at the correlation; other rules load and run`, async () => {
+    expect(MAX_CORRELATION_CHAIN).toBe(16);
+    const h = await make();
+    const started = performance.now();
+    // Tree sizes: c_i 2^(i+1) - 1, d_i 2^(i+2) - 2; so c0..c3 (1, 3, 7, 15) and d0..d2 (2, 6, 14)
+    // are within the limit, d3 (30) is the first past it, and every later one is past it too.
+    const result = h.engine.putRules(diamond(16), { file: 'x.yml' });
+    expect(result.ok).toBe(false);
+    const refused = result.diagnostics.filter((d) => d.message.includes('is a chain of'));
+    // d3's document starts at line 20 + 18 * 3: the base rule (8 lines), then 18 lines a level.
+    expect(refused[0]).toMatchObject({ code: 'sigma-correlation', line: 74, column: 1, message: "correlation 'D3' is a chain of more than 16 correlations (each counted every time it is referenced)" });
+    expect(refused.map((d) => /'(\w+)'/.exec(d.message)![1]).sort()).toEqual(
+      [...Array.from({ length: 13 }, (_, i) => `D${i + 3}`), ...Array.from({ length: 12 }, (_, i) => `C${i + 4}`)].sort(),
+    );
+    expect(performance.now() - started).toBeLessThan(2_000);
+
+    // A straight chain: 16 correlations load and fire, 17 are refused at the 17th.
+    expect(h.engine.putRules(chain(17), { file: 'y.yml' }).diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ['sigma-correlation', "correlation 'C16' is a chain of more than 16 correlations (each counted every time it is referenced)"],
+    ]);
+    expect(h.engine.putRules(chain(16), { file: 'y.yml' }).ok).toBe(true);
+    h.engine.push([{ timestamp: T0, kind: 'a', User: 'u' }]);
+    h.engine.advanceWatermark(T0 + 3 * 3_600_000);
+    h.engine.flush();
+    expect(plain(h.take()).map((a) => [a.rule, a.User])).toEqual([['C15', 'u']]);
+  });
   it('a timespan past 30 days (or one no window can hold) is refused at the timespan; 30 days is accepted', async () => {
     const h = await make();
     expect(MAX_CORRELATION_TIMESPAN_MS).toBe(30 * 86_400_000);

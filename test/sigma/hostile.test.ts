@@ -5,7 +5,7 @@
  * size, or one linear pass over the text), never a fixed wall-clock figure alone.
  */
 import { describe, expect, it } from 'vitest';
-import { loadSigma } from '../../src/sigma/index.js';
+import { loadSigma, MAX_VALUES_PER_FILE } from '../../src/sigma/index.js';
 import { compile, ruleText } from './helpers.js';
 
 function timed<T>(f: () => T): { value: T; ms: number } {
@@ -168,5 +168,32 @@ describe('many keys', () => {
     const dup = loadSigma([{ file: 'k.yml', text: build(3).replace('k2: v', 'k0: v') }]).diagnostics;
     expect(dup.map((d) => [d.code, d.line, d.column])).toEqual([['sigma-yaml', 8, 9]]);
     expect(dup[0].message).toMatch(/'k0' is repeated/);
+  });
+});
+
+describe('values a file stands for after expansion', () => {
+  // '-a0 -b -c -d' has 4 dashes: windash makes 5^4 = 625 variants, base64offset 3 encodings of each,
+  // so each entry stands for 1,875 values, under the 16,384 of one entry. 2,000 such entries (a
+  // 133 KB file) took V8 out of memory after two minutes; 200 took 5 s and 660 MB.
+  const entry = (i: number) => `    - CommandLine|windash|base64offset|contains: '-a${i} -b -c -d'\n`;
+  const doc = (title: string, entries: number) => `title: ${title}\nlogsource:\n    product: test\ndetection:\n  sel:\n${Array.from({ length: entries }, (_, i) => entry(i)).join('')}  condition: sel\n`;
+
+  it(`refuses the field entry that takes a file past ${131_072} values, in the document or across documents`, () => {
+    expect(MAX_VALUES_PER_FILE).toBe(131_072);
+    const started = performance.now();
+    const one = loadSigma([{ file: 'bomb.yml', text: doc('Bomb', 2000) }]);
+    expect(one.rules).toEqual([]);
+    // 69 × 1,875 = 129,375 values; the 70th entry (line 6 + 69) takes it to 131,250.
+    expect(one.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['sigma-limit', 75, 7]]);
+    expect(one.diagnostics[0]!.message).toMatch(/more than 131,072 values/);
+    expect(performance.now() - started).toBeLessThan(20_000);
+
+    // 40 entries (75,000 values) a document: the first loads, the second passes the limit at its
+    // 30th entry (75,000 + 30 × 1,875 = 131,250), and so does every later one at its first.
+    const many = loadSigma([{ file: 'many.yml', text: [doc('A', 40), doc('B', 40), doc('C', 40)].join('---\n') }]);
+    expect(many.rules.map((r) => r.name)).toEqual(['A']);
+    expect(many.diagnostics.map((d) => [d.code, d.line])).toEqual([['sigma-limit', 47 + 6 + 29], ['sigma-limit', 2 * 47 + 6]]);
+    // The budget is the file's: another file loads.
+    expect(loadSigma([{ file: 'a.yml', text: doc('A', 40) }, { file: 'b.yml', text: doc('B', 40) }]).rules).toHaveLength(2);
   });
 });
