@@ -9,6 +9,7 @@
  * | `VIGIL_CORS_ORIGIN` | `*` or comma-separated origins allowed by CORS | no CORS |
  * | `VIGIL_MAX_BODY_BYTES` | largest request body (413 above) | 10 MB |
  * | `VIGIL_ALERT_CAPACITY` | alerts kept per instance for `GET /alerts` | 10 000 |
+ * | `VIGIL_ALERT_RING_BYTES` | bytes of alert JSON kept per instance for `GET /alerts` (the oldest go first) | 64 MiB |
  * | `VIGIL_IDEMPOTENCY_KEYS` | `Idempotency-Key`s remembered per instance (partition); a retry of an older key is applied again | 10 000 |
  * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
  * | `VIGIL_MAX_FUTURE_MS` | event times further ahead of the clock are quarantined (0: off) | 300 000 |
@@ -22,6 +23,7 @@
  * | `VIGIL_WEBHOOK_SECRET` | HMAC-SHA256 key: requests carry `Vigil-Signature` | unsigned |
  * | `VIGIL_WEBHOOK_ATTEMPTS` | requests per alert, the first included | 5 |
  */
+import { DEFAULT_ALERT_RING_BYTES } from './alert-ring.js';
 import type { EngineOptions } from '../engine/engine.js';
 import { BUILTIN_PIPELINES } from '../sigma/builtin-pipelines.js';
 import { DEFAULT_LEDGER_KEYS } from './ingest-ledger.js';
@@ -45,6 +47,8 @@ export interface EdgeConfig {
   http: HttpConfig;
   engine: EngineOptions;
   alertCapacity: number;
+  /** Bytes of alert JSON kept per instance or partition (alert-ring.ts). */
+  alertRingBytes: number;
   /** Idempotency keys remembered per instance or partition (ingest-ledger.ts). */
   ledgerKeys: number;
   partitions: number;
@@ -85,6 +89,7 @@ export function readConfig(env: Env): EdgeConfig {
       ...(text('VIGIL_SIGMA_PIPELINE') ? { sigma: { pipeline: sigmaPipelineName(text('VIGIL_SIGMA_PIPELINE')!) } } : {}),
     },
     alertCapacity: int('VIGIL_ALERT_CAPACITY', 10_000, 1),
+    alertRingBytes: int('VIGIL_ALERT_RING_BYTES', DEFAULT_ALERT_RING_BYTES, 1),
     ledgerKeys: int('VIGIL_IDEMPOTENCY_KEYS', DEFAULT_LEDGER_KEYS, 1),
     partitions: int('VIGIL_PARTITIONS', 1, 1),
     partitionField: text('VIGIL_PARTITION_FIELD') ?? 'sourceAddress',

@@ -4,6 +4,7 @@
  * Object evicted or crashed, a Deno process restarted) resumes with nothing lost and nothing twice.
  * The alert ring travels inside the checkpoint (the engine's `extra`), so cursors survive restarts.
  */
+import { AlertRingBudget, noteAlertSize } from './alert-ring.js';
 import type { Alert } from '../engine/engine.js';
 import type { EngineSurface } from '../runtime/guard/engine-surface.js';
 import { parseRules } from '../lang/parse.js';
@@ -27,6 +28,8 @@ import {
 export interface InstanceOptions {
   /** Alerts kept for `GET /alerts`; older ones are dropped (and counted). Default 10 000. */
   alertCapacity?: number;
+  /** Bytes of alert JSON kept for `GET /alerts` (the oldest go first). Default 64 MiB. */
+  alertRingBytes?: number;
   /** Where checkpoints go; without one the instance keeps its state in memory only. */
   store?: ChunkedCheckpointStore;
   /** Idempotency keys remembered (src/edge/ingest-ledger.ts). Default 10 000. */
@@ -66,6 +69,7 @@ interface InstanceExtra {
 
 export class EngineInstance implements VigilService {
   private readonly capacity: number;
+  private readonly ringBudget: AlertRingBudget;
   private ring: [number, Alert][] = [];
   private nextSeq = 1;
   /** Alerts of a push still under way: they reach the ring only if the push completes. */
@@ -88,11 +92,14 @@ export class EngineInstance implements VigilService {
     private readonly options: InstanceOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.ringBudget = new AlertRingBudget(this.capacity, options.alertRingBytes);
     this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
     this.logs = options.store && { alerts: options.store.log('alerts'), ledger: options.store.log('ledger') };
     engine.onAlert((alert) => {
       // A plain copy: the engine's alerts carry a non-enumerable `fields` view.
-      const copy = JSON.parse(JSON.stringify(alert)) as Alert;
+      const text = JSON.stringify(alert);
+      const copy = JSON.parse(text) as Alert;
+      noteAlertSize(copy, text.length);
       if (this.staged) this.staged.push(copy);
       else this.addToRing([copy]);
     });
@@ -100,7 +107,7 @@ export class EngineInstance implements VigilService {
 
   private addToRing(alerts: Alert[]): void {
     for (const alert of alerts) this.ring.push([this.nextSeq++, alert]);
-    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+    this.ringBudget.trim(this.ring);
   }
 
   /** Wraps an engine, restoring the last checkpoint from the store when there is one. */
@@ -116,11 +123,13 @@ export class EngineInstance implements VigilService {
       if (ring) {
         instance.nextSeq = ring.nextSeq;
         instance.ring = ring.items.slice(-instance.capacity);
+        instance.ringBudget.trim(instance.ring);
       }
       instance.ledger.restore(extra?.ledger);
       if (extra?.logs && instance.logs) {
         const store = options.store!.bytes;
         instance.ring = (await instance.logs.alerts.read<Alert>(store, extra.logs.alerts)).slice(-instance.capacity);
+        instance.ringBudget.trim(instance.ring);
         instance.nextSeq = extra.logs.alerts.next;
         instance.ledger.restoreItems(await instance.logs.ledger.read(store, extra.logs.ledger), extra.logs.ledger.next);
       }

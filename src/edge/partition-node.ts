@@ -19,6 +19,7 @@
  * applied at or above the sender's *floor* (the lowest number the sender still has in its outbox
  * for it: everything below was acknowledged), and skips what it has seen.
  */
+import { AlertRingBudget } from './alert-ring.js';
 import type { RuleLanguage } from '../engine/rule-plan.js';
 import type { Alert, AlertTarget, Engine, EngineOptions, KeyedAlert } from '../engine/engine.js';
 import { Reentry } from '../engine/reentry.js';
@@ -104,6 +105,8 @@ export interface PartitionNodeOptions {
   engine?: EngineOptions;
   /** Alerts kept for `GET /alerts`. Default 10 000. */
   alertCapacity?: number;
+  /** Bytes of alert JSON kept for `GET /alerts` (the oldest go first). Default 64 MiB. */
+  alertRingBytes?: number;
   store?: ChunkedCheckpointStore;
   /**
    * Where IOC lists and tables are stored, once by content (src/edge/shared-data.ts): partitions of
@@ -224,6 +227,7 @@ export class PartitionNode implements PartitionClient {
   /** Where the ring and the ledger are stored, beside the checkpoint (with a store): only what changed is written. */
   private readonly logs: { alerts: SegmentedLog; ledger: SegmentedLog } | undefined;
   private readonly capacity: number;
+  private readonly ringBudget: AlertRingBudget;
   private readonly maxDepth: number;
   private index: number | undefined;
 
@@ -232,6 +236,7 @@ export class PartitionNode implements PartitionClient {
     private readonly options: PartitionNodeOptions,
   ) {
     this.capacity = Math.max(1, options.alertCapacity ?? 10_000);
+    this.ringBudget = new AlertRingBudget(this.capacity, options.alertRingBytes);
     this.ledger = new IngestLedger(options.ledgerKeys ?? DEFAULT_LEDGER_KEYS);
     this.logs = options.store && { alerts: options.store.log('alerts'), ledger: options.store.log('ledger') };
     this.maxDepth = options.engine?.maxReentryDepth ?? DEFAULT_MAX_REENTRY_DEPTH;
@@ -809,7 +814,7 @@ export class PartitionNode implements PartitionClient {
   private onAlert(alert: Alert): void {
     const seq = this.nextSeq++;
     this.ring.push([seq, alert]);
-    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+    this.ringBudget.trim(this.ring);
     const owed = this.remote.get(alert);
     if (!owed) return;
     this.remote.delete(alert);
@@ -977,6 +982,7 @@ export class PartitionNode implements PartitionClient {
     const bytesStore = this.options.store!.bytes;
     const items = document.ring.log ? await this.logs!.alerts.read<Alert>(bytesStore, document.ring.log) : (document.ring.items ?? []);
     this.ring = items.slice(-this.capacity);
+    this.ringBudget.trim(this.ring);
     this.outbox = document.outbox;
     this.applied = new Map(document.applied);
     if (document.ledgerLog) this.ledger.restoreItems(await this.logs!.ledger.read(bytesStore, document.ledgerLog), document.ledgerLog.next);
@@ -1002,10 +1008,12 @@ export class PartitionNode implements PartitionClient {
     base.restore(bytes);
     if (extra.logs) {
       this.ring = (await this.logs!.alerts.read<Alert>(this.options.store!.bytes, extra.logs.alerts)).slice(-this.capacity);
+      this.ringBudget.trim(this.ring);
       this.nextSeq = extra.logs.alerts.next;
     } else if (extra.alerts) {
       this.nextSeq = extra.alerts.nextSeq;
       this.ring = (extra.alerts.items ?? []).slice(-this.capacity);
+      this.ringBudget.trim(this.ring);
     }
     for (const info of base.rules()) {
       const ast = parseRules(info.text, info.name).rules[0];

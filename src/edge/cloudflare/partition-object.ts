@@ -174,6 +174,7 @@ export class VigilPartition {
         partitionField: this.config.partitionField,
         engine: this.config.engine,
         alertCapacity: this.config.alertCapacity,
+        alertRingBytes: this.config.alertRingBytes,
         ledgerKeys: this.config.ledgerKeys,
         store,
         blobs: new SharedBlobStore(new WithLocalFallback(new BlobObjectByteStore(objectFetch(BLOB_OBJECT_NAME)), own), CHUNK_BYTES, new BlobObjectHolds(objectFetch(BLOB_OBJECT_NAME))),

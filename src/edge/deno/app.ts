@@ -71,6 +71,7 @@ export async function createDenoHandler(options: DenoAppOptions = {}): Promise<H
   const kv = await Deno.openKv(env.VIGIL_KV_PATH || undefined);
   const vigil = await EngineInstance.open(engine, {
     alertCapacity: config.alertCapacity,
+    alertRingBytes: config.alertRingBytes,
     ledgerKeys: config.ledgerKeys,
     store: new ChunkedCheckpointStore(new DenoKvByteStore(kv), CHUNK_BYTES),
   });

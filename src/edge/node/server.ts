@@ -72,7 +72,7 @@ export async function createNodeHandler(options: NodeServerOptions = {}): Promis
   const guard = options.guard ?? guardOptionsFromEnv(options.env ?? {});
   const engine = guard ? await GuardedEngine.create(engineOptions, guard) : await createNodeEngine(engineOptions);
   const store = options.stateDir ? new ChunkedCheckpointStore(new DirectoryByteStore(options.stateDir), 4 * 1024 * 1024) : undefined;
-  const instance = await EngineInstance.open(engine, { alertCapacity: config.alertCapacity, ledgerKeys: config.ledgerKeys, store });
+  const instance = await EngineInstance.open(engine, { alertCapacity: config.alertCapacity, alertRingBytes: config.alertRingBytes, ledgerKeys: config.ledgerKeys, store });
   const webhooks = config.webhook ? new WebhookingService(instance, config.webhook) : undefined;
   return { instance, webhooks, handler: createHttpHandler(webhooks ?? instance, config.http) };
 }
