@@ -156,6 +156,8 @@ export class TimeIndex {
       const started = wm.clock.takeStart();
       if (started?.outliers.length) {
         const outliers = started.outliers.reduce((n, o) => n + o.events, 0);
+        // Counted as quarantined: their times moved no event time (they did enter their windows).
+        this.ctx.quarantined(outliers);
         this.ctx.report({
           code: 'vigil.future',
           message: `event time in '${wm.field}' started at ${started.time}, where ${this.ctx.options.jumpConfirmations} events agreed; ${outliers} earlier event${outliers === 1 ? '' : 's'} at other times (${started.outliers

@@ -47,6 +47,7 @@ describe('a clock starts where its first events agree', () => {
       expect(forged.late, `batch ${batch}`).toBe(0);
       expect(honestAlerts(forged.alerts)).toEqual(oracle.alerts);
       expect(forged.h.diagnostics).toContainEqual(expect.objectContaining({ code: 'vigil.future', reason: 'start', eventTime: T0 }));
+      expect(forged.h.engine.metrics().quarantined).toBe(1);
     }
   });
 
