@@ -87,7 +87,23 @@ export async function createDenoHandler(options: DenoAppOptions = {}): Promise<H
   }, config.tickMs);
   // The server keeps the process alive, not the timer: `deno serve` shuts down on SIGTERM.
   Deno.unrefTimer(timer as unknown as number);
-  return createHttpHandler(webhooks ?? vigil, config.http);
+  return withHostChecked(createHttpHandler(webhooks ?? vigil, config.http));
+}
+
+/**
+ * Deno builds request.url as `http://${Host}${path}`: a Host like `x/metrics#` would turn
+ * `GET /events` into GET /metrics (past a proxy that admits only /events). A Host that is not a host
+ * (RFC 3986 reg-name or IP literal, optional port) is refused; any other leaves the request line's
+ * path as the URL's.
+ */
+function withHostChecked(handler: Handler): Handler {
+  return (request) => {
+    const host = request.headers.get('host');
+    if (host !== null && !HOST.test(host)) {
+      return Promise.resolve(Response.json({ error: { code: 'bad-request-target', message: `the Host header "${host.slice(0, 100)}" is not a host name` } }, { status: 400 }));
+    }
+    return handler(request);
+  };
 }
 
 /**
@@ -112,3 +128,6 @@ export function createDenoApp(options: DenoAppOptions = {}): { fetch(request: Re
     },
   };
 }
+
+/** A Host header's value: a registered name or an IP literal, and an optional port. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d{0,5})?$/;
