@@ -6,22 +6,12 @@
  * and an ordinary one still reaches the route of the request line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendRaw } from './raw-http.js';
 import { buildEdge, startDeno, TOKEN, type RunningServer } from '../conformance/runtimes.js';
 
-function send(port: number, head: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.on('error', reject);
-    socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
-    socket.write(`${head}\r\nConnection: close\r\n\r\n`);
-  });
-}
 
 describe('Deno: the Host header does not pick the route', () => {
   let server: RunningServer | undefined;
@@ -42,17 +32,17 @@ describe('Deno: the Host header does not pick the route', () => {
   it('refuses a Host that is not a host, and serves the request line path for one that is', async () => {
     const port = Number(new URL(server!.url).port);
     for (const host of ['x/metrics#', 'x/alerts?', 'a b', 'u@h', '[zz']) {
-      const answer = await send(port, `GET /events HTTP/1.1\r\nHost: ${host}`);
+      const answer = await sendRaw(port, `GET /events HTTP/1.1\r\nHost: ${host}`);
       // Refused by Deno itself (400) or by Vigil (400 bad-request-target); never GET /metrics or /alerts.
       expect(answer.status, host).toBe(400);
       expect(answer.body, host).not.toContain('eventsIn');
     }
     for (const host of ['vigil.example', 'localhost:8000', '127.0.0.1', '[::1]:8080']) {
-      const answer = await send(port, `GET /health HTTP/1.1\r\nHost: ${host}`);
+      const answer = await sendRaw(port, `GET /health HTTP/1.1\r\nHost: ${host}`);
       expect(answer.status, host).toBe(200);
       expect(answer.body, host).toContain('"ok":true');
     }
     // The route of the request line: GET /events is not a route (405), whatever an ordinary Host says.
-    expect((await send(port, 'GET /events HTTP/1.1\r\nHost: vigil.example')).status).toBe(405);
+    expect((await sendRaw(port, 'GET /events HTTP/1.1\r\nHost: vigil.example')).status).toBe(405);
   }, 60_000);
 });

@@ -2,8 +2,8 @@
  * Hostile requests to the HTTP API (a red-team of src/edge): each case is an attack that once
  * hung, lost accepted data or answered 500, and what the API does now.
  */
-import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sendRaw } from './raw-http.js';
 import { ChunkedCheckpointStore, MemoryByteStore, SharedBlobStore } from '../../src/edge/checkpoint-store.js';
 import { readConfig } from '../../src/edge/config.js';
 import { createHttpHandler, type Handler } from '../../src/edge/http.js';
@@ -152,34 +152,22 @@ describe('concurrent changes to one list or table', () => {
 });
 
 describe('the Node server reads the path from the request line only', () => {
-  /** Sends raw HTTP/1.1 (fetch would not send these Host headers) and gives the status and the raw (maybe chunked) body. */
-  function send(port: number, head: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-      socket.on('error', reject);
-      socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
-      socket.write(`${head}\r\nConnection: close\r\n\r\n`);
-    });
-  }
-
   it('does not let the Host header pick the route, nor answer 500 to a malformed one', async () => {
     // The URL was `http://${Host}${path}`: `Host: x/metrics#` turned `GET /events` into GET /metrics,
     // past a proxy that lets only /events through; `Host: a b` was a 500.
     const server = await startNodeServer({ env: { VIGIL_TOKEN: TOKEN }, guard: false });
     disposers.push(() => server.close());
     const port = Number(new URL(server.url).port);
-    expect((await send(port, 'GET /events HTTP/1.1\r\nHost: x/metrics#')).status).toBe(405);
-    expect((await send(port, 'GET /nothing HTTP/1.1\r\nHost: x/alerts?')).status).toBe(404);
+    expect((await sendRaw(port, 'GET /events HTTP/1.1\r\nHost: x/metrics#')).status).toBe(405);
+    expect((await sendRaw(port, 'GET /nothing HTTP/1.1\r\nHost: x/alerts?')).status).toBe(404);
     for (const host of ['a b', '[zz', 'a:99999']) {
-      const answer = await send(port, `GET /health HTTP/1.1\r\nHost: ${host}`);
+      const answer = await sendRaw(port, `GET /health HTTP/1.1\r\nHost: ${host}`);
       expect(answer.status, host).toBe(200);
       expect(answer.body, host).toContain('{"ok":true}');
     }
     // The absolute form (RFC 9112 §3.2.2) names the path after its authority.
-    expect((await send(port, 'GET http://vigil.example/health HTTP/1.1\r\nHost: vigil.example')).status).toBe(200);
-    const asterisk = await send(port, 'OPTIONS * HTTP/1.1\r\nHost: x');
+    expect((await sendRaw(port, 'GET http://vigil.example/health HTTP/1.1\r\nHost: vigil.example')).status).toBe(200);
+    const asterisk = await sendRaw(port, 'OPTIONS * HTTP/1.1\r\nHost: x');
     expect(asterisk.status).toBe(400);
     expect(asterisk.body).toContain('"code":"bad-request-target"');
   });
