@@ -95,7 +95,7 @@ export function createHttpApp(service: VigilService, config: HttpConfig, options
   };
   const author = (c: Context) => c.req.header('vigil-author') ?? 'api';
 
-  app.onError((error) => errorResponse(error));
+  app.onError((error, c) => errorResponse(error, c.req.raw));
   app.notFound((c) => errorResponse(new HttpError(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
 
   // CORS headers go only to the configured origins; anyone else's preflight gets an empty 204,
@@ -343,12 +343,25 @@ function allowedOrigin(request: Request, config: HttpConfig): string | undefined
   return origin && config.corsOrigins.includes(origin) ? origin : undefined;
 }
 
-function errorResponse(error: unknown): Response {
+function errorResponse(error: unknown, request?: Request): Response {
   if (error instanceof HttpError) {
     const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil"' } : {};
     return json(error.status, { error: { code: error.code, message: error.message, ...error.details } }, headers);
   }
-  return json(500, { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } });
+  return internalError(error, request);
+}
+
+/**
+ * A 500 that tells the client only an incident id: an unexpected error's message can carry what a
+ * client must not see (a file path, a secret-bearing URL, a rule's or another tenant's data). The
+ * message and stack go to the server's log under the same id (console.error: the terminal, `wrangler
+ * tail`, the Deno Deploy log), where the operator finds it.
+ */
+export function internalError(error: unknown, request?: Request): Response {
+  const incident = crypto.randomUUID();
+  const where = request ? ` on ${request.method} ${new URL(request.url).pathname}` : '';
+  console.error(`vigil: internal error ${incident}${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return json(500, { error: { code: 'internal', message: `internal error; the server's log has the details under incident ${incident}`, incident } });
 }
 
 /**

@@ -4,7 +4,7 @@
  * other partitions reach these routes (a Durable Object has no public address); every request says
  * which partition it is for in `Vigil-Partition`, since an object does not know its own name.
  */
-import type { Handler } from './http.js';
+import { internalError, type Handler } from './http.js';
 import type { ForwardMessage, PartitionClient, PartitionNode, RoutedBatch, RoutedIngestResult } from './partition-node.js';
 import { RemoteService, type Fetch } from './remote-service.js';
 import type { Feed, RoutingDescription } from './routing.js';
@@ -90,9 +90,9 @@ export function createPartitionHandler(node: PartitionNode, api: Handler): Handl
       }
       throw new HttpError(404, 'not-found', `no route ${route}`);
     } catch (error) {
-      const status = error instanceof HttpError ? error.status : 500;
-      const code = error instanceof HttpError ? error.code : 'internal';
-      return json({ error: { code, message: error instanceof Error ? error.message : String(error) } }, status);
+      // Not an HttpError: a generic 500, since the front relays the answer to the client as it is.
+      if (!(error instanceof HttpError)) return internalError(error, request);
+      return json({ error: { code: error.code, message: error.message, ...error.details } }, error.status);
     }
   };
 }

@@ -14,7 +14,7 @@ import { GuardedEngine } from '../../runtime/guard/guarded-engine.js';
 import type { Clock } from '../../engine/event-time.js';
 import { ChunkedCheckpointStore, type ByteStore } from '../checkpoint-store.js';
 import { readConfig, type Env } from '../config.js';
-import { createHttpHandler, type Handler } from '../http.js';
+import { createHttpHandler, internalError, type Handler } from '../http.js';
 import { WebhookingService } from '../webhooks.js';
 import { EngineInstance } from '../instance.js';
 
@@ -133,7 +133,10 @@ async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   } catch (error) {
-    res.writeHead(500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));
+    const response = internalError(error);
+    // Failed while the answer was being written: its status is out, so only cutting it short is left.
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
   }
 }
