@@ -45,6 +45,10 @@ export interface CollectSpec {
   maxFutureMs?: number;
   /** Quarantine flows dated this far ahead of their exporter (default 1 h). */
   maxJumpMs?: number;
+  /** Events one rule's windows may hold (engine option maxHeldEvents; default 1 000 000). */
+  maxHeldEvents?: number;
+  /** Keys one rule's state machine or SUPPRESS may hold (engine option maxStateKeys; default 1 000 000). */
+  maxStateKeys?: number;
   /** Print the decoder's counters and the engine's metrics on stderr at the end. */
   metrics?: boolean;
   /** Called once the socket is bound, with the address actually bound (tests bind port 0). */
@@ -94,6 +98,7 @@ export const MAX_EXPORTER_SESSIONS = 4096;
 export const COLLECT_USAGE = `  vigil collect --udp <host:port> --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--out <file>] [--metrics]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
+            [--max-held-events <n>] [--max-state-keys <n>]
             [--receive-buffer <bytes>] [--receive-queue <bytes>] [--max-templates <n>] [--max-templates-per-exporter <n>]
             [--duration <ms>] [--max-packets <n>] [--no-guard] [--threads <n>]
             ${WEBHOOK_USAGE_LINES}
@@ -194,6 +199,8 @@ export async function runCollect(spec: CollectSpec, io: CliIO): Promise<number> 
     watermarkBy: spec.watermarkBy,
     maxFutureMs: spec.maxFutureMs ?? DEFAULT_COLLECT_MAX_FUTURE_MS,
     maxJumpMs: spec.maxJumpMs,
+    maxHeldEvents: spec.maxHeldEvents,
+    maxStateKeys: spec.maxStateKeys,
   };
   const threads = spec.threads ?? 1;
   // The other threads' engines start while this one loads the rules (closed again if the rules cannot be shared).

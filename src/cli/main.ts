@@ -24,6 +24,7 @@ export async function usageText(): Promise<string> {
   vigil run --rules <file|dir> [--rules …] [--ioc name=path]… [--table name=path]… [--model name=path]…
             [--out-of-order <ms>] [--lateness <ms>] [--sandbox-only] [--out <file>]
             [--watermark-by <field>] [--max-future <ms>] [--max-jump <ms>]
+            [--max-held-events <n>] [--max-state-keys <n>]
             [--metrics] [--checkpoint <file> [--checkpoint-every <lines>]] [--resume <file>]
             [--format auto|jsonl|goflow2|cef] [--output-format jsonl|cef] [--no-guard] [--threads <n>]
             [--sigma-pipeline evtx-json|ecs|flat|<pipeline.yml>]
@@ -40,6 +41,9 @@ export async function usageText(): Promise<string> {
       Event time: the input is one source, or one per value of --watermark-by <field>. An event
       more than --max-jump (default 3600000 ms) ahead of its source, or --max-future (default off)
       ahead of the clock, is quarantined: simple rules see it, windows do not, vigil.future says so.
+      Per rule, --max-held-events (default 1000000) bounds the events its windows hold and
+      --max-state-keys (default 1000000) the keys its state machine or SUPPRESS holds; past them new
+      ones are shed (stats.shed), vigil.state-limit says so, and other rules are not affected.
       --format goflow2 reads goflow2 JSON records (v1 or v2) as the flow events NetFlow gives;
       --format cef reads CEF lines (an optional syslog prefix before CEF:), extension keys under
       their full names (src → sourceAddress); by default (auto) the first line that holds a JSON
@@ -83,6 +87,8 @@ const runOptions = {
   'watermark-by': { type: 'string' },
   'max-future': { type: 'string' },
   'max-jump': { type: 'string' },
+  'max-held-events': { type: 'string' },
+  'max-state-keys': { type: 'string' },
   lateness: { type: 'string' },
   'sandbox-only': { type: 'boolean' },
   out: { type: 'string' },
@@ -109,6 +115,8 @@ const collectOptions = {
   'watermark-by': { type: 'string' },
   'max-future': { type: 'string' },
   'max-jump': { type: 'string' },
+  'max-held-events': { type: 'string' },
+  'max-state-keys': { type: 'string' },
   lateness: { type: 'string' },
   out: { type: 'string' },
   metrics: { type: 'boolean' },
@@ -175,6 +183,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             watermarkBy: values['watermark-by'],
             maxFutureMs: optionalMs(values['max-future'], '--max-future'),
             maxJumpMs: optionalMs(values['max-jump'], '--max-jump'),
+            maxHeldEvents: optionalCount(values['max-held-events'], '--max-held-events'),
+            maxStateKeys: optionalCount(values['max-state-keys'], '--max-state-keys'),
             sandboxOnly: values['sandbox-only'] ?? false,
             out: values.out,
             metrics: values.metrics ?? false,
@@ -217,6 +227,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             watermarkBy: values['watermark-by'],
             maxFutureMs: optionalMs(values['max-future'], '--max-future'),
             maxJumpMs: optionalMs(values['max-jump'], '--max-jump'),
+            maxHeldEvents: optionalCount(values['max-held-events'], '--max-held-events'),
+            maxStateKeys: optionalCount(values['max-state-keys'], '--max-state-keys'),
             metrics: values.metrics ?? false,
             durationMs: optionalMs(values.duration, '--duration'),
             maxPackets: optionalCount(values['max-packets'], '--max-packets'),

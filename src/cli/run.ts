@@ -35,6 +35,10 @@ export interface RunSpec {
   maxFutureMs?: number;
   /** Quarantine event times this far ahead of their source (default 1 h). */
   maxJumpMs?: number;
+  /** Events one rule's windows may hold (engine option maxHeldEvents; default 1 000 000). */
+  maxHeldEvents?: number;
+  /** Keys one rule's state machine or SUPPRESS may hold (engine option maxStateKeys; default 1 000 000). */
+  maxStateKeys?: number;
   sandboxOnly: boolean;
   out?: string;
   metrics: boolean;
@@ -107,6 +111,8 @@ export async function runRun(spec: RunSpec, io: CliIO): Promise<number> {
     watermarkBy: spec.watermarkBy,
     maxFutureMs: spec.maxFutureMs,
     maxJumpMs: spec.maxJumpMs,
+    maxHeldEvents: spec.maxHeldEvents,
+    maxStateKeys: spec.maxStateKeys,
   };
   // The thread pool and what it needs (the rule parser, to tell whether the rules can share the
   // input) are loaded only when more than one thread may run: a one-thread run starts without them.

@@ -16,7 +16,7 @@
  * | `quarantined` | events too far ahead of the clock or their source (vigil.future) |
  * | `deactivations` | rule deactivations (on partitions, one per partition engine that deactivated the rule) |
  * | `reentries` | alerts fed back to rules on alerts (`SOURCES rule = …`) |
- * | `rules` | per rule: routed, matched, alerts, late, errors, suppressed (summed over partitions) and state (`deactivated` if any partition deactivated it) |
+ * | `rules` | per rule: routed, matched, alerts, late, errors, suppressed, shed (summed over partitions) and state (`deactivated` if any partition deactivated it) |
  * | `alertRing` | alerts kept for `GET /alerts`: capacity and size (summed over partitions) |
  *
  * Per partition, besides the same counters: `partition` (its number), `deliveries` (events handed
@@ -68,6 +68,7 @@ export function mergeRules(sets: readonly Record<string, RuleMetrics>[]): Record
             late: seen.late + stats.late,
             errors: seen.errors + stats.errors,
             suppressed: seen.suppressed + stats.suppressed,
+            shed: seen.shed + stats.shed,
             state: seen.state === 'deactivated' || stats.state === 'deactivated' ? 'deactivated' : seen.state,
           }
         : { ...stats };
@@ -107,7 +108,7 @@ const HELP: Record<CounterName | 'eventsPerSecond', [string, 'counter' | 'gauge'
   eventsPerSecond: ['vigil_events_per_second', 'gauge', 'Events accepted per second over the last complete seconds.'],
 };
 
-const RULE_COUNTERS = ['routed', 'matched', 'alerts', 'late', 'errors', 'suppressed'] as const;
+const RULE_COUNTERS = ['routed', 'matched', 'alerts', 'late', 'errors', 'suppressed', 'shed'] as const;
 
 /** A label value as the format wants it: backslash, double quote and line feed escaped. */
 function label(value: string): string {

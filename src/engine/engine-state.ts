@@ -153,7 +153,7 @@ function fromV1(v1: EngineStateV1): EngineStateV2 {
       order: r.order,
       status: r.state,
       deactivation: r.deactivation,
-      stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0, ...r.stats },
+      stats: { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0, shed: 0, ...r.stats },
       windows: windows.get(r.name),
       machineBlob: machines.get(r.name),
       suppression: suppressions.get(r.name),

@@ -10,6 +10,7 @@ import type { ResolvedOptions } from './options.js';
 import type { BatchOutcome, FunctionPhase } from './ports.js';
 import type { LiveRule } from './registry.js';
 import type { FunctionRunner } from './rule-plan.js';
+import { shedOne, stateLimitMessage } from './rule-state.js';
 import type { StateMachineViolation } from './state-machine.js';
 import type { Alert, RuleActivity, RuntimeDiagnostic } from './types.js';
 import type { FiredWindow } from './window.js';
@@ -201,10 +202,14 @@ export class Firing {
       time = parseEventTime(plan.timeReader(event));
     }
     const count = typeof alert.count === 'number' && Number.isFinite(alert.count) ? alert.count : (item.window?.events.length ?? 1);
-    const verdict = rule.state.suppressor!.admit(key, time ?? this.ctx.clock(), count);
+    const maxKeys = this.ctx.options.maxStateKeys;
+    const verdict = rule.state.suppressor!.admit(key, time ?? this.ctx.clock(), count, maxKeys);
     if (!verdict.raise) {
       rule.state.stats.suppressed++;
       return false;
+    }
+    if (verdict.untracked) {
+      if (shedOne(rule.state)) this.ctx.report({ code: 'vigil.state-limit', rule: rule.name, message: stateLimitMessage('SUPPRESS', maxKeys, 'maxStateKeys'), limit: maxKeys });
     }
     if (verdict.note) alert.suppression = verdict.note;
     return true;

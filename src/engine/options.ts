@@ -46,6 +46,21 @@ export interface EngineOptions {
   watermarkBy?: string;
   /** How long after a window fires late events still update it (re-firing it). Default 0. */
   allowedLatenessMs?: number;
+  /**
+   * Events one rule's windows may hold (an event counts once however many sliding windows it is
+   * in). Input chooses how many events match and how long they stay, so without a bound one rule fed
+   * a flood could take the whole process's memory and every rule with it. Past the bound the rule
+   * keeps no new event until panes expire; each one not kept is counted (`stats.shed`) and the
+   * rule's reaching the bound reported (`vigil.state-limit`). Default 1 000 000.
+   */
+  maxHeldEvents?: number;
+  /**
+   * Keys one rule's STATE MACHINE, and separately its SUPPRESS periods, may hold: keys come from
+   * input (a spoofed address per event), and a machine without TIMEOUT keeps a key forever. Past the
+   * bound a new key's event does not step the machine, and a new key's alert is raised without
+   * opening a period; counted and reported as for maxHeldEvents. Default 1 000 000.
+   */
+  maxStateKeys?: number;
   /** Limits for rule functions that run in the sandbox. */
   sandbox?: Partial<SandboxLimits>;
   /** Per-rule sandbox limits, by rule name, over `sandbox` field by field. */
@@ -107,6 +122,8 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     sourceIdleMs: options.sourceIdleMs ?? 60_000,
     maxSources: options.maxSources ?? 10_000,
     allowedLatenessMs: options.allowedLatenessMs ?? 0,
+    maxHeldEvents: options.maxHeldEvents ?? 1_000_000,
+    maxStateKeys: options.maxStateKeys ?? 1_000_000,
     sandboxOnly: options.sandboxOnly ?? false,
     maxReentryDepth: options.maxReentryDepth ?? 8,
     reentryBudget: options.reentryBudget ?? 10_000,
@@ -123,6 +140,9 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   }
   if (!(resolved.maxFutureMs >= 0) || !(resolved.maxJumpMs >= 0) || !(resolved.sourceIdleMs >= 0) || !(resolved.jumpConfirmations >= 1) || !(resolved.maxSources >= 1)) {
     throw new RangeError('maxFutureMs, maxJumpMs and sourceIdleMs must not be negative, jumpConfirmations and maxSources at least 1');
+  }
+  if (!(resolved.maxHeldEvents >= 1) || !(resolved.maxStateKeys >= 1)) {
+    throw new RangeError('maxHeldEvents and maxStateKeys must be at least 1');
   }
   return resolved;
 }

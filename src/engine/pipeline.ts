@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import type { FunctionPhase } from './ports.js';
 import type { LiveRule, RuleRegistry } from './registry.js';
 import { ALERT_FIELD } from './rule-plan.js';
+import { shedOne, stateLimitMessage } from './rule-state.js';
 import { wholeEvent } from './whole-event.js';
 import type { MachineTransition } from './state-machine.js';
 import type { ReleasedEvent, TimeIndex } from './time-index.js';
@@ -143,8 +144,11 @@ export class Pipeline {
       if (at === undefined) return this.reportBadTime(rule, agg.timeField!, agg.timeReader!(event));
       const key = agg.keyReaders.map((read) => read(event) ?? null);
       const windows = rule.state.windows!;
-      const outcome = windows.insert(at, groupKeyText(key), key, event);
-      if (outcome.late) {
+      const maxHeld = this.ctx.options.maxHeldEvents;
+      const outcome = windows.insert(at, groupKeyText(key), key, event, maxHeld);
+      if (outcome.shed) {
+        if (shedOne(rule.state)) this.ctx.report({ code: 'vigil.state-limit', rule: rule.name, message: stateLimitMessage('windows', maxHeld, 'maxHeldEvents'), limit: maxHeld });
+      } else if (outcome.late) {
         rule.state.stats.late++;
         this.ctx.lateEvent();
         this.ctx.report({
@@ -155,6 +159,7 @@ export class Pipeline {
           watermark: windows.currentWatermark,
         });
       } else {
+        rule.state.shedding = false;
         for (const window of outcome.refired) fired(rule, window);
       }
     };
@@ -233,7 +238,12 @@ export class Pipeline {
   /** One crossing per rule: the batch's events go through the rule's machine in order. */
   private stepMachine(rule: LiveRule, items: MachineBatch, work: Work): void {
     const plan = rule.plan.stateMachine!;
-    const { violations, missingType } = plan.machine.step(rule.state.machine!, items.events, items.times, this.ctx.transitions(), rule.name);
+    const maxKeys = this.ctx.options.maxStateKeys;
+    const { violations, missingType, shed } = plan.machine.step(rule.state.machine!, items.events, items.times, this.ctx.transitions(), rule.name, maxKeys);
+    if (shed.length === 0) rule.state.shedding = false;
+    for (let k = 0; k < shed.length; k++) {
+      if (shedOne(rule.state)) this.ctx.report({ code: 'vigil.state-limit', rule: rule.name, message: stateLimitMessage('state machine', maxKeys, 'maxStateKeys'), limit: maxKeys });
+    }
     for (const i of missingType) {
       rule.state.stats.errors++;
       this.ctx.report({ code: 'vigil.field', rule: rule.name, message: `event has no value in field '${plan.machine.spec.on.field}' to move the state machine`, event: items.events[i] });

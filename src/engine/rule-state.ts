@@ -21,6 +21,8 @@ export interface RuleStats {
   errors: number;
   /** Alerts held back by SUPPRESS. */
   suppressed: number;
+  /** Events and keys not kept because the rule's state was at its bound (maxHeldEvents, maxStateKeys). */
+  shed: number;
 }
 
 export interface RuleState {
@@ -34,6 +36,8 @@ export interface RuleState {
   machine?: MachineKeys;
   /** A SUPPRESS rule's periods. */
   suppressor?: Suppressor;
+  /** True from the first event or key shed until the rule keeps one again: one report per episode. */
+  shedding?: boolean;
 }
 
 /** What state needs from the runtime: where its WebAssembly parts live. */
@@ -43,7 +47,24 @@ export interface StateContext {
 }
 
 export function emptyStats(): RuleStats {
-  return { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0 };
+  return { routed: 0, matched: 0, alerts: 0, late: 0, errors: 0, suppressed: 0, shed: 0 };
+}
+
+/**
+ * Counts one event or key the rule did not keep because a part of its state was at its bound;
+ * true when this starts an episode (the caller reports it), false while one goes on.
+ */
+export function shedOne(state: RuleState): boolean {
+  state.stats.shed++;
+  if (state.shedding) return false;
+  return (state.shedding = true);
+}
+
+/** The `vigil.state-limit` report for a rule starting to shed: what is full, and the bound. */
+export function stateLimitMessage(part: 'windows' | 'state machine' | 'SUPPRESS', limit: number, option: 'maxHeldEvents' | 'maxStateKeys'): string {
+  const what = part === 'windows' ? `its windows hold ${limit} events` : `its ${part} holds ${limit} keys`;
+  const kept = part === 'windows' ? 'new events are not kept until panes expire' : part === 'SUPPRESS' ? "new keys' alerts are raised without a period" : "new keys' events do not step the machine";
+  return `the rule's state is at its bound: ${what} (${option}); ${kept}, each counted in stats.shed`;
 }
 
 /** The state of a rule that has seen nothing yet. */

@@ -45,6 +45,8 @@ export interface StepResult {
   violations: Map<number, StateMachineViolation>;
   /** Inputs without a usable ON field (reported, not stepped). */
   missingType: number[];
+  /** Inputs of new keys not stepped because the machine held `maxKeys` keys. */
+  shed: number[];
 }
 
 /**
@@ -134,9 +136,10 @@ export class StateMachine {
    * event's transition is told to it, in order (read back from the table's outcomes, so what the
    * debugger sees is what the engine did).
    */
-  step(keys: MachineKeys, events: readonly EventRecord[], eventTimes: readonly number[], observe?: (transition: MachineTransition) => void, rule = ''): StepResult {
+  step(keys: MachineKeys, events: readonly EventRecord[], eventTimes: readonly number[], observe?: (transition: MachineTransition) => void, rule = '', maxKeys = Infinity): StepResult {
     const violations = new Map<number, StateMachineViolation>();
     const missingType: number[] = [];
+    const shed: number[] = [];
     const n = events.length;
     const stepped = new Int32Array(n);
     const keyTexts: string[] = [];
@@ -158,7 +161,9 @@ export class StateMachine {
       times[count] = eventTimes[i];
       count++;
     }
-    if (!count) return { violations, missingType };
+    // Only a batch that could take the table past its bound pays for looking its keys up.
+    if (keys.table.size + count > maxKeys) count = this.keepRoomFor(keys, maxKeys, count, stepped, keyTexts, types, times, shed);
+    if (!count) return { violations, missingType, shed };
     const outcomes = keys.table.stepMany(this.program, keyTexts, types.subarray(0, count), times.subarray(0, count), this.timeoutMs === undefined ? {} : { ttlMs: this.timeoutMs });
     if (observe) {
       for (let k = 0; k < count; k++) {
@@ -188,7 +193,36 @@ export class StateMachine {
       });
     }
     this.sweep(keys, times[count - 1]);
-    return { violations, missingType };
+    return { violations, missingType, shed };
+  }
+
+  /**
+   * Drops, in place, the inputs of keys the table does not hold once `maxKeys` keys are held or
+   * admitted (their input indices go to `shed`); returns how many inputs are left. Keys the table
+   * holds always step, so a flood of new keys cannot take a machine away from the keys it follows.
+   */
+  private keepRoomFor(keys: MachineKeys, maxKeys: number, count: number, stepped: Int32Array, keyTexts: string[], types: Uint16Array, times: Float64Array, shed: number[]): number {
+    let room = maxKeys - keys.table.size;
+    const admitted = new Set<string>();
+    let kept = 0;
+    for (let k = 0; k < count; k++) {
+      const text = keyTexts[k];
+      if (!admitted.has(text) && keys.table.get(text) < 0) {
+        if (room <= 0) {
+          shed.push(stepped[k]);
+          continue;
+        }
+        room--;
+        admitted.add(text);
+      }
+      stepped[kept] = stepped[k];
+      keyTexts[kept] = text;
+      types[kept] = types[k];
+      times[kept] = times[k];
+      kept++;
+    }
+    keyTexts.length = kept;
+    return kept;
   }
 
   /** Keys per state, for the debugger and metrics. */

@@ -22,7 +22,8 @@ export interface SuppressionEntry {
 
 /** What `admit` decides for one alert. */
 export type SuppressionVerdict =
-  | { raise: true; note?: SuppressionNote }
+  /** `untracked`: a new key raised without opening a period, `maxKeys` periods running already. */
+  | { raise: true; note?: SuppressionNote; untracked?: boolean }
   | { raise: false };
 
 /** Added to an alert raised again inside its period. */
@@ -36,6 +37,8 @@ export interface SuppressionNote {
   until: number;
 }
 
+const UNTRACKED: SuppressionVerdict = Object.freeze({ raise: true, untracked: true });
+
 export class Suppressor {
   private readonly entries = new Map<string, SuppressionEntry>();
   /** The latest time seen; entries whose period ended before it are swept now and then. */
@@ -44,12 +47,14 @@ export class Suppressor {
 
   constructor(readonly periodMs: number) {}
 
-  admit(keyValues: readonly unknown[], time: number, count: number): SuppressionVerdict {
+  admit(keyValues: readonly unknown[], time: number, count: number, maxKeys = Infinity): SuppressionVerdict {
     const key = groupKeyText(keyValues);
     if (time > this.latest) this.latest = time;
     this.sweep();
     const entry = this.entries.get(key);
     if (!entry || time >= entry.until) {
+      // Raised, not held back: a bound that held new keys' alerts back would let a flood of keys hide a detection.
+      if (!entry && this.entries.size >= maxKeys && (this.sweep(true), this.entries.size >= maxKeys)) return UNTRACKED;
       this.entries.set(key, { until: time + this.periodMs, count, held: 0 });
       return { raise: true };
     }
@@ -75,9 +80,9 @@ export class Suppressor {
     }
   }
 
-  /** Forgets keys whose period is over, at most once per period, so the map stays as small as the live keys. */
-  private sweep(): void {
-    if (this.latest - this.sweptAt < this.periodMs) return;
+  /** Forgets keys whose period is over, at most once per period (or now, when `now`), so the map stays as small as the live keys. */
+  private sweep(now = false): void {
+    if (!now && this.latest - this.sweptAt < this.periodMs) return;
     this.sweptAt = this.latest;
     for (const [key, entry] of this.entries) if (entry.until <= this.latest) this.entries.delete(key);
   }

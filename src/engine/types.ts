@@ -35,7 +35,7 @@ export interface Alert {
 
 /** Something the engine reports about the stream while it runs (late events, rule errors…). */
 export interface RuntimeDiagnostic {
-  /** `vigil.late`, `vigil.rule.error`, `vigil.time`, `vigil.reentry`, `vigil.input`, `vigil.restore`. */
+  /** `vigil.late`, `vigil.rule.error`, `vigil.time`, `vigil.reentry`, `vigil.input`, `vigil.restore`, `vigil.state-limit`. */
   code: string;
   message: string;
   rule?: string;
@@ -55,7 +55,8 @@ export interface RuleInfo {
   kind: 'simple' | 'aggregation' | 'state-machine';
   /** Where each function runs, and why a function went to the sandbox. */
   functions: { phase: FunctionPhase; mode: 'native' | 'sandbox'; reason?: string }[];
-  stats: { routed: number; matched: number; alerts: number; late: number; errors: number; suppressed: number };
+  /** `shed`: events and keys not kept because the rule's state was at its bound (maxHeldEvents, maxStateKeys). */
+  stats: { routed: number; matched: number; alerts: number; late: number; errors: number; suppressed: number; shed: number };
 }
 
 export interface RuleVersion {

@@ -34,8 +34,9 @@ export interface FiredWindow<E> {
 }
 
 export type InsertOutcome<E> =
-  | { late: true }
-  | { late: false; refired: FiredWindow<E>[] };
+  | { late: true; shed?: undefined }
+  /** `shed`: not kept, the store already holding its bound of events. */
+  | { late: false; shed?: boolean; refired: FiredWindow<E>[] };
 
 export type { WindowBufferFactory } from './ports.js';
 
@@ -67,6 +68,7 @@ export const PENDING_INSERTS = 4096;
 
 const LATE: { late: true } = Object.freeze({ late: true });
 const NONE_REFIRED: { late: false; refired: FiredWindow<never>[] } = Object.freeze({ late: false, refired: Object.freeze([]) as unknown as FiredWindow<never>[] });
+const SHED: { late: false; shed: true; refired: FiredWindow<never>[] } = Object.freeze({ late: false, shed: true, refired: NONE_REFIRED.refired });
 
 export class WindowStore<E> {
   readonly paneMs: number;
@@ -130,14 +132,16 @@ export class WindowStore<E> {
   /**
    * Adds an event at time t. An event whose every window was already purged (older than the
    * allowed lateness) is late and not stored. Windows that already fired and still accept late
-   * events fire again with the event included.
+   * events fire again with the event included. With `maxHeld` events held already, the event is
+   * shed: not kept (held events leave as their panes expire).
    */
-  insert(t: number, keyText: string, key: readonly unknown[], event: E): InsertOutcome<E> {
+  insert(t: number, keyText: string, key: readonly unknown[], event: E, maxHeld = Infinity): InsertOutcome<E> {
     const { lengthMs, slideMs, allowedLatenessMs } = this.spec;
     const wm = this.watermark;
     // The windows of t start at the multiples of the slide in (t − length, floor(t / slide)·slide].
     const latest = floorTo(t, slideMs);
     if (!(latest + lengthMs + allowedLatenessMs > wm)) return LATE;
+    if (this.#held >= maxHeld) return SHED;
     this.#pTimes.push(t);
     this.#pKeyTexts.push(keyText);
     this.#pKeys.push(key);
