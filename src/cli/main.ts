@@ -41,7 +41,7 @@ export async function usageText(): Promise<string> {
       Event time: the input is one source, or one per value of --watermark-by <field>. An event
       more than --max-jump (default 3600000 ms) ahead of its source, or --max-future (default off)
       ahead of the clock, is quarantined: simple rules see it, windows do not, vigil.future says so.
-      Per rule, --max-held-events (default 1000000) bounds the events its windows hold and
+      Per rule, --max-held-events (default 4000000) bounds the events its windows hold and
       --max-state-keys (default 1000000) the keys its state machine or SUPPRESS holds; past them new
       ones are shed (stats.shed), vigil.state-limit says so, and other rules are not affected.
       --format goflow2 reads goflow2 JSON records (v1 or v2) as the flow events NetFlow gives;

@@ -35,7 +35,7 @@ export interface RunSpec {
   maxFutureMs?: number;
   /** Quarantine event times this far ahead of their source (default 1 h). */
   maxJumpMs?: number;
-  /** Events one rule's windows may hold (engine option maxHeldEvents; default 1 000 000). */
+  /** Events one rule's windows may hold (engine option maxHeldEvents; default 4 000 000). */
   maxHeldEvents?: number;
   /** Keys one rule's state machine or SUPPRESS may hold (engine option maxStateKeys; default 1 000 000). */
   maxStateKeys?: number;

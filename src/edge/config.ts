@@ -14,7 +14,7 @@
  * | `VIGIL_OUT_OF_ORDER_MS`, `VIGIL_ALLOWED_LATENESS_MS` | engine options | 5000, 0 |
  * | `VIGIL_MAX_FUTURE_MS` | event times further ahead of the clock are quarantined (0: off) | 300 000 |
  * | `VIGIL_MAX_JUMP_MS` | event times further ahead of their source are quarantined | 3 600 000 |
- * | `VIGIL_MAX_HELD_EVENTS`, `VIGIL_MAX_STATE_KEYS` | per rule: events its windows hold, keys its state machine or SUPPRESS holds (engine options; past them new ones are shed) | 1 000 000 each |
+ * | `VIGIL_MAX_HELD_EVENTS`, `VIGIL_MAX_STATE_KEYS` | per rule: events its windows hold, keys its state machine or SUPPRESS holds (engine options; past them new ones are shed) | 4 000 000, 1 000 000 |
  * | `VIGIL_WATERMARK_BY` | field naming each event's source for event time (a client, a host) | the partition |
  * | `VIGIL_SIGMA_PIPELINE` | how Sigma rules map to events: `evtx-json`, `ecs` or `flat` (src/sigma/README.md) | `flat` |
  * | `VIGIL_PARTITIONS` | Cloudflare: number of partition objects | 1 |
@@ -86,7 +86,7 @@ export function readConfig(env: Env): EdgeConfig {
       // Live input: a time far ahead of the clock is a forgery or a broken clock (0 turns the check off).
       maxFutureMs: int('VIGIL_MAX_FUTURE_MS', 300_000) || Infinity,
       maxJumpMs: int('VIGIL_MAX_JUMP_MS', 3_600_000),
-      maxHeldEvents: int('VIGIL_MAX_HELD_EVENTS', 1_000_000, 1),
+      maxHeldEvents: int('VIGIL_MAX_HELD_EVENTS', 4_000_000, 1),
       maxStateKeys: int('VIGIL_MAX_STATE_KEYS', 1_000_000, 1),
       ...(text('VIGIL_WATERMARK_BY') ? { watermarkBy: text('VIGIL_WATERMARK_BY') } : {}),
       ...(text('VIGIL_SIGMA_PIPELINE') ? { sigma: { pipeline: sigmaPipelineName(text('VIGIL_SIGMA_PIPELINE')!) } } : {}),

@@ -51,7 +51,7 @@ export interface EngineOptions {
    * in). Input chooses how many events match and how long they stay, so without a bound one rule fed
    * a flood could take the whole process's memory and every rule with it. Past the bound the rule
    * keeps no new event until panes expire; each one not kept is counted (`stats.shed`) and the
-   * rule's reaching the bound reported (`vigil.state-limit`). Default 1 000 000.
+   * rule's reaching the bound reported (`vigil.state-limit`). Default 4 000 000 (the web app at 100,000 events/s holds 2–3 million in its one-minute windows; about 200 bytes to a few kB each).
    */
   maxHeldEvents?: number;
   /**
@@ -122,7 +122,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     sourceIdleMs: options.sourceIdleMs ?? 60_000,
     maxSources: options.maxSources ?? 10_000,
     allowedLatenessMs: options.allowedLatenessMs ?? 0,
-    maxHeldEvents: options.maxHeldEvents ?? 1_000_000,
+    maxHeldEvents: options.maxHeldEvents ?? 4_000_000,
     maxStateKeys: options.maxStateKeys ?? 1_000_000,
     sandboxOnly: options.sandboxOnly ?? false,
     maxReentryDepth: options.maxReentryDepth ?? 8,
