@@ -31,7 +31,7 @@ export { ManualClock, parseEventTime } from './engine/event-time.js';
 export type { Clock } from './engine/event-time.js';
 
 // The rule language
-export { checkRules, compileCheck, parseRules, tokenize } from './lang/index.js';
+export { checkRules, compileCheck, MAX_VGL_TEXT_CHARS, parseRules, tokenize } from './lang/index.js';
 export { formatDiagnostic } from './lang/diagnostic.js';
 export type { Diagnostic, Severity } from './lang/diagnostic.js';
 export type { RuleAst } from './lang/ast.js';

@@ -440,6 +440,7 @@ export class Engine {
       stateTables: this.host.stateTables,
       allowedLatenessMs: this.options.allowedLatenessMs,
       sandboxOnly: this.options.sandboxOnly,
+      sandboxHeapBytes: this.options.sandboxHeapBytes,
       equalityIndex: this.options.equalityIndex,
       sigmaPrefilter: this.options.sigmaPrefilter,
       cpuClock: this.options.cpuClock,

@@ -1,6 +1,6 @@
 /** The engine's options, their defaults and their checks (README: "Limits and guarantees"). */
 import type { Clock } from './event-time.js';
-import { resolveLimits, type SandboxLimits } from './ports.js';
+import { MAX_SANDBOX_HEAP_BYTES, resolveLimits, type SandboxLimits } from './ports.js';
 import type { RuleActivity } from './types.js';
 import type { SigmaOptions } from '../sigma/index.js';
 
@@ -67,6 +67,15 @@ export interface EngineOptions {
   sandboxPerRule?: Readonly<Record<string, Partial<SandboxLimits>>>;
   /** Run every FILTER in the sandbox, even pure expressions (for comparison). */
   sandboxOnly?: boolean;
+  /**
+   * The most the WebAssembly heap shared by the sandboxes may grow to, in bytes. Each sandboxed rule
+   * costs about 220 KB of it once loaded (QuickJS's count; 250–310 KB of heap with the allocator's
+   * overhead); a rule that would leave less than its own limit plus room for a batch's input
+   * (`sandbox.memoryBytes` + 4 MiB) free is refused, so the rules already loaded keep room to run.
+   * Default and maximum 2 GiB (MAX_SANDBOX_HEAP_BYTES, the QuickJS build's own maximum): about
+   * 7,000 sandboxed rules.
+   */
+  sandboxHeapBytes?: number;
   /** How many times alerts may re-enter the engine in one chain. Default 8. */
   maxReentryDepth?: number;
   /**
@@ -125,6 +134,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     maxHeldEvents: options.maxHeldEvents ?? 4_000_000,
     maxStateKeys: options.maxStateKeys ?? 1_000_000,
     sandboxOnly: options.sandboxOnly ?? false,
+    sandboxHeapBytes: Math.min(options.sandboxHeapBytes ?? MAX_SANDBOX_HEAP_BYTES, MAX_SANDBOX_HEAP_BYTES),
     maxReentryDepth: options.maxReentryDepth ?? 8,
     reentryBudget: options.reentryBudget ?? 10_000,
     reentryFanOut: options.reentryFanOut ?? 4,
@@ -135,6 +145,9 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     cpuClock: options.cpuClock,
   };
   for (const limits of Object.values(options.sandboxPerRule ?? {})) resolveLimits(limits);
+  if (!(resolved.sandboxHeapBytes > 0)) {
+    throw new RangeError(`sandboxHeapBytes must be a positive number, got ${String(options.sandboxHeapBytes)}`);
+  }
   if (resolved.outOfOrderMs < 0 || resolved.allowedLatenessMs < 0) {
     throw new RangeError('outOfOrderMs and allowedLatenessMs must not be negative');
   }

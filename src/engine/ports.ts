@@ -323,17 +323,25 @@ export interface RuleSandbox {
   dispose(): void;
 }
 
+/**
+ * The most the WebAssembly heap the sandboxes of one QuickJS module share can grow to: the maximum
+ * the QuickJS build declares for its memory (32,768 pages of 64 KiB). EngineOptions.sandboxHeapBytes
+ * may lower it, not raise it.
+ */
+export const MAX_SANDBOX_HEAP_BYTES = 2 * 1024 * 1024 * 1024;
+
 export interface SandboxFactory {
   /**
    * Creates a rule's sandbox and compiles its functions. Throws SandboxViolation of kind `compile`
-   * or `refused`, with the position inside the offending function's text.
+   * or `refused`, with the position inside the offending function's text, or of kind `memory` when
+   * the shared heap (at most `heapBytes`) has no room left for another rule.
    */
   create(
     rule: string,
     functions: { filter?: string; having?: string; sink?: string },
     limits: SandboxLimits,
     host: UtilsHost,
-    options?: { now?: () => number },
+    options?: { now?: () => number; heapBytes?: number },
   ): RuleSandbox;
 }
 

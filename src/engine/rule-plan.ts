@@ -120,6 +120,8 @@ export interface RuleCompileContext {
   allowedLatenessMs: number;
   /** Run every FILTER in the sandbox, for comparison with the native path. */
   sandboxOnly: boolean;
+  /** The most the heap shared by the sandboxes may grow to (EngineOptions.sandboxHeapBytes). */
+  sandboxHeapBytes: number;
   /** Index the FILTER's equality tests (see equality-index.ts). */
   equalityIndex: boolean;
   /** Offer Sigma rules only events that hold one of their required literals (see sigma/prefilter.ts). */
@@ -234,7 +236,7 @@ export function compileRule(ast: RuleAst, ctx: RuleCompileContext): RulePlan {
     const own = ctx.limitsPerRule && Object.hasOwn(ctx.limitsPerRule, ast.name) ? ctx.limitsPerRule[ast.name] : undefined;
     const limits = own ? resolveLimits(ctx.limits, own) : ctx.limits;
     try {
-      sandbox = ctx.sandboxes.create(ast.name, sandboxed, limits, ctx.utilsHost, { now: ctx.cpuClock });
+      sandbox = ctx.sandboxes.create(ast.name, sandboxed, limits, ctx.utilsHost, { now: ctx.cpuClock, heapBytes: ctx.sandboxHeapBytes });
     } catch (error) {
       throw error instanceof SandboxViolation ? placedInFile(error, ast) : error;
     }

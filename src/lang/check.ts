@@ -3,7 +3,7 @@
  * Each problem is a Diagnostic with a stable `code` (listed on {@link checkRules}).
  */
 import type { Duration, JsFunction, MachineState, RuleAst, Span, StateMachine, StateTransition } from './ast.js';
-import { caretExcerpt, type Diagnostic, type Severity } from './diagnostic.js';
+import { caretExcerptOfLine, type Diagnostic, type Severity } from './diagnostic.js';
 import { regexProblem } from './host-regex.js';
 import { parseRules, sortDiagnostics } from './parse.js';
 import { simple as walkSimple } from 'acorn-walk';
@@ -456,8 +456,11 @@ function spanOf(spans: Span[]): Span {
 
 /** A diagnostic inside `rule`, its excerpt taken from the rule's own text. */
 function diagnostic(rule: RuleAst, code: string, message: string, span: Span, severity: Severity): Diagnostic {
-  // Rebuild the file's lines around the rule: the rule text starts at its span's line and column.
-  const padded = '\n'.repeat(rule.span.start.line - 1) + ' '.repeat(rule.span.start.column - 1) + rule.text;
+  // The offending line from the rule's own text, which starts at its span's line and column (padding
+  // the rule's text back to its place in the file cost the rule's line number per diagnostic).
+  const inRule = span.start.line - rule.span.start.line;
+  const ruleLine = rule.text.split(/\r?\n/, inRule + 1)[inRule] ?? '';
+  const source = inRule === 0 ? ' '.repeat(rule.span.start.column - 1) + ruleLine : ruleLine;
   return {
     severity,
     code,
@@ -467,7 +470,7 @@ function diagnostic(rule: RuleAst, code: string, message: string, span: Span, se
     column: span.start.column,
     endLine: span.end.line,
     endColumn: span.end.column,
-    excerpt: caretExcerpt(padded, span.start.line, span.start.column, span.end.line, span.end.column),
+    excerpt: caretExcerptOfLine(source, span.start.line, span.start.column, span.end.line, span.end.column),
     rule: rule.name,
   };
 }

@@ -132,6 +132,37 @@ export function compileFunctionText(text: string, utils: Utils): CompileResult {
 // Internals
 
 /**
+ * The window of the HAVING call running now, for the `fields` view: the sandbox gives only the
+ * window's events (the elements of HAVING's argument) a `fields` that reads as the event, so the
+ * window array itself, objects inside events and objects the function builds have none. The set is
+ * built at the first `.fields` read of a call, so a HAVING that reads none pays nothing.
+ */
+let fieldsWindow: readonly unknown[] | null = null;
+let fieldsWindowEvents: Set<unknown> | null = null;
+
+function isWindowEvent(value: object): boolean {
+  if (fieldsWindow === null) return false;
+  fieldsWindowEvents ??= new Set(fieldsWindow);
+  return fieldsWindowEvents.has(value);
+}
+
+/** `fn` with its argument as the window of the `fields` view while it runs (restored after, should calls nest). */
+function withFieldsWindow(fn: CompiledFunction): CompiledFunction {
+  return (...args: unknown[]) => {
+    const outerWindow = fieldsWindow;
+    const outerEvents = fieldsWindowEvents;
+    fieldsWindow = Array.isArray(args[0]) ? args[0] : null;
+    fieldsWindowEvents = null;
+    try {
+      return fn(...args);
+    } finally {
+      fieldsWindow = outerWindow;
+      fieldsWindowEvents = outerEvents;
+    }
+  };
+}
+
+/**
  * The run-time environment of one function invocation. An unboxed scope (one parameter, no locals,
  * nothing captured by a nested callback) passes its parameter's value itself, so a simple predicate
  * allocates nothing per call. A boxed scope passes an array: slot 0 holds the enclosing scope's
@@ -380,6 +411,14 @@ class Compiler {
   // ---- functions -------------------------------------------------------------------------------
 
   compileTop(node: acorn.AnyNode): CompiledFunction {
+    const fn = this.compileTopFunction(node);
+    return this.readsFieldsView ? withFieldsWindow(fn) : fn;
+  }
+
+  /** Set once a `.fields` read of the view is compiled: the function then needs its window at hand. */
+  private readsFieldsView = false;
+
+  private compileTopFunction(node: acorn.AnyNode): CompiledFunction {
     if (node.type !== 'FunctionExpression' && node.type !== 'ArrowFunctionExpression') {
       throw new NotCompiled(`${describe(node)} (expected a function)`, node);
     }
@@ -746,10 +785,11 @@ class Compiler {
     const shortIn = obj.canShort;
     const o = obj.run;
     if (key === 'fields' && this.fieldsView) {
+      this.readsFieldsView = true;
       return dyn((env) => {
         const v = o(env);
         if (v === SHORT || (optional && (v === null || v === undefined))) return SHORT;
-        return v !== null && typeof v === 'object' && !Object.hasOwn(v, 'fields') ? v : v.fields;
+        return v !== null && typeof v === 'object' && !Object.hasOwn(v, 'fields') && isWindowEvent(v) ? v : v.fields;
       }, optional || shortIn);
     }
     if (key !== undefined) {

@@ -23,8 +23,15 @@ export interface Diagnostic {
 
 /** Builds the two-line caret excerpt for a 1-based line/column range of `text`. */
 export function caretExcerpt(text: string, line: number, column: number, endLine: number, endColumn: number): string {
-  const lines = text.split(/\r?\n/);
-  const source = lines[line - 1] ?? '';
+  return caretExcerptOfLine(text.split(/\r?\n/)[line - 1] ?? '', line, column, endLine, endColumn);
+}
+
+/**
+ * The same excerpt from the offending line alone (`source`, without its line break). Callers with
+ * many diagnostics over one text look the line up in a LineIndex: splitting the whole text for
+ * each made a text full of errors cost its length times their number (1 MiB took minutes).
+ */
+export function caretExcerptOfLine(source: string, line: number, column: number, endLine: number, endColumn: number): string {
   const start = Math.max(1, column);
   const stop = endLine === line ? Math.max(endColumn, start + 1) : source.length + 1;
   const width = Math.max(1, Math.min(stop, source.length + 1) - start);

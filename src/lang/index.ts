@@ -4,7 +4,7 @@
  */
 
 // Parsing and checking
-export { parseRules } from './parse.js';
+export { MAX_VGL_TEXT_CHARS, parseRules } from './parse.js';
 export type { ParseResult } from './parse.js';
 export { checkRules, compileCheck, isReservedRuleName } from './check.js';
 export type { CheckContext } from './check.js';

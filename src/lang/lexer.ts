@@ -45,6 +45,15 @@ export class LineIndex {
     }
     return { line: lo + 1, column: clamped - this.starts[lo]! + 1, offset: clamped };
   }
+
+  /** The text of a 1-based line, without its line break (`\n` or `\r\n`); '' past the end. */
+  lineText(line: number): string {
+    const start = this.starts[line - 1];
+    if (start === undefined) return '';
+    const next = this.starts[line];
+    const end = next === undefined ? this.text.length : next - 1;
+    return this.text.slice(start, end > start && this.text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+  }
 }
 
 /**

@@ -37,7 +37,7 @@ import type {
   TimeUnit,
   Within,
 } from './ast.js';
-import { caretExcerpt, type Diagnostic } from './diagnostic.js';
+import { caretExcerptOfLine, type Diagnostic } from './diagnostic.js';
 import { VGLLexer } from './generated/VGLLexer.js';
 import {
   AggregateClauseContext,
@@ -78,6 +78,28 @@ export interface ParseResult {
 }
 
 /**
+ * The longest VGL text parseRules reads, in UTF-16 code units (1 MiB, as for a Sigma file): about
+ * 3,800 rules of bench/rules.mjs (its 1,000 rules are 270 KB). The parser reads 0.2–0.5 MB/s, so
+ * this bounds the time one text can hold the engine to a few seconds; a 50 MB text held it minutes.
+ * Every door rule text comes in by (putRules, `vigil check`/`run`, PUT /rules) parses through here.
+ */
+export const MAX_VGL_TEXT_CHARS = 1024 * 1024;
+
+function textTooLarge(text: string, file: string): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'rules-too-large',
+    message: `the rule text is ${text.length} characters long, more than the limit of ${MAX_VGL_TEXT_CHARS} (split it into several texts or files)`,
+    file,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 1,
+    excerpt: '',
+  };
+}
+
+/**
  * Parses a VGL file. Never throws and never prints.
  *
  * All problems of the file are reported, each with a 1-based line/column range and a caret
@@ -86,6 +108,7 @@ export interface ParseResult {
  * semantics are not checked here: run {@link checkRules} (or use `compileCheck`) next.
  */
 export function parseRules(text: string, file = '<input>'): ParseResult {
+  if (text.length > MAX_VGL_TEXT_CHARS) return { rules: [], diagnostics: [textTooLarge(text, file)] };
   const lines = new LineIndex(text);
   const lexer = new VglLexer(text);
   const tokens = new CommonTokenStream(lexer);
@@ -94,18 +117,32 @@ export function parseRules(text: string, file = '<input>'): ParseResult {
   const syntax = new SyntaxErrorListener(tokens);
   parser.addErrorListener(syntax);
 
-  const tree = parser.vglFile();
+  // antlr4ng's RecognitionException is an Error: each syntax error captured a stack trace nobody
+  // reads, most of the parse time of a text full of errors (as for JSON.parse in io/from-jsonl.ts).
+  const traceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let tree: VglFileContext;
+  try {
+    tree = parser.vglFile();
+  } finally {
+    Error.stackTraceLimit = traceLimit;
+  }
   const problems: RawDiagnostic[] = [...lexer.problems, ...syntax.problems];
 
   const ruleContexts = tree.vglRule();
   const starts = ruleContexts.map((ctx) => ctx.start?.start ?? 0);
+  // The last rule starting at or before the problem (starts are in file order): a binary search, as
+  // a text of many rules with a problem each would otherwise cost rules × problems.
   const owner = (raw: RawDiagnostic): number => {
     const at = raw.anchor ?? raw.start;
-    let found = -1;
-    starts.forEach((s, i) => {
-      if (s <= at) found = i;
-    });
-    return found;
+    let lo = -1;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   };
 
   const names = ruleContexts.map((ctx) => ruleNameOf(ctx, text));
@@ -162,7 +199,7 @@ function toDiagnostic(raw: RawDiagnostic, text: string, file: string, lines: Lin
     column: start.column,
     endLine: end.line,
     endColumn: end.column,
-    excerpt: caretExcerpt(text, start.line, start.column, end.line, end.column),
+    excerpt: caretExcerptOfLine(lines.lineText(start.line), start.line, start.column, end.line, end.column),
   };
   if (rule !== undefined) d.rule = rule;
   return d;

@@ -7,7 +7,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { analyseFunction, AnalysisError, MAX_REGEX_DEPTH, MAX_REGEX_SOURCE, type AnalysedFunction, type FunctionRole } from './analyse.js';
 import { encodeFull, encodeProjected, encodeProjectedDistinct, jsonTooDeep, MAX_JSON_DEPTH } from './encode.js';
-import type { BatchOutcome, RuleSandbox as RuleSandboxPort, SandboxFactory, SandboxLimits } from '../engine/ports.js';
+import { MAX_SANDBOX_HEAP_BYTES, type BatchOutcome, type RuleSandbox as RuleSandboxPort, type SandboxFactory, type SandboxLimits } from '../engine/ports.js';
 import { LinearRegexes, planRegex } from './linear-regex.js';
 import { PRELUDE } from './prelude.js';
 import { createUtils, type UtilsHost } from '../lang/utils.js';
@@ -21,6 +21,8 @@ export interface SandboxOptions {
    * advance during a request (workerd), a tick budget derived from the same deadline still stops runaways.
    */
   now?: () => number;
+  /** The most the heap the module's sandboxes share may grow to (EngineOptions.sandboxHeapBytes); at most MAX_SANDBOX_HEAP_BYTES. */
+  heapBytes?: number;
 }
 
 /**
@@ -85,6 +87,10 @@ interface HeapGuard {
   base: number;
   /** Sum of the memory limits of the module's live sandboxes: the heap may hold that much above base. */
   liveLimits: number;
+  /** Live sandboxes of the module. */
+  sandboxes: number;
+  /** What the live sandboxes held when they were admitted (their setup: the prelude, utils, their functions). */
+  admitted: number;
 }
 const heapGuards = new WeakMap<QuickJSWASMModule, HeapGuard>();
 
@@ -98,7 +104,7 @@ function heapGuardOf(quickjs: QuickJSWASMModule): HeapGuard | undefined {
     return undefined;
   }
   const grow = memory.grow;
-  const g: HeapGuard = { memory, ceiling: Infinity, refused: false, base: memory.buffer.byteLength, liveLimits: 0 };
+  const g: HeapGuard = { memory, ceiling: Infinity, refused: false, base: memory.buffer.byteLength, liveLimits: 0, sandboxes: 0, admitted: 0 };
   memory.grow = function (pages: number): number {
     if (memory.buffer.byteLength + pages * 65536 > g.ceiling) {
       g.refused = true;
@@ -110,6 +116,19 @@ function heapGuardOf(quickjs: QuickJSWASMModule): HeapGuard | undefined {
   guard = g;
   return guard;
 }
+
+/**
+ * Room a new rule must leave free in the shared heap, so that the rules already loaded can still run:
+ * a crossing may use the rule's memory limit plus MEMORY_PER_INPUT_BYTE per character of its input
+ * (at most MAX_CHUNK_CHARS). Without it the last rule admitted took the room the others' next batch
+ * needed, and they were deactivated for memory instead.
+ */
+function heapReserve(limits: SandboxLimits): number {
+  return limits.memoryBytes + MEMORY_PER_INPUT_BYTE * MAX_CHUNK_CHARS;
+}
+
+/** The shared heap has no room for another rule (see EngineOptions.sandboxHeapBytes). */
+class HeapFull extends Error {}
 
 /** Host-level exception out of the wasm module (host stack overflow, trap): the runtime is unusable. */
 class HostFault extends Error {}
@@ -142,7 +161,7 @@ export class RuleSandbox implements RuleSandboxPort {
         throw new SandboxViolation('refused', rule, `${role.toUpperCase()}: source too deeply nested`);
       }
     }
-    return new RuleSandbox(quickjs, rule, analysed, limits, host, options.now ?? defaultNow);
+    return new RuleSandbox(quickjs, rule, analysed, limits, host, options.now ?? defaultNow, options.heapBytes ?? MAX_SANDBOX_HEAP_BYTES);
   }
 
   private runtime: QuickJSRuntime | null;
@@ -164,6 +183,10 @@ export class RuleSandbox implements RuleSandboxPort {
   private heapGrowth = 0;
   /** Memory the current crossing may use: the limit plus room for its input. */
   private memoryAllowance: number;
+  /** The most the shared heap may grow to (SandboxOptions.heapBytes). */
+  private readonly heapLimit: number;
+  /** What this rule's setup holds in the shared heap (counted in HeapGuard.admitted while it lives). */
+  private footprint = 0;
 
   private constructor(
     quickjs: QuickJSWASMModule,
@@ -172,25 +195,71 @@ export class RuleSandbox implements RuleSandboxPort {
     private readonly limits: SandboxLimits,
     host: UtilsHost,
     private readonly now: () => number,
+    heapBytes: number,
   ) {
     this.memoryAllowance = limits.memoryBytes;
-    this.heap = heapGuardOf(quickjs);
-    if (this.heap) this.heap.liveLimits += limits.memoryBytes;
-    const rt = quickjs.newRuntime();
-    this.runtime = rt;
-    rt.setMemoryLimit(limits.memoryBytes);
-    rt.setMaxStackSize(Math.max(16 * 1024, Math.min(limits.stackBytes, MAX_STACK_BYTES)));
-    rt.setInterruptHandler(() => this.shouldInterrupt());
-    const ctx = rt.newContext();
-    this.context = ctx;
-    this.startDeadline(Math.max(limits.maxBatchMs, 1000));
+    this.heapLimit = Math.min(heapBytes, MAX_SANDBOX_HEAP_BYTES);
+    const heap = (this.heap = heapGuardOf(quickjs));
+    if (heap) {
+      heap.liveLimits += limits.memoryBytes;
+      heap.sandboxes++;
+      // Setting up may grow the heap only as far as leaves the reserve free.
+      heap.refused = false;
+      heap.ceiling = this.heapLimit - heapReserve(limits);
+    }
+    this.runtime = null;
+    this.context = null;
     try {
+      const rt = quickjs.newRuntime();
+      this.runtime = rt;
+      rt.setMemoryLimit(limits.memoryBytes);
+      rt.setMaxStackSize(Math.max(16 * 1024, Math.min(limits.stackBytes, MAX_STACK_BYTES)));
+      rt.setInterruptHandler(() => this.shouldInterrupt());
+      const ctx = rt.newContext();
+      this.context = ctx;
+      this.startDeadline(Math.max(limits.maxBatchMs, 1000));
       this.bootstrap(ctx, host, analysed);
+      if (heap) this.admit(heap);
     } catch (e) {
-      const v = e instanceof SandboxViolation ? e : this.violationFrom(e, () => 0);
+      const v = this.setupViolation(e);
       this.kill(v);
       throw v;
+    } finally {
+      if (heap) heap.ceiling = Infinity;
     }
+  }
+
+  /**
+   * Counts the rule's setup in the heap's admitted total, or refuses the rule when the total would
+   * leave less than the reserve free: the heap may have grown earlier for a batch's passing data,
+   * which new rules would otherwise fill without the growth check ever seeing it.
+   */
+  private admit(heap: HeapGuard): void {
+    this.footprint = this.measureMemory();
+    if (heap.base + heap.admitted + this.footprint + heapReserve(this.limits) > this.heapLimit) throw new HeapFull();
+    heap.admitted += this.footprint;
+  }
+
+  /** Why setting the rule up failed, as the violation the engine reports for it. */
+  private setupViolation(e: unknown): SandboxViolation {
+    if (e instanceof SandboxViolation) return e;
+    const heap = this.heap;
+    // Out of memory in setup gives QuickJS no room to build its error, which reads as `null`: ask the heap.
+    if (heap && (e instanceof HeapFull || heap.refused)) {
+      const loaded = heap.sandboxes - 1;
+      return new SandboxViolation(
+        'memory',
+        this.rule,
+        `the sandbox heap is full: ${loaded} sandboxed rules are loaded (about ${Math.round((heap.admitted / Math.max(1, loaded)) / 1024)} KB each) ` +
+          `and the heap may grow to ${this.heapLimit} bytes (sandboxHeapBytes; ${heapReserve(this.limits)} of them are kept free for running the loaded rules); ` +
+          'remove sandboxed rules, or raise sandboxHeapBytes (at most 2 GiB)',
+      );
+    }
+    const v = this.violationFrom(e, () => 0);
+    if (v.kind === 'memory') {
+      return new SandboxViolation('memory', this.rule, `its memory limit of ${this.limits.memoryBytes} bytes (sandbox.memoryBytes) is too small for the sandbox's own setup`);
+    }
+    return v;
   }
 
   /** Bytes the rule's runtime currently uses (QuickJS's own accounting). */
@@ -294,9 +363,11 @@ export class RuleSandbox implements RuleSandboxPort {
   private evaluate(ctx: QuickJSContext, code: string, file: string): QuickJSHandle {
     const r = this.guardHost(() => ctx.evalCode(code, file));
     if (r.error) {
-      const err = ctx.dump(r.error) as { message?: string };
+      const err = ctx.dump(r.error) as { message?: string } | null;
       r.error.dispose();
-      throw new Error(`sandbox ${file} failed: ${err?.message ?? String(err)}`);
+      // QuickJS out of memory may have had no room to build its error object either.
+      if (err === null || err.message === 'out of memory') throw new MemoryExceeded();
+      throw new Error(`sandbox ${file} failed: ${err.message ?? String(err)}`);
     }
     return r.value;
   }
@@ -424,7 +495,7 @@ export class RuleSandbox implements RuleSandboxPort {
         // life; and the module as a whole, whose heap holds no more than its live rules' limits.
         const cumulative = MAX_HEAP_GROWTH_FACTOR * this.limits.memoryBytes - this.heapGrowth;
         const module = heap.base + heap.liveLimits + (this.memoryAllowance - this.limits.memoryBytes);
-        heap.ceiling = Math.min(heapBefore + Math.max(0, Math.min(this.memoryAllowance, cumulative)), Math.max(heapBefore, module));
+        heap.ceiling = Math.min(heapBefore + Math.max(0, Math.min(this.memoryAllowance, cumulative)), Math.max(heapBefore, module), this.heapLimit);
       }
       try {
         out = this.call(ctx, entry, [input]);
@@ -636,6 +707,8 @@ export class RuleSandbox implements RuleSandboxPort {
     if (this.heap && !this.released) {
       this.released = true;
       this.heap.liveLimits -= this.limits.memoryBytes;
+      this.heap.sandboxes--;
+      this.heap.admitted -= this.footprint;
     }
     const ctx = this.context;
     const rt = this.runtime;

@@ -4,7 +4,8 @@
  * (value after JSON, as alerts leave the engine, or "threw") must be the same.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileFunctionText, type CompiledFunction } from '../../src/lang/compile-expression.js';
+import { parseExpressionAt } from 'acorn';
+import { compileFunction, compileFunctionText, type CompiledFunction } from '../../src/lang/compile-expression.js';
 import type { RuleSandbox } from '../../src/sandbox/sandbox.js';
 import { createUtils } from '../../src/lang/utils.js';
 import { EVENTS, FILTERS, GROUPS, HAVINGS, SINKS } from '../fixtures/function-corpus.js';
@@ -98,5 +99,27 @@ describe('native and sandbox agree through the engine', () => {
     const sandboxed = await run(true, filter, events);
     expect(sandboxed.where).toBe('sandbox');
     expect((await run(false, filter, events)).hits).toEqual(sandboxed.hits);
+  });
+});
+
+describe('HAVING’s `fields` view: native as in the sandbox', () => {
+  // The sandbox gives the window's events (the elements of HAVING's argument) a `fields` that reads
+  // as the event; no other object has one. Natively every object read as `x.fields` was itself.
+  it.each([
+    ['the window array itself', 'function (events) { return events.fields === undefined; }'],
+    ['an object inside an event', 'function (events) { return events.map((e) => e.user.fields === undefined); }'],
+    ['an object the function built', 'function (events) { return ({ a: 1 }).fields === undefined; }'],
+    ['an event, as before', 'function (events) { return events.map((e) => e.fields.user.name); }'],
+  ])('%s', async (_, text) => {
+    const window = [{ user: { name: 'ann' } }, { user: { name: 'bob' }, fields: { own: true } }];
+    const box = await sandbox({ having: text });
+    try {
+      const expected = sandboxOutcomes(box.having([window]), false);
+      const fn = compileFunction({ text, node: parseExpressionAt(text, 0, { ecmaVersion: 'latest' }) }, utils, { fieldsView: true });
+      if (!fn.ok) throw new Error(fn.reason);
+      expect(nativeOutcomes(fn.fn, [window], false)).toEqual(expected);
+    } finally {
+      box.dispose();
+    }
   });
 });

@@ -215,7 +215,8 @@ describe('STATE MACHINE: checks', () => {
     expect(problems(chain(1023))).toEqual([
       [3, 1, 3, 27, 'error', 'state-machine-too-large', 'STATE MACHINE has 1,024 states and 1,025 event types, a transition table of 1,049,600 entries; the limit is 1,048,576 (states × event types)'],
     ]);
-    const wide = `${HEAD}STATE MACHINE BY k ON type\n  INITIAL: ${Array.from({ length: 70_000 }, (_, i) => `e${i} -> TERM`).join(', ')};\n${SINK}`;
+    // Written tight (base-36 names, no spaces) to stay within a VGL text's 1 MiB (MAX_VGL_TEXT_CHARS).
+    const wide = `${HEAD}STATE MACHINE BY k ON type\n  INITIAL: ${Array.from({ length: 70_000 }, (_, i) => `e${i.toString(36)}->TERM`).join(',')};\n${SINK}`;
     expect(problems(wide)).toEqual([
       [3, 1, 3, 27, 'error', 'state-machine-too-large', 'STATE MACHINE has 1 state and 70,000 event types; the limit is 65,536 event types'],
     ]);
