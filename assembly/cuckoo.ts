@@ -20,15 +20,21 @@
 // table of another size. Lookups probe every level (stopping at the first hit); each level hashes
 // the key with its own derivation, so their false positives are independent and the total FPP is
 // the sum over levels — growth past the declared capacity costs FPP and lookup time, sizing well
-// avoids it. A level created because kicks failed far below its load limit (many copies of one
-// key) is small, so pathological duplicates do not double memory.
+// avoids it. A level created because kicks failed far below its load limit (a crowded bucket pair)
+// is small, so pathological collisions do not double memory.
 //
-// Multiset semantics: adding a key twice stores two fingerprints, and remove takes one away. A
-// filter cannot deduplicate safely: "already present" may be a false positive of another key.
+// Multiset semantics: adding a key twice holds two copies, and remove takes one away. A filter
+// cannot deduplicate safely: "already present" may be a false positive of another key. Copies are
+// held exactly without a slot each (see "Repeated fingerprints" below): an insert whose fingerprint
+// a level already holds in the key's bucket pair counts one more copy there in a side table, so a
+// key added 1,000 times costs one slot and one counter, no level, and look-ups are unchanged.
 // Removing a key never added may remove a colliding fingerprint of another key (the standard
 // cuckoo caveat); the engine only removes keys it added. Across levels the same collision would
 // hurt keys that were added, so a remove that more than one level claims removes nothing (see
-// filterRemove), including the copies of a key added more than 8 times.
+// filterRemove). Copies of one key stay in one level (the counter), so this happens on a
+// cross-level collision (≈ the FPP) or past REPS_MAX counted copies (the counter is full; the
+// further copies take slots as every copy did before, and once the key's two buckets are full, a
+// spill level).
 
 import { xxh64, mix64 } from './hash';
 import { keyBytes } from './keys';
@@ -46,6 +52,9 @@ import { keyBytes } from './keys';
 // Format 2: format 1 plus the key-hash seeds (a keyed filter).
 // @ts-ignore: decorator
 @inline const FORMAT_VERSION_KEYED: u32 = 2;
+// Format 3: keyed or not, plus each level's counted repeats (see "serialization").
+// @ts-ignore: decorator
+@inline const FORMAT_VERSION_REPEATS: u32 = 3;
 // @ts-ignore: decorator
 @inline const SPILL_CAPACITY: u32 = 256;
 
@@ -58,6 +67,11 @@ import { keyBytes } from './keys';
   limit: u32;
   capacity: u32;
   tableBytes: u32;
+  // Counted repeats (see "Repeated fingerprints"): a table of 2^repsBits u64 entries, or none (0).
+  reps: usize;
+  repsBits: u32;
+  repsUsed: u32;
+  extra: u64; // copies counted there, beyond one per slot
 }
 
 // A filter: its levels and the parameters new levels are made with. The handle is its address.
@@ -125,11 +139,21 @@ function newLevel(capacity: u32, fpBits: u32, maxLoad: f64): Level {
   level.limit = limit;
   level.capacity = capacity;
   level.tableBytes = tableBytes;
+  noReps(level);
   return level;
+}
+
+// @ts-ignore: decorator
+@inline function noReps(level: Level): void {
+  level.reps = 0;
+  level.repsBits = 0;
+  level.repsUsed = 0;
+  level.extra = 0;
 }
 
 function freeLevel(level: Level): void {
   heap.free(level.table);
+  if (level.reps != 0) heap.free(level.reps);
   heap.free(changetype<usize>(level));
 }
 
@@ -245,6 +269,162 @@ function removeFromBucket(t: usize, i: u32, fp: u32, fpBits: u32): bool {
   return false;
 }
 
+// ---------------------------------------------------------------- repeated fingerprints
+//
+// A level counts copies beyond the first of a fingerprint in a bucket pair instead of storing a
+// slot for each: an insert whose fingerprint the level already holds in either of the key's two
+// buckets adds one to the counter of (pair, fingerprint), and a remove takes from that counter
+// before it clears the slot. The pair {i, alt(i, fp)} is the same from either bucket and kicks
+// only move a fingerprint inside its pair, so the counter is keyed by the pair's lower bucket and
+// never has to follow a kick.
+//
+// Why this is exact: a level is a multiset of (pair, fingerprint) items; membership asks whether
+// one matches, remove takes one matching item. n copies held as one slot and a counter of n − 1
+// are the same multiset as n slots, so every answer (has, remove, what removes leave behind) is the
+// one the filter gave with n slots, in the level where those n slots would have been. Two different
+// keys with one fingerprint in one pair are counted together, and that is no new loss: as two slots
+// they were already indistinguishable (which key a slot "belongs to" cannot be told), and the
+// removes of both keys take both copies either way. Slots are fewer, never more, so the load and
+// with it the false-positive rate are at most what they were, and keys never repeated cost no
+// more bits than before (no counter, nothing per slot).
+//
+// The counters of a level: open addressing over 2^repsBits u64 entries, linear probing, backward-
+// shift deletion (no tombstones), as assembly/state-table.ts does (its slots carry a u32 time and a
+// u16 state; an entry here is 8 bytes). An entry is pair (bits 0–31) | fingerprint (32–47) | extra
+// copies (48–63, 1 … REPS_MAX); 0 is an empty entry (a fingerprint is never 0). The table grows ×2
+// past 3/4 load and halves below 1/8 (at least 16 entries; freed when empty), so it takes 8–64
+// bytes per counted pair. The home of an entry mixes the filter's seed in, so which keys cluster in
+// it is unknown outside the process (as for the key hashes). A counter at REPS_MAX takes no more:
+// the next copy takes a slot as every copy did before counters (still exact: a pair's copies are
+// its slots of the fingerprint plus its counter), so a key repeated more than 65,536 times per
+// level goes back to the old cost.
+// @ts-ignore: decorator
+@inline const REPS_MAX: u64 = 0xFFFF;
+// @ts-ignore: decorator
+@inline const REPS_ONE: u64 = 1 << 48;
+// @ts-ignore: decorator
+@inline const REPS_KEY: u64 = 0xFFFF_FFFF_FFFF;
+// @ts-ignore: decorator
+@inline const REPS_MIN_BITS: u32 = 4;
+
+// @ts-ignore: decorator
+@inline function repsKey(i1: u32, i2: u32, fp: u32): u64 {
+  return (<u64>fp << 32) | <u64>(i1 < i2 ? i1 : i2);
+}
+
+// @ts-ignore: decorator
+@inline function repsHome(key: u64, bits: u32, seed: u64): u32 {
+  return <u32>(mix64(key ^ seed) >> (64 - <u64>bits));
+}
+
+// Address of the entry of `key`, or 0.
+function repsFind(level: Level, key: u64, seed: u64): usize {
+  const bits = level.repsBits;
+  if (bits == 0) return 0;
+  const mask = (<u32>1 << bits) - 1;
+  let i = repsHome(key, bits, seed);
+  // Never endless: the load stays at or below 3/4, so every run ends at an empty entry.
+  let p = level.reps + (<usize>i << 3);
+  for (let e = load<u64>(p); e != 0; e = load<u64>(p)) {
+    if ((e & REPS_KEY) == key) return p;
+    i = (i + 1) & mask;
+    p = level.reps + (<usize>i << 3);
+  }
+  return 0;
+}
+
+// Puts an entry whose key is absent in a table with room for it.
+function repsPlace(table: usize, bits: u32, e: u64, seed: u64): void {
+  const mask = (<u32>1 << bits) - 1;
+  let i = repsHome(e & REPS_KEY, bits, seed);
+  while (load<u64>(table + (<usize>i << 3)) != 0) i = (i + 1) & mask;
+  store<u64>(table + (<usize>i << 3), e);
+}
+
+function repsResize(level: Level, bits: u32, seed: u64): void {
+  const old = level.reps;
+  const oldCap: u32 = old == 0 ? 0 : <u32>1 << level.repsBits;
+  const bytes = <usize>8 << bits;
+  const table = heap.alloc(bytes);
+  memory.fill(table, 0, bytes);
+  for (let i: u32 = 0; i < oldCap; i++) {
+    const e = load<u64>(old + (<usize>i << 3));
+    if (e != 0) repsPlace(table, bits, e, seed);
+  }
+  if (old != 0) heap.free(old);
+  level.reps = table;
+  level.repsBits = bits;
+}
+
+// Counts one more copy of (pair, fp); false when its counter is full.
+function repsAdd(level: Level, key: u64, seed: u64): bool {
+  const p = repsFind(level, key, seed);
+  if (p != 0) {
+    const e = load<u64>(p);
+    if ((e >> 48) == REPS_MAX) return false;
+    store<u64>(p, e + REPS_ONE);
+  } else {
+    if (level.repsBits == 0) repsResize(level, REPS_MIN_BITS, seed);
+    else if ((<u64>level.repsUsed + 1) * 4 > (<u64>3 << level.repsBits)) repsResize(level, level.repsBits + 1, seed);
+    repsPlace(level.reps, level.repsBits, key | REPS_ONE, seed);
+    level.repsUsed++;
+  }
+  level.extra++;
+  return true;
+}
+
+// Takes one counted copy of (pair, fp); false when none is counted.
+function repsTake(level: Level, key: u64, seed: u64): bool {
+  const p = repsFind(level, key, seed);
+  if (p == 0) return false;
+  const e = load<u64>(p);
+  level.extra--;
+  if ((e >> 48) > 1) {
+    store<u64>(p, e - REPS_ONE);
+    return true;
+  }
+  repsRemoveAt(level, p, seed);
+  level.repsUsed--;
+  if (level.repsUsed == 0) {
+    heap.free(level.reps);
+    level.reps = 0;
+    level.repsBits = 0;
+  } else if (level.repsBits > REPS_MIN_BITS && <u64>level.repsUsed * 8 < (<u64>1 << level.repsBits)) {
+    repsResize(level, level.repsBits - 1, seed);
+  }
+  return true;
+}
+
+// Empties the entry at `p` and shifts the rest of its probe run back (no tombstones).
+function repsRemoveAt(level: Level, p: usize, seed: u64): void {
+  const t = level.reps;
+  const bits = level.repsBits;
+  const mask = (<u32>1 << bits) - 1;
+  let i = <u32>((p - t) >> 3);
+  let j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    const e = load<u64>(t + (<usize>j << 3));
+    if (e == 0) break;
+    const h = repsHome(e & REPS_KEY, bits, seed);
+    // The entry at j may move to the hole at i unless its home lies cyclically in (i, j].
+    if (((j - h) & mask) >= ((j - i) & mask)) {
+      store<u64>(t + (<usize>i << 3), e);
+      i = j;
+    }
+  }
+  store<u64>(t + (<usize>i << 3), 0);
+}
+
+// The table sizes a level's counters may have (repsResize's growth and shrinking keep them there):
+// none when empty, else 16 entries or more, at most 3/4 full, and at least 1/8 full unless 16.
+function repsSizeValid(bits: u32, used: u32): bool {
+  if (used == 0) return bits == 0;
+  if (bits < REPS_MIN_BITS || bits > 31) return false;
+  const cap = <u64>1 << bits;
+  return <u64>used * 4 <= cap * 3 && (bits == REPS_MIN_BITS || <u64>used * 8 >= cap);
+}
+
 // ---------------------------------------------------------------- level operations
 
 // @ts-ignore: decorator
@@ -308,44 +488,63 @@ function levelInsert(filter: Filter, level: Level, h: u64): bool {
   return false;
 }
 
-function levelRemove(level: Level, h: u64): bool {
+// Takes one copy of the key from the level: a counted one first, the slot with the last.
+function levelRemove(filter: Filter, level: Level, h: u64): bool {
   const m = level.m;
   const fpBits = level.fpBits;
   const t = level.table;
   const i1 = fastrange(<u32>h, m);
   const fp = fingerprint(h, fpBits);
-  if (removeFromBucket(t, i1, fp, fpBits) || removeFromBucket(t, altIndex(i1, fp, m), fp, fpBits)) {
+  const i2 = altIndex(i1, fp, m);
+  if (level.repsUsed != 0 && repsTake(level, repsKey(i1, i2, fp), filter.seed)) return true;
+  if (removeFromBucket(t, i1, fp, fpBits) || removeFromBucket(t, i2, fp, fpBits)) {
     level.count--;
     return true;
   }
   return false;
 }
 
+// When the level holds the key's fingerprint in its bucket pair, counts one more copy there.
+// 0: the level does not hold it; 1: counted; 2: held, but the pair's counter is full.
+function levelCount(filter: Filter, level: Level, h: u64): u32 {
+  const m = level.m;
+  const fpBits = level.fpBits;
+  const t = level.table;
+  const i1 = fastrange(<u32>h, m);
+  const fp = fingerprint(h, fpBits);
+  const i2 = altIndex(i1, fp, m);
+  if (!bucketHas(t, i1, fp, fpBits) && !bucketHas(t, i2, fp, fpBits)) return 0;
+  return repsAdd(level, repsKey(i1, i2, fp), filter.seed) ? 1 : 2;
+}
+
 // ---------------------------------------------------------------- filter operations
 
 function filterInsert(filter: Filter, h: u64): void {
   const n = filter.nLevels;
-  // A copy of a key one level already claims goes to that level, past its load limit if kicks
-  // allow: copies kept together can be removed one by one (see filterRemove), copies spread over
-  // levels cannot.
-  if (n > 1) {
-    let claims: u32 = 0;
-    let claimed: u32 = 0;
-    for (let j: u32 = 0; j < n; j++) {
-      if (levelContains(levelAt(filter, j), levelHash(h, j))) {
-        claims++;
-        claimed = j;
-      }
+  // A copy of a key a level already holds (or a collision there: see "Repeated fingerprints") is
+  // counted in the first such level: no slot, no kicks, and the copies stay together, so they can
+  // be removed one by one (see filterRemove); copies spread over levels cannot.
+  let claims: u32 = 0;
+  let claimed: u32 = 0;
+  for (let j: u32 = 0; j < n; j++) {
+    const held = levelCount(filter, levelAt(filter, j), levelHash(h, j));
+    if (held == 1) return;
+    if (held == 2) {
+      claims++;
+      claimed = j;
     }
-    if (claims == 1 && levelInsert(filter, levelAt(filter, claimed), levelHash(h, claimed))) return;
   }
+  // Only full counters claim it: one more slot in the one level that holds it, past its load
+  // limit if kicks allow, keeps the copies together there.
+  if (claims == 1 && levelInsert(filter, levelAt(filter, claimed), levelHash(h, claimed))) return;
   let spill = false;
   for (let j: u32 = 0; j < n; j++) {
     const level = levelAt(filter, j);
     if (level.count >= level.limit) continue;
     if (levelInsert(filter, level, levelHash(h, j))) return;
     // Kicks failed. Near the load limit the level is full; far below it, the key's buckets are
-    // crowded by copies of one fingerprint: keep the level open and spill into a small level.
+    // crowded (keys chosen to share a bucket pair, or the slots of a full counter's copies): keep
+    // the level open and spill into a small level.
     if (<f64>level.count >= 0.9 * <f64>level.limit) level.limit = level.count;
     else spill = true;
   }
@@ -357,7 +556,7 @@ function filterInsert(filter: Filter, h: u64): void {
     const level = newLevel(capacity, growthFpBits(filter), filter.maxLoad);
     pushLevel(filter, level);
     if (levelInsert(filter, level, levelHash(h, j))) return;
-    spill = true; // more than 8 copies of one key even in a fresh level
+    spill = true; // a key's bucket pair full of its own fingerprint even in a fresh level
   }
 }
 
@@ -374,8 +573,8 @@ function filterInsert(filter: Filter, h: u64): void {
 // there, and taking one matching fingerprint from its bucket pair leaves every other key whose
 // fingerprint and buckets match there as many copies as it owns.
 // When two or more levels claim the key, nothing is removed: the key stays a possible match — a
-// false positive, which the filter allows — and the count keeps it. This includes more than 8
-// copies of one key (they spill over several levels). Taking a copy from a level that holds two or
+// false positive, which the filter allows — and the count keeps it. This includes copies of one key
+// past a full counter that spilled over several levels. Taking a copy from a level that holds two or
 // more of the key's fingerprint is not safe either: both may belong to other keys (this key a false
 // positive there, its own copy elsewhere), and a later remove of one of them would then take the
 // last copy the other one needs.
@@ -389,7 +588,7 @@ function filterRemove(filter: Filter, h: u64): bool {
     claimed = j;
   }
   if (claims != 1) return false;
-  return levelRemove(levelAt(filter, claimed), levelHash(h, claimed));
+  return levelRemove(filter, levelAt(filter, claimed), levelHash(h, claimed));
 }
 
 function allocFilter(fpBits: u32, maxLoad: f64, fpp: f64): Filter {
@@ -594,19 +793,25 @@ export function cuckoo_keyed(handle: usize): u32 {
   return changetype<Filter>(handle).keyed;
 }
 
-/** Number of keys held (copies counted). */
-export function cuckoo_count(handle: usize): u32 {
+/** Number of keys held (copies counted); an f64, since counted copies can pass 2^32. */
+export function cuckoo_count(handle: usize): f64 {
   const filter = changetype<Filter>(handle);
-  let c: u32 = 0;
-  for (let j: u32 = 0; j < filter.nLevels; j++) c += levelAt(filter, j).count;
-  return c;
+  let c: u64 = 0;
+  for (let j: u32 = 0; j < filter.nLevels; j++) {
+    const level = levelAt(filter, j);
+    c += <u64>level.count + level.extra;
+  }
+  return <f64>c;
 }
 
 /** Bytes of linear memory the filter holds. */
 export function cuckoo_byte_size(handle: usize): u32 {
   const filter = changetype<Filter>(handle);
   let b: u32 = <u32>offsetof<Filter>() + (filter.levelCap << alignof<usize>());
-  for (let j: u32 = 0; j < filter.nLevels; j++) b += <u32>offsetof<Level>() + levelAt(filter, j).tableBytes;
+  for (let j: u32 = 0; j < filter.nLevels; j++) {
+    const level = levelAt(filter, j);
+    b += <u32>offsetof<Level>() + level.tableBytes + (level.reps != 0 ? <u32>8 << level.repsBits : 0);
+  }
   return b;
 }
 
@@ -626,20 +831,42 @@ export function cuckoo_fingerprint_bits(handle: usize): u32 {
 //   u32 "VCF1" | u32 version | f64 target fpp | f64 max load | u32 fp bits | u32 rng | u32 levels
 //   per level: u32 m | u32 fp bits | u32 count | u32 limit | u32 capacity | m·bucketBytes table bytes
 // Format 2 (keyed filters): version 2, and after `levels` u32 seed lo | u32 seed hi, then the levels.
+// Format 3 (a filter holding counted repeats, keyed or not): version 3, and after `levels`
+//   u32 keyed (0 or 1) | u32 seed lo | u32 seed hi, then per level: the five u32 of format 1 (count
+//   is the level's slots in use) | u32 counter table bits | u32 counted pairs | the table bytes |
+//   one u64 per counted pair: pair (bits 0–31) | fingerprint (32–47) | extra copies (48–63), in
+//   ascending order of pair | fingerprint << 32, so equal filters write equal bytes whatever order
+//   their counter tables hold entries in (a blob is stored by its content).
+// A filter without counted repeats is written as format 1 or 2, byte for byte as before format 3:
+// lists without repeats keep their bytes (and their blobs' names), and a build before format 3
+// still reads them. Distinct keys are counted together when they share a fingerprint and a pair
+// (a key's chance is about the level's FPP when it is added), so large lists of distinct keys hold
+// a few counters and write format 3 too.
 // @ts-ignore: decorator
 @inline const HEADER_BYTES: u32 = 36;
 // @ts-ignore: decorator
 @inline const SEED_BYTES: u32 = 8;
 // @ts-ignore: decorator
+@inline const REPEATS_HEADER_BYTES: u32 = 12;
+// @ts-ignore: decorator
 @inline const LEVEL_HEADER_BYTES: u32 = 20;
+// @ts-ignore: decorator
+@inline const REPEATS_LEVEL_HEADER_BYTES: u32 = 28;
+
+function hasRepeats(filter: Filter): bool {
+  for (let j: u32 = 0; j < filter.nLevels; j++) if (levelAt(filter, j).repsUsed != 0) return true;
+  return false;
+}
 
 /** Bytes cuckoo_serialize writes. */
 export function cuckoo_serialized_size(handle: usize): u32 {
   const filter = changetype<Filter>(handle);
-  let size = HEADER_BYTES + (filter.keyed ? SEED_BYTES : 0);
+  const repeats = hasRepeats(filter);
+  let size = HEADER_BYTES + (repeats ? REPEATS_HEADER_BYTES : filter.keyed ? SEED_BYTES : 0);
   for (let j: u32 = 0; j < filter.nLevels; j++) {
     const level = levelAt(filter, j);
-    size += LEVEL_HEADER_BYTES + level.m * bucketBytes(level.fpBits);
+    size += level.m * bucketBytes(level.fpBits);
+    size += repeats ? REPEATS_LEVEL_HEADER_BYTES + (level.repsUsed << 3) : LEVEL_HEADER_BYTES;
   }
   return size;
 }
@@ -647,16 +874,22 @@ export function cuckoo_serialized_size(handle: usize): u32 {
 /** Writes the filter at `out` (cuckoo_serialized_size bytes); returns the bytes written. */
 export function cuckoo_serialize(handle: usize, out: usize): u32 {
   const filter = changetype<Filter>(handle);
+  const repeats = hasRepeats(filter);
   let p = out;
   store<u32>(p, FORMAT_MAGIC);
-  store<u32>(p, filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
+  store<u32>(p, repeats ? FORMAT_VERSION_REPEATS : filter.keyed ? FORMAT_VERSION_KEYED : FORMAT_VERSION, 4);
   store<f64>(p, filter.targetFpp, 8);
   store<f64>(p, filter.maxLoad, 16);
   store<u32>(p, filter.fpBits, 24);
   store<u32>(p, filter.rng, 28);
   store<u32>(p, filter.nLevels, 32);
   p += HEADER_BYTES;
-  if (filter.keyed) {
+  if (repeats) {
+    store<u32>(p, filter.keyed);
+    store<u32>(p, filter.seedLo, 4);
+    store<u32>(p, filter.seedHi, 8);
+    p += REPEATS_HEADER_BYTES;
+  } else if (filter.keyed) {
     store<u32>(p, filter.seedLo);
     store<u32>(p, filter.seedHi, 4);
     p += SEED_BYTES;
@@ -668,12 +901,67 @@ export function cuckoo_serialize(handle: usize, out: usize): u32 {
     store<u32>(p, level.count, 8);
     store<u32>(p, level.limit, 12);
     store<u32>(p, level.capacity, 16);
-    p += LEVEL_HEADER_BYTES;
+    if (repeats) {
+      store<u32>(p, level.repsBits, 20);
+      store<u32>(p, level.repsUsed, 24);
+      p += REPEATS_LEVEL_HEADER_BYTES;
+    } else {
+      p += LEVEL_HEADER_BYTES;
+    }
     const bytes = level.m * bucketBytes(level.fpBits);
     memory.copy(p, level.table, bytes);
     p += bytes;
+    if (repeats && level.repsUsed != 0) {
+      let q = p;
+      const cap: u32 = <u32>1 << level.repsBits;
+      for (let i: u32 = 0; i < cap; i++) {
+        const e = load<u64>(level.reps + (<usize>i << 3));
+        if (e == 0) continue;
+        store<u64>(q, e);
+        q += 8;
+      }
+      sortEntries(p, level.repsUsed);
+      p += <usize>level.repsUsed << 3;
+    }
   }
   return <u32>(p - out);
+}
+
+// Heapsort of n u64 entries at `a` by their key (REPS_KEY bits), in place: no memory to allocate
+// while writing, O(n log n) for any input.
+function sortEntries(a: usize, n: u32): void {
+  for (let start = n >> 1; start > 0; ) {
+    start--;
+    siftDown(a, start, n);
+  }
+  for (let end = n; end > 1; ) {
+    end--;
+    const top = load<u64>(a);
+    store<u64>(a, load<u64>(a + (<usize>end << 3)));
+    store<u64>(a + (<usize>end << 3), top);
+    siftDown(a, 0, end);
+  }
+}
+
+function siftDown(a: usize, root: u32, n: u32): void {
+  const e = load<u64>(a + (<usize>root << 3));
+  const key = e & REPS_KEY;
+  for (;;) {
+    let child = root * 2 + 1;
+    if (child >= n) break;
+    let c = load<u64>(a + (<usize>child << 3));
+    if (child + 1 < n) {
+      const d = load<u64>(a + (<usize>(child + 1) << 3));
+      if ((d & REPS_KEY) > (c & REPS_KEY)) {
+        child++;
+        c = d;
+      }
+    }
+    if (key >= (c & REPS_KEY)) break;
+    store<u64>(a + (<usize>root << 3), c);
+    root = child;
+  }
+  store<u64>(a + (<usize>root << 3), e);
 }
 
 function validFpBits(f: u32): bool {
@@ -684,34 +972,42 @@ function validFpBits(f: u32): bool {
 export function cuckoo_deserialize(ptr: usize, len: u32): usize {
   if (len < HEADER_BYTES) return 0;
   const version = load<u32>(ptr, 4);
-  if (load<u32>(ptr) != FORMAT_MAGIC || (version != FORMAT_VERSION && version != FORMAT_VERSION_KEYED)) return 0;
-  const keyed = version == FORMAT_VERSION_KEYED;
-  const levelsAt: u32 = HEADER_BYTES + (keyed ? SEED_BYTES : 0);
+  if (load<u32>(ptr) != FORMAT_MAGIC || version < FORMAT_VERSION || version > FORMAT_VERSION_REPEATS) return 0;
+  const repeats = version == FORMAT_VERSION_REPEATS;
+  const levelsAt: u32 = HEADER_BYTES + (repeats ? REPEATS_HEADER_BYTES : version == FORMAT_VERSION_KEYED ? SEED_BYTES : 0);
   if (len < levelsAt) return 0;
+  const keyed = repeats ? load<u32>(ptr, HEADER_BYTES) : version == FORMAT_VERSION_KEYED ? 1 : 0;
+  // Format 3 writes an unkeyed filter's seed as 0: anything else is not what it wrote.
+  if (keyed > 1 || (repeats && keyed == 0 && (load<u32>(ptr, HEADER_BYTES + 4) | load<u32>(ptr, HEADER_BYTES + 8)) != 0)) return 0;
   const fpp = load<f64>(ptr, 8);
   const maxLoad = load<f64>(ptr, 16);
   const fpBits = load<u32>(ptr, 24);
   const nLevels = load<u32>(ptr, 32);
   if (!(fpp > 0.0 && fpp < 1.0) || !(maxLoad > 0.0 && maxLoad <= 1.0) || !validFpBits(fpBits) || nLevels < 1) return 0;
+  const levelHeader: u32 = repeats ? REPEATS_LEVEL_HEADER_BYTES : LEVEL_HEADER_BYTES;
   // Validate every level header before allocating anything.
   let p: usize = ptr + levelsAt;
   const end: usize = ptr + len;
   for (let j: u32 = 0; j < nLevels; j++) {
-    if (p + LEVEL_HEADER_BYTES > end) return 0;
+    if (p + levelHeader > end) return 0;
     const m = load<u32>(p);
     const f = load<u32>(p, 4);
     const count = load<u32>(p, 8);
+    const used: u32 = repeats ? load<u32>(p, 24) : 0;
     if (m < 1 || !validFpBits(f) || <u64>count > <u64>m * 4) return 0;
-    const bytes = <u64>m * bucketBytes(f);
-    if (<u64>(p + LEVEL_HEADER_BYTES) + bytes > <u64>end) return 0;
-    p += <usize>LEVEL_HEADER_BYTES + <usize>bytes;
+    // A counted pair has a slot of its own, and its table's size follows from how many there are.
+    if (repeats && (<u64>used > <u64>count || !repsSizeValid(load<u32>(p, 20), used))) return 0;
+    const bytes = <u64>m * bucketBytes(f) + (<u64>used << 3);
+    if (<u64>(p + levelHeader) + bytes > <u64>end) return 0;
+    p += <usize>levelHeader + <usize>bytes;
   }
   if (p != end) return 0;
   const filter = allocFilter(fpBits, maxLoad, fpp);
   const rng = load<u32>(ptr, 28);
   if (rng != 0) filter.rng = rng; // xorshift state must not be 0
   if (keyed) {
-    keyFilter(filter, load<u32>(ptr, HEADER_BYTES), load<u32>(ptr, HEADER_BYTES + 4));
+    const seedAt: usize = ptr + HEADER_BYTES + (repeats ? 4 : 0);
+    keyFilter(filter, load<u32>(seedAt), load<u32>(seedAt, 4));
   }
   p = ptr + levelsAt;
   for (let j: u32 = 0; j < nLevels; j++) {
@@ -721,7 +1017,7 @@ export function cuckoo_deserialize(ptr: usize, len: u32): usize {
     const tableBytes = bytes + 8;
     const level = changetype<Level>(heap.alloc(offsetof<Level>()));
     level.table = heap.alloc(tableBytes);
-    memory.copy(level.table, p + LEVEL_HEADER_BYTES, bytes);
+    memory.copy(level.table, p + levelHeader, bytes);
     memory.fill(level.table + bytes, 0, 8);
     level.m = m;
     level.fpBits = f;
@@ -729,9 +1025,45 @@ export function cuckoo_deserialize(ptr: usize, len: u32): usize {
     level.limit = load<u32>(p, 12);
     level.capacity = load<u32>(p, 16);
     level.tableBytes = tableBytes;
+    noReps(level);
     pushLevel(filter, level);
-    p += LEVEL_HEADER_BYTES + bytes;
+    const bits: u32 = repeats ? load<u32>(p, 20) : 0;
+    const used: u32 = repeats ? load<u32>(p, 24) : 0;
+    p += levelHeader + bytes;
+    if (used != 0 && !loadRepeats(filter, level, bits, p, used)) {
+      cuckoo_free(changetype<usize>(filter));
+      return 0;
+    }
+    p += <usize>used << 3;
   }
   return changetype<usize>(filter);
 }
 
+// Fills a level's counters from `used` serialized entries at `p`; false unless each names a pair of
+// the level that holds a slot of its fingerprint, with 1 … REPS_MAX extra copies, in strictly
+// ascending order (so no pair twice).
+function loadRepeats(filter: Filter, level: Level, bits: u32, p: usize, used: u32): bool {
+  const m = level.m;
+  const fpBits = level.fpBits;
+  const t = level.table;
+  const bytes = <usize>8 << bits;
+  level.reps = heap.alloc(bytes);
+  memory.fill(level.reps, 0, bytes);
+  level.repsBits = bits;
+  let previous: u64 = 0;
+  for (let k: u32 = 0; k < used; k++) {
+    const e = load<u64>(p + (<usize>k << 3));
+    const key = e & REPS_KEY;
+    const pair = <u32>key;
+    const fp = <u32>(key >> 32);
+    if (e >> 48 == 0 || (k > 0 && key <= previous)) return false;
+    if (fp >= (<u32>1 << fpBits) || fp == 0 || pair >= m) return false;
+    const other = altIndex(pair, fp, m);
+    if (other < pair || (!bucketHas(t, pair, fp, fpBits) && !bucketHas(t, other, fp, fpBits))) return false;
+    repsPlace(level.reps, bits, e, filter.seed);
+    level.repsUsed++;
+    level.extra += e >> 48;
+    previous = key;
+  }
+  return true;
+}

@@ -67,8 +67,10 @@ export async function readBlob(blobs: SharedBlobStore, hash: string, what: strin
 
 /**
  * The entries of a list or table body: one a line, trimmed; blank lines and `#` comments skipped;
- * an entry given on several lines counts once (an IOC list keeps copies of a key, and the cuckoo
- * filter needs a new level for every 8 copies: a body of one key repeated would cost quadratic time).
+ * an entry given on several lines counts once: a body says which entries a list holds, and an IOC
+ * list keeps copies of a key, so a repeated line would otherwise take a removal of its own. (It
+ * also bounded the cost of a repeated key when every 8 copies took a filter level; copies are
+ * counted since, at a counter's cost.)
  */
 export function bodyEntries(text: string): string[] {
   const entries = new Set<string>();

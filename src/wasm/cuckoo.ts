@@ -4,7 +4,8 @@
  * Sets made by `create` are keyed (serialized format 2): the module hashes keys with XXH64 seeded
  * by a random 64-bit seed drawn here per set (Web Crypto) and saved with the set, so nobody can
  * compute offline which keys collide. Sets restored from format 1 (written before keyed sets, as
- * older checkpoints hold them) keep seed 0 and answer exactly as they did.
+ * older checkpoints hold them) keep seed 0 and answer exactly as they did. A set holding a key
+ * more than once counts the copies in the module and writes format 3 (assembly/cuckoo.ts).
  *
  * Keys cross into the module as UTF-8 in the shared scratch buffer, in batches: a chunk of keys
  * is joined into one string and encoded with a single `TextEncoder.encodeInto`, next to an array
@@ -72,7 +73,11 @@ export class WasmIocSet implements IocSet {
     this.#handle = handle;
   }
 
-  /** The serialized format this set writes: 2 (keyed: a random seed) or 1 (restored from format 1: seed 0). */
+  /**
+   * How the set hashes keys: 2 (keyed: a random seed) or 1 (restored from format 1: seed 0). It is
+   * the serialized format the set writes until it holds a key more than once; from then on it writes
+   * format 3 (the same hashing, keyed or not, with the counted copies).
+   */
   get format(): 1 | 2 {
     return this.#ex.cuckoo_keyed(this.#live()) !== 0 ? 2 : 1;
   }
@@ -131,7 +136,8 @@ export class WasmIocSet implements IocSet {
   }
 
   get count(): number {
-    return this.#ex.cuckoo_count(this.#live()) >>> 0;
+    // An f64 from the module: counted copies can pass 2^32.
+    return this.#ex.cuckoo_count(this.#live());
   }
 
   get byteSize(): number {
@@ -306,7 +312,7 @@ export class WasmIocSetFactory implements IocSetFactory {
     scratch.u8.set(bytes, scratch.ptr);
     const handle = this.#ex.cuckoo_deserialize(scratch.ptr, bytes.length) >>> 0;
     scratch.fresh();
-    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1 or 2)');
+    if (handle === 0) throw new Error('IocSet.deserialize: not a valid serialized IOC set (format 1, 2 or 3)');
     return new WasmIocSet(this.#ex, this.#scratch, handle);
   }
 }
