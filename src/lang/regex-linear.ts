@@ -18,6 +18,13 @@
  *
  * The proof is conservative: `/\d+\.\d+/` is refused (on `"1111…"` irregexp is quadratic) although
  * many patterns it refuses are fine in practice. Refused patterns run on re2js (regex-re2.ts).
+ *
+ * Linear is not cheap: the constant is the pattern's. Each input character is read by at most
+ * `1 + C` attempts, C the most positions outside loops on one path (point 2: a later attempt's start
+ * was read by every earlier overlapping attempt at a distinct such position), and each step may also
+ * evaluate the lookarounds passed on the way. {@link analyzeBacktracking} returns that bound, the
+ * steps per input character, which host-regex.ts holds to a limit: `/[a-z]{1000}!/` on `"aaa…"`
+ * reads every character 1,000 times.
  */
 import { caseClosure, intersects, parseRegex, type ParsedRegex, type Ranges, type RegexNode } from './regex-syntax.js';
 
@@ -39,6 +46,8 @@ interface Fragment {
 
 class Glushkov {
   readonly sets: Ranges[] = [];
+  /** The work of every lookaround of the unrolled pattern together: a bound on what one step evaluates. */
+  lookWork = 0;
   readonly inLoop: boolean[] = [];
   readonly follow: Set<number>[] = [];
   private loopDepth = 0;
@@ -66,6 +75,7 @@ class Glushkov {
         return { nullable: true, freeNullable: false, first: [], last: [], freeLast: [] };
       case 'look':
         checkLookBody(node.body);
+        this.lookWork += lookWork(node.body);
         return { nullable: true, freeNullable: false, first: [], last: [], freeLast: [] };
       case 'backref':
         throw new NotLinear('backreference');
@@ -139,6 +149,49 @@ function checkLookBody(node: RegexNode): void {
   if (paths(node) > MAX_LOOK_PATHS) throw new NotLinear('a lookaround with a loop or too many alternatives');
 }
 
+/**
+ * Characters a backtracking engine may read evaluating a loop-free lookaround body once: every way
+ * through it, each as long as the longest (lookarounds nested in it counted within).
+ */
+function lookWork(body: RegexNode): number {
+  return paths(body) * (width(body) + nestedLookWork(body));
+}
+
+/** The most characters a loop-free fragment can match. */
+function width(node: RegexNode): number {
+  switch (node.type) {
+    case 'set':
+      return 1;
+    case 'group':
+      return width(node.body);
+    case 'alt':
+      return Math.max(0, ...node.alts.map(width));
+    case 'seq':
+      return node.items.reduce((s, a) => s + width(a), 0);
+    case 'repeat':
+      return node.max * width(node.body);
+    default:
+      return 0;
+  }
+}
+
+function nestedLookWork(node: RegexNode): number {
+  switch (node.type) {
+    case 'look':
+      return lookWork(node.body);
+    case 'group':
+      return nestedLookWork(node.body);
+    case 'alt':
+      return node.alts.reduce((s, a) => s + nestedLookWork(a), 0);
+    case 'seq':
+      return node.items.reduce((s, a) => s + nestedLookWork(a), 0);
+    case 'repeat':
+      return node.max * nestedLookWork(node.body);
+    default:
+      return 0;
+  }
+}
+
 /** The number of ways a loop-free fragment can be walked (Infinity with a loop or a backreference). */
 function paths(node: RegexNode): number {
   switch (node.type) {
@@ -189,14 +242,24 @@ function anchored(node: RegexNode, multiline: boolean): boolean {
   }
 }
 
+/**
+ * What the check finds: why a backtracking engine may take super-linear time on the pattern, or a
+ * bound on its steps per input character (see the top of this file) when it provably does not.
+ */
+export type BacktrackingAnalysis = { problem: string } | { problem?: undefined; stepsPerChar: number };
+
 /** Why the pattern is not provably linear on a backtracking engine, or undefined when it is. */
 export function backtrackingProblem(parsed: ParsedRegex): string | undefined {
+  return analyzeBacktracking(parsed).problem;
+}
+
+export function analyzeBacktracking(parsed: ParsedRegex): BacktrackingAnalysis {
   const g = new Glushkov(parsed);
   let root: Fragment;
   try {
     root = g.build(parsed.root);
   } catch (err) {
-    if (err instanceof NotLinear) return err.message;
+    if (err instanceof NotLinear) return { problem: err.message };
     throw err;
   }
   const overlapping = (list: Iterable<number>): boolean => {
@@ -204,11 +267,13 @@ export function backtrackingProblem(parsed: ParsedRegex): string | undefined {
     for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) if (intersects(g.sets[ids[i]!]!, g.sets[ids[j]!]!)) return true;
     return false;
   };
-  if (overlapping(new Set(root.first))) return 'two alternatives can start with the same character';
+  if (overlapping(new Set(root.first))) return { problem: 'two alternatives can start with the same character' };
   for (let p = 0; p < g.sets.length; p++) {
-    if (overlapping(g.follow[p]!)) return 'ambiguous: after one character, two parts of the pattern can take the same next character';
+    if (overlapping(g.follow[p]!)) return { problem: 'ambiguous: after one character, two parts of the pattern can take the same next character' };
   }
-  if (parsed.flags.sticky || anchored(parsed.root, parsed.flags.multiline)) return undefined;
+  const perStep = 1 + g.lookWork;
+  // One start position: one attempt reads each character.
+  if (parsed.flags.sticky || anchored(parsed.root, parsed.flags.multiline)) return { stepsPerChar: perStep };
   // Positions after which the attempt cannot fail any more: the rest matches empty without
   // assertions, and backtracking comes back to that exit at worst. Only positions an attempt can
   // reach before passing one of them matter.
@@ -227,10 +292,43 @@ export function backtrackingProblem(parsed: ParsedRegex): string | undefined {
   for (const p of beforeSafe) {
     if (!g.inLoop[p]) continue;
     if (firstChars.some((f) => intersects(f, g.sets[p]!))) {
-      return 'a loop can consume a character that starts a match, so failed attempts overlap (quadratic)';
+      return { problem: 'a loop can consume a character that starts a match, so failed attempts overlap (quadratic)' };
     }
   }
-  return undefined;
+  // A successful attempt ends the search (or, under g, the next starts after it): only attempts that
+  // can still fail overlap, and those stay among the positions before a safe end.
+  return { stepsPerChar: (1 + longestChain(g, root.first, beforeSafe)) * perStep };
+}
+
+/**
+ * The most positions outside loops on one path through `within` (from a first position): how many
+ * attempts that can still fail may read one input character. Positions outside loops lie on no
+ * cycle (only a loop links back) and loops count nothing, so relaxing the edges in position order
+ * until nothing grows ends (after about as many passes as loops are nested).
+ */
+function longestChain(g: Glushkov, first: number[], within: Set<number>): number {
+  const weight = (p: number) => (g.inLoop[p] ? 0 : 1);
+  const chain = new Map<number, number>();
+  for (const p of first) if (within.has(p)) chain.set(p, weight(p));
+  const order = [...within].sort((a, b) => a - b);
+  let best = 0;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of order) {
+      const here = chain.get(p);
+      if (here === undefined) continue;
+      best = Math.max(best, here);
+      for (const q of g.follow[p]!) {
+        if (!within.has(q)) continue;
+        const through = here + weight(q);
+        if (through > (chain.get(q) ?? -1)) {
+          chain.set(q, through);
+          changed = true;
+        }
+      }
+    }
+  }
+  return best;
 }
 
 /** True when V8's backtracking engine provably matches `pattern` (with `flags`) in linear time. */

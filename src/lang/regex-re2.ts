@@ -69,11 +69,20 @@ function translation(source: string, flags: string): Translation {
 
 /** Why `pattern` cannot run on re2js, or undefined when it can. */
 export function re2Problem(pattern: string, flags: string): string | undefined {
+  const program = re2Program(pattern, flags);
+  return 'problem' in program ? program.problem : undefined;
+}
+
+/**
+ * The size of the program re2js runs `pattern` as — its instructions, counted repeats written out —
+ * or why it cannot run there. re2js's NFA may visit every instruction at every input character:
+ * host-regex.ts estimates the work per character from it.
+ */
+export function re2Program(pattern: string, flags: string): { instructions: number } | { problem: string } {
   try {
-    translation(pattern, flags);
-    return undefined;
+    return { instructions: translation(pattern, flags).re2.programSize() };
   } catch (err) {
-    return (err as Error).message;
+    return { problem: (err as Error).message };
   }
 }
 

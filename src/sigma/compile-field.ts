@@ -227,7 +227,7 @@ export class SelectionCompiler {
     const tests: ScalarTest[] = [];
     if (has('re')) {
       const flagText = [...new Set(flags.map((f) => REGEX_FLAGS[f]))].join('');
-      for (const v of scalars) tests.push(this.regex(v, flagText));
+      for (const v of scalars) tests.push(this.regex(v, flagText, fieldName));
     } else if (has('cidr')) {
       for (const v of scalars) {
         const range = parseCidr(String(v.value));
@@ -377,7 +377,7 @@ export class SelectionCompiler {
     }
   }
 
-  private regex(v: YNode & { kind: 'scalar' }, flags: string): ScalarTest {
+  private regex(v: YNode & { kind: 'scalar' }, flags: string, fieldName: string): ScalarTest {
     let pattern = String(v.value);
     if (pattern.length > MAX_REGEX_LENGTH) throw new DetectionError('sigma-limit', `the regular expression is ${pattern.length} characters long, more than the limit of ${MAX_REGEX_LENGTH}`, v.span);
     // PCRE's leading inline flags ((?i) …) become JavaScript flags.
@@ -391,7 +391,7 @@ export class SelectionCompiler {
     try {
       re = hostRegExp(pattern, allFlags);
     } catch (err) {
-      if (err instanceof RegexRefused) throw new DetectionError('sigma-regex', `the regular expression cannot run in linear time: ${err.message}`, v.span);
+      if (err instanceof RegexRefused) throw new DetectionError('sigma-regex', `the regular expression for field '${fieldName}' ${err.message}`, v.span);
       throw err;
     }
     return (x) => {

@@ -139,6 +139,17 @@ describe('vigil check', () => {
     expect(r.stderr).toMatch(/two-errors\.vgl:6:\d+: error: .*duplicate|already/i);
     expect(r.stderr).toMatch(/\^/);
   });
+
+  it('refuses a regular expression too costly per input character at its line and column, and a Sigma one naming its rule and field', async () => {
+    const vgl = file('costly.vgl', 'RULE "costly"\nSOURCES k = "v"\nFILTER function (e) { return /(\\w+\\s*){1000}/.test(e.cmd); }\nSINK e => e\n');
+    const r = await vigil(['check', vgl]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/costly\.vgl:3:30: error: .*regular expression \/\(\\w\+\\s\*\)\{1000\}\/ is too costly: .*the limit is 1,000 steps per input character/);
+    const sigma = file('costly.yml', "title: Costly\nlogsource:\n    category: process_creation\ndetection:\n    selection:\n        CommandLine|re: '(\\w+\\s*){1000}'\n    condition: selection\n");
+    const s = await vigil(['sigma', 'check', sigma]);
+    expect(s.code).toBe(1);
+    expect(s.stdout).toMatch(/costly\.yml:6:25: refused rule "Costly": sigma-regex: the regular expression for field 'CommandLine' is too costly: .*the limit is 1,000 steps per input character/);
+  });
 });
 
 describe('bin/vigil', () => {

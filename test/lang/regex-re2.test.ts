@@ -5,8 +5,8 @@
  * regex-re2.ts documents (groups inside repetitions, astral characters without u, case folding).
  */
 import { describe, expect, it } from 'vitest';
-import { LinearRegExp, regexPlan } from '../../src/lang/host-regex.js';
-import { re2Problem } from '../../src/lang/regex-re2.js';
+import { hostRegExp, LinearRegExp, regexPlan } from '../../src/lang/host-regex.js';
+import { re2Problem, shortInputLimit } from '../../src/lang/regex-re2.js';
 import { parseRegex, type RegexNode } from '../../src/lang/regex-syntax.js';
 import { rng } from '../wasm/build-wasm.js';
 
@@ -76,6 +76,23 @@ function emptyLoop(pattern: string, flags: string): boolean {
   return walk(parseRegex(pattern, flags).root);
 }
 
+/** A generator of random patterns over a few characters, quantified with `quantifiers`. */
+function randomPattern(next: () => number, quantifiers: string[]): (depth: number) => string {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)]!;
+  const atom = (depth: number): string => {
+    const r = next();
+    if (depth > 0 && r < 0.2) return `(${pattern(depth - 1)})`;
+    if (depth > 0 && r < 0.35) return `(?:${pattern(depth - 1)}|${pattern(depth - 1)})`;
+    return pick(['a', 'b', 'c', '[ab]', '[^a]', '.', '\\w', '\\s', '\\d', '\\b', '^', '$', 'B']);
+  };
+  const pattern = (depth: number): string =>
+    Array.from({ length: 1 + Math.floor(next() * 3) }, () => {
+      const a = atom(depth);
+      return a === '^' || a === '$' || a === '\\b' ? a : a + pick(quantifiers);
+    }).join('');
+  return pattern;
+}
+
 const PATTERNS: [string, string][] = [
   ['fail(ed|ure)', ''], ['^admin$', 'i'], ['(\\w+)-(?<n>\\d+)', 'g'], ['\\s+', 'g'], ['a|ab', 'g'], ['(a|ab)(c|bcd)(d*)', ''],
   ['\\bfoo\\b', 'g'], ['^\\d+$', 'm'], ['.+', 's'], ['.+', ''], ['x*', 'g'], ['', 'g'], ['(?:)', 'y'], ['a', 'y'], ['a+?', 'g'],
@@ -101,17 +118,7 @@ describe('re2js gives what RegExp gives on benign inputs', () => {
   it('agrees on random patterns and inputs', () => {
     const next = rng(8);
     const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)]!;
-    const atom = (depth: number): string => {
-      const r = next();
-      if (depth > 0 && r < 0.2) return `(${pattern(depth - 1)})`;
-      if (depth > 0 && r < 0.35) return `(?:${pattern(depth - 1)}|${pattern(depth - 1)})`;
-      return pick(['a', 'b', 'c', '[ab]', '[^a]', '.', '\\w', '\\s', '\\d', '\\b', '^', '$', 'B']);
-    };
-    const pattern = (depth: number): string =>
-      Array.from({ length: 1 + Math.floor(next() * 3) }, () => {
-        const a = atom(depth);
-        return a === '^' || a === '$' || a === '\\b' ? a : a + pick(['', '', '*', '+', '?', '{1,2}', '*?', '+?']);
-      }).join('');
+    const pattern = randomPattern(next, ['', '', '*', '+', '?', '{1,2}', '*?', '+?']);
     const word = () => Array.from({ length: Math.floor(next() * 10) }, () => pick(['a', 'b', 'c', ' ', '1', 'A', '\n'])).join('');
     let compared = 0;
     for (let i = 0; i < 400; i++) {
@@ -129,6 +136,42 @@ describe('re2js gives what RegExp gives on benign inputs', () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(200);
+  });
+
+  it('agrees on random patterns with counted repeats that the cost limit lets through, on the engine it picks', () => {
+    const next = rng(81);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)]!;
+    const pattern = randomPattern(next, ['', '', '*', '+', '?', '{3}', '{2,5}', '{0,4}', '{12}', '{5,30}', '{40,}', '{60}', '+?']);
+    // Long enough for the counts to be reached (few characters, so that repeats do match), but only
+    // as long as the built-in engine, the oracle, is sure to be quick on the pattern (shortInputLimit:
+    // 8 characters for an exponential shape).
+    const word = (max: number) => Array.from({ length: Math.floor(next() * max) }, () => pick(['a', 'b', 'c', ' ', 'a', 'b'])).join('');
+    const engines = { builtin: 0, re2js: 0, none: 0 };
+    for (let i = 0; i < 500; i++) {
+      const p = pattern(2);
+      const flags = pick(['', 'g', 'i', 'gm', 'y']);
+      try {
+        new RegExp(p, flags);
+      } catch {
+        continue;
+      }
+      const plan = regexPlan(p, flags);
+      engines[plan.engine]++;
+      if (plan.engine === 'none') {
+        expect(plan.reason, `/${p}/${flags}`).toMatch(/too costly|may backtrack catastrophically/);
+        continue;
+      }
+      if (emptyLoop(p, flags)) continue;
+      const longest = Math.min(120, Math.max(8, shortInputLimit(p)));
+      const inputs = Array.from({ length: 8 }, () => word(longest));
+      const inRepeat = groupInRepeat(p);
+      // The re2js side with every input on re2js (a short-input shortcut would hand them to RegExp).
+      const re = plan.engine === 'builtin' ? hostRegExp(p, flags) : new LinearRegExp(p, flags, { shortInputs: false });
+      expect(outcomes(re, inputs, inRepeat), `/${p}/${flags} on ${plan.engine}`).toEqual(outcomes(new RegExp(p, flags), inputs, inRepeat));
+    }
+    expect(engines.builtin).toBeGreaterThan(50);
+    expect(engines.re2js).toBeGreaterThan(50);
+    expect(engines.none).toBeGreaterThan(10);
   });
 
   it('refuses what it cannot translate, naming it', () => {

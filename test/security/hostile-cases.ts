@@ -96,6 +96,9 @@ export const CASES: HostileCase[] = [
   // ── polynomial backtracking ──────────────────────────────────────────────
   { name: 'regex (.*a){12} polynomial', kind: 'regex-polynomial', rules: simple('rp1', 'return /(.*a){12}$/.test(e.msg);'), events: hostile({ msg: 'a'.repeat(2000) + 'b' }), outcomes: ['bounded', 'deactivated', 'refused'] },
   { name: 'regex a*a*a*a*a*b polynomial', kind: 'regex-polynomial', rules: simple('rp2', 'return /a*a*a*a*a*a*b/.test(e.msg);'), events: hostile({ msg: 'a'.repeat(3000) }), outcomes: ['bounded', 'deactivated', 'refused'] },
+  // Linear, but with the pattern's size as the constant: refused at load for their cost per character.
+  { name: 'counted repeat (\\w+\\s*){1000} on 200 KB of words (re2js: 6,003 instructions, each run at every character)', kind: 'regex-polynomial', rules: simple('rp4', 'return /(\\w+\\s*){1000}!/.test(e.msg);'), events: hostile({ msg: 'a '.repeat(100_000) }, 2), outcomes: ['refused'] },
+  { name: 'bounded repeat [a-z]{3000} on 200 KB of letters (3,000 attempts read each character)', kind: 'regex-polynomial', rules: simple('rp5', "return utils.matches(e.msg, '[a-z]{3000}!');"), events: hostile({ msg: 'a'.repeat(200_000) }, 2), outcomes: ['refused'] },
   { name: 'regex \\s*x\\s*$ on many spaces', kind: 'regex-polynomial', rules: simple('rp3', "return utils.matches(e.msg, '\\\\s*\\\\s*\\\\s*$x');"), events: hostile({ msg: ' '.repeat(20000) }), outcomes: ['bounded', 'deactivated', 'refused'] },
   // ── allocation amplifiers ────────────────────────────────────────────────
   { name: 'reduce doubling with spread', kind: 'allocation', rules: simple('al1', 'return e.arr.reduce((a) => [...a, ...a], e.arr).length > 0;'), events: hostile({ arr: Array.from({ length: 30 }, (_, i) => i) }), outcomes: ['deactivated', 'refused'] },

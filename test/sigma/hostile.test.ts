@@ -153,6 +153,24 @@ describe('hostile regular expressions', () => {
     const nested = loadSigma([{ file: 'r.yml', text: ruleText("    selection:\n        F|re: '((((a{100}){100}){100}){100})'") }]).diagnostics;
     expect(nested.map((d) => d.code)).toEqual(['sigma-regex']);
   });
+
+  it('a pattern linear but too costly per character is refused, naming the rule, the field and the limit; the other rules load', () => {
+    // (\w+\s*){1000} is linear on re2js, but its 6,002 instructions cost hundreds of µs per character
+    // (minutes for a 1 MB command line); the corpus's .{1000,} is at the limit and loads.
+    const costly = ruleText("    selection:\n        Image|endswith: '.exe'\n        CommandLine|re: '(\\w+\\s*){1000}'").replace('title: Test rule', 'title: Costly');
+    const atLimit = ruleText("    selection:\n        CommandLine|re: '.{1000,}'").replace('title: Test rule', 'title: Long line');
+    const c = loadSigma([
+      { file: 'costly.yml', text: costly },
+      { file: 'long.yml', text: atLimit },
+    ]);
+    const errors = c.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.file, d.line, d.rule])).toEqual([['sigma-regex', 'costly.yml', 9, 'Costly']]);
+    expect(errors[0]!.message).toMatch(/^the regular expression for field 'CommandLine' is too costly: /);
+    expect(errors[0]!.message).toMatch(/\(6,002 instructions, each of which may run at every character\); the limit is 1,000 steps per input character$/);
+    expect(c.rules.map((r) => r.name)).toEqual(['Long line']);
+    expect(c.rules[0]!.match({ CommandLine: 'x'.repeat(1000) })).toBe(true);
+    expect(c.rules[0]!.match({ CommandLine: `${'x'.repeat(999)}\n${'x'.repeat(999)}` })).toBe(false);
+  });
 });
 
 describe('many keys', () => {
