@@ -144,11 +144,11 @@ describe('vigil check', () => {
     const vgl = file('costly.vgl', 'RULE "costly"\nSOURCES k = "v"\nFILTER function (e) { return /(\\w+\\s*){1000}/.test(e.cmd); }\nSINK e => e\n');
     const r = await vigil(['check', vgl]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/costly\.vgl:3:30: error: .*regular expression \/\(\\w\+\\s\*\)\{1000\}\/ is too costly: .*the limit is 1,000 steps per input character/);
+    expect(r.stderr).toMatch(/costly\.vgl:3:30: error: .*regular expression \/\(\\w\+\\s\*\)\{1000\}\/ is too costly: .*the limit is 2,500 steps per input character/);
     const sigma = file('costly.yml', "title: Costly\nlogsource:\n    category: process_creation\ndetection:\n    selection:\n        CommandLine|re: '(\\w+\\s*){1000}'\n    condition: selection\n");
     const s = await vigil(['sigma', 'check', sigma]);
     expect(s.code).toBe(1);
-    expect(s.stdout).toMatch(/costly\.yml:6:25: refused rule "Costly": sigma-regex: the regular expression for field 'CommandLine' is too costly: .*the limit is 1,000 steps per input character/);
+    expect(s.stdout).toMatch(/costly\.yml:6:25: refused rule "Costly": sigma-regex: the regular expression for field 'CommandLine' is too costly: .*the limit is 2,500 steps per input character/);
   });
 });
 
