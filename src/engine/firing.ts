@@ -210,6 +210,8 @@ export class Firing {
     }
     if (verdict.untracked) {
       if (shedOne(rule.state)) this.ctx.report({ code: 'vigil.state-limit', rule: rule.name, message: stateLimitMessage('SUPPRESS', maxKeys, 'maxStateKeys'), limit: maxKeys });
+    } else if (rule.state.suppressor!.size < maxKeys) {
+      rule.state.shedding = false;
     }
     if (verdict.note) alert.suppression = verdict.note;
     return true;

@@ -240,7 +240,8 @@ export class Pipeline {
     const plan = rule.plan.stateMachine!;
     const maxKeys = this.ctx.options.maxStateKeys;
     const { violations, missingType, shed } = plan.machine.step(rule.state.machine!, items.events, items.times, this.ctx.transitions(), rule.name, maxKeys);
-    if (shed.length === 0) rule.state.shedding = false;
+    // The episode ends when the machine has room again, not with a batch that happened to bring no new key.
+    if (shed.length === 0 && rule.state.machine!.table.size < maxKeys) rule.state.shedding = false;
     for (let k = 0; k < shed.length; k++) {
       if (shedOne(rule.state)) this.ctx.report({ code: 'vigil.state-limit', rule: rule.name, message: stateLimitMessage('state machine', maxKeys, 'maxStateKeys'), limit: maxKeys });
     }

@@ -36,7 +36,7 @@ export interface RuleState {
   machine?: MachineKeys;
   /** A SUPPRESS rule's periods. */
   suppressor?: Suppressor;
-  /** True from the first event or key shed until the rule keeps one again: one report per episode. */
+  /** True from the first event or key shed until the rule has room again: one report per episode. */
   shedding?: boolean;
 }
 

@@ -54,7 +54,9 @@ export class Suppressor {
     const entry = this.entries.get(key);
     if (!entry || time >= entry.until) {
       // Raised, not held back: a bound that held new keys' alerts back would let a flood of keys hide a detection.
-      if (!entry && this.entries.size >= maxKeys && (this.sweep(true), this.entries.size >= maxKeys)) return UNTRACKED;
+      if (!entry && this.entries.size >= maxKeys && !this.dropEndedOldest()) return UNTRACKED;
+      // Deleted first, so the map stays in order of the periods' starts (dropEndedOldest reads it so).
+      if (entry) this.entries.delete(key);
       this.entries.set(key, { until: time + this.periodMs, count, held: 0 });
       return { raise: true };
     }
@@ -80,9 +82,31 @@ export class Suppressor {
     }
   }
 
-  /** Forgets keys whose period is over, at most once per period (or now, when `now`), so the map stays as small as the live keys. */
-  private sweep(now = false): void {
-    if (!now && this.latest - this.sweptAt < this.periodMs) return;
+  /** Keys whose period runs (or ended and is not yet swept). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Forgets the oldest keys while their period is over; true when that made room. The map is in
+   * order of the periods' starts, so this reads only what it forgets and the first key still in its
+   * period: at the bound, a new key's alert costs O(1), where a sweep of the whole map cost every
+   * such alert all the keys (a flood of new keys against a full map: keys × alerts). Alert times out
+   * of order can leave an ended period behind a running one; the sweep once per period takes it.
+   */
+  private dropEndedOldest(): boolean {
+    let dropped = false;
+    for (const [key, entry] of this.entries) {
+      if (entry.until > this.latest) break;
+      this.entries.delete(key);
+      dropped = true;
+    }
+    return dropped;
+  }
+
+  /** Forgets keys whose period is over, at most once per period, so the map stays as small as the live keys. */
+  private sweep(): void {
+    if (this.latest - this.sweptAt < this.periodMs) return;
     this.sweptAt = this.latest;
     for (const [key, entry] of this.entries) if (entry.until <= this.latest) this.entries.delete(key);
   }

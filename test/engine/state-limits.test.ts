@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { harness, plain, type Harness } from './helpers.js';
 import type { Alert } from '../../src/engine/engine.js';
+import { Suppressor } from '../../src/engine/suppression.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const open: Harness[] = [];
@@ -258,5 +259,54 @@ SUPPRESS FOR 10:min BY user
     expect(stats(h, 'failed login')).toMatchObject({ suppressed: LIMIT, shed: 2 * (users.length - LIMIT) });
     expect(limitReports(h)).toHaveLength(1);
     expect(limitReports(h)[0]!.message).toMatch(/SUPPRESS holds 5 keys/);
+  });
+});
+
+describe('the SUPPRESS bound, at scale and over time', () => {
+  it('answers a flood of new keys against a full map without reading the map per alert', () => {
+    // Before, each new key at the bound swept the whole map: 100,000 keys × 100,000 alerts
+    // (10^10 steps, far past the test's timeout). Now each costs a look at the oldest key.
+    const KEYS = 100_000;
+    const suppressor = new Suppressor(60_000);
+    for (let i = 0; i < KEYS; i++) expect(suppressor.admit([`held${i}`], T0, 1, KEYS).raise).toBe(true);
+    let untracked = 0;
+    for (let i = 0; i < KEYS; i++) if ((suppressor.admit([`new${i}`], T0 + 1, 1, KEYS) as { untracked?: boolean }).untracked) untracked++;
+    expect(untracked).toBe(KEYS);
+    expect(suppressor.size).toBe(KEYS);
+  });
+
+  it('makes room as the oldest periods end, oldest first, a renewed key counting from its renewal', () => {
+    const suppressor = new Suppressor(10_000);
+    const admit = (key: string, at: number) => suppressor.admit([key], at, 1, 3);
+    admit('a', T0);
+    admit('b', T0 + 1_000);
+    admit('c', T0 + 2_000);
+    // a's period ended at T0+10s: renewed, it moves behind c.
+    expect(admit('a', T0 + 10_500)).toEqual({ raise: true });
+    // Full (a, b, c live at T0+10.5s, b's period ends at T0+11s): d is not tracked.
+    expect(admit('d', T0 + 10_600)).toMatchObject({ raise: true, untracked: true });
+    // At T0+11.5s b's period is over: d takes its place (and its repeat is held back).
+    expect(admit('d', T0 + 11_500)).toEqual({ raise: true });
+    expect(admit('d', T0 + 11_600)).toEqual({ raise: false });
+    // c (ends T0+12s) is next, then a (T0+20.5s): at T0+13s one more key fits, not two.
+    expect(admit('e', T0 + 13_000)).toEqual({ raise: true });
+    expect(admit('f', T0 + 13_100)).toMatchObject({ untracked: true });
+  });
+
+  it('reports each time the bound is reached again after it had room, not for every alert in between', async () => {
+    const h = await make({ maxStateKeys: 2 });
+    h.rules(`
+RULE "failed login"
+SOURCES kind = "auth"
+USING ts
+SINK function (e) { return { user: e.user }; }
+SUPPRESS FOR 1:min BY user
+`);
+    const burst = (at: number, users: string[]) => h.engine.push(users.map((user, i) => ({ kind: 'auth', user, ts: at + i })));
+    burst(T0, ['a', 'b', 'c', 'd', 'a', 'b']); // c and d untracked: one report
+    burst(T0 + 10_000, ['e', 'a']); // still full: no new report
+    burst(T0 + 120_000, ['f', 'g', 'h']); // the periods ended: f and g tracked, h untracked: a second report
+    expect(limitReports(h)).toHaveLength(2);
+    expect(stats(h, 'failed login').shed).toBe(4);
   });
 });
